@@ -1,0 +1,1 @@
+"""The ``vsbengine`` command line (typer). Thin: every command calls the package API."""

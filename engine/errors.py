@@ -1,0 +1,82 @@
+"""Exception types of the package.
+
+A billing file with errors is not an exception: it is a result with errors.
+Exceptions are for input that cannot be used at all, misuse, and I/O.
+
+Messages never carry personal data (national numbers, names): they name the
+file, the byte offset, the record and the zone, and the CLI prints them as one
+line without a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "VsbEngineError",
+    "InputError",
+    "ReferenceDataError",
+    "ConfigError",
+]
+
+
+class VsbEngineError(Exception):
+    """Base class of every exception the package raises on purpose."""
+
+
+class InputError(VsbEngineError, ValueError):
+    """Input that cannot be used: missing, unreadable, or not of the expected kind.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in one sentence without personal data.
+    path
+        The file concerned, when there is one.
+    offset
+        Byte offset (0-based) of the problem in the file.
+    line
+        1-based line number, for line-oriented inputs (CSV).
+    record
+        Record sequence number or record index, when known.
+    zone
+        Zone or column name, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        offset: int | None = None,
+        line: int | None = None,
+        record: int | None = None,
+        zone: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.path = None if path is None else str(path)
+        self.offset = offset
+        self.line = line
+        self.record = record
+        self.zone = zone
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = []
+        if self.path is not None:
+            where.append(self.path)
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.offset is not None:
+            where.append(f"byte {self.offset}")
+        if self.record is not None:
+            where.append(f"record {self.record}")
+        if self.zone is not None:
+            where.append(f"zone {self.zone}")
+        return f"{': '.join([', '.join(where), self.reason]) if where else self.reason}"
+
+
+class ReferenceDataError(InputError):
+    """Reference data (members, codes, tariffs, ...) refused at load time."""
+
+
+class ConfigError(VsbEngineError, ValueError):
+    """A configuration value or a combination of options that cannot be used."""
