@@ -30,7 +30,8 @@ extensions = [
     Extension(
         "vsbengine._core",
         ["engine/_core.pyx"],
-        include_dirs=[numpy.get_include()],
+        depends=["engine/_kernels.h"],
+        include_dirs=[numpy.get_include(), "engine"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=_cflags,
     )

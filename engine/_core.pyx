@@ -1,5 +1,618 @@
 # cython: language_level=3
-"""Compiled kernels of vsbengine (filled in by the billing engine)."""
+"""Compiled kernels of vsbengine.
 
-def version():
-    return 1
+``scan`` walks a billing file once, without the GIL: it frames the segments
+and records, checks every byte against the character classes its zone allows,
+computes the record check digits, and extracts the numeric zones into numpy
+columns. It creates no Python object per record or per zone: findings go to
+growable C arrays that become numpy arrays at the end.
+
+The layouts come from ``vsbengine.formats.efact.compiled`` (tables compiled
+into arrays); the constants below must match the ones defined there.
+"""
+
+cimport cython
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memchr
+
+import numpy as np
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+
+cdef extern from "_kernels.h" nogil:
+    uint8_t vsb_classify(const uint8_t* rec, const uint8_t* allow, int n, int sum_len,
+                         const uint8_t* cls, const uint8_t* val, uint32_t* sum_out)
+    int64_t vsb_digits(const uint8_t* p, int n)
+
+# Character classes (bit flags), as in formats/efact/compiled.py.
+cdef enum:
+    C_DIGIT = 1
+    C_BLANK = 2
+    C_SIGN = 4
+    C_ALPHA = 8
+    C_PUNCT = 16
+    C_LATIN = 32
+    C_BAD = 64
+
+# Zone kinds and flags, as in formats/efact/compiled.py.
+cdef enum:
+    K_N = 0
+    K_D = 1
+    K_Y = 2
+    K_S = 3
+    K_A = 4
+    K_X = 5
+
+cdef enum:
+    F_MANDATORY = 1
+    F_BLANK_OK = 2
+
+# Zone-level findings (the rules map them to error codes).
+cdef enum:
+    E_NOT_DIGITS = 1
+    E_CHECK = 2
+    E_VALUE = 3
+    E_SIGN = 5
+    E_SIGN_IN_DIGITS = 6
+    E_CHARS = 9
+    E_MISSING = 10
+    E_DATE = 11
+    E_BLANK_MIX = 12
+
+# Framing findings.
+cdef enum:
+    FR_SHORT_FILE = 1      # the file ends before segment 200 or 300 is complete
+    FR_SHORT_LINE = 2      # a line break inside a segment or record
+    FR_LONG_LINE = 3       # no line break where a line-separated file needs one
+    FR_TRUNCATED = 4       # the file ends inside a record
+    FR_UNKNOWN_TYPE = 5    # a record whose type is not a known record type
+
+#: The finding codes, for the Python side.
+FINDINGS = dict(
+    NOT_DIGITS=E_NOT_DIGITS, CHECK=E_CHECK, VALUE=E_VALUE, SIGN=E_SIGN,
+    SIGN_IN_DIGITS=E_SIGN_IN_DIGITS, CHARS=E_CHARS, MISSING=E_MISSING, DATE=E_DATE,
+    BLANK_MIX=E_BLANK_MIX,
+)
+FRAMING = dict(
+    SHORT_FILE=FR_SHORT_FILE, SHORT_LINE=FR_SHORT_LINE, LONG_LINE=FR_LONG_LINE,
+    TRUNCATED=FR_TRUNCATED, UNKNOWN_TYPE=FR_UNKNOWN_TYPE,
+)
+
+cdef uint8_t CLS[256]
+cdef uint8_t VAL[256]
+
+
+cdef void _init_tables() noexcept:
+    cdef int b
+    for b in range(256):
+        if 48 <= b <= 57:
+            CLS[b] = C_DIGIT
+            VAL[b] = b - 48
+        elif b == 32:
+            CLS[b] = C_BLANK
+            VAL[b] = 10
+        elif b == 43 or b == 45:
+            CLS[b] = C_SIGN
+            VAL[b] = 37
+        elif 65 <= b <= 90:
+            CLS[b] = C_ALPHA
+            VAL[b] = b - 65 + 11
+        elif 97 <= b <= 122:
+            CLS[b] = C_ALPHA
+            VAL[b] = b - 97 + 11
+        elif 33 <= b <= 126:
+            CLS[b] = C_PUNCT
+            VAL[b] = 37
+        elif b >= 160:
+            CLS[b] = C_LATIN
+            VAL[b] = 37
+        else:
+            CLS[b] = C_BAD
+            VAL[b] = 37
+
+
+_init_tables()
+
+
+cdef struct Tables:
+    int n_layouts
+    const int32_t* layout_len
+    const uint8_t* layout_check
+    const int8_t* type_to_layout
+    const uint8_t* allow          # n_layouts x 350
+    const int32_t* zone_first
+    const int32_t* zone_count
+    const int32_t* z_start
+    const int32_t* z_len
+    const uint8_t* z_kind
+    const uint8_t* z_flags
+    const int16_t* z_col
+    const uint8_t* z_wide
+    const int32_t* z_rng_first
+    const int32_t* z_rng_count
+    const uint8_t* z_work
+    const int64_t* rng_lo
+    const int64_t* rng_hi
+    int layout_200
+    int layout_300
+
+
+cdef class CoreTables:
+    """The compiled layouts, pinned for the core (built once per layout set)."""
+
+    cdef Tables t
+    cdef object _keep
+    cdef readonly int zone_99_of_layout_offset
+
+    def __init__(self, compiled):
+        arrays = dict(
+            layout_len=np.ascontiguousarray(compiled.layout_len, dtype=np.int32),
+            layout_check=np.ascontiguousarray(compiled.layout_check, dtype=np.uint8),
+            type_to_layout=np.ascontiguousarray(compiled.type_to_layout, dtype=np.int8),
+            allow=np.ascontiguousarray(compiled.allow, dtype=np.uint8),
+            zone_first=np.ascontiguousarray(compiled.zone_first, dtype=np.int32),
+            zone_count=np.ascontiguousarray(compiled.zone_count, dtype=np.int32),
+            z_start=np.ascontiguousarray(compiled.z_start, dtype=np.int32),
+            z_len=np.ascontiguousarray(compiled.z_len, dtype=np.int32),
+            z_kind=np.ascontiguousarray(compiled.z_kind, dtype=np.uint8),
+            z_flags=np.ascontiguousarray(compiled.z_flags, dtype=np.uint8),
+            z_col=np.ascontiguousarray(compiled.z_col, dtype=np.int16),
+            z_wide=np.ascontiguousarray(compiled.z_wide, dtype=np.uint8),
+            z_rng_first=np.ascontiguousarray(compiled.z_rng_first, dtype=np.int32),
+            z_rng_count=np.ascontiguousarray(compiled.z_rng_count, dtype=np.int32),
+            z_work=np.ascontiguousarray(compiled.z_work, dtype=np.uint8),
+            rng_lo=np.ascontiguousarray(compiled.rng_lo, dtype=np.int64),
+            rng_hi=np.ascontiguousarray(compiled.rng_hi, dtype=np.int64),
+        )
+        if arrays["allow"].shape[1] != 350:
+            raise ValueError("allow table must have 350 columns")
+        self._keep = arrays
+        self.t.n_layouts = len(arrays["layout_len"])
+        self.t.layout_len = <const int32_t*> cnp.PyArray_DATA(arrays["layout_len"])
+        self.t.layout_check = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_check"])
+        self.t.type_to_layout = <const int8_t*> cnp.PyArray_DATA(arrays["type_to_layout"])
+        self.t.allow = <const uint8_t*> cnp.PyArray_DATA(arrays["allow"])
+        self.t.zone_first = <const int32_t*> cnp.PyArray_DATA(arrays["zone_first"])
+        self.t.zone_count = <const int32_t*> cnp.PyArray_DATA(arrays["zone_count"])
+        self.t.z_start = <const int32_t*> cnp.PyArray_DATA(arrays["z_start"])
+        self.t.z_len = <const int32_t*> cnp.PyArray_DATA(arrays["z_len"])
+        self.t.z_kind = <const uint8_t*> cnp.PyArray_DATA(arrays["z_kind"])
+        self.t.z_flags = <const uint8_t*> cnp.PyArray_DATA(arrays["z_flags"])
+        self.t.z_col = <const int16_t*> cnp.PyArray_DATA(arrays["z_col"])
+        self.t.z_wide = <const uint8_t*> cnp.PyArray_DATA(arrays["z_wide"])
+        self.t.z_rng_first = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_first"])
+        self.t.z_rng_count = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_count"])
+        self.t.z_work = <const uint8_t*> cnp.PyArray_DATA(arrays["z_work"])
+        self.t.rng_lo = <const int64_t*> cnp.PyArray_DATA(arrays["rng_lo"])
+        self.t.rng_hi = <const int64_t*> cnp.PyArray_DATA(arrays["rng_hi"])
+        self.t.layout_200 = compiled.index["200"]
+        self.t.layout_300 = compiled.index["300"]
+
+
+# ---------------------------------------------------------------------------------------
+# Growable finding tables (plain C; grown with realloc, freed by the wrapper).
+
+cdef struct Findings:
+    Py_ssize_t n
+    Py_ssize_t cap
+    int32_t* unit
+    int32_t* zone
+    uint8_t* kind
+
+
+cdef struct Framing:
+    Py_ssize_t n          # entries kept
+    Py_ssize_t total      # entries found (n <= total)
+    Py_ssize_t cap
+    uint8_t* kind
+    int64_t* offset
+    int64_t* length
+    int32_t* unit
+
+
+cdef int _push(Findings* f, Py_ssize_t unit, int zone, int kind) noexcept nogil:
+    """Append a zone finding; return -1 when memory runs out."""
+    cdef Py_ssize_t cap
+    cdef void* p
+    if f.n == f.cap:
+        cap = f.cap * 2 if f.cap else 1024
+        p = realloc(f.unit, cap * sizeof(int32_t))
+        if p == NULL:
+            return -1
+        f.unit = <int32_t*> p
+        p = realloc(f.zone, cap * sizeof(int32_t))
+        if p == NULL:
+            return -1
+        f.zone = <int32_t*> p
+        p = realloc(f.kind, cap * sizeof(uint8_t))
+        if p == NULL:
+            return -1
+        f.kind = <uint8_t*> p
+        f.cap = cap
+    f.unit[f.n] = <int32_t> unit
+    f.zone[f.n] = zone
+    f.kind[f.n] = <uint8_t> kind
+    f.n += 1
+    return 0
+
+
+cdef void _frame(Framing* f, int kind, Py_ssize_t offset, Py_ssize_t length,
+                 Py_ssize_t unit) noexcept nogil:
+    """Record a framing finding; past ``cap`` entries only the total grows."""
+    f.total += 1
+    if f.n < f.cap:
+        f.kind[f.n] = <uint8_t> kind
+        f.offset[f.n] = offset
+        f.length[f.n] = length
+        f.unit[f.n] = <int32_t> unit
+        f.n += 1
+
+
+# ---------------------------------------------------------------------------------------
+# Zone-level checks. Preconditions: ``rec`` points at a unit of at least
+# ``layout_len`` readable bytes; zone positions lie inside it (the compiled
+# tables guarantee that every layout adds up to its length).
+
+cdef inline bint _is_date(int64_t v) noexcept nogil:
+    cdef int64_t y = v // 10000
+    cdef int64_t m = (v // 100) % 100
+    cdef int64_t d = v % 100
+    cdef int dim
+    if y < 1800 or m < 1 or m > 12 or d < 1:
+        return False
+    if m == 2:
+        dim = 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+    elif m == 4 or m == 6 or m == 9 or m == 11:
+        dim = 30
+    else:
+        dim = 31
+    return d <= dim
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _zone_format(const Tables* t, const uint8_t* rec, int z) noexcept nogil:
+    """Kind of format error of zone ``z`` (0 when its characters are fine)."""
+    cdef int s = t.z_start[z]
+    cdef int n = t.z_len[z]
+    cdef int k = t.z_kind[z]
+    cdef int j, c, blanks = 0
+    if k == K_A or k == K_X:
+        for j in range(s, s + n):
+            if CLS[rec[j]] & C_BAD:
+                return E_CHARS
+        return 0
+    if k == K_S:
+        if t.z_flags[z] & F_BLANK_OK:
+            for j in range(s, s + n):
+                if rec[j] == 32:
+                    blanks += 1
+            if blanks == n:
+                return 0
+            if blanks:
+                return E_BLANK_MIX
+        if not (CLS[rec[s]] & C_SIGN):
+            return E_SIGN
+        for j in range(s + 1, s + n):
+            c = CLS[rec[j]]
+            if c & C_SIGN:
+                return E_SIGN_IN_DIGITS
+            if not (c & C_DIGIT):
+                return E_NOT_DIGITS
+        return 0
+    for j in range(s, s + n):
+        if not (CLS[rec[j]] & C_DIGIT):
+            return E_NOT_DIGITS
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int64_t* out) noexcept nogil:
+    """Read zone ``z`` (whose characters are known to be fine) into ``out``.
+
+    Returns the kind of value error, or 0.
+    """
+    cdef int s = t.z_start[z]
+    cdef int n = t.z_len[z]
+    cdef int k = t.z_kind[z]
+    cdef int flags = t.z_flags[z]
+    cdef int j, r, r0, rn
+    cdef int64_t v = 0
+    cdef bint blank = True
+    if k == K_A:
+        for j in range(s, s + n):
+            if rec[j] != 32:
+                blank = False
+                break
+        out[0] = 0
+        return E_MISSING if blank and (flags & F_MANDATORY) else 0
+    if k == K_S:
+        if rec[s] == 32:     # an optional amount left blank (checked by _zone_format)
+            out[0] = 0
+            return E_MISSING if flags & F_MANDATORY else 0
+        v = vsb_digits(rec + s + 1, n - 1)
+        out[0] = -v if rec[s] == 45 else v
+    else:
+        v = vsb_digits(rec + s, n)
+        out[0] = v
+    if v == 0:
+        # A zero amount is a value; a zero number, code or date is missing.
+        if flags & F_MANDATORY and k != K_S:
+            return E_MISSING
+    elif k == K_D:
+        if not _is_date(v):
+            return E_DATE
+    elif k == K_Y:
+        if v // 100 < 1800 or v % 100 < 1 or v % 100 > 12:
+            return E_DATE
+    rn = t.z_rng_count[z]
+    if rn and not (v == 0 and (flags & F_MANDATORY) and k != K_S):
+        r0 = t.z_rng_first[z]
+        for r in range(r0, r0 + rn):
+            if t.rng_lo[r] <= v <= t.rng_hi[r]:
+                return 0
+        return E_VALUE
+    return 0
+
+
+cdef struct Columns:
+    int32_t* narrow      # n_narrow x cap
+    int64_t* wide        # n_wide x cap
+    Py_ssize_t cap
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _unit(const Tables* t, Findings* f, Columns* cols, Py_ssize_t u,
+               const uint8_t* rec, int L) noexcept nogil:
+    """Check and extract one unit (segment or record). Returns -1 on out-of-memory."""
+    cdef const uint8_t* allow = t.allow + L * 350
+    cdef int n = t.layout_len[L]
+    cdef int z, z0, zn, e, col
+    cdef uint8_t bad = 0
+    cdef uint32_t s = 0
+    cdef int64_t v
+    cdef uint64_t failed = 0     # zones (by position in the layout, < 64) with a format error
+    cdef int stored
+    cdef bint check = t.layout_check[L]
+    bad = vsb_classify(rec, allow, n, 348 if check else 0, CLS, VAL, &s)
+    z0 = t.zone_first[L]
+    zn = t.zone_count[L]
+    if bad:
+        for z in range(z0, z0 + zn):
+            e = _zone_format(t, rec, z)
+            if e:
+                if z - z0 < 64:
+                    failed |= (<uint64_t> 1) << (z - z0)
+                if _push(f, u, z, e):
+                    return -1
+    for z in range(z0, z0 + zn):
+        if not t.z_work[z]:
+            continue
+        if z - z0 < 64 and failed & ((<uint64_t> 1) << (z - z0)):
+            continue
+        v = 0
+        e = _zone_value(t, rec, z, &v)
+        if e and _push(f, u, z, e):
+            return -1
+        col = t.z_col[z]
+        if col >= 0:
+            if t.z_wide[z]:
+                cols.wide[col * cols.cap + u] = v
+            else:
+                cols.narrow[col * cols.cap + u] = <int32_t> v
+    if check:
+        z = z0 + zn - 1      # zone 99 closes every detail layout
+        if not (failed & ((<uint64_t> 1) << (zn - 1))):
+            stored = (rec[348] - 48) * 10 + (rec[349] - 48)
+            s %= 97
+            if s == 0:
+                s = 97
+            if stored != <int> s:
+                if _push(f, u, z, E_CHECK):
+                    return -1
+    return 0
+
+
+cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n) noexcept nogil:
+    if p < n and b[p] == 10:
+        return p + 1
+    if p + 1 < n and b[p] == 13 and b[p + 1] == 10:
+        return p + 2
+    return p
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* offsets,
+                      int8_t* layout, Columns* cols, Findings* f, Framing* fr,
+                      bint* lines_out) noexcept nogil:
+    """Frame and check the whole buffer. Returns the number of units, or -1 (memory)."""
+    cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, end
+    cdef const uint8_t* nl
+    cdef int L, rt
+    cdef bint lines = False
+    while p < n or u < 2:
+        if u == 0:
+            want, L = 67, t.layout_200
+        elif u == 1:
+            want, L = 160, t.layout_300
+        else:
+            want, L = 350, -1
+        offsets[u] = -1
+        layout[u] = -1
+        if p >= n:
+            # Segment 200 or 300 missing altogether.
+            _frame(fr, FR_SHORT_FILE, p, 0, u)
+            u += 1
+            continue
+        avail = n - p
+        nl = <const uint8_t*> memchr(b + p, 10, want if avail > want else avail)
+        if nl != NULL:
+            linelen = nl - (b + p)
+            if linelen > 0 and b[p + linelen - 1] == 13:
+                linelen -= 1
+            p = nl - b + 1
+            if linelen == 0 and u >= 2:
+                continue          # an empty line between or after records holds nothing
+            _frame(fr, FR_SHORT_LINE, nl - b - linelen, linelen, u)
+            if u < 2:
+                u += 1
+            continue
+        if avail < want:
+            _frame(fr, FR_TRUNCATED if u >= 2 else FR_SHORT_FILE, p, avail, u)
+            p = n
+            if u < 2:
+                u += 1
+            continue
+        offsets[u] = p
+        if L < 0:
+            if CLS[b[p]] & C_DIGIT and CLS[b[p + 1]] & C_DIGIT:
+                rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
+                L = t.type_to_layout[rt]
+            if L < 0 or L == t.layout_200 or L == t.layout_300:
+                L = -1
+                _frame(fr, FR_UNKNOWN_TYPE, p, 2, u)
+        layout[u] = <int8_t> L
+        if L >= 0 and _unit(t, f, cols, u, b + p, L):
+            return -1
+        u += 1
+        p += want
+        q = _skip_break(b, p, n)
+        if q != p:
+            if u <= 2:
+                lines = True
+            p = q
+        elif lines and p < n:
+            nl = <const uint8_t*> memchr(b + p, 10, n - p)
+            end = (nl - b) if nl != NULL else n
+            linelen = want + (end - p)
+            if end > p and b[end - 1] == 13:
+                linelen -= 1
+            _frame(fr, FR_LONG_LINE, offsets[u - 1], linelen, u - 1)
+            p = end + 1 if nl != NULL else n
+    lines_out[0] = lines
+    return u
+
+
+def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_wide,
+         Py_ssize_t framing_cap=1000):
+    """Frame, check and extract a billing file in one pass without the GIL.
+
+    Parameters
+    ----------
+    data
+        The file's bytes (bytes, bytearray, memoryview or mmap).
+    tables
+        The compiled layouts (:class:`CoreTables`).
+    n_narrow, n_wide
+        Number of int32 and int64 columns the layouts extract.
+    framing_cap
+        Framing findings kept in detail (the total is always counted).
+
+    Returns
+    -------
+    dict
+        ``offsets``/``layout`` per unit (units 0 and 1 are segments 200 and 300,
+        offset -1 when absent), the ``narrow``/``wide`` columns, the zone findings
+        (``f_unit``, ``f_zone``, ``f_kind``), the framing findings (``fr_kind``,
+        ``fr_offset``, ``fr_length``, ``fr_unit``, ``fr_total``) and ``lines``
+        (whether the file separates its parts with line breaks).
+    """
+    cdef Py_ssize_t n = data.shape[0]
+    cdef Py_ssize_t cap = n // 350 + 3
+    cdef Py_ssize_t units
+    cdef Findings f
+    cdef Framing fr
+    cdef Columns cols
+    cdef bint lines = False
+    cdef const uint8_t* base = &data[0] if n > 0 else NULL
+    offsets = np.empty(cap, dtype=np.int64)
+    layout = np.empty(cap, dtype=np.int8)
+    narrow = np.zeros((n_narrow, cap), dtype=np.int32)
+    wide = np.zeros((n_wide, cap), dtype=np.int64)
+    cdef int64_t[::1] off_v = offsets
+    cdef int8_t[::1] lay_v = layout
+    cols.cap = cap
+    cols.narrow = <int32_t*> cnp.PyArray_DATA(narrow)
+    cols.wide = <int64_t*> cnp.PyArray_DATA(wide)
+    f.n = f.cap = 0
+    f.unit = NULL
+    f.zone = NULL
+    f.kind = NULL
+    fr.n = fr.total = 0
+    fr.cap = framing_cap
+    fr.kind = <uint8_t*> malloc(max(framing_cap, 1) * sizeof(uint8_t))
+    fr.offset = <int64_t*> malloc(max(framing_cap, 1) * sizeof(int64_t))
+    fr.length = <int64_t*> malloc(max(framing_cap, 1) * sizeof(int64_t))
+    fr.unit = <int32_t*> malloc(max(framing_cap, 1) * sizeof(int32_t))
+    try:
+        if fr.kind == NULL or fr.offset == NULL or fr.length == NULL or fr.unit == NULL:
+            raise MemoryError()
+        with nogil:
+            units = _scan(&tables.t, base, n, &off_v[0], &lay_v[0], &cols, &f, &fr, &lines)
+        if units < 0:
+            raise MemoryError()
+        out = {
+            "offsets": offsets[:units],
+            "layout": layout[:units],
+            "narrow": narrow[:, :units],
+            "wide": wide[:, :units],
+            "f_unit": np.array(<int32_t[:f.n]> f.unit, dtype=np.int32) if f.n else np.empty(0, np.int32),
+            "f_zone": np.array(<int32_t[:f.n]> f.zone, dtype=np.int32) if f.n else np.empty(0, np.int32),
+            "f_kind": np.array(<uint8_t[:f.n]> f.kind, dtype=np.uint8) if f.n else np.empty(0, np.uint8),
+            "fr_kind": np.array(<uint8_t[:fr.n]> fr.kind, dtype=np.uint8) if fr.n else np.empty(0, np.uint8),
+            "fr_offset": np.array(<int64_t[:fr.n]> fr.offset, dtype=np.int64) if fr.n else np.empty(0, np.int64),
+            "fr_length": np.array(<int64_t[:fr.n]> fr.length, dtype=np.int64) if fr.n else np.empty(0, np.int64),
+            "fr_unit": np.array(<int32_t[:fr.n]> fr.unit, dtype=np.int32) if fr.n else np.empty(0, np.int32),
+            "fr_total": fr.total,
+            "lines": bool(lines),
+        }
+    finally:
+        free(f.unit)
+        free(f.zone)
+        free(f.kind)
+        free(fr.kind)
+        free(fr.offset)
+        free(fr.length)
+        free(fr.unit)
+    return out
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def fill_check_digits(unsigned char[:, ::1] records):
+    """Write the record check digits (zone 99, positions 349-350) of each row.
+
+    ``records`` is an ``(n, 350)`` uint8 array of detail records; the rule is
+    the plain one: sum of the character values of positions 1-348, mod 97,
+    97 for 0.
+    """
+    cdef Py_ssize_t i, j, n = records.shape[0]
+    cdef uint32_t s
+    if records.shape[1] != 350:
+        raise ValueError("records must have 350 columns")
+    with nogil:
+        for i in range(n):
+            s = 0
+            for j in range(348):
+                s += VAL[records[i, j]]
+            s %= 97
+            if s == 0:
+                s = 97
+            records[i, 348] = <unsigned char> (48 + s // 10)
+            records[i, 349] = <unsigned char> (48 + s % 10)
+
+
+def char_values(const unsigned char[::1] text):
+    """Sum of the check-digit values of ``text`` (digits 0-9, blank 10, A-Z 11-36, other 37)."""
+    cdef Py_ssize_t j
+    cdef uint64_t s = 0
+    for j in range(text.shape[0]):
+        s += VAL[text[j]]
+    return s

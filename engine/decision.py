@@ -1,0 +1,127 @@
+"""The decision on a sending that passed the technical phase.
+
+Type letters act as `vsb-processing.md` says:
+
+- **B** rejects the sending (DF013, rejection type ``01``);
+- **F** rejects the invoice: all its records, 20 through 80;
+- **R** rejects the record and the records of its group: a record 50 and the
+  records 51/52 that complete it (codes ``500119``/``500120``/``510119``/
+  ``520119`` on the others); a last date before the first date (``x00612``)
+  also rejects the whole invoice (``200140`` on its record 20);
+- **S** and **E** reject nothing.
+
+The ratio is rejected records over records 10 to 90, compared exactly:
+``rejected * 100 <= total * 5`` is acceptable (DF014 then DF015), anything
+above is DF013 with rejection type ``02``. Records that carry a B error count
+as rejected too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vsbengine.formats.efact.findings import ErrorBuilder, ErrorTable
+from vsbengine.formats.efact.sending import Sending
+
+LIMIT_PERCENT = 5
+
+#: Codes whose presence rejects the whole invoice, with the code put on its record 20.
+_INVOICE_TRIGGERS = {300612: "200140", 500612: "200140"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Outcome of the pre-validation of a sending."""
+
+    outcome: str                 # "DF013" or "DF014"
+    rejection_type: str | None   # "01", "02" or None
+    records_total: int
+    records_rejected: int
+    invoices_total: int
+    invoices_rejected: int
+    #: Percentage with two implied decimals, rounded half up (1667 = 16.67 %).
+    ratio_x100: int
+    #: Per unit: rejected (its own error or propagated).
+    rejected: np.ndarray
+    #: Per invoice (index in ``Sending.invoices``): rejected as a whole.
+    invoice_rejected: np.ndarray
+    errors: ErrorTable
+
+
+def percent_x100(part: int, total: int) -> int:
+    """``part / total * 100`` with two implied decimals, rounded half up (exact)."""
+    if total <= 0:
+        return 0
+    return (part * 20000 + total) // (2 * total)
+
+
+def decide(s: Sending, table: ErrorTable) -> Decision:
+    """Propagate the letters, count the rejected records and decide."""
+    errs = ErrorBuilder()
+    errs.add_table(table)
+    letter = table.letter
+    unit = table.unit
+
+    # x00612 rejects the invoice: 200140 on its record 20.
+    for trigger, code in _INVOICE_TRIGGERS.items():
+        hit = unit[table.code == trigger]
+        heads = np.unique(s.head20[hit])
+        errs.add(heads[heads >= 0], code, s.zone_index("20", "1"))
+    table = errs.table()
+    letter, unit = table.letter, table.unit
+
+    n_inv = len(s.invoices)
+    invoice_rejected = np.zeros(n_inv, dtype=bool)
+    f_units = unit[(letter == ord("F")) & (unit >= 0)]
+    inv = s.invoice_of[f_units]
+    invoice_rejected[inv[inv >= 0]] = True
+
+    rejected = np.zeros(s.n_units, dtype=bool)
+    on_unit = unit >= 0
+    rejected[unit[on_unit & ((letter == ord("B")) | (letter == ord("F")) | (letter == ord("R")))]] = True
+    inside = s.invoice_of >= 0
+    rejected[inside] |= invoice_rejected[s.invoice_of[inside]]
+
+    # Groups: a record 50 with its records 51/52.
+    group = np.where(s.head50 >= 0, s.head50, np.arange(s.n_units))
+    r_units = unit[on_unit & (letter == ord("R"))]
+    bad_groups = np.zeros(s.n_units, dtype=bool)
+    bad_groups[group[r_units]] = True
+    member = bad_groups[group] & s.type_mask(50, 51, 52)
+    own = np.zeros(s.n_units, dtype=bool)
+    own[r_units] = True
+    dragged = member & ~own & ~rejected
+    r52_bad = np.zeros(s.n_units, dtype=bool)
+    r52_bad[group[r_units[s.rtype[r_units] == 52]]] = True
+    zone1 = {t: s.zone_index(str(t), "1") for t in (50, 51, 52)}
+    errs.add(np.flatnonzero(dragged & (s.rtype == 51)), "510119", zone1[51])
+    errs.add(np.flatnonzero(dragged & (s.rtype == 52)), "520119", zone1[52])
+    r50 = dragged & (s.rtype == 50)
+    errs.add(np.flatnonzero(r50 & r52_bad), "500120", zone1[50])
+    errs.add(np.flatnonzero(r50 & ~r52_bad), "500119", zone1[50])
+    rejected |= member
+
+    rejected &= s.is_detail
+    total = int(s.is_detail.sum())
+    n_rejected = int(rejected.sum())
+    table = errs.table()
+    if (table.letter == ord("B")).any():
+        outcome, rtype = "DF013", "01"
+    elif n_rejected * 100 > total * LIMIT_PERCENT:
+        outcome, rtype = "DF013", "02"
+    else:
+        outcome, rtype = "DF014", None
+    return Decision(
+        outcome=outcome,
+        rejection_type=rtype,
+        records_total=total,
+        records_rejected=n_rejected,
+        invoices_total=n_inv,
+        invoices_rejected=int(invoice_rejected.sum()),
+        ratio_x100=percent_x100(n_rejected, total),
+        rejected=rejected,
+        invoice_rejected=invoice_rejected,
+        errors=table,
+    )

@@ -1,0 +1,58 @@
+"""Family 5: signs of amounts and units, credit notes, and the totals of the
+invoices (record 80) and of the sending (record 90)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vsbengine.formats.efact.checks.common import PRESTATIONS
+from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.sending import Sending
+
+#: Zones whose sign must agree with the insurance amount (zone 19) of a prestation.
+SIGNED_LIKE_AMOUNT = (("22", "2212"), ("27", "2712"), ("30,31", "3012"))
+#: Totals of record 80 against the sum of its prestations: (zone, column, account or
+#: None for every prestation, code).
+INVOICE_TOTALS = (
+    ("19", "z19", 0, "801910"),
+    ("15", "z15", 1, "801510"),
+    ("27", "z27", None, "802710"),
+    ("30,31", "z30", None, "803010"),
+)
+#: Totals of record 90 against the sum of the records 80: (zone, column, code).
+SENDING_TOTALS = (("19", "z19", "901910"), ("15", "z15", "901510"))
+_COLUMN = {"22": "z22", "27": "z27", "30,31": "z30"}
+
+
+def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+    amount = s.col("z19")
+    for rec in PRESTATIONS:
+        units = s.units_of(rec)
+        a = amount[units]
+        for zone, suffix in SIGNED_LIKE_AMOUNT:
+            v = s.col(_COLUMN[zone])[units]
+            differ = (a != 0) & (v != 0) & (np.sign(a) != np.sign(v))
+            errs.add(units[differ], f"{rec}{suffix}", s.zone_index(str(rec), zone))
+        head = s.head20[units]
+        credit = (head >= 0) & (s.col("z11")[np.maximum(head, 0)] == 3)
+        errs.add(units[credit & (s.col("z22")[units] >= 0)], f"{rec}2248",
+                 s.zone_index(str(rec), "22"))
+        errs.add(np.unique(head[credit & (a > 0)]), "201140", s.zone_index("20", "11"))
+
+    is_prest = s.type_mask(*PRESTATIONS)
+    account = s.col("z11")
+    end = s.invoice_end
+    has_end = end >= 0
+    for zone, col, acc, code in INVOICE_TOTALS:
+        mask = is_prest if acc is None else is_prest & (account == acc)
+        sums = s.per_invoice_sum(s.col(col), mask)
+        stated = s.col(col)[end[has_end]]
+        wrong = stated != sums[has_end]
+        errs.add(end[has_end][wrong], code, s.zone_index("80", zone))
+
+    r90 = s.record90
+    if r90 >= 0:
+        r80 = s.units_of(80)
+        for zone, col, code in SENDING_TOTALS:
+            if int(s.col(col)[r90]) != int(s.col(col)[r80].sum(dtype=np.int64)):
+                errs.add(r90, code, s.zone_index("90", zone))

@@ -1,0 +1,55 @@
+"""Family 6: check digits and control numbers.
+
+The record check digits (zone 99) are computed by the core in its one pass;
+here come the invoice and sending control numbers (zone 98 of records 80 and
+90, project convention 2) and the check digits of national numbers (INSZ) and
+NIHII numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vsbengine.formats.efact.checks.common import (
+    by_runs, code_sums, control_number, insz_valid, nihii_valid,
+)
+from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.sending import Sending
+
+#: NIHII numbers checked when present: (record, zone, column, code).
+NIHII_ZONES = (
+    ("10", "14", "z14", "101402"),
+    ("20", "14", "z14", "201402"),
+    ("50", "15", "z15", "501502"),
+    ("50", "24,25", "z24", "502402"),
+)
+#: Beneficiary identifications checked as INSZ when record 20 zone 32 is 1.
+INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"))
+
+
+def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+    per_invoice, total = code_sums(s)
+    end = s.invoice_end
+    has_end = end >= 0
+    stated = s.col("z98")[end[has_end]]
+    ok = ~s.finding_mask("80", "98")[end[has_end]]
+    wrong = ok & (stated != control_number(per_invoice[has_end]))
+    errs.add(end[has_end][wrong], "809802", s.zone_index("80", "98"))
+    r90 = s.record90
+    if r90 >= 0 and not s.finding_mask("90", "98")[r90]:
+        if int(s.col("z98")[r90]) != int(control_number(total)):
+            errs.add(r90, "909802", s.zone_index("90", "98"))
+
+    for rec, zone, col, code in NIHII_ZONES:
+        units = s.units_of(int(rec))
+        v = s.col(col)[units]
+        bad = (v != 0) & ~by_runs(nihii_valid, v) & ~s.finding_mask(rec, zone)[units]
+        errs.add(units[bad], code, s.zone_index(rec, zone))
+
+    for rec, code in INSZ_ZONES:
+        units = s.units_of(int(rec))
+        head = units if rec == "20" else s.head20[units]
+        national = (head >= 0) & (s.col("z32")[np.maximum(head, 0)] == 1)
+        v = s.col("z8")[units]
+        bad = national & (v != 0) & ~by_runs(insz_valid, v) & ~s.finding_mask(rec, "8a,8b")[units]
+        errs.add(units[bad], code, s.zone_index(rec, "8a,8b"))

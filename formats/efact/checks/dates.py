@@ -1,0 +1,70 @@
+"""Family 4: date rules (not in the future, last not before first, within the
+admission and the billed period)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vsbengine.formats.efact.checks.common import add_month
+from vsbengine.formats.efact.checks.zones import billed_month
+from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.sending import Sending
+
+#: Prestation date rules: (code suffix, zone, test). Each rule applies to records
+#: 30 and 50 (code prefix ``30``/``50``); the test gets the first and last dates
+#: and the context and returns the records in error.
+_RULES = (
+    ("0510", "5", lambda f, last, c: f > c["today"]),
+    ("0610", "6a,6b", lambda f, last, c: last > c["today"]),
+    ("0612", "6a,6b", lambda f, last, c: (last > 0) & (last < f)),
+    ("0511", "5", lambda f, last, c: (c["admission"] > 0) & (f < c["admission"])),
+    ("0513", "5", lambda f, last, c: (c["discharge"] > 0) & (f > c["discharge"])),
+    ("0516", "5", lambda f, last, c: (c["invoiced"] > 0) & (f > c["invoiced"])),
+    ("0547", "5", lambda f, last, c: (c["ym_limit"] > 0) & (f // 100 > c["ym_limit"])),
+    ("0647", "6a,6b", lambda f, last, c: (c["ym_limit"] > 0) & (last // 100 > c["ym_limit"])),
+    ("0555", "5", lambda f, last, c: (c["created"] > 0) & (f > c["created"])),
+)
+
+
+def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+    ym = billed_month(s)
+    r10 = s.record10
+    created = 0
+    if r10 >= 0 and not s.finding_mask("10", "25,26")[r10]:
+        created = int(s.col("z25")[r10])
+        if created > today:
+            errs.add(r10, "102510", s.zone_index("10", "25,26"))
+    if ym and r10 >= 0:
+        zone = s.zone_index("10", "22")
+        if ym > today // 100:
+            errs.add(r10, "102310", zone)
+        if created and ym > created // 100:
+            errs.add(r10, "102311", zone)
+
+    r20 = s.invoices
+    adm, dis, inv_date = s.col("z5")[r20], s.col("z6")[r20], s.col("z47")[r20]
+    itype = s.col("z10")[r20]
+    errs.add(r20[(itype == 1) & (adm == 0) & ~s.finding_mask("20", "5")[r20]], "200510",
+             s.zone_index("20", "5"))
+    errs.add(r20[(adm > 0) & (dis > 0) & (dis < adm)], "200610", s.zone_index("20", "6a,6b"))
+    errs.add(r20[inv_date > today], "204710", s.zone_index("20", "47"))
+
+    for rec in ("30", "50"):
+        units = s.units_of(int(rec))
+        if len(units) == 0:
+            continue
+        first = s.col("z5")[units]
+        last = s.col("z6")[units]
+        head = s.head20[units]
+        ok = (first > 0) & ~s.finding_mask(rec, "5")[units] & ~s.finding_mask(rec, "6a,6b")[units]
+        ctx = {
+            "today": today,
+            "created": created,
+            "ym_limit": int(add_month(ym)) if ym else 0,
+            "admission": np.where(head >= 0, s.col("z5")[np.maximum(head, 0)], 0),
+            "discharge": np.where(head >= 0, s.col("z6")[np.maximum(head, 0)], 0),
+            "invoiced": np.where(head >= 0, s.col("z47")[np.maximum(head, 0)], 0),
+        }
+        for suffix, zone, test in _RULES:
+            hit = ok & test(first, last, ctx)
+            errs.add(units[hit], rec + suffix, s.zone_index(rec, zone))
