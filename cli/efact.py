@@ -2,8 +2,154 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from vsbengine.errors import ConfigError, InputError
+
+EXIT_ACCEPTED, EXIT_REJECTED = 0, 1
+_SHOWN_ERRORS = 20
+
+
+def _date(text: Optional[str]) -> Optional[_dt.date]:
+    if text is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--today must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def _summary(result) -> str:
+    from vsbengine.formats.efact.catalogue import catalogue
+
+    cat = catalogue()
+    name = result.file or "input"
+    lines = [f"{name}: {result.records_total} records (10-90), {result.invoices_total} invoices"]
+    lines.append(f"  file:     {'accepted' if result.technical == 'DF011' else 'rejected'} "
+                 f"({result.technical})")
+    if result.decision:
+        if result.decision == "DF014":
+            lines.append("  sending:  accepted (DF014, settlement DF015)")
+        else:
+            why = "blocking errors" if result.rejection_type == "01" else "more than 5 % rejected"
+            lines.append(f"  sending:  rejected (DF013, rejection type {result.rejection_type}: {why})")
+        lines.append(f"  rejected: {result.records_rejected} of {result.records_total} records "
+                     f"({result.error_ratio:.2f} %), {result.invoices_rejected} of "
+                     f"{result.invoices_total} invoices")
+    for p in result.problems:
+        where = ", ".join(x for x in (
+            f"byte {p.offset}" if p.offset is not None else "",
+            f"record {p.record}" if p.record is not None else "",
+            f"zone {p.zone}" if p.zone else "") if x)
+        lines.append(f"  problem:  {where + ': ' if where else ''}{p.message}")
+    errors = result.errors
+    if errors:
+        lines.append(f"  errors:   {len(errors)}")
+        for e in errors[:_SHOWN_ERRORS]:
+            rec = f"record {e.record}" if e.record is not None else ""
+            lines.append(f"    {rec:<14} type {e.record_type or '-':<3} zone {e.zone or '-':<6} "
+                         f"{e.code} {e.letter or '-'}  {cat[e.code].en}")
+        if len(errors) > _SHOWN_ERRORS:
+            lines.append(f"    ... {len(errors) - _SHOWN_ERRORS} more (--json lists them all)")
+    return "\n".join(lines)
+
+
+def validate(
+    file: Path = typer.Argument(..., help="The billing file (message 920000)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Write the answer messages (DF011..DF015) and report.json here."),
+    today: Optional[str] = typer.Option(
+        None, help="Date the date rules take as today (YYYY-MM-DD; default: the current date)."),
+    reference: Optional[int] = typer.Option(
+        None, help="Insurer's message reference for the answers (zone 205, 14 digits)."),
+) -> None:
+    """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input."""
+    import vsbengine
+    from vsbengine.formats.efact.answers import Answers
+
+    result = vsbengine.validate(file, today=_date(today))
+    if out is not None:
+        try:
+            Answers(result, reference=reference).write(out)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        (out / "report.json").write_bytes(result.to_json() + b"\n")
+    if json_out:
+        typer.echo(result.to_json().decode())
+    else:
+        typer.echo(_summary(result))
+        if out is not None:
+            typer.echo(f"  answers:  {', '.join(result.messages)} in {out}")
+    raise typer.Exit(EXIT_ACCEPTED if result.accepted else EXIT_REJECTED)
+
+
+def generate(
+    out: Path = typer.Argument(..., help="The billing file to write."),
+    records: int = typer.Option(1000, "--records", "-n", help="About this many records 10-90."),
+    seed: int = typer.Option(0, help="Seed: the same arguments give the same bytes."),
+    error_rate: float = typer.Option(0.0, help="Share of the prestations with an injected error."),
+    kinds: Optional[str] = typer.Option(
+        None, help="Codes to inject, comma-separated (default: the record and invoice errors)."),
+    month: Optional[str] = typer.Option(
+        None, help="Invoiced month YYYY-MM (default: the month before the current one)."),
+    manifest: Optional[Path] = typer.Option(
+        None, help="Write the injected and the expected codes here (JSON)."),
+) -> None:
+    """Write a valid synthetic sending, with injected errors of known codes when asked."""
+    from vsbengine.formats.efact.generate import DEFAULT_KINDS, generate as make
+
+    ym = None
+    if month is not None:
+        try:
+            d = _dt.date.fromisoformat(month + "-01")
+        except ValueError:
+            raise ConfigError(f"--month must be YYYY-MM, not {month!r}") from None
+        ym = d.year * 100 + d.month
+    chosen = tuple(k.strip() for k in kinds.split(",")) if kinds else DEFAULT_KINDS
+    try:
+        g = make(records, seed=seed, error_rate=error_rate, kinds=chosen, month=ym)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    g.write(out)
+    if manifest is not None:
+        manifest.write_text(json.dumps({
+            "file": str(out), "records": g.records, "invoices": g.invoices,
+            "injected": [{"record": r, "code": c} for r, c in g.injected],
+            "expected": [{"record": r, "code": c} for r, c in g.expected],
+        }, indent=2) + "\n")
+    typer.echo(f"{out}: {g.records} records (10-90), {g.invoices} invoices, "
+               f"{len(g.injected)} injected errors")
+
+
+def explain(
+    code: str = typer.Argument(..., help="A six-character code, e.g. 509902 or 960920."),
+    json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
+) -> None:
+    """Print what an error code means (English and Dutch) and its letter."""
+    from vsbengine.formats.efact.catalogue import explain as lookup
+
+    try:
+        entry = lookup(code)
+    except KeyError:
+        raise InputError(f"unknown code {code.strip()!r}: vsbengine never emits it") from None
+    if json_out:
+        typer.echo(json.dumps({"code": entry.code, "letter": entry.letter or None,
+                               "en": entry.en, "nl": entry.nl}))
+        return
+    letter = {"B": "B (rejects the sending)", "F": "F (rejects the invoice)",
+              "R": "R (rejects the record and its group)", "": "none (technical, file level)"}
+    typer.echo(f"{entry.code}  letter {letter.get(entry.letter, entry.letter)}\n"
+               f"  en: {entry.en}\n  nl: {entry.nl}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the billing-file commands to the root app."""
+    app.command("validate")(validate)
+    app.command("generate")(generate)
+    app.command("explain")(explain)

@@ -29,7 +29,8 @@ from importlib import resources
 
 from vsbengine.formats.efact.compiled import LAYOUTS, Zone
 
-__all__ = ["Entry", "catalogue", "explain", "zone_code", "zone_letter", "FINDING_NAMES"]
+__all__ = ["Entry", "catalogue", "explain", "technical_code", "zone_code", "zone_letter",
+           "FINDING_NAMES"]
 
 #: Core findings (see engine/_core.pyx) by name.
 FINDING_NAMES = {
@@ -77,12 +78,18 @@ def _parent(zone: Zone) -> Zone:
     return LAYOUTS.layout(zone.layout).zone(zone.zone[:-1])
 
 
+def technical_code(part: str, zone: int, ee: str) -> str:
+    """Six-digit name of a two-digit code ``ee`` in the error field of ``zone`` of
+    segment 200/300 or record 95/96 (``part``): ``technical_code("96", 509, "20") == "960920"``."""
+    return f"{_SUMMARY_RR[part]}{zone % 100:02d}{ee}"
+
+
 def zone_code(zone: Zone, finding: str) -> str:
     """Six-digit code of a core finding on a zone."""
     zone = _parent(zone)
     if _is_summary(zone.layout):
         ee = _SUMMARY_EE_OVERRIDE.get((zone.layout, zone.zone, finding), _SUMMARY_EE[finding])
-        return f"{_SUMMARY_RR[zone.layout]}{zone.number % 100:02d}{ee}"
+        return technical_code(zone.layout, zone.number, ee)
     ee = _DETAIL_EE_OVERRIDE.get((zone.layout, zone.zone, finding), _DETAIL_EE[finding])
     return f"{zone.layout}{zone.number:02d}{ee}"
 

@@ -227,3 +227,18 @@ class Compiled:
 
 #: The compiled layouts of message 920000 (segments 200/300, records 10-96).
 LAYOUTS = Compiled(_tables.SENDING)
+
+#: The parts of the answer messages (parsed, not compiled: answers are small and
+#: read in Python), keyed like :data:`vsbengine.formats.efact.layouts.REPLY`.
+REPLY_LAYOUTS = {name: parse_table(name, length, text)
+                 for name, (length, text) in _tables.REPLY.items()}
+
+
+def layout_named(name: str) -> Layout:
+    """A sending layout (``"20"``, ``"300"``) or an answer layout (``"300x"``, ``"ext"``, ``"91"``)."""
+    if name in LAYOUTS.index:
+        return LAYOUTS.layout(name)
+    try:
+        return REPLY_LAYOUTS[name]
+    except KeyError:
+        raise KeyError(f"no layout named {name!r}") from None

@@ -356,7 +356,7 @@ RECORD_90 = """
 RECORD_95 = """
 400        1   2 N Me  -       95              Record type
 401        5   3 N Me  z401    -               Mutuality number
-402       10  12 N -e  -       -               Summary invoice number
+402       10  12 N -e  z402    -               Summary invoice number
 404       24  12 S Me  z404    -               Amount requested, account A
 406       38  12 S Me  z406    -               Amount requested, account B
 408       52  12 S Me  z408    -               Total requested
@@ -401,3 +401,100 @@ SENDING = {
 DETAIL_TYPES = (10, 20, 30, 50, 51, 52, 80, 90)
 #: The closing records, checked in the technical phase.
 SUMMARY_TYPES = (95, 96)
+
+
+# -- Answer messages -------------------------------------------------------------------
+
+SEGMENT_300_REPLY = """
+300        1   6 Y Me  -       -               Invoiced year and month
+301        9   3 N Me  -       -               Sending number
+302       14   8 D Me  -       -               Creation date
+303       24  13 A -e  -       -               Invoice or file reference
+304       39   7 N Me  -       -               Instructions version
+305       48  45 A -e  -       -               Contact person, last name
+306       95  24 A -e  -       -               Contact person, first name
+307      121  10 N -e  -       -               Contact person, phone number
+308      133   2 N Me  -       -               Invoice type
+309      137   2 N Me  -       -               Invoicing mode
+310      141   5 N -e  -       -               Error percentage (two implied decimals)
+311      148   2 N -e  -       -               Rejection type (01 blocking errors, 02 above 5 %)
+312      152 459 X -   -       -               Reserved
+"""
+
+SEGMENT_300_STUB = """
+300        1   6 A -e  -       -               Name of the acknowledged message
+301        9 152 X -   -       -               Reserved
+"""
+
+#: Positions 351-800 of a record echoed in 920098/920099/920900 (here from 1).
+EXTENSION = """
+351        1   3 N -   -       -               Sending number
+354        4   8 N -   -       -               Creation date of the sending
+362       12   6 N -   -       -               Invoiced year and month
+368       18   3 N -   -       -               Mutuality of affiliation
+371       21  24 X -   -       -               Filler
+395       45  12 N -   -       -               Third-party payer number
+407       57  50 X -   -       -               Not decoded
+457      107   1 A -   -       -               Rejection letter 1
+458      108   6 N -   -       -               Rejection code 1
+464      114   1 A -   -       -               Rejection letter 2
+465      115   6 N -   -       -               Rejection code 2
+471      121   1 A -   -       -               Rejection letter 3
+472      122   6 N -   -       -               Rejection code 3
+114      128  12 S -   -       -               Amount accepted (zone 114)
+115      140  12 S -   -       -               Amount refused (zone 115)
+116      152  12 S -   -       -               Zone 116
+117      164   7 N -   -       -               Zone 117
+118      171   1 N -   -       -               Zone 118
+522      172  12 X -   -       -               Insurer result
+534      184 200 A -   -       -               Comment on the error codes
+734      384  61 X -   -       -               Reserved
+795      445   6 N -   -       -               Index
+"""
+
+RECORD_91 = """
+400        1   2 N Me  -       91              Record type
+401        5   3 N Me  -       -               Mutuality number
+402       10  12 N -e  -       -               Summary invoice number
+404       24  12 S -e  -       -               Amount requested, account A
+406       38  12 S -e  -       -               Amount requested, account B
+408       52  12 S -e  -       -               Total requested
+409       66   8 N -e  -       -               Number of records
+410       76   2 N -e  -       -               Control number of the mutuality
+412       80  12 S -e  -       -               Amount accepted, account A
+414       94  12 S -e  -       -               Amount refused, account A
+416      108  12 S -e  -       -               Amount accepted, account B
+418      122  12 S -e  -       -               Amount refused, account B
+420      136  12 S -e  -       -               Total accepted
+422      150  12 S -e  -       -               Total refused
+423      164  22 A -e  -       -               Payment reference, account A
+424      188  22 A -e  -       -               Payment reference, account B
+425      212 589 X -   -       -               Reserved
+"""
+
+RECORD_92 = """
+500        1   2 N Me  -       92              Record type
+501        5   3 N Me  -       -               Federation code
+502       10  12 N -e  -       -               Not used
+504       24  12 S -e  -       -               Total requested, account A
+506       38  12 S -e  -       -               Total requested, account B
+508       52  12 S -e  -       -               Total requested
+509       66   8 N -e  -       -               Number of records
+510       76   2 N -e  -       -               Sending control number
+512       80  12 S -e  -       -               Total accepted, account A
+514       94  12 S -e  -       -               Total refused, account A
+516      108  12 S -e  -       -               Total accepted, account B
+518      122  12 S -e  -       -               Total refused, account B
+520      136  12 S -e  -       -               Grand total accepted
+522      150  12 S -e  -       -               Grand total refused
+523      164 637 X -   -       -               Reserved
+"""
+
+#: The parts of the answer messages, keyed like :data:`SENDING`.
+REPLY = {
+    "300x": (610, SEGMENT_300_REPLY),
+    "300s": (160, SEGMENT_300_STUB),
+    "ext": (450, EXTENSION),
+    "91": (800, RECORD_91),
+    "92": (800, RECORD_92),
+}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vsbengine.formats.efact.compiled import LAYOUTS, Layout, Zone
+from vsbengine.formats.efact.compiled import Layout, Zone, layout_named
 
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
@@ -18,7 +18,7 @@ def template(layout: Layout | str) -> np.ndarray:
     """An empty record of a layout: zeros in numeric zones, blanks in text zones,
     ``+`` and zeros in signed amounts, ``00`` in error fields."""
     if isinstance(layout, str):
-        layout = LAYOUTS.layout(layout)
+        layout = layout_named(layout)
     rec = np.full(layout.length, ord("0"), dtype=np.uint8)
     for z in layout.zones:
         if z.is_error_field:
@@ -28,7 +28,7 @@ def template(layout: Layout | str) -> np.ndarray:
         elif z.kind == "S":
             rec[z.start] = ord("+")
     name = layout.name
-    if len(name) == 2:
+    if len(name) == 2 and name.isdigit():
         rec[0:2] = np.frombuffer(name.encode(), dtype=np.uint8)
     return rec
 
@@ -39,7 +39,7 @@ def records(layout: Layout | str, n: int) -> np.ndarray:
 
 
 def _zone(layout: str, zone: str | Zone) -> Zone:
-    return zone if isinstance(zone, Zone) else LAYOUTS.layout(layout).zone(zone)
+    return zone if isinstance(zone, Zone) else layout_named(layout).zone(zone)
 
 
 def put_digits(arr: np.ndarray, layout: str, zone: str | Zone, values, rows=slice(None)) -> None:

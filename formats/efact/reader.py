@@ -1,0 +1,220 @@
+"""Reading the answer messages 931000, 920999, 920098, 920099 and 920900.
+
+The reader uses the same layout tables as the writers. It is lenient where
+real senders are: line breaks between parts are accepted, a last part cut short
+is padded with blanks, and a slot with a blank or unknown letter, or a zero
+code, means no error.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from vsbengine.errors import InputError
+from vsbengine.formats.efact.catalogue import catalogue, technical_code
+from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Layout
+from vsbengine.source import ANSWER_MESSAGES, load
+
+__all__ = ["Answer", "EchoedRecord", "Slot", "Settlement", "read_answer"]
+
+_LETTERS = set("BFRSE")
+KIND = {"931000": "DF011", "920999": "DF012", "920099": "DF013", "920098": "DF014",
+        "920900": "DF015"}
+
+
+class Slot(msgspec.Struct, frozen=True):
+    """One letter+code slot of an echoed record, with the catalogue's meaning."""
+
+    letter: str
+    code: str
+    meaning: str | None
+
+
+class EchoedRecord(msgspec.Struct, frozen=True):
+    """A record echoed in 920098/920099/920900."""
+
+    index: int
+    record_type: str
+    sequence: int | None
+    slots: list[Slot]
+    comment: str
+    accepted: int | None
+    refused: int | None
+    record: str
+
+
+class Settlement(msgspec.Struct, frozen=True):
+    """A record 91 (per mutuality) or 92 (the sending), amounts in cents."""
+
+    record_type: str
+    mutuality: int
+    requested_a: int
+    requested_b: int
+    requested: int
+    records: int
+    control: int
+    accepted_a: int
+    refused_a: int
+    accepted_b: int
+    refused_b: int
+    accepted: int
+    refused: int
+    reference_a: str = ""
+    reference_b: str = ""
+
+
+class ZoneError(msgspec.Struct, frozen=True):
+    """A two-digit code in an error field of segment 200/300 or record 95/96."""
+
+    part: str
+    zone: str
+    code: str
+    meaning: str | None
+
+
+class Answer(msgspec.Struct, frozen=True):
+    """One answer message, read."""
+
+    message: str
+    kind: str
+    sender_reference: str
+    insurer_reference: str
+    acknowledged: str | None = None
+    sending_number: str | None = None
+    invoiced_month: str | None = None
+    error_percentage: float | None = None
+    rejection_type: str | None = None
+    zone_errors: list[ZoneError] = []
+    records: list[EchoedRecord] = []
+    settlements: list[Settlement] = []
+
+
+def _field(text: str, layout: Layout, zone: str) -> str:
+    z = layout.zone(zone)
+    return text[z.start:z.end]
+
+
+def _int(text: str) -> int | None:
+    t = text.strip()
+    if not t:
+        return None
+    sign = -1 if t[0] == "-" else 1
+    t = t.lstrip("+-")
+    return sign * int(t) if t.isdigit() else None
+
+
+def _zone_errors(text: str, layout: Layout, part: str) -> list[ZoneError]:
+    out = []
+    cat = catalogue()
+    for z in layout.zones:
+        if not z.is_error_field:
+            continue
+        code = text[z.start:z.end]
+        if code.isdigit() and code != "00":
+            zone = z.zone[:-1]
+            six = technical_code(part, int(zone), code)
+            entry = cat.get(six)
+            out.append(ZoneError(part, zone, code, entry.en if entry else None))
+    return out
+
+
+class _Parts:
+    """Splits a message into parts of known lengths, tolerating line breaks."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def take(self, length: int) -> str | None:
+        t = self.text
+        while self.pos < len(t) and t[self.pos] in "\r\n":
+            self.pos += 1
+        if self.pos >= len(t):
+            return None
+        end = t.find("\n", self.pos, self.pos + length)
+        if end < 0:
+            end = min(self.pos + length, len(t))
+        part = t[self.pos:end].rstrip("\r")
+        self.pos = end
+        return part.ljust(length)
+
+
+def read_answer(source) -> Answer:
+    """Read an answer message from a path or bytes.
+
+    Raises
+    ------
+    vsbengine.InputError
+        Not an answer message (or not readable at all).
+    """
+    data, path = load(source)
+    text = bytes(data).decode("latin-1")
+    name = text[:6]
+    if name not in ANSWER_MESSAGES:
+        raise InputError(
+            f"not an answer message: it starts with {name!r}, expected one of "
+            f"{', '.join(ANSWER_MESSAGES)}", path=path, offset=0)
+    parts = _Parts(text)
+    s200 = parts.take(67)
+    l200 = LAYOUTS.layout("200")
+    common = dict(message=name, kind=KIND[name],
+                  sender_reference=_field(s200, l200, "204"),
+                  insurer_reference=_field(s200, l200, "205"),
+                  zone_errors=_zone_errors(s200, l200, "200"))
+    if name == "931000":
+        stub = parts.take(160) or " " * 160
+        return Answer(acknowledged=stub[:6].strip() or None, **common)
+    if name == "920999":
+        s300 = parts.take(160) or " " * 160
+        l300 = LAYOUTS.layout("300")
+        errors = common.pop("zone_errors") + _zone_errors(s300, l300, "300")
+        while (rec := parts.take(350)) is not None:
+            rtype = rec[:2]
+            if rtype in ("95", "96"):
+                errors += _zone_errors(rec, LAYOUTS.layout(rtype), rtype)
+        return Answer(sending_number=_field(s300, l300, "301"),
+                      invoiced_month=_field(s300, l300, "300"), zone_errors=errors, **common)
+    s300 = parts.take(610) or " " * 610
+    l300 = REPLY_LAYOUTS["300x"]
+    pct = _int(_field(s300, l300, "310"))
+    records: list[EchoedRecord] = []
+    settlements: list[Settlement] = []
+    cat = catalogue()
+    ext = REPLY_LAYOUTS["ext"]
+    while (rec := parts.take(800)) is not None:
+        rtype = rec[:2]
+        if rtype in ("91", "92"):
+            settlements.append(_settlement(rec, rtype))
+            continue
+        e = rec[350:]
+        slots = []
+        for lz, cz in (("457", "458"), ("464", "465"), ("471", "472")):
+            letter, code = _field(e, ext, lz), _field(e, ext, cz)
+            if letter in _LETTERS and code.isdigit() and code != "000000":
+                entry = cat.get(code)
+                slots.append(Slot(letter, code, entry.en if entry else None))
+        seq = _int(rec[2:8])
+        records.append(EchoedRecord(
+            index=len(records) + 1, record_type=rtype, sequence=seq,
+            slots=slots, comment=_field(e, ext, "534").strip(),
+            accepted=_int(_field(e, ext, "114")), refused=_int(_field(e, ext, "115")),
+            record=rec[:350],
+        ))
+    rt = _field(s300, l300, "311").strip()
+    return Answer(
+        sending_number=_field(s300, l300, "301"), invoiced_month=_field(s300, l300, "300"),
+        error_percentage=None if pct is None else pct / 100,
+        rejection_type=rt if rt.isdigit() and rt != "00" else None,
+        records=records, settlements=settlements, **common,
+    )
+
+
+def _settlement(rec: str, rtype: str) -> Settlement:
+    lay = REPLY_LAYOUTS[rtype]
+    z = {"91": ("401", "404", "406", "408", "409", "410", "412", "414", "416", "418", "420", "422"),
+         "92": ("501", "504", "506", "508", "509", "510", "512", "514", "516", "518", "520", "522")}[rtype]
+    v = [_int(_field(rec, lay, k)) or 0 for k in z]
+    refs = ("", "")
+    if rtype == "91":
+        refs = (_field(rec, lay, "423").strip(), _field(rec, lay, "424").strip())
+    return Settlement(rtype, *v, reference_a=refs[0], reference_b=refs[1])
