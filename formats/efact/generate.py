@@ -199,6 +199,7 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     units = rng.integers(1, 4, n_lines)
     amount = units * table[code_idx, 1]
     pshare = units * table[code_idx, 2]
+    account_b = rng.random(n_lines) < 0.1     # zone 11: financial account B
     day = rng.integers(1, _days_in(month) + 1, n_lines)
     first = y * 10000 + m * 100 + day
     last = first.copy()
@@ -263,7 +264,10 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
             injected.append((seq50 if kind != "802710" else int(row80[inv]) + 1, kind))
 
     # -- totals --------------------------------------------------------------------------
-    inv_amount = np.bincount(inv_of_line, weights=amount, minlength=n_inv).astype(np.int64)
+    inv_amount = np.bincount(inv_of_line, weights=np.where(account_b, 0, amount),
+                             minlength=n_inv).astype(np.int64)
+    inv_amount_b = np.bincount(inv_of_line, weights=np.where(account_b, amount, 0),
+                               minlength=n_inv).astype(np.int64)
     inv_pshare = np.bincount(inv_of_line, weights=pshare, minlength=n_inv).astype(np.int64)
     codes_per_line = code.copy()
     code_sum = np.bincount(inv_of_line, weights=code, minlength=n_inv).astype(np.int64)
@@ -316,6 +320,7 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(rec, "50", "7", dest[inv_of_line], rows=row50)
     put(rec, "50", "8a,8b", line_insz, rows=row50)
     put(rec, "50", "9", sex[inv_of_line], rows=row50)
+    put(rec, "50", "11", account_b.astype(np.int64), rows=row50)
     put(rec, "50", "13", 990, rows=row50)
     put(rec, "50", "15", institution, rows=row50)
     put(rec, "50", "16", 1, rows=row50)
@@ -353,7 +358,7 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(rec, "80", "9", sex, rows=row80)
     put(rec, "80", "10", itype, rows=row80)
     put(rec, "80", "14", institution, rows=row80)
-    wire.put_signed(rec, "80", "15", 0, rows=row80)
+    wire.put_signed(rec, "80", "15", inv_amount_b, rows=row80)
     put(rec, "80", "18", dest, rows=row80)
     wire.put_signed(rec, "80", "19", inv_amount, rows=row80)
     put(rec, "80", "20,21", created, rows=row80)
@@ -368,7 +373,7 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(rec, "90", "2", _seq(total), rows=r90)
     put(rec, "90", "7", sending_number, rows=r90)
     put(rec, "90", "14", institution, rows=r90)
-    wire.put_signed(rec, "90", "15", 0, rows=r90)
+    wire.put_signed(rec, "90", "15", int(inv_amount_b.sum()), rows=r90)
     wire.put_signed(rec, "90", "19", int(inv_amount.sum()), rows=r90)
     put(rec, "90", "22", y, rows=r90)
     put(rec, "90", "23", m, rows=r90)
@@ -391,9 +396,10 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
         sel = dest == mut
         put(r95, "95", "401", mut, rows=i)
         put(r95, "95", "402", i + 1, rows=i)
-        wire.put_signed(r95, "95", "404", int(inv_amount[sel].sum()), rows=i)
-        wire.put_signed(r95, "95", "406", 0, rows=i)
-        wire.put_signed(r95, "95", "408", int(inv_amount[sel].sum()), rows=i)
+        a, b = int(inv_amount[sel].sum()), int(inv_amount_b[sel].sum())
+        wire.put_signed(r95, "95", "404", a, rows=i)
+        wire.put_signed(r95, "95", "406", b, rows=i)
+        wire.put_signed(r95, "95", "408", a + b, rows=i)
         put(r95, "95", "409", int(inv_recs[sel].sum()) + 2, rows=i)
         put(r95, "95", "410", int(code_sum[sel].sum()) % 97 or 97, rows=i)
         wire.put_text(r95, "95", "412", "", rows=i)
@@ -403,9 +409,10 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     keep95 = np.flatnonzero(used)
     r96 = wire.records("96", 1)
     put(r96, "96", "501", int(muts[0]) // 100 * 100 + 99)
-    wire.put_signed(r96, "96", "504", int(inv_amount.sum()))
-    wire.put_signed(r96, "96", "506", 0)
-    wire.put_signed(r96, "96", "508", int(inv_amount.sum()))
+    a, b = int(inv_amount.sum()), int(inv_amount_b.sum())
+    wire.put_signed(r96, "96", "504", a)
+    wire.put_signed(r96, "96", "506", b)
+    wire.put_signed(r96, "96", "508", a + b)
     put(r96, "96", "509", total + 2)
     put(r96, "96", "510", sending_control)
     wire.put_text(r96, "96", "512", "")
@@ -427,7 +434,7 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     wire.put_text(s300, "300", "306", "VSBENGINE")
     put(s300, "300", "307", 3200000000)
     put(s300, "300", "308", 9)
-    put(s300, "300", "309", 1)
+    put(s300, "300", "309", 2)          # one file, two accounts
     header = s200.tobytes() + s300.tobytes()
     return Generated(header=header, body=body, records=total, invoices=n_inv,
                      injected=sorted(injected), expected=sorted(expected))

@@ -11,17 +11,30 @@ from vsbengine.formats.efact.sending import Sending
 
 #: Zones whose sign must agree with the insurance amount (zone 19) of a prestation.
 SIGNED_LIKE_AMOUNT = (("22", "2212"), ("27", "2712"), ("30,31", "3012"))
-#: Totals of record 80 against the sum of its prestations: (zone, column, account or
-#: None for every prestation, code).
+#: Totals of record 80 against the sum of its prestations: (zone and column of the
+#: record 80, column summed over the prestations, account (zone 11) or None for
+#: every prestation, code).
 INVOICE_TOTALS = (
-    ("19", "z19", 0, "801910"),
-    ("15", "z15", 1, "801510"),
-    ("27", "z27", None, "802710"),
-    ("30,31", "z30", None, "803010"),
+    ("19", "z19", "z19", 0, "801910"),
+    ("15", "z15", "z19", 1, "801510"),
+    ("27", "z27", "z27", None, "802710"),
+    ("30,31", "z30", "z30", None, "803010"),
 )
+_ZONE_OF = {"z19": "19", "z27": "27", "z30": "30,31"}
 #: Totals of record 90 against the sum of the records 80: (zone, column, code).
 SENDING_TOTALS = (("19", "z19", "901910"), ("15", "z15", "901510"))
 _COLUMN = {"22": "z22", "27": "z27", "30,31": "z30"}
+
+
+def _unreadable(s: Sending, zones) -> np.ndarray:
+    """Per invoice: a prestation of it has a format finding on one of ``zones``."""
+    zones = (zones,) if isinstance(zones, str) else zones
+    out = np.zeros(len(s.invoices), dtype=bool)
+    for rec in PRESTATIONS:
+        for zone in zones:
+            if s.has_findings(str(rec), zone):
+                out |= s.per_invoice_sum(s.finding_mask(str(rec), zone), s.in_invoice) > 0
+    return out
 
 
 def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
@@ -43,12 +56,14 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     account = s.col("z11")
     end = s.invoice_end
     has_end = end >= 0
-    for zone, col, acc, code in INVOICE_TOTALS:
+    for zone, col, detail, acc, code in INVOICE_TOTALS:
         mask = is_prest if acc is None else is_prest & (account == acc)
-        sums = s.per_invoice_sum(s.col(col), mask)
-        stated = s.col(col)[end[has_end]]
-        wrong = stated != sums[has_end]
-        errs.add(end[has_end][wrong], code, s.zone_index("80", zone))
+        sums = s.per_invoice_sum(s.col(detail), mask)
+        wrong = np.zeros(len(end), dtype=bool)
+        wrong[has_end] = s.col(col)[end[has_end]] != sums[has_end]
+        # An unreadable amount or account already blocks; its total proves nothing more.
+        wrong &= ~_unreadable(s, (_ZONE_OF[detail],) if acc is None else (_ZONE_OF[detail], "11"))
+        errs.add(end[wrong], code, s.zone_index("80", zone))
 
     r90 = s.record90
     if r90 >= 0:

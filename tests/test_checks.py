@@ -1,0 +1,514 @@
+"""Pre-validation checks, one family at a time, with the exact codes expected.
+
+Each test changes one thing in a clean generated sending, re-derives what must
+follow (totals, counts, check digits) with the independent editor of
+``efact_edit``, and asserts the exact set of (record, code) pairs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import vsbengine
+from efact_edit import TODAY, Sending, clean, codes
+
+
+def run(s: Sending, today=TODAY):
+    return vsbengine.validate(s.tobytes(), today=today)
+
+
+@pytest.fixture
+def s() -> Sending:
+    return Sending(clean(160, seed=11))
+
+
+def first(s: Sending, rtype: str, *, alone: bool = False, with51: bool = False) -> int:
+    """Sequence number of the first record of a type (``alone``: a 50 with no 51/52;
+    ``with51``: a 50 followed by its 51)."""
+    for i, r in enumerate(s.records):
+        if r[:2] != rtype:
+            continue
+        nxt = s.records[i + 1][:2]
+        if alone and nxt in ("51", "52"):
+            continue
+        if with51 and nxt != "51":
+            continue
+        return int(r[2:8])
+    raise AssertionError(f"no record {rtype}")
+
+
+def invoice_of(s: Sending, seq: int) -> list[int]:
+    i = s.index(seq)
+    return next(inv for inv in s.invoices() if i in inv)
+
+
+def seqs_of(s: Sending, inv: list[int], rtype: str) -> list[int]:
+    return [s.seq_at(i) for i in inv if s.records[i][:2] == rtype]
+
+
+def test_clean_sending_has_no_errors(s):
+    r = run(s)
+    assert r.messages == ["DF011", "DF014", "DF015"]
+    assert r.errors == [] and r.records_rejected == 0
+
+
+# -- families 1 and 2: order and sequence ---------------------------------------------
+
+def test_missing_record_10(s):
+    del s.records[0]
+    s.resum()
+    r = run(s)
+    assert codes(r) == {(2, "100104")}
+    assert r.rejection_type == "01"
+
+
+def test_record_51_right_after_record_20(s):
+    seq50 = first(s, "50", with51=True)
+    inv = invoice_of(s, seq50)
+    r51 = s.records.pop(s.index(seq50) + 1)
+    s.records.insert(inv[0] + 1, r51)
+    s.renumber()
+    s.resum()
+    assert codes(run(s)) == {(s.seq_at(inv[0]) + 1, "510110")}
+
+
+def test_missing_record_90(s):
+    i = s.index(first(s, "90"))
+    del s.records[i]
+    s.resum(sending=False)
+    r = run(s)
+    assert codes(r) == {(s.seq_at(i - 1), "900104")}
+
+
+def test_record_90_before_the_last_invoice(s):
+    i90 = s.index(first(s, "90"))
+    last_inv = s.invoices()[-1]
+    r90 = s.records.pop(i90)
+    s.records.insert(last_inv[0], r90)
+    s.renumber()
+    s.resum()
+    seq90 = s.seq_at(last_inv[0])
+    assert codes(run(s)) == {(seq90, "900111"), (seq90 + 1, "200110")}
+
+
+def test_second_record_10(s):
+    inv = s.invoices()[1]
+    s.records.insert(inv[0], s.records[0])
+    s.renumber()
+    s.resum()
+    assert codes(run(s)) == {(s.seq_at(inv[0]), "100110")}
+
+
+def test_sequence_gap_reports_the_record_and_the_next(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 3, f"{seq + 5:06d}")
+    s.fix_checks()
+    nxt = s.records[s.index(seq + 5) + 1]
+    assert codes(run(s)) == {(seq + 5, "500210"), (int(nxt[2:8]), nxt[:2] + "0210")}
+
+
+def test_record_10_sequence_must_be_one(s):
+    s.put(1, 3, "000000")
+    s.fix_checks()
+    assert codes(run(s)) == {(None, "100203"), (2, "200210")}
+
+
+def test_sequence_numbers_wrap_after_999999(s):
+    start = 999_998
+    for i, r in enumerate(s.records):
+        if r[:2] not in ("95", "96"):
+            s.records[i] = r[:2] + f"{(start + i) % 1_000_000:06d}" + r[8:]
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(999_998, "100203")}
+
+
+# -- family 3: zones -------------------------------------------------------------------
+
+@pytest.mark.parametrize("start,text,code", [
+    (49, "3", "200903"),     # sex
+    (50, "2", "201003"),     # invoice type
+    (175, "2", "203203"),    # identification flag (a national number, so 200813 too)
+])
+def test_record_20_allowed_values(s, start, text, code):
+    seq = first(s, "20")
+    s.put(seq, start, text)
+    if start == 50:   # the invoice type is repeated in record 80
+        s.put(seqs_of(s, invoice_of(s, seq), "80")[0], 50, text)
+    s.fix_checks()
+    expected = {(seq, code)} | ({(seq, "200813")} if code == "203203" else set())
+    assert codes(run(s)) == expected
+
+
+def test_non_numeric_zone_is_blocking(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 128, "+00000A150")
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq, "502701")}
+    assert r.errors[0].letter == "B" and r.decision == "DF013"
+
+
+def test_missing_beneficiary_rejects_the_invoice(s):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    for i in inv:
+        if s.records[i][:2] == "20":
+            s.put_at(i, 36, "0" * 13)
+    s.fix_checks()
+    expected = {(seq20, "200810")}
+    expected |= {(q, "500812") for q in seqs_of(s, inv, "50")}
+    expected |= {(q, "800812") for q in seqs_of(s, inv, "80")}
+    r = run(s)
+    assert codes(r) == expected
+    assert r.invoices_rejected == 1 and r.records_rejected == len(inv)
+
+
+def test_zero_nomenclature_code(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 10, "0000000")
+    s.resum()
+    assert codes(run(s)) == {(seq, "500403")}
+
+
+def test_mutuality_of_record_50_differs(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 33, "199")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq, "500712")}
+
+
+def test_national_unions_2_4_5_are_exempt_from_the_mutuality_rule(s):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    for i in inv:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 33, "203")
+    s.fix_checks()
+    assert codes(run(s)) == set()
+
+
+def test_record_51_code_differs_from_its_50(s):
+    seq50 = first(s, "50", with51=True)
+    s.put(seq50 + 1, 10, "0771999")
+    s.resum()
+    expected = {(seq50 + 1, "510412"), (seq50, "500119")}
+    nxt = s.records[s.index(seq50) + 2]
+    if nxt[:2] == "52":
+        expected.add((seq50 + 2, "520119"))
+    assert codes(run(s)) == expected
+
+
+@pytest.mark.parametrize("start,text,code", [
+    (33, "199", "800712"),
+    (50, "1", "801012"),
+    (56, "017101001001", "801412"),
+    (85, "199", "801812"),
+    (115, "000000000999", "802412"),
+])
+def test_record_80_against_record_20(s, start, text, code):
+    seq80 = first(s, "80")
+    if s.get(seq80, start, len(text)) == text:
+        text = text.replace("1", "2", 1)
+    s.put(seq80, start, text)
+    s.fix_checks()
+    assert codes(run(s)) == {(seq80, code)}
+
+
+def test_invoicing_institution_differs_from_record_10(s):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    other = "017101001001"   # a valid NIHII number
+    for i in inv:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 56, other)
+    s.fix_checks()
+    assert codes(run(s)) == {(seq20, "201412")}
+
+
+@pytest.mark.parametrize("start,text,code", [
+    (33, "998", "900712"),
+    (56, "017101001001", "901412"),
+    (108, "02025", "902212"),
+    (113, "09", "902312"),
+    (128, "0403191070", "902712"),
+    (167, "BBRUBEBB   ", "903112"),
+    (179, "BE71096123456769".ljust(34), "903612"),
+])
+def test_record_90_against_record_10(s, start, text, code):
+    seq90 = first(s, "90")
+    s.put(seq90, start, text)
+    s.fix_checks()
+    assert codes(run(s)) == {(seq90, code)}
+
+
+def test_company_number_required_from_2015(s):
+    for seq in (1, first(s, "90")):
+        s.put(seq, 128, "0" * 10)
+    s.fix_checks()
+    assert codes(run(s)) == {(1, "102710")}
+
+
+def test_national_number_with_flag_not_1(s):
+    seq20 = first(s, "20")
+    s.put(seq20, 175, "0")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq20, "200813")}
+
+
+def test_invoices_must_be_sorted_by_destination_mutuality(s):
+    invs = s.invoices()
+    last = invs[-1]
+    low = int(s.records[invs[0][0]][84:87]) - 1
+    for i in last:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 85, f"{low:03d}")
+    s.resum()
+    assert codes(run(s)) == {(s.seq_at(last[0]), "201812")}
+
+
+def test_invoice_numbers_must_be_unique(s):
+    a, b = s.invoices()[0], s.invoices()[1]
+    number = s.records[a[0]][114:126]
+    for i in b:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 115, number)
+    s.fix_checks()
+    assert codes(run(s)) == {(s.seq_at(b[0]), "202420")}
+
+
+# -- family 4: dates --------------------------------------------------------------------
+
+def test_invoiced_month_after_today_and_after_creation(s):
+    s.put(1, 113, "12")
+    s.put(first(s, "90"), 113, "12")
+    s.put_header(68, "202612")
+    s.fix_checks()
+    assert codes(run(s)) == {(1, "102310"), (1, "102311")}
+
+
+def test_creation_date_in_the_future_is_technical_and_reported(s):
+    s.put(1, 120, "20261124")
+    s.put_header(68 + 13, "20261124")
+    s.fix_checks()
+    r = run(s)
+    assert r.technical == "DF012"
+    assert codes(r, 1) == {(None, "030220")}
+    assert (1, "102510") in codes(r)
+
+
+def test_admission_date_required_for_invoice_type_1(s):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    for i in inv:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 50, "1")
+            s.put_at(i, 17, "00000000")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq20, "200510")}
+
+
+def test_discharge_before_admission(s):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    for i in inv:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 50, "1")
+            s.put_at(i, 17, "20261001")
+    s.put(seq20, 25, "20260930")
+    s.fix_checks()
+    expected = {(seq20, "200610")}
+    expected |= {(q, "500513") for q in seqs_of(s, inv, "50")}
+    assert codes(run(s)) == expected
+
+
+def test_invoicing_date_in_the_future(s):
+    seq20 = first(s, "20")
+    s.put(seq20, 262, "20261124")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq20, "204710")}
+
+
+def test_prestation_in_the_future(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 17, "2026112420261124")
+    s.fix_checks()
+    # Also after the invoicing date (zone 47 of record 20) and the creation date.
+    assert codes(run(s)) == {(seq, "500510"), (seq, "500610"), (seq, "500516"), (seq, "500555")}
+
+
+def test_last_date_before_first_rejects_the_invoice(s):
+    seq = first(s, "50", alone=True)
+    inv = invoice_of(s, seq)
+    s.put(seq, 17, "2026101520261014")
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq, "500612"), (s.seq_at(inv[0]), "200140")}
+    assert r.invoices_rejected == 1 and r.records_rejected == len(inv)
+
+
+def test_prestation_before_admission(s):
+    seq = first(s, "50", alone=True)
+    inv = invoice_of(s, seq)
+    for i in inv:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 50, "1")
+            s.put_at(i, 17, "20261001")
+    s.put(seq, 17, "2026093020260930")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq, "500511")}
+
+
+def test_prestation_after_the_invoicing_date(s):
+    inv = next(inv for inv in s.invoices()
+               if len({s.get(q, 17, 8) for q in seqs_of(s, inv, "50")}) > 1)
+    seq20 = s.seq_at(inv[0])
+    day = min(s.get(q, 17, 8) for q in seqs_of(s, inv, "50"))
+    s.put(seq20, 262, day)
+    s.fix_checks()
+    expected = {(q, "500516") for q in seqs_of(s, inv, "50") if s.get(q, 17, 8) > day}
+    assert expected
+    assert codes(run(s)) == expected
+
+
+def test_prestation_more_than_a_month_after_the_invoiced_month(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 17, "2026120520261205")
+    s.fix_checks()
+    r = run(s, today=20270115)
+    assert codes(r) == {(seq, "500547"), (seq, "500647"), (seq, "500516"), (seq, "500555")}
+
+
+def test_invalid_date_is_a_format_error(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 17, "20261032")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq, "500501")}
+
+
+# -- family 5: amounts and signs ---------------------------------------------------------
+
+def test_units_sign(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 108, "-")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq, "502212")}
+
+
+def test_supplement_sign(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 165, "-000000100")
+    s.resum()
+    assert codes(run(s)) == {(seq, "503012")}
+
+
+def test_credit_note_needs_negative_records(s):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    s.put(seq20, 51, "3")
+    s.fix_checks()
+    expected = {(seq20, "201140")} | {(q, "502248") for q in seqs_of(s, inv, "50")}
+    assert codes(run(s)) == expected
+
+
+@pytest.mark.parametrize("start,width,code", [
+    (88, 12, "801910"), (68, 12, "801510"), (128, 10, "802710"), (165, 10, "803010"),
+])
+def test_invoice_totals(s, start, width, code):
+    seq80 = first(s, "80")
+    old = int(s.get(seq80, start, width))
+    s.put(seq80, start, ("+" + str(old + 1).zfill(width - 1)))
+    s.resum(invoices=False)
+    assert codes(run(s)) == {(seq80, code)}
+
+
+def test_prestations_on_account_b_make_the_account_b_totals(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 51, "1")
+    s.resum()
+    assert int(s.get(first(s, "80"), 68, 12)) != 0 or seq > first(s, "80")
+    assert codes(run(s)) == set()
+    # And a record 80 that still puts it on account A is wrong on both accounts.
+    inv = invoice_of(s, seq)
+    seq80 = seqs_of(s, inv, "80")[0]
+    a, b = int(s.get(seq80, 88, 12)), int(s.get(seq80, 68, 12))
+    s.put(seq80, 68, "+" + "0" * 11)
+    s.put(seq80, 88, "+" + str(a + b).zfill(11))
+    s.resum(invoices=False)
+    assert codes(run(s)) == {(seq80, "801910"), (seq80, "801510")}
+
+
+def test_sending_total_differs_from_the_records_80(s):
+    seq90 = first(s, "90")
+    old = int(s.get(seq90, 88, 12))
+    s.put(seq90, 88, "+" + str(old + 1).zfill(11))
+    s.fix_checks()
+    r = run(s)
+    # Record 96 (= the records 80) no longer matches record 90: a technical rejection,
+    # and the pre-validation names the record 90.
+    assert codes(r, 1) == {(None, "960420")}
+    assert (seq90, "901910") in codes(r)
+
+
+# -- family 6: check digits and controls ---------------------------------------------
+
+def test_record_check_digits(s):
+    seq = first(s, "50", alone=True)
+    s.fix_checks()
+    good = s.get(seq, 349, 2)
+    s.put(seq, 349, f"{int(good) % 97 + 1:02d}")
+    assert codes(run(s)) == {(seq, "509902")}
+
+
+def test_invoice_control_number(s):
+    seq80 = first(s, "80")
+    s.put(seq80, 347, f"{int(s.get(seq80, 347, 2)) % 97 + 1:02d}")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq80, "809802")}
+
+
+def test_sending_control_number(s):
+    seq90 = first(s, "90")
+    s.put(seq90, 347, f"{int(s.get(seq90, 347, 2)) % 97 + 1:02d}")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq90, "909802")}
+
+
+def test_national_number_check_digits(s):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    ident = s.get(seq20, 36, 13)
+    bad = ident[:-2] + f"{(int(ident[-2:]) + 1) % 100:02d}"
+    for i in inv:
+        s.put_at(i, 36, bad)
+    s.fix_checks()
+    expected = {(seq20, "200802")} | {(q, "500802") for q in seqs_of(s, inv, "50")}
+    assert codes(run(s)) == expected
+
+
+def test_nihii_check_digits(s):
+    seq = first(s, "50", alone=True)
+    s.put(seq, 68, "018334781001")
+    s.put(seq, 115, "012345678001")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq, "501502"), (seq, "502402")}
+
+
+# -- family 7: propagation ------------------------------------------------------------
+
+def test_error_on_record_52_rejects_its_group(s):
+    seq52 = first(s, "52")
+    i = s.index(seq52)
+    group = [seq52]
+    j = i - 1
+    while s.records[j][:2] in ("51", "52"):
+        group.append(s.seq_at(j))
+        j -= 1
+    seq50 = s.seq_at(j)
+    s.put(seq52, 10, "0000000")
+    s.resum()
+    expected = {(seq52, "520410"), (seq50, "500120")}
+    expected |= {(q, "510119") for q in group if s.get(q, 1, 2) == "51"}
+    r = run(s)
+    assert codes(r) == expected
+    assert r.records_rejected == len(group) + 1
