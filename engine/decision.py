@@ -4,10 +4,12 @@ Type letters act as `vsb-processing.md` says:
 
 - **B** rejects the sending (DF013, rejection type ``01``);
 - **F** rejects the invoice: all its records, 20 through 80;
-- **R** rejects the record and the records of its group: a record 50 and the
-  records 51/52 that complete it (codes ``500119``/``500120``/``510119``/
-  ``520119`` on the others); a last date before the first date (``x00612``)
-  also rejects the whole invoice (``200140`` on its record 20);
+- **R** rejects the record and the records that depend on it: the records 51/52
+  after a rejected record 50 (codes ``510119``/``520119`` on them). It does not
+  run upwards: a rejected 51 or 52 leaves its 50 standing, as in the real reply
+  of `vsb-processing.md` (records 10, 20, 50, 51, 80, 90, one rejected
+  prestation: 16.66 %). A last date before the first date (``x00612``) also
+  rejects the whole invoice (``200140`` on its record 20);
 - **S** and **E** reject nothing.
 
 The ratio is rejected records over records 10 to 90, compared exactly:
@@ -84,24 +86,15 @@ def decide(s: Sending, table: ErrorTable) -> Decision:
     inside = s.invoice_of >= 0
     rejected[inside] |= invoice_rejected[s.invoice_of[inside]]
 
-    # Groups: a record 50 with its records 51/52.
-    group = np.where(s.head50 >= 0, s.head50, np.arange(s.n_units))
+    # Records 51/52 depend on their record 50.
     r_units = unit[on_unit & (letter == ord("R"))]
-    bad_groups = np.zeros(s.n_units, dtype=bool)
-    bad_groups[group[r_units]] = True
-    member = bad_groups[group] & s.type_mask(50, 51, 52)
-    own = np.zeros(s.n_units, dtype=bool)
-    own[r_units] = True
-    dragged = member & ~own & ~rejected
-    r52_bad = np.zeros(s.n_units, dtype=bool)
-    r52_bad[group[r_units[s.rtype[r_units] == 52]]] = True
-    zone1 = {t: s.zone_index(str(t), "1") for t in (50, 51, 52)}
-    errs.add(np.flatnonzero(dragged & (s.rtype == 51)), "510119", zone1[51])
-    errs.add(np.flatnonzero(dragged & (s.rtype == 52)), "520119", zone1[52])
-    r50 = dragged & (s.rtype == 50)
-    errs.add(np.flatnonzero(r50 & r52_bad), "500120", zone1[50])
-    errs.add(np.flatnonzero(r50 & ~r52_bad), "500119", zone1[50])
-    rejected |= member
+    bad50 = np.zeros(s.n_units, dtype=bool)
+    bad50[r_units[s.rtype[r_units] == 50]] = True
+    head = s.head50
+    dragged = (head >= 0) & bad50[np.maximum(head, 0)] & ~rejected
+    errs.add(np.flatnonzero(dragged & (s.rtype == 51)), "510119", s.zone_index("51", "1"))
+    errs.add(np.flatnonzero(dragged & (s.rtype == 52)), "520119", s.zone_index("52", "1"))
+    rejected |= dragged
 
     rejected &= s.is_detail
     total = int(s.is_detail.sum())

@@ -206,11 +206,9 @@ def test_record_51_code_differs_from_its_50(s):
     seq50 = first(s, "50", with51=True)
     s.put(seq50 + 1, 10, "0771999")
     s.resum()
-    expected = {(seq50 + 1, "510412"), (seq50, "500119")}
-    nxt = s.records[s.index(seq50) + 2]
-    if nxt[:2] == "52":
-        expected.add((seq50 + 2, "520119"))
-    assert codes(run(s)) == expected
+    r = run(s)
+    assert codes(r) == {(seq50 + 1, "510412")}
+    assert r.records_rejected == 1          # the record 50 stands
 
 
 @pytest.mark.parametrize("start,text,code", [
@@ -510,19 +508,25 @@ def test_nihii_check_digits(s):
 
 # -- family 7: propagation ------------------------------------------------------------
 
-def test_error_on_record_52_rejects_its_group(s):
+def test_error_on_record_50_rejects_its_51_and_52(s):
     seq52 = first(s, "52")
-    i = s.index(seq52)
-    group = [seq52]
-    j = i - 1
+    j = s.index(seq52) - 1
     while s.records[j][:2] in ("51", "52"):
-        group.append(s.seq_at(j))
         j -= 1
     seq50 = s.seq_at(j)
-    s.put(seq52, 10, "0000000")
-    s.resum()
-    expected = {(seq52, "520410"), (seq50, "500120")}
-    expected |= {(q, "510119") for q in group if s.get(q, 1, 2) == "51"}
+    group = list(range(seq50 + 1, seq52 + 1))
+    s.put(seq50, 108, "-")
+    s.fix_checks()
+    expected = {(seq50, "502212")} | {(q, s.get(q, 1, 2) + "0119") for q in group}
     r = run(s)
     assert codes(r) == expected
     assert r.records_rejected == len(group) + 1
+
+
+def test_error_on_record_52_leaves_its_50(s):
+    seq52 = first(s, "52")
+    s.put(seq52, 10, "0000000")
+    s.resum()
+    r = run(s)
+    assert codes(r) == {(seq52, "520410")}
+    assert r.records_rejected == 1

@@ -1,0 +1,81 @@
+"""The decision: letters, propagation, the exact 5 % rule."""
+
+from __future__ import annotations
+
+import pytest
+
+import vsbengine
+from efact_edit import TODAY, Sending, clean
+from vsbengine.decision import percent_x100
+
+
+def sending_with_total_multiple_of(k: int) -> Sending:
+    for seed in range(200):
+        s = Sending(clean(100, seed=seed))
+        total = sum(1 for r in s.records if r[:2] not in ("95", "96"))
+        lone = [r for i, r in enumerate(s.records)
+                if r[:2] == "50" and s.records[i + 1][:2] not in ("51", "52")]
+        if total % k == 0 and len(lone) >= total // k + 1:
+            return s
+    raise AssertionError("no such sending")
+
+
+def reject_lone_prestations(s: Sending, n: int) -> None:
+    """Flip the units sign of ``n`` records 50 that have no 51/52 (one rejected record each)."""
+    done = 0
+    for i, r in enumerate(s.records):
+        if done == n:
+            break
+        if r[:2] == "50" and s.records[i + 1][:2] not in ("51", "52"):
+            s.put_at(i, 108, "-")
+            done += 1
+    s.fix_checks()
+
+
+@pytest.mark.parametrize("extra,decision", [(0, "DF014"), (1, "DF013")])
+def test_five_percent_is_accepted_and_one_record_more_is_not(extra, decision):
+    s = sending_with_total_multiple_of(20)
+    total = sum(1 for r in s.records if r[:2] not in ("95", "96"))
+    reject_lone_prestations(s, total // 20 + extra)
+    r = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert r.records_rejected == total // 20 + extra
+    assert r.decision == decision
+    if decision == "DF014":
+        assert r.error_ratio == 5.0 and r.rejection_type is None
+        assert r.records_accepted + r.records_rejected == r.records_total
+    else:
+        assert r.rejection_type == "02" and r.error_ratio > 5.0 and r.records_accepted == 0
+
+
+def test_invoice_error_counts_all_its_records():
+    s = Sending(clean(100, seed=3))
+    inv = max(s.invoices(), key=len)
+    seq80 = s.seq_at(inv[-1])
+    s.put(seq80, 128, "+" + str(int(s.get(seq80, 129, 9)) + 1).zfill(9))
+    s.fix_checks()
+    r = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert [e.code for e in r.errors] == ["802710"]
+    assert r.records_rejected == len(inv) and r.invoices_rejected == 1
+
+
+def test_blocking_error_rejects_the_sending_with_type_01():
+    s = Sending(clean(100, seed=3))
+    s.put(3, 349, f"{int(s.get(3, 349, 2)) % 97 + 1:02d}")
+    r = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert (r.decision, r.rejection_type) == ("DF013", "01")
+    assert r.messages == ["DF011", "DF013"]
+
+
+@pytest.mark.parametrize("part,total,x100", [
+    (1, 6, 1667), (2, 3, 6667), (1, 20, 500), (1, 8, 1250), (0, 7, 0), (1, 3, 3333),
+    (1, 20000, 1),      # 0.005 % rounds half up to 0.01 %
+    (1, 20001, 0),
+])
+def test_percentage_rounds_half_up(part, total, x100):
+    assert percent_x100(part, total) == x100
+
+
+def test_samples_of_the_spec_give_their_percentages():
+    # 10, 20, 50, 51, 80, 90: one rejected prestation (50+51) and a rejected invoice.
+    assert percent_x100(1, 6) == 1667
+    assert percent_x100(4, 6) == 6667
