@@ -15,7 +15,8 @@ DF015   920900   settlement: every record 10-90 echoed, then a record 91 per
 
 Our choices where the sources are silent (see README): the insurer's
 reference (zone 205) is derived from the sending's header and closing records
-unless given; an echoed record's zone 114 holds the amount accepted and zone 115
+unless given; the code of a reserved zone without an error field (206, 310, 413,
+513) is written in the nearest error field before it; an echoed record's zone 114 holds the amount accepted and zone 115
 the amount refused (records 30/50: their own; record 80: its invoice's, account
 A); codes beyond the third of a record go to its comment zone; an error that
 belongs to no record (``900104``, no record 90) is echoed on the last record.
@@ -140,8 +141,14 @@ class Answers:
 
     @staticmethod
     def _error_fields(rec: np.ndarray, layout: str, errors: dict[str, str]) -> None:
+        """Write two-digit codes into the error fields. A reserved zone has no error
+        field of its own (206, 310, 413, 513): its code goes into the nearest one before it."""
+        zones = LAYOUTS.layout(layout).zones
         for zone, ee in errors.items():
-            wire.put_raw(rec, LAYOUTS.layout(layout).zone(zone).end, ee.encode(), rows=0)
+            k = next(i for i, z in enumerate(zones) if z.zone == zone and not z.is_error_field)
+            while k >= 0 and not zones[k].error_zone:
+                k -= 1
+            wire.put_raw(rec, zones[max(k, 0)].end, ee.encode(), rows=0)
 
     def _extended_300(self) -> bytes:
         rec = wire.records("300x", 1)

@@ -1,0 +1,78 @@
+"""The Python API: sources, the engine object, the result and its encodings, threads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mmap
+import threading
+
+import msgspec
+import pytest
+
+import vsbengine
+from efact_edit import TODAY, clean
+
+
+@pytest.fixture(scope="module")
+def data():
+    return clean(500, seed=51, error_rate=0.02)
+
+
+def test_every_kind_of_source(tmp_path, data):
+    path = tmp_path / "s.920000"
+    path.write_bytes(data)
+    expected = vsbengine.validate(data, today=TODAY).report()
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        sources = [path, str(path), bytearray(data), memoryview(data), mm]
+        for src in sources:
+            got = vsbengine.validate(src, today=TODAY).report()
+            assert msgspec.structs.replace(got, file=None) == msgspec.structs.replace(expected, file=None)
+
+
+def test_wrong_source_type():
+    with pytest.raises(TypeError, match="path or bytes-like"):
+        vsbengine.validate(12)
+
+
+def test_engine_is_reusable_and_takes_dates(data):
+    engine = vsbengine.Engine(today=dt.date(2026, 11, 23))
+    a, b = engine.validate(data), engine.validate(data)
+    assert a.report() == b.report()
+    assert vsbengine.validate(data, today=20261123).report() == a.report()
+
+
+def test_result_fields_and_lazy_error_list(data):
+    r = vsbengine.validate(data, today=TODAY)
+    assert len(r.error_table) == len(r.errors) > 0
+    assert isinstance(r.errors[0], vsbengine.ErrorEntry)
+    assert r.errors is r.errors            # built once
+    assert repr(r).startswith("<Result bytes: DF011/")
+
+
+def test_json_and_msgpack_round_trip(data):
+    r = vsbengine.validate(data, today=TODAY)
+    for encoded, decode in ((r.to_json(), msgspec.json.decode), (r.to_msgpack(), msgspec.msgpack.decode)):
+        assert decode(encoded, type=vsbengine.Report) == r.report()
+
+
+def test_input_error_is_a_value_error_with_location():
+    with pytest.raises(vsbengine.InputError) as info:
+        vsbengine.validate(b"PK\x03\x04 not a billing file")
+    assert isinstance(info.value, ValueError) and info.value.offset == 0
+
+
+def test_threads_get_the_results_of_one_after_the_other():
+    inputs = [clean(3000 + 500 * i, seed=60 + i, error_rate=0.01 * i) for i in range(6)]
+    serial = [vsbengine.validate(d, today=TODAY).report() for d in inputs]
+    results: dict[int, object] = {}
+
+    def work(i):
+        for _ in range(3):
+            results[i] = vsbengine.validate(inputs[i], today=TODAY).report()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [results[i] for i in range(len(inputs))] == serial

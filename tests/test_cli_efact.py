@@ -1,0 +1,118 @@
+"""The command line contract: validate, generate, explain (through typer's CliRunner)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from efact_edit import CORPUS, Sending, clean
+from vsbengine.cli.main import app
+
+runner = CliRunner()
+TODAY = ["--today", "2026-11-23"]
+
+
+@pytest.fixture
+def good(tmp_path):
+    path = tmp_path / "good.920000"
+    path.write_bytes(clean(200, seed=41))
+    return path
+
+
+def test_validate_accepted_exits_0_with_a_summary(good):
+    r = runner.invoke(app, ["validate", str(good), *TODAY])
+    assert r.exit_code == 0, r.output
+    assert "sending:  accepted (DF014, settlement DF015)" in r.output
+
+
+def test_validate_json_contract(tmp_path):
+    path = tmp_path / "bad.920000"
+    path.write_bytes(clean(400, seed=42, error_rate=0.2))
+    r = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    for key in ("technical", "decision", "rejection_type", "records_total", "records_rejected",
+                "error_ratio", "invoices_total", "invoices_rejected", "errors"):
+        assert key in out
+    assert (out["technical"], out["decision"], out["rejection_type"]) == ("DF011", "DF013", "02")
+    assert out["error_ratio"] > 5
+    e = out["errors"][0]
+    assert set(e) >= {"code", "letter", "record", "record_type", "zone"}
+    assert len(e["code"]) == 6 and e["letter"] in "BFR"
+
+
+def test_validate_writes_answers_with_documented_names(good, tmp_path):
+    out = tmp_path / "answers"
+    r = runner.invoke(app, ["validate", str(good), "--out", str(out), *TODAY])
+    assert r.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "DF011_931000.dat", "DF014_920098.dat", "DF015_920900.dat", "report.json"]
+    assert json.loads((out / "report.json").read_text())["decision"] == "DF014"
+
+
+def test_technical_rejection_exits_1(tmp_path):
+    s = Sending(clean(60, seed=43))
+    s.records[-1] = s.records[-1][:65] + "00000001" + s.records[-1][73:]
+    path = tmp_path / "counts.920000"
+    path.write_bytes(s.tobytes())
+    r = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["technical"] == "DF012" and out["decision"] is None
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "no such file"),
+    (b"", "empty file: not a billing file"),
+    (b"\x00\x01garbage" * 50, "not a billing file"),
+    (b"931000" + b"0" * 221, "this is an answer message (931000)"),
+])
+def test_unusable_input_exits_2_with_one_line(tmp_path, content, message):
+    path = tmp_path / "input.dat"
+    if content is not None:
+        path.write_bytes(content)
+    r = runner.invoke(app, ["validate", str(path)])
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in r.output
+
+
+def test_bad_option_values_exit_2(good):
+    r = runner.invoke(app, ["validate", str(good), "--today", "tomorrow"])
+    assert r.exit_code == 2 and "--today must be a date" in r.stderr
+
+
+def test_generate_then_validate(tmp_path):
+    path, manifest = tmp_path / "g.920000", tmp_path / "g.json"
+    r = runner.invoke(app, ["generate", str(path), "--records", "3000", "--seed", "4",
+                            "--error-rate", "0.01", "--month", "2026-10", "--manifest", str(manifest)])
+    assert r.exit_code == 0, r.output
+    expected = json.loads(manifest.read_text())["expected"]
+    r = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
+    got = [{"record": e["record"], "code": e["code"]} for e in json.loads(r.stdout)["errors"]]
+    assert sorted(got, key=lambda x: (x["record"], x["code"])) == expected
+
+
+def test_generate_refuses_bad_kinds(tmp_path):
+    r = runner.invoke(app, ["generate", str(tmp_path / "x"), "--kinds", "999999", "--error-rate", "0.1"])
+    assert r.exit_code == 2 and "cannot inject 999999" in r.stderr
+
+
+def test_explain():
+    r = runner.invoke(app, ["explain", "509902"])
+    assert r.exit_code == 0
+    assert "letter B" in r.output and "Record check digits wrong" in r.output
+    assert "Controlecijfer van het record fout" in r.output
+    r = runner.invoke(app, ["explain", "960920", "--json"])
+    assert json.loads(r.stdout)["letter"] is None
+    r = runner.invoke(app, ["explain", "123"])
+    assert r.exit_code == 2 and "unknown code" in r.stderr
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not beside the repository")
+def test_validate_a_corpus_file():
+    r = runner.invoke(app, ["validate", str(CORPUS / "TFAC1SC09.509E"), "--today", "2026-01-01"])
+    assert r.exit_code == 1
+    assert "rejection type 01: blocking errors" in r.output and "509902" in r.output

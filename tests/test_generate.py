@@ -1,0 +1,50 @@
+"""The generator: valid sendings of any size, deterministic, errors of known codes."""
+
+from __future__ import annotations
+
+import pytest
+
+import vsbengine
+from efact_edit import MONTH, TODAY
+from vsbengine.formats.efact.generate import KINDS, generate
+
+
+@pytest.mark.parametrize("records,seed", [(5, 0), (37, 1), (1000, 2), (20_000, 3)])
+def test_generated_sendings_validate_clean(records, seed):
+    g = generate(records, seed=seed, month=MONTH)
+    assert records <= g.records <= records + 60
+    r = vsbengine.validate(g.tobytes(), today=TODAY)
+    assert r.messages == ["DF011", "DF014", "DF015"]
+    assert r.errors == [] and r.records_total == g.records and r.invoices_total == g.invoices
+
+
+def test_same_arguments_same_bytes():
+    a = generate(500, seed=9, month=MONTH, error_rate=0.05).tobytes()
+    assert a == generate(500, seed=9, month=MONTH, error_rate=0.05).tobytes()
+    assert a != generate(500, seed=10, month=MONTH, error_rate=0.05).tobytes()
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("rate", [0.01, 0.05, 0.3])
+def test_injected_errors_are_found_exactly(seed, rate):
+    g = generate(3000, seed=seed, month=MONTH, error_rate=rate)
+    assert g.injected
+    r = vsbengine.validate(g.tobytes(), today=TODAY)
+    assert sorted((e.record, e.code) for e in r.errors) == g.expected
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_kind_alone(kind):
+    g = generate(2000, seed=5, month=MONTH, error_rate=0.01, kinds=(kind,))
+    assert {c for _, c in g.injected} == {kind}
+    r = vsbengine.validate(g.tobytes(), today=TODAY)
+    assert sorted((e.record, e.code) for e in r.errors) == g.expected
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="at least 5 records"):
+        generate(4)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        generate(100, error_rate=2)
+    with pytest.raises(ValueError, match="cannot inject 123456"):
+        generate(100, kinds=("123456",))

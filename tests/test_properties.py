@@ -1,0 +1,62 @@
+"""Property tests: any bytes give a result or the package's own error, never a crash;
+results keep their invariants; every result's answers are written and read back."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import vsbengine
+from efact_edit import TODAY, clean
+from vsbengine.formats.efact.answers import Answers
+from vsbengine.formats.efact.catalogue import catalogue
+from vsbengine.formats.efact.reader import read_answer
+
+BASE = clean(40, seed=71)
+CAT = catalogue()
+
+
+def check(data: bytes) -> None:
+    try:
+        r = vsbengine.validate(data, today=TODAY)
+    except vsbengine.InputError:
+        return
+    assert r.technical in ("DF011", "DF012")
+    assert (r.decision is None) == (r.technical == "DF012")
+    assert 0 <= r.records_rejected <= r.records_total
+    if r.accepted:
+        assert r.records_accepted + r.records_rejected == r.records_total
+    for e in r.errors:
+        assert e.code in CAT, e.code
+        assert e.offset is None or 0 <= e.offset < len(data)
+    for p in r.problems:
+        assert p.offset is None or 0 <= p.offset <= len(data)
+    answers = Answers(r)
+    for df in answers.names:
+        assert read_answer(answers.bytes(df)).kind == df
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4000))
+def test_random_bytes(data):
+    check(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(min_size=1, max_size=2000).map(lambda b: b"920000" + b))
+def test_random_bytes_after_a_message_name(data):
+    check(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(BASE) - 1), st.integers(0, 255)), max_size=8),
+       st.integers(0, len(BASE)), st.binary(max_size=20), st.booleans())
+def test_mutated_sendings(flips, cut, insert, lines):
+    d = bytearray(BASE)
+    for pos, byte in flips:
+        d[pos] = byte
+    d = d[:cut] + insert + d[cut:] if insert else d[:max(cut, 6)]
+    if lines:
+        d = d.replace(b"", b"")  # keep single-line most of the time
+        d = bytes(d[:67]) + b"\r\n" + bytes(d[67:])
+    check(bytes(d))
