@@ -135,6 +135,9 @@ cdef struct Tables:
     const int32_t* z_rng_first
     const int32_t* z_rng_count
     const uint8_t* z_work
+    const int32_t* work_first
+    const int32_t* work_count
+    const int32_t* work_zone
     const int64_t* rng_lo
     const int64_t* rng_hi
     int layout_200
@@ -165,6 +168,9 @@ cdef class CoreTables:
             z_rng_first=np.ascontiguousarray(compiled.z_rng_first, dtype=np.int32),
             z_rng_count=np.ascontiguousarray(compiled.z_rng_count, dtype=np.int32),
             z_work=np.ascontiguousarray(compiled.z_work, dtype=np.uint8),
+            work_first=np.ascontiguousarray(compiled.work_first, dtype=np.int32),
+            work_count=np.ascontiguousarray(compiled.work_count, dtype=np.int32),
+            work_zone=np.ascontiguousarray(compiled.work_zone, dtype=np.int32),
             rng_lo=np.ascontiguousarray(compiled.rng_lo, dtype=np.int64),
             rng_hi=np.ascontiguousarray(compiled.rng_hi, dtype=np.int64),
         )
@@ -187,6 +193,9 @@ cdef class CoreTables:
         self.t.z_rng_first = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_first"])
         self.t.z_rng_count = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_count"])
         self.t.z_work = <const uint8_t*> cnp.PyArray_DATA(arrays["z_work"])
+        self.t.work_first = <const int32_t*> cnp.PyArray_DATA(arrays["work_first"])
+        self.t.work_count = <const int32_t*> cnp.PyArray_DATA(arrays["work_count"])
+        self.t.work_zone = <const int32_t*> cnp.PyArray_DATA(arrays["work_zone"])
         self.t.rng_lo = <const int64_t*> cnp.PyArray_DATA(arrays["rng_lo"])
         self.t.rng_hi = <const int64_t*> cnp.PyArray_DATA(arrays["rng_hi"])
         self.t.layout_200 = compiled.index["200"]
@@ -373,7 +382,7 @@ cdef int _unit(const Tables* t, Findings* f, Columns* cols, Py_ssize_t u,
     """Check and extract one unit (segment or record). Returns -1 on out-of-memory."""
     cdef const uint8_t* allow = t.allow + L * 350
     cdef int n = t.layout_len[L]
-    cdef int z, z0, zn, e, col
+    cdef int z, z0, zn, e, col, w, w0
     cdef uint8_t bad = 0
     cdef uint32_t s = 0
     cdef int64_t v
@@ -391,10 +400,10 @@ cdef int _unit(const Tables* t, Findings* f, Columns* cols, Py_ssize_t u,
                     failed |= (<uint64_t> 1) << (z - z0)
                 if _push(f, u, z, e):
                     return -1
-    for z in range(z0, z0 + zn):
-        if not t.z_work[z]:
-            continue
-        if z - z0 < 64 and failed & ((<uint64_t> 1) << (z - z0)):
+    w0 = t.work_first[L]
+    for w in range(w0, w0 + t.work_count[L]):
+        z = t.work_zone[w]
+        if failed and z - z0 < 64 and failed & ((<uint64_t> 1) << (z - z0)):
             continue
         v = 0
         e = _zone_value(t, rec, z, &v)

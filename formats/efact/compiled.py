@@ -192,6 +192,12 @@ class Compiled:
                 needs = z.column or z.mandatory or z.allowed or z.blank_ok or z.kind in "DY"
                 self.z_work[zi] = 1 if needs else 0
                 zi += 1
+        # Per layout, the zones the core must read, as one compact list.
+        work = np.flatnonzero(self.z_work).astype(np.int32)
+        owner = np.searchsorted(self.zone_first, work, side="right") - 1
+        self.work_zone = work
+        self.work_first = np.searchsorted(owner, np.arange(n_lay)).astype(np.int32)
+        self.work_count = np.bincount(owner, minlength=n_lay).astype(np.int32)
         self.rng_lo = np.array(lo or [0], dtype=np.int64)
         self.rng_hi = np.array(hi or [0], dtype=np.int64)
 

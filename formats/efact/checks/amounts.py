@@ -42,9 +42,10 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     for rec in PRESTATIONS:
         units = s.units_of(rec)
         a = amount[units]
+        a_neg, a_set = a < 0, a != 0
         for zone, suffix in SIGNED_LIKE_AMOUNT:
             v = s.col(_COLUMN[zone])[units]
-            differ = (a != 0) & (v != 0) & (np.sign(a) != np.sign(v))
+            differ = a_set & (v != 0) & (a_neg != (v < 0))
             errs.add(units[differ], f"{rec}{suffix}", s.zone_index(str(rec), zone))
         head = s.head20[units]
         credit = (head >= 0) & (s.col("z11")[np.maximum(head, 0)] == 3)

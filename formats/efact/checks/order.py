@@ -27,9 +27,10 @@ SEQUENCE = {20: "200210", 30: "300210", 50: "500210", 51: "510210", 52: "520210"
 
 SEQUENCE_MODULUS = 1_000_000
 
-_ALLOWED = np.zeros((100, 100), dtype=bool)
+# Allowed (previous, current) pairs, indexed by previous * 256 + current.
+_ALLOWED = np.zeros(256 * 256, dtype=bool)
 for _cur, _prevs in FOLLOWS.items():
-    _ALLOWED[list(_prevs), _cur] = True
+    _ALLOWED[np.array(_prevs, dtype=np.int64) * 256 + _cur] = True
 
 
 def _zone1(s: Sending, rtype: int) -> int:
@@ -44,7 +45,8 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     t = s.rtype[d]
     if t[0] != 10:
         errs.add(d[0], "100104", _zone1(s, 10))
-    bad = np.flatnonzero(~_ALLOWED[t[:-1], t[1:]]) + 1
+    pair = (t[:-1].astype(np.uint16) << 8) | t[1:]
+    bad = np.flatnonzero(~_ALLOWED[pair]) + 1
     for rt, code in OUT_OF_ORDER.items():
         errs.add(d[bad[t[bad] == rt]], code, _zone1(s, rt))
     r90 = np.flatnonzero(t == 90)

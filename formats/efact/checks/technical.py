@@ -61,22 +61,20 @@ def framing_problems(s: Sending) -> list[Problem]:
         out.append(Problem(None, None, None, f"{extra} more framing problems not listed"))
 
     # Closing records: any 95s, then exactly one 96, after the last detail record.
-    units = np.flatnonzero(s.rtype > 0)
-    types = s.rtype[units]
-    closing = np.flatnonzero(np.isin(types, (95, 96)))
-    detail = np.flatnonzero(~np.isin(types, (95, 96)))
+    closing = s.units_of(95, 96)
+    detail = s.detail
     if len(closing) and len(detail) and detail[-1] > closing[0]:
-        u = int(units[closing[0]])
+        u = int(closing[0])
         out.append(Problem(int(s.offsets[u]), _position(u), "1",
                            "record 95 or 96 before the end of the detail records"))
-    r96 = units[types == 96]
+    r96 = s.units_of(96)
     if len(r96) == 0:
         out.append(Problem(None, None, None, "no record 96 closes the file"))
     else:
         if len(r96) > 1:
             u = int(r96[1])
             out.append(Problem(int(s.offsets[u]), _position(u), "1", "more than one record 96"))
-        after = units[units > r96[0]]
+        after = closing[closing > r96[0]]
         after = after[s.rtype[after] != 96]
         if len(after):
             u = int(after[0])
@@ -149,8 +147,11 @@ def _closing(s: Sending, errs: ErrorBuilder, u96: int) -> list[Problem]:
     b[has_end] = s.col("z15")[ends]
     bad_amount = np.ones(len(inv), dtype=bool)
     bad_amount[has_end] = s.finding_mask("80", "19")[ends] | s.finding_mask("80", "15")[ends]
-    # Records 20 to 80 of each invoice.
-    counts = np.bincount(s.invoice_of[s.invoice_of >= 0], minlength=len(inv)).astype(np.int64)
+    # Records 20 to 80 of each invoice (contiguous from its record 20 to its record 80).
+    if has_end.all():
+        counts = (end - inv + 1).astype(np.int64)
+    else:
+        counts = np.bincount(s.invoice_of[s.in_invoice], minlength=len(inv)).astype(np.int64)
     code_per_inv, code_total = code_sums(s)
     bad_code = np.zeros(len(inv), dtype=bool)
     for rec in ("30", "50", "51", "52"):

@@ -73,13 +73,15 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
 
 def _equal_zones(s: Sending, errs: ErrorBuilder) -> None:
     ym = billed_month(s)
+    union = s.col("z7")[s.invoices] // 100
+    exempt = (union == 2) | (union == 4) | (union == 5)
     for rec, zone, of, code, cond in EQUAL_ZONES:
         units = s.units_of(int(rec))
         ref = _governing(s, units, of)
         keep = ref >= 0
-        if cond == "union":
-            union = s.col("z7")[np.maximum(ref, 0)] // 100
-            keep &= (union != 2) & (union != 4) & (union != 5)
+        if cond == "union" and exempt.any():
+            inv = s.invoice_of[units]
+            keep &= ~((inv >= 0) & exempt[np.maximum(inv, 0)])
         elif cond == "201407" and ym < 201407:
             continue
         units, ref = units[keep], ref[keep]

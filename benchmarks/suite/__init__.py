@@ -1,0 +1,1 @@
+"""asv benchmarks of vsbengine, one module per module of the package."""

@@ -1,0 +1,35 @@
+"""vsbengine.formats.efact.answers: writing the settlement (DF015) and the acceptance."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .common import TODAY, sending_files
+
+
+class Settlement:
+    params = [10_000, 100_000]
+    param_names = ["records"]
+    timeout = 600
+
+    def setup_cache(self):
+        return sending_files(self.params, error_rate=0.01)
+
+    def setup(self, files, n):
+        import vsbengine
+        from vsbengine.formats.efact.answers import Answers
+
+        self.answers = Answers(vsbengine.validate(files[n], today=TODAY))
+        self.folder = tempfile.mkdtemp()
+
+    def time_df015_bytes(self, files, n):
+        for _ in self.answers.chunks("DF015"):
+            pass
+
+    def time_write_all(self, files, n):
+        self.answers.write(os.path.join(self.folder, "out"))
+
+    def peakmem_df015(self, files, n):
+        for _ in self.answers.chunks("DF015"):
+            pass
