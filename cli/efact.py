@@ -76,7 +76,7 @@ def validate(
     result = vsbengine.validate(file, today=_date(today))
     if out is not None:
         try:
-            Answers(result, reference=reference).write(out)
+            Answers(result, file, reference=reference).write(out)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         (out / "report.json").write_bytes(result.to_json() + b"\n")

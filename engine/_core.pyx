@@ -440,12 +440,21 @@ cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n)
 @cython.wraparound(False)
 cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* offsets,
                       int8_t* layout, Columns* cols, Findings* f, Framing* fr,
-                      bint* lines_out) noexcept nogil:
-    """Frame and check the whole buffer. Returns the number of units, or -1 (memory)."""
+                      bint* lines_io, bint body, bint framing_only) noexcept nogil:
+    """Frame and check the whole buffer. Returns the number of units, or -1 (memory).
+
+    ``body``: the buffer starts with records (units 0 and 1, the segments, are
+    absent); ``lines_io`` then says whether the file separates its parts with line
+    breaks, and returns that for a whole file. ``framing_only``: frame, no checks.
+    """
     cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, end
     cdef const uint8_t* nl
     cdef int L, rt
-    cdef bint lines = False
+    cdef bint lines = lines_io[0]
+    if body:
+        offsets[0] = offsets[1] = -1
+        layout[0] = layout[1] = -1
+        u = 2
     while p < n or u < 2:
         if u == 0:
             want, L = 67, t.layout_200
@@ -488,7 +497,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* 
                 L = -1
                 _frame(fr, FR_UNKNOWN_TYPE, p, 2, u)
         layout[u] = <int8_t> L
-        if L >= 0 and _unit(t, f, cols, u, b + p, L):
+        if L >= 0 and not framing_only and _unit(t, f, cols, u, b + p, L):
             return -1
         u += 1
         p += want
@@ -505,12 +514,13 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* 
                 linelen -= 1
             _frame(fr, FR_LONG_LINE, offsets[u - 1], linelen, u - 1)
             p = end + 1 if nl != NULL else n
-    lines_out[0] = lines
+    lines_io[0] = lines
     return u
 
 
 def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_wide,
-         Py_ssize_t framing_cap=1000):
+         Py_ssize_t framing_cap=1000, bint body=False, bint lines=False,
+         bint framing_only=False):
     """Frame, check and extract a billing file in one pass without the GIL.
 
     Parameters
@@ -523,6 +533,12 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
         Number of int32 and int64 columns the layouts extract.
     framing_cap
         Framing findings kept in detail (the total is always counted).
+    body
+        The buffer holds records only (a chunk of a file): units 0 and 1 are absent.
+    lines
+        With ``body``: whether the file separates its parts with line breaks.
+    framing_only
+        Frame the units and read their types; no zone checks, no columns.
 
     Returns
     -------
@@ -539,7 +555,7 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
     cdef Findings f
     cdef Framing fr
     cdef Columns cols
-    cdef bint lines = False
+    cdef bint lines_io = lines if body else False
     cdef const uint8_t* base = &data[0] if n > 0 else NULL
     offsets = np.empty(cap, dtype=np.int64)
     layout = np.empty(cap, dtype=np.int8)
@@ -564,7 +580,8 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
         if fr.kind == NULL or fr.offset == NULL or fr.length == NULL or fr.unit == NULL:
             raise MemoryError()
         with nogil:
-            units = _scan(&tables.t, base, n, &off_v[0], &lay_v[0], &cols, &f, &fr, &lines)
+            units = _scan(&tables.t, base, n, &off_v[0], &lay_v[0], &cols, &f, &fr, &lines_io,
+                          body, framing_only)
         if units < 0:
             raise MemoryError()
         out = {
@@ -580,7 +597,7 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
             "fr_length": np.array(<int64_t[:fr.n]> fr.length, dtype=np.int64) if fr.n else np.empty(0, np.int64),
             "fr_unit": np.array(<int32_t[:fr.n]> fr.unit, dtype=np.int32) if fr.n else np.empty(0, np.int32),
             "fr_total": fr.total,
-            "lines": bool(lines),
+            "lines": bool(lines_io),
         }
     finally:
         free(f.unit)

@@ -34,6 +34,15 @@ _INVOICE_TRIGGERS = {300612: "200140", 500612: "200140"}
 
 
 @dataclass(frozen=True)
+class Propagated:
+    """The letters of one chunk applied to its records."""
+
+    errors: ErrorTable            # with the propagated codes
+    rejected: np.ndarray          # per unit: rejected by its own or a propagated error
+    invoice_rejected: np.ndarray  # per invoice (index in ``Sending.invoices``)
+
+
+@dataclass(frozen=True)
 class Decision:
     """Outcome of the pre-validation of a sending."""
 
@@ -41,15 +50,8 @@ class Decision:
     rejection_type: str | None   # "01", "02" or None
     records_total: int
     records_rejected: int
-    invoices_total: int
-    invoices_rejected: int
     #: Percentage with two implied decimals, rounded half up (1667 = 16.67 %).
     ratio_x100: int
-    #: Per unit: rejected (its own error or propagated).
-    rejected: np.ndarray
-    #: Per invoice (index in ``Sending.invoices``): rejected as a whole.
-    invoice_rejected: np.ndarray
-    errors: ErrorTable
 
 
 def percent_x100(part: int, total: int) -> int:
@@ -59,11 +61,10 @@ def percent_x100(part: int, total: int) -> int:
     return (part * 20000 + total) // (2 * total)
 
 
-def decide(s: Sending, table: ErrorTable) -> Decision:
-    """Propagate the letters, count the rejected records and decide."""
+def propagate(s: Sending, table: ErrorTable) -> Propagated:
+    """Apply the letters within a chunk (invoices and record groups never span chunks)."""
     errs = ErrorBuilder()
     errs.add_table(table)
-    letter = table.letter
     unit = table.unit
 
     # x00612 rejects the invoice: 200140 on its record 20.
@@ -74,16 +75,15 @@ def decide(s: Sending, table: ErrorTable) -> Decision:
     table = errs.table()
     letter, unit = table.letter, table.unit
 
-    n_inv = len(s.invoices)
-    invoice_rejected = np.zeros(n_inv, dtype=bool)
+    invoice_rejected = np.zeros(len(s.invoices), dtype=bool)
     f_units = unit[(letter == ord("F")) & (unit >= 0)]
     inv = s.invoice_of[f_units]
     invoice_rejected[inv[inv >= 0]] = True
 
     rejected = np.zeros(s.n_units, dtype=bool)
     on_unit = unit >= 0
-    rejected[unit[on_unit & ((letter == ord("B")) | (letter == ord("F")) | (letter == ord("R")))]] = True
-    inside = s.invoice_of >= 0
+    rejected[unit[on_unit & _REJECTING[letter]]] = True
+    inside = s.in_invoice
     rejected[inside] |= invoice_rejected[s.invoice_of[inside]]
 
     # Records 51/52 depend on their record 50.
@@ -95,26 +95,21 @@ def decide(s: Sending, table: ErrorTable) -> Decision:
     errs.add(np.flatnonzero(dragged & (s.rtype == 51)), "510119", s.zone_index("51", "1"))
     errs.add(np.flatnonzero(dragged & (s.rtype == 52)), "520119", s.zone_index("52", "1"))
     rejected |= dragged
+    return Propagated(errs.table(), rejected & s.is_detail, invoice_rejected)
 
-    rejected &= s.is_detail
-    total = int(s.is_detail.sum())
-    n_rejected = int(rejected.sum())
-    table = errs.table()
-    if (table.letter == ord("B")).any():
+
+def decide(records_total: int, records_rejected: int, blocking: bool) -> Decision:
+    """The outcome: B errors reject the sending (type 01); above 5 % rejected records
+    too (type 02), compared exactly; otherwise it is accepted."""
+    if blocking:
         outcome, rtype = "DF013", "01"
-    elif n_rejected * 100 > total * LIMIT_PERCENT:
+    elif records_rejected * 100 > records_total * LIMIT_PERCENT:
         outcome, rtype = "DF013", "02"
     else:
         outcome, rtype = "DF014", None
-    return Decision(
-        outcome=outcome,
-        rejection_type=rtype,
-        records_total=total,
-        records_rejected=n_rejected,
-        invoices_total=n_inv,
-        invoices_rejected=int(invoice_rejected.sum()),
-        ratio_x100=percent_x100(n_rejected, total),
-        rejected=rejected,
-        invoice_rejected=invoice_rejected,
-        errors=table,
-    )
+    return Decision(outcome, rtype, records_total, records_rejected,
+                    percent_x100(records_rejected, records_total))
+
+
+_REJECTING = np.zeros(256, dtype=bool)
+_REJECTING[[ord("B"), ord("F"), ord("R")]] = True

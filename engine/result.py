@@ -11,8 +11,6 @@ from __future__ import annotations
 from functools import cached_property
 
 import msgspec
-import numpy as np
-
 from vsbengine.formats.efact.catalogue import catalogue
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorTable, Problem
@@ -78,8 +76,8 @@ class Result:
     records_total
         Records 10 to 90 read.
     records_rejected
-        Records rejected by an error of their own or of their group or invoice
-        (after a technical rejection: every record).
+        Records rejected by an error of their own, of their record 50 or of their
+        invoice (after a technical rejection: every record).
     records_accepted
         Records paid in the settlement: ``records_total - records_rejected`` for an
         accepted sending, 0 otherwise.
@@ -88,15 +86,20 @@ class Result:
     invoices_total, invoices_rejected
         Invoices (records 20) read, and rejected as a whole.
     error_table
-        The errors as columns.
+        The errors as columns (:class:`~vsbengine.formats.efact.findings.ErrorTable`).
     problems
         Framing problems, located to the byte.
+    rejected
+        Per unit of the file (0, 1 the segments, then the records): rejected; ``None``
+        after a technical rejection.
+    settlement
+        The amounts of the settlement (records 91 and 92), see :func:`settlement_rows`.
     """
 
     def __init__(self, *, file, size, technical, decision, rejection_type, records_total,
                  records_rejected, ratio_x100, invoices_total, invoices_rejected,
-                 error_table: ErrorTable, problems: list[Problem], sending, verdict,
-                 today: int) -> None:
+                 error_table: ErrorTable, problems: list[Problem], today: int, rejected,
+                 settlement: list[dict], seed: bytes, source, last_detail: int = -1) -> None:
         self.file = file
         self.size = size
         self.technical = technical
@@ -112,8 +115,22 @@ class Result:
         self.error_table = error_table
         self.problems = problems
         self.today = today
-        self._sending = sending
-        self._verdict = verdict
+        self.rejected = rejected
+        self.settlement = settlement
+        self.seed = seed
+        #: Unit of the last record 10-90 (answers echo errors of no record there).
+        self.last_detail = last_detail
+        #: What the answers read again: the path, or the bytes that were validated.
+        self.source = source
+
+    def __getstate__(self):
+        # A result travels (between processes, to a Dask client) without the bytes it
+        # came from; a path is kept.
+        state = dict(self.__dict__)
+        state.pop("errors", None)
+        if not isinstance(state.get("source"), str):
+            state["source"] = None
+        return state
 
     @property
     def accepted(self) -> bool:
@@ -130,7 +147,7 @@ class Result:
     @cached_property
     def errors(self) -> list[ErrorEntry]:
         """The errors as a list of structs (built on first use)."""
-        return _entries(self._sending, self.error_table)
+        return _entries(self.error_table)
 
     def report(self) -> Report:
         """The msgspec Struct behind the JSON output."""
@@ -161,30 +178,58 @@ class Result:
                 f"{self.records_rejected}/{self.records_total} records rejected>")
 
 
-def _entries(sending, table: ErrorTable) -> list[ErrorEntry]:
+_SEGMENT_NAMES = {200: "200", 300: "300"}
+
+
+def _entries(table: ErrorTable) -> list[ErrorEntry]:
     if len(table) == 0:
         return []
     zones = LAYOUTS.zones
     cat = catalogue()
-    unit = table.unit
-    safe = np.maximum(unit, 0)
-    seq = sending.col("seq")[safe] if sending.n_units else np.zeros(len(unit), np.int32)
-    rtype = sending.rtype[safe] if sending.n_units else np.zeros(len(unit), np.int16)
-    offsets = sending.offsets[safe] if sending.n_units else np.zeros(len(unit), np.int64)
     out = []
-    for u, code, zi, sq, rt, off in zip(unit.tolist(), table.codes(), table.zone.tolist(),
-                                        seq.tolist(), rtype.tolist(), offsets.tolist()):
+    for code, zi, seq, rt, off in zip(table.codes(), table.zone.tolist(), table.seq.tolist(),
+                                      table.rtype.tolist(), table.offset.tolist()):
         zone = zones[zi] if zi >= 0 else None
         layout = zone.layout if zone is not None else (f"{rt:02d}" if rt else None)
-        detail = layout is not None and layout.isdigit() and int(layout) < 95 and len(layout) == 2
-        letter = cat[code].letter or None
+        detail = layout is not None and len(layout) == 2 and layout.isdigit() and int(layout) < 95
         out.append(ErrorEntry(
             code=code,
-            letter=letter,
-            record=sq if (u >= 0 and detail and sq) else None,
+            letter=cat[code].letter or None,
+            record=seq if seq >= 0 and detail else None,
             record_type=layout,
             zone=zone.zone if zone is not None else None,
-            offset=(off + zone.start) if (u >= 0 and zone is not None and off >= 0) else None,
+            offset=off if off >= 0 else None,
             phase=2 if detail else 1,
         ))
     return out
+
+
+def settlement_rows(sm) -> list[dict]:
+    """The amounts of the settlement (cents), from the merged summary of a sending: one
+    dict per record 95 (file order, for the records 91), then one for record 96 (for
+    record 92). Requested amounts, counts and controls echo the records 95/96;
+    accepted amounts are the prestations accepted; refused = requested - accepted."""
+    rows = []
+    for c in sm.closing:
+        if c.rtype != 95:
+            continue
+        v = c.values
+        m = sm.mutualities.get(v["401"])
+        acc_a = m.accepted_a if m else 0
+        acc_b = m.accepted_b if m else 0
+        rows.append(dict(
+            record="91", mutuality=v["401"], summary=v["402"], requested_a=v["404"],
+            requested_b=v["406"], requested=v["408"], records=v["409"], control=v["410"],
+            accepted_a=acc_a, refused_a=v["404"] - acc_a, accepted_b=acc_b,
+            refused_b=v["406"] - acc_b, accepted=acc_a + acc_b,
+            refused=v["408"] - acc_a - acc_b,
+        ))
+    r96 = next((c for c in sm.closing if c.rtype == 96), None)
+    if r96 is not None:
+        v = r96.values
+        total = {k: sum(r[k] for r in rows) for k in
+                 ("accepted_a", "refused_a", "accepted_b", "refused_b", "accepted", "refused")}
+        rows.append(dict(record="92", mutuality=v["401"], summary=v["402"], requested_a=v["404"],
+                         requested_b=v["406"], requested=v["408"], records=v["409"],
+                         control=v["410"], **total))
+    return rows

@@ -4,6 +4,8 @@ Checks add errors with :meth:`ErrorBuilder.add`, naming the units, the code and
 the zone; the letter comes from the catalogue, so that each code has one
 letter everywhere. :meth:`ErrorBuilder.table` returns an :class:`ErrorTable`
 sorted by unit (file order), keeping the order in which the checks found them.
+:func:`locate` then fills in where each error is (sequence number, record type,
+byte offset), so that a result needs the file no more.
 """
 
 from __future__ import annotations
@@ -13,24 +15,52 @@ from dataclasses import dataclass
 import numpy as np
 
 from vsbengine.formats.efact.catalogue import catalogue
+from vsbengine.formats.efact.compiled import LAYOUTS
+
+_COLUMNS = ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
+_DTYPES = (np.int64, np.int32, np.uint8, np.int32, np.int64, np.int16, np.int64)
 
 
 @dataclass(frozen=True)
 class ErrorTable:
-    """Errors as columns: ``unit`` (int64), ``code`` (int32, six digits),
-    ``letter`` (uint8 ASCII, 0 for none), ``zone`` (int32 global zone index, -1
-    for none)."""
+    """Errors as columns.
+
+    ``unit`` (int64, -1 for none), ``code`` (int32, six digits), ``letter``
+    (uint8 ASCII, 0 for none), ``zone`` (int32 global zone index, -1 for none),
+    ``seq`` (record sequence number, -1 for none), ``rtype`` (record type, or 200
+    and 300 for the segments, 0 when unknown), ``offset`` (byte offset of the
+    zone in the file, -1 when unknown).
+    """
 
     unit: np.ndarray
     code: np.ndarray
     letter: np.ndarray
     zone: np.ndarray
+    seq: np.ndarray
+    rtype: np.ndarray
+    offset: np.ndarray
 
     def __len__(self) -> int:
         return len(self.unit)
 
+    @classmethod
+    def empty(cls) -> "ErrorTable":
+        return cls(*(np.empty(0, dtype=d) for d in _DTYPES))
+
+    @classmethod
+    def concat(cls, tables: list["ErrorTable"]) -> "ErrorTable":
+        tables = [t for t in tables if len(t)]
+        if not tables:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(t, c) for t in tables]) for c in _COLUMNS))
+
     def select(self, mask: np.ndarray) -> "ErrorTable":
-        return ErrorTable(self.unit[mask], self.code[mask], self.letter[mask], self.zone[mask])
+        return ErrorTable(*(getattr(self, c)[mask] for c in _COLUMNS))
+
+    def sorted(self) -> "ErrorTable":
+        """In file order (units ascending; rows without a unit last), stable."""
+        key = np.where(self.unit < 0, np.iinfo(np.int64).max, self.unit)
+        return self.select(np.argsort(key, kind="stable"))
 
     def has_letter(self, letter: str) -> np.ndarray:
         return self.letter == ord(letter)
@@ -38,6 +68,11 @@ class ErrorTable:
     def codes(self) -> list[str]:
         """The codes as six-character strings, in table order."""
         return [f"{c:06d}" for c in self.code.tolist()]
+
+    @property
+    def technical(self) -> np.ndarray:
+        """Rows of the technical phase: the codes of segments 200/300 and records 95/96."""
+        return np.isin(self.code // 10000, (2, 3, 95, 96))
 
 
 def letter_of(code: str) -> str:
@@ -48,42 +83,71 @@ class ErrorBuilder:
     """Collects errors from the checks (all as arrays, no object per error)."""
 
     def __init__(self) -> None:
-        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._parts: list[ErrorTable] = []
 
-    def add(self, units, code: str, zone: int = -1) -> None:
-        """Add ``code`` on every unit of ``units`` (a unit index or an array of them)."""
+    def add(self, units, code: str, zone: int = -1, *, seq=-1, rtype=0, offset=-1) -> None:
+        """Add ``code`` on every unit of ``units`` (a unit index or an array of them).
+
+        ``seq``, ``rtype`` and ``offset`` may be given when the checks know them
+        (checks on a whole sending); otherwise :func:`locate` fills them in.
+        """
         units = np.atleast_1d(np.asarray(units, dtype=np.int64))
         if units.size == 0:
             return
         letter = letter_of(code)
         n = units.size
-        self._parts.append((
+        self._parts.append(ErrorTable(
             units,
             np.full(n, int(code), dtype=np.int32),
             np.full(n, ord(letter) if letter else 0, dtype=np.uint8),
             np.full(n, zone, dtype=np.int32),
+            np.broadcast_to(np.asarray(seq, dtype=np.int64), (n,)).copy(),
+            np.broadcast_to(np.asarray(rtype, dtype=np.int16), (n,)).copy(),
+            np.broadcast_to(np.asarray(offset, dtype=np.int64), (n,)).copy(),
         ))
 
     def add_table(self, table: ErrorTable) -> None:
         if len(table):
-            self._parts.append((table.unit, table.code, table.letter, table.zone))
+            self._parts.append(table)
 
     def __len__(self) -> int:
-        return sum(len(p[0]) for p in self._parts)
+        return sum(len(p) for p in self._parts)
 
     def table(self) -> ErrorTable:
-        if not self._parts:
-            e = np.empty(0)
-            return ErrorTable(e.astype(np.int64), e.astype(np.int32), e.astype(np.uint8),
-                              e.astype(np.int32))
-        unit, code, letter, zone = (np.concatenate(c) for c in zip(*self._parts))
+        t = ErrorTable.concat(self._parts)
+        if len(t) == 0:
+            return t
         # The same code twice on one unit says nothing more: keep the first.
-        key = unit * 1_000_000 + code
+        key = t.unit * 1_000_000 + t.code
         _, first = np.unique(key, return_index=True)
         first.sort()
-        unit, code, letter, zone = unit[first], code[first], letter[first], zone[first]
-        order = np.argsort(unit, kind="stable")
-        return ErrorTable(unit[order], code[order], letter[order], zone[order])
+        return t.select(first).sorted()
+
+
+def locate(table: ErrorTable, sending, unit_base: int, offset_base: int) -> ErrorTable:
+    """Fill in where the errors of a checked chunk are, in the whole file.
+
+    Local unit ``u >= own_first`` becomes ``unit_base + u - own_first`` (segments
+    0 and 1 stay); local byte offsets shift by ``offset_base``.
+    """
+    if len(table) == 0:
+        return table
+    s = sending
+    u = table.unit
+    has = u >= 0
+    safe = np.where(has, u, 0)
+    seq = np.where(has & s.is_detail[safe], s.col("seq")[safe], -1).astype(np.int64)
+    rtype = np.where(has, s.rtype[safe], 0).astype(np.int16)
+    rtype = np.where(has & (safe == 0), 200, np.where(has & (safe == 1), 300, rtype)).astype(np.int16)
+    starts = np.where(table.zone >= 0, _ZONE_START[np.maximum(table.zone, 0)], 0)
+    unit_off = np.where(has, s.offsets[safe], -1)
+    offset = np.where(has & (unit_off >= 0), unit_off + starts + offset_base, -1)
+    unit = np.where(has & (u >= s.own_first), unit_base + u - s.own_first, u)
+    return ErrorTable(unit.astype(np.int64), table.code, table.letter, table.zone, seq, rtype,
+                      offset.astype(np.int64))
+
+
+_ZONE_START = np.array([z.start for z in LAYOUTS.zones], dtype=np.int64)
 
 
 @dataclass(frozen=True)

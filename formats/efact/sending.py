@@ -28,19 +28,29 @@ def core_tables(compiled: Compiled = LAYOUTS) -> _core.CoreTables:
 
 
 class Sending:
-    """The units, columns and invoice structure of one scanned billing file.
+    """The units, columns and invoice structure of one scanned billing file, or of one
+    chunk of it (see :mod:`vsbengine.formats.efact.chunks`).
 
     Parameters
     ----------
     data
-        The file's bytes (any buffer: bytes, memoryview, mmap).
+        The bytes (any buffer: bytes, memoryview, mmap).
+    own_first
+        Index of the first unit that belongs to this chunk; the record units before it
+        are copies of the file's record 10 and of the record before the chunk, there
+        only as references for the checks.
+    last
+        Whether the chunk ends the file.
     compiled
         The compiled layouts.
     """
 
-    def __init__(self, data, compiled: Compiled = LAYOUTS) -> None:
+    def __init__(self, data, *, own_first: int = 2, last: bool = True,
+                 compiled: Compiled = LAYOUTS) -> None:
         self.data = data
         self.compiled = compiled
+        self.own_first = own_first
+        self.last = last
         scan = _core.scan(data, core_tables(compiled), len(compiled.narrow), len(compiled.wide))
         self.scan = scan
         self.size = len(data)
@@ -109,6 +119,28 @@ class Sending:
         return self.compiled.zone_index(layout, zone)
 
     # -- structure ----------------------------------------------------------------------
+    @property
+    def first_chunk(self) -> bool:
+        return self.own_first == 2
+
+    @cached_property
+    def own(self) -> np.ndarray:
+        """Units of this chunk (not the reference copies before it; the segments only in
+        the first chunk)."""
+        mask = np.zeros(self.n_units, dtype=bool)
+        mask[self.own_first:] = True
+        if self.first_chunk:
+            mask[:2] = True
+        return mask
+
+    @cached_property
+    def previous_destination(self) -> int | None:
+        """Destination mutuality of the invoice before the chunk (its record 80), if any."""
+        prev = self.own_first - 1
+        if prev >= 2 and self.rtype[prev] == 80:
+            return int(self.col("z18")[prev])
+        return None
+
     @cached_property
     def is_detail(self) -> np.ndarray:
         """Units that are records 10 to 90 (those that count in the error ratio)."""

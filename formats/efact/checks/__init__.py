@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from vsbengine.formats.efact.checks import amounts, controls, dates, order, technical, zones
 
-#: Phase-2 checks that need no reference data, in the order they run.
+#: Phase-2 checks that need no reference data, in the order they run on each chunk.
 PREVALIDATION = (order.check, zones.check, dates.check, amounts.check, controls.check)
+#: Phase-2 checks of the whole sending, on the merged summary of the chunks.
+PREVALIDATION_SENDING = (zones.check_sending, amounts.check_sending, controls.check_sending)
 
-__all__ = ["PREVALIDATION", "technical"]
+__all__ = ["PREVALIDATION", "PREVALIDATION_SENDING", "technical"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import PRESTATIONS
+from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder
 from vsbengine.formats.efact.sending import Sending
 
@@ -66,9 +67,16 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         wrong &= ~_unreadable(s, (_ZONE_OF[detail],) if acc is None else (_ZONE_OF[detail], "11"))
         errs.add(end[wrong], code, s.zone_index("80", zone))
 
-    r90 = s.record90
-    if r90 >= 0:
-        r80 = s.units_of(80)
-        for zone, col, code in SENDING_TOTALS:
-            if int(s.col(col)[r90]) != int(s.col(col)[r80].sum(dtype=np.int64)):
-                errs.add(r90, code, s.zone_index("90", zone))
+
+
+def check_sending(sm, errs: ErrorBuilder) -> None:
+    """The whole sending: record 90's totals against the sum of all records 80."""
+    r90 = sm.record90
+    if r90 is None:
+        return
+    sums = {"19": sm.r80_a, "15": sm.r80_b}
+    for zone, _col, code in SENDING_TOTALS:
+        if r90.readable[zone] and r90.values[zone] != sums[zone]:
+            zi = LAYOUTS.zone_index("90", zone)
+            errs.add(r90.unit, code, zi, seq=r90.seq, rtype=90,
+                     offset=r90.offset + LAYOUTS.zones[zi].start)

@@ -13,6 +13,7 @@ import numpy as np
 from vsbengine.formats.efact.checks.common import (
     by_runs, code_sums, control_number, insz_valid, nihii_valid,
 )
+from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder
 from vsbengine.formats.efact.sending import Sending
 
@@ -28,17 +29,13 @@ INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"))
 
 
 def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
-    per_invoice, total = code_sums(s)
+    per_invoice, _ = code_sums(s)
     end = s.invoice_end
     has_end = end >= 0
     stated = s.col("z98")[end[has_end]]
     ok = ~s.finding_mask("80", "98")[end[has_end]]
     wrong = ok & (stated != control_number(per_invoice[has_end]))
     errs.add(end[has_end][wrong], "809802", s.zone_index("80", "98"))
-    r90 = s.record90
-    if r90 >= 0 and not s.finding_mask("90", "98")[r90]:
-        if int(s.col("z98")[r90]) != int(control_number(total)):
-            errs.add(r90, "909802", s.zone_index("90", "98"))
 
     for rec, zone, col, code in NIHII_ZONES:
         units = s.units_of(int(rec))
@@ -53,3 +50,14 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         v = s.col("z8")[units]
         bad = national & (v != 0) & ~by_runs(insz_valid, v) & ~s.finding_mask(rec, "8a,8b")[units]
         errs.add(units[bad], code, s.zone_index(rec, "8a,8b"))
+
+
+def check_sending(sm, errs: ErrorBuilder) -> None:
+    """The whole sending: record 90's control number against the codes of all chunks."""
+    r90 = sm.record90
+    if r90 is None or not r90.readable["98"] or sm.codes_bad:
+        return
+    if r90.values["98"] != int(control_number(sm.codes)):
+        zi = LAYOUTS.zone_index("90", "98")
+        errs.add(r90.unit, "909802", zi, seq=r90.seq, rtype=90,
+                 offset=r90.offset + LAYOUTS.zones[zi].start)

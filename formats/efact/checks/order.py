@@ -51,7 +51,8 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         errs.add(d[bad[t[bad] == rt]], code, _zone1(s, rt))
     r90 = np.flatnonzero(t == 90)
     if len(r90) == 0:
-        errs.add(d[-1], "900104", _zone1(s, 90))
+        if s.last:
+            errs.add(d[-1], "900104", _zone1(s, 90))
     else:
         errs.add(d[r90[r90 < len(t) - 1]], "900111", _zone1(s, 90))
 

@@ -3,19 +3,20 @@
 Errors are the two-digit codes of the zones' error fields (family 9), named
 with six digits (see :mod:`vsbengine.formats.efact.catalogue`). Framing
 problems (a truncated file, a line of the wrong length, an unknown record
-type, closing records out of place) belong to no zone: they are reported on
-record 96, zone 509 (our choice) and, located to the byte, in the problems
-list of the engine's report.
+type, closing records out of place, a missing record 95) belong to no zone:
+they are reported on record 96, zone 509 (our choice) and, located to the
+byte, in the problems list of the engine's report.
+
+:func:`check` runs on each chunk (the core's findings, the segments);
+:func:`check_sending` on the whole sending (records 95 and 96 against the
+totals of all chunks).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from vsbengine import _core
-from vsbengine.formats.efact.checks.common import (
-    code_sums, control_number, core_errors,
-)
+from vsbengine.formats.efact.checks.common import control_number, core_errors
+from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder, Problem
 from vsbengine.formats.efact.sending import Sending
 
@@ -27,77 +28,51 @@ def _unit_name(unit: int) -> tuple[str, int]:
     return _WHAT.get(unit, ("record", 350))
 
 
-def _position(unit: int) -> int | None:
-    return unit - 1 if unit >= 2 else None
-
-
-def framing_problems(s: Sending) -> list[Problem]:
-    """The core's framing findings, and closing records out of place, as located problems."""
+def framing_problems(s: Sending, unit_base: int, offset_base: int,
+                     prefix_len: int = 0) -> list[Problem]:
+    """The core's framing findings in the chunk's own bytes (from ``prefix_len`` on),
+    placed in the whole file."""
     sc = s.scan
+    own_from = prefix_len
     out: list[Problem] = []
     for kind, off, length, unit in zip(
         sc["fr_kind"].tolist(), sc["fr_offset"].tolist(), sc["fr_length"].tolist(),
         sc["fr_unit"].tolist(),
     ):
+        if off < own_from:
+            continue
         what, need = _unit_name(unit)
-        pos = _position(unit)
+        g = unit if unit < 2 else unit_base + unit - s.own_first
+        pos = g - 1 if g >= 2 else None
+        where = off + offset_base
         if kind == _FR["SHORT_FILE"]:
             msg = (f"the file ends before {what} is complete: {length} of {need} characters"
                    if length else f"the file ends before {what}")
-        elif kind == _FR["SHORT_LINE"]:
-            msg = f"line of {length} characters where {what} needs {need}"
-        elif kind == _FR["LONG_LINE"]:
+        elif kind in (_FR["SHORT_LINE"], _FR["LONG_LINE"]):
             msg = f"line of {length} characters where {what} needs {need}"
         elif kind == _FR["TRUNCATED"]:
             msg = f"the file ends inside a record: {length} of {need} characters"
         else:
             shown = bytes(s.buf[off:off + 2]).decode("latin-1")
-            msg = f"record type {shown!r} is not a record of message 920000"
-            out.append(Problem(off, pos, "1", msg))
+            out.append(Problem(where, pos, "1",
+                               f"record type {shown!r} is not a record of message 920000"))
             continue
-        out.append(Problem(off, pos, None, msg))
+        out.append(Problem(where, pos, None, msg))
     extra = sc["fr_total"] - len(sc["fr_kind"])
     if extra > 0:
         out.append(Problem(None, None, None, f"{extra} more framing problems not listed"))
-
-    # Closing records: any 95s, then exactly one 96, after the last detail record.
-    closing = s.units_of(95, 96)
-    detail = s.detail
-    if len(closing) and len(detail) and detail[-1] > closing[0]:
-        u = int(closing[0])
-        out.append(Problem(int(s.offsets[u]), _position(u), "1",
-                           "record 95 or 96 before the end of the detail records"))
-    r96 = s.units_of(96)
-    if len(r96) == 0:
-        out.append(Problem(None, None, None, "no record 96 closes the file"))
-    else:
-        if len(r96) > 1:
-            u = int(r96[1])
-            out.append(Problem(int(s.offsets[u]), _position(u), "1", "more than one record 96"))
-        after = closing[closing > r96[0]]
-        after = after[s.rtype[after] != 96]
-        if len(after):
-            u = int(after[0])
-            out.append(Problem(int(s.offsets[u]), _position(u), "1",
-                               "records after record 96"))
     return out
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> list[Problem]:
-    """Run phase 1. Adds the family-9 errors to ``errs``; returns the framing problems."""
-    problems = framing_problems(s)
+def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+    """Per chunk: the core's findings on segments 200/300 and records 95/96, and the
+    segments against record 10."""
     summary_units = s.type_mask(95, 96).copy()
     summary_units[:2] = True
     core = core_errors(s)
-    errs.add_table(core.select(summary_units[core.unit] if len(core) else np.zeros(0, bool)))
-
-    r96 = s.units_of(96)
-    u96 = int(r96[0]) if len(r96) else -1
+    if len(core):
+        errs.add_table(core.select(summary_units[core.unit]))
     _segments(s, errs, today)
-    problems += _closing(s, errs, u96)
-    if problems:
-        errs.add(u96, "960920", s.zone_index("96", "509"))
-    return problems
 
 
 def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
@@ -132,92 +107,93 @@ def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
             errs.add(seg, code, s.zone_index("300", zone))
 
 
-def _closing(s: Sending, errs: ErrorBuilder, u96: int) -> list[Problem]:
-    """Records 95 and 96 against the detail; returns problems for missing records 95."""
-    problems: list[Problem] = []
-    inv = s.invoices
-    end = s.invoice_end
-    dest = s.destination
-    has_end = end >= 0
-    ends = end[has_end]
-    # Amounts of each invoice's record 80 (unreadable ones make the mutuality unverifiable).
-    a = np.zeros(len(inv), dtype=np.int64)
-    b = np.zeros(len(inv), dtype=np.int64)
-    a[has_end] = s.col("z19")[ends]
-    b[has_end] = s.col("z15")[ends]
-    bad_amount = np.ones(len(inv), dtype=bool)
-    bad_amount[has_end] = s.finding_mask("80", "19")[ends] | s.finding_mask("80", "15")[ends]
-    # Records 20 to 80 of each invoice (contiguous from its record 20 to its record 80).
-    if has_end.all():
-        counts = (end - inv + 1).astype(np.int64)
-    else:
-        counts = np.bincount(s.invoice_of[s.in_invoice], minlength=len(inv)).astype(np.int64)
-    code_per_inv, code_total = code_sums(s)
-    bad_code = np.zeros(len(inv), dtype=bool)
-    for rec in ("30", "50", "51", "52"):
-        if s.has_findings(rec, "4"):
-            bad_code |= s.per_invoice_sum(s.finding_mask(rec, "4"), s.in_invoice) > 0
+def _zone(rtype: int, key: str) -> int:
+    zone = key if rtype == 95 else str(int(key) + 100)
+    return LAYOUTS.zone_index(str(rtype), zone)
 
-    r95 = s.units_of(95)
+
+def _add(errs: ErrorBuilder, rec, code: str, key: str) -> None:
+    zi = _zone(rec.rtype, key)
+    errs.add(rec.unit, code, zi, rtype=rec.rtype, offset=rec.offset + LAYOUTS.zones[zi].start)
+
+
+def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
+    """The whole sending: records 95/96 against the totals of all chunks, and their
+    place at the end of the file. Returns the problems found (missing or misplaced
+    closing records)."""
+    problems: list[Problem] = []
+    closing = sm.closing
+    if closing and sm.last_detail > closing[0].unit:
+        c = closing[0]
+        problems.append(Problem(c.offset, c.unit - 1, "1",
+                                "record 95 or 96 before the end of the detail records"))
+    r96 = [c for c in closing if c.rtype == 96]
+    if not r96:
+        problems.append(Problem(None, None, None, "no record 96 closes the file"))
+    else:
+        if len(r96) > 1:
+            problems.append(Problem(r96[1].offset, r96[1].unit - 1, "1", "more than one record 96"))
+        after = [c for c in closing if c.unit > r96[0].unit and c.rtype != 96]
+        if after:
+            problems.append(Problem(after[0].offset, after[0].unit - 1, "1",
+                                    "records after record 96"))
+
+    r95 = [c for c in closing if c.rtype == 95]
     seen: set[int] = set()
-    z = {name: s.zone_index("95", name) for name in ("401", "404", "406", "408", "409", "410")}
-    for u in r95.tolist():
-        if s.finding_mask("95", "401")[u]:
+    for c in r95:
+        if not c.readable["401"]:
             continue
-        mut = int(s.col("z401")[u])
+        mut = c.values["401"]
         if mut in seen:
-            errs.add(u, "950120", z["401"])
+            _add(errs, c, "950120", "401")
             continue
         seen.add(mut)
-        sel = dest == mut
-        if not sel.any():
-            errs.add(u, "950121", z["401"])
+        m = sm.mutualities.get(mut)
+        if m is None:
+            _add(errs, c, "950121", "401")
             continue
-        fine = {k: not s.finding_mask("95", k)[u] for k in ("404", "406", "408", "409", "410", "412")}
-        v404, v406 = int(s.col("z404")[u]), int(s.col("z406")[u])
-        if not bad_amount[sel].any():
-            if fine["404"] and v404 != int(a[sel].sum()):
-                errs.add(u, "950441", z["404"])
-            if fine["406"] and v406 != int(b[sel].sum()):
-                errs.add(u, "950641", z["406"])
-        if fine["404"] and fine["406"] and fine["408"] and fine["412"]:
-            if int(s.col("z408")[u]) != v404 + v406 + int(s.col("z412")[u]):
-                errs.add(u, "950820", z["408"])
-        if fine["409"] and int(s.col("z409")[u]) != int(counts[sel].sum()) + 2:
-            errs.add(u, "950920", z["409"])
-        if fine["410"] and not bad_code[sel].any():
-            if int(s.col("z410")[u]) != int(control_number(code_per_inv[sel].sum())):
-                errs.add(u, "951020", z["410"])
-    for mut in sorted(set(dest.tolist()) - seen):
-        problems.append(Problem(None, None, "401",
-                                f"no record 95 for destination mutuality {mut:03d}"))
+        v, ok = c.values, c.readable
+        if not m.bad_amount:
+            if ok["404"] and v["404"] != m.a:
+                _add(errs, c, "950441", "404")
+            if ok["406"] and v["406"] != m.b:
+                _add(errs, c, "950641", "406")
+        if ok["404"] and ok["406"] and ok["408"] and ok["412"]:
+            if v["408"] != v["404"] + v["406"] + v["412"]:
+                _add(errs, c, "950820", "408")
+        if ok["409"] and v["409"] != m.records + 2:
+            _add(errs, c, "950920", "409")
+        if ok["410"] and not m.bad_code and v["410"] != int(control_number(m.codes)):
+            _add(errs, c, "951020", "410")
+    for mut in sorted(set(sm.mutualities) - seen):
+        problems.append(Problem(None, None, "401", f"no record 95 for destination mutuality {mut:03d}"))
 
-    if u96 < 0:
-        return problems
-    z = {name: s.zone_index("96", name) for name in ("501", "504", "506", "508", "509", "510")}
-    fine = {k: not s.finding_mask("96", k)[u96] for k in ("501", "504", "506", "508", "509", "510", "512")}
-    firsts = {m // 100 for m in dest.tolist()}
-    if fine["501"] and len(firsts) >= 1:
-        if len(firsts) > 1 or int(s.col("z401")[u96]) != firsts.pop() * 100 + 99:
-            errs.add(u96, "960120", z["501"])
-    r90 = s.record90
-    v504, v506 = int(s.col("z404")[u96]), int(s.col("z406")[u96])
-    r95_ok = not any(s.finding_mask("95", k)[r95].any() for k in ("404", "406"))
-    for zone, col95, col90, code in (("504", "z404", "z19", "960420"), ("506", "z406", "z15", "960620")):
-        if not fine[zone]:
-            continue
-        value = int(s.col(col95)[u96])
-        wrong = r95_ok and len(r95) and value != int(s.col(col95)[r95].sum())
-        if r90 >= 0 and not s.finding_mask("90", col90[1:])[r90]:
-            wrong = wrong or value != int(s.col(col90)[r90])
-        if wrong:
-            errs.add(u96, code, z[zone])
-    if fine["504"] and fine["506"] and fine["508"] and fine["512"]:
-        if int(s.col("z408")[u96]) != v504 + v506 + int(s.col("z412")[u96]):
-            errs.add(u96, "960820", z["508"])
-    if fine["509"] and int(s.col("z409")[u96]) != int(s.is_detail.sum()) + 2:
-        errs.add(u96, "960920", z["509"])
-    if fine["510"] and not bad_code.any():
-        if int(s.col("z410")[u96]) != int(control_number(code_total)):
-            errs.add(u96, "961020", z["510"])
+    if r96:
+        c = r96[0]
+        v, ok = c.values, c.readable
+        firsts = {m // 100 for m in sm.mutualities}
+        if ok["401"] and firsts and (len(firsts) > 1 or v["401"] != firsts.pop() * 100 + 99):
+            _add(errs, c, "960120", "401")
+        r95_ok = all(x.readable["404"] and x.readable["406"] for x in r95)
+        r90 = sm.record90
+        for key, r90_key, code in (("404", "19", "960420"), ("406", "15", "960620")):
+            if not ok[key]:
+                continue
+            wrong = bool(r95_ok and r95 and v[key] != sum(x.values[key] for x in r95))
+            if r90 is not None and r90.readable[r90_key]:
+                wrong = wrong or v[key] != r90.values[r90_key]
+            if wrong:
+                _add(errs, c, code, key)
+        if ok["404"] and ok["406"] and ok["408"] and ok["412"]:
+            if v["408"] != v["404"] + v["406"] + v["412"]:
+                _add(errs, c, "960820", "408")
+        if ok["409"] and v["409"] != sm.detail + 2:
+            _add(errs, c, "960920", "409")
+        if ok["410"] and not sm.codes_bad and v["410"] != int(control_number(sm.codes)):
+            _add(errs, c, "961020", "410")
+    if problems or sm.problems:
+        if r96:
+            _add(errs, r96[0], "960920", "409")
+        else:
+            errs.add(-1, "960920", LAYOUTS.zone_index("96", "509"), rtype=96)
     return problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import core_errors, insz_valid
+from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder
 from vsbengine.formats.efact.sending import Sending
 
@@ -106,15 +107,26 @@ def _identification(s: Sending, errs: ErrorBuilder) -> None:
 
 
 def _invoices(s: Sending, errs: ErrorBuilder) -> None:
+    """Invoices sorted by destination mutuality, also across a chunk boundary."""
     r20 = s.invoices
     if len(r20) == 0:
         return
     dest = s.destination
-    lower = np.flatnonzero(dest[1:] < dest[:-1]) + 1
-    errs.add(r20[lower], "201812", s.zone_index("20", "18"))
-    numbers = s.col("z24")[r20]
+    before = s.previous_destination
+    previous = np.r_[dest[0] if before is None else before, dest[:-1]]
+    errs.add(r20[dest < previous], "201812", s.zone_index("20", "18"))
+
+
+def check_sending(sm, errs: ErrorBuilder) -> None:
+    """The whole sending: every individual invoice number is used once."""
+    numbers = sm.invoice_number
+    if len(numbers) == 0:
+        return
     _, first = np.unique(numbers, return_index=True)
-    repeated = np.ones(len(r20), dtype=bool)
+    repeated = np.ones(len(numbers), dtype=bool)
     repeated[first] = False
     repeated &= numbers != 0
-    errs.add(r20[repeated], "202420", s.zone_index("20", "24,25"))
+    zone = LAYOUTS.zone_index("20", "24,25")
+    start = LAYOUTS.zones[zone].start
+    errs.add(sm.invoice_unit[repeated], "202420", zone, seq=sm.invoice_seq[repeated], rtype=20,
+             offset=sm.invoice_offset[repeated] + start)

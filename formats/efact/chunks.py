@@ -1,0 +1,205 @@
+"""Cutting a billing file into chunks at invoice boundaries.
+
+A chunk ends right after a record 80 (the end of an invoice), so that every
+check of an invoice sees the whole invoice. A small file is one chunk; a big
+one is validated chunk by chunk with bounded memory, and chunks can go to
+several threads (the core releases the GIL). Each chunk after the first is
+checked together with a copy of the file's segments 200/300, its record 10 and
+the record just before the chunk, so that the cross-record checks (record 90
+against 10, sequence numbers, record order, invoice order) work across the cut;
+errors on those copies are not reported again.
+
+Reading goes through a memory map (zero copy) or, with a memory limit, through
+``pread`` into buffers of the chunk's size, so that the mapped file does not
+count against the limit.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vsbengine import _core
+from vsbengine.formats.efact.compiled import LAYOUTS
+from vsbengine.formats.efact.sending import core_tables
+
+#: Chunk size when no memory limit is given: files up to this size are one chunk.
+DEFAULT_CHUNK = 512 * 1024 * 1024
+#: Bytes of memory a chunk costs per byte of its size (buffer, columns, work arrays).
+MEMORY_PER_BYTE = 5
+_L80 = LAYOUTS.index["80"]
+_L10 = LAYOUTS.index["10"]
+
+
+class Reader:
+    """Byte ranges of a source: a bytes-like object, a memory map, or a file read with pread."""
+
+    def __init__(self, data=None, *, fd: int | None = None, size: int | None = None) -> None:
+        self.data = data
+        self.fd = fd
+        self.size = len(data) if data is not None else int(size)
+
+    def read(self, start: int, end: int):
+        end = min(end, self.size)
+        if start >= end:
+            return b""
+        if self.data is not None:
+            return memoryview(self.data)[start:end]
+        out = bytearray(end - start)
+        view = memoryview(out)
+        got = 0
+        while got < len(out):
+            n = os.preadv(self.fd, [view[got:]], start + got)
+            if n == 0:
+                raise OSError("file shrank while being read")
+            got += n
+        return out
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole records: bytes ``[start, end)`` of the file."""
+
+    index: int
+    start: int
+    end: int
+    #: Index (in the whole file) of the chunk's first record unit (units 0/1 are
+    #: the segments).
+    first_unit: int
+    #: Record units in the chunk.
+    units: int
+    #: Bytes ``[start, end)`` of the record before the chunk, or None.
+    previous: tuple[int, int] | None
+    last: bool
+
+
+@dataclass
+class Plan:
+    size: int
+    #: Offset of the first record (after segments 200/300 and their line breaks).
+    header_end: int
+    lines: bool
+    #: Bytes ``[start, end)`` of the first record 10 (with its line break), or None.
+    record10: tuple[int, int] | None
+    #: Offsets of segments 200 and 300 (-1 when absent).
+    segments: tuple[int, int] = (-1, -1)
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def units(self) -> int:
+        """Units of the whole file (two segments, then every record)."""
+        return 2 + sum(c.units for c in self.chunks)
+
+    def prefix(self, reader: Reader, chunk: Chunk) -> tuple[bytes, int]:
+        """Bytes to put before a chunk (segments, record 10, previous record) and the
+        number of record units they hold."""
+        if chunk.index == 0:
+            return b"", 0
+        parts = [bytes(reader.read(0, self.header_end))]
+        units = 0
+        if self.record10 is not None:
+            parts.append(bytes(reader.read(*self.record10)))
+            units += 1
+        if chunk.previous is not None and chunk.previous != self.record10:
+            parts.append(bytes(reader.read(*chunk.previous)))
+            units += 1
+        return b"".join(parts), units
+
+
+def _frame(buf, body: bool, lines: bool):
+    return _core.scan(buf, core_tables(), 0, 0, framing_cap=0, body=body, lines=lines,
+                      framing_only=True)
+
+
+def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
+    """Frame the file (types and positions only) and cut it into chunks."""
+    size = reader.size
+    head = _frame(reader.read(0, min(size, 67 + 2 + 160 + 2 + 2 * 352)), body=False, lines=False)
+    offsets, layout = head["offsets"], head["layout"]
+    lines = head["lines"]
+    header_end = int(offsets[2]) if len(offsets) > 2 and offsets[2] >= 0 else size
+    record10 = None
+    if len(offsets) > 3 and layout[2] == _L10:
+        record10 = (int(offsets[2]), int(offsets[3]))
+    elif len(offsets) == 3 and layout[2] == _L10:
+        record10 = (int(offsets[2]), size)
+    segments = tuple(int(offsets[i]) if len(offsets) > i else -1 for i in (0, 1))
+    result = Plan(size=size, header_end=header_end, lines=lines, record10=record10,
+                  segments=segments)
+    if size <= chunk_bytes:
+        units = _frame(reader.read(0, size), body=False, lines=False)["offsets"]
+        result.chunks.append(Chunk(0, 0, size, 2, max(len(units) - 2, 0), None, True))
+        return result
+
+    pos, first_unit, previous = 0, 2, None
+    while pos < size:
+        want = chunk_bytes
+        while True:
+            block_end = min(pos + want, size)
+            body = pos > 0
+            scan = _frame(reader.read(pos, block_end), body=body, lines=lines)
+            off, lay = scan["offsets"], scan["layout"]
+            if block_end == size:
+                cut_unit, cut = len(off), size
+                break
+            # The last record 80 with a unit after it: the chunk ends where that unit starts.
+            ends = np.flatnonzero(lay[2:-1] == _L80) + 2
+            if len(ends):
+                cut_unit = int(ends[-1]) + 1
+                cut = pos + int(off[cut_unit])
+                break
+            if want >= 4 * chunk_bytes and len(off) > 3:
+                # No invoice ends in four chunks' worth of bytes (a broken file):
+                # cut at a record boundary rather than hold it all.
+                cut_unit = len(off) - 1
+                cut = pos + int(off[cut_unit])
+                break
+            want *= 2
+        units = cut_unit - 2
+        last = cut >= size
+        result.chunks.append(Chunk(len(result.chunks), pos, cut, first_unit, units, previous, last))
+        if cut_unit >= 3:
+            previous = (pos + int(off[cut_unit - 1]), cut)
+        first_unit += units
+        pos = cut
+    return result
+
+
+def open_reader(source, memory_limit: int | None):
+    """A :class:`Reader` for a path or a bytes-like object, and the thing to close.
+
+    With a memory limit, a path is read with pread; otherwise it is memory-mapped.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return Reader(source), None
+    fd = os.open(os.fspath(source), os.O_RDONLY)
+    size = os.fstat(fd).st_size
+    if memory_limit is None and size:
+        try:
+            mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return Reader(fd=fd, size=size), fd
+        os.close(fd)
+        return Reader(mm), mm
+    return Reader(fd=fd, size=size), fd
+
+
+def resident_bytes() -> int:
+    """Memory the process holds now (Linux: /proc/self/statm; elsewhere an estimate)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 64 << 20
+
+
+def chunk_size(memory_limit: int | None, threads: int = 1) -> int:
+    """The chunk size that keeps ``threads`` chunks in flight within ``memory_limit``
+    (which counts the whole process: what it holds already is set aside)."""
+    if memory_limit is None:
+        return DEFAULT_CHUNK
+    budget = memory_limit - resident_bytes()
+    return max(1 << 20, budget // (MEMORY_PER_BYTE * max(threads, 1)))
