@@ -1,0 +1,119 @@
+"""Big files: chunks cut at invoice boundaries give the one-shot result, in bounded memory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import vsbengine
+from efact_edit import TODAY, Sending, clean
+from vsbengine.formats.efact import chunks
+from vsbengine.formats.efact.answers import Answers
+from vsbengine.formats.efact.generate import generate
+
+SMALL = 64 << 20          # the smallest memory limit: chunks of about a megabyte
+
+
+def both(data, **kw):
+    one = vsbengine.validate(data, today=TODAY)
+    many = vsbengine.validate(data, today=TODAY, memory_limit=SMALL, **kw)
+    return one, many
+
+
+def assert_same(one, many):
+    assert many.report() == one.report()
+    for df in one.messages:
+        assert Answers(many).bytes(df) == Answers(one).bytes(df), df
+
+
+@pytest.fixture(scope="module")
+def big() -> bytes:
+    return generate(30_000, seed=91, month=202610, error_rate=0.03).tobytes()
+
+
+def test_the_plan_cuts_after_records_80(big):
+    plan = chunks.plan(chunks.Reader(big), chunk_bytes=1 << 20)
+    assert len(plan.chunks) > 5
+    assert plan.units == 2 + sum(c.units for c in plan.chunks)
+    for c in plan.chunks[:-1]:
+        assert big[c.end - 350:c.end - 348] == b"80"
+        assert c.end - c.start <= 2 << 20
+    assert plan.chunks[-1].end == len(big)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chunks_give_the_one_shot_result(big, threads):
+    one, many = both(big, threads=threads)
+    assert one.errors and one.messages == ["DF011", "DF013"]
+    assert_same(one, many)
+
+
+def test_checks_across_chunk_boundaries(big):
+    s = Sending(big)
+    invs = s.invoices()
+    first, last = invs[0], invs[-1]
+    # The last invoice reuses the number of the first (far away, another chunk),
+    # and a middle invoice has a lower destination mutuality than the one before.
+    number = s.records[first[0]][114:126]
+    for i in last:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 115, number)
+    mid = invs[len(invs) // 2]
+    low = int(s.records[invs[0][0]][84:87]) - 1
+    for i in mid:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 85, f"{low:03d}")
+    s.resum()
+    one, many = both(s.tobytes())
+    codes = {e.code for e in one.errors}
+    assert {"202420", "201812"} <= codes
+    assert_same(one, many)
+
+
+def test_line_separated_and_truncated_files(big):
+    lined = b"\n".join([big[:67], big[67:227]] + [big[i:i + 350] for i in range(227, len(big), 350)])
+    assert_same(*both(lined))
+    broken = bytearray(lined)
+    cut = len(broken) * 3 // 4
+    del broken[cut:cut + 7]
+    one, many = both(bytes(broken))
+    assert one.technical == "DF012" and one.problems
+    assert_same(one, many)
+
+
+def test_small_file_is_one_chunk():
+    data = clean(100, seed=92)
+    plan = chunks.plan(chunks.Reader(data))
+    assert len(plan.chunks) == 1 and plan.chunks[0].start == 0
+
+
+def test_memory_limit_is_checked():
+    with pytest.raises(ValueError, match="at least 64 MB"):
+        vsbengine.Engine(memory_limit=1 << 20)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_a_file_twice_the_memory_limit_stays_within_it(tmp_path):
+    """Peak memory of a process that validates a 220 MB file under a 110 MB limit.
+
+    The peak is the address space's high-water mark (VmHWM): getrusage's maxrss
+    would carry over the parent's, which generated the file.
+    """
+    path = tmp_path / "big.920000"
+    generate(630_000, seed=93, month=202610).write(path)
+    assert path.stat().st_size > 2 * (105 << 20)
+    script = textwrap.dedent(f"""
+        import vsbengine
+        r = vsbengine.validate({str(path)!r}, today={TODAY}, memory_limit=110 << 20)
+        assert r.messages == ["DF011", "DF014", "DF015"], r.messages
+        with open("/proc/self/status") as fh:
+            print(next(line.split()[1] for line in fh if line.startswith("VmHWM")))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    peak_kb = int(out.stdout.split()[-1])
+    assert peak_kb * 1024 <= 110 << 20, f"peak {peak_kb // 1024} MB"
