@@ -44,9 +44,10 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so that each command module stays independent.
-    from vsbengine.cli import blockade, efact, viplive
+    from vsbengine.cli import blockade, bulk, efact, viplive
 
     efact.register(app)
+    bulk.register(app)
     app.add_typer(viplive.app, name="viplive")
     app.add_typer(blockade.app, name="blockade")
 
