@@ -25,6 +25,7 @@ import glob
 import hashlib
 import json
 import os
+import sys
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -288,13 +289,24 @@ def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: i
     else:
         import dask
 
-        # The workers' stack sampler (every 10 ms) costs a few percent of the CPU
-        # this job needs: off for the local cluster.
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        # The workers' stack sampler (every 10 ms) and their frequent monitors cost a
+        # few percent of the CPU this job needs: off or slower for the local cluster.
+        with dask.config.set({
+            "distributed.worker.profile.enabled": False,
+            "distributed.admin.system-monitor.interval": "2s",
+            "distributed.worker.memory.monitor-interval": "1s",
+            "distributed.admin.tick.interval": "200ms",
+            # Dask makes glibc give memory back eagerly (64 KB); the engine's large
+            # short-lived arrays then fault in again each time. Keep glibc's own rule.
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(128 << 20),
+        }):
             cluster = LocalCluster(n_workers=local_workers or os.cpu_count() or 1,
                                    threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None)
         client = Client(cluster)
+        # The task thread shares the GIL with the worker's event loop, which wants it
+        # every switch interval: a longer interval leaves the task alone.
+        client.run(sys.setswitchinterval, 0.05)
     args = (out, today, refs, run.skip, memory_limit)
     try:
         workers = max(len(client.scheduler_info()["workers"]), 1)
