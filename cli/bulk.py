@@ -20,17 +20,6 @@ _LABELS = {
 }
 
 
-def _size(text: Optional[str]) -> Optional[int]:
-    if text is None:
-        return None
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    t = text.strip().lower().rstrip("b")
-    try:
-        return int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
-    except (ValueError, IndexError):
-        raise ConfigError(f"--memory-limit must be a size such as 512M or 2G, not {text!r}") from None
-
-
 def bulk(
     inputs: List[str] = typer.Argument(..., help="Folders, globs or files of billing files."),
     out: Path = typer.Option(..., "--out", help="Folder for the answers and the summary."),
@@ -57,12 +46,12 @@ def bulk(
     from rich.table import Table
 
     from vsbengine import bulk as engine_bulk
-    from vsbengine.cli.efact import _date
+    from vsbengine.cli import options
 
     if scheduler and dask_local:
         raise ConfigError("--scheduler and --dask-local cannot go together")
-    day = _date(today)
-    limit = _size(memory_limit)
+    day = options.date(today)
+    limit = options.size(memory_limit)
     files = engine_bulk.collect(inputs)
     if not files:
         raise ConfigError("no input files")

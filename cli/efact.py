@@ -9,19 +9,11 @@ from typing import Optional
 
 import typer
 
+from vsbengine.cli import options
 from vsbengine.errors import ConfigError, InputError
 
 EXIT_ACCEPTED, EXIT_REJECTED = 0, 1
 _SHOWN_ERRORS = 20
-
-
-def _date(text: Optional[str]) -> Optional[_dt.date]:
-    if text is None:
-        return None
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--today must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 def _summary(result) -> str:
@@ -68,12 +60,20 @@ def validate(
         None, help="Date the date rules take as today (YYYY-MM-DD; default: the current date)."),
     reference: Optional[int] = typer.Option(
         None, help="Insurer's message reference for the answers (zone 205, 14 digits)."),
+    memory_limit: Optional[str] = typer.Option(
+        None, help="Memory the process may use, e.g. 512M: big files are read in chunks."),
+    threads: int = typer.Option(1, min=1, help="Threads checking the chunks of a big file."),
 ) -> None:
     """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input."""
     import vsbengine
     from vsbengine.formats.efact.answers import Answers
 
-    result = vsbengine.validate(file, today=_date(today))
+    try:
+        engine = vsbengine.Engine(today=options.date(today),
+                                  memory_limit=options.size(memory_limit), threads=threads)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    result = engine.validate(file)
     if out is not None:
         try:
             Answers(result, file, reference=reference).write(out)

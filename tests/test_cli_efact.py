@@ -116,3 +116,17 @@ def test_validate_a_corpus_file():
     r = runner.invoke(app, ["validate", str(CORPUS / "TFAC1SC09.509E"), "--today", "2026-01-01"])
     assert r.exit_code == 1
     assert "rejection type 01: blocking errors" in r.output and "509902" in r.output
+
+
+def test_validate_in_chunks_gives_the_same_json(tmp_path):
+    path = tmp_path / "big.920000"
+    path.write_bytes(clean(6000, seed=44, error_rate=0.01))
+    whole = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
+    chunked = runner.invoke(app, ["validate", str(path), "--json", "--memory-limit", "64M",
+                                  "--threads", "2", *TODAY])
+    assert whole.exit_code == chunked.exit_code
+    assert json.loads(whole.stdout) == json.loads(chunked.stdout)
+    bad = runner.invoke(app, ["validate", str(path), "--memory-limit", "lots"])
+    assert bad.exit_code == 2 and "--memory-limit must be a size" in bad.stderr
+    small = runner.invoke(app, ["validate", str(path), "--memory-limit", "1M"])
+    assert small.exit_code == 2 and "at least 64 MB" in small.stderr
