@@ -40,6 +40,23 @@ class Propagated:
     errors: ErrorTable            # with the propagated codes
     rejected: np.ndarray          # per unit: rejected by its own or a propagated error
     invoice_rejected: np.ndarray  # per invoice (index in ``Sending.invoices``)
+    edges: "Edges"                # what rejects what (for errors found on the whole sending)
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Rejecting record ``src`` rejects record ``dst``, which gets ``code``."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    code: np.ndarray      # int32
+    zone: np.ndarray      # int32
+
+    @classmethod
+    def concat(cls, parts: list["Edges"]) -> "Edges":
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) if parts else
+                     np.zeros(0, dt) for f, dt in (("src", np.int64), ("dst", np.int64),
+                                                   ("code", np.int32), ("zone", np.int32))))
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,72 @@ def percent_x100(part: int, total: int) -> int:
     if total <= 0:
         return 0
     return (part * 20000 + total) // (2 * total)
+
+
+def dependency_edges(s: Sending) -> Edges:
+    """A record 50 drags its records 51/52 (``510119``/``520119``); a revalidation day or
+    personal share record drags the other records 30/50 of the same day of its invoice
+    (``300129``/``500129``; the day groups come from the content checks)."""
+    src, dst, code, zone = [], [], [], []
+    dep = np.flatnonzero(s.head50 >= 0)
+    for rt, c in ((51, 510119), (52, 520119)):
+        d = dep[s.rtype[dep] == rt]
+        src.append(s.head50[d])
+        dst.append(d)
+        code.append(np.full(len(d), c, np.int32))
+        zone.append(np.full(len(d), s.zone_index(str(rt), "1"), np.int32))
+    group = getattr(s, "day_group", None)
+    if group is not None:
+        trig = s.day_trigger
+        members = np.flatnonzero(group >= 0)
+        order = np.argsort(group[members], kind="stable")
+        members = members[order]
+        g = group[members]
+        # Pair every trigger with every other member of its group (groups are a few records).
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        sizes = np.diff(np.r_[starts, len(g)])
+        for k in range(1, int(sizes.max()) if len(sizes) else 1):
+            a = np.arange(len(g))
+            b = a + k
+            ok = b < len(g)
+            ok[ok] &= g[b[ok]] == g[a[ok]]
+            for x, y in ((a[ok], b[ok]), (b[ok], a[ok])):
+                sx, sy = members[x], members[y]
+                keep = trig[sx]
+                sx, sy = sx[keep], sy[keep]
+                src.append(sx)
+                dst.append(sy)
+                is30 = s.rtype[sy] == 30
+                code.append(np.where(is30, 300129, 500129).astype(np.int32))
+                zone.append(np.where(is30, s.zone_index("30", "1"), s.zone_index("50", "1"))
+                            .astype(np.int32))
+    return Edges(np.concatenate(src).astype(np.int64), np.concatenate(dst).astype(np.int64),
+                 np.concatenate(code), np.concatenate(zone))
+
+
+def drag(src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, rejected: np.ndarray) -> np.ndarray:
+    """Follow the edges ``src -> dst`` from newly rejected ``seeds`` (units) to records not
+    yet rejected; marks them in ``rejected`` and returns the indices of the edges that
+    rejected them (one per record, in order)."""
+    out = []
+    fresh = np.unique(seeds)
+    order = np.argsort(src, kind="stable")
+    ordered = src[order]
+    while len(fresh) and len(ordered):
+        lo = np.searchsorted(ordered, fresh)
+        hi = np.searchsorted(ordered, fresh, side="right")
+        n = hi - lo
+        if not n.any():
+            break
+        start = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
+        idx = order[start + np.arange(n.sum())]
+        idx = idx[~rejected[dst[idx]]]
+        _, first = np.unique(dst[idx], return_index=True)
+        idx = idx[np.sort(first)]
+        rejected[dst[idx]] = True
+        out.append(idx)
+        fresh = dst[idx]
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
 def propagate(s: Sending, table: ErrorTable) -> Propagated:
@@ -86,16 +169,21 @@ def propagate(s: Sending, table: ErrorTable) -> Propagated:
     inside = s.in_invoice
     rejected[inside] |= invoice_rejected[s.invoice_of[inside]]
 
-    # Records 51/52 depend on their record 50.
-    r_units = unit[on_unit & (letter == ord("R"))]
-    bad50 = np.zeros(s.n_units, dtype=bool)
-    bad50[r_units[s.rtype[r_units] == 50]] = True
-    head = s.head50
-    dragged = (head >= 0) & bad50[np.maximum(head, 0)] & ~rejected
-    errs.add(np.flatnonzero(dragged & (s.rtype == 51)), "510119", s.zone_index("51", "1"))
-    errs.add(np.flatnonzero(dragged & (s.rtype == 52)), "520119", s.zone_index("52", "1"))
-    rejected |= dragged
-    return Propagated(errs.table(), rejected & s.is_detail, invoice_rejected)
+    edges = dependency_edges(s)
+    seeds = unit[on_unit & (letter == ord("R"))]
+    if len(invoice_rejected):
+        seeds = seeds[~(s.in_invoice[seeds] & invoice_rejected[np.maximum(s.invoice_of[seeds], 0)])]
+    idx = drag(edges.src, edges.dst, seeds, rejected)
+    add_dragged(errs, edges.dst[idx], edges.code[idx], edges.zone[idx])
+    return Propagated(errs.table(), rejected & s.is_detail, invoice_rejected, edges)
+
+
+def add_dragged(errs: ErrorBuilder, units, codes, zones, **where) -> None:
+    """Add the codes of records rejected with another one (grouped by code and zone)."""
+    for code in np.unique(codes).tolist():
+        for z in np.unique(zones[codes == code]).tolist():
+            sel = (codes == code) & (zones == z)
+            errs.add(units[sel], f"{code:06d}", z, **{k: v[sel] for k, v in where.items()})
 
 
 def decide(records_total: int, records_rejected: int, blocking: bool) -> Decision:

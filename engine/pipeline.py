@@ -15,15 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from vsbengine.decision import decide, propagate
+from vsbengine.decision import add_dragged, decide, drag, propagate
 from vsbengine.formats.efact import chunks as _chunks
-from vsbengine.formats.efact.checks import PREVALIDATION, PREVALIDATION_SENDING, technical
+from vsbengine.formats.efact.checks import PREVALIDATION, PREVALIDATION_SENDING, content, technical
+from vsbengine.formats.efact import refs as _refs
+from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder, ErrorTable, locate
 from vsbengine.formats.efact.sending import Sending
 from vsbengine.formats.efact.summary import Summary, merge, summarize
 from vsbengine.result import Result, settlement_rows
 from vsbengine.source import open_source, sniff
 
+_ZONE_START = np.array([z.start for z in LAYOUTS.zones], dtype=np.int64)
 _REJECTING = np.zeros(256, dtype=bool)
 _REJECTING[[ord("B"), ord("F"), ord("R")]] = True
 
@@ -37,7 +40,7 @@ def _today(today) -> int:
 
 
 def check_chunk(reader: _chunks.Reader, plan: _chunks.Plan, chunk: _chunks.Chunk,
-                today: int) -> Summary:
+                today: int, look=None) -> Summary:
     """Check one chunk; everything it returns is placed in the whole file."""
     prefix, n_prefix = plan.prefix(reader, chunk)
     body = reader.read(chunk.start, chunk.end)
@@ -47,6 +50,8 @@ def check_chunk(reader: _chunks.Reader, plan: _chunks.Plan, chunk: _chunks.Chunk
     technical.check(s, errs, today)
     for check in PREVALIDATION:
         check(s, errs, today)
+    if look is not None:
+        content.check(s, errs, today, look)
     prop = propagate(s, errs.table())
     t = prop.errors
     own = np.where(t.unit >= 0, s.own[np.maximum(t.unit, 0)], chunk.last)
@@ -54,7 +59,7 @@ def check_chunk(reader: _chunks.Reader, plan: _chunks.Plan, chunk: _chunks.Chunk
     table = locate(t.select(own), s, chunk.first_unit, offset_base)
     problems = technical.framing_problems(s, chunk.first_unit, offset_base, len(prefix))
     return summarize(s, table, problems, bool(problems), prop.rejected, prop.invoice_rejected,
-                     chunk.first_unit, offset_base)
+                     chunk.first_unit, offset_base, prop.edges)
 
 
 class Engine:
@@ -62,6 +67,10 @@ class Engine:
 
     Parameters
     ----------
+    refs
+        The zorgkas's reference data: a folder of CSV files, a SQLite database, or a
+        loaded :class:`~vsbengine.formats.efact.refs.References`. Without it the
+        content checks are skipped.
     today
         The date the checks take as today (``datetime.date`` or ``YYYYMMDD``);
         ``None`` (default) takes the current date at each validation.
@@ -79,7 +88,8 @@ class Engine:
     different files at the same time (the core releases the GIL).
     """
 
-    def __init__(self, *, today=None, memory_limit: int | None = None, threads: int = 1) -> None:
+    def __init__(self, refs=None, *, today=None, memory_limit: int | None = None,
+                 threads: int = 1) -> None:
         if memory_limit is not None and memory_limit < 64 << 20:
             raise ValueError("memory_limit must be at least 64 MB (the process itself needs some)")
         if threads < 1:
@@ -87,6 +97,9 @@ class Engine:
         self._today = today
         self.memory_limit = memory_limit
         self.threads = threads
+        #: The reference data (loaded once), or None: the content checks are skipped.
+        self.refs = None if refs is None else _refs.load(refs)
+        self._look = None if self.refs is None else content.Lookups(self.refs)
 
     def validate(self, source) -> Result:
         """Validate one billing file.
@@ -114,22 +127,26 @@ class Engine:
             plan = _chunks.plan(reader, _chunks.chunk_size(self.memory_limit, self.threads))
             if self.threads > 1 and len(plan.chunks) > 1:
                 with ThreadPoolExecutor(self.threads) as pool:
-                    parts = list(pool.map(lambda c: check_chunk(reader, plan, c, today),
-                                          plan.chunks))
+                    parts = list(pool.map(lambda c: check_chunk(reader, plan, c, today,
+                                                                 self._look), plan.chunks))
             else:
-                parts = [check_chunk(reader, plan, c, today) for c in plan.chunks]
+                parts = [check_chunk(reader, plan, c, today, self._look) for c in plan.chunks]
             # The answers read the file again: a result keeps the path, or the bytes given.
             return conclude(merge(parts), plan, reader, name, today,
-                            name if name is not None else source)
+                            name if name is not None else source, content=self._look is not None)
 
 
 def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, today: int,
-             source) -> Result:
+             source, content: bool = False) -> Result:
     """The checks of the whole sending and the decision, on the merged summaries."""
     errs = ErrorBuilder()
     problems = sm.problems + technical.check_sending(sm, errs)
     for check in PREVALIDATION_SENDING:
         check(sm, errs)
+    if content:
+        from vsbengine.formats.efact.checks import content as _content
+
+        _content.check_sending(sm, errs)
     whole = errs.table()
     table = ErrorTable.concat([sm.errors, whole]).sorted()
     phase1 = table.technical
@@ -148,7 +165,19 @@ def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, toda
     rejected = np.zeros(plan.units, dtype=bool)
     rejected[sm.rejected] = True
     hit = whole.unit[(whole.unit >= 2) & _REJECTING[whole.letter]]
+    seeds = whole.unit[(whole.unit >= 2) & (whole.letter == ord("R")) & ~rejected[
+        np.maximum(whole.unit, 0)]]
     rejected[hit] = True
+    if sm.edges and len(seeds):
+        # Errors found on the whole sending reject what depends on their records too.
+        e = sm.edges
+        idx = drag(e["src"], e["dst"], seeds, rejected)
+        if len(idx):
+            more = ErrorBuilder()
+            starts = _ZONE_START[e["zone"][idx]]
+            add_dragged(more, e["dst"][idx], e["code"][idx], e["zone"][idx], seq=e["seq"][idx],
+                        rtype=e["rtype"][idx], offset=e["offset"][idx] + starts)
+            table = ErrorTable.concat([table, more.table()]).sorted()
     verdict = decide(sm.detail, int(rejected.sum()), bool((table.letter == ord("B")).any()))
     return Result(technical="DF011", decision=verdict.outcome,
                   rejection_type=verdict.rejection_type, records_total=sm.detail,

@@ -6,7 +6,7 @@ import pytest
 
 import vsbengine
 from efact_edit import MONTH, TODAY
-from vsbengine.formats.efact.generate import KINDS, generate
+from vsbengine.formats.efact.generate import CONTENT_KINDS, DEFAULT_KINDS, KINDS, generate
 
 
 @pytest.mark.parametrize("records,seed", [(5, 0), (37, 1), (1000, 2), (20_000, 3)])
@@ -34,10 +34,34 @@ def test_injected_errors_are_found_exactly(seed, rate):
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_each_kind_alone(kind):
-    g = generate(2000, seed=5, month=MONTH, error_rate=0.01, kinds=(kind,))
+def test_each_kind_alone(kind, tmp_path):
+    content = kind in CONTENT_KINDS
+    g = generate(2000, seed=5, month=MONTH, error_rate=0.01, kinds=(kind,), references=content)
     assert {c for _, c in g.injected} == {kind}
-    r = vsbengine.validate(g.tobytes(), today=TODAY)
+    if content:
+        g.write_refs(tmp_path)
+        r = vsbengine.Engine(tmp_path, today=TODAY).validate(g.tobytes())
+    else:
+        r = vsbengine.validate(g.tobytes(), today=TODAY)
+    assert sorted((e.record, e.code) for e in r.errors) == g.expected
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_generated_references_match_the_sending(seed, tmp_path):
+    g = generate(4000, seed=seed, month=MONTH, references=True)
+    g.write_refs(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "admissions.csv", "codes.csv", "facilities.csv", "members.csv", "tariffs.csv",
+        "zorgkas.toml"]
+    r = vsbengine.Engine(tmp_path, today=TODAY).validate(g.tobytes())
+    assert r.messages == ["DF011", "DF014", "DF015"] and r.errors == []
+
+
+def test_all_kinds_together_with_references(tmp_path):
+    g = generate(20_000, seed=8, month=MONTH, references=True, error_rate=0.02)
+    assert {c for _, c in g.injected} == set(DEFAULT_KINDS) | set(CONTENT_KINDS)
+    g.write_refs(tmp_path)
+    r = vsbengine.Engine(tmp_path, today=TODAY).validate(g.tobytes())
     assert sorted((e.record, e.code) for e in r.errors) == g.expected
 
 

@@ -1,23 +1,31 @@
 """Synthetic billing files (message 920000) for tests, demos and benchmarks.
 
-:func:`generate` builds a valid sending of about ``records`` records 10 to 90:
-several invoices for several destination mutualities (sorted), prestation
-records 50, some completed by records 51 and 52, realistic amounts in cents
-(units x tariff of a small synthetic code table) and valid national numbers
-(INSZ), NIHII, company (KBO) and IBAN numbers. Everything is vectorised: a
-million records take seconds.
+:func:`generate` builds a valid sending of about ``records`` records 10 to 90
+from a VSB care facility: invoices for several destination mutualities (sorted)
+of three kinds, residential care (invoice type 1) and guidance (type 3) with
+prestation records 50 (some completed by records 51 and 52), and revalidation
+(type 5) with a revalidation-day and a personal-share record 30 for each day.
+Amounts are units x tariff of a small synthetic code table (a price contracted
+with the facility for one code); national numbers (INSZ), NIHII, KBO and IBAN
+numbers are valid by their check digits. Everything is vectorised: a million
+records take seconds.
+
+With ``references=True`` it also writes the zorgkas's reference data that
+matches the sending (members, admissions, codes, tariffs, facilities, the
+zorgkas's account), so that the content checks find nothing.
 
 With ``error_rate`` it injects errors of known codes into that share of the
-prestations (at most one per invoice) and returns them, so that a test can
-assert that validation finds exactly those codes. The totals, control numbers
-and check digits are computed after the injection, so that nothing else is
-wrong. The data is fictitious: the national numbers are valid by their check
-digits only.
+prestations (at most one per invoice) and returns every code validation must
+report, propagated ones included. Totals, control numbers and check digits are
+computed after the injection, so that nothing else is wrong. The content kinds
+(:data:`CONTENT_KINDS`) are found only when validating with the generated
+reference data. The data is fictitious.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +34,8 @@ from stdnum import iban as _iban
 from vsbengine import _core
 from vsbengine.formats.efact import wire
 
-#: Synthetic nomenclature codes: (code, unit amount in cents, unit personal share in cents).
+#: Synthetic nomenclature codes of records 50: (code, unit amount, unit personal share),
+#: amounts in cents.
 CODES = (
     (771012, 4875, 0),
     (771034, 2150, 345),
@@ -37,26 +46,43 @@ CODES = (
     (771130, 3410, 410),
     (771152, 15890, 0),
 )
+#: The price of one code contracted with the facility (it wins over the general tariff).
+CONTRACTED = (771034, 2200, 345)
+#: Pseudo-codes of records 30 for revalidation: (code, unit amount, unit personal share).
+REVALIDATION_DAY = (791012, 14500, 0)
+PERSONAL_SHARE = (791034, 0, 3400)
 
 #: Injectable errors: code -> what the generator changes. Each one yields exactly
-#: the listed codes (see :attr:`Generated.expected`).
+#: the codes in :attr:`Generated.expected`.
 KINDS = {
-    "502212": "units sign flipped (propagates 510119/520119 to the group)",
-    "502712": "personal share sign flipped (propagates to the group)",
+    "502212": "units sign flipped (propagates 510119/520119 to its 51/52)",
+    "502712": "personal share sign flipped (propagates to its 51/52)",
     "500612": "last date before first date (200140 rejects the invoice)",
     "510412": "record 51 code differs from its record 50 (only the 51 is rejected)",
     "500812": "record 50 beneficiary differs from record 20 (rejects the invoice)",
     "802710": "record 80 personal-share total off by one cent (rejects the invoice)",
     "509902": "record 50 check digits wrong (blocking: rejects the sending)",
+    # Content errors (found with the generated reference data):
+    "501940": "record 50 amount one cent off its tariff",
+    "502741": "record 50 personal share one cent off its tariff",
+    "500421": "record 50 code unknown in the code table",
+    "500423": "record 50 billed twice (same beneficiary, code and dates)",
+    "301940": "revalidation day one cent off its tariff (300129 on the day's personal share)",
+    "300440": "personal share on a day without a revalidation day",
+    "200820": "beneficiary unknown in the member file (rejects the invoice)",
+    "500549": "beneficiary deceased on the first day of the month",
 }
 DEFAULT_KINDS = ("502212", "502712", "500612", "510412", "500812", "802710")
+CONTENT_KINDS = ("501940", "502741", "500421", "500423", "301940", "300440", "200820", "500549")
 
 MUTUALITIES = (101, 102, 106, 111, 116, 131, 132, 137)
+RESIDENTIAL, GUIDANCE, REVALIDATION = 0, 1, 2
+_INVOICE_TYPE = np.array([1, 3, 5])
 
 
 @dataclass
 class Generated:
-    """A generated sending and what was injected into it."""
+    """A generated sending, its reference data, and what was injected into it."""
 
     #: The header (segments 200 and 300) as bytes.
     header: bytes
@@ -69,6 +95,8 @@ class Generated:
     injected: list[tuple[int, str]] = field(default_factory=list)
     #: Every code validation must report, with propagated ones, as ``(sequence, code)``.
     expected: list[tuple[int, str]] = field(default_factory=list)
+    #: The reference data as file name -> text, with ``references=True``.
+    refs: dict[str, str] | None = None
 
     def tobytes(self) -> bytes:
         return self.header + self.body.tobytes()
@@ -77,6 +105,15 @@ class Generated:
         with open(path, "wb") as fh:
             fh.write(self.header)
             self.body.tofile(fh)
+
+    def write_refs(self, folder) -> None:
+        """Write the reference data (CSV files and ``zorgkas.toml``) into ``folder``."""
+        if self.refs is None:
+            raise ValueError("generated without references=True")
+        os.makedirs(folder, exist_ok=True)
+        for name, text in self.refs.items():
+            with open(os.path.join(folder, name), "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
 
 
 def _insz(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -111,9 +148,25 @@ def _days_in(ym: int) -> int:
     return (nxt - _dt.timedelta(days=1)).day
 
 
+def _shift(yyyymmdd: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """YYYYMMDD dates moved by a number of days (vectorised through datetime64)."""
+    v = np.asarray(yyyymmdd, dtype=np.int64)
+    d = ((v // 10000 - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+         + (v // 100 % 100 - 1)).astype("datetime64[D]") + (v % 100 - 1)
+    d = d + np.asarray(days, dtype=np.int64)
+    y = d.astype("datetime64[Y]")
+    mth = d.astype("datetime64[M]")
+    return ((y.astype(np.int64) + 1970) * 10000 + (mth - y.astype("datetime64[M]")).astype(np.int64) * 100
+            + (d - mth.astype("datetime64[D]")).astype(np.int64) + 101)
+
+
+def _iso(yyyymmdd: int) -> str:
+    return f"{yyyymmdd // 10000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
+
+
 def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
-             kinds=DEFAULT_KINDS, month: int | None = None, created: int | None = None,
-             sending_number: int | None = None) -> Generated:
+             kinds=None, month: int | None = None, created: int | None = None,
+             sending_number: int | None = None, references: bool = False) -> Generated:
     """Build a valid sending of about ``records`` records 10 to 90.
 
     Parameters
@@ -124,20 +177,25 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     seed
         Seed of the random generator: the same arguments give the same bytes.
     error_rate
-        Share of the prestations (records 50) that get an injected error.
+        Share of the prestations (lines or revalidation days) with an injected error.
     kinds
-        Codes to inject, chosen in turn (see :data:`KINDS`).
+        Codes to inject, chosen in turn (see :data:`KINDS`); default
+        :data:`DEFAULT_KINDS`, plus :data:`CONTENT_KINDS` with ``references=True``.
     month
         Invoiced month YYYYMM (default: the month before the current one).
     created
         File creation date YYYYMMDD (default: the 1st of the month after ``month``).
     sending_number
         Sending number, 1-999 (default: drawn from the seed).
+    references
+        Also build the matching reference data (:attr:`Generated.refs`).
     """
     if records < 5:
         raise ValueError("a sending has at least 5 records (10, 20, 50, 80, 90)")
     if not 0 <= error_rate <= 1:
         raise ValueError("error_rate must be between 0 and 1")
+    if kinds is None:
+        kinds = DEFAULT_KINDS + (CONTENT_KINDS if references else ())
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValueError(f"cannot inject {', '.join(unknown)}; known: {', '.join(KINDS)}")
@@ -145,26 +203,33 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     if month is None:
         month = _previous_month(_dt.date.today())
     y, m = divmod(month, 100)
+    dim = _days_in(month)
+    month_start = y * 10000 + m * 100 + 1
     if created is None:
         created = (y + (m == 12)) * 10000 + (m % 12 + 1) * 100 + 1
     if sending_number is None:
         sending_number = int(rng.integers(1, 1000))
 
-    # -- shape: invoices, prestations, complements ---------------------------------------
+    # -- shape: invoices of three kinds, their lines, the complements -------------------
     need = records - 2
-    est = max(1, need // 6 + 4)
-    lines = rng.poisson(3.0, est * 2) + 1
-    has51 = rng.random(int(lines.sum())) < 0.25
-    has52 = rng.random(int(lines.sum())) < 0.05
-    line_recs = 1 + has51 + has52
-    inv_of_line = np.repeat(np.arange(len(lines)), lines)
-    inv_recs = 2 + np.bincount(inv_of_line, weights=line_recs, minlength=len(lines)).astype(np.int64)
-    n_inv = int(np.searchsorted(np.cumsum(inv_recs), need) + 1)
-    n_inv = min(n_inv, len(lines))
+    est = max(1, need // 6 + 4) * 2
+    kind = rng.choice(3, size=est, p=[0.35, 0.35, 0.30])
+    lines = np.minimum(rng.poisson(3.0, est) + 1, 20)
+    lines = np.minimum(lines, dim)
+    reval = kind == REVALIDATION
+    n_all = int(lines.sum())
+    inv_all = np.repeat(np.arange(est), lines)
+    line_reval = reval[inv_all]
+    has51 = (rng.random(n_all) < 0.25) & ~line_reval
+    has52 = (rng.random(n_all) < 0.05) & ~line_reval
+    line_recs = np.where(line_reval, 2, 1 + has51 + has52)
+    inv_recs = 2 + np.bincount(inv_all, weights=line_recs, minlength=est).astype(np.int64)
+    n_inv = min(int(np.searchsorted(np.cumsum(inv_recs), need) + 1), est)
     n_lines = int(lines[:n_inv].sum())
-    lines = lines[:n_inv]
+    kind, lines, reval = kind[:n_inv], lines[:n_inv], reval[:n_inv]
     has51, has52, line_recs = has51[:n_lines], has52[:n_lines], line_recs[:n_lines]
-    inv_of_line = inv_of_line[:n_lines]
+    inv_of_line = inv_all[:n_lines]
+    line_reval = line_reval[:n_lines]
     inv_recs = inv_recs[:n_inv]
     total = 2 + int(inv_recs.sum())
 
@@ -172,39 +237,68 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     inv_start = 1 + np.concatenate(([0], np.cumsum(inv_recs)[:-1]))
     line_off = np.concatenate(([0], np.cumsum(line_recs)[:-1]))
     first_line = np.concatenate(([0], np.cumsum(lines)[:-1]))
-    row50 = inv_start[inv_of_line] + 1 + line_off - line_off[first_line][inv_of_line]
-    row51 = row50[has51] + 1
-    row52 = row50[has52] + 1 + has51[has52]
+    line_no = np.arange(n_lines) - first_line[inv_of_line]
+    row_first = inv_start[inv_of_line] + 1 + line_off - line_off[first_line][inv_of_line]
+    is50 = ~line_reval
+    row50 = row_first[is50]
+    l50 = np.flatnonzero(is50)                      # lines that are records 50
+    row51 = row_first[has51] + 1
+    row52 = row_first[has52] + 1 + has51[has52]
+    rday = row_first[line_reval]                    # revalidation day records 30
+    rshare = rday + 1                               # their personal shares
+    lday = np.flatnonzero(line_reval)
     row20 = inv_start
     row80 = inv_start + inv_recs - 1
 
-    # -- attributes ----------------------------------------------------------------------
+    # -- attributes ------------------------------------------------------------------------
     muts = np.sort(rng.choice(MUTUALITIES, size=min(3, len(MUTUALITIES)), replace=False))
     dest = np.sort(rng.choice(muts, n_inv))
     insz = _insz(rng, n_inv)
     sex = np.where((insz // 100) % 1000 % 2 == 1, 1, 2)
     inv_number = (month % 10000) * 10**7 + np.arange(1, n_inv + 1)
-    itype = np.where(rng.random(n_inv) < 0.3, 1, 3)
-    admission = np.where(itype == 1, y * 10000 + m * 100 + 1, 0)
+    itype = _INVOICE_TYPE[kind]
+    admitted = _shift(np.full(n_inv, month_start), -np.where(
+        kind == RESIDENTIAL, rng.integers(0, 400, n_inv),
+        np.where(kind == REVALIDATION, rng.integers(0, 60, n_inv), rng.integers(0, 200, n_inv))))
+    admission_date = np.where(kind == GUIDANCE, 0, admitted)        # zone 5 of records 20/80
+    approval = np.where(reval, _shift(admitted, -rng.integers(1, 30, n_inv)), 0)
+    admission_no = 100000 + np.arange(1, n_inv + 1)
     institution = _nihii(int(rng.integers(100000, 999999)), 1)
     kbo8 = int(rng.integers(2_000_000, 9_999_999))
     kbo = kbo8 * 100 + (97 - kbo8 % 97)
-    bban = f"{int(rng.integers(1, 999)):03d}{int(rng.integers(0, 10**7)):07d}"
+    # Bank 001 (a real Belgian bank code: python-stdnum knows the bank codes).
+    bban = f"001{int(rng.integers(0, 10**7)):07d}"
     bban += f"{int(bban) % 97 or 97:02d}"
     iban = f"BE{_iban.calc_check_digits('BE00' + bban)}{bban}"
 
-    code_idx = rng.integers(0, len(CODES), n_lines)
+    # Records 50: distinct (code, day) per invoice; records 30: consecutive days.
     table = np.array(CODES, dtype=np.int64)
-    code = table[code_idx, 0]
-    units = rng.integers(1, 4, n_lines)
-    amount = units * table[code_idx, 1]
-    pshare = units * table[code_idx, 2]
-    account_b = rng.random(n_lines) < 0.1     # zone 11: financial account B
-    day = rng.integers(1, _days_in(month) + 1, n_lines)
+    combos = len(CODES) * dim
+    strides = np.array([s for s in range(1, combos) if np.gcd(s, combos) == 1])
+    start_combo = rng.integers(0, combos, n_inv)
+    stride = rng.choice(strides, n_inv)
+    combo = (start_combo[inv_of_line] + line_no * stride[inv_of_line]) % combos
+    code_idx = combo // dim
+    day = combo % dim + 1
+    start_day = rng.integers(1, np.maximum(dim - lines + 2, 2))
+    day = np.where(line_reval, start_day[inv_of_line] + line_no, day)
+    contracted = table[code_idx, 0] == CONTRACTED[0]
+    code = np.where(line_reval, REVALIDATION_DAY[0], table[code_idx, 0])
+    unit_amount = np.where(contracted, CONTRACTED[1], table[code_idx, 1])
+    unit_share = table[code_idx, 2]
+    units = np.where(line_reval, 1, rng.integers(1, 4, n_lines))
+    amount = np.where(line_reval, REVALIDATION_DAY[1], units * unit_amount)
+    pshare = np.where(line_reval, 0, units * unit_share)
+    account_b = (rng.random(n_lines) < 0.1) & ~line_reval
     first = y * 10000 + m * 100 + day
     last = first.copy()
     line_insz = insz[inv_of_line]
-    code51 = code[has51]
+    share_day = first.copy()                        # day of each line's personal share (30)
+    share_amount = np.full(n_lines, PERSONAL_SHARE[2])
+    day_amount = amount.copy()
+    deceased = np.zeros(n_inv, dtype=np.int64)      # YYYYMMDD; 0 = alive
+    unknown_person = np.zeros(n_inv, dtype=bool)
+    code51_override: dict[int, int] = {}
 
     # -- injection -----------------------------------------------------------------------
     injected: list[tuple[int, str]] = []
@@ -212,78 +306,150 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     r80_pshare_delta = np.zeros(n_inv, dtype=np.int64)
     bad_check: list[int] = []
     n_bad = int(round(error_rate * n_lines))
+    pos51 = np.cumsum(has51) - 1            # index into row51 for lines with a 51
+
+    def group_of(ln: int) -> list[tuple[int, str]]:
+        """The records 51/52 a record 50 drags, with their codes."""
+        out = []
+        if has51[ln]:
+            out.append((int(row51[pos51[ln]]) + 1, "510119"))
+        if has52[ln]:
+            out.append((int(row_first[ln]) + 2 + int(has51[ln]), "520119"))
+        return out
+
+    def prestations_of(inv: int) -> list[int]:
+        """Sequence numbers of the prestation records (30 and 50) of an invoice."""
+        out = []
+        for ln in np.flatnonzero(inv_of_line == inv).tolist():
+            r = int(row_first[ln]) + 1
+            out += [r, r + 1] if line_reval[ln] else [r]
+        return out
+
     if n_bad and kinds:
-        # At most one error per invoice, on lines that can carry the kind.
         order = rng.permutation(n_lines)
         _, first_of_inv = np.unique(inv_of_line[order], return_index=True)
         candidates = order[np.sort(first_of_inv)]
         candidates = candidates[rng.permutation(len(candidates))]
-        pos51 = np.cumsum(has51) - 1   # index into row51/code51 for lines with a 51
         k = 0
         for ln in candidates.tolist():
             if len(injected) >= n_bad:
                 break
-            kind = kinds[k % len(kinds)]
-            if kind == "510412" and not has51[ln]:
+            kind_ = kinds[k % len(kinds)]
+            inv = int(inv_of_line[ln])
+            alone = not has51[ln] and not has52[ln]
+            r50kinds = ("502212", "502712", "500612", "510412", "500812", "509902", "501940",
+                        "502741", "500421", "500423")
+            if kind_ in r50kinds and line_reval[ln]:
                 continue
-            if kind == "502712" and pshare[ln] == 0:
+            if kind_ in ("301940", "300440") and not line_reval[ln]:
+                continue
+            if kind_ == "510412" and not has51[ln]:
+                continue
+            if kind_ in ("502712", "502741") and pshare[ln] == 0:
+                continue
+            if kind_ == "500421" and not alone:
+                continue
+            if kind_ == "500423" and line_no[ln] == 0:
+                continue
+            if kind_ == "300440" and lines[inv] >= dim:
                 continue
             k += 1
-            seq50 = int(row50[ln]) + 1
-            group = [(seq50, "")]
-            if has51[ln]:
-                group.append((int(row51[pos51[ln]]) + 1, "510119"))
-            if has52[ln]:
-                group.append((int(row50[ln]) + 2 + int(has51[ln]), "520119"))
-            inv = int(inv_of_line[ln])
-            if kind == "502212":
+            seq = int(row_first[ln]) + 1
+            if kind_ == "502212":
                 units[ln] = -units[ln]
-                expected += [(seq50, "502212")] + [g for g in group[1:]]
-            elif kind == "502712":
+                # With the tariffs known, the amount is no longer units x tariff either.
+                tariff = [(seq, "501940")] if references else []
+                if references and pshare[ln]:
+                    tariff.append((seq, "502741"))
+                expected += [(seq, "502212")] + tariff + group_of(ln)
+            elif kind_ == "502712":
                 pshare[ln] = -pshare[ln]
-                expected += [(seq50, "502712")] + [g for g in group[1:]]
-            elif kind == "500612":
-                d = _dt.date(first[ln] // 10000, first[ln] // 100 % 100, first[ln] % 100)
-                d -= _dt.timedelta(days=1)
-                last[ln] = d.year * 10000 + d.month * 100 + d.day
-                expected += [(seq50, "500612"), (int(row20[inv]) + 1, "200140")]
-            elif kind == "510412":
-                j = int(pos51[ln])
-                code51[j] = table[(code_idx[ln] + 1) % len(table), 0]
-                expected += [(int(row51[j]) + 1, "510412")]
-            elif kind == "500812":
+                tariff = [(seq, "502741")] if references else []
+                expected += [(seq, "502712")] + tariff + group_of(ln)
+            elif kind_ == "500612":
+                last[ln] = int(_shift(np.array([first[ln]]), np.array([-1]))[0])
+                expected += [(seq, "500612"), (int(row20[inv]) + 1, "200140")]
+            elif kind_ == "510412":
+                code51_override[int(pos51[ln])] = int(table[(code_idx[ln] + 1) % len(table), 0])
+                expected += [(int(row51[pos51[ln]]) + 1, "510412")]
+            elif kind_ == "500812":
                 line_insz[ln] = _insz(rng, 1)[0]
-                expected += [(seq50, "500812")]
-            elif kind == "802710":
+                expected += [(seq, "500812")]
+            elif kind_ == "802710":
                 r80_pshare_delta[inv] += 1
-                expected += [(int(row80[inv]) + 1, "802710")]
-            elif kind == "509902":
-                bad_check.append(int(row50[ln]))
-                expected += [(seq50, "509902")]
-            injected.append((seq50 if kind != "802710" else int(row80[inv]) + 1, kind))
+                seq = int(row80[inv]) + 1
+                expected += [(seq, "802710")]
+            elif kind_ == "509902":
+                bad_check.append(int(row_first[ln]))
+                expected += [(seq, "509902")]
+            elif kind_ == "501940":
+                amount[ln] += 1
+                expected += [(seq, "501940")] + group_of(ln)
+            elif kind_ == "502741":
+                pshare[ln] += 1
+                expected += [(seq, "502741")] + group_of(ln)
+            elif kind_ == "500421":
+                code[ln] = 779999
+                expected += [(seq, "500421")]
+            elif kind_ == "500423":
+                prev = ln - 1
+                for arr in (code, first, last, units, amount, pshare, account_b):
+                    arr[ln] = arr[prev]
+                expected += [(seq, "500423")] + group_of(ln)
+            elif kind_ == "301940":
+                day_amount[ln] += 1
+                expected += [(seq, "301940"), (seq + 1, "300129")]
+            elif kind_ == "300440":
+                lo_day = int(start_day[inv])
+                other = lo_day - 1 if lo_day > 1 else lo_day + int(lines[inv])
+                share_day[ln] = y * 10000 + m * 100 + other
+                expected += [(seq + 1, "300440")]
+                seq += 1
+            elif kind_ == "200820":
+                unknown_person[inv] = True
+                seq = int(row20[inv]) + 1
+                expected += [(seq, "200820")]
+            elif kind_ == "500549":
+                deceased[inv] = month_start
+                for s_ in prestations_of(inv):
+                    expected.append((s_, "300549" if line_reval[np.flatnonzero(
+                        inv_of_line == inv)[0]] else "500549"))
+                for ln2 in np.flatnonzero(inv_of_line == inv).tolist():
+                    if not line_reval[ln2]:
+                        expected += group_of(ln2)
+                seq = int(row20[inv]) + 1
+            injected.append((seq, kind_))
+    amount = np.where(line_reval, day_amount, amount)
+    # The unknown person's records all name the new person.
+    if unknown_person.any():
+        newcomers = _insz(rng, int(unknown_person.sum()))
+        insz[unknown_person] = newcomers
+        line_insz = np.where(unknown_person[inv_of_line], insz[inv_of_line], line_insz)
+    code51 = code[has51].copy()
+    for j, c in code51_override.items():
+        code51[j] = c
 
-    # -- totals --------------------------------------------------------------------------
-    inv_amount = np.bincount(inv_of_line, weights=np.where(account_b, 0, amount),
-                             minlength=n_inv).astype(np.int64)
-    inv_amount_b = np.bincount(inv_of_line, weights=np.where(account_b, amount, 0),
+    # -- totals ----------------------------------------------------------------------------
+    acc_b = account_b & ~line_reval
+    inv_amount = np.bincount(inv_of_line, weights=np.where(acc_b, 0, amount), minlength=n_inv)
+    inv_amount = inv_amount.astype(np.int64)
+    inv_amount_b = np.bincount(inv_of_line, weights=np.where(acc_b, amount, 0),
                                minlength=n_inv).astype(np.int64)
-    inv_pshare = np.bincount(inv_of_line, weights=pshare, minlength=n_inv).astype(np.int64)
-    codes_per_line = code.copy()
-    code_sum = np.bincount(inv_of_line, weights=code, minlength=n_inv).astype(np.int64)
-    line_of_51 = np.flatnonzero(has51)
-    code_sum += np.bincount(inv_of_line[line_of_51], weights=code51, minlength=n_inv).astype(np.int64)
-    code_sum += np.bincount(inv_of_line[has52], weights=codes_per_line[has52],
-                            minlength=n_inv).astype(np.int64)
+    share_total = np.where(line_reval, share_amount, pshare)
+    inv_pshare = np.bincount(inv_of_line, weights=share_total, minlength=n_inv).astype(np.int64)
+    codes_of_line = code + np.where(line_reval, PERSONAL_SHARE[0], 0)
+    code_sum = np.bincount(inv_of_line, weights=codes_of_line, minlength=n_inv).astype(np.int64)
+    code_sum += np.bincount(inv_of_line[has51], weights=code51, minlength=n_inv).astype(np.int64)
+    code_sum += np.bincount(inv_of_line[has52], weights=code[has52], minlength=n_inv).astype(np.int64)
     control = code_sum % 97
     control = np.where(control == 0, 97, control)
     sending_control = int(code_sum.sum()) % 97 or 97
 
-    # -- records -------------------------------------------------------------------------
+    # -- records ---------------------------------------------------------------------------
     body = np.zeros((total + len(muts) + 1, 350), dtype=np.uint8)
     rec = body[:total]
-    t10 = wire.template("10")
-    rec[0] = t10
-    put = wire.put_digits
+    put, signed, text = wire.put_digits, wire.put_signed, wire.put_text
+    rec[0] = wire.template("10")
     put(rec, "10", "2", 1, rows=0)
     put(rec, "10", "4", 1999, rows=0)
     put(rec, "10", "7", sending_number, rows=0)
@@ -293,19 +459,21 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(rec, "10", "23", m, rows=0)
     put(rec, "10", "25,26", created, rows=0)
     put(rec, "10", "27", kbo, rows=0)
-    wire.put_text(rec, "10", "28", "VSBENGINE GENERATED", rows=0)
-    wire.put_text(rec, "10", "31", "GKCCBEBB", rows=0)
-    wire.put_text(rec, "10", "36", iban, rows=0)
+    text(rec, "10", "28", "VSBENGINE GENERATED", rows=0)
+    text(rec, "10", "31", "GKCCBEBB", rows=0)
+    text(rec, "10", "36", iban, rows=0)
 
     rec[row20] = wire.template("20")
     put(rec, "20", "2", _seq(row20 + 1), rows=row20)
-    put(rec, "20", "5", admission, rows=row20)
+    put(rec, "20", "5", admission_date, rows=row20)
     put(rec, "20", "7", dest, rows=row20)
     put(rec, "20", "8a,8b", insz, rows=row20)
     put(rec, "20", "9", sex, rows=row20)
     put(rec, "20", "10", itype, rows=row20)
     put(rec, "20", "14", institution, rows=row20)
     put(rec, "20", "18", dest, rows=row20)
+    put(rec, "20", "19", admission_no, rows=row20)
+    put(rec, "20", "20,21", approval, rows=row20)
     put(rec, "20", "24,25", inv_number, rows=row20)
     put(rec, "20", "27", 110110, rows=row20)
     put(rec, "20", "32", 1, rows=row20)
@@ -313,20 +481,38 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
 
     rec[row50] = wire.template("50")
     put(rec, "50", "2", _seq(row50 + 1), rows=row50)
-    put(rec, "50", "4", code, rows=row50)
-    put(rec, "50", "5", first, rows=row50)
-    put(rec, "50", "6a,6b", last, rows=row50)
-    put(rec, "50", "7", dest[inv_of_line], rows=row50)
-    put(rec, "50", "8a,8b", line_insz, rows=row50)
-    put(rec, "50", "9", sex[inv_of_line], rows=row50)
-    put(rec, "50", "11", account_b.astype(np.int64), rows=row50)
+    put(rec, "50", "4", code[l50], rows=row50)
+    put(rec, "50", "5", first[l50], rows=row50)
+    put(rec, "50", "6a,6b", last[l50], rows=row50)
+    put(rec, "50", "7", dest[inv_of_line[l50]], rows=row50)
+    put(rec, "50", "8a,8b", line_insz[l50], rows=row50)
+    put(rec, "50", "9", sex[inv_of_line[l50]], rows=row50)
+    put(rec, "50", "11", account_b[l50].astype(np.int64), rows=row50)
     put(rec, "50", "13", 990, rows=row50)
     put(rec, "50", "15", institution, rows=row50)
     put(rec, "50", "16", 1, rows=row50)
-    wire.put_signed(rec, "50", "19", amount, rows=row50)
-    wire.put_signed(rec, "50", "22", units, rows=row50)
-    wire.put_signed(rec, "50", "27", pshare, rows=row50)
-    wire.put_signed(rec, "50", "30,31", 0, rows=row50)
+    signed(rec, "50", "19", amount[l50], rows=row50)
+    signed(rec, "50", "22", units[l50], rows=row50)
+    signed(rec, "50", "27", pshare[l50], rows=row50)
+    signed(rec, "50", "30,31", 0, rows=row50)
+
+    for rows, c, when, amt, share in ((rday, REVALIDATION_DAY[0], first[lday], amount[lday], 0),
+                                      (rshare, PERSONAL_SHARE[0], share_day[lday], 0,
+                                       share_amount[lday])):
+        rec[rows] = wire.template("30")
+        put(rec, "30", "2", _seq(rows + 1), rows=rows)
+        put(rec, "30", "4", c, rows=rows)
+        put(rec, "30", "5", when, rows=rows)
+        put(rec, "30", "6a,6b", when, rows=rows)
+        put(rec, "30", "7", dest[inv_of_line[lday]], rows=rows)
+        put(rec, "30", "8a,8b", line_insz[lday], rows=rows)
+        put(rec, "30", "9", sex[inv_of_line[lday]], rows=rows)
+        put(rec, "30", "15", institution, rows=rows)
+        signed(rec, "30", "19", amt, rows=rows)
+        signed(rec, "30", "22", 1, rows=rows)
+        signed(rec, "30", "24,25", 0, rows=rows)
+        signed(rec, "30", "27", share, rows=rows)
+        signed(rec, "30", "30,31", 0, rows=rows)
 
     rec[row51] = wire.template("51")
     put(rec, "51", "2", _seq(row51 + 1), rows=row51)
@@ -334,9 +520,9 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(rec, "51", "5", first[has51], rows=row51)
     put(rec, "51", "8a,8b", line_insz[has51], rows=row51)
     put(rec, "51", "15", institution, rows=row51)
-    wire.put_signed(rec, "51", "19", amount[has51], rows=row51)
+    signed(rec, "51", "19", amount[has51], rows=row51)
     put(rec, "51", "27", 110110, rows=row51)
-    wire.put_text(rec, "51", "42", "VSB-AGREEMENT", rows=row51)
+    text(rec, "51", "42", "VSB-AGREEMENT", rows=row51)
     put(rec, "51", "55", created, rows=row51)
 
     rec[row52] = wire.template("52")
@@ -346,24 +532,24 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(rec, "52", "6", first[has52], rows=row52)
     put(rec, "52", "8a,8b", line_insz[has52], rows=row52)
     put(rec, "52", "9", 1, rows=row52)
-    wire.put_text(rec, "52", "10", "1", rows=row52)
+    text(rec, "52", "10", "1", rows=row52)
     put(rec, "52", "15", institution, rows=row52)
 
     rec[row80] = wire.template("80")
     put(rec, "80", "2", _seq(row80 + 1), rows=row80)
-    put(rec, "80", "5", admission, rows=row80)
+    put(rec, "80", "5", admission_date, rows=row80)
     put(rec, "80", "7", dest, rows=row80)
     put(rec, "80", "8a,8b", insz, rows=row80)
     put(rec, "80", "9", sex, rows=row80)
     put(rec, "80", "10", itype, rows=row80)
     put(rec, "80", "14", institution, rows=row80)
-    wire.put_signed(rec, "80", "15", inv_amount_b, rows=row80)
+    signed(rec, "80", "15", inv_amount_b, rows=row80)
     put(rec, "80", "18", dest, rows=row80)
-    wire.put_signed(rec, "80", "19", inv_amount, rows=row80)
+    signed(rec, "80", "19", inv_amount, rows=row80)
     put(rec, "80", "20,21", created, rows=row80)
     put(rec, "80", "24,25", inv_number, rows=row80)
-    wire.put_signed(rec, "80", "27", inv_pshare + r80_pshare_delta, rows=row80)
-    wire.put_signed(rec, "80", "30,31", 0, rows=row80)
+    signed(rec, "80", "27", inv_pshare + r80_pshare_delta, rows=row80)
+    signed(rec, "80", "30,31", 0, rows=row80)
     put(rec, "80", "32", 1, rows=row80)
     put(rec, "80", "98", control, rows=row80)
 
@@ -372,50 +558,46 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(rec, "90", "2", _seq(total), rows=r90)
     put(rec, "90", "7", sending_number, rows=r90)
     put(rec, "90", "14", institution, rows=r90)
-    wire.put_signed(rec, "90", "15", int(inv_amount_b.sum()), rows=r90)
-    wire.put_signed(rec, "90", "19", int(inv_amount.sum()), rows=r90)
+    signed(rec, "90", "15", int(inv_amount_b.sum()), rows=r90)
+    signed(rec, "90", "19", int(inv_amount.sum()), rows=r90)
     put(rec, "90", "22", y, rows=r90)
     put(rec, "90", "23", m, rows=r90)
     put(rec, "90", "27", kbo, rows=r90)
-    wire.put_text(rec, "90", "28", "VSBENGINE GENERATED", rows=r90)
-    wire.put_text(rec, "90", "31", "GKCCBEBB", rows=r90)
-    wire.put_text(rec, "90", "36", iban, rows=r90)
+    text(rec, "90", "28", "VSBENGINE GENERATED", rows=r90)
+    text(rec, "90", "31", "GKCCBEBB", rows=r90)
+    text(rec, "90", "36", iban, rows=r90)
     put(rec, "90", "98", sending_control, rows=r90)
 
     _core.fill_check_digits(rec)
     for row in bad_check:
-        rec[row, 348:350] = np.frombuffer(
-            f"{(int(rec[row, 348] - 48) * 10 + int(rec[row, 349] - 48)) % 97 + 1:02d}".encode(),
-            dtype=np.uint8)
+        stored = int(rec[row, 348] - 48) * 10 + int(rec[row, 349] - 48)
+        rec[row, 348:350] = np.frombuffer(f"{stored % 97 + 1:02d}".encode(), dtype=np.uint8)
 
     # -- closing records 95 (per mutuality) and 96 --------------------------------------
-    r95 = body[total:total + len(muts)]
-    r95[:] = wire.template("95")
+    r95 = wire.records("95", len(muts))
     for i, mut in enumerate(muts.tolist()):
         sel = dest == mut
+        a, b = int(inv_amount[sel].sum()), int(inv_amount_b[sel].sum())
         put(r95, "95", "401", mut, rows=i)
         put(r95, "95", "402", i + 1, rows=i)
-        a, b = int(inv_amount[sel].sum()), int(inv_amount_b[sel].sum())
-        wire.put_signed(r95, "95", "404", a, rows=i)
-        wire.put_signed(r95, "95", "406", b, rows=i)
-        wire.put_signed(r95, "95", "408", a + b, rows=i)
+        signed(r95, "95", "404", a, rows=i)
+        signed(r95, "95", "406", b, rows=i)
+        signed(r95, "95", "408", a + b, rows=i)
         put(r95, "95", "409", int(inv_recs[sel].sum()) + 2, rows=i)
         put(r95, "95", "410", int(code_sum[sel].sum()) % 97 or 97, rows=i)
-        wire.put_text(r95, "95", "412", "", rows=i)
-        wire.put_text(r95, "95", "4121", "", rows=i)
-    # Mutualities without invoices get no record 95.
-    used = np.isin(muts, dest)
-    keep95 = np.flatnonzero(used)
+        text(r95, "95", "412", "", rows=i)
+        text(r95, "95", "4121", "", rows=i)
+    keep95 = np.flatnonzero(np.isin(muts, dest))    # no record 95 for a mutuality without invoices
     r96 = wire.records("96", 1)
-    put(r96, "96", "501", int(muts[0]) // 100 * 100 + 99)
     a, b = int(inv_amount.sum()), int(inv_amount_b.sum())
-    wire.put_signed(r96, "96", "504", a)
-    wire.put_signed(r96, "96", "506", b)
-    wire.put_signed(r96, "96", "508", a + b)
+    put(r96, "96", "501", int(muts[0]) // 100 * 100 + 99)
+    signed(r96, "96", "504", a)
+    signed(r96, "96", "506", b)
+    signed(r96, "96", "508", a + b)
     put(r96, "96", "509", total + 2)
     put(r96, "96", "510", sending_control)
-    wire.put_text(r96, "96", "512", "")
-    wire.put_text(r96, "96", "5121", "")
+    text(r96, "96", "512", "")
+    text(r96, "96", "5121", "")
     body = np.concatenate([rec, r95[keep95], r96])
 
     # -- header ----------------------------------------------------------------------------
@@ -429,11 +611,60 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     put(s300, "300", "301", sending_number)
     put(s300, "300", "302", created)
     put(s300, "300", "304", 1999)
-    wire.put_text(s300, "300", "305", "GENERATOR")
-    wire.put_text(s300, "300", "306", "VSBENGINE")
+    text(s300, "300", "305", "GENERATOR")
+    text(s300, "300", "306", "VSBENGINE")
     put(s300, "300", "307", 3200000000)
     put(s300, "300", "308", 9)
     put(s300, "300", "309", 2)          # one file, two accounts
     header = s200.tobytes() + s300.tobytes()
+
+    refs = None
+    if references:
+        refs = _references(rng, insz, dest, unknown_person, deceased, institution, admission_no,
+                           kind, admitted, approval, iban, month_start)
     return Generated(header=header, body=body, records=total, invoices=n_inv,
-                     injected=sorted(injected), expected=sorted(expected))
+                     injected=sorted(injected), expected=sorted(expected), refs=refs)
+
+
+def _references(rng, insz, dest, unknown, deceased, institution, admission_no, kind, admitted,
+                approval, iban, month_start) -> dict[str, str]:
+    """The zorgkas's reference data matching a generated sending (CSV texts)."""
+    members = ["insz,mutuality,insured_from,insured_to,deceased_on"]
+    split = _iso(int(_shift(np.array([month_start]), np.array([-100]))[0]))
+    split_next = _iso(int(_shift(np.array([month_start]), np.array([-99]))[0]))
+    two_periods = rng.random(len(insz)) < 0.15
+    for i in np.argsort(insz, kind="stable").tolist():
+        if unknown[i]:
+            continue
+        dead = _iso(int(deceased[i])) if deceased[i] else ""
+        if two_periods[i]:
+            members.append(f"{insz[i]:011d},{dest[i]},2000-01-01,{split},{dead}")
+            members.append(f"{insz[i]:011d},{dest[i]},{split_next},,{dead}")
+        else:
+            members.append(f"{insz[i]:011d},{dest[i]},2000-01-01,,{dead}")
+    kinds = ("residential", "guidance", "revalidation")
+    admissions = ["institution,admission_number,insz,kind,admitted_on,discharged_on,approval_date"]
+    for i in range(len(insz)):
+        appr = _iso(int(approval[i])) if approval[i] else ""
+        admissions.append(f"{institution:012d},{admission_no[i]},{insz[i]:011d},{kinds[kind[i]]},"
+                          f"{_iso(int(admitted[i]))},,{appr}")
+    codes = ["code,category,related_code,valid_from,valid_to"]
+    codes += [f"{c:07d},prestation,,2020-01-01," for c, *_ in CODES]
+    codes += [f"{REVALIDATION_DAY[0]:07d},revalidation_day,,2020-01-01,",
+              f"{PERSONAL_SHARE[0]:07d},personal_share,,2020-01-01,"]
+    tariffs = ["code,valid_from,valid_to,unit_amount,unit_personal_share,institution"]
+    for c, amount, share in CODES + (REVALIDATION_DAY, PERSONAL_SHARE):
+        # An older tariff, closed, and the current one.
+        tariffs.append(f"{c:07d},2020-01-01,2022-12-31,{amount - 100 if amount > 100 else 0},"
+                       f"{share},")
+        tariffs.append(f"{c:07d},2023-01-01,,{amount},{share},")
+    c, amount, share = CONTRACTED
+    tariffs.append(f"{c:07d},2023-01-01,,{amount},{share},{institution:012d}")
+    facilities = ["institution,name,iban,bic", f"{institution:012d},Revalidatiecentrum De Generator,"
+                  f"{iban},GKCCBEBB"]
+    zorgkas = ('[zorgkas]\nname = "Zorgkas Voorbeeld"\niban = "BE71096123456769"\n'
+               'bic = "GKCCBEBB"\npayment_days = 42\n')
+    return {"members.csv": "\n".join(members) + "\n",
+            "admissions.csv": "\n".join(admissions) + "\n",
+            "codes.csv": "\n".join(codes) + "\n", "tariffs.csv": "\n".join(tariffs) + "\n",
+            "facilities.csv": "\n".join(facilities) + "\n", "zorgkas.toml": zorgkas}

@@ -81,6 +81,17 @@ class Summary:
     record90: Located | None = None
     closing: list[Located] = field(default_factory=list)
     record10: Located | None = None
+    #: What rejects what (see vsbengine.decision.dependency_edges), placed in the file,
+    #: with where each rejected record is (for errors found on the whole sending).
+    edges: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Prestation keys of the duplicate check (content checks): unit, key1, key2, seq,
+    #: offset, record type.
+    prestations: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        if name.startswith("prestation_"):
+            return self.prestations.get(name[len("prestation_"):], np.zeros(0, np.int64))
+        raise AttributeError(name)
 
 
 def _group(keys: np.ndarray, *values: np.ndarray):
@@ -96,7 +107,7 @@ def _group(keys: np.ndarray, *values: np.ndarray):
 
 def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: bool,
               rejected: np.ndarray, invoice_rejected: np.ndarray, unit_base: int,
-              offset_base: int) -> Summary:
+              offset_base: int, edges=None) -> Summary:
     """The summary of one checked chunk (``rejected``: local mask; errors already located)."""
     own = s.own
     to_global = lambda u: np.where(u >= s.own_first, unit_base + u - s.own_first, u)  # noqa: E731
@@ -174,6 +185,22 @@ def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: 
     r10 = s.record10
     if r10 >= 0 and own[r10]:
         sm.record10 = located(r10, "10", (("14", "14", "z14"),))
+    if edges is not None:
+        keep = own[edges.src] & own[edges.dst]
+        src, dst = edges.src[keep], edges.dst[keep]
+        sm.edges = dict(src=to_global(src).astype(np.int64), dst=to_global(dst).astype(np.int64),
+                        code=edges.code[keep], zone=edges.zone[keep],
+                        seq=s.col("seq")[dst].astype(np.int64), rtype=s.rtype[dst].astype(np.int16),
+                        offset=(s.offsets[dst] + offset_base).astype(np.int64))
+    keys = getattr(s, "prestation_keys", None)
+    if keys is not None:
+        p, k1, k2 = keys
+        keep = own[p]
+        p = p[keep]
+        sm.prestations = dict(unit=to_global(p).astype(np.int64), key1=k1[keep], key2=k2[keep],
+                              seq=s.col("seq")[p].astype(np.int64),
+                              offset=(s.offsets[p] + offset_base).astype(np.int64),
+                              rtype=s.rtype[p].astype(np.int16))
     for u in s.units_of(95, 96).tolist():
         if own[u]:
             layout = str(int(s.rtype[u]))
@@ -206,4 +233,8 @@ def merge(parts: list[Summary]) -> Summary:
     for name in ("rejected", "invoice_number", "invoice_unit", "invoice_seq", "invoice_offset"):
         arrays = [getattr(p, name) for p in parts]
         setattr(out, name, np.concatenate(arrays) if arrays else np.zeros(0, np.int64))
+    for name in ("edges", "prestations"):
+        dicts = [getattr(p, name) for p in parts if getattr(p, name)]
+        if dicts:
+            setattr(out, name, {k: np.concatenate([d[k] for d in dicts]) for k in dicts[0]})
     return out

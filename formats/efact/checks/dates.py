@@ -48,6 +48,12 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
              s.zone_index("20", "5"))
     errs.add(r20[(adm > 0) & (dis > 0) & (dis < adm)], "200610", s.zone_index("20", "6a,6b"))
     errs.add(r20[inv_date > today], "204710", s.zone_index("20", "47"))
+    # Revalidation approval date (zone 20) against the invoice type.
+    approval = s.col("z20")[r20]
+    readable = ~s.finding_mask("20", "20,21")[r20]
+    zone20 = s.zone_index("20", "20,21")
+    errs.add(r20[readable & np.isin(itype, (5, 6)) & (approval == 0)], "202010", zone20)
+    errs.add(r20[readable & np.isin(itype, (1, 3, 4, 7, 9)) & (approval != 0)], "202011", zone20)
 
     for rec in ("30", "50"):
         units = s.units_of(int(rec))

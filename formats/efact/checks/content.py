@@ -1,0 +1,293 @@
+"""Family 8: content checks against the zorgkas's reference data.
+
+Every lookup is vectorised (``searchsorted`` on the sorted reference arrays),
+per invoice where the answer is the invoice's (the beneficiary, the admission)
+and per prestation where it depends on the prestation (dates, codes, tariffs).
+Records whose zones could not be read are left out: they already block.
+
+Codes (official where one matches, ``*`` new in the same scheme; records 30 take
+the same codes with ``30`` in front):
+
+=========  =====  ==========================================================
+200820     F      beneficiary not in the member file
+200742     F      beneficiary not known at the mutuality of record 20
+500540     R      not insured on the first prestation date
+500640     R      not insured on the last prestation date
+500549     R      deceased before or on the prestation date
+500421*    R      code unknown in the code table (``510421`` for a record 51)
+500420     R      code not valid on the prestation dates (``510420``)
+501942*    R      no tariff for the code on the date
+501940     R      amount is not units x tariff (a contracted price first)
+502741     R      personal share is not units x its tariff
+501740     R      the related prestation is missing (same invoice and day)
+200520     F      admission unknown for the facility and beneficiary (or its date)
+500526     R      prestation outside the admission
+202020     S      revalidation approval date differs from the admission's
+300440*    R      personal share without a revalidation day (VSB pair rule)
+500423     R      the same prestation billed twice in the sending
+=========  =====  ==========================================================
+
+A rejected revalidation-day or personal-share record rejects the other records
+30 and 50 of the same day of its invoice (``300129``/``500129``); see
+:func:`vsbengine.decision.dependency_edges`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vsbengine.formats.efact import refs as _refs
+from vsbengine.formats.efact.compiled import LAYOUTS
+from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.sending import Sending
+
+_DAY, _SHARE = _refs.CATEGORIES.index("revalidation_day"), _refs.CATEGORIES.index("personal_share")
+_REVALIDATION = _refs.KINDS.index("revalidation")
+#: Zones whose reading a prestation's content checks rely on.
+_NEEDED = ("4", "5", "6a,6b", "8a,8b", "19", "22", "27")
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray):
+    """(owner, row) for every row of every range [lo, hi)."""
+    n = np.maximum(hi - lo, 0)
+    owner = np.repeat(np.arange(len(lo)), n)
+    start = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
+    return owner, start + np.arange(n.sum())
+
+
+def _running_max_per_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` restarting at each new group (rows sorted by group)."""
+    if len(values) == 0:
+        return values.astype(np.int64)
+    starts = np.r_[True, groups[1:] != groups[:-1]]
+    rank = np.cumsum(starts)
+    return np.maximum.accumulate(rank * 100_000 + values.astype(np.int64)) - rank * 100_000
+
+
+class Lookups:
+    """Search arrays derived once from a :class:`~vsbengine.formats.efact.refs.References`."""
+
+    def __init__(self, r: _refs.References) -> None:
+        m = r.members.columns
+        self.m_insz = m["insz"]
+        self.m_key = r.member_key
+        self.m_mut = m["mutuality"]
+        self.m_reach = _running_max_per_group(m["insz"], m["insured_to"])
+        # The date of death of a person, on each of their rows.
+        person = np.r_[True, m["insz"][1:] != m["insz"][:-1]]
+        first = np.flatnonzero(person)
+        dec = np.minimum.reduceat(m["deceased_on"].astype(np.int64), first) if len(first) else first
+        self.m_deceased = np.repeat(dec, np.diff(np.r_[first, len(person)]))
+
+        c = r.codes.columns
+        self.c_code = c["code"]
+        self.c_key = (c["code"] << 16) | c["valid_from"].astype(np.int64)
+        self.c_reach = _running_max_per_group(c["code"], c["valid_to"])
+        self.c_category = c["category"]
+        self.c_related = c["related_code"]
+
+        t = r.tariffs.columns
+        pair = (t["code"].astype(np.uint64) << np.uint64(40)) | t["institution"].astype(np.uint64)
+        self.t_pairs, pid = np.unique(pair, return_inverse=True)
+        self.t_pid = pid.astype(np.int64)
+        self.t_key = (self.t_pid << 16) | t["valid_from"].astype(np.int64)
+        self.t_to = t["valid_to"].astype(np.int64)
+        self.t_amount = t["unit_amount"]
+        self.t_share = t["unit_personal_share"]
+
+        a = r.admissions.columns
+        self.a_inst = np.unique(a["institution"])
+        rank = np.searchsorted(self.a_inst, a["institution"])
+        self.a_key = rank * 10**12 + a["admission_number"]
+        self.a_insz = a["insz"]
+        self.a_kind = a["kind"]
+        self.a_from = a["admitted_on"].astype(np.int64)
+        self.a_to = a["discharged_on"].astype(np.int64)
+        self.a_approval = a["approval_date"].astype(np.int64)
+
+    # -- lookups -------------------------------------------------------------------------
+    def insured(self, insz: np.ndarray, day: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.m_key, (insz << 16) | day, side="right") - 1
+        safe = np.maximum(idx, 0)
+        return (idx >= 0) & (self.m_insz[safe] == insz) & (day <= self.m_reach[safe])
+
+    def code_row(self, code: np.ndarray, day: np.ndarray):
+        """(known, valid on the day, row) of a code."""
+        idx = np.searchsorted(self.c_key, (code << 16) | day, side="right") - 1
+        safe = np.maximum(idx, 0)
+        pos = np.searchsorted(self.c_code, code)
+        known = self.c_code[np.minimum(pos, max(len(self.c_code) - 1, 0))] == code \
+            if len(self.c_code) else np.zeros(len(code), bool)
+        valid = (idx >= 0) & (self.c_code[safe] == code) & (day <= self.c_reach[safe]) \
+            if len(self.c_code) else np.zeros(len(code), bool)
+        return known, valid, safe
+
+    def tariff(self, code: np.ndarray, institution: np.ndarray, day: np.ndarray):
+        """(found, row): the price contracted with the institution, else the general one."""
+        found = np.zeros(len(code), bool)
+        row = np.zeros(len(code), np.int64)
+        if len(self.t_pairs) == 0:
+            return found, row
+        for inst in (institution, np.zeros_like(institution)):
+            pk = (code.astype(np.uint64) << np.uint64(40)) | inst.astype(np.uint64)
+            pid = np.searchsorted(self.t_pairs, pk)
+            pid_safe = np.minimum(pid, len(self.t_pairs) - 1)
+            have = self.t_pairs[pid_safe] == pk
+            idx = np.searchsorted(self.t_key, (pid_safe.astype(np.int64) << 16) | day, side="right") - 1
+            safe = np.maximum(idx, 0)
+            ok = have & (idx >= 0) & (self.t_pid[safe] == pid_safe) & (day <= self.t_to[safe])
+            take = ok & ~found
+            row[take] = safe[take]
+            found |= ok
+        return found, row
+
+    def admission(self, institution: np.ndarray, number: np.ndarray):
+        """(found, row) of admissions by facility and admission number."""
+        if len(self.a_key) == 0:
+            return np.zeros(len(number), bool), np.zeros(len(number), np.int64)
+        rank = np.searchsorted(self.a_inst, institution)
+        rank_safe = np.minimum(rank, len(self.a_inst) - 1)
+        inst_ok = self.a_inst[rank_safe] == institution
+        key = rank_safe * 10**12 + number
+        idx = np.searchsorted(self.a_key, key)
+        safe = np.minimum(idx, len(self.a_key) - 1)
+        return inst_ok & (self.a_key[safe] == key), safe
+
+
+def _zone(rec: str, zone: str) -> int:
+    return LAYOUTS.zone_index(rec, zone)
+
+
+def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
+    """Content checks of one chunk."""
+    r20 = s.invoices
+    insz20 = s.col("z8")[r20]
+    # -- the beneficiary of each invoice ---------------------------------------------------
+    lo = np.searchsorted(look.m_key, insz20 << 16)
+    hi = np.searchsorted(look.m_key, (insz20 + 1) << 16)
+    readable20 = ~s.finding_mask("20", "8a,8b")[r20] & (insz20 > 0)
+    known = readable20 & (hi > lo)
+    errs.add(r20[readable20 & ~known], "200820", _zone("20", "8a,8b"))
+    owner, rows = _ranges(np.where(known, lo, 0), np.where(known, hi, 0))
+    at_mut = np.zeros(len(r20), bool)
+    at_mut[owner[look.m_mut[rows] == s.col("z7")[r20][owner]]] = True
+    errs.add(r20[known & ~at_mut], "200742", _zone("20", "7"))
+
+    # -- admissions ----------------------------------------------------------------------
+    number, inst = s.col("z19")[r20], s.col("z14")[r20]
+    itype = s.col("z10")[r20]
+    found, arow = look.admission(inst, number)
+    wanted = (number > 0) | (itype == 5) | (itype == 6)
+    adm_date = _refs.days(s.col("z5")[r20])
+    good = found & (look.a_insz[arow] == insz20) & (
+        (adm_date < 0) | (adm_date == look.a_from[arow]))
+    errs.add(r20[wanted & ~good], "200520", _zone("20", "5"))
+    approval = _refs.days(s.col("z20")[r20])
+    reval = good & (look.a_kind[arow] == _REVALIDATION)
+    errs.add(r20[reval & (approval != np.where(look.a_approval[arow] == _refs.NONE, -1,
+                                                 look.a_approval[arow]))], "202020",
+             _zone("20", "20,21"))
+
+    # -- prestations ---------------------------------------------------------------------
+    p = s.units_of(30, 50)
+    inv = s.invoice_of[p]
+    ok = inv >= 0
+    for rec in ("30", "50"):
+        for zone in _NEEDED:
+            if s.has_findings(rec, zone):
+                ok &= ~s.finding_mask(rec, zone)[p]
+    p, inv = p[ok], inv[ok]
+    rt = s.rtype[p]
+    pre = np.where(rt == 30, 30, 50)           # code prefix of each prestation
+    # The invoice's beneficiary: a record naming another one is already an F error.
+    insz = insz20[inv]
+    code = s.col("z4")[p].astype(np.int64)
+    d1 = _refs.days(s.col("z5")[p]).astype(np.int64)
+    last = s.col("z6")[p]
+    d2 = np.where(last > 0, _refs.days(last), d1).astype(np.int64)
+
+    def add(mask, suffix, zone):
+        for r in (30, 50):
+            errs.add(p[mask & (pre == r)], f"{r}{suffix}", _zone(str(r), zone))
+
+    person = known[inv]
+    add(person & ~look.insured(insz, d1), "0540", "5")
+    add(person & ~look.insured(insz, d2), "0640", "6a,6b")
+    deceased = look.m_deceased[np.where(person, lo[inv], 0)] if len(look.m_deceased) else \
+        np.full(len(p), _refs.NONE)
+    add(person & (deceased != _refs.NONE) & (d1 >= deceased), "0549", "5")
+
+    k1, v1, crow = look.code_row(code, d1)
+    _, v2, _ = look.code_row(code, d2)
+    add(~k1, "0421", "4")
+    add(k1 & ~(v1 & v2), "0420", "4")
+    category = np.where(k1 & v1, look.c_category[crow], 255)
+    related = np.where(k1 & v1, look.c_related[crow], -1)
+
+    units = s.col("z22")[p].astype(np.int64)
+    t_found, trow = look.tariff(code, s.col("z14")[s.invoices[inv]], d1)
+    add(k1 & v1 & ~t_found, "1942", "19")
+    priced = k1 & v1 & t_found
+    add(priced & (units * look.t_amount[trow] != s.col("z19")[p]), "1940", "19")
+    add(priced & (units * look.t_share[trow] != s.col("z27")[p]), "2741", "27")
+
+    # Related prestation: a record with the related code, same invoice and day.
+    key = (inv.astype(np.int64) << 40) | (d1 << 24) | code
+    have = np.sort(key)
+    need = (inv.astype(np.int64) << 40) | (d1 << 24) | np.maximum(related, 0)
+    pos = np.minimum(np.searchsorted(have, need), max(len(have) - 1, 0))
+    missing = (related > 0) & ((have[pos] != need) if len(have) else True)
+    add(missing, "1740", "17,18")
+
+    # Admission period.
+    has_adm = good[inv]
+    a_from = look.a_from[arow[inv]]
+    a_to = np.where(look.a_to[arow[inv]] == _refs.NONE, 1 << 20, look.a_to[arow[inv]])
+    add(has_adm & ((d1 < a_from) | (d1 > a_to)), "0526", "5")
+
+    # VSB pair rule: a personal share needs a revalidation day (same invoice and day).
+    day_key = (inv.astype(np.int64) << 16) | d1
+    days_billed = np.sort(day_key[(rt == 30) & (category == _DAY)])
+    share = (rt == 30) & (category == _SHARE)
+    pos = np.minimum(np.searchsorted(days_billed, day_key), max(len(days_billed) - 1, 0))
+    lonely = share & ((days_billed[pos] != day_key) if len(days_billed) else True)
+    errs.add(p[lonely], "300440", _zone("30", "4"))
+
+    # Day groups for the propagation (x00129): the records 30/50 of a day that has a
+    # revalidation day or personal share record.
+    trigger = (rt == 30) & ((category == _DAY) | (category == _SHARE))
+    grouped = np.isin(day_key, day_key[trigger])
+    s.day_group = np.full(s.n_units, -1, dtype=np.int64)
+    s.day_group[p[grouped]] = day_key[grouped]
+    s.day_trigger = np.zeros(s.n_units, dtype=bool)
+    s.day_trigger[p[trigger]] = True
+
+    # Keys of the duplicate check, which runs on the whole sending.
+    s.prestation_keys = (p, (insz << 24) | code, (d1 << 16) | d2)
+
+    # Records 51: their code's validity on their own date.
+    r51 = s.units_of(51)
+    r51 = r51[~s.finding_mask("51", "4")[r51] & ~s.finding_mask("51", "5")[r51]]
+    c51 = s.col("z4")[r51].astype(np.int64)
+    d51 = s.col("z5")[r51]
+    d51 = np.where(d51 > 0, _refs.days(d51), 0).astype(np.int64)
+    k51, v51, _ = look.code_row(c51, d51)
+    errs.add(r51[~k51], "510421", _zone("51", "4"))
+    errs.add(r51[k51 & (d51 > 0) & ~v51], "510420", _zone("51", "4"))
+
+
+def check_sending(sm, errs: ErrorBuilder) -> None:
+    """The whole sending: the same prestation (beneficiary, code, dates) billed twice;
+    every occurrence after the first is rejected."""
+    k1, k2 = sm.prestation_key1, sm.prestation_key2
+    if len(k1) < 2:
+        return
+    order = np.lexsort((sm.prestation_unit, k2, k1))
+    a, b = k1[order], k2[order]
+    again = np.r_[False, (a[1:] == a[:-1]) & (b[1:] == b[:-1])]
+    hit = order[again]
+    for rt in (30, 50):
+        sel = hit[sm.prestation_rtype[hit] == rt]
+        zone = LAYOUTS.zone_index(str(rt), "4")
+        errs.add(sm.prestation_unit[sel], f"{rt}0423", zone, seq=sm.prestation_seq[sel], rtype=rt,
+                 offset=sm.prestation_offset[sel] + LAYOUTS.zones[zone].start)

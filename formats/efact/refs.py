@@ -1,0 +1,356 @@
+"""The zorgkas's reference data: members, admissions, codes, tariffs, facilities.
+
+Loaded once into a :class:`References` object (``vsbengine.Engine(refs)``) from a
+folder of CSV files or a SQLite database with the same tables and columns, and
+kept as sorted numpy arrays for vectorised lookups. Dates are stored as days
+since 1900-01-01 (uint16; 65535 = open-ended or none), so a member costs 16
+bytes. Bad data is refused at load time with the file, line and column, never
+with a value (national numbers are personal data).
+
+Contract (``;`` or ``,`` separated, UTF-8, a header line; dates ``YYYY-MM-DD``,
+empty = open-ended; amounts in euro cents):
+
+- ``members.csv``: insz, mutuality, insured_from, insured_to, deceased_on
+- ``admissions.csv``: institution, admission_number, insz, kind (residential,
+  revalidation, guidance), admitted_on, discharged_on, approval_date
+- ``codes.csv``: code, category (revalidation_day, personal_share, forfait,
+  prestation), related_code, valid_from, valid_to
+- ``tariffs.csv``: code, valid_from, valid_to, unit_amount, unit_personal_share,
+  institution (empty = general tariff; a contracted price wins)
+- ``facilities.csv``: institution, name, iban, bic
+- ``zorgkas.toml`` (optional; needed for the payment order DF017): ``name``,
+  ``iban``, ``bic`` of the zorgkas, and ``payment_days`` (default 42)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import tomllib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vsbengine import _core
+from vsbengine.errors import ReferenceDataError
+
+NONE = 65535                     # an open-ended or absent date
+CATEGORIES = ("revalidation_day", "personal_share", "forfait", "prestation")
+KINDS = ("residential", "revalidation", "guidance")
+_ERRORS = {v: k for k, v in _core.CSV_ERRORS.items()}
+_MEANING = {
+    "FIELDS": "wrong number of fields",
+    "NOT_DIGITS": "not a number",
+    "TOO_LONG": "number too long",
+    "NOT_DATE": "not a date YYYY-MM-DD (1900-2078)",
+    "NOT_ALLOWED": "value not allowed",
+    "QUOTE": "quote not closed",
+}
+
+# Column specifications: (name, kind, required). Kinds: "int", "day", "enum:<table>".
+MEMBERS = (("insz", "int", True), ("mutuality", "int", True), ("insured_from", "day", False),
+           ("insured_to", "day", False), ("deceased_on", "day", False))
+ADMISSIONS = (("institution", "int", True), ("admission_number", "int", True),
+              ("insz", "int", True), ("kind", "enum:kind", True), ("admitted_on", "day", False),
+              ("discharged_on", "day", False), ("approval_date", "day", False))
+CODES = (("code", "int", True), ("category", "enum:category", True),
+         ("related_code", "int", False), ("valid_from", "day", False), ("valid_to", "day", False))
+TARIFFS = (("code", "int", True), ("valid_from", "day", False), ("valid_to", "day", False),
+           ("unit_amount", "int", True), ("unit_personal_share", "int", True),
+           ("institution", "int", False))
+FACILITIES = ("institution", "name", "iban", "bic")
+TABLES = {"members": MEMBERS, "admissions": ADMISSIONS, "codes": CODES, "tariffs": TARIFFS}
+_ENUMS = {"kind": KINDS, "category": CATEGORIES}
+
+
+def days(yyyymmdd) -> np.ndarray:
+    """eFact dates (YYYYMMDD integers) as days since 1900-01-01 (int32; 0 stays -1)."""
+    v = np.asarray(yyyymmdd, dtype=np.int64)
+    y, m, d = v // 10000, v // 100 % 100, v % 100
+    # Days from 1900-03-01 based on a March-first year (no leap-day special case).
+    a = (m <= 2).astype(np.int64)
+    yy, mm = y - a, m + 12 * a - 3
+    n = 365 * yy + yy // 4 - yy // 100 + yy // 400 + (153 * mm + 2) // 5 + d
+    base = 365 * 1899 + 1899 // 4 - 1899 // 100 + 1899 // 400 + (153 * 10 + 2) // 5 + 1
+    return np.where(v > 0, n - base, -1).astype(np.int32)
+
+
+@dataclass
+class Table:
+    """A table as columns (numpy arrays), with where it came from."""
+
+    name: str
+    source: str
+    columns: dict[str, np.ndarray]
+    lines: np.ndarray            # the line of each row in its source (for messages)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def sorted_by(self, *keys: str) -> "Table":
+        order = np.lexsort(tuple(self.columns[k] for k in reversed(keys)))
+        return Table(self.name, self.source, {k: v[order] for k, v in self.columns.items()},
+                     self.lines[order])
+
+
+@dataclass
+class Zorgkas:
+    name: str
+    iban: str
+    bic: str
+    payment_days: int = 42
+
+
+@dataclass
+class References:
+    """Reference data, loaded once and shared by every validation (read-only)."""
+
+    members: Table
+    admissions: Table
+    codes: Table
+    tariffs: Table
+    facilities: dict[int, tuple[str, str, str]]
+    zorgkas: Zorgkas | None = None
+    source: str = ""
+    member_key: np.ndarray = field(init=False)
+    admission_key: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        m = self.members
+        # Members sorted by (insz, insured_from): key = insz << 16 | day.
+        self.member_key = (m.columns["insz"] << 16) | m.columns["insured_from"].astype(np.int64)
+        a = self.admissions
+        self.admission_key = a.columns["institution"] * 10**12 + a.columns["admission_number"]
+
+    def facility(self, institution: int) -> tuple[str, str, str] | None:
+        return self.facilities.get(int(institution))
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def _where(path: str, line: int | None = None, column: str | None = None):
+    return dict(path=path, line=line, zone=column)
+
+
+def _header(text: str, path: str, wanted) -> tuple[str, list[str]]:
+    first = text.split("\n", 1)[0].rstrip("\r")
+    delim = ";" if first.count(";") > first.count(",") else ","
+    names = [h.strip().strip('"').strip().lower() for h in first.split(delim)]
+    for name in wanted:
+        if name not in names:
+            raise ReferenceDataError(f"missing column {name}", **_where(path, 1, name))
+    return delim, names
+
+
+def read_table(data: bytes, path: str, name: str, spec) -> Table:
+    """A CSV table as typed columns (the compiled reader), refused at its first bad field."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    head_end = data.find(b"\n")
+    header = data[:head_end if head_end >= 0 else len(data)].decode("utf-8", "replace")
+    delim, names = _header(header, path, [c for c, _, _ in spec])
+    rows = data.count(b"\n") + 1
+    kinds = np.zeros(len(names), dtype=np.uint8)
+    outputs: list = [None] * len(names)
+    words: list[str] = []
+    enum_base: dict[str, int] = {}
+    for col, kind, _req in spec:
+        i = names.index(col)
+        if kind == "int":
+            kinds[i], outputs[i] = 1, np.zeros(rows, np.int64)
+        elif kind == "day":
+            kinds[i], outputs[i] = 2, np.zeros(rows, np.uint16)
+        else:
+            enum = kind.split(":", 1)[1]
+            enum_base[col] = len(words)
+            words += _ENUMS[enum]
+            kinds[i], outputs[i] = 3, np.zeros(rows, np.uint8)
+    table = np.zeros((len(words), 16), dtype=np.uint8)
+    for k, w in enumerate(words):
+        table[k, :len(w)] = np.frombuffer(w.encode(), dtype=np.uint8)
+    start = head_end + 1 if head_end >= 0 else len(data)
+    n, status, line, column = _core.read_csv(data, start, ord(delim), kinds, outputs, table, rows)
+    if status:
+        col = names[column] if 0 <= column < len(names) else None
+        raise ReferenceDataError(_MEANING[_ERRORS[status]], **_where(path, line, col))
+    columns = {}
+    for col, kind, req in spec:
+        v = outputs[names.index(col)][:n]
+        if kind.startswith("enum"):
+            v = (v - enum_base[col]).astype(np.uint8)
+        if req and kind == "int":
+            empty = np.flatnonzero(v < 0)
+            if len(empty):
+                raise ReferenceDataError("empty", **_where(path, _line_of(data, start, empty[0]), col))
+        columns[col] = v
+    return Table(name, path, columns, _lines(data, start, n))
+
+
+def _lines(data: bytes, start: int, n: int) -> np.ndarray:
+    """The line number (1-based, header = 1) of each data row, skipping empty lines."""
+    arr = np.frombuffer(data, dtype=np.uint8)[start:]
+    ends = np.flatnonzero(arr == 10)
+    starts = np.r_[0, ends + 1]
+    starts = starts[starts < len(arr)]
+    nonempty = starts[(arr[starts] != 10) & (arr[starts] != 13)]
+    line_of = np.searchsorted(np.r_[ends, len(arr)], nonempty) + 2
+    return line_of[:n].astype(np.int64)
+
+
+def _line_of(data: bytes, start: int, row: int) -> int:
+    return int(_lines(data, start, row + 1)[row])
+
+
+def _facilities(text: str, path: str) -> dict[int, tuple[str, str, str]]:
+    from stdnum import bic as _bic
+    from stdnum import iban as _iban
+
+    delim, names = _header(text, path, FACILITIES)
+    out: dict[int, tuple[str, str, str]] = {}
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    next(reader, None)
+    for lineno, row in enumerate(reader, 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(names):
+            raise ReferenceDataError("wrong number of fields", **_where(path, lineno))
+        rec = {n: c.strip() for n, c in zip(names, row)}
+        if not rec["institution"].isdigit():
+            raise ReferenceDataError("not a number", **_where(path, lineno, "institution"))
+        if rec["iban"] and not _iban.is_valid(rec["iban"]):
+            raise ReferenceDataError("not a valid IBAN", **_where(path, lineno, "iban"))
+        if rec["bic"] and not _bic.is_valid(rec["bic"]):
+            raise ReferenceDataError("not a valid BIC", **_where(path, lineno, "bic"))
+        out[int(rec["institution"])] = (rec["name"], _iban.compact(rec["iban"]) if rec["iban"]
+                                        else "", _bic.compact(rec["bic"]) if rec["bic"] else "")
+    return out
+
+
+def _zorgkas(path: str) -> Zorgkas | None:
+    if not os.path.exists(path):
+        return None
+    from stdnum import bic as _bic
+    from stdnum import iban as _iban
+
+    try:
+        with open(path, "rb") as fh:
+            conf = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ReferenceDataError(f"not valid TOML: {exc}", path=path) from None
+    z = conf.get("zorgkas", conf)
+    for key in ("name", "iban", "bic"):
+        if not isinstance(z.get(key), str) or not z[key].strip():
+            raise ReferenceDataError(f"missing {key}", path=path, zone=key)
+    if not _iban.is_valid(z["iban"]):
+        raise ReferenceDataError("not a valid IBAN", path=path, zone="iban")
+    if not _bic.is_valid(z["bic"]):
+        raise ReferenceDataError("not a valid BIC", path=path, zone="bic")
+    days_ = z.get("payment_days", 42)
+    if not isinstance(days_, int) or not 0 < days_ < 366:
+        raise ReferenceDataError("payment_days must be a number of days", path=path,
+                                 zone="payment_days")
+    return Zorgkas(z["name"].strip(), _iban.compact(z["iban"]), _bic.compact(z["bic"]), days_)
+
+
+def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> None:
+    """Rules across rows: periods in order, no overlapping tariffs for one code."""
+    for table, a, b in ((members, "insured_from", "insured_to"),
+                        (admissions, "admitted_on", "discharged_on"),
+                        (codes, "valid_from", "valid_to"), (tariffs, "valid_from", "valid_to")):
+        frm, to = table.columns[a].astype(np.int64), table.columns[b].astype(np.int64)
+        frm = np.where(frm == NONE, 0, frm)
+        bad = np.flatnonzero(to < frm)
+        if len(bad):
+            raise ReferenceDataError(f"{b} before {a}",
+                                     **_where(table.source, int(table.lines[bad[0]]), b))
+    t = tariffs.sorted_by("code", "institution", "valid_from")
+    c = t.columns
+    frm = np.where(c["valid_from"] == NONE, 0, c["valid_from"]).astype(np.int64)
+    same = (c["code"][1:] == c["code"][:-1]) & (c["institution"][1:] == c["institution"][:-1])
+    overlap = np.flatnonzero(same & (frm[1:] <= c["valid_to"][:-1].astype(np.int64)))
+    if len(overlap):
+        i = overlap[0]
+        raise ReferenceDataError(
+            f"tariff period overlaps the one on line {int(t.lines[i])} for the same code",
+            **_where(t.source, int(t.lines[i + 1]), "valid_from"))
+
+
+def _build(tables: dict[str, Table], facilities, zorgkas, source: str) -> References:
+    members, admissions, codes, tariffs = (tables[k] for k in ("members", "admissions", "codes", "tariffs"))
+    tariffs.columns["institution"] = np.where(tariffs.columns["institution"] < 0, 0,
+                                              tariffs.columns["institution"])
+    codes.columns["related_code"] = np.where(codes.columns["related_code"] < 0, -1,
+                                             codes.columns["related_code"])
+    for t, col in ((members, "insured_from"), (codes, "valid_from"), (tariffs, "valid_from")):
+        t.columns[col] = np.where(t.columns[col] == NONE, 0, t.columns[col]).astype(np.uint16)
+    _check(members, admissions, codes, tariffs)
+    members.columns["mutuality"] = members.columns["mutuality"].astype(np.uint16)
+    return References(
+        members=members.sorted_by("insz", "insured_from"),
+        admissions=admissions.sorted_by("institution", "admission_number"),
+        codes=codes.sorted_by("code", "valid_from"),
+        tariffs=tariffs.sorted_by("code", "institution", "valid_from"),
+        facilities=facilities, zorgkas=zorgkas, source=source,
+    )
+
+
+def load(source) -> References:
+    """Load reference data from a folder of CSV files or a SQLite database (once)."""
+    if isinstance(source, References):
+        return source
+    path = os.fspath(source)
+    if os.path.isdir(path):
+        tables = {}
+        for name, spec in TABLES.items():
+            file = os.path.join(path, f"{name}.csv")
+            try:
+                with open(file, "rb") as fh:
+                    data = fh.read()
+            except FileNotFoundError:
+                raise ReferenceDataError("missing table", path=file) from None
+            tables[name] = read_table(data, file, name, spec)
+        file = os.path.join(path, "facilities.csv")
+        try:
+            with open(file, encoding="utf-8-sig") as fh:
+                facilities = _facilities(fh.read(), file)
+        except FileNotFoundError:
+            raise ReferenceDataError("missing table", path=file) from None
+        return _build(tables, facilities, _zorgkas(os.path.join(path, "zorgkas.toml")), path)
+    if os.path.isfile(path):
+        return _load_sqlite(path)
+    raise ReferenceDataError("no such folder or database", path=path)
+
+
+def _load_sqlite(path: str) -> References:
+    """The same tables from SQLite: each is turned into CSV text and read like a file,
+    so that both sources are checked alike (errors name the table and row)."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con.execute("select 1 from sqlite_master").fetchall()
+    except sqlite3.DatabaseError:
+        raise ReferenceDataError("not a SQLite database", path=path) from None
+    try:
+        tables = {}
+        for name, spec in list(TABLES.items()) + [("facilities", None)]:
+            cols = [c for c, *_ in spec] if spec else list(FACILITIES)
+            where = f"{path}:{name}"
+            try:
+                cur = con.execute(f"select {', '.join(cols)} from {name}")
+            except sqlite3.OperationalError as exc:
+                raise ReferenceDataError(f"cannot read the table: {exc}", path=where) from None
+            out = io.StringIO()
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(cols)
+            for row in cur:
+                w.writerow(["" if v is None else v for v in row])
+            text = out.getvalue()
+            if spec is None:
+                facilities = _facilities(text, where)
+            else:
+                tables[name] = read_table(text.encode(), where, name, spec)
+    finally:
+        con.close()
+    zorgkas = _zorgkas(os.path.join(os.path.dirname(os.path.abspath(path)), "zorgkas.toml"))
+    return _build(tables, facilities, zorgkas, path)
