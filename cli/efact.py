@@ -63,18 +63,36 @@ def validate(
     memory_limit: Optional[str] = typer.Option(
         None, help="Memory the process may use, e.g. 512M: big files are read in chunks."),
     threads: int = typer.Option(1, min=1, help="Threads checking the chunks of a big file."),
+    refs: Optional[Path] = typer.Option(
+        None, help="The zorgkas's reference data (a folder of CSV files or a SQLite file): "
+                   "content checks, and the messages wait for a sign-off."),
+    sign_as: Optional[str] = typer.Option(
+        None, help="With --refs and --out: sign an acceptance or confirm a rejection at once "
+                   "(unattended runs); a sending with every prestation rejected still waits."),
 ) -> None:
-    """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input."""
+    """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input.
+
+    With --refs the decision is a proposal: --out gets the technical answer and the
+    proposal, and 'vsbengine sign' or 'vsbengine confirm' releases the messages.
+    """
     import vsbengine
+    from vsbengine import signoff
     from vsbengine.formats.efact.answers import Answers
 
+    if sign_as is not None and (refs is None or out is None):
+        raise ConfigError("--sign-as needs --refs and --out")
     try:
-        engine = vsbengine.Engine(today=options.date(today),
+        engine = vsbengine.Engine(refs, today=options.date(today),
                                   memory_limit=options.size(memory_limit), threads=threads)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     result = engine.validate(file)
-    if out is not None:
+    decided = None
+    if out is not None and refs is not None:
+        proposal = signoff.propose(result, out, engine.refs)
+        if sign_as is not None:
+            decided = signoff.settle(out, sign_as)
+    elif out is not None:
         try:
             Answers(result, file, reference=reference).write(out)
         except ValueError as exc:
@@ -84,9 +102,88 @@ def validate(
         typer.echo(result.to_json().decode())
     else:
         typer.echo(_summary(result))
-        if out is not None:
+        if out is not None and refs is not None:
+            typer.echo(f"  answers:  {result.messages[0]} in {out}")
+            if decided is not None:
+                typer.echo(f"  decision: {decided['action']} by {decided['by']}: "
+                           f"{', '.join(decided['messages'])}")
+            elif proposal["waiting_for"]:
+                every = " (every prestation rejected)" if proposal["every_prestation_rejected"] \
+                    else ""
+                typer.echo(f"  proposal: {proposal['proposed']} waits for a "
+                           f"{proposal['waiting_for']}{every}: vsbengine "
+                           f"{'sign' if proposal['waiting_for'] == 'signature' else 'confirm'} "
+                           f"{out} --by NAME")
+        elif out is not None:
             typer.echo(f"  answers:  {', '.join(result.messages)} in {out}")
     raise typer.Exit(EXIT_ACCEPTED if result.accepted else EXIT_REJECTED)
+
+
+def _decide(action: str, folder: Path, by: str, json_out: bool) -> None:
+    from vsbengine import signoff
+
+    decision = getattr(signoff, action)(folder, by)
+    if json_out:
+        typer.echo(json.dumps(decision))
+    else:
+        typer.echo(f"{folder}: {decision['action']} by {decision['by']} at {decision['at']}: "
+                   f"{', '.join(decision['messages'])}")
+
+
+def sign(
+    folder: Path = typer.Argument(..., help="The folder of a proposal (validate --refs --out)."),
+    by: str = typer.Option(..., "--by", help="Who signs."),
+    json_out: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
+) -> None:
+    """Sign a proposed acceptance: writes DF014, DF015, DF016 and DF017."""
+    _decide("sign", folder, by, json_out)
+
+
+def confirm(
+    folder: Path = typer.Argument(..., help="The folder of a proposal (validate --refs --out)."),
+    by: str = typer.Option(..., "--by", help="Who confirms."),
+    json_out: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
+) -> None:
+    """Confirm a proposed rejection: writes DF013."""
+    _decide("confirm", folder, by, json_out)
+
+
+def read(
+    file: Path = typer.Argument(..., help="An answer message: 931000, 920999, 92009x, 920900."),
+    json_out: bool = typer.Option(False, "--json", help="Print it as JSON."),
+) -> None:
+    """Read an answer message, as written by any insurer."""
+    import msgspec
+
+    from vsbengine.formats.efact.reader import read_answer
+
+    a = read_answer(file)
+    if json_out:
+        typer.echo(msgspec.json.encode(a).decode())
+        return
+    lines = [f"{file}: {a.kind} (message {a.message}), sender reference {a.sender_reference}, "
+             f"insurer reference {a.insurer_reference}"]
+    if a.acknowledged:
+        lines.append(f"  acknowledges message {a.acknowledged}")
+    if a.error_percentage is not None:
+        rt = {"01": "blocking errors", "02": "more than 5 % rejected"}.get(a.rejection_type or "", "")
+        lines.append(f"  error percentage {a.error_percentage:.2f} %"
+                     + (f", rejection type {a.rejection_type} ({rt})" if a.rejection_type else ""))
+    for z in a.zone_errors:
+        lines.append(f"  {z.part} zone {z.zone}: code {z.code}  {z.meaning or ''}")
+    with_codes = [r for r in a.records if r.slots]
+    lines.append(f"  records echoed: {len(a.records)}, with codes: {len(with_codes)}")
+    for r in with_codes[:_SHOWN_ERRORS]:
+        for s_ in r.slots:
+            lines.append(f"    record {r.sequence} ({r.record_type})  {s_.letter}{s_.code}  "
+                         f"{s_.meaning or ''}")
+    if len(with_codes) > _SHOWN_ERRORS:
+        lines.append(f"    ... {len(with_codes) - _SHOWN_ERRORS} more (--json lists them all)")
+    for st in a.settlements:
+        who = f"mutuality {st.mutuality:03d}" if st.record_type == "91" else "sending"
+        lines.append(f"  {st.record_type} {who}: requested {st.requested / 100:,.2f}, accepted "
+                     f"{st.accepted / 100:,.2f}, refused {st.refused / 100:,.2f} EUR")
+    typer.echo("\n".join(lines))
 
 
 def generate(
@@ -100,9 +197,12 @@ def generate(
         None, help="Invoiced month YYYY-MM (default: the month before the current one)."),
     manifest: Optional[Path] = typer.Option(
         None, help="Write the injected and the expected codes here (JSON)."),
+    refs: Optional[Path] = typer.Option(
+        None, help="Also write the matching reference data into this folder (content errors "
+                   "can then be injected too)."),
 ) -> None:
     """Write a valid synthetic sending, with injected errors of known codes when asked."""
-    from vsbengine.formats.efact.generate import DEFAULT_KINDS, generate as make
+    from vsbengine.formats.efact.generate import generate as make
 
     ym = None
     if month is not None:
@@ -111,12 +211,15 @@ def generate(
         except ValueError:
             raise ConfigError(f"--month must be YYYY-MM, not {month!r}") from None
         ym = d.year * 100 + d.month
-    chosen = tuple(k.strip() for k in kinds.split(",")) if kinds else DEFAULT_KINDS
+    chosen = tuple(k.strip() for k in kinds.split(",")) if kinds else None
     try:
-        g = make(records, seed=seed, error_rate=error_rate, kinds=chosen, month=ym)
+        g = make(records, seed=seed, error_rate=error_rate, kinds=chosen, month=ym,
+                 references=refs is not None)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     g.write(out)
+    if refs is not None:
+        g.write_refs(refs)
     if manifest is not None:
         manifest.write_text(json.dumps({
             "file": str(out), "records": g.records, "invoices": g.invoices,
@@ -151,5 +254,8 @@ def explain(
 def register(app: typer.Typer) -> None:
     """Add the billing-file commands to the root app."""
     app.command("validate")(validate)
+    app.command("sign")(sign)
+    app.command("confirm")(confirm)
+    app.command("read")(read)
     app.command("generate")(generate)
     app.command("explain")(explain)

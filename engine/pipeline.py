@@ -152,8 +152,8 @@ def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, toda
     phase1 = table.technical
     common = dict(file=name, size=plan.size, problems=problems, today=today,
                   invoices_total=sm.invoices, source=source,
-                  settlement=settlement_rows(sm), seed=_seed(reader, plan, sm),
-                  last_detail=sm.last_detail)
+                  seed=_seed(reader, plan, sm),
+                  last_detail=sm.last_detail, prestations_total=len(sm.prest_units))
     if problems or phase1.any():
         if sm.framing:
             # Records may be misaligned: only the technical errors are reported.
@@ -161,7 +161,9 @@ def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, toda
         return Result(technical="DF012", decision=None, rejection_type=None,
                       records_total=sm.detail, records_rejected=sm.detail,
                       ratio_x100=10000 if sm.detail else 0,
-                      invoices_rejected=sm.invoices, error_table=table, rejected=None, **common)
+                      invoices_rejected=sm.invoices, error_table=table, rejected=None,
+                      prestations_rejected=len(sm.prest_units), settlement=settlement_rows(sm),
+                      **common)
     rejected = np.zeros(plan.units, dtype=bool)
     rejected[sm.rejected] = True
     hit = whole.unit[(whole.unit >= 2) & _REJECTING[whole.letter]]
@@ -178,12 +180,14 @@ def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, toda
             add_dragged(more, e["dst"][idx], e["code"][idx], e["zone"][idx], seq=e["seq"][idx],
                         rtype=e["rtype"][idx], offset=e["offset"][idx] + starts)
             table = ErrorTable.concat([table, more.table()]).sorted()
+    sm.settle(rejected)
     verdict = decide(sm.detail, int(rejected.sum()), bool((table.letter == ord("B")).any()))
     return Result(technical="DF011", decision=verdict.outcome,
                   rejection_type=verdict.rejection_type, records_total=sm.detail,
                   records_rejected=verdict.records_rejected, ratio_x100=verdict.ratio_x100,
                   invoices_rejected=sm.invoices_rejected, error_table=table, rejected=rejected,
-                  **common)
+                  prestations_rejected=int(rejected[sm.prest_units].sum()),
+                  settlement=settlement_rows(sm), **common)
 
 
 def _seed(reader: _chunks.Reader, plan: _chunks.Plan, sm: Summary) -> bytes:

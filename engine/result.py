@@ -55,6 +55,8 @@ class Report(msgspec.Struct, frozen=True):
     error_ratio: float
     invoices_total: int
     invoices_rejected: int
+    prestations_total: int
+    prestations_rejected: int
     errors: list[ErrorEntry]
     problems: list[ProblemEntry]
 
@@ -99,7 +101,8 @@ class Result:
     def __init__(self, *, file, size, technical, decision, rejection_type, records_total,
                  records_rejected, ratio_x100, invoices_total, invoices_rejected,
                  error_table: ErrorTable, problems: list[Problem], today: int, rejected,
-                 settlement: list[dict], seed: bytes, source, last_detail: int = -1) -> None:
+                 settlement: list[dict], seed: bytes, source, last_detail: int = -1,
+                 prestations_total: int = 0, prestations_rejected: int = 0) -> None:
         self.file = file
         self.size = size
         self.technical = technical
@@ -120,6 +123,9 @@ class Result:
         self.seed = seed
         #: Unit of the last record 10-90 (answers echo errors of no record there).
         self.last_detail = last_detail
+        #: Prestation records (30 and 50) read, and rejected (every one after DF012).
+        self.prestations_total = prestations_total
+        self.prestations_rejected = prestations_rejected
         #: What the answers read again: the path, or the bytes that were validated.
         self.source = source
 
@@ -131,6 +137,54 @@ class Result:
         if not isinstance(state.get("source"), str):
             state["source"] = None
         return state
+
+    # -- persistence (a proposal waits for its sign-off) ------------------------------
+    _SCALARS = ("file", "size", "technical", "decision", "rejection_type", "records_total",
+                "records_rejected", "ratio_x100", "invoices_total", "invoices_rejected", "today",
+                "settlement", "last_detail", "prestations_total", "prestations_rejected")
+
+    def save(self, folder) -> None:
+        """Write the result into ``folder`` (``result.json`` and ``result.npz``), so that its
+        answers can be written later (after a sign-off) from the same facts."""
+        import json
+        import os
+
+        import numpy as np
+
+        os.makedirs(folder, exist_ok=True)
+        meta = {k: getattr(self, k) for k in self._SCALARS}
+        meta["seed"] = self.seed.hex()
+        meta["source"] = self.source if isinstance(self.source, str) else None
+        meta["problems"] = [[p.offset, p.record, p.zone, p.message] for p in self.problems]
+        t = self.error_table
+        arrays = {f"errors_{c}": getattr(t, c) for c in ("unit", "code", "letter", "zone", "seq",
+                                                          "rtype", "offset")}
+        if self.rejected is not None:
+            arrays["rejected"] = np.packbits(self.rejected)
+            meta["units"] = int(len(self.rejected))
+        np.savez(os.path.join(folder, "result.npz"), **arrays)
+        with open(os.path.join(folder, "result.json"), "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, indent=1)
+
+    @classmethod
+    def load(cls, folder) -> "Result":
+        """The result saved by :meth:`save`."""
+        import json
+        import os
+
+        import numpy as np
+
+        with open(os.path.join(folder, "result.json"), encoding="utf-8") as fh:
+            meta = json.load(fh)
+        with np.load(os.path.join(folder, "result.npz")) as z:
+            table = ErrorTable(*(z[f"errors_{c}"] for c in ("unit", "code", "letter", "zone",
+                                                              "seq", "rtype", "offset")))
+            rejected = (np.unpackbits(z["rejected"])[:meta["units"]].astype(bool)
+                        if "rejected" in z else None)
+        scalars = {k: meta[k] for k in cls._SCALARS}
+        return cls(error_table=table, rejected=rejected, seed=bytes.fromhex(meta["seed"]),
+                   source=meta["source"],
+                   problems=[Problem(*p) for p in meta["problems"]], **scalars)
 
     @property
     def accepted(self) -> bool:
@@ -163,6 +217,8 @@ class Result:
             error_ratio=self.error_ratio,
             invoices_total=self.invoices_total,
             invoices_rejected=self.invoices_rejected,
+            prestations_total=self.prestations_total,
+            prestations_rejected=self.prestations_rejected,
             errors=self.errors,
             problems=[ProblemEntry(p.message, p.offset, p.record, p.zone) for p in self.problems],
         )

@@ -109,10 +109,14 @@ class Answers:
 
         Each file is written under a temporary name and renamed when complete.
         """
+        return self.write_only(folder, self.names)
+
+    def write_only(self, folder, names) -> list[Path]:
+        """Write the given answers (``["DF011"]``, ...) into ``folder``; return the paths."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
-        for df in self.names:
+        for df in names:
             path = folder / FILE_NAMES[df]
             tmp = path.with_name(path.name + ".part")
             with open(tmp, "wb") as fh:

@@ -270,6 +270,9 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     bban = f"001{int(rng.integers(0, 10**7)):07d}"
     bban += f"{int(bban) % 97 or 97:02d}"
     iban = f"BE{_iban.calc_check_digits('BE00' + bban)}{bban}"
+    bban_b = f"001{int(rng.integers(0, 10**7)):07d}"
+    bban_b += f"{int(bban_b) % 97 or 97:02d}"
+    iban_b = f"BE{_iban.calc_check_digits('BE00' + bban_b)}{bban_b}"    # account B
 
     # Records 50: distinct (code, day) per invoice; records 30: consecutive days.
     table = np.array(CODES, dtype=np.int64)
@@ -462,6 +465,8 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     text(rec, "10", "28", "VSBENGINE GENERATED", rows=0)
     text(rec, "10", "31", "GKCCBEBB", rows=0)
     text(rec, "10", "36", iban, rows=0)
+    text(rec, "10", "43a", "GKCCBEBB", rows=0)
+    text(rec, "10", "49", iban_b, rows=0)
 
     rec[row20] = wire.template("20")
     put(rec, "20", "2", _seq(row20 + 1), rows=row20)
@@ -566,6 +571,8 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     text(rec, "90", "28", "VSBENGINE GENERATED", rows=r90)
     text(rec, "90", "31", "GKCCBEBB", rows=r90)
     text(rec, "90", "36", iban, rows=r90)
+    text(rec, "90", "43a", "GKCCBEBB", rows=r90)
+    text(rec, "90", "49", iban_b, rows=r90)
     put(rec, "90", "98", sending_control, rows=r90)
 
     _core.fill_check_digits(rec)

@@ -34,13 +34,13 @@ class Mutuality:
     b: int = 0                 # records 80, zone 15 (account B)
     records: int = 0           # records 20 to 80
     codes: int = 0             # codes (zone 4) of records 30/50/51/52
-    accepted_a: int = 0        # prestations accepted, account A
+    accepted_a: int = 0        # prestations accepted, account A (set on the whole sending)
     accepted_b: int = 0
     bad_amount: bool = False   # an amount of a record 80 is unreadable
     bad_code: bool = False     # a code is unreadable
 
     def add(self, other: "Mutuality") -> None:
-        for k in ("a", "b", "records", "codes", "accepted_a", "accepted_b"):
+        for k in ("a", "b", "records", "codes"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self.bad_amount |= other.bad_amount
         self.bad_code |= other.bad_code
@@ -87,6 +87,24 @@ class Summary:
     #: Prestation keys of the duplicate check (content checks): unit, key1, key2, seq,
     #: offset, record type.
     prestations: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The prestation records (30 and 50 of an invoice), as units of the file, with their
+    #: amount, account (0 A, 1 B) and destination mutuality: what the settlement adds up.
+    prest_units: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    prest_amount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    prest_account: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    prest_mutuality: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def settle(self, rejected: np.ndarray) -> None:
+        """The amounts accepted per mutuality and account, given the records rejected."""
+        ok = ~rejected[self.prest_units]
+        for m in self.mutualities.values():
+            m.accepted_a = m.accepted_b = 0
+        keys, (a, b) = _group(self.prest_mutuality[ok],
+                              np.where(self.prest_account[ok] == 1, 0, self.prest_amount[ok]),
+                              np.where(self.prest_account[ok] == 1, self.prest_amount[ok], 0))
+        for i, mut in enumerate(keys.tolist()):
+            m = self.mutualities.setdefault(int(mut), Mutuality())
+            m.accepted_a, m.accepted_b = int(a[i]), int(b[i])
 
     def __getattr__(self, name):
         if name.startswith("prestation_"):
@@ -140,19 +158,19 @@ def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: 
     for rec in ("30", "50", "51", "52"):
         if s.has_findings(rec, "4"):
             bad_code |= s.per_invoice_sum(s.finding_mask(rec, "4"), s.in_invoice) > 0
-    prest = s.type_mask(30, 50) & ~rejected
-    account = s.col("z11")
-    acc_a = s.per_invoice_sum(s.col("z19"), prest & (account == 0))
-    acc_b = s.per_invoice_sum(s.col("z19"), prest & (account == 1))
     sel = own_inv
-    keys, sums = _group(dest[sel], a[sel], b[sel], counts[sel], codes[sel], acc_a[sel],
-                        acc_b[sel], bad_amount[sel], bad_code[sel])
+    keys, sums = _group(dest[sel], a[sel], b[sel], counts[sel], codes[sel], bad_amount[sel],
+                        bad_code[sel])
     for i, m in enumerate(keys.tolist()):
         sm.mutualities[int(m)] = Mutuality(
             a=int(sums[0][i]), b=int(sums[1][i]), records=int(sums[2][i]), codes=int(sums[3][i]),
-            accepted_a=int(sums[4][i]), accepted_b=int(sums[5][i]),
-            bad_amount=bool(sums[6][i]), bad_code=bool(sums[7][i]))
+            bad_amount=bool(sums[4][i]), bad_code=bool(sums[5][i]))
 
+    prest = np.flatnonzero(s.type_mask(30, 50) & own & s.in_invoice)
+    sm.prest_units = to_global(prest).astype(np.int64)
+    sm.prest_amount = s.col("z19")[prest].astype(np.int64)
+    sm.prest_account = s.col("z11")[prest].astype(np.int64)
+    sm.prest_mutuality = s.col("z18")[s.head20[prest]].astype(np.int64)
     r80 = s.units_of(80)
     r80 = r80[own[r80]]
     sm.r80_a = int(s.col("z19")[r80].sum(dtype=np.int64))
@@ -230,7 +248,8 @@ def merge(parts: list[Summary]) -> Summary:
         out.record90 = p.record90 or out.record90
         out.record10 = out.record10 or p.record10
         out.closing += p.closing
-    for name in ("rejected", "invoice_number", "invoice_unit", "invoice_seq", "invoice_offset"):
+    for name in ("rejected", "invoice_number", "invoice_unit", "invoice_seq", "invoice_offset",
+                 "prest_units", "prest_amount", "prest_account", "prest_mutuality"):
         arrays = [getattr(p, name) for p in parts]
         setattr(out, name, np.concatenate(arrays) if arrays else np.zeros(0, np.int64))
     for name in ("edges", "prestations"):

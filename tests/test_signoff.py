@@ -1,0 +1,163 @@
+"""Sign-off before sending; DF016 and DF017 add up with DF015; reading the answers back."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+import vsbengine
+from efact_edit import TODAY, Sending
+from vsbengine import signoff
+from vsbengine.cli.main import app
+from vsbengine.errors import InputError
+from vsbengine.formats import sepa
+from vsbengine.formats.efact.generate import generate
+from vsbengine.formats.efact.reader import read_answer
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def made(tmp_path):
+    def make(seed=141, error_rate=0.01, kinds=None, edit=None):
+        g = generate(2500, seed=seed, month=202610, references=True, error_rate=error_rate,
+                     kinds=kinds)
+        path = tmp_path / f"s{seed}.920000"
+        data = g.tobytes()
+        if edit:
+            data = edit(data)
+        path.write_bytes(data)
+        g.write_refs(tmp_path / "refs")
+        engine = vsbengine.Engine(tmp_path / "refs", today=TODAY)
+        return engine, engine.validate(path), tmp_path / "out"
+    return make
+
+
+def test_nothing_leaves_before_the_signature(made):
+    engine, result, out = made()
+    proposal = signoff.propose(result, out, engine.refs)
+    assert proposal["proposed"] == "DF014" and proposal["waiting_for"] == "signature"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "DF011_931000.dat", "proposal.json", "report.json", "result.json", "result.npz"]
+    with pytest.raises(InputError, match="this proposal is an acceptance: sign it"):
+        signoff.confirm(out, "Jan")
+    decision = signoff.sign(out, "An Peeters", at="2026-11-24T09:00:00+00:00")
+    assert decision["by"] == "An Peeters" and decision["at"] == "2026-11-24T09:00:00+00:00"
+    names = sorted(p.name for p in out.iterdir())
+    assert {"DF014_920098.dat", "DF015_920900.dat", "DF017_payment_order.json",
+            "DF017_payment_order.xml", "decision.json"} <= set(names)
+    assert json.loads((out / "decision.json").read_text())["action"] == "signed"
+    assert json.loads((out / "proposal.json").read_text())["waiting_for"] is None
+    with pytest.raises(InputError, match="already signed by An Peeters"):
+        signoff.sign(out, "Someone else")
+
+
+def test_df016_and_df017_add_up_with_df015(made):
+    engine, result, out = made(error_rate=0.02)
+    signoff.propose(result, out, engine.refs)
+    signoff.sign(out, "An Peeters", at="2026-11-24T09:00:00+00:00")
+    df015 = read_answer(out / "DF015_920900.dat")
+    *r91, r92 = df015.settlements
+    per_mut = defaultdict(lambda: [0, 0, 0])
+    for f in out.glob("DF016_*.jsonl"):
+        for line in f.read_text().splitlines():
+            n = json.loads(line)
+            per_mut[n["mutuality"]][0 if n["account"] == "A" else 1] += n["amount"]
+            per_mut[n["mutuality"]][2] += 1
+            assert len(n["beneficiary"]) == 11 and len(n["code"]) == 7
+    assert sorted(int(f.stem.split("_")[1]) for f in out.glob("DF016_*.jsonl")) == \
+        sorted(r.mutuality for r in r91)
+    for r in r91:
+        assert per_mut[r.mutuality][:2] == [r.accepted_a, r.accepted_b]
+    assert sum(v[2] for v in per_mut.values()) == result.prestations_total - result.prestations_rejected
+    po = json.loads((out / "DF017_payment_order.json").read_text())
+    assert po["total"] == r92.accepted == sum(p["amount"] for p in po["payments"])
+    assert po["due_on"] == "2027-01-04" and po["received_on"] == "2026-11-23"   # + 42 days
+    assert po["signed_by"] == "An Peeters"
+    xml = (out / "DF017_payment_order.xml").read_bytes()
+    sepa.validate(xml)
+    doc = etree.fromstring(xml)
+    ns = {"p": sepa.credit_transfer.NS}
+    assert doc.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=ns) == \
+        f"{po['total'] // 100}.{po['total'] % 100:02d}"
+    assert doc.findtext(".//p:Dbtr/p:Nm", namespaces=ns) == "Zorgkas Voorbeeld"
+
+
+def test_rejection_waits_for_a_confirmation(made):
+    engine, result, out = made(error_rate=0.2)
+    assert result.decision == "DF013"
+    proposal = signoff.propose(result, out, engine.refs)
+    assert proposal["waiting_for"] == "confirmation"
+    with pytest.raises(InputError, match="this proposal is a rejection: confirm it"):
+        signoff.sign(out, "An")
+    signoff.confirm(out, "An")
+    assert (out / "DF013_920099.dat").exists() and not (out / "DF015_920900.dat").exists()
+
+
+def test_every_prestation_rejected_waits_even_unattended(made):
+    def wrong_mutuality(data: bytes) -> bytes:
+        s = Sending(data)
+        # Every invoice's beneficiary is unknown: every prestation is rejected.
+        for inv in s.invoices():
+            for i in inv:
+                s.put_at(i, 36, "0011111111111")
+        s.resum()
+        return s.tobytes()
+
+    engine, result, out = made(error_rate=0.0, edit=wrong_mutuality)
+    assert result.prestations_rejected == result.prestations_total > 0
+    proposal = signoff.propose(result, out, engine.refs)
+    assert proposal["every_prestation_rejected"]
+    assert signoff.settle(out, "robot") is None
+    assert not (out / "DF013_920099.dat").exists()
+    signoff.confirm(out, "A person")
+    assert (out / "DF013_920099.dat").exists()
+
+
+def test_a_changed_sending_cannot_be_signed(made):
+    engine, result, out = made()
+    signoff.propose(result, out, engine.refs)
+    with open(result.source, "ab") as fh:
+        fh.write(b"\n")
+    with pytest.raises(InputError, match="changed or moved since it was validated"):
+        signoff.sign(out, "An")
+
+
+def test_cli_flow(made, tmp_path):
+    engine, result, out = made()
+    refs, path = tmp_path / "refs", result.source
+    r = runner.invoke(app, ["validate", path, "--refs", str(refs), "--out", str(out),
+                            "--today", "2026-11-23"])
+    assert r.exit_code == 0 and "waits for a signature" in r.stdout
+    r = runner.invoke(app, ["sign", str(out), "--by", "An Peeters", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["action"] == "signed"
+    r = runner.invoke(app, ["sign", str(out), "--by", "An Peeters"])
+    assert r.exit_code == 2 and "already signed" in r.stderr
+    r = runner.invoke(app, ["read", str(out / "DF015_920900.dat")])
+    assert r.exit_code == 0 and "92 sending: requested" in r.stdout
+    r = runner.invoke(app, ["read", str(out / "DF015_920900.dat"), "--json"])
+    assert json.loads(r.stdout)["kind"] == "DF015"
+    unattended = tmp_path / "unattended"
+    r = runner.invoke(app, ["validate", path, "--refs", str(refs), "--out", str(unattended),
+                            "--today", "2026-11-23", "--sign-as", "nightly"])
+    assert r.exit_code == 0 and "decision: signed by nightly" in r.stdout
+    r = runner.invoke(app, ["validate", path, "--sign-as", "nightly"])
+    assert r.exit_code == 2 and "--sign-as needs --refs and --out" in r.stderr
+
+
+def test_read_refuses_a_sending(made):
+    _, result, _ = made()
+    r = runner.invoke(app, ["read", result.source])
+    assert r.exit_code == 2 and "not an answer message" in r.stderr
+
+
+def test_a_decided_folder_is_not_proposed_again(made):
+    engine, result, out = made()
+    signoff.propose(result, out, engine.refs)
+    signoff.sign(out, "An")
+    with pytest.raises(InputError, match="holds a decision already"):
+        signoff.propose(result, out, engine.refs)
