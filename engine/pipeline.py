@@ -164,7 +164,7 @@ def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, toda
                       invoices_rejected=sm.invoices, error_table=table, rejected=None,
                       prestations_rejected=len(sm.prest_units), settlement=settlement_rows(sm),
                       **common)
-    rejected = np.zeros(plan.units, dtype=bool)
+    rejected = np.zeros(sm.units, dtype=bool)
     rejected[sm.rejected] = True
     hit = whole.unit[(whole.unit >= 2) & _REJECTING[whole.letter]]
     seeds = whole.unit[(whole.unit >= 2) & (whole.letter == ord("R")) & ~rejected[

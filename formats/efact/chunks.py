@@ -69,7 +69,7 @@ class Chunk:
     #: Index (in the whole file) of the chunk's first record unit (units 0/1 are
     #: the segments).
     first_unit: int
-    #: Record units in the chunk.
+    #: Record units in the chunk (-1 for a file that is one chunk: not counted ahead).
     units: int
     #: Bytes ``[start, end)`` of the record before the chunk, or None.
     previous: tuple[int, int] | None
@@ -88,10 +88,6 @@ class Plan:
     segments: tuple[int, int] = (-1, -1)
     chunks: list[Chunk] = field(default_factory=list)
 
-    @property
-    def units(self) -> int:
-        """Units of the whole file (two segments, then every record)."""
-        return 2 + sum(c.units for c in self.chunks)
 
     def prefix(self, reader: Reader, chunk: Chunk) -> tuple[bytes, int]:
         """Bytes to put before a chunk (segments, record 10, previous record) and the
@@ -130,8 +126,8 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
     result = Plan(size=size, header_end=header_end, lines=lines, record10=record10,
                   segments=segments)
     if size <= chunk_bytes:
-        units = _frame(reader.read(0, size), body=False, lines=False)["offsets"]
-        result.chunks.append(Chunk(0, 0, size, 2, max(len(units) - 2, 0), None, True))
+        # One chunk: its record count comes from its own scan (see Summary.units).
+        result.chunks.append(Chunk(0, 0, size, 2, -1, None, True))
         return result
 
     pos, first_unit, previous = 0, 2, None

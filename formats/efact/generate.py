@@ -117,7 +117,17 @@ class Generated:
 
 
 def _insz(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Valid national numbers (11 digits) of people born 1930-2019."""
+    """Valid national numbers (11 digits) of ``n`` different people born 1930-2019."""
+    out = np.zeros(0, dtype=np.int64)
+    while len(out) < n:
+        more = _insz_draw(rng, int((n - len(out)) * 1.1) + 8)
+        out = np.concatenate([out, more[~np.isin(more, out)]])
+        _, first = np.unique(out, return_index=True)
+        out = out[np.sort(first)]
+    return out[:n]
+
+
+def _insz_draw(rng: np.random.Generator, n: int) -> np.ndarray:
     year = rng.integers(1930, 2020, n)
     month = rng.integers(1, 13, n)
     day = rng.integers(1, 29, n)

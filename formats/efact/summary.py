@@ -63,6 +63,7 @@ class Summary:
     errors: ErrorTable
     problems: list[Problem]
     framing: bool = False            # the core found framing problems
+    units: int = 0                   # record units of the chunk (or file): 2 + sum = all units
     detail: int = 0                  # records 10-90
     invoices: int = 0
     invoices_rejected: int = 0
@@ -130,6 +131,7 @@ def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: 
     own = s.own
     to_global = lambda u: np.where(u >= s.own_first, unit_base + u - s.own_first, u)  # noqa: E731
     sm = Summary(errors=errors, problems=problems, framing=framing)
+    sm.units = max(s.n_units - s.own_first, 0)
     detail = s.is_detail & own
     sm.detail = int(detail.sum())
     if sm.detail:
@@ -232,7 +234,9 @@ def merge(parts: list[Summary]) -> Summary:
     """The summary of the whole sending from those of its chunks (in file order)."""
     out = Summary(errors=ErrorTable.concat([p.errors for p in parts]),
                   problems=[q for p in parts for q in p.problems])
+    out.units = 2
     for p in parts:
+        out.units += p.units
         out.framing |= p.framing
         out.detail += p.detail
         out.invoices += p.invoices

@@ -106,7 +106,21 @@ class Lookups:
         self.a_approval = a["approval_date"].astype(np.int64)
 
     # -- lookups -------------------------------------------------------------------------
-    def insured(self, insz: np.ndarray, day: np.ndarray) -> np.ndarray:
+    def insured(self, insz: np.ndarray, day: np.ndarray, lo=None, hi=None) -> np.ndarray:
+        """Whether each person is insured on each day. With their rows ``[lo, hi)`` (known
+        per invoice), a person with one period is checked on that row directly."""
+        if lo is None:
+            return self._insured_search(insz, day)
+        single = (hi - lo) == 1
+        row = np.minimum(lo, max(len(self.m_key) - 1, 0))
+        start = (self.m_key[row] & 0xFFFF).astype(np.int64)
+        out = single & (start <= day) & (day <= self.m_reach[row])
+        many = np.flatnonzero(~single)
+        if len(many):
+            out[many] = self._insured_search(insz[many], day[many])
+        return out
+
+    def _insured_search(self, insz: np.ndarray, day: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.m_key, (insz << 16) | day, side="right") - 1
         safe = np.maximum(idx, 0)
         return (idx >= 0) & (self.m_insz[safe] == insz) & (day <= self.m_reach[safe])
@@ -211,8 +225,12 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
             errs.add(p[mask & (pre == r)], f"{r}{suffix}", _zone(str(r), zone))
 
     person = known[inv]
-    add(person & ~look.insured(insz, d1), "0540", "5")
-    add(person & ~look.insured(insz, d2), "0640", "6a,6b")
+    ins1 = look.insured(insz, d1, lo[inv], hi[inv])
+    ins2 = ins1.copy()
+    other = np.flatnonzero(d2 != d1)
+    ins2[other] = look.insured(insz[other], d2[other], lo[inv[other]], hi[inv[other]])
+    add(person & ~ins1, "0540", "5")
+    add(person & ~ins2, "0640", "6a,6b")
     deceased = look.m_deceased[np.where(person, lo[inv], 0)] if len(look.m_deceased) else \
         np.full(len(p), _refs.NONE)
     add(person & (deceased != _refs.NONE) & (d1 >= deceased), "0549", "5")
@@ -232,12 +250,14 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     add(priced & (units * look.t_share[trow] != s.col("z27")[p]), "2741", "27")
 
     # Related prestation: a record with the related code, same invoice and day.
-    key = (inv.astype(np.int64) << 40) | (d1 << 24) | code
-    have = np.sort(key)
-    need = (inv.astype(np.int64) << 40) | (d1 << 24) | np.maximum(related, 0)
-    pos = np.minimum(np.searchsorted(have, need), max(len(have) - 1, 0))
-    missing = (related > 0) & ((have[pos] != need) if len(have) else True)
-    add(missing, "1740", "17,18")
+    wants = np.flatnonzero(related > 0)
+    if len(wants):
+        have = np.sort((inv.astype(np.int64) << 40) | (d1 << 24) | code)
+        need = (inv[wants].astype(np.int64) << 40) | (d1[wants] << 24) | related[wants]
+        pos = np.minimum(np.searchsorted(have, need), len(have) - 1)
+        missing = np.zeros(len(p), dtype=bool)
+        missing[wants] = have[pos] != need
+        add(missing, "1740", "17,18")
 
     # Admission period.
     has_adm = good[inv]
@@ -247,20 +267,27 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
 
     # VSB pair rule: a personal share needs a revalidation day (same invoice and day).
     day_key = (inv.astype(np.int64) << 16) | d1
-    days_billed = np.sort(day_key[(rt == 30) & (category == _DAY)])
-    share = (rt == 30) & (category == _SHARE)
-    pos = np.minimum(np.searchsorted(days_billed, day_key), max(len(days_billed) - 1, 0))
-    lonely = share & ((days_billed[pos] != day_key) if len(days_billed) else True)
-    errs.add(p[lonely], "300440", _zone("30", "4"))
+    r30 = rt == 30
+    days_billed = np.sort(day_key[r30 & (category == _DAY)])
+    share = np.flatnonzero(r30 & (category == _SHARE))
+    if len(share):
+        if len(days_billed):
+            pos = np.minimum(np.searchsorted(days_billed, day_key[share]), len(days_billed) - 1)
+            share = share[days_billed[pos] != day_key[share]]
+        errs.add(p[share], "300440", _zone("30", "4"))
 
     # Day groups for the propagation (x00129): the records 30/50 of a day that has a
-    # revalidation day or personal share record.
-    trigger = (rt == 30) & ((category == _DAY) | (category == _SHARE))
-    grouped = np.isin(day_key, day_key[trigger])
+    # revalidation day or personal share record (only invoices with such records).
+    trigger = r30 & ((category == _DAY) | (category == _SHARE))
     s.day_group = np.full(s.n_units, -1, dtype=np.int64)
-    s.day_group[p[grouped]] = day_key[grouped]
     s.day_trigger = np.zeros(s.n_units, dtype=bool)
-    s.day_trigger[p[trigger]] = True
+    if trigger.any():
+        with_days = np.zeros(len(s.invoices), dtype=bool)
+        with_days[inv[trigger]] = True
+        cand = np.flatnonzero(with_days[inv])
+        grouped = cand[np.isin(day_key[cand], day_key[trigger])]
+        s.day_group[p[grouped]] = day_key[grouped]
+        s.day_trigger[p[trigger]] = True
 
     # Keys of the duplicate check, which runs on the whole sending.
     s.prestation_keys = (p, (insz << 24) | code, (d1 << 16) | d2)
@@ -282,7 +309,14 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
     k1, k2 = sm.prestation_key1, sm.prestation_key2
     if len(k1) < 2:
         return
-    order = np.lexsort((sm.prestation_unit, k2, k1))
+    # Candidates first: equal 64-bit mixes of the two keys; then the exact comparison.
+    mix = (k1 * np.int64(-7046029254386353131)) ^ (k2 * np.int64(0x9E3779B97F4A7C15 - (1 << 64)))
+    sorted_mix = np.sort(mix)
+    twice = sorted_mix[1:][sorted_mix[1:] == sorted_mix[:-1]]
+    if len(twice) == 0:
+        return
+    cand = np.flatnonzero(np.isin(mix, twice))
+    order = cand[np.lexsort((sm.prestation_unit[cand], k2[cand], k1[cand]))]
     a, b = k1[order], k2[order]
     again = np.r_[False, (a[1:] == a[:-1]) & (b[1:] == b[:-1])]
     hit = order[again]
