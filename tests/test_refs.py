@@ -21,14 +21,12 @@ def folder(tmp_path):
 
 def test_loads_the_generated_set(folder):
     r = refs.load(folder)
-    m = r.members.columns
-    assert len(r.members) > 50 and (np.diff(r.member_key) >= 0).all()
-    assert m["insured_from"].dtype == np.uint16 and m["mutuality"].dtype == np.uint16
+    m = r.members
+    assert len(m) > 50 and (np.diff(m.key) >= 0).all()
     assert r.zorgkas.name == "Zorgkas Voorbeeld" and r.zorgkas.payment_days == 42
     assert len(r.facilities) == 1
-    # 16 bytes per member: insz, mutuality and three dates.
-    per_member = sum(v.itemsize for v in m.values())
-    assert per_member == 16
+    # 14 bytes a member: the (insz, insured_from) key, mutuality, end of cover, death.
+    assert sum(a.itemsize for a in (m.key, m.mutuality, m.reach, m.deceased)) == 14
 
 
 def test_days_are_counted_like_the_reader(folder):
@@ -36,8 +34,8 @@ def test_days_are_counted_like_the_reader(folder):
         "insz,mutuality,insured_from,insured_to,deceased_on\n"
         "85073112345,131,2001-01-01,2024-02-29,\n")
     r = refs.load(folder)
-    assert int(r.members.columns["insured_from"][0]) == int(refs.days([20010101])[0]) == 36890
-    assert int(r.members.columns["insured_to"][0]) == int(refs.days([20240229])[0])
+    assert int(r.members.insured_from[0]) == int(refs.days([20010101])[0]) == 36890
+    assert int(r.members.reach[0]) == int(refs.days([20240229])[0])
     assert int(refs.days([19000101])[0]) == 0
 
 
@@ -83,7 +81,7 @@ def test_quoted_fields_and_crlf(folder):
         b'\xef\xbb\xbf"insz";"mutuality";"insured_from";"insured_to";"deceased_on"\r\n'
         b'"85073112345";"131";"2001-01-01";"";""\r\n')
     r = refs.load(folder)
-    assert r.members.columns["insz"].tolist() == [85073112345]
+    assert r.members.insz.tolist() == [85073112345]
 
 
 def test_sqlite_gives_the_same_data(folder, tmp_path):
@@ -98,7 +96,9 @@ def test_sqlite_gives_the_same_data(folder, tmp_path):
     con.commit()
     con.close()
     a, b = refs.load(folder), refs.load(db)
-    for name in ("members", "admissions", "codes", "tariffs"):
+    for col in ("key", "mutuality", "reach", "deceased"):
+        assert (getattr(a.members, col) == getattr(b.members, col)).all(), col
+    for name in ("admissions", "codes", "tariffs"):
         for col, v in getattr(a, name).columns.items():
             assert (getattr(b, name).columns[col] == v).all(), (name, col)
     assert a.facilities == b.facilities

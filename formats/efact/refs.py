@@ -29,7 +29,7 @@ import io
 import os
 import sqlite3
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -109,6 +109,56 @@ class Table:
                      self.lines[order])
 
 
+def running_max(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` (below 100000) restarting at each new group (rows
+    sorted by group)."""
+    if len(values) == 0:
+        return values.astype(np.int64)
+    rank = np.cumsum(np.r_[True, groups[1:] != groups[:-1]])
+    return np.maximum.accumulate(rank * 100_000 + values.astype(np.int64)) - rank * 100_000
+
+
+@dataclass
+class Members:
+    """The member file, sorted by (insz, insured_from): 14 bytes a row.
+
+    ``key`` is ``insz << 16 | insured_from`` (days); ``reach`` the latest end of the
+    person's periods up to this row (a day covered by any period up to here is at most
+    this); ``deceased`` the person's date of death on each of their rows (65535: none).
+    """
+
+    key: np.ndarray          # int64
+    mutuality: np.ndarray    # uint16
+    reach: np.ndarray        # uint16
+    deceased: np.ndarray     # uint16
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    @property
+    def insz(self) -> np.ndarray:
+        return self.key >> 16
+
+    @property
+    def insured_from(self) -> np.ndarray:
+        return (self.key & 0xFFFF).astype(np.uint16)
+
+    @classmethod
+    def build(cls, t: "Table") -> "Members":
+        c = t.columns
+        order = np.lexsort((c["insured_from"], c["insz"]))
+        insz = c["insz"][order]
+        key = (insz << 16) | c["insured_from"][order].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, insz[1:] != insz[:-1]]) if len(insz) else \
+            np.zeros(0, np.int64)
+        sizes = np.diff(np.r_[starts, len(insz)])
+        reach = running_max(insz, c["insured_to"][order])
+        dead = np.minimum.reduceat(c["deceased_on"][order], starts) if len(starts) else \
+            np.zeros(0, np.uint16)
+        return cls(key, c["mutuality"][order].astype(np.uint16), reach.astype(np.uint16),
+                   np.repeat(dead, sizes).astype(np.uint16))
+
+
 @dataclass
 class Zorgkas:
     name: str
@@ -121,22 +171,13 @@ class Zorgkas:
 class References:
     """Reference data, loaded once and shared by every validation (read-only)."""
 
-    members: Table
+    members: Members
     admissions: Table
     codes: Table
     tariffs: Table
     facilities: dict[int, tuple[str, str, str]]
     zorgkas: Zorgkas | None = None
     source: str = ""
-    member_key: np.ndarray = field(init=False)
-    admission_key: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        m = self.members
-        # Members sorted by (insz, insured_from): key = insz << 16 | day.
-        self.member_key = (m.columns["insz"] << 16) | m.columns["insured_from"].astype(np.int64)
-        a = self.admissions
-        self.admission_key = a.columns["institution"] * 10**12 + a.columns["admission_number"]
 
     def facility(self, institution: int) -> tuple[str, str, str] | None:
         return self.facilities.get(int(institution))
@@ -300,9 +341,8 @@ def _build(tables: dict[str, Table], facilities, zorgkas, source: str) -> Refere
     for t, col in ((members, "insured_from"), (codes, "valid_from"), (tariffs, "valid_from")):
         t.columns[col] = np.where(t.columns[col] == NONE, 0, t.columns[col]).astype(np.uint16)
     _check(members, admissions, codes, tariffs)
-    members.columns["mutuality"] = members.columns["mutuality"].astype(np.uint16)
     return References(
-        members=members.sorted_by("insz", "insured_from"),
+        members=Members.build(members),
         admissions=admissions.sorted_by("institution", "admission_number"),
         codes=codes.sorted_by("code", "valid_from"),
         tariffs=tariffs.sorted_by("code", "institution", "valid_from"),

@@ -55,34 +55,20 @@ def _ranges(lo: np.ndarray, hi: np.ndarray):
     return owner, start + np.arange(n.sum())
 
 
-def _running_max_per_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Running maximum of ``values`` restarting at each new group (rows sorted by group)."""
-    if len(values) == 0:
-        return values.astype(np.int64)
-    starts = np.r_[True, groups[1:] != groups[:-1]]
-    rank = np.cumsum(starts)
-    return np.maximum.accumulate(rank * 100_000 + values.astype(np.int64)) - rank * 100_000
-
-
 class Lookups:
     """Search arrays derived once from a :class:`~vsbengine.formats.efact.refs.References`."""
 
     def __init__(self, r: _refs.References) -> None:
-        m = r.members.columns
-        self.m_insz = m["insz"]
-        self.m_key = r.member_key
-        self.m_mut = m["mutuality"]
-        self.m_reach = _running_max_per_group(m["insz"], m["insured_to"])
-        # The date of death of a person, on each of their rows.
-        person = np.r_[True, m["insz"][1:] != m["insz"][:-1]]
-        first = np.flatnonzero(person)
-        dec = np.minimum.reduceat(m["deceased_on"].astype(np.int64), first) if len(first) else first
-        self.m_deceased = np.repeat(dec, np.diff(np.r_[first, len(person)]))
+        m = r.members
+        self.m_key = m.key
+        self.m_mut = m.mutuality
+        self.m_reach = m.reach
+        self.m_deceased = m.deceased
 
         c = r.codes.columns
         self.c_code = c["code"]
         self.c_key = (c["code"] << 16) | c["valid_from"].astype(np.int64)
-        self.c_reach = _running_max_per_group(c["code"], c["valid_to"])
+        self.c_reach = _refs.running_max(c["code"], c["valid_to"])
         self.c_category = c["category"]
         self.c_related = c["related_code"]
 
@@ -114,7 +100,7 @@ class Lookups:
         single = (hi - lo) == 1
         row = np.minimum(lo, max(len(self.m_key) - 1, 0))
         start = (self.m_key[row] & 0xFFFF).astype(np.int64)
-        out = single & (start <= day) & (day <= self.m_reach[row])
+        out = single & (start <= day) & (day <= self.m_reach[row].astype(np.int64))
         many = np.flatnonzero(~single)
         if len(many):
             out[many] = self._insured_search(insz[many], day[many])
@@ -123,7 +109,8 @@ class Lookups:
     def _insured_search(self, insz: np.ndarray, day: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.m_key, (insz << 16) | day, side="right") - 1
         safe = np.maximum(idx, 0)
-        return (idx >= 0) & (self.m_insz[safe] == insz) & (day <= self.m_reach[safe])
+        return (idx >= 0) & ((self.m_key[safe] >> 16) == insz) & (
+            day <= self.m_reach[safe].astype(np.int64))
 
     def code_row(self, code: np.ndarray, day: np.ndarray):
         """(known, valid on the day, row) of a code."""
@@ -231,8 +218,8 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     ins2[other] = look.insured(insz[other], d2[other], lo[inv[other]], hi[inv[other]])
     add(person & ~ins1, "0540", "5")
     add(person & ~ins2, "0640", "6a,6b")
-    deceased = look.m_deceased[np.where(person, lo[inv], 0)] if len(look.m_deceased) else \
-        np.full(len(p), _refs.NONE)
+    deceased = look.m_deceased[np.where(person, lo[inv], 0)].astype(np.int64) \
+        if len(look.m_deceased) else np.full(len(p), _refs.NONE)
     add(person & (deceased != _refs.NONE) & (d1 >= deceased), "0549", "5")
 
     k1, v1, crow = look.code_row(code, d1)
