@@ -12,6 +12,7 @@ work. Ratios are against the engine measured in the same run.
 
     python benchmarks/compare.py                    # one million records
     python benchmarks/compare.py --records 100000 --skip python
+    python benchmarks/compare.py --content --skip python,pandas,polars   # content checks too
 
 pandas (read_fwf) and polars run when installed (``pip install '.[bench]'``).
 """
@@ -305,6 +306,8 @@ def main(argv=None) -> int:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3, help="best of N (engine, numpy)")
     ap.add_argument("--skip", default="", help="comma-separated: python,numpy,pandas,polars")
+    ap.add_argument("--content", action="store_true",
+                    help="also time the engine with content checks (1M members)")
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
@@ -317,6 +320,23 @@ def main(argv=None) -> int:
 
     t_engine, ref = timed(job_engine, data, args.repeat)
     rows = [("vsbengine (full validation)", t_engine, ref)]
+    if args.content:
+        # The same file with the content checks, against reference data of one million
+        # members (the generated ones, padded).
+        import tempfile
+
+        from vsbengine.formats.efact.generate import generate as make
+
+        folder = tempfile.mkdtemp(prefix="vsbengine-compare-refs-")
+        make(args.records, seed=7, month=202610, references=True).write_refs(folder)
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__)))
+        from suite.bench_content import _members
+
+        _members(folder, 1_000_000)
+        engine = vsbengine.Engine(folder, today=TODAY)
+        t_content, _ = timed(engine.validate, data, args.repeat)
+        print(f"vsbengine with content checks (1M members): {t_content:.3f} s, "
+              f"{len(data) / t_content / 1e9:.2f} GB/s, {t_content / t_np:.1f}x the numpy pass")
     candidates = [("numpy", job_numpy, args.repeat), ("python", job_python, 1),
                   ("pandas", job_pandas, 1), ("polars", job_polars, 1)]
     for name, fn, rep in candidates:
