@@ -47,7 +47,8 @@ def bsn_for(n: int) -> str:
 
 def row(chain="DM", quarter="2021-Q2", practice=1, uzovi="3311", patients=10,
         amount="1.000,00", status="toegekend", day="2021-05-27", name=None, iban=None) -> list:
-    return [chain, quarter, agb_for(practice), name or f"Huisartsenpraktijk {practice}",
+    return [chain, quarter, agb_for(practice),
+            f"Huisartsenpraktijk {practice}" if name is None else name,
             iban or iban_for(practice), uzovi, patients, amount, status, day]
 
 

@@ -106,12 +106,14 @@ def _csv_rows(text: str, delimiter: str, path: str) -> Iterator[tuple[int, list]
         raise TableError(f"not readable as CSV ({exc})", path=path, line=reader.line_num) from None
 
 
-def _xlsx_rows(path: str) -> Iterator[tuple[int, list]]:
+def _xlsx_rows(data: bytes, path: str) -> Iterator[tuple[int, list]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        # From the bytes, not the name: openpyxl judges a file by its extension.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise TableError(f"not a readable XLSX workbook ({type(exc).__name__})",
                          path=path) from None
     try:
@@ -131,7 +133,7 @@ def _source(path: str) -> tuple[str, Iterator[tuple[int, list]], str | None, str
     except OSError as exc:
         raise TableError(f"cannot read the file ({exc.strerror})", path=path) from None
     if data.startswith(_XLSX_MAGIC):
-        return "xlsx", _xlsx_rows(path), None, None
+        return "xlsx", _xlsx_rows(data, path), None, None
     if data.startswith(_XLS_MAGIC):
         raise TableError("XLS (Excel 97-2003) is not read: save the sheet as XLSX or CSV",
                          path=path)
