@@ -201,7 +201,11 @@ class Ledger:
         moves += [(c.quarter, c.chain, c.agb, c.uzovi, c.round, d, -c.amount, c.granted, c.patients)
                   for c in claims]
         con.executemany("INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", moves)
-        con.executemany(
+        self.remember(state)
+
+    def remember(self, state: list[Grant]) -> None:
+        """Keep the latest export row per key (an older download never overwrites a newer)."""
+        self._con.executemany(
             "INSERT INTO grants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (quarter, chain, agb, uzovi) DO UPDATE SET practice = excluded.practice, "
             "iban = excluded.iban, patients = excluded.patients, amount = excluded.amount, "

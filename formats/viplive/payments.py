@@ -102,7 +102,12 @@ def pay(exports: Iterable[str | Path], round_date: _dt.date, ledger: str | Path,
             sum(p.amount for p in plan.payments), counts,
             _in_input_order(plan.pending, paths),
             _in_input_order(read.bad_rows + plan.bad_rows, paths), None, dry_run)
-        if dry_run or not plan.quarters:
+        if dry_run:
+            return summary
+        if not plan.quarters:
+            # A re-run books nothing, but what it saw is kept for the specifications.
+            book.remember(plan.state)
+            book.commit()
             return summary
         if plan.payments and config.care_group is None:
             raise ConfigError("paying needs --config with the care group's account "
