@@ -6,7 +6,6 @@ from importlib import resources
 
 import pytest
 from lxml import etree
-
 from vsbengine.errors import ConfigError
 from vsbengine.formats import sepa
 from vsbengine.formats.sepa.credit_transfer import NS, VERSION, schema, sepa_text
@@ -35,7 +34,7 @@ def test_a_valid_payment_order():
     sepa.validate(xml)
     doc = etree.fromstring(xml)
     assert doc.tag == f"{{{NS}}}Document"
-    get = lambda path: doc.findtext(path, namespaces=P)  # noqa: E731
+    get = lambda path: doc.findtext(path, namespaces=P)
     assert get(".//p:GrpHdr/p:MsgId") == "DF017-000123-001"
     assert get(".//p:GrpHdr/p:CreDtTm") == "2024-03-04T10:15:30"
     assert get(".//p:GrpHdr/p:NbOfTxs") == "1"

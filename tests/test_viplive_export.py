@@ -2,7 +2,6 @@ import datetime as dt
 
 import pytest
 from viplive_helpers import HEADER, agb_for, iban_for, row, write_csv, write_xlsx
-
 from vsbengine.formats.viplive import TableError, load_mapping, read_exports
 
 
@@ -72,8 +71,8 @@ def test_xlsx_line_numbers_count_blank_rows(tmp_path):
     read = read_exports([tmp_path / "gaps.xlsx"])
     assert [g.line for g in read.grants] == [3]
     assert [str(p) for p in read.bad_rows] == [
-        f"{tmp_path / 'gaps.xlsx'}, line 5, column bedrag: "
-        "not an amount such as 1.234,56 or 1234.56"]
+        (f"{tmp_path / 'gaps.xlsx'}, line 5, column bedrag: "
+         "not an amount such as 1.234,56 or 1234.56")]
     assert read.rows == 2
 
 
@@ -97,10 +96,10 @@ def test_bad_rows_are_reported_by_file_line_and_column_and_good_rows_still_go(tm
         f"{p}, line 4, column iban: not a valid IBAN (format or checksum)",
         f"{p}, line 4, column uzovi: not a UZOVI code (4 digits)",
         f"{p}, line 4, column patienten: not a whole number",
-        f"{p}, line 4, column bedrag: ambiguous amount (thousands separator or three "
-        "decimals?): write 1234,00 or 1.234,00",
-        f"{p}, line 4, column status: unknown status 'betaald' (known: afgewezen, "
-        "in behandeling, toegekend)",
+        (f"{p}, line 4, column bedrag: ambiguous amount (thousands separator or three "
+         "decimals?): write 1234,00 or 1.234,00"),
+        (f"{p}, line 4, column status: unknown status 'betaald' (known: afgewezen, "
+         "in behandeling, toegekend)"),
         f"{p}, line 4, column download_datum: not a date YYYY-MM-DD",
         f"{p}, line 5, column praktijk: empty",
     ]
@@ -121,8 +120,8 @@ def test_headers_any_case_with_spaces_and_a_mapping_file(tmp_path):
     read = read_exports([path], mapping=load_mapping(mapping))
     assert read.grants[0].amount == 100000
     assert [str(p) for p in read.bad_rows] == [
-        f"{path}, line 3, column Toegekend bedrag: ambiguous amount (thousands separator or "
-        "three decimals?): write 1234,00 or 1.234,00"]
+        (f"{path}, line 3, column Toegekend bedrag: ambiguous amount (thousands separator or "
+         "three decimals?): write 1234,00 or 1.234,00")]
     assert read.files[0].headers["bedrag"] == "Toegekend bedrag"
 
 

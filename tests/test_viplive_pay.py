@@ -6,7 +6,6 @@ import msgspec
 import pytest
 from lxml import etree
 from viplive_helpers import NOW, agb_for, iban_for, row, write_config, write_csv
-
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats import sepa
 from vsbengine.formats.viplive import load_config, pay, summary_json
@@ -121,8 +120,8 @@ def test_new_grants_after_a_round_was_booked_wait_for_the_next_round(run):
     s = run([row("DM", practice=1, amount="150,00", day="2021-05-30")])
     assert s.payments == []
     (p,) = s.pending
-    assert (p.outstanding, p.reason) == (5000, "round 1 of 2021-Q2 was booked before; the "
-                                               "change is settled in the next round (2021-06-15)")
+    assert (p.outstanding, p.reason) == (5000, ("round 1 of 2021-Q2 was booked before; the "
+                                                "change is settled in the next round (2021-06-15)"))
     s = run([row("DM", practice=1, amount="150,00", day="2021-05-30")], "2021-06-15")
     assert _paid(s) == [(agb_for(1), "DM", 5000, "DBC/DM/Q2/21/20211-2-1")]
 
@@ -186,8 +185,8 @@ def test_pending_rows_say_why(run):
         (3, agb_for(2), 0, "the insurer has not decided yet"),
         (4, agb_for(3), 10000, "2021-Q3 is first paid on 2021-09-01"),
         (5, agb_for(4), 10000, "2021-06-01 is not a payment round of 2021-Q1 (next: 2021-06-07)"),
-        (6, agb_for(5), 0, "downloaded after the round date (2021-06-02): settled in a later "
-                           "round"),
+        (6, agb_for(5), 0, ("downloaded after the round date (2021-06-02): settled in a later "
+                            "round")),
     ]
     assert _counts(s) == {"read": 5, "paid": 1, "pending": 4}
 
@@ -220,10 +219,10 @@ def test_contradicting_rows_are_refused_and_not_paid(run):
     path = str(run.tmp / "export1.csv")
     assert [p.agb for p in s.payments] == [agb_for(2)]
     assert [str(b) for b in s.bad_rows] == [
-        f"{path}, line 2, column bedrag: contradicts {path} line 3 (same chain, quarter, "
-        "practice, insurer and download date)",
-        f"{path}, line 3, column bedrag: contradicts {path} line 2 (same chain, quarter, "
-        "practice, insurer and download date)"]
+        (f"{path}, line 2, column bedrag: contradicts {path} line 3 (same chain, quarter, "
+         "practice, insurer and download date)"),
+        (f"{path}, line 3, column bedrag: contradicts {path} line 2 (same chain, quarter, "
+         "practice, insurer and download date)")]
     assert _counts(s) == {"read": 3, "paid": 1, "bad": 2}
 
 
@@ -234,10 +233,10 @@ def test_one_iban_per_payment(run):
     path = str(run.tmp / "export1.csv")
     assert _paid(s) == [(agb_for(1), "CVRM", 100000, "DBC/CVRM/Q2/21/20212-1-1")]
     assert [str(b) for b in s.bad_rows] == [
-        f"{path}, line 2, column iban: another IBAN than {path} line 3 for the same practice, "
-        "chain and quarter",
-        f"{path}, line 3, column iban: another IBAN than {path} line 2 for the same practice, "
-        "chain and quarter"]
+        (f"{path}, line 2, column iban: another IBAN than {path} line 3 for the same practice, "
+         "chain and quarter"),
+        (f"{path}, line 3, column iban: another IBAN than {path} line 2 for the same practice, "
+         "chain and quarter")]
 
 
 def test_every_row_is_accounted_for(run):
@@ -330,8 +329,8 @@ def test_chain_numbers_from_the_configuration(run):
                                                    "DBC/OUDEREN/Q2/21/20219-1-1"]
     s = run([row("CVRM", practice=2)], "2021-06-15", config=config)
     assert [str(b) for b in s.bad_rows] == [
-        f"{run.tmp / 'export2.csv'}, line 2, column keten: unknown chain 'CVRM' "
-        "(known: DM, OUDEREN)"]
+        (f"{run.tmp / 'export2.csv'}, line 2, column keten: unknown chain 'CVRM' "
+         "(known: DM, OUDEREN)")]
 
 
 def test_a_file_that_is_not_a_ledger(run):

@@ -5,7 +5,6 @@ import io
 import pytest
 from test_viplive_pay import Run
 from viplive_helpers import agb_for, row
-
 from vsbengine.formats.viplive import Ledger, statements, write_statements
 from vsbengine.formats.viplive.statement_files import CSV_COLUMNS, statement_csv, statement_html
 
