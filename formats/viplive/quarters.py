@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from functools import lru_cache
 
 import msgspec
 
@@ -21,10 +22,9 @@ class Quarter(msgspec.Struct, frozen=True, order=True):
     @classmethod
     def parse(cls, text: str) -> Quarter:
         """``2021-Q2`` (case-insensitive) as a quarter; ``ValueError`` otherwise."""
-        m = _QUARTER.fullmatch(text.strip()) if isinstance(text, str) else None
-        if m is None or int(m.group(1)) < 1900:
+        if not isinstance(text, str):
             raise ValueError("not a quarter such as 2021-Q2")
-        return cls(int(m.group(1)), int(m.group(2)))
+        return _parse(text)
 
     @classmethod
     def of(cls, day: _dt.date) -> Quarter:
@@ -48,3 +48,12 @@ class Quarter(msgspec.Struct, frozen=True, order=True):
 
     def next(self) -> Quarter:
         return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Quarter:
+    # Cached: every row names its quarter, and there are only a few.
+    m = _QUARTER.fullmatch(text.strip())
+    if m is None or int(m.group(1)) < 1900:
+        raise ValueError("not a quarter such as 2021-Q2")
+    return Quarter(int(m.group(1)), int(m.group(2)))

@@ -21,8 +21,11 @@ from vsbengine.formats.viplive.quarters import Quarter
 __all__ = ["bsn", "code", "count", "date", "fold", "iban", "is_empty", "quarter", "text"]
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Lower case, accents dropped, runs of spaces, ``-`` and ``_`` as one ``_``."""
+    """Lower case, accents dropped, runs of spaces, ``-`` and ``_`` as one ``_``.
+
+    Cached: a column holds the same few codes over and over."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[\s_\-]+", "_", plain.strip().lower())
 
