@@ -176,6 +176,9 @@ def spec(
 
     q = _quarter(quarter, "--quarter")
     conf = load_config(config)
+    for code in agb or ():
+        if len(code) != 8 or not code.isdigit():
+            raise ConfigError(f"--agb must be an AGB code of 8 digits, not {code!r}")
     if not ledger.exists():
         raise ConfigError(f"{ledger}: no such ledger")
     with Ledger.open(ledger, create=False) as book:

@@ -127,6 +127,10 @@ def test_spec_writes_files(cli, files):
         f"{agb_for(1)}-DM.html"]
     r = cli("spec", "--ledger", tmp / "none.sqlite", "--quarter", "2021-Q2", "--out", tmp)
     assert r.output == f"vsbengine: error: {tmp / 'none.sqlite'}: no such ledger\n"
+    r = cli("spec", "--ledger", tmp / "l.sqlite", "--quarter", "2021-Q2", "--out", tmp,
+            "--agb", "1234")
+    assert (r.exit_code, r.output) == (
+        2, "vsbengine: error: --agb must be an AGB code of 8 digits, not '1234'\n")
 
 
 def test_declare(cli, tmp_path):

@@ -215,15 +215,18 @@ def test_latest_download_wins_and_duplicates_are_paid_once(run):
 def test_contradicting_rows_are_refused_and_not_paid(run):
     s = run([row("DM", practice=1, amount="100,00"),
              row("DM", practice=1, amount="110,00"),
-             row("DM", practice=2, amount="50,00")])
+             row("DM", practice=2, amount="50,00"),
+             row("DM", practice=1, amount="100,00")])
     path = str(run.tmp / "export1.csv")
     assert [p.agb for p in s.payments] == [agb_for(2)]
     assert [str(b) for b in s.bad_rows] == [
         (f"{path}, line 2, column bedrag: contradicts {path} line 3 (same chain, quarter, "
          "practice, insurer and download date)"),
         (f"{path}, line 3, column bedrag: contradicts {path} line 2 (same chain, quarter, "
+         "practice, insurer and download date)"),
+        (f"{path}, line 5, column bedrag: contradicts {path} line 3 (same chain, quarter, "
          "practice, insurer and download date)")]
-    assert _counts(s) == {"read": 3, "paid": 1, "bad": 2}
+    assert _counts(s) == {"read": 4, "paid": 1, "bad": 3}
 
 
 def test_one_iban_per_payment(run):
@@ -342,3 +345,34 @@ def test_a_file_that_is_not_a_ledger(run):
         con.execute("CREATE TABLE t (x)")
     with pytest.raises(InputError, match=r"other.sqlite: not a VIPLive ledger$"):
         pay([run.export([row()])], D(2021, 6, 1), other, run.out, config=run.config)
+
+
+def test_a_booking_that_fails_leaves_no_files(run, monkeypatch):
+    from vsbengine.formats.viplive.ledger import Ledger
+
+    def fail(*args, **kw):
+        raise sqlite3.IntegrityError("UNIQUE constraint failed")
+
+    monkeypatch.setattr(Ledger, "book", fail)
+    with pytest.raises(InputError) as exc:
+        run([row("DM", practice=1)])
+    assert str(exc.value) == (f"{run.ledger}: the round could not be booked (UNIQUE constraint "
+                              "failed); nothing was booked or written")
+    assert list(run.out.iterdir()) == []
+    assert run.sql("SELECT COUNT(*) FROM rounds") == [(0,)]
+
+
+def test_a_ledger_held_by_another_run(run, monkeypatch):
+    from vsbengine.formats.viplive import ledger
+
+    monkeypatch.setattr(ledger, "LOCK_TIMEOUT", 0.05)
+    run([row("DM", practice=1)])
+    other = sqlite3.connect(run.ledger, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(InputError, match=r"ledger.sqlite: the ledger is in use by another "
+                                             r"run \(database is locked\)$"):
+            run([row("DM", practice=1)], "2021-06-15")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()

@@ -21,6 +21,7 @@ import datetime as _dt
 import os
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 
 from vsbengine.errors import InputError
 from vsbengine.formats.viplive.records import Claim, Grant, Payment
@@ -28,6 +29,8 @@ from vsbengine.formats.viplive.records import Claim, Grant, Payment
 __all__ = ["Key", "Ledger"]
 
 SCHEMA_VERSION = 1
+#: Seconds a round waits for another run that holds the ledger.
+LOCK_TIMEOUT = 30.0
 
 #: (quarter, chain, agb, uzovi)
 Key = tuple[str, str, str, str]
@@ -112,9 +115,10 @@ class Ledger:
         if not create and not os.path.exists(path):
             con = sqlite3.connect(":memory:", isolation_level=None)
         elif not create:
-            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            uri = Path(path).absolute().as_uri() + "?mode=ro"    # as_uri escapes ? and #
+            con = sqlite3.connect(uri, uri=True, isolation_level=None)
         else:
-            con = sqlite3.connect(path, isolation_level=None, timeout=30)
+            con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
         ledger = cls(con, path)
         try:
             ledger._prepare(writable=create or not os.path.exists(path))
@@ -146,8 +150,13 @@ class Ledger:
     # -- transactions -------------------------------------------------------------------
 
     def begin(self) -> None:
-        """Start the round's transaction; it locks the ledger for writing."""
-        self._con.execute("BEGIN IMMEDIATE")
+        """Start the round's transaction; it locks the ledger for writing (waiting up to
+        :data:`LOCK_TIMEOUT` seconds for another run to finish)."""
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise InputError(f"the ledger is in use by another run ({exc})",
+                             path=self.path) from None
 
     def commit(self) -> None:
         self._con.execute("COMMIT")

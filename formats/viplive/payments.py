@@ -10,11 +10,12 @@ gives the same numbers again.
 from __future__ import annotations
 
 import datetime as _dt
+import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import msgspec
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats import sepa
 from vsbengine.formats.viplive.config import Config
 from vsbengine.formats.viplive.export import read_exports
@@ -116,13 +117,26 @@ def pay(exports: Iterable[str | Path], round_date: _dt.date, ledger: str | Path,
         message_id, stem = _message_id(round_date, book)
         created = (now or _dt.datetime.now().astimezone()).replace(microsecond=0)
         folder = Path(out if out is not None else ".")
+        xml = None
         if plan.payments:
             group = config.care_group
             xml = sepa.build(message_id, created, sepa.Party(group.name, group.iban, group.bic),
                              round_date, _transfers(plan))
-            summary.pain001 = str(write_atomic(folder / f"{stem}.xml", xml))
-        write_atomic(folder / f"{stem}.json", summary_json(summary))
-        book.book(round_date, plan.quarters, plan.payments, plan.claims, plan.state,
-                  created.isoformat(), message_id)
-        book.commit()
+            summary.pain001 = str(folder / f"{stem}.xml")
+        written: list[Path] = []
+        try:
+            if xml is not None:
+                written.append(write_atomic(folder / f"{stem}.xml", xml))
+            written.append(write_atomic(folder / f"{stem}.json", summary_json(summary)))
+            book.book(round_date, plan.quarters, plan.payments, plan.claims, plan.state,
+                      created.isoformat(), message_id)
+            book.commit()
+        except BaseException as exc:
+            # Not booked: the files must not be used either.
+            for path in written:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise InputError(f"the round could not be booked ({exc}); nothing was "
+                                 "booked or written", path=book.path) from None
+            raise
     return summary

@@ -54,6 +54,11 @@ def _key(g: Grant) -> Key:
     return (g.quarter, g.chain, g.agb, g.uzovi)
 
 
+def _differs(a: Grant, b: Grant) -> str | None:
+    """The first field in which two rows of the same key disagree, if any."""
+    return next((f for f in _COMPARED if getattr(a, f) != getattr(b, f)), None)
+
+
 def _granted(g: Grant) -> int:
     return g.amount if g.status == "toegekend" else 0
 
@@ -91,8 +96,9 @@ class _Planner:
         return left
 
     def current(self, grants: list[Grant]) -> list[Grant]:
-        """The latest download per key; older ones are superseded, equal ones duplicates,
-        contradicting ones (same key and download date) refused together."""
+        """The latest download per key; older ones are superseded, identical ones
+        duplicates. Rows of the same key and download date that disagree are all refused:
+        there is no telling which one is right."""
         by_key: dict[Key, list[Grant]] = defaultdict(list)
         for g in grants:
             by_key[_key(g)].append(g)
@@ -101,22 +107,14 @@ class _Planner:
             last = max(r.downloaded for r in rows)
             latest = [r for r in rows if r.downloaded == last]
             self.counts.superseded += len(rows) - len(latest)
-            first = latest[0]
-            differ = [(r, next(f for f in _COMPARED if getattr(r, f) != getattr(first, f)))
-                      for r in latest[1:]
-                      if any(getattr(r, f) != getattr(first, f) for f in _COMPARED)]
-            if differ:
-                _, field = differ[0]
-                self.refuse(first, _COLUMN[field],
-                            f"contradicts {differ[0][0].path} line {differ[0][0].line} "
-                            "(same chain, quarter, practice, insurer and download date)")
-                for r, f in differ:
-                    self.refuse(r, _COLUMN[f], f"contradicts {first.path} line {first.line} "
-                                "(same chain, quarter, practice, insurer and download date)")
-                self.counts.duplicate += len(latest) - 1 - len(differ)
+            if all(_differs(r, latest[0]) is None for r in latest[1:]):
+                self.counts.duplicate += len(latest) - 1
+                left.append(latest[0])
                 continue
-            self.counts.duplicate += len(latest) - 1
-            left.append(first)
+            for r in latest:
+                other, field = next((o, f) for o in latest for f in [_differs(o, r)] if f)
+                self.refuse(r, _COLUMN[field], f"contradicts {other.path} line {other.line} "
+                            "(same chain, quarter, practice, insurer and download date)")
         return left
 
     def one_iban(self, grants: list[Grant]) -> list[Grant]:
