@@ -17,6 +17,7 @@ from pathlib import Path
 
 import msgspec
 from vsbengine.errors import ConfigError
+from vsbengine.formats.viplive.files import read_toml
 from vsbengine.formats.viplive.values import fold
 
 __all__ = ["EXPORT", "INCLUSIONS", "TARIFFS", "load_mapping"]
@@ -46,14 +47,7 @@ def load_mapping(path: str | Path) -> dict[str, str]:
         The file cannot be read, is not TOML of that form, or maps to a column
         that does not exist or maps two headers to the same column.
     """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the mapping file ({exc.strerror})") from None
-    try:
-        raw = msgspec.toml.decode(data, type=_MappingFile)
-    except msgspec.DecodeError as exc:
-        raise ConfigError(f"{path}: not a mapping file: {exc}") from None
+    raw = read_toml(path, _MappingFile, "mapping file")
     mapping: dict[str, str] = {}
     for theirs, ours in raw.columns.items():
         target = fold(ours)

@@ -24,6 +24,7 @@ import msgspec
 from stdnum import bic as _bic
 from stdnum import iban as _iban
 from vsbengine.errors import ConfigError
+from vsbengine.formats.viplive.files import read_toml
 
 __all__ = ["DEFAULT_CHAINS", "CareGroup", "Config", "load_config"]
 
@@ -81,12 +82,4 @@ def load_config(path: str | Path | None) -> Config:
     """
     if path is None:
         return Config()
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
-    try:
-        conf = msgspec.toml.decode(data, type=Config)
-    except msgspec.DecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return _checked(conf, str(path))
+    return _checked(read_toml(path, Config, "configuration"), str(path))
