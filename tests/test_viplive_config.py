@@ -40,6 +40,8 @@ def test_a_full_configuration(tmp_path):
     (CONFIG.replace('bic = "ABNANL2A"', 'bic = 12'), ("Expected `str`, got `int` - at "
                                                     "`$.care_group.bic`")),
     (CONFIG.replace("ABNANL2A", "ABNA"), "care_group.bic is not a valid BIC"),
+    (CONFIG.replace("Zorggroep Noorderlicht", "—"),
+     "care_group.name has no letters or digits a SEPA payment can carry"),
     ("[chains]\nDM = 1\nCVRM = 1\n", ("two chains have the same number (invoice numbers would "
                                      "collide)")),
     ("[chains]\nDM = 0\n", "chain DM needs a number from 1 to 999"),

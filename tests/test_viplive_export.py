@@ -84,6 +84,7 @@ def test_bad_rows_are_reported_by_file_line_and_column_and_good_rows_still_go(tm
          "betaald", "27-05-2021"],
         row(practice=4, name=""),
         row(practice=5),
+        row(practice=6, name="診療所"),
     ]
     path = write_csv(tmp_path / "export.csv", rows)
     read = read_exports([path])
@@ -102,8 +103,9 @@ def test_bad_rows_are_reported_by_file_line_and_column_and_good_rows_still_go(tm
          "in behandeling, toegekend)"),
         f"{p}, line 4, column download_datum: not a date YYYY-MM-DD",
         f"{p}, line 5, column praktijk: empty",
+        f"{p}, line 7, column praktijk: no letters or digits a SEPA payment can carry",
     ]
-    assert (read.rows, read.bad_lines) == (5, 3)
+    assert (read.rows, read.bad_lines) == (6, 4)
     assert (read.bad_rows[0].path, read.bad_rows[0].line, read.bad_rows[0].column) == (
         p, 3, "keten")
 

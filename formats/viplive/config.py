@@ -24,6 +24,7 @@ import msgspec
 from stdnum import bic as _bic
 from stdnum import iban as _iban
 from vsbengine.errors import ConfigError
+from vsbengine.formats.sepa.credit_transfer import sepa_text
 from vsbengine.formats.viplive.files import read_toml
 
 __all__ = ["DEFAULT_CHAINS", "CareGroup", "Config", "load_config"]
@@ -61,8 +62,9 @@ def _checked(conf: Config, where: str) -> Config:
         raise ConfigError(f"{where}: the [chains] table is empty")
     group = conf.care_group
     if group is not None:
-        if not group.name.strip():
-            raise ConfigError(f"{where}: care_group.name is empty")
+        if not sepa_text(group.name, 140):
+            raise ConfigError(f"{where}: care_group.name has no letters or digits a SEPA "
+                              "payment can carry")
         if not _iban.is_valid(group.iban):
             raise ConfigError(f"{where}: care_group.iban is not a valid IBAN")
         if not _bic.is_valid(group.bic):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from vsbengine.formats.sepa.credit_transfer import sepa_text
 from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import EXPORT
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
@@ -25,13 +26,20 @@ STATUSES = {"toegekend": "toegekend", "afgewezen": "afgewezen",
             "in_behandeling": "in behandeling"}
 
 
+def _practice(value: object) -> str:
+    name = values.text(value)
+    if not sepa_text(name, 140):
+        raise ValueError("no letters or digits a SEPA payment can carry")
+    return name
+
+
 def _parsers(chains: Mapping[str, int]):
     lookup = {values.fold(c): c.upper() for c in chains}
     return {
         "keten": lambda v: values.choice(v, lookup, "chain"),
         "kwartaal": lambda v: str(values.quarter(v)),
         "agb": lambda v: values.code(v, 8, "an AGB code"),
-        "praktijk": values.text,
+        "praktijk": _practice,
         "iban": values.iban,
         "uzovi": lambda v: values.code(v, 4, "a UZOVI code"),
         "patienten": values.count,
