@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 from typer.testing import CliRunner
-
 from vsbengine.cli.main import app
 
 DATA = Path(__file__).parent / "data" / "viplive"
