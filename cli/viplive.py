@@ -1,7 +1,238 @@
-"""``vsbengine viplive``: commands of the viplive side (see formats/viplive)."""
+"""``vsbengine viplive``: chain-care payments to practices, and quarterly declarations.
+
+Thin: every command parses its options, calls :mod:`vsbengine.formats.viplive`
+and prints. Exit codes: 0 done, 1 done but some rows were refused (listed),
+2 unusable input (one line on stderr, from the root group).
+"""
 
 from __future__ import annotations
 
-import typer
+import datetime as _dt
+from pathlib import Path
 
-app = typer.Typer(help="viplive commands.", no_args_is_help=True)
+import typer
+from vsbengine.errors import ConfigError
+
+app = typer.Typer(help="VIPLive chain-care payments and quarterly declarations.",
+                  no_args_is_help=True)
+
+EXIT_DONE, EXIT_ROWS_REFUSED = 0, 1
+_SHOWN = 20
+
+_JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+_MAPPING = typer.Option(None, "--mapping", help="TOML file renaming your own headers to ours.")
+_CONFIG = typer.Option(None, "--config",
+                       help="TOML file: [care_group] name, iban, bic; [chains] numbers.")
+
+
+def _quarter(text: str, option: str):
+    from vsbengine.formats.viplive import Quarter
+
+    try:
+        return Quarter.parse(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a quarter such as 2021-Q2, not {text!r}") from None
+
+
+def _date(text: str, option: str) -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def _mapping(path: Path | None):
+    from vsbengine.formats.viplive import load_mapping
+
+    return None if path is None else load_mapping(path)
+
+
+def _print_json(struct) -> None:
+    from vsbengine.formats.viplive import summary_json
+
+    typer.echo(summary_json(struct).decode(), nl=False)
+
+
+def _listed(label: str, items: list, text) -> list[str]:
+    lines = [f"  {label:<9} {text(x)}" for x in items[:_SHOWN]]
+    if len(items) > _SHOWN:
+        lines.append(f"  {'':<9} ... {len(items) - _SHOWN} more (--json lists them all)")
+    return lines
+
+
+@app.command()
+def schedule(
+    quarter: str = typer.Argument(..., help="The quarter, e.g. 2021-Q2."),
+    follow_ups: int | None = typer.Option(
+        None, "--follow-ups", min=0,
+        help="Follow-up rounds to list (default: those before the next quarter's first round)."),
+    json_out: bool = _JSON,
+) -> None:
+    """Payment rounds of a quarter: download date, first round, follow-ups every 14 days."""
+    from vsbengine.formats.viplive import schedule as make
+
+    s = make(_quarter(quarter, "QUARTER"), follow_ups)
+    if json_out:
+        _print_json(s)
+        return
+    lines = [f"{s.quarter}: reference date {s.reference_date}",
+             f"  download   {s.download_date} (five days before the first round)"]
+    for r in s.rounds:
+        kind = "first round" if r.number == 1 else f"follow-up {r.number - 1}"
+        lines.append(f"  round {r.number:<4} {r.date} ({kind})")
+    lines.append(f"  later follow-ups every 14 days while anything is unsettled "
+                 f"(next quarter's first round: {s.next_quarter_first_round})")
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def check(
+    exports: list[Path] = typer.Argument(..., help="VIPLive exports (CSV or XLSX)."),
+    mapping: Path | None = _MAPPING,
+    config: Path | None = _CONFIG,
+    json_out: bool = _JSON,
+) -> None:
+    """Read and check exports without paying: exit 0 all rows good, 1 some refused."""
+    from vsbengine.formats.viplive import load_config, read_exports
+
+    conf = load_config(config)
+    read = read_exports(exports, chains=conf.chains, mapping=_mapping(mapping))
+    if json_out:
+        _print_json({"rows": read.rows, "good": len(read.grants), "refused": read.bad_lines,
+                     "files": read.files, "bad_rows": read.bad_rows})
+    else:
+        lines = [f"{f.path}: {f.rows} rows ({f.kind}"
+                 + (f", {f.encoding}, delimiter {f.delimiter!r})" if f.kind == "csv" else ")")
+                 for f in read.files]
+        lines.append(f"  rows:     {read.rows} read, {len(read.grants)} good, "
+                     f"{read.bad_lines} refused")
+        lines += _listed("bad row:", read.bad_rows, str)
+        typer.echo("\n".join(lines))
+    raise typer.Exit(EXIT_ROWS_REFUSED if read.bad_rows else EXIT_DONE)
+
+
+def _pay_text(s) -> str:
+    from vsbengine.formats.viplive import euros_nl
+
+    rounds = ", ".join(f"{r.quarter} round {r.round} (booked {r.booked})" for r in s.rounds)
+    c = s.rows
+    lines = [f"round {s.round}: {rounds or 'nothing to book'}",
+             f"  payments: {len(s.payments)}, total {euros_nl(s.total)} EUR",
+             f"  claims:   {len(s.claims)}, total {euros_nl(sum(x.amount for x in s.claims))} EUR",
+             (f"  rows:     {c.read} read: {c.paid} paid, {c.already_paid} already paid, "
+              f"{c.claimed} claimed, {c.pending} pending, {c.rejected} rejected, "
+              f"{c.superseded} superseded, {c.duplicate} duplicate, {c.bad} refused")]
+    if s.pain001:
+        lines.append(f"  pain.001: {s.pain001}")
+    lines += _listed("claim:", s.claims, lambda k: (
+        f"{k.agb} {k.chain} {k.quarter} insurer {k.uzovi}: {euros_nl(k.amount)} EUR "
+        f"(granted now {euros_nl(k.granted)}, settled {euros_nl(k.settled_before)})"))
+    lines += _listed("pending:", s.pending, lambda p: f"{p.path}, line {p.line}: {p.reason}")
+    lines += _listed("bad row:", s.bad_rows, str)
+    return "\n".join(lines)
+
+
+@app.command()
+def pay(
+    exports: list[Path] = typer.Argument(..., help="VIPLive exports (CSV or XLSX)."),
+    round_date: str = typer.Option(..., "--round-date", help="The round's date (YYYY-MM-DD)."),
+    ledger: Path = typer.Option(..., "--ledger", help="The SQLite ledger (made when missing)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for round-<date>.xml (pain.001) and round-<date>.json."),
+    config: Path | None = _CONFIG,
+    mapping: Path | None = _MAPPING,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Decide and print; write nothing."),
+    json_out: bool = _JSON,
+) -> None:
+    """Pay a round: what is granted and not yet paid, one payment per practice and chain."""
+    from vsbengine.formats.viplive import load_config
+    from vsbengine.formats.viplive import pay as run
+
+    if out is None and not dry_run:
+        raise ConfigError("--out is needed (or --dry-run)")
+    summary = run(exports, _date(round_date, "--round-date"), ledger, out,
+                  config=load_config(config), mapping=_mapping(mapping), dry_run=dry_run)
+    if json_out:
+        _print_json(summary)
+    else:
+        typer.echo(_pay_text(summary))
+    raise typer.Exit(EXIT_ROWS_REFUSED if summary.bad_rows else EXIT_DONE)
+
+
+@app.command()
+def spec(
+    ledger: Path = typer.Option(..., "--ledger", help="The SQLite ledger of the rounds."),
+    quarter: str = typer.Option(..., "--quarter", help="The quarter, e.g. 2021-Q2."),
+    out: Path = typer.Option(..., "--out", help="Folder; files go to <out>/<quarter>/."),
+    agb: list[str] | None = typer.Option(None, "--agb", help="Only this practice (repeatable)."),
+    per_practice: bool = typer.Option(
+        False, "--per-practice", help="One statement per practice across chains (with totals) "
+                                      "instead of one per practice and chain."),
+    config: Path | None = _CONFIG,
+    json_out: bool = _JSON,
+) -> None:
+    """Payment specifications per practice: granted, paid, claimed, still open (CSV and HTML)."""
+    from vsbengine.formats.viplive import Ledger, load_config, statements, write_statements
+
+    q = _quarter(quarter, "--quarter")
+    conf = load_config(config)
+    for code in agb or ():
+        if len(code) != 8 or not code.isdigit():
+            raise ConfigError(f"--agb must be an AGB code of 8 digits, not {code!r}")
+    if not ledger.exists():
+        raise ConfigError(f"{ledger}: no such ledger")
+    with Ledger.open(ledger, create=False) as book:
+        found = statements(book, str(q), agb, conf.chains)
+    written = write_statements(found, out, per_practice)
+    if json_out:
+        _print_json(found)
+    else:
+        typer.echo(f"{q}: {len(found)} practices, {len(written)} files in {out / str(q)}")
+
+
+def _declare_text(d) -> str:
+    from vsbengine.formats.viplive import euros_nl
+
+    def money(x):
+        return "-" if x is None else euros_nl(x)
+
+    lines = [f"declaration {d.quarter} (reference date {d.reference_date})",
+             (f"  {'chain':<6} {'uzovi':<5} {'agb':<8} {'patients':>8} {'tariff':>12} "
+              f"{'amount':>14}")]
+    lines += [f"  {x.chain:<6} {x.uzovi:<5} {x.agb:<8} {x.patients:>8} {money(x.tariff):>12} "
+              f"{money(x.amount):>14}" for x in d.lines]
+    lines.append(f"  total: {d.patients} patients" + (
+        f", {euros_nl(d.amount)} EUR" if d.amount is not None else ""))
+    if d.missing_tariffs:
+        lines.append(f"  no tariff for: {', '.join(d.missing_tariffs)}")
+    lines.append(f"  rows: {d.rows} read, {d.patients} counted, "
+                 + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in d.not_counted.items())
+                 + f", {d.refused} refused")
+    lines += _listed("bad row:", d.bad_rows, str)
+    return "\n".join(lines)
+
+
+@app.command()
+def declare(
+    inclusions: Path = typer.Argument(..., help="Inclusions (CSV or XLSX), one row per patient "
+                                                "and chain."),
+    quarter: str = typer.Option(..., "--quarter", help="The quarter to declare, e.g. 2021-Q2."),
+    tariffs: Path | None = typer.Option(
+        None, "--tariffs", help="Tariffs: keten, uzovi, quarter, tariff (cents)."),
+    mapping: Path | None = _MAPPING,
+    config: Path | None = _CONFIG,
+    json_out: bool = _JSON,
+) -> None:
+    """Patients included on the quarter's reference date, per chain, insurer and practice."""
+    from vsbengine.formats.viplive import declare as count
+    from vsbengine.formats.viplive import load_config
+
+    conf = load_config(config)
+    d = count(inclusions, _quarter(quarter, "--quarter"), tariffs=tariffs, chains=conf.chains,
+              mapping=_mapping(mapping))
+    if json_out:
+        _print_json(d)
+    else:
+        typer.echo(_declare_text(d))
+    raise typer.Exit(EXIT_ROWS_REFUSED if d.bad_rows else EXIT_DONE)
+

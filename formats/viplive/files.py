@@ -1,0 +1,45 @@
+"""Files: settings read from TOML with located errors, output written complete or
+not at all (temporary name, then rename)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+from vsbengine.errors import ConfigError
+
+__all__ = ["read_toml", "write_atomic"]
+
+T = TypeVar("T")
+
+
+def read_toml(path: str | Path, type: type[T], what: str) -> T:
+    """``path`` decoded as ``type``; :class:`~vsbengine.ConfigError` naming the file (and
+    msgspec's location, ``at $.care_group.bic``) when it cannot be read or used."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    try:
+        return msgspec.toml.decode(data, type=type)
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

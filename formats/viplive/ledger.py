@@ -1,0 +1,225 @@
+"""The ledger: a SQLite database of every round, payment and claim.
+
+A round is booked in one transaction (``BEGIN IMMEDIATE``: a second run of the
+same ledger waits for the first), so it is there entirely or not at all. What
+was settled per practice, chain, quarter and insurer is the sum of its
+movements (payments positive, claims negative); a round settles the difference
+with what is granted now. The ledger also keeps the latest export state per
+key, from which the specifications are written.
+
+Tables (``PRAGMA user_version`` = 1)::
+
+    rounds    (quarter, round) -> date, booked_at, message_id
+    payments  one row per bank payment: quarter, chain, agb, round, sequence, ...
+    movements one row per insurer share of a payment (+) or claim (-)
+    grants    the latest export row per (quarter, chain, agb, uzovi)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from vsbengine.errors import InputError
+from vsbengine.formats.viplive.records import Claim, Grant, Payment
+
+__all__ = ["Key", "Ledger"]
+
+SCHEMA_VERSION = 1
+#: Seconds a round waits for another run that holds the ledger.
+LOCK_TIMEOUT = 30.0
+
+#: (quarter, chain, agb, uzovi)
+Key = tuple[str, str, str, str]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rounds (
+    quarter    TEXT NOT NULL,
+    round      INTEGER NOT NULL CHECK (round >= 1),
+    date       TEXT NOT NULL,
+    booked_at  TEXT NOT NULL,
+    message_id TEXT,
+    PRIMARY KEY (quarter, round)
+);
+CREATE TABLE IF NOT EXISTS payments (
+    quarter     TEXT NOT NULL,
+    chain       TEXT NOT NULL,
+    agb         TEXT NOT NULL,
+    round       INTEGER NOT NULL,
+    sequence    INTEGER NOT NULL,
+    date        TEXT NOT NULL,
+    amount      INTEGER NOT NULL CHECK (amount > 0),
+    iban        TEXT NOT NULL,
+    practice    TEXT NOT NULL,
+    invoice     TEXT NOT NULL,
+    description TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (quarter, chain, round, sequence),
+    UNIQUE (quarter, chain, agb, round),
+    FOREIGN KEY (quarter, round) REFERENCES rounds (quarter, round)
+);
+CREATE TABLE IF NOT EXISTS movements (
+    quarter  TEXT NOT NULL,
+    chain    TEXT NOT NULL,
+    agb      TEXT NOT NULL,
+    uzovi    TEXT NOT NULL,
+    round    INTEGER NOT NULL,
+    date     TEXT NOT NULL,
+    amount   INTEGER NOT NULL CHECK (amount <> 0),
+    granted  INTEGER NOT NULL CHECK (granted >= 0),
+    patients INTEGER NOT NULL,
+    PRIMARY KEY (quarter, chain, agb, uzovi, round),
+    FOREIGN KEY (quarter, round) REFERENCES rounds (quarter, round)
+);
+CREATE TABLE IF NOT EXISTS grants (
+    quarter    TEXT NOT NULL,
+    chain      TEXT NOT NULL,
+    agb        TEXT NOT NULL,
+    uzovi      TEXT NOT NULL,
+    practice   TEXT NOT NULL,
+    iban       TEXT NOT NULL,
+    patients   INTEGER NOT NULL,
+    amount     INTEGER NOT NULL,
+    status     TEXT NOT NULL,
+    downloaded TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    line       INTEGER NOT NULL,
+    PRIMARY KEY (quarter, chain, agb, uzovi)
+);
+"""
+
+_TABLES = {"rounds", "payments", "movements", "grants"}
+
+
+class Ledger:
+    """An open ledger. Use :meth:`open`; close it (or use ``with``) when done."""
+
+    def __init__(self, con: sqlite3.Connection, path: str) -> None:
+        self._con, self.path = con, path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, create: bool = True) -> Ledger:
+        """Open (and with ``create``, make) the ledger at ``path``.
+
+        Without ``create`` a missing ledger opens as an empty one in memory
+        (a dry run writes nothing).
+
+        Raises
+        ------
+        vsbengine.InputError
+            The file is not a SQLite database, or not a ledger of this version.
+        """
+        path = os.fspath(path)
+        if not create and not os.path.exists(path):
+            con = sqlite3.connect(":memory:", isolation_level=None)
+        elif not create:
+            uri = Path(path).absolute().as_uri() + "?mode=ro"    # as_uri escapes ? and #
+            con = sqlite3.connect(uri, uri=True, isolation_level=None)
+        else:
+            con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
+        ledger = cls(con, path)
+        try:
+            ledger._prepare(writable=create or not os.path.exists(path))
+        except sqlite3.DatabaseError as exc:
+            con.close()
+            raise InputError(f"not a usable ledger ({exc})", path=path) from None
+        except InputError:
+            con.close()
+            raise
+        return ledger
+
+    def _prepare(self, writable: bool) -> None:
+        con = self._con
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == SCHEMA_VERSION and _TABLES <= tables:
+            con.execute("PRAGMA foreign_keys = ON")
+            return
+        if version == 0 and not tables and writable:
+            # IF NOT EXISTS: two first runs racing both end with the same schema.
+            con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} "
+                              f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+            con.execute("PRAGMA foreign_keys = ON")
+            return
+        if version > SCHEMA_VERSION:
+            raise InputError(f"ledger of a newer version ({version})", path=self.path)
+        raise InputError("not a VIPLive ledger", path=self.path)
+
+    # -- transactions -------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start the round's transaction; it locks the ledger for writing (waiting up to
+        :data:`LOCK_TIMEOUT` seconds for another run to finish)."""
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise InputError(f"the ledger is in use by another run ({exc})",
+                             path=self.path) from None
+
+    def commit(self) -> None:
+        self._con.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._con.in_transaction:
+            self._con.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.rollback()
+        self.close()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def settled(self) -> dict[Key, int]:
+        """Net amount settled per key: payments minus claims (cents)."""
+        rows = self._con.execute(
+            "SELECT quarter, chain, agb, uzovi, SUM(amount) FROM movements "
+            "GROUP BY quarter, chain, agb, uzovi")
+        return {(q, c, a, u): s for q, c, a, u, s in rows}
+
+    def rounds(self) -> dict[tuple[str, int], _dt.date]:
+        """Booked rounds: (quarter, round) -> date."""
+        rows = self._con.execute("SELECT quarter, round, date FROM rounds")
+        return {(q, n): _dt.date.fromisoformat(d) for q, n, d in rows}
+
+    def query(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        return self._con.execute(sql, tuple(args)).fetchall()
+
+    # -- booking ------------------------------------------------------------------------
+
+    def book(self, day: _dt.date, quarters: dict[str, int], payments: list[Payment],
+             claims: list[Claim], state: list[Grant], booked_at: str, message_id: str) -> None:
+        """Write a round (inside the transaction :meth:`begin` opened)."""
+        con = self._con
+        d = day.isoformat()
+        con.executemany("INSERT INTO rounds VALUES (?, ?, ?, ?, ?)",
+                        [(q, n, d, booked_at, message_id) for q, n in sorted(quarters.items())])
+        con.executemany(
+            "INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p.quarter, p.chain, p.agb, p.round, p.sequence, d, p.amount, p.iban, p.practice,
+              p.invoice, p.description) for p in payments])
+        moves = [(p.quarter, p.chain, p.agb, part.uzovi, p.round, d, part.amount, part.granted,
+                  part.patients) for p in payments for part in p.insurers]
+        moves += [(c.quarter, c.chain, c.agb, c.uzovi, c.round, d, -c.amount, c.granted, c.patients)
+                  for c in claims]
+        con.executemany("INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", moves)
+        self.remember(state)
+
+    def remember(self, state: list[Grant]) -> None:
+        """Keep the latest export row per key (an older download never overwrites a newer)."""
+        self._con.executemany(
+            "INSERT INTO grants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (quarter, chain, agb, uzovi) DO UPDATE SET practice = excluded.practice, "
+            "iban = excluded.iban, patients = excluded.patients, amount = excluded.amount, "
+            "status = excluded.status, downloaded = excluded.downloaded, "
+            "source = excluded.source, line = excluded.line "
+            "WHERE excluded.downloaded >= grants.downloaded",
+            [(g.quarter, g.chain, g.agb, g.uzovi, g.practice, g.iban, g.patients, g.amount,
+              g.status, g.downloaded.isoformat(), g.path, g.line) for g in state])

@@ -1,0 +1,47 @@
+"""Bad rows and located errors of the VIPLive side: file, line and column.
+
+A bad row is not an exception: it is a :class:`Problem` in the result, and the
+good rows still go. Exceptions (:class:`TableError`) are for input that cannot
+be used at all: a missing column, an unreadable file, a bad tariff table.
+Messages never repeat a personal value (a BSN); they say where and what.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from vsbengine.errors import InputError
+
+__all__ = ["Problem", "TableError", "located"]
+
+
+def located(path: str | None, line: int | None, column: str | None, reason: str) -> str:
+    """``path, line 12, column bedrag: reason`` (parts that are unknown are left out)."""
+    where = [str(path)] if path is not None else []
+    if line is not None:
+        where.append(f"line {line}")
+    if column is not None:
+        where.append(f"column {column}")
+    return f"{', '.join(where)}: {reason}" if where else reason
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """One refused row (or one refused cell of a row), located in its file.
+
+    ``column`` is the header as the file spells it; ``None`` when the row as a
+    whole is wrong (for instance too many fields).
+    """
+
+    path: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return located(self.path, self.line, self.column, self.message)
+
+
+class TableError(InputError):
+    """An :class:`~vsbengine.errors.InputError` in a table: the zone is a column."""
+
+    def _format(self) -> str:
+        return located(self.path, self.line, self.zone, self.reason)
