@@ -322,15 +322,17 @@ def _first_bad_value(array: pa.Array, kind: str) -> tuple[int, str] | None:
     text = pc.utf8_trim_whitespace(array.cast(pa.string()))
     empty = pc.equal(pc.binary_length(text), 0)
     if kind == DATE:
-        good = pc.and_(
+        # strptime rolls 2024-02-30 over to March: only a round trip proves a real day.
+        parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+        good = pc.and_kleene(
             pc.match_substring_regex(text, _DATE_SHAPE),
-            pc.is_valid(pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)),
+            pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text),
         )
         expected = "a date as YYYY-MM-DD"
     else:
         good = pc.match_substring_regex(text, _INT_SHAPE)
         expected = "a whole number"
-    bad = np.flatnonzero(~np.asarray(pc.or_(empty, good).fill_null(False)))
+    bad = np.flatnonzero(~np.asarray(pc.or_kleene(empty, good).fill_null(False)))
     if not bad.size:
         return None
     row = int(bad[0])
