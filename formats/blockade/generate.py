@@ -48,15 +48,17 @@ def generate(out, *, actions: int, lines: int, seed: int = 0) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
 
     n_controls = 40
+    every = np.arange(n_controls)
     control = pa.array([f"R{i:05d}" for i in range(30)] + [f"N{i:04d}" for i in range(10)])
     _write(
         pa.table(
             {
                 "control": control,
                 "description": [f"controle {i}" for i in range(n_controls)],
-                "blocking": words(("NEE", "JA"), rng.random(n_controls) < 0.75),
-                "default_excluded": words(("NEE", "JA"), rng.random(n_controls) < 0.05),
-                "client_excluded": words(("NEE", "JA"), rng.random(n_controls) < 0.05),
+                # A fixed pattern: 3 in 4 block, 2 excluded by default, 2 by the client.
+                "blocking": words(("NEE", "JA"), every % 4 != 1),
+                "default_excluded": words(("NEE", "JA"), every % 20 == 2),
+                "client_excluded": words(("NEE", "JA"), every % 20 == 3),
             }
         ),
         out / "controls.csv",
