@@ -333,3 +333,16 @@ def test_a_folder_that_is_not_a_list_is_not_replaced(tmp_path):
     with pytest.raises(ConfigError, match="not a blockade list folder"):
         run_build(out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_header_only_inputs_give_empty_connected_lists(tmp_path):
+    empty = {}
+    for key, name in (("actions", "actions.csv"), ("loids", "loids.csv")):
+        empty[key] = tmp_path / name
+        empty[key].write_text((SCENARIO / name).read_text().splitlines()[0] + "\n")
+    out = run_build(tmp_path / "list", **empty)
+    assert rows(out / "R03271.csv") == []
+    assert rows(out / "B0025.csv") == []
+    counts = b1010(out)
+    assert counts["1", "Acties_gelezen"] == 0
+    assert counts["6", "Aansluiting"] == 1

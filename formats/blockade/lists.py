@@ -266,7 +266,8 @@ def check_units(r03271: pa.Table, b0010: pa.Table, b0025: pa.Table) -> dict[str,
     reference = found["R03271"]
     for name in ("B0010", "B0025"):
         units = found[name]
-        if len(units) != len(reference) or not pc.all(pc.equal(units, reference)).as_py():
+        same = pc.all(pc.equal(units, reference), min_count=0).as_py()
+        if len(units) != len(reference) or not same:
             raise CheckError(
                 "the blockade lists do not connect: distinct units "
                 + ", ".join(f"{k} {v}" for k, v in sizes.items())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from vsbengine.formats.blockade.columns import take
+from vsbengine.formats.blockade.columns import run_starts, take
 from vsbengine.formats.blockade.inputs import Actions, Controls, Loids, is_zp
 from vsbengine.formats.blockade.reasons import BLOCKS, REASONS, classify
 from vsbengine.formats.blockade.records import Count
@@ -184,7 +184,7 @@ def _count_units(
     counts: _Counts, stap: str, units: np.ndarray, zp: np.ndarray, what: str, total="Eenheden"
 ) -> None:
     """Distinct units of a sorted unit column, in total and per kind."""
-    distinct = units[np.concatenate(([True], units[1:] != units[:-1]))] if units.size else units
+    distinct = units[run_starts(units)]
     n_zp = np.count_nonzero(zp[distinct])
     counts.add(stap, total, distinct.size, f"{what} (ZP en OZP, uniek)")
     counts.add(stap, "ZP", n_zp, f"{what}: ZP")
@@ -244,6 +244,4 @@ def _entry_order(actions: Actions, unit: np.ndarray, action: np.ndarray) -> np.n
     order = pc.sort_indices(
         keys, sort_keys=[("unit_control", "ascending"), ("action_id", "ascending")]
     ).to_numpy(zero_copy_only=False)
-    u, a = unit[order], action[order]
-    first = np.concatenate(([True], (u[1:] != u[:-1]) | (a[1:] != a[:-1])))
-    return order[first]
+    return order[run_starts(unit[order], action[order])]
