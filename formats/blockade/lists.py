@@ -266,14 +266,17 @@ def check_units(r03271: pa.Table, b0010: pa.Table, b0025: pa.Table) -> dict[str,
     reference = found["R03271"]
     for name in ("B0010", "B0025"):
         units = found[name]
-        same = pc.all(pc.equal(units, reference), min_count=0).as_py()
-        if len(units) != len(reference) or not same:
+        if not _same_values(units, reference):
             raise CheckError(
                 "the blockade lists do not connect: distinct units "
                 + ", ".join(f"{k} {v}" for k, v in sizes.items())
                 + f" (R03271 not ignored); {name} differs from R03271"
             )
     return sizes
+
+
+def _same_values(a: pa.Array, b: pa.Array) -> bool:
+    return len(a) == len(b) and bool(pc.all(pc.equal(a, b), min_count=0).as_py())
 
 
 # -- B0001 / B1010 ------------------------------------------------------------------------------
