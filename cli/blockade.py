@@ -1,7 +1,128 @@
-"""``vsbengine blockade``: commands of the blockade side (see formats/blockade)."""
+"""``vsbengine blockade``: build blockade lists, reconcile invoicing runs, generate test inputs.
+
+Thin: each command parses its options, calls :mod:`vsbengine.formats.blockade`
+and prints the outcome. The package is imported inside the commands so that the
+rest of the command line works without pyarrow.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="blockade commands.", no_args_is_help=True)
+app = typer.Typer(
+    help="Blockade lists: the units a hospital must not invoice, and the proof it held.",
+    no_args_is_help=True,
+)
+
+EXIT_INVOICED = 1
+_DATE = ["%Y-%m-%d"]
+
+
+def _echo_json(value) -> None:
+    import msgspec
+
+    typer.echo(msgspec.json.encode(value).decode())
+
+
+@app.command()
+def build(
+    controls: Annotated[Path, typer.Option(help="controls.csv: the controls and norms.")],
+    actions: Annotated[Path, typer.Option(help="actions.csv: the signals of the controls.")],
+    loids: Annotated[Path, typer.Option(help="loids.csv: LOID to unit, with validity.")],
+    lines: Annotated[Path, typer.Option(help="invoice_lines.csv: the lines waiting.")],
+    date: Annotated[dt.datetime, typer.Option(formats=_DATE, help="Processing date.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the list into.")],
+    previous: Annotated[
+        Path | None, typer.Option(help="Previous list folder: also write B0025_delta.csv.")
+    ] = None,
+    exclude_before: Annotated[
+        dt.datetime,
+        typer.Option(
+            formats=_DATE,
+            show_default="2016-01-01",
+            help="Ignore actions on a DBC that started before this date.",
+        ),
+    ] = dt.datetime(2016, 1, 1),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+) -> None:
+    """Build the blockade list of a day: R03271, B0010, B0025, B0001, B1010 (+ delta)."""
+    from vsbengine.formats.blockade import build as run_build
+
+    manifest = run_build(
+        controls=controls,
+        actions=actions,
+        loids=loids,
+        lines=lines,
+        date=date.date(),
+        out=out,
+        previous=previous,
+        exclude_before=exclude_before.date(),
+    )
+    if as_json:
+        _echo_json(manifest)
+        return
+    counts = {(c.stap, c.meting): c.aantal for c in manifest.counts}
+    typer.echo(f"blockade list {manifest.date} written to {out}")
+    typer.echo(
+        f"  R03271: {counts['6', 'R03271_eenheden']} units, "
+        f"{counts['6', 'R03271_genegeerd']} ignored, {manifest.units_blocked} to block"
+    )
+    typer.echo(
+        f"  B0010/B0025: {counts['6', 'B0010_regels']} rows, "
+        f"{counts['6', 'B0010_eenheden']} units (R03271 = B0010 = B0025: ok)"
+    )
+    if manifest.delta is not None:
+        delta = manifest.delta
+        typer.echo(
+            f"  delta against {delta.previous_date}: {delta.added} added, {delta.removed} removed"
+        )
+
+
+@app.command()
+def reconcile(
+    blockade: Annotated[Path, typer.Option(help="A list folder, or a folder of list folders.")],
+    run: Annotated[Path, typer.Option(help="run.csv: the lines an invoicing run sent.")],
+    run_date: Annotated[dt.datetime, typer.Option(formats=_DATE, help="Date of the run.")],
+    out: Annotated[Path, typer.Option(help="Folder for B1000.csv and B1001.csv.")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the totals as JSON.")] = False,
+) -> None:
+    """Check a run against the latest list dated before it (B1000, B1001).
+
+    Exit code 1 when a unit on the list was invoiced.
+    """
+    from vsbengine.formats.blockade import reconcile as run_reconcile
+
+    result = run_reconcile(blockade=blockade, run=run, run_date=run_date.date(), out=out)
+    if as_json:
+        _echo_json(result)
+    else:
+        typer.echo(
+            f"run {result.run_date} against the list of {result.blockade_date}: "
+            f"{result.units_on_list} units on the list, {result.invoiced} invoiced, "
+            f"{result.not_invoiced} not invoiced"
+        )
+    if not result.held:
+        if not as_json:
+            typer.echo(
+                f"vsbengine: {result.invoiced} blocked unit(s) were invoiced (see B1000.csv)",
+                err=True,
+            )
+        raise typer.Exit(EXIT_INVOICED)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for the generated inputs.")],
+    actions: Annotated[int, typer.Option(min=0, help="Number of actions.")] = 1000,
+    lines: Annotated[int, typer.Option(min=0, help="Number of invoice lines.")] = 1000,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same files.")] = 0,
+) -> None:
+    """Write synthetic inputs (controls, actions, loids, invoice_lines, run) for trials."""
+    from vsbengine.formats.blockade.generate import generate as run_generate
+
+    for name, rows in run_generate(out, actions=actions, lines=lines, seed=seed).items():
+        typer.echo(f"{out / name}: {rows} rows")

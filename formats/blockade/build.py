@@ -1,0 +1,107 @@
+"""``build``: from the four inputs to a dated blockade list folder (steps 1 to 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from vsbengine.formats.blockade.delta import delta_table, read_previous
+from vsbengine.formats.blockade.inputs import read_actions, read_controls, read_lines, read_loids
+from vsbengine.formats.blockade.lists import make_lists
+from vsbengine.formats.blockade.outdir import (
+    StagedFolder,
+    refuse_target,
+    write_manifest,
+    write_table,
+)
+from vsbengine.formats.blockade.records import Manifest
+from vsbengine.formats.blockade.steps import run_chain
+
+__all__ = ["DEFAULT_EXCLUDE_BEFORE", "build"]
+
+#: DBCs that started before this date are excluded automatically (reason 3 of the product).
+DEFAULT_EXCLUDE_BEFORE = dt.date(2016, 1, 1)
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _days(day: dt.date) -> int:
+    return (day - _EPOCH).days
+
+
+def build(
+    *,
+    controls,
+    actions,
+    loids,
+    lines,
+    date: dt.date,
+    out,
+    previous=None,
+    exclude_before: dt.date = DEFAULT_EXCLUDE_BEFORE,
+) -> Manifest:
+    """Build the blockade list of ``date`` into the folder ``out``.
+
+    Parameters
+    ----------
+    controls, actions, loids, lines
+        Paths of ``controls.csv``, ``actions.csv``, ``loids.csv`` and
+        ``invoice_lines.csv`` (see the README for their columns).
+    date
+        The processing date: the list's date; actions on a DBC closed before it
+        do not block.
+    out
+        Folder to write (new, empty, or an earlier blockade list that is replaced
+        whole). Nothing is written unless every input is valid and the lists connect.
+    previous
+        Folder of the previous day's list: adds ``B0025_delta.csv``.
+    exclude_before
+        Actions on a DBC that started before this date are ignored.
+
+    Returns
+    -------
+    Manifest
+        What ``manifest.json`` in ``out`` says: date, files, counts of B1010.
+
+    Raises
+    ------
+    InputError
+        An input is unusable (with file, line and column).
+    CheckError
+        The lists do not connect (a bug, never a data problem).
+    """
+    out = Path(out)
+    refuse_target(out)
+    before = read_previous(previous, date) if previous is not None else None
+    control_table = read_controls(controls)
+    action_table = read_actions(actions, control_table)
+    chain = run_chain(
+        control_table,
+        action_table,
+        read_loids(loids),
+        date=_days(date),
+        exclude_before=_days(exclude_before),
+    )
+    lists = make_lists(chain, read_lines(lines), exclude_before=exclude_before)
+    tables = {
+        "B0001.csv": lists.b0001,
+        "B0010.csv": lists.b0010,
+        "B0025.csv": lists.b0025,
+        "B1010.csv": lists.b1010,
+        "R03271.csv": lists.r03271,
+    }
+    delta = None
+    if before is not None:
+        tables["B0025_delta.csv"], delta = delta_table(*before, lists.blocked_units)
+    with StagedFolder(out) as stage:
+        files = {name: write_table(tables[name], stage.path / name) for name in sorted(tables)}
+        manifest = Manifest(
+            date=date,
+            exclude_before=exclude_before,
+            units_blocked=lists.units_blocked,
+            files=files,
+            counts=lists.counts,
+            delta=delta,
+        )
+        write_manifest(stage.path, manifest)
+        stage.commit()
+    return manifest

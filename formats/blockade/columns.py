@@ -1,0 +1,90 @@
+"""Whole-column helpers shared by the lists: runs of sorted keys, joins per group, words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "date_column",
+    "distinct_sorted",
+    "join_per_group",
+    "run_starts",
+    "run_sums",
+    "take",
+    "words",
+]
+
+
+def words(choices: tuple[str, ...], codes: np.ndarray) -> pa.Array:
+    """``choices[code]`` for every code (booleans pick index 0 or 1)."""
+    return pa.array(choices).take(pa.array(np.asarray(codes).astype(np.int8)))
+
+
+def take(values, indices):
+    """``values.take(indices)``; numpy indices are handed over as an Arrow array, which
+    pyarrow takes an order of magnitude faster than a numpy array."""
+    if not isinstance(indices, (pa.Array, pa.ChunkedArray)):
+        indices = pa.array(indices)
+    return values.take(indices)
+
+
+def date_column(day: dt.date, n: int) -> pa.Array:
+    """``day`` repeated ``n`` times, as a date32 column."""
+    return pa.array(np.full(n, np.datetime64(day, "D")))
+
+
+def run_starts(*sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys starts, for rows sorted by the keys."""
+    if not sorted_keys[0].size:
+        return np.zeros(0, dtype=np.int64)
+    change = np.zeros(sorted_keys[0].size, dtype=bool)
+    change[0] = True
+    for key in sorted_keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(change)
+
+
+def run_sums(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sum of ``flags`` over each run that starts at ``starts``."""
+    if not starts.size:
+        return np.zeros(0, dtype=np.int64)
+    return np.add.reduceat(flags.astype(np.int64), starts)
+
+
+def join_per_group(group: np.ndarray, tokens: pa.Array, wanted: np.ndarray, sep: str) -> pa.Array:
+    """Join ``tokens`` per group, aligned to ``wanted``; null where a group has none.
+
+    ``group`` holds the group of every token and must be sorted; ``wanted``
+    must be sorted too.
+    """
+    starts = run_starts(group)
+    offsets = pa.array(np.append(starts, group.size).astype(np.int32))
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, tokens), sep)
+    keys = group[starts]
+    at = np.searchsorted(keys, wanted)
+    hit = at < keys.size
+    hit[hit] = keys[at[hit]] == wanted[hit]
+    if not hit.any():
+        return pa.nulls(wanted.size, joined.type)
+    return joined.take(pa.array(np.where(hit, at, 0), mask=~hit))
+
+
+class NotSorted(ValueError):
+    """A column that should be sorted is not."""
+
+
+def distinct_sorted(values) -> pa.Array:
+    """The distinct values of a sorted column, in order; :class:`NotSorted` if it is not sorted."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if len(values) < 2:
+        return values
+    head, tail = values.slice(0, len(values) - 1), values.slice(1)
+    if not pc.all(pc.less_equal(head, tail)).as_py():
+        raise NotSorted("the column is not sorted")
+    keep = np.concatenate(([True], np.asarray(pc.not_equal(head, tail))))
+    return values.filter(pa.array(keep))

@@ -1,0 +1,362 @@
+"""Reading one CSV input: delimiter, header, typed columns, errors located by line and column.
+
+The good path hands the whole file to pyarrow's reader with every column's type
+declared up front, and checks the values with vectorised kernels. Only when
+something is wrong do we go looking for the exact line and column; that search
+may be slow (it can re-read the file), the good path never pays for it.
+
+Conventions of every input: UTF-8 (a byte-order mark is allowed), ``;`` or ``,``
+as delimiter (the header line decides: ``;`` when it holds one), one header
+line, column names matched case-insensitively, columns in any order, extra
+columns ignored, empty lines skipped, dates as ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+import csv
+import mmap
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from vsbengine.errors import InputError
+
+__all__ = ["NO_DATE", "Col", "CsvInput", "Keyed", "first_duplicate", "flatten", "read_csv"]
+
+#: An empty date, as int32 days since 1970-01-01.
+NO_DATE = np.iinfo(np.int32).min
+
+TEXT = "text"  # pyarrow string array
+KEY = "key"  # dictionary-encoded text: few distinct values (control ids)
+CODE = "code"  # one of a fixed set of words: int8 index into Col.allowed
+DATE = "date"  # int32 days since 1970-01-01, NO_DATE when empty
+INT = "int"  # int64
+
+_ARROW = {
+    TEXT: pa.string(),
+    KEY: pa.dictionary(pa.int32(), pa.string()),
+    CODE: pa.dictionary(pa.int32(), pa.string()),
+    DATE: pa.date32(),
+    INT: pa.int64(),
+}
+_DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}$"
+_INT_SHAPE = r"^-?\d{1,18}$"
+_BIG = 2**31 - 2**24  # above this a string column needs 64-bit offsets
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column an input needs.
+
+    Parameters
+    ----------
+    name
+        Column name as the contract spells it (matched case-insensitively).
+    kind
+        ``text``, ``key``, ``code``, ``date`` or ``int``.
+    required
+        The header must have it; when ``False`` and absent, ``default`` fills it.
+    nonempty
+        Every row must give a value.
+    allowed
+        For ``code`` columns: the words allowed (case-insensitive, spaces trimmed).
+    default
+        For an optional ``code`` column absent from the header: the word every row gets.
+    """
+
+    name: str
+    kind: str = TEXT
+    required: bool = True
+    nonempty: bool = False
+    allowed: tuple[str, ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A dictionary-encoded column: row ``i`` holds ``values[indices[i]]``."""
+
+    indices: np.ndarray
+    values: pa.Array
+
+
+class CsvInput:
+    """One input file, read and checked; its columns by contract name.
+
+    ``columns[name]`` is a pyarrow string array (text), :class:`Keyed` (key),
+    int8 codes (code), int32 days (date) or int64 (int).
+    """
+
+    def __init__(self, path, label: str) -> None:
+        self.path = str(path)
+        self.label = label
+        self.delimiter = ","
+        self.header: list[str] = []
+        self.rows = 0
+        self.columns: dict[str, object] = {}
+
+    # -- located errors (failure path only) ------------------------------------------------
+
+    def error(self, row: int, column: str | None, message: str) -> InputError:
+        """An error at data row ``row`` (0-based) and ``column``, with its physical line."""
+        return InputError(message, path=self.path, line=self.line(row), zone=column)
+
+    def line(self, row: int) -> int:
+        """The 1-based line on which data row ``row`` (0-based) starts; the header is line 1."""
+        with open(self.path, "rb") as handle:
+            try:
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                    simple = mm.find(b'"') < 0 and mm.find(b"\n\n") < 0 and mm.find(b"\n\r\n") < 0
+            except ValueError:  # empty file
+                return row + 2
+        if simple:
+            return row + 2
+        for index, start, _fields in self._records():
+            if index == row:
+                return start
+        return row + 2
+
+    def _records(self):
+        """Yield (data row, first line, field count) for every non-empty record (slow path)."""
+        with open(self.path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            next(reader, None)
+            index = 0
+            while True:
+                before = reader.line_num
+                record = next(reader, None)
+                if record is None:
+                    return
+                if not record:
+                    continue
+                yield index, before + 1, len(record)
+                index += 1
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _read_header(self) -> None:
+        with open(self.path, "rb") as handle:
+            first = handle.readline(1 << 20)
+        if not first.strip():
+            raise InputError(
+                f"the {self.label} file is empty; it needs a header line", path=self.path, line=1
+            )
+        try:
+            text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("the header line is not UTF-8", path=self.path, line=1) from None
+        self.delimiter = ";" if ";" in text else ","
+        self.header = [name.strip() for name in next(csv.reader([text], delimiter=self.delimiter))]
+
+    def _resolve(self, cols: tuple[Col, ...]) -> dict[str, str]:
+        """Map each wanted contract name to the header's spelling; refuse missing columns."""
+        by_lower: dict[str, str] = {}
+        for name in self.header:
+            if name.lower() in by_lower:
+                raise InputError(
+                    f"column {name!r} appears twice in the header",
+                    path=self.path,
+                    line=1,
+                    zone=name,
+                )
+            by_lower[name.lower()] = name
+        found = {}
+        for col in cols:
+            actual = by_lower.get(col.name.lower())
+            if actual is None:
+                if col.required:
+                    raise InputError(
+                        f"missing column {col.name!r}; the header has "
+                        f"{', '.join(self.header) or 'no columns'}",
+                        path=self.path,
+                        line=1,
+                        zone=col.name,
+                    )
+                continue
+            found[col.name] = actual
+        return found
+
+    def _arrow_read(self, names: dict[str, str], types: dict[str, pa.DataType]) -> pa.Table:
+        return pacsv.read_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(names.values()),
+                column_types={names[n]: t for n, t in types.items()},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    def read(self, cols: tuple[Col, ...]) -> CsvInput:
+        self._read_header()
+        names = self._resolve(cols)
+        wanted = [c for c in cols if c.name in names]
+        try:
+            table = self._arrow_read(names, {c.name: _ARROW[c.kind] for c in wanted})
+        except pa.ArrowInvalid as exc:
+            raise self._locate(names, wanted, exc) from None
+        self.rows = table.num_rows
+        if any(c.kind in (KEY, CODE) for c in wanted):
+            table = table.unify_dictionaries()
+        for col in cols:
+            if col.name in names:
+                # Take each column out of the table so its chunks are freed once converted.
+                index = table.schema.get_field_index(names[col.name])
+                data = table.column(index)
+                table = table.remove_column(index)
+                self.columns[col.name] = self._convert(col, data)
+                del data
+            else:
+                code = col.allowed.index(col.default)
+                self.columns[col.name] = np.full(self.rows, code, dtype=np.int8)
+        return self
+
+    # -- conversion and checks of the good path ---------------------------------------------------
+
+    def _convert(self, col: Col, data: pa.ChunkedArray):
+        if col.kind == TEXT:
+            if data.nbytes > _BIG:
+                data = data.cast(pa.large_string())
+            array = data.combine_chunks()
+            if col.nonempty:
+                self._refuse_first(pc.equal(pc.binary_length(array), 0), col, "a value is required")
+            return array
+        if col.kind in (KEY, CODE):
+            keyed = _keyed(data)
+            if col.nonempty:
+                empty = pc.equal(pc.binary_length(keyed.values), 0).to_numpy(zero_copy_only=False)
+                self._refuse_first(empty[keyed.indices], col, "a value is required")
+            if col.kind == KEY:
+                return keyed
+            return self._codes(col, keyed)
+        if col.nonempty and data.null_count:
+            self._refuse_first(np.asarray(data.is_null()), col, "a value is required")
+        if col.kind == DATE:
+            return pc.fill_null(data.cast(pa.int32()), NO_DATE).to_numpy()
+        return pc.fill_null(data, 0).to_numpy().astype(np.int64, copy=False)
+
+    def _codes(self, col: Col, keyed: Keyed) -> np.ndarray:
+        allowed = pa.array([word.upper() for word in col.allowed])
+        words = pc.utf8_upper(pc.utf8_trim_whitespace(keyed.values))
+        lookup = pc.index_in(words, value_set=allowed).fill_null(-1).to_numpy(zero_copy_only=False)
+        codes = lookup.astype(np.int8)[keyed.indices]
+        bad = np.flatnonzero(codes < 0)
+        if bad.size:
+            row = int(bad[0])
+            value = keyed.values[int(keyed.indices[row])].as_py()
+            raise self.error(row, col.name, f"{value!r} is not one of {', '.join(col.allowed)}")
+        return codes
+
+    def _refuse_first(self, mask, col: Col, message: str) -> None:
+        mask = np.asarray(mask)
+        if mask.any():
+            raise self.error(int(np.argmax(mask)), col.name, message)
+
+    # -- failure path: find the line and column pyarrow refused ---------------------------------
+
+    def _locate(self, names: dict[str, str], wanted: list[Col], exc: Exception) -> InputError:
+        try:
+            raw = self._arrow_read(names, {c.name: pa.binary() for c in wanted})
+        except pa.ArrowInvalid:
+            return self._shape_error(exc)
+        worst: tuple[int, int, Col, str] | None = None
+        for order, col in enumerate(wanted):
+            found = _first_bad_value(raw.column(names[col.name]).combine_chunks(), col.kind)
+            if found is not None and (worst is None or (found[0], order) < worst[:2]):
+                worst = (found[0], order, col, found[1])
+        if worst is None:
+            return InputError(f"cannot be read: {exc}", path=self.path)
+        return self.error(worst[0], worst[2].name, worst[3])
+
+    def _shape_error(self, exc: Exception) -> InputError:
+        width = len(self.header)
+        for _index, start, fields in self._records():
+            if fields != width:
+                return InputError(
+                    f"expected {width} fields as in the header, found {fields}",
+                    path=self.path,
+                    line=start,
+                )
+        return InputError(f"cannot be read: {exc}", path=self.path)
+
+
+def _keyed(data: pa.ChunkedArray) -> Keyed:
+    chunks = data.chunks
+    if not chunks:
+        return Keyed(np.zeros(0, dtype=np.int32), pa.array([], pa.string()))
+    indices = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(
+        np.int32, copy=False
+    )
+    return Keyed(indices, chunks[0].dictionary)
+
+
+def _first_invalid_utf8(array: pa.Array) -> int | None:
+    """Index of the first value that is not UTF-8, by halving (each cast validates)."""
+    try:
+        array.cast(pa.string())
+        return None
+    except pa.ArrowInvalid:
+        pass
+    low, high = 0, len(array)
+    while high - low > 1:
+        mid = (low + high) // 2
+        try:
+            array.slice(low, mid - low).cast(pa.string())
+            low = mid
+        except pa.ArrowInvalid:
+            high = mid
+    return low
+
+
+def _first_bad_value(array: pa.Array, kind: str) -> tuple[int, str] | None:
+    """First row (and why) whose raw bytes cannot become a value of ``kind``."""
+    row = _first_invalid_utf8(array)
+    if row is not None:
+        return row, "the value is not UTF-8 text"
+    if kind not in (DATE, INT):
+        return None
+    text = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    empty = pc.equal(pc.binary_length(text), 0)
+    if kind == DATE:
+        # strptime rolls 2024-02-30 over to March: only a round trip proves a real day.
+        parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+        good = pc.and_kleene(
+            pc.match_substring_regex(text, _DATE_SHAPE),
+            pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text),
+        )
+        expected = "a date as YYYY-MM-DD"
+    else:
+        good = pc.match_substring_regex(text, _INT_SHAPE)
+        expected = "a whole number"
+    bad = np.flatnonzero(~np.asarray(pc.or_kleene(empty, good).fill_null(False)))
+    if not bad.size:
+        return None
+    row = int(bad[0])
+    return row, f"{text[row].as_py()!r} is not {expected}"
+
+
+def read_csv(path, label: str, cols: tuple[Col, ...]) -> CsvInput:
+    """Read ``path`` with the columns ``cols``; raise a located :class:`InputError` if unusable."""
+    return CsvInput(path, label).read(cols)
+
+
+def first_duplicate(values: pa.Array) -> tuple[int, int] | None:
+    """``(row, first_row)`` of the first value seen before, or ``None`` when all are distinct."""
+    indices = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+    if indices.size == 0 or int(indices.max()) + 1 == indices.size:
+        return None
+    # Codes are handed out in order of first appearance: a row repeats an earlier
+    # value exactly when its code is not above every code before it.
+    seen = np.maximum.accumulate(np.concatenate(([-1], indices[:-1])))
+    row = int(np.argmax(indices <= seen))
+    return row, int(np.argmax(indices == indices[row]))
+
+
+def flatten(values: pa.Array, separator: str) -> tuple[pa.Array, np.ndarray]:
+    """Split every value on ``separator``; return the parts and the row each came from."""
+    parts = pc.split_pattern(values, separator)
+    return pc.list_flatten(parts), pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)

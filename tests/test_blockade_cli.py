@@ -1,0 +1,100 @@
+"""The ``vsbengine blockade`` commands: thin over the package, one line and exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+from vsbengine.cli.main import app
+
+SCENARIO = Path(__file__).parent / "data" / "blockade" / "scenario"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, ["blockade", *args])
+
+
+def build_args(out: Path, folder: Path = SCENARIO) -> list[str]:
+    return [
+        "build",
+        "--controls", str(folder / "controls.csv"),
+        "--actions", str(folder / "actions.csv"),
+        "--loids", str(folder / "loids.csv"),
+        "--lines", str(folder / "invoice_lines.csv"),
+        "--date", "2024-03-21",
+        "--out", str(out),
+    ]  # fmt: skip
+
+
+def test_build_prints_a_summary(tmp_path):
+    result = invoke(*build_args(tmp_path / "list"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"blockade list 2024-03-21 written to {tmp_path / 'list'}",
+        "  R03271: 14 units, 7 ignored, 7 to block",
+        "  B0010/B0025: 8 rows, 7 units (R03271 = B0010 = B0025: ok)",
+    ]
+
+
+def test_build_json_is_the_manifest(tmp_path):
+    result = invoke(*build_args(tmp_path / "list"), "--json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed == json.loads((tmp_path / "list" / "manifest.json").read_text())
+    assert printed["units_blocked"] == 7
+
+
+def test_build_with_previous_reports_the_delta(tmp_path):
+    assert invoke(*build_args(tmp_path / "day1")).exit_code == 0
+    args = build_args(tmp_path / "day2")
+    args[args.index("--date") + 1] = "2024-03-22"
+    result = invoke(*args, "--previous", str(tmp_path / "day1"), "--exclude-before", "2015-01-01")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "  delta against 2024-03-21: 1 added, 1 removed"
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    folder = tmp_path / "in"
+    shutil.copytree(SCENARIO, folder)
+    actions = folder / "actions.csv"
+    actions.write_text(actions.read_text().replace("A05;R00300;", "A05;R00301;"))
+    result = invoke(*build_args(tmp_path / "list", folder))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"vsbengine: error: {actions}, line 6, zone control: unknown control 'R00301'\n"
+    )
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "list").exists()
+
+
+def test_a_missing_input_file_is_one_line(tmp_path):
+    args = build_args(tmp_path / "list")
+    args[args.index("--loids") + 1] = str(tmp_path / "nope.csv")
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("vsbengine: error:")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_generate_then_build(tmp_path):
+    result = invoke(
+        "generate", "--out", str(tmp_path / "gen"), "--actions", "500", "--lines", "400"
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{tmp_path / 'gen' / 'actions.csv'}: 500 rows" in result.stdout
+    assert f"{tmp_path / 'gen' / 'invoice_lines.csv'}: 400 rows" in result.stdout
+    gen = tmp_path / "gen"
+    args = build_args(tmp_path / "list", gen)
+    args[args.index("--lines") + 1] = str(gen / "invoice_lines.csv")
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    run = invoke(
+        "reconcile", "--blockade", str(tmp_path / "list"), "--run", str(gen / "run.csv"),
+        "--run-date", "2024-03-22", "--out", str(tmp_path / "rec"), "--json",
+    )  # fmt: skip
+    summary = json.loads(run.stdout)
+    assert run.exit_code == (1 if summary["invoiced"] else 0)
+    assert summary["units_on_list"] == json.loads(result.stdout)["units_blocked"]

@@ -1,0 +1,237 @@
+"""Bad input: one message naming file, line and column, and nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from vsbengine.errors import InputError
+from vsbengine.formats.blockade import build
+
+SCENARIO = Path(__file__).parent / "data" / "blockade" / "scenario"
+NAMES = {
+    "controls": "controls.csv",
+    "actions": "actions.csv",
+    "loids": "loids.csv",
+    "lines": "invoice_lines.csv",
+}
+
+
+def copy_scenario(tmp_path: Path) -> dict[str, Path]:
+    files = {}
+    for key, name in NAMES.items():
+        files[key] = tmp_path / name
+        shutil.copy(SCENARIO / name, files[key])
+    return files
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    data = path.read_bytes()
+    assert data.count(old.encode()) == 1, f"{old!r} must occur once in {path.name}"
+    path.write_bytes(data.replace(old.encode(), new.encode()))
+
+
+def build_error(tmp_path: Path, files: dict[str, Path]) -> str:
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as info:
+        build(**files, date=dt.date(2024, 3, 21), out=out)
+    assert not out.exists(), "nothing may be written for bad input"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    return str(info.value)
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    return copy_scenario(tmp_path)
+
+
+def test_the_scenario_itself_builds(tmp_path, files):
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    assert (tmp_path / "out" / "manifest.json").is_file()
+
+
+def test_missing_column(tmp_path, files):
+    text = files["actions"].read_text().replace(";dbc_start;", ";start;", 1)
+    files["actions"].write_text(text)
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 1, zone dbc_start: missing column 'dbc_start'; the header has "
+        "action_id, control, dbc, loid, action_date, start, dbc_closed, status, remark, related"
+    )
+
+
+def test_unknown_control_in_an_action(tmp_path, files):
+    edit(files["actions"], "A05;R00300;", "A05;R00301;")
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 6, zone control: unknown control 'R00301'"
+    )
+
+
+@pytest.mark.parametrize("bad", ["2024-02-30", "15-01-2024", "2024-1-15", "gisteren"])
+def test_malformed_date(tmp_path, files, bad):
+    edit(
+        files["actions"],
+        "A14;R00440D;DBC014;LOID-J;2024-03-14;2023-06-30;",
+        f"A14;R00440D;DBC014;LOID-J;2024-03-14;{bad};",
+    )
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 15, zone dbc_start: '{bad}' is not a date as YYYY-MM-DD"
+    )
+
+
+def test_malformed_date_in_the_loid_table(tmp_path, files):
+    edit(files["loids"], "LOID-J;2016-01-01;2023-06-30;", "LOID-J;2016-01-01;2023-06-31;")
+    assert build_error(tmp_path, files) == (
+        f"{files['loids']}, line 11, zone valid_to: '2023-06-31' is not a date as YYYY-MM-DD"
+    )
+
+
+def test_duplicate_line_id(tmp_path, files):
+    edit(files["lines"], "190004,F009,", "190004,F003,")
+    assert build_error(tmp_path, files) == (
+        f"{files['lines']}, line 10, zone line_id: duplicate line_id: already on line 3"
+    )
+
+
+def test_duplicate_action_id(tmp_path, files):
+    edit(files["actions"], "A16;R01000;", "A02;R01000;")
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 17, zone action_id: duplicate action_id: already on line 3"
+    )
+
+
+def test_duplicate_control(tmp_path, files):
+    edit(files["controls"], "R09999;", "R00300;")
+    assert build_error(tmp_path, files) == (
+        f"{files['controls']}, line 7, zone control: duplicate control: already on line 6"
+    )
+
+
+def test_a_line_after_a_quoted_line_break_keeps_its_line_number(tmp_path, files):
+    edit(files["actions"], '"dubbel; al gecorrigeerd"', '"dubbel;\nal gecorrigeerd"')
+    edit(files["actions"], "A15;R02560;", "A15;R0256X;")
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 17, zone control: unknown control 'R0256X'"
+    )
+
+
+def test_empty_lines_are_skipped_and_counted(tmp_path, files):
+    edit(files["actions"], "\nA03;", "\n\n\nA03;")
+    edit(
+        files["actions"],
+        "A04;R01000;DBC004;LOID-D;2024-03-04;",
+        "A04;R01000;DBC004;LOID-D;2024-13-04;",
+    )
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 7, zone action_date: '2024-13-04' is not a date as YYYY-MM-DD"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "column", "reason"),
+    [
+        ("A02;N2500;", ";N2500;", 3, "action_id", "a value is required"),
+        (
+            "A11;R00440D;;LOID-A;2024-03-11;;",
+            "A11;R00440D;DBC011;LOID-A;2024-03-11;;",
+            12,
+            "dbc_start",
+            "a value is required for an action on a DBC",
+        ),
+        (";ignored;", ";closed;", 8, "status", "'closed' is not one of open, ignored"),
+        (
+            "190013@039133|",
+            "190013-039133|",
+            2,
+            "related",
+            "'190013-039133' is not UNIT@ACTIVITY (items separated by '|')",
+        ),
+        ("|190004@011112", "|", 4, "related", "'' is not UNIT@ACTIVITY (items separated by '|')"),
+    ],
+)
+def test_bad_action_values(tmp_path, files, old, new, line, column, reason):
+    edit(files["actions"], old, new)
+    assert (
+        build_error(tmp_path, files) == f"{files['actions']}, line {line}, zone {column}: {reason}"
+    )
+
+
+def test_unit_kind_must_fit_the_unit(tmp_path, files):
+    edit(files["loids"], "190003;OZP", "190003;ZP")
+    assert build_error(tmp_path, files) == (
+        f"{files['loids']}, line 6, zone unit_kind: unit_kind ZP does not fit unit '190003' "
+        "(a ZP has a 9-digit code, an OZP any other code)"
+    )
+
+
+def test_valid_to_before_valid_from(tmp_path, files):
+    edit(files["loids"], "LOID-J;2016-01-01;2023-06-30;", "LOID-J;2016-01-01;2015-06-30;")
+    assert build_error(tmp_path, files) == (
+        f"{files['loids']}, line 11, zone valid_to: valid_to lies before valid_from"
+    )
+
+
+def test_bad_amount_and_kind_in_invoice_lines(tmp_path, files):
+    edit(files["lines"], "F004,INV-4,debit,3000", "F004,INV-4,debit,30.00")
+    assert build_error(tmp_path, files) == (
+        f"{files['lines']}, line 5, zone amount: '30.00' is not a whole number"
+    )
+    edit(files["lines"], "F004,INV-4,debit,30.00", "F004,INV-4,debet,3000")
+    assert build_error(tmp_path, files) == (
+        f"{files['lines']}, line 5, zone kind: 'debet' is not one of debit, credit"
+    )
+
+
+def test_a_line_with_too_few_fields(tmp_path, files):
+    edit(files["lines"], "990000008,F006,INV-6,debit,41000", "990000008,F006,INV-6,41000")
+    assert build_error(tmp_path, files) == (
+        f"{files['lines']}, line 7: expected 5 fields as in the header, found 4"
+    )
+
+
+def test_text_that_is_not_utf8(tmp_path, files):
+    data = files["controls"].read_bytes().replace(b"Alleen signalerend", b"Alleen signal\xe9rend")
+    files["controls"].write_bytes(data)
+    assert build_error(tmp_path, files) == (
+        f"{files['controls']}, line 6, zone description: the value is not UTF-8 text"
+    )
+
+
+def test_an_empty_file(tmp_path, files):
+    files["loids"].write_bytes(b"")
+    assert build_error(tmp_path, files) == (
+        f"{files['loids']}, line 1: the loids file is empty; it needs a header line"
+    )
+
+
+def test_a_missing_file_is_an_os_error(tmp_path, files):
+    files["loids"].unlink()
+    with pytest.raises(FileNotFoundError):
+        build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bom_comma_delimiter_and_header_case_are_accepted(tmp_path, files):
+    text = files["controls"].read_text()
+    header, rest = text.split("\n", 1)
+    files["controls"].write_bytes(
+        "\ufeff".encode()
+        + (header.upper().replace(";", ",") + "\n" + rest.replace(";", ",")).encode()
+    )
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    reference = tmp_path / "reference"
+    originals = {key: SCENARIO / name for key, name in NAMES.items()}
+    build(**originals, date=dt.date(2024, 3, 21), out=reference)
+    for name in ("R03271.csv", "B0001.csv", "B0025.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (reference / name).read_bytes()
+
+
+def test_without_in_production_every_control_is_in_production(tmp_path, files):
+    lines = files["controls"].read_text().splitlines()
+    files["controls"].write_text("\n".join(line.rsplit(";", 1)[0] for line in lines) + "\n")
+    out = tmp_path / "out"
+    build(**files, date=dt.date(2024, 3, 21), out=out)
+    b0001 = (out / "B0001.csv").read_text()
+    assert '"R09999"' in b0001
+    assert '"1";"Uitgevallen_controle_niet_in_productie";0;' in (out / "B1010.csv").read_text()
