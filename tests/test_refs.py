@@ -68,6 +68,19 @@ def test_bad_data_is_refused_where_it_is(folder, table, text, message):
     assert "85073112345" not in str(info.value)
 
 
+@pytest.mark.parametrize("text, message", [
+    ('[zorgkas\nname = "X"\n', "zorgkas.toml: not valid TOML"),
+    ('[zorgkas]\nname = "X"\niban = "BE71096123456769"\n', "zorgkas.toml, zone bic: missing bic"),
+    ('[zorgkas]\nname = "X"\niban = "BE00096123456769"\nbic = "GKCCBEBB"\n',
+     "zorgkas.toml, zone iban: not a valid IBAN"),
+])
+def test_bad_zorgkas_settings_are_refused(folder, text, message):
+    (folder / "zorgkas.toml").write_text(text)
+    with pytest.raises(ReferenceDataError) as info:
+        refs.load(folder)
+    assert message in str(info.value)
+
+
 def test_missing_table_and_folder(folder, tmp_path):
     (folder / "codes.csv").unlink()
     with pytest.raises(ReferenceDataError, match="codes.csv: missing table"):

@@ -28,9 +28,9 @@ import csv
 import io
 import os
 import sqlite3
-import tomllib
 from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 
 from vsbengine import _core
@@ -291,8 +291,8 @@ def _zorgkas(path: str) -> Zorgkas | None:
 
     try:
         with open(path, "rb") as fh:
-            conf = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+            conf = msgspec.toml.decode(fh.read())
+    except msgspec.DecodeError as exc:
         raise ReferenceDataError(f"not valid TOML: {exc}", path=path) from None
     z = conf.get("zorgkas", conf)
     for key in ("name", "iban", "bic"):
