@@ -19,7 +19,7 @@ SCENARIO = Path(__file__).parent / "data" / "blockade" / "scenario"
 DATE = dt.date(2024, 3, 21)
 
 DEFAULT = "Default uitsluiting: de controle is voor alle klanten uitgesloten van blokkade"
-CLIENT = "Automatische uitsluiting: de klant heeft de controle uitgesloten van blokkade"
+CLIENT = "Uitsluiting klant: de klant heeft de controle uitgesloten van blokkade"
 NOT_BLOCKING = "Controle staat niet op blokkade (B0001 Blokkade NEE)"
 DBC_START = "Automatisch uitsluiten - DBC begindatum voor 2016-01-01"
 OWN = "Automatisch genegeerd, geen openstaande acties"

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 __all__ = [
     "date_column",
+    "positions",
     "distinct_sorted",
     "join_per_group",
     "run_starts",
@@ -30,6 +31,12 @@ def take(values, indices):
     if not isinstance(indices, (pa.Array, pa.ChunkedArray)):
         indices = pa.array(indices)
     return values.take(indices)
+
+
+def positions(values, value_set) -> np.ndarray:
+    """Index of every value in ``value_set`` (int64), -1 where it is absent."""
+    found = pc.index_in(values, value_set=value_set.cast(values.type)).fill_null(-1)
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def date_column(day: dt.date, n: int) -> pa.Array:

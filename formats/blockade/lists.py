@@ -17,6 +17,7 @@ from vsbengine.formats.blockade.columns import (
     NotSorted,
     distinct_sorted,
     join_per_group,
+    positions,
     run_starts,
     run_sums,
     take,
@@ -198,11 +199,7 @@ def _blocked_lines(chain: Chain, units: _Units, lines: InvoiceLines):
     invoice lines taken and the number of bare units.
     """
     blocked_names = take(chain.unit_names, units.blocked)
-    position = (
-        pc.index_in(lines.unit, value_set=blocked_names.cast(lines.unit.type))
-        .fill_null(-1)
-        .to_numpy(zero_copy_only=False)
-    )
+    position = positions(lines.unit, blocked_names)
     taken = np.flatnonzero(position >= 0)
     keys = pa.table({"unit": position[taken], "line_id": take(lines.line_id, taken)})
     order = pc.sort_indices(

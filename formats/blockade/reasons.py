@@ -38,7 +38,7 @@ REASONS = (
         2,
         "Genegeerd_klant_uitsluiting",
         "uitsluiting klant",
-        "Automatische uitsluiting: de klant heeft de controle uitgesloten van blokkade",
+        "Uitsluiting klant: de klant heeft de controle uitgesloten van blokkade",
     ),
     Reason(
         3,

@@ -17,6 +17,7 @@ from vsbengine.errors import InputError
 from vsbengine.formats.blockade.columns import (
     date_column,
     join_per_group,
+    positions,
     run_starts,
     take,
     words,
@@ -121,11 +122,7 @@ def reconcile(*, blockade, run, run_date: dt.date, out=".") -> Reconciliation:
 
 def _invoice_numbers(sent: Run, units: pa.Array) -> pa.Array:
     """Per listed unit, the distinct invoice numbers the run sent it on; null when none."""
-    position = (
-        pc.index_in(sent.unit, value_set=units.cast(sent.unit.type))
-        .fill_null(-1)
-        .to_numpy(zero_copy_only=False)
-    )
+    position = positions(sent.unit, units)
     rows = np.flatnonzero(position >= 0)
     keys = pa.table({"unit": position[rows], "invoice": take(sent.invoice_number, rows)})
     order = pc.sort_indices(keys, sort_keys=[("unit", "ascending"), ("invoice", "ascending")])

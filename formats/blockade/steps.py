@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from vsbengine.formats.blockade.columns import run_starts, take
+from vsbengine.formats.blockade.columns import positions, run_starts, take
 from vsbengine.formats.blockade.inputs import Actions, Controls, Loids, is_zp
 from vsbengine.formats.blockade.reasons import BLOCKS, REASONS, classify
 from vsbengine.formats.blockade.records import Count
@@ -200,12 +200,7 @@ def _translate(actions: Actions, loids: Loids, step1: np.ndarray):
     """
     encoded = pc.dictionary_encode(loids.loid)
     loid_code = encoded.indices.to_numpy(zero_copy_only=False)
-    action_code = (
-        pc.index_in(actions.loid, value_set=encoded.dictionary)
-        .fill_null(-1)
-        .to_numpy(zero_copy_only=False)
-        .astype(np.int64)
-    )
+    action_code = positions(actions.loid, encoded.dictionary)
     known = action_code >= 0
     by_loid = np.argsort(loid_code, kind="stable")
     per_loid = np.bincount(loid_code, minlength=len(encoded.dictionary))
