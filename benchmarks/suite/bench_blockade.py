@@ -4,7 +4,7 @@ asv runs the classes (``time_*``, ``peakmem_*``, ``track_*``). Run directly for
 one figure without asv, for instance ten million actions and invoice lines on
 one core::
 
-    python benchmarks/bench_blockade.py --rows 10000000 --cores 1
+    python benchmarks/suite/bench_blockade.py --rows 10000000 --cores 1
 
 The direct run generates the inputs once into a cache folder, then times each
 stage in a fresh child process (so peak memory is the build's own), and
