@@ -296,9 +296,11 @@ def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: i
             "distributed.admin.system-monitor.interval": "2s",
             "distributed.worker.memory.monitor-interval": "1s",
             "distributed.admin.tick.interval": "200ms",
-            # Dask makes glibc give memory back eagerly (64 KB); the engine's large
-            # short-lived arrays then fault in again each time. Keep glibc's own rule.
-            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(128 << 20),
+            # Dask makes glibc give memory back eagerly (64 KB). Setting any trim
+            # threshold also freezes glibc's mmap threshold, so the engine's large
+            # short-lived arrays would be mapped and faulted in again for every file:
+            # unset it and keep glibc's adaptive rule, as the local pool's workers do.
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         }):
             cluster = LocalCluster(n_workers=local_workers or os.cpu_count() or 1,
                                    threads_per_worker=1, processes=True, host="127.0.0.1",
