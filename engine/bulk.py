@@ -119,6 +119,33 @@ def read_log(out: str) -> dict[str, dict]:
 
 _ENGINES: dict[tuple, object] = {}
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # mallopt parameters of glibc's malloc.h
+
+
+def tune_malloc() -> bool:
+    """In a worker process we own (glibc only): keep the engine's short-lived arrays of
+    up to 32 MB on the heap instead of mapping them fresh for every file.
+
+    glibc starts by mapping every block above 128 KB and unmapping it on free, so each
+    file faults its column arrays in again; its adaptive rule raises that threshold
+    step by step as such blocks are freed, and not at all once a threshold was set
+    (Dask sets one through the environment). Fixing both thresholds (mapping above
+    32 MB, giving memory back above 64 MB free) is where the adaptive rule ends, from
+    the first file on: about a fifth less time per file on 10,000-record sendings.
+    Returns whether the settings were applied.
+    """
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20))
+    except (OSError, AttributeError):
+        return False
+
 
 def _engine(today, refs, memory_limit):
     """One engine per worker process and configuration (reference data loaded once)."""
@@ -227,7 +254,7 @@ def run_local(inputs, out: str, *, workers: int | None = None, today=None, refs=
     queue, suspects = deque(paths), deque()
     in_flight: dict = {}
     alone = False                   # the one file in flight is a suspect, run alone
-    pool = ProcessPoolExecutor(workers)
+    pool = ProcessPoolExecutor(workers, initializer=tune_malloc)
     args = (out, today, refs, run.skip, memory_limit)
     try:
         while queue or suspects or in_flight:
@@ -254,7 +281,7 @@ def run_local(inputs, out: str, *, workers: int | None = None, today=None, refs=
                 suspects.extend(in_flight.values())
                 in_flight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(workers)
+                pool = ProcessPoolExecutor(workers, initializer=tune_malloc)
                 if alone:
                     # It ran alone and its worker died: that file is the cause.
                     run.record(Outcome(suspects.pop(), "unreadable", reason="its worker died"))
@@ -296,10 +323,8 @@ def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: i
             "distributed.admin.system-monitor.interval": "2s",
             "distributed.worker.memory.monitor-interval": "1s",
             "distributed.admin.tick.interval": "200ms",
-            # Dask makes glibc give memory back eagerly (64 KB). Setting any trim
-            # threshold also freezes glibc's mmap threshold, so the engine's large
-            # short-lived arrays would be mapped and faulted in again for every file:
-            # unset it and keep glibc's adaptive rule, as the local pool's workers do.
+            # Dask makes glibc give memory back eagerly (64 KB): the workers set their
+            # allocator themselves (tune_malloc), as the local pool's do.
             "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         }):
             cluster = LocalCluster(n_workers=local_workers or os.cpu_count() or 1,
@@ -309,6 +334,7 @@ def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: i
         # The task thread shares the GIL with the worker's event loop, which wants it
         # every switch interval: a longer interval leaves the task alone.
         client.run(sys.setswitchinterval, 0.05)
+        client.run(tune_malloc)
     args = (out, today, refs, run.skip, memory_limit)
     try:
         workers = max(len(client.scheduler_info()["workers"]), 1)

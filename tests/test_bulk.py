@@ -135,3 +135,9 @@ def test_cli(inbox, tmp_path):
     assert r.exit_code == 0 and "rejected as a sending (DF013)" in r.stdout
     r = runner.invoke(app, ["bulk", str(inbox / "*.zip"), "--out", str(tmp_path / "o3")])
     assert r.exit_code == 2 and "no file matches" in r.stderr
+
+
+def test_workers_tune_the_allocator_where_glibc_lets_them():
+    import platform
+
+    assert bulk.tune_malloc() is (platform.libc_ver()[0] == "glibc")
