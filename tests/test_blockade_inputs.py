@@ -61,11 +61,39 @@ def test_missing_column(tmp_path, files):
     )
 
 
-def test_unknown_control_in_an_action(tmp_path, files):
-    edit(files["actions"], "A05;R00300;", "A05;R00301;")
-    assert build_error(tmp_path, files) == (
-        f"{files['actions']}, line 6, zone control: unknown control 'R00301'"
-    )
+@pytest.mark.parametrize(
+    ("key", "old", "new", "message"),
+    [
+        ("actions", "A05;R00300;", "A05;R00301;", "line 6, zone control: unknown control 'R00301'"),
+        (
+            "loids",
+            "LOID-J;2016-01-01;2023-06-30;",
+            "LOID-J;2016-01-01;2023-06-31;",
+            "line 11, zone valid_to: '2023-06-31' is not a date as YYYY-MM-DD",
+        ),
+        (
+            "lines",
+            "190004,F009,",
+            "190004,F003,",
+            "line 10, zone line_id: duplicate line_id: already on line 3",
+        ),
+        (
+            "actions",
+            "A16;R01000;",
+            "A02;R01000;",
+            "line 17, zone action_id: duplicate action_id: already on line 3",
+        ),
+        (
+            "controls",
+            "R09999;",
+            "R00300;",
+            "line 7, zone control: duplicate control: already on line 6",
+        ),
+    ],
+)
+def test_one_bad_value_is_located(tmp_path, files, key, old, new, message):
+    edit(files[key], old, new)
+    assert build_error(tmp_path, files) == f"{files[key]}, {message}"
 
 
 @pytest.mark.parametrize("bad", ["2024-02-30", "15-01-2024", "2024-1-15", "gisteren"])
@@ -77,34 +105,6 @@ def test_malformed_date(tmp_path, files, bad):
     )
     assert build_error(tmp_path, files) == (
         f"{files['actions']}, line 15, zone dbc_start: '{bad}' is not a date as YYYY-MM-DD"
-    )
-
-
-def test_malformed_date_in_the_loid_table(tmp_path, files):
-    edit(files["loids"], "LOID-J;2016-01-01;2023-06-30;", "LOID-J;2016-01-01;2023-06-31;")
-    assert build_error(tmp_path, files) == (
-        f"{files['loids']}, line 11, zone valid_to: '2023-06-31' is not a date as YYYY-MM-DD"
-    )
-
-
-def test_duplicate_line_id(tmp_path, files):
-    edit(files["lines"], "190004,F009,", "190004,F003,")
-    assert build_error(tmp_path, files) == (
-        f"{files['lines']}, line 10, zone line_id: duplicate line_id: already on line 3"
-    )
-
-
-def test_duplicate_action_id(tmp_path, files):
-    edit(files["actions"], "A16;R01000;", "A02;R01000;")
-    assert build_error(tmp_path, files) == (
-        f"{files['actions']}, line 17, zone action_id: duplicate action_id: already on line 3"
-    )
-
-
-def test_duplicate_control(tmp_path, files):
-    edit(files["controls"], "R09999;", "R00300;")
-    assert build_error(tmp_path, files) == (
-        f"{files['controls']}, line 7, zone control: duplicate control: already on line 6"
     )
 
 
