@@ -10,9 +10,9 @@ import pyarrow.compute as pc
 
 __all__ = [
     "date_column",
-    "positions",
     "distinct_sorted",
     "join_per_group",
+    "positions",
     "run_starts",
     "run_sums",
     "take",
