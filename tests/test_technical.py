@@ -183,13 +183,14 @@ def test_second_record_95_for_the_same_mutuality(data):
 @pytest.mark.parametrize("start,change,code", [
     (5, lambda v: "299", ("96", "501", "960120")),
     (24, lambda v: signed(int(v) + 1, 12), ("96", "504", "960420")),
+    (52, lambda v: signed(int(v) + 1, 12), ("96", "508", "960820")),
     (66, lambda v: f"{int(v) + 1:08d}", ("96", "509", "960920")),
     (76, lambda v: f"{int(v) % 97 + 1:02d}", ("96", "510", "961020")),
 ])
 def test_record_96(data, start, change, code):
     s = Sending(data)
     i = _closing(s, "96")
-    width = {5: 3, 24: 12, 66: 8, 76: 2}[start]
+    width = {5: 3, 24: 12, 52: 12, 66: 8, 76: 2}[start]
     s.put_at(i, start, change(s.records[i][start - 1:start - 1 + width]))
     got = technical(run(s.tobytes()))
     assert code in got

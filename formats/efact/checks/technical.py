@@ -117,6 +117,20 @@ def _add(errs: ErrorBuilder, rec, code: str, key: str) -> None:
     errs.add(rec.unit, code, zi, rtype=rec.rtype, offset=rec.offset + LAYOUTS.zones[zi].start)
 
 
+def _sum_count_control(errs: ErrorBuilder, rec, records: int, codes, codes_bad: bool) -> None:
+    """The zones records 95 and 96 share, with codes 9x0820, 9x0920 and 9x1020: amount
+    408 = 404 + 406 + 412, count 409 = the detail records it covers + 2, control 410
+    = the control number of its codes."""
+    v, ok, family = rec.values, rec.readable, str(rec.rtype)
+    if ok["404"] and ok["406"] and ok["408"] and ok["412"]:
+        if v["408"] != v["404"] + v["406"] + v["412"]:
+            _add(errs, rec, f"{family}0820", "408")
+    if ok["409"] and v["409"] != records + 2:
+        _add(errs, rec, f"{family}0920", "409")
+    if ok["410"] and not codes_bad and v["410"] != int(control_number(codes)):
+        _add(errs, rec, f"{family}1020", "410")
+
+
 def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
     """The whole sending: records 95/96 against the totals of all chunks, and their
     place at the end of the file. Returns the problems found (missing or misplaced
@@ -158,13 +172,7 @@ def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
                 _add(errs, c, "950441", "404")
             if ok["406"] and v["406"] != m.b:
                 _add(errs, c, "950641", "406")
-        if ok["404"] and ok["406"] and ok["408"] and ok["412"]:
-            if v["408"] != v["404"] + v["406"] + v["412"]:
-                _add(errs, c, "950820", "408")
-        if ok["409"] and v["409"] != m.records + 2:
-            _add(errs, c, "950920", "409")
-        if ok["410"] and not m.bad_code and v["410"] != int(control_number(m.codes)):
-            _add(errs, c, "951020", "410")
+        _sum_count_control(errs, c, m.records, m.codes, m.bad_code)
     for mut in sorted(set(sm.mutualities) - seen):
         problems.append(Problem(None, None, "401", f"no record 95 for destination mutuality {mut:03d}"))
 
@@ -184,13 +192,7 @@ def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
                 wrong = wrong or v[key] != r90.values[r90_key]
             if wrong:
                 _add(errs, c, code, key)
-        if ok["404"] and ok["406"] and ok["408"] and ok["412"]:
-            if v["408"] != v["404"] + v["406"] + v["412"]:
-                _add(errs, c, "960820", "408")
-        if ok["409"] and v["409"] != sm.detail + 2:
-            _add(errs, c, "960920", "409")
-        if ok["410"] and not sm.codes_bad and v["410"] != int(control_number(sm.codes)):
-            _add(errs, c, "961020", "410")
+        _sum_count_control(errs, c, sm.detail, sm.codes, sm.codes_bad)
     if problems or sm.problems:
         if r96:
             _add(errs, r96[0], "960920", "409")
