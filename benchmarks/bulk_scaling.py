@@ -30,7 +30,9 @@ def make(cache: str, files: int, records: int) -> list[str]:
         path = os.path.join(cache, f"s{i:05d}.920000")
         if not os.path.exists(path):
             # Most accepted (settlement written), some rejected: a realistic night.
-            generate(records, seed=i, month=202610, error_rate=0.08 if i % 10 == 0 else 0.005).write(path)
+            generate(
+                records, seed=i, month=202610, error_rate=0.08 if i % 10 == 0 else 0.005
+            ).write(path)
         paths.append(path)
     return paths
 
@@ -55,33 +57,47 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "vsbengine-bulk-cache"))
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--rounds", type=int, default=2, help="runs of each runner, alternated")
-    ap.add_argument("--out", default=None, help="where the runs write their answers "
-                    "(default: the temporary folder; /dev/shm keeps the disk out of it)")
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="where the runs write their answers "
+        "(default: the temporary folder; /dev/shm keeps the disk out of it)",
+    )
     args = ap.parse_args(argv)
     cache = os.path.join(args.cache, f"{args.files}x{args.records}")
     t = time.perf_counter()
     paths = make(cache, args.files, args.records)
-    print(f"{len(paths)} files of about {args.records} records in {cache} "
-          f"({time.perf_counter() - t:.0f} s to prepare), {os.cpu_count()} cores")
-    for path in paths:                      # every runner starts with the files in the page cache
+    print(
+        f"{len(paths)} files of about {args.records} records in {cache} "
+        f"({time.perf_counter() - t:.0f} s to prepare), {os.cpu_count()} cores"
+    )
+    for path in paths:  # every runner starts with the files in the page cache
         with open(path, "rb") as fh:
             while fh.read(1 << 24):
                 pass
     today = 20261123
-    runners = [("local pool, 1 worker", lambda o: bulk.run_local(paths, o, workers=1, today=today)),
-               ("local pool, 2 workers", lambda o: bulk.run_local(paths, o, workers=2, today=today))]
+    runners = [
+        ("local pool, 1 worker", lambda o: bulk.run_local(paths, o, workers=1, today=today)),
+        ("local pool, 2 workers", lambda o: bulk.run_local(paths, o, workers=2, today=today)),
+    ]
     if not args.no_dask:
-        runners.append(("dask local cluster, 2",
-                        lambda o: bulk.run_dask(paths, o, local_workers=2, today=today)))
+        runners.append(
+            (
+                "dask local cluster, 2",
+                lambda o: bulk.run_dask(paths, o, local_workers=2, today=today),
+            )
+        )
     best: dict[str, float] = {}
-    for _ in range(args.rounds):          # alternate the runners; keep the best of each
+    for _ in range(args.rounds):  # alternate the runners; keep the best of each
         for label, fn in runners:
             best[label] = min(best.get(label, float("inf")), timed(label, fn, args.out))
     one, two = best["local pool, 1 worker"], best["local pool, 2 workers"]
     print(f"\nbest of {args.rounds}: 2 workers {one / two:.2f}x faster than 1", end="")
     if not args.no_dask:
-        print(f"; dask {best['dask local cluster, 2'] / two - 1:+.1%} against the local pool "
-              f"with 2 workers")
+        print(
+            f"; dask {best['dask local cluster, 2'] / two - 1:+.1%} against the local pool "
+            f"with 2 workers"
+        )
     else:
         print()
     return 0

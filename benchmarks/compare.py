@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -58,11 +57,12 @@ ZONES = {t: zones_of(t) for t in DETAIL}
 
 # -- pure Python: slicing bytes --------------------------------------------------------
 
+
 def job_python(data: bytes):
     bad_check = bad_format = bad_totals = 0
     a_sum, unreadable = 0, False
     for off in range(HEADER, len(data), 350):
-        rec = data[off:off + 350]
+        rec = data[off : off + 350]
         t = rec[:2].decode()
         if t not in ZONES:
             continue
@@ -95,6 +95,7 @@ def job_python(data: bytes):
 
 # -- numpy: one (n, 350) view, vectorised per column ------------------------------------
 
+
 def _masks():
     """Allowed-byte tables per record type and position, as (types, 350, 256) booleans."""
     digit = np.zeros(256, bool)
@@ -111,7 +112,7 @@ def _masks():
                 allowed[int(t), start:end] = digit
             elif kind == "S":
                 allowed[int(t), start] = sign
-                allowed[int(t), start + 1:end] = digit
+                allowed[int(t), start + 1 : end] = digit
             else:
                 allowed[int(t), start:end] = text
     return allowed
@@ -127,9 +128,9 @@ def job_numpy(data: bytes, chunk: int = 50_000):
     pos = np.arange(350)
     bad_check = bad_format = 0
     for s in range(0, len(recs), chunk):
-        r = recs[s:s + chunk]
-        d = is_detail[s:s + chunk]
-        t = np.where(d, rtype[s:s + chunk], 0)
+        r = recs[s : s + chunk]
+        d = is_detail[s : s + chunk]
+        t = np.where(d, rtype[s : s + chunk], 0)
         z99 = r[:, 348:350]
         z_ok = ((z99 >= 48) & (z99 <= 57)).all(axis=1) & d
         total = val[r[:, :348]].sum(axis=1, dtype=np.uint32) % 97
@@ -141,7 +142,8 @@ def job_numpy(data: bytes, chunk: int = 50_000):
     # Totals per invoice.
     amount_raw = recs[:, 87:99]
     digits_ok = ((amount_raw[:, 1:] >= 48) & (amount_raw[:, 1:] <= 57)).all(axis=1) & (
-        (amount_raw[:, 0] == 43) | (amount_raw[:, 0] == 45))
+        (amount_raw[:, 0] == 43) | (amount_raw[:, 0] == 45)
+    )
     mags = (amount_raw[:, 1:].astype(np.int64) - 48) @ (10 ** np.arange(10, -1, -1, dtype=np.int64))
     amount = np.where(amount_raw[:, 0] == 45, -mags, mags)
     prest = np.isin(rtype, (30, 50))
@@ -159,9 +161,10 @@ def job_numpy(data: bytes, chunk: int = 50_000):
 
 # -- pandas.read_fwf and polars (when installed) ----------------------------------------
 
+
 def _lines(data: bytes) -> bytes:
     body = data[HEADER:]
-    return b"\n".join(body[i:i + 350] for i in range(0, len(body), 350))
+    return b"\n".join(body[i : i + 350] for i in range(0, len(body), 350))
 
 
 def job_pandas(data: bytes):
@@ -170,8 +173,15 @@ def job_pandas(data: bytes):
     import pandas as pd
 
     # The record type and the whole record as fixed-width columns (no blank stripping).
-    df = pd.read_fwf(io.BytesIO(_lines(data)), colspecs=[(0, 2), (0, 350)], names=["t", "l"],
-                     dtype=str, encoding="latin-1", header=None, delimiter="\x00")
+    df = pd.read_fwf(
+        io.BytesIO(_lines(data)),
+        colspecs=[(0, 2), (0, 350)],
+        names=["t", "l"],
+        dtype=str,
+        encoding="latin-1",
+        header=None,
+        delimiter="\x00",
+    )
     df = df.fillna("")
     rtype = df["t"]
     line = df["l"].str.pad(350, side="right")
@@ -201,8 +211,9 @@ def job_pandas(data: bytes):
     a_sum = amount.where(on_a, 0).groupby(inv).sum()
     unreadable = (prest & ~ok).groupby(inv).any()
     r80 = rtype == "80"
-    bad_totals = int(((amount[r80].values != a_sum[inv[r80]].values)
-                      & ~unreadable[inv[r80]].values).sum())
+    bad_totals = int(
+        ((amount[r80].values != a_sum[inv[r80]].values) & ~unreadable[inv[r80]].values).sum()
+    )
     return bad_check, bad_format, bad_totals
 
 
@@ -211,7 +222,7 @@ def job_polars(data: bytes):
 
     body = data[HEADER:]
     n = len(body) // 350
-    lines = pl.Series("l", [body[i * 350:(i + 1) * 350].decode("latin-1") for i in range(n)])
+    lines = pl.Series("l", [body[i * 350 : (i + 1) * 350].decode("latin-1") for i in range(n)])
     df = pl.DataFrame({"l": lines}).with_columns(pl.col("l").str.slice(0, 2).alias("t"))
     detail = pl.col("t").is_in(list(DETAIL))
     # Sum of character values = 37 per character, less what each digit, blank and
@@ -221,9 +232,13 @@ def job_polars(data: bytes):
     for b in list(range(48, 58)) + [32] + list(range(65, 91)) + list(range(97, 123)):
         total = total - head.str.count_matches(chr(b), literal=True).cast(pl.Int64) * (37 - VAL[b])
     df = df.with_columns((total % 97).alias("m"), pl.col("l").str.slice(348, 2).alias("z99"))
-    df = df.with_columns(pl.when(pl.col("m") == 0).then(97).otherwise(pl.col("m")).alias("computed"))
+    df = df.with_columns(
+        pl.when(pl.col("m") == 0).then(97).otherwise(pl.col("m")).alias("computed")
+    )
     z_ok = pl.col("z99").str.contains(r"^\d\d$") & detail
-    bad_check = df.filter(z_ok & (pl.col("z99").cast(pl.Int64, strict=False) != pl.col("computed"))).height
+    bad_check = df.filter(
+        z_ok & (pl.col("z99").cast(pl.Int64, strict=False) != pl.col("computed"))
+    ).height
     bad = pl.lit(False)
     for t in DETAIL:
         for s, e, kind in ZONES[t]:
@@ -236,23 +251,36 @@ def job_polars(data: bytes):
                 fails = z.str.contains(r"[\x00-\x1f\x7f-\x9f]")
             bad = bad | ((pl.col("t") == t) & fails)
     bad_format = df.filter(bad & detail).height
-    df = df.with_columns(
-        (pl.col("t") == "20").cum_sum().alias("inv"),
-        pl.col("l").str.slice(87, 12).alias("amt"),
-        pl.col("l").str.slice(50, 1).alias("acc"),
-    ).with_columns(
-        (pl.col("amt").str.contains(r"^[+-]\d{11}$") & pl.col("acc").str.contains(r"^\d$")).alias("ok"),
-    ).with_columns(
-        pl.when(pl.col("ok")).then(pl.col("amt").cast(pl.Int64, strict=False)).otherwise(0).alias("a"),
-        pl.col("t").is_in(["30", "50"]).alias("prest"),
+    df = (
+        df.with_columns(
+            (pl.col("t") == "20").cum_sum().alias("inv"),
+            pl.col("l").str.slice(87, 12).alias("amt"),
+            pl.col("l").str.slice(50, 1).alias("acc"),
+        )
+        .with_columns(
+            (
+                pl.col("amt").str.contains(r"^[+-]\d{11}$") & pl.col("acc").str.contains(r"^\d$")
+            ).alias("ok"),
+        )
+        .with_columns(
+            pl.when(pl.col("ok"))
+            .then(pl.col("amt").cast(pl.Int64, strict=False))
+            .otherwise(0)
+            .alias("a"),
+            pl.col("t").is_in(["30", "50"]).alias("prest"),
+        )
     )
     per_inv = df.group_by("inv").agg(
-        pl.col("a").filter(pl.col("prest") & pl.col("ok") & (pl.col("acc") == "0")).sum().alias("sum"),
+        pl.col("a")
+        .filter(pl.col("prest") & pl.col("ok") & (pl.col("acc") == "0"))
+        .sum()
+        .alias("sum"),
         (pl.col("prest") & ~pl.col("ok")).any().alias("unreadable"),
         pl.col("a").filter(pl.col("t") == "80").first().alias("stated"),
     )
-    bad_totals = per_inv.filter(pl.col("stated").is_not_null() & ~pl.col("unreadable")
-                                & (pl.col("stated") != pl.col("sum"))).height
+    bad_totals = per_inv.filter(
+        pl.col("stated").is_not_null() & ~pl.col("unreadable") & (pl.col("stated") != pl.col("sum"))
+    ).height
     return bad_check, bad_format, bad_totals
 
 
@@ -281,14 +309,14 @@ def corrupt(data: bytes, seed: int) -> bytes:
     n = (len(d) - HEADER) // 350
     for i in rng.choice(n - 40, size=max(1, n // 2000), replace=False):
         off = HEADER + int(i) * 350
-        d[off + 100] = ord("X")        # zone 20/21 or reserved digits in most records
+        d[off + 100] = ord("X")  # zone 20/21 or reserved digits in most records
     for i in rng.choice(n - 40, size=max(1, n // 3000), replace=False):
         off = HEADER + int(i) * 350
         d[off + 349] = ord("0") + (d[off + 349] - 48 + 1) % 10
-    r80 = [i for i in range(n) if d[HEADER + i * 350:HEADER + i * 350 + 2] == b"80"]
+    r80 = [i for i in range(n) if d[HEADER + i * 350 : HEADER + i * 350 + 2] == b"80"]
     for i in rng.choice(r80, size=max(1, len(r80) // 1000), replace=False):
         off = HEADER + int(i) * 350
-        d[off + 97] = ord("0") + (d[off + 97] - 48 + 1) % 10       # zone 19, tens of cents
+        d[off + 97] = ord("0") + (d[off + 97] - 48 + 1) % 10  # zone 19, tens of cents
     return bytes(d)
 
 
@@ -306,16 +334,21 @@ def main(argv=None) -> int:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3, help="best of N (engine, numpy)")
     ap.add_argument("--skip", default="", help="comma-separated: python,numpy,pandas,polars")
-    ap.add_argument("--content", action="store_true",
-                    help="also time the engine with content checks (1M members)")
+    ap.add_argument(
+        "--content",
+        action="store_true",
+        help="also time the engine with content checks (1M members)",
+    )
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
     data = corrupt(generate(args.records, seed=7, month=202610, error_rate=0.001).tobytes(), 7)
     baseline = np.frombuffer(data, dtype=np.uint8)
     t_np, _ = timed(lambda d: baseline.sum(dtype=np.uint64), data, max(args.repeat, 5))
-    print(f"{args.records} records, {len(data) / 1e6:.0f} MB, machine: {os.cpu_count()} cores, "
-          f"python {sys.version.split()[0]}, numpy {np.__version__}")
+    print(
+        f"{args.records} records, {len(data) / 1e6:.0f} MB, machine: {os.cpu_count()} cores, "
+        f"python {sys.version.split()[0]}, numpy {np.__version__}"
+    )
     print(f"one numpy pass over the bytes (sum): {t_np:.3f} s")
 
     t_engine, ref = timed(job_engine, data, args.repeat)
@@ -335,10 +368,16 @@ def main(argv=None) -> int:
         _members(folder, 1_000_000)
         engine = vsbengine.Engine(folder, today=TODAY)
         t_content, _ = timed(engine.validate, data, args.repeat)
-        print(f"vsbengine with content checks (1M members): {t_content:.3f} s, "
-              f"{len(data) / t_content / 1e9:.2f} GB/s, {t_content / t_np:.1f}x the numpy pass")
-    candidates = [("numpy", job_numpy, args.repeat), ("python", job_python, 1),
-                  ("pandas", job_pandas, 1), ("polars", job_polars, 1)]
+        print(
+            f"vsbengine with content checks (1M members): {t_content:.3f} s, "
+            f"{len(data) / t_content / 1e9:.2f} GB/s, {t_content / t_np:.1f}x the numpy pass"
+        )
+    candidates = [
+        ("numpy", job_numpy, args.repeat),
+        ("python", job_python, 1),
+        ("pandas", job_pandas, 1),
+        ("polars", job_polars, 1),
+    ]
     for name, fn, rep in candidates:
         if name in skip:
             continue
@@ -348,12 +387,18 @@ def main(argv=None) -> int:
             print(f"{name}: not installed ({exc.name})")
             continue
         rows.append((name, t, out))
-    print(f"\n{'way':<30}{'seconds':>10}{'MB/s':>10}{'x engine':>10}  counts (check, format, totals)")
+    print(
+        f"\n{'way':<30}{'seconds':>10}{'MB/s':>10}{'x engine':>10}  counts (check, format, totals)"
+    )
     for name, t, out in rows:
-        print(f"{name:<30}{t:>10.3f}{len(data) / t / 1e6:>10.0f}{t / t_engine:>10.1f}  {out}"
-              + ("" if out == ref else "  <-- DIFFERS"))
-    print(f"\nengine: {len(data) / t_engine / 1e9:.2f} GB/s, "
-          f"{t_engine / t_np:.1f}x the time of one numpy pass")
+        print(
+            f"{name:<30}{t:>10.3f}{len(data) / t / 1e6:>10.0f}{t / t_engine:>10.1f}  {out}"
+            + ("" if out == ref else "  <-- DIFFERS")
+        )
+    print(
+        f"\nengine: {len(data) / t_engine / 1e9:.2f} GB/s, "
+        f"{t_engine / t_np:.1f}x the time of one numpy pass"
+    )
     return 0 if all(out == ref for _, _, out in rows) else 1
 
 

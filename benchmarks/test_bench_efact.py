@@ -1,9 +1,9 @@
 """Quick local speed comparison with pytest-benchmark (not part of the test run).
 
-    pip install -e '.[bench]'
-    python -m pytest benchmarks/test_bench_efact.py --benchmark-only
-    python -m pytest benchmarks/test_bench_efact.py --benchmark-only --benchmark-autosave   # then
-    python -m pytest benchmarks/test_bench_efact.py --benchmark-only --benchmark-compare    # after a change
+pip install -e '.[bench]'
+python -m pytest benchmarks/test_bench_efact.py --benchmark-only
+python -m pytest benchmarks/test_bench_efact.py --benchmark-only --benchmark-autosave  # then
+python -m pytest benchmarks/test_bench_efact.py --benchmark-only --benchmark-compare  # after
 """
 
 from __future__ import annotations

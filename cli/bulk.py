@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -21,19 +20,21 @@ _LABELS = {
 
 
 def bulk(
-    inputs: List[str] = typer.Argument(..., help="Folders, globs or files of billing files."),
+    inputs: list[str] = typer.Argument(..., help="Folders, globs or files of billing files."),
     out: Path = typer.Option(..., "--out", help="Folder for the answers and the summary."),
-    workers: Optional[int] = typer.Option(None, help="Worker processes (default: one per core)."),
-    refs: Optional[Path] = typer.Option(None, help="Reference data (loaded once per worker)."),
+    workers: int | None = typer.Option(None, help="Worker processes (default: one per core)."),
+    refs: Path | None = typer.Option(None, help="Reference data (loaded once per worker)."),
     force: bool = typer.Option(False, help="Process files again even if their content was."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    scheduler: Optional[str] = typer.Option(None, help="Run on the Dask cluster at this address."),
-    dask_local: Optional[int] = typer.Option(None, help="Run on a local Dask cluster of N workers."),
-    today: Optional[str] = typer.Option(None, help="Date the checks take as today (YYYY-MM-DD)."),
-    memory_limit: Optional[str] = typer.Option(
-        None, help="Memory per worker for one file, e.g. 1G: big files are streamed in chunks."),
-    progress: Optional[bool] = typer.Option(
-        None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
+    scheduler: str | None = typer.Option(None, help="Run on the Dask cluster at this address."),
+    dask_local: int | None = typer.Option(None, help="Run on a local Dask cluster of N workers."),
+    today: str | None = typer.Option(None, help="Date the checks take as today (YYYY-MM-DD)."),
+    memory_limit: str | None = typer.Option(
+        None, help="Memory per worker for one file, e.g. 1G: big files are streamed in chunks."
+    ),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."
+    ),
 ) -> None:
     """Validate every billing file under INPUTS; one outcome per file, a summary at the end.
 
@@ -41,8 +42,13 @@ def bulk(
     was unreadable, 2 for a usage error.
     """
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
     from rich.table import Table
 
     from vsbengine import bulk as engine_bulk
@@ -57,9 +63,15 @@ def bulk(
         raise ConfigError("no input files")
     show = sys.stderr.isatty() if progress is None else progress
     err = Console(stderr=True)
-    bar = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
-                   disable=not show)
+    bar = Progress(
+        TextColumn("validating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show,
+    )
     task = bar.add_task("files", total=len(files), rate="")
     started = time.perf_counter()
     records = [0]
@@ -69,12 +81,18 @@ def bulk(
         rate = records[0] / max(time.perf_counter() - started, 1e-9)
         bar.update(task, advance=1, rate=f"{rate:,.0f} records/s")
 
-    common = dict(today=day, refs=str(refs) if refs else None, force=force, progress=advance,
-                  memory_limit=limit)
+    common = dict(
+        today=day,
+        refs=str(refs) if refs else None,
+        force=force,
+        progress=advance,
+        memory_limit=limit,
+    )
     with bar:
         if scheduler or dask_local:
-            summary = engine_bulk.run_dask(files, str(out), scheduler=scheduler,
-                                           local_workers=dask_local, **common)
+            summary = engine_bulk.run_dask(
+                files, str(out), scheduler=scheduler, local_workers=dask_local, **common
+            )
         else:
             summary = engine_bulk.run_local(files, str(out), workers=workers, **common)
 
@@ -89,8 +107,10 @@ def bulk(
         for key, label in _LABELS.items():
             table.add_row(label, str(summary.counts[key]))
         Console().print(table)
-        typer.echo(f"{len(files)} files, {summary.records:,} records in {summary.elapsed:.1f} s "
-                   f"({summary.runner}, {summary.workers} workers)")
+        typer.echo(
+            f"{len(files)} files, {summary.records:,} records in {summary.elapsed:.1f} s "
+            f"({summary.runner}, {summary.workers} workers)"
+        )
         for o in summary.files:
             if o.outcome == "unreadable":
                 typer.echo(f"unreadable: {o.path}: {o.reason}")

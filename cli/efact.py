@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -22,30 +21,43 @@ def _summary(result) -> str:
     cat = catalogue()
     name = result.file or "input"
     lines = [f"{name}: {result.records_total} records (10-90), {result.invoices_total} invoices"]
-    lines.append(f"  file:     {'accepted' if result.technical == 'DF011' else 'rejected'} "
-                 f"({result.technical})")
+    lines.append(
+        f"  file:     {'accepted' if result.technical == 'DF011' else 'rejected'} "
+        f"({result.technical})"
+    )
     if result.decision:
         if result.decision == "DF014":
             lines.append("  sending:  accepted (DF014, settlement DF015)")
         else:
             why = "blocking errors" if result.rejection_type == "01" else "more than 5 % rejected"
-            lines.append(f"  sending:  rejected (DF013, rejection type {result.rejection_type}: {why})")
-        lines.append(f"  rejected: {result.records_rejected} of {result.records_total} records "
-                     f"({result.error_ratio:.2f} %), {result.invoices_rejected} of "
-                     f"{result.invoices_total} invoices")
+            lines.append(
+                f"  sending:  rejected (DF013, rejection type {result.rejection_type}: {why})"
+            )
+        lines.append(
+            f"  rejected: {result.records_rejected} of {result.records_total} records "
+            f"({result.error_ratio:.2f} %), {result.invoices_rejected} of "
+            f"{result.invoices_total} invoices"
+        )
     for p in result.problems:
-        where = ", ".join(x for x in (
-            f"byte {p.offset}" if p.offset is not None else "",
-            f"record {p.record}" if p.record is not None else "",
-            f"zone {p.zone}" if p.zone else "") if x)
+        where = ", ".join(
+            x
+            for x in (
+                f"byte {p.offset}" if p.offset is not None else "",
+                f"record {p.record}" if p.record is not None else "",
+                f"zone {p.zone}" if p.zone else "",
+            )
+            if x
+        )
         lines.append(f"  problem:  {where + ': ' if where else ''}{p.message}")
     errors = result.errors
     if errors:
         lines.append(f"  errors:   {len(errors)}")
         for e in errors[:_SHOWN_ERRORS]:
             rec = f"record {e.record}" if e.record is not None else ""
-            lines.append(f"    {rec:<14} type {e.record_type or '-':<3} zone {e.zone or '-':<6} "
-                         f"{e.code} {e.letter or '-'}  {cat[e.code].en}")
+            lines.append(
+                f"    {rec:<14} type {e.record_type or '-':<3} zone {e.zone or '-':<6} "
+                f"{e.code} {e.letter or '-'}  {cat[e.code].en}"
+            )
         if len(errors) > _SHOWN_ERRORS:
             lines.append(f"    ... {len(errors) - _SHOWN_ERRORS} more (--json lists them all)")
     return "\n".join(lines)
@@ -54,21 +66,29 @@ def _summary(result) -> str:
 def validate(
     file: Path = typer.Argument(..., help="The billing file (message 920000)."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
-    out: Optional[Path] = typer.Option(
-        None, "--out", help="Write the answer messages (DF011..DF015) and report.json here."),
-    today: Optional[str] = typer.Option(
-        None, help="Date the date rules take as today (YYYY-MM-DD; default: the current date)."),
-    reference: Optional[int] = typer.Option(
-        None, help="Insurer's message reference for the answers (zone 205, 14 digits)."),
-    memory_limit: Optional[str] = typer.Option(
-        None, help="Memory the process may use, e.g. 512M: big files are read in chunks."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the answer messages (DF011..DF015) and report.json here."
+    ),
+    today: str | None = typer.Option(
+        None, help="Date the date rules take as today (YYYY-MM-DD; default: the current date)."
+    ),
+    reference: int | None = typer.Option(
+        None, help="Insurer's message reference for the answers (zone 205, 14 digits)."
+    ),
+    memory_limit: str | None = typer.Option(
+        None, help="Memory the process may use, e.g. 512M: big files are read in chunks."
+    ),
     threads: int = typer.Option(1, min=1, help="Threads checking the chunks of a big file."),
-    refs: Optional[Path] = typer.Option(
-        None, help="The zorgkas's reference data (a folder of CSV files or a SQLite file): "
-                   "content checks, and the messages wait for a sign-off."),
-    sign_as: Optional[str] = typer.Option(
-        None, help="With --refs and --out: sign an acceptance or confirm a rejection at once "
-                   "(unattended runs); a sending with every prestation rejected still waits."),
+    refs: Path | None = typer.Option(
+        None,
+        help="The zorgkas's reference data (a folder of CSV files or a SQLite file): "
+        "content checks, and the messages wait for a sign-off.",
+    ),
+    sign_as: str | None = typer.Option(
+        None,
+        help="With --refs and --out: sign an acceptance or confirm a rejection at once "
+        "(unattended runs); a sending with every prestation rejected still waits.",
+    ),
 ) -> None:
     """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input.
 
@@ -82,8 +102,12 @@ def validate(
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
     try:
-        engine = vsbengine.Engine(refs, today=options.date(today),
-                                  memory_limit=options.size(memory_limit), threads=threads)
+        engine = vsbengine.Engine(
+            refs,
+            today=options.date(today),
+            memory_limit=options.size(memory_limit),
+            threads=threads,
+        )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     result = engine.validate(file)
@@ -105,15 +129,20 @@ def validate(
         if out is not None and refs is not None:
             typer.echo(f"  answers:  {result.messages[0]} in {out}")
             if decided is not None:
-                typer.echo(f"  decision: {decided['action']} by {decided['by']}: "
-                           f"{', '.join(decided['messages'])}")
+                typer.echo(
+                    f"  decision: {decided['action']} by {decided['by']}: "
+                    f"{', '.join(decided['messages'])}"
+                )
             elif proposal["waiting_for"]:
-                every = " (every prestation rejected)" if proposal["every_prestation_rejected"] \
-                    else ""
-                typer.echo(f"  proposal: {proposal['proposed']} waits for a "
-                           f"{proposal['waiting_for']}{every}: vsbengine "
-                           f"{'sign' if proposal['waiting_for'] == 'signature' else 'confirm'} "
-                           f"{out} --by NAME")
+                every = (
+                    " (every prestation rejected)" if proposal["every_prestation_rejected"] else ""
+                )
+                typer.echo(
+                    f"  proposal: {proposal['proposed']} waits for a "
+                    f"{proposal['waiting_for']}{every}: vsbengine "
+                    f"{'sign' if proposal['waiting_for'] == 'signature' else 'confirm'} "
+                    f"{out} --by NAME"
+                )
         elif out is not None:
             typer.echo(f"  answers:  {', '.join(result.messages)} in {out}")
     raise typer.Exit(EXIT_ACCEPTED if result.accepted else EXIT_REJECTED)
@@ -126,8 +155,10 @@ def _decide(action: str, folder: Path, by: str, json_out: bool) -> None:
     if json_out:
         typer.echo(json.dumps(decision))
     else:
-        typer.echo(f"{folder}: {decision['action']} by {decision['by']} at {decision['at']}: "
-                   f"{', '.join(decision['messages'])}")
+        typer.echo(
+            f"{folder}: {decision['action']} by {decision['by']} at {decision['at']}: "
+            f"{', '.join(decision['messages'])}"
+        )
 
 
 def sign(
@@ -161,28 +192,38 @@ def read(
     if json_out:
         typer.echo(msgspec.json.encode(a).decode())
         return
-    lines = [f"{file}: {a.kind} (message {a.message}), sender reference {a.sender_reference}, "
-             f"insurer reference {a.insurer_reference}"]
+    lines = [
+        f"{file}: {a.kind} (message {a.message}), sender reference {a.sender_reference}, "
+        f"insurer reference {a.insurer_reference}"
+    ]
     if a.acknowledged:
         lines.append(f"  acknowledges message {a.acknowledged}")
     if a.error_percentage is not None:
-        rt = {"01": "blocking errors", "02": "more than 5 % rejected"}.get(a.rejection_type or "", "")
-        lines.append(f"  error percentage {a.error_percentage:.2f} %"
-                     + (f", rejection type {a.rejection_type} ({rt})" if a.rejection_type else ""))
+        rt = {"01": "blocking errors", "02": "more than 5 % rejected"}.get(
+            a.rejection_type or "", ""
+        )
+        lines.append(
+            f"  error percentage {a.error_percentage:.2f} %"
+            + (f", rejection type {a.rejection_type} ({rt})" if a.rejection_type else "")
+        )
     for z in a.zone_errors:
         lines.append(f"  {z.part} zone {z.zone}: code {z.code}  {z.meaning or ''}")
     with_codes = [r for r in a.records if r.slots]
     lines.append(f"  records echoed: {len(a.records)}, with codes: {len(with_codes)}")
     for r in with_codes[:_SHOWN_ERRORS]:
         for s_ in r.slots:
-            lines.append(f"    record {r.sequence} ({r.record_type})  {s_.letter}{s_.code}  "
-                         f"{s_.meaning or ''}")
+            lines.append(
+                f"    record {r.sequence} ({r.record_type})  {s_.letter}{s_.code}  "
+                f"{s_.meaning or ''}"
+            )
     if len(with_codes) > _SHOWN_ERRORS:
         lines.append(f"    ... {len(with_codes) - _SHOWN_ERRORS} more (--json lists them all)")
     for st in a.settlements:
         who = f"mutuality {st.mutuality:03d}" if st.record_type == "91" else "sending"
-        lines.append(f"  {st.record_type} {who}: requested {st.requested / 100:,.2f}, accepted "
-                     f"{st.accepted / 100:,.2f}, refused {st.refused / 100:,.2f} EUR")
+        lines.append(
+            f"  {st.record_type} {who}: requested {st.requested / 100:,.2f}, accepted "
+            f"{st.accepted / 100:,.2f}, refused {st.refused / 100:,.2f} EUR"
+        )
     typer.echo("\n".join(lines))
 
 
@@ -191,15 +232,20 @@ def generate(
     records: int = typer.Option(1000, "--records", "-n", help="About this many records 10-90."),
     seed: int = typer.Option(0, help="Seed: the same arguments give the same bytes."),
     error_rate: float = typer.Option(0.0, help="Share of the prestations with an injected error."),
-    kinds: Optional[str] = typer.Option(
-        None, help="Codes to inject, comma-separated (default: the record and invoice errors)."),
-    month: Optional[str] = typer.Option(
-        None, help="Invoiced month YYYY-MM (default: the month before the current one)."),
-    manifest: Optional[Path] = typer.Option(
-        None, help="Write the injected and the expected codes here (JSON)."),
-    refs: Optional[Path] = typer.Option(
-        None, help="Also write the matching reference data into this folder (content errors "
-                   "can then be injected too)."),
+    kinds: str | None = typer.Option(
+        None, help="Codes to inject, comma-separated (default: the record and invoice errors)."
+    ),
+    month: str | None = typer.Option(
+        None, help="Invoiced month YYYY-MM (default: the month before the current one)."
+    ),
+    manifest: Path | None = typer.Option(
+        None, help="Write the injected and the expected codes here (JSON)."
+    ),
+    refs: Path | None = typer.Option(
+        None,
+        help="Also write the matching reference data into this folder (content errors "
+        "can then be injected too).",
+    ),
 ) -> None:
     """Write a valid synthetic sending, with injected errors of known codes when asked."""
     from vsbengine.formats.efact.generate import generate as make
@@ -213,21 +259,37 @@ def generate(
         ym = d.year * 100 + d.month
     chosen = tuple(k.strip() for k in kinds.split(",")) if kinds else None
     try:
-        g = make(records, seed=seed, error_rate=error_rate, kinds=chosen, month=ym,
-                 references=refs is not None)
+        g = make(
+            records,
+            seed=seed,
+            error_rate=error_rate,
+            kinds=chosen,
+            month=ym,
+            references=refs is not None,
+        )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     g.write(out)
     if refs is not None:
         g.write_refs(refs)
     if manifest is not None:
-        manifest.write_text(json.dumps({
-            "file": str(out), "records": g.records, "invoices": g.invoices,
-            "injected": [{"record": r, "code": c} for r, c in g.injected],
-            "expected": [{"record": r, "code": c} for r, c in g.expected],
-        }, indent=2) + "\n")
-    typer.echo(f"{out}: {g.records} records (10-90), {g.invoices} invoices, "
-               f"{len(g.injected)} injected errors")
+        manifest.write_text(
+            json.dumps(
+                {
+                    "file": str(out),
+                    "records": g.records,
+                    "invoices": g.invoices,
+                    "injected": [{"record": r, "code": c} for r, c in g.injected],
+                    "expected": [{"record": r, "code": c} for r, c in g.expected],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    typer.echo(
+        f"{out}: {g.records} records (10-90), {g.invoices} invoices, "
+        f"{len(g.injected)} injected errors"
+    )
 
 
 def explain(
@@ -242,13 +304,22 @@ def explain(
     except KeyError:
         raise InputError(f"unknown code {code.strip()!r}: vsbengine never emits it") from None
     if json_out:
-        typer.echo(json.dumps({"code": entry.code, "letter": entry.letter or None,
-                               "en": entry.en, "nl": entry.nl}))
+        typer.echo(
+            json.dumps(
+                {"code": entry.code, "letter": entry.letter or None, "en": entry.en, "nl": entry.nl}
+            )
+        )
         return
-    letter = {"B": "B (rejects the sending)", "F": "F (rejects the invoice)",
-              "R": "R (rejects the record and its group)", "": "none (technical, file level)"}
-    typer.echo(f"{entry.code}  letter {letter.get(entry.letter, entry.letter)}\n"
-               f"  en: {entry.en}\n  nl: {entry.nl}")
+    letter = {
+        "B": "B (rejects the sending)",
+        "F": "F (rejects the invoice)",
+        "R": "R (rejects the record and its group)",
+        "": "none (technical, file level)",
+    }
+    typer.echo(
+        f"{entry.code}  letter {letter.get(entry.letter, entry.letter)}\n"
+        f"  en: {entry.en}\n  nl: {entry.nl}"
+    )
 
 
 def register(app: typer.Typer) -> None:

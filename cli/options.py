@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Optional
 
 from vsbengine.errors import ConfigError
 
 _UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
-def date(text: Optional[str], option: str = "--today") -> Optional[_dt.date]:
+def date(text: str | None, option: str = "--today") -> _dt.date | None:
     """A ``YYYY-MM-DD`` option value (``None`` stays ``None``)."""
     if text is None:
         return None
@@ -20,7 +19,7 @@ def date(text: Optional[str], option: str = "--today") -> Optional[_dt.date]:
         raise ConfigError(f"{option} must be a date YYYY-MM-DD, not {text!r}") from None
 
 
-def size(text: Optional[str], option: str = "--memory-limit") -> Optional[int]:
+def size(text: str | None, option: str = "--memory-limit") -> int | None:
     """A size such as ``512M`` or ``2G`` (bytes when there is no unit)."""
     if text is None:
         return None

@@ -11,18 +11,21 @@ import datetime as _dt
 from pathlib import Path
 
 import typer
+
 from vsbengine.errors import ConfigError
 
-app = typer.Typer(help="VIPLive chain-care payments and quarterly declarations.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="VIPLive chain-care payments and quarterly declarations.", no_args_is_help=True
+)
 
 EXIT_DONE, EXIT_ROWS_REFUSED = 0, 1
 _SHOWN = 20
 
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 _MAPPING = typer.Option(None, "--mapping", help="TOML file renaming your own headers to ours.")
-_CONFIG = typer.Option(None, "--config",
-                       help="TOML file: [care_group] name, iban, bic; [chains] numbers.")
+_CONFIG = typer.Option(
+    None, "--config", help="TOML file: [care_group] name, iban, bic; [chains] numbers."
+)
 
 
 def _quarter(text: str, option: str):
@@ -64,8 +67,11 @@ def _listed(label: str, items: list, text) -> list[str]:
 def schedule(
     quarter: str = typer.Argument(..., help="The quarter, e.g. 2021-Q2."),
     follow_ups: int | None = typer.Option(
-        None, "--follow-ups", min=0,
-        help="Follow-up rounds to list (default: those before the next quarter's first round)."),
+        None,
+        "--follow-ups",
+        min=0,
+        help="Follow-up rounds to list (default: those before the next quarter's first round).",
+    ),
     json_out: bool = _JSON,
 ) -> None:
     """Payment rounds of a quarter: download date, first round, follow-ups every 14 days."""
@@ -75,13 +81,17 @@ def schedule(
     if json_out:
         _print_json(s)
         return
-    lines = [f"{s.quarter}: reference date {s.reference_date}",
-             f"  download   {s.download_date} (five days before the first round)"]
+    lines = [
+        f"{s.quarter}: reference date {s.reference_date}",
+        f"  download   {s.download_date} (five days before the first round)",
+    ]
     for r in s.rounds:
         kind = "first round" if r.number == 1 else f"follow-up {r.number - 1}"
         lines.append(f"  round {r.number:<4} {r.date} ({kind})")
-    lines.append(f"  later follow-ups every 14 days while anything is unsettled "
-                 f"(next quarter's first round: {s.next_quarter_first_round})")
+    lines.append(
+        f"  later follow-ups every 14 days while anything is unsettled "
+        f"(next quarter's first round: {s.next_quarter_first_round})"
+    )
     typer.echo("\n".join(lines))
 
 
@@ -98,14 +108,24 @@ def check(
     conf = load_config(config)
     read = read_exports(exports, chains=conf.chains, mapping=_mapping(mapping))
     if json_out:
-        _print_json({"rows": read.rows, "good": len(read.grants), "refused": read.bad_lines,
-                     "files": read.files, "bad_rows": read.bad_rows})
+        _print_json(
+            {
+                "rows": read.rows,
+                "good": len(read.grants),
+                "refused": read.bad_lines,
+                "files": read.files,
+                "bad_rows": read.bad_rows,
+            }
+        )
     else:
-        lines = [f"{f.path}: {f.rows} rows ({f.kind}"
-                 + (f", {f.encoding}, delimiter {f.delimiter!r})" if f.kind == "csv" else ")")
-                 for f in read.files]
-        lines.append(f"  rows:     {read.rows} read, {len(read.grants)} good, "
-                     f"{read.bad_lines} refused")
+        lines = [
+            f"{f.path}: {f.rows} rows ({f.kind}"
+            + (f", {f.encoding}, delimiter {f.delimiter!r})" if f.kind == "csv" else ")")
+            for f in read.files
+        ]
+        lines.append(
+            f"  rows:     {read.rows} read, {len(read.grants)} good, {read.bad_lines} refused"
+        )
         lines += _listed("bad row:", read.bad_rows, str)
         typer.echo("\n".join(lines))
     raise typer.Exit(EXIT_ROWS_REFUSED if read.bad_rows else EXIT_DONE)
@@ -116,17 +136,26 @@ def _pay_text(s) -> str:
 
     rounds = ", ".join(f"{r.quarter} round {r.round} (booked {r.booked})" for r in s.rounds)
     c = s.rows
-    lines = [f"round {s.round}: {rounds or 'nothing to book'}",
-             f"  payments: {len(s.payments)}, total {euros_nl(s.total)} EUR",
-             f"  claims:   {len(s.claims)}, total {euros_nl(sum(x.amount for x in s.claims))} EUR",
-             (f"  rows:     {c.read} read: {c.paid} paid, {c.already_paid} already paid, "
-              f"{c.claimed} claimed, {c.pending} pending, {c.rejected} rejected, "
-              f"{c.superseded} superseded, {c.duplicate} duplicate, {c.bad} refused")]
+    lines = [
+        f"round {s.round}: {rounds or 'nothing to book'}",
+        f"  payments: {len(s.payments)}, total {euros_nl(s.total)} EUR",
+        f"  claims:   {len(s.claims)}, total {euros_nl(sum(x.amount for x in s.claims))} EUR",
+        (
+            f"  rows:     {c.read} read: {c.paid} paid, {c.already_paid} already paid, "
+            f"{c.claimed} claimed, {c.pending} pending, {c.rejected} rejected, "
+            f"{c.superseded} superseded, {c.duplicate} duplicate, {c.bad} refused"
+        ),
+    ]
     if s.pain001:
         lines.append(f"  pain.001: {s.pain001}")
-    lines += _listed("claim:", s.claims, lambda k: (
-        f"{k.agb} {k.chain} {k.quarter} insurer {k.uzovi}: {euros_nl(k.amount)} EUR "
-        f"(granted now {euros_nl(k.granted)}, settled {euros_nl(k.settled_before)})"))
+    lines += _listed(
+        "claim:",
+        s.claims,
+        lambda k: (
+            f"{k.agb} {k.chain} {k.quarter} insurer {k.uzovi}: {euros_nl(k.amount)} EUR "
+            f"(granted now {euros_nl(k.granted)}, settled {euros_nl(k.settled_before)})"
+        ),
+    )
     lines += _listed("pending:", s.pending, lambda p: f"{p.path}, line {p.line}: {p.reason}")
     lines += _listed("bad row:", s.bad_rows, str)
     return "\n".join(lines)
@@ -138,7 +167,8 @@ def pay(
     round_date: str = typer.Option(..., "--round-date", help="The round's date (YYYY-MM-DD)."),
     ledger: Path = typer.Option(..., "--ledger", help="The SQLite ledger (made when missing)."),
     out: Path | None = typer.Option(
-        None, "--out", help="Folder for round-<date>.xml (pain.001) and round-<date>.json."),
+        None, "--out", help="Folder for round-<date>.xml (pain.001) and round-<date>.json."
+    ),
     config: Path | None = _CONFIG,
     mapping: Path | None = _MAPPING,
     dry_run: bool = typer.Option(False, "--dry-run", help="Decide and print; write nothing."),
@@ -150,8 +180,15 @@ def pay(
 
     if out is None and not dry_run:
         raise ConfigError("--out is needed (or --dry-run)")
-    summary = run(exports, _date(round_date, "--round-date"), ledger, out,
-                  config=load_config(config), mapping=_mapping(mapping), dry_run=dry_run)
+    summary = run(
+        exports,
+        _date(round_date, "--round-date"),
+        ledger,
+        out,
+        config=load_config(config),
+        mapping=_mapping(mapping),
+        dry_run=dry_run,
+    )
     if json_out:
         _print_json(summary)
     else:
@@ -166,8 +203,11 @@ def spec(
     out: Path = typer.Option(..., "--out", help="Folder; files go to <out>/<quarter>/."),
     agb: list[str] | None = typer.Option(None, "--agb", help="Only this practice (repeatable)."),
     per_practice: bool = typer.Option(
-        False, "--per-practice", help="One statement per practice across chains (with totals) "
-                                      "instead of one per practice and chain."),
+        False,
+        "--per-practice",
+        help="One statement per practice across chains (with totals) "
+        "instead of one per practice and chain.",
+    ),
     config: Path | None = _CONFIG,
     json_out: bool = _JSON,
 ) -> None:
@@ -196,29 +236,39 @@ def _declare_text(d) -> str:
     def money(x):
         return "-" if x is None else euros_nl(x)
 
-    lines = [f"declaration {d.quarter} (reference date {d.reference_date})",
-             (f"  {'chain':<6} {'uzovi':<5} {'agb':<8} {'patients':>8} {'tariff':>12} "
-              f"{'amount':>14}")]
-    lines += [f"  {x.chain:<6} {x.uzovi:<5} {x.agb:<8} {x.patients:>8} {money(x.tariff):>12} "
-              f"{money(x.amount):>14}" for x in d.lines]
-    lines.append(f"  total: {d.patients} patients" + (
-        f", {euros_nl(d.amount)} EUR" if d.amount is not None else ""))
+    lines = [
+        f"declaration {d.quarter} (reference date {d.reference_date})",
+        (f"  {'chain':<6} {'uzovi':<5} {'agb':<8} {'patients':>8} {'tariff':>12} {'amount':>14}"),
+    ]
+    lines += [
+        f"  {x.chain:<6} {x.uzovi:<5} {x.agb:<8} {x.patients:>8} {money(x.tariff):>12} "
+        f"{money(x.amount):>14}"
+        for x in d.lines
+    ]
+    lines.append(
+        f"  total: {d.patients} patients"
+        + (f", {euros_nl(d.amount)} EUR" if d.amount is not None else "")
+    )
     if d.missing_tariffs:
         lines.append(f"  no tariff for: {', '.join(d.missing_tariffs)}")
-    lines.append(f"  rows: {d.rows} read, {d.patients} counted, "
-                 + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in d.not_counted.items())
-                 + f", {d.refused} refused")
+    lines.append(
+        f"  rows: {d.rows} read, {d.patients} counted, "
+        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in d.not_counted.items())
+        + f", {d.refused} refused"
+    )
     lines += _listed("bad row:", d.bad_rows, str)
     return "\n".join(lines)
 
 
 @app.command()
 def declare(
-    inclusions: Path = typer.Argument(..., help="Inclusions (CSV or XLSX), one row per patient "
-                                                "and chain."),
+    inclusions: Path = typer.Argument(
+        ..., help="Inclusions (CSV or XLSX), one row per patient and chain."
+    ),
     quarter: str = typer.Option(..., "--quarter", help="The quarter to declare, e.g. 2021-Q2."),
     tariffs: Path | None = typer.Option(
-        None, "--tariffs", help="Tariffs: keten, uzovi, quarter, tariff (cents)."),
+        None, "--tariffs", help="Tariffs: keten, uzovi, quarter, tariff (cents)."
+    ),
     mapping: Path | None = _MAPPING,
     config: Path | None = _CONFIG,
     json_out: bool = _JSON,
@@ -228,11 +278,15 @@ def declare(
     from vsbengine.formats.viplive import load_config
 
     conf = load_config(config)
-    d = count(inclusions, _quarter(quarter, "--quarter"), tariffs=tariffs, chains=conf.chains,
-              mapping=_mapping(mapping))
+    d = count(
+        inclusions,
+        _quarter(quarter, "--quarter"),
+        tariffs=tariffs,
+        chains=conf.chains,
+        mapping=_mapping(mapping),
+    )
     if json_out:
         _print_json(d)
     else:
         typer.echo(_declare_text(d))
     raise typer.Exit(EXIT_ROWS_REFUSED if d.bad_rows else EXIT_DONE)
-

@@ -28,10 +28,9 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import Callable, Iterable
 
 import msgspec
 
@@ -71,6 +70,7 @@ class Summary(msgspec.Struct):
 
 # -- inputs --------------------------------------------------------------------------------
 
+
 def collect(inputs: Iterable[str]) -> list[str]:
     """The files of the inputs: a folder gives every file under it (hidden ones and
     unfinished ``.part`` files excepted), a glob its matches, a path itself (even when
@@ -80,8 +80,11 @@ def collect(inputs: Iterable[str]) -> list[str]:
         if os.path.isdir(item):
             for root, dirs, files in os.walk(item):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [os.path.join(root, f) for f in files
-                          if not f.startswith(".") and not f.endswith(".part")]
+                found += [
+                    os.path.join(root, f)
+                    for f in files
+                    if not f.startswith(".") and not f.endswith(".part")
+                ]
         elif glob.has_magic(item):
             matches = [p for p in glob.glob(item, recursive=True) if os.path.isfile(p)]
             if not matches:
@@ -109,7 +112,7 @@ def read_log(out: str) -> dict[str, dict]:
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
-                continue          # a line cut by an interrupted run
+                continue  # a line cut by an interrupted run
             if entry.get("hash") and entry.get("outcome") in OUTCOMES[:3]:
                 done[entry["hash"]] = entry
     return done
@@ -119,7 +122,7 @@ def read_log(out: str) -> dict[str, dict]:
 
 _ENGINES: dict[tuple, object] = {}
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # mallopt parameters of glibc's malloc.h
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters of glibc's malloc.h
 
 
 def tune_malloc() -> bool:
@@ -141,8 +144,9 @@ def tune_malloc() -> bool:
         return False
     try:
         libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-                    and libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20))
+        return bool(
+            libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20) and libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+        )
     except (OSError, AttributeError):
         return False
 
@@ -161,8 +165,14 @@ def _engine(today, refs, memory_limit):
     return engine
 
 
-def validate_file(path: str, out: str, today=None, refs=None, skip: frozenset = frozenset(),
-                  memory_limit: int | None = None) -> Outcome:
+def validate_file(
+    path: str,
+    out: str,
+    today=None,
+    refs=None,
+    skip: frozenset = frozenset(),
+    memory_limit: int | None = None,
+) -> Outcome:
     """Validate one file and write its answers; never raises for a bad file."""
     from vsbengine.formats.efact.answers import Answers
 
@@ -170,8 +180,9 @@ def validate_file(path: str, out: str, today=None, refs=None, skip: frozenset = 
     try:
         digest = content_hash(path)
     except OSError as exc:
-        return Outcome(path, "unreadable", reason=exc.strerror or str(exc),
-                       seconds=time.perf_counter() - t0)
+        return Outcome(
+            path, "unreadable", reason=exc.strerror or str(exc), seconds=time.perf_counter() - t0
+        )
     if digest in skip:
         return Outcome(path, "skipped", hash=digest, seconds=time.perf_counter() - t0)
     try:
@@ -181,20 +192,44 @@ def validate_file(path: str, out: str, today=None, refs=None, skip: frozenset = 
         with open(os.path.join(folder, "report.json"), "wb") as fh:
             fh.write(result.to_json() + b"\n")
     except VsbEngineError as exc:
-        return Outcome(path, "unreadable", hash=digest, reason=getattr(exc, "reason", str(exc)),
-                       seconds=time.perf_counter() - t0)
+        return Outcome(
+            path,
+            "unreadable",
+            hash=digest,
+            reason=getattr(exc, "reason", str(exc)),
+            seconds=time.perf_counter() - t0,
+        )
     except OSError as exc:
-        return Outcome(path, "unreadable", hash=digest, reason=exc.strerror or str(exc),
-                       seconds=time.perf_counter() - t0)
-    outcome = ("accepted" if result.accepted else
-               "rejected_technical" if result.technical == "DF012" else "rejected_sending")
-    return Outcome(path, outcome, hash=digest, messages=result.messages,
-                   records_total=result.records_total, records_rejected=result.records_rejected,
-                   error_ratio=result.error_ratio, errors=len(result.error_table), output=folder,
-                   seconds=time.perf_counter() - t0)
+        return Outcome(
+            path,
+            "unreadable",
+            hash=digest,
+            reason=exc.strerror or str(exc),
+            seconds=time.perf_counter() - t0,
+        )
+    outcome = (
+        "accepted"
+        if result.accepted
+        else "rejected_technical"
+        if result.technical == "DF012"
+        else "rejected_sending"
+    )
+    return Outcome(
+        path,
+        outcome,
+        hash=digest,
+        messages=result.messages,
+        records_total=result.records_total,
+        records_rejected=result.records_rejected,
+        error_ratio=result.error_ratio,
+        errors=len(result.error_table),
+        output=folder,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 # -- runners -------------------------------------------------------------------------------
+
 
 class _Run:
     """Bookkeeping shared by the runners: the log, the outcomes, progress."""
@@ -207,7 +242,7 @@ class _Run:
         self.skip = frozenset(self.previous)
         self.outcomes: dict[str, Outcome] = {}
         self.progress = progress
-        self._log = open(os.path.join(out, LOG), "a", encoding="utf-8")
+        self._log = open(os.path.join(out, LOG), "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
 
     def record(self, o: Outcome) -> None:
         if o.outcome == "skipped":
@@ -216,8 +251,18 @@ class _Run:
             o.messages = before.get("messages", [])
             o.reason = f"processed before ({before.get('outcome', '?')})"
         elif o.hash and o.outcome != "unreadable":
-            self._log.write(json.dumps({"hash": o.hash, "path": o.path, "outcome": o.outcome,
-                                        "messages": o.messages, "output": o.output}) + "\n")
+            self._log.write(
+                json.dumps(
+                    {
+                        "hash": o.hash,
+                        "path": o.path,
+                        "outcome": o.outcome,
+                        "messages": o.messages,
+                        "output": o.output,
+                    }
+                )
+                + "\n"
+            )
             self._log.flush()
         self.outcomes[o.path] = o
         if self.progress is not None:
@@ -226,11 +271,17 @@ class _Run:
     def summary(self, runner: str, workers: int, elapsed: float) -> Summary:
         self._log.close()
         files = [self.outcomes[p] for p in self.paths]
-        counts = {k: 0 for k in OUTCOMES}
+        counts = dict.fromkeys(OUTCOMES, 0)
         for o in files:
             counts[o.outcome] += 1
-        s = Summary(runner, workers, round(elapsed, 3),
-                    sum(o.records_total for o in files if o.outcome != "skipped"), counts, files)
+        s = Summary(
+            runner,
+            workers,
+            round(elapsed, 3),
+            sum(o.records_total for o in files if o.outcome != "skipped"),
+            counts,
+            files,
+        )
         tmp = os.path.join(self.out, SUMMARY + ".part")
         with open(tmp, "wb") as fh:
             fh.write(msgspec.json.format(msgspec.json.encode(s)) + b"\n")
@@ -238,9 +289,18 @@ class _Run:
         return s
 
 
-def run_local(inputs, out: str, *, workers: int | None = None, today=None, refs=None,
-              force: bool = False, progress=None, task=validate_file,
-              memory_limit: int | None = None) -> Summary:
+def run_local(
+    inputs,
+    out: str,
+    *,
+    workers: int | None = None,
+    today=None,
+    refs=None,
+    force: bool = False,
+    progress=None,
+    task=validate_file,
+    memory_limit: int | None = None,
+) -> Summary:
     """Validate every file of ``inputs`` with a pool of processes (one per core by
     default). ``task`` is the function a worker runs per file (see :func:`validate_file`).
 
@@ -253,7 +313,7 @@ def run_local(inputs, out: str, *, workers: int | None = None, today=None, refs=
     t0 = time.perf_counter()
     queue, suspects = deque(paths), deque()
     in_flight: dict = {}
-    alone = False                   # the one file in flight is a suspect, run alone
+    alone = False  # the one file in flight is a suspect, run alone
     pool = ProcessPoolExecutor(workers, initializer=tune_malloc)
     args = (out, today, refs, run.skip, memory_limit)
     try:
@@ -292,9 +352,20 @@ def run_local(inputs, out: str, *, workers: int | None = None, today=None, refs=
     return run.summary("local", workers, time.perf_counter() - t0)
 
 
-def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: int | None = None,
-             today=None, refs=None, force: bool = False, progress=None, task=validate_file,
-             memory_limit: int | None = None, batch: int | None = None) -> Summary:
+def run_dask(
+    inputs,
+    out: str,
+    *,
+    scheduler: str | None = None,
+    local_workers: int | None = None,
+    today=None,
+    refs=None,
+    force: bool = False,
+    progress=None,
+    task=validate_file,
+    memory_limit: int | None = None,
+    batch: int | None = None,
+) -> Summary:
     """The same run on a Dask cluster: an existing scheduler, or a local cluster of
     ``local_workers`` processes on loopback. Needs ``pip install 'vsbengine[distributed]'``;
     the workers need vsbengine installed (a built wheel, see the README).
@@ -318,18 +389,24 @@ def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: i
 
         # The workers' stack sampler (every 10 ms) and their frequent monitors cost a
         # few percent of the CPU this job needs: off or slower for the local cluster.
-        with dask.config.set({
-            "distributed.worker.profile.enabled": False,
-            "distributed.admin.system-monitor.interval": "2s",
-            "distributed.worker.memory.monitor-interval": "1s",
-            "distributed.admin.tick.interval": "200ms",
-            # Dask makes glibc give memory back eagerly (64 KB): the workers set their
-            # allocator themselves (tune_malloc), as the local pool's do.
-            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-        }):
-            cluster = LocalCluster(n_workers=local_workers or os.cpu_count() or 1,
-                                   threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None)
+        with dask.config.set(
+            {
+                "distributed.worker.profile.enabled": False,
+                "distributed.admin.system-monitor.interval": "2s",
+                "distributed.worker.memory.monitor-interval": "1s",
+                "distributed.admin.tick.interval": "200ms",
+                # Dask makes glibc give memory back eagerly (64 KB): the workers set their
+                # allocator themselves (tune_malloc), as the local pool's do.
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            }
+        ):
+            cluster = LocalCluster(
+                n_workers=local_workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
         client = Client(cluster)
         # The task thread shares the GIL with the worker's event loop, which wants it
         # every switch interval: a longer interval leaves the task alone.
@@ -339,7 +416,7 @@ def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: i
     try:
         workers = max(len(client.scheduler_info()["workers"]), 1)
         size = batch or max(1, min(16, len(paths) // (8 * workers)))
-        batches = [paths[i:i + size] for i in range(0, len(paths), size)]
+        batches = [paths[i : i + size] for i in range(0, len(paths), size)]
         pending = {client.submit(_run_batch, task, b, *args, pure=False): b for b in batches}
         done = as_completed(pending)
         for fut in done:
@@ -347,12 +424,15 @@ def run_dask(inputs, out: str, *, scheduler: str | None = None, local_workers: i
             try:
                 for outcome in fut.result():
                     run.record(outcome)
-            except Exception as exc:   # KilledWorker and the like
+            except Exception as exc:  # KilledWorker and the like
                 if len(group) == 1:
-                    run.record(Outcome(group[0], "unreadable",
-                                       reason=f"its worker died ({type(exc).__name__})"))
+                    run.record(
+                        Outcome(
+                            group[0], "unreadable", reason=f"its worker died ({type(exc).__name__})"
+                        )
+                    )
                     continue
-                for path in group:      # again, one file per task, to find the one
+                for path in group:  # again, one file per task, to find the one
                     retry = client.submit(_run_batch, task, [path], *args, pure=False)
                     pending[retry] = [path]
                     done.add(retry)

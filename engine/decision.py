@@ -37,10 +37,10 @@ _INVOICE_TRIGGERS = {300612: "200140", 500612: "200140"}
 class Propagated:
     """The letters of one chunk applied to its records."""
 
-    errors: ErrorTable            # with the propagated codes
-    rejected: np.ndarray          # per unit: rejected by its own or a propagated error
+    errors: ErrorTable  # with the propagated codes
+    rejected: np.ndarray  # per unit: rejected by its own or a propagated error
     invoice_rejected: np.ndarray  # per invoice (index in ``Sending.invoices``)
-    edges: "Edges"                # what rejects what (for errors found on the whole sending)
+    edges: Edges  # what rejects what (for errors found on the whole sending)
 
 
 @dataclass(frozen=True)
@@ -49,22 +49,30 @@ class Edges:
 
     src: np.ndarray
     dst: np.ndarray
-    code: np.ndarray      # int32
-    zone: np.ndarray      # int32
+    code: np.ndarray  # int32
+    zone: np.ndarray  # int32
 
     @classmethod
-    def concat(cls, parts: list["Edges"]) -> "Edges":
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) if parts else
-                     np.zeros(0, dt) for f, dt in (("src", np.int64), ("dst", np.int64),
-                                                   ("code", np.int32), ("zone", np.int32))))
+    def concat(cls, parts: list[Edges]) -> Edges:
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts]) if parts else np.zeros(0, dt)
+                for f, dt in (
+                    ("src", np.int64),
+                    ("dst", np.int64),
+                    ("code", np.int32),
+                    ("zone", np.int32),
+                )
+            )
+        )
 
 
 @dataclass(frozen=True)
 class Decision:
     """Outcome of the pre-validation of a sending."""
 
-    outcome: str                 # "DF013" or "DF014"
-    rejection_type: str | None   # "01", "02" or None
+    outcome: str  # "DF013" or "DF014"
+    rejection_type: str | None  # "01", "02" or None
     records_total: int
     records_rejected: int
     #: Percentage with two implied decimals, rounded half up (1667 = 16.67 %).
@@ -113,10 +121,17 @@ def dependency_edges(s: Sending) -> Edges:
                 dst.append(sy)
                 is30 = s.rtype[sy] == 30
                 code.append(np.where(is30, 300129, 500129).astype(np.int32))
-                zone.append(np.where(is30, s.zone_index("30", "1"), s.zone_index("50", "1"))
-                            .astype(np.int32))
-    return Edges(np.concatenate(src).astype(np.int64), np.concatenate(dst).astype(np.int64),
-                 np.concatenate(code), np.concatenate(zone))
+                zone.append(
+                    np.where(is30, s.zone_index("30", "1"), s.zone_index("50", "1")).astype(
+                        np.int32
+                    )
+                )
+    return Edges(
+        np.concatenate(src).astype(np.int64),
+        np.concatenate(dst).astype(np.int64),
+        np.concatenate(code),
+        np.concatenate(zone),
+    )
 
 
 def drag(src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, rejected: np.ndarray) -> np.ndarray:
@@ -195,8 +210,13 @@ def decide(records_total: int, records_rejected: int, blocking: bool) -> Decisio
         outcome, rtype = "DF013", "02"
     else:
         outcome, rtype = "DF014", None
-    return Decision(outcome, rtype, records_total, records_rejected,
-                    percent_x100(records_rejected, records_total))
+    return Decision(
+        outcome,
+        rtype,
+        records_total,
+        records_rejected,
+        percent_x100(records_rejected, records_total),
+    )
 
 
 _REJECTING = np.zeros(256, dtype=bool)

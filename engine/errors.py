@@ -11,10 +11,10 @@ line without a traceback.
 from __future__ import annotations
 
 __all__ = [
-    "VsbEngineError",
+    "ConfigError",
     "InputError",
     "ReferenceDataError",
-    "ConfigError",
+    "VsbEngineError",
 ]
 
 

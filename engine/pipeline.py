@@ -17,8 +17,8 @@ import numpy as np
 
 from vsbengine.decision import add_dragged, decide, drag, propagate
 from vsbengine.formats.efact import chunks as _chunks
-from vsbengine.formats.efact.checks import PREVALIDATION, PREVALIDATION_SENDING, content, technical
 from vsbengine.formats.efact import refs as _refs
+from vsbengine.formats.efact.checks import PREVALIDATION, PREVALIDATION_SENDING, content, technical
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder, ErrorTable, locate
 from vsbengine.formats.efact.sending import Sending
@@ -39,8 +39,9 @@ def _today(today) -> int:
     return int(today)
 
 
-def check_chunk(reader: _chunks.Reader, plan: _chunks.Plan, chunk: _chunks.Chunk,
-                today: int, look=None) -> Summary:
+def check_chunk(
+    reader: _chunks.Reader, plan: _chunks.Plan, chunk: _chunks.Chunk, today: int, look=None
+) -> Summary:
     """Check one chunk; everything it returns is placed in the whole file."""
     prefix, n_prefix = plan.prefix(reader, chunk)
     body = reader.read(chunk.start, chunk.end)
@@ -58,8 +59,17 @@ def check_chunk(reader: _chunks.Reader, plan: _chunks.Plan, chunk: _chunks.Chunk
     offset_base = chunk.start - len(prefix)
     table = locate(t.select(own), s, chunk.first_unit, offset_base)
     problems = technical.framing_problems(s, chunk.first_unit, offset_base, len(prefix))
-    return summarize(s, table, problems, bool(problems), prop.rejected, prop.invoice_rejected,
-                     chunk.first_unit, offset_base, prop.edges)
+    return summarize(
+        s,
+        table,
+        problems,
+        bool(problems),
+        prop.rejected,
+        prop.invoice_rejected,
+        chunk.first_unit,
+        offset_base,
+        prop.edges,
+    )
 
 
 class Engine:
@@ -88,8 +98,9 @@ class Engine:
     different files at the same time (the core releases the GIL).
     """
 
-    def __init__(self, refs=None, *, today=None, memory_limit: int | None = None,
-                 threads: int = 1) -> None:
+    def __init__(
+        self, refs=None, *, today=None, memory_limit: int | None = None, threads: int = 1
+    ) -> None:
         if memory_limit is not None and memory_limit < 64 << 20:
             raise ValueError("memory_limit must be at least 64 MB (the process itself needs some)")
         if threads < 1:
@@ -127,17 +138,34 @@ class Engine:
             plan = _chunks.plan(reader, _chunks.chunk_size(self.memory_limit, self.threads))
             if self.threads > 1 and len(plan.chunks) > 1:
                 with ThreadPoolExecutor(self.threads) as pool:
-                    parts = list(pool.map(lambda c: check_chunk(reader, plan, c, today,
-                                                                 self._look), plan.chunks))
+                    parts = list(
+                        pool.map(
+                            lambda c: check_chunk(reader, plan, c, today, self._look), plan.chunks
+                        )
+                    )
             else:
                 parts = [check_chunk(reader, plan, c, today, self._look) for c in plan.chunks]
             # The answers read the file again: a result keeps the path, or the bytes given.
-            return conclude(merge(parts), plan, reader, name, today,
-                            name if name is not None else source, content=self._look is not None)
+            return conclude(
+                merge(parts),
+                plan,
+                reader,
+                name,
+                today,
+                name if name is not None else source,
+                content=self._look is not None,
+            )
 
 
-def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, today: int,
-             source, content: bool = False) -> Result:
+def conclude(
+    sm: Summary,
+    plan: _chunks.Plan,
+    reader: _chunks.Reader,
+    name,
+    today: int,
+    source,
+    content: bool = False,
+) -> Result:
     """The checks of the whole sending and the decision, on the merged summaries."""
     errs = ErrorBuilder()
     problems = sm.problems + technical.check_sending(sm, errs)
@@ -150,25 +178,41 @@ def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, toda
     whole = errs.table()
     table = ErrorTable.concat([sm.errors, whole]).sorted()
     phase1 = table.technical
-    common = dict(file=name, size=plan.size, problems=problems, today=today,
-                  invoices_total=sm.invoices, source=source,
-                  seed=_seed(reader, plan, sm),
-                  last_detail=sm.last_detail, prestations_total=len(sm.prest_units))
+    common = dict(
+        file=name,
+        size=plan.size,
+        problems=problems,
+        today=today,
+        invoices_total=sm.invoices,
+        source=source,
+        seed=_seed(reader, plan, sm),
+        last_detail=sm.last_detail,
+        prestations_total=len(sm.prest_units),
+    )
     if problems or phase1.any():
         if sm.framing:
             # Records may be misaligned: only the technical errors are reported.
             table = table.select(phase1)
-        return Result(technical="DF012", decision=None, rejection_type=None,
-                      records_total=sm.detail, records_rejected=sm.detail,
-                      ratio_x100=10000 if sm.detail else 0,
-                      invoices_rejected=sm.invoices, error_table=table, rejected=None,
-                      prestations_rejected=len(sm.prest_units), settlement=settlement_rows(sm),
-                      **common)
+        return Result(
+            technical="DF012",
+            decision=None,
+            rejection_type=None,
+            records_total=sm.detail,
+            records_rejected=sm.detail,
+            ratio_x100=10000 if sm.detail else 0,
+            invoices_rejected=sm.invoices,
+            error_table=table,
+            rejected=None,
+            prestations_rejected=len(sm.prest_units),
+            settlement=settlement_rows(sm),
+            **common,
+        )
     rejected = np.zeros(sm.units, dtype=bool)
     rejected[sm.rejected] = True
     hit = whole.unit[(whole.unit >= 2) & _REJECTING[whole.letter]]
-    seeds = whole.unit[(whole.unit >= 2) & (whole.letter == ord("R")) & ~rejected[
-        np.maximum(whole.unit, 0)]]
+    seeds = whole.unit[
+        (whole.unit >= 2) & (whole.letter == ord("R")) & ~rejected[np.maximum(whole.unit, 0)]
+    ]
     rejected[hit] = True
     if sm.edges and len(seeds):
         # Errors found on the whole sending reject what depends on their records too.
@@ -177,17 +221,32 @@ def conclude(sm: Summary, plan: _chunks.Plan, reader: _chunks.Reader, name, toda
         if len(idx):
             more = ErrorBuilder()
             starts = _ZONE_START[e["zone"][idx]]
-            add_dragged(more, e["dst"][idx], e["code"][idx], e["zone"][idx], seq=e["seq"][idx],
-                        rtype=e["rtype"][idx], offset=e["offset"][idx] + starts)
+            add_dragged(
+                more,
+                e["dst"][idx],
+                e["code"][idx],
+                e["zone"][idx],
+                seq=e["seq"][idx],
+                rtype=e["rtype"][idx],
+                offset=e["offset"][idx] + starts,
+            )
             table = ErrorTable.concat([table, more.table()]).sorted()
     sm.settle(rejected)
     verdict = decide(sm.detail, int(rejected.sum()), bool((table.letter == ord("B")).any()))
-    return Result(technical="DF011", decision=verdict.outcome,
-                  rejection_type=verdict.rejection_type, records_total=sm.detail,
-                  records_rejected=verdict.records_rejected, ratio_x100=verdict.ratio_x100,
-                  invoices_rejected=sm.invoices_rejected, error_table=table, rejected=rejected,
-                  prestations_rejected=int(rejected[sm.prest_units].sum()),
-                  settlement=settlement_rows(sm), **common)
+    return Result(
+        technical="DF011",
+        decision=verdict.outcome,
+        rejection_type=verdict.rejection_type,
+        records_total=sm.detail,
+        records_rejected=verdict.records_rejected,
+        ratio_x100=verdict.ratio_x100,
+        invoices_rejected=sm.invoices_rejected,
+        error_table=table,
+        rejected=rejected,
+        prestations_rejected=int(rejected[sm.prest_units].sum()),
+        settlement=settlement_rows(sm),
+        **common,
+    )
 
 
 def _seed(reader: _chunks.Reader, plan: _chunks.Plan, sm: Summary) -> bytes:

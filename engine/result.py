@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import msgspec
+
 from vsbengine.formats.efact.catalogue import catalogue
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorTable, Problem
@@ -98,11 +99,30 @@ class Result:
         The amounts of the settlement (records 91 and 92), see :func:`settlement_rows`.
     """
 
-    def __init__(self, *, file, size, technical, decision, rejection_type, records_total,
-                 records_rejected, ratio_x100, invoices_total, invoices_rejected,
-                 error_table: ErrorTable, problems: list[Problem], today: int, rejected,
-                 settlement: list[dict], seed: bytes, source, last_detail: int = -1,
-                 prestations_total: int = 0, prestations_rejected: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        file,
+        size,
+        technical,
+        decision,
+        rejection_type,
+        records_total,
+        records_rejected,
+        ratio_x100,
+        invoices_total,
+        invoices_rejected,
+        error_table: ErrorTable,
+        problems: list[Problem],
+        today: int,
+        rejected,
+        settlement: list[dict],
+        seed: bytes,
+        source,
+        last_detail: int = -1,
+        prestations_total: int = 0,
+        prestations_rejected: int = 0,
+    ) -> None:
         self.file = file
         self.size = size
         self.technical = technical
@@ -139,9 +159,23 @@ class Result:
         return state
 
     # -- persistence (a proposal waits for its sign-off) ------------------------------
-    _SCALARS = ("file", "size", "technical", "decision", "rejection_type", "records_total",
-                "records_rejected", "ratio_x100", "invoices_total", "invoices_rejected", "today",
-                "settlement", "last_detail", "prestations_total", "prestations_rejected")
+    _SCALARS = (
+        "file",
+        "size",
+        "technical",
+        "decision",
+        "rejection_type",
+        "records_total",
+        "records_rejected",
+        "ratio_x100",
+        "invoices_total",
+        "invoices_rejected",
+        "today",
+        "settlement",
+        "last_detail",
+        "prestations_total",
+        "prestations_rejected",
+    )
 
     def save(self, folder) -> None:
         """Write the result into ``folder`` (``result.json`` and ``result.npz``), so that its
@@ -157,17 +191,19 @@ class Result:
         meta["source"] = self.source if isinstance(self.source, str) else None
         meta["problems"] = [[p.offset, p.record, p.zone, p.message] for p in self.problems]
         t = self.error_table
-        arrays = {f"errors_{c}": getattr(t, c) for c in ("unit", "code", "letter", "zone", "seq",
-                                                          "rtype", "offset")}
+        arrays = {
+            f"errors_{c}": getattr(t, c)
+            for c in ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
+        }
         if self.rejected is not None:
             arrays["rejected"] = np.packbits(self.rejected)
-            meta["units"] = int(len(self.rejected))
+            meta["units"] = len(self.rejected)
         np.savez(os.path.join(folder, "result.npz"), **arrays)
         with open(os.path.join(folder, "result.json"), "w", encoding="utf-8") as fh:
             json.dump(meta, fh, indent=1)
 
     @classmethod
-    def load(cls, folder) -> "Result":
+    def load(cls, folder) -> Result:
         """The result saved by :meth:`save`."""
         import json
         import os
@@ -177,14 +213,26 @@ class Result:
         with open(os.path.join(folder, "result.json"), encoding="utf-8") as fh:
             meta = json.load(fh)
         with np.load(os.path.join(folder, "result.npz")) as z:
-            table = ErrorTable(*(z[f"errors_{c}"] for c in ("unit", "code", "letter", "zone",
-                                                              "seq", "rtype", "offset")))
-            rejected = (np.unpackbits(z["rejected"])[:meta["units"]].astype(bool)
-                        if "rejected" in z else None)
+            table = ErrorTable(
+                *(
+                    z[f"errors_{c}"]
+                    for c in ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
+                )
+            )
+            rejected = (
+                np.unpackbits(z["rejected"])[: meta["units"]].astype(bool)
+                if "rejected" in z
+                else None
+            )
         scalars = {k: meta[k] for k in cls._SCALARS}
-        return cls(error_table=table, rejected=rejected, seed=bytes.fromhex(meta["seed"]),
-                   source=meta["source"],
-                   problems=[Problem(*p) for p in meta["problems"]], **scalars)
+        return cls(
+            error_table=table,
+            rejected=rejected,
+            seed=bytes.fromhex(meta["seed"]),
+            source=meta["source"],
+            problems=[Problem(*p) for p in meta["problems"]],
+            **scalars,
+        )
 
     @property
     def accepted(self) -> bool:
@@ -230,8 +278,10 @@ class Result:
         return msgspec.msgpack.encode(self.report())
 
     def __repr__(self) -> str:
-        return (f"<Result {self.file or 'bytes'}: {'/'.join(self.messages)}, "
-                f"{self.records_rejected}/{self.records_total} records rejected>")
+        return (
+            f"<Result {self.file or 'bytes'}: {'/'.join(self.messages)}, "
+            f"{self.records_rejected}/{self.records_total} records rejected>"
+        )
 
 
 _SEGMENT_NAMES = {200: "200", 300: "300"}
@@ -243,20 +293,27 @@ def _entries(table: ErrorTable) -> list[ErrorEntry]:
     zones = LAYOUTS.zones
     cat = catalogue()
     out = []
-    for code, zi, seq, rt, off in zip(table.codes(), table.zone.tolist(), table.seq.tolist(),
-                                      table.rtype.tolist(), table.offset.tolist()):
+    for code, zi, seq, rt, off in zip(
+        table.codes(),
+        table.zone.tolist(),
+        table.seq.tolist(),
+        table.rtype.tolist(),
+        table.offset.tolist(),
+    ):
         zone = zones[zi] if zi >= 0 else None
         layout = zone.layout if zone is not None else (f"{rt:02d}" if rt else None)
         detail = layout is not None and len(layout) == 2 and layout.isdigit() and int(layout) < 95
-        out.append(ErrorEntry(
-            code=code,
-            letter=cat[code].letter or None,
-            record=seq if seq >= 0 and detail else None,
-            record_type=layout,
-            zone=zone.zone if zone is not None else None,
-            offset=off if off >= 0 else None,
-            phase=2 if detail else 1,
-        ))
+        out.append(
+            ErrorEntry(
+                code=code,
+                letter=cat[code].letter or None,
+                record=seq if seq >= 0 and detail else None,
+                record_type=layout,
+                zone=zone.zone if zone is not None else None,
+                offset=off if off >= 0 else None,
+                phase=2 if detail else 1,
+            )
+        )
     return out
 
 
@@ -273,19 +330,42 @@ def settlement_rows(sm) -> list[dict]:
         m = sm.mutualities.get(v["401"])
         acc_a = m.accepted_a if m else 0
         acc_b = m.accepted_b if m else 0
-        rows.append(dict(
-            record="91", mutuality=v["401"], summary=v["402"], requested_a=v["404"],
-            requested_b=v["406"], requested=v["408"], records=v["409"], control=v["410"],
-            accepted_a=acc_a, refused_a=v["404"] - acc_a, accepted_b=acc_b,
-            refused_b=v["406"] - acc_b, accepted=acc_a + acc_b,
-            refused=v["408"] - acc_a - acc_b,
-        ))
+        rows.append(
+            dict(
+                record="91",
+                mutuality=v["401"],
+                summary=v["402"],
+                requested_a=v["404"],
+                requested_b=v["406"],
+                requested=v["408"],
+                records=v["409"],
+                control=v["410"],
+                accepted_a=acc_a,
+                refused_a=v["404"] - acc_a,
+                accepted_b=acc_b,
+                refused_b=v["406"] - acc_b,
+                accepted=acc_a + acc_b,
+                refused=v["408"] - acc_a - acc_b,
+            )
+        )
     r96 = next((c for c in sm.closing if c.rtype == 96), None)
     if r96 is not None:
         v = r96.values
-        total = {k: sum(r[k] for r in rows) for k in
-                 ("accepted_a", "refused_a", "accepted_b", "refused_b", "accepted", "refused")}
-        rows.append(dict(record="92", mutuality=v["401"], summary=v["402"], requested_a=v["404"],
-                         requested_b=v["406"], requested=v["408"], records=v["409"],
-                         control=v["410"], **total))
+        total = {
+            k: sum(r[k] for r in rows)
+            for k in ("accepted_a", "refused_a", "accepted_b", "refused_b", "accepted", "refused")
+        }
+        rows.append(
+            dict(
+                record="92",
+                mutuality=v["401"],
+                summary=v["402"],
+                requested_a=v["404"],
+                requested_b=v["406"],
+                requested=v["408"],
+                records=v["409"],
+                control=v["410"],
+                **total,
+            )
+        )
     return rows

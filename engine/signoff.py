@@ -59,8 +59,11 @@ def propose(result: Result, folder, refs=None) -> dict:
     folder = Path(folder)
     if (folder / DECISION).exists():
         done = json.loads((folder / DECISION).read_text(encoding="utf-8"))
-        raise InputError(f"this folder holds a decision already ({done['action']} by "
-                         f"{done['by']}): use another folder", path=str(folder))
+        raise InputError(
+            f"this folder holds a decision already ({done['action']} by "
+            f"{done['by']}): use another folder",
+            path=str(folder),
+        )
     folder.mkdir(parents=True, exist_ok=True)
     technical = result.messages[0]
     Answers(result).write_only(folder, [technical])
@@ -75,23 +78,35 @@ def propose(result: Result, folder, refs=None) -> dict:
         inst = int(s.col("z14")[r10]) if r10 >= 0 else 0
         found = refs.facility(inst)
         facility = found[0] if found else None
-        zorgkas = None if refs.zorgkas is None else msgspec.structs.asdict(
-            payment.Account(refs.zorgkas.name, refs.zorgkas.iban, refs.zorgkas.bic)) | {
-                "payment_days": refs.zorgkas.payment_days}
+        zorgkas = (
+            None
+            if refs.zorgkas is None
+            else msgspec.structs.asdict(
+                payment.Account(refs.zorgkas.name, refs.zorgkas.iban, refs.zorgkas.bic)
+            )
+            | {"payment_days": refs.zorgkas.payment_days}
+        )
     waiting = None
     if result.decision == "DF014":
         waiting = "signature"
     elif result.decision == "DF013":
         waiting = "confirmation"
     data = {
-        "file": result.source, "content": _digest(result.source), "created_at": _now(),
-        "technical": technical, "proposed": result.decision,
-        "rejection_type": result.rejection_type, "error_ratio": result.error_ratio,
-        "records_total": result.records_total, "records_rejected": result.records_rejected,
+        "file": result.source,
+        "content": _digest(result.source),
+        "created_at": _now(),
+        "technical": technical,
+        "proposed": result.decision,
+        "rejection_type": result.rejection_type,
+        "error_ratio": result.error_ratio,
+        "records_total": result.records_total,
+        "records_rejected": result.records_rejected,
         "prestations_total": result.prestations_total,
         "prestations_rejected": result.prestations_rejected,
         "every_prestation_rejected": every_prestation_rejected(result),
-        "waiting_for": waiting, "facility": facility, "zorgkas": zorgkas,
+        "waiting_for": waiting,
+        "facility": facility,
+        "zorgkas": zorgkas,
     }
     _write_json(folder / PROPOSAL, data)
     return data
@@ -105,22 +120,31 @@ def _load(folder: Path) -> tuple[dict, Result]:
     try:
         proposal = json.loads((folder / PROPOSAL).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError("no proposal here (validate with --refs and --out first)",
-                         path=str(folder)) from None
+        raise InputError(
+            "no proposal here (validate with --refs and --out first)", path=str(folder)
+        ) from None
     if (folder / DECISION).exists():
         done = json.loads((folder / DECISION).read_text(encoding="utf-8"))
-        raise InputError(f"already {done['action']} by {done['by']} at {done['at']}",
-                         path=str(folder))
+        raise InputError(
+            f"already {done['action']} by {done['by']} at {done['at']}", path=str(folder)
+        )
     if not os.path.exists(proposal["file"]) or _digest(proposal["file"]) != proposal["content"]:
-        raise InputError("the sending changed or moved since it was validated: validate it again",
-                         path=proposal["file"])
+        raise InputError(
+            "the sending changed or moved since it was validated: validate it again",
+            path=proposal["file"],
+        )
     return proposal, Result.load(folder)
 
 
 def _record(folder: Path, proposal: dict, action: str, by: str, at: str, written) -> dict:
-    decision = {"action": action, "by": by, "at": at, "decision": proposal["proposed"],
-                "rejection_type": proposal["rejection_type"],
-                "messages": [p.name for p in written]}
+    decision = {
+        "action": action,
+        "by": by,
+        "at": at,
+        "decision": proposal["proposed"],
+        "rejection_type": proposal["rejection_type"],
+        "messages": [p.name for p in written],
+    }
     _write_json(folder / DECISION, decision)
     proposal["waiting_for"] = None
     proposal["decided"] = decision
@@ -140,8 +164,11 @@ def sign(folder, by: str, at: str | None = None) -> dict:
     folder, by, at = Path(folder), _who(by), at or _now()
     proposal, result = _load(folder)
     if proposal["proposed"] != "DF014":
-        what = "a rejection: confirm it" if proposal["proposed"] == "DF013" else \
-            "a technical rejection: nothing to sign"
+        what = (
+            "a rejection: confirm it"
+            if proposal["proposed"] == "DF013"
+            else "a technical rejection: nothing to sign"
+        )
         raise InputError(f"this proposal is {what}", path=str(folder))
     from vsbengine.formats.efact.refs import Zorgkas
 
@@ -161,8 +188,11 @@ def confirm(folder, by: str, at: str | None = None) -> dict:
     folder, by, at = Path(folder), _who(by), at or _now()
     proposal, result = _load(folder)
     if proposal["proposed"] != "DF013":
-        what = "an acceptance: sign it" if proposal["proposed"] == "DF014" else \
-            "a technical rejection: its DF012 has gone already"
+        what = (
+            "an acceptance: sign it"
+            if proposal["proposed"] == "DF014"
+            else "a technical rejection: its DF012 has gone already"
+        )
         raise InputError(f"this proposal is {what}", path=str(folder))
     written = Answers(result).write_only(folder, ["DF013"])
     return _record(folder, proposal, "confirmed", by, at, written)

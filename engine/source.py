@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.chunks import Reader, open_reader
@@ -52,10 +53,9 @@ def open_source(source, memory_limit: int | None = None) -> Iterator[tuple[Reade
         if isinstance(handle, int):
             os.close(handle)
         elif handle is not None:
-            try:
+            # Views of the map may still be alive; it closes when they go.
+            with contextlib.suppress(BufferError):
                 handle.close()
-            except BufferError:
-                pass      # views of the map are still alive; it closes when they go
 
 
 def load(source) -> tuple[object, str | None]:
@@ -80,11 +80,13 @@ def sniff(head: bytes, size: int, path: str | None) -> None:
     if len(head) < 6 or not head[:6].isdigit():
         raise InputError(
             "not a billing file: it does not start with a six-digit message name (920000)",
-            path=path, offset=0,
+            path=path,
+            offset=0,
         )
     name = head[:6].decode("ascii")
     if name in ANSWER_MESSAGES:
         raise InputError(
             f"this is an answer message ({name}), not a sending; read it with 'vsbengine read'",
-            path=path, offset=0,
+            path=path,
+            offset=0,
         )

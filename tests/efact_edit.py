@@ -52,7 +52,7 @@ class Sending:
     def __init__(self, data: bytes) -> None:
         text = data.decode("latin-1")
         self.header = text[:HEADER]
-        self.records = [text[i:i + 350] for i in range(HEADER, len(text), 350)]
+        self.records = [text[i : i + 350] for i in range(HEADER, len(text), 350)]
 
     # -- access ------------------------------------------------------------------------
     def index(self, seq: int) -> int:
@@ -66,21 +66,21 @@ class Sending:
         return [int(r[2:8]) for r in self.records if r[:2] == rtype]
 
     def get(self, seq: int, start: int, length: int) -> str:
-        return self.records[self.index(seq)][start - 1:start - 1 + length]
+        return self.records[self.index(seq)][start - 1 : start - 1 + length]
 
     def put(self, seq: int, start: int, text: str) -> None:
         """Overwrite characters of a record, 1-based ``start``."""
         i = self.index(seq)
         r = self.records[i]
-        self.records[i] = r[:start - 1] + text + r[start - 1 + len(text):]
+        self.records[i] = r[: start - 1] + text + r[start - 1 + len(text) :]
         assert len(self.records[i]) == 350
 
     def put_at(self, i: int, start: int, text: str) -> None:
         r = self.records[i]
-        self.records[i] = r[:start - 1] + text + r[start - 1 + len(text):]
+        self.records[i] = r[: start - 1] + text + r[start - 1 + len(text) :]
 
     def put_header(self, start: int, text: str) -> None:
-        self.header = self.header[:start - 1] + text + self.header[start - 1 + len(text):]
+        self.header = self.header[: start - 1] + text + self.header[start - 1 + len(text) :]
 
     def invoices(self) -> list[list[int]]:
         """Indices of the records of each invoice (record 20 through 80)."""
@@ -123,9 +123,19 @@ class Sending:
                 b = sum(int(p[87:99]) for p in prest if p[50] == "1")
                 ps = sum(int(p[127:137]) for p in prest)
                 sup = sum(int(p[164:174]) for p in prest)
-                r80 = (r80[:67] + signed(b, 12) + r80[79:87] + signed(a, 12) + r80[99:127]
-                       + signed(ps, 10) + r80[137:164] + signed(sup, 10) + r80[174:346]
-                       + control(codes) + r80[348:])
+                r80 = (
+                    r80[:67]
+                    + signed(b, 12)
+                    + r80[79:87]
+                    + signed(a, 12)
+                    + r80[99:127]
+                    + signed(ps, 10)
+                    + r80[137:164]
+                    + signed(sup, 10)
+                    + r80[174:346]
+                    + control(codes)
+                    + r80[348:]
+                )
                 recs[inv[-1]] = r80
             all_codes += codes
             mut = int(r20[84:87])
@@ -142,22 +152,62 @@ class Sending:
             for i in detail:
                 r = recs[i]
                 if r[:2] == "90":
-                    recs[i] = (r[:67] + signed(r80_b, 12) + r[79:87] + signed(r80_a, 12)
-                               + r[99:346] + control(all_codes) + r[348:])
+                    recs[i] = (
+                        r[:67]
+                        + signed(r80_b, 12)
+                        + r[79:87]
+                        + signed(r80_a, 12)
+                        + r[99:346]
+                        + control(all_codes)
+                        + r[348:]
+                    )
         r90 = [recs[i] for i in detail if recs[i][:2] == "90"]
         tot_a = int(r90[-1][87:99]) if r90 else r80_a
         tot_b = int(r90[-1][67:79]) if r90 else r80_b
         closing = []
         for k, mut in enumerate(sorted(per_mut)):
             a, b, n, codes = per_mut[mut]
-            closing.append(("95" + "00" + f"{mut:03d}" + "00" + f"{k + 1:012d}" + "00"
-                            + signed(a, 12) + "00" + signed(b, 12) + "00" + signed(a + b, 12) + "00"
-                            + f"{n + 2:08d}" + "00" + control(codes) + "00").ljust(350))
+            closing.append(
+                (
+                    "95"
+                    + "00"
+                    + f"{mut:03d}"
+                    + "00"
+                    + f"{k + 1:012d}"
+                    + "00"
+                    + signed(a, 12)
+                    + "00"
+                    + signed(b, 12)
+                    + "00"
+                    + signed(a + b, 12)
+                    + "00"
+                    + f"{n + 2:08d}"
+                    + "00"
+                    + control(codes)
+                    + "00"
+                ).ljust(350)
+            )
         first = {m // 100 for m in per_mut} or {1}
-        closing.append(("96" + "00" + f"{min(first)}99" + "00" + "0" * 12 + "00"
-                        + signed(tot_a, 12) + "00" + signed(tot_b, 12) + "00"
-                        + signed(tot_a + tot_b, 12) + "00" + f"{len(detail) + 2:08d}" + "00"
-                        + control(all_codes) + "00").ljust(350))
+        closing.append(
+            (
+                "96"
+                + "00"
+                + f"{min(first)}99"
+                + "00"
+                + "0" * 12
+                + "00"
+                + signed(tot_a, 12)
+                + "00"
+                + signed(tot_b, 12)
+                + "00"
+                + signed(tot_a + tot_b, 12)
+                + "00"
+                + f"{len(detail) + 2:08d}"
+                + "00"
+                + control(all_codes)
+                + "00"
+            ).ljust(350)
+        )
         self.records = [recs[i] for i in detail] + closing
         self.fix_checks()
 

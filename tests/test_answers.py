@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+from efact_edit import TODAY, Sending, clean
 
 import vsbengine
-from efact_edit import TODAY, Sending, clean
 from vsbengine.formats.efact.answers import FILE_NAMES, Answers
 from vsbengine.formats.efact.generate import generate
 from vsbengine.formats.efact.reader import read_answer
@@ -101,7 +101,7 @@ def test_read_back(case):
     own: dict[int, list[str]] = {}
     for e in sorted(result.errors, key=lambda e: "BFRSE".index(e.letter or "E")):
         if e.record is not None:
-            own.setdefault(e.record, []).append(e.code)      # B first, then F, then R
+            own.setdefault(e.record, []).append(e.code)  # B first, then F, then R
     for df in answers.names:
         a = read_answer(answers.bytes(df))
         assert a.kind == df
@@ -111,7 +111,8 @@ def test_read_back(case):
             assert a.acknowledged == "920000"
         elif df == "DF012":
             assert {(z.part, z.zone, z.code) for z in a.zone_errors} == {
-                (e.record_type, e.zone, e.code[-2:]) for e in result.errors if e.phase == 1}
+                (e.record_type, e.zone, e.code[-2:]) for e in result.errors if e.phase == 1
+            }
         else:
             assert a.error_percentage == result.error_ratio
             assert a.rejection_type == result.rejection_type
@@ -121,7 +122,7 @@ def test_read_back(case):
             else:
                 assert echoed == set(own)
             for r in a.records:
-                assert r.record == by_seq[r.sequence]           # the original, untouched
+                assert r.record == by_seq[r.sequence]  # the original, untouched
                 assert [x.code for x in r.slots] == own.get(r.sequence, [])[:3]
 
 
@@ -136,8 +137,16 @@ def test_settlement_adds_up():
         assert x.requested_b == x.accepted_b + x.refused_b
         assert x.requested == x.accepted + x.refused
         assert x.accepted == x.accepted_a + x.accepted_b
-    for field in ("requested_a", "requested_b", "accepted_a", "refused_a", "accepted_b",
-                  "refused_b", "accepted", "refused"):
+    for field in (
+        "requested_a",
+        "requested_b",
+        "accepted_a",
+        "refused_a",
+        "accepted_b",
+        "refused_b",
+        "accepted",
+        "refused",
+    ):
         assert getattr(r92, field) == sum(getattr(x, field) for x in r91)
     # The amounts accepted per record (zone 114) make up the accepted total.
     prestations = [r for r in a.records if r.record_type in ("30", "50")]
@@ -152,8 +161,11 @@ def test_settlement_adds_up():
 
 def test_more_than_three_codes_go_to_the_comment():
     s = Sending(clean(60, seed=34))
-    seq = next(int(r[2:8]) for i, r in enumerate(s.records)
-               if r[:2] == "50" and s.records[i + 1][:2] not in ("51", "52"))
+    seq = next(
+        int(r[2:8])
+        for i, r in enumerate(s.records)
+        if r[:2] == "50" and s.records[i + 1][:2] not in ("51", "52")
+    )
     # Four record errors on one line: units sign, personal share sign, and two dates.
     ps = int(s.get(seq, 129, 9)) or 100
     s.put(seq, 108, "-")
@@ -166,7 +178,9 @@ def test_more_than_three_codes_go_to_the_comment():
     df = result.messages[1]
     rec = next(r for r in read_answer(Answers(result).bytes(df)).records if r.sequence == seq)
     assert len(rec.slots) == 3
-    assert sorted([x.code for x in rec.slots] + [c[1:] for c in rec.comment.split()]) == sorted(mine)
+    assert sorted([x.code for x in rec.slots] + [c[1:] for c in rec.comment.split()]) == sorted(
+        mine
+    )
 
 
 def test_write_uses_the_documented_names(tmp_path):
@@ -188,5 +202,5 @@ def test_large_settlement_is_written_in_chunks(tmp_path):
     answers = Answers(result)
     pieces = list(answers.chunks("DF015"))
     assert len(pieces) > 2
-    closing = result.size // 350 - result.records_total - 1 + 1   # records 95 and 96
+    closing = result.size // 350 - result.records_total - 1 + 1  # records 95 and 96
     assert sum(map(len, pieces)) == 677 + 800 * (result.records_total + closing)

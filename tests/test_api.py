@@ -8,9 +8,9 @@ import threading
 
 import msgspec
 import pytest
+from efact_edit import TODAY, clean
 
 import vsbengine
-from efact_edit import TODAY, clean
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,9 @@ def test_every_kind_of_source(tmp_path, data):
         sources = [path, str(path), bytearray(data), memoryview(data), mm]
         for src in sources:
             got = vsbengine.validate(src, today=TODAY).report()
-            assert msgspec.structs.replace(got, file=None) == msgspec.structs.replace(expected, file=None)
+            assert msgspec.structs.replace(got, file=None) == msgspec.structs.replace(
+                expected, file=None
+            )
 
 
 def test_wrong_source_type():
@@ -45,13 +47,16 @@ def test_result_fields_and_lazy_error_list(data):
     r = vsbengine.validate(data, today=TODAY)
     assert len(r.error_table) == len(r.errors) > 0
     assert isinstance(r.errors[0], vsbengine.ErrorEntry)
-    assert r.errors is r.errors            # built once
+    assert r.errors is r.errors  # built once
     assert repr(r).startswith("<Result bytes: DF011/")
 
 
 def test_json_and_msgpack_round_trip(data):
     r = vsbengine.validate(data, today=TODAY)
-    for encoded, decode in ((r.to_json(), msgspec.json.decode), (r.to_msgpack(), msgspec.msgpack.decode)):
+    for encoded, decode in (
+        (r.to_json(), msgspec.json.decode),
+        (r.to_msgpack(), msgspec.msgpack.decode),
+    ):
         assert decode(encoded, type=vsbengine.Report) == r.report()
 
 

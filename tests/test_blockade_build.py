@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from vsbengine.errors import ConfigError
 from vsbengine.formats.blockade import build
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+
 from vsbengine.formats.blockade.columns import NotSorted, distinct_sorted, join_per_group
 from vsbengine.formats.blockade.lists import CheckError, check_units
 

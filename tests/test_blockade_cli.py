@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
+
 from vsbengine.cli.main import app
 
 SCENARIO = Path(__file__).parent / "data" / "blockade" / "scenario"

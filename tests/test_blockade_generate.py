@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from test_blockade_build import check_identities
+
 from vsbengine.formats.blockade import build
 from vsbengine.formats.blockade.generate import INPUT_FILES, generate
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from vsbengine.errors import InputError
 from vsbengine.formats.blockade import build
 

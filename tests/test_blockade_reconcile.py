@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+
 from vsbengine.cli.main import app
 from vsbengine.errors import InputError
 from vsbengine.formats.blockade import build, reconcile

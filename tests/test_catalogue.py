@@ -15,7 +15,8 @@ def test_file_is_in_sync_with_the_layouts():
 
     text = resources.files("vsbengine.formats.efact").joinpath("data/codes.csv").read_text("utf-8")
     assert text == cat_mod.render(), (
-        "regenerate with: python -m vsbengine.formats.efact.catalogue --write")
+        "regenerate with: python -m vsbengine.formats.efact.catalogue --write"
+    )
 
 
 def test_entries_are_complete():
@@ -40,6 +41,14 @@ def test_every_code_the_rules_name_is_in_the_catalogue():
 
 
 def test_official_codes_keep_their_letters():
-    for code, letter in {"509902": "B", "500812": "F", "500612": "R", "200140": "F",
-                         "510119": "R", "801812": "B", "202420": "B", "204709": "B"}.items():
+    for code, letter in {
+        "509902": "B",
+        "500812": "F",
+        "500612": "R",
+        "200140": "F",
+        "510119": "R",
+        "801812": "B",
+        "202420": "B",
+        "204709": "B",
+    }.items():
         assert explain(code).letter == letter

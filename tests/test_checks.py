@@ -8,9 +8,9 @@ follow (totals, counts, check digits) with the independent editor of
 from __future__ import annotations
 
 import pytest
+from efact_edit import TODAY, Sending, clean, codes
 
 import vsbengine
-from efact_edit import TODAY, Sending, clean, codes
 
 
 def run(s: Sending, today=TODAY):
@@ -67,6 +67,7 @@ def test_clean_sending_has_no_errors(s):
 
 
 # -- families 1 and 2: order and sequence ---------------------------------------------
+
 
 def test_missing_record_10(s):
     del s.records[0]
@@ -139,15 +140,19 @@ def test_sequence_numbers_wrap_after_999999(s):
 
 # -- family 3: zones -------------------------------------------------------------------
 
-@pytest.mark.parametrize("start,text,code", [
-    (49, "3", "200903"),     # sex
-    (50, "2", "201003"),     # invoice type
-    (175, "2", "203203"),    # identification flag (a national number, so 200813 too)
-])
+
+@pytest.mark.parametrize(
+    "start,text,code",
+    [
+        (49, "3", "200903"),  # sex
+        (50, "2", "201003"),  # invoice type
+        (175, "2", "203203"),  # identification flag (a national number, so 200813 too)
+    ],
+)
 def test_record_20_allowed_values(s, start, text, code):
     seq = first(s, "20")
     s.put(seq, start, text)
-    if start == 50:   # the invoice type is repeated in record 80
+    if start == 50:  # the invoice type is repeated in record 80
         s.put(seqs_of(s, invoice_of(s, seq), "80")[0], 50, text)
     s.fix_checks()
     expected = {(seq, code)} | ({(seq, "200813")} if code == "203203" else set())
@@ -208,16 +213,19 @@ def test_record_51_code_differs_from_its_50(s):
     s.resum()
     r = run(s)
     assert codes(r) == {(seq50 + 1, "510412")}
-    assert r.records_rejected == 1          # the record 50 stands
+    assert r.records_rejected == 1  # the record 50 stands
 
 
-@pytest.mark.parametrize("start,text,code", [
-    (33, "199", "800712"),
-    (50, "1", "801012"),
-    (56, "017101001001", "801412"),
-    (85, "199", "801812"),
-    (115, "000000000999", "802412"),
-])
+@pytest.mark.parametrize(
+    "start,text,code",
+    [
+        (33, "199", "800712"),
+        (50, "1", "801012"),
+        (56, "017101001001", "801412"),
+        (85, "199", "801812"),
+        (115, "000000000999", "802412"),
+    ],
+)
 def test_record_80_against_record_20(s, start, text, code):
     seq80 = first(s, "80")
     if s.get(seq80, start, len(text)) == text:
@@ -230,7 +238,7 @@ def test_record_80_against_record_20(s, start, text, code):
 def test_invoicing_institution_differs_from_record_10(s):
     seq20 = first(s, "20")
     inv = invoice_of(s, seq20)
-    other = "017101001001"   # a valid NIHII number
+    other = "017101001001"  # a valid NIHII number
     for i in inv:
         if s.records[i][:2] in ("20", "80"):
             s.put_at(i, 56, other)
@@ -238,15 +246,18 @@ def test_invoicing_institution_differs_from_record_10(s):
     assert codes(run(s)) == {(seq20, "201412")}
 
 
-@pytest.mark.parametrize("start,text,code", [
-    (33, "998", "900712"),
-    (56, "017101001001", "901412"),
-    (108, "02025", "902212"),
-    (113, "09", "902312"),
-    (128, "0403191070", "902712"),
-    (167, "BBRUBEBB   ", "903112"),
-    (179, "BE71096123456769".ljust(34), "903612"),
-])
+@pytest.mark.parametrize(
+    "start,text,code",
+    [
+        (33, "998", "900712"),
+        (56, "017101001001", "901412"),
+        (108, "02025", "902212"),
+        (113, "09", "902312"),
+        (128, "0403191070", "902712"),
+        (167, "BBRUBEBB   ", "903112"),
+        (179, "BE71096123456769".ljust(34), "903612"),
+    ],
+)
 def test_record_90_against_record_10(s, start, text, code):
     seq90 = first(s, "90")
     s.put(seq90, start, text)
@@ -291,6 +302,7 @@ def test_invoice_numbers_must_be_unique(s):
 
 # -- family 4: dates --------------------------------------------------------------------
 
+
 def test_invoiced_month_after_today_and_after_creation(s):
     s.put(1, 113, "12")
     s.put(first(s, "90"), 113, "12")
@@ -331,7 +343,7 @@ def test_discharge_before_admission(s):
     s.fix_checks()
     expected = {(seq20, "200610")}
     expected |= {(q, "500513") for q in seqs_of(s, inv, "50")}
-    assert codes(run(s)) == expected   # 200610 rejects the invoice: no group codes
+    assert codes(run(s)) == expected  # 200610 rejects the invoice: no group codes
 
 
 def test_invoicing_date_in_the_future(s):
@@ -372,8 +384,9 @@ def test_prestation_before_admission(s):
 
 
 def test_prestation_after_the_invoicing_date(s):
-    inv = next(inv for inv in s.invoices()
-               if len({s.get(q, 17, 8) for q in seqs_of(s, inv, "50")}) > 1)
+    inv = next(
+        inv for inv in s.invoices() if len({s.get(q, 17, 8) for q in seqs_of(s, inv, "50")}) > 1
+    )
     seq20 = s.seq_at(inv[0])
     day = min(s.get(q, 17, 8) for q in seqs_of(s, inv, "50"))
     s.put(seq20, 262, day)
@@ -400,6 +413,7 @@ def test_invalid_date_is_a_format_error(s):
 
 # -- family 5: amounts and signs ---------------------------------------------------------
 
+
 def test_units_sign(s):
     seq = first(s, "50", alone=True)
     s.put(seq, 108, "-")
@@ -420,12 +434,18 @@ def test_credit_note_needs_negative_records(s):
     s.put(seq20, 51, "3")
     s.fix_checks()
     expected = {(seq20, "201140")} | {(q, "502248") for q in seqs_of(s, inv, "50")}
-    assert codes(run(s)) == expected   # the invoice is rejected: no group codes
+    assert codes(run(s)) == expected  # the invoice is rejected: no group codes
 
 
-@pytest.mark.parametrize("start,width,code", [
-    (88, 12, "801910"), (68, 12, "801510"), (128, 10, "802710"), (165, 10, "803010"),
-])
+@pytest.mark.parametrize(
+    "start,width,code",
+    [
+        (88, 12, "801910"),
+        (68, 12, "801510"),
+        (128, 10, "802710"),
+        (165, 10, "803010"),
+    ],
+)
 def test_invoice_totals(s, start, width, code):
     seq80 = first(s, "80")
     old = int(s.get(seq80, start, width))
@@ -463,6 +483,7 @@ def test_sending_total_differs_from_the_records_80(s):
 
 
 # -- family 6: check digits and controls ---------------------------------------------
+
 
 def test_record_check_digits(s):
     seq = first(s, "50", alone=True)
@@ -507,6 +528,7 @@ def test_nihii_check_digits(s):
 
 
 # -- family 7: propagation ------------------------------------------------------------
+
 
 def test_error_on_record_50_rejects_its_51_and_52(s):
     seq52 = first(s, "52")

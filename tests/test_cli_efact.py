@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from efact_edit import CORPUS, Sending, clean
 from typer.testing import CliRunner
 
-from efact_edit import CORPUS, Sending, clean
 from vsbengine.cli.main import app
 
 runner = CliRunner()
@@ -33,8 +33,17 @@ def test_validate_json_contract(tmp_path):
     r = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
     assert r.exit_code == 1
     out = json.loads(r.stdout)
-    for key in ("technical", "decision", "rejection_type", "records_total", "records_rejected",
-                "error_ratio", "invoices_total", "invoices_rejected", "errors"):
+    for key in (
+        "technical",
+        "decision",
+        "rejection_type",
+        "records_total",
+        "records_rejected",
+        "error_ratio",
+        "invoices_total",
+        "invoices_rejected",
+        "errors",
+    ):
         assert key in out
     assert (out["technical"], out["decision"], out["rejection_type"]) == ("DF011", "DF013", "02")
     assert out["error_ratio"] > 5
@@ -48,7 +57,11 @@ def test_validate_writes_answers_with_documented_names(good, tmp_path):
     r = runner.invoke(app, ["validate", str(good), "--out", str(out), *TODAY])
     assert r.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "DF011_931000.dat", "DF014_920098.dat", "DF015_920900.dat", "report.json"]
+        "DF011_931000.dat",
+        "DF014_920098.dat",
+        "DF015_920900.dat",
+        "report.json",
+    ]
     assert json.loads((out / "report.json").read_text())["decision"] == "DF014"
 
 
@@ -63,12 +76,15 @@ def test_technical_rejection_exits_1(tmp_path):
     assert out["technical"] == "DF012" and out["decision"] is None
 
 
-@pytest.mark.parametrize("content,message", [
-    (None, "no such file"),
-    (b"", "empty file: not a billing file"),
-    (b"\x00\x01garbage" * 50, "not a billing file"),
-    (b"931000" + b"0" * 221, "this is an answer message (931000)"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (None, "no such file"),
+        (b"", "empty file: not a billing file"),
+        (b"\x00\x01garbage" * 50, "not a billing file"),
+        (b"931000" + b"0" * 221, "this is an answer message (931000)"),
+    ],
+)
 def test_unusable_input_exits_2_with_one_line(tmp_path, content, message):
     path = tmp_path / "input.dat"
     if content is not None:
@@ -86,8 +102,23 @@ def test_bad_option_values_exit_2(good):
 
 def test_generate_then_validate(tmp_path):
     path, manifest = tmp_path / "g.920000", tmp_path / "g.json"
-    r = runner.invoke(app, ["generate", str(path), "--records", "3000", "--seed", "4",
-                            "--error-rate", "0.01", "--month", "2026-10", "--manifest", str(manifest)])
+    r = runner.invoke(
+        app,
+        [
+            "generate",
+            str(path),
+            "--records",
+            "3000",
+            "--seed",
+            "4",
+            "--error-rate",
+            "0.01",
+            "--month",
+            "2026-10",
+            "--manifest",
+            str(manifest),
+        ],
+    )
     assert r.exit_code == 0, r.output
     expected = json.loads(manifest.read_text())["expected"]
     r = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
@@ -96,7 +127,9 @@ def test_generate_then_validate(tmp_path):
 
 
 def test_generate_refuses_bad_kinds(tmp_path):
-    r = runner.invoke(app, ["generate", str(tmp_path / "x"), "--kinds", "999999", "--error-rate", "0.1"])
+    r = runner.invoke(
+        app, ["generate", str(tmp_path / "x"), "--kinds", "999999", "--error-rate", "0.1"]
+    )
     assert r.exit_code == 2 and "cannot inject 999999" in r.stderr
 
 
@@ -122,8 +155,9 @@ def test_validate_in_chunks_gives_the_same_json(tmp_path):
     path = tmp_path / "big.920000"
     path.write_bytes(clean(6000, seed=44, error_rate=0.01))
     whole = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
-    chunked = runner.invoke(app, ["validate", str(path), "--json", "--memory-limit", "64M",
-                                  "--threads", "2", *TODAY])
+    chunked = runner.invoke(
+        app, ["validate", str(path), "--json", "--memory-limit", "64M", "--threads", "2", *TODAY]
+    )
     assert whole.exit_code == chunked.exit_code
     assert json.loads(whole.stdout) == json.loads(chunked.stdout)
     bad = runner.invoke(app, ["validate", str(path), "--memory-limit", "lots"])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from efact_edit import TODAY, Sending
 
 import vsbengine
-from efact_edit import TODAY, Sending
 from vsbengine.formats.efact.answers import Answers
 from vsbengine.formats.efact.generate import CONTRACTED, generate
 
@@ -60,7 +60,9 @@ def test_content_checks_are_skipped_without_references(case):
 def test_the_contracted_price_wins(case):
     s, folder = case
     rewrite(folder, "tariffs.csv", lambda t: t.replace(f",{CONTRACTED[1]},", ",2222,"))
-    hits = [i for i, r in enumerate(s.records) if r[:2] == "50" and r[9:16] == f"{CONTRACTED[0]:07d}"]
+    hits = [
+        i for i, r in enumerate(s.records) if r[:2] == "50" and r[9:16] == f"{CONTRACTED[0]:07d}"
+    ]
     assert hits
     expected = set()
     for i in hits:
@@ -71,10 +73,16 @@ def test_the_contracted_price_wins(case):
 def test_related_prestation_missing(case):
     s, folder = case
     needs, related = "0771152", "0771012"
-    rewrite(folder, "codes.csv", lambda t: t.replace(f"{needs},prestation,,", f"{needs},prestation,{related},"))
+    rewrite(
+        folder,
+        "codes.csv",
+        lambda t: t.replace(f"{needs},prestation,,", f"{needs},prestation,{related},"),
+    )
     expected = set()
     for inv in s.invoices():
-        billed = {(s.records[i][16:24], s.records[i][9:16]) for i in inv if s.records[i][:2] == "50"}
+        billed = {
+            (s.records[i][16:24], s.records[i][9:16]) for i in inv if s.records[i][:2] == "50"
+        }
         for i in inv:
             r = s.records[i]
             if r[:2] == "50" and r[9:16] == needs and (r[16:24], related) not in billed:
@@ -85,14 +93,27 @@ def test_related_prestation_missing(case):
 
 def test_not_insured_from_the_middle_of_the_month(case):
     s, folder = case
-    inv, r50 = next((inv, r50) for inv, r50 in lines_of(s, "3")
-                    if len({s.records[i][16:24] for i in r50}) > 1)
+    inv, r50 = next(
+        (inv, r50) for inv, r50 in lines_of(s, "3") if len({s.records[i][16:24] for i in r50}) > 1
+    )
     insz = s.records[inv[0]][37:48]
     mid = sorted(s.records[i][16:24] for i in r50)[0]
     end = f"{mid[:4]}-{mid[4:6]}-{mid[6:]}"
-    rewrite(folder, "members.csv", lambda t: "\n".join(
-        (line.replace(",,", f",{end},", 1) if line.startswith(insz) and line.count(",,") else line)
-        for line in t.splitlines()) + "\n")
+    rewrite(
+        folder,
+        "members.csv",
+        lambda t: (
+            "\n".join(
+                (
+                    line.replace(",,", f",{end},", 1)
+                    if line.startswith(insz) and line.count(",,")
+                    else line
+                )
+                for line in t.splitlines()
+            )
+            + "\n"
+        ),
+    )
     expected = set()
     for i in r50:
         if s.records[i][16:24] > mid:
@@ -105,9 +126,21 @@ def test_beneficiary_at_another_mutuality(case):
     s, folder = case
     inv = s.invoices()[0]
     insz = s.records[inv[0]][37:48]
-    rewrite(folder, "members.csv", lambda t: "\n".join(
-        (line.split(",")[0] + ",999," + ",".join(line.split(",")[2:]) if line.startswith(insz) else line)
-        for line in t.splitlines()) + "\n")
+    rewrite(
+        folder,
+        "members.csv",
+        lambda t: (
+            "\n".join(
+                (
+                    line.split(",")[0] + ",999," + ",".join(line.split(",")[2:])
+                    if line.startswith(insz)
+                    else line
+                )
+                for line in t.splitlines()
+            )
+            + "\n"
+        ),
+    )
     r = run(s, folder)
     assert codes(r) == {(s.seq_at(inv[0]), "200742")}
     assert r.invoices_rejected == 1
@@ -115,14 +148,27 @@ def test_beneficiary_at_another_mutuality(case):
 
 def test_prestation_outside_the_admission(case):
     s, folder = case
-    inv, r50 = next((inv, r50) for inv, r50 in lines_of(s, "3")
-                    if len({s.records[i][16:24] for i in r50}) > 1)
+    inv, r50 = next(
+        (inv, r50) for inv, r50 in lines_of(s, "3") if len({s.records[i][16:24] for i in r50}) > 1
+    )
     number = int(s.records[inv[0]][87:99])
     later = max(s.records[i][16:24] for i in r50)
     iso = f"{later[:4]}-{later[4:6]}-{later[6:]}"
-    rewrite(folder, "admissions.csv", lambda t: "\n".join(
-        (",".join(p[:4] + [iso] + p[5:]) if (p := line.split(","))[1] == str(number) else line)
-        for line in t.splitlines()) + "\n")
+    rewrite(
+        folder,
+        "admissions.csv",
+        lambda t: (
+            "\n".join(
+                (
+                    ",".join(p[:4] + [iso] + p[5:])
+                    if (p := line.split(","))[1] == str(number)
+                    else line
+                )
+                for line in t.splitlines()
+            )
+            + "\n"
+        ),
+    )
     expected = set()
     for i in r50:
         if s.records[i][16:24] < later:
@@ -134,9 +180,21 @@ def test_revalidation_approval_date_differs(case):
     s, folder = case
     inv, _ = next(lines_of(s, "5"))
     number = int(s.records[inv[0]][87:99])
-    rewrite(folder, "admissions.csv", lambda t: "\n".join(
-        (",".join(p[:6] + ["2019-01-01"]) if (p := line.split(","))[1] == str(number) else line)
-        for line in t.splitlines()) + "\n")
+    rewrite(
+        folder,
+        "admissions.csv",
+        lambda t: (
+            "\n".join(
+                (
+                    ",".join(p[:6] + ["2019-01-01"])
+                    if (p := line.split(","))[1] == str(number)
+                    else line
+                )
+                for line in t.splitlines()
+            )
+            + "\n"
+        ),
+    )
     r = run(s, folder)
     assert codes(r) == {(s.seq_at(inv[0]), "202020")}
     assert r.errors[0].letter == "S" and r.records_rejected == 0 and r.accepted
@@ -151,34 +209,52 @@ def test_a_duplicate_across_chunks_drags_its_record_51(tmp_path):
     invs = s.invoices()
     first = next(inv for inv in invs if s.records[inv[0]][49] in "13")
     src = next(i for i in first if s.records[i][:2] == "50")
-    last = next(inv for inv in reversed(invs) if s.records[inv[0]][49] in "13" and any(
-        s.records[i][:2] == "50" and s.records[i + 1][:2] == "51" for i in inv))
+    last = next(
+        inv
+        for inv in reversed(invs)
+        if s.records[inv[0]][49] in "13"
+        and any(s.records[i][:2] == "50" and s.records[i + 1][:2] == "51" for i in inv)
+    )
     dst = next(i for i in last if s.records[i][:2] == "50" and s.records[i + 1][:2] == "51")
     person = s.records[first[0]][35:48]
     for i in last:
         s.put_at(i, 36, person)
         if s.records[i][:2] in ("20", "80"):
-            for col, width in ((33, 3), (85, 3)):     # same mutuality, as the member file says
-                s.put_at(i, col, s.records[first[0]][col - 1:col - 1 + width])
+            for col, width in ((33, 3), (85, 3)):  # same mutuality, as the member file says
+                s.put_at(i, col, s.records[first[0]][col - 1 : col - 1 + width])
     # The admission of the last invoice belongs to the person too.
     number = int(s.records[last[0]][87:99])
-    rewrite(tmp_path, "admissions.csv", lambda t: "\n".join(
-        (",".join(p[:2] + [person[2:]] + p[3:]) if (p := line.split(","))[1] == str(number) else line)
-        for line in t.splitlines()) + "\n")
+    rewrite(
+        tmp_path,
+        "admissions.csv",
+        lambda t: (
+            "\n".join(
+                (
+                    ",".join(p[:2] + [person[2:]] + p[3:])
+                    if (p := line.split(","))[1] == str(number)
+                    else line
+                )
+                for line in t.splitlines()
+            )
+            + "\n"
+        ),
+    )
     r = s.records[src]
-    s.put_at(dst, 10, r[9:16])      # code
-    s.put_at(dst, 17, r[16:32])     # dates
-    s.put_at(dst, 88, r[87:99])     # amount
+    s.put_at(dst, 10, r[9:16])  # code
+    s.put_at(dst, 17, r[16:32])  # dates
+    s.put_at(dst, 88, r[87:99])  # amount
     s.put_at(dst, 108, r[107:112])  # units
     s.put_at(dst, 128, r[127:137])  # personal share
-    s.put_at(dst, 51, r[50])        # account
+    s.put_at(dst, 51, r[50])  # account
     s.put_at(dst + 1, 10, r[9:16])  # its record 51 keeps the same code
     s.put_at(dst + 1, 17, r[16:24])
     s.put_at(dst + 1, 36, person)
     s.resum()
     one = run(s, tmp_path)
-    assert {(x.record, x.code) for x in one.errors} >= {(s.seq_at(dst), "500423"),
-                                                         (s.seq_at(dst + 1), "510119")}
+    assert {(x.record, x.code) for x in one.errors} >= {
+        (s.seq_at(dst), "500423"),
+        (s.seq_at(dst + 1), "510119"),
+    }
     many = run(s, tmp_path, memory_limit=64 << 20)
     assert many.report() == one.report()
     for df in one.messages:

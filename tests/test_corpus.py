@@ -8,9 +8,9 @@ except the record counts of 95/96 in TFAC1SC13 and TFAC1SC15.
 from __future__ import annotations
 
 import pytest
+from efact_edit import CORPUS
 
 import vsbengine
-from efact_edit import CORPUS
 from vsbengine.formats.efact.answers import Answers
 from vsbengine.formats.efact.reader import read_answer
 
@@ -23,7 +23,9 @@ FILES = {
 }
 COUNTS_WRONG = {"TFAC1SC13.519E", "TFAC1SC15.520E"}
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not beside the repository")
+pytestmark = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="../shared/corpus not beside the repository"
+)
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
@@ -51,7 +53,7 @@ def test_corpus_zones_are_read(name):
 
     s = Sending((CORPUS / name).read_bytes())
     r10, r90 = s.record10, s.record90
-    assert s.col("z7")[r10] == int(name.split(".")[1][:3])       # sending number
+    assert s.col("z7")[r10] == int(name.split(".")[1][:3])  # sending number
     assert (s.col("z22")[r10], s.col("z23")[r10], s.col("z25")[r10]) == (2014, 11, 20141125)
     assert s.col("z14")[r10] == 18334780004
     r20 = s.invoices[0]
@@ -68,8 +70,13 @@ def test_corpus_answers_read_back(tmp_path):
     r = vsbengine.validate(CORPUS / "TFAC1SC09.509E", today=20260101)
     answers = Answers(r)
     df013 = read_answer(answers.bytes("DF013"))
-    assert len(answers.bytes("DF013")) == 5477      # the length of such real replies
+    assert len(answers.bytes("DF013")) == 5477  # the length of such real replies
     assert [(x.sequence, [s.code for s in x.slots]) for x in df013.records] == [
-        (1, ["109902"]), (2, ["209902"]), (3, ["509902"]), (4, ["519902"]),
-        (5, ["809902"]), (6, ["909902"])]
+        (1, ["109902"]),
+        (2, ["209902"]),
+        (3, ["509902"]),
+        (4, ["519902"]),
+        (5, ["809902"]),
+        (6, ["909902"]),
+    ]
     assert df013.error_percentage == 100.0 and df013.rejection_type == "01"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from efact_edit import TODAY, Sending, clean
 
 import vsbengine
-from efact_edit import TODAY, Sending, clean
 from vsbengine.decision import percent_x100
 
 
@@ -13,8 +13,11 @@ def sending_with_total_multiple_of(k: int) -> Sending:
     for seed in range(200):
         s = Sending(clean(100, seed=seed))
         total = sum(1 for r in s.records if r[:2] not in ("95", "96"))
-        lone = [r for i, r in enumerate(s.records)
-                if r[:2] == "50" and s.records[i + 1][:2] not in ("51", "52")]
+        lone = [
+            r
+            for i, r in enumerate(s.records)
+            if r[:2] == "50" and s.records[i + 1][:2] not in ("51", "52")
+        ]
         if total % k == 0 and len(lone) >= total // k + 1:
             return s
     raise AssertionError("no such sending")
@@ -66,11 +69,19 @@ def test_blocking_error_rejects_the_sending_with_type_01():
     assert r.messages == ["DF011", "DF013"]
 
 
-@pytest.mark.parametrize("part,total,x100", [
-    (1, 6, 1667), (2, 3, 6667), (1, 20, 500), (1, 8, 1250), (0, 7, 0), (1, 3, 3333),
-    (1, 20000, 1),      # 0.005 % rounds half up to 0.01 %
-    (1, 20001, 0),
-])
+@pytest.mark.parametrize(
+    "part,total,x100",
+    [
+        (1, 6, 1667),
+        (2, 3, 6667),
+        (1, 20, 500),
+        (1, 8, 1250),
+        (0, 7, 0),
+        (1, 3, 3333),
+        (1, 20000, 1),  # 0.005 % rounds half up to 0.01 %
+        (1, 20001, 0),
+    ],
+)
 def test_percentage_rounds_half_up(part, total, x100):
     assert percent_x100(part, total) == x100
 

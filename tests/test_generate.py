@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from efact_edit import MONTH, TODAY
 
 import vsbengine
-from efact_edit import MONTH, TODAY
 from vsbengine.formats.efact.generate import CONTENT_KINDS, DEFAULT_KINDS, KINDS, generate
 
 
@@ -51,8 +51,13 @@ def test_generated_references_match_the_sending(seed, tmp_path):
     g = generate(4000, seed=seed, month=MONTH, references=True)
     g.write_refs(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "admissions.csv", "codes.csv", "facilities.csv", "members.csv", "tariffs.csv",
-        "zorgkas.toml"]
+        "admissions.csv",
+        "codes.csv",
+        "facilities.csv",
+        "members.csv",
+        "tariffs.csv",
+        "zorgkas.toml",
+    ]
     r = vsbengine.Engine(tmp_path, today=TODAY).validate(g.tobytes())
     assert r.messages == ["DF011", "DF014", "DF015"] and r.errors == []
 

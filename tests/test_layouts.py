@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from efact_edit import clean
+
 from vsbengine import _core
 from vsbengine.formats.efact import layouts
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Compiled, parse_table
@@ -20,12 +20,25 @@ def test_every_layout_adds_up_without_gaps():
         assert pos == lay.length
 
 
-@pytest.mark.parametrize("layout,zone,start,length", [
-    ("10", "25,26", 120, 8), ("20", "8a,8b", 36, 13), ("20", "24,25", 115, 12),
-    ("20", "47", 262, 8), ("50", "4", 10, 7), ("50", "19", 88, 12), ("50", "22", 108, 5),
-    ("50", "27", 128, 10), ("80", "98", 347, 2), ("90", "36", 179, 34), ("95", "409", 66, 8),
-    ("96", "510", 76, 2), ("300", "308", 133, 2), ("200", "204", 21, 14),
-])
+@pytest.mark.parametrize(
+    "layout,zone,start,length",
+    [
+        ("10", "25,26", 120, 8),
+        ("20", "8a,8b", 36, 13),
+        ("20", "24,25", 115, 12),
+        ("20", "47", 262, 8),
+        ("50", "4", 10, 7),
+        ("50", "19", 88, 12),
+        ("50", "22", 108, 5),
+        ("50", "27", 128, 10),
+        ("80", "98", 347, 2),
+        ("90", "36", 179, 34),
+        ("95", "409", 66, 8),
+        ("96", "510", 76, 2),
+        ("300", "308", 133, 2),
+        ("200", "204", 21, 14),
+    ],
+)
 def test_positions_of_the_spec(layout, zone, start, length):
     z = LAYOUTS.layout(layout).zone(zone)
     assert (z.start + 1, z.length) == (start, length)
@@ -44,22 +57,30 @@ def test_adding_a_zone_is_a_one_line_table_edit():
     """Split a reserved zone of record 20 into two, one of them extracted: the core
     reads the new column without any other change."""
     old = "59       341   6 N -   -       -               Reserved\n"
-    new = ("59       341   3 N -   z59     -               Reserved, first part\n"
-           "59b      344   3 N -   -       -               Reserved, second part\n")
+    new = (
+        "59       341   3 N -   z59     -               Reserved, first part\n"
+        "59b      344   3 N -   -       -               Reserved, second part\n"
+    )
     assert old in layouts.RECORD_20
     tables = dict(layouts.SENDING)
     tables["20"] = (350, layouts.RECORD_20.replace(old, new))
     compiled = Compiled(tables)
     data = bytearray(clean(30, seed=81))
-    r20 = 227 + 350               # the first record 20
-    data[r20 + 340:r20 + 343] = b"123"
-    scan = _core.scan(bytes(data), _core.CoreTables(compiled), len(compiled.narrow), len(compiled.wide))
+    r20 = 227 + 350  # the first record 20
+    data[r20 + 340 : r20 + 343] = b"123"
+    scan = _core.scan(
+        bytes(data), _core.CoreTables(compiled), len(compiled.narrow), len(compiled.wide)
+    )
     col = scan["narrow"][compiled.narrow.index("z59")]
     assert col[3] == 123 and (np.delete(col, 3) == 0).all()
 
 
 def test_core_check_digits_match_the_rule():
-    rows = np.frombuffer(clean(30, seed=82)[227:227 + 350 * 5], dtype=np.uint8).reshape(5, 350).copy()
+    rows = (
+        np.frombuffer(clean(30, seed=82)[227 : 227 + 350 * 5], dtype=np.uint8)
+        .reshape(5, 350)
+        .copy()
+    )
     expected = rows[:, 348:350].copy()
     rows[:, 348:350] = ord("0")
     _core.fill_check_digits(rows)

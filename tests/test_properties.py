@@ -3,11 +3,11 @@ results keep their invariants; every result's answers are written and read back.
 
 from __future__ import annotations
 
+from efact_edit import TODAY, clean
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vsbengine
-from efact_edit import TODAY, clean
 from vsbengine.formats.efact.answers import Answers
 from vsbengine.formats.efact.catalogue import catalogue
 from vsbengine.formats.efact.reader import read_answer
@@ -49,13 +49,17 @@ def test_random_bytes_after_a_message_name(data):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(BASE) - 1), st.integers(0, 255)), max_size=8),
-       st.integers(0, len(BASE)), st.binary(max_size=20), st.booleans())
+@given(
+    st.lists(st.tuples(st.integers(0, len(BASE) - 1), st.integers(0, 255)), max_size=8),
+    st.integers(0, len(BASE)),
+    st.binary(max_size=20),
+    st.booleans(),
+)
 def test_mutated_sendings(flips, cut, insert, lines):
     d = bytearray(BASE)
     for pos, byte in flips:
         d[pos] = byte
-    d = d[:cut] + insert + d[cut:] if insert else d[:max(cut, 6)]
+    d = d[:cut] + insert + d[cut:] if insert else d[: max(cut, 6)]
     if lines:
         d = d.replace(b"", b"")  # keep single-line most of the time
         d = bytes(d[:67]) + b"\r\n" + bytes(d[67:])

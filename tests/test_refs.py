@@ -32,34 +32,66 @@ def test_loads_the_generated_set(folder):
 def test_days_are_counted_like_the_reader(folder):
     (folder / "members.csv").write_text(
         "insz,mutuality,insured_from,insured_to,deceased_on\n"
-        "85073112345,131,2001-01-01,2024-02-29,\n")
+        "85073112345,131,2001-01-01,2024-02-29,\n"
+    )
     r = refs.load(folder)
     assert int(r.members.insured_from[0]) == int(refs.days([20010101])[0]) == 36890
     assert int(r.members.reach[0]) == int(refs.days([20240229])[0])
     assert int(refs.days([19000101])[0]) == 0
 
 
-@pytest.mark.parametrize("table,text,message", [
-    ("members.csv", "insz,mutuality,insured_from,insured_to\n",
-     "members.csv, line 1, zone deceased_on: missing column deceased_on"),
-    ("members.csv", "insz;mutuality;insured_from;insured_to;deceased_on\n85073112345;131;2001-13-01;;\n",
-     "members.csv, line 2, zone insured_from: not a date YYYY-MM-DD (1900-2078)"),
-    ("members.csv", "insz,mutuality,insured_from,insured_to,deceased_on\n\n85O73112345,131,,,\n",
-     "members.csv, line 3, zone insz: not a number"),
-    ("members.csv", "insz,mutuality,insured_from,insured_to,deceased_on\n85073112345,131,2020-01-01,2019-01-01,\n",
-     "members.csv, line 2, zone insured_to: insured_to before insured_from"),
-    ("members.csv", "insz,mutuality,insured_from,insured_to,deceased_on\n,131,,,\n",
-     "members.csv, line 2, zone insz: empty"),
-    ("admissions.csv", "institution,admission_number,insz,kind,admitted_on,discharged_on,approval_date\n"
-     "1,2,85073112345,hotel,2020-01-01,,\n", "admissions.csv, line 2, zone kind: value not allowed"),
-    ("tariffs.csv", "code,valid_from,valid_to,unit_amount,unit_personal_share,institution\n"
-     "0771012,2020-01-01,2022-12-31,100,0,\n0771012,2022-06-01,,120,0,\n",
-     "tariffs.csv, line 3, zone valid_from: tariff period overlaps the one on line 2 for the same code"),
-    ("codes.csv", 'code,category,related_code,valid_from,valid_to\n"0771012,prestation,,,\n',
-     "codes.csv, line 2, zone code: quote not closed"),
-    ("facilities.csv", "institution,name,iban,bic\n123,X,BE00123,GKCCBEBB\n",
-     "facilities.csv, line 2, zone iban: not a valid IBAN"),
-])
+@pytest.mark.parametrize(
+    "table,text,message",
+    [
+        (
+            "members.csv",
+            "insz,mutuality,insured_from,insured_to\n",
+            "members.csv, line 1, zone deceased_on: missing column deceased_on",
+        ),
+        (
+            "members.csv",
+            "insz;mutuality;insured_from;insured_to;deceased_on\n85073112345;131;2001-13-01;;\n",
+            "members.csv, line 2, zone insured_from: not a date YYYY-MM-DD (1900-2078)",
+        ),
+        (
+            "members.csv",
+            "insz,mutuality,insured_from,insured_to,deceased_on\n\n85O73112345,131,,,\n",
+            "members.csv, line 3, zone insz: not a number",
+        ),
+        (
+            "members.csv",
+            "insz,mutuality,insured_from,insured_to,deceased_on\n85073112345,131,2020-01-01,2019-01-01,\n",
+            "members.csv, line 2, zone insured_to: insured_to before insured_from",
+        ),
+        (
+            "members.csv",
+            "insz,mutuality,insured_from,insured_to,deceased_on\n,131,,,\n",
+            "members.csv, line 2, zone insz: empty",
+        ),
+        (
+            "admissions.csv",
+            "institution,admission_number,insz,kind,admitted_on,discharged_on,approval_date\n"
+            "1,2,85073112345,hotel,2020-01-01,,\n",
+            "admissions.csv, line 2, zone kind: value not allowed",
+        ),
+        (
+            "tariffs.csv",
+            "code,valid_from,valid_to,unit_amount,unit_personal_share,institution\n"
+            "0771012,2020-01-01,2022-12-31,100,0,\n0771012,2022-06-01,,120,0,\n",
+            "tariffs.csv, line 3, zone valid_from: tariff period overlaps the one on line 2 for the same code",
+        ),
+        (
+            "codes.csv",
+            'code,category,related_code,valid_from,valid_to\n"0771012,prestation,,,\n',
+            "codes.csv, line 2, zone code: quote not closed",
+        ),
+        (
+            "facilities.csv",
+            "institution,name,iban,bic\n123,X,BE00123,GKCCBEBB\n",
+            "facilities.csv, line 2, zone iban: not a valid IBAN",
+        ),
+    ],
+)
 def test_bad_data_is_refused_where_it_is(folder, table, text, message):
     (folder / table).write_text(text)
     with pytest.raises(ReferenceDataError) as info:
@@ -68,12 +100,20 @@ def test_bad_data_is_refused_where_it_is(folder, table, text, message):
     assert "85073112345" not in str(info.value)
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[zorgkas\nname = "X"\n', "zorgkas.toml: not valid TOML"),
-    ('[zorgkas]\nname = "X"\niban = "BE71096123456769"\n', "zorgkas.toml, zone bic: missing bic"),
-    ('[zorgkas]\nname = "X"\niban = "BE00096123456769"\nbic = "GKCCBEBB"\n',
-     "zorgkas.toml, zone iban: not a valid IBAN"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[zorgkas\nname = "X"\n', "zorgkas.toml: not valid TOML"),
+        (
+            '[zorgkas]\nname = "X"\niban = "BE71096123456769"\n',
+            "zorgkas.toml, zone bic: missing bic",
+        ),
+        (
+            '[zorgkas]\nname = "X"\niban = "BE00096123456769"\nbic = "GKCCBEBB"\n',
+            "zorgkas.toml, zone iban: not a valid IBAN",
+        ),
+    ],
+)
 def test_bad_zorgkas_settings_are_refused(folder, text, message):
     (folder / "zorgkas.toml").write_text(text)
     with pytest.raises(ReferenceDataError) as info:
@@ -92,7 +132,8 @@ def test_missing_table_and_folder(folder, tmp_path):
 def test_quoted_fields_and_crlf(folder):
     (folder / "members.csv").write_bytes(
         b'\xef\xbb\xbf"insz";"mutuality";"insured_from";"insured_to";"deceased_on"\r\n'
-        b'"85073112345";"131";"2001-01-01";"";""\r\n')
+        b'"85073112345";"131";"2001-01-01";"";""\r\n'
+    )
     r = refs.load(folder)
     assert r.members.insz.tolist() == [85073112345]
 
@@ -104,8 +145,10 @@ def test_sqlite_gives_the_same_data(folder, tmp_path):
         lines = (folder / f"{name}.csv").read_text().strip().splitlines()
         cols = lines[0].split(",")
         con.execute(f"create table {name} ({', '.join(cols)})")
-        con.executemany(f"insert into {name} values ({', '.join('?' * len(cols))})",
-                        [[None if v == "" else v for v in line.split(",")] for line in lines[1:]])
+        con.executemany(
+            f"insert into {name} values ({', '.join('?' * len(cols))})",
+            [[None if v == "" else v for v in line.split(",")] for line in lines[1:]],
+        )
     con.commit()
     con.close()
     a, b = refs.load(folder), refs.load(db)

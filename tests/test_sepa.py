@@ -6,6 +6,7 @@ from importlib import resources
 
 import pytest
 from lxml import etree
+
 from vsbengine.errors import ConfigError
 from vsbengine.formats import sepa
 from vsbengine.formats.sepa.credit_transfer import NS, VERSION, schema, sepa_text
@@ -17,8 +18,11 @@ CREATED = dt.datetime(2024, 3, 4, 10, 15, 30, 123456)
 
 
 def _build(transfers=None, debtor=ZORGKAS, **kw):
-    transfers = transfers if transfers is not None else [
-        sepa.Transfer("VSB000123-001", 1234567, FACILITY, "VSB 001/202402/A De Vlier")]
+    transfers = (
+        transfers
+        if transfers is not None
+        else [sepa.Transfer("VSB000123-001", 1234567, FACILITY, "VSB 001/202402/A De Vlier")]
+    )
     return sepa.build("DF017-000123-001", CREATED, debtor, dt.date(2024, 4, 15), transfers, **kw)
 
 
@@ -40,7 +44,7 @@ def test_a_valid_payment_order():
     assert get(".//p:GrpHdr/p:NbOfTxs") == "1"
     assert get(".//p:GrpHdr/p:CtrlSum") == "12345.67"
     assert get(".//p:PmtInf/p:ReqdExctnDt/p:Dt") == "2024-04-15"
-    assert get(".//p:DbtrAcct/p:Id/p:IBAN") == "BE57063000000035"        # compacted
+    assert get(".//p:DbtrAcct/p:Id/p:IBAN") == "BE57063000000035"  # compacted
     assert get(".//p:DbtrAgt//p:BICFI") == "GKCCBEBB"
     assert get(".//p:CdtTrfTxInf/p:PmtId/p:EndToEndId") == "VSB000123-001"
     assert get(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt") == "12345.67"
@@ -53,8 +57,12 @@ def test_a_valid_payment_order():
 
 def test_several_transfers_and_a_creditor_without_bic():
     practice = sepa.Party("Huisartsen Overvecht", "NL91ABNA0417164300")
-    xml = _build([sepa.Transfer("DBC/DM/Q2/21/20211-1-1", 5, practice, "DBC/DM/Q2/21/20211-1-1"),
-                  sepa.Transfer("E2E-2", 100, FACILITY, "second")])
+    xml = _build(
+        [
+            sepa.Transfer("DBC/DM/Q2/21/20211-1-1", 5, practice, "DBC/DM/Q2/21/20211-1-1"),
+            sepa.Transfer("E2E-2", 100, FACILITY, "second"),
+        ]
+    )
     doc = etree.fromstring(xml)
     assert doc.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=P) == "1.05"
     amounts = [e.text for e in doc.findall(".//p:InstdAmt", namespaces=P)]
@@ -81,20 +89,38 @@ def test_the_wrong_version_is_not_valid_either():
         sepa.validate(_build(), "pain.001.001.03")
 
 
-@pytest.mark.parametrize("debtor, transfers, message", [
-    (sepa.Party("Z", "BE57063000000036", "GKCCBEBB"), None,
-     r"^the IBAN of the debtor \(Z\) is not valid$"),
-    (sepa.Party("Z", "BE57063000000035", "GKCC"), None,
-     r"^the BIC of the debtor \(Z\) is not valid$"),
-    (sepa.Party("Z", "BE57063000000035"), None, r"^the BIC of the debtor \(Z\) is not valid$"),
-    (ZORGKAS, [sepa.Transfer("E", 0, FACILITY, "x")],
-     r"^payment E: the amount must be a positive number of cents$"),
-    (ZORGKAS, [sepa.Transfer("E", 12.5, FACILITY, "x")],
-     r"^payment E: the amount must be a positive number of cents$"),
-    (ZORGKAS, [sepa.Transfer("E", 1, sepa.Party("P", "NL00ABNA0417164300"), "x")],
-     r"^the IBAN of the creditor \(P\) is not valid$"),
-    (ZORGKAS, [], r"^nothing to pay$"),
-])
+@pytest.mark.parametrize(
+    "debtor, transfers, message",
+    [
+        (
+            sepa.Party("Z", "BE57063000000036", "GKCCBEBB"),
+            None,
+            r"^the IBAN of the debtor \(Z\) is not valid$",
+        ),
+        (
+            sepa.Party("Z", "BE57063000000035", "GKCC"),
+            None,
+            r"^the BIC of the debtor \(Z\) is not valid$",
+        ),
+        (sepa.Party("Z", "BE57063000000035"), None, r"^the BIC of the debtor \(Z\) is not valid$"),
+        (
+            ZORGKAS,
+            [sepa.Transfer("E", 0, FACILITY, "x")],
+            r"^payment E: the amount must be a positive number of cents$",
+        ),
+        (
+            ZORGKAS,
+            [sepa.Transfer("E", 12.5, FACILITY, "x")],
+            r"^payment E: the amount must be a positive number of cents$",
+        ),
+        (
+            ZORGKAS,
+            [sepa.Transfer("E", 1, sepa.Party("P", "NL00ABNA0417164300"), "x")],
+            r"^the IBAN of the creditor \(P\) is not valid$",
+        ),
+        (ZORGKAS, [], r"^nothing to pay$"),
+    ],
+)
 def test_refusals_before_anything_is_built(debtor, transfers, message):
     with pytest.raises(ConfigError, match=message):
         _build(transfers, debtor)
@@ -103,8 +129,13 @@ def test_refusals_before_anything_is_built(debtor, transfers, message):
 def test_text_in_the_sepa_character_set():
     assert sepa_text("Huisartsenpraktijk Zoë & Søn <b>", 140) == "Huisartsenpraktijk Zoe   Sn  b"
     assert sepa_text("x" * 200, 140) == "x" * 140
-    xml = _build([sepa.Transfer("E2E", 1, sepa.Party("Cabinet Ré/né", "BE89735000000085"),
-                                "Réf: " + "é" * 150)])
+    xml = _build(
+        [
+            sepa.Transfer(
+                "E2E", 1, sepa.Party("Cabinet Ré/né", "BE89735000000085"), "Réf: " + "é" * 150
+            )
+        ]
+    )
     doc = etree.fromstring(xml)
     assert doc.findtext(".//p:Cdtr/p:Nm", namespaces=P) == "Cabinet Re/ne"
     assert doc.findtext(".//p:Ustrd", namespaces=P) == "Ref: " + "e" * 135

@@ -6,11 +6,11 @@ import json
 from collections import defaultdict
 
 import pytest
+from efact_edit import TODAY, Sending
 from lxml import etree
 from typer.testing import CliRunner
 
 import vsbengine
-from efact_edit import TODAY, Sending
 from vsbengine import signoff
 from vsbengine.cli.main import app
 from vsbengine.errors import InputError
@@ -24,8 +24,9 @@ runner = CliRunner()
 @pytest.fixture
 def made(tmp_path):
     def make(seed=141, error_rate=0.01, kinds=None, edit=None):
-        g = generate(2500, seed=seed, month=202610, references=True, error_rate=error_rate,
-                     kinds=kinds)
+        g = generate(
+            2500, seed=seed, month=202610, references=True, error_rate=error_rate, kinds=kinds
+        )
         path = tmp_path / f"s{seed}.920000"
         data = g.tobytes()
         if edit:
@@ -34,6 +35,7 @@ def made(tmp_path):
         g.write_refs(tmp_path / "refs")
         engine = vsbengine.Engine(tmp_path / "refs", today=TODAY)
         return engine, engine.validate(path), tmp_path / "out"
+
     return make
 
 
@@ -42,14 +44,24 @@ def test_nothing_leaves_before_the_signature(made):
     proposal = signoff.propose(result, out, engine.refs)
     assert proposal["proposed"] == "DF014" and proposal["waiting_for"] == "signature"
     assert sorted(p.name for p in out.iterdir()) == [
-        "DF011_931000.dat", "proposal.json", "report.json", "result.json", "result.npz"]
+        "DF011_931000.dat",
+        "proposal.json",
+        "report.json",
+        "result.json",
+        "result.npz",
+    ]
     with pytest.raises(InputError, match="this proposal is an acceptance: sign it"):
         signoff.confirm(out, "Jan")
     decision = signoff.sign(out, "An Peeters", at="2026-11-24T09:00:00+00:00")
     assert decision["by"] == "An Peeters" and decision["at"] == "2026-11-24T09:00:00+00:00"
     names = sorted(p.name for p in out.iterdir())
-    assert {"DF014_920098.dat", "DF015_920900.dat", "DF017_payment_order.json",
-            "DF017_payment_order.xml", "decision.json"} <= set(names)
+    assert {
+        "DF014_920098.dat",
+        "DF015_920900.dat",
+        "DF017_payment_order.json",
+        "DF017_payment_order.xml",
+        "decision.json",
+    } <= set(names)
     assert json.loads((out / "decision.json").read_text())["action"] == "signed"
     assert json.loads((out / "proposal.json").read_text())["waiting_for"] is None
     with pytest.raises(InputError, match="already signed by An Peeters"):
@@ -69,21 +81,27 @@ def test_df016_and_df017_add_up_with_df015(made):
             per_mut[n["mutuality"]][0 if n["account"] == "A" else 1] += n["amount"]
             per_mut[n["mutuality"]][2] += 1
             assert len(n["beneficiary"]) == 11 and len(n["code"]) == 7
-    assert sorted(int(f.stem.split("_")[1]) for f in out.glob("DF016_*.jsonl")) == \
-        sorted(r.mutuality for r in r91)
+    assert sorted(int(f.stem.split("_")[1]) for f in out.glob("DF016_*.jsonl")) == sorted(
+        r.mutuality for r in r91
+    )
     for r in r91:
         assert per_mut[r.mutuality][:2] == [r.accepted_a, r.accepted_b]
-    assert sum(v[2] for v in per_mut.values()) == result.prestations_total - result.prestations_rejected
+    assert (
+        sum(v[2] for v in per_mut.values())
+        == result.prestations_total - result.prestations_rejected
+    )
     po = json.loads((out / "DF017_payment_order.json").read_text())
     assert po["total"] == r92.accepted == sum(p["amount"] for p in po["payments"])
-    assert po["due_on"] == "2027-01-04" and po["received_on"] == "2026-11-23"   # + 42 days
+    assert po["due_on"] == "2027-01-04" and po["received_on"] == "2026-11-23"  # + 42 days
     assert po["signed_by"] == "An Peeters"
     xml = (out / "DF017_payment_order.xml").read_bytes()
     sepa.validate(xml)
     doc = etree.fromstring(xml)
     ns = {"p": sepa.credit_transfer.NS}
-    assert doc.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=ns) == \
-        f"{po['total'] // 100}.{po['total'] % 100:02d}"
+    assert (
+        doc.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=ns)
+        == f"{po['total'] // 100}.{po['total'] % 100:02d}"
+    )
     assert doc.findtext(".//p:Dbtr/p:Nm", namespaces=ns) == "Zorgkas Voorbeeld"
 
 
@@ -130,8 +148,9 @@ def test_a_changed_sending_cannot_be_signed(made):
 def test_cli_flow(made, tmp_path):
     engine, result, out = made()
     refs, path = tmp_path / "refs", result.source
-    r = runner.invoke(app, ["validate", path, "--refs", str(refs), "--out", str(out),
-                            "--today", "2026-11-23"])
+    r = runner.invoke(
+        app, ["validate", path, "--refs", str(refs), "--out", str(out), "--today", "2026-11-23"]
+    )
     assert r.exit_code == 0 and "waits for a signature" in r.stdout
     r = runner.invoke(app, ["sign", str(out), "--by", "An Peeters", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["action"] == "signed"
@@ -142,8 +161,21 @@ def test_cli_flow(made, tmp_path):
     r = runner.invoke(app, ["read", str(out / "DF015_920900.dat"), "--json"])
     assert json.loads(r.stdout)["kind"] == "DF015"
     unattended = tmp_path / "unattended"
-    r = runner.invoke(app, ["validate", path, "--refs", str(refs), "--out", str(unattended),
-                            "--today", "2026-11-23", "--sign-as", "nightly"])
+    r = runner.invoke(
+        app,
+        [
+            "validate",
+            path,
+            "--refs",
+            str(refs),
+            "--out",
+            str(unattended),
+            "--today",
+            "2026-11-23",
+            "--sign-as",
+            "nightly",
+        ],
+    )
     assert r.exit_code == 0 and "decision: signed by nightly" in r.stdout
     r = runner.invoke(app, ["validate", path, "--sign-as", "nightly"])
     assert r.exit_code == 2 and "--sign-as needs --refs and --out" in r.stderr

@@ -7,14 +7,14 @@ import sys
 import textwrap
 
 import pytest
+from efact_edit import TODAY, Sending, clean
 
 import vsbengine
-from efact_edit import TODAY, Sending, clean
 from vsbengine.formats.efact import chunks
 from vsbengine.formats.efact.answers import Answers
 from vsbengine.formats.efact.generate import generate
 
-SMALL = 64 << 20          # the smallest memory limit: chunks of about a megabyte
+SMALL = 64 << 20  # the smallest memory limit: chunks of about a megabyte
 
 
 def both(data, **kw):
@@ -39,9 +39,10 @@ def test_the_plan_cuts_after_records_80(big):
     assert len(plan.chunks) > 5
     assert all(c.units > 0 for c in plan.chunks)
     assert [c.first_unit for c in plan.chunks] == list(
-        2 + __import__("numpy").cumsum([0] + [c.units for c in plan.chunks[:-1]]))
+        2 + __import__("numpy").cumsum([0] + [c.units for c in plan.chunks[:-1]])
+    )
     for c in plan.chunks[:-1]:
-        assert big[c.end - 350:c.end - 348] == b"80"
+        assert big[c.end - 350 : c.end - 348] == b"80"
         assert c.end - c.start <= 2 << 20
     assert plan.chunks[-1].end == len(big)
 
@@ -76,11 +77,13 @@ def test_checks_across_chunk_boundaries(big):
 
 
 def test_line_separated_and_truncated_files(big):
-    lined = b"\n".join([big[:67], big[67:227]] + [big[i:i + 350] for i in range(227, len(big), 350)])
+    lined = b"\n".join(
+        [big[:67], big[67:227]] + [big[i : i + 350] for i in range(227, len(big), 350)]
+    )
     assert_same(*both(lined))
     broken = bytearray(lined)
     cut = len(broken) * 3 // 4
-    del broken[cut:cut + 7]
+    del broken[cut : cut + 7]
     one, many = both(bytes(broken))
     assert one.technical == "DF012" and one.problems
     assert_same(one, many)
@@ -115,7 +118,6 @@ def test_a_file_twice_the_memory_limit_stays_within_it(tmp_path):
         with open("/proc/self/status") as fh:
             print(next(line.split()[1] for line in fh if line.startswith("VmHWM")))
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     peak_kb = int(out.stdout.split()[-1])
     assert peak_kb * 1024 <= 110 << 20, f"peak {peak_kb // 1024} MB"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from efact_edit import TODAY, Sending, clean, codes, signed
 
 import vsbengine
-from efact_edit import TODAY, Sending, clean, codes, signed
 
 
 def run(data: bytes, today=TODAY):
@@ -23,9 +23,10 @@ def technical(r) -> set:
 
 # -- line separators -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sep", [b"\n", b"\r\n"])
 def test_line_separated_files_read_like_single_line(data, sep):
-    parts = [data[:67], data[67:227]] + [data[i:i + 350] for i in range(227, len(data), 350)]
+    parts = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
     one = run(data)
     for trailing in (b"", sep):
         r = run(sep.join(parts) + trailing)
@@ -35,22 +36,25 @@ def test_line_separated_files_read_like_single_line(data, sep):
 
 def test_line_separated_file_with_errors_gives_the_same_codes():
     d = clean(60, seed=21, error_rate=0.1)
-    lined = b"\r\n".join([d[:67], d[67:227]] + [d[i:i + 350] for i in range(227, len(d), 350)])
+    lined = b"\r\n".join([d[:67], d[67:227]] + [d[i : i + 350] for i in range(227, len(d), 350)])
     assert codes(run(lined)) == codes(run(d)) != set()
 
 
 # -- framing -----------------------------------------------------------------------------
 
+
 def test_truncated_file(data):
     r = run(data[:-10])
     assert r.technical == "DF012" and r.decision is None
-    assert ("96", "509", "960920") in technical(r) or not any(e.record_type == "96" for e in r.errors)
+    assert ("96", "509", "960920") in technical(r) or not any(
+        e.record_type == "96" for e in r.errors
+    )
     p = r.problems[0]
     assert p.offset == len(data) - 350 and "ends inside a record: 340 of 350" in p.message
 
 
 def test_record_cut_short_in_a_line_file(data):
-    lines = [data[:67], data[67:227]] + [data[i:i + 350] for i in range(227, len(data), 350)]
+    lines = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
     lines[4] = lines[4][:300]
     r = run(b"\n".join(lines))
     assert r.technical == "DF012"
@@ -60,7 +64,7 @@ def test_record_cut_short_in_a_line_file(data):
 
 
 def test_line_too_long(data):
-    lines = [data[:67], data[67:227]] + [data[i:i + 350] for i in range(227, len(data), 350)]
+    lines = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
     lines[3] = lines[3] + b"XYZ"
     r = run(b"\n".join(lines))
     [p] = [p for p in r.problems if "line of" in p.message]
@@ -69,7 +73,7 @@ def test_line_too_long(data):
 
 def test_unknown_record_type(data):
     d = bytearray(data)
-    d[227 + 350 * 2:227 + 350 * 2 + 2] = b"77"
+    d[227 + 350 * 2 : 227 + 350 * 2 + 2] = b"77"
     r = run(bytes(d))
     assert r.technical == "DF012"
     [p] = r.problems
@@ -97,7 +101,7 @@ def test_records_after_96(data):
 
 def test_bytes_outside_latin1_text_are_located(data):
     s = Sending(data)
-    s.put(2, 141, "\x07")        # record 20, sender's reference (zone 28, text)
+    s.put(2, 141, "\x07")  # record 20, sender's reference (zone 28, text)
     s.fix_checks()
     r = run(s.tobytes())
     [e] = r.errors
@@ -113,25 +117,32 @@ def test_latin1_letters_are_text(data):
 
 # -- segments 200 and 300 ----------------------------------------------------------------
 
-@pytest.mark.parametrize("start,text,expected", [
-    (1, "920001", ("200", "200", "020022")),
-    (13, "13", ("200", "202", "020220")),
-    (9, "AB", ("200", "201", "020111")),
-])
+
+@pytest.mark.parametrize(
+    "start,text,expected",
+    [
+        (1, "920001", ("200", "200", "020022")),
+        (13, "13", ("200", "202", "020220")),
+        (9, "AB", ("200", "201", "020111")),
+    ],
+)
 def test_segment_200(data, start, text, expected):
     s = Sending(data)
     s.put_header(start, text)
     assert technical(run(s.tobytes())) == {expected}
 
 
-@pytest.mark.parametrize("start,text,expected", [
-    (68 + 13, "20261124", {("300", "302", "030220"), ("300", "302", "030220")}),
-    (68 + 13, "20261131", {("300", "302", "030211")}),
-    (68 + 38, "9991999", {("300", "304", "030421"), ("300", "304", "030420")}),
-    (68 + 8, "123", {("300", "301", "030120")}),
-    (68, "202609", {("300", "300", "030020")}),
-    (68 + 132, "05", {("300", "308", "030820")}),
-])
+@pytest.mark.parametrize(
+    "start,text,expected",
+    [
+        (68 + 13, "20261124", {("300", "302", "030220"), ("300", "302", "030220")}),
+        (68 + 13, "20261131", {("300", "302", "030211")}),
+        (68 + 38, "9991999", {("300", "304", "030421"), ("300", "304", "030420")}),
+        (68 + 8, "123", {("300", "301", "030120")}),
+        (68, "202609", {("300", "300", "030020")}),
+        (68 + 132, "05", {("300", "308", "030820")}),
+    ],
+)
 def test_segment_300(data, start, text, expected):
     s = Sending(data)
     s.put_header(start, text)
@@ -140,27 +151,37 @@ def test_segment_300(data, start, text, expected):
 
 # -- records 95 and 96 -------------------------------------------------------------------
 
+
 def _closing(s: Sending, rtype: str) -> int:
     return next(i for i, r in enumerate(s.records) if r[:2] == rtype)
 
 
-@pytest.mark.parametrize("start,change,expected", [
-    # Account A of a record 95 also breaks its total and the record 96's account A.
-    (24, lambda v: signed(int(v) + 1, 12),
-     {("95", "404", "950441"), ("95", "408", "950820"), ("96", "504", "960420")}),
-    (38, lambda v: signed(int(v) + 1, 12),
-     {("95", "406", "950641"), ("95", "408", "950820"), ("96", "506", "960620")}),
-    (52, lambda v: signed(int(v) + 1, 12), {("95", "408", "950820")}),
-    (66, lambda v: f"{int(v) + 1:08d}", {("95", "409", "950920")}),
-    (76, lambda v: f"{int(v) % 97 + 1:02d}", {("95", "410", "951020")}),
-    # An unreadable amount is only a sign error: nothing is compared with it.
-    (24, lambda v: "*" + v[1:], {("95", "404", "950440")}),
-])
+@pytest.mark.parametrize(
+    "start,change,expected",
+    [
+        # Account A of a record 95 also breaks its total and the record 96's account A.
+        (
+            24,
+            lambda v: signed(int(v) + 1, 12),
+            {("95", "404", "950441"), ("95", "408", "950820"), ("96", "504", "960420")},
+        ),
+        (
+            38,
+            lambda v: signed(int(v) + 1, 12),
+            {("95", "406", "950641"), ("95", "408", "950820"), ("96", "506", "960620")},
+        ),
+        (52, lambda v: signed(int(v) + 1, 12), {("95", "408", "950820")}),
+        (66, lambda v: f"{int(v) + 1:08d}", {("95", "409", "950920")}),
+        (76, lambda v: f"{int(v) % 97 + 1:02d}", {("95", "410", "951020")}),
+        # An unreadable amount is only a sign error: nothing is compared with it.
+        (24, lambda v: "*" + v[1:], {("95", "404", "950440")}),
+    ],
+)
 def test_record_95(data, start, change, expected):
     s = Sending(data)
     i = _closing(s, "95")
     width = {24: 12, 38: 12, 52: 12, 66: 8, 76: 2}[start]
-    s.put_at(i, start, change(s.records[i][start - 1:start - 1 + width]))
+    s.put_at(i, start, change(s.records[i][start - 1 : start - 1 + width]))
     assert technical(run(s.tobytes())) == expected
 
 
@@ -180,18 +201,21 @@ def test_second_record_95_for_the_same_mutuality(data):
     assert ("95", "401", "950120") in technical(run(s.tobytes()))
 
 
-@pytest.mark.parametrize("start,change,code", [
-    (5, lambda v: "299", ("96", "501", "960120")),
-    (24, lambda v: signed(int(v) + 1, 12), ("96", "504", "960420")),
-    (52, lambda v: signed(int(v) + 1, 12), ("96", "508", "960820")),
-    (66, lambda v: f"{int(v) + 1:08d}", ("96", "509", "960920")),
-    (76, lambda v: f"{int(v) % 97 + 1:02d}", ("96", "510", "961020")),
-])
+@pytest.mark.parametrize(
+    "start,change,code",
+    [
+        (5, lambda v: "299", ("96", "501", "960120")),
+        (24, lambda v: signed(int(v) + 1, 12), ("96", "504", "960420")),
+        (52, lambda v: signed(int(v) + 1, 12), ("96", "508", "960820")),
+        (66, lambda v: f"{int(v) + 1:08d}", ("96", "509", "960920")),
+        (76, lambda v: f"{int(v) % 97 + 1:02d}", ("96", "510", "961020")),
+    ],
+)
 def test_record_96(data, start, change, code):
     s = Sending(data)
     i = _closing(s, "96")
     width = {5: 3, 24: 12, 52: 12, 66: 8, 76: 2}[start]
-    s.put_at(i, start, change(s.records[i][start - 1:start - 1 + width]))
+    s.put_at(i, start, change(s.records[i][start - 1 : start - 1 + width]))
     got = technical(run(s.tobytes()))
     assert code in got
 

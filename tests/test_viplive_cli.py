@@ -3,6 +3,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 from viplive_helpers import INCLUSION_HEADER, agb_for, bsn_for, row, write_config, write_csv
+
 from vsbengine.cli.main import app
 
 
@@ -12,42 +13,85 @@ def cli():
 
     def invoke(*args):
         return runner.invoke(app, ["viplive", *map(str, args)])
+
     return invoke
 
 
 @pytest.fixture
 def files(tmp_path):
-    export = write_csv(tmp_path / "export.csv", [
-        row("DM", practice=1, amount="1.234,56"), row("CVRM", practice=1, amount="100"),
-        row("DM", practice=2, amount="12,5"), row("DM", practice=3, uzovi="33a1")])
+    export = write_csv(
+        tmp_path / "export.csv",
+        [
+            row("DM", practice=1, amount="1.234,56"),
+            row("CVRM", practice=1, amount="100"),
+            row("DM", practice=2, amount="12,5"),
+            row("DM", practice=3, uzovi="33a1"),
+        ],
+    )
     return tmp_path, export, write_config(tmp_path)
 
 
 def test_pay_prints_the_json_summary_and_exits_1_for_refused_rows(cli, files):
     tmp, export, config = files
-    r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite",
-            "--out", tmp / "out", "--config", config, "--json")
+    r = cli(
+        "pay",
+        export,
+        "--round-date",
+        "2021-06-01",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--out",
+        tmp / "out",
+        "--config",
+        config,
+        "--json",
+    )
     assert r.exit_code == 1, r.output
     data = json.loads(r.output)
     assert data["round"] == "2021-06-01"
-    assert [{k: p[k] for k in ("agb", "chain", "amount", "description")}
-            for p in data["payments"]] == [
-        {"agb": agb_for(1), "chain": "DM", "amount": 123456,
-         "description": "DBC/DM/Q2/21/20211-1-1"},
-        {"agb": agb_for(2), "chain": "DM", "amount": 1250,
-         "description": "DBC/DM/Q2/21/20211-1-2"},
-        {"agb": agb_for(1), "chain": "CVRM", "amount": 10000,
-         "description": "DBC/CVRM/Q2/21/20212-1-1"}]
-    assert data["bad_rows"] == [{"path": str(export), "line": 5, "column": "uzovi",
-                                 "message": "not a UZOVI code (4 digits)"}]
+    assert [
+        {k: p[k] for k in ("agb", "chain", "amount", "description")} for p in data["payments"]
+    ] == [
+        {
+            "agb": agb_for(1),
+            "chain": "DM",
+            "amount": 123456,
+            "description": "DBC/DM/Q2/21/20211-1-1",
+        },
+        {"agb": agb_for(2), "chain": "DM", "amount": 1250, "description": "DBC/DM/Q2/21/20211-1-2"},
+        {
+            "agb": agb_for(1),
+            "chain": "CVRM",
+            "amount": 10000,
+            "description": "DBC/CVRM/Q2/21/20212-1-1",
+        },
+    ]
+    assert data["bad_rows"] == [
+        {
+            "path": str(export),
+            "line": 5,
+            "column": "uzovi",
+            "message": "not a UZOVI code (4 digits)",
+        }
+    ]
     assert (tmp / "out" / "round-2021-06-01.xml").exists()
     assert json.loads((tmp / "out" / "round-2021-06-01.json").read_text()) == data
 
 
 def test_pay_text_and_the_second_run(cli, files):
     tmp, export, config = files
-    args = ("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite",
-            "--out", tmp / "out", "--config", config)
+    args = (
+        "pay",
+        export,
+        "--round-date",
+        "2021-06-01",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--out",
+        tmp / "out",
+        "--config",
+        config,
+    )
     r = cli(*args)
     assert "round 2021-06-01: 2021-Q2 round 1 (booked now)" in r.output
     assert "  payments: 3, total 1.347,06 EUR" in r.output
@@ -58,15 +102,32 @@ def test_pay_text_and_the_second_run(cli, files):
     assert "3 already paid" in r.output
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--round-date", "1-6-2021"], "--round-date must be a date YYYY-MM-DD, not '1-6-2021'"),
-    (["--round-date", "2021-06-02"], ("2021-06-02 is not a payment round of any quarter in the "
-                                      "exports (2021-Q2: next round 2021-06-15)")),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--round-date", "1-6-2021"], "--round-date must be a date YYYY-MM-DD, not '1-6-2021'"),
+        (
+            ["--round-date", "2021-06-02"],
+            (
+                "2021-06-02 is not a payment round of any quarter in the "
+                "exports (2021-Q2: next round 2021-06-15)"
+            ),
+        ),
+    ],
+)
 def test_pay_refusals_are_one_line_and_exit_2(cli, files, extra, message):
     tmp, export, config = files
-    r = cli("pay", export, "--ledger", tmp / "l.sqlite", "--out", tmp / "out", "--config",
-            config, *extra)
+    r = cli(
+        "pay",
+        export,
+        "--ledger",
+        tmp / "l.sqlite",
+        "--out",
+        tmp / "out",
+        "--config",
+        config,
+        *extra,
+    )
     assert r.exit_code == 2
     assert r.output == f"vsbengine: error: {message}\n"
 
@@ -75,11 +136,27 @@ def test_pay_without_config_or_out(cli, files):
     tmp, export, _ = files
     r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite")
     assert (r.exit_code, r.output) == (2, "vsbengine: error: --out is needed (or --dry-run)\n")
-    r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite",
-            "--out", tmp / "out")
+    r = cli(
+        "pay",
+        export,
+        "--round-date",
+        "2021-06-01",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--out",
+        tmp / "out",
+    )
     assert r.exit_code == 2 and "paying needs --config" in r.output
-    r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "dry.sqlite",
-            "--dry-run", "--json")
+    r = cli(
+        "pay",
+        export,
+        "--round-date",
+        "2021-06-01",
+        "--ledger",
+        tmp / "dry.sqlite",
+        "--dry-run",
+        "--json",
+    )
     assert r.exit_code == 1 and json.loads(r.output)["dry_run"] is True
     assert not (tmp / "dry.sqlite").exists()
 
@@ -88,12 +165,34 @@ def test_unusable_inputs_exit_2_without_a_traceback(cli, files):
     tmp, export, config = files
     bad_config = tmp / "bad.toml"
     bad_config.write_text('[care_group]\nname = "X"\niban = "NL00"\nbic = "ABNANL2A"\n')
-    r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite",
-            "--out", tmp / "out", "--config", bad_config)
+    r = cli(
+        "pay",
+        export,
+        "--round-date",
+        "2021-06-01",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--out",
+        tmp / "out",
+        "--config",
+        bad_config,
+    )
     assert (r.exit_code, r.output) == (
-        2, f"vsbengine: error: {bad_config}: care_group.iban is not a valid IBAN\n")
-    r = cli("pay", tmp / "missing.csv", "--round-date", "2021-06-01", "--ledger",
-            tmp / "l.sqlite", "--out", tmp / "out", "--config", config)
+        2,
+        f"vsbengine: error: {bad_config}: care_group.iban is not a valid IBAN\n",
+    )
+    r = cli(
+        "pay",
+        tmp / "missing.csv",
+        "--round-date",
+        "2021-06-01",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--out",
+        tmp / "out",
+        "--config",
+        config,
+    )
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert r.output.startswith(f"vsbengine: error: {tmp / 'missing.csv'}: cannot read the file")
 
@@ -104,7 +203,8 @@ def test_check(cli, files):
     assert r.exit_code == 1
     assert r.output.splitlines()[:2] == [
         f"{export}: 4 rows (csv, utf-8, delimiter ';')",
-        "  rows:     4 read, 3 good, 1 refused"]
+        "  rows:     4 read, 3 good, 1 refused",
+    ]
     good = write_csv(tmp / "good.csv", [row()])
     r = cli("check", good, "--json")
     assert r.exit_code == 0 and json.loads(r.output)["good"] == 1
@@ -112,46 +212,98 @@ def test_check(cli, files):
 
 def test_spec_writes_files(cli, files):
     tmp, export, config = files
-    cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite", "--out",
-        tmp / "out", "--config", config)
-    r = cli("spec", "--ledger", tmp / "l.sqlite", "--quarter", "2021-Q2", "--out", tmp / "spec",
-            "--per-practice")
+    cli(
+        "pay",
+        export,
+        "--round-date",
+        "2021-06-01",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--out",
+        tmp / "out",
+        "--config",
+        config,
+    )
+    r = cli(
+        "spec",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--quarter",
+        "2021-Q2",
+        "--out",
+        tmp / "spec",
+        "--per-practice",
+    )
     assert r.exit_code == 0, r.output
     assert r.output == f"2021-Q2: 2 practices, 4 files in {tmp / 'spec' / '2021-Q2'}\n"
-    r = cli("spec", "--ledger", tmp / "l.sqlite", "--quarter", "2021-Q2", "--out", tmp / "s2",
-            "--agb", agb_for(1), "--json")
+    r = cli(
+        "spec",
+        "--ledger",
+        tmp / "l.sqlite",
+        "--quarter",
+        "2021-Q2",
+        "--out",
+        tmp / "s2",
+        "--agb",
+        agb_for(1),
+        "--json",
+    )
     (s,) = json.loads(r.output)
     assert [c["chain"] for c in s["chains"]] == ["DM", "CVRM"]
     assert sorted(p.name for p in (tmp / "s2" / "2021-Q2").iterdir()) == [
-        f"{agb_for(1)}-CVRM.csv", f"{agb_for(1)}-CVRM.html", f"{agb_for(1)}-DM.csv",
-        f"{agb_for(1)}-DM.html"]
+        f"{agb_for(1)}-CVRM.csv",
+        f"{agb_for(1)}-CVRM.html",
+        f"{agb_for(1)}-DM.csv",
+        f"{agb_for(1)}-DM.html",
+    ]
     r = cli("spec", "--ledger", tmp / "none.sqlite", "--quarter", "2021-Q2", "--out", tmp)
     assert r.output == f"vsbengine: error: {tmp / 'none.sqlite'}: no such ledger\n"
-    r = cli("spec", "--ledger", tmp / "l.sqlite", "--quarter", "2021-Q2", "--out", tmp,
-            "--agb", "1234")
+    r = cli(
+        "spec", "--ledger", tmp / "l.sqlite", "--quarter", "2021-Q2", "--out", tmp, "--agb", "1234"
+    )
     assert (r.exit_code, r.output) == (
-        2, "vsbengine: error: --agb must be an AGB code of 8 digits, not '1234'\n")
+        2,
+        "vsbengine: error: --agb must be an AGB code of 8 digits, not '1234'\n",
+    )
 
 
 def test_declare(cli, tmp_path):
     bsn = [bsn_for(n) for n in range(3)]
-    inclusions = write_csv(tmp_path / "i.csv", [
-        [bsn[0], agb_for(1), "DM", "3311", "2021-03-01", "", "huisarts"],
-        [bsn[1], agb_for(1), "DM", "3311", "2021-04-02", "", "huisarts"],
-        [bsn[2][:-1] + "x", agb_for(1), "DM", "3311", "2021-03-01", "", "huisarts"]],
-        header=INCLUSION_HEADER)
-    tariffs = write_csv(tmp_path / "t.csv", [["DM", "3311", "2021-Q2", "2500"]],
-                        header=["keten", "uzovi", "quarter", "tariff"])
+    inclusions = write_csv(
+        tmp_path / "i.csv",
+        [
+            [bsn[0], agb_for(1), "DM", "3311", "2021-03-01", "", "huisarts"],
+            [bsn[1], agb_for(1), "DM", "3311", "2021-04-02", "", "huisarts"],
+            [bsn[2][:-1] + "x", agb_for(1), "DM", "3311", "2021-03-01", "", "huisarts"],
+        ],
+        header=INCLUSION_HEADER,
+    )
+    tariffs = write_csv(
+        tmp_path / "t.csv",
+        [["DM", "3311", "2021-Q2", "2500"]],
+        header=["keten", "uzovi", "quarter", "tariff"],
+    )
     r = cli("declare", inclusions, "--quarter", "2021-Q2", "--tariffs", tariffs)
     assert r.exit_code == 1
     assert r.output.splitlines()[2:5] == [
         f"  DM     3311  {agb_for(1)}        1        25,00          25,00",
         "  total: 1 patients, 25,00 EUR",
-        ("  rows: 3 read, 1 counted, 1 included after reference date, 0 ended before reference "
-         "date, 0 main treatment specialist, 0 main treatment not arranged, 1 refused")]
+        (
+            "  rows: 3 read, 1 counted, 1 included after reference date, 0 ended before reference "
+            "date, 0 main treatment specialist, 0 main treatment not arranged, 1 refused"
+        ),
+    ]
     assert f"{inclusions}, line 4, column patient: not a valid BSN" in r.output
     assert not any(b in r.output for b in bsn)
     data = json.loads(cli("declare", inclusions, "--quarter", "2021-Q3", "--json").output)
     assert (data["reference_date"], data["patients"]) == ("2021-07-01", 2)
-    assert data["lines"] == [{"chain": "DM", "uzovi": "3311", "agb": agb_for(1), "patients": 2,
-                              "tariff": None, "amount": None}]
+    assert data["lines"] == [
+        {
+            "chain": "DM",
+            "uzovi": "3311",
+            "agb": agb_for(1),
+            "patients": 2,
+            "tariff": None,
+            "amount": None,
+        }
+    ]

@@ -2,6 +2,7 @@ import sqlite3
 
 import pytest
 from viplive_helpers import CONFIG
+
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.viplive import (
     DEFAULT_CHAINS,
@@ -27,29 +28,47 @@ def test_defaults_without_a_file():
 
 
 def test_a_full_configuration(tmp_path):
-    conf = load_config(_config(tmp_path, CONFIG.replace('"NL91ABNA0417164300"',
-                                                        '"nl91 abna 0417 1643 00"')
-                               + "[chains]\ndm = 7\nAstma = 8\n"))
+    conf = load_config(
+        _config(
+            tmp_path,
+            CONFIG.replace('"NL91ABNA0417164300"', '"nl91 abna 0417 1643 00"')
+            + "[chains]\ndm = 7\nAstma = 8\n",
+        )
+    )
     assert (conf.care_group.name, conf.care_group.iban, conf.care_group.bic) == (
-        "Zorggroep Noorderlicht", "NL91ABNA0417164300", "ABNANL2A")
+        "Zorggroep Noorderlicht",
+        "NL91ABNA0417164300",
+        "ABNANL2A",
+    )
     assert conf.chains == {"DM": 7, "ASTMA": 8}
 
 
-@pytest.mark.parametrize("text, message", [
-    (CONFIG + "colour = 1\n", "Object contains unknown field `colour` - at `$.care_group`"),
-    (CONFIG.replace('bic = "ABNANL2A"', 'bic = 12'), ("Expected `str`, got `int` - at "
-                                                    "`$.care_group.bic`")),
-    (CONFIG.replace("ABNANL2A", "ABNA"), "care_group.bic is not a valid BIC"),
-    (CONFIG.replace("Zorggroep Noorderlicht", "—"),
-     "care_group.name has no letters or digits a SEPA payment can carry"),
-    ("[chains]\nDM = 1\nCVRM = 1\n", ("two chains have the same number (invoice numbers would "
-                                     "collide)")),
-    ("[chains]\nDM = 0\n", "chain DM needs a number from 1 to 999"),
-    ("[chains]\n\"DIABETES2\" = 5\n", ("chain code 'DIABETES2' must be letters and digits "
-                                      "(at most 8)")),
-    ("[chains]\n", "the [chains] table is empty"),
-    ("[care_group\n", "Expected ']'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (CONFIG + "colour = 1\n", "Object contains unknown field `colour` - at `$.care_group`"),
+        (
+            CONFIG.replace('bic = "ABNANL2A"', "bic = 12"),
+            ("Expected `str`, got `int` - at `$.care_group.bic`"),
+        ),
+        (CONFIG.replace("ABNANL2A", "ABNA"), "care_group.bic is not a valid BIC"),
+        (
+            CONFIG.replace("Zorggroep Noorderlicht", "—"),
+            "care_group.name has no letters or digits a SEPA payment can carry",
+        ),
+        (
+            "[chains]\nDM = 1\nCVRM = 1\n",
+            ("two chains have the same number (invoice numbers would collide)"),
+        ),
+        ("[chains]\nDM = 0\n", "chain DM needs a number from 1 to 999"),
+        (
+            '[chains]\n"DIABETES2" = 5\n',
+            ("chain code 'DIABETES2' must be letters and digits (at most 8)"),
+        ),
+        ("[chains]\n", "the [chains] table is empty"),
+        ("[care_group\n", "Expected ']'"),
+    ],
+)
 def test_configuration_refusals(tmp_path, text, message):
     path = _config(tmp_path, text)
     with pytest.raises(ConfigError) as exc:
@@ -72,8 +91,10 @@ def test_invoice_numbers_and_descriptions():
     q = Quarter(2021, 2)
     assert invoice_number(q, 1, 1, 1) == "20211-1-1"
     assert description("DM", q, invoice_number(q, 1, 1, 1)) == "DBC/DM/Q2/21/20211-1-1"
-    assert description("ASTMA", Quarter(2030, 4), invoice_number(Quarter(2030, 4), 4, 12, 345)) \
+    assert (
+        description("ASTMA", Quarter(2030, 4), invoice_number(Quarter(2030, 4), 4, 12, 345))
         == "DBC/ASTMA/Q4/30/20304-12-345"
+    )
     assert description("DM", Quarter(2009, 1), "20091-1-1") == "DBC/DM/Q1/09/20091-1-1"
     with pytest.raises(ValueError):
         invoice_number(q, 1, 0, 1)

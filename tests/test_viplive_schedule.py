@@ -3,6 +3,7 @@ import json
 
 import pytest
 from typer.testing import CliRunner
+
 from vsbengine.cli.main import app
 from vsbengine.formats.viplive import Quarter, first_round, round_number, schedule
 from vsbengine.formats.viplive.schedule import next_round, round_date
@@ -10,13 +11,16 @@ from vsbengine.formats.viplive.schedule import next_round, round_date
 D = dt.date
 
 
-@pytest.mark.parametrize("quarter, reference, download, first", [
-    ("2021-Q1", D(2021, 1, 1), D(2021, 2, 24), D(2021, 3, 1)),
-    ("2021-Q2", D(2021, 4, 1), D(2021, 5, 27), D(2021, 6, 1)),
-    ("2021-Q3", D(2021, 7, 1), D(2021, 8, 27), D(2021, 9, 1)),
-    ("2021-Q4", D(2021, 10, 1), D(2021, 11, 26), D(2021, 12, 1)),
-    ("2024-Q1", D(2024, 1, 1), D(2024, 2, 25), D(2024, 3, 1)),   # leap year: 29 February
-])
+@pytest.mark.parametrize(
+    "quarter, reference, download, first",
+    [
+        ("2021-Q1", D(2021, 1, 1), D(2021, 2, 24), D(2021, 3, 1)),
+        ("2021-Q2", D(2021, 4, 1), D(2021, 5, 27), D(2021, 6, 1)),
+        ("2021-Q3", D(2021, 7, 1), D(2021, 8, 27), D(2021, 9, 1)),
+        ("2021-Q4", D(2021, 10, 1), D(2021, 11, 26), D(2021, 12, 1)),
+        ("2024-Q1", D(2024, 1, 1), D(2024, 2, 25), D(2024, 3, 1)),  # leap year: 29 February
+    ],
+)
 def test_first_round_and_download_date_of_every_quarter(quarter, reference, download, first):
     s = schedule(Quarter.parse(quarter))
     assert (s.reference_date, s.download_date, s.first_round) == (reference, download, first)
@@ -26,8 +30,14 @@ def test_first_round_and_download_date_of_every_quarter(quarter, reference, down
 def test_follow_ups_every_14_days_until_the_next_quarters_first_round():
     s = schedule(Quarter(2021, 2))
     assert [r.date for r in s.rounds] == [
-        D(2021, 6, 1), D(2021, 6, 15), D(2021, 6, 29), D(2021, 7, 13), D(2021, 7, 27),
-        D(2021, 8, 10), D(2021, 8, 24)]
+        D(2021, 6, 1),
+        D(2021, 6, 15),
+        D(2021, 6, 29),
+        D(2021, 7, 13),
+        D(2021, 7, 27),
+        D(2021, 8, 10),
+        D(2021, 8, 24),
+    ]
     assert s.follow_ups == 6 and s.next_quarter_first_round == D(2021, 9, 1)
 
 
@@ -58,7 +68,7 @@ def test_round_number_only_on_round_dates():
     assert round_number(q, D(2021, 6, 15)) == 2
     assert round_number(q, D(2021, 9, 7)) == 8
     assert round_number(q, D(2021, 6, 2)) is None
-    assert round_number(q, D(2021, 5, 18)) is None        # 14 days before the first round
+    assert round_number(q, D(2021, 5, 18)) is None  # 14 days before the first round
     assert round_date(q, 8) == D(2021, 9, 7)
     assert next_round(q, D(2021, 5, 1)) == D(2021, 6, 1)
     assert next_round(q, D(2021, 6, 1)) == D(2021, 6, 15)
@@ -92,5 +102,6 @@ def test_cli_schedule_text_and_json():
 def test_cli_schedule_refuses_a_bad_quarter_in_one_line():
     r = CliRunner().invoke(app, ["viplive", "schedule", "2021-Q5"])
     assert r.exit_code == 2
-    assert r.output.strip() == ("vsbengine: error: QUARTER must be a quarter such as 2021-Q2, "
-                                "not '2021-Q5'")
+    assert r.output.strip() == (
+        "vsbengine: error: QUARTER must be a quarter such as 2021-Q2, not '2021-Q5'"
+    )

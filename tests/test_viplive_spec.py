@@ -5,6 +5,7 @@ import io
 import pytest
 from test_viplive_pay import Run
 from viplive_helpers import agb_for, row
+
 from vsbengine.formats.viplive import Ledger, statements, write_statements
 from vsbengine.formats.viplive.statement_files import CSV_COLUMNS, statement_csv, statement_html
 
@@ -14,20 +15,51 @@ NAME = 'Praktijk <script>alert("x")</script> & Zn'
 @pytest.fixture
 def ledger(tmp_path):
     run = Run(tmp_path)
-    run([row("DM", practice=1, uzovi="3311", patients=20, amount="1.000,00", name=NAME),
-         row("DM", practice=1, uzovi="7029", patients=5, status="in behandeling", amount="0",
-             name=NAME),
-         row("CVRM", practice=1, patients=8, amount="400,00", name=NAME),
-         row("DM", practice=2, amount="300,00")])
-    run([row("DM", practice=1, uzovi="3311", patients=18, amount="900,00", day="2021-06-14",
-             name=NAME),
-         row("DM", practice=1, uzovi="7029", patients=6, amount="150,00", day="2021-06-14",
-             name=NAME),
-         row("CVRM", practice=1, patients=8, amount="400,00", day="2021-06-14", name=NAME)],
-        "2021-06-15")
+    run(
+        [
+            row("DM", practice=1, uzovi="3311", patients=20, amount="1.000,00", name=NAME),
+            row(
+                "DM",
+                practice=1,
+                uzovi="7029",
+                patients=5,
+                status="in behandeling",
+                amount="0",
+                name=NAME,
+            ),
+            row("CVRM", practice=1, patients=8, amount="400,00", name=NAME),
+            row("DM", practice=2, amount="300,00"),
+        ]
+    )
+    run(
+        [
+            row(
+                "DM",
+                practice=1,
+                uzovi="3311",
+                patients=18,
+                amount="900,00",
+                day="2021-06-14",
+                name=NAME,
+            ),
+            row(
+                "DM",
+                practice=1,
+                uzovi="7029",
+                patients=6,
+                amount="150,00",
+                day="2021-06-14",
+                name=NAME,
+            ),
+            row("CVRM", practice=1, patients=8, amount="400,00", day="2021-06-14", name=NAME),
+        ],
+        "2021-06-15",
+    )
     # granted later than the round-2 download: waits for round 3
-    run([row("CVRM", practice=1, patients=9, amount="450,00", day="2021-06-15", name=NAME)],
-        "2021-06-15")
+    run(
+        [row("CVRM", practice=1, patients=9, amount="450,00", day="2021-06-15", name=NAME)],
+        "2021-06-15",
+    )
     return run.ledger
 
 
@@ -42,18 +74,31 @@ def test_statement_per_chain_granted_paid_claimed_and_open(ledger):
     dm, cvrm = s1.chains
     assert dm.chain == "DM"
     assert [(i.uzovi, i.patients, i.granted, i.status, i.settled) for i in dm.insurers] == [
-        ("3311", 18, 90000, "toegekend", 90000), ("7029", 6, 15000, "toegekend", 15000)]
+        ("3311", 18, 90000, "toegekend", 90000),
+        ("7029", 6, 15000, "toegekend", 15000),
+    ]
     assert [(p.date, p.round, p.description, p.amount) for p in dm.payments] == [
         (dt.date(2021, 6, 1), 1, "DBC/DM/Q2/21/20211-1-1", 100000),
-        (dt.date(2021, 6, 15), 2, "DBC/DM/Q2/21/20211-2-1", 15000)]
+        (dt.date(2021, 6, 15), 2, "DBC/DM/Q2/21/20211-2-1", 15000),
+    ]
     assert [(c.date, c.uzovi, c.amount) for c in dm.claims] == [
-        (dt.date(2021, 6, 15), "3311", 10000)]
+        (dt.date(2021, 6, 15), "3311", 10000)
+    ]
     assert dm.open == [] and (dm.patients, dm.granted, dm.paid, dm.claimed) == (
-        24, 105000, 115000, 10000)
+        24,
+        105000,
+        115000,
+        10000,
+    )
     assert [(o.uzovi, o.kind, o.amount) for o in cvrm.open] == [("3311", "to pay", 5000)]
     assert (cvrm.patients, cvrm.granted, cvrm.paid, cvrm.to_pay) == (9, 45000, 40000, 5000)
     assert (s1.patients, s1.granted, s1.paid, s1.claimed, s1.to_pay) == (
-        33, 150000, 155000, 10000, 5000)
+        33,
+        150000,
+        155000,
+        10000,
+        5000,
+    )
 
 
 def test_awaiting_the_insurer_is_open_too(tmp_path):
@@ -76,28 +121,108 @@ def test_csv_statement(ledger):
     assert tuple(rows[0]) == CSV_COLUMNS
     name = f"'{NAME}" if NAME[0] in "=+-@" else NAME
     assert rows[1:] == [
-        ["2021-Q2", agb_for(1), name, "DM", "toegekend", "3311", "18", "900,00", "2021-06-14",
-         "toegekend"],
-        ["2021-Q2", agb_for(1), name, "DM", "toegekend", "7029", "6", "150,00", "2021-06-14",
-         "toegekend"],
-        ["2021-Q2", agb_for(1), name, "DM", "betaald", "", "", "1000,00", "2021-06-01",
-         "DBC/DM/Q2/21/20211-1-1"],
-        ["2021-Q2", agb_for(1), name, "DM", "betaald", "", "", "150,00", "2021-06-15",
-         "DBC/DM/Q2/21/20211-2-1"],
-        ["2021-Q2", agb_for(1), name, "DM", "teruggevorderd", "3311", "", "100,00", "2021-06-15",
-         "toekenning verlaagd"],
-        ["2021-Q2", agb_for(1), name, "CVRM", "toegekend", "3311", "9", "450,00", "2021-06-15",
-         "toegekend"],
-        ["2021-Q2", agb_for(1), name, "CVRM", "betaald", "", "", "400,00", "2021-06-01",
-         "DBC/CVRM/Q2/21/20212-1-1"],
-        ["2021-Q2", agb_for(1), name, "CVRM", "openstaand", "3311", "", "50,00", "",
-         "nog te betalen"],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "DM",
+            "toegekend",
+            "3311",
+            "18",
+            "900,00",
+            "2021-06-14",
+            "toegekend",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "DM",
+            "toegekend",
+            "7029",
+            "6",
+            "150,00",
+            "2021-06-14",
+            "toegekend",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "DM",
+            "betaald",
+            "",
+            "",
+            "1000,00",
+            "2021-06-01",
+            "DBC/DM/Q2/21/20211-1-1",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "DM",
+            "betaald",
+            "",
+            "",
+            "150,00",
+            "2021-06-15",
+            "DBC/DM/Q2/21/20211-2-1",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "DM",
+            "teruggevorderd",
+            "3311",
+            "",
+            "100,00",
+            "2021-06-15",
+            "toekenning verlaagd",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "CVRM",
+            "toegekend",
+            "3311",
+            "9",
+            "450,00",
+            "2021-06-15",
+            "toegekend",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "CVRM",
+            "betaald",
+            "",
+            "",
+            "400,00",
+            "2021-06-01",
+            "DBC/CVRM/Q2/21/20212-1-1",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "CVRM",
+            "openstaand",
+            "3311",
+            "",
+            "50,00",
+            "",
+            "nog te betalen",
+        ],
     ]
 
 
 def test_csv_cells_never_start_a_formula(tmp_path):
     run = Run(tmp_path)
-    run([row("DM", practice=1, name="=HYPERLINK(\"http://x\")")])
+    run([row("DM", practice=1, name='=HYPERLINK("http://x")')])
     (s,) = _statement(run.ledger)
     data = statement_csv(s)
     assert b"'=HYPERLINK(" in data
@@ -118,14 +243,22 @@ def test_files_per_practice_and_chain_or_across_chains(ledger, tmp_path):
     found = _statement(ledger)
     written = write_statements(found, tmp_path / "spec")
     assert sorted(p.relative_to(tmp_path / "spec").as_posix() for p in written) == [
-        f"2021-Q2/{agb_for(1)}-CVRM.csv", f"2021-Q2/{agb_for(1)}-CVRM.html",
-        f"2021-Q2/{agb_for(1)}-DM.csv", f"2021-Q2/{agb_for(1)}-DM.html",
-        f"2021-Q2/{agb_for(2)}-DM.csv", f"2021-Q2/{agb_for(2)}-DM.html"]
+        f"2021-Q2/{agb_for(1)}-CVRM.csv",
+        f"2021-Q2/{agb_for(1)}-CVRM.html",
+        f"2021-Q2/{agb_for(1)}-DM.csv",
+        f"2021-Q2/{agb_for(1)}-DM.html",
+        f"2021-Q2/{agb_for(2)}-DM.csv",
+        f"2021-Q2/{agb_for(2)}-DM.html",
+    ]
     dm_only = (tmp_path / "spec" / "2021-Q2" / f"{agb_for(1)}-DM.html").read_text("utf-8")
     assert "Keten DM" in dm_only and "Keten CVRM" not in dm_only and "Overzicht" not in dm_only
     written = write_statements(found, tmp_path / "pp", per_practice=True)
     assert sorted(p.name for p in written) == [
-        f"{agb_for(1)}.csv", f"{agb_for(1)}.html", f"{agb_for(2)}.csv", f"{agb_for(2)}.html"]
+        f"{agb_for(1)}.csv",
+        f"{agb_for(1)}.html",
+        f"{agb_for(2)}.csv",
+        f"{agb_for(2)}.html",
+    ]
     both = (tmp_path / "pp" / "2021-Q2" / f"{agb_for(1)}.html").read_text("utf-8")
     assert "Keten DM" in both and "Keten CVRM" in both and "Overzicht" in both
 

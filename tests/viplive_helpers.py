@@ -9,10 +9,27 @@ from pathlib import Path
 from stdnum import iban as _iban
 from stdnum.nl import bsn as _bsn
 
-HEADER = ["keten", "kwartaal", "agb", "praktijk", "iban", "uzovi", "patienten", "bedrag",
-          "status", "download_datum"]
-INCLUSION_HEADER = ["patient", "agb", "keten", "uzovi", "included_from", "included_to",
-                    "hoofdbehandelaar"]
+HEADER = [
+    "keten",
+    "kwartaal",
+    "agb",
+    "praktijk",
+    "iban",
+    "uzovi",
+    "patienten",
+    "bedrag",
+    "status",
+    "download_datum",
+]
+INCLUSION_HEADER = [
+    "patient",
+    "agb",
+    "keten",
+    "uzovi",
+    "included_from",
+    "included_to",
+    "hoofdbehandelaar",
+]
 
 CONFIG = """\
 [care_group]
@@ -45,11 +62,30 @@ def bsn_for(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def row(chain="DM", quarter="2021-Q2", practice=1, uzovi="3311", patients=10,
-        amount="1.000,00", status="toegekend", day="2021-05-27", name=None, iban=None) -> list:
-    return [chain, quarter, agb_for(practice),
-            f"Huisartsenpraktijk {practice}" if name is None else name,
-            iban or iban_for(practice), uzovi, patients, amount, status, day]
+def row(
+    chain="DM",
+    quarter="2021-Q2",
+    practice=1,
+    uzovi="3311",
+    patients=10,
+    amount="1.000,00",
+    status="toegekend",
+    day="2021-05-27",
+    name=None,
+    iban=None,
+) -> list:
+    return [
+        chain,
+        quarter,
+        agb_for(practice),
+        f"Huisartsenpraktijk {practice}" if name is None else name,
+        iban or iban_for(practice),
+        uzovi,
+        patients,
+        amount,
+        status,
+        day,
+    ]
 
 
 def write_csv(path: Path, rows, *, delimiter=";", encoding="utf-8", header=HEADER) -> Path:

@@ -22,7 +22,8 @@ class Bulk:
         folder = tempfile.mkdtemp(prefix="vsbengine-bench-bulk-")
         for i in range(40):
             generate(10_000, seed=i, month=202610, error_rate=0.005).write(
-                os.path.join(folder, f"s{i:03d}.920000"))
+                os.path.join(folder, f"s{i:03d}.920000")
+            )
         return folder
 
     def setup(self, folder, workers):

@@ -19,8 +19,9 @@ def _members(folder: str, total: int) -> None:
         step = 1_000_000
         for start in range(0, max(total - have, 0), step):
             n = min(step, total - have - start)
-            fh.write("".join(f"{10_000_000_000 + 97 * (start + i)},131,2000-01-01,,\n"
-                             for i in range(n)))
+            fh.write(
+                "".join(f"{10_000_000_000 + 97 * (start + i)},131,2000-01-01,,\n" for i in range(n))
+            )
 
 
 class ContentChecks:

@@ -21,7 +21,7 @@ class Validate:
         with open(files[n], "rb") as fh:
             self.data = fh.read()
         self.engine = vsbengine.Engine(today=TODAY)
-        self.engine.validate(self.data)        # warm up
+        self.engine.validate(self.data)  # warm up
 
     def time_validate(self, files, n):
         self.engine.validate(self.data)
@@ -68,4 +68,4 @@ class ValidateWithErrors:
 
     def time_validate_and_list_errors(self, files, n):
         r = self.engine.validate(self.data)
-        r.errors
+        _ = r.errors

@@ -25,8 +25,9 @@ import time
 CHAINS = ("DM", "CVRM", "COPD", "ASTMA")
 INSURERS = ("3311", "3313", "7029", "3343")
 HEADER = "keten;kwartaal;agb;praktijk;iban;uzovi;patienten;bedrag;status;download_datum\r\n"
-CONFIG = ('[care_group]\nname = "Zorggroep Benchmark"\niban = "NL91ABNA0417164300"\n'
-          'bic = "ABNANL2A"\n')
+CONFIG = (
+    '[care_group]\nname = "Zorggroep Benchmark"\niban = "NL91ABNA0417164300"\nbic = "ABNANL2A"\n'
+)
 
 
 def _iban(n: int) -> str:
@@ -55,8 +56,10 @@ def write_year(folder: str, practices: int = 500, year: int = 2021, seed: int = 
                     status = "toegekend" if rnd.random() < 0.97 else "in behandeling"
                     cents = rnd.randrange(5_000, 2_500_000)
                     amount = f"{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d}"
-                    fh.write(f"{chain};{q};01{p:06d};Huisartsenpraktijk Zoë {p};{ibans[p]};"
-                             f"{uzovi};{rnd.randrange(1, 400)};{amount};{status};{download}\r\n")
+                    fh.write(
+                        f"{chain};{q};01{p:06d};Huisartsenpraktijk Zoë {p};{ibans[p]};"
+                        f"{uzovi};{rnd.randrange(1, 400)};{amount};{status};{download}\r\n"
+                    )
                     rows += 1
         files.setdefault(str(q), []).append(path)
     return files, rows
@@ -131,11 +134,12 @@ if __name__ == "__main__":
         for name in ("time_csv_floor", "time_read", "time_read_and_pay_year"):
             best = min(_timed(getattr(bench, name)) for _ in range(3))
             floor = floor or best
-            print(f"{name}: {best:.3f} s for {bench.rows} rows "
-                  f"({bench.rows / best:,.0f} rows/s, {best / floor:.1f}x the csv floor)")
+            print(
+                f"{name}: {best:.3f} s for {bench.rows} rows "
+                f"({bench.rows / best:,.0f} rows/s, {best / floor:.1f}x the csv floor)"
+            )
         start = time.perf_counter()
         payments = bench._pay_year()
-        print(f"payments in the year: {payments}, "
-              f"{time.perf_counter() - start:.3f} s")
+        print(f"payments in the year: {payments}, {time.perf_counter() - start:.3f} s")
     finally:
         bench.teardown()

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
 from vsbengine.errors import InputError
 
 __all__ = ["NO_DATE", "Col", "CsvInput", "Keyed", "first_duplicate", "flatten", "read_csv"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from vsbengine.errors import InputError
 from vsbengine.formats.blockade.csvin import Col, read_csv
 from vsbengine.formats.blockade.outdir import read_manifest, verify_file

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
 from vsbengine.formats.blockade.columns import words
 
 __all__ = ["INPUT_FILES", "generate"]

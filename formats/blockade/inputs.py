@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from vsbengine.formats.blockade.columns import take
 from vsbengine.formats.blockade.csvin import (
     CODE,

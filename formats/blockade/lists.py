@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from vsbengine.errors import VsbEngineError
 from vsbengine.formats.blockade.columns import (
     NotSorted,

@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.blockade.records import MANIFEST_FORMAT, Manifest, OutputFile
 
@@ -58,7 +59,7 @@ class StagedFolder:
         self.path = _fresh_name(self.target.parent, self.target.name)
         os.mkdir(self.path)
 
-    def __enter__(self) -> StagedFolder:  # noqa: PYI034
+    def __enter__(self) -> StagedFolder:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:

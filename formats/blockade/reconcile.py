@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from vsbengine.errors import InputError
 from vsbengine.formats.blockade.columns import (
     date_column,

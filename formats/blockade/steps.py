@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from vsbengine.formats.blockade.columns import positions, run_starts, take
 from vsbengine.formats.blockade.inputs import Actions, Controls, Loids, is_zp
 from vsbengine.formats.blockade.reasons import BLOCKS, REASONS, classify

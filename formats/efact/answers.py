@@ -16,9 +16,10 @@ DF015   920900   settlement: every record 10-90 echoed, then a record 91 per
 Our choices where the sources are silent (see README): the insurer's
 reference (zone 205) is derived from the sending's header and closing records
 unless given; the code of a reserved zone without an error field (206, 310, 413,
-513) is written in the nearest error field before it; an echoed record's zone 114 holds the amount accepted and zone 115
-the amount refused (records 30/50: their own; record 80: its invoice's, account
-A); codes beyond the third of a record go to its comment zone; an error that
+513) is written in the nearest error field before it; an echoed record's zone
+114 holds the amount accepted and zone 115 the amount refused (records 30/50:
+their own; record 80: its invoice's, account A); codes beyond the third of a
+record go to its comment zone; an error that
 belongs to no record (``900104``, no record 90) is echoed on the last record.
 Output is deterministic: the same input gives byte-identical files.
 """
@@ -27,8 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -38,8 +39,13 @@ from vsbengine.formats.efact import wire
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS
 from vsbengine.formats.efact.sending import Sending
 
-MESSAGE = {"DF011": "931000", "DF012": "920999", "DF013": "920099", "DF014": "920098",
-           "DF015": "920900"}
+MESSAGE = {
+    "DF011": "931000",
+    "DF012": "920999",
+    "DF013": "920099",
+    "DF014": "920098",
+    "DF015": "920900",
+}
 #: File name of each answer in an output folder.
 FILE_NAMES = {df: f"{df}_{msg}.dat" for df, msg in MESSAGE.items()}
 
@@ -133,17 +139,19 @@ class Answers:
         out = np.full(length, ord(" "), dtype=np.uint8)
         if offset >= 0:
             raw = np.frombuffer(bytes(reader.read(offset, offset + length)), dtype=np.uint8)
-            out[:len(raw)] = raw
+            out[: len(raw)] = raw
         return out
 
-    def _segment_200(self, reader, plan, message: str, errors: dict[str, str] | None = None) -> bytes:
+    def _segment_200(
+        self, reader, plan, message: str, errors: dict[str, str] | None = None
+    ) -> bytes:
         layout = LAYOUTS.layout("200")
         rec = self._bytes_at(reader, plan.segments[0], 67)[None, :].copy()
         for z in layout.zones:
             if z.is_error_field:
-                rec[0, z.start:z.end] = ord("0")
+                rec[0, z.start : z.end] = ord("0")
             elif z.kind == "N":
-                rec[0, z.start:z.end] = _digits_or_zero(rec[0, z.start:z.end])
+                rec[0, z.start : z.end] = _digits_or_zero(rec[0, z.start : z.end])
         wire.put_digits(rec, "200", "200", int(message))
         wire.put_digits(rec, "200", "203", 0)
         wire.put_digits(rec, "200", "205", self.reference)
@@ -167,7 +175,7 @@ class Answers:
         rec[0, :140] = self._bytes_at(reader, plan.segments[1], 160)[:140]
         for z in LAYOUTS.layout("300").zones:
             if z.is_error_field:
-                rec[0, z.start:z.end] = ord("0")
+                rec[0, z.start : z.end] = ord("0")
         wire.put_digits(rec, "300x", "310", self.result.ratio_x100)
         wire.put_digits(rec, "300x", "311", int(self.result.rejection_type or 0))
         return rec.tobytes()
@@ -176,8 +184,9 @@ class Answers:
         """Family-9 errors by unit: {unit: (record type, offset of the unit, {zone: code})}."""
         t = self.result.error_table
         out: dict[int, tuple[int, int, dict[str, str]]] = {}
-        for unit, code, zi, off in zip(t.unit.tolist(), t.codes(), t.zone.tolist(),
-                                       t.offset.tolist()):
+        for unit, code, zi, off in zip(
+            t.unit.tolist(), t.codes(), t.zone.tolist(), t.offset.tolist()
+        ):
             zone = LAYOUTS.zones[zi] if zi >= 0 else None
             if zone is None or zone.layout not in ("200", "300", "95", "96"):
                 continue
@@ -199,7 +208,7 @@ class Answers:
         seg300 = self._bytes_at(reader, plan.segments[1], 160)[None, :].copy()
         for z in LAYOUTS.layout("300").zones:
             if z.is_error_field:
-                seg300[0, z.start:z.end] = ord("0")
+                seg300[0, z.start : z.end] = ord("0")
         self._error_fields(seg300, "300", by_unit.get(1, (0, 0, {}))[2])
         yield seg300.tobytes()
         for unit in sorted(u for u in by_unit if u >= 2):
@@ -229,12 +238,14 @@ class Answers:
         slot_code = np.zeros((len(units), 3), dtype=np.int64)
         row = np.searchsorted(units, unit)
         in_slot = rank < 3
-        slot_letter[row[in_slot], rank[in_slot]] = np.where(letter[in_slot] > 0, letter[in_slot],
-                                                            ord(" "))
+        slot_letter[row[in_slot], rank[in_slot]] = np.where(
+            letter[in_slot] > 0, letter[in_slot], ord(" ")
+        )
         slot_code[row[in_slot], rank[in_slot]] = code[in_slot]
         overflow: dict[int, list[str]] = {}
-        for u, c, lt in zip(unit[~in_slot].tolist(), code[~in_slot].tolist(),
-                            letter[~in_slot].tolist()):
+        for u, c, lt in zip(
+            unit[~in_slot].tolist(), code[~in_slot].tolist(), letter[~in_slot].tolist()
+        ):
             overflow.setdefault(u, []).append(f"{chr(lt) if lt else ''}{c:06d}")
         return units, slot_letter, slot_code, overflow
 
@@ -248,8 +259,9 @@ class Answers:
         for chunk in plan.chunks:
             prefix, n_prefix = plan.prefix(reader, chunk)
             body = reader.read(chunk.start, chunk.end)
-            s = Sending(prefix + bytes(body) if prefix else body, own_first=2 + n_prefix,
-                        last=chunk.last)
+            s = Sending(
+                prefix + bytes(body) if prefix else body, own_first=2 + n_prefix, last=chunk.last
+            )
             own = np.flatnonzero(s.is_detail & s.own)
             glob = chunk.first_unit + own - s.own_first
             if only_errors:
@@ -259,19 +271,23 @@ class Answers:
                 continue
             local_rejected = np.zeros(s.n_units, dtype=bool)
             mine = s.own & (np.arange(s.n_units) >= s.own_first)
-            local_rejected[mine] = rejected_all[chunk.first_unit + np.flatnonzero(mine) - s.own_first]
+            local_rejected[mine] = rejected_all[
+                chunk.first_unit + np.flatnonzero(mine) - s.own_first
+            ]
             accepted, refused = _unit_amounts(s, local_rejected)
             payer = int(s.col("z14")[s.record10]) if s.record10 >= 0 else 0
             mutuality = np.where(s.in_invoice, s.col("z7")[np.maximum(s.head20, 0)], 0)
             slot_row = np.searchsorted(slot_units, glob)
             has = (slot_row < len(slot_units)) & (
                 slot_units[np.minimum(slot_row, max(len(slot_units) - 1, 0))] == glob
-                if len(slot_units) else np.zeros(len(glob), bool))
+                if len(slot_units)
+                else np.zeros(len(glob), bool)
+            )
             for start in range(0, len(own), _CHUNK):
-                u = own[start:start + _CHUNK]
-                g = glob[start:start + _CHUNK]
-                h = has[start:start + _CHUNK]
-                r = slot_row[start:start + _CHUNK][h]
+                u = own[start : start + _CHUNK]
+                g = glob[start : start + _CHUNK]
+                h = has[start : start + _CHUNK]
+                r = slot_row[start : start + _CHUNK][h]
                 n = len(u)
                 out = np.empty((n, 800), dtype=np.uint8)
                 out[:, :350] = _records(s, u)
@@ -337,9 +353,17 @@ class Answers:
         return np.concatenate([out91, out92])
 
 
-_AMOUNTS_91 = (("404", "requested_a"), ("406", "requested_b"), ("408", "requested"),
-               ("412", "accepted_a"), ("414", "refused_a"), ("416", "accepted_b"),
-               ("418", "refused_b"), ("420", "accepted"), ("422", "refused"))
+_AMOUNTS_91 = (
+    ("404", "requested_a"),
+    ("406", "requested_b"),
+    ("408", "requested"),
+    ("412", "accepted_a"),
+    ("414", "refused_a"),
+    ("416", "accepted_b"),
+    ("418", "refused_b"),
+    ("420", "accepted"),
+    ("422", "refused"),
+)
 
 
 def _unit_amounts(s: Sending, rejected: np.ndarray):
@@ -363,9 +387,9 @@ def _records(s: Sending, units: np.ndarray) -> np.ndarray:
     if len(off) > 1:
         step = np.diff(off)
         if (step == step[0]).all() and step[0] >= 350:
-            base = s.buf[int(off[0]):]
+            base = s.buf[int(off[0]) :]
             return as_strided(base, shape=(len(off), 350), strides=(int(step[0]), 1))
     out = np.empty((len(off), 350), dtype=np.uint8)
     for i, o in enumerate(off.tolist()):
-        out[i] = s.buf[o:o + 350]
+        out[i] = s.buf[o : o + 350]
     return out

@@ -29,19 +29,40 @@ from importlib import resources
 
 from vsbengine.formats.efact.compiled import LAYOUTS, Zone
 
-__all__ = ["Entry", "catalogue", "explain", "technical_code", "zone_code", "zone_letter",
-           "FINDING_NAMES"]
+__all__ = [
+    "FINDING_NAMES",
+    "Entry",
+    "catalogue",
+    "explain",
+    "technical_code",
+    "zone_code",
+    "zone_letter",
+]
 
 #: Core findings (see engine/_core.pyx) by name.
 FINDING_NAMES = {
-    1: "not_digits", 2: "check", 3: "value", 5: "sign", 6: "sign_in_digits",
-    9: "chars", 10: "missing", 11: "date", 12: "blank_mix",
+    1: "not_digits",
+    2: "check",
+    3: "value",
+    5: "sign",
+    6: "sign_in_digits",
+    9: "chars",
+    10: "missing",
+    11: "date",
+    12: "blank_mix",
 }
 
 # Two-digit error part of the code of a finding in records 10-90.
 _DETAIL_EE = {
-    "not_digits": "01", "date": "01", "blank_mix": "01", "check": "02", "value": "03",
-    "sign": "05", "sign_in_digits": "06", "chars": "09", "missing": "10",
+    "not_digits": "01",
+    "date": "01",
+    "blank_mix": "01",
+    "check": "02",
+    "value": "03",
+    "sign": "05",
+    "sign_in_digits": "06",
+    "chars": "09",
+    "missing": "10",
 }
 # Official exceptions: (record type, zone, finding) -> error part.
 _DETAIL_EE_OVERRIDE = {
@@ -57,13 +78,28 @@ _DETAIL_EE_OVERRIDE = {
 }
 # Family 9 (segments 200/300, records 95/96).
 _SUMMARY_EE = {
-    "not_digits": "11", "date": "11", "blank_mix": "11", "chars": "11", "sign_in_digits": "11",
-    "sign": "40", "value": "20", "missing": "10",
+    "not_digits": "11",
+    "date": "11",
+    "blank_mix": "11",
+    "chars": "11",
+    "sign_in_digits": "11",
+    "sign": "40",
+    "value": "20",
+    "missing": "10",
 }
 _SUMMARY_EE_OVERRIDE = {("200", "200", "value"): "22"}
 _SUMMARY_RR = {"200": "02", "300": "03", "95": "95", "96": "96"}
 # Letter of value/missing findings by record type (format findings are always B).
-_CONTENT_LETTER = {"10": "B", "90": "B", "20": "F", "80": "F", "30": "R", "50": "R", "51": "R", "52": "R"}
+_CONTENT_LETTER = {
+    "10": "B",
+    "90": "B",
+    "20": "F",
+    "80": "F",
+    "30": "R",
+    "50": "R",
+    "51": "R",
+    "52": "R",
+}
 _FORMAT = {"not_digits", "date", "blank_mix", "check", "sign", "sign_in_digits", "chars"}
 
 
@@ -161,8 +197,13 @@ def _generated_rows() -> dict[str, tuple[str, str, str]]:
             else:
                 en = f"Record {zone.layout}, zone {zone.zone} ({zone.name}): {what_en}"
                 nl = f"Record {zone.layout}, zone {zone.zone}: {what_nl}"
-            rows[code] = ("" if _is_summary(zone.layout) else
-                          ("B" if finding in _FORMAT else _CONTENT_LETTER[zone.layout]), en, nl)
+            rows[code] = (
+                ""
+                if _is_summary(zone.layout)
+                else ("B" if finding in _FORMAT else _CONTENT_LETTER[zone.layout]),
+                en,
+                nl,
+            )
     return rows
 
 

@@ -88,7 +88,6 @@ class Plan:
     segments: tuple[int, int] = (-1, -1)
     chunks: list[Chunk] = field(default_factory=list)
 
-
     def prefix(self, reader: Reader, chunk: Chunk) -> tuple[bytes, int]:
         """Bytes to put before a chunk (segments, record 10, previous record) and the
         number of record units they hold."""
@@ -106,8 +105,9 @@ class Plan:
 
 
 def _frame(buf, body: bool, lines: bool):
-    return _core.scan(buf, core_tables(), 0, 0, framing_cap=0, body=body, lines=lines,
-                      framing_only=True)
+    return _core.scan(
+        buf, core_tables(), 0, 0, framing_cap=0, body=body, lines=lines, framing_only=True
+    )
 
 
 def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
@@ -123,8 +123,9 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
     elif len(offsets) == 3 and layout[2] == _L10:
         record10 = (int(offsets[2]), size)
     segments = tuple(int(offsets[i]) if len(offsets) > i else -1 for i in (0, 1))
-    result = Plan(size=size, header_end=header_end, lines=lines, record10=record10,
-                  segments=segments)
+    result = Plan(
+        size=size, header_end=header_end, lines=lines, record10=record10, segments=segments
+    )
     if size <= chunk_bytes:
         # One chunk: its record count comes from its own scan (see Summary.units).
         result.chunks.append(Chunk(0, 0, size, 2, -1, None, True))

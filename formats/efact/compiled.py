@@ -99,12 +99,23 @@ def parse_table(name: str, length: int, table: str) -> Layout:
         start = int(m["start"]) - 1
         zlen = int(m["length"])
         if start != pos:
-            raise ValueError(f"layout {name}, zone {m['zone']}: starts at {start + 1}, expected {pos + 1}")
+            raise ValueError(
+                f"layout {name}, zone {m['zone']}: starts at {start + 1}, expected {pos + 1}"
+            )
         flags = m["flags"]
         col = None if m["column"] == "-" else m["column"]
         zone = Zone(
-            name, m["zone"], start, zlen, m["kind"], "M" in flags, "b" in flags, "e" in flags,
-            col, _allowed(m["allowed"]), m["name"].strip(),
+            name,
+            m["zone"],
+            start,
+            zlen,
+            m["kind"],
+            "M" in flags,
+            "b" in flags,
+            "e" in flags,
+            col,
+            _allowed(m["allowed"]),
+            m["name"].strip(),
         )
         layout.zones.append(zone)
         pos = start + zlen
@@ -112,8 +123,20 @@ def parse_table(name: str, length: int, table: str) -> Layout:
             layout.zones.append(
                 # Error fields carry the insurer's codes in answers; a sender
                 # leaves them 00 or blank, so only their characters are checked.
-                Zone(name, m["zone"] + "1", pos, 2, "A", False, False, False, None, (),
-                     f"Error code for zone {m['zone']}", is_error_field=True)
+                Zone(
+                    name,
+                    m["zone"] + "1",
+                    pos,
+                    2,
+                    "A",
+                    False,
+                    False,
+                    False,
+                    None,
+                    (),
+                    f"Error code for zone {m['zone']}",
+                    is_error_field=True,
+                )
             )
             pos += 2
     if pos != length:
@@ -142,8 +165,12 @@ class Compiled:
         n_lay = len(self.layouts)
         self.layout_len = np.array([lay.length for lay in self.layouts], dtype=np.int32)
         self.layout_check = np.array(
-            [1 if lay.name.isdigit() and int(lay.name) in _tables.DETAIL_TYPES else 0
-             for lay in self.layouts], dtype=np.uint8)
+            [
+                1 if lay.name.isdigit() and int(lay.name) in _tables.DETAIL_TYPES else 0
+                for lay in self.layouts
+            ],
+            dtype=np.uint8,
+        )
         self.type_to_layout = np.full(100, -1, dtype=np.int8)
         for i, lay in enumerate(self.layouts):
             if len(lay.name) == 2:
@@ -172,7 +199,8 @@ class Compiled:
                 self.z_start[zi], self.z_len[zi] = z.start, z.length
                 self.z_kind[zi] = KINDS[z.kind]
                 self.z_flags[zi] = (
-                    (F_MANDATORY if z.mandatory else 0) | (F_BLANK_OK if z.blank_ok else 0)
+                    (F_MANDATORY if z.mandatory else 0)
+                    | (F_BLANK_OK if z.blank_ok else 0)
                     | (F_ERROR_ZONE if z.error_zone else 0)
                     | (F_ERROR_FIELD if z.is_error_field else 0)
                 )
@@ -208,7 +236,7 @@ class Compiled:
             a[s:e] = C_DIGIT
         elif z.kind == "S":
             a[s] = C_SIGN | (C_BLANK if z.blank_ok else 0)
-            a[s + 1:e] = C_DIGIT | (C_BLANK if z.blank_ok else 0)
+            a[s + 1 : e] = C_DIGIT | (C_BLANK if z.blank_ok else 0)
         else:
             a[s:e] = C_TEXT
 
@@ -236,12 +264,14 @@ LAYOUTS = Compiled(_tables.SENDING)
 
 #: The parts of the answer messages (parsed, not compiled: answers are small and
 #: read in Python), keyed like :data:`vsbengine.formats.efact.layouts.REPLY`.
-REPLY_LAYOUTS = {name: parse_table(name, length, text)
-                 for name, (length, text) in _tables.REPLY.items()}
+REPLY_LAYOUTS = {
+    name: parse_table(name, length, text) for name, (length, text) in _tables.REPLY.items()
+}
 
 
 def layout_named(name: str) -> Layout:
-    """A sending layout (``"20"``, ``"300"``) or an answer layout (``"300x"``, ``"ext"``, ``"91"``)."""
+    """A sending layout (``"20"``, ``"300"``) or an answer layout (``"300x"``, ``"ext"``,
+    ``"91"``)."""
     if name in LAYOUTS.index:
         return LAYOUTS.layout(name)
     try:

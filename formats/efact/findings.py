@@ -44,20 +44,20 @@ class ErrorTable:
         return len(self.unit)
 
     @classmethod
-    def empty(cls) -> "ErrorTable":
+    def empty(cls) -> ErrorTable:
         return cls(*(np.empty(0, dtype=d) for d in _DTYPES))
 
     @classmethod
-    def concat(cls, tables: list["ErrorTable"]) -> "ErrorTable":
+    def concat(cls, tables: list[ErrorTable]) -> ErrorTable:
         tables = [t for t in tables if len(t)]
         if not tables:
             return cls.empty()
         return cls(*(np.concatenate([getattr(t, c) for t in tables]) for c in _COLUMNS))
 
-    def select(self, mask: np.ndarray) -> "ErrorTable":
+    def select(self, mask: np.ndarray) -> ErrorTable:
         return ErrorTable(*(getattr(self, c)[mask] for c in _COLUMNS))
 
-    def sorted(self) -> "ErrorTable":
+    def sorted(self) -> ErrorTable:
         """In file order (units ascending; rows without a unit last), stable."""
         key = np.where(self.unit < 0, np.iinfo(np.int64).max, self.unit)
         return self.select(np.argsort(key, kind="stable"))
@@ -96,15 +96,17 @@ class ErrorBuilder:
             return
         letter = letter_of(code)
         n = units.size
-        self._parts.append(ErrorTable(
-            units,
-            np.full(n, int(code), dtype=np.int32),
-            np.full(n, ord(letter) if letter else 0, dtype=np.uint8),
-            np.full(n, zone, dtype=np.int32),
-            np.broadcast_to(np.asarray(seq, dtype=np.int64), (n,)).copy(),
-            np.broadcast_to(np.asarray(rtype, dtype=np.int16), (n,)).copy(),
-            np.broadcast_to(np.asarray(offset, dtype=np.int64), (n,)).copy(),
-        ))
+        self._parts.append(
+            ErrorTable(
+                units,
+                np.full(n, int(code), dtype=np.int32),
+                np.full(n, ord(letter) if letter else 0, dtype=np.uint8),
+                np.full(n, zone, dtype=np.int32),
+                np.broadcast_to(np.asarray(seq, dtype=np.int64), (n,)).copy(),
+                np.broadcast_to(np.asarray(rtype, dtype=np.int16), (n,)).copy(),
+                np.broadcast_to(np.asarray(offset, dtype=np.int64), (n,)).copy(),
+            )
+        )
 
     def add_table(self, table: ErrorTable) -> None:
         if len(table):
@@ -138,13 +140,22 @@ def locate(table: ErrorTable, sending, unit_base: int, offset_base: int) -> Erro
     safe = np.where(has, u, 0)
     seq = np.where(has & s.is_detail[safe], s.col("seq")[safe], -1).astype(np.int64)
     rtype = np.where(has, s.rtype[safe], 0).astype(np.int16)
-    rtype = np.where(has & (safe == 0), 200, np.where(has & (safe == 1), 300, rtype)).astype(np.int16)
+    rtype = np.where(has & (safe == 0), 200, np.where(has & (safe == 1), 300, rtype)).astype(
+        np.int16
+    )
     starts = np.where(table.zone >= 0, _ZONE_START[np.maximum(table.zone, 0)], 0)
     unit_off = np.where(has, s.offsets[safe], -1)
     offset = np.where(has & (unit_off >= 0), unit_off + starts + offset_base, -1)
     unit = np.where(has & (u >= s.own_first), unit_base + u - s.own_first, u)
-    return ErrorTable(unit.astype(np.int64), table.code, table.letter, table.zone, seq, rtype,
-                      offset.astype(np.int64))
+    return ErrorTable(
+        unit.astype(np.int64),
+        table.code,
+        table.letter,
+        table.zone,
+        seq,
+        rtype,
+        offset.astype(np.int64),
+    )
 
 
 _ZONE_START = np.array([z.start for z in LAYOUTS.zones], dtype=np.int64)

@@ -161,22 +161,35 @@ def _days_in(ym: int) -> int:
 def _shift(yyyymmdd: np.ndarray, days: np.ndarray) -> np.ndarray:
     """YYYYMMDD dates moved by a number of days (vectorised through datetime64)."""
     v = np.asarray(yyyymmdd, dtype=np.int64)
-    d = ((v // 10000 - 1970).astype("datetime64[Y]").astype("datetime64[M]")
-         + (v // 100 % 100 - 1)).astype("datetime64[D]") + (v % 100 - 1)
+    d = (
+        (v // 10000 - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (v // 100 % 100 - 1)
+    ).astype("datetime64[D]") + (v % 100 - 1)
     d = d + np.asarray(days, dtype=np.int64)
     y = d.astype("datetime64[Y]")
     mth = d.astype("datetime64[M]")
-    return ((y.astype(np.int64) + 1970) * 10000 + (mth - y.astype("datetime64[M]")).astype(np.int64) * 100
-            + (d - mth.astype("datetime64[D]")).astype(np.int64) + 101)
+    return (
+        (y.astype(np.int64) + 1970) * 10000
+        + (mth - y.astype("datetime64[M]")).astype(np.int64) * 100
+        + (d - mth.astype("datetime64[D]")).astype(np.int64)
+        + 101
+    )
 
 
 def _iso(yyyymmdd: int) -> str:
     return f"{yyyymmdd // 10000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
 
 
-def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
-             kinds=None, month: int | None = None, created: int | None = None,
-             sending_number: int | None = None, references: bool = False) -> Generated:
+def generate(
+    records: int = 1000,
+    *,
+    seed: int = 0,
+    error_rate: float = 0.0,
+    kinds=None,
+    month: int | None = None,
+    created: int | None = None,
+    sending_number: int | None = None,
+    references: bool = False,
+) -> Generated:
     """Build a valid sending of about ``records`` records 10 to 90.
 
     Parameters
@@ -251,11 +264,11 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     row_first = inv_start[inv_of_line] + 1 + line_off - line_off[first_line][inv_of_line]
     is50 = ~line_reval
     row50 = row_first[is50]
-    l50 = np.flatnonzero(is50)                      # lines that are records 50
+    l50 = np.flatnonzero(is50)  # lines that are records 50
     row51 = row_first[has51] + 1
     row52 = row_first[has52] + 1 + has51[has52]
-    rday = row_first[line_reval]                    # revalidation day records 30
-    rshare = rday + 1                               # their personal shares
+    rday = row_first[line_reval]  # revalidation day records 30
+    rshare = rday + 1  # their personal shares
     lday = np.flatnonzero(line_reval)
     row20 = inv_start
     row80 = inv_start + inv_recs - 1
@@ -267,10 +280,15 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     sex = np.where((insz // 100) % 1000 % 2 == 1, 1, 2)
     inv_number = (month % 10000) * 10**7 + np.arange(1, n_inv + 1)
     itype = _INVOICE_TYPE[kind]
-    admitted = _shift(np.full(n_inv, month_start), -np.where(
-        kind == RESIDENTIAL, rng.integers(0, 400, n_inv),
-        np.where(kind == REVALIDATION, rng.integers(0, 60, n_inv), rng.integers(0, 200, n_inv))))
-    admission_date = np.where(kind == GUIDANCE, 0, admitted)        # zone 5 of records 20/80
+    admitted = _shift(
+        np.full(n_inv, month_start),
+        -np.where(
+            kind == RESIDENTIAL,
+            rng.integers(0, 400, n_inv),
+            np.where(kind == REVALIDATION, rng.integers(0, 60, n_inv), rng.integers(0, 200, n_inv)),
+        ),
+    )
+    admission_date = np.where(kind == GUIDANCE, 0, admitted)  # zone 5 of records 20/80
     approval = np.where(reval, _shift(admitted, -rng.integers(1, 30, n_inv)), 0)
     admission_no = 100000 + np.arange(1, n_inv + 1)
     institution = _nihii(int(rng.integers(100000, 999999)), 1)
@@ -282,7 +300,7 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     iban = f"BE{_iban.calc_check_digits('BE00' + bban)}{bban}"
     bban_b = f"001{int(rng.integers(0, 10**7)):07d}"
     bban_b += f"{int(bban_b) % 97 or 97:02d}"
-    iban_b = f"BE{_iban.calc_check_digits('BE00' + bban_b)}{bban_b}"    # account B
+    iban_b = f"BE{_iban.calc_check_digits('BE00' + bban_b)}{bban_b}"  # account B
 
     # Records 50: distinct (code, day) per invoice; records 30: consecutive days.
     table = np.array(CODES, dtype=np.int64)
@@ -306,10 +324,10 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     first = y * 10000 + m * 100 + day
     last = first.copy()
     line_insz = insz[inv_of_line]
-    share_day = first.copy()                        # day of each line's personal share (30)
+    share_day = first.copy()  # day of each line's personal share (30)
     share_amount = np.full(n_lines, PERSONAL_SHARE[2])
     day_amount = amount.copy()
-    deceased = np.zeros(n_inv, dtype=np.int64)      # YYYYMMDD; 0 = alive
+    deceased = np.zeros(n_inv, dtype=np.int64)  # YYYYMMDD; 0 = alive
     unknown_person = np.zeros(n_inv, dtype=bool)
     code51_override: dict[int, int] = {}
 
@@ -318,8 +336,8 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     expected: list[tuple[int, str]] = []
     r80_pshare_delta = np.zeros(n_inv, dtype=np.int64)
     bad_check: list[int] = []
-    n_bad = int(round(error_rate * n_lines))
-    pos51 = np.cumsum(has51) - 1            # index into row51 for lines with a 51
+    n_bad = round(error_rate * n_lines)
+    pos51 = np.cumsum(has51) - 1  # index into row51 for lines with a 51
 
     def group_of(ln: int) -> list[tuple[int, str]]:
         """The records 51/52 a record 50 drags, with their codes."""
@@ -350,8 +368,18 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
             kind_ = kinds[k % len(kinds)]
             inv = int(inv_of_line[ln])
             alone = not has51[ln] and not has52[ln]
-            r50kinds = ("502212", "502712", "500612", "510412", "500812", "509902", "501940",
-                        "502741", "500421", "500423")
+            r50kinds = (
+                "502212",
+                "502712",
+                "500612",
+                "510412",
+                "500812",
+                "509902",
+                "501940",
+                "502741",
+                "500421",
+                "500423",
+            )
             if kind_ in r50kinds and line_reval[ln]:
                 continue
             if kind_ in ("301940", "300440") and not line_reval[ln]:
@@ -425,8 +453,14 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
             elif kind_ == "500549":
                 deceased[inv] = month_start
                 for s_ in prestations_of(inv):
-                    expected.append((s_, "300549" if line_reval[np.flatnonzero(
-                        inv_of_line == inv)[0]] else "500549"))
+                    expected.append(
+                        (
+                            s_,
+                            "300549"
+                            if line_reval[np.flatnonzero(inv_of_line == inv)[0]]
+                            else "500549",
+                        )
+                    )
                 for ln2 in np.flatnonzero(inv_of_line == inv).tolist():
                     if not line_reval[ln2]:
                         expected += group_of(ln2)
@@ -446,14 +480,17 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     acc_b = account_b & ~line_reval
     inv_amount = np.bincount(inv_of_line, weights=np.where(acc_b, 0, amount), minlength=n_inv)
     inv_amount = inv_amount.astype(np.int64)
-    inv_amount_b = np.bincount(inv_of_line, weights=np.where(acc_b, amount, 0),
-                               minlength=n_inv).astype(np.int64)
+    inv_amount_b = np.bincount(
+        inv_of_line, weights=np.where(acc_b, amount, 0), minlength=n_inv
+    ).astype(np.int64)
     share_total = np.where(line_reval, share_amount, pshare)
     inv_pshare = np.bincount(inv_of_line, weights=share_total, minlength=n_inv).astype(np.int64)
     codes_of_line = code + np.where(line_reval, PERSONAL_SHARE[0], 0)
     code_sum = np.bincount(inv_of_line, weights=codes_of_line, minlength=n_inv).astype(np.int64)
     code_sum += np.bincount(inv_of_line[has51], weights=code51, minlength=n_inv).astype(np.int64)
-    code_sum += np.bincount(inv_of_line[has52], weights=code[has52], minlength=n_inv).astype(np.int64)
+    code_sum += np.bincount(inv_of_line[has52], weights=code[has52], minlength=n_inv).astype(
+        np.int64
+    )
     control = code_sum % 97
     control = np.where(control == 0, 97, control)
     sending_control = int(code_sum.sum()) % 97 or 97
@@ -511,9 +548,10 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     signed(rec, "50", "27", pshare[l50], rows=row50)
     signed(rec, "50", "30,31", 0, rows=row50)
 
-    for rows, c, when, amt, share in ((rday, REVALIDATION_DAY[0], first[lday], amount[lday], 0),
-                                      (rshare, PERSONAL_SHARE[0], share_day[lday], 0,
-                                       share_amount[lday])):
+    for rows, c, when, amt, share in (
+        (rday, REVALIDATION_DAY[0], first[lday], amount[lday], 0),
+        (rshare, PERSONAL_SHARE[0], share_day[lday], 0, share_amount[lday]),
+    ):
         rec[rows] = wire.template("30")
         put(rec, "30", "2", _seq(rows + 1), rows=rows)
         put(rec, "30", "4", c, rows=rows)
@@ -604,7 +642,7 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
         put(r95, "95", "410", int(code_sum[sel].sum()) % 97 or 97, rows=i)
         text(r95, "95", "412", "", rows=i)
         text(r95, "95", "4121", "", rows=i)
-    keep95 = np.flatnonzero(np.isin(muts, dest))    # no record 95 for a mutuality without invoices
+    keep95 = np.flatnonzero(np.isin(muts, dest))  # no record 95 for a mutuality without invoices
     r96 = wire.records("96", 1)
     a, b = int(inv_amount.sum()), int(inv_amount_b.sum())
     put(r96, "96", "501", int(muts[0]) // 100 * 100 + 99)
@@ -632,19 +670,50 @@ def generate(records: int = 1000, *, seed: int = 0, error_rate: float = 0.0,
     text(s300, "300", "306", "VSBENGINE")
     put(s300, "300", "307", 3200000000)
     put(s300, "300", "308", 9)
-    put(s300, "300", "309", 2)          # one file, two accounts
+    put(s300, "300", "309", 2)  # one file, two accounts
     header = s200.tobytes() + s300.tobytes()
 
     refs = None
     if references:
-        refs = _references(rng, insz, dest, unknown_person, deceased, institution, admission_no,
-                           kind, admitted, approval, iban, month_start)
-    return Generated(header=header, body=body, records=total, invoices=n_inv,
-                     injected=sorted(injected), expected=sorted(expected), refs=refs)
+        refs = _references(
+            rng,
+            insz,
+            dest,
+            unknown_person,
+            deceased,
+            institution,
+            admission_no,
+            kind,
+            admitted,
+            approval,
+            iban,
+            month_start,
+        )
+    return Generated(
+        header=header,
+        body=body,
+        records=total,
+        invoices=n_inv,
+        injected=sorted(injected),
+        expected=sorted(expected),
+        refs=refs,
+    )
 
 
-def _references(rng, insz, dest, unknown, deceased, institution, admission_no, kind, admitted,
-                approval, iban, month_start) -> dict[str, str]:
+def _references(
+    rng,
+    insz,
+    dest,
+    unknown,
+    deceased,
+    institution,
+    admission_no,
+    kind,
+    admitted,
+    approval,
+    iban,
+    month_start,
+) -> dict[str, str]:
     """The zorgkas's reference data matching a generated sending (CSV texts)."""
     members = ["insz,mutuality,insured_from,insured_to,deceased_on"]
     split = _iso(int(_shift(np.array([month_start]), np.array([-100]))[0]))
@@ -663,25 +732,38 @@ def _references(rng, insz, dest, unknown, deceased, institution, admission_no, k
     admissions = ["institution,admission_number,insz,kind,admitted_on,discharged_on,approval_date"]
     for i in range(len(insz)):
         appr = _iso(int(approval[i])) if approval[i] else ""
-        admissions.append(f"{institution:012d},{admission_no[i]},{insz[i]:011d},{kinds[kind[i]]},"
-                          f"{_iso(int(admitted[i]))},,{appr}")
+        admissions.append(
+            f"{institution:012d},{admission_no[i]},{insz[i]:011d},{kinds[kind[i]]},"
+            f"{_iso(int(admitted[i]))},,{appr}"
+        )
     codes = ["code,category,related_code,valid_from,valid_to"]
     codes += [f"{c:07d},prestation,,2020-01-01," for c, *_ in CODES]
-    codes += [f"{REVALIDATION_DAY[0]:07d},revalidation_day,,2020-01-01,",
-              f"{PERSONAL_SHARE[0]:07d},personal_share,,2020-01-01,"]
+    codes += [
+        f"{REVALIDATION_DAY[0]:07d},revalidation_day,,2020-01-01,",
+        f"{PERSONAL_SHARE[0]:07d},personal_share,,2020-01-01,",
+    ]
     tariffs = ["code,valid_from,valid_to,unit_amount,unit_personal_share,institution"]
     for c, amount, share in CODES + (REVALIDATION_DAY, PERSONAL_SHARE):
         # An older tariff, closed, and the current one.
-        tariffs.append(f"{c:07d},2020-01-01,2022-12-31,{amount - 100 if amount > 100 else 0},"
-                       f"{share},")
+        tariffs.append(
+            f"{c:07d},2020-01-01,2022-12-31,{amount - 100 if amount > 100 else 0},{share},"
+        )
         tariffs.append(f"{c:07d},2023-01-01,,{amount},{share},")
     c, amount, share = CONTRACTED
     tariffs.append(f"{c:07d},2023-01-01,,{amount},{share},{institution:012d}")
-    facilities = ["institution,name,iban,bic", f"{institution:012d},Revalidatiecentrum De Generator,"
-                  f"{iban},GKCCBEBB"]
-    zorgkas = ('[zorgkas]\nname = "Zorgkas Voorbeeld"\niban = "BE71096123456769"\n'
-               'bic = "GKCCBEBB"\npayment_days = 42\n')
-    return {"members.csv": "\n".join(members) + "\n",
-            "admissions.csv": "\n".join(admissions) + "\n",
-            "codes.csv": "\n".join(codes) + "\n", "tariffs.csv": "\n".join(tariffs) + "\n",
-            "facilities.csv": "\n".join(facilities) + "\n", "zorgkas.toml": zorgkas}
+    facilities = [
+        "institution,name,iban,bic",
+        f"{institution:012d},Revalidatiecentrum De Generator,{iban},GKCCBEBB",
+    ]
+    zorgkas = (
+        '[zorgkas]\nname = "Zorgkas Voorbeeld"\niban = "BE71096123456769"\n'
+        'bic = "GKCCBEBB"\npayment_days = 42\n'
+    )
+    return {
+        "members.csv": "\n".join(members) + "\n",
+        "admissions.csv": "\n".join(admissions) + "\n",
+        "codes.csv": "\n".join(codes) + "\n",
+        "tariffs.csv": "\n".join(tariffs) + "\n",
+        "facilities.csv": "\n".join(facilities) + "\n",
+        "zorgkas.toml": zorgkas,
+    }

@@ -65,8 +65,9 @@ class Notification(msgspec.Struct, frozen=True):
 def _iso(v: np.ndarray) -> np.ndarray:
     """YYYYMMDD integers as ``YYYY-MM-DD`` strings (vectorised)."""
     v = np.asarray(v, dtype=np.int64)
-    d = ((v // 10000 - 1970).astype("datetime64[Y]").astype("datetime64[M]")
-         + (v // 100 % 100 - 1)).astype("datetime64[D]") + (v % 100 - 1)
+    d = (
+        (v // 10000 - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (v // 100 % 100 - 1)
+    ).astype("datetime64[D]") + (v % 100 - 1)
     return d.astype(str)
 
 
@@ -82,8 +83,9 @@ def notifications(result, source=None):
         for chunk in plan.chunks:
             prefix, n_prefix = plan.prefix(reader, chunk)
             body = reader.read(chunk.start, chunk.end)
-            s = Sending(prefix + bytes(body) if prefix else body, own_first=2 + n_prefix,
-                        last=chunk.last)
+            s = Sending(
+                prefix + bytes(body) if prefix else body, own_first=2 + n_prefix, last=chunk.last
+            )
             p = np.flatnonzero(s.type_mask(30, 50) & s.own & s.in_invoice)
             glob = chunk.first_unit + p - s.own_first
             p = p[~rejected_all[glob]]
@@ -97,20 +99,26 @@ def notifications(result, source=None):
             first = s.col("z5")[p]
             last = np.where(s.col("z6")[p] > 0, s.col("z6")[p], first)
             cols = dict(
-                mutuality=mut.tolist(), institution=np.char.zfill(
-                    s.col("z14")[head].astype(str), 12).tolist(),
-                invoice=s.col("z24")[head].tolist(), record=s.col("seq")[p].tolist(),
+                mutuality=mut.tolist(),
+                institution=np.char.zfill(s.col("z14")[head].astype(str), 12).tolist(),
+                invoice=s.col("z24")[head].tolist(),
+                record=s.col("seq")[p].tolist(),
                 record_type=s.rtype[p].astype(str).tolist(),
                 beneficiary=np.char.zfill(s.col("z8")[p].astype(str), 11).tolist(),
                 code=np.char.zfill(s.col("z4")[p].astype(str), 7).tolist(),
-                first_date=_iso(first).tolist(), last_date=_iso(last).tolist(),
-                units=s.col("z22")[p].tolist(), amount=s.col("z19")[p].tolist(),
-                personal_share=s.col("z27")[p].tolist(), supplement=s.col("z30")[p].tolist(),
+                first_date=_iso(first).tolist(),
+                last_date=_iso(last).tolist(),
+                units=s.col("z22")[p].tolist(),
+                amount=s.col("z19")[p].tolist(),
+                personal_share=s.col("z27")[p].tolist(),
+                supplement=s.col("z30")[p].tolist(),
                 account=np.where(s.col("z11")[p] == 1, "B", "A").tolist(),
             )
             keys = list(cols)
-            rows = [Notification(sending=sending, invoiced_month=month,
-                                 **dict(zip(keys, values))) for values in zip(*cols.values())]
+            rows = [
+                Notification(sending=sending, invoiced_month=month, **dict(zip(keys, values)))
+                for values in zip(*cols.values())
+            ]
             for m in sorted(set(cols["mutuality"])):
                 yield m, [r for r in rows if r.mutuality == m]
 
@@ -125,7 +133,7 @@ def write(result, folder, source=None) -> list[Path]:
         for mut, rows in notifications(result, source):
             fh = files.get(mut)
             if fh is None:
-                fh = files[mut] = open(folder / f"DF016_{mut:03d}.jsonl.part", "wb")
+                fh = files[mut] = open(folder / f"DF016_{mut:03d}.jsonl.part", "wb")  # noqa: SIM115
             fh.write(enc.encode_lines(rows))
     finally:
         for fh in files.values():

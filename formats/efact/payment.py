@@ -28,8 +28,8 @@ class Account(msgspec.Struct, frozen=True):
 
 
 class Payment(msgspec.Struct, frozen=True):
-    account: str          # "A" or "B"
-    amount: int           # cents
+    account: str  # "A" or "B"
+    amount: int  # cents
     iban: str
     bic: str
     reference: str
@@ -66,14 +66,16 @@ def _text(s: Sending, unit: int, layout: str, zone: str) -> str:
     return bytes(s.zone_bytes(np.array([unit]), layout, zone)[0]).decode("latin-1").strip()
 
 
-def order(result, zorgkas, facility_name: str | None, signed_by: str, signed_at: str,
-          source=None) -> tuple[PaymentOrder, bytes]:
+def order(
+    result, zorgkas, facility_name: str | None, signed_by: str, signed_at: str, source=None
+) -> tuple[PaymentOrder, bytes]:
     """The payment order of an accepted sending, as a struct and as pain.001 XML."""
     if result.decision != "DF014":
         raise ValueError("only an accepted sending (DF014) is paid")
     if zorgkas is None:
-        raise ConfigError("no account of the zorgkas is configured (zorgkas.toml in the "
-                          "reference data)")
+        raise ConfigError(
+            "no account of the zorgkas is configured (zorgkas.toml in the reference data)"
+        )
     s, r10 = _record10(source if source is not None else result.source)
     if r10 < 0:
         raise ConfigError("the sending has no record 10: no payee account")
@@ -85,26 +87,47 @@ def order(result, zorgkas, facility_name: str | None, signed_by: str, signed_at:
     due = received + _dt.timedelta(days=zorgkas.payment_days)
     payments, transfers = [], []
     name = facility_name or f"Institution {institution}"
-    for account, amount_key, iban_zone, bic_zone in (("A", "accepted_a", "36", "31"),
-                                                     ("B", "accepted_b", "49", "43a")):
+    for account, amount_key, iban_zone, bic_zone in (
+        ("A", "accepted_a", "36", "31"),
+        ("B", "accepted_b", "49", "43a"),
+    ):
         amount = int(total[amount_key])
         if amount <= 0:
             continue
         iban, bic = _text(s, r10, "10", iban_zone), _text(s, r10, "10", bic_zone)
         reference = f"{sending:03d}/{month}/{account}"
         creditor = sepa.Party(name, iban, bic or None)
-        transfers.append(sepa.Transfer(f"VSB{institution}{sending:03d}{month}{account}", amount,
-                                       creditor, f"VSB {reference} {name}"))
+        transfers.append(
+            sepa.Transfer(
+                f"VSB{institution}{sending:03d}{month}{account}",
+                amount,
+                creditor,
+                f"VSB {reference} {name}",
+            )
+        )
         payments.append(Payment(account, amount, iban, bic, reference))
     if not transfers:
         raise ConfigError("nothing accepted to pay")
     created = _dt.datetime.fromisoformat(signed_at)
-    xml = sepa.build(f"DF017-{institution}-{sending:03d}-{month}", created,
-                     sepa.Party(zorgkas.name, zorgkas.iban, zorgkas.bic), due, transfers)
+    xml = sepa.build(
+        f"DF017-{institution}-{sending:03d}-{month}",
+        created,
+        sepa.Party(zorgkas.name, zorgkas.iban, zorgkas.bic),
+        due,
+        transfers,
+    )
     po = PaymentOrder(
-        message="DF017", sending=sending, invoiced_month=f"{month[:4]}-{month[4:]}",
-        institution=institution, facility=name,
-        zorgkas=Account(zorgkas.name, zorgkas.iban, zorgkas.bic), received_on=received.isoformat(),
-        due_on=due.isoformat(), total=sum(p.amount for p in payments), payments=payments,
-        signed_by=signed_by, signed_at=signed_at)
+        message="DF017",
+        sending=sending,
+        invoiced_month=f"{month[:4]}-{month[4:]}",
+        institution=institution,
+        facility=name,
+        zorgkas=Account(zorgkas.name, zorgkas.iban, zorgkas.bic),
+        received_on=received.isoformat(),
+        due_on=due.isoformat(),
+        total=sum(p.amount for p in payments),
+        payments=payments,
+        signed_by=signed_by,
+        signed_at=signed_at,
+    )
     return po, xml

@@ -15,11 +15,16 @@ from vsbengine.formats.efact.catalogue import catalogue, technical_code
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Layout
 from vsbengine.source import ANSWER_MESSAGES, load
 
-__all__ = ["Answer", "EchoedRecord", "Slot", "Settlement", "read_answer"]
+__all__ = ["Answer", "EchoedRecord", "Settlement", "Slot", "read_answer"]
 
 _LETTERS = set("BFRSE")
-KIND = {"931000": "DF011", "920999": "DF012", "920099": "DF013", "920098": "DF014",
-        "920900": "DF015"}
+KIND = {
+    "931000": "DF011",
+    "920999": "DF012",
+    "920099": "DF013",
+    "920098": "DF014",
+    "920900": "DF015",
+}
 
 
 class Slot(msgspec.Struct, frozen=True):
@@ -91,7 +96,7 @@ class Answer(msgspec.Struct, frozen=True):
 
 def _field(text: str, layout: Layout, zone: str) -> str:
     z = layout.zone(zone)
-    return text[z.start:z.end]
+    return text[z.start : z.end]
 
 
 def _int(text: str) -> int | None:
@@ -109,7 +114,7 @@ def _zone_errors(text: str, layout: Layout, part: str) -> list[ZoneError]:
     for z in layout.zones:
         if not z.is_error_field:
             continue
-        code = text[z.start:z.end]
+        code = text[z.start : z.end]
         if code.isdigit() and code != "00":
             zone = z.zone[:-1]
             six = technical_code(part, int(zone), code)
@@ -134,7 +139,7 @@ class _Parts:
         end = t.find("\n", self.pos, self.pos + length)
         if end < 0:
             end = min(self.pos + length, len(t))
-        part = t[self.pos:end].rstrip("\r")
+        part = t[self.pos : end].rstrip("\r")
         self.pos = end
         return part.ljust(length)
 
@@ -153,14 +158,20 @@ def read_answer(source) -> Answer:
     if name not in ANSWER_MESSAGES:
         raise InputError(
             f"not an answer message: it starts with {name!r}, expected one of "
-            f"{', '.join(ANSWER_MESSAGES)}", path=path, offset=0)
+            f"{', '.join(ANSWER_MESSAGES)}",
+            path=path,
+            offset=0,
+        )
     parts = _Parts(text)
     s200 = parts.take(67)
     l200 = LAYOUTS.layout("200")
-    common = dict(message=name, kind=KIND[name],
-                  sender_reference=_field(s200, l200, "204"),
-                  insurer_reference=_field(s200, l200, "205"),
-                  zone_errors=_zone_errors(s200, l200, "200"))
+    common = dict(
+        message=name,
+        kind=KIND[name],
+        sender_reference=_field(s200, l200, "204"),
+        insurer_reference=_field(s200, l200, "205"),
+        zone_errors=_zone_errors(s200, l200, "200"),
+    )
     if name == "931000":
         stub = parts.take(160) or " " * 160
         return Answer(acknowledged=stub[:6].strip() or None, **common)
@@ -172,8 +183,12 @@ def read_answer(source) -> Answer:
             rtype = rec[:2]
             if rtype in ("95", "96"):
                 errors += _zone_errors(rec, LAYOUTS.layout(rtype), rtype)
-        return Answer(sending_number=_field(s300, l300, "301"),
-                      invoiced_month=_field(s300, l300, "300"), zone_errors=errors, **common)
+        return Answer(
+            sending_number=_field(s300, l300, "301"),
+            invoiced_month=_field(s300, l300, "300"),
+            zone_errors=errors,
+            **common,
+        )
     s300 = parts.take(610) or " " * 610
     l300 = REPLY_LAYOUTS["300x"]
     pct = _int(_field(s300, l300, "310"))
@@ -194,25 +209,36 @@ def read_answer(source) -> Answer:
                 entry = cat.get(code)
                 slots.append(Slot(letter, code, entry.en if entry else None))
         seq = _int(rec[2:8])
-        records.append(EchoedRecord(
-            index=len(records) + 1, record_type=rtype, sequence=seq,
-            slots=slots, comment=_field(e, ext, "534").strip(),
-            accepted=_int(_field(e, ext, "114")), refused=_int(_field(e, ext, "115")),
-            record=rec[:350],
-        ))
+        records.append(
+            EchoedRecord(
+                index=len(records) + 1,
+                record_type=rtype,
+                sequence=seq,
+                slots=slots,
+                comment=_field(e, ext, "534").strip(),
+                accepted=_int(_field(e, ext, "114")),
+                refused=_int(_field(e, ext, "115")),
+                record=rec[:350],
+            )
+        )
     rt = _field(s300, l300, "311").strip()
     return Answer(
-        sending_number=_field(s300, l300, "301"), invoiced_month=_field(s300, l300, "300"),
+        sending_number=_field(s300, l300, "301"),
+        invoiced_month=_field(s300, l300, "300"),
         error_percentage=None if pct is None else pct / 100,
         rejection_type=rt if rt.isdigit() and rt != "00" else None,
-        records=records, settlements=settlements, **common,
+        records=records,
+        settlements=settlements,
+        **common,
     )
 
 
 def _settlement(rec: str, rtype: str) -> Settlement:
     lay = REPLY_LAYOUTS[rtype]
-    z = {"91": ("401", "404", "406", "408", "409", "410", "412", "414", "416", "418", "420", "422"),
-         "92": ("501", "504", "506", "508", "509", "510", "512", "514", "516", "518", "520", "522")}[rtype]
+    z = {
+        "91": ("401", "404", "406", "408", "409", "410", "412", "414", "416", "418", "420", "422"),
+        "92": ("501", "504", "506", "508", "509", "510", "512", "514", "516", "518", "520", "522"),
+    }[rtype]
     v = [_int(_field(rec, lay, k)) or 0 for k in z]
     refs = ("", "")
     if rtype == "91":

@@ -36,7 +36,7 @@ import numpy as np
 from vsbengine import _core
 from vsbengine.errors import ReferenceDataError
 
-NONE = 65535                     # an open-ended or absent date
+NONE = 65535  # an open-ended or absent date
 CATEGORIES = ("revalidation_day", "personal_share", "forfait", "prestation")
 KINDS = ("residential", "revalidation", "guidance")
 _ERRORS = {v: k for k, v in _core.CSV_ERRORS.items()}
@@ -50,16 +50,37 @@ _MEANING = {
 }
 
 # Column specifications: (name, kind, required). Kinds: "int", "day", "enum:<table>".
-MEMBERS = (("insz", "int", True), ("mutuality", "int", True), ("insured_from", "day", False),
-           ("insured_to", "day", False), ("deceased_on", "day", False))
-ADMISSIONS = (("institution", "int", True), ("admission_number", "int", True),
-              ("insz", "int", True), ("kind", "enum:kind", True), ("admitted_on", "day", False),
-              ("discharged_on", "day", False), ("approval_date", "day", False))
-CODES = (("code", "int", True), ("category", "enum:category", True),
-         ("related_code", "int", False), ("valid_from", "day", False), ("valid_to", "day", False))
-TARIFFS = (("code", "int", True), ("valid_from", "day", False), ("valid_to", "day", False),
-           ("unit_amount", "int", True), ("unit_personal_share", "int", True),
-           ("institution", "int", False))
+MEMBERS = (
+    ("insz", "int", True),
+    ("mutuality", "int", True),
+    ("insured_from", "day", False),
+    ("insured_to", "day", False),
+    ("deceased_on", "day", False),
+)
+ADMISSIONS = (
+    ("institution", "int", True),
+    ("admission_number", "int", True),
+    ("insz", "int", True),
+    ("kind", "enum:kind", True),
+    ("admitted_on", "day", False),
+    ("discharged_on", "day", False),
+    ("approval_date", "day", False),
+)
+CODES = (
+    ("code", "int", True),
+    ("category", "enum:category", True),
+    ("related_code", "int", False),
+    ("valid_from", "day", False),
+    ("valid_to", "day", False),
+)
+TARIFFS = (
+    ("code", "int", True),
+    ("valid_from", "day", False),
+    ("valid_to", "day", False),
+    ("unit_amount", "int", True),
+    ("unit_personal_share", "int", True),
+    ("institution", "int", False),
+)
 FACILITIES = ("institution", "name", "iban", "bic")
 TABLES = {"members": MEMBERS, "admissions": ADMISSIONS, "codes": CODES, "tariffs": TARIFFS}
 _ENUMS = {"kind": KINDS, "category": CATEGORIES}
@@ -98,15 +119,19 @@ class Table:
     name: str
     source: str
     columns: dict[str, np.ndarray]
-    lines: np.ndarray            # the line of each row in its source (for messages)
+    lines: np.ndarray  # the line of each row in its source (for messages)
 
     def __len__(self) -> int:
         return len(self.lines)
 
-    def sorted_by(self, *keys: str) -> "Table":
+    def sorted_by(self, *keys: str) -> Table:
         order = np.lexsort(tuple(self.columns[k] for k in reversed(keys)))
-        return Table(self.name, self.source, {k: v[order] for k, v in self.columns.items()},
-                     self.lines[order])
+        return Table(
+            self.name,
+            self.source,
+            {k: v[order] for k, v in self.columns.items()},
+            self.lines[order],
+        )
 
 
 def running_max(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -127,10 +152,10 @@ class Members:
     this); ``deceased`` the person's date of death on each of their rows (65535: none).
     """
 
-    key: np.ndarray          # int64
-    mutuality: np.ndarray    # uint16
-    reach: np.ndarray        # uint16
-    deceased: np.ndarray     # uint16
+    key: np.ndarray  # int64
+    mutuality: np.ndarray  # uint16
+    reach: np.ndarray  # uint16
+    deceased: np.ndarray  # uint16
 
     def __len__(self) -> int:
         return len(self.key)
@@ -144,19 +169,29 @@ class Members:
         return (self.key & 0xFFFF).astype(np.uint16)
 
     @classmethod
-    def build(cls, t: "Table") -> "Members":
+    def build(cls, t: Table) -> Members:
         c = t.columns
         order = np.lexsort((c["insured_from"], c["insz"]))
         insz = c["insz"][order]
         key = (insz << 16) | c["insured_from"][order].astype(np.int64)
-        starts = np.flatnonzero(np.r_[True, insz[1:] != insz[:-1]]) if len(insz) else \
-            np.zeros(0, np.int64)
+        starts = (
+            np.flatnonzero(np.r_[True, insz[1:] != insz[:-1]])
+            if len(insz)
+            else np.zeros(0, np.int64)
+        )
         sizes = np.diff(np.r_[starts, len(insz)])
         reach = running_max(insz, c["insured_to"][order])
-        dead = np.minimum.reduceat(c["deceased_on"][order], starts) if len(starts) else \
-            np.zeros(0, np.uint16)
-        return cls(key, c["mutuality"][order].astype(np.uint16), reach.astype(np.uint16),
-                   np.repeat(dead, sizes).astype(np.uint16))
+        dead = (
+            np.minimum.reduceat(c["deceased_on"][order], starts)
+            if len(starts)
+            else np.zeros(0, np.uint16)
+        )
+        return cls(
+            key,
+            c["mutuality"][order].astype(np.uint16),
+            reach.astype(np.uint16),
+            np.repeat(dead, sizes).astype(np.uint16),
+        )
 
 
 @dataclass
@@ -185,6 +220,7 @@ class References:
 
 # -- reading ---------------------------------------------------------------------------------
 
+
 def _where(path: str, line: int | None = None, column: str | None = None):
     return dict(path=path, line=line, zone=column)
 
@@ -204,7 +240,7 @@ def read_table(data: bytes, path: str, name: str, spec) -> Table:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     head_end = data.find(b"\n")
-    header = data[:head_end if head_end >= 0 else len(data)].decode("utf-8", "replace")
+    header = data[: head_end if head_end >= 0 else len(data)].decode("utf-8", "replace")
     delim, names = _header(header, path, [c for c, _, _ in spec])
     rows = data.count(b"\n") + 1
     kinds = np.zeros(len(names), dtype=np.uint8)
@@ -224,7 +260,7 @@ def read_table(data: bytes, path: str, name: str, spec) -> Table:
             kinds[i], outputs[i] = 3, np.zeros(rows, np.uint8)
     table = np.zeros((len(words), 16), dtype=np.uint8)
     for k, w in enumerate(words):
-        table[k, :len(w)] = np.frombuffer(w.encode(), dtype=np.uint8)
+        table[k, : len(w)] = np.frombuffer(w.encode(), dtype=np.uint8)
     start = head_end + 1 if head_end >= 0 else len(data)
     n, status, line, column = _core.read_csv(data, start, ord(delim), kinds, outputs, table, rows)
     if status:
@@ -238,7 +274,9 @@ def read_table(data: bytes, path: str, name: str, spec) -> Table:
         if req and kind == "int":
             empty = np.flatnonzero(v < 0)
             if len(empty):
-                raise ReferenceDataError("empty", **_where(path, _line_of(data, start, empty[0]), col))
+                raise ReferenceDataError(
+                    "empty", **_where(path, _line_of(data, start, empty[0]), col)
+                )
         columns[col] = v
     return Table(name, path, columns, _lines(data, start, n))
 
@@ -278,8 +316,11 @@ def _facilities(text: str, path: str) -> dict[int, tuple[str, str, str]]:
             raise ReferenceDataError("not a valid IBAN", **_where(path, lineno, "iban"))
         if rec["bic"] and not _bic.is_valid(rec["bic"]):
             raise ReferenceDataError("not a valid BIC", **_where(path, lineno, "bic"))
-        out[int(rec["institution"])] = (rec["name"], _iban.compact(rec["iban"]) if rec["iban"]
-                                        else "", _bic.compact(rec["bic"]) if rec["bic"] else "")
+        out[int(rec["institution"])] = (
+            rec["name"],
+            _iban.compact(rec["iban"]) if rec["iban"] else "",
+            _bic.compact(rec["bic"]) if rec["bic"] else "",
+        )
     return out
 
 
@@ -304,22 +345,27 @@ def _zorgkas(path: str) -> Zorgkas | None:
         raise ReferenceDataError("not a valid BIC", path=path, zone="bic")
     days_ = z.get("payment_days", 42)
     if not isinstance(days_, int) or not 0 < days_ < 366:
-        raise ReferenceDataError("payment_days must be a number of days", path=path,
-                                 zone="payment_days")
+        raise ReferenceDataError(
+            "payment_days must be a number of days", path=path, zone="payment_days"
+        )
     return Zorgkas(z["name"].strip(), _iban.compact(z["iban"]), _bic.compact(z["bic"]), days_)
 
 
 def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> None:
     """Rules across rows: periods in order, no overlapping tariffs for one code."""
-    for table, a, b in ((members, "insured_from", "insured_to"),
-                        (admissions, "admitted_on", "discharged_on"),
-                        (codes, "valid_from", "valid_to"), (tariffs, "valid_from", "valid_to")):
+    for table, a, b in (
+        (members, "insured_from", "insured_to"),
+        (admissions, "admitted_on", "discharged_on"),
+        (codes, "valid_from", "valid_to"),
+        (tariffs, "valid_from", "valid_to"),
+    ):
         frm, to = table.columns[a].astype(np.int64), table.columns[b].astype(np.int64)
         frm = np.where(frm == NONE, 0, frm)
         bad = np.flatnonzero(to < frm)
         if len(bad):
-            raise ReferenceDataError(f"{b} before {a}",
-                                     **_where(table.source, int(table.lines[bad[0]]), b))
+            raise ReferenceDataError(
+                f"{b} before {a}", **_where(table.source, int(table.lines[bad[0]]), b)
+            )
     t = tariffs.sorted_by("code", "institution", "valid_from")
     c = t.columns
     frm = np.where(c["valid_from"] == NONE, 0, c["valid_from"]).astype(np.int64)
@@ -329,15 +375,20 @@ def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> N
         i = overlap[0]
         raise ReferenceDataError(
             f"tariff period overlaps the one on line {int(t.lines[i])} for the same code",
-            **_where(t.source, int(t.lines[i + 1]), "valid_from"))
+            **_where(t.source, int(t.lines[i + 1]), "valid_from"),
+        )
 
 
 def _build(tables: dict[str, Table], facilities, zorgkas, source: str) -> References:
-    members, admissions, codes, tariffs = (tables[k] for k in ("members", "admissions", "codes", "tariffs"))
-    tariffs.columns["institution"] = np.where(tariffs.columns["institution"] < 0, 0,
-                                              tariffs.columns["institution"])
-    codes.columns["related_code"] = np.where(codes.columns["related_code"] < 0, -1,
-                                             codes.columns["related_code"])
+    members, admissions, codes, tariffs = (
+        tables[k] for k in ("members", "admissions", "codes", "tariffs")
+    )
+    tariffs.columns["institution"] = np.where(
+        tariffs.columns["institution"] < 0, 0, tariffs.columns["institution"]
+    )
+    codes.columns["related_code"] = np.where(
+        codes.columns["related_code"] < 0, -1, codes.columns["related_code"]
+    )
     for t, col in ((members, "insured_from"), (codes, "valid_from"), (tariffs, "valid_from")):
         t.columns[col] = np.where(t.columns[col] == NONE, 0, t.columns[col]).astype(np.uint16)
     _check(members, admissions, codes, tariffs)
@@ -346,7 +397,9 @@ def _build(tables: dict[str, Table], facilities, zorgkas, source: str) -> Refere
         admissions=admissions.sorted_by("institution", "admission_number"),
         codes=codes.sorted_by("code", "valid_from"),
         tariffs=tariffs.sorted_by("code", "institution", "valid_from"),
-        facilities=facilities, zorgkas=zorgkas, source=source,
+        facilities=facilities,
+        zorgkas=zorgkas,
+        source=source,
     )
 
 

@@ -45,8 +45,9 @@ class Sending:
         The compiled layouts.
     """
 
-    def __init__(self, data, *, own_first: int = 2, last: bool = True,
-                 compiled: Compiled = LAYOUTS) -> None:
+    def __init__(
+        self, data, *, own_first: int = 2, last: bool = True, compiled: Compiled = LAYOUTS
+    ) -> None:
         self.data = data
         self.compiled = compiled
         self.own_first = own_first
@@ -63,7 +64,7 @@ class Sending:
             dtype=np.uint8,
         )
         # Record type per unit (0 for the segments and for records of unknown type).
-        self.rtype = names[self.layout]   # layout -1 (unknown) takes the last entry, 0
+        self.rtype = names[self.layout]  # layout -1 (unknown) takes the last entry, 0
         if self.n_units:
             self.rtype[: min(2, self.n_units)] = 0
         self.lines = scan["lines"]
@@ -128,7 +129,7 @@ class Sending:
         """Units of this chunk (not the reference copies before it; the segments only in
         the first chunk)."""
         mask = np.zeros(self.n_units, dtype=bool)
-        mask[self.own_first:] = True
+        mask[self.own_first :] = True
         if self.first_chunk:
             mask[:2] = True
         return mask
@@ -173,7 +174,8 @@ class Sending:
 
     @cached_property
     def head20(self) -> np.ndarray:
-        """For each unit inside an invoice (records 20 to 80), the unit of its record 20; else -1."""
+        """For each unit inside an invoice (records 20 to 80), the unit of its record 20;
+        else -1."""
         idx = np.arange(self.n_units)
         last = np.maximum.accumulate(np.where(self.rtype == 20, idx, -1)) if self.n_units else idx
         return np.where(self.type_mask(20, 30, 50, 51, 52, 80), last, -1)

@@ -21,8 +21,16 @@ from vsbengine.formats.efact.sending import Sending
 
 #: Zones of records 95/96 the closing checks read (ids of record 95; 96 uses 5xx).
 CLOSING_ZONES = ("401", "402", "404", "406", "408", "409", "410", "412")
-_COLUMN = {"401": "z401", "402": "z402", "404": "z404", "406": "z406", "408": "z408",
-           "409": "z409", "410": "z410", "412": "z412"}
+_COLUMN = {
+    "401": "z401",
+    "402": "z402",
+    "404": "z404",
+    "406": "z406",
+    "408": "z408",
+    "409": "z409",
+    "410": "z410",
+    "412": "z412",
+}
 R90_ZONES = (("19", "19", "z19"), ("15", "15", "z15"), ("98", "98", "z98"))
 
 
@@ -30,16 +38,16 @@ R90_ZONES = (("19", "19", "z19"), ("15", "15", "z15"), ("98", "98", "z98"))
 class Mutuality:
     """Totals of the invoices of one destination mutuality."""
 
-    a: int = 0                 # records 80, zone 19 (account A)
-    b: int = 0                 # records 80, zone 15 (account B)
-    records: int = 0           # records 20 to 80
-    codes: int = 0             # codes (zone 4) of records 30/50/51/52
-    accepted_a: int = 0        # prestations accepted, account A (set on the whole sending)
+    a: int = 0  # records 80, zone 19 (account A)
+    b: int = 0  # records 80, zone 15 (account B)
+    records: int = 0  # records 20 to 80
+    codes: int = 0  # codes (zone 4) of records 30/50/51/52
+    accepted_a: int = 0  # prestations accepted, account A (set on the whole sending)
     accepted_b: int = 0
-    bad_amount: bool = False   # an amount of a record 80 is unreadable
-    bad_code: bool = False     # a code is unreadable
+    bad_amount: bool = False  # an amount of a record 80 is unreadable
+    bad_code: bool = False  # a code is unreadable
 
-    def add(self, other: "Mutuality") -> None:
+    def add(self, other: Mutuality) -> None:
         for k in ("a", "b", "records", "codes"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self.bad_amount |= other.bad_amount
@@ -62,12 +70,12 @@ class Located:
 class Summary:
     errors: ErrorTable
     problems: list[Problem]
-    framing: bool = False            # the core found framing problems
-    units: int = 0                   # record units of the chunk (or file): 2 + sum = all units
-    detail: int = 0                  # records 10-90
+    framing: bool = False  # the core found framing problems
+    units: int = 0  # record units of the chunk (or file): 2 + sum = all units
+    detail: int = 0  # records 10-90
     invoices: int = 0
     invoices_rejected: int = 0
-    last_detail: int = -1            # unit of the last record 10-90
+    last_detail: int = -1  # unit of the last record 10-90
     rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     mutualities: dict[int, Mutuality] = field(default_factory=dict)
     r80_a: int = 0
@@ -100,16 +108,18 @@ class Summary:
         ok = ~rejected[self.prest_units]
         for m in self.mutualities.values():
             m.accepted_a = m.accepted_b = 0
-        keys, (a, b) = _group(self.prest_mutuality[ok],
-                              np.where(self.prest_account[ok] == 1, 0, self.prest_amount[ok]),
-                              np.where(self.prest_account[ok] == 1, self.prest_amount[ok], 0))
+        keys, (a, b) = _group(
+            self.prest_mutuality[ok],
+            np.where(self.prest_account[ok] == 1, 0, self.prest_amount[ok]),
+            np.where(self.prest_account[ok] == 1, self.prest_amount[ok], 0),
+        )
         for i, mut in enumerate(keys.tolist()):
             m = self.mutualities.setdefault(int(mut), Mutuality())
             m.accepted_a, m.accepted_b = int(a[i]), int(b[i])
 
     def __getattr__(self, name):
         if name.startswith("prestation_"):
-            return self.prestations.get(name[len("prestation_"):], np.zeros(0, np.int64))
+            return self.prestations.get(name[len("prestation_") :], np.zeros(0, np.int64))
         raise AttributeError(name)
 
 
@@ -120,13 +130,22 @@ def _group(keys: np.ndarray, *values: np.ndarray):
     order = np.argsort(keys, kind="stable")
     k = keys[order]
     starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    return k[starts], [np.add.reduceat(np.asarray(v)[order].astype(np.int64), starts)
-                       for v in values]
+    return k[starts], [
+        np.add.reduceat(np.asarray(v)[order].astype(np.int64), starts) for v in values
+    ]
 
 
-def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: bool,
-              rejected: np.ndarray, invoice_rejected: np.ndarray, unit_base: int,
-              offset_base: int, edges=None) -> Summary:
+def summarize(
+    s: Sending,
+    errors: ErrorTable,
+    problems: list[Problem],
+    framing: bool,
+    rejected: np.ndarray,
+    invoice_rejected: np.ndarray,
+    unit_base: int,
+    offset_base: int,
+    edges=None,
+) -> Summary:
     """The summary of one checked chunk (``rejected``: local mask; errors already located)."""
     own = s.own
     to_global = lambda u: np.where(u >= s.own_first, unit_base + u - s.own_first, u)  # noqa: E731
@@ -161,12 +180,18 @@ def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: 
         if s.has_findings(rec, "4"):
             bad_code |= s.per_invoice_sum(s.finding_mask(rec, "4"), s.in_invoice) > 0
     sel = own_inv
-    keys, sums = _group(dest[sel], a[sel], b[sel], counts[sel], codes[sel], bad_amount[sel],
-                        bad_code[sel])
+    keys, sums = _group(
+        dest[sel], a[sel], b[sel], counts[sel], codes[sel], bad_amount[sel], bad_code[sel]
+    )
     for i, m in enumerate(keys.tolist()):
         sm.mutualities[int(m)] = Mutuality(
-            a=int(sums[0][i]), b=int(sums[1][i]), records=int(sums[2][i]), codes=int(sums[3][i]),
-            bad_amount=bool(sums[4][i]), bad_code=bool(sums[5][i]))
+            a=int(sums[0][i]),
+            b=int(sums[1][i]),
+            records=int(sums[2][i]),
+            codes=int(sums[3][i]),
+            bad_amount=bool(sums[4][i]),
+            bad_code=bool(sums[5][i]),
+        )
 
     prest = np.flatnonzero(s.type_mask(30, 50) & own & s.in_invoice)
     sm.prest_units = to_global(prest).astype(np.int64)
@@ -195,8 +220,14 @@ def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: 
             values[key] = int(s.col(col)[u])
             readable[key] = not s.finding_mask(layout, zone)[u]
         seq = int(s.col("seq")[u]) if layout in ("10", "90") else -1
-        return Located(int(to_global(np.int64(u))), int(layout), seq,
-                       int(s.offsets[u] + offset_base), values, readable)
+        return Located(
+            int(to_global(np.int64(u))),
+            int(layout),
+            seq,
+            int(s.offsets[u] + offset_base),
+            values,
+            readable,
+        )
 
     r90 = s.units_of(90)
     r90 = r90[own[r90]]
@@ -208,32 +239,44 @@ def summarize(s: Sending, errors: ErrorTable, problems: list[Problem], framing: 
     if edges is not None:
         keep = own[edges.src] & own[edges.dst]
         src, dst = edges.src[keep], edges.dst[keep]
-        sm.edges = dict(src=to_global(src).astype(np.int64), dst=to_global(dst).astype(np.int64),
-                        code=edges.code[keep], zone=edges.zone[keep],
-                        seq=s.col("seq")[dst].astype(np.int64), rtype=s.rtype[dst].astype(np.int16),
-                        offset=(s.offsets[dst] + offset_base).astype(np.int64))
+        sm.edges = dict(
+            src=to_global(src).astype(np.int64),
+            dst=to_global(dst).astype(np.int64),
+            code=edges.code[keep],
+            zone=edges.zone[keep],
+            seq=s.col("seq")[dst].astype(np.int64),
+            rtype=s.rtype[dst].astype(np.int16),
+            offset=(s.offsets[dst] + offset_base).astype(np.int64),
+        )
     keys = getattr(s, "prestation_keys", None)
     if keys is not None:
         p, k1, k2 = keys
         keep = own[p]
         p = p[keep]
-        sm.prestations = dict(unit=to_global(p).astype(np.int64), key1=k1[keep], key2=k2[keep],
-                              seq=s.col("seq")[p].astype(np.int64),
-                              offset=(s.offsets[p] + offset_base).astype(np.int64),
-                              rtype=s.rtype[p].astype(np.int16))
+        sm.prestations = dict(
+            unit=to_global(p).astype(np.int64),
+            key1=k1[keep],
+            key2=k2[keep],
+            seq=s.col("seq")[p].astype(np.int64),
+            offset=(s.offsets[p] + offset_base).astype(np.int64),
+            rtype=s.rtype[p].astype(np.int16),
+        )
     for u in s.units_of(95, 96).tolist():
         if own[u]:
             layout = str(int(s.rtype[u]))
-            zones = [(z, z if layout == "95" else str(int(z) + 100), _COLUMN[z])
-                     for z in CLOSING_ZONES]
+            zones = [
+                (z, z if layout == "95" else str(int(z) + 100), _COLUMN[z]) for z in CLOSING_ZONES
+            ]
             sm.closing.append(located(u, layout, zones))
     return sm
 
 
 def merge(parts: list[Summary]) -> Summary:
     """The summary of the whole sending from those of its chunks (in file order)."""
-    out = Summary(errors=ErrorTable.concat([p.errors for p in parts]),
-                  problems=[q for p in parts for q in p.problems])
+    out = Summary(
+        errors=ErrorTable.concat([p.errors for p in parts]),
+        problems=[q for p in parts for q in p.problems],
+    )
     out.units = 2
     for p in parts:
         out.units += p.units
@@ -252,8 +295,17 @@ def merge(parts: list[Summary]) -> Summary:
         out.record90 = p.record90 or out.record90
         out.record10 = out.record10 or p.record10
         out.closing += p.closing
-    for name in ("rejected", "invoice_number", "invoice_unit", "invoice_seq", "invoice_offset",
-                 "prest_units", "prest_amount", "prest_account", "prest_mutuality"):
+    for name in (
+        "rejected",
+        "invoice_number",
+        "invoice_unit",
+        "invoice_seq",
+        "invoice_offset",
+        "prest_units",
+        "prest_amount",
+        "prest_account",
+        "prest_mutuality",
+    ):
         arrays = [getattr(p, name) for p in parts]
         setattr(out, name, np.concatenate(arrays) if arrays else np.zeros(0, np.int64))
     for name in ("edges", "prestations"):

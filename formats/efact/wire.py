@@ -24,7 +24,7 @@ def template(layout: Layout | str) -> np.ndarray:
         if z.is_error_field:
             continue
         if z.kind in "AX":
-            rec[z.start:z.end] = ord(" ")
+            rec[z.start : z.end] = ord(" ")
         elif z.kind == "S":
             rec[z.start] = ord("+")
     name = layout.name
@@ -77,11 +77,11 @@ def put_text(arr: np.ndarray, layout: str, zone: str | Zone, text, rows=slice(No
         cell = np.full(z.length, ord(" "), dtype=np.uint8)
         raw = raw[: z.length]
         cell[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)
-        arr[rows, z.start:z.end] = cell
+        arr[rows, z.start : z.end] = cell
         return
     fixed = np.asarray(text, dtype=f"S{z.length}")
     cells = np.frombuffer(np.char.ljust(fixed, z.length).tobytes(), dtype=np.uint8)
-    arr[rows, z.start:z.end] = cells.reshape(-1, z.length)
+    arr[rows, z.start : z.end] = cells.reshape(-1, z.length)
 
 
 def put_raw(arr: np.ndarray, start: int, raw: np.ndarray | bytes, rows=slice(None)) -> None:
@@ -89,4 +89,4 @@ def put_raw(arr: np.ndarray, start: int, raw: np.ndarray | bytes, rows=slice(Non
     if isinstance(raw, (bytes, bytearray)):
         raw = np.frombuffer(bytes(raw), dtype=np.uint8)
     width = raw.shape[-1]
-    arr[rows, start:start + width] = raw
+    arr[rows, start : start + width] = raw

@@ -54,9 +54,8 @@ def sepa_text(text: str, limit: int) -> str:
 def _check_party(p: Party, role: str, need_bic: bool) -> Party:
     if not _iban.is_valid(p.iban or ""):
         raise ConfigError(f"the IBAN of the {role} ({p.name}) is not valid")
-    if p.bic or need_bic:
-        if not _bic.is_valid(p.bic or ""):
-            raise ConfigError(f"the BIC of the {role} ({p.name}) is not valid")
+    if (p.bic or need_bic) and not _bic.is_valid(p.bic or ""):
+        raise ConfigError(f"the BIC of the {role} ({p.name}) is not valid")
     return Party(p.name, _iban.compact(p.iban), _bic.compact(p.bic) if p.bic else None)
 
 
@@ -64,8 +63,15 @@ def _euros(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def build(message_id: str, created: _dt.datetime, debtor: Party, execution: _dt.date,
-          transfers: list[Transfer], *, initiator: str | None = None) -> bytes:
+def build(
+    message_id: str,
+    created: _dt.datetime,
+    debtor: Party,
+    execution: _dt.date,
+    transfers: list[Transfer],
+    *,
+    initiator: str | None = None,
+) -> bytes:
     """A pain.001.001.09 document paying ``transfers`` from ``debtor`` on ``execution``.
 
     Raises
@@ -78,8 +84,9 @@ def build(message_id: str, created: _dt.datetime, debtor: Party, execution: _dt.
     debtor = _check_party(debtor, "debtor", need_bic=True)
     for t in transfers:
         if not isinstance(t.amount, int) or t.amount <= 0:
-            raise ConfigError(f"payment {t.end_to_end_id}: the amount must be a positive "
-                              "number of cents")
+            raise ConfigError(
+                f"payment {t.end_to_end_id}: the amount must be a positive number of cents"
+            )
     total = sum(t.amount for t in transfers)
 
     def sub(parent, tag, text=None, **attrs):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
+
 from vsbengine.errors import ConfigError
 from vsbengine.formats.viplive.files import read_toml
 from vsbengine.formats.viplive.values import fold
@@ -23,11 +24,28 @@ from vsbengine.formats.viplive.values import fold
 __all__ = ["EXPORT", "INCLUSIONS", "TARIFFS", "load_mapping"]
 
 #: A VIPLive export: one row per practice, chain, quarter and insurer.
-EXPORT = ("keten", "kwartaal", "agb", "praktijk", "iban", "uzovi", "patienten", "bedrag",
-          "status", "download_datum")
+EXPORT = (
+    "keten",
+    "kwartaal",
+    "agb",
+    "praktijk",
+    "iban",
+    "uzovi",
+    "patienten",
+    "bedrag",
+    "status",
+    "download_datum",
+)
 #: Inclusions for the quarterly declaration: one row per patient and chain.
-INCLUSIONS = ("patient", "agb", "keten", "uzovi", "included_from", "included_to",
-              "hoofdbehandelaar")
+INCLUSIONS = (
+    "patient",
+    "agb",
+    "keten",
+    "uzovi",
+    "included_from",
+    "included_to",
+    "hoofdbehandelaar",
+)
 #: Integral tariffs per chain, insurer and quarter, in cents.
 TARIFFS = ("keten", "uzovi", "quarter", "tariff")
 
@@ -52,8 +70,10 @@ def load_mapping(path: str | Path) -> dict[str, str]:
     for theirs, ours in raw.columns.items():
         target = fold(ours)
         if target not in _ALL:
-            raise ConfigError(f"{path}: {theirs!r} maps to {ours!r}, which is not a column "
-                              f"(known: {', '.join(sorted(_ALL))})")
+            raise ConfigError(
+                f"{path}: {theirs!r} maps to {ours!r}, which is not a column "
+                f"(known: {', '.join(sorted(_ALL))})"
+            )
         if fold(theirs) in mapping:
             raise ConfigError(f"{path}: the header {theirs!r} is mapped twice")
         mapping[fold(theirs)] = target

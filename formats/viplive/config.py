@@ -23,6 +23,7 @@ from pathlib import Path
 import msgspec
 from stdnum import bic as _bic
 from stdnum import iban as _iban
+
 from vsbengine.errors import ConfigError
 from vsbengine.formats.sepa.credit_transfer import sepa_text
 from vsbengine.formats.viplive.files import read_toml
@@ -50,21 +51,24 @@ def _checked(conf: Config, where: str) -> Config:
     chains = {}
     for code, number in conf.chains.items():
         if not _CHAIN_CODE.fullmatch(code.upper()):
-            raise ConfigError(f"{where}: chain code {code!r} must be letters and digits "
-                              "(at most 8)")
+            raise ConfigError(
+                f"{where}: chain code {code!r} must be letters and digits (at most 8)"
+            )
         if number < 1 or number > 999:
             raise ConfigError(f"{where}: chain {code} needs a number from 1 to 999")
         chains[code.upper()] = number
     if len(set(chains.values())) != len(chains):
-        raise ConfigError(f"{where}: two chains have the same number (invoice numbers would "
-                          "collide)")
+        raise ConfigError(
+            f"{where}: two chains have the same number (invoice numbers would collide)"
+        )
     if not chains:
         raise ConfigError(f"{where}: the [chains] table is empty")
     group = conf.care_group
     if group is not None:
         if not sepa_text(group.name, 140):
-            raise ConfigError(f"{where}: care_group.name has no letters or digits a SEPA "
-                              "payment can carry")
+            raise ConfigError(
+                f"{where}: care_group.name has no letters or digits a SEPA payment can carry"
+            )
         if not _iban.is_valid(group.iban):
             raise ConfigError(f"{where}: care_group.iban is not a valid IBAN")
         if not _bic.is_valid(group.bic):

@@ -32,13 +32,21 @@ from vsbengine.formats.viplive.tables import open_table
 __all__ = ["MAIN_TREATMENT", "declare", "load_tariffs"]
 
 #: Who has the main treatment (hoofdbehandelaarschap), by folded spelling.
-MAIN_TREATMENT = {"huisarts": "huisarts", "specialist": "specialist",
-                  "medisch_specialist": "specialist", "niet_geregeld": "niet geregeld",
-                  "niet_geregelde_zorg": "niet geregeld"}
+MAIN_TREATMENT = {
+    "huisarts": "huisarts",
+    "specialist": "specialist",
+    "medisch_specialist": "specialist",
+    "niet_geregeld": "niet geregeld",
+    "niet_geregelde_zorg": "niet geregeld",
+}
 
 #: Why a good row is not counted (keys of ``Declaration.not_counted``).
-NOT_COUNTED = ("included_after_reference_date", "ended_before_reference_date",
-               "main_treatment_specialist", "main_treatment_not_arranged")
+NOT_COUNTED = (
+    "included_after_reference_date",
+    "ended_before_reference_date",
+    "main_treatment_specialist",
+    "main_treatment_not_arranged",
+)
 
 
 def _chain_parser(chains: Mapping[str, int]):
@@ -46,8 +54,13 @@ def _chain_parser(chains: Mapping[str, int]):
     return lambda v: values.choice(v, lookup, "chain")
 
 
-def load_tariffs(path: str | Path, quarter: Quarter, *, chains: Mapping[str, int] | None = None,
-                 mapping: Mapping[str, str] | None = None) -> dict[tuple[str, str], int]:
+def load_tariffs(
+    path: str | Path,
+    quarter: Quarter,
+    *,
+    chains: Mapping[str, int] | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> dict[tuple[str, str], int]:
     """Tariffs of ``quarter`` as ``{(chain, uzovi): cents}``.
 
     Every row is checked (also those of other quarters); tariffs are reference
@@ -61,8 +74,12 @@ def load_tariffs(path: str | Path, quarter: Quarter, *, chains: Mapping[str, int
     """
     table = open_table(path, TARIFFS, mapping=mapping)
     chain = _chain_parser(chains or DEFAULT_CHAINS)
-    parsers = (("keten", chain), ("uzovi", lambda v: values.code(v, 4, "a UZOVI code")),
-               ("quarter", values.quarter), ("tariff", _cents))
+    parsers = (
+        ("keten", chain),
+        ("uzovi", lambda v: values.code(v, 4, "a UZOVI code")),
+        ("quarter", values.quarter),
+        ("tariff", _cents),
+    )
     seen: dict[tuple, int] = {}
     found: dict[tuple[str, str], int] = {}
     for line, cells in table.rows():
@@ -74,12 +91,16 @@ def load_tariffs(path: str | Path, quarter: Quarter, *, chains: Mapping[str, int
             try:
                 got.append(parse(cells[table.index[name]]))
             except ValueError as exc:
-                raise TableError(str(exc), path=table.path, line=line,
-                                 zone=table.header(name)) from None
+                raise TableError(
+                    str(exc), path=table.path, line=line, zone=table.header(name)
+                ) from None
         c, u, q, tariff = got
         if (c, u, q) in seen:
-            raise TableError(f"a second tariff for {c}, {u}, {q} (line {seen[(c, u, q)]})",
-                             path=table.path, line=line)
+            raise TableError(
+                f"a second tariff for {c}, {u}, {q} (line {seen[(c, u, q)]})",
+                path=table.path,
+                line=line,
+            )
         seen[(c, u, q)] = line
         if q == quarter:
             found[(c, u)] = tariff
@@ -93,9 +114,14 @@ def _cents(value: object) -> int:
         raise ValueError("not a whole number of cents") from None
 
 
-def declare(inclusions: str | Path, quarter: Quarter, *, tariffs: str | Path | None = None,
-            chains: Mapping[str, int] | None = None,
-            mapping: Mapping[str, str] | None = None) -> Declaration:
+def declare(
+    inclusions: str | Path,
+    quarter: Quarter,
+    *,
+    tariffs: str | Path | None = None,
+    chains: Mapping[str, int] | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> Declaration:
     """Count the patients to declare for ``quarter`` (see the module text for the rule).
 
     Bad rows (BSN failing the 11-test, unknown chain, bad dates, ...) are
@@ -103,8 +129,12 @@ def declare(inclusions: str | Path, quarter: Quarter, *, tariffs: str | Path | N
     With ``tariffs`` each line gets its tariff and amount (cents).
     """
     chains = chains or DEFAULT_CHAINS
-    table = open_table(inclusions, INCLUSIONS,
-                       required=[c for c in INCLUSIONS if c != "included_to"], mapping=mapping)
+    table = open_table(
+        inclusions,
+        INCLUSIONS,
+        required=[c for c in INCLUSIONS if c != "included_to"],
+        mapping=mapping,
+    )
     ref = quarter.reference_date
     parsers = [
         ("patient", values.bsn),
@@ -115,8 +145,10 @@ def declare(inclusions: str | Path, quarter: Quarter, *, tariffs: str | Path | N
         ("included_to", lambda v: None if values.is_empty(v) else values.date(v)),
         ("hoofdbehandelaar", lambda v: values.choice(v, MAIN_TREATMENT, "main treatment")),
     ]
-    columns = [(name, table.index.get(name), table.header(name) if name in table.index else name,
-                parse) for name, parse in parsers]
+    columns = [
+        (name, table.index.get(name), table.header(name) if name in table.index else name, parse)
+        for name, parse in parsers
+    ]
     counts: Counter = Counter()
     not_counted = dict.fromkeys(NOT_COUNTED, 0)
     counted_at: dict[tuple[str, str], int] = {}
@@ -138,8 +170,7 @@ def declare(inclusions: str | Path, quarter: Quarter, *, tariffs: str | Path | N
                 got.append(None)
         bsn, agb, chain, uzovi, start, end, main = got
         if start is not None and end is not None and end < start:
-            problems.append(Problem(table.path, line, columns[5][2],
-                                    "ends before included_from"))
+            problems.append(Problem(table.path, line, columns[5][2], "ends before included_from"))
         if problems:
             bad.extend(problems)
             bad_lines += 1
@@ -153,32 +184,48 @@ def declare(inclusions: str | Path, quarter: Quarter, *, tariffs: str | Path | N
         elif main == "niet geregeld":
             not_counted["main_treatment_not_arranged"] += 1
         elif (bsn, chain) in counted_at:
-            bad.append(Problem(table.path, line, columns[0][2],
-                               f"patient already counted for {chain} on {ref} "
-                               f"(line {counted_at[(bsn, chain)]})"))
+            bad.append(
+                Problem(
+                    table.path,
+                    line,
+                    columns[0][2],
+                    f"patient already counted for {chain} on {ref} "
+                    f"(line {counted_at[(bsn, chain)]})",
+                )
+            )
             bad_lines += 1
         else:
             counted_at[(bsn, chain)] = line
             counts[(chain, uzovi, agb)] += 1
     counted_at.clear()
-    table_tariffs = (load_tariffs(tariffs, quarter, chains=chains, mapping=mapping)
-                     if tariffs is not None else None)
-    return _declaration(quarter, counts, table_tariffs, chains, not_counted, rows, bad_lines,
-                        bad)
+    table_tariffs = (
+        load_tariffs(tariffs, quarter, chains=chains, mapping=mapping)
+        if tariffs is not None
+        else None
+    )
+    return _declaration(quarter, counts, table_tariffs, chains, not_counted, rows, bad_lines, bad)
 
 
-def _declaration(quarter, counts, tariffs, chains, not_counted, rows, refused,
-                 bad) -> Declaration:
+def _declaration(quarter, counts, tariffs, chains, not_counted, rows, refused, bad) -> Declaration:
     lines, missing = [], set()
-    for (chain, uzovi, agb) in sorted(counts, key=lambda k: (chains[k[0]], k[1], k[2])):
+    for chain, uzovi, agb in sorted(counts, key=lambda k: (chains[k[0]], k[1], k[2])):
         n = counts[(chain, uzovi, agb)]
         tariff = None if tariffs is None else tariffs.get((chain, uzovi))
         if tariffs is not None and tariff is None:
             missing.add((chains[chain], chain, uzovi))
-        lines.append(DeclarationLine(chain, uzovi, agb, n, tariff,
-                                     None if tariff is None else n * tariff))
-    amount = (sum(x.amount for x in lines) if tariffs is not None and not missing else None)
-    return Declaration(str(quarter), quarter.reference_date, lines,
-                       sum(x.patients for x in lines), amount,
-                       [f"{c}/{u}" for _, c, u in sorted(missing)], not_counted, rows, refused,
-                       bad)
+        lines.append(
+            DeclarationLine(chain, uzovi, agb, n, tariff, None if tariff is None else n * tariff)
+        )
+    amount = sum(x.amount for x in lines) if tariffs is not None and not missing else None
+    return Declaration(
+        str(quarter),
+        quarter.reference_date,
+        lines,
+        sum(x.patients for x in lines),
+        amount,
+        [f"{c}/{u}" for _, c, u in sorted(missing)],
+        not_counted,
+        rows,
+        refused,
+        bad,
+    )

@@ -22,8 +22,7 @@ from vsbengine.formats.viplive.tables import Table, open_table
 __all__ = ["STATUSES", "read_exports"]
 
 #: Statuses of a grant, by folded spelling.
-STATUSES = {"toegekend": "toegekend", "afgewezen": "afgewezen",
-            "in_behandeling": "in behandeling"}
+STATUSES = {"toegekend": "toegekend", "afgewezen": "afgewezen", "in_behandeling": "in behandeling"}
 
 
 def _practice(value: object) -> str:
@@ -52,8 +51,7 @@ def _parsers(chains: Mapping[str, int]):
 def too_wide(table: Table, line: int, cells: list) -> Problem | None:
     """The problem of a row with more cells than the header has, if it has."""
     if len(cells) > table.width:
-        return Problem(table.path, line, None,
-                       f"{len(cells)} fields, the header has {table.width}")
+        return Problem(table.path, line, None, f"{len(cells)} fields, the header has {table.width}")
     return None
 
 
@@ -77,13 +75,31 @@ def _read_one(table: Table, parsers, grants: list[Grant], bad: list[Problem]) ->
                 ok = False
         if ok:
             chain, quarter, agb, practice, iban, uzovi, patients, amount, status, day = got
-            grants.append(Grant(quarter, chain, agb, practice, iban, uzovi, patients, amount,
-                                status, day, path, line))
+            grants.append(
+                Grant(
+                    quarter,
+                    chain,
+                    agb,
+                    practice,
+                    iban,
+                    uzovi,
+                    patients,
+                    amount,
+                    status,
+                    day,
+                    path,
+                    line,
+                )
+            )
     return n
 
 
-def read_exports(paths: Iterable[str | Path], *, chains: Mapping[str, int] | None = None,
-                 mapping: Mapping[str, str] | None = None) -> ExportRead:
+def read_exports(
+    paths: Iterable[str | Path],
+    *,
+    chains: Mapping[str, int] | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> ExportRead:
     """Read and check VIPLive exports.
 
     Parameters
@@ -110,7 +126,15 @@ def read_exports(paths: Iterable[str | Path], *, chains: Mapping[str, int] | Non
     for path in paths:
         table = open_table(path, EXPORT, mapping=mapping)
         n = _read_one(table, parsers, grants, bad)
-        files.append(SourceFile(table.path, table.kind, table.encoding, table.delimiter, n,
-                                {c: table.header(c) for c in EXPORT}))
+        files.append(
+            SourceFile(
+                table.path,
+                table.kind,
+                table.encoding,
+                table.delimiter,
+                n,
+                {c: table.header(c) for c in EXPORT},
+            )
+        )
         total += n
     return ExportRead(grants, bad, total, files)

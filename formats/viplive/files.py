@@ -3,13 +3,13 @@ not at all (temporary name, then rename)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TypeVar
 
 import msgspec
+
 from vsbengine.errors import ConfigError
+from vsbengine.fsio import atomic_write
 
 __all__ = ["read_toml", "write_atomic"]
 
@@ -30,16 +30,7 @@ def read_toml(path: str | Path, type: type[T], what: str) -> T:
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    """Write ``data`` to ``path`` whole or not at all (:func:`vsbengine.fsio.atomic_write`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, data)

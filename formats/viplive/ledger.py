@@ -115,7 +115,7 @@ class Ledger:
         if not create and not os.path.exists(path):
             con = sqlite3.connect(":memory:", isolation_level=None)
         elif not create:
-            uri = Path(path).absolute().as_uri() + "?mode=ro"    # as_uri escapes ? and #
+            uri = Path(path).absolute().as_uri() + "?mode=ro"  # as_uri escapes ? and #
             con = sqlite3.connect(uri, uri=True, isolation_level=None)
         else:
             con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
@@ -134,13 +134,14 @@ class Ledger:
         con = self._con
         version = con.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version == SCHEMA_VERSION and _TABLES <= tables:
+        if version == SCHEMA_VERSION and tables >= _TABLES:
             con.execute("PRAGMA foreign_keys = ON")
             return
         if version == 0 and not tables and writable:
             # IF NOT EXISTS: two first runs racing both end with the same schema.
-            con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} "
-                              f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+            con.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
             con.execute("PRAGMA foreign_keys = ON")
             return
         if version > SCHEMA_VERSION:
@@ -155,8 +156,9 @@ class Ledger:
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise InputError(f"the ledger is in use by another run ({exc})",
-                             path=self.path) from None
+            raise InputError(
+                f"the ledger is in use by another run ({exc})", path=self.path
+            ) from None
 
     def commit(self) -> None:
         self._con.execute("COMMIT")
@@ -181,7 +183,8 @@ class Ledger:
         """Net amount settled per key: payments minus claims (cents)."""
         rows = self._con.execute(
             "SELECT quarter, chain, agb, uzovi, SUM(amount) FROM movements "
-            "GROUP BY quarter, chain, agb, uzovi")
+            "GROUP BY quarter, chain, agb, uzovi"
+        )
         return {(q, c, a, u): s for q, c, a, u, s in rows}
 
     def rounds(self) -> dict[tuple[str, int], _dt.date]:
@@ -194,21 +197,61 @@ class Ledger:
 
     # -- booking ------------------------------------------------------------------------
 
-    def book(self, day: _dt.date, quarters: dict[str, int], payments: list[Payment],
-             claims: list[Claim], state: list[Grant], booked_at: str, message_id: str) -> None:
+    def book(
+        self,
+        day: _dt.date,
+        quarters: dict[str, int],
+        payments: list[Payment],
+        claims: list[Claim],
+        state: list[Grant],
+        booked_at: str,
+        message_id: str,
+    ) -> None:
         """Write a round (inside the transaction :meth:`begin` opened)."""
         con = self._con
         d = day.isoformat()
-        con.executemany("INSERT INTO rounds VALUES (?, ?, ?, ?, ?)",
-                        [(q, n, d, booked_at, message_id) for q, n in sorted(quarters.items())])
+        con.executemany(
+            "INSERT INTO rounds VALUES (?, ?, ?, ?, ?)",
+            [(q, n, d, booked_at, message_id) for q, n in sorted(quarters.items())],
+        )
         con.executemany(
             "INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p.quarter, p.chain, p.agb, p.round, p.sequence, d, p.amount, p.iban, p.practice,
-              p.invoice, p.description) for p in payments])
-        moves = [(p.quarter, p.chain, p.agb, part.uzovi, p.round, d, part.amount, part.granted,
-                  part.patients) for p in payments for part in p.insurers]
-        moves += [(c.quarter, c.chain, c.agb, c.uzovi, c.round, d, -c.amount, c.granted, c.patients)
-                  for c in claims]
+            [
+                (
+                    p.quarter,
+                    p.chain,
+                    p.agb,
+                    p.round,
+                    p.sequence,
+                    d,
+                    p.amount,
+                    p.iban,
+                    p.practice,
+                    p.invoice,
+                    p.description,
+                )
+                for p in payments
+            ],
+        )
+        moves = [
+            (
+                p.quarter,
+                p.chain,
+                p.agb,
+                part.uzovi,
+                p.round,
+                d,
+                part.amount,
+                part.granted,
+                part.patients,
+            )
+            for p in payments
+            for part in p.insurers
+        ]
+        moves += [
+            (c.quarter, c.chain, c.agb, c.uzovi, c.round, d, -c.amount, c.granted, c.patients)
+            for c in claims
+        ]
         con.executemany("INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", moves)
         self.remember(state)
 
@@ -221,5 +264,21 @@ class Ledger:
             "status = excluded.status, downloaded = excluded.downloaded, "
             "source = excluded.source, line = excluded.line "
             "WHERE excluded.downloaded >= grants.downloaded",
-            [(g.quarter, g.chain, g.agb, g.uzovi, g.practice, g.iban, g.patients, g.amount,
-              g.status, g.downloaded.isoformat(), g.path, g.line) for g in state])
+            [
+                (
+                    g.quarter,
+                    g.chain,
+                    g.agb,
+                    g.uzovi,
+                    g.practice,
+                    g.iban,
+                    g.patients,
+                    g.amount,
+                    g.status,
+                    g.downloaded.isoformat(),
+                    g.path,
+                    g.line,
+                )
+                for g in state
+            ],
+        )

@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 __all__ = ["cents", "euros", "euros_nl"]
 
 _PLAIN = re.compile(r"(\d+)(?:[.,](\d{1,2}))?")
-_DUTCH = re.compile(r"(\d{1,3}(?:\.\d{3})+)(?:,(\d{1,2}))?")     # 1.234.567 / 1.234,56
-_ENGLISH = re.compile(r"(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?")   # 1,234,567 / 1,234.56
-_AMBIGUOUS = re.compile(r"\d{1,3}[.,]\d{3}")                      # 1.234 / 1,234
+_DUTCH = re.compile(r"(\d{1,3}(?:\.\d{3})+)(?:,(\d{1,2}))?")  # 1.234.567 / 1.234,56
+_ENGLISH = re.compile(r"(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?")  # 1,234,567 / 1,234.56
+_AMBIGUOUS = re.compile(r"\d{1,3}[.,]\d{3}")  # 1.234 / 1,234
 _CENT = Decimal("0.01")
 
 
@@ -45,8 +45,9 @@ def cents(value: object) -> int:
     if text.startswith("-"):
         raise ValueError("negative amount")
     if _AMBIGUOUS.fullmatch(text):
-        raise ValueError("ambiguous amount (thousands separator or three decimals?): "
-                         "write 1234,00 or 1.234,00")
+        raise ValueError(
+            "ambiguous amount (thousands separator or three decimals?): write 1234,00 or 1.234,00"
+        )
     for pattern in (_PLAIN, _DUTCH, _ENGLISH):
         m = pattern.fullmatch(text)
         if m is not None:

@@ -31,6 +31,8 @@ def description(chain: str, quarter: Quarter, invoice: str) -> str:
     fit in 35 characters (and therefore in the 140 of the remittance text)."""
     text = f"DBC/{chain}/Q{quarter.number}/{quarter.yy}/{invoice}"
     if len(text) > min(REMITTANCE_MAX, END_TO_END_MAX):
-        raise ConfigError(f"payment description {text} is longer than {END_TO_END_MAX} "
-                          "characters: use a shorter chain code")
+        raise ConfigError(
+            f"payment description {text} is longer than {END_TO_END_MAX} "
+            "characters: use a shorter chain code"
+        )
     return text

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import msgspec
+
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats import sepa
 from vsbengine.formats.viplive.config import Config
@@ -35,15 +36,18 @@ def summary_json(summary: msgspec.Struct) -> bytes:
 def _message_id(day: _dt.date, ledger: Ledger) -> tuple[str, str]:
     """Message id and file stem of a new booking on ``day``; a second booking on the
     same date (other quarters) gets ``-2``, so no file is overwritten."""
-    taken = ledger.query("SELECT COUNT(DISTINCT message_id) FROM rounds WHERE date = ?",
-                         [day.isoformat()])[0][0]
+    taken = ledger.query(
+        "SELECT COUNT(DISTINCT message_id) FROM rounds WHERE date = ?", [day.isoformat()]
+    )[0][0]
     suffix = f"-{taken + 1}" if taken else ""
     return f"VIPLIVE-{day:%Y%m%d}{suffix}", f"round-{day.isoformat()}{suffix}"
 
 
 def _transfers(plan: Plan) -> list[sepa.Transfer]:
-    return [sepa.Transfer(p.end_to_end_id, p.amount, sepa.Party(p.practice, p.iban),
-                          p.description) for p in plan.payments]
+    return [
+        sepa.Transfer(p.end_to_end_id, p.amount, sepa.Party(p.practice, p.iban), p.description)
+        for p in plan.payments
+    ]
 
 
 def _in_input_order(items, files: list[str]):
@@ -51,10 +55,17 @@ def _in_input_order(items, files: list[str]):
     return sorted(items, key=lambda x: (rank.get(x.path, len(rank)), x.line or 0))
 
 
-def pay(exports: Iterable[str | Path], round_date: _dt.date, ledger: str | Path,
-        out: str | Path | None, *, config: Config | None = None,
-        mapping: Mapping[str, str] | None = None, dry_run: bool = False,
-        now: _dt.datetime | None = None) -> RoundSummary:
+def pay(
+    exports: Iterable[str | Path],
+    round_date: _dt.date,
+    ledger: str | Path,
+    out: str | Path | None,
+    *,
+    config: Config | None = None,
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    now: _dt.datetime | None = None,
+) -> RoundSummary:
     """Pay the round on ``round_date``.
 
     Parameters
@@ -89,20 +100,35 @@ def pay(exports: Iterable[str | Path], round_date: _dt.date, ledger: str | Path,
     with Ledger.open(ledger, create=not dry_run) as book:
         if not dry_run:
             book.begin()
-        plan = plan_round(read.grants, round_date, config.chains, book.settled(), book.rounds(),
-                          {f.path: f.headers for f in read.files})
+        plan = plan_round(
+            read.grants,
+            round_date,
+            config.chains,
+            book.settled(),
+            book.rounds(),
+            {f.path: f.headers for f in read.files},
+        )
         counts = plan.counts
         counts.read = read.rows
         counts.bad += read.bad_lines
         booked = "dry run" if dry_run else "now"
-        rounds = sorted([QuarterRound(q, n, booked) for q, n in plan.quarters.items()]
-                        + [QuarterRound(q, n, "before") for q, n in plan.closed.items()],
-                        key=lambda r: r.quarter)
+        rounds = sorted(
+            [QuarterRound(q, n, booked) for q, n in plan.quarters.items()]
+            + [QuarterRound(q, n, "before") for q, n in plan.closed.items()],
+            key=lambda r: r.quarter,
+        )
         summary = RoundSummary(
-            round_date, rounds, plan.payments, plan.claims,
-            sum(p.amount for p in plan.payments), counts,
+            round_date,
+            rounds,
+            plan.payments,
+            plan.claims,
+            sum(p.amount for p in plan.payments),
+            counts,
             _in_input_order(plan.pending, paths),
-            _in_input_order(read.bad_rows + plan.bad_rows, paths), None, dry_run)
+            _in_input_order(read.bad_rows + plan.bad_rows, paths),
+            None,
+            dry_run,
+        )
         if dry_run:
             return summary
         if not plan.quarters:
@@ -111,32 +137,48 @@ def pay(exports: Iterable[str | Path], round_date: _dt.date, ledger: str | Path,
             book.commit()
             return summary
         if plan.payments and config.care_group is None:
-            raise ConfigError("paying needs --config with the care group's account "
-                              "([care_group] name, iban, bic); --dry-run shows the round "
-                              "without paying")
+            raise ConfigError(
+                "paying needs --config with the care group's account "
+                "([care_group] name, iban, bic); --dry-run shows the round "
+                "without paying"
+            )
         message_id, stem = _message_id(round_date, book)
         created = (now or _dt.datetime.now().astimezone()).replace(microsecond=0)
         folder = Path(out if out is not None else ".")
         xml = None
         if plan.payments:
             group = config.care_group
-            xml = sepa.build(message_id, created, sepa.Party(group.name, group.iban, group.bic),
-                             round_date, _transfers(plan))
+            xml = sepa.build(
+                message_id,
+                created,
+                sepa.Party(group.name, group.iban, group.bic),
+                round_date,
+                _transfers(plan),
+            )
             summary.pain001 = str(folder / f"{stem}.xml")
         written: list[Path] = []
         try:
             if xml is not None:
                 written.append(write_atomic(folder / f"{stem}.xml", xml))
             written.append(write_atomic(folder / f"{stem}.json", summary_json(summary)))
-            book.book(round_date, plan.quarters, plan.payments, plan.claims, plan.state,
-                      created.isoformat(), message_id)
+            book.book(
+                round_date,
+                plan.quarters,
+                plan.payments,
+                plan.claims,
+                plan.state,
+                created.isoformat(),
+                message_id,
+            )
             book.commit()
         except BaseException as exc:
             # Not booked: the files must not be used either.
             for path in written:
                 path.unlink(missing_ok=True)
             if isinstance(exc, sqlite3.DatabaseError):
-                raise InputError(f"the round could not be booked ({exc}); nothing was "
-                                 "booked or written", path=book.path) from None
+                raise InputError(
+                    f"the round could not be booked ({exc}); nothing was booked or written",
+                    path=book.path,
+                ) from None
             raise
     return summary

@@ -9,6 +9,7 @@ Messages never repeat a personal value (a BSN); they say where and what.
 from __future__ import annotations
 
 import msgspec
+
 from vsbengine.errors import InputError
 
 __all__ = ["Problem", "TableError", "located"]

@@ -47,7 +47,9 @@ class Quarter(msgspec.Struct, frozen=True, order=True):
         return f"{self.year % 100:02d}"
 
     def next(self) -> Quarter:
-        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        return (
+            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        )
 
 
 @lru_cache(maxsize=1024)

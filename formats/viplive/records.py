@@ -10,11 +10,23 @@ from __future__ import annotations
 import datetime as _dt
 
 import msgspec
+
 from vsbengine.formats.viplive.problems import Problem
 
 __all__ = [
-    "Claim", "Declaration", "DeclarationLine", "ExportRead", "Grant", "InsurerPart",
-    "Payment", "Pending", "Problem", "QuarterRound", "RoundSummary", "RowCounts", "SourceFile",
+    "Claim",
+    "Declaration",
+    "DeclarationLine",
+    "ExportRead",
+    "Grant",
+    "InsurerPart",
+    "Payment",
+    "Pending",
+    "Problem",
+    "QuarterRound",
+    "RoundSummary",
+    "RowCounts",
+    "SourceFile",
 ]
 
 
@@ -22,11 +34,11 @@ class SourceFile(msgspec.Struct, frozen=True):
     """A table that was read, and how."""
 
     path: str
-    kind: str                 # "csv" or "xlsx"
+    kind: str  # "csv" or "xlsx"
     encoding: str | None
     delimiter: str | None
     rows: int
-    headers: dict[str, str]   # our column -> the header as the file spells it
+    headers: dict[str, str]  # our column -> the header as the file spells it
 
 
 class Grant(msgspec.Struct, frozen=True):
@@ -44,7 +56,7 @@ class Grant(msgspec.Struct, frozen=True):
     uzovi: str
     patients: int
     amount: int
-    status: str               # "toegekend", "afgewezen" or "in behandeling"
+    status: str  # "toegekend", "afgewezen" or "in behandeling"
     downloaded: _dt.date
     path: str
     line: int
@@ -55,7 +67,7 @@ class ExportRead(msgspec.Struct):
 
     grants: list[Grant]
     bad_rows: list[Problem]
-    rows: int                 # data rows read, good and bad
+    rows: int  # data rows read, good and bad
     files: list[SourceFile]
 
     @property
@@ -116,14 +128,14 @@ class Pending(msgspec.Struct, frozen=True):
     chain: str
     agb: str
     uzovi: str
-    outstanding: int          # granted and not yet paid (cents); 0 when unknown
+    outstanding: int  # granted and not yet paid (cents); 0 when unknown
     reason: str
 
 
 class QuarterRound(msgspec.Struct, frozen=True):
     quarter: str
     round: int
-    booked: str               # "now", "before" (a re-run) or "dry run"
+    booked: str  # "now", "before" (a re-run) or "dry run"
 
 
 class RowCounts(msgspec.Struct):
@@ -173,9 +185,9 @@ class Declaration(msgspec.Struct):
     reference_date: _dt.date
     lines: list[DeclarationLine]
     patients: int
-    amount: int | None        # None without tariffs or when a tariff is missing
+    amount: int | None  # None without tariffs or when a tariff is missing
     missing_tariffs: list[str]
     not_counted: dict[str, int]
-    rows: int                 # = patients + sum(not_counted) + refused
-    refused: int              # rows refused (each listed in bad_rows)
+    rows: int  # = patients + sum(not_counted) + refused
+    refused: int  # rows refused (each listed in bad_rows)
     bad_rows: list[Problem]

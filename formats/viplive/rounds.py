@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 import msgspec
+
 from vsbengine.errors import ConfigError
 from vsbengine.formats.viplive.ledger import Key
 from vsbengine.formats.viplive.numbering import description, invoice_number
@@ -33,21 +34,26 @@ from vsbengine.formats.viplive.schedule import first_round, next_round, round_nu
 __all__ = ["Plan", "plan_round"]
 
 _COMPARED = ("practice", "iban", "patients", "amount", "status")
-_COLUMN = {"practice": "praktijk", "iban": "iban", "patients": "patienten", "amount": "bedrag",
-           "status": "status"}
+_COLUMN = {
+    "practice": "praktijk",
+    "iban": "iban",
+    "patients": "patienten",
+    "amount": "bedrag",
+    "status": "status",
+}
 
 
 class Plan(msgspec.Struct):
     """A decided round, ready to be written and booked."""
 
-    quarters: dict[str, int]          # quarter -> round booked now
-    closed: dict[str, int]            # quarter -> round that was booked before (a re-run)
+    quarters: dict[str, int]  # quarter -> round booked now
+    closed: dict[str, int]  # quarter -> round that was booked before (a re-run)
     payments: list[Payment]
     claims: list[Claim]
     pending: list[Pending]
     bad_rows: list[Problem]
     counts: RowCounts
-    state: list[Grant]                # the current row of every key, for the ledger
+    state: list[Grant]  # the current row of every key, for the ledger
 
 
 def _key(g: Grant) -> Key:
@@ -76,8 +82,9 @@ class _Planner:
 
     def wait(self, g: Grant, reason: str, outstanding: int = 0) -> None:
         self.counts.pending += 1
-        self.pending.append(Pending(g.path, g.line, g.quarter, g.chain, g.agb, g.uzovi,
-                                    max(outstanding, 0), reason))
+        self.pending.append(
+            Pending(g.path, g.line, g.quarter, g.chain, g.agb, g.uzovi, max(outstanding, 0), reason)
+        )
 
     def refuse(self, g: Grant, column: str, reason: str) -> None:
         self.counts.bad += 1
@@ -89,8 +96,9 @@ class _Planner:
         left = []
         for g in grants:
             if g.downloaded > self.day:
-                self.wait(g, f"downloaded after the round date ({g.downloaded}): "
-                             "settled in a later round")
+                self.wait(
+                    g, f"downloaded after the round date ({g.downloaded}): settled in a later round"
+                )
             else:
                 left.append(g)
         return left
@@ -113,8 +121,12 @@ class _Planner:
                 continue
             for r in latest:
                 other, field = next((o, f) for o in latest for f in [_differs(o, r)] if f)
-                self.refuse(r, _COLUMN[field], f"contradicts {other.path} line {other.line} "
-                            "(same chain, quarter, practice, insurer and download date)")
+                self.refuse(
+                    r,
+                    _COLUMN[field],
+                    f"contradicts {other.path} line {other.line} "
+                    "(same chain, quarter, practice, insurer and download date)",
+                )
         return left
 
     def one_iban(self, grants: list[Grant]) -> list[Grant]:
@@ -130,8 +142,12 @@ class _Planner:
                 continue
             for r in rows:
                 other = next(o for o in rows if o.iban != r.iban)
-                self.refuse(r, "iban", f"another IBAN than {other.path} line {other.line} for "
-                            f"the same practice, chain and quarter")
+                self.refuse(
+                    r,
+                    "iban",
+                    f"another IBAN than {other.path} line {other.line} for "
+                    f"the same practice, chain and quarter",
+                )
         return left
 
     def settle(self, grants: list[Grant]) -> tuple[dict, dict, dict, list]:
@@ -146,10 +162,14 @@ class _Planner:
             delta = _granted(g) - settled
             if n is None:
                 first = first_round(q)
-                self.wait(g, f"{q} is first paid on {first}" if self.day < first else
-                          f"{self.day} is not a payment round of {q} "
-                          f"(next: {next_round(q, self.day)})",
-                          delta if g.status == "toegekend" else 0)
+                self.wait(
+                    g,
+                    f"{q} is first paid on {first}"
+                    if self.day < first
+                    else f"{self.day} is not a payment round of {q} "
+                    f"(next: {next_round(q, self.day)})",
+                    delta if g.status == "toegekend" else 0,
+                )
                 continue
             if (g.quarter, n) in self.booked:
                 closed[g.quarter] = n
@@ -158,9 +178,12 @@ class _Planner:
                 elif delta == 0:
                     self._nothing_new(g, settled)
                 else:
-                    self.wait(g, f"round {n} of {q} was booked before; the change is settled "
-                              f"in the next round ({next_round(q, self.day)})",
-                              delta)
+                    self.wait(
+                        g,
+                        f"round {n} of {q} was booked before; the change is settled "
+                        f"in the next round ({next_round(q, self.day)})",
+                        delta,
+                    )
                 continue
             quarters[g.quarter] = n
             if g.status == "in behandeling":
@@ -196,14 +219,34 @@ def _payments(items, quarters, chains, day) -> list[Payment]:
         text = description(chain, q, invoice)
         named = max(rows, key=lambda x: x[0].downloaded)[0]
         parts = [InsurerPart(g.uzovi, d, g.amount, g.patients) for g, d in rows]
-        payments.append(Payment(agb, chain, sum(d for _, d in rows), text, named.iban, quarter,
-                                n, seq, invoice, text, named.practice, day, parts))
+        payments.append(
+            Payment(
+                agb,
+                chain,
+                sum(d for _, d in rows),
+                text,
+                named.iban,
+                quarter,
+                n,
+                seq,
+                invoice,
+                text,
+                named.practice,
+                day,
+                parts,
+            )
+        )
     return payments
 
 
-def plan_round(grants: list[Grant], day: _dt.date, chains: Mapping[str, int],
-               settled: Mapping[Key, int], booked: Mapping[tuple[str, int], _dt.date],
-               headers: Mapping[str, Mapping[str, str]] | None = None) -> Plan:
+def plan_round(
+    grants: list[Grant],
+    day: _dt.date,
+    chains: Mapping[str, int],
+    settled: Mapping[Key, int],
+    booked: Mapping[tuple[str, int], _dt.date],
+    headers: Mapping[str, Mapping[str, str]] | None = None,
+) -> Plan:
     """Decide the round on ``day`` for the good export rows ``grants``.
 
     Parameters
@@ -230,12 +273,28 @@ def plan_round(grants: list[Grant], day: _dt.date, chains: Mapping[str, int],
     quarters, closed, items, claims = p.settle(state)
     if state and not quarters and not closed:
         nexts = sorted({(g.quarter, next_round(Quarter.parse(g.quarter), day)) for g in state})
-        raise ConfigError(f"{day} is not a payment round of any quarter in the exports ("
-                          + "; ".join(f"{q}: next round {d}" for q, d in nexts) + ")")
+        raise ConfigError(
+            f"{day} is not a payment round of any quarter in the exports ("
+            + "; ".join(f"{q}: next round {d}" for q, d in nexts)
+            + ")"
+        )
     payments = _payments(items, quarters, chains, day)
-    claim_list = [Claim(g.agb, g.chain, g.uzovi, g.quarter, quarters[g.quarter], amount,
-                        _granted(g), before, g.patients, g.practice, day)
-                  for g, amount, before in sorted(
-                      claims, key=lambda c: (c[0].quarter, chains[c[0].chain], c[0].agb,
-                                             c[0].uzovi))]
+    claim_list = [
+        Claim(
+            g.agb,
+            g.chain,
+            g.uzovi,
+            g.quarter,
+            quarters[g.quarter],
+            amount,
+            _granted(g),
+            before,
+            g.patients,
+            g.practice,
+            day,
+        )
+        for g, amount, before in sorted(
+            claims, key=lambda c: (c[0].quarter, chains[c[0].chain], c[0].agb, c[0].uzovi)
+        )
+    ]
     return Plan(quarters, closed, payments, claim_list, p.pending, p.bad, p.counts, state)

@@ -12,10 +12,19 @@ from __future__ import annotations
 import datetime as _dt
 
 import msgspec
+
 from vsbengine.formats.viplive.quarters import Quarter
 
-__all__ = ["DOWNLOAD_DAYS", "FOLLOW_UP_DAYS", "Round", "Schedule", "first_round", "round_date",
-           "round_number", "schedule"]
+__all__ = [
+    "DOWNLOAD_DAYS",
+    "FOLLOW_UP_DAYS",
+    "Round",
+    "Schedule",
+    "first_round",
+    "round_date",
+    "round_number",
+    "schedule",
+]
 
 DOWNLOAD_DAYS = 5
 FOLLOW_UP_DAYS = 14
@@ -83,5 +92,12 @@ def schedule(q: Quarter, follow_ups: int | None = None) -> Schedule:
     if follow_ups < 0:
         raise ValueError("the number of follow-up rounds cannot be negative")
     rounds = [Round(n, round_date(q, n)) for n in range(1, follow_ups + 2)]
-    return Schedule(str(q), q.reference_date, first - _dt.timedelta(days=DOWNLOAD_DAYS), first,
-                    follow_ups, rounds, following)
+    return Schedule(
+        str(q),
+        q.reference_date,
+        first - _dt.timedelta(days=DOWNLOAD_DAYS),
+        first,
+        follow_ups,
+        rounds,
+        following,
+    )

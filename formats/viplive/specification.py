@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 import msgspec
+
 from vsbengine.formats.viplive.ledger import Ledger
 
 __all__ = ["ChainStatement", "Statement", "statements"]
@@ -23,10 +24,10 @@ class InsurerLine(msgspec.Struct, frozen=True):
 
     uzovi: str
     patients: int
-    granted: int              # the export's amount (0 when rejected)
+    granted: int  # the export's amount (0 when rejected)
     status: str
     downloaded: _dt.date
-    settled: int              # paid minus claimed so far
+    settled: int  # paid minus claimed so far
 
 
 class PaymentLine(msgspec.Struct, frozen=True):
@@ -97,13 +98,22 @@ def _chain(chain, insurers, payments, claims) -> ChainStatement:
         chain,
         sum(i.patients for i in insurers if i.status == "toegekend"),
         sum(_granted(i.granted, i.status) for i in insurers),
-        sum(p.amount for p in payments), sum(c.amount for c in claims),
+        sum(p.amount for p in payments),
+        sum(c.amount for c in claims),
         sum(o.amount for o in open_lines if o.kind == "to pay"),
-        insurers, payments, claims, open_lines)
+        insurers,
+        payments,
+        claims,
+        open_lines,
+    )
 
 
-def statements(ledger: Ledger, quarter: str, agbs: Iterable[str] | None = None,
-               chains: Mapping[str, int] | None = None) -> list[Statement]:
+def statements(
+    ledger: Ledger,
+    quarter: str,
+    agbs: Iterable[str] | None = None,
+    chains: Mapping[str, int] | None = None,
+) -> list[Statement]:
     """The statements of ``quarter`` for every practice in the ledger (or ``agbs``),
     ordered by AGB code, chains in chain-number order (then by code)."""
     where, args = "quarter = ?", [quarter]
@@ -114,34 +124,59 @@ def statements(ledger: Ledger, quarter: str, agbs: Iterable[str] | None = None,
     settled: dict[tuple, int] = defaultdict(int)
     claims: dict[tuple, list[ClaimLine]] = defaultdict(list)
     for chain, agb, uzovi, rnd, day, amount in ledger.query(
-            f"SELECT chain, agb, uzovi, round, date, amount FROM movements WHERE {where} "
-            "ORDER BY date, round, uzovi", args):
+        f"SELECT chain, agb, uzovi, round, date, amount FROM movements WHERE {where} "
+        "ORDER BY date, round, uzovi",
+        args,
+    ):
         settled[(agb, chain, uzovi)] += amount
         if amount < 0:
             claims[(agb, chain)].append(ClaimLine(_dt.date.fromisoformat(day), rnd, uzovi, -amount))
     payments: dict[tuple, list[PaymentLine]] = defaultdict(list)
     for chain, agb, rnd, day, desc, amount in ledger.query(
-            f"SELECT chain, agb, round, date, description, amount FROM payments WHERE {where} "
-            "ORDER BY date, round, sequence", args):
+        f"SELECT chain, agb, round, date, description, amount FROM payments WHERE {where} "
+        "ORDER BY date, round, sequence",
+        args,
+    ):
         payments[(agb, chain)].append(PaymentLine(_dt.date.fromisoformat(day), rnd, desc, amount))
     insurers: dict[str, dict[str, list[InsurerLine]]] = defaultdict(lambda: defaultdict(list))
     names: dict[str, tuple] = {}
     for chain, agb, uzovi, name, iban, patients, amount, status, day in ledger.query(
-            "SELECT chain, agb, uzovi, practice, iban, patients, amount, status, downloaded "
-            f"FROM grants WHERE {where} ORDER BY agb, chain, uzovi", args):
-        insurers[agb][chain].append(InsurerLine(uzovi, patients, amount, status,
-                                                _dt.date.fromisoformat(day),
-                                                settled[(agb, chain, uzovi)]))
+        "SELECT chain, agb, uzovi, practice, iban, patients, amount, status, downloaded "
+        f"FROM grants WHERE {where} ORDER BY agb, chain, uzovi",
+        args,
+    ):
+        insurers[agb][chain].append(
+            InsurerLine(
+                uzovi,
+                patients,
+                amount,
+                status,
+                _dt.date.fromisoformat(day),
+                settled[(agb, chain, uzovi)],
+            )
+        )
         if agb not in names or day >= names[agb][0]:
             names[agb] = (day, name, iban)
     rank = chains or {}
     result = []
     for agb in sorted(insurers):
-        parts = [_chain(c, insurers[agb][c], payments[(agb, c)], claims[(agb, c)])
-                 for c in sorted(insurers[agb], key=lambda c: (rank.get(c, 1000), c))]
+        parts = [
+            _chain(c, insurers[agb][c], payments[(agb, c)], claims[(agb, c)])
+            for c in sorted(insurers[agb], key=lambda c: (rank.get(c, 1000), c))
+        ]
         _, name, iban = names[agb]
-        result.append(Statement(
-            quarter, agb, name, iban, parts, sum(p.patients for p in parts),
-            sum(p.granted for p in parts), sum(p.paid for p in parts),
-            sum(p.claimed for p in parts), sum(p.to_pay for p in parts)))
+        result.append(
+            Statement(
+                quarter,
+                agb,
+                name,
+                iban,
+                parts,
+                sum(p.patients for p in parts),
+                sum(p.granted for p in parts),
+                sum(p.paid for p in parts),
+                sum(p.claimed for p in parts),
+                sum(p.to_pay for p in parts),
+            )
+        )
     return result

@@ -15,31 +15,61 @@ from pathlib import Path
 from vsbengine.formats.viplive.files import write_atomic
 from vsbengine.formats.viplive.money import euros_nl
 from vsbengine.formats.viplive.specification import ChainStatement, Statement
+from vsbengine.spreadsheet import safe_cell
 
 __all__ = ["CSV_COLUMNS", "statement_csv", "statement_html", "write_statements"]
 
-CSV_COLUMNS = ("kwartaal", "agb", "praktijk", "keten", "soort", "uzovi", "patienten", "bedrag",
-               "datum", "omschrijving")
-_OPEN = {"to pay": "nog te betalen", "to claim": "nog terug te vorderen",
-         "awaiting insurer": "in behandeling bij de zorgverzekeraar"}
+CSV_COLUMNS = (
+    "kwartaal",
+    "agb",
+    "praktijk",
+    "keten",
+    "soort",
+    "uzovi",
+    "patienten",
+    "bedrag",
+    "datum",
+    "omschrijving",
+)
+_OPEN = {
+    "to pay": "nog te betalen",
+    "to claim": "nog terug te vorderen",
+    "awaiting insurer": "in behandeling bij de zorgverzekeraar",
+}
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (a name such as ``=HYPERLINK(...)``)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+_cell = safe_cell
 
 
 def _csv_rows(s: Statement, c: ChainStatement):
     head = (s.quarter, s.agb, _cell(s.practice), c.chain)
     for i in c.insurers:
-        yield head + ("toegekend", i.uzovi, i.patients, euros_nl(i.granted, False),
-                      i.downloaded.isoformat(), i.status)
+        yield head + (
+            "toegekend",
+            i.uzovi,
+            i.patients,
+            euros_nl(i.granted, False),
+            i.downloaded.isoformat(),
+            i.status,
+        )
     for p in c.payments:
-        yield head + ("betaald", "", "", euros_nl(p.amount, False), p.date.isoformat(),
-                      p.description)
+        yield head + (
+            "betaald",
+            "",
+            "",
+            euros_nl(p.amount, False),
+            p.date.isoformat(),
+            p.description,
+        )
     for k in c.claims:
-        yield head + ("teruggevorderd", k.uzovi, "", euros_nl(k.amount, False),
-                      k.date.isoformat(), "toekenning verlaagd")
+        yield head + (
+            "teruggevorderd",
+            k.uzovi,
+            "",
+            euros_nl(k.amount, False),
+            k.date.isoformat(),
+            "toekenning verlaagd",
+        )
     for o in c.open:
         yield head + ("openstaand", o.uzovi, "", euros_nl(o.amount, False), "", _OPEN[o.kind])
 
@@ -68,39 +98,78 @@ def _eur(cents: int) -> str:
 def _table(headers, rows, numeric=(), foot=None) -> str:
     if not rows:
         return '<p class="muted">Geen.</p>'
-    out = ["<table><thead><tr>", *(f"<th>{escape(h)}</th>" for h in headers), "</tr></thead><tbody>"]
+    out = [
+        "<table><thead><tr>",
+        *(f"<th>{escape(h)}</th>" for h in headers),
+        "</tr></thead><tbody>",
+    ]
     for row in rows:
-        out.append("<tr>" + "".join(
-            f'<td class="n">{v}</td>' if i in numeric else f"<td>{v}</td>"
-            for i, v in enumerate(row)) + "</tr>")
+        out.append(
+            "<tr>"
+            + "".join(
+                f'<td class="n">{v}</td>' if i in numeric else f"<td>{v}</td>"
+                for i, v in enumerate(row)
+            )
+            + "</tr>"
+        )
     out.append("</tbody>")
     if foot is not None:
-        out.append("<tfoot><tr>" + "".join(
-            f'<td class="n">{v}</td>' if i in numeric else f"<td>{v}</td>"
-            for i, v in enumerate(foot)) + "</tr></tfoot>")
+        out.append(
+            "<tfoot><tr>"
+            + "".join(
+                f'<td class="n">{v}</td>' if i in numeric else f"<td>{v}</td>"
+                for i, v in enumerate(foot)
+            )
+            + "</tr></tfoot>"
+        )
     out.append("</table>")
     return "".join(out)
 
 
 def _chain_html(c: ChainStatement) -> str:
     e = escape
-    parts = [f"<h2>Keten {e(c.chain)}</h2>", "<h3>Toegekend</h3>", _table(
-        ("Zorgverzekeraar (UZOVI)", "Patiënten", "Bedrag", "Status", "Stand op"),
-        [(e(i.uzovi), i.patients, _eur(i.granted), e(i.status), e(i.downloaded.isoformat()))
-         for i in c.insurers], numeric=(1, 2),
-        foot=("Totaal toegekend", c.patients, _eur(c.granted), "", ""))]
-    parts += ["<h3>Betalingen</h3>", _table(
-        ("Datum", "Ronde", "Omschrijving", "Bedrag"),
-        [(e(p.date.isoformat()), p.round, e(p.description), _eur(p.amount)) for p in c.payments],
-        numeric=(1, 3), foot=("Totaal betaald", "", "", _eur(c.paid)) if c.payments else None)]
+    parts = [
+        f"<h2>Keten {e(c.chain)}</h2>",
+        "<h3>Toegekend</h3>",
+        _table(
+            ("Zorgverzekeraar (UZOVI)", "Patiënten", "Bedrag", "Status", "Stand op"),
+            [
+                (e(i.uzovi), i.patients, _eur(i.granted), e(i.status), e(i.downloaded.isoformat()))
+                for i in c.insurers
+            ],
+            numeric=(1, 2),
+            foot=("Totaal toegekend", c.patients, _eur(c.granted), "", ""),
+        ),
+    ]
+    parts += [
+        "<h3>Betalingen</h3>",
+        _table(
+            ("Datum", "Ronde", "Omschrijving", "Bedrag"),
+            [
+                (e(p.date.isoformat()), p.round, e(p.description), _eur(p.amount))
+                for p in c.payments
+            ],
+            numeric=(1, 3),
+            foot=("Totaal betaald", "", "", _eur(c.paid)) if c.payments else None,
+        ),
+    ]
     if c.claims:
-        parts += ["<h3>Terugvorderingen</h3>", _table(
-            ("Datum", "Ronde", "Zorgverzekeraar (UZOVI)", "Bedrag"),
-            [(e(k.date.isoformat()), k.round, e(k.uzovi), _eur(k.amount)) for k in c.claims],
-            numeric=(1, 3))]
-    parts += ["<h3>Nog openstaand</h3>", _table(
-        ("Zorgverzekeraar (UZOVI)", "Wat", "Bedrag"),
-        [(e(o.uzovi), e(_OPEN[o.kind]), _eur(o.amount)) for o in c.open], numeric=(2,))]
+        parts += [
+            "<h3>Terugvorderingen</h3>",
+            _table(
+                ("Datum", "Ronde", "Zorgverzekeraar (UZOVI)", "Bedrag"),
+                [(e(k.date.isoformat()), k.round, e(k.uzovi), _eur(k.amount)) for k in c.claims],
+                numeric=(1, 3),
+            ),
+        ]
+    parts += [
+        "<h3>Nog openstaand</h3>",
+        _table(
+            ("Zorgverzekeraar (UZOVI)", "Wat", "Bedrag"),
+            [(e(o.uzovi), e(_OPEN[o.kind]), _eur(o.amount)) for o in c.open],
+            numeric=(2,),
+        ),
+    ]
     return "".join(parts)
 
 
@@ -110,29 +179,59 @@ def statement_html(s: Statement, chains: list[ChainStatement] | None = None) -> 
     shown = s.chains if chains is None else chains
     what = ", ".join(c.chain for c in shown)
     title = f"Specificatie ketenzorg {s.quarter} {what}: {s.practice}"
-    body = [f"<h1>Specificatie ketenzorg {e(s.quarter)}</h1>",
-            (f"<p><strong>{e(s.practice)}</strong> &middot; AGB {e(s.agb)} &middot; "
-             f"IBAN {e(s.iban)}</p>")]
+    body = [
+        f"<h1>Specificatie ketenzorg {e(s.quarter)}</h1>",
+        (
+            f"<p><strong>{e(s.practice)}</strong> &middot; AGB {e(s.agb)} &middot; "
+            f"IBAN {e(s.iban)}</p>"
+        ),
+    ]
     if chains is None and len(s.chains) > 1:
-        body += ["<h2>Overzicht</h2>", _table(
-            ("Keten", "Patiënten", "Toegekend", "Betaald", "Teruggevorderd", "Nog te betalen"),
-            [(e(c.chain), c.patients, _eur(c.granted), _eur(c.paid), _eur(c.claimed),
-              _eur(c.to_pay)) for c in s.chains], numeric=(1, 2, 3, 4, 5),
-            foot=("Totaal", s.patients, _eur(s.granted), _eur(s.paid), _eur(s.claimed),
-                  _eur(s.to_pay)))]
+        body += [
+            "<h2>Overzicht</h2>",
+            _table(
+                ("Keten", "Patiënten", "Toegekend", "Betaald", "Teruggevorderd", "Nog te betalen"),
+                [
+                    (
+                        e(c.chain),
+                        c.patients,
+                        _eur(c.granted),
+                        _eur(c.paid),
+                        _eur(c.claimed),
+                        _eur(c.to_pay),
+                    )
+                    for c in s.chains
+                ],
+                numeric=(1, 2, 3, 4, 5),
+                foot=(
+                    "Totaal",
+                    s.patients,
+                    _eur(s.granted),
+                    _eur(s.paid),
+                    _eur(s.claimed),
+                    _eur(s.to_pay),
+                ),
+            ),
+        ]
     body += [_chain_html(c) for c in shown]
-    body.append('<p class="muted">Bedragen per keten zoals toegekend door de zorgverzekeraars '
-                "(via VECOZO) en uitbetaald door de zorggroep. Omschrijving van een betaling: "
-                "DBC/keten/kwartaal/jaar/factuurnummer.</p>")
-    page = (f'<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{e(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    body.append(
+        '<p class="muted">Bedragen per keten zoals toegekend door de zorgverzekeraars '
+        "(via VECOZO) en uitbetaald door de zorggroep. Omschrijving van een betaling: "
+        "DBC/keten/kwartaal/jaar/factuurnummer.</p>"
+    )
+    page = (
+        f'<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{e(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
     return page.encode("utf-8")
 
 
-def write_statements(statements: list[Statement], out: str | Path,
-                     per_practice: bool = False) -> list[Path]:
+def write_statements(
+    statements: list[Statement], out: str | Path, per_practice: bool = False
+) -> list[Path]:
     """Write ``<out>/<quarter>/<agb>-<chain>.csv|.html`` per practice and chain, or with
     ``per_practice`` ``<agb>.csv|.html`` across chains. Returns the files written."""
     written = []

@@ -71,13 +71,15 @@ class Table:
 def _decode(data: bytes, path: str) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         try:
-            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise TableError(f"starts as UTF-8 but byte {exc.start + 3} is not UTF-8",
-                             path=path) from None
+            raise TableError(
+                f"starts as UTF-8 but byte {exc.start + 3} is not UTF-8", path=path
+            ) from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise TableError("UTF-16 text is not read: save the file as UTF-8 or Windows-1252 CSV",
-                         path=path)
+        raise TableError(
+            "UTF-16 text is not read: save the file as UTF-8 or Windows-1252 CSV", path=path
+        )
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -114,8 +116,9 @@ def _xlsx_rows(data: bytes, path: str) -> Iterator[tuple[int, list]]:
         # From the bytes, not the name: openpyxl judges a file by its extension.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise TableError(f"not a readable XLSX workbook ({type(exc).__name__})",
-                         path=path) from None
+        raise TableError(
+            f"not a readable XLSX workbook ({type(exc).__name__})", path=path
+        ) from None
     try:
         if not wb.worksheets:
             return
@@ -135,15 +138,20 @@ def _source(path: str) -> tuple[str, Iterator[tuple[int, list]], str | None, str
     if data.startswith(_XLSX_MAGIC):
         return "xlsx", _xlsx_rows(data, path), None, None
     if data.startswith(_XLS_MAGIC):
-        raise TableError("XLS (Excel 97-2003) is not read: save the sheet as XLSX or CSV",
-                         path=path)
+        raise TableError(
+            "XLS (Excel 97-2003) is not read: save the sheet as XLSX or CSV", path=path
+        )
     text, encoding = _decode(data, path)
     delimiter = _delimiter(text)
     return "csv", _csv_rows(text, delimiter, path), encoding, delimiter
 
 
-def open_table(path: str | Path, columns: Sequence[str], required: Sequence[str] | None = None,
-               mapping: Mapping[str, str] | None = None) -> Table:
+def open_table(
+    path: str | Path,
+    columns: Sequence[str],
+    required: Sequence[str] | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> Table:
     """Open ``path`` and find ``columns`` in its header (``required`` ones must be there).
 
     Raises
@@ -162,7 +170,7 @@ def open_table(path: str | Path, columns: Sequence[str], required: Sequence[str]
 
 
 def _with_header(path, kind, rows, encoding, delimiter, columns, required, mapping) -> Table:
-    for line, cells in rows:
+    for line, cells in rows:  # noqa: B007 - the header line is used below
         if not all(is_empty(c) for c in cells):
             break
     else:
@@ -178,11 +186,17 @@ def _with_header(path, kind, rows, encoding, delimiter, columns, required, mappi
         if name not in wanted:
             continue
         if name in table.index:
-            raise TableError(f"two headers for column {name}: {headers[table.index[name]]!r} "
-                             f"and {h!r}", path=path, line=line)
+            raise TableError(
+                f"two headers for column {name}: {headers[table.index[name]]!r} and {h!r}",
+                path=path,
+                line=line,
+            )
         table.index[name] = i
     missing = [c for c in (columns if required is None else required) if c not in table.index]
     if missing:
-        raise TableError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
-                         path=path, line=line)
+        raise TableError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            path=path,
+            line=line,
+        )
     return table

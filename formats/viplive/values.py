@@ -16,6 +16,7 @@ from functools import lru_cache
 from stdnum import iban as _iban
 from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn as _bsn
+
 from vsbengine.formats.viplive.quarters import Quarter
 
 __all__ = ["bsn", "code", "count", "date", "fold", "iban", "is_empty", "quarter", "text"]
@@ -49,7 +50,7 @@ def code(value: object, digits: int, what: str) -> str:
         raise ValueError(f"empty, expected {what} ({digits} digits)")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10 ** digits:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**digits:
         return f"{value:0{digits}d}"
     s = str(value).strip()
     if len(s) != digits or not s.isascii() or not s.isdigit():

@@ -50,8 +50,9 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
             errs.add(units[differ], f"{rec}{suffix}", s.zone_index(str(rec), zone))
         head = s.head20[units]
         credit = (head >= 0) & (s.col("z11")[np.maximum(head, 0)] == 3)
-        errs.add(units[credit & (s.col("z22")[units] >= 0)], f"{rec}2248",
-                 s.zone_index(str(rec), "22"))
+        errs.add(
+            units[credit & (s.col("z22")[units] >= 0)], f"{rec}2248", s.zone_index(str(rec), "22")
+        )
         errs.add(np.unique(head[credit & (a > 0)]), "201140", s.zone_index("20", "11"))
 
     is_prest = s.type_mask(*PRESTATIONS)
@@ -68,7 +69,6 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         errs.add(end[wrong], code, s.zone_index("80", zone))
 
 
-
 def check_sending(sm, errs: ErrorBuilder) -> None:
     """The whole sending: record 90's totals against the sum of all records 80."""
     r90 = sm.record90
@@ -78,5 +78,11 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
     for zone, _col, code in SENDING_TOTALS:
         if r90.readable[zone] and r90.values[zone] != sums[zone]:
             zi = LAYOUTS.zone_index("90", zone)
-            errs.add(r90.unit, code, zi, seq=r90.seq, rtype=90,
-                     offset=r90.offset + LAYOUTS.zones[zi].start)
+            errs.add(
+                r90.unit,
+                code,
+                zi,
+                seq=r90.seq,
+                rtype=90,
+                offset=r90.offset + LAYOUTS.zones[zi].start,
+            )

@@ -120,8 +120,13 @@ def core_errors(s: Sending):
     k = s.scan["f_kind"]
     n = len(z)
     table = ErrorTable(
-        s.scan["f_unit"].astype(np.int64), code[z, k], letter[z, k], report[z].astype(np.int32),
-        np.full(n, -1, np.int64), np.zeros(n, np.int16), np.full(n, -1, np.int64),
+        s.scan["f_unit"].astype(np.int64),
+        code[z, k],
+        letter[z, k],
+        report[z].astype(np.int32),
+        np.full(n, -1, np.int64),
+        np.zeros(n, np.int16),
+        np.full(n, -1, np.int64),
     )
     s.__dict__["_core_errors"] = table
     return table

@@ -109,18 +109,27 @@ class Lookups:
     def _insured_search(self, insz: np.ndarray, day: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.m_key, (insz << 16) | day, side="right") - 1
         safe = np.maximum(idx, 0)
-        return (idx >= 0) & ((self.m_key[safe] >> 16) == insz) & (
-            day <= self.m_reach[safe].astype(np.int64))
+        return (
+            (idx >= 0)
+            & ((self.m_key[safe] >> 16) == insz)
+            & (day <= self.m_reach[safe].astype(np.int64))
+        )
 
     def code_row(self, code: np.ndarray, day: np.ndarray):
         """(known, valid on the day, row) of a code."""
         idx = np.searchsorted(self.c_key, (code << 16) | day, side="right") - 1
         safe = np.maximum(idx, 0)
         pos = np.searchsorted(self.c_code, code)
-        known = self.c_code[np.minimum(pos, max(len(self.c_code) - 1, 0))] == code \
-            if len(self.c_code) else np.zeros(len(code), bool)
-        valid = (idx >= 0) & (self.c_code[safe] == code) & (day <= self.c_reach[safe]) \
-            if len(self.c_code) else np.zeros(len(code), bool)
+        known = (
+            self.c_code[np.minimum(pos, max(len(self.c_code) - 1, 0))] == code
+            if len(self.c_code)
+            else np.zeros(len(code), bool)
+        )
+        valid = (
+            (idx >= 0) & (self.c_code[safe] == code) & (day <= self.c_reach[safe])
+            if len(self.c_code)
+            else np.zeros(len(code), bool)
+        )
         return known, valid, safe
 
     def tariff(self, code: np.ndarray, institution: np.ndarray, day: np.ndarray):
@@ -134,7 +143,10 @@ class Lookups:
             pid = np.searchsorted(self.t_pairs, pk)
             pid_safe = np.minimum(pid, len(self.t_pairs) - 1)
             have = self.t_pairs[pid_safe] == pk
-            idx = np.searchsorted(self.t_key, (pid_safe.astype(np.int64) << 16) | day, side="right") - 1
+            idx = (
+                np.searchsorted(self.t_key, (pid_safe.astype(np.int64) << 16) | day, side="right")
+                - 1
+            )
             safe = np.maximum(idx, 0)
             ok = have & (idx >= 0) & (self.t_pid[safe] == pid_safe) & (day <= self.t_to[safe])
             take = ok & ~found
@@ -180,14 +192,20 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     found, arow = look.admission(inst, number)
     wanted = (number > 0) | (itype == 5) | (itype == 6)
     adm_date = _refs.days(s.col("z5")[r20])
-    good = found & (look.a_insz[arow] == insz20) & (
-        (adm_date < 0) | (adm_date == look.a_from[arow]))
+    good = (
+        found & (look.a_insz[arow] == insz20) & ((adm_date < 0) | (adm_date == look.a_from[arow]))
+    )
     errs.add(r20[wanted & ~good], "200520", _zone("20", "5"))
     approval = _refs.days(s.col("z20")[r20])
     reval = good & (look.a_kind[arow] == _REVALIDATION)
-    errs.add(r20[reval & (approval != np.where(look.a_approval[arow] == _refs.NONE, -1,
-                                                 look.a_approval[arow]))], "202020",
-             _zone("20", "20,21"))
+    errs.add(
+        r20[
+            reval
+            & (approval != np.where(look.a_approval[arow] == _refs.NONE, -1, look.a_approval[arow]))
+        ],
+        "202020",
+        _zone("20", "20,21"),
+    )
 
     # -- prestations ---------------------------------------------------------------------
     p = s.units_of(30, 50)
@@ -199,7 +217,7 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
                 ok &= ~s.finding_mask(rec, zone)[p]
     p, inv = p[ok], inv[ok]
     rt = s.rtype[p]
-    pre = np.where(rt == 30, 30, 50)           # code prefix of each prestation
+    pre = np.where(rt == 30, 30, 50)  # code prefix of each prestation
     # The invoice's beneficiary: a record naming another one is already an F error.
     insz = insz20[inv]
     code = s.col("z4")[p].astype(np.int64)
@@ -218,8 +236,11 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     ins2[other] = look.insured(insz[other], d2[other], lo[inv[other]], hi[inv[other]])
     add(person & ~ins1, "0540", "5")
     add(person & ~ins2, "0640", "6a,6b")
-    deceased = look.m_deceased[np.where(person, lo[inv], 0)].astype(np.int64) \
-        if len(look.m_deceased) else np.full(len(p), _refs.NONE)
+    deceased = (
+        look.m_deceased[np.where(person, lo[inv], 0)].astype(np.int64)
+        if len(look.m_deceased)
+        else np.full(len(p), _refs.NONE)
+    )
     add(person & (deceased != _refs.NONE) & (d1 >= deceased), "0549", "5")
 
     k1, v1, crow = look.code_row(code, d1)
@@ -310,5 +331,11 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
     for rt in (30, 50):
         sel = hit[sm.prestation_rtype[hit] == rt]
         zone = LAYOUTS.zone_index(str(rt), "4")
-        errs.add(sm.prestation_unit[sel], f"{rt}0423", zone, seq=sm.prestation_seq[sel], rtype=rt,
-                 offset=sm.prestation_offset[sel] + LAYOUTS.zones[zone].start)
+        errs.add(
+            sm.prestation_unit[sel],
+            f"{rt}0423",
+            zone,
+            seq=sm.prestation_seq[sel],
+            rtype=rt,
+            offset=sm.prestation_offset[sel] + LAYOUTS.zones[zone].start,
+        )

@@ -11,7 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import (
-    by_runs, code_sums, control_number, insz_valid, nihii_valid,
+    by_runs,
+    code_sums,
+    control_number,
+    insz_valid,
+    nihii_valid,
 )
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder
@@ -59,5 +63,11 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
         return
     if r90.values["98"] != int(control_number(sm.codes)):
         zi = LAYOUTS.zone_index("90", "98")
-        errs.add(r90.unit, "909802", zi, seq=r90.seq, rtype=90,
-                 offset=r90.offset + LAYOUTS.zones[zi].start)
+        errs.add(
+            r90.unit,
+            "909802",
+            zi,
+            seq=r90.seq,
+            rtype=90,
+            offset=r90.offset + LAYOUTS.zones[zi].start,
+        )

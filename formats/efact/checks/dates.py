@@ -44,8 +44,11 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     r20 = s.invoices
     adm, dis, inv_date = s.col("z5")[r20], s.col("z6")[r20], s.col("z47")[r20]
     itype = s.col("z10")[r20]
-    errs.add(r20[(itype == 1) & (adm == 0) & ~s.finding_mask("20", "5")[r20]], "200510",
-             s.zone_index("20", "5"))
+    errs.add(
+        r20[(itype == 1) & (adm == 0) & ~s.finding_mask("20", "5")[r20]],
+        "200510",
+        s.zone_index("20", "5"),
+    )
     errs.add(r20[(adm > 0) & (dis > 0) & (dis < adm)], "200610", s.zone_index("20", "6a,6b"))
     errs.add(r20[inv_date > today], "204710", s.zone_index("20", "47"))
     # Revalidation approval date (zone 20) against the invoice type.

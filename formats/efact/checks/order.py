@@ -19,11 +19,26 @@ FOLLOWS = {
     90: (80,),
 }
 #: The code given to a record that follows a record it may not follow.
-OUT_OF_ORDER = {10: "100110", 20: "200110", 30: "300110", 50: "500110", 51: "510110",
-                52: "520110", 80: "800110", 90: "900110"}
+OUT_OF_ORDER = {
+    10: "100110",
+    20: "200110",
+    30: "300110",
+    50: "500110",
+    51: "510110",
+    52: "520110",
+    80: "800110",
+    90: "900110",
+}
 #: The code of a sequence number that is not the previous one plus one.
-SEQUENCE = {20: "200210", 30: "300210", 50: "500210", 51: "510210", 52: "520210",
-            80: "800210", 90: "900210"}
+SEQUENCE = {
+    20: "200210",
+    30: "300210",
+    50: "500210",
+    51: "510210",
+    52: "520210",
+    80: "800210",
+    90: "900210",
+}
 
 SEQUENCE_MODULUS = 1_000_000
 
@@ -64,8 +79,11 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         errs.add(d[0], "100203", s.zone_index("10", "2"))
     # Six digits: after 999999 the numbering wraps to 000000 (our choice, for
     # sendings of a million records and more).
-    gap = np.flatnonzero(
-        (seq[1:] != (seq[:-1] + 1) % SEQUENCE_MODULUS) & ~unreadable[1:] & ~unreadable[:-1]
-    ) + 1
+    gap = (
+        np.flatnonzero(
+            (seq[1:] != (seq[:-1] + 1) % SEQUENCE_MODULUS) & ~unreadable[1:] & ~unreadable[:-1]
+        )
+        + 1
+    )
     for rt, code in SEQUENCE.items():
         errs.add(d[gap[t[gap] == rt]], code, s.zone_index(str(rt), "2"))

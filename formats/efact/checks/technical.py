@@ -28,15 +28,18 @@ def _unit_name(unit: int) -> tuple[str, int]:
     return _WHAT.get(unit, ("record", 350))
 
 
-def framing_problems(s: Sending, unit_base: int, offset_base: int,
-                     prefix_len: int = 0) -> list[Problem]:
+def framing_problems(
+    s: Sending, unit_base: int, offset_base: int, prefix_len: int = 0
+) -> list[Problem]:
     """The core's framing findings in the chunk's own bytes (from ``prefix_len`` on),
     placed in the whole file."""
     sc = s.scan
     own_from = prefix_len
     out: list[Problem] = []
     for kind, off, length, unit in zip(
-        sc["fr_kind"].tolist(), sc["fr_offset"].tolist(), sc["fr_length"].tolist(),
+        sc["fr_kind"].tolist(),
+        sc["fr_offset"].tolist(),
+        sc["fr_length"].tolist(),
         sc["fr_unit"].tolist(),
     ):
         if off < own_from:
@@ -46,16 +49,20 @@ def framing_problems(s: Sending, unit_base: int, offset_base: int,
         pos = g - 1 if g >= 2 else None
         where = off + offset_base
         if kind == _FR["SHORT_FILE"]:
-            msg = (f"the file ends before {what} is complete: {length} of {need} characters"
-                   if length else f"the file ends before {what}")
+            msg = (
+                f"the file ends before {what} is complete: {length} of {need} characters"
+                if length
+                else f"the file ends before {what}"
+            )
         elif kind in (_FR["SHORT_LINE"], _FR["LONG_LINE"]):
             msg = f"line of {length} characters where {what} needs {need}"
         elif kind == _FR["TRUNCATED"]:
             msg = f"the file ends inside a record: {length} of {need} characters"
         else:
-            shown = bytes(s.buf[off:off + 2]).decode("latin-1")
-            out.append(Problem(where, pos, "1",
-                               f"record type {shown!r} is not a record of message 920000"))
+            shown = bytes(s.buf[off : off + 2]).decode("latin-1")
+            out.append(
+                Problem(where, pos, "1", f"record type {shown!r} is not a record of message 920000")
+            )
             continue
         out.append(Problem(where, pos, None, msg))
     extra = sc["fr_total"] - len(sc["fr_kind"])
@@ -94,8 +101,13 @@ def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
     if r10 < 0:
         return
     pairs = (
-        ("300", "s300", int(s.col("z22")[r10]) * 100 + int(s.col("z23")[r10]), "030020",
-         ("22", "23")),
+        (
+            "300",
+            "s300",
+            int(s.col("z22")[r10]) * 100 + int(s.col("z23")[r10]),
+            "030020",
+            ("22", "23"),
+        ),
         ("301", "s301", int(s.col("z7")[r10]), "030120", ("7",)),
         ("302", "s302", int(s.col("z25")[r10]), "030220", ("25,26",)),
         ("304", "s304", int(s.col("z4")[r10]), "030420", ("4",)),
@@ -122,9 +134,9 @@ def _sum_count_control(errs: ErrorBuilder, rec, records: int, codes, codes_bad: 
     408 = 404 + 406 + 412, count 409 = the detail records it covers + 2, control 410
     = the control number of its codes."""
     v, ok, family = rec.values, rec.readable, str(rec.rtype)
-    if ok["404"] and ok["406"] and ok["408"] and ok["412"]:
-        if v["408"] != v["404"] + v["406"] + v["412"]:
-            _add(errs, rec, f"{family}0820", "408")
+    readable = ok["404"] and ok["406"] and ok["408"] and ok["412"]
+    if readable and v["408"] != v["404"] + v["406"] + v["412"]:
+        _add(errs, rec, f"{family}0820", "408")
     if ok["409"] and v["409"] != records + 2:
         _add(errs, rec, f"{family}0920", "409")
     if ok["410"] and not codes_bad and v["410"] != int(control_number(codes)):
@@ -139,8 +151,11 @@ def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
     closing = sm.closing
     if closing and sm.last_detail > closing[0].unit:
         c = closing[0]
-        problems.append(Problem(c.offset, c.unit - 1, "1",
-                                "record 95 or 96 before the end of the detail records"))
+        problems.append(
+            Problem(
+                c.offset, c.unit - 1, "1", "record 95 or 96 before the end of the detail records"
+            )
+        )
     r96 = [c for c in closing if c.rtype == 96]
     if not r96:
         problems.append(Problem(None, None, None, "no record 96 closes the file"))
@@ -149,8 +164,9 @@ def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
             problems.append(Problem(r96[1].offset, r96[1].unit - 1, "1", "more than one record 96"))
         after = [c for c in closing if c.unit > r96[0].unit and c.rtype != 96]
         if after:
-            problems.append(Problem(after[0].offset, after[0].unit - 1, "1",
-                                    "records after record 96"))
+            problems.append(
+                Problem(after[0].offset, after[0].unit - 1, "1", "records after record 96")
+            )
 
     r95 = [c for c in closing if c.rtype == 95]
     seen: set[int] = set()
@@ -174,7 +190,9 @@ def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
                 _add(errs, c, "950641", "406")
         _sum_count_control(errs, c, m.records, m.codes, m.bad_code)
     for mut in sorted(set(sm.mutualities) - seen):
-        problems.append(Problem(None, None, "401", f"no record 95 for destination mutuality {mut:03d}"))
+        problems.append(
+            Problem(None, None, "401", f"no record 95 for destination mutuality {mut:03d}")
+        )
 
     if r96:
         c = r96[0]

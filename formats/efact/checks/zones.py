@@ -128,5 +128,11 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
     repeated &= numbers != 0
     zone = LAYOUTS.zone_index("20", "24,25")
     start = LAYOUTS.zones[zone].start
-    errs.add(sm.invoice_unit[repeated], "202420", zone, seq=sm.invoice_seq[repeated], rtype=20,
-             offset=sm.invoice_offset[repeated] + start)
+    errs.add(
+        sm.invoice_unit[repeated],
+        "202420",
+        zone,
+        seq=sm.invoice_seq[repeated],
+        rtype=20,
+        offset=sm.invoice_offset[repeated] + start,
+    )

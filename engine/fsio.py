@@ -1,0 +1,155 @@
+"""Writing files whole or not at all: the one atomic-write helper of the package.
+
+Every output the package writes goes through here:
+
+- the data goes to a hidden temporary name in the target's own folder
+  (``.<name>.<pid>-<random>.tmp``), is flushed and fsynced, then renamed to its
+  final name, and the folder is fsynced so that the rename survives a crash;
+- on any failure (a full disk, an interrupt, an exception of the caller) the
+  temporary file is removed and the final name is untouched;
+- new files get the mode ``open()`` would give them (``0o666`` less the umask),
+  not the ``0o600`` of :func:`tempfile.mkstemp`: a bank-upload account that
+  shares the group can read a payment file;
+- ``replace=False`` never overwrites: an existing final name is refused with
+  :class:`FileExistsError`, atomically (a hard link, not a check then a rename).
+
+A crash can still leave a temporary file behind (kill -9 between the write and
+the rename). :func:`leftovers` finds them and :func:`remove_leftovers` removes
+them; readers of folders skip them because their names start with a dot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = [
+    "atomic_open",
+    "atomic_write",
+    "fsync_dir",
+    "is_temporary",
+    "leftovers",
+    "publish_dir",
+    "remove_leftovers",
+]
+
+_SUFFIX = ".tmp"
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{_SUFFIX}")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary name made by this module."""
+    return name.startswith(".") and name.endswith(_SUFFIX) and "-" in name
+
+
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Make the entries of ``folder`` (a rename, a new file) durable."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some file systems cannot fsync a folder
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _place(tmp: Path, path: Path, replace: bool) -> None:
+    if replace:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails with EEXIST: never replaces, and atomic
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise FileExistsError(errno.EEXIST, "exists already", str(path)) from None
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        # A file system without hard links: check, then rename (not atomic, but rare).
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "exists already", str(path)) from None
+        os.replace(tmp, path)
+    else:
+        os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, *, replace: bool = True) -> Iterator[BinaryIO]:
+    """A binary file that appears under ``path`` only when the block ends without error.
+
+    >>> with atomic_open("out/DF015_920900.dat") as fh:   # doctest: +SKIP
+    ...     fh.write(b"...")
+    """
+    path = Path(path)
+    if not replace and path.exists():
+        raise FileExistsError(errno.EEXIST, "exists already", str(path))
+    tmp = _temporary(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        _place(tmp, path, replace)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write(
+    path: str | os.PathLike,
+    data: bytes | str | Callable[[BinaryIO], object],
+    *,
+    replace: bool = True,
+) -> Path:
+    """Write ``data`` (bytes, text written as UTF-8, or a function given the open
+    binary file) to ``path`` whole or not at all; return the path."""
+    path = Path(path)
+    with atomic_open(path, replace=replace) as fh:
+        if callable(data):
+            data(fh)
+        else:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def publish_dir(staged: str | os.PathLike, final: str | os.PathLike) -> Path:
+    """Rename a finished staging folder to ``final`` (which must not exist) durably."""
+    staged, final = Path(staged), Path(final)
+    for entry in staged.iterdir():
+        if entry.is_file():
+            with open(entry, "rb") as fh:
+                os.fsync(fh.fileno())
+    fsync_dir(staged)
+    if final.exists():
+        raise FileExistsError(errno.EEXIST, "exists already", str(final))
+    os.rename(staged, final)
+    fsync_dir(final.parent)
+    return final
+
+
+def leftovers(folder: str | os.PathLike) -> list[Path]:
+    """The temporary files a crash left in ``folder`` (not in its subfolders)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if is_temporary(p.name) and p.is_file())
+
+
+def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
+    """Remove what :func:`leftovers` finds; return what was removed."""
+    found = leftovers(folder)
+    for p in found:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+    return found
