@@ -8,13 +8,16 @@ columns. It creates no Python object per record or per zone: findings go to
 growable C arrays that become numpy arrays at the end.
 
 The layouts come from ``vsbengine.formats.efact.compiled`` (tables compiled
-into arrays); the constants below must match the ones defined there.
+into arrays); the constants they share with the core are declared once, in
+``_core.pxd``, and bound here for the Python side.
 """
 
 cimport cython
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memchr
+from libc.string cimport memchr, memcpy
+
+from collections import namedtuple
 
 import numpy as np
 
@@ -22,65 +25,12 @@ cimport numpy as cnp
 
 cnp.import_array()
 
+# The constants, structs and classes are declared in _core.pxd (the one source of
+# truth for the Python side too: compiled.py and catalogue.py read the enums).
 
-cdef extern from "_kernels.h" nogil:
-    uint8_t vsb_classify(const uint8_t* rec, const uint8_t* allow, int n, int sum_len,
-                         const uint8_t* cls, const uint8_t* val, uint32_t* sum_out)
-    int64_t vsb_digits(const uint8_t* p, int n)
-
-# Character classes (bit flags), as in formats/efact/compiled.py.
-cdef enum:
-    C_DIGIT = 1
-    C_BLANK = 2
-    C_SIGN = 4
-    C_ALPHA = 8
-    C_PUNCT = 16
-    C_LATIN = 32
-    C_BAD = 64
-
-# Zone kinds and flags, as in formats/efact/compiled.py.
-cdef enum:
-    K_N = 0
-    K_D = 1
-    K_Y = 2
-    K_S = 3
-    K_A = 4
-    K_X = 5
-
-cdef enum:
-    F_MANDATORY = 1
-    F_BLANK_OK = 2
-
-# Zone-level findings (the rules map them to error codes).
-cdef enum:
-    E_NOT_DIGITS = 1
-    E_CHECK = 2
-    E_VALUE = 3
-    E_SIGN = 5
-    E_SIGN_IN_DIGITS = 6
-    E_CHARS = 9
-    E_MISSING = 10
-    E_DATE = 11
-    E_BLANK_MIX = 12
-
-# Framing findings.
-cdef enum:
-    FR_SHORT_FILE = 1      # the file ends before segment 200 or 300 is complete
-    FR_SHORT_LINE = 2      # a line break inside a segment or record
-    FR_LONG_LINE = 3       # no line break where a line-separated file needs one
-    FR_TRUNCATED = 4       # the file ends inside a record
-    FR_UNKNOWN_TYPE = 5    # a record whose type is not a known record type
-
-#: The finding codes, for the Python side.
-FINDINGS = dict(
-    NOT_DIGITS=E_NOT_DIGITS, CHECK=E_CHECK, VALUE=E_VALUE, SIGN=E_SIGN,
-    SIGN_IN_DIGITS=E_SIGN_IN_DIGITS, CHARS=E_CHARS, MISSING=E_MISSING, DATE=E_DATE,
-    BLANK_MIX=E_BLANK_MIX,
-)
-FRAMING = dict(
-    SHORT_FILE=FR_SHORT_FILE, SHORT_LINE=FR_SHORT_LINE, LONG_LINE=FR_LONG_LINE,
-    TRUNCATED=FR_TRUNCATED, UNKNOWN_TYPE=FR_UNKNOWN_TYPE,
-)
+#: The finding codes by name, for the Python side.
+FINDINGS = {f.name[2:]: int(f) for f in Finding}
+FRAMING = {f.name[3:]: int(f) for f in FramingKind}
 
 cdef uint8_t CLS[256]
 cdef uint8_t VAL[256]
@@ -118,38 +68,8 @@ cdef void _init_tables() noexcept:
 _init_tables()
 
 
-cdef struct Tables:
-    int n_layouts
-    const int32_t* layout_len
-    const uint8_t* layout_check
-    const int8_t* type_to_layout
-    const uint8_t* allow          # n_layouts x 350
-    const int32_t* zone_first
-    const int32_t* zone_count
-    const int32_t* z_start
-    const int32_t* z_len
-    const uint8_t* z_kind
-    const uint8_t* z_flags
-    const int16_t* z_col
-    const uint8_t* z_wide
-    const int32_t* z_rng_first
-    const int32_t* z_rng_count
-    const uint8_t* z_work
-    const int32_t* work_first
-    const int32_t* work_count
-    const int32_t* work_zone
-    const int64_t* rng_lo
-    const int64_t* rng_hi
-    int layout_200
-    int layout_300
-
-
 cdef class CoreTables:
     """The compiled layouts, pinned for the core (built once per layout set)."""
-
-    cdef Tables t
-    cdef object _keep
-    cdef readonly int zone_99_of_layout_offset
 
     def __init__(self, compiled):
         arrays = dict(
@@ -203,25 +123,7 @@ cdef class CoreTables:
 
 
 # ---------------------------------------------------------------------------------------
-# Growable finding tables (plain C; grown with realloc, freed by the wrapper).
-
-cdef struct Findings:
-    Py_ssize_t n
-    Py_ssize_t cap
-    int32_t* unit
-    int32_t* zone
-    uint8_t* kind
-
-
-cdef struct Framing:
-    Py_ssize_t n          # entries kept
-    Py_ssize_t total      # entries found (n <= total)
-    Py_ssize_t cap
-    uint8_t* kind
-    int64_t* offset
-    int64_t* length
-    int32_t* unit
-
+# Growable finding tables (Findings, FramingLog in _core.pxd).
 
 cdef int _push(Findings* f, Py_ssize_t unit, int zone, int kind) noexcept nogil:
     """Append a zone finding; return -1 when memory runs out."""
@@ -249,7 +151,7 @@ cdef int _push(Findings* f, Py_ssize_t unit, int zone, int kind) noexcept nogil:
     return 0
 
 
-cdef void _frame(Framing* f, int kind, Py_ssize_t offset, Py_ssize_t length,
+cdef void _frame(FramingLog* f, int kind, Py_ssize_t offset, Py_ssize_t length,
                  Py_ssize_t unit) noexcept nogil:
     """Record a framing finding; past ``cap`` entries only the total grows."""
     f.total += 1
@@ -369,12 +271,6 @@ cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int64_t* out) n
     return 0
 
 
-cdef struct Columns:
-    int32_t* narrow      # n_narrow x cap
-    int64_t* wide        # n_wide x cap
-    Py_ssize_t cap
-
-
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef int _unit(const Tables* t, Findings* f, Columns* cols, Py_ssize_t u,
@@ -439,7 +335,7 @@ cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n)
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* offsets,
-                      int8_t* layout, Columns* cols, Findings* f, Framing* fr,
+                      int8_t* layout, Columns* cols, Findings* f, FramingLog* fr,
                       bint* lines_io, bint body, bint framing_only) noexcept nogil:
     """Frame and check the whole buffer. Returns the number of units, or -1 (memory).
 
@@ -518,6 +414,52 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* 
     return u
 
 
+cdef class Scan:
+    """What one scan found: the units, their numeric columns and the findings.
+
+    Attributes
+    ----------
+    offsets, layout
+        Per unit (units 0 and 1 are segments 200 and 300, offset -1 when absent): the
+        byte offset in the buffer (int64) and the layout index (int8, -1 unknown).
+    narrow, wide
+        The extracted columns, ``(n_narrow, units)`` int32 and ``(n_wide, units)``
+        int64 (0 where a unit has no such zone).
+    finding_unit, finding_zone, finding_kind
+        The zone findings: unit, global zone index and :class:`Finding`.
+    framing_kind, framing_offset, framing_length, framing_unit, framing_total
+        The framing findings kept (:class:`FramingKind`, byte offset, length of the
+        line or part, unit) and how many there were in all.
+    lines
+        Whether the file separates its parts with line breaks.
+    size
+        Bytes scanned.
+    """
+
+    def __repr__(self):
+        return f"<Scan {len(self.offsets)} units, {len(self.finding_unit)} findings>"
+
+
+ScanCounts = namedtuple("ScanCounts", "scans bytes framings framing_bytes")
+ScanCounts.__doc__ = "Scans this process ran: full and framing-only ones, with their bytes."
+
+# Counted under the GIL (in the wrapper), so threads do not race on them.
+cdef Py_ssize_t _n_scans = 0, _n_scan_bytes = 0, _n_framings = 0, _n_framing_bytes = 0
+
+
+def scan_counts():
+    """The scans this process ran so far (a :class:`ScanCounts`)."""
+    return ScanCounts(_n_scans, _n_scan_bytes, _n_framings, _n_framing_bytes)
+
+
+cdef object _array(const void* data, Py_ssize_t n, object dtype):
+    """A numpy copy of ``n`` items of a C array."""
+    out = np.empty(n, dtype)
+    if n:
+        memcpy(cnp.PyArray_DATA(out), data, n * out.itemsize)
+    return out
+
+
 def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_wide,
          Py_ssize_t framing_cap=1000, bint body=False, bint lines=False,
          bint framing_only=False):
@@ -542,21 +484,26 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
 
     Returns
     -------
-    dict
-        ``offsets``/``layout`` per unit (units 0 and 1 are segments 200 and 300,
-        offset -1 when absent), the ``narrow``/``wide`` columns, the zone findings
-        (``f_unit``, ``f_zone``, ``f_kind``), the framing findings (``fr_kind``,
-        ``fr_offset``, ``fr_length``, ``fr_unit``, ``fr_total``) and ``lines``
-        (whether the file separates its parts with line breaks).
+    Scan
+        The units, columns and findings.
     """
+    global _n_scans, _n_scan_bytes, _n_framings, _n_framing_bytes
     cdef Py_ssize_t n = data.shape[0]
     cdef Py_ssize_t cap = n // 350 + 3
     cdef Py_ssize_t units
     cdef Findings f
-    cdef Framing fr
+    cdef FramingLog fr
     cdef Columns cols
     cdef bint lines_io = lines if body else False
     cdef const uint8_t* base = &data[0] if n > 0 else NULL
+    cdef Scan out
+    if framing_only:
+        _n_framings += 1
+        _n_framing_bytes += n
+        n_narrow = n_wide = 0
+    else:
+        _n_scans += 1
+        _n_scan_bytes += n
     offsets = np.empty(cap, dtype=np.int64)
     layout = np.empty(cap, dtype=np.int8)
     narrow = np.zeros((n_narrow, cap), dtype=np.int32)
@@ -584,21 +531,21 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
                           body, framing_only)
         if units < 0:
             raise MemoryError()
-        out = {
-            "offsets": offsets[:units],
-            "layout": layout[:units],
-            "narrow": narrow[:, :units],
-            "wide": wide[:, :units],
-            "f_unit": np.array(<int32_t[:f.n]> f.unit, dtype=np.int32) if f.n else np.empty(0, np.int32),
-            "f_zone": np.array(<int32_t[:f.n]> f.zone, dtype=np.int32) if f.n else np.empty(0, np.int32),
-            "f_kind": np.array(<uint8_t[:f.n]> f.kind, dtype=np.uint8) if f.n else np.empty(0, np.uint8),
-            "fr_kind": np.array(<uint8_t[:fr.n]> fr.kind, dtype=np.uint8) if fr.n else np.empty(0, np.uint8),
-            "fr_offset": np.array(<int64_t[:fr.n]> fr.offset, dtype=np.int64) if fr.n else np.empty(0, np.int64),
-            "fr_length": np.array(<int64_t[:fr.n]> fr.length, dtype=np.int64) if fr.n else np.empty(0, np.int64),
-            "fr_unit": np.array(<int32_t[:fr.n]> fr.unit, dtype=np.int32) if fr.n else np.empty(0, np.int32),
-            "fr_total": fr.total,
-            "lines": bool(lines_io),
-        }
+        out = Scan.__new__(Scan)
+        out.offsets = offsets[:units]
+        out.layout = layout[:units]
+        out.narrow = narrow[:, :units]
+        out.wide = wide[:, :units]
+        out.finding_unit = _array(f.unit, f.n, np.int32)
+        out.finding_zone = _array(f.zone, f.n, np.int32)
+        out.finding_kind = _array(f.kind, f.n, np.uint8)
+        out.framing_kind = _array(fr.kind, fr.n, np.uint8)
+        out.framing_offset = _array(fr.offset, fr.n, np.int64)
+        out.framing_length = _array(fr.length, fr.n, np.int64)
+        out.framing_unit = _array(fr.unit, fr.n, np.int32)
+        out.framing_total = fr.total
+        out.lines = lines_io
+        out.size = n
     finally:
         free(f.unit)
         free(f.zone)
@@ -646,12 +593,7 @@ def char_values(const unsigned char[::1] text):
 
 # ---------------------------------------------------------------------------------------
 # Typed CSV columns (reference data). One pass over the bytes, no object per field.
-
-cdef enum:
-    CSV_SKIP = 0
-    CSV_INT = 1      # digits -> int64; empty -> -1
-    CSV_DAY = 2      # YYYY-MM-DD -> days since 1900-01-01 (uint16); empty -> 65535
-    CSV_ENUM = 3     # one of a few words (case-insensitive) -> its index (uint8)
+# Column kinds: CsvKind in _core.pxd.
 
 #: Status codes of read_csv (0 = fine).
 CSV_ERRORS = dict(FIELDS=1, NOT_DIGITS=2, TOO_LONG=3, NOT_DATE=4, NOT_ALLOWED=5, QUOTE=6)
@@ -662,7 +604,8 @@ _DAYS_BEFORE_MONTH[:] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 33
 
 cdef inline int _days_since_1900(int y, int m, int d) noexcept nogil:
     cdef int yy = y - 1
-    cdef int days = (y - 1900) * 365 + (yy // 4 - 1899 // 4) - (yy // 100 - 1899 // 100) + (yy // 400 - 1899 // 400)
+    cdef int days = ((y - 1900) * 365 + (yy // 4 - 1899 // 4) - (yy // 100 - 1899 // 100)
+                     + (yy // 400 - 1899 // 400))
     days += _DAYS_BEFORE_MONTH[m] + d - 1
     if m > 2 and (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
         days += 1

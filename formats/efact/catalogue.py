@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from vsbengine import _core
 from vsbengine.formats.efact.compiled import LAYOUTS, Zone
 
 __all__ = [
@@ -39,18 +40,9 @@ __all__ = [
     "zone_letter",
 ]
 
-#: Core findings (see engine/_core.pyx) by name.
-FINDING_NAMES = {
-    1: "not_digits",
-    2: "check",
-    3: "value",
-    5: "sign",
-    6: "sign_in_digits",
-    9: "chars",
-    10: "missing",
-    11: "date",
-    12: "blank_mix",
-}
+#: Core findings by their number (the core's :class:`~vsbengine._core.Finding`), named
+#: as the rules below name them.
+FINDING_NAMES = {int(f): f.name[2:].lower() for f in _core.Finding}
 
 # Two-digit error part of the code of a finding in records 10-90.
 _DETAIL_EE = {

@@ -114,8 +114,8 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
     """Frame the file (types and positions only) and cut it into chunks."""
     size = reader.size
     head = _frame(reader.read(0, min(size, 67 + 2 + 160 + 2 + 2 * 352)), body=False, lines=False)
-    offsets, layout = head["offsets"], head["layout"]
-    lines = head["lines"]
+    offsets, layout = head.offsets, head.layout
+    lines = head.lines
     header_end = int(offsets[2]) if len(offsets) > 2 and offsets[2] >= 0 else size
     record10 = None
     if len(offsets) > 3 and layout[2] == _L10:
@@ -138,7 +138,7 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
             block_end = min(pos + want, size)
             body = pos > 0
             scan = _frame(reader.read(pos, block_end), body=body, lines=lines)
-            off, lay = scan["offsets"], scan["layout"]
+            off, lay = scan.offsets, scan.layout
             if block_end == size:
                 cut_unit, cut = len(off), size
                 break

@@ -56,8 +56,8 @@ class Sending:
         self.scan = scan
         self.size = len(data)
         self.buf = np.frombuffer(data, dtype=np.uint8) if self.size else np.zeros(0, np.uint8)
-        self.offsets: np.ndarray = scan["offsets"]
-        self.layout: np.ndarray = scan["layout"]
+        self.offsets: np.ndarray = scan.offsets
+        self.layout: np.ndarray = scan.layout
         self.n_units = len(self.offsets)
         names = np.array(
             [int(lay.name) if len(lay.name) == 2 else 0 for lay in compiled.layouts] + [0],
@@ -67,7 +67,7 @@ class Sending:
         self.rtype = names[self.layout]  # layout -1 (unknown) takes the last entry, 0
         if self.n_units:
             self.rtype[: min(2, self.n_units)] = 0
-        self.lines = scan["lines"]
+        self.lines = scan.lines
         self._units: dict[tuple[int, ...], np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._none = np.zeros(self.n_units, dtype=bool)
@@ -77,7 +77,7 @@ class Sending:
     def col(self, name: str) -> np.ndarray:
         """The values of a column for every unit (0 where the unit has no such zone)."""
         wide, i = self.compiled.column(name)
-        return self.scan["wide" if wide else "narrow"][i]
+        return (self.scan.wide if wide else self.scan.narrow)[i]
 
     def type_mask(self, *types: int) -> np.ndarray:
         """Boolean mask over units: the record type is one of ``types`` (cached, read-only)."""
@@ -100,7 +100,7 @@ class Sending:
         mask = self._masks.get(key)
         if mask is None:
             zi = self.zone_index(layout, zone)
-            hit = self.scan["f_unit"][self.scan["f_zone"] == zi]
+            hit = self.scan.finding_unit[self.scan.finding_zone == zi]
             if len(hit) == 0:
                 mask = self._none
             else:

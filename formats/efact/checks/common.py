@@ -116,11 +116,11 @@ def core_errors(s: Sending):
     if _LUT is None:
         _LUT = _lookup_tables()
     code, letter, report = _LUT
-    z = s.scan["f_zone"]
-    k = s.scan["f_kind"]
+    z = s.scan.finding_zone
+    k = s.scan.finding_kind
     n = len(z)
     table = ErrorTable(
-        s.scan["f_unit"].astype(np.int64),
+        s.scan.finding_unit.astype(np.int64),
         code[z, k],
         letter[z, k],
         report[z].astype(np.int32),

@@ -20,7 +20,7 @@ from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder, Problem
 from vsbengine.formats.efact.sending import Sending
 
-_FR = _core.FRAMING
+_FR = _core.FramingKind
 _WHAT = {0: ("segment 200", 67), 1: ("segment 300", 160)}
 
 
@@ -37,10 +37,10 @@ def framing_problems(
     own_from = prefix_len
     out: list[Problem] = []
     for kind, off, length, unit in zip(
-        sc["fr_kind"].tolist(),
-        sc["fr_offset"].tolist(),
-        sc["fr_length"].tolist(),
-        sc["fr_unit"].tolist(),
+        sc.framing_kind.tolist(),
+        sc.framing_offset.tolist(),
+        sc.framing_length.tolist(),
+        sc.framing_unit.tolist(),
     ):
         if off < own_from:
             continue
@@ -48,15 +48,15 @@ def framing_problems(
         g = unit if unit < 2 else unit_base + unit - s.own_first
         pos = g - 1 if g >= 2 else None
         where = off + offset_base
-        if kind == _FR["SHORT_FILE"]:
+        if kind == _FR.FR_SHORT_FILE:
             msg = (
                 f"the file ends before {what} is complete: {length} of {need} characters"
                 if length
                 else f"the file ends before {what}"
             )
-        elif kind in (_FR["SHORT_LINE"], _FR["LONG_LINE"]):
+        elif kind in (_FR.FR_SHORT_LINE, _FR.FR_LONG_LINE):
             msg = f"line of {length} characters where {what} needs {need}"
-        elif kind == _FR["TRUNCATED"]:
+        elif kind == _FR.FR_TRUNCATED:
             msg = f"the file ends inside a record: {length} of {need} characters"
         else:
             shown = bytes(s.buf[off : off + 2]).decode("latin-1")
@@ -65,7 +65,7 @@ def framing_problems(
             )
             continue
         out.append(Problem(where, pos, None, msg))
-    extra = sc["fr_total"] - len(sc["fr_kind"])
+    extra = sc.framing_total - len(sc.framing_kind)
     if extra > 0:
         out.append(Problem(None, None, None, f"{extra} more framing problems not listed"))
     return out
