@@ -75,7 +75,7 @@ def propose(result: Result, folder, refs=None) -> dict:
         from vsbengine.formats.efact.payment import _record10
 
         s, r10 = _record10(result.source)
-        inst = int(s.col("z14")[r10]) if r10 >= 0 else 0
+        inst = int(s.col("institution")[r10]) if r10 >= 0 else 0
         found = refs.facility(inst)
         facility = found[0] if found else None
         zorgkas = (

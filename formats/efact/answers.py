@@ -275,8 +275,8 @@ class Answers:
                 chunk.first_unit + np.flatnonzero(mine) - s.own_first
             ]
             accepted, refused = _unit_amounts(s, local_rejected)
-            payer = int(s.col("z14")[s.record10]) if s.record10 >= 0 else 0
-            mutuality = np.where(s.in_invoice, s.col("z7")[np.maximum(s.head20, 0)], 0)
+            payer = int(s.col("institution")[s.record10]) if s.record10 >= 0 else 0
+            mutuality = np.where(s.in_invoice, s.col("affiliation")[np.maximum(s.head20, 0)], 0)
             slot_row = np.searchsorted(slot_units, glob)
             has = (slot_row < len(slot_units)) & (
                 slot_units[np.minimum(slot_row, max(len(slot_units) - 1, 0))] == glob
@@ -368,16 +368,16 @@ _AMOUNTS_91 = (
 
 def _unit_amounts(s: Sending, rejected: np.ndarray):
     """Per unit of a chunk: amount accepted and refused (zones 114/115 of the echo)."""
-    amount = s.col("z19").astype(np.int64)
+    amount = s.col("amount").astype(np.int64)
     prest = s.type_mask(30, 50)
     accepted = np.where(prest & ~rejected, amount, 0)
     refused = np.where(prest & rejected, amount, 0)
     # Record 80: its invoice's account A.
     end = s.invoice_end
     has = end >= 0
-    acc_a = s.per_invoice_sum(accepted, prest & (s.col("z11") == 0))
+    acc_a = s.per_invoice_sum(accepted, prest & (s.col("account") == 0))
     accepted[end[has]] = acc_a[has]
-    refused[end[has]] = amount[end[has]] - acc_a[has]
+    refused[end[has]] = s.col("amount_a")[end[has]] - acc_a[has]
     return accepted, refused
 
 

@@ -29,7 +29,7 @@ from vsbengine.formats.efact.sending import core_tables
 #: Chunk size when no memory limit is given: files up to this size are one chunk.
 DEFAULT_CHUNK = 512 * 1024 * 1024
 #: Bytes of memory a chunk costs per byte of its size (buffer, columns, work arrays).
-MEMORY_PER_BYTE = 5
+MEMORY_PER_BYTE = 6
 _L80 = LAYOUTS.index["80"]
 _L10 = LAYOUTS.index["10"]
 

@@ -138,7 +138,7 @@ def locate(table: ErrorTable, sending, unit_base: int, offset_base: int) -> Erro
     u = table.unit
     has = u >= 0
     safe = np.where(has, u, 0)
-    seq = np.where(has & s.is_detail[safe], s.col("seq")[safe], -1).astype(np.int64)
+    seq = np.where(has & s.is_detail[safe], s.col("sequence")[safe], -1).astype(np.int64)
     rtype = np.where(has, s.rtype[safe], 0).astype(np.int16)
     rtype = np.where(has & (safe == 0), 200, np.where(has & (safe == 1), 300, rtype)).astype(
         np.int16

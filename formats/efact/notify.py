@@ -92,27 +92,31 @@ def notifications(result, source=None):
             if len(p) == 0:
                 continue
             r10 = s.record10
-            sending = int(s.col("z7")[r10]) if r10 >= 0 else 0
-            month = f"{int(s.col('z22')[r10]):04d}-{int(s.col('z23')[r10]):02d}" if r10 >= 0 else ""
+            sending = int(s.col("sending_number")[r10]) if r10 >= 0 else 0
+            month = (
+                f"{int(s.col('invoiced_year')[r10]):04d}-{int(s.col('invoiced_month')[r10]):02d}"
+                if r10 >= 0
+                else ""
+            )
             head = s.head20[p]
-            mut = s.col("z18")[head]
-            first = s.col("z5")[p]
-            last = np.where(s.col("z6")[p] > 0, s.col("z6")[p], first)
+            mut = s.col("destination")[head]
+            first = s.col("first_date")[p]
+            last = np.where(s.col("last_date")[p] > 0, s.col("last_date")[p], first)
             cols = dict(
                 mutuality=mut.tolist(),
-                institution=np.char.zfill(s.col("z14")[head].astype(str), 12).tolist(),
-                invoice=s.col("z24")[head].tolist(),
-                record=s.col("seq")[p].tolist(),
+                institution=np.char.zfill(s.col("institution")[head].astype(str), 12).tolist(),
+                invoice=s.col("invoice_number")[head].tolist(),
+                record=s.col("sequence")[p].tolist(),
                 record_type=s.rtype[p].astype(str).tolist(),
-                beneficiary=np.char.zfill(s.col("z8")[p].astype(str), 11).tolist(),
-                code=np.char.zfill(s.col("z4")[p].astype(str), 7).tolist(),
+                beneficiary=np.char.zfill(s.col("beneficiary")[p].astype(str), 11).tolist(),
+                code=np.char.zfill(s.col("code")[p].astype(str), 7).tolist(),
                 first_date=_iso(first).tolist(),
                 last_date=_iso(last).tolist(),
-                units=s.col("z22")[p].tolist(),
-                amount=s.col("z19")[p].tolist(),
-                personal_share=s.col("z27")[p].tolist(),
-                supplement=s.col("z30")[p].tolist(),
-                account=np.where(s.col("z11")[p] == 1, "B", "A").tolist(),
+                units=s.col("units")[p].tolist(),
+                amount=s.col("amount")[p].tolist(),
+                personal_share=s.col("personal_share")[p].tolist(),
+                supplement=s.col("supplement")[p].tolist(),
+                account=np.where(s.col("account")[p] == 1, "B", "A").tolist(),
             )
             keys = list(cols)
             rows = [

@@ -79,9 +79,9 @@ def order(
     s, r10 = _record10(source if source is not None else result.source)
     if r10 < 0:
         raise ConfigError("the sending has no record 10: no payee account")
-    sending = int(s.col("z7")[r10])
-    month = f"{int(s.col('z22')[r10]):04d}{int(s.col('z23')[r10]):02d}"
-    institution = f"{int(s.col('z14')[r10]):012d}"
+    sending = int(s.col("sending_number")[r10])
+    month = f"{int(s.col('invoiced_year')[r10]):04d}{int(s.col('invoiced_month')[r10]):02d}"
+    institution = f"{int(s.col('institution')[r10]):012d}"
     total = next(r for r in result.settlement if r["record"] == "92")
     received = _dt.date(result.today // 10000, result.today // 100 % 100, result.today % 100)
     due = received + _dt.timedelta(days=zorgkas.payment_days)

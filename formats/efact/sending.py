@@ -139,7 +139,7 @@ class Sending:
         """Destination mutuality of the invoice before the chunk (its record 80), if any."""
         prev = self.own_first - 1
         if prev >= 2 and self.rtype[prev] == 80:
-            return int(self.col("z18")[prev])
+            return int(self.col("destination")[prev])
         return None
 
     @cached_property
@@ -231,4 +231,4 @@ class Sending:
     @cached_property
     def destination(self) -> np.ndarray:
         """Destination mutuality (R20 zone 18) of each invoice."""
-        return self.col("z18")[self.invoices].astype(np.int64)
+        return self.col("destination")[self.invoices].astype(np.int64)

@@ -22,16 +22,16 @@ from vsbengine.formats.efact.sending import Sending
 #: Zones of records 95/96 the closing checks read (ids of record 95; 96 uses 5xx).
 CLOSING_ZONES = ("401", "402", "404", "406", "408", "409", "410", "412")
 _COLUMN = {
-    "401": "z401",
-    "402": "z402",
-    "404": "z404",
-    "406": "z406",
-    "408": "z408",
-    "409": "z409",
-    "410": "z410",
-    "412": "z412",
+    "401": "closing_mutuality",
+    "402": "summary_invoice",
+    "404": "requested_a",
+    "406": "requested_b",
+    "408": "requested",
+    "409": "record_count",
+    "410": "control_number",
+    "412": "requested_c",
 }
-R90_ZONES = (("19", "19", "z19"), ("15", "15", "z15"), ("98", "98", "z98"))
+R90_ZONES = (("19", "19", "amount_a"), ("15", "15", "amount_b"), ("98", "98", "control_number"))
 
 
 @dataclass
@@ -166,8 +166,8 @@ def summarize(
     dest = s.destination
     a = np.zeros(len(inv), np.int64)
     b = np.zeros(len(inv), np.int64)
-    a[has_end] = s.col("z19")[end[has_end]]
-    b[has_end] = s.col("z15")[end[has_end]]
+    a[has_end] = s.col("amount_a")[end[has_end]]
+    b[has_end] = s.col("amount_b")[end[has_end]]
     bad_amount = np.zeros(len(inv), bool)
     bad_amount[has_end] = (s.finding_mask("80", "19") | s.finding_mask("80", "15"))[end[has_end]]
     if has_end.all():
@@ -195,22 +195,22 @@ def summarize(
 
     prest = np.flatnonzero(s.type_mask(30, 50) & own & s.in_invoice)
     sm.prest_units = to_global(prest).astype(np.int64)
-    sm.prest_amount = s.col("z19")[prest].astype(np.int64)
-    sm.prest_account = s.col("z11")[prest].astype(np.int64)
-    sm.prest_mutuality = s.col("z18")[s.head20[prest]].astype(np.int64)
+    sm.prest_amount = s.col("amount")[prest].astype(np.int64)
+    sm.prest_account = s.col("account")[prest].astype(np.int64)
+    sm.prest_mutuality = s.col("destination")[s.head20[prest]].astype(np.int64)
     r80 = s.units_of(80)
     r80 = r80[own[r80]]
-    sm.r80_a = int(s.col("z19")[r80].sum(dtype=np.int64))
-    sm.r80_b = int(s.col("z15")[r80].sum(dtype=np.int64))
+    sm.r80_a = int(s.col("amount_a")[r80].sum(dtype=np.int64))
+    sm.r80_b = int(s.col("amount_b")[r80].sum(dtype=np.int64))
     sm.r80_bad = bool((s.finding_mask("80", "19") | s.finding_mask("80", "15"))[r80].any())
     is_code = s.type_mask(30, 50, 51, 52) & own
-    sm.codes = int(s.col("z4")[is_code].sum(dtype=np.int64))
+    sm.codes = int(s.col("code")[is_code].sum(dtype=np.int64))
     sm.codes_bad = any(bool((s.finding_mask(r, "4") & own).any()) for r in ("30", "50", "51", "52"))
 
     r20 = inv[own_inv]
-    sm.invoice_number = s.col("z24")[r20].astype(np.int64)
+    sm.invoice_number = s.col("invoice_number")[r20].astype(np.int64)
     sm.invoice_unit = to_global(r20).astype(np.int64)
-    sm.invoice_seq = s.col("seq")[r20].astype(np.int64)
+    sm.invoice_seq = s.col("sequence")[r20].astype(np.int64)
     sm.invoice_offset = (s.offsets[r20] + offset_base).astype(np.int64)
 
     def located(u: int, layout: str, zones) -> Located:
@@ -219,7 +219,7 @@ def summarize(
         for key, zone, col in zones:
             values[key] = int(s.col(col)[u])
             readable[key] = not s.finding_mask(layout, zone)[u]
-        seq = int(s.col("seq")[u]) if layout in ("10", "90") else -1
+        seq = int(s.col("sequence")[u]) if layout in ("10", "90") else -1
         return Located(
             int(to_global(np.int64(u))),
             int(layout),
@@ -235,7 +235,7 @@ def summarize(
         sm.record90 = located(int(r90[-1]), "90", R90_ZONES)
     r10 = s.record10
     if r10 >= 0 and own[r10]:
-        sm.record10 = located(r10, "10", (("14", "14", "z14"),))
+        sm.record10 = located(r10, "10", (("14", "14", "institution"),))
     if edges is not None:
         keep = own[edges.src] & own[edges.dst]
         src, dst = edges.src[keep], edges.dst[keep]
@@ -244,7 +244,7 @@ def summarize(
             dst=to_global(dst).astype(np.int64),
             code=edges.code[keep],
             zone=edges.zone[keep],
-            seq=s.col("seq")[dst].astype(np.int64),
+            seq=s.col("sequence")[dst].astype(np.int64),
             rtype=s.rtype[dst].astype(np.int16),
             offset=(s.offsets[dst] + offset_base).astype(np.int64),
         )
@@ -257,7 +257,7 @@ def summarize(
             unit=to_global(p).astype(np.int64),
             key1=k1[keep],
             key2=k2[keep],
-            seq=s.col("seq")[p].astype(np.int64),
+            seq=s.col("sequence")[p].astype(np.int64),
             offset=(s.offsets[p] + offset_base).astype(np.int64),
             rtype=s.rtype[p].astype(np.int16),
         )

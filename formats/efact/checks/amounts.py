@@ -16,15 +16,15 @@ SIGNED_LIKE_AMOUNT = (("22", "2212"), ("27", "2712"), ("30,31", "3012"))
 #: record 80, column summed over the prestations, account (zone 11) or None for
 #: every prestation, code).
 INVOICE_TOTALS = (
-    ("19", "z19", "z19", 0, "801910"),
-    ("15", "z15", "z19", 1, "801510"),
-    ("27", "z27", "z27", None, "802710"),
-    ("30,31", "z30", "z30", None, "803010"),
+    ("19", "amount_a", "amount", 0, "801910"),
+    ("15", "amount_b", "amount", 1, "801510"),
+    ("27", "personal_share", "personal_share", None, "802710"),
+    ("30,31", "supplement", "supplement", None, "803010"),
 )
-_ZONE_OF = {"z19": "19", "z27": "27", "z30": "30,31"}
+_ZONE_OF = {"amount": "19", "personal_share": "27", "supplement": "30,31"}
 #: Totals of record 90 against the sum of the records 80: (zone, column, code).
-SENDING_TOTALS = (("19", "z19", "901910"), ("15", "z15", "901510"))
-_COLUMN = {"22": "z22", "27": "z27", "30,31": "z30"}
+SENDING_TOTALS = (("19", "amount_a", "901910"), ("15", "amount_b", "901510"))
+_COLUMN = {"22": "units", "27": "personal_share", "30,31": "supplement"}
 
 
 def _unreadable(s: Sending, zones) -> np.ndarray:
@@ -39,7 +39,7 @@ def _unreadable(s: Sending, zones) -> np.ndarray:
 
 
 def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
-    amount = s.col("z19")
+    amount = s.col("amount")
     for rec in PRESTATIONS:
         units = s.units_of(rec)
         a = amount[units]
@@ -49,14 +49,14 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
             differ = a_set & (v != 0) & (a_neg != (v < 0))
             errs.add(units[differ], f"{rec}{suffix}", s.zone_index(str(rec), zone))
         head = s.head20[units]
-        credit = (head >= 0) & (s.col("z11")[np.maximum(head, 0)] == 3)
+        credit = (head >= 0) & (s.col("invoicing_type")[np.maximum(head, 0)] == 3)
         errs.add(
-            units[credit & (s.col("z22")[units] >= 0)], f"{rec}2248", s.zone_index(str(rec), "22")
+            units[credit & (s.col("units")[units] >= 0)], f"{rec}2248", s.zone_index(str(rec), "22")
         )
         errs.add(np.unique(head[credit & (a > 0)]), "201140", s.zone_index("20", "11"))
 
     is_prest = s.type_mask(*PRESTATIONS)
-    account = s.col("z11")
+    account = s.col("account")
     end = s.invoice_end
     has_end = end >= 0
     for zone, col, detail, acc, code in INVOICE_TOTALS:

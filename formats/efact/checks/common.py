@@ -73,8 +73,8 @@ def code_sums(s: Sending):
     cached = s.__dict__.get("_code_sums")
     if cached is None:
         is_code = s.type_mask(*CODE_RECORDS)
-        per_invoice = s.per_invoice_sum(s.col("z4"), is_code)
-        total = int(s.col("z4")[is_code].sum(dtype=np.int64))
+        per_invoice = s.per_invoice_sum(s.col("code"), is_code)
+        total = int(s.col("code")[is_code].sum(dtype=np.int64))
         cached = s.__dict__["_code_sums"] = (per_invoice, total)
     return cached
 

@@ -174,7 +174,7 @@ def _zone(rec: str, zone: str) -> int:
 def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     """Content checks of one chunk."""
     r20 = s.invoices
-    insz20 = s.col("z8")[r20]
+    insz20 = s.col("beneficiary")[r20]
     # -- the beneficiary of each invoice ---------------------------------------------------
     lo = np.searchsorted(look.m_key, insz20 << 16)
     hi = np.searchsorted(look.m_key, (insz20 + 1) << 16)
@@ -183,20 +183,20 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     errs.add(r20[readable20 & ~known], "200820", _zone("20", "8a,8b"))
     owner, rows = _ranges(np.where(known, lo, 0), np.where(known, hi, 0))
     at_mut = np.zeros(len(r20), bool)
-    at_mut[owner[look.m_mut[rows] == s.col("z7")[r20][owner]]] = True
+    at_mut[owner[look.m_mut[rows] == s.col("affiliation")[r20][owner]]] = True
     errs.add(r20[known & ~at_mut], "200742", _zone("20", "7"))
 
     # -- admissions ----------------------------------------------------------------------
-    number, inst = s.col("z19")[r20], s.col("z14")[r20]
-    itype = s.col("z10")[r20]
+    number, inst = s.col("admission_number")[r20], s.col("institution")[r20]
+    itype = s.col("invoice_type")[r20]
     found, arow = look.admission(inst, number)
     wanted = (number > 0) | (itype == 5) | (itype == 6)
-    adm_date = _refs.days(s.col("z5")[r20])
+    adm_date = _refs.days(s.col("admission_date")[r20])
     good = (
         found & (look.a_insz[arow] == insz20) & ((adm_date < 0) | (adm_date == look.a_from[arow]))
     )
     errs.add(r20[wanted & ~good], "200520", _zone("20", "5"))
-    approval = _refs.days(s.col("z20")[r20])
+    approval = _refs.days(s.col("approval_date")[r20])
     reval = good & (look.a_kind[arow] == _REVALIDATION)
     errs.add(
         r20[
@@ -220,9 +220,9 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     pre = np.where(rt == 30, 30, 50)  # code prefix of each prestation
     # The invoice's beneficiary: a record naming another one is already an F error.
     insz = insz20[inv]
-    code = s.col("z4")[p].astype(np.int64)
-    d1 = _refs.days(s.col("z5")[p]).astype(np.int64)
-    last = s.col("z6")[p]
+    code = s.col("code")[p].astype(np.int64)
+    d1 = _refs.days(s.col("first_date")[p]).astype(np.int64)
+    last = s.col("last_date")[p]
     d2 = np.where(last > 0, _refs.days(last), d1).astype(np.int64)
 
     def add(mask, suffix, zone):
@@ -250,12 +250,12 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     category = np.where(k1 & v1, look.c_category[crow], 255)
     related = np.where(k1 & v1, look.c_related[crow], -1)
 
-    units = s.col("z22")[p].astype(np.int64)
-    t_found, trow = look.tariff(code, s.col("z14")[s.invoices[inv]], d1)
+    units = s.col("units")[p].astype(np.int64)
+    t_found, trow = look.tariff(code, s.col("institution")[s.invoices[inv]], d1)
     add(k1 & v1 & ~t_found, "1942", "19")
     priced = k1 & v1 & t_found
-    add(priced & (units * look.t_amount[trow] != s.col("z19")[p]), "1940", "19")
-    add(priced & (units * look.t_share[trow] != s.col("z27")[p]), "2741", "27")
+    add(priced & (units * look.t_amount[trow] != s.col("amount")[p]), "1940", "19")
+    add(priced & (units * look.t_share[trow] != s.col("personal_share")[p]), "2741", "27")
 
     # Related prestation: a record with the related code, same invoice and day.
     wants = np.flatnonzero(related > 0)
@@ -303,8 +303,8 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     # Records 51: their code's validity on their own date.
     r51 = s.units_of(51)
     r51 = r51[~s.finding_mask("51", "4")[r51] & ~s.finding_mask("51", "5")[r51]]
-    c51 = s.col("z4")[r51].astype(np.int64)
-    d51 = s.col("z5")[r51]
+    c51 = s.col("code")[r51].astype(np.int64)
+    d51 = s.col("first_date")[r51]
     d51 = np.where(d51 > 0, _refs.days(d51), 0).astype(np.int64)
     k51, v51, _ = look.code_row(c51, d51)
     errs.add(r51[~k51], "510421", _zone("51", "4"))

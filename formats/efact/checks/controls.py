@@ -23,10 +23,10 @@ from vsbengine.formats.efact.sending import Sending
 
 #: NIHII numbers checked when present: (record, zone, column, code).
 NIHII_ZONES = (
-    ("10", "14", "z14", "101402"),
-    ("20", "14", "z14", "201402"),
-    ("50", "15", "z15", "501502"),
-    ("50", "24,25", "z24", "502402"),
+    ("10", "14", "institution", "101402"),
+    ("20", "14", "institution", "201402"),
+    ("50", "15", "provider", "501502"),
+    ("50", "24,25", "prescriber", "502402"),
 )
 #: Beneficiary identifications checked as INSZ when record 20 zone 32 is 1.
 INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"))
@@ -36,7 +36,7 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     per_invoice, _ = code_sums(s)
     end = s.invoice_end
     has_end = end >= 0
-    stated = s.col("z98")[end[has_end]]
+    stated = s.col("control_number")[end[has_end]]
     ok = ~s.finding_mask("80", "98")[end[has_end]]
     wrong = ok & (stated != control_number(per_invoice[has_end]))
     errs.add(end[has_end][wrong], "809802", s.zone_index("80", "98"))
@@ -50,8 +50,8 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     for rec, code in INSZ_ZONES:
         units = s.units_of(int(rec))
         head = units if rec == "20" else s.head20[units]
-        national = (head >= 0) & (s.col("z32")[np.maximum(head, 0)] == 1)
-        v = s.col("z8")[units]
+        national = (head >= 0) & (s.col("identification_flag")[np.maximum(head, 0)] == 1)
+        v = s.col("beneficiary")[units]
         bad = national & (v != 0) & ~by_runs(insz_valid, v) & ~s.finding_mask(rec, "8a,8b")[units]
         errs.add(units[bad], code, s.zone_index(rec, "8a,8b"))
 

@@ -71,7 +71,7 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     else:
         errs.add(d[r90[r90 < len(t) - 1]], "900111", _zone1(s, 90))
 
-    seq = s.col("seq")[d]
+    seq = s.col("sequence")[d]
     unreadable = np.zeros(len(d), dtype=bool)
     for rt in FOLLOWS:
         unreadable |= s.finding_mask(str(rt), "2")[d]

@@ -48,7 +48,7 @@ def billed_month(s: Sending) -> int:
     r10 = s.record10
     if r10 < 0:
         return 0
-    return int(s.col("z22")[r10]) * 100 + int(s.col("z23")[r10])
+    return int(s.col("invoiced_year")[r10]) * 100 + int(s.col("invoiced_month")[r10])
 
 
 def _governing(s: Sending, units: np.ndarray, of: str) -> np.ndarray:
@@ -68,13 +68,13 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     _invoices(s, errs)
     ym = billed_month(s)
     r10 = s.record10
-    if r10 >= 0 and ym >= 201501 and int(s.col("z27")[r10]) == 0:
+    if r10 >= 0 and ym >= 201501 and int(s.col("company_number")[r10]) == 0:
         errs.add(r10, "102710", s.zone_index("10", "27"))
 
 
 def _equal_zones(s: Sending, errs: ErrorBuilder) -> None:
     ym = billed_month(s)
-    union = s.col("z7")[s.invoices] // 100
+    union = s.col("affiliation")[s.invoices] // 100
     exempt = (union == 2) | (union == 4) | (union == 5)
     for rec, zone, of, code, cond in EQUAL_ZONES:
         units = s.units_of(int(rec))
@@ -100,8 +100,8 @@ def _equal_zones(s: Sending, errs: ErrorBuilder) -> None:
 
 def _identification(s: Sending, errs: ErrorBuilder) -> None:
     r20 = s.invoices
-    flag = s.col("z32")[r20]
-    ident = s.col("z8")[r20]
+    flag = s.col("identification_flag")[r20]
+    ident = s.col("beneficiary")[r20]
     wrong_flag = (flag != 1) & (ident != 0) & insz_valid(ident)
     errs.add(r20[wrong_flag], "200813", s.zone_index("20", "8a,8b"))
 
