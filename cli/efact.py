@@ -96,8 +96,7 @@ def validate(
     proposal, and 'vsbengine sign' or 'vsbengine confirm' releases the messages.
     """
     import vsbengine
-    from vsbengine import signoff
-    from vsbengine.formats.efact.answers import Answers
+    from vsbengine import outputs, signoff
 
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
@@ -115,13 +114,12 @@ def validate(
     if out is not None and refs is not None:
         proposal = signoff.propose(result, out, engine.refs)
         if sign_as is not None:
-            decided = signoff.settle(out, sign_as)
+            decided = signoff.settle(out, sign_as, result=result)
     elif out is not None:
         try:
-            Answers(result, file, reference=reference).write(out)
+            outputs.write(result, out, result.messages, reference=reference)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        (out / "report.json").write_bytes(result.to_json() + b"\n")
     if json_out:
         typer.echo(result.to_json().decode())
     else:

@@ -144,3 +144,22 @@ cdef class Scan:
     cdef readonly Py_ssize_t framing_total
     cdef readonly bint lines
     cdef readonly Py_ssize_t size
+
+
+# Parts of a rendered row (render_rows).
+cpdef enum PartKind:
+    P_TEXT = 0       # the same bytes on every row
+    P_INT = 1        # int64 column: shortest decimal, '-' before a negative value
+    P_DIGITS = 2     # int64 column: non-negative, zero-filled to the width
+    P_SIGNED = 3     # int64 column: '+' or '-', then zero-filled digits (width with the sign)
+    P_DATE = 4       # int64 column of YYYYMMDD: YYYY-MM-DD
+    P_COPY = 5       # ``width`` bytes of a buffer, from an int64 column of offsets
+    P_ZFILL = 6      # int64 column: zero-filled to at least the width (str.zfill)
+
+
+cdef struct Part:
+    int kind
+    Py_ssize_t width
+    const int64_t* values
+    const uint8_t* bytes      # P_TEXT: the text; P_COPY: the buffer
+    Py_ssize_t n_bytes        # P_TEXT: its length; P_COPY: the buffer's size

@@ -557,6 +557,209 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# Rendering rows of an answer from columns (fixed-width records, JSON Lines).
+
+cdef uint8_t _PAIRS[200]     # "00" "01" ... "99"
+
+
+cdef void _init_pairs() noexcept:
+    cdef int i
+    for i in range(100):
+        _PAIRS[2 * i] = <uint8_t> (48 + i // 10)
+        _PAIRS[2 * i + 1] = <uint8_t> (48 + i % 10)
+
+
+_init_pairs()
+
+
+@cython.cdivision(True)
+cdef inline int _decimal(uint64_t mag, uint8_t* digits) noexcept nogil:
+    """The decimal digits of ``mag``, last digit first; returns how many."""
+    cdef int nd = 0
+    cdef uint64_t q
+    while mag >= 100:
+        q = mag // 100
+        digits[nd] = _PAIRS[2 * (mag - q * 100) + 1]
+        digits[nd + 1] = _PAIRS[2 * (mag - q * 100)]
+        nd += 2
+        mag = q
+    if mag >= 10:
+        digits[nd] = _PAIRS[2 * mag + 1]
+        digits[nd + 1] = _PAIRS[2 * mag]
+        return nd + 2
+    digits[nd] = <uint8_t> (48 + mag)
+    return nd + 1
+
+
+@cython.cdivision(True)
+cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t* out,
+                        int64_t* ends, Py_ssize_t* bad_row) noexcept nogil:
+    """Write every row; return the bytes written, or -1 - (index of the part) when a
+    value does not fit its part (its row in ``bad_row``). Preconditions: ``out`` holds
+    the longest rows; every column has ``rows`` values."""
+    cdef Py_ssize_t r, p = 0, k, w
+    cdef int j, nd
+    cdef int64_t v
+    cdef uint64_t mag
+    cdef uint8_t digits[24]
+    cdef const Part* q
+    for r in range(rows):
+        for j in range(n_parts):
+            q = &parts[j]
+            if q.kind == P_TEXT:
+                memcpy(out + p, q.bytes, q.n_bytes)
+                p += q.n_bytes
+                continue
+            if q.kind == P_COPY:
+                v = q.values[r]
+                if v < 0 or v + q.width > q.n_bytes:
+                    bad_row[0] = r
+                    return -1 - j
+                memcpy(out + p, q.bytes + v, q.width)
+                p += q.width
+                continue
+            v = q.values[r]
+            if q.kind == P_DATE:
+                if v < 0 or v > 99999999:
+                    bad_row[0] = r
+                    return -1 - j
+                out[p] = <uint8_t> (48 + v // 10000000 % 10)
+                out[p + 1] = <uint8_t> (48 + v // 1000000 % 10)
+                out[p + 2] = <uint8_t> (48 + v // 100000 % 10)
+                out[p + 3] = <uint8_t> (48 + v // 10000 % 10)
+                out[p + 4] = 45
+                out[p + 5] = <uint8_t> (48 + v // 1000 % 10)
+                out[p + 6] = <uint8_t> (48 + v // 100 % 10)
+                out[p + 7] = 45
+                out[p + 8] = <uint8_t> (48 + v // 10 % 10)
+                out[p + 9] = <uint8_t> (48 + v % 10)
+                p += 10
+                continue
+            mag = (<uint64_t> 0) - <uint64_t> v if v < 0 else <uint64_t> v
+            nd = _decimal(mag, digits)
+            if q.kind == P_INT:
+                if v < 0:
+                    out[p] = 45
+                    p += 1
+                for k in range(nd):
+                    out[p + k] = digits[nd - 1 - k]
+                p += nd
+                continue
+            w = q.width
+            if q.kind == P_ZFILL:
+                if v < 0:
+                    out[p] = 45
+                    p += 1
+                    w -= 1
+                for k in range(w - nd):
+                    out[p + k] = 48
+                if w > nd:
+                    p += w - nd
+                for k in range(nd):
+                    out[p + k] = digits[nd - 1 - k]
+                p += nd
+                continue
+            if q.kind == P_SIGNED:
+                out[p] = 45 if v < 0 else 43
+                p += 1
+                w -= 1
+            elif v < 0:
+                bad_row[0] = r
+                return -1 - j
+            if nd > w:
+                bad_row[0] = r
+                return -1 - j
+            for k in range(w - nd):
+                out[p + k] = 48
+            for k in range(nd):
+                out[p + w - 1 - k] = digits[k]
+            p += w
+        ends[r] = p
+    return p
+
+
+_MAX_WIDTH = {P_INT: 20, P_DATE: 10, P_ZFILL: 20}
+
+
+def render_rows(list parts, Py_ssize_t rows):
+    """Render ``rows`` rows, each the concatenation of ``parts``, without the GIL.
+
+    Parameters
+    ----------
+    parts
+        ``(kind, data, width)`` per part (:class:`PartKind`): ``P_TEXT`` with bytes;
+        ``P_INT``, ``P_DIGITS``, ``P_SIGNED``, ``P_DATE``, ``P_ZFILL`` with an int64
+        array of ``rows`` values; ``P_COPY`` with ``(buffer, offsets)``.
+    rows
+        Rows to render.
+
+    Returns
+    -------
+    tuple
+        ``(bytearray, ends)``: the rows one after the other, and the end of each row
+        (int64).
+
+    Raises
+    ------
+    ValueError
+        A value does not fit its part (too long, negative for ``P_DIGITS``), or a
+        ``P_COPY`` offset lies outside its buffer; the message names the part and row.
+    """
+    cdef Py_ssize_t n_parts = len(parts), j, row_max = 0, bad_row = -1, used
+    cdef Part* cparts = <Part*> malloc(max(n_parts, 1) * sizeof(Part))
+    cdef const int64_t[::1] column
+    cdef const unsigned char[::1] raw
+    cdef uint8_t* out_p
+    cdef int64_t* ends_p
+    keep = []
+    if cparts == NULL:
+        raise MemoryError()
+    try:
+        for j in range(n_parts):
+            kind, data, width = parts[j]
+            cparts[j].kind = kind
+            cparts[j].width = width
+            cparts[j].values = NULL
+            cparts[j].bytes = NULL
+            cparts[j].n_bytes = 0
+            if kind == P_TEXT:
+                raw = data
+                keep.append(data)
+                cparts[j].bytes = &raw[0] if raw.shape[0] else NULL
+                cparts[j].n_bytes = raw.shape[0]
+                row_max += raw.shape[0]
+                continue
+            if kind == P_COPY:
+                buffer, data = data
+                raw = buffer
+                keep.append(buffer)
+                cparts[j].bytes = &raw[0] if raw.shape[0] else NULL
+                cparts[j].n_bytes = raw.shape[0]
+            elif kind not in (P_INT, P_DIGITS, P_SIGNED, P_DATE, P_ZFILL):
+                raise ValueError(f"part {j}: unknown kind {kind}")
+            data = np.ascontiguousarray(data, dtype=np.int64)
+            if data.shape[0] < rows:
+                raise ValueError(f"part {j}: {data.shape[0]} values for {rows} rows")
+            keep.append(data)
+            column = data
+            cparts[j].values = &column[0] if rows else NULL
+            row_max += max(_MAX_WIDTH.get(kind, width), width)
+        out = bytearray(rows * row_max)
+        ends = np.empty(rows, dtype=np.int64)
+        if rows:
+            out_p = <uint8_t*> (<char*> out)
+            ends_p = <int64_t*> cnp.PyArray_DATA(ends)
+            with nogil:
+                used = _render(cparts, <int> n_parts, rows, out_p, ends_p, &bad_row)
+            if used < 0:
+                raise ValueError(f"part {-1 - used}: value of row {bad_row} does not fit")
+            del out[used:]
+        return out, ends
+    finally:
+        free(cparts)
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def fill_check_digits(unsigned char[:, ::1] records):

@@ -22,20 +22,27 @@ their own; record 80: its invoice's, account A); codes beyond the third of a
 record go to its comment zone; an error that
 belongs to no record (``900104``, no record 90) is echoed on the last record.
 Output is deterministic: the same input gives byte-identical files.
+
+The writers work from the scan of the sending (:attr:`vsbengine.Result.scans`): the
+echoed records are copied from the scanned buffer, the amounts and numbers come
+from its columns, and every row is rendered by the core (``_core.render_rows``) in
+blocks of :data:`BLOCK` records, so that the memory they need stays small. DF011 and
+DF012 need no scan: the segments and records 95/96 they copy are in the result
+(:class:`~vsbengine.formats.efact.settlement.Envelope`). Writing the files is
+:func:`vsbengine.outputs.write`'s job; :class:`Answers` gives one message's bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from vsbengine.formats.efact import chunks as _chunks
+from vsbengine import _core
 from vsbengine.formats.efact import wire
+from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS
 from vsbengine.formats.efact.sending import Sending
 
@@ -48,12 +55,15 @@ MESSAGE = {
 }
 #: File name of each answer in an output folder.
 FILE_NAMES = {df: f"{df}_{msg}.dat" for df, msg in MESSAGE.items()}
+#: Records echoed per block (800 bytes each): what one rendering holds in memory.
+BLOCK = 8192
 
 _PRIORITY = np.full(256, 5, dtype=np.int8)
 for _i, _c in enumerate("BFRSE"):
     _PRIORITY[ord(_c)] = _i
-_CHUNK = 65536
 _EXT = REPLY_LAYOUTS["ext"]
+_P = _core.PartKind
+_SLOTS = (("457", "458"), ("464", "465"), ("471", "472"))
 
 
 def _digits_or_zero(raw: np.ndarray) -> np.ndarray:
@@ -69,8 +79,9 @@ class Answers:
     result
         A :class:`vsbengine.Result`.
     source
-        The validated file again (path or bytes); by default the result's own
-        source (its path, or the bytes it was given).
+        The validated file again (path or bytes), when the result keeps no scans of
+        its own (a result loaded from a folder, or pickled); by default the result's
+        scans (or its path).
     reference
         The insurer's message reference (zone 205, 14 digits); by default derived
         from the sending's header and closing records (deterministic).
@@ -78,9 +89,12 @@ class Answers:
 
     def __init__(self, result, source=None, reference: int | None = None) -> None:
         self.result = result
-        self.source = source if source is not None else result.source
-        if self.source is None:
+        if source is not None and "_scans" not in result.__dict__:
+            self.scans = Scanned(source)
+        elif source is None and "_scans" not in result.__dict__ and result.source is None:
             raise ValueError("the answers read the validated file again: pass source=")
+        else:
+            self.scans = result.scans
         if reference is None:
             digest = hashlib.blake2b(result.seed, digest_size=8).digest()
             reference = int.from_bytes(digest, "big") % 10**14
@@ -94,18 +108,27 @@ class Answers:
         """The answers of this result, in order (``["DF011", "DF014", "DF015"]``)."""
         return self.result.messages
 
-    def chunks(self, df: str) -> Iterator[bytes]:
-        """The bytes of one answer, in pieces (a settlement can be large)."""
+    def writer(self, df: str) -> MessageWriter:
+        """The writer of one answer of this result."""
         if df not in self.names:
             raise ValueError(f"{df} is not an answer of this result ({', '.join(self.names)})")
-        return self._pieces(df)
+        if df == "DF011":
+            return _Df011(self)
+        if df == "DF012":
+            return _Df012(self)
+        return _Echo(self, df)
 
-    def _pieces(self, df: str) -> Iterator[bytes]:
-        from vsbengine.source import open_source
+    def chunks(self, df: str) -> Iterator[bytes]:
+        """The bytes of one answer, in pieces (a settlement can be large)."""
+        w = self.writer(df)
+        return self._pieces(w)
 
-        with open_source(self.source) as (reader, _):
-            plan = _chunks.plan(reader)
-            yield from getattr(self, f"_{df.lower()}")(reader, plan)
+    def _pieces(self, w: MessageWriter) -> Iterator[bytes]:
+        yield w.head()
+        if w.needs_scans:
+            for s in self.scans:
+                yield from w.feed(s)
+        yield w.tail()
 
     def bytes(self, df: str) -> bytes:
         return b"".join(self.chunks(df))
@@ -113,40 +136,20 @@ class Answers:
     def write(self, folder) -> list[Path]:
         """Write every answer into ``folder`` (created if needed); return the paths.
 
-        Each file is written under a temporary name and renamed when complete.
+        Each file appears whole or not at all (see :mod:`vsbengine.fsio`).
         """
         return self.write_only(folder, self.names)
 
     def write_only(self, folder, names) -> list[Path]:
         """Write the given answers (``["DF011"]``, ...) into ``folder``; return the paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for df in names:
-            path = folder / FILE_NAMES[df]
-            tmp = path.with_name(path.name + ".part")
-            with open(tmp, "wb") as fh:
-                for chunk in self.chunks(df):
-                    fh.write(chunk)
-            os.replace(tmp, path)
-            paths.append(path)
-        return paths
+        from vsbengine.outputs import write
 
-    # -- pieces ----------------------------------------------------------------------------
-    @staticmethod
-    def _bytes_at(reader, offset: int, length: int) -> np.ndarray:
-        """``length`` bytes from ``offset``, blank-padded (parts may be cut short)."""
-        out = np.full(length, ord(" "), dtype=np.uint8)
-        if offset >= 0:
-            raw = np.frombuffer(bytes(reader.read(offset, offset + length)), dtype=np.uint8)
-            out[: len(raw)] = raw
-        return out
+        return write(self.result, folder, names, answers=self, report=False)
 
-    def _segment_200(
-        self, reader, plan, message: str, errors: dict[str, str] | None = None
-    ) -> bytes:
+    # -- pieces shared by the messages ----------------------------------------------------
+    def segment_200(self, message: str, errors: dict[str, str] | None = None) -> bytes:
         layout = LAYOUTS.layout("200")
-        rec = self._bytes_at(reader, plan.segments[0], 67)[None, :].copy()
+        rec = np.frombuffer(self.result.envelope.segment200, dtype=np.uint8)[None, :].copy()
         for z in layout.zones:
             if z.is_error_field:
                 rec[0, z.start : z.end] = ord("0")
@@ -156,23 +159,13 @@ class Answers:
         wire.put_digits(rec, "200", "203", 0)
         wire.put_digits(rec, "200", "205", self.reference)
         wire.put_digits(rec, "200", "206", 0)
-        self._error_fields(rec, "200", errors or {})
+        _error_fields(rec, "200", errors or {})
         return rec.tobytes()
 
-    @staticmethod
-    def _error_fields(rec: np.ndarray, layout: str, errors: dict[str, str]) -> None:
-        """Write two-digit codes into the error fields. A reserved zone has no error
-        field of its own (206, 310, 413, 513): its code goes into the nearest one before it."""
-        zones = LAYOUTS.layout(layout).zones
-        for zone, ee in errors.items():
-            k = next(i for i, z in enumerate(zones) if z.zone == zone and not z.is_error_field)
-            while k >= 0 and not zones[k].error_zone:
-                k -= 1
-            wire.put_raw(rec, zones[max(k, 0)].end, ee.encode(), rows=0)
-
-    def _extended_300(self, reader, plan) -> bytes:
+    def extended_300(self) -> bytes:
         rec = wire.records("300x", 1)
-        rec[0, :140] = self._bytes_at(reader, plan.segments[1], 160)[:140]
+        seg300 = np.frombuffer(self.result.envelope.segment300, dtype=np.uint8)
+        rec[0, :140] = seg300[:140]
         for z in LAYOUTS.layout("300").zones:
             if z.is_error_field:
                 rec[0, z.start : z.end] = ord("0")
@@ -180,52 +173,12 @@ class Answers:
         wire.put_digits(rec, "300x", "311", int(self.result.rejection_type or 0))
         return rec.tobytes()
 
-    def _technical_errors(self) -> dict[int, tuple[int, int, dict[str, str]]]:
-        """Family-9 errors by unit: {unit: (record type, offset of the unit, {zone: code})}."""
-        t = self.result.error_table
-        out: dict[int, tuple[int, int, dict[str, str]]] = {}
-        for unit, code, zi, off in zip(
-            t.unit.tolist(), t.codes(), t.zone.tolist(), t.offset.tolist()
-        ):
-            zone = LAYOUTS.zones[zi] if zi >= 0 else None
-            if zone is None or zone.layout not in ("200", "300", "95", "96"):
-                continue
-            start = off - zone.start if off >= 0 else -1
-            entry = out.setdefault(unit, (zone.layout, start, {}))
-            entry[2].setdefault(zone.zone, code[-2:])
-        return out
-
-    # -- DF011 / DF012 ---------------------------------------------------------------------
-    def _df011(self, reader, plan) -> Iterator[bytes]:
-        stub = wire.records("300s", 1)
-        wire.put_text(stub, "300s", "300", "920000")
-        wire.put_text(stub, "300s", "3001", "00")
-        yield self._segment_200(reader, plan, "931000") + stub.tobytes()
-
-    def _df012(self, reader, plan) -> Iterator[bytes]:
-        by_unit = self._technical_errors()
-        yield self._segment_200(reader, plan, "920999", by_unit.get(0, (0, 0, {}))[2])
-        seg300 = self._bytes_at(reader, plan.segments[1], 160)[None, :].copy()
-        for z in LAYOUTS.layout("300").zones:
-            if z.is_error_field:
-                seg300[0, z.start : z.end] = ord("0")
-        self._error_fields(seg300, "300", by_unit.get(1, (0, 0, {}))[2])
-        yield seg300.tobytes()
-        for unit in sorted(u for u in by_unit if u >= 2):
-            layout, start, errors = by_unit[unit]
-            rec = self._bytes_at(reader, start, 350)[None, :].copy()
-            self._error_fields(rec, layout, errors)
-            yield rec.tobytes()
-        if -1 in by_unit:
-            # The error belongs to a record 96 that the file lacks: answer on a blank one.
-            rec = wire.records("96", 1)
-            self._error_fields(rec, "96", by_unit[-1][2])
-            yield rec.tobytes()
-
-    # -- DF013 / DF014 / DF015 ---------------------------------------------------------------
-    def _slots(self):
+    def slots(self):
         """Per record with errors (unit in the file): three (letter, code) slots, and the
         codes beyond three. An error on no record goes to the last record."""
+        cached = self.__dict__.get("_slots")
+        if cached is not None:
+            return cached
         t = self.result.error_table
         t = t.select(~t.technical)
         unit = np.where(t.unit >= 0, t.unit, self.result.last_detail)
@@ -247,110 +200,179 @@ class Answers:
             unit[~in_slot].tolist(), code[~in_slot].tolist(), letter[~in_slot].tolist()
         ):
             overflow.setdefault(u, []).append(f"{chr(lt) if lt else ''}{c:06d}")
-        return units, slot_letter, slot_code, overflow
+        cached = self.__dict__["_slots"] = (units, slot_letter, slot_code, overflow)
+        return cached
 
-    def _echo(self, reader, plan, only_errors: bool) -> Iterator[bytes]:
-        slot_units, slot_letter, slot_code, overflow = self._slots()
-        rejected_all = self.result.rejected
-        ext_template = wire.template("ext")
-        seg300 = self._bytes_at(reader, plan.segments[1], 160)
-        sending, created, month = seg300[8:11], seg300[13:21], seg300[0:6]
-        index = 0
-        for chunk in plan.chunks:
-            prefix, n_prefix = plan.prefix(reader, chunk)
-            body = reader.read(chunk.start, chunk.end)
-            s = Sending(
-                prefix + bytes(body) if prefix else body, own_first=2 + n_prefix, last=chunk.last
-            )
-            own = np.flatnonzero(s.is_detail & s.own)
-            glob = chunk.first_unit + own - s.own_first
-            if only_errors:
-                keep = np.isin(glob, slot_units)
-                own, glob = own[keep], glob[keep]
-            if len(own) == 0:
+
+class MessageWriter:
+    """One answer message, written in three steps: :meth:`head`, :meth:`feed` with each
+    scanned chunk in file order (only when :attr:`needs_scans`), :meth:`tail`."""
+
+    name = ""
+    needs_scans = False
+
+    def head(self) -> bytes:
+        return b""
+
+    def feed(self, s: Sending) -> Iterator[bytes]:
+        return iter(())
+
+    def tail(self) -> bytes:
+        return b""
+
+
+def _error_fields(rec: np.ndarray, layout: str, errors: dict[str, str]) -> None:
+    """Write two-digit codes into the error fields. A reserved zone has no error
+    field of its own (206, 310, 413, 513): its code goes into the nearest one before it."""
+    zones = LAYOUTS.layout(layout).zones
+    for zone, ee in errors.items():
+        k = next(i for i, z in enumerate(zones) if z.zone == zone and not z.is_error_field)
+        while k >= 0 and not zones[k].error_zone:
+            k -= 1
+        wire.put_raw(rec, zones[max(k, 0)].end, ee.encode(), rows=0)
+
+
+# -- DF011 / DF012 -------------------------------------------------------------------------
+class _Df011(MessageWriter):
+    name = "DF011"
+
+    def __init__(self, answers: Answers) -> None:
+        self.answers = answers
+
+    def head(self) -> bytes:
+        stub = wire.records("300s", 1)
+        wire.put_text(stub, "300s", "300", "920000")
+        wire.put_text(stub, "300s", "3001", "00")
+        return self.answers.segment_200("931000") + stub.tobytes()
+
+
+class _Df012(MessageWriter):
+    name = "DF012"
+
+    def __init__(self, answers: Answers) -> None:
+        self.answers = answers
+
+    def _technical_errors(self) -> dict[int, tuple[str, dict[str, str]]]:
+        """Family-9 errors by unit: {unit: (layout, {zone: code})}."""
+        t = self.answers.result.error_table
+        out: dict[int, tuple[str, dict[str, str]]] = {}
+        for unit, code, zi in zip(t.unit.tolist(), t.codes(), t.zone.tolist()):
+            zone = LAYOUTS.zones[zi] if zi >= 0 else None
+            if zone is None or zone.layout not in ("200", "300", "95", "96"):
                 continue
-            local_rejected = np.zeros(s.n_units, dtype=bool)
-            mine = s.own & (np.arange(s.n_units) >= s.own_first)
-            local_rejected[mine] = rejected_all[
-                chunk.first_unit + np.flatnonzero(mine) - s.own_first
-            ]
-            accepted, refused = _unit_amounts(s, local_rejected)
-            payer = int(s.col("institution")[s.record10]) if s.record10 >= 0 else 0
-            mutuality = np.where(s.in_invoice, s.col("affiliation")[np.maximum(s.head20, 0)], 0)
-            slot_row = np.searchsorted(slot_units, glob)
-            has = (slot_row < len(slot_units)) & (
-                slot_units[np.minimum(slot_row, max(len(slot_units) - 1, 0))] == glob
-                if len(slot_units)
-                else np.zeros(len(glob), bool)
+            entry = out.setdefault(unit, (zone.layout, {}))
+            entry[1].setdefault(zone.zone, code[-2:])
+        return out
+
+    def head(self) -> bytes:
+        envelope = self.answers.result.envelope
+        by_unit = self._technical_errors()
+        parts = [self.answers.segment_200("920999", by_unit.get(0, ("", {}))[1])]
+        seg300 = np.frombuffer(envelope.segment300, dtype=np.uint8)[None, :].copy()
+        for z in LAYOUTS.layout("300").zones:
+            if z.is_error_field:
+                seg300[0, z.start : z.end] = ord("0")
+        _error_fields(seg300, "300", by_unit.get(1, ("", {}))[1])
+        parts.append(seg300.tobytes())
+        for unit in sorted(u for u in by_unit if u >= 2):
+            layout, errors = by_unit[unit]
+            raw = envelope.closing.get(unit, b"").ljust(350, b" ")
+            rec = np.frombuffer(raw, dtype=np.uint8)[None, :].copy()
+            _error_fields(rec, layout, errors)
+            parts.append(rec.tobytes())
+        if -1 in by_unit:
+            # The error belongs to a record 96 that the file lacks: answer on a blank one.
+            rec = wire.records("96", 1)
+            _error_fields(rec, "96", by_unit[-1][1])
+            parts.append(rec.tobytes())
+        return b"".join(parts)
+
+
+# -- DF013 / DF014 / DF015 -------------------------------------------------------------------
+class _Echo(MessageWriter):
+    """DF013 and DF014 echo the records with errors, DF015 every record 10-90 and then
+    the settlement (records 91 and 92)."""
+
+    needs_scans = True
+
+    def __init__(self, answers: Answers, df: str) -> None:
+        self.answers = answers
+        self.name = df
+        self.only_errors = df != "DF015"
+        self.index = 0  # records echoed so far (zone 795)
+        result = answers.result
+        self.rejected = result.rejected
+        env = result.envelope
+        ext = wire.template("ext")[None, :].copy()
+        wire.put_raw(ext, 0, env.sending)
+        wire.put_raw(ext, 3, env.created)
+        wire.put_raw(ext, 11, env.month)
+        payee = result.payee
+        wire.put_digits(ext, "ext", "395", payee.institution if payee is not None else 0)
+        self.ext = ext[0].tobytes()
+
+    def head(self) -> bytes:
+        message = MESSAGE[self.name]
+        return self.answers.segment_200(message) + self.answers.extended_300()
+
+    def feed(self, s: Sending) -> Iterator[bytes]:
+        slot_units, slot_letter, slot_code, overflow = self.answers.slots()
+        own = np.flatnonzero(s.is_detail & s.own)
+        glob = s.in_file(own)
+        if self.only_errors:
+            keep = np.isin(glob, slot_units)
+            own, glob = own[keep], glob[keep]
+        if len(own) == 0:
+            return
+        local_rejected = np.zeros(s.n_units, dtype=bool)
+        mine = np.flatnonzero(s.own & (np.arange(s.n_units) >= s.own_first))
+        local_rejected[mine] = self.rejected[s.in_file(mine)]
+        accepted, refused = _unit_amounts(s, local_rejected)
+        mutuality = np.where(s.in_invoice, s.col("affiliation")[np.maximum(s.head20, 0)], 0)
+        slot_row = np.searchsorted(slot_units, glob)
+        has = (slot_row < len(slot_units)) & (
+            slot_units[np.minimum(slot_row, max(len(slot_units) - 1, 0))] == glob
+            if len(slot_units)
+            else np.zeros(len(glob), bool)
+        )
+        z368, z114, z115, z795 = (_EXT.zone(z) for z in ("368", "114", "115", "795"))
+        ext = self.ext
+        for start in range(0, len(own), BLOCK):
+            u = own[start : start + BLOCK]
+            g = glob[start : start + BLOCK]
+            h = has[start : start + BLOCK]
+            r = slot_row[start : start + BLOCK][h]
+            n = len(u)
+            # The record from the scanned buffer, then its extension (zones 351-795).
+            out, _ = _core.render_rows(
+                [
+                    (_P.P_COPY, (s.data, s.offsets[u]), 350),
+                    (_P.P_TEXT, ext[: z368.start], 0),
+                    (_P.P_DIGITS, mutuality[u], z368.length),
+                    (_P.P_TEXT, ext[z368.end : z114.start], 0),
+                    (_P.P_SIGNED, accepted[u], z114.length),
+                    (_P.P_SIGNED, refused[u], z115.length),
+                    (_P.P_TEXT, ext[z115.end : z795.start], 0),
+                    (_P.P_DIGITS, (self.index + np.arange(1, n + 1)) % 1_000_000, z795.length),
+                ],
+                n,
             )
-            for start in range(0, len(own), _CHUNK):
-                u = own[start : start + _CHUNK]
-                g = glob[start : start + _CHUNK]
-                h = has[start : start + _CHUNK]
-                r = slot_row[start : start + _CHUNK][h]
-                n = len(u)
-                out = np.empty((n, 800), dtype=np.uint8)
-                out[:, :350] = _records(s, u)
-                ext = out[:, 350:]
-                ext[:] = ext_template
-                wire.put_raw(ext, 0, sending)
-                wire.put_raw(ext, 3, created)
-                wire.put_raw(ext, 11, month)
-                wire.put_digits(ext, "ext", "368", mutuality[u])
-                wire.put_digits(ext, "ext", "395", payer)
+            self.index += n
+            if h.any() or overflow:
+                rows = np.frombuffer(out, dtype=np.uint8).reshape(n, 800)[:, 350:]
                 if h.any():
-                    for k, (lz, cz) in enumerate((("457", "458"), ("464", "465"), ("471", "472"))):
-                        ext[h, _EXT.zone(lz).start] = slot_letter[r, k]
-                        wire.put_digits(ext, "ext", cz, slot_code[r, k], rows=h)
-                wire.put_signed(ext, "ext", "114", accepted[u])
-                wire.put_signed(ext, "ext", "115", refused[u])
-                wire.put_signed(ext, "ext", "116", 0)
-                wire.put_digits(ext, "ext", "795", (index + np.arange(1, n + 1)) % 1_000_000)
-                index += n
+                    for k, (lz, cz) in enumerate(_SLOTS):
+                        rows[h, _EXT.zone(lz).start] = slot_letter[r, k]
+                        wire.put_digits(rows, "ext", cz, slot_code[r, k], rows=h)
                 if overflow:
                     for i in np.flatnonzero(np.isin(g, list(overflow))).tolist():
-                        wire.put_text(ext, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
-                yield out.tobytes()
+                        wire.put_text(rows, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
+            yield out
 
-    def _df013(self, reader, plan) -> Iterator[bytes]:
-        yield self._segment_200(reader, plan, "920099") + self._extended_300(reader, plan)
-        yield from self._echo(reader, plan, only_errors=True)
-
-    def _df014(self, reader, plan) -> Iterator[bytes]:
-        yield self._segment_200(reader, plan, "920098") + self._extended_300(reader, plan)
-        yield from self._echo(reader, plan, only_errors=True)
-
-    def _df015(self, reader, plan) -> Iterator[bytes]:
-        yield self._segment_200(reader, plan, "920900") + self._extended_300(reader, plan)
-        yield from self._echo(reader, plan, only_errors=False)
-        yield self._settlement(reader, plan).tobytes()
-
-    # -- settlement: records 91 and 92 -----------------------------------------------------
-    def settlement(self) -> list[dict]:
-        """The amounts of the records 91 (one dict per mutuality) and 92 (last), in cents."""
-        return self.result.settlement
-
-    def _settlement(self, reader, plan) -> np.ndarray:
-        *r91, r92 = self.settlement()
-        out91 = wire.records("91", len(r91))
-        seg300 = self._bytes_at(reader, plan.segments[1], 160).tobytes().decode("latin-1")
-        ref_base = f"{seg300[8:11]}/{seg300[0:6]}"
-        for i, r in enumerate(r91):
-            wire.put_digits(out91, "91", "401", r["mutuality"], rows=i)
-            wire.put_digits(out91, "91", "402", r["summary"], rows=i)
-            for zone, key in _AMOUNTS_91:
-                wire.put_signed(out91, "91", zone, r[key], rows=i)
-            wire.put_digits(out91, "91", "409", r["records"], rows=i)
-            wire.put_digits(out91, "91", "410", r["control"], rows=i)
-            wire.put_text(out91, "91", "423", f"{ref_base}/{r['mutuality']:03d}/A", rows=i)
-            wire.put_text(out91, "91", "424", f"{ref_base}/{r['mutuality']:03d}/B", rows=i)
-        out92 = wire.records("92", 1)
-        wire.put_digits(out92, "92", "501", r92["mutuality"])
-        for zone, key in _AMOUNTS_91:
-            wire.put_signed(out92, "92", str(int(zone) + 100), r92[key])
-        wire.put_digits(out92, "92", "509", r92["records"])
-        wire.put_digits(out92, "92", "510", r92["control"])
-        return np.concatenate([out91, out92])
+    def tail(self) -> bytes:
+        if self.name != "DF015":
+            return b""
+        return _settlement_records(self.answers.result).tobytes()
 
 
 _AMOUNTS_91 = (
@@ -366,6 +388,28 @@ _AMOUNTS_91 = (
 )
 
 
+def _settlement_records(result) -> np.ndarray:
+    """The records 91 (one per mutuality) and 92 of DF015, from the result's settlement."""
+    *r91, r92 = result.settlement
+    out91 = wire.records("91", len(r91))
+    for i, r in enumerate(r91):
+        wire.put_digits(out91, "91", "401", r.mutuality, rows=i)
+        wire.put_digits(out91, "91", "402", r.summary_invoice, rows=i)
+        for zone, key in _AMOUNTS_91:
+            wire.put_signed(out91, "91", zone, getattr(r, key), rows=i)
+        wire.put_digits(out91, "91", "409", r.records, rows=i)
+        wire.put_digits(out91, "91", "410", r.control, rows=i)
+        wire.put_text(out91, "91", "423", r.reference_a, rows=i)
+        wire.put_text(out91, "91", "424", r.reference_b, rows=i)
+    out92 = wire.records("92", 1)
+    wire.put_digits(out92, "92", "501", r92.mutuality)
+    for zone, key in _AMOUNTS_91:
+        wire.put_signed(out92, "92", str(int(zone) + 100), getattr(r92, key))
+    wire.put_digits(out92, "92", "509", r92.records)
+    wire.put_digits(out92, "92", "510", r92.control)
+    return np.concatenate([out91, out92])
+
+
 def _unit_amounts(s: Sending, rejected: np.ndarray):
     """Per unit of a chunk: amount accepted and refused (zones 114/115 of the echo)."""
     amount = s.col("amount").astype(np.int64)
@@ -379,17 +423,3 @@ def _unit_amounts(s: Sending, rejected: np.ndarray):
     accepted[end[has]] = acc_a[has]
     refused[end[has]] = s.col("amount_a")[end[has]] - acc_a[has]
     return accepted, refused
-
-
-def _records(s: Sending, units: np.ndarray) -> np.ndarray:
-    """The 350 bytes of each unit, as an ``(n, 350)`` array (a view when regular)."""
-    off = s.offsets[units]
-    if len(off) > 1:
-        step = np.diff(off)
-        if (step == step[0]).all() and step[0] >= 350:
-            base = s.buf[int(off[0]) :]
-            return as_strided(base, shape=(len(off), 350), strides=(int(step[0]), 1))
-    out = np.empty((len(off), 350), dtype=np.uint8)
-    for i, o in enumerate(off.tolist()):
-        out[i] = s.buf[o : o + 350]
-    return out

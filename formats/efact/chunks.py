@@ -24,7 +24,7 @@ import numpy as np
 
 from vsbengine import _core
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.sending import core_tables
+from vsbengine.formats.efact.sending import Sending, core_tables
 
 #: Chunk size when no memory limit is given: files up to this size are one chunk.
 DEFAULT_CHUNK = 512 * 1024 * 1024
@@ -43,20 +43,27 @@ class Reader:
         self.size = len(data) if data is not None else int(size)
 
     def read(self, start: int, end: int):
+        """Bytes ``[start, end)`` (a view of the data or the map, or a new bytearray)."""
         end = min(end, self.size)
         if start >= end:
             return b""
         if self.data is not None:
             return memoryview(self.data)[start:end]
         out = bytearray(end - start)
-        view = memoryview(out)
+        self.read_into(start, memoryview(out))
+        return out
+
+    def read_into(self, start: int, view: memoryview) -> None:
+        """Fill ``view`` with the bytes from ``start`` on (they must exist)."""
+        if self.data is not None:
+            view[:] = memoryview(self.data)[start : start + len(view)]
+            return
         got = 0
-        while got < len(out):
+        while got < len(view):
             n = os.preadv(self.fd, [view[got:]], start + got)
             if n == 0:
                 raise OSError("file shrank while being read")
             got += n
-        return out
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,28 @@ class Plan:
             parts.append(bytes(reader.read(*chunk.previous)))
             units += 1
         return b"".join(parts), units
+
+
+def scan_chunk(reader: Reader, plan: Plan, chunk: Chunk) -> Sending:
+    """Read one chunk (with the copies its checks need before it) and scan it: the one
+    place where chunks become :class:`~vsbengine.formats.efact.sending.Sending` objects."""
+    prefix, n_prefix = plan.prefix(reader, chunk)
+    if prefix:
+        # One buffer for the copies and the chunk: no second copy of the chunk.
+        data: object = bytearray(len(prefix) + chunk.end - chunk.start)
+        view = memoryview(data)  # type: ignore[arg-type]
+        view[: len(prefix)] = prefix
+        reader.read_into(chunk.start, view[len(prefix) :])
+    else:
+        data = reader.read(chunk.start, chunk.end)
+    return Sending(
+        data,
+        own_first=2 + n_prefix,
+        last=chunk.last,
+        unit_base=chunk.first_unit,
+        offset_base=chunk.start - len(prefix),
+        own_offset=len(prefix),
+    )
 
 
 def _frame(buf, body: bool, lines: bool):
@@ -200,3 +229,42 @@ def chunk_size(memory_limit: int | None, threads: int = 1) -> int:
         return DEFAULT_CHUNK
     budget = memory_limit - resident_bytes()
     return max(1 << 20, budget // (MEMORY_PER_BYTE * max(threads, 1)))
+
+
+class Scanned:
+    """The scanned chunks of one sending, for the writers of its answers.
+
+    Kept from the validation (``kept``: every chunk's
+    :class:`~vsbengine.formats.efact.sending.Sending`, in file order), or scanned
+    again chunk by chunk from ``source`` (a path or bytes) when they were not kept: a
+    second streaming pass within ``memory_limit``, reusing the validation's ``plan``
+    when there is one, or the first scan of a command that writes the answers of a
+    saved result.
+    """
+
+    def __init__(
+        self,
+        source,
+        *,
+        memory_limit: int | None = None,
+        plan: Plan | None = None,
+        kept: list[Sending] | None = None,
+    ) -> None:
+        self.source = source
+        self.memory_limit = memory_limit
+        self.plan = plan
+        self.kept = kept
+
+    def __iter__(self):
+        """The chunks' sendings, in file order."""
+        if self.kept is not None:
+            yield from self.kept
+            return
+        from vsbengine.source import open_source
+
+        with open_source(self.source, self.memory_limit) as (reader, _):
+            plan_ = self.plan
+            if plan_ is None or plan_.size != reader.size:
+                plan_ = plan(reader, chunk_size(self.memory_limit))
+            for chunk in plan_.chunks:
+                yield scan_chunk(reader, plan_, chunk)

@@ -13,6 +13,7 @@ import msgspec
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.catalogue import catalogue, technical_code
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Layout
+from vsbengine.formats.efact.settlement import Settlement
 from vsbengine.source import ANSWER_MESSAGES, load
 
 __all__ = ["Answer", "EchoedRecord", "Settlement", "Slot", "read_answer"]
@@ -46,26 +47,6 @@ class EchoedRecord(msgspec.Struct, frozen=True):
     accepted: int | None
     refused: int | None
     record: str
-
-
-class Settlement(msgspec.Struct, frozen=True):
-    """A record 91 (per mutuality) or 92 (the sending), amounts in cents."""
-
-    record_type: str
-    mutuality: int
-    requested_a: int
-    requested_b: int
-    requested: int
-    records: int
-    control: int
-    accepted_a: int
-    refused_a: int
-    accepted_b: int
-    refused_b: int
-    accepted: int
-    refused: int
-    reference_a: str = ""
-    reference_b: str = ""
 
 
 class ZoneError(msgspec.Struct, frozen=True):
@@ -240,7 +221,12 @@ def _settlement(rec: str, rtype: str) -> Settlement:
         "92": ("501", "504", "506", "508", "509", "510", "512", "514", "516", "518", "520", "522"),
     }[rtype]
     v = [_int(_field(rec, lay, k)) or 0 for k in z]
-    refs = ("", "")
-    if rtype == "91":
-        refs = (_field(rec, lay, "423").strip(), _field(rec, lay, "424").strip())
-    return Settlement(rtype, *v, reference_a=refs[0], reference_b=refs[1])
+    if rtype == "92":
+        return Settlement(rtype, *v)
+    return Settlement(
+        rtype,
+        *v,
+        reference_a=_field(rec, lay, "423").strip(),
+        reference_b=_field(rec, lay, "424").strip(),
+        summary_invoice=_int(_field(rec, lay, "402")) or 0,
+    )

@@ -41,19 +41,39 @@ class Sending:
         only as references for the checks.
     last
         Whether the chunk ends the file.
+    unit_base
+        Index in the whole file of unit ``own_first`` (default: ``own_first``, a
+        whole file).
+    offset_base
+        Offset in the whole file of the buffer's first byte (0 for a whole file; for
+        a chunk, where its own bytes start less the copies put before them).
+    own_offset
+        Where this chunk's own bytes start in the buffer (after the copies).
     compiled
         The compiled layouts.
     """
 
     def __init__(
-        self, data, *, own_first: int = 2, last: bool = True, compiled: Compiled = LAYOUTS
+        self,
+        data,
+        *,
+        own_first: int = 2,
+        last: bool = True,
+        unit_base: int | None = None,
+        offset_base: int = 0,
+        own_offset: int = 0,
+        compiled: Compiled = LAYOUTS,
     ) -> None:
         self.data = data
         self.compiled = compiled
         self.own_first = own_first
         self.last = last
+        self.unit_base = own_first if unit_base is None else unit_base
+        self.offset_base = offset_base
+        self.own_offset = own_offset
         scan = _core.scan(data, core_tables(compiled), len(compiled.narrow), len(compiled.wide))
-        self.scan = scan
+        #: What the core found (units, columns, findings).
+        self.scan: _core.Scan = scan
         self.size = len(data)
         self.buf = np.frombuffer(data, dtype=np.uint8) if self.size else np.zeros(0, np.uint8)
         self.offsets: np.ndarray = scan.offsets
@@ -72,6 +92,12 @@ class Sending:
         self._masks: dict[tuple, np.ndarray] = {}
         self._none = np.zeros(self.n_units, dtype=bool)
         self._none.flags.writeable = False
+
+    def in_file(self, units: np.ndarray) -> np.ndarray:
+        """Units of this chunk as units of the whole file (the segments and the copies
+        before ``own_first`` stay as they are)."""
+        units = np.asarray(units, dtype=np.int64)
+        return np.where(units >= self.own_first, self.unit_base + units - self.own_first, units)
 
     # -- columns ------------------------------------------------------------------------
     def col(self, name: str) -> np.ndarray:

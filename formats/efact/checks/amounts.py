@@ -3,12 +3,17 @@ invoices (record 80) and of the sending (record 90)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import PRESTATIONS
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, Findings
 from vsbengine.formats.efact.sending import Sending
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 #: Zones whose sign must agree with the insurance amount (zone 19) of a prestation.
 SIGNED_LIKE_AMOUNT = (("22", "2212"), ("27", "2712"), ("30,31", "3012"))
@@ -38,7 +43,10 @@ def _unreadable(s: Sending, zones) -> np.ndarray:
     return out
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+def check(s: Sending, ctx: Context) -> Findings:
+    """Signs, credit notes and the invoice totals of one chunk."""
+    found = Findings()
+    errs = found.errors
     amount = s.col("amount")
     for rec in PRESTATIONS:
         units = s.units_of(rec)
@@ -67,13 +75,16 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         # An unreadable amount or account already blocks; its total proves nothing more.
         wrong &= ~_unreadable(s, (_ZONE_OF[detail],) if acc is None else (_ZONE_OF[detail], "11"))
         errs.add(end[wrong], code, s.zone_index("80", zone))
+    return found
 
 
-def check_sending(sm, errs: ErrorBuilder) -> None:
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: record 90's totals against the sum of all records 80."""
+    found = Findings()
+    errs = found.errors
     r90 = sm.record90
     if r90 is None:
-        return
+        return found
     sums = {"19": sm.r80_a, "15": sm.r80_b}
     for zone, _col, code in SENDING_TOTALS:
         if r90.readable[zone] and r90.values[zone] != sums[zone]:
@@ -86,3 +97,4 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
                 rtype=90,
                 offset=r90.offset + LAYOUTS.zones[zi].start,
             )
+    return found

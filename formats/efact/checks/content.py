@@ -28,18 +28,24 @@ the same codes with ``30`` in front):
 =========  =====  ==========================================================
 
 A rejected revalidation-day or personal-share record rejects the other records
-30 and 50 of the same day of its invoice (``300129``/``500129``); see
-:func:`vsbengine.decision.dependency_edges`.
+30 and 50 of the same day of its invoice (``300129``/``500129``): the check returns
+those dependency edges (:func:`day_edges`) with its errors, and the propagation of
+:mod:`vsbengine.decision` follows them.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vsbengine.formats.efact import refs as _refs
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, Edges, Findings, PrestationKeys
 from vsbengine.formats.efact.sending import Sending
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 _DAY, _SHARE = _refs.CATEGORIES.index("revalidation_day"), _refs.CATEGORIES.index("personal_share")
 _REVALIDATION = _refs.KINDS.index("revalidation")
@@ -171,8 +177,14 @@ def _zone(rec: str, zone: str) -> int:
     return LAYOUTS.zone_index(rec, zone)
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
-    """Content checks of one chunk."""
+def check(s: Sending, ctx: Context) -> Findings:
+    """Content checks of one chunk: errors, the day groups' dependency edges and the
+    keys of the duplicate check."""
+    findings = Findings()
+    look = ctx.lookups
+    if look is None:
+        return findings
+    errs = findings.errors
     r20 = s.invoices
     insz20 = s.col("beneficiary")[r20]
     # -- the beneficiary of each invoice ---------------------------------------------------
@@ -287,18 +299,15 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     # Day groups for the propagation (x00129): the records 30/50 of a day that has a
     # revalidation day or personal share record (only invoices with such records).
     trigger = r30 & ((category == _DAY) | (category == _SHARE))
-    s.day_group = np.full(s.n_units, -1, dtype=np.int64)
-    s.day_trigger = np.zeros(s.n_units, dtype=bool)
     if trigger.any():
         with_days = np.zeros(len(s.invoices), dtype=bool)
         with_days[inv[trigger]] = True
         cand = np.flatnonzero(with_days[inv])
         grouped = cand[np.isin(day_key[cand], day_key[trigger])]
-        s.day_group[p[grouped]] = day_key[grouped]
-        s.day_trigger[p[trigger]] = True
+        findings.edges.append(day_edges(s, p[grouped], day_key[grouped], trigger[grouped]))
 
     # Keys of the duplicate check, which runs on the whole sending.
-    s.prestation_keys = (p, (insz << 24) | code, (d1 << 16) | d2)
+    findings.prestations = PrestationKeys(p, (insz << 24) | code, (d1 << 16) | d2)
 
     # Records 51: their code's validity on their own date.
     r51 = s.units_of(51)
@@ -309,33 +318,71 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     k51, v51, _ = look.code_row(c51, d51)
     errs.add(r51[~k51], "510421", _zone("51", "4"))
     errs.add(r51[k51 & (d51 > 0) & ~v51], "510420", _zone("51", "4"))
+    return findings
 
 
-def check_sending(sm, errs: ErrorBuilder) -> None:
+def day_edges(s: Sending, members: np.ndarray, group: np.ndarray, trigger: np.ndarray) -> Edges:
+    """A rejected trigger (revalidation day, personal share) of a day group drags every
+    other record of its group (``300129`` on a record 30, ``500129`` on a record 50).
+
+    ``members`` are units (records 30/50), ``group`` their day group, ``trigger``
+    whether each is a trigger.
+    """
+    order = np.argsort(group, kind="stable")
+    members, g, trig = members[order], group[order], trigger[order]
+    src, dst = [], []
+    # Pair every trigger with every other member of its group (groups are a few records).
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, len(g)])
+    for k in range(1, int(sizes.max()) if len(sizes) else 1):
+        a = np.arange(len(g))
+        b = a + k
+        ok = b < len(g)
+        ok[ok] &= g[b[ok]] == g[a[ok]]
+        for x, y in ((a[ok], b[ok]), (b[ok], a[ok])):
+            keep = trig[x]
+            src.append(members[x][keep])
+            dst.append(members[y][keep])
+    src_u = np.concatenate(src).astype(np.int64) if src else np.zeros(0, np.int64)
+    dst_u = np.concatenate(dst).astype(np.int64) if dst else np.zeros(0, np.int64)
+    is30 = s.rtype[dst_u] == 30
+    return Edges(
+        src_u,
+        dst_u,
+        np.where(is30, 300129, 500129).astype(np.int32),
+        np.where(is30, _zone("30", "1"), _zone("50", "1")).astype(np.int32),
+    )
+
+
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: the same prestation (beneficiary, code, dates) billed twice;
     every occurrence after the first is rejected."""
-    k1, k2 = sm.prestation_key1, sm.prestation_key2
-    if len(k1) < 2:
-        return
+    found = Findings()
+    keys = sm.prestations
+    if ctx.lookups is None or keys is None or len(keys.key1) < 2:
+        return found
+    k1, k2, unit, place = keys.key1, keys.key2, keys.unit, keys.place
+    assert place is not None  # placed in the whole file by the summary
     # Candidates first: equal 64-bit mixes of the two keys; then the exact comparison.
     mix = (k1 * np.int64(-7046029254386353131)) ^ (k2 * np.int64(0x9E3779B97F4A7C15 - (1 << 64)))
     sorted_mix = np.sort(mix)
     twice = sorted_mix[1:][sorted_mix[1:] == sorted_mix[:-1]]
     if len(twice) == 0:
-        return
+        return found
     cand = np.flatnonzero(np.isin(mix, twice))
-    order = cand[np.lexsort((sm.prestation_unit[cand], k2[cand], k1[cand]))]
+    order = cand[np.lexsort((unit[cand], k2[cand], k1[cand]))]
     a, b = k1[order], k2[order]
     again = np.r_[False, (a[1:] == a[:-1]) & (b[1:] == b[:-1])]
     hit = order[again]
     for rt in (30, 50):
-        sel = hit[sm.prestation_rtype[hit] == rt]
+        sel = hit[place.rtype[hit] == rt]
         zone = LAYOUTS.zone_index(str(rt), "4")
-        errs.add(
-            sm.prestation_unit[sel],
+        found.errors.add(
+            unit[sel],
             f"{rt}0423",
             zone,
-            seq=sm.prestation_seq[sel],
+            seq=place.seq[sel],
             rtype=rt,
-            offset=sm.prestation_offset[sel] + LAYOUTS.zones[zone].start,
+            offset=place.offset[sel] + LAYOUTS.zones[zone].start,
         )
+    return found

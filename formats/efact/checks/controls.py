@@ -8,6 +8,8 @@ NIHII numbers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import (
@@ -18,8 +20,11 @@ from vsbengine.formats.efact.checks.common import (
     nihii_valid,
 )
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, Findings
 from vsbengine.formats.efact.sending import Sending
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 #: NIHII numbers checked when present: (record, zone, column, code).
 NIHII_ZONES = (
@@ -32,7 +37,10 @@ NIHII_ZONES = (
 INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"))
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+def check(s: Sending, ctx: Context) -> Findings:
+    """Invoice control numbers, NIHII and INSZ check digits of one chunk."""
+    found = Findings()
+    errs = found.errors
     per_invoice, _ = code_sums(s)
     end = s.invoice_end
     has_end = end >= 0
@@ -54,16 +62,18 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         v = s.col("beneficiary")[units]
         bad = national & (v != 0) & ~by_runs(insz_valid, v) & ~s.finding_mask(rec, "8a,8b")[units]
         errs.add(units[bad], code, s.zone_index(rec, "8a,8b"))
+    return found
 
 
-def check_sending(sm, errs: ErrorBuilder) -> None:
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: record 90's control number against the codes of all chunks."""
+    found = Findings()
     r90 = sm.record90
     if r90 is None or not r90.readable["98"] or sm.codes_bad:
-        return
+        return found
     if r90.values["98"] != int(control_number(sm.codes)):
         zi = LAYOUTS.zone_index("90", "98")
-        errs.add(
+        found.errors.add(
             r90.unit,
             "909802",
             zi,
@@ -71,3 +81,4 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
             rtype=90,
             offset=r90.offset + LAYOUTS.zones[zi].start,
         )
+    return found

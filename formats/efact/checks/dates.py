@@ -7,7 +7,7 @@ import numpy as np
 
 from vsbengine.formats.efact.checks.common import add_month
 from vsbengine.formats.efact.checks.zones import billed_month
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, Findings
 from vsbengine.formats.efact.sending import Sending
 
 #: Prestation date rules: (code suffix, zone, test). Each rule applies to records
@@ -26,7 +26,11 @@ _RULES = (
 )
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+def check(s: Sending, ctx: Context) -> Findings:
+    """The date rules of one chunk."""
+    found = Findings()
+    errs = found.errors
+    today = ctx.today
     ym = billed_month(s)
     r10 = s.record10
     created = 0
@@ -67,7 +71,7 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
         last = s.col("last_date")[units]
         head = s.head20[units]
         ok = (first > 0) & ~s.finding_mask(rec, "5")[units] & ~s.finding_mask(rec, "6a,6b")[units]
-        ctx = {
+        limits = {
             "today": today,
             "created": created,
             "ym_limit": int(add_month(ym)) if ym else 0,
@@ -76,5 +80,6 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
             "invoiced": np.where(head >= 0, s.col("invoicing_date")[np.maximum(head, 0)], 0),
         }
         for suffix, zone, test in _RULES:
-            hit = ok & test(first, last, ctx)
+            hit = ok & test(first, last, limits)
             errs.add(units[hit], rec + suffix, s.zone_index(rec, zone))
+    return found

@@ -14,11 +14,16 @@ totals of all chunks).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vsbengine import _core
 from vsbengine.formats.efact.checks.common import control_number, core_errors
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder, Problem
+from vsbengine.formats.efact.findings import Context, ErrorBuilder, Findings, Problem
 from vsbengine.formats.efact.sending import Sending
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 _FR = _core.FramingKind
 _WHAT = {0: ("segment 200", 67), 1: ("segment 300", 160)}
@@ -28,13 +33,11 @@ def _unit_name(unit: int) -> tuple[str, int]:
     return _WHAT.get(unit, ("record", 350))
 
 
-def framing_problems(
-    s: Sending, unit_base: int, offset_base: int, prefix_len: int = 0
-) -> list[Problem]:
-    """The core's framing findings in the chunk's own bytes (from ``prefix_len`` on),
-    placed in the whole file."""
+def framing_problems(s: Sending) -> list[Problem]:
+    """The core's framing findings in the chunk's own bytes (after the copies put
+    before it), placed in the whole file."""
     sc = s.scan
-    own_from = prefix_len
+    own_from, offset_base = s.own_offset, s.offset_base
     out: list[Problem] = []
     for kind, off, length, unit in zip(
         sc.framing_kind.tolist(),
@@ -45,7 +48,7 @@ def framing_problems(
         if off < own_from:
             continue
         what, need = _unit_name(unit)
-        g = unit if unit < 2 else unit_base + unit - s.own_first
+        g = unit if unit < 2 else s.unit_base + unit - s.own_first
         pos = g - 1 if g >= 2 else None
         where = off + offset_base
         if kind == _FR.FR_SHORT_FILE:
@@ -71,15 +74,17 @@ def framing_problems(
     return out
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
-    """Per chunk: the core's findings on segments 200/300 and records 95/96, and the
-    segments against record 10."""
+def check(s: Sending, ctx: Context) -> Findings:
+    """Per chunk: the framing problems, the core's findings on segments 200/300 and
+    records 95/96, and the segments against record 10."""
+    found = Findings(problems=framing_problems(s))
     summary_units = s.type_mask(95, 96).copy()
     summary_units[:2] = True
     core = core_errors(s)
     if len(core):
-        errs.add_table(core.select(summary_units[core.unit]))
-    _segments(s, errs, today)
+        found.errors.add_table(core.select(summary_units[core.unit]))
+    _segments(s, found.errors, ctx.today)
+    return found
 
 
 def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
@@ -143,11 +148,11 @@ def _sum_count_control(errs: ErrorBuilder, rec, records: int, codes, codes_bad: 
         _add(errs, rec, f"{family}1020", "410")
 
 
-def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: records 95/96 against the totals of all chunks, and their
-    place at the end of the file. Returns the problems found (missing or misplaced
-    closing records)."""
-    problems: list[Problem] = []
+    place at the end of the file (missing or misplaced closing records are problems)."""
+    found = Findings()
+    errs, problems = found.errors, found.problems
     closing = sm.closing
     if closing and sm.last_detail > closing[0].unit:
         c = closing[0]
@@ -216,4 +221,4 @@ def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
             _add(errs, r96[0], "960920", "409")
         else:
             errs.add(-1, "960920", LAYOUTS.zone_index("96", "509"), rtype=96)
-    return problems
+    return found

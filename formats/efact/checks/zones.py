@@ -7,12 +7,17 @@ layout tables; their findings become codes here. Equal zones are a table.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import core_errors, insz_valid
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, ErrorBuilder, Findings
 from vsbengine.formats.efact.sending import Sending
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 #: Zones that must equal the same zone of a governing record:
 #: (record, zone, governing record, code, condition). Conditions: ``"union"`` =
@@ -59,7 +64,11 @@ def _governing(s: Sending, units: np.ndarray, of: str) -> np.ndarray:
     return np.full(len(units), s.record10, dtype=np.int64)
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+def check(s: Sending, ctx: Context) -> Findings:
+    """The core's findings on records 10-90 as codes, equal zones, identification,
+    invoice order, company number."""
+    found = Findings()
+    errs = found.errors
     core = core_errors(s)
     if len(core):
         errs.add_table(core.select(s.is_detail[core.unit]))
@@ -70,6 +79,7 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     r10 = s.record10
     if r10 >= 0 and ym >= 201501 and int(s.col("company_number")[r10]) == 0:
         errs.add(r10, "102710", s.zone_index("10", "27"))
+    return found
 
 
 def _equal_zones(s: Sending, errs: ErrorBuilder) -> None:
@@ -117,11 +127,13 @@ def _invoices(s: Sending, errs: ErrorBuilder) -> None:
     errs.add(r20[dest < previous], "201812", s.zone_index("20", "18"))
 
 
-def check_sending(sm, errs: ErrorBuilder) -> None:
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: every individual invoice number is used once."""
+    found = Findings()
+    errs = found.errors
     numbers = sm.invoice_number
     if len(numbers) == 0:
-        return
+        return found
     _, first = np.unique(numbers, return_index=True)
     repeated = np.ones(len(numbers), dtype=bool)
     repeated[first] = False
@@ -136,3 +148,4 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
         rtype=20,
         offset=sm.invoice_offset[repeated] + start,
     )
+    return found
