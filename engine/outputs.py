@@ -120,4 +120,3 @@ def write(
     if payment_order is not None:
         written += [folder / name for name in PAYMENT_ORDER]
     return written
-

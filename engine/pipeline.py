@@ -187,9 +187,7 @@ def conclude(
         already = np.zeros(sm.units, dtype=bool)
         already[sm.rejected] = True
         # Errors found on the whole sending reject what depends on their records too.
-        prop = propagate(
-            whole, SendingFrame(sm), sm.edges, already, sm.invoice_rejected.copy()
-        )
+        prop = propagate(whole, SendingFrame(sm), sm.edges, already, sm.invoice_rejected.copy())
         table = ErrorTable.concat([sm.errors, prop.errors]).sorted()
         rejected = prop.rejected
         verdict = decide(sm.detail, int(rejected.sum()), bool((table.letter == ord("B")).any()))

@@ -84,9 +84,7 @@ class Notifier:
         self.rejected = result.rejected
         payee = result.payee
         sending = payee.sending_number if payee is not None else 0
-        month = (
-            f"{payee.invoiced_year:04d}-{payee.invoiced_month:02d}" if payee is not None else ""
-        )
+        month = f"{payee.invoiced_year:04d}-{payee.invoiced_month:02d}" if payee is not None else ""
         self.invoiced_month = month
         self.sending = sending
         #: Every mutuality of the settlement gets its file, empty when nothing was accepted.
@@ -94,8 +92,11 @@ class Notifier:
         # The constant text between the values, in the order of Notification's fields.
         self._texts = [
             b'{"mutuality":',
-            b',"sending":' + str(sending).encode() + b',"invoiced_month":'
-            + msgspec.json.encode(month) + b',"institution":"',
+            b',"sending":'
+            + str(sending).encode()
+            + b',"invoiced_month":'
+            + msgspec.json.encode(month)
+            + b',"institution":"',
             b'","invoice":',
             b',"record":',
             b',"record_type":"',
@@ -185,8 +186,11 @@ class Notifier:
     def structs(self, s: Sending) -> Iterator[tuple[int, list[Notification]]]:
         """The same lines as :class:`Notification` structs (for callers in Python)."""
         for m, lines in self.feed(s):
-            yield m, msgspec.json.Decoder(list[Notification]).decode(
-                b"[" + bytes(lines).rstrip(b"\n").replace(b"\n", b",") + b"]"
+            yield (
+                m,
+                msgspec.json.Decoder(list[Notification]).decode(
+                    b"[" + bytes(lines).rstrip(b"\n").replace(b"\n", b",") + b"]"
+                ),
             )
 
 
