@@ -155,6 +155,7 @@ cpdef enum PartKind:
     P_DATE = 4       # int64 column of YYYYMMDD: YYYY-MM-DD
     P_COPY = 5       # ``width`` bytes of a buffer, from an int64 column of offsets
     P_ZFILL = 6      # int64 column: zero-filled to at least the width (str.zfill)
+    P_SKIP = 7       # leave ``width`` bytes as they are (a buffer filled beforehand)
 
 
 cdef struct Part:

@@ -15,7 +15,7 @@ into arrays); the constants they share with the core are declared once, in
 cimport cython
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memchr, memcpy
+from libc.string cimport memchr, memcpy, memset
 
 from collections import namedtuple
 
@@ -593,6 +593,28 @@ cdef inline int _decimal(uint64_t mag, uint8_t* digits) noexcept nogil:
 
 
 @cython.cdivision(True)
+cdef inline bint _fixed(uint8_t* out, Py_ssize_t w, uint64_t mag) noexcept nogil:
+    """``mag`` right-aligned and zero-filled in ``w`` bytes; False when it does not fit."""
+    cdef Py_ssize_t k = w
+    cdef uint64_t q, r
+    if mag == 0:
+        memset(out, 48, w)
+        return True
+    while k >= 2 and mag >= 10:
+        q = mag // 100
+        r = mag - q * 100
+        out[k - 2] = _PAIRS[2 * r]
+        out[k - 1] = _PAIRS[2 * r + 1]
+        k -= 2
+        mag = q
+    while k >= 1:
+        out[k - 1] = <uint8_t> (48 + mag % 10)
+        mag //= 10
+        k -= 1
+    return mag == 0
+
+
+@cython.cdivision(True)
 cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t* out,
                         int64_t* ends, Py_ssize_t* bad_row) noexcept nogil:
     """Write every row; return the bytes written, or -1 - (index of the part) when a
@@ -611,13 +633,35 @@ cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t
                 memcpy(out + p, q.bytes, q.n_bytes)
                 p += q.n_bytes
                 continue
+            if q.kind == P_SKIP:
+                p += q.width
+                continue
             if q.kind == P_COPY:
                 v = q.values[r]
                 if v < 0 or v + q.width > q.n_bytes:
                     bad_row[0] = r
                     return -1 - j
-                memcpy(out + p, q.bytes + v, q.width)
+                if q.width == 1:
+                    out[p] = q.bytes[v]
+                else:
+                    memcpy(out + p, q.bytes + v, q.width)
                 p += q.width
+                continue
+            if q.kind == P_DIGITS or q.kind == P_SIGNED:
+                v = q.values[r]
+                w = q.width
+                if q.kind == P_SIGNED:
+                    out[p] = 45 if v < 0 else 43
+                    p += 1
+                    w -= 1
+                elif v < 0:
+                    bad_row[0] = r
+                    return -1 - j
+                mag = (<uint64_t> 0) - <uint64_t> v if v < 0 else <uint64_t> v
+                if not _fixed(out + p, w, mag):
+                    bad_row[0] = r
+                    return -1 - j
+                p += w
                 continue
             v = q.values[r]
             if q.kind == P_DATE:
@@ -660,21 +704,6 @@ cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t
                     out[p + k] = digits[nd - 1 - k]
                 p += nd
                 continue
-            if q.kind == P_SIGNED:
-                out[p] = 45 if v < 0 else 43
-                p += 1
-                w -= 1
-            elif v < 0:
-                bad_row[0] = r
-                return -1 - j
-            if nd > w:
-                bad_row[0] = r
-                return -1 - j
-            for k in range(w - nd):
-                out[p + k] = 48
-            for k in range(nd):
-                out[p + w - 1 - k] = digits[k]
-            p += w
         ends[r] = p
     return p
 
@@ -682,7 +711,7 @@ cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t
 _MAX_WIDTH = {P_INT: 20, P_DATE: 10, P_ZFILL: 20}
 
 
-def render_rows(list parts, Py_ssize_t rows):
+def render_rows(list parts, Py_ssize_t rows, out=None):
     """Render ``rows`` rows, each the concatenation of ``parts``, without the GIL.
 
     Parameters
@@ -690,15 +719,19 @@ def render_rows(list parts, Py_ssize_t rows):
     parts
         ``(kind, data, width)`` per part (:class:`PartKind`): ``P_TEXT`` with bytes;
         ``P_INT``, ``P_DIGITS``, ``P_SIGNED``, ``P_DATE``, ``P_ZFILL`` with an int64
-        array of ``rows`` values; ``P_COPY`` with ``(buffer, offsets)``.
+        array of ``rows`` values; ``P_COPY`` with ``(buffer, offsets)``; ``P_SKIP``
+        with None (the bytes already in ``out`` stay).
     rows
         Rows to render.
+    out
+        A bytearray to render into (large enough for the longest rows), reused from
+        one call to the next; by default a new one.
 
     Returns
     -------
     tuple
-        ``(bytearray, ends)``: the rows one after the other, and the end of each row
-        (int64).
+        ``(rows, ends)``: the rows one after the other (the new bytearray, or a
+        memoryview of ``out``), and the end of each row (int64).
 
     Raises
     ------
@@ -730,6 +763,9 @@ def render_rows(list parts, Py_ssize_t rows):
                 cparts[j].n_bytes = raw.shape[0]
                 row_max += raw.shape[0]
                 continue
+            if kind == P_SKIP:
+                row_max += width
+                continue
             if kind == P_COPY:
                 buffer, data = data
                 raw = buffer
@@ -745,8 +781,13 @@ def render_rows(list parts, Py_ssize_t rows):
             column = data
             cparts[j].values = &column[0] if rows else NULL
             row_max += max(_MAX_WIDTH.get(kind, width), width)
-        out = bytearray(rows * row_max)
+        given = out is not None
+        if not given:
+            out = bytearray(rows * row_max)
+        elif len(out) < rows * row_max:
+            raise ValueError(f"out holds {len(out)} bytes, the rows may need {rows * row_max}")
         ends = np.empty(rows, dtype=np.int64)
+        used = 0
         if rows:
             out_p = <uint8_t*> (<char*> out)
             ends_p = <int64_t*> cnp.PyArray_DATA(ends)
@@ -754,7 +795,9 @@ def render_rows(list parts, Py_ssize_t rows):
                 used = _render(cparts, <int> n_parts, rows, out_p, ends_p, &bad_row)
             if used < 0:
                 raise ValueError(f"part {-1 - used}: value of row {bad_row} does not fit")
-            del out[used:]
+        if given:
+            return memoryview(out)[:used], ends
+        del out[used:]
         return out, ends
     finally:
         free(cparts)

@@ -13,6 +13,7 @@ validation's memory limit). Every file appears whole or not at all
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -26,6 +27,30 @@ __all__ = ["PAYMENT_ORDER", "REPORT", "write"]
 #: File names of the report and of the payment order (JSON and pain.001 XML).
 REPORT = "report.json"
 PAYMENT_ORDER = ("DF017_payment_order.json", "DF017_payment_order.xml")
+
+
+class _Writes:
+    """File writes in a thread of their own, one at a time and in order, so that the
+    next piece is rendered (the core releases the GIL) while the last one is written."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="vsbengine-write")
+        self._pending: Future | None = None
+
+    def write(self, fh, data) -> None:
+        self.wait()
+        self._pending = self._pool.submit(fh.write, data)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def write(
@@ -74,48 +99,55 @@ def write(
     folder.mkdir(parents=True, exist_ok=True)
     if answers is None:
         answers = Answers(result, source, reference=reference)
-    writers = [answers.writer(df) for df in messages if df != "DF016"]
+    writers = [answers.writer(df, reuse=True) for df in messages if df != "DF016"]
     notifier = notify.Notifier(result) if "DF016" in messages else None
     paths: dict[str, list[Path]] = {df: [] for df in messages}
+    writes = _Writes()
     with contextlib.ExitStack() as stack:
+        try:
 
-        def create(name: str):
-            path = folder / name
-            return path, stack.enter_context(atomic_open(path))
+            def create(name: str):
+                path = folder / name
+                return path, stack.enter_context(atomic_open(path))
 
-        files = {}
-        for w in writers:
-            path, files[w.name] = create(FILE_NAMES[w.name])
-            paths[w.name].append(path)
-            files[w.name].write(w.head())
-        per_mutuality: dict[int, object] = {}
-        if notifier is not None or any(w.needs_scans for w in writers):
-            for s in answers.scans:
-                for w in writers:
-                    if w.needs_scans:
-                        for piece in w.feed(s):
-                            files[w.name].write(piece)
-                if notifier is not None:
-                    for mut, lines in notifier.feed(s):
-                        fh = per_mutuality.get(mut)
-                        if fh is None:
-                            fh = per_mutuality[mut] = create(notify.file_name(mut))[1]
-                        fh.write(lines)  # type: ignore[attr-defined]
-        for w in writers:
-            files[w.name].write(w.tail())
-        if notifier is not None:
-            for mut in notifier.mutualities:
-                if mut not in per_mutuality:
-                    per_mutuality[mut] = create(notify.file_name(mut))[1]
-            paths["DF016"] = [folder / notify.file_name(m) for m in sorted(per_mutuality)]
-        if payment_order is not None:
-            po, xml = payment_order
-            for name, data in zip(
-                PAYMENT_ORDER, (msgspec.json.format(msgspec.json.encode(po)), xml)
-            ):
-                create(name)[1].write(data)
-        if report:
-            create(REPORT)[1].write(result.to_json() + b"\n")
+            files = {}
+            for w in writers:
+                path, files[w.name] = create(FILE_NAMES[w.name])
+                paths[w.name].append(path)
+                files[w.name].write(w.head())
+            per_mutuality: dict[int, object] = {}
+            if notifier is not None or any(w.needs_scans for w in writers):
+                for s in answers.scans:
+                    for w in writers:
+                        if w.needs_scans:
+                            for piece in w.feed(s):
+                                writes.write(files[w.name], piece)
+                    if notifier is not None:
+                        for mut, lines in notifier.feed(s):
+                            fh = per_mutuality.get(mut)
+                            if fh is None:
+                                fh = per_mutuality[mut] = create(notify.file_name(mut))[1]
+                            writes.write(fh, lines)
+            writes.wait()
+            for w in writers:
+                files[w.name].write(w.tail())
+            if notifier is not None:
+                for mut in notifier.mutualities:
+                    if mut not in per_mutuality:
+                        per_mutuality[mut] = create(notify.file_name(mut))[1]
+                paths["DF016"] = [folder / notify.file_name(m) for m in sorted(per_mutuality)]
+            if payment_order is not None:
+                po, xml = payment_order
+                for name, data in zip(
+                    PAYMENT_ORDER, (msgspec.json.format(msgspec.json.encode(po)), xml)
+                ):
+                    create(name)[1].write(data)
+            if report:
+                create(REPORT)[1].write(result.to_json() + b"\n")
+        finally:
+            # Every write is done (or failed) before the files are published.
+            writes.close()
+
     written = [p for df in messages for p in paths[df]]
     if payment_order is not None:
         written += [folder / name for name in PAYMENT_ORDER]

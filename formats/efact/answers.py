@@ -64,6 +64,12 @@ for _i, _c in enumerate("BFRSE"):
 _EXT = REPLY_LAYOUTS["ext"]
 _P = _core.PartKind
 _SLOTS = (("457", "458"), ("464", "465"), ("471", "472"))
+#: Zones of the extension that differ from record to record, in their order.
+_VARIABLE = sorted(
+    (_EXT.zone(z) for z in ("368", "457", "458", "464", "465", "471", "472", "114", "115", "795")),
+    key=lambda z: z.start,
+)
+_KIND = {"N": _P.P_DIGITS, "S": _P.P_SIGNED, "A": _P.P_COPY}
 
 
 def _digits_or_zero(raw: np.ndarray) -> np.ndarray:
@@ -108,15 +114,17 @@ class Answers:
         """The answers of this result, in order (``["DF011", "DF014", "DF015"]``)."""
         return self.result.messages
 
-    def writer(self, df: str) -> MessageWriter:
-        """The writer of one answer of this result."""
+    def writer(self, df: str, reuse: bool = False) -> MessageWriter:
+        """The writer of one answer of this result (``reuse``: the caller is done with
+        each piece before it asks for the one after next, so that they may share two
+        buffers)."""
         if df not in self.names:
             raise ValueError(f"{df} is not an answer of this result ({', '.join(self.names)})")
         if df == "DF011":
             return _Df011(self)
         if df == "DF012":
             return _Df012(self)
-        return _Echo(self, df)
+        return _Echo(self, df, reuse)
 
     def chunks(self, df: str) -> Iterator[bytes]:
         """The bytes of one answer, in pieces (a settlement can be large)."""
@@ -295,9 +303,13 @@ class _Echo(MessageWriter):
 
     needs_scans = True
 
-    def __init__(self, answers: Answers, df: str) -> None:
+    def __init__(self, answers: Answers, df: str, reuse: bool = False) -> None:
         self.answers = answers
         self.name = df
+        #: Render the blocks into two buffers, in turn, that hold the constant bytes
+        #: already: the caller is done with a piece before it asks for the one after next.
+        self.reuse = reuse
+        self._buffers: list[bytearray] = []
         self.only_errors = df != "DF015"
         self.index = 0  # records echoed so far (zone 795)
         result = answers.result
@@ -329,45 +341,63 @@ class _Echo(MessageWriter):
         local_rejected[mine] = self.rejected[s.in_file(mine)]
         accepted, refused = _unit_amounts(s, local_rejected)
         mutuality = np.where(s.in_invoice, s.col("affiliation")[np.maximum(s.head20, 0)], 0)
+        # The row of each echoed record in the slot tables (-1: no errors).
         slot_row = np.searchsorted(slot_units, glob)
-        has = (slot_row < len(slot_units)) & (
-            slot_units[np.minimum(slot_row, max(len(slot_units) - 1, 0))] == glob
-            if len(slot_units)
-            else np.zeros(len(glob), bool)
-        )
-        z368, z114, z115, z795 = (_EXT.zone(z) for z in ("368", "114", "115", "795"))
-        ext = self.ext
+        if len(slot_units):
+            found = slot_units[np.minimum(slot_row, len(slot_units) - 1)] == glob
+            slot_row = np.where(found, slot_row, -1)
+        else:
+            slot_row = np.full(len(glob), -1)
+        # Letters are copied from the slot table, with a blank after it for no error.
+        letters = slot_letter.tobytes() + b" "
+        blank = len(letters) - 1
+        codes = np.vstack([slot_code, np.zeros((1, 3), np.int64)])
         for start in range(0, len(own), BLOCK):
             u = own[start : start + BLOCK]
             g = glob[start : start + BLOCK]
-            h = has[start : start + BLOCK]
-            r = slot_row[start : start + BLOCK][h]
+            r = slot_row[start : start + BLOCK]
             n = len(u)
+            parts = [(_P.P_COPY, (s.data, s.offsets[u]), 350)]
             # The record from the scanned buffer, then its extension (zones 351-795).
-            out, _ = _core.render_rows(
-                [
-                    (_P.P_COPY, (s.data, s.offsets[u]), 350),
-                    (_P.P_TEXT, ext[: z368.start], 0),
-                    (_P.P_DIGITS, mutuality[u], z368.length),
-                    (_P.P_TEXT, ext[z368.end : z114.start], 0),
-                    (_P.P_SIGNED, accepted[u], z114.length),
-                    (_P.P_SIGNED, refused[u], z115.length),
-                    (_P.P_TEXT, ext[z115.end : z795.start], 0),
-                    (_P.P_DIGITS, (self.index + np.arange(1, n + 1)) % 1_000_000, z795.length),
-                ],
-                n,
-            )
+            values = {
+                "368": mutuality[u],
+                "114": accepted[u],
+                "115": refused[u],
+                "795": (self.index + np.arange(1, n + 1)) % 1_000_000,
+            }
+            for k, (lz, cz) in enumerate(_SLOTS):
+                values[lz] = np.where(r >= 0, r * 3 + k, blank)
+                values[cz] = codes[r, k]  # row -1: the zero row
+            comments = overflow and np.isin(g, list(overflow)).any()
+            pos = 0
+            for zone in _VARIABLE:
+                if zone.start > pos:
+                    parts.append(self._constant(pos, zone.start, reuse=not comments))
+                kind = _KIND[zone.kind]
+                data = (letters, values[zone.zone]) if kind == _P.P_COPY else values[zone.zone]
+                parts.append((kind, data, zone.length))
+                pos = zone.end
+            parts.append(self._constant(pos, _EXT.length, reuse=not comments))
+            if self.reuse and not comments:
+                if not self._buffers:
+                    self._buffers = [bytearray((b"\0" * 350 + self.ext) * BLOCK) for _ in "ab"]
+                self._buffers.reverse()
+                out, _ = _core.render_rows(parts, n, self._buffers[0])
+            else:
+                out, _ = _core.render_rows(parts, n)
             self.index += n
-            if h.any() or overflow:
+            if comments:
                 rows = np.frombuffer(out, dtype=np.uint8).reshape(n, 800)[:, 350:]
-                if h.any():
-                    for k, (lz, cz) in enumerate(_SLOTS):
-                        rows[h, _EXT.zone(lz).start] = slot_letter[r, k]
-                        wire.put_digits(rows, "ext", cz, slot_code[r, k], rows=h)
-                if overflow:
-                    for i in np.flatnonzero(np.isin(g, list(overflow))).tolist():
-                        wire.put_text(rows, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
+                for i in np.flatnonzero(np.isin(g, list(overflow))).tolist():
+                    wire.put_text(rows, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
             yield out
+
+    def _constant(self, start: int, end: int, reuse: bool):
+        """The constant bytes ``[start, end)`` of the extension: written, or (in a buffer
+        that holds them already) skipped."""
+        if reuse and self.reuse:
+            return (_P.P_SKIP, None, end - start)
+        return (_P.P_TEXT, self.ext[start:end], 0)
 
     def tail(self) -> bytes:
         if self.name != "DF015":
