@@ -15,8 +15,11 @@ into arrays); the constants they share with the core are declared once, in
 cimport cython
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
+from libc.errno cimport EINTR, errno
 from libc.string cimport memchr, memcpy, memset
+from posix.uio cimport iovec, writev
 
+import os
 from collections import namedtuple
 
 import numpy as np
@@ -563,33 +566,20 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
 cdef uint8_t _PAIRS[200]     # "00" "01" ... "99"
 
 
+cdef uint64_t _POW10[20]     # 1, 10, ... 10**19
+
+
 cdef void _init_pairs() noexcept:
     cdef int i
     for i in range(100):
         _PAIRS[2 * i] = <uint8_t> (48 + i // 10)
         _PAIRS[2 * i + 1] = <uint8_t> (48 + i % 10)
+    _POW10[0] = 1
+    for i in range(1, 20):
+        _POW10[i] = _POW10[i - 1] * 10
 
 
 _init_pairs()
-
-
-@cython.cdivision(True)
-cdef inline int _decimal(uint64_t mag, uint8_t* digits) noexcept nogil:
-    """The decimal digits of ``mag``, last digit first; returns how many."""
-    cdef int nd = 0
-    cdef uint64_t q
-    while mag >= 100:
-        q = mag // 100
-        digits[nd] = _PAIRS[2 * (mag - q * 100) + 1]
-        digits[nd + 1] = _PAIRS[2 * (mag - q * 100)]
-        nd += 2
-        mag = q
-    if mag >= 10:
-        digits[nd] = _PAIRS[2 * mag + 1]
-        digits[nd + 1] = _PAIRS[2 * mag]
-        return nd + 2
-    digits[nd] = <uint8_t> (48 + mag)
-    return nd + 1
 
 
 @cython.cdivision(True)
@@ -615,22 +605,58 @@ cdef inline bint _fixed(uint8_t* out, Py_ssize_t w, uint64_t mag) noexcept nogil
 
 
 @cython.cdivision(True)
+cdef inline void _copy_words(uint8_t* dst, const uint8_t* src, Py_ssize_t n) noexcept nogil:
+    """Copy ``n`` bytes 8 at a time: up to 7 bytes past ``dst + n`` are written too
+    (the next part overwrites them; the buffer has that slack)."""
+    cdef Py_ssize_t k = 0
+    while k < n:
+        memcpy(dst + k, src + k, 8)
+        k += 8
+
+
+cdef inline int _ndigits(uint64_t mag) noexcept nogil:
+    cdef int nd = 1
+    while nd < 20 and mag >= _POW10[nd]:
+        nd += 1
+    return nd
+
+
+@cython.cdivision(True)
+cdef inline void _decimal_at(uint8_t* out, int nd, uint64_t mag) noexcept nogil:
+    """The ``nd`` digits of ``mag`` at ``out`` (most significant first)."""
+    cdef uint64_t q, r
+    cdef int k = nd
+    while k >= 2:
+        q = mag // 100
+        r = mag - q * 100
+        out[k - 2] = _PAIRS[2 * r]
+        out[k - 1] = _PAIRS[2 * r + 1]
+        k -= 2
+        mag = q
+    if k == 1:
+        out[0] = <uint8_t> (48 + mag)
+
+
+@cython.cdivision(True)
 cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t* out,
-                        int64_t* ends, Py_ssize_t* bad_row) noexcept nogil:
+                        int64_t* ends, Py_ssize_t* bad_row, bint slack) noexcept nogil:
     """Write every row; return the bytes written, or -1 - (index of the part) when a
     value does not fit its part (its row in ``bad_row``). Preconditions: ``out`` holds
-    the longest rows; every column has ``rows`` values."""
+    the longest rows; every column has ``rows`` values; with ``slack``, 8 bytes more
+    and no ``P_SKIP`` part (texts are then copied by words)."""
     cdef Py_ssize_t r, p = 0, k, w
     cdef int j, nd
     cdef int64_t v
     cdef uint64_t mag
-    cdef uint8_t digits[24]
     cdef const Part* q
     for r in range(rows):
         for j in range(n_parts):
             q = &parts[j]
             if q.kind == P_TEXT:
-                memcpy(out + p, q.bytes, q.n_bytes)
+                if slack:
+                    _copy_words(out + p, q.bytes, q.n_bytes)
+                else:
+                    memcpy(out + p, q.bytes, q.n_bytes)
                 p += q.n_bytes
                 continue
             if q.kind == P_SKIP:
@@ -681,13 +707,12 @@ cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t
                 p += 10
                 continue
             mag = (<uint64_t> 0) - <uint64_t> v if v < 0 else <uint64_t> v
-            nd = _decimal(mag, digits)
+            nd = _ndigits(mag)
             if q.kind == P_INT:
                 if v < 0:
                     out[p] = 45
                     p += 1
-                for k in range(nd):
-                    out[p + k] = digits[nd - 1 - k]
+                _decimal_at(out + p, nd, mag)
                 p += nd
                 continue
             w = q.width
@@ -700,8 +725,7 @@ cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t
                     out[p + k] = 48
                 if w > nd:
                     p += w - nd
-                for k in range(nd):
-                    out[p + k] = digits[nd - 1 - k]
+                _decimal_at(out + p, nd, mag)
                 p += nd
                 continue
         ends[r] = p
@@ -745,6 +769,7 @@ def render_rows(list parts, Py_ssize_t rows, out=None):
     cdef const unsigned char[::1] raw
     cdef uint8_t* out_p
     cdef int64_t* ends_p
+    cdef bint slack = True
     keep = []
     if cparts == NULL:
         raise MemoryError()
@@ -757,13 +782,16 @@ def render_rows(list parts, Py_ssize_t rows, out=None):
             cparts[j].bytes = NULL
             cparts[j].n_bytes = 0
             if kind == P_TEXT:
+                data = bytes(data)
+                row_max += len(data)
+                data += b"\0" * 8  # word copies read up to 7 bytes past the text
                 raw = data
                 keep.append(data)
-                cparts[j].bytes = &raw[0] if raw.shape[0] else NULL
-                cparts[j].n_bytes = raw.shape[0]
-                row_max += raw.shape[0]
+                cparts[j].bytes = &raw[0]
+                cparts[j].n_bytes = raw.shape[0] - 8
                 continue
             if kind == P_SKIP:
+                slack = False
                 row_max += width
                 continue
             if kind == P_COPY:
@@ -783,8 +811,8 @@ def render_rows(list parts, Py_ssize_t rows, out=None):
             row_max += max(_MAX_WIDTH.get(kind, width), width)
         given = out is not None
         if not given:
-            out = bytearray(rows * row_max)
-        elif len(out) < rows * row_max:
+            out = bytearray(rows * row_max + 8)
+        elif len(out) < rows * row_max + (8 if slack else 0):
             raise ValueError(f"out holds {len(out)} bytes, the rows may need {rows * row_max}")
         ends = np.empty(rows, dtype=np.int64)
         used = 0
@@ -792,7 +820,7 @@ def render_rows(list parts, Py_ssize_t rows, out=None):
             out_p = <uint8_t*> (<char*> out)
             ends_p = <int64_t*> cnp.PyArray_DATA(ends)
             with nogil:
-                used = _render(cparts, <int> n_parts, rows, out_p, ends_p, &bad_row)
+                used = _render(cparts, <int> n_parts, rows, out_p, ends_p, &bad_row, slack)
             if used < 0:
                 raise ValueError(f"part {-1 - used}: value of row {bad_row} does not fit")
         if given:
@@ -801,6 +829,65 @@ def render_rows(list parts, Py_ssize_t rows, out=None):
         return out, ends
     finally:
         free(cparts)
+
+
+cdef int _writev_all(int fd, iovec* iov, int count) noexcept nogil:
+    """writev until every byte of ``iov`` is written; returns 0, or errno."""
+    cdef ssize_t done
+    cdef int first = 0
+    while first < count:
+        done = writev(fd, iov + first, count - first)
+        if done < 0:
+            if errno == EINTR:
+                continue
+            return errno
+        while first < count and <size_t> done >= iov[first].iov_len:
+            done -= iov[first].iov_len
+            first += 1
+        if first < count:
+            iov[first].iov_base = <char*> iov[first].iov_base + done
+            iov[first].iov_len -= done
+    return 0
+
+
+def write_interleaved(int fd, const unsigned char[::1] records, offsets, Py_ssize_t width,
+                      const unsigned char[::1] rows, Py_ssize_t row_width, Py_ssize_t n):
+    """Write ``n`` lines to ``fd``: ``width`` bytes of ``records`` from each offset, then
+    that line's ``row_width`` bytes of ``rows``; with writev, without the GIL (the
+    records go from their buffer to the file with no copy in between).
+
+    Raises
+    ------
+    ValueError
+        An offset outside ``records``, or ``rows`` shorter than ``n`` lines.
+    OSError
+        The write failed.
+    """
+    cdef const int64_t[::1] off = np.ascontiguousarray(offsets, dtype=np.int64)
+    cdef Py_ssize_t i, k, size = records.shape[0]
+    cdef iovec iov[1024]
+    cdef int err = 0
+    cdef const unsigned char* src = &records[0] if size else NULL
+    cdef const unsigned char* dst = &rows[0] if rows.shape[0] else NULL
+    if off.shape[0] < n or rows.shape[0] < n * row_width:
+        raise ValueError("fewer offsets or rows than lines")
+    for i in range(n):
+        if off[i] < 0 or off[i] + width > size:
+            raise ValueError(f"line {i}: offset {off[i]} outside the records")
+    with nogil:
+        i = 0
+        while i < n and err == 0:
+            k = 0
+            while i < n and k < 1024:
+                iov[k].iov_base = <void*> (src + off[i])
+                iov[k].iov_len = width
+                iov[k + 1].iov_base = <void*> (dst + i * row_width)
+                iov[k + 1].iov_len = row_width
+                k += 2
+                i += 1
+            err = _writev_all(fd, iov, <int> k)
+    if err:
+        raise OSError(err, os.strerror(err))
 
 
 @cython.boundscheck(False)

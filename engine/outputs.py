@@ -19,7 +19,7 @@ from pathlib import Path
 import msgspec
 
 from vsbengine.formats.efact import notify
-from vsbengine.formats.efact.answers import FILE_NAMES, Answers
+from vsbengine.formats.efact.answers import FILE_NAMES, Answers, Interleaved
 from vsbengine.fsio import atomic_open
 
 __all__ = ["PAYMENT_ORDER", "REPORT", "write"]
@@ -39,7 +39,10 @@ class _Writes:
 
     def write(self, fh, data) -> None:
         self.wait()
-        self._pending = self._pool.submit(fh.write, data)
+        if isinstance(data, Interleaved):
+            self._pending = self._pool.submit(data.write_to, fh)
+        else:
+            self._pending = self._pool.submit(fh.write, data)
 
     def wait(self) -> None:
         if self._pending is not None:
@@ -128,6 +131,9 @@ def write(
                             if fh is None:
                                 fh = per_mutuality[mut] = create(notify.file_name(mut))[1]
                             writes.write(fh, lines)
+                    # Done with this chunk before the next is scanned (memory limit).
+                    writes.wait()
+                    del s
             writes.wait()
             for w in writers:
                 files[w.name].write(w.tail())

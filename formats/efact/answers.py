@@ -35,6 +35,7 @@ DF012 need no scan: the segments and records 95/96 they copy are in the result
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,7 +118,7 @@ class Answers:
     def writer(self, df: str, reuse: bool = False) -> MessageWriter:
         """The writer of one answer of this result (``reuse``: the caller is done with
         each piece before it asks for the one after next, so that they may share two
-        buffers)."""
+        buffers, and writes :class:`Interleaved` pieces with their ``write_to``)."""
         if df not in self.names:
             raise ValueError(f"{df} is not an answer of this result ({', '.join(self.names)})")
         if df == "DF011":
@@ -210,6 +211,73 @@ class Answers:
             overflow.setdefault(u, []).append(f"{chr(lt) if lt else ''}{c:06d}")
         cached = self.__dict__["_slots"] = (units, slot_letter, slot_code, overflow)
         return cached
+
+    def echo_columns(self, s: Sending) -> EchoColumns:
+        """What the echoes of one scanned chunk need, computed once for all of them
+        (DF014 and DF015 are fed the same chunk one after the other)."""
+        cached = self.__dict__.get("_echo")
+        if cached is not None and cached[0]() is s:
+            return cached[1]
+        slot_units, slot_letter, slot_code, _ = self.slots()
+        units = np.flatnonzero(s.is_detail & s.own)
+        glob = s.in_file(units)
+        local_rejected = np.zeros(s.n_units, dtype=bool)
+        mine = np.flatnonzero(s.own & (np.arange(s.n_units) >= s.own_first))
+        local_rejected[mine] = self.result.rejected[s.in_file(mine)]
+        accepted, refused = _unit_amounts(s, local_rejected)
+        head = np.maximum(s.head20[units], 0)
+        mutuality = np.where(s.in_invoice[units], s.col("affiliation")[head], 0)
+        # The row of each echoed record in the slot tables (-1: no errors).
+        slot_row = np.searchsorted(slot_units, glob)
+        if len(slot_units):
+            found = slot_units[np.minimum(slot_row, len(slot_units) - 1)] == glob
+            slot_row = np.where(found, slot_row, -1)
+        else:
+            slot_row = np.full(len(glob), -1)
+        # Letters are copied from the slot table, with a blank after it for no error.
+        letters = slot_letter.tobytes() + b" "
+        codes = np.vstack([slot_code, np.zeros((1, 3), np.int64)])  # row -1: no codes
+        values = {"368": mutuality.astype(np.int64), "114": accepted[units], "115": refused[units]}
+        for k, (lz, cz) in enumerate(_SLOTS):
+            values[lz] = np.where(slot_row >= 0, slot_row * 3 + k, len(letters) - 1)
+            values[cz] = codes[slot_row, k]
+        cols = EchoColumns(units, glob, slot_row, letters, values)
+        # A weak reference: the cache must not keep a streamed chunk alive.
+        self.__dict__["_echo"] = (weakref.ref(s), cols)
+        return cols
+
+
+class EchoColumns:
+    """The values of the echoed records of one scanned chunk, by zone of the extension."""
+
+    def __init__(self, units, glob, slot_row, letters: bytes, values: dict) -> None:
+        self.units, self.glob, self.slot_row = units, glob, slot_row
+        self.letters, self.values = letters, values
+
+
+class Interleaved:
+    """A piece of an echo that is written without being assembled: ``n`` lines of
+    ``width`` bytes of ``records`` (from ``offsets``), each followed by its
+    ``row_width`` bytes of ``rows`` (``bytes(piece)`` assembles them)."""
+
+    def __init__(self, records, offsets, width: int, rows, row_width: int, n: int) -> None:
+        self.records, self.offsets, self.width = records, offsets, width
+        self.rows, self.row_width, self.n = rows, row_width, n
+
+    def __len__(self) -> int:
+        return self.n * (self.width + self.row_width)
+
+    def __bytes__(self) -> bytes:
+        parts = [(_P.P_COPY, (self.records, self.offsets), self.width)]
+        parts.append((_P.P_COPY, (self.rows, np.arange(self.n) * self.row_width), self.row_width))
+        return bytes(_core.render_rows(parts, self.n)[0])
+
+    def write_to(self, fh) -> None:
+        """Write to an open binary file (its buffer is flushed first)."""
+        fh.flush()
+        _core.write_interleaved(
+            fh.fileno(), self.records, self.offsets, self.width, self.rows, self.row_width, self.n
+        )
 
 
 class MessageWriter:
@@ -327,77 +395,59 @@ class _Echo(MessageWriter):
         message = MESSAGE[self.name]
         return self.answers.segment_200(message) + self.answers.extended_300()
 
-    def feed(self, s: Sending) -> Iterator[bytes]:
-        slot_units, slot_letter, slot_code, overflow = self.answers.slots()
-        own = np.flatnonzero(s.is_detail & s.own)
-        glob = s.in_file(own)
-        if self.only_errors:
-            keep = np.isin(glob, slot_units)
-            own, glob = own[keep], glob[keep]
-        if len(own) == 0:
-            return
-        local_rejected = np.zeros(s.n_units, dtype=bool)
-        mine = np.flatnonzero(s.own & (np.arange(s.n_units) >= s.own_first))
-        local_rejected[mine] = self.rejected[s.in_file(mine)]
-        accepted, refused = _unit_amounts(s, local_rejected)
-        mutuality = np.where(s.in_invoice, s.col("affiliation")[np.maximum(s.head20, 0)], 0)
-        # The row of each echoed record in the slot tables (-1: no errors).
-        slot_row = np.searchsorted(slot_units, glob)
-        if len(slot_units):
-            found = slot_units[np.minimum(slot_row, len(slot_units) - 1)] == glob
-            slot_row = np.where(found, slot_row, -1)
-        else:
-            slot_row = np.full(len(glob), -1)
-        # Letters are copied from the slot table, with a blank after it for no error.
-        letters = slot_letter.tobytes() + b" "
-        blank = len(letters) - 1
-        codes = np.vstack([slot_code, np.zeros((1, 3), np.int64)])
-        for start in range(0, len(own), BLOCK):
-            u = own[start : start + BLOCK]
-            g = glob[start : start + BLOCK]
-            r = slot_row[start : start + BLOCK]
-            n = len(u)
-            parts = [(_P.P_COPY, (s.data, s.offsets[u]), 350)]
-            # The record from the scanned buffer, then its extension (zones 351-795).
-            values = {
-                "368": mutuality[u],
-                "114": accepted[u],
-                "115": refused[u],
-                "795": (self.index + np.arange(1, n + 1)) % 1_000_000,
-            }
-            for k, (lz, cz) in enumerate(_SLOTS):
-                values[lz] = np.where(r >= 0, r * 3 + k, blank)
-                values[cz] = codes[r, k]  # row -1: the zero row
-            comments = overflow and np.isin(g, list(overflow)).any()
-            pos = 0
-            for zone in _VARIABLE:
-                if zone.start > pos:
-                    parts.append(self._constant(pos, zone.start, reuse=not comments))
-                kind = _KIND[zone.kind]
-                data = (letters, values[zone.zone]) if kind == _P.P_COPY else values[zone.zone]
-                parts.append((kind, data, zone.length))
-                pos = zone.end
-            parts.append(self._constant(pos, _EXT.length, reuse=not comments))
-            if self.reuse and not comments:
-                if not self._buffers:
-                    self._buffers = [bytearray((b"\0" * 350 + self.ext) * BLOCK) for _ in "ab"]
-                self._buffers.reverse()
-                out, _ = _core.render_rows(parts, n, self._buffers[0])
+    def feed(self, s: Sending) -> Iterator[bytes | bytearray | memoryview | Interleaved]:
+        cols = self.answers.echo_columns(s)
+        rows = np.flatnonzero(cols.slot_row >= 0) if self.only_errors else None
+        n_all = len(cols.units) if rows is None else len(rows)
+        _, _, _, overflow = self.answers.slots()
+        for start in range(0, n_all, BLOCK):
+            if rows is None:
+                sel: slice | np.ndarray = slice(start, start + BLOCK)
             else:
-                out, _ = _core.render_rows(parts, n)
+                sel = rows[start : start + BLOCK]
+            u = cols.units[sel]
+            g = cols.glob[sel]
+            n = len(u)
+            values = {zone: column[sel] for zone, column in cols.values.items()}
+            values["795"] = (self.index + np.arange(1, n + 1)) % 1_000_000
             self.index += n
+            comments = bool(overflow) and bool(np.isin(g, list(overflow)).any())
+            if self.reuse and not comments:
+                # The extensions only, into a buffer holding their constant bytes; the
+                # records go from the scanned buffer to the file (Interleaved).
+                if not self._buffers:
+                    self._buffers = [bytearray(self.ext * BLOCK) for _ in "ab"]
+                self._buffers.reverse()
+                parts = self._parts(values, cols.letters, True)
+                ext, _ = _core.render_rows(parts, n, self._buffers[0])
+                yield Interleaved(s.data, s.offsets[u], 350, ext, _EXT.length, n)
+                continue
+            parts = [(_P.P_COPY, (s.data, s.offsets[u]), 350), *self._parts(values, cols.letters)]
+            out, _ = _core.render_rows(parts, n)
             if comments:
-                rows = np.frombuffer(out, dtype=np.uint8).reshape(n, 800)[:, 350:]
+                view = np.frombuffer(out, dtype=np.uint8).reshape(n, 800)[:, 350:]
                 for i in np.flatnonzero(np.isin(g, list(overflow))).tolist():
-                    wire.put_text(rows, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
+                    wire.put_text(view, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
             yield out
 
-    def _constant(self, start: int, end: int, reuse: bool):
-        """The constant bytes ``[start, end)`` of the extension: written, or (in a buffer
-        that holds them already) skipped."""
-        if reuse and self.reuse:
-            return (_P.P_SKIP, None, end - start)
-        return (_P.P_TEXT, self.ext[start:end], 0)
+    def _parts(self, values: dict, letters: bytes, skip: bool = False) -> list:
+        """The parts of the extension (zones 351-795): its constant bytes (written, or
+        ``skip``-ped in a buffer that holds them already) and its values."""
+        parts: list = []
+        pos = 0
+        for zone in [*_VARIABLE, None]:
+            end = _EXT.length if zone is None else zone.start
+            if end > pos:
+                parts.append(
+                    (_P.P_SKIP, None, end - pos) if skip else (_P.P_TEXT, self.ext[pos:end], 0)
+                )
+            if zone is None:
+                break
+            kind = _KIND[zone.kind]
+            data = (letters, values[zone.zone]) if kind == _P.P_COPY else values[zone.zone]
+            parts.append((kind, data, zone.length))
+            pos = zone.end
+        return parts
 
     def tail(self) -> bytes:
         if self.name != "DF015":

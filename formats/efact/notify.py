@@ -45,6 +45,8 @@ from vsbengine import _core
 from vsbengine.formats.efact.sending import Sending
 
 _P = _core.PartKind
+#: Lines rendered per block (a few hundred bytes each).
+BLOCK = 32768
 
 
 class Notification(msgspec.Struct, frozen=True):
@@ -138,50 +140,60 @@ class Notifier:
             account=s.col("account")[p],
         )
 
-    def feed(self, s: Sending) -> Iterator[tuple[int, bytearray]]:
+    def feed(self, s: Sending) -> Iterator[tuple[int, memoryview]]:
         cols = self.columns(s)
         if cols is None:
             return
+        # Per mutuality, in file order: rendered in blocks, each cut where a mutuality ends.
+        order = np.argsort(cols["mutuality"], kind="stable")
+        cols = {k: np.ascontiguousarray(v[order], dtype=np.int64) for k, v in cols.items()}
+        cols["account"] = (cols["account"] == 1).astype(np.int64)
         mut = cols["mutuality"]
-        for m in np.unique(mut).tolist():
-            sel = np.flatnonzero(mut == m)
-            c = {k: v[sel] for k, v in cols.items()}
-            t = self._texts
-            out, _ = _core.render_rows(
-                [
-                    (_P.P_TEXT, t[0], 0),
-                    (_P.P_INT, c["mutuality"], 0),
-                    (_P.P_TEXT, t[1], 0),
-                    (_P.P_ZFILL, c["institution"], 12),
-                    (_P.P_TEXT, t[2], 0),
-                    (_P.P_INT, c["invoice"], 0),
-                    (_P.P_TEXT, t[3], 0),
-                    (_P.P_INT, c["record"], 0),
-                    (_P.P_TEXT, t[4], 0),
-                    (_P.P_INT, c["record_type"], 0),
-                    (_P.P_TEXT, t[5], 0),
-                    (_P.P_ZFILL, c["beneficiary"], 11),
-                    (_P.P_TEXT, t[6], 0),
-                    (_P.P_ZFILL, c["code"], 7),
-                    (_P.P_TEXT, t[7], 0),
-                    (_P.P_DATE, c["first_date"], 0),
-                    (_P.P_TEXT, t[8], 0),
-                    (_P.P_DATE, c["last_date"], 0),
-                    (_P.P_TEXT, t[9], 0),
-                    (_P.P_INT, c["units"], 0),
-                    (_P.P_TEXT, t[10], 0),
-                    (_P.P_INT, c["amount"], 0),
-                    (_P.P_TEXT, t[11], 0),
-                    (_P.P_INT, c["personal_share"], 0),
-                    (_P.P_TEXT, t[12], 0),
-                    (_P.P_INT, c["supplement"], 0),
-                    (_P.P_TEXT, t[13], 0),
-                    (_P.P_COPY, (b"AB", (c["account"] == 1).astype(np.int64)), 1),
-                    (_P.P_TEXT, t[14], 0),
-                ],
-                len(sel),
-            )
-            yield int(m), out
+        for start in range(0, len(mut), BLOCK):
+            block = {k: v[start : start + BLOCK] for k, v in cols.items()}
+            n = len(block["mutuality"])
+            out, ends = _core.render_rows(self._parts(block), n)
+            view = memoryview(out)
+            m = block["mutuality"]
+            cuts = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
+            for i, first in enumerate(cuts.tolist()):
+                last = int(cuts[i + 1]) if i + 1 < len(cuts) else n
+                begin = int(ends[first - 1]) if first else 0
+                yield int(m[first]), view[begin : int(ends[last - 1])]
+
+    def _parts(self, c: dict[str, np.ndarray]) -> list:
+        t = self._texts
+        return [
+            (_P.P_TEXT, t[0], 0),
+            (_P.P_INT, c["mutuality"], 0),
+            (_P.P_TEXT, t[1], 0),
+            (_P.P_ZFILL, c["institution"], 12),
+            (_P.P_TEXT, t[2], 0),
+            (_P.P_INT, c["invoice"], 0),
+            (_P.P_TEXT, t[3], 0),
+            (_P.P_INT, c["record"], 0),
+            (_P.P_TEXT, t[4], 0),
+            (_P.P_INT, c["record_type"], 0),
+            (_P.P_TEXT, t[5], 0),
+            (_P.P_ZFILL, c["beneficiary"], 11),
+            (_P.P_TEXT, t[6], 0),
+            (_P.P_ZFILL, c["code"], 7),
+            (_P.P_TEXT, t[7], 0),
+            (_P.P_DATE, c["first_date"], 0),
+            (_P.P_TEXT, t[8], 0),
+            (_P.P_DATE, c["last_date"], 0),
+            (_P.P_TEXT, t[9], 0),
+            (_P.P_INT, c["units"], 0),
+            (_P.P_TEXT, t[10], 0),
+            (_P.P_INT, c["amount"], 0),
+            (_P.P_TEXT, t[11], 0),
+            (_P.P_INT, c["personal_share"], 0),
+            (_P.P_TEXT, t[12], 0),
+            (_P.P_INT, c["supplement"], 0),
+            (_P.P_TEXT, t[13], 0),
+            (_P.P_COPY, (b"AB", c["account"]), 1),  # account 1 is B
+            (_P.P_TEXT, t[14], 0),
+        ]
 
     def structs(self, s: Sending) -> Iterator[tuple[int, list[Notification]]]:
         """The same lines as :class:`Notification` structs (for callers in Python)."""
