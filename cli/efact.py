@@ -109,7 +109,7 @@ def validate(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    result = engine.validate(file)
+    result = engine.validate(file, digest=out is not None and refs is not None)
     decided = None
     if out is not None and refs is not None:
         proposal = signoff.propose(result, out, engine.refs)

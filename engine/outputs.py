@@ -29,20 +29,25 @@ REPORT = "report.json"
 PAYMENT_ORDER = ("DF017_payment_order.json", "DF017_payment_order.xml")
 
 
-class _Writes:
-    """File writes in a thread of their own, one at a time and in order, so that the
-    next piece is rendered (the core releases the GIL) while the last one is written."""
+#: Sendings from this size on have their big writes done in a thread of their own.
+BACKGROUND = 32 << 20
 
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="vsbengine-write")
+
+class _Writes:
+    """File writes, one at a time and in order. For a big sending they go to a thread
+    of their own, so that the next piece is rendered (the core releases the GIL) while
+    the last one is written; a small one is written at once (a thread costs more)."""
+
+    def __init__(self, background: bool) -> None:
+        self._pool = ThreadPoolExecutor(1, "vsbengine-write") if background else None
         self._pending: Future | None = None
 
     def write(self, fh, data) -> None:
+        if self._pool is None:
+            _write(fh, data)
+            return
         self.wait()
-        if isinstance(data, Interleaved):
-            self._pending = self._pool.submit(data.write_to, fh)
-        else:
-            self._pending = self._pool.submit(fh.write, data)
+        self._pending = self._pool.submit(_write, fh, data)
 
     def wait(self) -> None:
         if self._pending is not None:
@@ -53,7 +58,15 @@ class _Writes:
         try:
             self.wait()
         finally:
-            self._pool.shutdown(wait=True)
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+
+def _write(fh, data) -> None:
+    if isinstance(data, Interleaved):
+        data.write_to(fh)
+    else:
+        fh.write(data)
 
 
 def write(
@@ -105,7 +118,7 @@ def write(
     writers = [answers.writer(df, reuse=True) for df in messages if df != "DF016"]
     notifier = notify.Notifier(result) if "DF016" in messages else None
     paths: dict[str, list[Path]] = {df: [] for df in messages}
-    writes = _Writes()
+    writes = _Writes(background=result.size >= BACKGROUND)
     with contextlib.ExitStack() as stack:
         try:
 

@@ -107,6 +107,8 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
         Bytes that identify the sending (the default insurer reference comes from them).
     source
         The path validated (``None`` for bytes).
+    digest
+        BLAKE2b (16 bytes, hex) of the content, when the validation was asked for it.
     settlement
         The amounts of the settlement (records 91 and 92).
     payee
@@ -138,6 +140,7 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
     last_detail: int = -1
     seed: bytes
     source: str | None = None
+    digest: str | None = None
     settlement: list[Settlement] = []
     payee: Record10 | None = None
     envelope: Envelope

@@ -88,7 +88,8 @@ def propose(result: Result, folder, refs=None) -> dict:
         waiting = "signature"
     elif result.decision == "DF013":
         waiting = "confirmation"
-    content = _digest(result.source)
+    # The digest made while validating, if it was asked for: the file is not read again.
+    content = result.digest or _digest(result.source)
     # The same result signed in this process needs no second hash of the file.
     result.__dict__["_proposed"] = (str(folder), content)
     data = {

@@ -413,13 +413,15 @@ class _Echo(MessageWriter):
             self.index += n
             comments = bool(overflow) and bool(np.isin(g, list(overflow)).any())
             if self.reuse and not comments:
-                # The extensions only, into a buffer holding their constant bytes; the
-                # records go from the scanned buffer to the file (Interleaved).
-                if not self._buffers:
+                # The extensions only; the records go from the scanned buffer to the
+                # file (Interleaved). Many blocks: into two buffers holding the constant
+                # bytes already (filling them costs more than a few blocks save).
+                many = n_all > 4 * BLOCK
+                if many and not self._buffers:
                     self._buffers = [bytearray(self.ext * BLOCK) for _ in "ab"]
                 self._buffers.reverse()
-                parts = self._parts(values, cols.letters, True)
-                ext, _ = _core.render_rows(parts, n, self._buffers[0])
+                parts = self._parts(values, cols.letters, skip=many)
+                ext, _ = _core.render_rows(parts, n, self._buffers[0] if many else None)
                 yield Interleaved(s.data, s.offsets[u], 350, ext, _EXT.length, n)
                 continue
             parts = [(_P.P_COPY, (s.data, s.offsets[u]), 350), *self._parts(values, cols.letters)]
@@ -472,15 +474,19 @@ def _settlement_records(result) -> np.ndarray:
     """The records 91 (one per mutuality) and 92 of DF015, from the result's settlement."""
     *r91, r92 = result.settlement
     out91 = wire.records("91", len(r91))
-    for i, r in enumerate(r91):
-        wire.put_digits(out91, "91", "401", r.mutuality, rows=i)
-        wire.put_digits(out91, "91", "402", r.summary_invoice, rows=i)
+
+    def column(key: str) -> np.ndarray:
+        return np.array([getattr(r, key) for r in r91], dtype=np.int64)
+
+    if r91:
+        wire.put_digits(out91, "91", "401", column("mutuality"))
+        wire.put_digits(out91, "91", "402", column("summary_invoice"))
         for zone, key in _AMOUNTS_91:
-            wire.put_signed(out91, "91", zone, getattr(r, key), rows=i)
-        wire.put_digits(out91, "91", "409", r.records, rows=i)
-        wire.put_digits(out91, "91", "410", r.control, rows=i)
-        wire.put_text(out91, "91", "423", r.reference_a, rows=i)
-        wire.put_text(out91, "91", "424", r.reference_b, rows=i)
+            wire.put_signed(out91, "91", zone, column(key))
+        wire.put_digits(out91, "91", "409", column("records"))
+        wire.put_digits(out91, "91", "410", column("control"))
+        wire.put_text(out91, "91", "423", [r.reference_a for r in r91])
+        wire.put_text(out91, "91", "424", [r.reference_b for r in r91])
     out92 = wire.records("92", 1)
     wire.put_digits(out92, "92", "501", r92.mutuality)
     for zone, key in _AMOUNTS_91:
