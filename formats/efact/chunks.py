@@ -237,9 +237,9 @@ class Scanned:
     Kept from the validation (``kept``: every chunk's
     :class:`~vsbengine.formats.efact.sending.Sending`, in file order), or scanned
     again chunk by chunk from ``source`` (a path or bytes) when they were not kept: a
-    second streaming pass within ``memory_limit``, reusing the validation's ``plan``
-    when there is one, or the first scan of a command that writes the answers of a
-    saved result.
+    second streaming pass within ``memory_limit`` (in chunks cut for what the limit
+    leaves then), or the first scan of a command that writes the answers of a saved
+    result. ``plan`` is the validation's.
     """
 
     def __init__(
@@ -263,8 +263,8 @@ class Scanned:
         from vsbengine.source import open_source
 
         with open_source(self.source, self.memory_limit) as (reader, _):
-            plan_ = self.plan
-            if plan_ is None or plan_.size != reader.size:
-                plan_ = plan(reader, chunk_size(self.memory_limit))
+            # Cut anew: the chunks must fit what the limit leaves now (the validation's
+            # result and the heap it left behind take their share).
+            plan_ = plan(reader, chunk_size(self.memory_limit))
             for chunk in plan_.chunks:
                 yield scan_chunk(reader, plan_, chunk)
