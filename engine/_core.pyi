@@ -1,6 +1,7 @@
 """Type stubs of the compiled core (``engine/_core.pyx``; declarations in ``_core.pxd``)."""
 
 import enum
+from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -53,32 +54,65 @@ class CsvKind(enum.IntEnum):
     CSV_DAY = 2
     CSV_ENUM = 3
 
+class PartKind(enum.IntEnum):
+    P_TEXT = 0
+    P_INT = 1
+    P_DIGITS = 2
+    P_SIGNED = 3
+    P_DATE = 4
+    P_COPY = 5
+    P_ZFILL = 6
+    P_SKIP = 7
+
 FINDINGS: dict[str, int]
 FRAMING: dict[str, int]
 CSV_ERRORS: dict[str, int]
 
 class _CompiledLayouts(Protocol):
-    layout_len: npt.ArrayLike
-    layout_check: npt.ArrayLike
-    type_to_layout: npt.ArrayLike
-    allow: npt.ArrayLike
-    zone_first: npt.ArrayLike
-    zone_count: npt.ArrayLike
-    z_start: npt.ArrayLike
-    z_len: npt.ArrayLike
-    z_kind: npt.ArrayLike
-    z_flags: npt.ArrayLike
-    z_col: npt.ArrayLike
-    z_wide: npt.ArrayLike
-    z_rng_first: npt.ArrayLike
-    z_rng_count: npt.ArrayLike
-    z_work: npt.ArrayLike
-    work_first: npt.ArrayLike
-    work_count: npt.ArrayLike
-    work_zone: npt.ArrayLike
-    rng_lo: npt.ArrayLike
-    rng_hi: npt.ArrayLike
-    index: dict[str, int]
+    """What CoreTables reads of a compiled layout set (formats/efact/compiled.py)."""
+
+    @property
+    def layout_len(self) -> np.ndarray: ...
+    @property
+    def layout_check(self) -> np.ndarray: ...
+    @property
+    def type_to_layout(self) -> np.ndarray: ...
+    @property
+    def allow(self) -> np.ndarray: ...
+    @property
+    def zone_first(self) -> np.ndarray: ...
+    @property
+    def zone_count(self) -> np.ndarray: ...
+    @property
+    def z_start(self) -> np.ndarray: ...
+    @property
+    def z_len(self) -> np.ndarray: ...
+    @property
+    def z_kind(self) -> np.ndarray: ...
+    @property
+    def z_flags(self) -> np.ndarray: ...
+    @property
+    def z_col(self) -> np.ndarray: ...
+    @property
+    def z_wide(self) -> np.ndarray: ...
+    @property
+    def z_rng_first(self) -> np.ndarray: ...
+    @property
+    def z_rng_count(self) -> np.ndarray: ...
+    @property
+    def z_work(self) -> np.ndarray: ...
+    @property
+    def work_first(self) -> np.ndarray: ...
+    @property
+    def work_count(self) -> np.ndarray: ...
+    @property
+    def work_zone(self) -> np.ndarray: ...
+    @property
+    def rng_lo(self) -> np.ndarray: ...
+    @property
+    def rng_hi(self) -> np.ndarray: ...
+    @property
+    def index(self) -> dict[str, int]: ...
 
 class CoreTables:
     def __init__(self, compiled: _CompiledLayouts) -> None: ...
@@ -130,6 +164,18 @@ def scan(
     lines: bool = False,
     framing_only: bool = False,
 ) -> Scan: ...
+def render_rows(
+    parts: Sequence[tuple[int, Any, int]], rows: int, out: bytearray | None = None
+) -> tuple[bytearray | memoryview, npt.NDArray[np.int64]]: ...
+def write_interleaved(
+    fd: int,
+    records: Any,
+    offsets: npt.ArrayLike,
+    width: int,
+    rows: Any,
+    row_width: int,
+    n: int,
+) -> None: ...
 def fill_check_digits(records: npt.NDArray[np.uint8]) -> None: ...
 def char_values(text: bytes) -> int: ...
 def read_csv(

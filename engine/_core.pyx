@@ -735,7 +735,7 @@ cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t
 _MAX_WIDTH = {P_INT: 20, P_DATE: 10, P_ZFILL: 20}
 
 
-def render_rows(list parts, Py_ssize_t rows, out=None):
+def render_rows(parts, Py_ssize_t rows, out=None):
     """Render ``rows`` rows, each the concatenation of ``parts``, without the GIL.
 
     Parameters
@@ -763,6 +763,7 @@ def render_rows(list parts, Py_ssize_t rows, out=None):
         A value does not fit its part (too long, negative for ``P_DIGITS``), or a
         ``P_COPY`` offset lies outside its buffer; the message names the part and row.
     """
+    parts = list(parts)
     cdef Py_ssize_t n_parts = len(parts), j, row_max = 0, bad_row = -1, used
     cdef Part* cparts = <Part*> malloc(max(n_parts, 1) * sizeof(Part))
     cdef const int64_t[::1] column

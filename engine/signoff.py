@@ -43,8 +43,12 @@ def _now() -> str:
 
 
 def _digest(path: str) -> str:
+    """BLAKE2b (16 bytes, hex) of a file's content (hashlib.file_digest is 3.11+)."""
+    h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _write_json(path: Path, data) -> None:

@@ -34,6 +34,7 @@ DF012 need no scan: the segments and records 95/96 they copy are in the result
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import weakref
 from collections.abc import Iterator
@@ -127,20 +128,23 @@ class Answers:
             return _Df012(self)
         return _Echo(self, df, reuse)
 
-    def chunks(self, df: str) -> Iterator[bytes]:
+    def chunks(self, df: str) -> Iterator[Piece]:
         """The bytes of one answer, in pieces (a settlement can be large)."""
         w = self.writer(df)
         return self._pieces(w)
 
-    def _pieces(self, w: MessageWriter) -> Iterator[bytes]:
+    def _pieces(self, w: MessageWriter) -> Iterator[Piece]:
         yield w.head()
         if w.needs_scans:
             for s in self.scans:
                 yield from w.feed(s)
         yield w.tail()
 
-    def bytes(self, df: str) -> bytes:
-        return b"".join(self.chunks(df))
+    def bytes(self, df: str) -> builtins.bytes:
+        """The bytes of one answer."""
+        return b"".join(
+            builtins.bytes(p) if isinstance(p, Interleaved) else p for p in self.chunks(df)
+        )
 
     def write(self, folder) -> list[Path]:
         """Write every answer into ``folder`` (created if needed); return the paths.
@@ -156,7 +160,7 @@ class Answers:
         return write(self.result, folder, names, answers=self, report=False)
 
     # -- pieces shared by the messages ----------------------------------------------------
-    def segment_200(self, message: str, errors: dict[str, str] | None = None) -> bytes:
+    def segment_200(self, message: str, errors: dict[str, str] | None = None) -> builtins.bytes:
         layout = LAYOUTS.layout("200")
         rec = np.frombuffer(self.result.envelope.segment200, dtype=np.uint8)[None, :].copy()
         for z in layout.zones:
@@ -171,7 +175,7 @@ class Answers:
         _error_fields(rec, "200", errors or {})
         return rec.tobytes()
 
-    def extended_300(self) -> bytes:
+    def extended_300(self) -> builtins.bytes:
         rec = wire.records("300x", 1)
         seg300 = np.frombuffer(self.result.envelope.segment300, dtype=np.uint8)
         rec[0, :140] = seg300[:140]
@@ -267,7 +271,7 @@ class Interleaved:
     def __len__(self) -> int:
         return self.n * (self.width + self.row_width)
 
-    def __bytes__(self) -> bytes:
+    def __bytes__(self) -> builtins.bytes:
         parts = [(_P.P_COPY, (self.records, self.offsets), self.width)]
         parts.append((_P.P_COPY, (self.rows, np.arange(self.n) * self.row_width), self.row_width))
         return bytes(_core.render_rows(parts, self.n)[0])
@@ -280,6 +284,10 @@ class Interleaved:
         )
 
 
+#: What a writer yields: bytes, or lines written without being assembled.
+Piece = builtins.bytes | bytearray | memoryview | Interleaved
+
+
 class MessageWriter:
     """One answer message, written in three steps: :meth:`head`, :meth:`feed` with each
     scanned chunk in file order (only when :attr:`needs_scans`), :meth:`tail`."""
@@ -287,13 +295,13 @@ class MessageWriter:
     name = ""
     needs_scans = False
 
-    def head(self) -> bytes:
+    def head(self) -> builtins.bytes:
         return b""
 
-    def feed(self, s: Sending) -> Iterator[bytes]:
+    def feed(self, s: Sending) -> Iterator[Piece]:
         return iter(())
 
-    def tail(self) -> bytes:
+    def tail(self) -> builtins.bytes:
         return b""
 
 
@@ -315,7 +323,7 @@ class _Df011(MessageWriter):
     def __init__(self, answers: Answers) -> None:
         self.answers = answers
 
-    def head(self) -> bytes:
+    def head(self) -> builtins.bytes:
         stub = wire.records("300s", 1)
         wire.put_text(stub, "300s", "300", "920000")
         wire.put_text(stub, "300s", "3001", "00")
@@ -340,7 +348,7 @@ class _Df012(MessageWriter):
             entry[1].setdefault(zone.zone, code[-2:])
         return out
 
-    def head(self) -> bytes:
+    def head(self) -> builtins.bytes:
         envelope = self.answers.result.envelope
         by_unit = self._technical_errors()
         parts = [self.answers.segment_200("920999", by_unit.get(0, ("", {}))[1])]
@@ -391,11 +399,11 @@ class _Echo(MessageWriter):
         wire.put_digits(ext, "ext", "395", payee.institution if payee is not None else 0)
         self.ext = ext[0].tobytes()
 
-    def head(self) -> bytes:
+    def head(self) -> builtins.bytes:
         message = MESSAGE[self.name]
         return self.answers.segment_200(message) + self.answers.extended_300()
 
-    def feed(self, s: Sending) -> Iterator[bytes | bytearray | memoryview | Interleaved]:
+    def feed(self, s: Sending) -> Iterator[Piece]:
         cols = self.answers.echo_columns(s)
         rows = np.flatnonzero(cols.slot_row >= 0) if self.only_errors else None
         n_all = len(cols.units) if rows is None else len(rows)
@@ -451,7 +459,7 @@ class _Echo(MessageWriter):
             pos = zone.end
         return parts
 
-    def tail(self) -> bytes:
+    def tail(self) -> builtins.bytes:
         if self.name != "DF015":
             return b""
         return _settlement_records(self.answers.result).tobytes()

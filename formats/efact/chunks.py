@@ -38,9 +38,11 @@ class Reader:
     """Byte ranges of a source: a bytes-like object, a memory map, or a file read with pread."""
 
     def __init__(self, data=None, *, fd: int | None = None, size: int | None = None) -> None:
+        if data is None and (fd is None or size is None):
+            raise ValueError("a Reader needs data, or a file descriptor and its size")
         self.data = data
         self.fd = fd
-        self.size = len(data) if data is not None else int(size)
+        self.size = len(data) if data is not None else int(size)  # type: ignore[arg-type]
 
     def read(self, start: int, end: int):
         """Bytes ``[start, end)`` (a view of the data or the map, or a new bytearray)."""
@@ -59,6 +61,7 @@ class Reader:
             view[:] = memoryview(self.data)[start : start + len(view)]
             return
         got = 0
+        assert self.fd is not None
         while got < len(view):
             n = os.preadv(self.fd, [view[got:]], start + got)
             if n == 0:
@@ -151,7 +154,8 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
         record10 = (int(offsets[2]), int(offsets[3]))
     elif len(offsets) == 3 and layout[2] == _L10:
         record10 = (int(offsets[2]), size)
-    segments = tuple(int(offsets[i]) if len(offsets) > i else -1 for i in (0, 1))
+    seg200, seg300 = (int(offsets[i]) if len(offsets) > i else -1 for i in (0, 1))
+    segments = (seg200, seg300)
     result = Plan(
         size=size, header_end=header_end, lines=lines, record10=record10, segments=segments
     )

@@ -53,7 +53,10 @@ class Zone:
     @property
     def number(self) -> int:
         """Leading number of the zone id: the ``ZZ`` of an error code (``24,25`` -> 24)."""
-        return int(re.match(r"\d+", self.zone).group())
+        m = re.match(r"\d+", self.zone)
+        if m is None:
+            raise ValueError(f"zone {self.zone!r} of layout {self.layout} has no number")
+        return int(m.group())
 
     @property
     def end(self) -> int:
@@ -191,7 +194,8 @@ class Compiled:
         self.z_rng_first = np.zeros(nz, dtype=np.int32)
         self.z_rng_count = np.zeros(nz, dtype=np.int32)
         self.z_work = np.zeros(nz, dtype=np.uint8)
-        lo, hi = [], []
+        lo: list[int] = []
+        hi: list[int] = []
         zi = 0
         for li, lay in enumerate(self.layouts):
             self.zone_first[li] = zi

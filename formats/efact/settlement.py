@@ -83,9 +83,10 @@ class Envelope(msgspec.Struct, frozen=True):
         return self.segment300[0:6]
 
 
-def settle(sm: Summary, rejected: np.ndarray, envelope: Envelope) -> list[Settlement]:
+def settle(sm: Summary, rejected: np.ndarray | None, envelope: Envelope) -> list[Settlement]:
     """The settlement of a decided sending from the merged summary: a record 91 per
-    record 95 (file order), then a record 92 for record 96. ``rejected``: per unit."""
+    record 95 (file order), then a record 92 for record 96. ``rejected``: per unit
+    (``None`` after a technical rejection: nothing is accepted)."""
     accepted = sm.accepted_per_mutuality(rejected)
     base = f"{envelope.sending.decode('latin-1')}/{envelope.month.decode('latin-1')}"
     rows = []

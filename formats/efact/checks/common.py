@@ -60,7 +60,7 @@ def nihii_valid(values: np.ndarray) -> np.ndarray:
     return (v < 10**11) & (97 - first6 % 97 == check)
 
 
-def add_month(ym: np.ndarray) -> np.ndarray:
+def add_month(ym: np.ndarray | int) -> np.ndarray:
     """YYYYMM plus one month."""
     ym = np.asarray(ym, dtype=np.int64)
     y, m = ym // 100, ym % 100

@@ -3,6 +3,8 @@ admission and the billed period)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import add_month
@@ -39,11 +41,11 @@ def check(s: Sending, ctx: Context) -> Findings:
         if created > today:
             errs.add(r10, "102510", s.zone_index("10", "25,26"))
     if ym and r10 >= 0:
-        zone = s.zone_index("10", "22")
+        zone22 = s.zone_index("10", "22")
         if ym > today // 100:
-            errs.add(r10, "102310", zone)
+            errs.add(r10, "102310", zone22)
         if created and ym > created // 100:
-            errs.add(r10, "102311", zone)
+            errs.add(r10, "102311", zone22)
 
     r20 = s.invoices
     adm, dis = s.col("admission_date")[r20], s.col("discharge_date")[r20]
@@ -71,7 +73,7 @@ def check(s: Sending, ctx: Context) -> Findings:
         last = s.col("last_date")[units]
         head = s.head20[units]
         ok = (first > 0) & ~s.finding_mask(rec, "5")[units] & ~s.finding_mask(rec, "6a,6b")[units]
-        limits = {
+        limits: dict[str, Any] = {
             "today": today,
             "created": created,
             "ym_limit": int(add_month(ym)) if ym else 0,
