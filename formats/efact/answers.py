@@ -225,9 +225,13 @@ class Answers:
         slot_units, slot_letter, slot_code, _ = self.slots()
         units = np.flatnonzero(s.is_detail & s.own)
         glob = s.in_file(units)
-        local_rejected = np.zeros(s.n_units, dtype=bool)
-        mine = np.flatnonzero(s.own & (np.arange(s.n_units) >= s.own_first))
-        local_rejected[mine] = self.result.rejected[s.in_file(mine)]
+        rejected = self.result.rejected
+        if s.unit_base == s.own_first and s.n_units == len(rejected):
+            local_rejected = rejected  # the whole file in one chunk: the same units
+        else:
+            local_rejected = np.zeros(s.n_units, dtype=bool)
+            mine = np.flatnonzero(s.own & (np.arange(s.n_units) >= s.own_first))
+            local_rejected[mine] = rejected[s.in_file(mine)]
         accepted, refused = _unit_amounts(s, local_rejected)
         head = np.maximum(s.head20[units], 0)
         mutuality = np.where(s.in_invoice[units], s.col("affiliation")[head], 0)
