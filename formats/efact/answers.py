@@ -466,46 +466,60 @@ class _Echo(MessageWriter):
     def tail(self) -> builtins.bytes:
         if self.name != "DF015":
             return b""
-        return _settlement_records(self.answers.result).tobytes()
+        return _settlement_records(self.answers.result)
 
 
-_AMOUNTS_91 = (
+#: The zones of records 91 and 92 and the Settlement field each holds (92: zone + 100).
+_SETTLEMENT_ZONES = (
+    ("401", "mutuality"),
+    ("402", "summary_invoice"),
     ("404", "requested_a"),
     ("406", "requested_b"),
     ("408", "requested"),
+    ("409", "records"),
+    ("410", "control"),
     ("412", "accepted_a"),
     ("414", "refused_a"),
     ("416", "accepted_b"),
     ("418", "refused_b"),
     ("420", "accepted"),
     ("422", "refused"),
+    ("423", "reference_a"),
+    ("424", "reference_b"),
 )
 
 
-def _settlement_records(result) -> np.ndarray:
-    """The records 91 (one per mutuality) and 92 of DF015, from the result's settlement."""
+def _settlement_records(result) -> bytes:
+    """The records 91 (one per mutuality) and 92 of DF015, from the result's settlement,
+    rendered by the core on the templates of their layouts."""
     *r91, r92 = result.settlement
-    out91 = wire.records("91", len(r91))
-
-    def column(key: str) -> np.ndarray:
-        return np.array([getattr(r, key) for r in r91], dtype=np.int64)
-
-    if r91:
-        wire.put_digits(out91, "91", "401", column("mutuality"))
-        wire.put_digits(out91, "91", "402", column("summary_invoice"))
-        for zone, key in _AMOUNTS_91:
-            wire.put_signed(out91, "91", zone, column(key))
-        wire.put_digits(out91, "91", "409", column("records"))
-        wire.put_digits(out91, "91", "410", column("control"))
-        wire.put_text(out91, "91", "423", [r.reference_a for r in r91])
-        wire.put_text(out91, "91", "424", [r.reference_b for r in r91])
-    out92 = wire.records("92", 1)
-    wire.put_digits(out92, "92", "501", r92.mutuality)
-    for zone, key in _AMOUNTS_91:
-        wire.put_signed(out92, "92", str(int(zone) + 100), getattr(r92, key))
-    wire.put_digits(out92, "92", "509", r92.records)
-    wire.put_digits(out92, "92", "510", r92.control)
-    return np.concatenate([out91, out92])
+    out = []
+    for layout, rows in (("91", r91), ("92", [r92])):
+        if not rows:
+            continue
+        lay = REPLY_LAYOUTS[layout]
+        template = wire.template(lay).tobytes()
+        zones = {z.zone: z for z in lay.zones if not z.is_error_field}
+        parts: list = []
+        pos = 0
+        for zone, key in _SETTLEMENT_ZONES:
+            if layout == "92" and key in ("summary_invoice", "reference_a", "reference_b"):
+                continue  # not written in record 92
+            z = zones[zone if layout == "91" else str(int(zone) + 100)]
+            parts.append((_P.P_TEXT, template[pos : z.start], 0))
+            if z.kind == "A":
+                texts = b"".join(
+                    getattr(r, key).encode("ascii")[: z.length].ljust(z.length) for r in rows
+                )
+                offsets = np.arange(len(rows), dtype=np.int64) * z.length
+                parts.append((_P.P_COPY, (texts, offsets), z.length))
+            else:
+                values = np.array([getattr(r, key) for r in rows], dtype=np.int64)
+                parts.append((_P.P_SIGNED if z.kind == "S" else _P.P_DIGITS, values, z.length))
+            pos = z.end
+        parts.append((_P.P_TEXT, template[pos:], 0))
+        out.append(builtins.bytes(_core.render_rows(parts, len(rows))[0]))
+    return b"".join(out)
 
 
 def _unit_amounts(s: Sending, rejected: np.ndarray):
