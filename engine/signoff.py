@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import mmap
 import os
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from vsbengine import outputs
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
+from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.result import Result
 
 PROPOSAL, DECISION = "proposal.json", "decision.json"
@@ -42,13 +44,19 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _digest(path: str) -> str:
-    """BLAKE2b (16 bytes, hex) of a file's content (hashlib.file_digest is 3.11+)."""
-    h = hashlib.blake2b(digest_size=16)
+def _digest(data) -> str:
+    """BLAKE2b (16 bytes, hex) of a file's content (a path) or of bytes."""
+    if isinstance(data, str):
+        data = _mapped(data)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _mapped(path: str):
+    """The content of a file, memory-mapped (``b""`` for an empty one)."""
     with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+        if os.fstat(fh.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _write_json(path: Path, data) -> None:
@@ -139,12 +147,20 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
     ):
         # Proposed by this process a moment ago: decide on it as it is (its scans too).
         return proposal, result
-    if not os.path.exists(proposal["file"]) or _digest(proposal["file"]) != proposal["content"]:
+    # One mapping of the sending: hashed to see that it did not change, then scanned
+    # by the writers.
+    try:
+        data = _mapped(proposal["file"])
+    except OSError:
+        data = None
+    if data is None or _digest(data) != proposal["content"]:
         raise InputError(
             "the sending changed or moved since it was validated: validate it again",
             path=proposal["file"],
         )
-    return proposal, Result.load(folder)
+    loaded = Result.load(folder)
+    loaded.keep_scans(Scanned(data))
+    return proposal, loaded
 
 
 def _record(folder: Path, proposal: dict, action: str, by: str, at: str, written) -> dict:
