@@ -17,9 +17,11 @@ from vsbengine.formats.viplive.quarters import Quarter
 
 __all__ = [
     "DOWNLOAD_DAYS",
+    "LAST_DAY",
     "FOLLOW_UP_DAYS",
     "Round",
     "Schedule",
+    "check_day",
     "first_round",
     "round_date",
     "round_number",
@@ -28,6 +30,9 @@ __all__ = [
 
 DOWNLOAD_DAYS = 5
 FOLLOW_UP_DAYS = 14
+#: Round dates and quarters end here (quarters start in 1900): far enough for any
+#: payment, and every date computed from them (next rounds, the next quarter) exists.
+LAST_DAY = _dt.date(2999, 12, 31)
 
 
 class Round(msgspec.Struct, frozen=True):
@@ -65,6 +70,13 @@ def round_number(q: Quarter, day: _dt.date) -> int | None:
     if days < 0 or days % FOLLOW_UP_DAYS:
         return None
     return days // FOLLOW_UP_DAYS + 1
+
+
+def check_day(day: _dt.date, what: str = "a round date") -> _dt.date:
+    """``day``, or ``ValueError`` when it lies after :data:`LAST_DAY`."""
+    if day > LAST_DAY:
+        raise ValueError(f"{what} after {LAST_DAY} is not supported")
+    return day
 
 
 def next_round(q: Quarter, day: _dt.date) -> _dt.date:
