@@ -17,8 +17,8 @@ from vsbengine.formats.viplive.quarters import Quarter
 
 __all__ = [
     "DOWNLOAD_DAYS",
-    "LAST_DAY",
     "FOLLOW_UP_DAYS",
+    "LAST_DAY",
     "Round",
     "Schedule",
     "check_day",
