@@ -2,7 +2,7 @@
 
 Thin: every command parses its options, calls :mod:`vsbengine.formats.viplive`
 and prints. Exit codes: 0 done, 1 done but some rows were refused (listed),
-2 unusable input (one line on stderr, from the root group).
+2 unusable input or options (one line on stderr, from the root group).
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from pathlib import Path
 
 import typer
 
+from vsbengine.cli.usage import OneLineUsage
 from vsbengine.errors import ConfigError
 
 app = typer.Typer(
-    help="VIPLive chain-care payments and quarterly declarations.", no_args_is_help=True
+    cls=OneLineUsage,
+    help="VIPLive chain-care payments and quarterly declarations.",
+    no_args_is_help=True,
 )
 
 EXIT_DONE, EXIT_ROWS_REFUSED = 0, 1
@@ -38,10 +41,16 @@ def _quarter(text: str, option: str):
 
 
 def _date(text: str, option: str) -> _dt.date:
+    from vsbengine.formats.viplive.schedule import check_day
+
     try:
-        return _dt.date.fromisoformat(text)
+        day = _dt.date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{option} must be a date YYYY-MM-DD, not {text!r}") from None
+    try:
+        return check_day(day, option)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _mapping(path: Path | None):
@@ -77,7 +86,11 @@ def schedule(
     """Payment rounds of a quarter: download date, first round, follow-ups every 14 days."""
     from vsbengine.formats.viplive import schedule as make
 
-    s = make(_quarter(quarter, "QUARTER"), follow_ups)
+    q = _quarter(quarter, "QUARTER")
+    try:
+        s = make(q, follow_ups)
+    except ValueError as exc:
+        raise ConfigError(f"--follow-ups {follow_ups}: {exc}") from None
     if json_out:
         _print_json(s)
         return
@@ -189,11 +202,66 @@ def pay(
         mapping=_mapping(mapping),
         dry_run=dry_run,
     )
+    _warn(summary)
     if json_out:
         _print_json(summary)
     else:
         typer.echo(_pay_text(summary))
     raise typer.Exit(EXIT_ROWS_REFUSED if summary.bad_rows else EXIT_DONE)
+
+
+def _warn(summary) -> None:
+    for text in summary.warnings:
+        typer.echo(f"vsbengine: warning: {text}", err=True)
+
+
+@app.command()
+def run(
+    ledger: Path = typer.Option(..., "--ledger", help="The SQLite ledger (made when missing)."),
+    exports: Path = typer.Option(
+        ..., "--exports", help="Folder of the downloaded exports (*.csv, *.xlsx)."
+    ),
+    config: Path = typer.Option(
+        ..., "--config", help="TOML file: [care_group] name, iban, bic; [chains] numbers."
+    ),
+    today: str | None = typer.Option(
+        None, "--today", help="Decide as on this date (YYYY-MM-DD; default: today)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the round's files (default: the ledger's folder)."
+    ),
+    mapping: Path | None = _MAPPING,
+    json_out: bool = _JSON,
+) -> None:
+    """For a scheduler: pay the round due today, if one is; otherwise say why not.
+
+    Exit 0: paid, or nothing due; 1: paid, but some rows were refused; 2: unusable
+    input. Running it twice on a day pays nothing the second time.
+    """
+    from vsbengine.formats.viplive import load_config
+    from vsbengine.formats.viplive.scheduler import run as decide
+
+    outcome = decide(
+        ledger,
+        exports,
+        out if out is not None else ledger.absolute().parent,
+        today=None if today is None else _date(today, "--today"),
+        config=load_config(config),
+        mapping=_mapping(mapping),
+    )
+    if outcome.summary is not None and outcome.decision == "paid":
+        _warn(outcome.summary)
+    if json_out:
+        _print_json(outcome)
+    else:
+        lines = [f"{outcome.today}: {outcome.decision}: {outcome.reason}"]
+        if outcome.decision == "paid":
+            lines.append(_pay_text(outcome.summary))
+        if outcome.next_round is not None:
+            lines.append(f"  next possible round: {outcome.next_round}")
+        typer.echo("\n".join(lines))
+    refused = outcome.decision == "paid" and outcome.summary.bad_rows
+    raise typer.Exit(EXIT_ROWS_REFUSED if refused else EXIT_DONE)
 
 
 @app.command()

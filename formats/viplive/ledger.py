@@ -153,7 +153,12 @@ class Ledger:
             uri = Path(path).absolute().as_uri() + "?mode=ro"  # as_uri escapes ? and #
             con = sqlite3.connect(uri, uri=True, isolation_level=None)
         else:
-            con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
+            if os.path.isdir(path):
+                raise InputError("is a folder, not a ledger file", path=path)
+            try:
+                con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
+            except sqlite3.Error as exc:
+                raise InputError(f"cannot open the ledger ({exc})", path=path) from None
         ledger = cls(con, path)
         try:
             ledger._prepare(writable=create or not os.path.exists(path))

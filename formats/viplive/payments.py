@@ -68,6 +68,7 @@ def pay(
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = False,
     now: _dt.datetime | None = None,
+    execution: _dt.date | None = None,
 ) -> RoundSummary:
     """Pay the round on ``round_date``.
 
@@ -76,7 +77,8 @@ def pay(
     exports
         VIPLive exports (CSV or XLSX).
     round_date
-        The round's date, which is also the requested execution date.
+        The round's date, which is also the requested execution date unless
+        ``execution`` names another (a round paid late by ``viplive run``).
     ledger
         The SQLite ledger (created when missing).
     out
@@ -88,6 +90,8 @@ def pay(
         Decide and return the summary, write and book nothing.
     now
         Creation time written into the SEPA file (default: the current time).
+    execution
+        Requested execution date of the SEPA file (default: ``round_date``).
 
     Raises
     ------
@@ -157,7 +161,7 @@ def pay(
                 message_id,
                 created,
                 sepa.Party(group.name, group.iban, group.bic),
-                round_date,
+                execution or round_date,
                 _transfers(plan),
             )
             files[f"{stem}.xml"] = built.xml

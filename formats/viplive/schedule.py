@@ -103,6 +103,8 @@ def schedule(q: Quarter, follow_ups: int | None = None) -> Schedule:
             follow_ups -= 1
     if follow_ups < 0:
         raise ValueError("the number of follow-up rounds cannot be negative")
+    if follow_ups > (LAST_DAY - first).days // FOLLOW_UP_DAYS:
+        raise ValueError(f"follow-up rounds after {LAST_DAY} are not supported")
     rounds = [Round(n, round_date(q, n)) for n in range(1, follow_ups + 2)]
     return Schedule(
         str(q),
