@@ -83,10 +83,8 @@ def test_a_quarter_day_by_day_pays_on_the_grid_and_only_while_something_is_open(
                 (c.agb, c.chain, -c.amount) for c in outcome.summary.claims
             ]
         else:
-            assert (
-                (again.decision == outcome.decision
-                and outcome.summary is None)
-                or (outcome.summary.payments == [] and outcome.summary.claims == [])
+            assert (again.decision == outcome.decision and outcome.summary is None) or (
+                outcome.summary.payments == [] and outcome.summary.claims == []
             )
             if outcome.decision != "not due":
                 other[day] = outcome.decision
