@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from vsbengine.formats.blockade.columns import words
+from vsbengine.fsio import atomic_write
 
 __all__ = ["INPUT_FILES", "generate"]
 
@@ -33,9 +34,12 @@ def _dates(start: dt.date, offsets: np.ndarray) -> pa.Array:
 
 def _write(table: pa.Table, path: Path) -> None:
     """Plain CSV as systems export it: no quotes (the generated values need none)."""
-    with open(path, "wb") as handle:
+
+    def write(handle) -> None:
         handle.write((";".join(table.column_names) + "\n").encode())
         pacsv.write_csv(table, handle, _WRITE)
+
+    atomic_write(path, write)
 
 
 def generate(out, *, actions: int, lines: int, seed: int = 0) -> dict[str, int]:
