@@ -337,6 +337,11 @@ def declare(
     tariffs: Path | None = typer.Option(
         None, "--tariffs", help="Tariffs: keten, uzovi, quarter, tariff (cents)."
     ),
+    modules: Path | None = typer.Option(
+        None,
+        "--modules",
+        help="Care products (see `viplive tariff`): the tariff of a line --tariffs has none for.",
+    ),
     mapping: Path | None = _MAPPING,
     config: Path | None = _CONFIG,
     json_out: bool = _JSON,
@@ -350,6 +355,7 @@ def declare(
         inclusions,
         _quarter(quarter, "--quarter"),
         tariffs=tariffs,
+        modules=modules,
         chains=conf.chains,
         mapping=_mapping(mapping),
     )
@@ -358,3 +364,54 @@ def declare(
     else:
         typer.echo(_declare_text(d))
     raise typer.Exit(EXIT_ROWS_REFUSED if d.bad_rows else EXIT_DONE)
+
+
+@app.command()
+def tariff(
+    modules: Path = typer.Argument(
+        ...,
+        help="Care products: keten, zorgproduct, zorgverlener, voorkomen, minuten, "
+        "tarief_per_minuut.",
+    ),
+    mapping: Path | None = _MAPPING,
+    config: Path | None = _CONFIG,
+    json_out: bool = _JSON,
+) -> None:
+    """Each chain DBC's tariff from its care products: share x minutes x tariff per minute."""
+    from vsbengine.formats.viplive import euros_nl, load_config
+    from vsbengine.formats.viplive.tariff import build_tariffs
+
+    conf = load_config(config)
+    found = build_tariffs(modules, chains=conf.chains, mapping=_mapping(mapping))
+    if json_out:
+        _print_json(found)
+        return
+    lines = []
+    for t in found:
+        lines.append(f"{t.chain}: {euros_nl(t.tariff)} EUR per patient per quarter")
+        lines += [
+            f"  {p.product:<28} {p.provider:<22} {p.occurrence:>6} % x {p.minutes:>6} min x "
+            f"{p.tariff_per_minute:>7} EUR/min = {euros_nl(p.amount):>10}"
+            for p in t.products
+        ]
+    typer.echo("\n".join(lines) if lines else "no care products")
+
+
+@app.command()
+def payout(
+    quarter: str = typer.Option(..., "--quarter", help="The declared quarter, e.g. 2021-Q2."),
+    insurer_paid: str | None = typer.Option(
+        None, "--insurer-paid", help="When the insurer's payment arrived (YYYY-MM-DD)."
+    ),
+    json_out: bool = _JSON,
+) -> None:
+    """When a care group that pays after the insurer pays the practices (seed 003)."""
+    from vsbengine.formats.viplive.payout import payout as window
+
+    paid = None if insurer_paid is None else _date(insurer_paid, "--insurer-paid")
+    w = window(_quarter(quarter, "--quarter"), paid)
+    if json_out:
+        _print_json(w)
+        return
+    due = "open (the insurer has not paid)" if w.due is None else f"by {w.due}"
+    typer.echo(f"{w.quarter}: pay from {w.earliest}, {due}: {w.rule}")

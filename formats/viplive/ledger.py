@@ -147,14 +147,14 @@ class Ledger:
             The file is not a SQLite database, or not a ledger of this version.
         """
         path = os.fspath(path)
+        if os.path.isdir(path):
+            raise InputError("is a folder, not a ledger file", path=path)
         if not create and not os.path.exists(path):
             con = sqlite3.connect(":memory:", isolation_level=None)
         elif not create:
             uri = Path(path).absolute().as_uri() + "?mode=ro"  # as_uri escapes ? and #
             con = sqlite3.connect(uri, uri=True, isolation_level=None)
         else:
-            if os.path.isdir(path):
-                raise InputError("is a folder, not a ledger file", path=path)
             try:
                 con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
             except sqlite3.Error as exc:
