@@ -105,11 +105,13 @@ def distinct_sorted(values) -> pa.Array:
     return values.filter(pa.array(keep))
 
 
+#: One regular expression for every first character safe_cell marks (one pass, not six).
+_FORMULA_LIKE = "^[" + "".join("\\" + c if c in "-]\\^" else c for c in FORMULA_STARTS) + "]"
+
+
 def _formula_like(values: pa.Array) -> np.ndarray:
-    risky = np.zeros(len(values), dtype=bool)
-    for start in FORMULA_STARTS:
-        risky |= np.asarray(pc.starts_with(values, start).fill_null(False))
-    return risky
+    found = pc.match_substring_regex(values, _FORMULA_LIKE).fill_null(False)
+    return np.asarray(found)
 
 
 def neutralised(values):
