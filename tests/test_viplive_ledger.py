@@ -330,6 +330,7 @@ def test_paid_per_practice_and_chain_is_the_newest_grant_minus_claims(tmp_path_f
     ledger, out = tmp / "l.sqlite", tmp / "out"
     # The model: what the ledger must hold per key after each operation.
     newest: dict = {}  # key -> download date the ledger kept
+    kept: dict = {}  # key -> the row (kind, cents) the ledger kept for that date
     settled: dict = {}  # key -> net settled (cents)
     booked_rounds: set = set()
     latest = None
@@ -355,7 +356,10 @@ def test_paid_per_practice_and_chain_is_the_newest_grant_minus_claims(tmp_path_f
         opened = day not in booked_rounds
         event("booked" if opened and keys else "re-run or nothing due")
         for k in keys:
-            newest[k] = downloaded
+            if newest.get(k) == downloaded and kept.get(k, rows[k]) != rows[k]:
+                event("refused: same download date, other content")
+                continue  # nobody can tell which of the two is right: the row is refused
+            newest[k], kept[k] = downloaded, rows[k]
             kind, cents = rows[k]
             if opened and kind != "pending":
                 settled[k] = cents if kind == "amount" else 0
