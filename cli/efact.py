@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from vsbengine.cli import options
-from vsbengine.errors import ConfigError, InputError
+from vsbengine.errors import ConfigError
 
 EXIT_ACCEPTED, EXIT_REJECTED = 0, 1
 _SHOWN_ERRORS = 20
@@ -297,29 +297,9 @@ def explain(
     json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
 ) -> None:
     """Print what an error code means (English and Dutch) and its letter."""
-    from vsbengine.formats.efact.catalogue import explain as lookup
+    from vsbengine.cli.codes import explain_text
 
-    try:
-        entry = lookup(code)
-    except KeyError:
-        raise InputError(f"unknown code {code.strip()!r}: vsbengine never emits it") from None
-    if json_out:
-        typer.echo(
-            json.dumps(
-                {"code": entry.code, "letter": entry.letter or None, "en": entry.en, "nl": entry.nl}
-            )
-        )
-        return
-    letter = {
-        "B": "B (rejects the sending)",
-        "F": "F (rejects the invoice)",
-        "R": "R (rejects the record and its group)",
-        "": "none (technical, file level)",
-    }
-    typer.echo(
-        f"{entry.code}  letter {letter.get(entry.letter, entry.letter)}\n"
-        f"  en: {entry.en}\n  nl: {entry.nl}"
-    )
+    typer.echo(explain_text(code, json_out))
 
 
 def register(app: typer.Typer) -> None:

@@ -26,8 +26,10 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from vsbengine.formats.efact.compiled import LAYOUTS, Zone
+if TYPE_CHECKING:  # the layouts (and numpy) load only where codes are generated
+    from vsbengine.formats.efact.compiled import Zone
 
 __all__ = [
     "FINDING_NAMES",
@@ -111,6 +113,8 @@ def _parent(zone: Zone) -> Zone:
     """The data zone an error field belongs to (error fields report on it)."""
     if not zone.is_error_field:
         return zone
+    from vsbengine.formats.efact.compiled import LAYOUTS
+
     return LAYOUTS.layout(zone.layout).zone(zone.zone[:-1])
 
 
@@ -178,6 +182,8 @@ _WHAT = {
 
 
 def _generated_rows() -> dict[str, tuple[str, str, str]]:
+    from vsbengine.formats.efact.compiled import LAYOUTS
+
     rows: dict[str, tuple[str, str, str]] = {}
     for zone in LAYOUTS.zones:
         if zone.is_error_field:
