@@ -10,10 +10,17 @@ import logging
 import sys
 from pathlib import Path
 
-__all__ = ["FORMAT", "configure"]
+__all__ = ["ECHOED", "FORMAT", "configure"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MARK = "_vsbengine_cli"  # handlers this module added (replaced on each run)
+#: ``extra=`` of a record whose line the command line printed on stderr already:
+#: it goes to the log file, not to stderr a second time.
+ECHOED = {"vsbengine_echoed": True}
+
+
+def _not_echoed(record: logging.LogRecord) -> bool:
+    return not getattr(record, "vsbengine_echoed", False)
 
 
 def _level(verbose: int, quiet: bool) -> int:
@@ -32,6 +39,7 @@ def configure(verbose: int = 0, quiet: bool = False, log_file: Path | None = Non
     console_level = _level(verbose, quiet)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     handlers[0].setLevel(console_level)
+    handlers[0].addFilter(_not_echoed)
     handlers[0].setFormatter(logging.Formatter("vsbengine: %(levelname)s: %(message)s"))
     file_level = min(console_level, logging.INFO)
     if log_file is not None:

@@ -65,7 +65,7 @@ class _Group(TyperGroup):
         except Exception as exc:
             where = _where(exc)
             # Type and place only: the message of an unexpected error may quote data.
-            log.error("unexpected %s at %s", type(exc).__name__, where)
+            log.error("unexpected %s at %s", type(exc).__name__, where, extra=logs.ECHOED)
             typer.echo(
                 f"{PROG}: internal error: {type(exc).__name__} at {where} "
                 "(a bug in vsbengine; please report it with the command you ran)",

@@ -112,6 +112,15 @@ class Ledger:
             The file is not a SQLite database, or not a ledger of this version.
         """
         path = os.fspath(path)
+        if os.path.isdir(path):
+            raise InputError("is a folder, not a ledger file", path=path)
+        try:
+            return cls._open(path, create)
+        except sqlite3.OperationalError as exc:  # e.g. a folder that does not exist
+            raise InputError(f"cannot open the ledger ({exc})", path=path) from None
+
+    @classmethod
+    def _open(cls, path: str, create: bool) -> Ledger:
         if not create and not os.path.exists(path):
             con = sqlite3.connect(":memory:", isolation_level=None)
         elif not create:
