@@ -307,3 +307,17 @@ def test_declare(cli, tmp_path):
             "amount": None,
         }
     ]
+
+
+def test_a_ledger_that_is_a_folder_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "viplive"
+    cmd = [sys.executable, "-m", "vsbengine", "viplive", "pay", str(data / "export-2021-06-01.csv")]
+    cmd += ["--round-date", "2021-06-01", "--ledger", str(tmp_path), "--dry-run"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr == f"vsbengine: error: {tmp_path}: is a folder, not a ledger file\n"
