@@ -312,7 +312,6 @@ def test_declare(cli, tmp_path):
 def test_a_ledger_that_is_a_folder_is_one_line(tmp_path):
     import subprocess
     import sys
-
     from pathlib import Path
 
     data = Path(__file__).parent / "data" / "viplive"
