@@ -3,9 +3,19 @@ start-up fast path in :mod:`vsbengine.cli.launch`."""
 
 from __future__ import annotations
 
-import json
+import msgspec
 
 from vsbengine.errors import InputError
+
+
+class Explained(msgspec.Struct, frozen=True):
+    """``vsbengine explain CODE --json``: a code of the catalogue."""
+
+    code: str
+    letter: str | None
+    en: str
+    nl: str
+
 
 _LETTER = {
     "B": "B (rejects the sending)",
@@ -30,9 +40,9 @@ def explain_text(code: str, as_json: bool = False) -> str:
     except KeyError:
         raise InputError(f"unknown code {code.strip()!r}: vsbengine never emits it") from None
     if as_json:
-        return json.dumps(
-            {"code": entry.code, "letter": entry.letter or None, "en": entry.en, "nl": entry.nl}
-        )
+        return msgspec.json.encode(
+            Explained(entry.code, entry.letter or None, entry.en, entry.nl)
+        ).decode()
     return (
         f"{entry.code}  letter {_LETTER.get(entry.letter, entry.letter)}\n"
         f"  en: {entry.en}\n  nl: {entry.nl}"
