@@ -1,20 +1,11 @@
-"""What ``vsbengine explain`` prints, without typer: shared by the command and by the
-start-up fast path in :mod:`vsbengine.cli.launch`."""
+"""What ``vsbengine explain`` prints, without typer or msgspec: shared by the command
+and by the start-up fast path in :mod:`vsbengine.cli.launch`."""
 
 from __future__ import annotations
 
-import msgspec
+import json
 
 from vsbengine.errors import InputError
-
-
-class Explained(msgspec.Struct, frozen=True):
-    """``vsbengine explain CODE --json``: a code of the catalogue."""
-
-    code: str
-    letter: str | None
-    en: str
-    nl: str
 
 
 _LETTER = {
@@ -40,9 +31,10 @@ def explain_text(code: str, as_json: bool = False) -> str:
     except KeyError:
         raise InputError(f"unknown code {code.strip()!r}: vsbengine never emits it") from None
     if as_json:
-        return msgspec.json.encode(
-            Explained(entry.code, entry.letter or None, entry.en, entry.nl)
-        ).decode()
+        # The fields of vsbengine.schemas.Explained; the stdlib encoder starts faster.
+        return json.dumps(
+            {"code": entry.code, "letter": entry.letter or None, "en": entry.en, "nl": entry.nl}
+        )
     return (
         f"{entry.code}  letter {_LETTER.get(entry.letter, entry.letter)}\n"
         f"  en: {entry.en}\n  nl: {entry.nl}"

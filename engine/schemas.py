@@ -27,12 +27,22 @@ __all__ = [
     "OUTPUTS",
     "Check",
     "Decision",
+    "Explained",
     "GeneratedManifest",
     "Proposal",
     "load",
     "render",
     "schema",
 ]
+
+
+class Explained(msgspec.Struct, frozen=True):
+    """``vsbengine explain CODE --json``: a code of the catalogue."""
+
+    code: str
+    letter: str | None
+    en: str
+    nl: str
 
 
 class Injected(msgspec.Struct, frozen=True):
@@ -102,7 +112,7 @@ class Check(msgspec.Struct, frozen=True):
 #: name -> (what it is, "module:type"; "list[...]" for a JSON array of them).
 OUTPUTS: dict[str, tuple[str, str]] = {
     "validate": ("validate --json, report.json", "vsbengine.result:Report"),
-    "explain": ("explain --json", "vsbengine.cli.codes:Explained"),
+    "explain": ("explain --json", "vsbengine.schemas:Explained"),
     "read": ("read --json: an answer message", "vsbengine.formats.efact.reader:Answer"),
     "generate-manifest": ("generate --manifest FILE", "vsbengine.schemas:GeneratedManifest"),
     "proposal": ("proposal.json (validate --refs --out)", "vsbengine.schemas:Proposal"),

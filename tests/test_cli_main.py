@@ -34,7 +34,7 @@ def test_version_is_the_package_version():
 
 def test_python_dash_m_runs_the_same_command_line():
     r = _run("explain", "509902", "--json")
-    assert r.returncode == 0 and '"code":"509902"' in r.stdout
+    assert r.returncode == 0 and '"code": "509902"' in r.stdout
     assert _run("--version").stdout == f"vsbengine {vsbengine.__version__}\n"
 
 
