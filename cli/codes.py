@@ -7,7 +7,6 @@ import json
 
 from vsbengine.errors import InputError
 
-
 _LETTER = {
     "B": "B (rejects the sending)",
     "F": "F (rejects the invoice)",
