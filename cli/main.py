@@ -29,7 +29,7 @@ from vsbengine.errors import VsbEngineError
 try:  # typer >= 0.22 carries its own copy of click
     from typer._click.exceptions import ClickException, UsageError
 except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, UsageError
+    from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
 
 log = logging.getLogger("vsbengine.cli")
 
