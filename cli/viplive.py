@@ -174,6 +174,45 @@ def _pay_text(s) -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str, width: int) -> str:
+    """Text for a terminal column: control characters out, cut to ``width``."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return clean if len(clean) <= width else clean[: width - 1] + "…"
+
+
+def _payments_table(payments) -> str:
+    """The payments of a round, one line each, and the total."""
+    from vsbengine.formats.viplive import euros_nl
+
+    if not payments:
+        return "  no payments"
+    head = ("agb", "practice", "chain", "quarter", "round", "description", "iban", "amount EUR")
+    rows = [
+        (
+            p.agb,
+            _cell(p.practice, 30),
+            p.chain,
+            p.quarter,
+            str(p.round),
+            p.description,
+            p.iban,
+            euros_nl(p.amount),
+        )
+        for p in payments
+    ]
+    total = euros_nl(sum(p.amount for p in payments))
+    widths = [max(len(r[i]) for r in [head, *rows, ("",) * 7 + (total,)]) for i in range(8)]
+
+    def line(r) -> str:
+        cells = [f"{v:<{w}}" for v, w in zip(r[:-1], widths)]
+        return "  " + "  ".join([*cells, f"{r[-1]:>{widths[-1]}}"]).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    out.append(line(("total", "", "", "", "", f"{len(rows)} payments", "", total)))
+    return "\n".join(out)
+
+
 @app.command()
 def pay(
     exports: list[Path] = typer.Argument(..., help="VIPLive exports (CSV or XLSX)."),
@@ -207,6 +246,9 @@ def pay(
         _print_json(summary)
     else:
         typer.echo(_pay_text(summary))
+        if dry_run:
+            typer.echo("  would pay (dry run: nothing written, nothing booked):")
+            typer.echo(_payments_table(summary.payments))
     raise typer.Exit(EXIT_ROWS_REFUSED if summary.bad_rows else EXIT_DONE)
 
 
@@ -291,7 +333,9 @@ def spec(
         raise ConfigError(f"{ledger}: no such ledger")
     with Ledger.open(ledger, create=False) as book:
         found = statements(book, str(q), agb, conf.chains)
-    written = write_statements(found, out, per_practice)
+    written = write_statements(
+        found, out, per_practice, care_group=conf.care_group.name if conf.care_group else None
+    )
     if json_out:
         _print_json(found)
     else:

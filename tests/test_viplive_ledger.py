@@ -401,3 +401,17 @@ def test_paid_per_practice_and_chain_is_the_newest_grant_minus_claims(tmp_path_f
     with sqlite3.connect(ledger) as con:
         (total,) = con.execute("SELECT COALESCE(SUM(amount), 0) FROM payments").fetchone()
     assert in_files == total
+
+
+def test_a_folder_is_not_a_ledger(tmp_path):
+    for create in (True, False):
+        with pytest.raises(InputError) as info:
+            Ledger.open(tmp_path, create=create)
+        assert str(info.value) == f"{tmp_path}: is a folder, not a ledger file"
+
+
+def test_a_ledger_in_a_missing_folder(tmp_path):
+    path = tmp_path / "missing" / "ledger.sqlite"
+    with pytest.raises(InputError) as info:
+        Ledger.open(path)
+    assert str(info.value) == f"{path}: cannot open the ledger (unable to open database file)"
