@@ -13,10 +13,7 @@ from typing import Annotated
 
 import typer
 
-from vsbengine.cli.usage import OneLineUsage
-
 app = typer.Typer(
-    cls=OneLineUsage,
     help="Blockade lists: the units a hospital must not invoice, and the proof it held.",
     no_args_is_help=True,
 )

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import typer
 
-from vsbengine.cli.usage import OneLineUsage
 from vsbengine.errors import ConfigError
 
 app = typer.Typer(
-    cls=OneLineUsage,
     help="VIPLive chain-care payments and quarterly declarations.",
     no_args_is_help=True,
 )

@@ -135,6 +135,12 @@ OUTPUTS: dict[str, tuple[str, str]] = {
         "list[vsbengine.formats.viplive.specification:Statement]",
     ),
     "viplive-declare": ("viplive declare --json", "vsbengine.formats.viplive.records:Declaration"),
+    "viplive-run": ("viplive run --json", "vsbengine.formats.viplive.scheduler:RunOutcome"),
+    "viplive-tariff": (
+        "viplive tariff --json",
+        "list[vsbengine.formats.viplive.tariff:ChainTariff]",
+    ),
+    "viplive-payout": ("viplive payout --json", "vsbengine.formats.viplive.payout:Payout"),
     "blockade-build": (
         "blockade build --json, manifest.json",
         "vsbengine.formats.blockade.records:Manifest",

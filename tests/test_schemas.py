@@ -121,6 +121,16 @@ def test_the_viplive_outputs(tmp_path):
     check("viplive-declare", _cli("viplive", "declare", VIPLIVE / "inclusions.csv", "--quarter",
                                   "2021-Q2", "--tariffs", VIPLIVE / "tariffs.csv", "--json",
                                   code=(0, 1)))  # fmt: skip
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "export.csv").write_bytes((VIPLIVE / "export-2021-06-01.csv").read_bytes())
+    for day in ("2021-05-31", "2021-06-01"):
+        check("viplive-run", _cli("viplive", "run", "--ledger", tmp_path / "run.sqlite",
+                                  "--exports", exports, *conf, "--today", day, "--json",
+                                  code=(0, 1)))  # fmt: skip
+    check("viplive-tariff", _cli("viplive", "tariff", VIPLIVE / "modules.csv", "--json"))
+    for paid in ((), ("--insurer-paid", "2021-08-20")):
+        check("viplive-payout", _cli("viplive", "payout", "--quarter", "2021-Q2", *paid, "--json"))
 
 
 def test_the_blockade_outputs(tmp_path):
