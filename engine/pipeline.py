@@ -34,7 +34,7 @@ from vsbengine.formats.efact.sending import Sending
 from vsbengine.formats.efact.settlement import Envelope, settle
 from vsbengine.formats.efact.summary import SendingFrame, Summary, merge, summarize
 from vsbengine.result import Result
-from vsbengine.source import open_source, sniff
+from vsbengine.source import open_source, read_stream, sniff
 
 
 def _today(today) -> int:
@@ -160,7 +160,9 @@ class Engine:
             The input cannot be used at all: missing or unreadable file, empty
             file, not a billing file, an answer message instead of a sending.
         """
+        source, stream = read_stream(source)  # a pipe is read once, whole
         with open_source(source, self.memory_limit) as (reader, name):
+            name = stream if name is None and stream is not None else name
             sniff(bytes(reader.read(0, 6)), reader.size, name)
             hashing = _Digest(reader) if digest else None
             ctx = Context(_today(self._today), self._look)
@@ -182,12 +184,14 @@ class Engine:
                 kept.sort(key=lambda s: s.unit_base)
             else:
                 parts = [one(c) for c in plan.chunks]
-            result = conclude(merge(parts), plan.size, name, ctx, self._sending_checks)
+            # A path is read again when the scans are gone; a pipe was read whole (bytes).
+            again = name if name is not None and stream is None else source
+            result = conclude(merge(parts), plan.size, name, ctx, self._sending_checks, again)
             if hashing is not None:
                 result.digest = hashing.result()
             result.keep_scans(
                 _chunks.Scanned(
-                    name if name is not None else source,
+                    again,
                     memory_limit=self.memory_limit,
                     plan=plan,
                     kept=kept if keep else None,
@@ -202,9 +206,11 @@ def conclude(
     name: str | None,
     ctx: Context,
     checks: tuple[SendingCheck, ...],
+    source=None,
 ) -> Result:
     """The checks of the whole sending, the propagation of their errors and the
-    decision, on the merged summaries."""
+    decision, on the merged summaries (``name``: what the file is called; ``source``:
+    its path when it can be read again, else the bytes validated)."""
     found = Findings()
     for check in checks:
         found.extend(check(sm, ctx))
@@ -249,7 +255,7 @@ def conclude(
         today=ctx.today,
         last_detail=sm.last_detail,
         seed=sm.seed(),
-        source=name,
+        source=source,
         settlement=settle(sm, rejected, envelope),
         payee=sm.payee,
         envelope=envelope,

@@ -18,10 +18,8 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from vsbengine.formats.efact.catalogue import catalogue
 from vsbengine.formats.efact.chunks import Scanned
-from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorTable, Problem
+from vsbengine.formats.efact.findings import NONE, ErrorTable, Problem
 from vsbengine.formats.efact.settlement import Envelope, Record10, Settlement
 
 _TABLE_COLUMNS = ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
@@ -106,7 +104,9 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
     seed
         Bytes that identify the sending (the default insurer reference comes from them).
     source
-        The path validated (``None`` for bytes).
+        The path validated, or the bytes it was given (a pipe is read whole): what
+        the answers scan again when the validation's scans are gone. A saved or
+        pickled result keeps a path only.
     digest
         BLAKE2b (16 bytes, hex) of the content, when the validation was asked for it.
     settlement
@@ -139,7 +139,7 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
     today: int
     last_detail: int = -1
     seed: bytes
-    source: str | None = None
+    source: Any = None
     digest: str | None = None
     settlement: list[Settlement] = []
     payee: Record10 | None = None
@@ -159,6 +159,14 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
                 raise ValueError("the answers read the validated file again: it has no path")
             scans = Scanned(self.source)
         return scans
+
+    def __reduce__(self):
+        # A result travels (between processes, to a Dask client) with its path, not with
+        # the bytes it came from, nor with its scans.
+        return _rebuild, (msgspec.structs.asdict(self) | {"source": self._path()},)
+
+    def _path(self) -> str | None:
+        return self.source if isinstance(self.source, str) else None
 
     def keep_scans(self, scans: Scanned) -> None:
         """Attach the validation's scans (the writers use them instead of the file)."""
@@ -208,7 +216,8 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
             arrays["units"] = np.array([len(self.rejected)])
         with atomic_open(os.path.join(folder, "result.npz")) as fh:
             np.savez(fh, **arrays)
-        atomic_write(os.path.join(folder, "result.json"), _ENCODER.encode(self))
+        facts = msgspec.structs.replace(self, source=self._path())
+        atomic_write(os.path.join(folder, "result.json"), _ENCODER.encode(facts))
 
     @classmethod
     def load(cls, folder) -> Result:
@@ -255,6 +264,10 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
         )
 
 
+def _rebuild(fields: dict) -> Result:
+    return Result(**fields)
+
+
 def _enc_hook(obj: Any) -> Any:
     # The columns go to result.npz; result.json holds the rest.
     if isinstance(obj, np.ndarray):
@@ -275,28 +288,10 @@ _DECODER = msgspec.json.Decoder(Result, dec_hook=_dec_hook)
 def _entries(table: ErrorTable) -> list[ErrorEntry]:
     if len(table) == 0:
         return []
-    zones = LAYOUTS.zones
-    cat = catalogue()
-    out = []
-    for code, zi, seq, rt, off in zip(
-        table.codes(),
-        table.zone.tolist(),
-        table.seq.tolist(),
-        table.rtype.tolist(),
-        table.offset.tolist(),
-    ):
-        zone = zones[zi] if zi >= 0 else None
-        layout = zone.layout if zone is not None else (f"{rt:02d}" if rt else None)
-        detail = layout is not None and len(layout) == 2 and layout.isdigit() and int(layout) < 95
-        out.append(
-            ErrorEntry(
-                code=code,
-                letter=cat[code].letter or None,
-                record=seq if seq >= 0 and detail else None,
-                record_type=layout,
-                zone=zone.zone if zone is not None else None,
-                offset=off if off >= 0 else None,
-                phase=2 if detail else 1,
-            )
-        )
-    return out
+    cols = table.readable()
+    names = ("code", "letter", "record", "record_type", "zone", "offset", "phase")
+    values = [
+        np.where(missing, NONE, v).tolist() if missing is not None else v.tolist()
+        for v, missing in (cols[n] for n in names)
+    ]
+    return [ErrorEntry(*row) for row in zip(*values)]

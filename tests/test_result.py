@@ -35,11 +35,19 @@ def test_saved_and_loaded_it_is_the_same(tmp_path):
         assert Answers(loaded).bytes(df) == Answers(result).bytes(df)
 
 
-def test_a_pickled_result_travels_without_its_scans():
-    result = vsbengine.validate(clean(100, seed=196), today=TODAY)
+def test_a_pickled_result_travels_without_its_scans_and_bytes(tmp_path):
+    data = clean(100, seed=196)
+    result = vsbengine.validate(data, today=TODAY)
+    assert result.source is data  # the answers scan these when the scans are gone
     again = pickle.loads(pickle.dumps(result))
-    assert fields(again) == fields(result) and "_scans" not in again.__dict__
+    assert again.source is None and "_scans" not in again.__dict__
+    assert fields(again) == fields(result) | {"source": None}
     assert isinstance(again.error_table.unit, np.ndarray)
+    path = tmp_path / "s.920000"
+    path.write_bytes(data)
+    by_path = pickle.loads(pickle.dumps(vsbengine.validate(path, today=TODAY)))
+    assert by_path.source == str(path)
+    assert Answers(by_path).bytes("DF015") == Answers(result).bytes("DF015")
 
 
 def test_derived_figures():

@@ -469,7 +469,8 @@ class _Echo(MessageWriter):
         return _settlement_records(self.answers.result)
 
 
-#: The zones of records 91 and 92 and the Settlement field each holds (92: zone + 100).
+#: The zones of records 91 and 92 and the Settlement field each holds (92: zone + 100;
+#: zone 402 is copied from the record 95 of the mutuality).
 _SETTLEMENT_ZONES = (
     ("401", "mutuality"),
     ("402", "summary_invoice"),
@@ -507,7 +508,14 @@ def _settlement_records(result) -> bytes:
                 continue  # not written in record 92
             z = zones[zone if layout == "91" else str(int(zone) + 100)]
             parts.append((_P.P_TEXT, template[pos : z.start], 0))
-            if z.kind == "A":
+            if key == "summary_invoice":
+                # The summary invoice number of each record 95, as it stands there.
+                r95 = [raw for raw in result.envelope.closing.values() if raw[:2] == b"95"]
+                src = LAYOUTS.layout("95").zone("402")
+                texts = b"".join(raw[src.start : src.end] for raw in r95)
+                offsets = np.arange(len(rows), dtype=np.int64) * z.length
+                parts.append((_P.P_COPY, (texts, offsets), z.length))
+            elif z.kind == "A":
                 texts = b"".join(
                     getattr(r, key).encode("ascii")[: z.length].ljust(z.length) for r in rows
                 )

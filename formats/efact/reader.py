@@ -228,5 +228,4 @@ def _settlement(rec: str, rtype: str) -> Settlement:
         read,
         reference_a=_field(rec, lay, "423").strip(),
         reference_b=_field(rec, lay, "424").strip(),
-        summary_invoice=_int(_field(rec, lay, "402")) or 0,
     )

@@ -20,13 +20,13 @@ __all__ = ["Envelope", "Record10", "Settlement", "settle"]
 
 
 class Settlement(msgspec.Struct, frozen=True):
-    """A record 91 (per mutuality) or 92 (the sending), amounts in cents.
+    """A record 91 (per mutuality) or 92 (the sending), amounts in cents."""
 
-    Requested amounts, the record count and the control number echo the records
-    95/96; accepted amounts are those of the prestations accepted; refused =
-    requested - accepted. ``reference_a``/``reference_b`` are the payment references
-    of a record 91 (``sss/YYYYMM/mmm/A``); ``summary_invoice`` its zone 402.
-    """
+    # Requested amounts, the record count and the control number echo the records
+    # 95/96; accepted amounts are those of the prestations accepted; refused =
+    # requested - accepted. reference_a/reference_b: the payment references of a
+    # record 91 (sss/YYYYMM/mmm/A). (Its docstring is the description in the JSON
+    # Schema of 'vsbengine read --json'.)
 
     record_type: str
     mutuality: int
@@ -43,7 +43,6 @@ class Settlement(msgspec.Struct, frozen=True):
     refused: int
     reference_a: str = ""
     reference_b: str = ""
-    summary_invoice: int = 0
 
 
 class Record10(msgspec.Struct, frozen=True):
@@ -113,7 +112,6 @@ def settle(sm: Summary, rejected: np.ndarray | None, envelope: Envelope) -> list
                 refused=v["408"] - acc_a - acc_b,
                 reference_a=f"{base}/{mut:03d}/A",
                 reference_b=f"{base}/{mut:03d}/B",
-                summary_invoice=v["402"],
             )
         )
     r96 = next((c for c in sm.closing if c.rtype == 96), None)

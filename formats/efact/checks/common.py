@@ -81,18 +81,19 @@ def code_sums(s: Sending):
 
 def _lookup_tables():
     """Code, letter and reported zone of every (zone, finding) pair, as arrays."""
-    from vsbengine.formats.efact.catalogue import FINDING_NAMES, zone_code, zone_letter
+    from vsbengine.formats.efact.catalogue import finding_names, zone_code, zone_letter
     from vsbengine.formats.efact.compiled import LAYOUTS
 
     nz = len(LAYOUTS.zones)
-    kinds = max(FINDING_NAMES) + 1
+    names = finding_names()
+    kinds = max(names) + 1
     code = np.zeros((nz, kinds), dtype=np.int32)
     letter = np.zeros((nz, kinds), dtype=np.uint8)
     report = np.arange(nz, dtype=np.int32)
     for zi, zone in enumerate(LAYOUTS.zones):
         if zone.is_error_field:
             report[zi] = LAYOUTS.zone_index(zone.layout, zone.zone[:-1])
-        for k, name in FINDING_NAMES.items():
+        for k, name in names.items():
             if name == "check" and zone.zone != "99":
                 continue
             c = zone_code(zone, name)
