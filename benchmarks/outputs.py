@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,12 +51,16 @@ finally:
 
 
 def run(args: list[str]) -> tuple[float, int, int]:
-    """Seconds, peak memory (KB) and full scans of one CLI command in a fresh process."""
+    """Seconds, peak memory (KB) and full scans of one CLI command in a fresh process
+    (its CPU seconds, user and system, go to ``CPU``)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _RUN, *args], capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):
         raise SystemExit(f"failed: vsbengine {' '.join(args)}\n{done.stderr}")
     line = next(x for x in done.stderr.splitlines() if x.startswith("@@ "))
@@ -64,21 +69,28 @@ def run(args: list[str]) -> tuple[float, int, int]:
 
 
 def pair(label: str, base: list[str], with_out, rounds: int) -> float:
-    """Run ``base`` and ``with_out(folder)`` interleaved; print medians and the ratio."""
-    a, b = [], []
+    """Run ``base`` and ``with_out(folder)`` interleaved; print the medians of the wall
+    time and of the CPU time, and their ratios."""
+    a, b, ca, cb = [], [], [], []
     scans = []
     for _ in range(rounds):
         a.append(run(base)[0])
+        ca.append(CPU[-1])
         folder = tempfile.mkdtemp(prefix="vsbengine-out-", dir=OUT)
         shutil.rmtree(folder)
         try:
             t, _, n = run(with_out(folder))
             b.append(t)
+            cb.append(CPU[-1])
             scans.append(n)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     ma, mb = statistics.median(a), statistics.median(b)
-    print(f"{label}: {ma:.2f} s -> {mb:.2f} s = {mb / ma:.2f}x (scans: {max(scans)})")
+    cpu_a, cpu_b = statistics.median(ca), statistics.median(cb)
+    print(
+        f"{label}: {ma:.2f} s -> {mb:.2f} s = {mb / ma:.2f}x wall; CPU {cpu_a:.2f} s -> "
+        f"{cpu_b:.2f} s = {cpu_b / cpu_a:.2f}x (scans: {max(scans)})"
+    )
     return mb / ma
 
 
@@ -187,6 +199,7 @@ def main(argv=None) -> int:
 
 
 OUT: str | None = None
+CPU: list[float] = []
 
 if __name__ == "__main__":
     sys.exit(main())
