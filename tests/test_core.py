@@ -18,8 +18,8 @@ P = _core.PartKind
 def test_the_scan_is_a_typed_object_and_is_counted():
     data = clean(40, seed=201)
     before = _core.scan_counts()
-    s = _core.scan(data, core_tables(), len(LAYOUTS.narrow), len(LAYOUTS.wide))
-    _core.scan(data, core_tables(), 0, 0, framing_only=True)
+    s = _core.scan(data, core_tables())
+    _core.scan(data, core_tables(), framing_only=True)
     after = _core.scan_counts()
     assert isinstance(s, _core.Scan)
     assert (after.scans - before.scans, after.bytes - before.bytes) == (1, len(data))
@@ -27,7 +27,8 @@ def test_the_scan_is_a_typed_object_and_is_counted():
         1,
         len(data),
     )
-    assert s.narrow.shape == (len(LAYOUTS.narrow), len(s.offsets)) and s.size == len(data)
+    assert len(s.slots) == len(LAYOUTS.slot_names) and s.size == len(data)
+    assert sum(len(u) for u in s.units) == len(s.offsets)  # every unit, by layout
     assert s.offsets[2] == 227 and len(s.finding_unit) == 0 and s.framing_total == 0
     with pytest.raises(AttributeError):
         s.offsets = None  # read-only

@@ -114,9 +114,12 @@ class Plan:
         return b"".join(parts), units
 
 
-def scan_chunk(reader: Reader, plan: Plan, chunk: Chunk) -> Sending:
+def scan_chunk(
+    reader: Reader, plan: Plan, chunk: Chunk, *, today: int = 0, rules: bool = True
+) -> Sending:
     """Read one chunk (with the copies its checks need before it) and scan it: the one
-    place where chunks become :class:`~vsbengine.formats.efact.sending.Sending` objects."""
+    place where chunks become :class:`~vsbengine.formats.efact.sending.Sending` objects
+    (``today``: what the rules take as today; ``rules``: run them)."""
     prefix, n_prefix = plan.prefix(reader, chunk)
     if prefix:
         # One buffer for the copies and the chunk: no second copy of the chunk.
@@ -133,13 +136,13 @@ def scan_chunk(reader: Reader, plan: Plan, chunk: Chunk) -> Sending:
         unit_base=chunk.first_unit,
         offset_base=chunk.start - len(prefix),
         own_offset=len(prefix),
+        today=today,
+        rules=rules,
     )
 
 
 def _frame(buf, body: bool, lines: bool):
-    return _core.scan(
-        buf, core_tables(), 0, 0, framing_cap=0, body=body, lines=lines, framing_only=True
-    )
+    return _core.scan(buf, core_tables(), framing_cap=0, body=body, lines=lines, framing_only=True)
 
 
 def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
@@ -271,4 +274,4 @@ class Scanned:
             # result and the heap it left behind take their share).
             plan_ = plan(reader, chunk_size(self.memory_limit))
             for chunk in plan_.chunks:
-                yield scan_chunk(reader, plan_, chunk)
+                yield scan_chunk(reader, plan_, chunk, rules=False)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vsbengine.formats.efact.checks.common import code_sums
 from vsbengine.formats.efact.findings import Edges, ErrorTable, Place, PrestationKeys, Problem
 from vsbengine.formats.efact.sending import Sending
 from vsbengine.formats.efact.settlement import Envelope, Record10
@@ -121,6 +120,8 @@ class Summary:
     prest_amount: np.ndarray = field(default_factory=_i64)
     prest_account: np.ndarray = field(default_factory=_i64)
     prest_mutuality: np.ndarray = field(default_factory=_i64)
+    #: Per destination mutuality, the amounts of all those prestations (A, B).
+    prest_totals: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def invoices(self) -> int:
@@ -132,16 +133,22 @@ class Summary:
 
     def accepted_per_mutuality(self, rejected: np.ndarray | None) -> dict[int, tuple[int, int]]:
         """The amounts accepted per destination mutuality (account A, account B), given
-        the units rejected (``None``: nothing is accepted)."""
+        the units rejected (``None``: nothing is accepted): the totals less the
+        prestations rejected."""
         if rejected is None:
             return {}
-        ok = ~rejected[self.prest_units]
-        keys, (a, b) = _group(
-            self.prest_mutuality[ok],
-            np.where(self.prest_account[ok] == 1, 0, self.prest_amount[ok]),
-            np.where(self.prest_account[ok] == 1, self.prest_amount[ok], 0),
-        )
-        return {int(m): (int(a[i]), int(b[i])) for i, m in enumerate(keys.tolist())}
+        out = dict(self.prest_totals)
+        gone = np.flatnonzero(rejected[self.prest_units])
+        if len(gone):
+            on_b = self.prest_account[gone] == 1
+            amount = self.prest_amount[gone]
+            keys, (a, b) = _group(
+                self.prest_mutuality[gone], np.where(on_b, 0, amount), np.where(on_b, amount, 0)
+            )
+            for i, m in enumerate(keys.tolist()):
+                ta, tb = out.get(m, (0, 0))
+                out[m] = (ta - int(a[i]), tb - int(b[i]))
+        return out
 
     def seed(self) -> bytes:
         """Bytes that identify the sending (the header, records 10 and 90, the closing
@@ -179,20 +186,21 @@ class SendingFrame:
 
 
 def _group(keys: np.ndarray, *values: np.ndarray):
-    """Exact int64 sums of ``values`` per distinct key."""
+    """Exact int64 sums of ``values`` per distinct key (keys in order need no sort:
+    invoices come sorted by destination mutuality)."""
     if len(keys) == 0:
         return keys, [np.zeros(0, np.int64) for _ in values]
-    order = np.argsort(keys, kind="stable")
-    k = keys[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    return k[starts], [
-        np.add.reduceat(np.asarray(v)[order].astype(np.int64), starts) for v in values
-    ]
+    if len(keys) > 1 and (keys[1:] < keys[:-1]).any():
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        values = tuple(np.asarray(v)[order] for v in values)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], [np.add.reduceat(np.asarray(v).astype(np.int64), starts) for v in values]
 
 
 def _place(s: Sending, units: np.ndarray) -> Place:
     return Place(
-        s.col("sequence")[units].astype(np.int64),
+        s.value_at("sequence", units),
         s.rtype[units].astype(np.int16),
         (s.offsets[units] + s.offset_base).astype(np.int64),
     )
@@ -209,6 +217,20 @@ def _padded(s: Sending, unit: int, length: int) -> bytes:
     return raw.ljust(length, b" ")
 
 
+def _own(s: Sending, units: np.ndarray) -> np.ndarray:
+    """Which of the given record units belong to the chunk (not the copies before it)."""
+    return units >= s.own_first
+
+
+def _unreadable_at(s: Sending, units: np.ndarray, layout: str, zones) -> np.ndarray:
+    """Per unit: the core reported a finding on one of the zones of the layout."""
+    out = np.zeros(len(units), dtype=bool)
+    for zone in zones:
+        if s.has_findings(layout, zone):
+            out |= s.finding_mask(layout, zone)[units]
+    return out
+
+
 def summarize(
     s: Sending,
     errors: ErrorTable,
@@ -218,39 +240,42 @@ def summarize(
     edges: Edges,
     prestations: PrestationKeys | None,
 ) -> Summary:
-    """The summary of one checked chunk (``rejected``: local mask; errors already located)."""
+    """The summary of one checked chunk (``rejected``: local mask; errors already located),
+    from the invoice table and the columns of the scan."""
     own = s.own
     to_global = s.in_file
+    sc = s.scan
     sm = Summary(errors=errors, problems=problems, framing=bool(problems))
     sm.units = max(s.n_units - s.own_first, 0)
     detail = s.is_detail & own
-    sm.detail = int(detail.sum())
+    sm.detail = int(np.count_nonzero(detail))
     if sm.detail:
         sm.last_detail = int(to_global(np.flatnonzero(detail)[-1:])[0])
     sm.rejected = to_global(np.flatnonzero(rejected & detail))
 
+    # Per invoice (one per record 20; the core followed them).
     inv = s.invoices
-    own_inv = own[inv]
+    own_inv = _own(s, inv)
     sm.invoice_rejected = invoice_rejected[own_inv]
     end = s.invoice_end
     has_end = end >= 0
+    ends = end[has_end]
     dest = s.destination
     a = np.zeros(len(inv), np.int64)
     b = np.zeros(len(inv), np.int64)
-    a[has_end] = s.col("amount_a")[end[has_end]]
-    b[has_end] = s.col("amount_b")[end[has_end]]
+    r80 = s.units_of(80)
+    rank = sc.rank
+    a[has_end] = s.values("amount_a", 80)[rank[ends]]
+    b[has_end] = s.values("amount_b", 80)[rank[ends]]
     bad_amount = np.zeros(len(inv), bool)
-    bad_amount[has_end] = (s.finding_mask("80", "19") | s.finding_mask("80", "15"))[end[has_end]]
-    members = np.flatnonzero(s.in_invoice)
+    bad_amount[has_end] = _unreadable_at(s, ends, "80", ("19", "15"))
     if has_end.all():
         counts = (end - inv + 1).astype(np.int64)
     else:
-        counts = np.bincount(s.invoice_of[members], minlength=len(inv)).astype(np.int64)
-    codes, _ = code_sums(s)
-    bad_code = np.zeros(len(inv), bool)
-    for rec in ("30", "50", "51", "52"):
-        if s.has_findings(rec, "4"):
-            bad_code |= s.per_invoice_sum(s.finding_mask(rec, "4"), s.in_invoice) > 0
+        counts = sc.inv_members.astype(np.int64)
+    codes, bad_code = s.invoice_total("invoice_control")
+    pa, _ = s.invoice_total("prestations_a")
+    pb, _ = s.invoice_total("prestations_b")
     sel = own_inv
     keys, sums = _group(
         dest[sel], a[sel], b[sel], counts[sel], codes[sel], bad_amount[sel], bad_code[sel]
@@ -264,37 +289,50 @@ def summarize(
             bad_amount=bool(sums[4][i]),
             bad_code=bool(sums[5][i]),
         )
-
-    prest = np.flatnonzero(s.type_mask(30, 50) & own & s.in_invoice)
-    sm.prest_units = to_global(prest)
-    sm.prest_amount = s.col("amount")[prest].astype(np.int64)
-    sm.prest_account = s.col("account")[prest].astype(np.int64)
-    sm.prest_mutuality = s.col("destination")[s.head20[prest]].astype(np.int64)
-    r80 = s.units_of(80)
-    r80 = r80[own[r80]]
-    sm.r80_a = int(s.col("amount_a")[r80].sum(dtype=np.int64))
-    sm.r80_b = int(s.col("amount_b")[r80].sum(dtype=np.int64))
-    sm.r80_bad = bool((s.finding_mask("80", "19") | s.finding_mask("80", "15"))[r80].any())
-    is_code = s.type_mask(30, 50, 51, 52) & own
-    sm.codes = int(s.col("code")[is_code].sum(dtype=np.int64))
-    sm.codes_bad = any(bool((s.finding_mask(r, "4") & own).any()) for r in ("30", "50", "51", "52"))
+    # The prestations of all invoices of the chunk are its own (a copy before the chunk
+    # opens no invoice that a copy would be part of).
+    keys, (ta, tb) = _group(dest, pa, pb)
+    sm.prest_totals = {int(m): (int(ta[i]), int(tb[i])) for i, m in enumerate(keys.tolist())}
+    units, amount, account, mutuality = [], [], [], []
+    for rt in (30, 50):
+        u = s.units_of(rt)
+        inside = sc.invoice[u]
+        keep = (inside >= 0) & _own(s, u)
+        units.append(to_global(u[keep]))
+        amount.append(s.values("amount", rt)[keep].astype(np.int64))
+        account.append(s.values("account", rt)[keep].astype(np.int64))
+        mutuality.append(dest[inside[keep]])
+    sm.prest_units = np.concatenate(units)
+    sm.prest_amount = np.concatenate(amount)
+    sm.prest_account = np.concatenate(account)
+    sm.prest_mutuality = np.concatenate(mutuality)
+    r80_own = _own(s, r80)
+    sm.r80_a = int(s.values("amount_a", 80)[r80_own].sum(dtype=np.int64))
+    sm.r80_b = int(s.values("amount_b", 80)[r80_own].sum(dtype=np.int64))
+    sm.r80_bad = bool(_unreadable_at(s, r80[r80_own], "80", ("19", "15")).any())
+    sm.codes = 0
+    for rt in (30, 50, 51, 52):
+        u = s.units_of(rt)
+        mine = _own(s, u)
+        sm.codes += int(s.values("code", rt)[mine].sum(dtype=np.int64))
+        sm.codes_bad |= bool(_unreadable_at(s, u[mine], str(rt), ("4",)).any())
 
     r20 = inv[own_inv]
-    sm.invoice_number = s.col("invoice_number")[r20].astype(np.int64)
+    sm.invoice_number = s.values("invoice_number", 20)[own_inv].astype(np.int64)
     sm.invoice_unit = to_global(r20)
-    # One past the last unit of each invoice (its units are those with its record 20).
-    last = members[np.searchsorted(s.invoice_of[members], np.arange(len(inv)), side="right") - 1]
-    sm.invoice_stop = to_global(last[own_inv]) + 1 if len(r20) else _i64()
-    sm.invoice_seq = s.col("sequence")[r20].astype(np.int64)
+    sm.invoice_stop = (
+        to_global(sc.inv_stop[own_inv].astype(np.int64) - 1) + 1 if len(r20) else _i64()
+    )
+    sm.invoice_seq = s.values("sequence", 20)[own_inv].astype(np.int64)
     sm.invoice_offset = (s.offsets[r20] + s.offset_base).astype(np.int64)
 
     def located(u: int, layout: str, zones) -> Located:
         """``zones``: (key, zone id in the layout, column)."""
         values, readable = {}, {}
         for key, zone, col in zones:
-            values[key] = int(s.col(col)[u])
+            values[key] = int(s.value_at(col, [u])[0])
             readable[key] = not s.finding_mask(layout, zone)[u]
-        seq = int(s.col("sequence")[u]) if layout in ("10", "90") else -1
+        seq = int(s.value_at("sequence", [u])[0]) if layout in ("10", "90") else -1
         off = int(s.offsets[u])
         return Located(
             int(to_global(np.array([u]))[0]),
@@ -307,17 +345,18 @@ def summarize(
         )
 
     r90 = s.units_of(90)
-    r90 = r90[own[r90]]
+    r90 = r90[_own(s, r90)]
     if len(r90):
         sm.record90 = located(int(r90[-1]), "90", R90_ZONES)
     r10 = s.record10
     if r10 >= 0 and own[r10]:
         sm.record10 = located(r10, "10", (("14", "14", "institution"),))
+        col = lambda name: int(s.value_at(name, [r10])[0])  # noqa: E731
         sm.payee = Record10(
-            sending_number=int(s.col("sending_number")[r10]),
-            invoiced_year=int(s.col("invoiced_year")[r10]),
-            invoiced_month=int(s.col("invoiced_month")[r10]),
-            institution=int(s.col("institution")[r10]),
+            sending_number=col("sending_number"),
+            invoiced_year=col("invoiced_year"),
+            invoiced_month=col("invoiced_month"),
+            institution=col("institution"),
             **{key: _text(s, r10, "10", zone) for key, zone in _R10_TEXT},
         )
     if s.first_chunk:
@@ -338,14 +377,16 @@ def summarize(
             prestations.key2[mine],
             _place(s, p[mine]),
         )
-    for u in s.units_of(95, 96).tolist():
-        if own[u]:
-            layout = str(int(s.rtype[u]))
-            zones = [
-                (z, z if layout == "95" else str(int(z) + 100), col)
-                for z, col in CLOSING_ZONES.items()
-            ]
-            sm.closing.append(located(u, layout, zones))
+    for rt in (95, 96):
+        for u in s.units_of(rt).tolist():
+            if own[u]:
+                layout = str(rt)
+                zones = [
+                    (z, z if layout == "95" else str(int(z) + 100), col)
+                    for z, col in CLOSING_ZONES.items()
+                ]
+                sm.closing.append(located(u, layout, zones))
+    sm.closing.sort(key=lambda c: c.unit)
     return sm
 
 
@@ -357,6 +398,9 @@ def merge(parts: list[Summary]) -> Summary:
     )
     out.units = 2
     for p in parts:
+        for m, (pa, pb) in p.prest_totals.items():
+            ta, tb = out.prest_totals.get(m, (0, 0))
+            out.prest_totals[m] = (ta + pa, tb + pb)
         out.units += p.units
         out.framing |= p.framing
         out.detail += p.detail
