@@ -192,6 +192,37 @@ cdef struct Rule:
     int b_start
     int length
     int total
+    # Resolved by CoreTables: the operands as indices into the run's value space (V_*),
+    # and whether the rule's condition is the one of the rule before it.
+    int ai
+    int bi
+    int ci
+    bint same_guard
+
+
+# The value space of a run (Run.vals): the record's columns, those of its governing
+# records, the parameters, the rules' constants: an operand is one index into it.
+cpdef enum ValueSpace:
+    V_SELF = 0
+    V_GOV20 = 64
+    V_GOV10 = 128
+    V_GOV50 = 192
+    V_PARAM = 256
+    V_CONST = 272
+    V_SIZE = 512
+
+
+# How the core reads one zone (built by CoreTables from the zone tables).
+cdef struct Work:
+    int zone           # global zone index
+    int start          # first digit (after the sign of an amount)
+    int n              # digits (or characters)
+    int kind           # ZoneKind
+    int mode           # VSB_READ_*
+    int slot           # its column among the layout's, or 63 (none)
+    int pos            # its position among the layout's zones
+    bint checks        # mandatory, a date, allowed values: more than a read
+    bint blank_ok
 
 
 # The compiled layouts and rules as C arrays (owned by a CoreTables).
@@ -218,6 +249,7 @@ cdef struct Tables:
     const int32_t* work_count
     const int32_t* work_zone
     const uint8_t* work_mode      # VSB_READ_* of each work zone
+    Work* works                   # per work zone, how to read it
     const int64_t* rng_lo
     const int64_t* rng_hi
     const int32_t* slot_first     # per layout: its first column (global slot)
@@ -232,6 +264,8 @@ cdef struct Tables:
     int n_rules
     int n_totals
     const int64_t* set_values
+    const int64_t* consts         # the rules' constants (V_CONST on)
+    int n_consts
     int n_slots
     int max_slots
     int layout_200
@@ -298,16 +332,14 @@ cdef struct Run:
     Py_ssize_t prev_unit
     int64_t prev_seq
     bint prev_seq_ok
-    # governing records
+    # governing records (their columns are in vals, V_GOV*)
     Py_ssize_t r10
     Py_ssize_t r20
     Py_ssize_t r50
     const uint8_t* rec10
     const uint8_t* rec20
     const uint8_t* rec50
-    int64_t gov10[64]
-    int64_t gov20[64]
-    int64_t gov50[64]
+    int64_t vals[512]
     # RK_ASCENDING
     int64_t asc_value
     bint asc_valid

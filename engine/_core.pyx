@@ -182,14 +182,17 @@ cdef class CoreTables:
 
     def __cinit__(self):
         self.t.rules = NULL
+        self.t.works = NULL
 
     def __dealloc__(self):
         free(self.t.rules)
+        free(self.t.works)
 
     def __init__(self, compiled, rules):
         cdef Tables* t = &self.t
         cdef int i
         cdef Rule* q
+        cdef Work* w
         arrays = {
             name: np.ascontiguousarray(getattr(compiled, name), dtype=dtype)
             for name, dtype in _ARRAYS.items()
@@ -248,8 +251,8 @@ cdef class CoreTables:
         t.set_values = <const int64_t*> cnp.PyArray_DATA(arrays["rule_sets"])
         t.n_slots = len(arrays["slot_wide"])
         t.max_slots = int(arrays["slot_count"].max()) if n_layouts else 0
-        if t.max_slots > 64:
-            raise ValueError("at most 64 columns per layout")
+        if t.max_slots > 63:
+            raise ValueError("at most 63 columns per layout")
         t.n_rules = len(rules)
         t.n_totals = int(table.n_totals)
         t.rules = <Rule*> calloc(max(t.n_rules, 1), sizeof(Rule))
@@ -279,6 +282,55 @@ cdef class CoreTables:
             q.b_start = rules[i, RC_B_START]
             q.length = rules[i, RC_LENGTH]
             q.total = rules[i, RC_TOTAL]
+        # The rules' operands, resolved into the value space of a run.
+        base = {SRC_SELF: V_SELF, SRC_GOV20: V_GOV20, SRC_GOV10: V_GOV10, SRC_GOV50: V_GOV50,
+                SRC_PARAM: V_PARAM}
+        consts = []
+        for i in range(t.n_rules):
+            q = &t.rules[i]
+            q.ai = base.get(q.a_src, 0) + q.a
+            if q.b_src == SRC_CONST:
+                if q.b_const not in consts:
+                    consts.append(q.b_const)
+                q.bi = V_CONST + consts.index(q.b_const)
+            else:
+                q.bi = base.get(q.b_src, 0) + q.b
+            q.ci = base.get(q.c_src, 0) + q.c
+            q.same_guard = (
+                i > 0 and q.kind == RK_CMP and t.rules[i - 1].kind == RK_CMP
+                and rules[i, RC_LAYOUT] == rules[i - 1, RC_LAYOUT]
+                and all(rules[i, c] == rules[i - 1, c] for c in (
+                    RC_C_SRC, RC_C, RC_C_X, RC_C_OP, RC_C_CONST, RC_SET_FIRST, RC_SET_COUNT,
+                    RC_NEED))
+            )
+        if len(consts) > V_SIZE - V_CONST:
+            raise ValueError("too many constants in the rules")
+        arrays["consts"] = np.array(consts or [0], dtype=np.int64)
+        t.consts = <const int64_t*> cnp.PyArray_DATA(arrays["consts"])
+        t.n_consts = len(consts)
+        # How each zone the core reads is read.
+        nw = len(arrays["work_zone"])
+        t.works = <Work*> calloc(max(nw, 1), sizeof(Work))
+        if t.works == NULL:
+            raise MemoryError()
+        owner = np.searchsorted(arrays["zone_first"], arrays["work_zone"], side="right") - 1
+        for i in range(nw):
+            z = int(arrays["work_zone"][i])
+            k = int(arrays["z_kind"][z])
+            flags = int(arrays["z_flags"][z])
+            w = &t.works[i]
+            w.zone = z
+            w.kind = k
+            w.start = int(arrays["z_start"][z]) + (1 if k == K_S else 0)
+            w.n = int(arrays["z_len"][z]) - (1 if k == K_S else 0)
+            w.mode = int(arrays["work_mode"][i])
+            w.slot = int(arrays["z_slot"][z]) if arrays["z_slot"][z] >= 0 else 63
+            w.pos = z - int(arrays["zone_first"][owner[i]])
+            w.blank_ok = bool(flags & F_BLANK_OK)
+            w.checks = bool(
+                flags & F_MANDATORY or k in (K_D, K_Y) or arrays["z_rng_count"][z]
+                or (k == K_S and flags & F_BLANK_OK)
+            )
         idx = compiled.index
         t.layout_200 = idx["200"]
         t.layout_300 = idx["300"]
@@ -412,48 +464,53 @@ cdef int _zone_format(const Tables* t, const uint8_t* rec, int z) noexcept nogil
     return 0
 
 
+@cython.cdivision(True)
+cdef inline bint _is_date8(int64_t v) noexcept nogil:
+    """``_is_date`` for the 8 digits of a date zone (32-bit arithmetic)."""
+    cdef uint32_t x = <uint32_t> v, y, md, m, d
+    cdef uint32_t dim
+    y = x // 10000
+    md = x - y * 10000
+    m = md // 100
+    d = md - m * 100
+    if y < 1800 or m < 1 or m > 12 or d < 1:
+        return False
+    dim = _MONTH_DAYS[m]
+    if m == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+        dim = 29
+    return d <= dim
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.cdivision(True)
-cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int mode,
-                     int64_t* out) noexcept nogil:
-    """Read zone ``z`` (whose characters are known to be fine) into ``out``, its digits
-    as ``mode`` says (VSB_READ_*). Returns the kind of value error, or 0."""
-    cdef int s = t.z_start[z]
-    cdef int n = t.z_len[z]
-    cdef int k = t.z_kind[z]
-    cdef int flags = t.z_flags[z]
-    cdef int j, r, r0, rn
-    cdef int64_t v = 0
-    cdef bint blank = True
+cdef int _check(const Tables* t, const uint8_t* rec, const Work* w, int64_t v,
+                bint blank) noexcept nogil:
+    """The value rules of a zone read as ``v`` (``blank``: an amount left blank):
+    mandatory, a valid date, an allowed value. Returns the kind of finding, or 0."""
+    cdef int z = w.zone, k = w.kind, flags = t.z_flags[z], j, r, r0, rn
+    cdef bint mandatory = flags & F_MANDATORY
     if k == K_A or k == K_X:
-        for j in range(s, s + n):
+        if not mandatory:
+            return 0
+        for j in range(w.start, w.start + w.n):
             if rec[j] != 32:
-                blank = False
-                break
-        out[0] = 0
-        return E_MISSING if blank and (flags & F_MANDATORY) else 0
-    if k == K_S:
-        if rec[s] == 32:     # an optional amount left blank (checked by _zone_format)
-            out[0] = 0
-            return E_MISSING if flags & F_MANDATORY else 0
-        v = vsb_read(rec + s + 1, n - 1, mode)
-        out[0] = -v if rec[s] == 45 else v
-    else:
-        v = vsb_read(rec + s, n, mode)
-        out[0] = v
+                return 0
+        return E_MISSING
+    if blank:     # an optional amount left blank (checked by _zone_format)
+        return E_MISSING if mandatory else 0
     if v == 0:
         # A zero amount is a value; a zero number, code or date is missing.
-        if flags & F_MANDATORY and k != K_S:
+        if mandatory and k != K_S:
             return E_MISSING
     elif k == K_D:
-        if not _is_date(v):
+        if not (_is_date8(v) if w.n == 8 else _is_date(v)):
             return E_DATE
     elif k == K_Y:
         if v // 100 < 1800 or v % 100 < 1 or v % 100 > 12:
             return E_DATE
     rn = t.z_rng_count[z]
-    if rn and not (v == 0 and (flags & F_MANDATORY) and k != K_S):
+    if rn:
         r0 = t.z_rng_first[z]
         for r in range(r0, r0 + rn):
             if t.rng_lo[r] <= v <= t.rng_hi[r]:
@@ -467,14 +524,18 @@ cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int mode,
 cdef int _read(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec, int L,
                bint bad, uint32_t s, int64_t* cur, uint64_t* found_out) noexcept nogil:
     """Check and read one unit: its zone findings (pushed to ``f`` unless NULL), its
-    columns into ``cur`` (0 where a zone is unreadable) and the zones with findings
-    (bits by position in the layout) into ``found_out``. Returns -1 on out-of-memory."""
-    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, w, w0, k
+    columns into ``cur`` (0 where a zone is unreadable; slot 63 takes what no column
+    wants) and the zones with findings (bits by position in the layout) into
+    ``found_out``. Returns -1 on out-of-memory."""
+    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, w
+    cdef int w0 = t.work_first[L], w1 = t.work_first[L] + t.work_count[L]
     cdef uint64_t failed = 0, found, bit
     cdef int64_t v
     cdef int stored
-    memset(cur, 0, t.slot_count[L] * sizeof(int64_t))
+    cdef bint blank
+    cdef const Work* W
     if bad:
+        memset(cur, 0, t.slot_count[L] * sizeof(int64_t))
         for z in range(z0, z0 + zn):
             e = _zone_format(t, rec, z)
             if e:
@@ -482,20 +543,31 @@ cdef int _read(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec, i
                 if _push(f, u, z, e):
                     return -1
     found = failed
-    w0 = t.work_first[L]
-    for w in range(w0, w0 + t.work_count[L]):
-        z = t.work_zone[w]
-        bit = (<uint64_t> 1) << (z - z0)
+    for w in range(w0, w1):
+        W = &t.works[w]
+        bit = (<uint64_t> 1) << W.pos
         if failed & bit:
             continue
-        e = _zone_value(t, rec, z, t.work_mode[w], &v)
-        if e:
-            found |= bit
-            if _push(f, u, z, e):
-                return -1
-        k = t.z_slot[z]
-        if k >= 0:
-            cur[k] = v
+        blank = False
+        if W.kind == K_S:
+            if rec[W.start - 1] == 32:
+                v = 0
+                blank = True
+            else:
+                v = vsb_read(rec + W.start, W.n, W.mode)
+                if rec[W.start - 1] == 45:
+                    v = -v
+        elif W.kind <= K_Y:
+            v = vsb_read(rec + W.start, W.n, W.mode)
+        else:
+            v = 0
+        if W.checks:
+            e = _check(t, rec, W, v, blank)
+            if e:
+                found |= bit
+                if _push(f, u, W.zone, e):
+                    return -1
+        cur[W.slot] = v
     if t.layout_check[L]:
         z = z0 + zn - 1      # zone 99 closes every detail layout
         bit = (<uint64_t> 1) << (zn - 1)
@@ -523,24 +595,6 @@ cdef inline int64_t _xform(int64_t v, int x) noexcept nogil:
 
 cdef inline bint _has50(const Run* r) noexcept nogil:
     return r.r50 >= 0 and r.r50 > r.r20
-
-
-cdef inline int64_t _operand(const Run* r, int src, int idx, int x, const int64_t* cur,
-                             int64_t konst) noexcept nogil:
-    cdef int64_t v
-    if src == SRC_SELF:
-        v = cur[idx]
-    elif src == SRC_GOV20:
-        v = r.gov20[idx] if r.r20 >= 0 else 0
-    elif src == SRC_GOV10:
-        v = r.gov10[idx] if r.r10 >= 0 else 0
-    elif src == SRC_GOV50:
-        v = r.gov50[idx] if _has50(r) else 0
-    elif src == SRC_PARAM:
-        v = r.params[idx]
-    else:
-        v = konst
-    return _xform(v, x)
 
 
 cdef inline bint _compare(int64_t a, int op, int64_t b) noexcept nogil:
@@ -571,7 +625,7 @@ cdef inline bint _when(const Tables* t, const Run* r, const Rule* q,
     cdef int64_t v
     if q.c_src == SRC_NONE:
         return True
-    v = _operand(r, q.c_src, q.c, q.c_x, cur, 0)
+    v = _xform(r.vals[q.ci], q.c_x)
     if q.c_op == OP_IN:
         return _in_set(t, q, v)
     if q.c_op == OP_NOT_IN:
@@ -637,7 +691,7 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
     cdef int i, i0, nt = t.n_totals, K = t.slot_count[L]
     cdef const Rule* q
     cdef int64_t a, b
-    cdef bint fire, detail = t.layout_check[L]
+    cdef bint fire, guard = True, detail = t.layout_check[L]
     cdef const uint8_t* grec
     cdef const int64_t* gvals
     if L == t.layout_20:
@@ -652,7 +706,9 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
         memset(o.inv_bad + inv * nt, 0, nt)
         r.r20 = u
         r.rec20 = rec
-        memcpy(r.gov20, cur, K * sizeof(int64_t))
+        memcpy(r.vals + V_GOV20, cur, K * sizeof(int64_t))
+        # A record 51/52 reads its record 50 in this invoice only.
+        memset(r.vals + V_GOV50, 0, t.slot_count[t.layout_50] * sizeof(int64_t))
     if t.layout_member[L] and inv >= 0:
         o.invoice[u] = <int32_t> inv
         o.inv_stop[inv] = <int32_t> (u + 1)
@@ -673,10 +729,16 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
         fire = False
         target = u
         if q.kind == RK_CMP:
-            if not _when(t, r, q, cur) or q.need & found:
+            if not q.same_guard:
+                guard = _when(t, r, q, cur) and not (q.need & found)
+            if not guard:
                 continue
-            a = _operand(r, q.a_src, q.a, q.a_x, cur, 0)
-            b = _operand(r, q.b_src, q.b, q.b_x, cur, q.b_const)
+            a = r.vals[q.ai]
+            b = r.vals[q.bi]
+            if q.a_x:
+                a = _xform(a, q.a_x)
+            if q.b_x:
+                b = _xform(b, q.b_x)
             if (q.flags & RF_A_PRESENT and a == 0) or (q.flags & RF_B_PRESENT and b == 0):
                 continue
             fire = _compare(a, q.op, b)
@@ -695,15 +757,15 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
             if q.b_src == SRC_GOV20:
                 if r.r20 < 0:
                     continue
-                grec, gvals = r.rec20, r.gov20
+                grec, gvals = r.rec20, r.vals + V_GOV20
             elif q.b_src == SRC_GOV10:
                 if r.r10 < 0:
                     continue
-                grec, gvals = r.rec10, r.gov10
+                grec, gvals = r.rec10, r.vals + V_GOV10
             else:
                 if not _has50(r):
                     continue
-                grec, gvals = r.rec50, r.gov50
+                grec, gvals = r.rec50, r.vals + V_GOV50
             if not _when(t, r, q, cur):
                 continue
             if q.flags & RF_BY_VALUE:
@@ -749,7 +811,7 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
     if L == t.layout_50:
         r.r50 = u
         r.rec50 = rec
-        memcpy(r.gov50, cur, K * sizeof(int64_t))
+        memcpy(r.vals + V_GOV50, cur, K * sizeof(int64_t))
     return 0
 
 
@@ -758,7 +820,7 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
 cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
                Py_ssize_t u, const uint8_t* rec, int L, bint bad, uint32_t s) noexcept nogil:
     """Check, read, store and run the rules of one unit. Returns -1 on out-of-memory."""
-    cdef int64_t cur[64]
+    cdef int64_t* cur = r.vals + V_SELF
     cdef uint64_t found = 0
     cdef int k, K = t.slot_count[L], slot
     cdef int32_t row
@@ -1192,6 +1254,10 @@ def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing
         memset(&r, 0, sizeof(Run))
         r.own_first = own_first
         r.params = &params_v[0]
+        for i in range(min(params_v.shape[0], V_CONST - V_PARAM)):
+            r.vals[V_PARAM + i] = params_v[i]
+        for i in range(t.n_consts):
+            r.vals[V_CONST + i] = t.consts[i]
         r.prev_layout = -1
         r.prev_unit = r.r10 = r.r20 = r.r50 = -1
         with nogil:
@@ -1199,7 +1265,8 @@ def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing
                 bad10 = (vsb_kernel(kern) if t.layout_simd[L10] else vsb_kernel(0))(
                     base + first10, t.allow + L10 * 350, t.accept + L10 * 350, 350, 348,
                     CLS, VAL, &s10)
-                _read(t, NULL, -1, base + first10, L10, bad10, s10, r.gov10, &found10)
+                _read(t, NULL, -1, base + first10, L10, bad10, s10, r.vals + V_GOV10,
+                      &found10)
                 r.r10 = 0
                 r.rec10 = base + first10
             units = _scan(t, base, n, &o, &f, &fr, &rf if rules else NULL, &r, &lines_io,
