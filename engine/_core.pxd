@@ -19,6 +19,32 @@ cdef extern from "_kernels.h" nogil:
     int vsb_kernel_available(int which)
     int64_t vsb_digits(const uint8_t* p, int n)
     int64_t vsb_read(const uint8_t* p, int n, int mode)
+    ctypedef struct vsb_op:
+        int16_t start
+        uint8_t n
+        uint8_t mode
+        uint8_t flags
+        uint8_t slot
+        uint8_t pos
+        uint8_t rng_count
+        int32_t rng_first
+        int32_t gslot
+        int32_t zone
+    ctypedef struct vsb_hit:
+        int32_t zone
+        int32_t kind
+    int vsb_read_unit(const uint8_t* rec, const vsb_op* ops, int nops, int64_t* cur,
+                      void* const* slots, int32_t row, const int64_t* rng_lo,
+                      const int64_t* rng_hi, vsb_hit* hits, uint64_t* found)
+    enum:
+        VSB_OP_SIGNED
+        VSB_OP_BLANK_OK
+        VSB_OP_MANDATORY
+        VSB_OP_DATE
+        VSB_OP_MONTH
+        VSB_OP_WIDE
+        VSB_OP_TEXT
+        VSB_OP_CHECKS
     void* vsb_reserve(size_t n)
     void vsb_release(void* p, size_t n)
     enum:
@@ -30,6 +56,9 @@ cdef extern from "_kernels.h" nogil:
         VSB_READ_HEAD
         VSB_READ_TAIL
         VSB_READ_TWO
+        VSB_READ_1
+        VSB_READ_2
+        VSB_READ_HEAD4
 
 
 # Character classes (bit flags): what a position of a layout allows.
@@ -198,6 +227,11 @@ cdef struct Rule:
     int bi
     int ci
     bint same_guard
+    int opmask           # RK_CMP: 1 a > b, 2 a < b, 4 a == b (GE = 5, ...)
+    int c_opmask         # the same for the condition
+    uint64_t set_mask    # the set as bits, when all its values are below 64
+    bint set_small
+    uint64_t layout_mask # RK_ORDER: the layouts of the record types of the set
 
 
 # The value space of a run (Run.vals): the record's columns, those of its governing
@@ -223,6 +257,11 @@ cdef struct Work:
     int pos            # its position among the layout's zones
     bint checks        # mandatory, a date, allowed values: more than a read
     bint blank_ok
+    int gslot          # its column (global slot), or -1
+    bint wide          # an int64 column (else int32)
+    bint mandatory
+    int rng_first      # its allowed values (rng_lo/rng_hi)
+    int rng_count
 
 
 # The compiled layouts and rules as C arrays (owned by a CoreTables).
@@ -250,6 +289,9 @@ cdef struct Tables:
     const int32_t* work_zone
     const uint8_t* work_mode      # VSB_READ_* of each work zone
     Work* works                   # per work zone, how to read it
+    vsb_op* fast                  # the same, for a fine unit (what it needs not read left out)
+    const int32_t* fast_first     # per layout
+    const int32_t* fast_count
     const int64_t* rng_lo
     const int64_t* rng_hi
     const int32_t* slot_first     # per layout: its first column (global slot)
@@ -259,6 +301,8 @@ cdef struct Tables:
     const uint64_t* seq_bit       # per layout: the sequence-number zone
     const int32_t* rule_first     # per layout
     const int32_t* rule_count
+    const int32_t* kind_first     # per layout and kind (rows sorted by both)
+    int n_kinds
     const int32_t* not_last       # per layout: its RK_NOT_LAST rule, or -1
     Rule* rules
     int n_rules
@@ -346,6 +390,10 @@ cdef struct Run:
     # the open invoice
     int64_t end_values[64]
     uint64_t end_found
+    # per RK_IDENT rule: the last number checked and its verdict (numbers repeat
+    # record after record: the beneficiary of an invoice, its providers)
+    int64_t memo_value[512]
+    int8_t memo_valid[512]
 
 
 cdef class CoreTables:

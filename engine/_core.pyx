@@ -123,7 +123,10 @@ cdef dict _ARRAYS = dict(
     work_zone=np.int32, rng_lo=np.int64, rng_hi=np.int64, slot_first=np.int32,
     slot_count=np.int32, slot_wide=np.uint8, seq_slot=np.int16, seq_bit=np.uint64,
 )
-cdef dict _RULE_ARRAYS = dict(rule_first=np.int32, rule_count=np.int32, rule_sets=np.int64)
+cdef dict _RULE_ARRAYS = dict(
+    rule_first=np.int32, rule_count=np.int32, kind_first=np.int32, rule_sets=np.int64
+)
+cdef dict _OPMASK = {OP_GT: 1, OP_LT: 2, OP_EQ: 4, OP_GE: 5, OP_LE: 6, OP_NE: 3}
 
 
 def _accept(allow, lengths, check):
@@ -166,7 +169,13 @@ def _work_modes(compiled):
         elif k not in (K_N, K_D, K_Y):
             continue
         length = int(compiled.layout_len[owner[w]])
-        if 0 < n <= 8:
+        if n == 1:
+            modes[w] = VSB_READ_1
+        elif n == 2:
+            modes[w] = VSB_READ_2
+        elif n <= 4 and s + 4 <= length:
+            modes[w] = VSB_READ_HEAD4
+        elif 0 < n <= 8:
             if s + 8 <= length:
                 modes[w] = VSB_READ_HEAD
             elif s + n >= 8:
@@ -183,16 +192,19 @@ cdef class CoreTables:
     def __cinit__(self):
         self.t.rules = NULL
         self.t.works = NULL
+        self.t.fast = NULL
 
     def __dealloc__(self):
         free(self.t.rules)
         free(self.t.works)
+        free(self.t.fast)
 
     def __init__(self, compiled, rules):
         cdef Tables* t = &self.t
         cdef int i
         cdef Rule* q
         cdef Work* w
+        cdef vsb_op* op
         arrays = {
             name: np.ascontiguousarray(getattr(compiled, name), dtype=dtype)
             for name, dtype in _ARRAYS.items()
@@ -210,6 +222,8 @@ cdef class CoreTables:
         if rules.ndim != 2 or rules.shape[1] != RC_FIELDS:
             raise ValueError(f"rules must have {int(RC_FIELDS)} columns")
         n_layouts = len(arrays["layout_len"])
+        if n_layouts > 64:
+            raise ValueError("at most 64 layouts")
         not_last = np.full(n_layouts, -1, dtype=np.int32)
         for k in np.flatnonzero(rules[:, RC_KIND] == RK_NOT_LAST).tolist():
             not_last[rules[k, RC_LAYOUT]] = k
@@ -247,6 +261,8 @@ cdef class CoreTables:
         t.seq_bit = <const uint64_t*> cnp.PyArray_DATA(arrays["seq_bit"])
         t.rule_first = <const int32_t*> cnp.PyArray_DATA(arrays["rule_first"])
         t.rule_count = <const int32_t*> cnp.PyArray_DATA(arrays["rule_count"])
+        t.kind_first = <const int32_t*> cnp.PyArray_DATA(arrays["kind_first"])
+        t.n_kinds = (len(arrays["kind_first"]) - 1) // max(n_layouts, 1)
         t.not_last = <const int32_t*> cnp.PyArray_DATA(arrays["not_last"])
         t.set_values = <const int64_t*> cnp.PyArray_DATA(arrays["rule_sets"])
         t.n_slots = len(arrays["slot_wide"])
@@ -254,6 +270,8 @@ cdef class CoreTables:
         if t.max_slots > 63:
             raise ValueError("at most 63 columns per layout")
         t.n_rules = len(rules)
+        if t.n_rules > 512:
+            raise ValueError("at most 512 rules")
         t.n_totals = int(table.n_totals)
         t.rules = <Rule*> calloc(max(t.n_rules, 1), sizeof(Rule))
         if t.rules == NULL:
@@ -296,6 +314,15 @@ cdef class CoreTables:
             else:
                 q.bi = base.get(q.b_src, 0) + q.b
             q.ci = base.get(q.c_src, 0) + q.c
+            q.opmask = _OPMASK.get(q.op, 0)
+            q.c_opmask = _OPMASK.get(q.c_op, 0)
+            members = [int(v) for v in arrays["rule_sets"][q.set_first:q.set_first + q.set_count]]
+            q.set_small = all(0 <= v < 64 for v in members)
+            q.set_mask = sum(1 << v for v in set(members)) if q.set_small else 0
+            q.layout_mask = 0
+            for L in range(n_layouts):
+                if int(arrays["layout_rtype"][L]) in members and L < 64:
+                    q.layout_mask |= (<uint64_t> 1) << L
             q.same_guard = (
                 i > 0 and q.kind == RK_CMP and t.rules[i - 1].kind == RK_CMP
                 and rules[i, RC_LAYOUT] == rules[i - 1, RC_LAYOUT]
@@ -327,10 +354,64 @@ cdef class CoreTables:
             w.slot = int(arrays["z_slot"][z]) if arrays["z_slot"][z] >= 0 else 63
             w.pos = z - int(arrays["zone_first"][owner[i]])
             w.blank_ok = bool(flags & F_BLANK_OK)
+            w.gslot = -1
+            w.wide = False
+            if arrays["z_slot"][z] >= 0:
+                w.gslot = int(arrays["slot_first"][owner[i]]) + int(arrays["z_slot"][z])
+                w.wide = bool(arrays["slot_wide"][w.gslot])
             w.checks = bool(
                 flags & F_MANDATORY or k in (K_D, K_Y) or arrays["z_rng_count"][z]
                 or (k == K_S and flags & F_BLANK_OK)
             )
+            w.mandatory = bool(flags & F_MANDATORY)
+            w.rng_first = int(arrays["z_rng_first"][z])
+            w.rng_count = int(arrays["z_rng_count"][z])
+        # A unit whose characters are fine needs no reading of its record type (zone 1:
+        # the digits that chose the layout are its one allowed value).
+        keep = []
+        for i in range(nw):
+            z = int(arrays["work_zone"][i])
+            L = int(owner[i])
+            rtype = int(arrays["layout_rtype"][L])
+            r0 = int(arrays["z_rng_first"][z])
+            redundant = (
+                rtype and arrays["z_start"][z] == 0 and arrays["z_len"][z] == 2
+                and arrays["z_rng_count"][z] == 1
+                and arrays["rng_lo"][r0] == rtype == arrays["rng_hi"][r0]
+                and not arrays["z_slot"][z] >= 0
+            )
+            if not redundant:
+                keep.append(i)
+        t.fast = <vsb_op*> calloc(max(len(keep), 1), sizeof(vsb_op))
+        if t.fast == NULL:
+            raise MemoryError()
+        for i, j in enumerate(keep):
+            w = &t.works[j]
+            op = &t.fast[i]
+            op.start = w.start
+            op.n = w.n
+            op.mode = w.mode
+            op.slot = w.slot
+            op.pos = w.pos
+            op.rng_first = w.rng_first
+            op.rng_count = w.rng_count
+            op.gslot = w.gslot
+            op.zone = w.zone
+            op.flags = (
+                (VSB_OP_SIGNED if w.kind == K_S else 0)
+                | (VSB_OP_BLANK_OK if w.blank_ok else 0)
+                | (VSB_OP_MANDATORY if w.mandatory else 0)
+                | (VSB_OP_DATE if w.kind == K_D else 0)
+                | (VSB_OP_MONTH if w.kind == K_Y else 0)
+                | (VSB_OP_WIDE if w.wide else 0)
+                | (VSB_OP_TEXT if w.kind in (K_A, K_X) else 0)
+                | (VSB_OP_CHECKS if w.checks else 0)
+            )
+        kept_owner = owner[np.array(keep, dtype=np.int64)] if keep else np.zeros(0, np.int64)
+        arrays["fast_first"] = np.searchsorted(kept_owner, np.arange(n_layouts)).astype(np.int32)
+        arrays["fast_count"] = np.bincount(kept_owner, minlength=n_layouts).astype(np.int32)
+        t.fast_first = <const int32_t*> cnp.PyArray_DATA(arrays["fast_first"])
+        t.fast_count = <const int32_t*> cnp.PyArray_DATA(arrays["fast_count"])
         idx = compiled.index
         t.layout_200 = idx["200"]
         t.layout_300 = idx["300"]
@@ -484,24 +565,23 @@ cdef inline bint _is_date8(int64_t v) noexcept nogil:
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.cdivision(True)
-cdef int _check(const Tables* t, const uint8_t* rec, const Work* w, int64_t v,
-                bint blank) noexcept nogil:
+cdef inline int _check(const Tables* t, const uint8_t* rec, const Work* w, int64_t v,
+                       bint blank) noexcept nogil:
     """The value rules of a zone read as ``v`` (``blank``: an amount left blank):
     mandatory, a valid date, an allowed value. Returns the kind of finding, or 0."""
-    cdef int z = w.zone, k = w.kind, flags = t.z_flags[z], j, r, r0, rn
-    cdef bint mandatory = flags & F_MANDATORY
+    cdef int k = w.kind, j, r
     if k == K_A or k == K_X:
-        if not mandatory:
+        if not w.mandatory:
             return 0
         for j in range(w.start, w.start + w.n):
             if rec[j] != 32:
                 return 0
         return E_MISSING
     if blank:     # an optional amount left blank (checked by _zone_format)
-        return E_MISSING if mandatory else 0
+        return E_MISSING if w.mandatory else 0
     if v == 0:
         # A zero amount is a value; a zero number, code or date is missing.
-        if mandatory and k != K_S:
+        if w.mandatory and k != K_S:
             return E_MISSING
     elif k == K_D:
         if not (_is_date8(v) if w.n == 8 else _is_date(v)):
@@ -509,10 +589,8 @@ cdef int _check(const Tables* t, const uint8_t* rec, const Work* w, int64_t v,
     elif k == K_Y:
         if v // 100 < 1800 or v % 100 < 1 or v % 100 > 12:
             return E_DATE
-    rn = t.z_rng_count[z]
-    if rn:
-        r0 = t.z_rng_first[z]
-        for r in range(r0, r0 + rn):
+    if w.rng_count:
+        for r in range(w.rng_first, w.rng_first + w.rng_count):
             if t.rng_lo[r] <= v <= t.rng_hi[r]:
                 return 0
         return E_VALUE
@@ -587,6 +665,7 @@ cdef int _read(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec, i
 # ---------------------------------------------------------------------------------------
 # The streaming rules (Rule, Run in _core.pxd; compiled by formats/efact/rules.py).
 
+@cython.cdivision(True)
 cdef inline int64_t _xform(int64_t v, int x) noexcept nogil:
     if x == X_DIV100:
         return v // 100 if v >= 0 else -((-v + 99) // 100)
@@ -597,22 +676,15 @@ cdef inline bint _has50(const Run* r) noexcept nogil:
     return r.r50 >= 0 and r.r50 > r.r20
 
 
-cdef inline bint _compare(int64_t a, int op, int64_t b) noexcept nogil:
-    if op == OP_GT:
-        return a > b
-    if op == OP_LT:
-        return a < b
-    if op == OP_GE:
-        return a >= b
-    if op == OP_LE:
-        return a <= b
-    if op == OP_EQ:
-        return a == b
-    return a != b
+cdef inline int _cmp(int64_t a, int64_t b) noexcept nogil:
+    """1 when a > b, 2 when a < b, 4 when equal (against a rule's opmask)."""
+    return (a > b) | ((a < b) << 1) | ((a == b) << 2)
 
 
 cdef inline bint _in_set(const Tables* t, const Rule* q, int64_t v) noexcept nogil:
     cdef int i
+    if q.set_small:
+        return 0 <= v < 64 and (q.set_mask >> v) & 1
     for i in range(q.set_first, q.set_first + q.set_count):
         if t.set_values[i] == v:
             return True
@@ -625,12 +697,16 @@ cdef inline bint _when(const Tables* t, const Run* r, const Rule* q,
     cdef int64_t v
     if q.c_src == SRC_NONE:
         return True
-    v = _xform(r.vals[q.ci], q.c_x)
+    v = r.vals[q.ci]
+    if q.c_x:
+        v = _xform(v, q.c_x)
+    if q.c_opmask:
+        return _cmp(v, q.c_const) & q.c_opmask
     if q.c_op == OP_IN:
         return _in_set(t, q, v)
     if q.c_op == OP_NOT_IN:
         return not _in_set(t, q, v)
-    return _compare(v, q.c_op, q.c_const)
+    return _cmp(v, q.c_const) & q.c_opmask
 
 
 @cython.cdivision(True)
@@ -659,10 +735,10 @@ cdef int _close(const Tables* t, Out* o, Run* r, RuleFindings* rf) noexcept nogi
     if inv < 0 or o.inv_end[inv] < 0:
         return 0
     end = o.inv_end[inv]
-    i0 = t.rule_first[t.layout_80]
-    for i in range(i0, i0 + t.rule_count[t.layout_80]):
+    i0 = t.layout_80 * t.n_kinds + RK_TOTAL
+    for i in range(t.kind_first[i0], t.kind_first[i0 + 1]):
         q = &t.rules[i]
-        if q.kind != RK_TOTAL or q.op == TM_NONE:
+        if q.op == TM_NONE:
             continue
         if q.flags & RF_GUARD and o.inv_bad[inv * nt + q.total]:
             continue
@@ -685,15 +761,18 @@ cdef int _close(const Tables* t, Out* o, Run* r, RuleFindings* rf) noexcept nogi
 @cython.cdivision(True)
 cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
                 const uint8_t* rec, int L, const int64_t* cur, uint64_t found) noexcept nogil:
-    """Follow the invoice structure and run the rules of one record. Returns -1 on
-    out-of-memory."""
+    """Follow the invoice structure and run the rules of one record, kind by kind.
+    Returns -1 on out-of-memory."""
     cdef Py_ssize_t inv = o.n_inv - 1, target
-    cdef int i, i0, nt = t.n_totals, K = t.slot_count[L]
+    cdef int i, nt = t.n_totals, K = t.slot_count[L]
+    cdef const int32_t* kf = t.kind_first + L * t.n_kinds
     cdef const Rule* q
     cdef int64_t a, b
     cdef bint fire, guard = True, detail = t.layout_check[L]
     cdef const uint8_t* grec
     cdef const int64_t* gvals
+    cdef int64_t* sums
+    cdef uint8_t* bads
     if L == t.layout_20:
         if _close(t, o, r, rf):
             return -1
@@ -723,83 +802,107 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
     if detail and r.prev_layout >= 0 and t.not_last[r.prev_layout] >= 0:
         if _emit(rf, r.prev_unit, t.not_last[r.prev_layout]):
             return -1
-    i0 = t.rule_first[L]
-    for i in range(i0, i0 + t.rule_count[L]):
+
+    # Comparisons (dates, credit notes); rules with one condition test it once.
+    for i in range(kf[<int> RK_CMP], kf[<int> RK_CMP + 1]):
         q = &t.rules[i]
-        fire = False
-        target = u
-        if q.kind == RK_CMP:
-            if not q.same_guard:
-                guard = _when(t, r, q, cur) and not (q.need & found)
-            if not guard:
+        if not q.same_guard:
+            guard = _when(t, r, q, cur) and not (q.need & found)
+        if not guard:
+            continue
+        a = r.vals[q.ai]
+        b = r.vals[q.bi]
+        if q.a_x:
+            a = _xform(a, q.a_x)
+        if q.b_x:
+            b = _xform(b, q.b_x)
+        if (q.flags & RF_A_PRESENT and a == 0) or (q.flags & RF_B_PRESENT and b == 0):
+            continue
+        if _cmp(a, b) & q.opmask:
+            target = r.r20 if q.flags & RF_TARGET_GOV20 else u
+            if target >= 0 and _emit(rf, target, i):
+                return -1
+    # Signs that must agree.
+    for i in range(kf[<int> RK_SIGN], kf[<int> RK_SIGN + 1]):
+        q = &t.rules[i]
+        a = cur[q.a]
+        b = cur[q.b]
+        if a != 0 and b != 0 and (a < 0) != (b < 0) and _emit(rf, u, i):
+            return -1
+    # Identification numbers.
+    for i in range(kf[<int> RK_IDENT], kf[<int> RK_IDENT + 1]):
+        q = &t.rules[i]
+        a = cur[q.a]
+        if a == 0 or not _when(t, r, q, cur) or q.need & found:
+            continue
+        if r.memo_valid[i] < 0 or r.memo_value[i] != a:
+            r.memo_value[i] = a
+            r.memo_valid[i] = _ident_valid(q.op, a)
+        fire = r.memo_valid[i] == (q.flags & RF_FIRE_VALID != 0)
+        if fire and _emit(rf, u, i):
+            return -1
+    # Zones equal to the record that governs this one.
+    for i in range(kf[<int> RK_EQUAL], kf[<int> RK_EQUAL + 1]):
+        q = &t.rules[i]
+        if q.b_src == SRC_GOV20:
+            if r.r20 < 0:
                 continue
-            a = r.vals[q.ai]
-            b = r.vals[q.bi]
-            if q.a_x:
-                a = _xform(a, q.a_x)
-            if q.b_x:
-                b = _xform(b, q.b_x)
-            if (q.flags & RF_A_PRESENT and a == 0) or (q.flags & RF_B_PRESENT and b == 0):
+            grec, gvals = r.rec20, r.vals + V_GOV20
+        elif q.b_src == SRC_GOV10:
+            if r.r10 < 0:
                 continue
-            fire = _compare(a, q.op, b)
-            if q.flags & RF_TARGET_GOV20:
-                target = r.r20
-        elif q.kind == RK_SIGN:
-            a = cur[q.a]
-            b = cur[q.b]
-            fire = a != 0 and b != 0 and (a < 0) != (b < 0)
-        elif q.kind == RK_IDENT:
-            a = cur[q.a]
-            if a == 0 or not _when(t, r, q, cur) or q.need & found:
+            grec, gvals = r.rec10, r.vals + V_GOV10
+        else:
+            if not _has50(r):
                 continue
-            fire = _ident_valid(q.op, a) == (q.flags & RF_FIRE_VALID != 0)
-        elif q.kind == RK_EQUAL:
-            if q.b_src == SRC_GOV20:
-                if r.r20 < 0:
-                    continue
-                grec, gvals = r.rec20, r.vals + V_GOV20
-            elif q.b_src == SRC_GOV10:
-                if r.r10 < 0:
-                    continue
-                grec, gvals = r.rec10, r.vals + V_GOV10
-            else:
-                if not _has50(r):
-                    continue
-                grec, gvals = r.rec50, r.vals + V_GOV50
-            if not _when(t, r, q, cur):
-                continue
-            if q.flags & RF_BY_VALUE:
-                fire = cur[q.a] != gvals[q.b]
-            else:
-                fire = memcmp(rec + q.a_start, grec + q.b_start, q.length) != 0
-        elif q.kind == RK_ORDER:
-            fire = r.prev_layout >= 0 and not _in_set(t, q, t.layout_rtype[r.prev_layout])
-        elif q.kind == RK_SEQ:
+            grec, gvals = r.rec50, r.vals + V_GOV50
+        if not _when(t, r, q, cur):
+            continue
+        if q.flags & RF_BY_VALUE:
+            fire = cur[q.a] != gvals[q.b]
+        else:
+            fire = memcmp(rec + q.a_start, grec + q.b_start, q.length) != 0
+        if fire and _emit(rf, u, i):
+            return -1
+    # Totals of the invoice.
+    if inv >= 0:
+        sums = o.inv_sums + inv * nt
+        bads = o.inv_bad + inv * nt
+        for i in range(kf[<int> RK_ACCUM], kf[<int> RK_ACCUM + 1]):
+            q = &t.rules[i]
+            if q.need & found:
+                bads[q.total] = 1
+            if _when(t, r, q, cur):
+                sums[q.total] += cur[q.a]
+    # Record order, sequence numbers, ascending values.
+    if detail:
+        for i in range(kf[<int> RK_ORDER], kf[<int> RK_ORDER + 1]):
+            q = &t.rules[i]
+            if r.prev_layout >= 0 and not ((q.layout_mask >> r.prev_layout) & 1):
+                if _emit(rf, u, i):
+                    return -1
+        for i in range(kf[<int> RK_SEQ], kf[<int> RK_SEQ + 1]):
+            q = &t.rules[i]
             if r.prev_layout < 0 or not r.prev_seq_ok or found & t.seq_bit[L]:
                 continue
-            fire = cur[t.seq_slot[L]] != (r.prev_seq + 1) % q.b_const
-        elif q.kind == RK_ASCENDING:
-            a = cur[q.a]
-            fire = r.asc_valid and a < r.asc_value
-            r.asc_value = a
-            r.asc_valid = True
-        elif q.kind == RK_ASCENDING_SEED:
-            if u == r.own_first - 1:
-                r.asc_value = cur[q.a]
-                r.asc_valid = True
-            continue
-        elif q.kind == RK_ACCUM:
-            if inv < 0:
-                continue
-            if q.need & found:
-                o.inv_bad[inv * nt + q.total] = 1
-            if _when(t, r, q, cur):
-                o.inv_sums[inv * nt + q.total] += cur[q.a]
-            continue
-        else:  # RK_TOTAL (at the end of the invoice), RK_NOT_LAST (at the next record)
-            continue
-        if fire and target >= 0 and _emit(rf, target, i):
+            a = r.prev_seq + 1
+            if a >= q.b_const:
+                a = a % q.b_const
+            if cur[t.seq_slot[L]] != a and _emit(rf, u, i):
+                return -1
+    for i in range(kf[<int> RK_ASCENDING], kf[<int> RK_ASCENDING + 1]):
+        q = &t.rules[i]
+        a = cur[q.a]
+        fire = r.asc_valid and a < r.asc_value
+        r.asc_value = a
+        r.asc_valid = True
+        if fire and _emit(rf, u, i):
             return -1
+    if u == r.own_first - 1:
+        for i in range(kf[<int> RK_ASCENDING_SEED], kf[<int> RK_ASCENDING_SEED + 1]):
+            r.asc_value = cur[t.rules[i].a]
+            r.asc_valid = True
+
     if detail:
         r.prev_layout = L
         r.prev_unit = u
@@ -817,25 +920,58 @@ cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef int _read_stored(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec,
+                      int L, uint32_t s, int64_t* cur, uint64_t* found_out, Out* o,
+                      int32_t row) noexcept nogil:
+    """``_read`` for a unit whose characters are all fine (the classification proved
+    every digit), storing each column as it is read (vsb_read_unit)."""
+    cdef vsb_hit hits[64]
+    cdef int i, nh, zn
+    cdef uint64_t found = 0
+    cdef int stored
+    nh = vsb_read_unit(rec, t.fast + t.fast_first[L], t.fast_count[L], cur, o.slots, row,
+                       t.rng_lo, t.rng_hi, hits, &found)
+    for i in range(nh):
+        if _push(f, u, hits[i].zone, hits[i].kind):
+            return -1
+    if t.layout_check[L]:
+        zn = t.zone_count[L]
+        stored = (rec[348] - 48) * 10 + (rec[349] - 48)
+        s %= 97
+        if s == 0:
+            s = 97
+        if stored != <int> s:
+            found |= (<uint64_t> 1) << (zn - 1)
+            if _push(f, u, t.zone_first[L] + zn - 1, E_CHECK):
+                return -1
+    found_out[0] = found
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
                Py_ssize_t u, const uint8_t* rec, int L, bint bad, uint32_t s) noexcept nogil:
     """Check, read, store and run the rules of one unit. Returns -1 on out-of-memory."""
     cdef int64_t* cur = r.vals + V_SELF
     cdef uint64_t found = 0
     cdef int k, K = t.slot_count[L], slot
-    cdef int32_t row
-    if _read(t, f, u, rec, L, bad, s, cur, &found):
-        return -1
-    row = o.n_of[L]
+    cdef int32_t row = o.n_of[L]
     o.n_of[L] = row + 1
     o.rank[u] = row
     o.units[L][row] = <int32_t> u
-    slot = t.slot_first[L]
-    for k in range(K):
-        if t.slot_wide[slot + k]:
-            (<int64_t*> o.slots[slot + k])[row] = cur[k]
-        else:
-            (<int32_t*> o.slots[slot + k])[row] = <int32_t> cur[k]
+    if not bad:
+        if _read_stored(t, f, u, rec, L, s, cur, &found, o, row):
+            return -1
+    else:
+        if _read(t, f, u, rec, L, bad, s, cur, &found):
+            return -1
+        slot = t.slot_first[L]
+        for k in range(K):
+            if t.slot_wide[slot + k]:
+                (<int64_t*> o.slots[slot + k])[row] = cur[k]
+            else:
+                (<int32_t*> o.slots[slot + k])[row] = <int32_t> cur[k]
     return _rules(t, o, r, rf, u, rec, L, cur, found)
 
 
@@ -845,6 +981,19 @@ cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n)
     if p + 1 < n and b[p] == 13 and b[p + 1] == 10:
         return p + 2
     return p
+
+
+cdef Py_ssize_t _long_line(const uint8_t* b, Py_ssize_t p, Py_ssize_t n, FramingLog* fr,
+                          Py_ssize_t start, Py_ssize_t want, Py_ssize_t unit) noexcept nogil:
+    """A line-separated file with no break after a unit: report the line (from ``start``)
+    and go on after its break. Returns where the next unit starts."""
+    cdef const uint8_t* nl = <const uint8_t*> memchr(b + p, 10, n - p)
+    cdef Py_ssize_t end = (nl - b) if nl != NULL else n
+    cdef Py_ssize_t linelen = want + (end - p)
+    if end > p and b[end - 1] == 13:
+        linelen -= 1
+    _frame(fr, FR_LONG_LINE, start, linelen, unit)
+    return end + 1 if nl != NULL else n
 
 
 @cython.boundscheck(False)
@@ -874,6 +1023,28 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             o.rank[0] = o.rank[1] = o.invoice[0] = o.invoice[1] = -1
         u = 2
     while p < n or u < 2:
+        # The common case first: a whole record of a known type, fine in every byte.
+        if u >= 2 and not framing_only and p + 350 <= n:
+            rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
+            if <unsigned> (b[p] - 48) <= 9 and <unsigned> (b[p + 1] - 48) <= 9:
+                L = t.type_to_layout[rt]
+                if L >= 0 and L != t.layout_200 and L != t.layout_300:
+                    bad = (classify if t.layout_simd[L] else portable)(
+                        b + p, t.allow + L * 350, t.accept + L * 350, 350,
+                        348 if t.layout_check[L] else 0, CLS, VAL, &s)
+                    if not bad:
+                        o.offsets[u] = p
+                        o.layout[u] = <int8_t> L
+                        if _unit(t, f, o, r, rf, u, b + p, L, False, s):
+                            return -1
+                        u += 1
+                        p += 350
+                        q = _skip_break(b, p, n)
+                        if q != p:
+                            p = q
+                        elif lines and p < n:
+                            p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1)
+                        continue
         if u == 0:
             want, L = 67, t.layout_200
         elif u == 1:
@@ -940,13 +1111,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
                 lines = True
             p = q
         elif lines and p < n:
-            nl = <const uint8_t*> memchr(b + p, 10, n - p)
-            end = (nl - b) if nl != NULL else n
-            linelen = want + (end - p)
-            if end > p and b[end - 1] == 13:
-                linelen -= 1
-            _frame(fr, FR_LONG_LINE, o.offsets[u - 1], linelen, u - 1)
-            p = end + 1 if nl != NULL else n
+            p = _long_line(b, p, n, fr, o.offsets[u - 1], want, u - 1)
         if stop_layout >= 0 and L == stop_layout:
             break
     if not framing_only and _close(t, o, r, rf):
@@ -1260,6 +1425,7 @@ def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing
             r.vals[V_CONST + i] = t.consts[i]
         r.prev_layout = -1
         r.prev_unit = r.r10 = r.r20 = r.r50 = -1
+        memset(r.memo_valid, -1, sizeof(r.memo_valid))
         with nogil:
             if first10 >= 0:
                 bad10 = (vsb_kernel(kern) if t.layout_simd[L10] else vsb_kernel(0))(

@@ -270,23 +270,169 @@ static inline uint64_t vsb_tail8(const uint8_t *p, int n)
 }
 #endif
 
+#ifdef VSB_SWAR
+/* n (3-4) digits at p, with 4 bytes readable from p. */
+static inline uint32_t vsb_head4(const uint8_t *p, int n)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    x = (x - 0x30303030u) << (8 * (4 - n));
+    x = (x * 10 + (x >> 8)) & 0x00FF00FFu;
+    return (x * 100 + (x >> 16)) & 0xFFFFu;
+}
+#endif
+
 /* Read modes of a zone of digits (chosen when the tables are built). */
-enum { VSB_READ_LOOP = 0, VSB_READ_HEAD = 1, VSB_READ_TAIL = 2, VSB_READ_TWO = 3 };
+enum {
+    VSB_READ_LOOP = 0, VSB_READ_HEAD = 1, VSB_READ_TAIL = 2, VSB_READ_TWO = 3,
+    VSB_READ_1 = 4, VSB_READ_2 = 5, VSB_READ_HEAD4 = 6
+};
 
 /* n digits at p (known to be digits), read as `mode` says. */
 static inline int64_t vsb_read(const uint8_t *p, int n, int mode)
 {
+    switch (mode) {
+    case VSB_READ_1:
+        return p[0] - '0';
+    case VSB_READ_2:
+        return (p[0] - '0') * 10 + (p[1] - '0');
 #ifdef VSB_SWAR
-    if (mode == VSB_READ_HEAD)
+    case VSB_READ_HEAD4:
+        return (int64_t)vsb_head4(p, n);
+    case VSB_READ_HEAD:
         return (int64_t)vsb_head8(p, n);
-    if (mode == VSB_READ_TAIL)
+    case VSB_READ_TAIL:
         return (int64_t)vsb_tail8(p, n);
-    if (mode == VSB_READ_TWO)
+    case VSB_READ_TWO:
         return (int64_t)(vsb_head8(p, n - 8) * 100000000ULL + vsb_tail8(p + n - 8, 8));
-#else
-    (void)mode;
 #endif
-    return vsb_digits(p, n);
+    default:
+        return vsb_digits(p, n);
+    }
+}
+
+/* Reading the zones of a unit whose characters are all fine (so every digit zone
+ * holds digits): one op per zone, built by CoreTables from the zone tables. */
+enum {
+    VSB_OP_SIGNED = 1,     /* a sign before the digits */
+    VSB_OP_BLANK_OK = 2,   /* an amount that may be all blanks */
+    VSB_OP_MANDATORY = 4,
+    VSB_OP_DATE = 8,       /* YYYYMMDD */
+    VSB_OP_MONTH = 16,     /* YYYYMM */
+    VSB_OP_WIDE = 32,      /* an int64 column (else int32) */
+    VSB_OP_TEXT = 64,      /* a text zone (checked for blanks when mandatory) */
+    VSB_OP_CHECKS = 128    /* more than a read: mandatory, a date, allowed values */
+};
+
+typedef struct {
+    int16_t start;       /* first digit (after the sign) */
+    uint8_t n;           /* digits */
+    uint8_t mode;        /* VSB_READ_* */
+    uint8_t flags;       /* VSB_OP_* */
+    uint8_t slot;        /* its column among the layout's (63: none) */
+    uint8_t pos;         /* its position among the layout's zones */
+    uint8_t rng_count;   /* allowed values: rng_lo/rng_hi[rng_first...] */
+    int32_t rng_first;
+    int32_t gslot;       /* its column (global slot), or -1 */
+    int32_t zone;        /* global zone index */
+} vsb_op;
+
+/* Findings of vsb_read_unit: (zone, kind) pairs. */
+typedef struct {
+    int32_t zone;
+    int32_t kind;
+} vsb_hit;
+
+enum { VSB_E_VALUE = 3, VSB_E_MISSING = 10, VSB_E_DATE = 11 };
+
+static const uint8_t vsb_month_days[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+static inline int vsb_date_ok(int64_t v)
+{
+    uint32_t x = (uint32_t)v, y = x / 10000, md = x - y * 10000, m = md / 100, d = md - m * 100;
+    uint32_t dim;
+    if (v < 0 || v > 99999999 || y < 1800 || m < 1 || m > 12 || d < 1)
+        return 0;
+    dim = vsb_month_days[m];
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        dim = 29;
+    return d <= dim;
+}
+
+/* Read the ops of one unit into cur (and the columns at row); findings into hits
+ * (at most nops). Returns the number of findings; *found gets their zones' bits. */
+static inline int vsb_read_unit(const uint8_t *rec, const vsb_op *ops, int nops, int64_t *cur,
+                                void *const *slots, int32_t row, const int64_t *rng_lo,
+                                const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
+{
+    int nh = 0;
+    uint64_t bits = 0;
+    for (int i = 0; i < nops; i++) {
+        const vsb_op *w = &ops[i];
+        const uint8_t *p = rec + w->start;
+        unsigned flags = w->flags;
+        int64_t v;
+        int blank = 0;
+        v = vsb_read(p, w->n, w->mode);
+        if (flags & VSB_OP_SIGNED) {
+            uint8_t c = p[-1];
+            if (c == ' ') {
+                v = 0;
+                blank = 1;
+            } else if (c == '-') {
+                v = -v;
+            }
+        }
+        if (flags & VSB_OP_TEXT)
+            v = 0;
+        cur[w->slot] = v;
+        if (w->gslot >= 0) {
+            if (flags & VSB_OP_WIDE)
+                ((int64_t *)slots[w->gslot])[row] = v;
+            else
+                ((int32_t *)slots[w->gslot])[row] = (int32_t)v;
+        }
+        if (flags & VSB_OP_CHECKS) {
+            int e = 0;
+            if (flags & VSB_OP_TEXT) {
+                int j;
+                for (j = 0; j < w->n && p[j] == ' '; j++)
+                    ;
+                e = (j == w->n && (flags & VSB_OP_MANDATORY)) ? VSB_E_MISSING : 0;
+            } else if (blank) {
+                e = (flags & VSB_OP_MANDATORY) ? VSB_E_MISSING : 0;
+            } else {
+                if (v == 0) {
+                    if ((flags & VSB_OP_MANDATORY) && !(flags & VSB_OP_SIGNED))
+                        e = VSB_E_MISSING;
+                } else if (flags & VSB_OP_DATE) {
+                    if (!vsb_date_ok(v))
+                        e = VSB_E_DATE;
+                } else if (flags & VSB_OP_MONTH) {
+                    if (v / 100 < 1800 || v % 100 < 1 || v % 100 > 12)
+                        e = VSB_E_DATE;
+                }
+                if (!e && w->rng_count) {
+                    int r, ok = 0;
+                    for (r = w->rng_first; r < w->rng_first + w->rng_count; r++)
+                        if (rng_lo[r] <= v && v <= rng_hi[r]) {
+                            ok = 1;
+                            break;
+                        }
+                    if (!ok)
+                        e = VSB_E_VALUE;
+                }
+            }
+            if (e) {
+                bits |= (uint64_t)1 << w->pos;
+                hits[nh].zone = w->zone;
+                hits[nh].kind = e;
+                nh++;
+            }
+        }
+    }
+    *found = bits;
+    return nh;
 }
 
 /* Memory for the scan's outputs: reserved address space, backed page by page as it

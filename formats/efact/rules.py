@@ -211,6 +211,8 @@ class _Builder:
         self.family: list[int] = []
         self.sets: list[int] = []
         self.totals: list[str] = []
+        self.summed: dict[tuple, int] = {}
+        self.alias: dict[str, int] = {}
 
     def operand(self, spec, record: str) -> tuple[int, int, int, int]:
         """(source, index, transform, constant) of an operand."""
@@ -330,8 +332,14 @@ class _Builder:
 
     def total(self, s: Total, rank: int, family: int) -> None:
         k = _core.RuleKind
+        what = (s.summed, s.of, s.where)
+        if s.code is None and what in self.summed:
+            # A total the summary reads that a rule sums already: the same one.
+            self.alias[s.name] = self.summed[what]
+            return
         index = len(self.totals)
         self.totals.append(s.name)
+        self.summed.setdefault(what, index)
         row = self.add(k.RK_TOTAL, s.record, s.code, s.record, s.zone, rank, family)
         row[_RC.RC_A] = self.c.local_slot(s.record, s.column)
         row[_RC.RC_OP] = (
@@ -361,6 +369,8 @@ class RuleTable:
     rule_sets: np.ndarray
     rule_first: np.ndarray
     rule_count: np.ndarray
+    #: Per layout and rule kind (``layout * kinds + kind``), where its rows start.
+    kind_first: np.ndarray
     n_totals: int
     totals: dict[str, int]
     code: np.ndarray
@@ -407,11 +417,18 @@ def compile_rules(compiled: Compiled = LAYOUTS) -> RuleTable:
     for agg in AGGREGATES:
         b.total(agg, -1, -1)
     layout = np.array(b.layout, dtype=np.int64)
-    order = np.argsort(layout, kind="stable")
     n_lay = len(compiled.layouts)
-    rules = (
-        np.stack(b.rows)[order] if b.rows else np.zeros((0, _core.RuleColumn.RC_FIELDS), np.int64)
-    )
+    raw = np.stack(b.rows) if b.rows else np.zeros((0, _core.RuleColumn.RC_FIELDS), np.int64)
+    # The core walks a record's rules kind by kind, and rules that share a condition
+    # one after the other (it tests the condition once): sort by layout, kind, condition.
+    guard = [_RC.RC_NEED, _RC.RC_SET_COUNT, _RC.RC_SET_FIRST, _RC.RC_C_CONST, _RC.RC_C_OP]
+    guard += [_RC.RC_C_X, _RC.RC_C, _RC.RC_C_SRC]
+    keys = tuple(raw[:, c] for c in guard) + (raw[:, _RC.RC_KIND], layout)
+    order = np.lexsort(keys) if len(raw) else np.zeros(0, np.int64)
+    rules = raw[order]
+    n_kinds = max(int(k) for k in _core.RuleKind) + 1
+    slot_of = layout[order] * n_kinds + rules[:, _RC.RC_KIND]
+    kind_first = np.searchsorted(slot_of, np.arange(n_lay * n_kinds + 1)).astype(np.int32)
     # RK_TOTAL rows name their totals; RK_NOT_LAST and RK_ASCENDING_SEED rows point
     # nowhere else: rows keep their meaning when sorted.
     letter = np.zeros(len(order), dtype=np.uint8)
@@ -426,9 +443,10 @@ def compile_rules(compiled: Compiled = LAYOUTS) -> RuleTable:
         rules=rules,
         rule_sets=np.array(b.sets or [0], dtype=np.int64),
         rule_first=np.searchsorted(layout[order], np.arange(n_lay)).astype(np.int32),
+        kind_first=kind_first,
         rule_count=np.bincount(layout, minlength=n_lay).astype(np.int32),
         n_totals=len(b.totals),
-        totals={name: i for i, name in enumerate(b.totals)},
+        totals={**{name: i for i, name in enumerate(b.totals)}, **b.alias},
         code=codes,
         letter=letter,
         zone=np.array(b.zone, dtype=np.int32)[order],

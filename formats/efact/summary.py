@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vsbengine.formats.efact.checks.common import CODE_RECORDS
 from vsbengine.formats.efact.findings import Edges, ErrorTable, Place, PrestationKeys, Problem
+from vsbengine.formats.efact.layouts import DETAIL_TYPES
 from vsbengine.formats.efact.sending import Sending
 from vsbengine.formats.efact.settlement import Envelope, Record10
 
@@ -247,11 +249,19 @@ def summarize(
     sc = s.scan
     sm = Summary(errors=errors, problems=problems, framing=bool(problems))
     sm.units = max(s.n_units - s.own_first, 0)
-    detail = s.is_detail & own
-    sm.detail = int(np.count_nonzero(detail))
-    if sm.detail:
-        sm.last_detail = int(to_global(np.flatnonzero(detail)[-1:])[0])
-    sm.rejected = to_global(np.flatnonzero(rejected & detail))
+    # Records 10 to 90 of the chunk: from the units of each type.
+    last = -1
+    for rt in DETAIL_TYPES:
+        u = sc.units[s.compiled.index[str(rt)]]
+        mine = len(u) - int(np.searchsorted(u, s.own_first))
+        sm.detail += mine
+        if mine:
+            last = max(last, int(u[-1]))
+    if last >= 0:
+        sm.last_detail = int(to_global(np.array([last]))[0])
+    gone = np.flatnonzero(rejected)
+    gone = gone[(gone >= s.own_first) & s.is_detail[gone]]
+    sm.rejected = to_global(gone)
 
     # Per invoice (one per record 20; the core followed them).
     inv = s.invoices
@@ -293,29 +303,34 @@ def summarize(
     # opens no invoice that a copy would be part of).
     keys, (ta, tb) = _group(dest, pa, pb)
     sm.prest_totals = {int(m): (int(ta[i]), int(tb[i])) for i, m in enumerate(keys.tolist())}
-    units, amount, account, mutuality = [], [], [], []
+    units, amount, account, inside = [], [], [], []
     for rt in (30, 50):
-        u = s.units_of(rt)
-        inside = sc.invoice[u]
-        keep = (inside >= 0) & _own(s, u)
-        units.append(to_global(u[keep]))
-        amount.append(s.values("amount", rt)[keep].astype(np.int64))
-        account.append(s.values("account", rt)[keep].astype(np.int64))
-        mutuality.append(dest[inside[keep]])
-    sm.prest_units = np.concatenate(units)
-    sm.prest_amount = np.concatenate(amount)
-    sm.prest_account = np.concatenate(account)
-    sm.prest_mutuality = np.concatenate(mutuality)
+        u = sc.units[s.compiled.index[str(rt)]]
+        ix = sc.invoice[u]
+        keep = ix >= 0
+        if not keep.all():
+            keep &= u >= s.own_first
+            u, ix = u[keep], ix[keep]
+        units.append(u)
+        inside.append(ix)
+        amount.append(s.values("amount", rt) if keep.all() else s.values("amount", rt)[keep])
+        account.append(s.values("account", rt) if keep.all() else s.values("account", rt)[keep])
+    # Units of records are after the copies: in the file, they move by the same.
+    sm.prest_units = np.concatenate(units).astype(np.int64) + (s.unit_base - s.own_first)
+    sm.prest_amount = np.concatenate(amount).astype(np.int64, copy=False)
+    sm.prest_account = np.concatenate(account).astype(np.int8)
+    sm.prest_mutuality = dest.astype(np.int16)[np.concatenate(inside)]
     r80_own = _own(s, r80)
     sm.r80_a = int(s.values("amount_a", 80)[r80_own].sum(dtype=np.int64))
     sm.r80_b = int(s.values("amount_b", 80)[r80_own].sum(dtype=np.int64))
     sm.r80_bad = bool(_unreadable_at(s, r80[r80_own], "80", ("19", "15")).any())
     sm.codes = 0
-    for rt in (30, 50, 51, 52):
-        u = s.units_of(rt)
-        mine = _own(s, u)
-        sm.codes += int(s.values("code", rt)[mine].sum(dtype=np.int64))
-        sm.codes_bad |= bool(_unreadable_at(s, u[mine], str(rt), ("4",)).any())
+    for rt in CODE_RECORDS:
+        u = sc.units[s.compiled.index[str(rt)]]
+        k = int(np.searchsorted(u, s.own_first))
+        sm.codes += int(s.values("code", rt)[k:].sum(dtype=np.int64))
+        if s.has_findings(str(rt), "4"):
+            sm.codes_bad |= bool(_unreadable_at(s, u[k:], str(rt), ("4",)).any())
 
     r20 = inv[own_inv]
     sm.invoice_number = s.values("invoice_number", 20)[own_inv].astype(np.int64)
@@ -363,11 +378,18 @@ def summarize(
         header_end = int(s.offsets[2]) if s.n_units > 2 and s.offsets[2] >= 0 else s.size
         sm.header = bytes(s.data[: min(header_end, 227)])
         sm.envelope = Envelope(_padded(s, 0, 67), _padded(s, 1, 160))
-    keep = own[edges.src] & own[edges.dst]
-    src, dst = edges.src[keep], edges.dst[keep]
-    sm.edges = Edges(
-        to_global(src), to_global(dst), edges.code[keep], edges.zone[keep], _place(s, dst)
-    )
+    if len(edges) and min(edges.src.min(), edges.dst.min()) >= s.own_first:
+        # The usual case: no edge touches the copies before the chunk.
+        shift = s.unit_base - s.own_first
+        sm.edges = Edges(
+            edges.src + shift, edges.dst + shift, edges.code, edges.zone, _place(s, edges.dst)
+        )
+    else:
+        keep = own[edges.src] & own[edges.dst]
+        src, dst = edges.src[keep], edges.dst[keep]
+        sm.edges = Edges(
+            to_global(src), to_global(dst), edges.code[keep], edges.zone[keep], _place(s, dst)
+        )
     if prestations is not None:
         p = prestations.unit
         mine = own[p]
