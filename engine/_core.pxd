@@ -231,7 +231,7 @@ cdef struct Rule:
     int c_opmask         # the same for the condition
     uint64_t set_mask    # the set as bits, when all its values are below 64
     bint set_small
-    uint64_t layout_mask # RK_ORDER: the layouts of the record types of the set
+    uint64_t layout_mask  # RK_ORDER: the layouts of the record types of the set
 
 
 # The value space of a run (Run.vals): the record's columns, those of its governing

@@ -984,7 +984,7 @@ cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n)
 
 
 cdef Py_ssize_t _long_line(const uint8_t* b, Py_ssize_t p, Py_ssize_t n, FramingLog* fr,
-                          Py_ssize_t start, Py_ssize_t want, Py_ssize_t unit) noexcept nogil:
+                           Py_ssize_t start, Py_ssize_t want, Py_ssize_t unit) noexcept nogil:
     """A line-separated file with no break after a unit: report the line (from ``start``)
     and go on after its break. Returns where the next unit starts."""
     cdef const uint8_t* nl = <const uint8_t*> memchr(b + p, 10, n - p)
@@ -1009,7 +1009,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
     with ``stop_layout`` >= 0, stop after the first unit of that layout.
     ``kern``: the classification kernel.
     """
-    cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, end
+    cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen
     cdef const uint8_t* nl
     cdef int L, rt
     cdef bint lines = lines_io[0], bad = False
