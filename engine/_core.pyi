@@ -187,3 +187,36 @@ def read_csv(
     words: Any,
     rows: int,
 ) -> tuple[int, int, int, int]: ...
+
+# Joins against the reference data.
+JOIN_CHECKS: tuple[str, ...]
+
+class KeyIndex:
+    rows: int
+    def __init__(self, keys: npt.ArrayLike) -> None: ...
+    def find(
+        self, queries: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+def find_period(
+    lo: npt.ArrayLike,
+    hi: npt.ArrayLike,
+    starts: npt.ArrayLike,
+    ends: npt.ArrayLike,
+    days: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
+def content_join(
+    p: dict[str, Any],
+    inv: dict[str, Any],
+    members: dict[str, Any],
+    codes_index: KeyIndex,
+    codes: dict[str, Any],
+    tariffs_index: KeyIndex,
+    tariffs: dict[str, Any],
+    admissions: dict[str, Any],
+    none: int,
+) -> dict[str, npt.NDArray[Any]]: ...
+def days(values: npt.ArrayLike) -> npt.NDArray[np.int64]: ...
+def group_pairs(
+    group: npt.ArrayLike, trigger: npt.ArrayLike
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...

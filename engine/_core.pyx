@@ -1954,6 +1954,356 @@ def char_values(const unsigned char[::1] text):
 
 
 # ---------------------------------------------------------------------------------------
+# Joins against the reference data: a hash of the rows of a table by key, and the
+# period of a row group that covers a day.
+
+cdef int64_t _EMPTY = -(2 ** 62)
+
+
+cdef inline uint64_t _hash(int64_t k, int shift) noexcept nogil:
+    return ((<uint64_t> k) * 11400714819323198485ULL) >> shift
+
+
+cdef class KeyIndex:
+    """The rows of a table sorted by a key, hashed by key: ``find`` gives the range of
+    rows ``[lo, hi)`` of each key asked for (``lo == hi`` when it has none), in one
+    pass without the GIL (a compiled hash join; built once per reference data).
+
+    Parameters
+    ----------
+    keys
+        The key of every row (int64, sorted; keys are not negative).
+    """
+
+    cdef int64_t* _keys
+    cdef int64_t* _lo
+    cdef int64_t* _hi
+    cdef Py_ssize_t _cap
+    cdef int _shift
+    cdef readonly Py_ssize_t rows
+
+    def __cinit__(self):
+        self._keys = self._lo = self._hi = NULL
+
+    def __dealloc__(self):
+        free(self._keys)
+        free(self._lo)
+        free(self._hi)
+
+    def __init__(self, keys):
+        cdef const int64_t[::1] k = np.ascontiguousarray(keys, dtype=np.int64)
+        cdef Py_ssize_t n = k.shape[0], i, start, cap = 16
+        cdef int bits = 4
+        cdef uint64_t h, mask
+        if n and (np.asarray(k)[1:] < np.asarray(k)[:-1]).any():
+            raise ValueError("keys must be sorted")
+        if n and np.asarray(k)[0] < 0:
+            raise ValueError("keys must not be negative")
+        while cap < 2 * n:
+            cap *= 2
+            bits += 1
+        self.rows = n
+        self._cap = cap
+        self._shift = 64 - bits
+        self._keys = <int64_t*> malloc(cap * sizeof(int64_t))
+        self._lo = <int64_t*> malloc(cap * sizeof(int64_t))
+        self._hi = <int64_t*> malloc(cap * sizeof(int64_t))
+        if self._keys == NULL or self._lo == NULL or self._hi == NULL:
+            raise MemoryError()
+        mask = cap - 1
+        with nogil:
+            for i in range(cap):
+                self._keys[i] = _EMPTY
+            i = 0
+            while i < n:
+                start = i
+                while i < n and k[i] == k[start]:
+                    i += 1
+                h = _hash(k[start], self._shift)
+                while self._keys[h] != _EMPTY:
+                    h = (h + 1) & mask
+                self._keys[h] = k[start]
+                self._lo[h] = start
+                self._hi[h] = i
+
+    cdef inline bint _find(self, int64_t key, int64_t* lo, int64_t* hi) noexcept nogil:
+        cdef uint64_t h = _hash(key, self._shift), mask = self._cap - 1
+        while self._keys[h] != _EMPTY:
+            if self._keys[h] == key:
+                lo[0] = self._lo[h]
+                hi[0] = self._hi[h]
+                return True
+            h = (h + 1) & mask
+        lo[0] = hi[0] = 0
+        return False
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    def find(self, queries):
+        """``(lo, hi)``: the rows of each key asked for (int64 arrays; 0, 0 for none)."""
+        cdef const int64_t[::1] q = np.ascontiguousarray(queries, dtype=np.int64)
+        cdef Py_ssize_t n = q.shape[0], i
+        cdef uint64_t h, mask = self._cap - 1
+        lo = np.zeros(n, dtype=np.int64)
+        hi = np.zeros(n, dtype=np.int64)
+        cdef int64_t[::1] lo_v = lo
+        cdef int64_t[::1] hi_v = hi
+        with nogil:
+            for i in range(n):
+                h = _hash(q[i], self._shift)
+                while self._keys[h] != _EMPTY:
+                    if self._keys[h] == q[i]:
+                        lo_v[i] = self._lo[h]
+                        hi_v[i] = self._hi[h]
+                        break
+                    h = (h + 1) & mask
+        return lo, hi
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def find_period(lo, hi, starts, ends, days):
+    """For each query, the last row of ``[lo, hi)`` (rows sorted by start) that starts
+    on or before its day, and whether the day is on or before that row's end:
+    ``(row, covered)`` (row ``lo`` when none starts before: then not covered)."""
+    cdef const int64_t[::1] first = np.ascontiguousarray(lo, dtype=np.int64)
+    cdef const int64_t[::1] end = np.ascontiguousarray(hi, dtype=np.int64)
+    cdef const int64_t[::1] st = np.ascontiguousarray(starts, dtype=np.int64)
+    cdef const int64_t[::1] en = np.ascontiguousarray(ends, dtype=np.int64)
+    cdef const int64_t[::1] d = np.ascontiguousarray(days, dtype=np.int64)
+    cdef Py_ssize_t n = d.shape[0], i, j, r, m = st.shape[0]
+    if first.shape[0] != n or end.shape[0] != n or en.shape[0] != m:
+        raise ValueError("lo, hi and days, or starts and ends, differ in length")
+    if n and ((np.asarray(first) < 0).any() or (np.asarray(end) > m).any()):
+        raise ValueError("rows outside the table")
+    row = np.zeros(n, dtype=np.int64)
+    covered = np.zeros(n, dtype=bool)
+    cdef int64_t[::1] row_v = row
+    cdef uint8_t[::1] cov_v = covered.view(np.uint8)
+    with nogil:
+        for i in range(n):
+            r = -1
+            for j in range(first[i], end[i]):
+                if st[j] <= d[i]:
+                    r = j
+                else:
+                    break
+            if r >= 0:
+                row_v[i] = r
+                cov_v[i] = d[i] <= en[r]
+            else:
+                row_v[i] = first[i]
+    return row, covered
+
+
+cdef inline int64_t _period(int64_t lo, int64_t hi, const int64_t* starts,
+                            const int64_t* ends, int64_t day, bint* covered) noexcept nogil:
+    """The last row of [lo, hi) starting on or before ``day`` (``lo`` when none), and
+    whether ``day`` is on or before its end."""
+    cdef int64_t j, r = -1
+    for j in range(lo, hi):
+        if starts[j] <= day:
+            r = j
+        else:
+            break
+    covered[0] = r >= 0 and day <= ends[r]
+    return r if r >= 0 else lo
+
+
+#: The checks of content_join, as bits of its result (in the order they are listed).
+JOIN_CHECKS = ("0540", "0640", "0549", "0421", "0420", "1942", "1940", "2741", "0526")
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def content_join(dict p, dict inv, dict members, KeyIndex codes_index, dict codes,
+                 KeyIndex tariffs_index, dict tariffs, dict admissions, int64_t none):
+    """The content checks of each prestation against the reference data in one pass
+    without the GIL: the bits of :data:`JOIN_CHECKS` that fail (uint16), and its code's
+    category (255 unknown) and related code (-1 none).
+
+    ``p``: per prestation ``inv``, ``code``, ``first``, ``last`` (YYYYMMDD), ``units``,
+    ``amount``, ``share``; ``inv``: per invoice ``known`` (the person is a member),
+    ``lo``, ``hi`` (their rows), ``good`` (its admission is known), ``arow``,
+    ``institution``, ``insz``; the tables' columns by name (int64 arrays). Also
+    returns, per prestation, its days (``d1``, ``d2``: the last day is the first
+    when not given) and the keys of the duplicate check and of the day groups.
+    """
+    cdef const int64_t[::1] pi = p["inv"], code = p["code"]
+    d1 = days(p["first"])
+    d2 = days(p["last"])
+    d2 = np.where(np.asarray(p["last"]) > 0, d2, d1)
+    cdef const int64_t[::1] d1_v = d1
+    cdef const int64_t[::1] d2_v = d2
+    cdef const int64_t[::1] units = p["units"], amount = p["amount"], share = p["share"]
+    cdef const uint8_t[::1] known = inv["known"], good = inv["good"]
+    cdef const int64_t[::1] lo = inv["lo"], hi = inv["hi"], arow = inv["arow"]
+    cdef const int64_t[::1] inst = inv["institution"], insz = inv["insz"]
+    cdef const int64_t[::1] m_from = members["from"], m_reach = members["reach"]
+    cdef const int64_t[::1] m_dead = members["deceased"]
+    cdef const int64_t[::1] c_from = codes["from"], c_reach = codes["reach"]
+    cdef const int64_t[::1] c_cat = codes["category"], c_rel = codes["related"]
+    cdef const int64_t[::1] t_from = tariffs["from"], t_to = tariffs["to"]
+    cdef const int64_t[::1] t_amount = tariffs["amount"], t_share = tariffs["share"]
+    cdef const int64_t[::1] a_from = admissions["from"], a_to = admissions["to"]
+    cdef Py_ssize_t n = pi.shape[0], i
+    cdef int64_t k, clo, chi, tlo, thi, crow, trow, a_end, dead
+    cdef bint cov, v1, v2, tfound, kn
+    cdef uint16_t b
+    if (m_from.shape[0] != m_reach.shape[0] or c_from.shape[0] != c_reach.shape[0]
+            or c_cat.shape[0] != c_from.shape[0] or c_rel.shape[0] != c_from.shape[0]
+            or t_from.shape[0] != t_to.shape[0] or t_share.shape[0] != t_from.shape[0]
+            or t_amount.shape[0] != t_from.shape[0] or a_from.shape[0] != a_to.shape[0]):
+        raise ValueError("reference columns differ in length")
+    bits = np.zeros(n, dtype=np.uint16)
+    category = np.full(n, 255, dtype=np.int64)
+    related = np.full(n, -1, dtype=np.int64)
+    key1 = np.empty(n, dtype=np.int64)
+    key2 = np.empty(n, dtype=np.int64)
+    day_key = np.empty(n, dtype=np.int64)
+    cdef uint16_t[::1] bits_v = bits
+    cdef int64_t[::1] cat_v = category, rel_v = related
+    cdef int64_t[::1] k1_v = key1, k2_v = key2, dk_v = day_key
+    cdef Py_ssize_t n_inv = lo.shape[0], n_m = m_from.shape[0], n_a = a_from.shape[0]
+    for i in range(n):
+        if pi[i] < 0 or pi[i] >= n_inv:
+            raise ValueError("a prestation outside the invoices")
+    for i in range(n_inv):
+        if lo[i] < 0 or hi[i] > n_m or (good[i] and (arow[i] < 0 or arow[i] >= n_a)):
+            raise ValueError("invoice rows outside the tables")
+    with nogil:
+        for i in range(n):
+            k = pi[i]
+            b = 0
+            k1_v[i] = (insz[k] << 24) | code[i]
+            k2_v[i] = (d1_v[i] << 16) | d2_v[i]
+            dk_v[i] = (k << 16) | d1_v[i]
+            # The beneficiary: insured on the first and last day, alive.
+            if known[k]:
+                _period(lo[k], hi[k], &m_from[0], &m_reach[0], d1_v[i], &cov)
+                if not cov:
+                    b |= 1
+                if d2_v[i] != d1_v[i]:
+                    _period(lo[k], hi[k], &m_from[0], &m_reach[0], d2_v[i], &cov)
+                if not cov:
+                    b |= 2
+                dead = m_dead[lo[k]]
+                if dead != none and d1_v[i] >= dead:
+                    b |= 4
+            # The code: known, valid on both days; its category and related code.
+            kn = codes_index._find(code[i], &clo, &chi)
+            v1 = v2 = False
+            crow = 0
+            if kn:
+                crow = _period(clo, chi, &c_from[0], &c_reach[0], d1_v[i], &v1)
+                _period(clo, chi, &c_from[0], &c_reach[0], d2_v[i], &v2)
+            else:
+                b |= 8
+            if kn and not (v1 and v2):
+                b |= 16
+            if kn and v1:
+                cat_v[i] = c_cat[crow]
+                rel_v[i] = c_rel[crow]
+                # The tariff: the one contracted with the institution, else the general one.
+                tfound = False
+                trow = 0
+                if tariffs_index.rows:
+                    if tariffs_index._find((code[i] << 40) | inst[k], &tlo, &thi):
+                        trow = _period(tlo, thi, &t_from[0], &t_to[0], d1_v[i], &tfound)
+                    if not tfound and tariffs_index._find(code[i] << 40, &tlo, &thi):
+                        trow = _period(tlo, thi, &t_from[0], &t_to[0], d1_v[i], &tfound)
+                if not tfound:
+                    b |= 32
+                else:
+                    if units[i] * t_amount[trow] != amount[i]:
+                        b |= 64
+                    if units[i] * t_share[trow] != share[i]:
+                        b |= 128
+            # The admission's period.
+            if good[k]:
+                a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
+                if d1_v[i] < a_from[arow[k]] or d1_v[i] > a_end:
+                    b |= 256
+            bits_v[i] = b
+    return dict(bits=bits, category=category, related=related, d1=d1, d2=d2, key1=key1,
+                key2=key2, day_key=day_key)
+
+
+cdef inline int64_t _floordiv(int64_t a, int64_t b) noexcept nogil:
+    cdef int64_t q = a // b if a >= 0 else -((-a + b - 1) // b)
+    return q
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+def days(values):
+    """eFact dates (YYYYMMDD) as days since 1900-01-01 (int64; -1 where the value is
+    not above 0), by the March-based day count (no check that the date exists)."""
+    cdef const int64_t[::1] v = np.ascontiguousarray(values, dtype=np.int64).reshape(-1)
+    cdef Py_ssize_t n = v.shape[0], i
+    cdef int64_t y, m, d, a, yy, mm, k
+    cdef int64_t base = 365 * 1899 + 1899 // 4 - 1899 // 100 + 1899 // 400 + (153 * 10 + 2) // 5 + 1
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    with nogil:
+        for i in range(n):
+            k = v[i]
+            if k <= 0:
+                o[i] = -1
+                continue
+            y = k // 10000
+            m = (k // 100) % 100
+            d = k % 100
+            a = 1 if m <= 2 else 0
+            yy = y - a
+            mm = m + 12 * a - 3
+            o[i] = (365 * yy + _floordiv(yy, 4) - _floordiv(yy, 100) + _floordiv(yy, 400)
+                    + _floordiv(153 * mm + 2, 5) + d - base)
+    return out
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def group_pairs(group, trigger):
+    """Every (trigger, other member) pair of each group, both ways round: ``(a, b)``
+    indices where ``trigger[a]`` and ``a != b`` share a group (``group`` sorted)."""
+    cdef const int64_t[::1] g = np.ascontiguousarray(group, dtype=np.int64)
+    cdef const uint8_t[::1] t = np.ascontiguousarray(trigger, dtype=np.bool_).view(np.uint8)
+    cdef Py_ssize_t n = g.shape[0], i, j, start, end, k = 0, total = 0
+    if t.shape[0] != n:
+        raise ValueError("group and trigger differ in length")
+    with nogil:
+        start = 0
+        while start < n:
+            end = start
+            while end < n and g[end] == g[start]:
+                end += 1
+            for i in range(start, end):
+                if t[i]:
+                    total += end - start - 1
+            start = end
+    a = np.empty(total, dtype=np.int64)
+    b = np.empty(total, dtype=np.int64)
+    cdef int64_t[::1] av = a, bv = b
+    with nogil:
+        start = 0
+        while start < n:
+            end = start
+            while end < n and g[end] == g[start]:
+                end += 1
+            for i in range(start, end):
+                if t[i]:
+                    for j in range(start, end):
+                        if j != i:
+                            av[k] = i
+                            bv[k] = j
+                            k += 1
+            start = end
+    return a, b
+
+
+# ---------------------------------------------------------------------------------------
 # Typed CSV columns (reference data). One pass over the bytes, no object per field.
 # Column kinds: CsvKind in _core.pxd.
 

@@ -280,3 +280,51 @@ def test_an_empty_reference_table_is_checked_against(case, table, expected):
     assert {e.code for e in r.errors} == expected  # x0119: records 51/52 of a rejected 50
     if table == "members":  # every invoice names a beneficiary nobody knows
         assert sum(e.code == "200820" for e in r.errors) == r.invoices_total
+
+
+# -- the compiled joins against the numpy lookups they replace ---------------------------
+
+
+def _content_errors(data, refs, today=20261123):
+    import reference_rules as reference
+
+    from vsbengine.formats.efact.checks import content
+    from vsbengine.formats.efact.findings import Context
+    from vsbengine.formats.efact.sending import Sending
+
+    s = Sending(data, today=today)
+    fused = content.check(s, Context(today, content.Lookups(refs)))
+    ref = reference.content_check(s, Context(today, reference.ContentLookups(refs)))
+    listed = lambda f: list(
+        zip(*(getattr(f.errors.table(), c).tolist() for c in ("unit", "code", "zone")))
+    )
+    keys = lambda f: (
+        sorted(zip(f.prestations.unit.tolist(), f.prestations.key1.tolist(),
+                   f.prestations.key2.tolist()))
+    )  # fmt: skip
+    edges = lambda f: sorted(
+        (a, b, c)
+        for e in f.edges
+        for a, b, c in zip(e.src.tolist(), e.dst.tolist(), e.code.tolist())
+    )
+    return (listed(fused), keys(fused), edges(fused)), (listed(ref), keys(ref), edges(ref))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_joins_find_what_the_numpy_lookups_find(tmp_path, seed):
+    import numpy as np
+    from test_rules import corrupt
+
+    from vsbengine.formats.efact.generate import CONTENT_KINDS, KINDS
+    from vsbengine.formats.efact.refs import load
+
+    g = generate(800, seed=300 + seed, month=202610, references=True, error_rate=0.06,
+                 kinds=CONTENT_KINDS if seed % 2 else tuple(KINDS))  # fmt: skip
+    g.write_refs(tmp_path / "refs")
+    refs = load(tmp_path / "refs")
+    data = g.tobytes()
+    if seed >= 3:
+        data = corrupt(data, np.random.default_rng(seed), 30)
+    fused, ref = _content_errors(data, refs)
+    assert fused == ref
+    assert fused[0]  # the injected kinds are found
