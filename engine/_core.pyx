@@ -189,12 +189,29 @@ cdef inline bint _is_date(int64_t v) noexcept nogil:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef inline int _not_zero(const uint8_t* rec, int s, int n, int flags) noexcept nogil:
+    """E_NOT_ZERO unless a reserved zone holds zeros only (or, with F_BLANK_OK, blanks
+    only). The official check is "content not zero": any other byte is that error."""
+    cdef int j
+    cdef uint8_t first = rec[s]
+    if first != 48 and not (first == 32 and flags & F_BLANK_OK):
+        return E_NOT_ZERO
+    for j in range(s + 1, s + n):
+        if rec[j] != first:
+            return E_NOT_ZERO
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef int _zone_format(const Tables* t, const uint8_t* rec, int z) noexcept nogil:
     """Kind of format error of zone ``z`` (0 when its characters are fine)."""
     cdef int s = t.z_start[z]
     cdef int n = t.z_len[z]
     cdef int k = t.z_kind[z]
     cdef int j, c, blanks = 0
+    if t.z_flags[z] & F_ZERO:
+        return _not_zero(rec, s, n, t.z_flags[z])
     if k == K_A or k == K_X:
         for j in range(s, s + n):
             if CLS[rec[j]] & C_BAD:
@@ -238,6 +255,9 @@ cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int64_t* out) n
     cdef int j, r, r0, rn
     cdef int64_t v = 0
     cdef bint blank = True
+    if flags & F_ZERO:
+        out[0] = 0
+        return _not_zero(rec, s, n, flags)
     if k == K_A:
         for j in range(s, s + n):
             if rec[j] != 32:
