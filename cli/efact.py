@@ -190,6 +190,12 @@ def validate(
         "(unattended runs); a sending with every prestation rejected still waits.",
     ),
     lang: str = LANG,
+    echo: str | None = typer.Option(
+        None,
+        help="Records DF013/DF014/DF015 echo: errors (records 10 and 90 and the invoices "
+        "with errors, as most insurers do) or all (every record). Default: the zorgkas's "
+        "setting in zorgkas.toml, else errors.",
+    ),
 ) -> None:
     """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input.
 
@@ -202,6 +208,8 @@ def validate(
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
     lang = _language(lang)
+    if echo is not None and echo not in ("errors", "all"):
+        raise ConfigError(f"--echo must be errors or all, not {echo!r}")
     stdin = str(file) == "-"
     try:
         engine = vsbengine.Engine(
@@ -227,13 +235,15 @@ def validate(
         time.perf_counter() - started,
     )
     decided = None
+    zorgkas = engine.refs.zorgkas if engine.refs is not None else None
+    echo = echo or (zorgkas.echo if zorgkas is not None else "errors")
     if out is not None and refs is not None:
-        proposal = signoff.propose(result, out, engine.refs)
+        proposal = signoff.propose(result, out, engine.refs, echo=echo)
         if sign_as is not None:
             decided = signoff.settle(out, sign_as, result=result)
     elif out is not None:
         try:
-            outputs.write(result, out, result.messages, reference=reference)
+            outputs.write(result, out, result.messages, reference=reference, echo=echo)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     if json_out:

@@ -186,9 +186,11 @@ def validate_file(
     if digest in skip:
         return Outcome(path, "skipped", hash=digest, seconds=time.perf_counter() - t0)
     try:
-        result = _engine(today, refs, memory_limit).validate(path)
+        engine = _engine(today, refs, memory_limit)
+        result = engine.validate(path)
         folder = os.path.join(out, f"{os.path.basename(path)}.{digest[:12]}")
-        outputs.write(result, folder, result.messages)
+        zorgkas = engine.refs.zorgkas if engine.refs is not None else None
+        outputs.write(result, folder, result.messages, echo=zorgkas.echo if zorgkas else "errors")
     except VsbEngineError as exc:
         return Outcome(
             path,

@@ -96,6 +96,8 @@ class Proposal(msgspec.Struct, frozen=True):
     waiting_for: str | None
     facility: str | None
     zorgkas: Account | None
+    #: Which records the messages of the decision echo: "errors" or "all".
+    echo: str = "errors"
     decided: Decision | None = None
 
 

@@ -65,8 +65,11 @@ def _write_json(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def propose(result: Result, folder, refs=None) -> dict:
-    """Write the technical answer, the report and the proposal; return the proposal."""
+def propose(result: Result, folder, refs=None, echo: str | None = None) -> dict:
+    """Write the technical answer, the report and the proposal; return the proposal.
+
+    ``echo``: which records the messages written at the decision echo (``"errors"`` or
+    ``"all"``); by default the zorgkas's setting (``[answers] echo`` of zorgkas.toml)."""
     if not isinstance(result.source, str):
         raise ConfigError("a proposal needs the sending as a file (its path is recorded)")
     folder = Path(folder)
@@ -120,6 +123,7 @@ def propose(result: Result, folder, refs=None) -> dict:
         "waiting_for": waiting,
         "facility": facility,
         "zorgkas": zorgkas,
+        "echo": echo or (refs.zorgkas.echo if refs is not None and refs.zorgkas else "errors"),
     }
     _write_json(folder / PROPOSAL, data)
     return data
@@ -208,7 +212,12 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
     po, xml = payment.order(result, zorgkas, proposal.get("facility"), by, at)
     written = outputs.write(
-        result, folder, ["DF014", "DF015", "DF016"], report=False, payment_order=(po, xml)
+        result,
+        folder,
+        ["DF014", "DF015", "DF016"],
+        report=False,
+        payment_order=(po, xml),
+        echo=proposal.get("echo", "errors"),
     )
     return _record(folder, proposal, "signed", by, at, written)
 
@@ -224,7 +233,9 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
             else "a technical rejection: its DF012 has gone already"
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
-    written = outputs.write(result, folder, ["DF013"], report=False)
+    written = outputs.write(
+        result, folder, ["DF013"], report=False, echo=proposal.get("echo", "errors")
+    )
     return _record(folder, proposal, "confirmed", by, at, written)
 
 

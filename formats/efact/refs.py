@@ -19,7 +19,12 @@ empty = open-ended; amounts in euro cents):
   institution (empty = general tariff; a contracted price wins)
 - ``facilities.csv``: institution, name, iban, bic
 - ``zorgkas.toml`` (optional; needed for the payment order DF017): ``name``,
-  ``iban``, ``bic`` of the zorgkas, and ``payment_days`` (default 42)
+  ``iban``, ``bic`` of the zorgkas, and ``payment_days`` (default 42); table
+  ``[answers]``: ``echo`` = ``"errors"`` (default: DF013/DF014/DF015 echo records 10
+  and 90 and the invoices with errors, as most insurers do) or ``"all"`` (every
+  record); table ``[codes]``: ``official_list`` = the insurers' official error list
+  (``.xls``, ``.xlsx`` or ``.csv``; relative to the folder of ``zorgkas.toml``), for
+  the official texts of the codes in ``vsbengine read`` and ``explain``
 """
 
 from __future__ import annotations
@@ -200,6 +205,10 @@ class Zorgkas:
     iban: str
     bic: str
     payment_days: int = 42
+    #: Which records the answers DF013/DF014/DF015 echo: "errors" or "all".
+    echo: str = "errors"
+    #: The insurers' official error list (a path), for the codes' official texts.
+    official_list: str | None = None
 
 
 @dataclass
@@ -379,7 +388,30 @@ def _zorgkas(path: str) -> Zorgkas:
         raise ReferenceDataError(
             "payment_days must be a number of days", path=path, zone="payment_days"
         )
-    return Zorgkas(z["name"].strip(), _iban.compact(z["iban"]), _bic.compact(z["bic"]), days_)
+    answers = conf.get("answers", {})
+    echo = answers.get("echo", "errors") if isinstance(answers, dict) else None
+    if echo not in ("errors", "all"):
+        raise ReferenceDataError(
+            'answers.echo must be "errors" or "all"', path=path, zone="answers.echo"
+        )
+    codes = conf.get("codes", {})
+    official = codes.get("official_list") if isinstance(codes, dict) else 0
+    if official is not None and (not isinstance(official, str) or not official.strip()):
+        raise ReferenceDataError(
+            "codes.official_list must be the path of the official error list",
+            path=path,
+            zone="codes.official_list",
+        )
+    if official is not None:
+        official = os.path.join(os.path.dirname(os.path.abspath(path)), official.strip())
+    return Zorgkas(
+        z["name"].strip(),
+        _iban.compact(z["iban"]),
+        _bic.compact(z["bic"]),
+        days_,
+        echo,
+        official,
+    )
 
 
 def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> None:
