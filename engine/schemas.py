@@ -37,12 +37,18 @@ __all__ = [
 
 
 class Explained(msgspec.Struct, frozen=True):
-    """``vsbengine explain CODE --json``: a code of the catalogue."""
+    """``vsbengine explain CODE --json``: a code of the catalogue. ``emitted``: the engine
+    emits it; ``listed``: it is in the insurers' official list; ``official_nl`` and
+    ``official_fr``: the list's texts, when a copy of it was given (``--codes``)."""
 
     code: str
     letter: str | None
     en: str
     nl: str
+    emitted: bool = True
+    listed: bool = False
+    official_nl: str | None = None
+    official_fr: str | None = None
 
 
 class Injected(msgspec.Struct, frozen=True):

@@ -36,6 +36,7 @@ import io
 import os
 import re
 import sys
+from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -336,17 +337,38 @@ def _engine_rows() -> dict[str, Entry]:
     return {e.code: e for e in _read()}
 
 
+class _Catalogue(Mapping[str, Entry]):
+    """Every code known, looked up lazily: a listed code's meaning is built when it is
+    asked for (``explain`` and the validation look up a few codes, not 2,000)."""
+
+    def __init__(self) -> None:
+        self._engine = _engine_rows()
+        self._listed = official_letters()
+        self._codes = sorted(set(self._engine) | set(self._listed))
+
+    def __getitem__(self, code: str) -> Entry:
+        e = self._engine.get(code)
+        if e is not None:
+            return e._replace(listed=code in self._listed)
+        letter = self._listed[code]  # KeyError: neither knows it
+        en, nl = describe(code)
+        return Entry(code, letter, "listed", en, nl, True)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._engine or code in self._listed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+
 @lru_cache(maxsize=1)
-def catalogue() -> dict[str, Entry]:
+def catalogue() -> Mapping[str, Entry]:
     """Every code known: the engine's (``rule``/``zone`` rows) and the rest of the
     official list (``listed`` rows), keyed by their six-character code."""
-    listed = official_letters()
-    out = {c: e._replace(listed=c in listed) for c, e in _engine_rows().items()}
-    for code, letter in listed.items():
-        if code not in out:
-            en, nl = describe(code)
-            out[code] = Entry(code, letter, "listed", en, nl, True)
-    return out
+    return _Catalogue()
 
 
 def emitted() -> dict[str, Entry]:
@@ -431,8 +453,10 @@ def field_meaning(part: str, zone: str, ee: str) -> tuple[str, str]:
     (``"200"``, ``"300"``, ``"300x"``, ``"300s"``, ``"95"``, ``"96"``, ``"91"``, ``"92"``):
     the engine's own where it writes that code, else built from the zone's name and the
     generic meaning of the code (10, 11, 20)."""
-    if part in ("200", "300", "95", "96") and zone.isdigit():
-        entry = _engine_rows().get(technical_code(part, int(zone), ee))
+    # The extended 300 of 920098/920099/920900 shares zones 300-309 with segment 300.
+    same = "300" if part == "300x" and zone.isdigit() and int(zone) < 310 else part
+    if same in ("200", "300", "95", "96") and zone.isdigit():
+        entry = _engine_rows().get(technical_code(same, int(zone), ee))
         if entry is not None:
             return entry.en, entry.nl
     label, layout = _PARTS.get(part, (f"Part {part}", part))

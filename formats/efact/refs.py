@@ -466,6 +466,20 @@ def _build(tables: dict[str, Table], facilities, zorgkas, source: str) -> Refere
     )
 
 
+def zorgkas_settings(source) -> Zorgkas:
+    """The zorgkas's settings alone (``zorgkas.toml`` of a reference-data folder, or beside
+    a SQLite file), without loading the tables: what ``read`` and ``explain`` need."""
+    if isinstance(source, References):
+        if source.zorgkas is None:
+            raise ReferenceDataError("no zorgkas.toml", path=source.source)
+        return source.zorgkas
+    path = os.fspath(source)
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(path):
+        raise ReferenceDataError("no such folder or database", path=path)
+    return _zorgkas(os.path.join(folder, "zorgkas.toml"))
+
+
 def load(source) -> References:
     """Load reference data from a folder of CSV files or a SQLite database (once)."""
     if isinstance(source, References):
