@@ -127,10 +127,10 @@ def _content_columns(rows: list[list[str]]) -> dict[str, int]:
     """Columns found by what they hold, for a sheet without recognisable headers."""
     width = max((len(r) for r in rows), default=0)
     sample = rows[:200]
-    score = [sum(1 for r in sample if i < len(r) and _code(r[i])) for i in range(width)]
-    if not score or max(score) == 0:
+    codes = [sum(1 for r in sample if i < len(r) and _code(r[i])) for i in range(width)]
+    if not codes or max(codes) == 0:
         return {}
-    found = {"code": score.index(max(score))}
+    found = {"code": codes.index(max(codes))}
     texts = []
     for i in range(width):
         if i == found["code"]:
@@ -145,8 +145,8 @@ def _content_columns(rows: list[list[str]]) -> dict[str, int]:
         found["nl"] = max(scores, key=lambda i: scores[i])
         found["fr"] = min(scores, key=lambda i: scores[i])
     elif scores:
-        ((i, score),) = scores.items()
-        found["nl" if score >= 0 else "fr"] = i
+        only = next(iter(scores))
+        found["nl" if scores[only] >= 0 else "fr"] = only
     return found
 
 
