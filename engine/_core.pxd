@@ -95,6 +95,9 @@ cdef struct Tables:
     const int32_t* work_zone
     const int64_t* rng_lo
     const int64_t* rng_hi
+    const uint8_t* layout_zero    # the layout has reserved zones checked by the masks below
+    const uint8_t* zero_expect    # n_layouts x 350: '0' where a reserved zone is, else 0
+    const uint8_t* zero_mask      # n_layouts x 350: 0xFF there, else 0
     int layout_200
     int layout_300
 

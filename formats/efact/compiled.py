@@ -200,6 +200,9 @@ class Compiled:
         self.z_rng_first = np.zeros(nz, dtype=np.int32)
         self.z_rng_count = np.zeros(nz, dtype=np.int32)
         self.z_work = np.zeros(nz, dtype=np.uint8)
+        self.layout_zero = np.zeros(n_lay, dtype=np.uint8)
+        self.zero_expect = np.zeros((n_lay, 350), dtype=np.uint8)
+        self.zero_mask = np.zeros((n_lay, 350), dtype=np.uint8)
         lo: list[int] = []
         hi: list[int] = []
         zi = 0
@@ -231,14 +234,19 @@ class Compiled:
                 # Zones whose value the core must read: extracted, mandatory,
                 # restricted, reserved (zeros), or of a kind with rules beyond
                 # character classes.
+                # Reserved zones that must hold zeros are compared all at once with
+                # the layout's zero masks; one that may be blank is a work zone.
                 needs = (
                     z.column
                     or z.mandatory
                     or z.allowed
                     or z.blank_ok
-                    or z.must_be_zero
                     or z.kind in "DY"
                 )
+                if z.must_be_zero and not z.blank_ok:
+                    self.zero_expect[li, z.start : z.end] = ord("0")
+                    self.zero_mask[li, z.start : z.end] = 0xFF
+                    self.layout_zero[li] = 1
                 self.z_work[zi] = 1 if needs else 0
                 zi += 1
         # Per layout, the zones the core must read, as one compact list.
