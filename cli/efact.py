@@ -110,17 +110,20 @@ def validate(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if reference is not None and not 0 <= reference < 10**14:
+        raise ConfigError("--reference must have at most 14 digits")
     result = engine.validate(file)
     decided = None
+    if out is not None:
+        from vsbengine import outfolder
+
+        outfolder.claim(out, file)
     if out is not None and refs is not None:
-        proposal = signoff.propose(result, out, engine.refs)
+        proposal = signoff.propose(result, out, engine.refs, reference=reference)
         if sign_as is not None:
             decided = signoff.settle(out, sign_as)
     elif out is not None:
-        try:
-            Answers(result, file, reference=reference).write(out)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        Answers(result, file, reference=reference).write(out)
         (out / "report.json").write_bytes(result.to_json() + b"\n")
     if json_out:
         typer.echo(result.to_json().decode())
@@ -148,35 +151,53 @@ def validate(
     raise typer.Exit(EXIT_ACCEPTED if result.accepted else EXIT_REJECTED)
 
 
-def _decide(action: str, folder: Path, by: str, json_out: bool) -> None:
+def _decide(action: str, target: Path, sending: int | None, by: str, json_out: bool) -> None:
     from vsbengine import signoff
 
-    decision = getattr(signoff, action)(folder, by)
+    if sending is not None:
+        from vsbengine.cli.register import decide
+
+        decide(action, target, sending, by, json_out)
+        return
+    if target.is_file():
+        raise ConfigError(
+            f"{target} is a file: give the folder of a proposal, or a register and the "
+            f"sending's number (vsbengine {action} REGISTER ID --by NAME)"
+        )
+    decision = getattr(signoff, action)(target, by)
     if json_out:
         typer.echo(json.dumps(decision))
     else:
         typer.echo(
-            f"{folder}: {decision['action']} by {decision['by']} at {decision['at']}: "
+            f"{target}: {decision['action']} by {decision['by']} at {decision['at']}: "
             f"{', '.join(decision['messages'])}"
         )
 
 
+_TARGET = typer.Argument(
+    ..., help="The folder of a proposal (validate --refs --out), or a sending register."
+)
+_SENDING = typer.Argument(None, help="With a register: the sending's number in it.")
+
+
 def sign(
-    folder: Path = typer.Argument(..., help="The folder of a proposal (validate --refs --out)."),
+    target: Path = _TARGET,
+    sending: int | None = _SENDING,
     by: str = typer.Option(..., "--by", help="Who signs."),
     json_out: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """Sign a proposed acceptance: writes DF014, DF015, DF016 and DF017."""
-    _decide("sign", folder, by, json_out)
+    _decide("sign", target, sending, by, json_out)
 
 
 def confirm(
-    folder: Path = typer.Argument(..., help="The folder of a proposal (validate --refs --out)."),
+    target: Path = _TARGET,
+    sending: int | None = _SENDING,
     by: str = typer.Option(..., "--by", help="Who confirms."),
     json_out: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """Confirm a proposed rejection: writes DF013."""
-    _decide("confirm", folder, by, json_out)
+    _decide("confirm", target, sending, by, json_out)
 
 
 def read(

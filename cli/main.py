@@ -44,10 +44,11 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so that each command module stays independent.
-    from vsbengine.cli import blockade, bulk, efact, viplive
+    from vsbengine.cli import blockade, bulk, efact, register, viplive
 
     efact.register(app)
     bulk.register(app)
+    register.register(app)
     app.add_typer(viplive.app, name="viplive")
     app.add_typer(blockade.app, name="blockade")
 

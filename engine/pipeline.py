@@ -112,13 +112,17 @@ class Engine:
         self.refs = None if refs is None else _refs.load(refs)
         self._look = None if self.refs is None else content.Lookups(self.refs)
 
-    def validate(self, source) -> Result:
+    def validate(self, source, *, checks=()) -> Result:
         """Validate one billing file.
 
         Parameters
         ----------
         source
             A path, or a bytes-like object (bytes, bytearray, memoryview, mmap).
+        checks
+            More checks of the whole sending, run after the pre-validation's: callables
+            ``check(summary, errors)`` that add errors (the register's identity checks,
+            :func:`vsbengine.identity.check_for`).
 
         Returns
         -------
@@ -154,6 +158,7 @@ class Engine:
                 today,
                 name if name is not None else source,
                 content=self._look is not None,
+                checks=checks,
             )
 
 
@@ -165,6 +170,7 @@ def conclude(
     today: int,
     source,
     content: bool = False,
+    checks=(),
 ) -> Result:
     """The checks of the whole sending and the decision, on the merged summaries."""
     errs = ErrorBuilder()
@@ -175,6 +181,8 @@ def conclude(
         from vsbengine.formats.efact.checks import content as _content
 
         _content.check_sending(sm, errs)
+    for check in checks:
+        check(sm, errs)
     whole = errs.table()
     table = ErrorTable.concat([sm.errors, whole]).sorted()
     phase1 = table.technical

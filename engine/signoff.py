@@ -52,8 +52,11 @@ def _write_json(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def propose(result: Result, folder, refs=None) -> dict:
-    """Write the technical answer, the report and the proposal; return the proposal."""
+def propose(result: Result, folder, refs=None, reference: int | None = None) -> dict:
+    """Write the technical answer, the report and the proposal; return the proposal.
+
+    ``reference`` is the insurer's message reference of every answer of this sending
+    (zone 205; by default derived from the sending, see :class:`Answers`)."""
     if not isinstance(result.source, str):
         raise ConfigError("a proposal needs the sending as a file (its path is recorded)")
     folder = Path(folder)
@@ -66,7 +69,7 @@ def propose(result: Result, folder, refs=None) -> dict:
         )
     folder.mkdir(parents=True, exist_ok=True)
     technical = result.messages[0]
-    Answers(result).write_only(folder, [technical])
+    Answers(result, reference=reference).write_only(folder, [technical])
     (folder / "report.json").write_bytes(result.to_json() + b"\n")
     result.save(folder)
     facility = None
@@ -107,6 +110,7 @@ def propose(result: Result, folder, refs=None) -> dict:
         "waiting_for": waiting,
         "facility": facility,
         "zorgkas": zorgkas,
+        "reference": reference,
     }
     _write_json(folder / PROPOSAL, data)
     return data
@@ -175,7 +179,9 @@ def sign(folder, by: str, at: str | None = None) -> dict:
     z = proposal.get("zorgkas")
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
     po, xml = payment.order(result, zorgkas, proposal.get("facility"), by, at)
-    written = Answers(result).write_only(folder, ["DF014", "DF015"])
+    written = Answers(result, reference=proposal.get("reference")).write_only(
+        folder, ["DF014", "DF015"]
+    )
     written += notify.write(result, folder)
     (folder / "DF017_payment_order.json").write_bytes(msgspec.json.format(msgspec.json.encode(po)))
     (folder / "DF017_payment_order.xml").write_bytes(xml)
@@ -194,7 +200,7 @@ def confirm(folder, by: str, at: str | None = None) -> dict:
             else "a technical rejection: its DF012 has gone already"
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
-    written = Answers(result).write_only(folder, ["DF013"])
+    written = Answers(result, reference=proposal.get("reference")).write_only(folder, ["DF013"])
     return _record(folder, proposal, "confirmed", by, at, written)
 
 

@@ -61,6 +61,7 @@ def test_validate_writes_answers_with_documented_names(good, tmp_path):
         "DF014_920098.dat",
         "DF015_920900.dat",
         "report.json",
+        "sending.json",
     ]
     assert json.loads((out / "report.json").read_text())["decision"] == "DF014"
 

@@ -1,0 +1,61 @@
+"""The output folder of ``validate --out``: the answers of one sending, never mixed.
+
+``validate FILE --out DIR`` is the stateless check a facility runs before sending. The
+folder gets ``sending.json`` (which sending its answers belong to: file, size, SHA-256)
+before any answer; a folder that holds answers of another sending, or answers without
+``sending.json``, is refused instead of getting a second sending's answers beside the
+first one's. The same sending again replaces its own answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from vsbengine import fsio
+from vsbengine.errors import InputError
+
+__all__ = ["MARKER", "claim"]
+
+MARKER = "sending.json"
+_OURS = ("report.json", "proposal.json", "decision.json", "result.json", "result.npz")
+
+
+def _answers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("DF0") or p.name in _OURS)
+
+
+def claim(folder, source) -> None:
+    """Make ``folder`` the answers' folder of the sending in ``source`` (a path), or
+    refuse it (:class:`~vsbengine.InputError`) when it holds another sending's."""
+    from vsbengine.bulk import content_hash
+
+    folder = Path(folder)
+    digest = content_hash(os.fspath(source))
+    if folder.is_dir():
+        found = _answers(folder)
+        marker = folder / MARKER
+        if found:
+            try:
+                owner = json.loads(marker.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                owner = None
+            if owner is None or owner.get("sha256") != digest:
+                whose = f" ({owner.get('file')})" if owner else ""
+                raise InputError(
+                    f"holds the answers of another sending{whose}: use an empty folder",
+                    path=str(folder),
+                )
+            # The same sending again: its old answers go, so none is left over.
+            for name in found:
+                (folder / name).unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    fsio.atomic_write(
+        folder / MARKER,
+        json.dumps(
+            {"file": os.fspath(source), "size": os.path.getsize(source), "sha256": digest},
+            indent=2,
+        )
+        + "\n",
+    )
