@@ -217,6 +217,27 @@ def tune_malloc() -> bool:
         return False
 
 
+def _watch_parent() -> None:
+    """End this worker when the process that started it is gone (killed with -9, its
+    pool cannot tell us): a worker must not go on writing for a run that is over."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="vsbengine-parent-watch", daemon=True).start()
+
+
+def init_worker() -> None:
+    """What every worker process of a local pool runs first."""
+    tune_malloc()
+    _watch_parent()
+
+
 def engine_for(today, refs, memory_limit):
     """One engine per worker process and configuration (reference data loaded once)."""
     key = (today, refs, memory_limit)
@@ -570,7 +591,7 @@ def _drive_pool(job: Job, workers: int) -> None:
     suspects: deque[Item] = deque()
     in_flight: dict = {}
     alone = False  # the one item in flight is a suspect, run alone
-    pool = ProcessPoolExecutor(workers, initializer=tune_malloc)
+    pool = ProcessPoolExecutor(workers, initializer=init_worker)
 
     def submit(item: Item) -> bool:
         try:
@@ -620,7 +641,7 @@ def _drive_pool(job: Job, workers: int) -> None:
                 suspects.extend(in_flight.values())
                 in_flight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(workers, initializer=tune_malloc)
+                pool = ProcessPoolExecutor(workers, initializer=init_worker)
                 if alone:
                     # It ran alone and its worker died: that item is the cause.
                     job.failed(suspects.pop(), "its worker died")

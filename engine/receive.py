@@ -36,7 +36,7 @@ from vsbengine.bulk import Item, Outcome, Previous, Summary
 from vsbengine.errors import InputError, VsbEngineError
 from vsbengine.fsio import atomic_open
 from vsbengine.identity import Earlier, Head
-from vsbengine.register import Busy, Duplicate, Entry, Register
+from vsbengine.register import Busy, Duplicate, Entry, Register, crash_point
 
 __all__ = ["Checked", "RegisterJob", "Task", "check_task", "receive", "stage_decision"]
 
@@ -276,14 +276,13 @@ class RegisterJob:
         while self._todo and (limit is None or len(items) < limit):
             path = self._todo.popleft()
             item = self._claim(path)
-            if item is None:
-                continue
             if isinstance(item, str):
                 kept.append(path)
                 self._waiting[path] = item
                 continue
             self._waiting.pop(path, None)
-            items.append(item)
+            if item is not None:
+                items.append(item)
         self._todo.extendleft(reversed(kept))
         return items
 
@@ -313,6 +312,7 @@ class RegisterJob:
         if isinstance(got, Duplicate):
             return self._duplicate(path, got.entry, t0)
         self._taken[path] = got.sending
+        crash_point("claimed")
         task = Task(
             got.sending,
             str(reg.folder_of(got.sending)),
@@ -325,6 +325,8 @@ class RegisterJob:
         return Item(path, check_task, (task, refs, memory_limit, sign_as, reference))
 
     def _duplicate(self, path: str, entry: Entry, t0: float):
+        if entry.id in self._taken.values():
+            return f"sending {entry.id} is being signed off by this run"
         if self.sign_as is not None and self.register.settle_pending(entry.id):
             # Received by a run that stopped before its sign-off: finish it.
             action = "sign" if entry.proposed == "DF014" else "confirm"
@@ -356,6 +358,7 @@ class RegisterJob:
             reg.release(self.run, sid, c.reason)  # a claim still being checked only
             self._record(Outcome(item.path, "unreadable", reason=c.reason, seconds=c.seconds))
             return
+        crash_point("checked")
         try:
             entry = reg.entry(sid)
             if c.checked is not None:
@@ -369,6 +372,7 @@ class RegisterJob:
                     o.outcome, o.previous = "skipped", _previous(entry)
                     self._record(o)
                     return
+            crash_point("published")
             if c.decided is not None:
                 entry = reg.commit_decision(self.run, sid, c.action, c.decision, Path(c.decided))
         except InputError as exc:

@@ -500,6 +500,12 @@ class Register:
         lock = self._run_locks.pop(run, None)
         try:
             with self.write() as con:
+                # A step this run recorded but did not publish (it was interrupted in
+                # between): publish it now, before its staging folder goes.
+                for row in con.execute(
+                    "SELECT * FROM sendings WHERE run = ? AND pending IS NOT NULL", (run,)
+                ).fetchall():
+                    self._publish(con, row, recovered=True)
                 con.execute(
                     "UPDATE runs SET ended_at = ?, status = ?, counts = ? WHERE id = ?",
                     (now(), status, json.dumps(counts or {}), run),
@@ -793,7 +799,7 @@ class Register:
                     waiting_for=checked["waiting_for"],
                     error_ratio=checked["ratio_x100"] / 100,
                 )
-        _crash_point("checked-recorded")
+        crash_point("checked-recorded")
         with self.write() as con:
             self._publish(con, self._row(con, sending))
         return self.entry(sending)
@@ -866,7 +872,7 @@ class Register:
         except BaseException:
             staging.remove_tree(staged)
             raise
-        _crash_point("decision-recorded")
+        crash_point("decision-recorded")
         with self.write() as con:
             self._publish(con, self._row(con, sending))
         return self.entry(sending)
@@ -884,6 +890,7 @@ class Register:
         try:
             staged = self.staging(run) / f"{sending:06d}-decided"
             decision = stage_decision(entry.folder, staged, action, by, at)
+            crash_point("decision-staged")
             result = self.commit_decision(run, sending, action, decision, staged)
             status = "finished"
             return result
@@ -1050,9 +1057,21 @@ def _entry(row, root: Path) -> Entry:
     )
 
 
-def _crash_point(name: str) -> None:
-    """Die here, as ``kill -9`` would, when ``VSBENGINE_CRASH_AT`` names this point (the
-    crash tests run real processes that stop at every step of the protocol)."""
+#: The points of the protocol where :func:`crash_point` can stop a process, in order.
+CRASH_POINTS = (
+    "claimed",
+    "checked",
+    "checked-recorded",
+    "published",
+    "decision-staged",
+    "decision-recorded",
+)
+
+
+def crash_point(name: str) -> None:
+    """Die here, as ``kill -9`` would, when the environment variable
+    ``VSBENGINE_CRASH_AT`` names this point: the crash tests run real processes that
+    stop at every step of the protocol (:data:`CRASH_POINTS`)."""
     if os.environ.get("VSBENGINE_CRASH_AT") == name:
         import signal
 
