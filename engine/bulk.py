@@ -26,7 +26,7 @@ Output folder layout (``--out``)::
     OUT/<file name>.<hash 12>/     the answers (DF011..DF015) and report.json; with
                                    reference data the proposal (see vsbengine.signoff)
     OUT/summary.json               this run: one entry per input file, and the counts
-    OUT/runs/<start>-<pid>.json    the summary of every run, kept
+    OUT/runs/<start>-<id>.json     the summary of every run, kept
     OUT/processed.jsonl            one line per file content processed: the resume log
 
 Each file's answers are written into a hidden staging folder and renamed into place
@@ -44,6 +44,7 @@ import glob
 import hashlib
 import json
 import os
+import secrets
 import sys
 import time
 from collections import deque
@@ -433,7 +434,8 @@ class FolderJob:
             ) from None
         # We hold the folder: what is staged there is a dead run's.
         staging.remove_tree(os.path.join(out, ".staging"))
-        self.stage = os.path.join(out, ".staging", self._lock.token)
+        self._run_id = secrets.token_hex(4)
+        self.stage = os.path.join(out, ".staging", self._run_id)
         os.makedirs(self.stage)
         self.started = now()
         self.previous = {} if force else read_log(out)
@@ -552,7 +554,7 @@ class FolderJob:
         data = msgspec.json.format(msgspec.json.encode(s)) + b"\n"
         stamp = self.started.replace(":", "").replace("-", "").replace("+0000", "Z")
         os.makedirs(os.path.join(self.out, "runs"), exist_ok=True)
-        fsio.atomic_write(os.path.join(self.out, "runs", f"{stamp}-{os.getpid()}.json"), data)
+        fsio.atomic_write(os.path.join(self.out, "runs", f"{stamp}-{self._run_id}.json"), data)
         fsio.atomic_write(os.path.join(self.out, SUMMARY), data)
         return s
 
