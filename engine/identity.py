@@ -56,7 +56,6 @@ import numpy as np
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorBuilder
-from vsbengine.formats.efact.sending import Sending
 from vsbengine.source import sniff
 
 __all__ = [
@@ -70,8 +69,6 @@ __all__ = [
 
 #: Bytes of the head that are hashed to find a likely duplicate without reading the file.
 HEAD_BYTES = 4096
-# Segments 200/300, record 10 and record 20, each with a line break (CR LF) at most.
-_HEAD_SCAN = 67 + 2 + 160 + 2 + 2 * 352
 
 #: Where each fact of the head is: layout, zone.
 PLACES = {
@@ -159,10 +156,17 @@ def read_head(path: str) -> Head:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
     sniff(first[:6], size, path)
     digest = hashlib.sha256(first).hexdigest()
-    scan = first[:_HEAD_SCAN]
-    s = Sending(scan, last=False)
-    units = s.offsets.tolist()
-    rtypes = s.rtype.tolist()
+    # Segment 200, 300, record 10, record 20, each maybe followed by a line break.
+    units: list[int] = []
+    pos = 0
+    for length in (67, 160, 350, 350):
+        if pos + length > len(first) or first[:6] != b"920000":
+            break  # cut short, or not framed as a sending: no facts to trust
+        units.append(pos)
+        pos = _after_break(first, pos + length)
+    rtypes = [0, 0] + [
+        int(first[o : o + 2]) if first[o : o + 2].isdigit() else 0 for o in units[2:]
+    ]
     facts: dict = {}
     where: dict[str, list[int]] = {}
 
@@ -170,7 +174,8 @@ def read_head(path: str) -> Head:
         layout, zone = PLACES[name]
         where[name] = [unit, seq, units[unit] + LAYOUTS.layout(layout).zone(zone).start]
 
-    if len(units) > 1 and units[1] >= 0:
+    scan = first
+    if len(units) > 1:
         o = units[1]
         facts["invoice_type"] = _digits(scan, o, "300", "308")
         facts["creation_date"] = _date(_digits(scan, o, "300", "302"))
@@ -192,6 +197,15 @@ def read_head(path: str) -> Head:
             facts["invoicing_date"] = _date(_digits(scan, o20, "20", "47"))
             place("invoicing", 3, _digits(scan, o20, "20", "2") or 2)
     return Head(size=size, head=digest, where=where, **facts)
+
+
+def _after_break(buf: bytes, pos: int) -> int:
+    """The position after the line break at ``pos``, if there is one (CR LF or LF)."""
+    if buf[pos : pos + 2] == b"\r\n":
+        return pos + 2
+    if buf[pos : pos + 1] == b"\n":
+        return pos + 1
+    return pos
 
 
 def violations(head: Head, earlier: Earlier | None) -> list[tuple[str, str]]:

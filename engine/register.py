@@ -1,6 +1,7 @@
 """The sending register: every sending received once, decided once, paid once.
 
-One SQLite database (WAL, one transaction per state change, ``synchronous=FULL``)
+One SQLite database (WAL, one transaction per state change, on disk before any
+publication)
 records each sending received and every change of its state, with who and when; the
 messages of each sending live in a folder the register owns, beside the database
 (``PATH.sendings/``)::
@@ -323,6 +324,7 @@ class Register:
         self.readonly = readonly
         self.timeout = TIMEOUT if timeout is None else timeout
         self._run_locks: dict[int, staging.RunLock] = {}
+        self._inputs: list[tuple] = []
         exists = os.path.exists(self.path)
         if os.path.isdir(self.path):
             raise InputError("is a folder, not a register", path=self.path)
@@ -397,7 +399,7 @@ class Register:
                 )
             if not self.readonly:
                 con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=FULL")
+            con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA foreign_keys=ON")
             if version < SCHEMA_VERSION and not self.readonly:
                 self._migrate(version)
@@ -450,18 +452,32 @@ class Register:
 
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``: other writers wait)."""
+    def write(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``: other writers wait).
+
+        ``durable``: the commit is on disk when this returns (``synchronous=FULL``), as
+        every transaction that comes before a publication must be; the others are
+        durable with the next such commit (WAL, ``synchronous=NORMAL``), and a process
+        that dies loses none of them either way.
+        """
         if self.readonly:
             raise ConfigError("this register is open for reading only")
         with self._sql() as con:
-            con.execute("BEGIN IMMEDIATE")
+            if durable:
+                con.execute("PRAGMA synchronous=FULL")
             try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    self._flush_inputs(con)
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+                self._inputs.clear()
+            finally:
+                if durable:
+                    con.execute("PRAGMA synchronous=NORMAL")
 
     def _event(self, con, sending: int, state: str, run: int | None, by=None, **detail) -> None:
         con.execute(
@@ -499,7 +515,7 @@ class Register:
         """Record the end of a run, release its lock and remove its staging folder."""
         lock = self._run_locks.pop(run, None)
         try:
-            with self.write() as con:
+            with self.write(durable=True) as con:
                 # A step this run recorded but did not publish (it was interrupted in
                 # between): publish it now, before its staging folder goes.
                 for row in con.execute(
@@ -539,12 +555,16 @@ class Register:
     def record_input(
         self, run: int, path: str, outcome: str, sending: int | None, reason: str | None
     ) -> None:
-        """Record the outcome of one input of a run."""
-        with self.write() as con:
-            con.execute(
+        """Record the outcome of one input of a run (with the run's next transaction, or
+        at its end: an input row per state change would double the run's commits)."""
+        self._inputs.append((run, path, outcome, sending, reason, now()))
+
+    def _flush_inputs(self, con) -> None:
+        if self._inputs:
+            con.executemany(
                 "INSERT INTO inputs (run, path, outcome, sending, reason, at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (run, path, outcome, sending, reason, now()),
+                self._inputs,
             )
 
     # -- recovery --------------------------------------------------------------------------
@@ -734,7 +754,7 @@ class Register:
         """
         rel = os.path.relpath(staged, self.root)
         final = f"{sending:06d}/checked"
-        with self.write() as con:
+        with self.write(durable=True) as con:
             row = self._row(con, sending)
             if row["state"] != "received" or row["run"] != run:
                 raise InputError(
@@ -851,7 +871,7 @@ class Register:
             order = json.loads((Path(staged) / "DF017_payment_order.json").read_bytes())
             due = order["due_on"]
         try:
-            with self.write() as con:
+            with self.write(durable=True) as con:
                 self.check_decision(sending, action)
                 state = "signed" if action == "sign" else "confirmed"
                 con.execute(
