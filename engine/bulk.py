@@ -253,7 +253,8 @@ def engine_for(today, refs, memory_limit):
     return engine
 
 
-def _unreadable(path: str, exc: Exception, t0: float, digest: str | None = None) -> Outcome:
+def unreadable(path: str, exc: Exception, t0: float, digest: str | None = None) -> Outcome:
+    """The outcome of a file that could not be used (``exc`` says why)."""
     if isinstance(exc, VsbEngineError):
         reason = getattr(exc, "reason", str(exc))
     else:
@@ -284,7 +285,7 @@ def validate_file(
     try:
         digest = content_hash(path)
     except OSError as exc:
-        return _unreadable(path, exc, t0)
+        return unreadable(path, exc, t0)
     if digest in skip:
         return Outcome(path, "skipped", hash=digest, seconds=time.perf_counter() - t0)
     folder = os.path.join(out, f"{os.path.basename(path)}.{digest[:12]}")
@@ -306,7 +307,7 @@ def validate_file(
                 messages = result.messages
                 waiting = None
     except (VsbEngineError, OSError) as exc:
-        return _unreadable(path, exc, t0, digest)
+        return unreadable(path, exc, t0, digest)
     if waiting:
         outcome = "waiting"
     elif result.technical == "DF012":
@@ -379,7 +380,8 @@ def _head_key(path: str):
         return None
 
 
-def _previous_of(o: Outcome) -> Previous:
+def previous_of(o: Outcome) -> Previous:
+    """What a later file with the same content reports it had."""
     return Previous(
         outcome=o.outcome,
         path=o.path,
@@ -481,7 +483,7 @@ class FolderJob:
             first = self._hashes.get(o.hash)
             before = self.previous.get(o.hash)
             if first is not None:
-                o.previous = _previous_of(first)
+                o.previous = previous_of(first)
                 o.reason = f"same content as {first.path} (this run)"
             elif before is not None:
                 o.previous = _previous(before)
@@ -533,22 +535,13 @@ class FolderJob:
         self.interrupted = True
 
     def summary(self, runner: str, workers: int, elapsed: float) -> Summary:
-        files = [
-            self.outcomes.get(p) or Outcome(p, "interrupted", reason="the run stopped first")
-            for p in self.paths
-        ]
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for o in files:
-            counts[o.outcome] += 1
-        s = Summary(
+        s = summarize(
+            self.paths,
+            self.outcomes,
             runner,
             workers,
-            round(elapsed, 3),
-            sum(o.records_total or 0 for o in files if o.outcome != "skipped"),
-            counts,
-            files,
+            elapsed,
             started_at=self.started,
-            ended_at=now(),
             interrupted=self.interrupted,
         )
         data = msgspec.json.format(msgspec.json.encode(s)) + b"\n"
@@ -563,6 +556,34 @@ class FolderJob:
             self._log.close()
         staging.remove_tree(self.stage)
         self._lock.release(remove=False)
+
+
+def summarize(
+    paths: list[str],
+    outcomes: dict[str, Outcome],
+    runner: str,
+    workers: int,
+    elapsed: float,
+    **more,
+) -> Summary:
+    """The summary of a run: one outcome per input (``interrupted`` for those the run did
+    not reach), the counts, the records read."""
+    files = [
+        outcomes.get(p) or Outcome(p, "interrupted", reason="the run stopped first") for p in paths
+    ]
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for o in files:
+        counts[o.outcome] += 1
+    return Summary(
+        runner,
+        workers,
+        round(elapsed, 3),
+        sum(o.records_total or 0 for o in files if o.outcome != "skipped"),
+        counts,
+        files,
+        ended_at=now(),
+        **more,
+    )
 
 
 # -- runners -------------------------------------------------------------------------------
@@ -710,6 +731,14 @@ def _drive(job, runner: str, workers: int, t0: float, body) -> Summary:
         job.close()
 
 
+def run_job(job: Job, workers: int) -> Summary:
+    """Drive ``job`` in this process (``workers=0``) or on a pool of ``workers``."""
+    t0 = time.perf_counter()
+    if workers == 0:
+        return _drive(job, "inline", 1, t0, lambda: _drive_inline(job))
+    return _drive(job, "local", workers, t0, lambda: _drive_pool(job, workers))
+
+
 def _job(paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command):
     if register is not None:
         if out is not None:
@@ -782,10 +811,7 @@ def run_local(
     job = _job(
         paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command
     )
-    t0 = time.perf_counter()
-    if workers == 0:
-        return _drive(job, "inline", 1, t0, lambda: _drive_inline(job))
-    return _drive(job, "local", workers, t0, lambda: _drive_pool(job, workers))
+    return run_job(job, workers)
 
 
 def run_dask(
@@ -883,9 +909,13 @@ __all__ = [
     "collect",
     "content_hash",
     "engine_for",
+    "previous_of",
     "read_log",
     "run_dask",
+    "run_job",
     "run_local",
+    "summarize",
     "tune_malloc",
+    "unreadable",
     "validate_file",
 ]

@@ -209,17 +209,7 @@ def outcome_of(path: str, entry: Entry, seconds: float = 0.0, reason=None) -> Ou
 
 
 def _previous(entry: Entry) -> Previous:
-    return Previous(
-        outcome=entry.outcome,
-        path=entry.file_name,
-        sending=entry.id,
-        state=entry.state,
-        messages=_messages(entry),
-        records_total=entry.records_total,
-        records_rejected=entry.records_rejected,
-        error_ratio=entry.error_ratio,
-        output=entry.folder,
-    )
+    return bulk.previous_of(outcome_of(entry.file_name, entry))
 
 
 class RegisterJob:
@@ -297,7 +287,7 @@ class RegisterJob:
             if any(c["digest"] for c in reg.candidates(head)):
                 digest = bulk.content_hash(path)
         except (VsbEngineError, OSError) as exc:
-            self._record(bulk._unreadable(path, exc, t0))
+            self._record(bulk.unreadable(path, exc, t0))
             return None
         got = reg.claim(
             self.run,
@@ -401,31 +391,23 @@ class RegisterJob:
             del self._taken[path]
 
     def summary(self, runner: str, workers: int, elapsed: float) -> Summary:
-        files = [
-            self.outcomes.get(p) or Outcome(p, "interrupted", reason="the run stopped first")
-            for p in self.paths
-        ]
-        counts = dict.fromkeys(bulk.OUTCOMES, 0)
-        for o in files:
-            counts[o.outcome] += 1
-        if not self._ended:
-            self.register.end_run(
-                self.run, "interrupted" if self.interrupted else "finished", counts
-            )
-            self._ended = True
-        return Summary(
+        s = bulk.summarize(
+            self.paths,
+            self.outcomes,
             runner,
             workers,
-            round(elapsed, 3),
-            sum(o.records_total or 0 for o in files if o.outcome != "skipped"),
-            counts,
-            files,
+            elapsed,
             started_at=self.started,
-            ended_at=bulk.now(),
             interrupted=self.interrupted,
             run=self.run,
             register=self.register.path,
         )
+        if not self._ended:
+            self.register.end_run(
+                self.run, "interrupted" if self.interrupted else "finished", s.counts
+            )
+            self._ended = True
+        return s
 
     def close(self) -> None:
         if not self._ended:
@@ -489,7 +471,4 @@ def receive(
         sign_as=sign_as,
         reference=reference,
     )
-    t0 = time.perf_counter()
-    if workers == 0:
-        return bulk._drive(job, "inline", 1, t0, lambda: bulk._drive_inline(job))
-    return bulk._drive(job, "local", workers, t0, lambda: bulk._drive_pool(job, workers))
+    return bulk.run_job(job, workers)

@@ -1,10 +1,9 @@
 """The sending register: every sending received once, decided once, paid once.
 
-One SQLite database (WAL, one transaction per state change, on disk before any
-publication)
-records each sending received and every change of its state, with who and when; the
-messages of each sending live in a folder the register owns, beside the database
-(``PATH.sendings/``)::
+One SQLite database (WAL; one transaction per state change, on disk before any
+publication) records each sending received and every change of its state, with who
+and when; the messages of each sending live in a folder the register owns, beside the
+database (``PATH.sendings/``)::
 
     PATH                        the database (PATH-wal, PATH-shm beside it while in use)
     PATH.sendings/000042/
@@ -33,14 +32,7 @@ a crash before the first transaction leaves only a staging folder of a dead run,
 it removes. So no state says "signed" without its messages, and no message is in
 place without its state.
 
-Tables (for reports and review tools; all times ISO 8601 UTC, dates ``YYYY-MM-DD``,
-amounts in euro cents): ``sendings`` (one row per sending), ``events`` (one row per
-state change: ``sending``, ``at``, ``state``, ``by`` = the person for a signature or a
-confirmation, ``run``, ``detail`` as JSON), ``runs`` (one row per command that wrote:
-``command``, ``started_at``, ``ended_at``, ``status`` running/finished/interrupted/
-crashed, ``counts`` as JSON), ``inputs`` (one row per input file of a run with its
-``outcome``). The schema version is SQLite's ``user_version``; :data:`MIGRATIONS`
-brings older registers up to date when they are opened.
+The tables, their columns and the migrations are in :mod:`vsbengine.register_schema`.
 """
 
 from __future__ import annotations
@@ -58,210 +50,34 @@ from pathlib import Path
 import msgspec
 
 from vsbengine import fsio, staging
+from vsbengine import register_schema as schema
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.identity import Earlier, Head
+from vsbengine.register_schema import Entry, Event, Run, entry_of, iso, ymd
 
 __all__ = [
-    "APPLICATION_ID",
-    "MIGRATIONS",
+    "CRASH_POINTS",
     "SCHEMA_VERSION",
+    "Busy",
     "Claimed",
+    "Duplicate",
     "Entry",
     "Event",
     "Register",
     "Run",
 ]
 
-#: SQLite ``application_id`` of a register ("VSBR").
-APPLICATION_ID = 0x56534252
 #: Seconds a command waits for another process's transaction before it gives up.
 TIMEOUT = 10.0
+#: The schema version this vsbengine writes (see vsbengine.register_schema).
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 
-_V1 = """
-CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    command TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    status TEXT NOT NULL,
-    lock TEXT NOT NULL,
-    host TEXT,
-    pid INTEGER,
-    user TEXT,
-    options TEXT,
-    counts TEXT
-);
-CREATE TABLE sendings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    digest TEXT UNIQUE,
-    size INTEGER NOT NULL,
-    head TEXT NOT NULL,
-    claim_key TEXT NOT NULL,
-    file_name TEXT NOT NULL,
-    source TEXT NOT NULL,
-    facility TEXT,
-    sending_number INTEGER,
-    invoiced_year INTEGER,
-    invoiced_month TEXT,
-    invoice_type INTEGER,
-    creation_date TEXT,
-    invoicing_date TEXT,
-    received_at TEXT NOT NULL,
-    received_on TEXT NOT NULL,
-    state TEXT NOT NULL,
-    technical TEXT,
-    proposed TEXT,
-    rejection_type TEXT,
-    ratio_x100 INTEGER,
-    records_total INTEGER,
-    records_rejected INTEGER,
-    invoices_total INTEGER,
-    invoices_rejected INTEGER,
-    prestations_total INTEGER,
-    prestations_rejected INTEGER,
-    every_prestation_rejected INTEGER,
-    errors INTEGER,
-    amount_requested INTEGER,
-    amount_accepted INTEGER,
-    waiting_for TEXT,
-    resend_of INTEGER REFERENCES sendings(id),
-    identity_codes TEXT,
-    decided_by TEXT,
-    decided_at TEXT,
-    due_on TEXT,
-    folder TEXT,
-    pending TEXT,
-    pending_to TEXT,
-    run INTEGER REFERENCES runs(id),
-    settle_as TEXT
-);
-CREATE INDEX sendings_key ON sendings(claim_key);
-CREATE INDEX sendings_head ON sendings(size, head);
-CREATE INDEX sendings_state ON sendings(state);
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sending INTEGER NOT NULL REFERENCES sendings(id),
-    at TEXT NOT NULL,
-    state TEXT NOT NULL,
-    by TEXT,
-    run INTEGER REFERENCES runs(id),
-    detail TEXT
-);
-CREATE INDEX events_sending ON events(sending);
-CREATE TABLE inputs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run INTEGER NOT NULL REFERENCES runs(id),
-    path TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    sending INTEGER REFERENCES sendings(id),
-    reason TEXT,
-    at TEXT NOT NULL
-);
-CREATE INDEX inputs_run ON inputs(run);
-"""
-
-#: ``MIGRATIONS[v]`` is the SQL that brings a register of schema version ``v`` to ``v + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1,)
-#: The schema version this vsbengine writes.
-SCHEMA_VERSION = len(MIGRATIONS)
-
-#: States in which a sending is done (nothing more will happen to it here).
-FINAL = ("answered", "payment_due")
 _STAGED_STATES = {"signed": "payment_due", "confirmed": "answered"}
 
 
 def now() -> str:
     """The current time, ISO 8601 UTC to the second."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _iso(yyyymmdd: int | None) -> str | None:
-    if not yyyymmdd:
-        return None
-    s = f"{yyyymmdd:08d}"
-    return f"{s[:4]}-{s[4:6]}-{s[6:]}"
-
-
-def _ymd(iso: str | None) -> int | None:
-    return int(iso.replace("-", "")) if iso else None
-
-
-class Entry(msgspec.Struct, omit_defaults=False):
-    """One sending of the register, as ``vsbengine inbox --json`` prints it."""
-
-    id: int
-    state: str
-    waiting_for: str | None
-    file_name: str
-    size: int
-    digest: str | None
-    facility: str | None
-    sending_number: int | None
-    invoiced_month: str | None
-    invoice_type: int | None
-    creation_date: str | None
-    invoicing_date: str | None
-    received_at: str
-    received_on: str
-    technical: str | None
-    proposed: str | None
-    rejection_type: str | None
-    error_ratio: float | None
-    records_total: int | None
-    records_rejected: int | None
-    prestations_total: int | None
-    prestations_rejected: int | None
-    every_prestation_rejected: bool
-    errors: int | None
-    amount_requested: int | None
-    amount_accepted: int | None
-    resend_of: int | None
-    identity_codes: list[str]
-    decided_by: str | None
-    decided_at: str | None
-    due_on: str | None
-    folder: str | None
-
-    @property
-    def outcome(self) -> str:
-        """``accepted``, ``rejected_sending``, ``rejected_technical``, ``waiting`` or
-        ``received`` (being checked) / ``abandoned``."""
-        if self.technical == "DF012" and self.state == "answered":
-            return "rejected_technical"
-        if self.state in ("payment_due", "signed"):
-            return "accepted"
-        if self.state in ("answered", "confirmed"):
-            return "rejected_sending"
-        if self.state == "proposed":
-            return "waiting"
-        return self.state
-
-
-class Event(msgspec.Struct):
-    """One state change of a sending."""
-
-    sending: int
-    at: str
-    state: str
-    by: str | None
-    run: int | None
-    detail: dict
-
-
-class Run(msgspec.Struct):
-    """One command that wrote to the register."""
-
-    id: int
-    command: str
-    started_at: str
-    ended_at: str | None
-    status: str
-    host: str | None
-    pid: int | None
-    user: str | None
-    options: dict
-    counts: dict
 
 
 class Claimed(msgspec.Struct, frozen=True):
@@ -386,27 +202,27 @@ class Register:
                     )
                 if self.readonly:
                     raise InputError("not a vsbengine register (empty)", path=self.path)
-            elif app != APPLICATION_ID:
+            elif app != schema.APPLICATION_ID:
                 raise InputError(
                     "not a vsbengine register (an SQLite database of something else)",
                     path=self.path,
                 )
-            if version > SCHEMA_VERSION:
+            if version > schema.SCHEMA_VERSION:
                 raise InputError(
                     f"the register has schema version {version}, newer than this vsbengine "
-                    f"knows ({SCHEMA_VERSION}): upgrade vsbengine",
+                    f"knows ({schema.SCHEMA_VERSION}): upgrade vsbengine",
                     path=self.path,
                 )
             if not self.readonly:
                 con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA foreign_keys=ON")
-            if version < SCHEMA_VERSION and not self.readonly:
+            if version < schema.SCHEMA_VERSION and not self.readonly:
                 self._migrate(version)
-            elif version < SCHEMA_VERSION:
+            elif version < schema.SCHEMA_VERSION:
                 raise InputError(
                     f"the register has schema version {version}: open it writable once to "
-                    f"bring it to version {SCHEMA_VERSION}",
+                    f"bring it to version {schema.SCHEMA_VERSION}",
                     path=self.path,
                 )
         if not self.readonly:
@@ -418,12 +234,12 @@ class Register:
         try:
             # Another process may have migrated meanwhile.
             current = con.execute("PRAGMA user_version").fetchone()[0]
-            for v in range(current, SCHEMA_VERSION):
-                for statement in MIGRATIONS[v].split(";"):
+            for v in range(current, schema.SCHEMA_VERSION):
+                for statement in schema.MIGRATIONS[v].split(";"):
                     if statement.strip():
                         con.execute(statement)
                 con.execute(f"PRAGMA user_version = {v + 1}")
-            con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            con.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
             if current == 0:
                 con.execute(
                     "INSERT INTO settings VALUES ('folder', ?)", (os.path.basename(self.root),)
@@ -689,7 +505,7 @@ class Register:
             if digest is not None:
                 dup = con.execute("SELECT * FROM sendings WHERE digest = ?", (digest,)).fetchone()
                 if dup is not None:
-                    return Duplicate(_entry(dup, self.root))
+                    return Duplicate(entry_of(dup, self.root))
             for row in rows:
                 if row["state"] == "received":
                     what = (
@@ -719,10 +535,10 @@ class Register:
                         else None
                     ),
                     head.invoice_type,
-                    _iso(head.creation_date),
-                    _iso(head.invoicing_date),
+                    iso(head.creation_date),
+                    iso(head.invoicing_date),
                     now(),
-                    _iso(received_on),
+                    iso(received_on),
                     earlier.sending if earlier is not None else None,
                     run,
                     settle_as,
@@ -767,7 +583,7 @@ class Register:
             if dup is not None:
                 self._abandon(con, row, f"same content as sending {dup['id']}", run)
                 staging.remove_tree(staged)
-                return _entry(dup, self.root)
+                return entry_of(dup, self.root)
             state = "answered" if checked["technical"] == "DF012" else "proposed"
             con.execute(
                 "UPDATE sendings SET digest = ?, state = ?, technical = ?, proposed = ?, "
@@ -828,7 +644,7 @@ class Register:
     def entry(self, sending: int) -> Entry:
         """The register's entry of one sending."""
         with self._sql() as con:
-            return _entry(self._row(con, sending), self.root)
+            return entry_of(self._row(con, sending), self.root)
 
     def check_decision(self, sending: int, action: str) -> Entry:
         """Refuse (one located line) a signature or confirmation that does not fit the
@@ -943,7 +759,7 @@ class Register:
         elif which != "all":
             raise ConfigError(f"inbox shows waiting, due or all, not {which!r}")
         with self._sql() as con:
-            return [_entry(r, self.root) for r in con.execute(sql + " ORDER BY id", args)]
+            return [entry_of(r, self.root) for r in con.execute(sql + " ORDER BY id", args)]
 
     def events(self, sending: int) -> list[Event]:
         """The state changes of a sending, in order."""
@@ -1028,53 +844,11 @@ def _earlier(rows) -> Earlier | None:
         return Earlier(
             r["id"],
             answer,
-            creation_date=_ymd(r["creation_date"]),
+            creation_date=ymd(r["creation_date"]),
             invoice_type=r["invoice_type"],
-            invoicing_date=_ymd(r["invoicing_date"]),
+            invoicing_date=ymd(r["invoicing_date"]),
         )
     return None
-
-
-def _entry(row, root: Path) -> Entry:
-    d = dict(row)
-    ratio = d.get("ratio_x100")
-    waiting = d.get("waiting_for")
-    if d["state"] == "proposed" and d.get("every_prestation_rejected"):
-        waiting = "confirmation (every prestation rejected)"
-    return Entry(
-        id=d["id"],
-        state=d["state"],
-        waiting_for=waiting if d["state"] == "proposed" else None,
-        file_name=d["file_name"],
-        size=d["size"],
-        digest=d["digest"],
-        facility=d["facility"],
-        sending_number=d["sending_number"],
-        invoiced_month=d["invoiced_month"],
-        invoice_type=d["invoice_type"],
-        creation_date=d["creation_date"],
-        invoicing_date=d["invoicing_date"],
-        received_at=d["received_at"],
-        received_on=d["received_on"],
-        technical=d["technical"],
-        proposed=d["proposed"],
-        rejection_type=d["rejection_type"],
-        error_ratio=None if ratio is None else ratio / 100,
-        records_total=d["records_total"],
-        records_rejected=d["records_rejected"],
-        prestations_total=d["prestations_total"],
-        prestations_rejected=d["prestations_rejected"],
-        every_prestation_rejected=bool(d["every_prestation_rejected"]),
-        errors=d["errors"],
-        amount_requested=d["amount_requested"],
-        amount_accepted=d["amount_accepted"],
-        resend_of=d["resend_of"],
-        identity_codes=json.loads(d["identity_codes"] or "[]"),
-        decided_by=d["decided_by"],
-        decided_at=d["decided_at"],
-        due_on=d["due_on"],
-        folder=None if d["folder"] is None else str(root / d["folder"]),
-    )
 
 
 #: The points of the protocol where :func:`crash_point` can stop a process, in order.

@@ -472,6 +472,24 @@ def test_two_runs_at_the_same_time_never_process_a_sending_twice(night, tmp_path
     assert len(processed) == len(set(processed)) == contents(files)
 
 
+def nightly(command: str, path, s, files) -> list[str]:
+    """The nightly run: every file into the register, signed off at once."""
+    return [
+        *CLI,
+        command,
+        *files,
+        "--register",
+        str(path),
+        "--refs",
+        str(s.refs),
+        "--today",
+        "2026-11-23",
+        "--sign-as",
+        "nightly",
+        "--json",
+    ]
+
+
 def _run(args, env=None, timeout=120):
     return subprocess.run(
         args, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
@@ -487,20 +505,7 @@ def _run(args, env=None, timeout=120):
 def test_kill_9_at_each_step_then_the_same_command_again(night, tmp_path, command, point):
     s, files = night
     path = tmp_path / "r.register"
-    cmd = [
-        *CLI,
-        command,
-        *files,
-        "--register",
-        str(path),
-        "--refs",
-        str(s.refs),
-        "--today",
-        "2026-11-23",
-        "--sign-as",
-        "nightly",
-        "--json",
-    ] + (["--workers", "2"] if command == "bulk" else [])
+    cmd = nightly(command, path, s, files) + (["--workers", "2"] if command == "bulk" else [])
     if point.startswith("decision-staged"):
         # A sign-off by hand is killed; the nightly run did not sign (it was asked not to).
         first = _run([a for a in cmd if a not in ("--sign-as", "nightly")])
@@ -538,22 +543,7 @@ def test_kill_9_at_random_moments(night, tmp_path):
     s, files = night
 
     def command(path):
-        return [
-            *CLI,
-            "bulk",
-            *files,
-            "--register",
-            str(path),
-            "--refs",
-            str(s.refs),
-            "--today",
-            "2026-11-23",
-            "--sign-as",
-            "nightly",
-            "--workers",
-            "2",
-            "--json",
-        ]
+        return nightly("bulk", path, s, files) + ["--workers", "2"]
 
     def events(path) -> int:
         try:

@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from register_helpers import TODAY, Sendings
 from typer.testing import CliRunner
 
-from vsbengine import receive, staging
+from vsbengine import receive, register_schema, staging
 from vsbengine import register as register_mod
 from vsbengine.cli.main import app
 from vsbengine.errors import InputError
@@ -32,7 +32,7 @@ def test_created_with_its_schema(tmp_path):
         assert reg.root == tmp_path / "r.register.sendings" and reg.root.is_dir()
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA application_id").fetchone()[0] == register_mod.APPLICATION_ID
+    assert con.execute("PRAGMA application_id").fetchone()[0] == register_schema.APPLICATION_ID
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"sendings", "events", "runs", "inputs", "settings"} <= tables
 
@@ -41,8 +41,8 @@ def test_a_migration_brings_an_older_register_up_to_date(tmp_path, monkeypatch):
     path = tmp_path / "r.register"
     Register(path).close()
     v2 = "ALTER TABLE sendings ADD COLUMN remark TEXT"
-    monkeypatch.setattr(register_mod, "MIGRATIONS", register_mod.MIGRATIONS + (v2,))
-    monkeypatch.setattr(register_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(register_schema, "MIGRATIONS", register_schema.MIGRATIONS + (v2,))
+    monkeypatch.setattr(register_schema, "SCHEMA_VERSION", 2)
     with Register(path) as reg:
         assert reg.schema_version == 2
         columns = [r[1] for r in reg.con.execute("PRAGMA table_info(sendings)")]
