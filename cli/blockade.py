@@ -47,9 +47,16 @@ def build(
             help="Ignore actions on a DBC that started before this date.",
         ),
     ] = dt.datetime(2016, 1, 1),
+    net_list: Annotated[
+        str,
+        typer.Option(
+            "--list", help="The net list beside B0025: b0010, or r02062 for SAP hospitals."
+        ),
+    ] = "b0010",
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
-    """Build the blockade list of a day: R03271, B0010, B0025, B0001, B1010 (+ delta)."""
+    """Build the blockade list of a day: R03271, B0010 (or R02062), B0025, B0001, B1010,
+    B1020 (+ delta)."""
     from vsbengine.formats.blockade import build as run_build
 
     manifest = run_build(
@@ -61,6 +68,7 @@ def build(
         out=out,
         previous=previous,
         exclude_before=exclude_before.date(),
+        net_list=net_list,
     )
     if as_json:
         _echo_json(manifest)
@@ -71,9 +79,10 @@ def build(
         f"  R03271: {counts['6', 'R03271_eenheden']} units, "
         f"{counts['6', 'R03271_genegeerd']} ignored, {manifest.units_blocked} to block"
     )
+    name = "R02062" if ("6", "R02062_regels") in counts else "B0010"
     typer.echo(
-        f"  B0010/B0025: {counts['6', 'B0010_regels']} rows, "
-        f"{counts['6', 'B0010_eenheden']} units (R03271 = B0010 = B0025: ok)"
+        f"  {name}/B0025: {counts['6', f'{name}_regels']} rows, "
+        f"{counts['6', f'{name}_eenheden']} units (R03271 = {name} = B0025: ok)"
     )
     if manifest.delta is not None:
         delta = manifest.delta

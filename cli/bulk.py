@@ -68,7 +68,9 @@ def bulk(
     register: Path | None = typer.Option(
         None, "--register", help="Receive the files into this sending register instead."
     ),
-    workers: int | None = typer.Option(None, help="Worker processes (default: one per core)."),
+    workers: int | None = typer.Option(
+        None, min=1, help="Worker processes (default: one per core)."
+    ),
     refs: Path | None = typer.Option(None, help="Reference data (loaded once per worker)."),
     sign_as: str | None = typer.Option(
         None,
@@ -80,7 +82,9 @@ def bulk(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     scheduler: str | None = typer.Option(None, help="Run on the Dask cluster at this address."),
-    dask_local: int | None = typer.Option(None, help="Run on a local Dask cluster of N workers."),
+    dask_local: int | None = typer.Option(
+        None, min=1, help="Run on a local Dask cluster of N workers."
+    ),
     today: str | None = typer.Option(None, help="Date the checks take as today (YYYY-MM-DD)."),
     memory_limit: str | None = typer.Option(
         None, help="Memory per worker for one file, e.g. 1G: big files are streamed in chunks."

@@ -4,67 +4,167 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
+import time
 from pathlib import Path
 
 import typer
 
 from vsbengine.cli import options
-from vsbengine.errors import ConfigError, InputError
+from vsbengine.errors import ConfigError
+
+log = logging.getLogger("vsbengine.cli")
 
 EXIT_ACCEPTED, EXIT_REJECTED = 0, 1
 _SHOWN_ERRORS = 20
 
 
-def _summary(result) -> str:
-    from vsbengine.formats.efact.catalogue import catalogue
+_SHOWN_PROBLEMS = 10
+#: The words of the human summary, per ``--lang``.
+_WORDS = {
+    "en": {
+        "records": "records (10-90)",
+        "invoices": "invoices",
+        "file": "file:    ",
+        "sending": "sending: ",
+        "accepted": "accepted",
+        "rejected": "rejected",
+        "settled": "accepted (DF014, settlement DF015)",
+        "rejected_as": "rejected (DF013, rejection type {type}: {why})",
+        "why01": "blocking errors",
+        "why02": "more than 5 % rejected",
+        "rejected_n": "rejected:",
+        "of": "of",
+        "problem": "problem: ",
+        "problems_more": "{n} more framing problems, by kind:",
+        "errors": "errors:  ",
+        "record": "record",
+        "type": "type",
+        "zone": "zone",
+        "byte": "byte",
+        "more": "... {n} more (--json lists them all); every error by code:",
+    },
+    "nl": {
+        "records": "records (10-90)",
+        "invoices": "facturen",
+        "file": "bestand: ",
+        "sending": "zending: ",
+        "accepted": "aanvaard",
+        "rejected": "verworpen",
+        "settled": "aanvaard (DF014, afrekening DF015)",
+        "rejected_as": "verworpen (DF013, type verwerping {type}: {why})",
+        "why01": "blokkerende fouten",
+        "why02": "meer dan 5 % verworpen",
+        "rejected_n": "verworpen:",
+        "of": "van",
+        "problem": "probleem:",
+        "problems_more": "nog {n} problemen met de opbouw, per soort:",
+        "errors": "fouten:  ",
+        "record": "record",
+        "type": "type",
+        "zone": "zone",
+        "byte": "byte",
+        "more": "... nog {n} (--json geeft ze alle); alle fouten per code:",
+    },
+}
+LANGUAGES = tuple(_WORDS)
 
-    cat = catalogue()
-    name = result.file or "input"
-    lines = [f"{name}: {result.records_total} records (10-90), {result.invoices_total} invoices"]
-    lines.append(
-        f"  file:     {'accepted' if result.technical == 'DF011' else 'rejected'} "
-        f"({result.technical})"
-    )
-    if result.decision:
-        if result.decision == "DF014":
-            lines.append("  sending:  accepted (DF014, settlement DF015)")
-        else:
-            why = "blocking errors" if result.rejection_type == "01" else "more than 5 % rejected"
-            lines.append(
-                f"  sending:  rejected (DF013, rejection type {result.rejection_type}: {why})"
-            )
-        lines.append(
-            f"  rejected: {result.records_rejected} of {result.records_total} records "
-            f"({result.error_ratio:.2f} %), {result.invoices_rejected} of "
-            f"{result.invoices_total} invoices"
-        )
-    for p in result.problems:
+
+def _problem_kind(message: str) -> str:
+    """A problem's message without its quoted value: problems of one kind count together."""
+    import re
+
+    return re.sub(r"'[^']*'", "'…'", message)
+
+
+def _problem_lines(problems, w) -> list[str]:
+    lines = []
+    for p in problems[:_SHOWN_PROBLEMS]:
         where = ", ".join(
             x
             for x in (
-                f"byte {p.offset}" if p.offset is not None else "",
-                f"record {p.record}" if p.record is not None else "",
-                f"zone {p.zone}" if p.zone else "",
+                f"{w['byte']} {p.offset}" if p.offset is not None else "",
+                f"{w['record']} {p.record}" if p.record is not None else "",
+                f"{w['zone']} {p.zone}" if p.zone else "",
             )
             if x
         )
-        lines.append(f"  problem:  {where + ': ' if where else ''}{p.message}")
+        lines.append(f"  {w['problem']} {where + ': ' if where else ''}{p.message}")
+    rest = problems[_SHOWN_PROBLEMS:]
+    if rest:
+        from collections import Counter
+
+        lines.append(f"  {'':<9} {w['problems_more'].format(n=len(rest))}")
+        for kind, n in Counter(_problem_kind(p.message) for p in rest).most_common():
+            lines.append(f"  {'':<9}   {n:>6} x {kind}")
+    return lines
+
+
+LANG = typer.Option(
+    "en", "--lang", envvar="VSBENGINE_LANG", help="Language of the summary: en or nl."
+)
+
+
+def _language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ConfigError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    return lang
+
+
+def _read_stdin() -> bytes:
+    """A sending given on standard input (``-``), read whole."""
+    return typer.get_binary_stream("stdin").read()
+
+
+def _summary(result, lang: str = "en", name: str | None = None) -> str:
+    """The human summary of a result, in English or Dutch (``lang``)."""
+    from collections import Counter
+
+    from vsbengine.formats.efact.catalogue import catalogue
+
+    w = _WORDS[lang]
+    cat = catalogue()
+    name = name or result.file or "input"
+    lines = [
+        f"{name}: {result.records_total} {w['records']}, {result.invoices_total} {w['invoices']}"
+    ]
+    verdict = w["accepted"] if result.technical == "DF011" else w["rejected"]
+    lines.append(f"  {w['file']} {verdict} ({result.technical})")
+    if result.decision:
+        if result.decision == "DF014":
+            lines.append(f"  {w['sending']} {w['settled']}")
+        else:
+            why = w["why01"] if result.rejection_type == "01" else w["why02"]
+            lines.append(
+                f"  {w['sending']} {w['rejected_as'].format(type=result.rejection_type, why=why)}"
+            )
+        lines.append(
+            f"  {w['rejected_n']:<9} {result.records_rejected} {w['of']} {result.records_total} "
+            f"records ({result.error_ratio:.2f} %), {result.invoices_rejected} {w['of']} "
+            f"{result.invoices_total} {w['invoices']}"
+        )
+    lines += _problem_lines(result.problems, w)
     errors = result.errors
     if errors:
-        lines.append(f"  errors:   {len(errors)}")
+        lines.append(f"  {w['errors']} {len(errors)}")
         for e in errors[:_SHOWN_ERRORS]:
-            rec = f"record {e.record}" if e.record is not None else ""
+            rec = f"{w['record']} {e.record}" if e.record is not None else ""
+            entry = cat[e.code]
             lines.append(
-                f"    {rec:<14} type {e.record_type or '-':<3} zone {e.zone or '-':<6} "
-                f"{e.code} {e.letter or '-'}  {cat[e.code].en}"
+                f"    {rec:<14} {w['type']} {e.record_type or '-':<3} {w['zone']} "
+                f"{e.zone or '-':<6} {e.code} {e.letter or '-'}  {getattr(entry, lang)}"
             )
         if len(errors) > _SHOWN_ERRORS:
-            lines.append(f"    ... {len(errors) - _SHOWN_ERRORS} more (--json lists them all)")
+            lines.append(f"    {w['more'].format(n=len(errors) - _SHOWN_ERRORS)}")
+            for code, n in sorted(Counter(e.code for e in errors).items()):
+                lines.append(f"    {n:>8} x {code} {getattr(cat[code], lang)}")
     return "\n".join(lines)
 
 
 def validate(
-    file: Path = typer.Argument(..., help="The billing file (message 920000)."),
+    file: Path = typer.Argument(
+        ..., help="The billing file (message 920000); - reads it from standard input."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     out: Path | None = typer.Option(
         None, "--out", help="Write the answer messages (DF011..DF015) and report.json here."
@@ -89,6 +189,7 @@ def validate(
         help="With --refs and --out: sign an acceptance or confirm a rejection at once "
         "(unattended runs); a sending with every prestation rejected still waits.",
     ),
+    lang: str = LANG,
 ) -> None:
     """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input.
 
@@ -101,6 +202,8 @@ def validate(
 
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
+    lang = _language(lang)
+    stdin = str(file) == "-"
     try:
         engine = vsbengine.Engine(
             refs,
@@ -112,23 +215,35 @@ def validate(
         raise ConfigError(str(exc)) from None
     if reference is not None and not 0 <= reference < 10**14:
         raise ConfigError("--reference must have at most 14 digits")
-    result = engine.validate(file)
+    started = time.perf_counter()
+    source = _read_stdin() if stdin else file
+    result = engine.validate(source)
+    log.info(
+        "validated %s: %d records, %s %s, %.2f %% rejected, %d errors in %.3f s",
+        "standard input" if stdin else file,
+        result.records_total,
+        result.technical,
+        result.decision or "-",
+        result.error_ratio,
+        len(result.error_table),
+        time.perf_counter() - started,
+    )
     decided = None
     if out is not None:
         from vsbengine import outfolder
 
-        outfolder.claim(out, file)
+        outfolder.claim(out, source)
     if out is not None and refs is not None:
         proposal = signoff.propose(result, out, engine.refs, reference=reference)
         if sign_as is not None:
             decided = signoff.settle(out, sign_as)
     elif out is not None:
-        Answers(result, file, reference=reference).write(out)
+        Answers(result, reference=reference).write(out)
         (out / "report.json").write_bytes(result.to_json() + b"\n")
     if json_out:
         typer.echo(result.to_json().decode())
     else:
-        typer.echo(_summary(result))
+        typer.echo(_summary(result, lang, "stdin" if stdin else None))
         if out is not None and refs is not None:
             typer.echo(f"  answers:  {result.messages[0]} in {out}")
             if decided is not None:
@@ -318,29 +433,9 @@ def explain(
     json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
 ) -> None:
     """Print what an error code means (English and Dutch) and its letter."""
-    from vsbengine.formats.efact.catalogue import explain as lookup
+    from vsbengine.cli.codes import explain_text
 
-    try:
-        entry = lookup(code)
-    except KeyError:
-        raise InputError(f"unknown code {code.strip()!r}: vsbengine never emits it") from None
-    if json_out:
-        typer.echo(
-            json.dumps(
-                {"code": entry.code, "letter": entry.letter or None, "en": entry.en, "nl": entry.nl}
-            )
-        )
-        return
-    letter = {
-        "B": "B (rejects the sending)",
-        "F": "F (rejects the invoice)",
-        "R": "R (rejects the record and its group)",
-        "": "none (technical, file level)",
-    }
-    typer.echo(
-        f"{entry.code}  letter {letter.get(entry.letter, entry.letter)}\n"
-        f"  en: {entry.en}\n  nl: {entry.nl}"
-    )
+    typer.echo(explain_text(code, json_out))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,6 @@ locked, read-only, not a register, newer schema) is one line on stderr, exit 2.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -136,8 +135,7 @@ def inbox(
     with Register(str(register), create=False) as reg:
         entries = reg.inbox(which, day)
     if json_out:
-        rows = [msgspec.structs.asdict(e) | {"outcome": e.outcome} for e in entries]
-        typer.echo(json.dumps(rows))
+        typer.echo(msgspec.json.encode(entries).decode())
         return
     table = Table(title=f"{register}: {len(entries)} {which} sending(s)")
     for name, justify in (
@@ -182,7 +180,7 @@ def decide(action: str, register: Path, sending: int, by: str, json_out: bool) -
     with Register(str(register), create=False) as reg:
         e = reg.decide(sending, action, by)
     if json_out:
-        typer.echo(json.dumps(msgspec.structs.asdict(e) | {"outcome": e.outcome}))
+        typer.echo(msgspec.json.encode(e).decode())
         return
     names = sorted(p.name for p in Path(e.folder).iterdir() if p.name.startswith("DF"))
     what = "signed" if action == "sign" else "confirmed"

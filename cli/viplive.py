@@ -2,7 +2,7 @@
 
 Thin: every command parses its options, calls :mod:`vsbengine.formats.viplive`
 and prints. Exit codes: 0 done, 1 done but some rows were refused (listed),
-2 unusable input (one line on stderr, from the root group).
+2 unusable input or options (one line on stderr, from the root group).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import typer
 from vsbengine.errors import ConfigError
 
 app = typer.Typer(
-    help="VIPLive chain-care payments and quarterly declarations.", no_args_is_help=True
+    help="VIPLive chain-care payments and quarterly declarations.",
+    no_args_is_help=True,
 )
 
 EXIT_DONE, EXIT_ROWS_REFUSED = 0, 1
@@ -38,10 +39,16 @@ def _quarter(text: str, option: str):
 
 
 def _date(text: str, option: str) -> _dt.date:
+    from vsbengine.formats.viplive.schedule import check_day
+
     try:
-        return _dt.date.fromisoformat(text)
+        day = _dt.date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{option} must be a date YYYY-MM-DD, not {text!r}") from None
+    try:
+        return check_day(day, option)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _mapping(path: Path | None):
@@ -77,7 +84,11 @@ def schedule(
     """Payment rounds of a quarter: download date, first round, follow-ups every 14 days."""
     from vsbengine.formats.viplive import schedule as make
 
-    s = make(_quarter(quarter, "QUARTER"), follow_ups)
+    q = _quarter(quarter, "QUARTER")
+    try:
+        s = make(q, follow_ups)
+    except ValueError as exc:
+        raise ConfigError(f"--follow-ups {follow_ups}: {exc}") from None
     if json_out:
         _print_json(s)
         return
@@ -161,6 +172,45 @@ def _pay_text(s) -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str, width: int) -> str:
+    """Text for a terminal column: control characters out, cut to ``width``."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return clean if len(clean) <= width else clean[: width - 1] + "…"
+
+
+def _payments_table(payments) -> str:
+    """The payments of a round, one line each, and the total."""
+    from vsbengine.formats.viplive import euros_nl
+
+    if not payments:
+        return "  no payments"
+    head = ("agb", "practice", "chain", "quarter", "round", "description", "iban", "amount EUR")
+    rows = [
+        (
+            p.agb,
+            _cell(p.practice, 30),
+            p.chain,
+            p.quarter,
+            str(p.round),
+            p.description,
+            p.iban,
+            euros_nl(p.amount),
+        )
+        for p in payments
+    ]
+    total = euros_nl(sum(p.amount for p in payments))
+    widths = [max(len(r[i]) for r in [head, *rows, ("",) * 7 + (total,)]) for i in range(8)]
+
+    def line(r) -> str:
+        cells = [f"{v:<{w}}" for v, w in zip(r[:-1], widths)]
+        return "  " + "  ".join([*cells, f"{r[-1]:>{widths[-1]}}"]).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    out.append(line(("total", "", "", "", "", f"{len(rows)} payments", "", total)))
+    return "\n".join(out)
+
+
 @app.command()
 def pay(
     exports: list[Path] = typer.Argument(..., help="VIPLive exports (CSV or XLSX)."),
@@ -189,11 +239,69 @@ def pay(
         mapping=_mapping(mapping),
         dry_run=dry_run,
     )
+    _warn(summary)
     if json_out:
         _print_json(summary)
     else:
         typer.echo(_pay_text(summary))
+        if dry_run:
+            typer.echo("  would pay (dry run: nothing written, nothing booked):")
+            typer.echo(_payments_table(summary.payments))
     raise typer.Exit(EXIT_ROWS_REFUSED if summary.bad_rows else EXIT_DONE)
+
+
+def _warn(summary) -> None:
+    for text in summary.warnings:
+        typer.echo(f"vsbengine: warning: {text}", err=True)
+
+
+@app.command()
+def run(
+    ledger: Path = typer.Option(..., "--ledger", help="The SQLite ledger (made when missing)."),
+    exports: Path = typer.Option(
+        ..., "--exports", help="Folder of the downloaded exports (*.csv, *.xlsx)."
+    ),
+    config: Path = typer.Option(
+        ..., "--config", help="TOML file: [care_group] name, iban, bic; [chains] numbers."
+    ),
+    today: str | None = typer.Option(
+        None, "--today", help="Decide as on this date (YYYY-MM-DD; default: today)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the round's files (default: the ledger's folder)."
+    ),
+    mapping: Path | None = _MAPPING,
+    json_out: bool = _JSON,
+) -> None:
+    """For a scheduler: pay the round due today, if one is; otherwise say why not.
+
+    Exit 0: paid, or nothing due; 1: paid, but some rows were refused; 2: unusable
+    input. Running it twice on a day pays nothing the second time.
+    """
+    from vsbengine.formats.viplive import load_config
+    from vsbengine.formats.viplive.scheduler import run as decide
+
+    outcome = decide(
+        ledger,
+        exports,
+        out if out is not None else ledger.absolute().parent,
+        today=None if today is None else _date(today, "--today"),
+        config=load_config(config),
+        mapping=_mapping(mapping),
+    )
+    if outcome.summary is not None and outcome.decision == "paid":
+        _warn(outcome.summary)
+    if json_out:
+        _print_json(outcome)
+    else:
+        lines = [f"{outcome.today}: {outcome.decision}: {outcome.reason}"]
+        if outcome.decision == "paid":
+            lines.append(_pay_text(outcome.summary))
+        if outcome.next_round is not None:
+            lines.append(f"  next possible round: {outcome.next_round}")
+        typer.echo("\n".join(lines))
+    refused = outcome.decision == "paid" and outcome.summary.bad_rows
+    raise typer.Exit(EXIT_ROWS_REFUSED if refused else EXIT_DONE)
 
 
 @app.command()
@@ -223,7 +331,9 @@ def spec(
         raise ConfigError(f"{ledger}: no such ledger")
     with Ledger.open(ledger, create=False) as book:
         found = statements(book, str(q), agb, conf.chains)
-    written = write_statements(found, out, per_practice)
+    written = write_statements(
+        found, out, per_practice, care_group=conf.care_group.name if conf.care_group else None
+    )
     if json_out:
         _print_json(found)
     else:
@@ -269,6 +379,11 @@ def declare(
     tariffs: Path | None = typer.Option(
         None, "--tariffs", help="Tariffs: keten, uzovi, quarter, tariff (cents)."
     ),
+    modules: Path | None = typer.Option(
+        None,
+        "--modules",
+        help="Care products (see `viplive tariff`): the tariff of a line --tariffs has none for.",
+    ),
     mapping: Path | None = _MAPPING,
     config: Path | None = _CONFIG,
     json_out: bool = _JSON,
@@ -282,6 +397,7 @@ def declare(
         inclusions,
         _quarter(quarter, "--quarter"),
         tariffs=tariffs,
+        modules=modules,
         chains=conf.chains,
         mapping=_mapping(mapping),
     )
@@ -290,3 +406,54 @@ def declare(
     else:
         typer.echo(_declare_text(d))
     raise typer.Exit(EXIT_ROWS_REFUSED if d.bad_rows else EXIT_DONE)
+
+
+@app.command()
+def tariff(
+    modules: Path = typer.Argument(
+        ...,
+        help="Care products: keten, zorgproduct, zorgverlener, voorkomen, minuten, "
+        "tarief_per_minuut.",
+    ),
+    mapping: Path | None = _MAPPING,
+    config: Path | None = _CONFIG,
+    json_out: bool = _JSON,
+) -> None:
+    """Each chain DBC's tariff from its care products: share x minutes x tariff per minute."""
+    from vsbengine.formats.viplive import euros_nl, load_config
+    from vsbengine.formats.viplive.tariff import build_tariffs
+
+    conf = load_config(config)
+    found = build_tariffs(modules, chains=conf.chains, mapping=_mapping(mapping))
+    if json_out:
+        _print_json(found)
+        return
+    lines = []
+    for t in found:
+        lines.append(f"{t.chain}: {euros_nl(t.tariff)} EUR per patient per quarter")
+        lines += [
+            f"  {p.product:<28} {p.provider:<22} {p.occurrence:>6} % x {p.minutes:>6} min x "
+            f"{p.tariff_per_minute:>7} EUR/min = {euros_nl(p.amount):>10}"
+            for p in t.products
+        ]
+    typer.echo("\n".join(lines) if lines else "no care products")
+
+
+@app.command()
+def payout(
+    quarter: str = typer.Option(..., "--quarter", help="The declared quarter, e.g. 2021-Q2."),
+    insurer_paid: str | None = typer.Option(
+        None, "--insurer-paid", help="When the insurer's payment arrived (YYYY-MM-DD)."
+    ),
+    json_out: bool = _JSON,
+) -> None:
+    """When a care group that pays after the insurer pays the practices (seed 003)."""
+    from vsbengine.formats.viplive.payout import payout as window
+
+    paid = None if insurer_paid is None else _date(insurer_paid, "--insurer-paid")
+    w = window(_quarter(quarter, "--quarter"), paid)
+    if json_out:
+        _print_json(w)
+        return
+    due = "open (the insurer has not paid)" if w.due is None else f"by {w.due}"
+    typer.echo(f"{w.quarter}: pay from {w.earliest}, {due}: {w.rule}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "InputError",
+    "MissingDependencyError",
     "ReferenceDataError",
     "VsbEngineError",
 ]
@@ -80,3 +81,7 @@ class ReferenceDataError(InputError):
 
 class ConfigError(VsbEngineError, ValueError):
     """A configuration value or a combination of options that cannot be used."""
+
+
+class MissingDependencyError(VsbEngineError, ImportError):
+    """An optional dependency of a feature is not installed (the message says which extra)."""

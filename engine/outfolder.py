@@ -27,12 +27,20 @@ def _answers(folder: Path) -> list[str]:
 
 
 def claim(folder, source) -> None:
-    """Make ``folder`` the answers' folder of the sending in ``source`` (a path), or
-    refuse it (:class:`~vsbengine.InputError`) when it holds another sending's."""
-    from vsbengine.bulk import content_hash
+    """Make ``folder`` the answers' folder of the sending in ``source`` (a path, or the
+    bytes read from standard input), or refuse it (:class:`~vsbengine.InputError`) when
+    it holds another sending's."""
+    import hashlib
 
     folder = Path(folder)
-    digest = content_hash(os.fspath(source))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        digest = hashlib.sha256(source).hexdigest()
+        name, size = "standard input", len(source)
+    else:
+        from vsbengine.bulk import content_hash
+
+        digest = content_hash(os.fspath(source))
+        name, size = os.fspath(source), os.path.getsize(source)
     if folder.is_dir():
         found = _answers(folder)
         marker = folder / MARKER
@@ -48,14 +56,10 @@ def claim(folder, source) -> None:
                     path=str(folder),
                 )
             # The same sending again: its old answers go, so none is left over.
-            for name in found:
-                (folder / name).unlink()
+            for old in found:
+                (folder / old).unlink()
     folder.mkdir(parents=True, exist_ok=True)
     fsio.atomic_write(
         folder / MARKER,
-        json.dumps(
-            {"file": os.fspath(source), "size": os.path.getsize(source), "sha256": digest},
-            indent=2,
-        )
-        + "\n",
+        json.dumps({"file": name, "size": size, "sha256": digest}, indent=2) + "\n",
     )

@@ -24,7 +24,7 @@ from vsbengine.formats.efact.findings import ErrorBuilder, ErrorTable, locate
 from vsbengine.formats.efact.sending import Sending
 from vsbengine.formats.efact.summary import Summary, merge, summarize
 from vsbengine.result import Result, settlement_rows
-from vsbengine.source import open_source, sniff
+from vsbengine.source import open_source, read_stream, sniff
 
 _ZONE_START = np.array([z.start for z in LAYOUTS.zones], dtype=np.int64)
 _REJECTING = np.zeros(256, dtype=bool)
@@ -136,7 +136,9 @@ class Engine:
             The input cannot be used at all: missing or unreadable file, empty
             file, not a billing file, an answer message instead of a sending.
         """
+        source, stream = read_stream(source)  # a pipe is read once, whole
         with open_source(source, self.memory_limit) as (reader, name):
+            name = stream if name is None and stream is not None else name
             sniff(bytes(reader.read(0, 6)), reader.size, name)
             today = _today(self._today)
             plan = _chunks.plan(reader, _chunks.chunk_size(self.memory_limit, self.threads))
@@ -156,7 +158,7 @@ class Engine:
                 reader,
                 name,
                 today,
-                name if name is not None else source,
+                name if name is not None and stream is None else source,
                 content=self._look is not None,
                 checks=checks,
             )

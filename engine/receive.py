@@ -33,7 +33,7 @@ import msgspec
 
 from vsbengine import bulk, identity, staging
 from vsbengine.bulk import Item, Outcome, Previous, Summary
-from vsbengine.errors import InputError, VsbEngineError
+from vsbengine.errors import ConfigError, InputError, VsbEngineError
 from vsbengine.fsio import atomic_open
 from vsbengine.identity import Earlier, Head
 from vsbengine.register import Busy, Duplicate, Entry, Register, crash_point
@@ -457,9 +457,9 @@ def receive(
     """
     paths = bulk.collect(inputs)
     if reference is not None and len(paths) != 1:
-        from vsbengine.errors import ConfigError
-
         raise ConfigError("--reference names the answers of one sending: give one file")
+    if reference is not None and not 0 <= reference < 10**14:
+        raise ConfigError("--reference must have at most 14 digits")
     job = RegisterJob(
         register,
         paths,

@@ -147,6 +147,8 @@ class Register:
         if not exists and (readonly or not create):
             raise InputError("no register here", path=self.path)
         folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            raise InputError("no such folder for the register", path=self.path)
         if not readonly:
             if exists and not os.access(self.path, os.W_OK):
                 raise InputError("the register is read-only (no write permission)", path=path)
@@ -458,7 +460,12 @@ class Register:
 
     # -- receiving -------------------------------------------------------------------------
     def _row(self, con, sid: int):
-        row = con.execute("SELECT * FROM sendings WHERE id = ?", (sid,)).fetchone()
+        # Beyond SQLite's integers there is no sending either.
+        row = (
+            con.execute("SELECT * FROM sendings WHERE id = ?", (sid,)).fetchone()
+            if 0 < sid < 1 << 63
+            else None
+        )
         if row is None:
             raise InputError(f"no sending {sid} in this register", path=self.path)
         return row

@@ -221,20 +221,9 @@ class Entry(msgspec.Struct, omit_defaults=False):
     decided_at: str | None
     due_on: str | None
     folder: str | None
-
-    @property
-    def outcome(self) -> str:
-        """``accepted``, ``rejected_sending``, ``rejected_technical``, ``waiting`` or
-        ``received`` (being checked) / ``abandoned``."""
-        if self.technical == "DF012" and self.state == "answered":
-            return "rejected_technical"
-        if self.state in ("payment_due", "signed"):
-            return "accepted"
-        if self.state in ("answered", "confirmed"):
-            return "rejected_sending"
-        if self.state == "proposed":
-            return "waiting"
-        return self.state
+    #: ``accepted``, ``rejected_sending``, ``rejected_technical``, ``waiting``, or the
+    #: state while there is none yet (``received``, ``abandoned``).
+    outcome: str
 
 
 class Event(msgspec.Struct):
@@ -261,6 +250,19 @@ class Run(msgspec.Struct):
     user: str | None
     options: dict
     counts: dict
+
+
+def outcome(state: str, technical: str | None) -> str:
+    """The outcome a run reports for a sending in ``state``."""
+    if technical == "DF012" and state == "answered":
+        return "rejected_technical"
+    if state in ("payment_due", "signed"):
+        return "accepted"
+    if state in ("answered", "confirmed"):
+        return "rejected_sending"
+    if state == "proposed":
+        return "waiting"
+    return state
 
 
 def entry_of(row, root: Path) -> Entry:
@@ -303,4 +305,5 @@ def entry_of(row, root: Path) -> Entry:
         decided_at=d["decided_at"],
         due_on=d["due_on"],
         folder=None if d["folder"] is None else str(root / d["folder"]),
+        outcome=outcome(d["state"], d["technical"]),
     )

@@ -11,9 +11,8 @@ from __future__ import annotations
 from functools import cached_property
 
 import msgspec
+import numpy as np
 
-from vsbengine.formats.efact.catalogue import catalogue
-from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import ErrorTable, Problem
 
 
@@ -290,31 +289,13 @@ _SEGMENT_NAMES = {200: "200", 300: "300"}
 def _entries(table: ErrorTable) -> list[ErrorEntry]:
     if len(table) == 0:
         return []
-    zones = LAYOUTS.zones
-    cat = catalogue()
-    out = []
-    for code, zi, seq, rt, off in zip(
-        table.codes(),
-        table.zone.tolist(),
-        table.seq.tolist(),
-        table.rtype.tolist(),
-        table.offset.tolist(),
-    ):
-        zone = zones[zi] if zi >= 0 else None
-        layout = zone.layout if zone is not None else (f"{rt:02d}" if rt else None)
-        detail = layout is not None and len(layout) == 2 and layout.isdigit() and int(layout) < 95
-        out.append(
-            ErrorEntry(
-                code=code,
-                letter=cat[code].letter or None,
-                record=seq if seq >= 0 and detail else None,
-                record_type=layout,
-                zone=zone.zone if zone is not None else None,
-                offset=off if off >= 0 else None,
-                phase=2 if detail else 1,
-            )
-        )
-    return out
+    cols = table.readable()
+    names = ("code", "letter", "record", "record_type", "zone", "offset", "phase")
+    values = [
+        np.where(missing, None, v).tolist() if missing is not None else v.tolist()
+        for v, missing in (cols[n] for n in names)
+    ]
+    return [ErrorEntry(*row) for row in zip(*values)]
 
 
 def settlement_rows(sm) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +26,50 @@ def _path_error(path: str, exc: OSError) -> InputError:
     return InputError(f"cannot read: {exc.strerror or exc}", path=path)
 
 
+# Longer than any path a file system takes (PATH_MAX, NAME_MAX on Linux).
+_PATH_MAX, _NAME_MAX = 4096, 255
+
+
+def as_path(source) -> str:
+    """The path a ``str`` or path-like names; :class:`InputError` for a ``str`` that
+    cannot be a path (the content of a file given as text, say), without quoting it."""
+    path = os.fspath(source)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if (
+        len(path) > _PATH_MAX
+        or any(c in path for c in "\n\r\0")
+        or len(os.path.basename(path)) > _NAME_MAX
+    ):
+        raise InputError(
+            f"a str is taken as the path of a file, and this one ({len(path)} characters) "
+            "cannot be a path: pass the content of a billing file as bytes"
+        )
+    return path
+
+
+def read_stream(source) -> tuple[object, str | None]:
+    """``(bytes, path)`` for a path that is not a regular file (a pipe, ``/dev/stdin``, a
+    terminal): it can be read only once, so it is read whole; ``(source, None)`` for
+    anything else."""
+    if isinstance(source, (bytes, bytearray, memoryview, mmap.mmap)) or not isinstance(
+        source, (str, os.PathLike)
+    ):
+        return source, None
+    path = as_path(source)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return source, None  # open_source names the problem
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return source, None
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(), path
+    except OSError as exc:
+        raise _path_error(path, exc) from None
+
+
 @contextmanager
 def open_source(source, memory_limit: int | None = None) -> Iterator[tuple[Reader, str | None]]:
     """Yield ``(reader, name)`` for a path or a bytes-like object.
@@ -38,7 +83,7 @@ def open_source(source, memory_limit: int | None = None) -> Iterator[tuple[Reade
         return
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source must be a path or bytes-like, not {type(source).__name__}")
-    path = os.fspath(source)
+    path = as_path(source)
     if os.path.isdir(path):
         raise InputError("is a folder, not a file", path=path)
     try:
@@ -65,7 +110,7 @@ def load(source) -> tuple[object, str | None]:
         return source, None
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source must be a path or bytes-like, not {type(source).__name__}")
-    path = os.fspath(source)
+    path = as_path(source)
     try:
         with open(path, "rb") as fh:
             return fh.read(), path

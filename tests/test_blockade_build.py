@@ -61,6 +61,7 @@ def test_the_folder_holds_the_lists_and_a_manifest(built):
         "B0010.csv",
         "B0025.csv",
         "B1010.csv",
+        "B1020.csv",
         "R03271.csv",
         "manifest.json",
     ]

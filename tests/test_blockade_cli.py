@@ -65,7 +65,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"vsbengine: error: {actions}, line 6, zone control: unknown control 'R00301'\n"
+        f"vsbengine: error: {actions}, line 6, column control: unknown control 'R00301'\n"
     )
     assert "Traceback" not in result.output
     assert not (tmp_path / "list").exists()

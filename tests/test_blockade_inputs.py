@@ -57,7 +57,7 @@ def test_missing_column(tmp_path, files):
     text = files["actions"].read_text().replace(";dbc_start;", ";start;", 1)
     files["actions"].write_text(text)
     assert build_error(tmp_path, files) == (
-        f"{files['actions']}, line 1, zone dbc_start: missing column 'dbc_start'; the header has "
+        f"{files['actions']}, line 1, column dbc_start: missing column 'dbc_start'; the header has "
         "action_id, control, dbc, loid, action_date, start, dbc_closed, status, remark, related"
     )
 
@@ -65,30 +65,35 @@ def test_missing_column(tmp_path, files):
 @pytest.mark.parametrize(
     ("key", "old", "new", "message"),
     [
-        ("actions", "A05;R00300;", "A05;R00301;", "line 6, zone control: unknown control 'R00301'"),
+        (
+            "actions",
+            "A05;R00300;",
+            "A05;R00301;",
+            "line 6, column control: unknown control 'R00301'",
+        ),
         (
             "loids",
             "LOID-J;2016-01-01;2023-06-30;",
             "LOID-J;2016-01-01;2023-06-31;",
-            "line 11, zone valid_to: '2023-06-31' is not a date as YYYY-MM-DD",
+            "line 11, column valid_to: '2023-06-31' is not a date as YYYY-MM-DD",
         ),
         (
             "lines",
             "190004,F009,",
             "190004,F003,",
-            "line 10, zone line_id: duplicate line_id: already on line 3",
+            "line 10, column line_id: duplicate line_id: already on line 3",
         ),
         (
             "actions",
             "A16;R01000;",
             "A02;R01000;",
-            "line 17, zone action_id: duplicate action_id: already on line 3",
+            "line 17, column action_id: duplicate action_id: already on line 3",
         ),
         (
             "controls",
             "R09999;",
             "R00300;",
-            "line 7, zone control: duplicate control: already on line 6",
+            "line 7, column control: duplicate control: already on line 6",
         ),
     ],
 )
@@ -105,7 +110,7 @@ def test_malformed_date(tmp_path, files, bad):
         f"A14;R00440D;DBC014;LOID-J;2024-03-14;{bad};",
     )
     assert build_error(tmp_path, files) == (
-        f"{files['actions']}, line 15, zone dbc_start: '{bad}' is not a date as YYYY-MM-DD"
+        f"{files['actions']}, line 15, column dbc_start: '{bad}' is not a date as YYYY-MM-DD"
     )
 
 
@@ -113,7 +118,7 @@ def test_a_line_after_a_quoted_line_break_keeps_its_line_number(tmp_path, files)
     edit(files["actions"], '"dubbel; al gecorrigeerd"', '"dubbel;\nal gecorrigeerd"')
     edit(files["actions"], "A15;R02560;", "A15;R0256X;")
     assert build_error(tmp_path, files) == (
-        f"{files['actions']}, line 17, zone control: unknown control 'R0256X'"
+        f"{files['actions']}, line 17, column control: unknown control 'R0256X'"
     )
 
 
@@ -125,7 +130,7 @@ def test_empty_lines_are_skipped_and_counted(tmp_path, files):
         "A04;R01000;DBC004;LOID-D;2024-13-04;",
     )
     assert build_error(tmp_path, files) == (
-        f"{files['actions']}, line 7, zone action_date: '2024-13-04' is not a date as YYYY-MM-DD"
+        f"{files['actions']}, line 7, column action_date: '2024-13-04' is not a date as YYYY-MM-DD"
     )
 
 
@@ -154,14 +159,15 @@ def test_empty_lines_are_skipped_and_counted(tmp_path, files):
 def test_bad_action_values(tmp_path, files, old, new, line, column, reason):
     edit(files["actions"], old, new)
     assert (
-        build_error(tmp_path, files) == f"{files['actions']}, line {line}, zone {column}: {reason}"
+        build_error(tmp_path, files)
+        == f"{files['actions']}, line {line}, column {column}: {reason}"
     )
 
 
 def test_unit_kind_must_fit_the_unit(tmp_path, files):
     edit(files["loids"], "190003;OZP", "190003;ZP")
     assert build_error(tmp_path, files) == (
-        f"{files['loids']}, line 6, zone unit_kind: unit_kind ZP does not fit unit '190003' "
+        f"{files['loids']}, line 6, column unit_kind: unit_kind ZP does not fit unit '190003' "
         "(a ZP has a 9-digit code, an OZP any other code)"
     )
 
@@ -169,18 +175,18 @@ def test_unit_kind_must_fit_the_unit(tmp_path, files):
 def test_valid_to_before_valid_from(tmp_path, files):
     edit(files["loids"], "LOID-J;2016-01-01;2023-06-30;", "LOID-J;2016-01-01;2015-06-30;")
     assert build_error(tmp_path, files) == (
-        f"{files['loids']}, line 11, zone valid_to: valid_to lies before valid_from"
+        f"{files['loids']}, line 11, column valid_to: valid_to lies before valid_from"
     )
 
 
 def test_bad_amount_and_kind_in_invoice_lines(tmp_path, files):
     edit(files["lines"], "F004,INV-4,debit,3000", "F004,INV-4,debit,30.00")
     assert build_error(tmp_path, files) == (
-        f"{files['lines']}, line 5, zone amount: '30.00' is not a whole number"
+        f"{files['lines']}, line 5, column amount: '30.00' is not a whole number"
     )
     edit(files["lines"], "F004,INV-4,debit,30.00", "F004,INV-4,debet,3000")
     assert build_error(tmp_path, files) == (
-        f"{files['lines']}, line 5, zone kind: 'debet' is not one of debit, credit"
+        f"{files['lines']}, line 5, column kind: 'debet' is not one of debit, credit"
     )
 
 
@@ -195,7 +201,7 @@ def test_text_that_is_not_utf8(tmp_path, files):
     data = files["controls"].read_bytes().replace(b"Alleen signalerend", b"Alleen signal\xe9rend")
     files["controls"].write_bytes(data)
     assert build_error(tmp_path, files) == (
-        f"{files['controls']}, line 6, zone description: the value is not UTF-8 text"
+        f"{files['controls']}, line 6, column description: the value is not UTF-8 text"
     )
 
 

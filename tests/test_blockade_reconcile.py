@@ -155,7 +155,7 @@ def test_bad_run_input_is_located_and_writes_nothing(lists, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr == (
-        f"vsbengine: error: {run}, line 3, zone line_id: duplicate line_id: already on line 2\n"
+        f"vsbengine: error: {run}, line 3, column line_id: duplicate line_id: already on line 2\n"
     )
     assert not (tmp_path / "out").exists()
 

@@ -210,3 +210,88 @@ def test_validate_reference_is_written_and_checked(good, tmp_path):
     assert (out / "DF011_931000.dat").read_bytes()[36:50] == b"00000000004242"
     r = runner.invoke(app, ["validate", str(good), "--reference", str(10**14), *TODAY])
     assert r.exit_code == 2 and "--reference must have at most 14 digits" in r.stderr
+
+
+def test_validate_reads_a_sending_from_stdin(good, tmp_path):
+    data = good.read_bytes()
+    out = tmp_path / "answers"
+    r = runner.invoke(app, ["validate", "-", "--out", str(out), *TODAY], input=data)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("stdin: ")
+    assert (out / "DF015_920900.dat").exists()
+    again = runner.invoke(app, ["validate", str(good), "--out", str(tmp_path / "b"), *TODAY])
+    assert again.exit_code == 0
+    assert (out / "DF015_920900.dat").read_bytes() == (
+        tmp_path / "b" / "DF015_920900.dat"
+    ).read_bytes()
+
+
+def test_validate_empty_stdin_is_unusable():
+    r = runner.invoke(app, ["validate", "-", *TODAY], input=b"")
+    assert r.exit_code == 2
+    assert r.stderr == "vsbengine: error: byte 0: empty file: not a billing file\n"
+
+
+def test_validate_a_pipe_is_not_an_empty_file(good):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "vsbengine", "validate", "/dev/stdin", *TODAY]
+    r = subprocess.run(cmd, input=good.read_bytes(), capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().startswith("/dev/stdin: ")
+
+
+def test_validate_summary_in_dutch(tmp_path):
+    path = tmp_path / "bad.920000"
+    path.write_bytes(clean(400, seed=42, error_rate=0.2))
+    r = runner.invoke(app, ["validate", str(path), "--lang", "nl", *TODAY])
+    assert r.exit_code == 1
+    lines = r.stdout.splitlines()
+    assert lines[1] == "  bestand:  aanvaard (DF011)"
+    assert lines[2] == "  zending:  verworpen (DF013, type verwerping 02: meer dan 5 % verworpen)"
+    assert "  fouten:   " in r.stdout and "alle fouten per code:" in r.stdout
+    from vsbengine.formats.efact.catalogue import catalogue
+
+    first = json.loads(runner.invoke(app, ["validate", str(path), "--json", *TODAY]).stdout)
+    assert catalogue()[first["errors"][0]["code"]].nl in r.stdout
+    bad = runner.invoke(app, ["validate", str(path), "--lang", "fr", *TODAY])
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        "vsbengine: error: --lang must be one of en, nl, not 'fr'\n",
+    )
+
+
+def test_summary_caps_framing_problems_and_counts_them(tmp_path):
+    data = bytearray(clean(400, seed=43))
+    data[5000:5001] = b"\n"  # one bad character shifts every record after it
+    path = tmp_path / "shifted.920000"
+    path.write_bytes(bytes(data))
+    r = runner.invoke(app, ["validate", str(path), *TODAY])
+    assert r.exit_code == 1
+    shown = [x for x in r.stdout.splitlines() if x.startswith("  problem:")]
+    assert len(shown) == 10
+    total = len(
+        json.loads(runner.invoke(app, ["validate", str(path), "--json", *TODAY]).stdout)["problems"]
+    )
+    assert total > 100
+    assert f"{total - 10} more framing problems, by kind:" in r.stdout
+    counted = [x for x in r.stdout.splitlines() if " x " in x and "problem" not in x]
+    assert sum(int(x.split(" x ")[0]) for x in counted) == total - 10
+    assert any("record type '…' is not a record of message 920000" in x for x in counted)
+    assert len(r.stdout.splitlines()) < 40
+
+
+def test_summary_counts_every_error_by_code(tmp_path):
+    path = tmp_path / "bad.920000"
+    path.write_bytes(clean(400, seed=42, error_rate=0.2))
+    r = runner.invoke(app, ["validate", str(path), *TODAY])
+    errors = json.loads(runner.invoke(app, ["validate", str(path), "--json", *TODAY]).stdout)[
+        "errors"
+    ]
+    assert len(errors) > 20
+    tail = r.stdout.split("every error by code:\n", 1)[1].splitlines()
+    counts = {x.split()[2]: int(x.split()[0]) for x in tail}
+    from collections import Counter
+
+    assert counts == Counter(e["code"] for e in errors)

@@ -259,3 +259,24 @@ def test_a_duplicate_across_chunks_drags_its_record_51(tmp_path):
     assert many.report() == one.report()
     for df in one.messages:
         assert Answers(many).bytes(df) == Answers(one).bytes(df)
+
+
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        ("members", {"200820"}),
+        ("admissions", {"200520"}),
+        ("codes", {"300421", "500421", "510421", "520119"}),
+        ("tariffs", {"301942", "501942", "510119", "520119"}),
+        ("facilities", set()),
+    ],
+)
+def test_an_empty_reference_table_is_checked_against(case, table, expected):
+    """A header and no rows is valid data: nothing is found in it (no IndexError)."""
+    s, folder = case
+    path = folder / f"{table}.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    r = run(s, folder)
+    assert {e.code for e in r.errors} == expected  # x0119: records 51/52 of a rejected 50
+    if table == "members":  # every invoice names a beneficiary nobody knows
+        assert sum(e.code == "200820" for e in r.errors) == r.invoices_total

@@ -614,3 +614,29 @@ def test_two_sign_offs_at_the_same_time(night, tmp_path):
     assert "is decided already" in next(err for code, err in results if code == 2)
     with Register(path) as reg:
         assert [e.state for e in reg.events(1)].count("signed") == 1
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["receive", "{s}", "--register", "{t}"], "is a folder, not a register"),
+        (["receive", "{s}", "--register", "{t}/no/r"], "no such folder for the register"),
+        (["receive", "{s}", "--register", "{r}", "--reference", "-5"], "at most 14 digits"),
+        (["receive", "{s}", "--register", "{r}", "--today", "2026-13-01"], "--today must be"),
+        (["sign", "{r}", "99999999999999999999", "--by", "X"], "no sending 99999999999999999999"),
+        (["confirm", "{r}", "7", "--by", "X"], "no sending 7 in this register"),
+        (["sign", "{r}", "1", "--by", " "], "say who decides (--by NAME)"),
+        (["inbox", "{r}", "--due", "someday"], "--due must be a date YYYY-MM-DD"),
+        (["inbox", "{s}"], "not a vsbengine register (not an SQLite database)"),
+        (["bulk", "{s}", "--register", "{r}", "--force"], "--force is for --out"),
+        (["bulk", "{s}"], "say where the answers go: --out DIR or --register PATH"),
+    ],
+)
+def test_hostile_arguments_are_one_line(s, tmp_path, args, message):
+    sending = s.write("a.920000")
+    path = tmp_path / "r.register"
+    Register(path).close()
+    fill = {"s": str(sending), "t": str(tmp_path), "r": str(path)}
+    r = runner.invoke(app, [a.format(**fill) for a in args])
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr

@@ -172,3 +172,49 @@ def test_sqlite_errors_name_the_table(tmp_path):
     (tmp_path / "not.db").write_text("hello")
     with pytest.raises(ReferenceDataError, match="not a SQLite database"):
         refs.load(tmp_path / "not.db")
+
+
+def test_missing_zorgkas_toml_is_refused_at_load(folder):
+    (folder / "zorgkas.toml").unlink()
+    with pytest.raises(ReferenceDataError) as info:
+        refs.load(folder)
+    assert str(info.value) == (
+        f"{folder / 'zorgkas.toml'}: missing: the zorgkas's name, iban and bic "
+        "(the payer of the payment order DF017)"
+    )
+
+
+def test_windows_1252_facilities_are_read(folder):
+    text = (folder / "facilities.csv").read_text("utf-8")
+    head, first, *rest = text.splitlines()
+    fields = first.split(",")
+    fields[1] = "Kliniek Sint-Jozef – Hôpital"
+    (folder / "facilities.csv").write_bytes(
+        "\n".join([head, ",".join(fields), *rest, ""]).encode("cp1252")
+    )
+    r = refs.load(folder)
+    assert r.facility(int(fields[0]))[0] == "Kliniek Sint-Jozef – Hôpital"
+    # The same names in UTF-8 with a byte-order mark read the same.
+    (folder / "facilities.csv").write_bytes(
+        b"\xef\xbb\xbf" + "\n".join([head, ",".join(fields), *rest, ""]).encode("utf-8")
+    )
+    assert refs.load(folder).facility(int(fields[0]))[0] == "Kliniek Sint-Jozef – Hôpital"
+
+
+def test_facilities_in_no_known_encoding_are_located(folder):
+    (folder / "facilities.csv").write_bytes(
+        b"institution;name;iban;bic\n080123483001;Kliniek \xc3\xa9;;\n080123483002;X \x81;;\n"
+    )
+    with pytest.raises(ReferenceDataError) as info:
+        refs.load(folder)
+    assert str(info.value) == (
+        f"{folder / 'facilities.csv'}, line 3, zone name: neither UTF-8 nor Windows-1252 text"
+    )
+
+
+@pytest.mark.parametrize("table", ["members", "admissions", "codes", "tariffs", "facilities"])
+def test_an_empty_table_is_valid_data(folder, table):
+    path = folder / f"{table}.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    r = refs.load(folder)
+    assert len(getattr(r, table)) == 0

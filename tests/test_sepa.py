@@ -127,8 +127,55 @@ def test_refusals_before_anything_is_built(debtor, transfers, message):
 
 
 def test_text_in_the_sepa_character_set():
-    assert sepa_text("Huisartsenpraktijk Zoë & Søn <b>", 140) == "Huisartsenpraktijk Zoe   Sn  b"
+    assert sepa_text("Huisartsenpraktijk Zoë & Søn <b>", 140) == "Huisartsenpraktijk Zoe en Son b"
     assert sepa_text("x" * 200, 140) == "x" * 140
+
+
+@pytest.mark.parametrize(
+    ("text", "sepa"),
+    [
+        ("Praktijk Østergård", "Praktijk Ostergard"),
+        ("Großmann & Söhne", "Grossmann en Sohne"),
+        ("Łukasz", "Lukasz"),
+        ("Dr. Ærø-Œuvre", "Dr. AEro-OEuvre"),
+        ("Müller_Şahin @ 100% #3", "Muller-Sahin at 100 procent nr 3"),
+        ('"De Linde" [Zuid]; open!', "'De Linde' (Zuid), open."),
+        ("€ 5 * 3 = 15", "EUR 5 3 15"),
+        ("  many    spaces  ", "many spaces"),
+    ],
+)
+def test_transliteration_keeps_names_readable(text, sepa):
+    assert sepa_text(text, 140) == sepa
+
+
+def test_names_are_cut_to_70_characters_with_a_warning():
+    long_name = "Huisartsenpraktijk " + "Van der Heijden-" * 6
+    built = sepa.build_checked(
+        "M1",
+        dt.datetime(2021, 5, 28, 9, 30),
+        sepa.Party("Zorggroep " + "Noorderlicht " * 8, "NL91ABNA0417164300", "ABNANL2A"),
+        dt.date(2021, 6, 1),
+        [sepa.Transfer("E2E-1", 100, sepa.Party(long_name, "BE89735000000085"), "x")],
+    )
+    doc = etree.fromstring(built.xml)
+    names = [el.text for el in doc.iter(f"{{{P['p']}}}Nm")]
+    assert [len(n) for n in names] == [len(names[0]), len(names[0]), 70]
+    assert max(len(n) for n in names) == 70 and names[0] == names[1]
+    assert names[2] == sepa_text(long_name, 70) and not names[2].endswith(" ")
+    assert built.warnings == [
+        "debtor: the name was shortened to 70 characters (EPC limit)",
+        "creditor of payment E2E-1: the name was shortened to 70 characters (EPC limit)",
+    ]
+    assert (
+        sepa.build_checked(
+            "M1",
+            dt.datetime(2021, 5, 28, 9, 30),
+            sepa.Party("Zorggroep", "NL91ABNA0417164300", "ABNANL2A"),
+            dt.date(2021, 6, 1),
+            [sepa.Transfer("E2E-1", 100, sepa.Party("Praktijk", "BE89735000000085"), "x")],
+        ).warnings
+        == []
+    )
     xml = _build(
         [
             sepa.Transfer(

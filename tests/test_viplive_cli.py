@@ -307,3 +307,59 @@ def test_declare(cli, tmp_path):
             "amount": None,
         }
     ]
+
+
+def test_a_ledger_that_is_a_folder_is_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "viplive"
+    cmd = [sys.executable, "-m", "vsbengine", "viplive", "pay", str(data / "export-2021-06-01.csv")]
+    cmd += ["--round-date", "2021-06-01", "--ledger", str(tmp_path), "--dry-run"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr == f"vsbengine: error: {tmp_path}: is a folder, not a ledger file\n"
+
+
+def test_dry_run_prints_the_payments_it_would_make(cli, tmp_path):
+    export = write_csv(
+        tmp_path / "export.csv",
+        [
+            row("DM", practice=1, amount="1.234,56", name="Praktijk \x1b[31mRood\x1b[0m & Zn"),
+            row("CVRM", practice=1, amount="100"),
+            row("DM", practice=2, amount="12,5", name="Een praktijk met een heel erg lange naam"),
+        ],
+    )
+    r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp_path / "l.sqlite",
+            "--dry-run", "--config", write_config(tmp_path))  # fmt: skip
+    assert r.exit_code == 0, r.output
+    table = r.stdout.split("  would pay (dry run: nothing written, nothing booked):\n", 1)[1]
+    lines = table.splitlines()
+    assert lines[0].split() == [
+        "agb", "practice", "chain", "quarter", "round", "description", "iban", "amount", "EUR",
+    ]  # fmt: skip
+    body = lines[2:-1]
+    assert [x.split()[0] for x in body] == [agb_for(1), agb_for(2), agb_for(1)]
+    assert [x.split()[-1] for x in body] == ["1.234,56", "12,50", "100,00"]
+    assert "Praktijk ?[31mRood?[0m & Zn" in body[0] and "\x1b" not in r.stdout
+    assert "Een praktijk met een heel erg…  DM" in body[1]
+    assert "DBC/CVRM/Q2/21/20212-1-1" in body[2]
+    assert lines[-1].split() == ["total", "3", "payments", "1.347,06"]
+    assert not (tmp_path / "l.sqlite").exists()
+    printed = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp_path / "l.sqlite",
+                  "--dry-run", "--config", write_config(tmp_path), "--json")  # fmt: skip
+    paid = json.loads(printed.stdout)["payments"]
+    assert [p["amount"] for p in paid] == [123456, 1250, 10000]
+
+
+def test_spec_pages_name_the_care_group(cli, files):
+    tmp, export, config = files
+    cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite", "--out",
+        tmp / "o", "--config", config)  # fmt: skip
+    r = cli("spec", "--ledger", tmp / "l.sqlite", "--quarter", "2021-Q2", "--out", tmp / "s",
+            "--config", config)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    html = (tmp / "s" / "2021-Q2" / f"{agb_for(1)}-DM.html").read_text("utf-8")
+    assert '<p class="issuer">Zorggroep Noorderlicht</p>' in html
+    assert '<p class="made">Opgemaakt op ' in html

@@ -232,10 +232,10 @@ def test_csv_cells_never_start_a_formula(tmp_path):
 def test_html_is_self_contained_and_escaped(ledger):
     html = statement_html(_statement(ledger)[0]).decode("utf-8")
     assert html.startswith("<!DOCTYPE html>")
-    assert "<script" not in html and "alert(&quot;x&quot;)" in html
+    assert "<script" not in html and "alert(&#34;x&#34;)" in html
     assert "&lt;script&gt;" in html and "&amp; Zn" in html
     assert "src=" not in html and "href=" not in html and "http" not in html
-    assert "DBC/DM/Q2/21/20211-2-1" in html and "&euro;&nbsp;1.000,00" in html
+    assert "DBC/DM/Q2/21/20211-2-1" in html and "€\u00a01.000,00" in html
     assert "<h2>Overzicht</h2>" in html and "Nog te betalen" in html
 
 
@@ -267,3 +267,44 @@ def test_statements_are_deterministic(ledger, tmp_path):
     a = [p.read_bytes() for p in write_statements(_statement(ledger), tmp_path / "a", True)]
     b = [p.read_bytes() for p in write_statements(_statement(ledger), tmp_path / "b", True)]
     assert a == b
+
+
+def test_html_names_the_care_group_quarter_and_date(ledger):
+    s = _statement(ledger)[0]
+    html = statement_html(s, care_group="Zorggroep <Noord> & Zn", made=dt.date(2021, 6, 20)).decode(
+        "utf-8"
+    )
+    assert '<p class="issuer">Zorggroep &lt;Noord&gt; &amp; Zn</p>' in html
+    assert "<h1>Specificatie ketenzorg 2021-Q2</h1>" in html
+    assert "<dd>2021-Q2 (2e kwartaal 2021)</dd>" in html
+    assert '<p class="made">Opgemaakt op 20 juni 2021</p>' in html
+    english = statement_html(s, made=dt.date(2021, 6, 20), lang="en").decode("utf-8")
+    assert (
+        '<p class="made">Made on June 20, 2021</p>' in english and 'class="issuer"' not in english
+    )
+
+
+def test_a_claim_that_was_not_paid_back_is_open(ledger):
+    """DM of practice 1: paid 1000 + 150, granted now 900 + 150: a claim of 100 on the
+    practice. Nothing says it was paid back, so it is still open, not "recovered"."""
+    s = _statement(ledger)[0]
+    html = statement_html(s, [s.chains[0]]).decode("utf-8")
+    assert "Teruggevorderd" not in html and "teruggevorderd" not in html
+    claims = html.split("<h3>Vorderingen op de praktijk</h3>", 1)[1].split("<h3>", 1)[0]
+    assert "<td>openstaand: nog terug te betalen</td>" in claims
+    still_open = html.split("<h3>Nog openstaand</h3>", 1)[1]
+    assert "Geen." not in still_open.split("</table>", 1)[0]
+    assert (
+        "<td>3311</td><td>terug te betalen door de praktijk (vordering van 2021-06-15)</td>"
+        '<td class="n">€\u00a0100,00</td>'
+    ) in still_open
+
+
+def test_nothing_open_says_none(tmp_path):
+    run = Run(tmp_path)
+    run([row("DM", practice=1, amount="100,00")])
+    (s,) = _statement(run.ledger)
+    html = statement_html(s).decode("utf-8")
+    assert (
+        html.split("<h3>Nog openstaand</h3>", 1)[1].lstrip().startswith('<p class="none">Geen.</p>')
+    )

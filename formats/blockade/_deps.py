@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from vsbengine.errors import VsbEngineError
+from vsbengine.errors import MissingDependencyError
+
+__all__ = ["INSTALL_HINT", "MissingDependencyError"]
 
 INSTALL_HINT = "blockade lists need pyarrow: pip install 'vsbengine[blockade]'"
-
-
-class MissingDependencyError(VsbEngineError, ImportError):
-    """An optional dependency of a feature is not installed."""
 
 
 try:

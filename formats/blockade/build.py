@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from vsbengine.errors import ConfigError
 from vsbengine.formats.blockade.delta import delta_table, read_previous
 from vsbengine.formats.blockade.inputs import read_actions, read_controls, read_lines, read_loids
 from vsbengine.formats.blockade.lists import make_lists
@@ -14,6 +15,7 @@ from vsbengine.formats.blockade.outdir import (
     write_manifest,
     write_table,
 )
+from vsbengine.formats.blockade.proof import LIST_NAMES
 from vsbengine.formats.blockade.records import Manifest
 from vsbengine.formats.blockade.steps import run_chain
 
@@ -38,6 +40,7 @@ def build(
     out,
     previous=None,
     exclude_before: dt.date = DEFAULT_EXCLUDE_BEFORE,
+    net_list: str = "b0010",
 ) -> Manifest:
     """Build the blockade list of ``date`` into the folder ``out``.
 
@@ -56,6 +59,9 @@ def build(
         Folder of the previous day's list: adds ``B0025_delta.csv``.
     exclude_before
         Actions on a DBC that started before this date are ignored.
+    net_list
+        ``b0010`` (default) or ``r02062``: the list SAP hospitals read instead of
+        B0010 (see :mod:`~vsbengine.formats.blockade.proof`).
 
     Returns
     -------
@@ -70,6 +76,8 @@ def build(
         The lists do not connect (a bug, never a data problem).
     """
     out = Path(out)
+    if net_list not in LIST_NAMES:
+        raise ConfigError(f"the net list is b0010 or r02062, not {net_list!r}")
     refuse_target(out)
     before = read_previous(previous, date) if previous is not None else None
     control_table = read_controls(controls)
@@ -81,12 +89,13 @@ def build(
         date=_days(date),
         exclude_before=_days(exclude_before),
     )
-    lists = make_lists(chain, read_lines(lines), exclude_before=exclude_before)
+    lists = make_lists(chain, read_lines(lines), exclude_before=exclude_before, net_list=net_list)
     tables = {
         "B0001.csv": lists.b0001,
-        "B0010.csv": lists.b0010,
+        f"{lists.net_name}.csv": lists.b0010,
         "B0025.csv": lists.b0025,
         "B1010.csv": lists.b1010,
+        "B1020.csv": lists.b1020,
         "R03271.csv": lists.r03271,
     }
     delta = None

@@ -8,16 +8,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vsbengine.spreadsheet import FORMULA_STARTS, safe_cell
+
 __all__ = [
+    "TEXT_MARK",
     "date_column",
     "distinct_sorted",
     "join_per_group",
+    "neutralised",
     "positions",
     "run_starts",
     "run_sums",
     "take",
+    "unneutralised",
     "words",
 ]
+
+#: What :func:`~vsbengine.spreadsheet.safe_cell` puts before a formula-like text.
+TEXT_MARK = "'"
 
 
 def words(choices: tuple[str, ...], codes: np.ndarray) -> pa.Array:
@@ -95,3 +103,40 @@ def distinct_sorted(values) -> pa.Array:
         raise NotSorted("the column is not sorted")
     keep = np.concatenate(([True], np.asarray(pc.not_equal(head, tail))))
     return values.filter(pa.array(keep))
+
+
+#: One regular expression for every first character safe_cell marks (one pass, not six).
+_FORMULA_LIKE = "^[" + "".join("\\" + c if c in "-]\\^" else c for c in FORMULA_STARTS) + "]"
+
+
+def _formula_like(values: pa.Array) -> np.ndarray:
+    found = pc.match_substring_regex(values, _FORMULA_LIKE).fill_null(False)
+    return np.asarray(found)
+
+
+def neutralised(values):
+    """A text column with :func:`~vsbengine.spreadsheet.safe_cell` applied to every value
+    (only the few formula-like ones are touched; a dictionary column's dictionary only)."""
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([neutralised(c) for c in values.chunks], values.type)
+    if pa.types.is_dictionary(values.type):
+        return pa.DictionaryArray.from_arrays(values.indices, neutralised(values.dictionary))
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return values
+    risky = _formula_like(values)
+    if not risky.any():
+        return values
+    rows = np.flatnonzero(risky)
+    fixed = [safe_cell(v) for v in values.take(pa.array(rows)).to_pylist()]
+    return pc.replace_with_mask(values, pa.array(risky), pa.array(fixed, values.type))
+
+
+def unneutralised(values: pa.Array) -> pa.Array:
+    """The inverse of :func:`neutralised` for columns read back (units never start with
+    the text mark themselves: the inputs refuse such codes)."""
+    marked = np.asarray(pc.starts_with(values, TEXT_MARK).fill_null(False))
+    if not marked.any():
+        return values
+    tail = pc.utf8_slice_codeunits(values, 1)
+    undo = marked & _formula_like(tail)
+    return pc.if_else(pa.array(undo), tail, values)

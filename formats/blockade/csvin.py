@@ -8,13 +8,19 @@ may be slow (it can re-read the file), the good path never pays for it.
 Conventions of every input: UTF-8 (a byte-order mark is allowed), ``;`` or ``,``
 as delimiter (the header line decides: ``;`` when it holds one), one header
 line, column names matched case-insensitively, columns in any order, extra
-columns ignored, empty lines skipped, dates as ``YYYY-MM-DD``.
+columns ignored, empty lines skipped, dates as ``YYYY-MM-DD``. JSON Lines
+(:mod:`~vsbengine.formats.blockade.jsonin`) is read beside CSV with the same
+columns and checks. An input larger than :data:`MAX_INPUT_BYTES` is refused
+before it is read (memory grows with the input).
+
+Errors name the file, the line and the column.
 """
 
 from __future__ import annotations
 
 import csv
 import mmap
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +29,23 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from vsbengine.errors import InputError
+from vsbengine.formats.blockade.jsonin import is_json_lines, read_json_lines
+from vsbengine.formats.viplive.problems import TableError
 
-__all__ = ["NO_DATE", "Col", "CsvInput", "Keyed", "first_duplicate", "flatten", "read_csv"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "NO_DATE",
+    "Col",
+    "CsvInput",
+    "Keyed",
+    "first_duplicate",
+    "flatten",
+    "read_csv",
+]
+
+#: The largest input file read: a build needs about 2.5 times its inputs in memory,
+#: and 4 GiB is some 30 million rows. Larger inputs are refused with a message.
+MAX_INPUT_BYTES = 4 << 30
 
 #: An empty date, as int32 days since 1970-01-01.
 NO_DATE = np.iinfo(np.int32).min
@@ -97,15 +118,18 @@ class CsvInput:
         self.header: list[str] = []
         self.rows = 0
         self.columns: dict[str, object] = {}
+        self.json_lines: np.ndarray | None = None  # line of every row of a JSON Lines input
 
     # -- located errors (failure path only) ------------------------------------------------
 
     def error(self, row: int, column: str | None, message: str) -> InputError:
         """An error at data row ``row`` (0-based) and ``column``, with its physical line."""
-        return InputError(message, path=self.path, line=self.line(row), zone=column)
+        return TableError(message, path=self.path, line=self.line(row), zone=column)
 
     def line(self, row: int) -> int:
         """The 1-based line on which data row ``row`` (0-based) starts; the header is line 1."""
+        if self.json_lines is not None:
+            return int(self.json_lines[row]) if row < self.json_lines.size else row + 1
         with open(self.path, "rb") as handle:
             try:
                 with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
@@ -123,11 +147,17 @@ class CsvInput:
         """Yield (data row, first line, field count) for every non-empty record (slow path)."""
         with open(self.path, encoding="utf-8-sig", errors="replace", newline="") as handle:
             reader = csv.reader(handle, delimiter=self.delimiter)
-            next(reader, None)
             index = 0
             while True:
                 before = reader.line_num
-                record = next(reader, None)
+                try:
+                    record = next(reader, None)
+                except csv.Error as exc:  # a field past csv's limit, or broken quoting
+                    raise TableError(
+                        f"cannot be read as CSV here ({exc})", path=self.path, line=before + 1
+                    ) from None
+                if before == 0:
+                    continue  # the header
                 if record is None:
                     return
                 if not record:
@@ -156,7 +186,7 @@ class CsvInput:
         by_lower: dict[str, str] = {}
         for name in self.header:
             if name.lower() in by_lower:
-                raise InputError(
+                raise TableError(
                     f"column {name!r} appears twice in the header",
                     path=self.path,
                     line=1,
@@ -168,11 +198,12 @@ class CsvInput:
             actual = by_lower.get(col.name.lower())
             if actual is None:
                 if col.required:
-                    raise InputError(
-                        f"missing column {col.name!r}; the header has "
+                    has = "the header has" if self.json_lines is None else "the objects have"
+                    raise TableError(
+                        f"missing column {col.name!r}; {has} "
                         f"{', '.join(self.header) or 'no columns'}",
                         path=self.path,
-                        line=1,
+                        line=1 if self.json_lines is None else None,
                         zone=col.name,
                     )
                 continue
@@ -192,14 +223,60 @@ class CsvInput:
             ),
         )
 
-    def read(self, cols: tuple[Col, ...]) -> CsvInput:
-        self._read_header()
+    def _check_size(self) -> None:
+        size = os.stat(self.path).st_size  # a missing file stays an OSError
+        if os.path.isdir(self.path):
+            raise InputError(f"is a folder, not the {self.label} file", path=self.path)
+        if size > MAX_INPUT_BYTES:
+            raise InputError(
+                f"{size:,} bytes, more than the {MAX_INPUT_BYTES:,} an input may have "
+                "(a build holds about 2.5 times its inputs in memory); split the input",
+                path=self.path,
+            )
+
+    def _read_json(self, cols: tuple[Col, ...]) -> tuple[pa.Table, dict[str, str], list[Col]]:
+        raw, self.json_lines, self.header = read_json_lines(self.path, [c.name for c in cols])
+        present = {k.lower() for k in self.header}
         names = self._resolve(cols)
-        wanted = [c for c in cols if c.name in names]
-        try:
-            table = self._arrow_read(names, {c.name: _ARROW[c.kind] for c in wanted})
-        except pa.ArrowInvalid as exc:
-            raise self._locate(names, wanted, exc) from None
+        wanted = [c for c in cols if c.name in names and c.name.lower() in present]
+        columns = {}
+        for col in wanted:
+            text = raw.column(col.name).combine_chunks()
+            if col.kind in (DATE, INT):
+                found = _first_bad_value(text, col.kind)
+                if found is not None:
+                    raise self.error(found[0], col.name, found[1])
+                empty = pc.equal(pc.binary_length(pc.utf8_trim_whitespace(text)), 0)
+                text = pc.if_else(empty, pa.nulls(len(text), pa.string()), text)
+                if col.kind == DATE:
+                    text = pc.strptime(text, format="%Y-%m-%d", unit="s").cast(pa.date32())
+                else:
+                    text = text.cast(pa.int64())
+            elif col.kind in (KEY, CODE):
+                text = pc.dictionary_encode(text)
+            columns[names[col.name]] = text
+        names = {c.name: names[c.name] for c in wanted}
+        return pa.table(columns), names, wanted
+
+    def read(self, cols: tuple[Col, ...]) -> CsvInput:
+        self._check_size()
+        if is_json_lines(self.path):
+            table, names, wanted = self._read_json(cols)
+            missing = [c for c in cols if c.required and c.name not in names]
+            if missing:
+                raise TableError(
+                    f"missing column {missing[0].name!r}: no object has it",
+                    path=self.path,
+                    zone=missing[0].name,
+                )
+        else:
+            self._read_header()
+            names = self._resolve(cols)
+            wanted = [c for c in cols if c.name in names]
+            try:
+                table = self._arrow_read(names, {c.name: _ARROW[c.kind] for c in wanted})
+            except pa.ArrowInvalid as exc:
+                raise self._locate(names, wanted, exc) from None
         self.rows = table.num_rows
         if any(c.kind in (KEY, CODE) for c in wanted):
             table = table.unify_dictionaries()

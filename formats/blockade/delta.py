@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vsbengine.errors import InputError
+from vsbengine.formats.blockade.columns import unneutralised
 from vsbengine.formats.blockade.csvin import Col, read_csv
 from vsbengine.formats.blockade.outdir import read_manifest, verify_file
 from vsbengine.formats.blockade.records import DeltaCounts
@@ -28,7 +29,7 @@ def listed_units(folder) -> tuple[dt.date, pa.Array]:
     manifest = read_manifest(folder)
     path = verify_file(folder, "B0025.csv", manifest)
     units = read_csv(path, "B0025", (Col("Eenheid", nonempty=True),)).columns["Eenheid"]
-    distinct = pc.unique(units)
+    distinct = pc.unique(unneutralised(units))
     return manifest.date, distinct.take(pc.sort_indices(distinct))
 
 

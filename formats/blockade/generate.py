@@ -14,9 +14,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from vsbengine.errors import ConfigError
 from vsbengine.formats.blockade.columns import words
+from vsbengine.fsio import atomic_write
 
-__all__ = ["INPUT_FILES", "generate"]
+__all__ = ["INPUT_FILES", "MAX_ROWS", "generate"]
+
+#: The most actions or invoice lines one call generates.
+MAX_ROWS = 1_000_000_000
 
 INPUT_FILES = ("controls.csv", "actions.csv", "loids.csv", "invoice_lines.csv", "run.csv")
 _WRITE = pacsv.WriteOptions(delimiter=";", quoting_style="none", include_header=False)
@@ -33,9 +38,12 @@ def _dates(start: dt.date, offsets: np.ndarray) -> pa.Array:
 
 def _write(table: pa.Table, path: Path) -> None:
     """Plain CSV as systems export it: no quotes (the generated values need none)."""
-    with open(path, "wb") as handle:
+
+    def write(handle) -> None:
         handle.write((";".join(table.column_names) + "\n").encode())
         pacsv.write_csv(table, handle, _WRITE)
+
+    atomic_write(path, write)
 
 
 def generate(out, *, actions: int, lines: int, seed: int = 0) -> dict[str, int]:
@@ -44,6 +52,9 @@ def generate(out, *, actions: int, lines: int, seed: int = 0) -> dict[str, int]:
     About a quarter as many LOIDs as actions, one unit per LOID period (two thirds
     ZP), and a run that sends one line in ten. Returns the rows written per file.
     """
+    for what, n in (("actions", actions), ("lines", lines)):
+        if not 0 <= n <= MAX_ROWS:
+            raise ConfigError(f"--{what} must be from 0 to {MAX_ROWS:,}, not {n}")
     rng = np.random.default_rng(seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vsbengine.formats.blockade.columns import take
+from vsbengine.formats.blockade.columns import TEXT_MARK, take
 from vsbengine.formats.blockade.csvin import (
     CODE,
     DATE,
@@ -212,6 +212,7 @@ def _related(src: CsvInput, related: pa.Array):
             f"{items[k].as_py()!r} is not UNIT@ACTIVITY (items separated by '|')",
         )
     unit = pc.struct_field(pairs, "unit") if len(items) else pa.array([], pa.string())
+    _refuse_marked_units(src, "related", unit, owner)
     activity = pc.struct_field(pairs, "activity") if len(items) else pa.array([], pa.string())
     return owner.astype(np.int64), unit, activity
 
@@ -227,9 +228,19 @@ class Loids:
     unit: pa.Array
 
 
+def _refuse_marked_units(src: CsvInput, column: str, units: pa.Array, rows=None) -> None:
+    """A unit code may not start with ``'``: the lists mark formula-like text so, and a
+    list read back must give the unit it wrote."""
+    marked = np.flatnonzero(np.asarray(pc.starts_with(units, TEXT_MARK).fill_null(False)))
+    if marked.size:
+        row = int(marked[0] if rows is None else rows[marked[0]])
+        raise src.error(row, column, f"a unit code cannot start with {TEXT_MARK!r}")
+
+
 def read_loids(path) -> Loids:
     src = read_csv(path, "loids", LOID_COLS)
     col = src.columns
+    _refuse_marked_units(src, "unit", col["unit"])
     valid_to = np.where(col["valid_to"] == NO_DATE, OPEN_END, col["valid_to"]).astype(np.int32)
     backwards = np.flatnonzero(valid_to < col["valid_from"])
     if backwards.size:

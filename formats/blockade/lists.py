@@ -41,7 +41,9 @@ class Lists:
     """The output tables of one build and the counts of B1010 (steps 1 to 6)."""
 
     r03271: pa.Table
-    b0010: pa.Table
+    b0010: pa.Table  # the net list: B0010, or R02062 for SAP hospitals
+    net_name: str
+    b1020: pa.Table
     b0025: pa.Table
     b0001: pa.Table
     b1010: pa.Table
@@ -53,8 +55,16 @@ class Lists:
         return len(self.blocked_units)
 
 
-def make_lists(chain: Chain, lines: InvoiceLines, *, exclude_before: dt.date) -> Lists:
-    """Build every list from the chain and the invoice lines; check that they connect."""
+def make_lists(
+    chain: Chain, lines: InvoiceLines, *, exclude_before: dt.date, net_list: str = "b0010"
+) -> Lists:
+    """Build every list from the chain and the invoice lines; check that they connect.
+
+    ``net_list`` is ``b0010`` or ``r02062`` (the SAP list written instead of B0010).
+    """
+    from vsbengine.formats.blockade.proof import LIST_NAMES, b1020, check_b1020, r02062
+
+    name = LIST_NAMES[net_list]
     units = _Units.of(chain, exclude_before)
     r03271 = units.r03271()
     b0010, b0025, n_lines, n_bare = _blocked_lines(chain, units, lines)
@@ -66,14 +76,17 @@ def make_lists(chain: Chain, lines: InvoiceLines, *, exclude_before: dt.date) ->
     add("Factuurregels", n_lines, "factuurregels van te blokkeren eenheden")
     add("Eenheden_zonder_factuurregel", n_bare, "te blokkeren eenheden zonder factuurregel")
     distinct = check_units(r03271, b0010, b0025)
-    add("B0010_regels", b0010.num_rows, "regels op de B0010 (factuurregels + eenheden zonder)")
-    add("B0010_eenheden", distinct["B0010"], "unieke eenheden op de B0010")
+    add(f"{name}_regels", b0010.num_rows, f"regels op de {name} (factuurregels + eenheden zonder)")
+    add(f"{name}_eenheden", distinct["B0010"], f"unieke eenheden op de {name}")
     add("B0025_regels", b0025.num_rows, "regels op de B0025")
     add("B0025_eenheden", distinct["B0025"], "unieke eenheden op de B0025")
-    add("Aansluiting", 1, "1: unieke eenheden R03271 (niet genegeerd) = B0010 = B0025")
+    add("Aansluiting", 1, f"1: unieke eenheden R03271 (niet genegeerd) = {name} = B0025")
+    check_b1020(chain, counts)
     return Lists(
         r03271=r03271,
-        b0010=b0010,
+        b0010=b0010 if net_list == "b0010" else r02062(b0010),
+        net_name=name,
+        b1020=b1020(chain),
         b0025=b0025,
         b0001=_b0001(chain),
         b1010=_b1010(counts),

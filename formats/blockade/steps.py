@@ -19,7 +19,7 @@ from vsbengine.formats.blockade.inputs import Actions, Controls, Loids, is_zp
 from vsbengine.formats.blockade.reasons import BLOCKS, REASONS, classify
 from vsbengine.formats.blockade.records import Count
 
-__all__ = ["Chain", "run_chain"]
+__all__ = ["OUTCOMES", "Chain", "run_chain"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,21 @@ class Chain:
     entry_reason: np.ndarray
     blocking_action: np.ndarray
     counts: list[Count]
+    action_outcome: np.ndarray  # per action: index into OUTCOMES (where it left the chain)
+    action_units: np.ndarray  # per action: units reached in steps 3-4
+    action_blocked: np.ndarray  # per action: units it blocks (step 5.1)
+
+
+#: Where an action leaves the chain, as (step, measure of B1010): every action has one.
+OUTCOMES = (
+    ("1", "Uitgevallen_controle_niet_in_productie"),
+    ("1", "Uitgevallen_geen_dbc"),
+    ("2", "Uitgevallen_loid_onbekend"),
+    ("2", "Uitgevallen_loid_niet_geldig"),
+    ("5.0", "Uitgevallen_dbc_gesloten"),
+    *(("5.0", r.key) for r in REASONS),
+    ("5.0", "Blokkerend"),
+)
 
 
 class _Counts(list):
@@ -149,6 +164,7 @@ def run_chain(
     counts.add("5.0", "Blokkerend", per_reason[BLOCKS], "acties die tot blokkade leiden")
 
     # Step 5.1: drop what does not apply to this run.
+    reached = np.bincount(entry_action, minlength=n)
     keep = live[entry_action]
     entry_action, entry_unit, entry_related = (
         entry_action[keep],
@@ -167,6 +183,18 @@ def run_chain(
     _count_units(
         counts, "5.1", entry_unit[blocking_entry], zp, "te blokkeren eenheden", "Totaal_zp_ozp"
     )
+    outcome = np.select(
+        [
+            ~in_production,
+            ~actions.has_dbc,
+            ~known,
+            ~translated,
+            closed,
+            *(reason == r.code for r in REASONS),
+        ],
+        list(range(5 + len(REASONS))),
+        len(OUTCOMES) - 1,
+    ).astype(np.int8)
     return Chain(
         controls=controls,
         actions=actions,
@@ -178,6 +206,9 @@ def run_chain(
         entry_reason=entry_reason,
         blocking_action=blocking,
         counts=counts,
+        action_outcome=outcome,
+        action_units=reached,
+        action_blocked=np.bincount(entry_action[blocking_entry], minlength=n),
     )
 
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from typing import TYPE_CHECKING, NamedTuple
 
-from vsbengine.formats.efact.compiled import LAYOUTS, Zone
+if TYPE_CHECKING:  # the layouts (and numpy) load only where codes are generated
+    from vsbengine.formats.efact.compiled import Zone
 
 __all__ = [
     "FINDING_NAMES",
@@ -111,6 +112,8 @@ def _parent(zone: Zone) -> Zone:
     """The data zone an error field belongs to (error fields report on it)."""
     if not zone.is_error_field:
         return zone
+    from vsbengine.formats.efact.compiled import LAYOUTS
+
     return LAYOUTS.layout(zone.layout).zone(zone.zone[:-1])
 
 
@@ -178,6 +181,8 @@ _WHAT = {
 
 
 def _generated_rows() -> dict[str, tuple[str, str, str]]:
+    from vsbengine.formats.efact.compiled import LAYOUTS
+
     rows: dict[str, tuple[str, str, str]] = {}
     for zone in LAYOUTS.zones:
         if zone.is_error_field:
@@ -207,8 +212,10 @@ def _generated_rows() -> dict[str, tuple[str, str, str]]:
     return rows
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """A code: its letter ('' for none), where the row comes from (``rule`` or
+    ``zone``), and its meaning in English and Dutch."""
+
     code: str
     letter: str
     source: str
@@ -216,8 +223,13 @@ class Entry:
     nl: str
 
 
+_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "codes.csv")
+
+
 def _read() -> list[Entry]:
-    text = resources.files("vsbengine.formats.efact").joinpath("data/codes.csv").read_text("utf-8")
+    # A plain path, not importlib.resources: explain starts without pathlib.
+    with open(_DATA, encoding="utf-8", newline="") as fh:
+        text = fh.read()
     reader = csv.DictReader(io.StringIO(text), delimiter=";")
     return [Entry(r["code"], r["letter"], r["source"], r["en"], r["nl"]) for r in reader]
 
@@ -251,7 +263,7 @@ def render() -> str:
 
 
 def _main(argv: list[str]) -> int:  # pragma: no cover - developer tool
-    path = resources.files("vsbengine.formats.efact").joinpath("data/codes.csv")
+    path = _DATA
     text = render()
     if "--write" in argv:
         with open(str(path), "w", encoding="utf-8", newline="") as fh:

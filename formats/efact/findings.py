@@ -11,9 +11,11 @@ byte offset), so that a result needs the file no more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from vsbengine.errors import MissingDependencyError
 from vsbengine.formats.efact.catalogue import catalogue
 from vsbengine.formats.efact.compiled import LAYOUTS
 
@@ -68,6 +70,67 @@ class ErrorTable:
     def codes(self) -> list[str]:
         """The codes as six-character strings, in table order."""
         return [f"{c:06d}" for c in self.code.tolist()]
+
+    def readable(self) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+        """The columns as a reader sees them, each ``(values, missing)`` (``missing`` a mask,
+        or ``None``): ``code`` and ``letter`` (str), ``record`` (the record's sequence
+        number), ``record_type`` and ``zone`` (str, ``"8a,8b"``), ``offset`` (byte offset
+        of the zone) and ``phase`` (1 technical, 2 pre-validation), the fields of
+        :class:`vsbengine.result.ErrorEntry`. Built with lookups, not per error."""
+        layouts = _zone_names()
+        has_zone = self.zone >= 0
+        zi = np.maximum(self.zone, 0)
+        rt_name, rt_detail = _record_types()
+        rt = np.clip(self.rtype.astype(np.int64), 0, len(rt_name) - 1)
+        layout = np.where(has_zone, layouts.layout[zi], rt_name[rt])
+        detail = np.where(has_zone, layouts.detail[zi], rt_detail[rt])
+        codes, inverse = np.unique(self.code, return_inverse=True)
+        cat = catalogue()
+        code_text = np.array([f"{c:06d}" for c in codes.tolist()] + [""], dtype=object)
+        letters = np.array([cat[f"{c:06d}"].letter or None for c in codes.tolist()] + [None])
+        inverse = inverse.reshape(-1)
+        letter = letters[inverse]
+        return {
+            "code": (code_text[inverse], None),
+            "letter": (letter, np.equal(letter, None)),
+            "record": (self.seq, ~(detail & (self.seq >= 0))),
+            "record_type": (layout, np.equal(layout, None)),
+            "zone": (np.where(has_zone, layouts.zone[zi], None), ~has_zone),
+            "offset": (self.offset, self.offset < 0),
+            "phase": (np.where(detail, 2, 1).astype(np.int8), None),
+        }
+
+    def to_arrow(self):
+        """The errors as a ``pyarrow.Table`` with the columns of :meth:`readable` (absent
+        values are nulls). Needs pyarrow (``pip install 'vsbengine[arrow]'``).
+
+        Raises
+        ------
+        vsbengine.errors.MissingDependencyError
+            pyarrow is not installed.
+        """
+        try:
+            import pyarrow as pa
+        except ImportError:
+            raise MissingDependencyError(
+                "ErrorTable.to_arrow needs pyarrow: pip install 'vsbengine[arrow]'"
+            ) from None
+        types = {
+            "code": pa.string(),
+            "letter": pa.string(),
+            "record": pa.int64(),
+            "record_type": pa.string(),
+            "zone": pa.string(),
+            "offset": pa.int64(),
+            "phase": pa.int8(),
+        }
+        columns = self.readable()
+        return pa.table(
+            {
+                name: pa.array(values, type=types[name], mask=missing)
+                for name, (values, missing) in columns.items()
+            }
+        )
 
     @property
     def technical(self) -> np.ndarray:
@@ -159,6 +222,36 @@ def locate(table: ErrorTable, sending, unit_base: int, offset_base: int) -> Erro
 
 
 _ZONE_START = np.array([z.start for z in LAYOUTS.zones], dtype=np.int64)
+
+
+def _is_detail(layout: str | None) -> bool:
+    """Records 10 to 90 (not the segments 200/300, not records 95/96)."""
+    return layout is not None and len(layout) == 2 and layout.isdigit() and int(layout) < 95
+
+
+@dataclass(frozen=True)
+class _ZoneNames:
+    layout: np.ndarray  # object: the record type (or segment) of each zone
+    zone: np.ndarray  # object: the zone's name ("8a,8b")
+    detail: np.ndarray  # bool: a zone of records 10-90
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> _ZoneNames:
+    zones = LAYOUTS.zones
+    return _ZoneNames(
+        np.array([z.layout for z in zones], dtype=object),
+        np.array([z.zone for z in zones], dtype=object),
+        np.array([_is_detail(z.layout) for z in zones], dtype=bool),
+    )
+
+
+@lru_cache(maxsize=1)
+def _record_types() -> tuple[np.ndarray, np.ndarray]:
+    """By ``rtype`` value (0 = unknown, 10..96, 200, 300): its name and whether it is a
+    record 10-90."""
+    names = np.array([None] + [f"{t:02d}" for t in range(1, 301)], dtype=object)
+    return names, np.array([_is_detail(n) for n in names], dtype=bool)
 
 
 @dataclass(frozen=True)

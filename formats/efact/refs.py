@@ -296,6 +296,33 @@ def _line_of(data: bytes, start: int, row: int) -> int:
     return int(_lines(data, start, row + 1)[row])
 
 
+def _text(data: bytes, path: str) -> str:
+    """A table with text columns (names): UTF-8 (a byte-order mark is fine), or else
+    Windows-1252, which is what a spreadsheet saves as "CSV" on a Belgian desktop;
+    bytes that are neither are refused with their line and column."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        head = data[:line_start].decode("cp1252", "replace")
+        delim, names = _header(head or data.decode("cp1252", "replace"), path, ())
+        field = data[line_start : exc.start].count(delim.encode())
+        raise ReferenceDataError(
+            "neither UTF-8 nor Windows-1252 text",
+            **_where(
+                path,
+                data.count(b"\n", 0, exc.start) + 1,
+                names[field] if field < len(names) else None,
+            ),
+        ) from None
+
+
 def _facilities(text: str, path: str) -> dict[int, tuple[str, str, str]]:
     from stdnum import bic as _bic
     from stdnum import iban as _iban
@@ -324,9 +351,13 @@ def _facilities(text: str, path: str) -> dict[int, tuple[str, str, str]]:
     return out
 
 
-def _zorgkas(path: str) -> Zorgkas | None:
+def _zorgkas(path: str) -> Zorgkas:
     if not os.path.exists(path):
-        return None
+        # Said now, not when a signed sending's payment order is written.
+        raise ReferenceDataError(
+            "missing: the zorgkas's name, iban and bic (the payer of the payment order DF017)",
+            path=path,
+        )
     from stdnum import bic as _bic
     from stdnum import iban as _iban
 
@@ -420,8 +451,8 @@ def load(source) -> References:
             tables[name] = read_table(data, file, name, spec)
         file = os.path.join(path, "facilities.csv")
         try:
-            with open(file, encoding="utf-8-sig") as fh:
-                facilities = _facilities(fh.read(), file)
+            with open(file, "rb") as fh:
+                facilities = _facilities(_text(fh.read(), file), file)
         except FileNotFoundError:
             raise ReferenceDataError("missing table", path=file) from None
         return _build(tables, facilities, _zorgkas(os.path.join(path, "zorgkas.toml")), path)

@@ -4,6 +4,26 @@ the official schema shipped in the ``sepaxml`` package.
 Used by the payment order of a VSB sending (DF017) and by the VIPLive payment rounds.
 """
 
-from vsbengine.formats.sepa.credit_transfer import Party, Transfer, build, validate
+from vsbengine.formats.sepa.credit_transfer import (
+    NAME_MAX,
+    REMITTANCE_MAX,
+    Built,
+    Party,
+    Transfer,
+    build,
+    build_checked,
+    sepa_text,
+    validate,
+)
 
-__all__ = ["Party", "Transfer", "build", "validate"]
+__all__ = [
+    "NAME_MAX",
+    "REMITTANCE_MAX",
+    "Built",
+    "Party",
+    "Transfer",
+    "build",
+    "build_checked",
+    "sepa_text",
+    "validate",
+]

@@ -3,27 +3,57 @@
 Amounts are integer cents end to end; they become decimal euro only in the XML.
 IBAN and BIC are checked with python-stdnum before anything is built. Text goes
 into the SEPA character set (Latin letters, digits, ``/-?:().,'+`` and space):
-accents are dropped, anything else becomes a space.
+``&``, ``@``, ``%`` and a few other signs become words, every other letter is
+transliterated by ``text-unidecode`` (``Ø`` -> ``O``, ``ß`` -> ``ss``, ``Ł`` ->
+``L``), and what is still outside the set becomes a space. Names are cut to the
+70 characters the EPC rules allow, remittance text to 140; a name that had to
+be cut is reported as a warning (by its role and end-to-end id, never by the
+name itself).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 from lxml import etree
 from stdnum import bic as _bic
 from stdnum import iban as _iban
+from text_unidecode import unidecode
 
 from vsbengine.errors import ConfigError
 
 VERSION = "pain.001.001.09"
 NS = f"urn:iso:std:iso:20022:tech:xsd:{VERSION}"
+#: EPC: a debtor's or creditor's name holds at most 70 characters.
+NAME_MAX = 70
+#: EPC: unstructured remittance text (Ustrd).
+REMITTANCE_MAX = 140
 _NOT_SEPA = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
+_SPACES = re.compile(r" {2,}")
+#: Signs outside the SEPA set that carry meaning, as readable text (Dutch, as the
+#: payments are Dutch); quotes and brackets become their SEPA look-alikes.
+_WORDS = str.maketrans(
+    {
+        "&": " en ",
+        "@": " at ",
+        "%": " procent ",
+        "#": " nr ",
+        "€": " EUR ",
+        "_": "-",
+        '"': "'",
+        "`": "'",
+        "[": "(",
+        "]": ")",
+        "{": "(",
+        "}": ")",
+        ";": ",",
+        "!": ".",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -45,10 +75,37 @@ class Transfer:
     remittance: str
 
 
+@lru_cache(maxsize=8192)
+def _in_sepa_set(text: str) -> str:
+    plain = unidecode(text.translate(_WORDS))
+    return _SPACES.sub(" ", _NOT_SEPA.sub(" ", plain)).strip()
+
+
 def sepa_text(text: str, limit: int) -> str:
-    """``text`` in the SEPA character set, cut to ``limit`` characters."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NOT_SEPA.sub(" ", plain).strip()[:limit]
+    """``text`` in the SEPA character set, cut to ``limit`` characters.
+
+    >>> sepa_text("Großmann & Söhne", 70)
+    'Grossmann en Sohne'
+    """
+    return _in_sepa_set(text)[:limit].rstrip()
+
+
+def carries_text(text: str) -> bool:
+    """Whether ``text`` keeps a letter or digit in the SEPA character set."""
+    return any(c.isalnum() for c in _in_sepa_set(text))
+
+
+def was_cut(text: str, limit: int) -> bool:
+    """Whether :func:`sepa_text` has to shorten ``text`` to fit ``limit``."""
+    return len(_in_sepa_set(text)) > limit
+
+
+@dataclass(frozen=True)
+class Built:
+    """A checked pain.001 document and what had to be changed to build it."""
+
+    xml: bytes
+    warnings: list[str] = field(default_factory=list)
 
 
 def _check_party(p: Party, role: str, need_bic: bool) -> Party:
@@ -79,6 +136,19 @@ def build(
     vsbengine.ConfigError
         An IBAN or BIC that is not valid, a non-positive amount, an empty batch.
     """
+    return build_checked(message_id, created, debtor, execution, transfers, initiator=initiator).xml
+
+
+def build_checked(
+    message_id: str,
+    created: _dt.datetime,
+    debtor: Party,
+    execution: _dt.date,
+    transfers: list[Transfer],
+    *,
+    initiator: str | None = None,
+) -> Built:
+    """As :func:`build`, with the warnings: every name cut to :data:`NAME_MAX`."""
     if not transfers:
         raise ConfigError("nothing to pay")
     debtor = _check_party(debtor, "debtor", need_bic=True)
@@ -88,6 +158,12 @@ def build(
                 f"payment {t.end_to_end_id}: the amount must be a positive number of cents"
             )
     total = sum(t.amount for t in transfers)
+    warnings = []
+
+    def name(text: str, whose: str) -> str:
+        if was_cut(text, NAME_MAX):
+            warnings.append(f"{whose}: the name was shortened to {NAME_MAX} characters (EPC limit)")
+        return sepa_text(text, NAME_MAX)
 
     def sub(parent, tag, text=None, **attrs):
         el = etree.SubElement(parent, f"{{{NS}}}{tag}", **attrs)
@@ -102,7 +178,9 @@ def build(
     sub(hdr, "CreDtTm", created.replace(microsecond=0).isoformat())
     sub(hdr, "NbOfTxs", str(len(transfers)))
     sub(hdr, "CtrlSum", _euros(total))
-    sub(sub(hdr, "InitgPty"), "Nm", sepa_text(initiator or debtor.name, 140))
+    debtor_name = name(debtor.name, "debtor")
+    initiator_name = debtor_name if initiator is None else name(initiator, "initiating party")
+    sub(sub(hdr, "InitgPty"), "Nm", initiator_name)
     pmt = sub(root, "PmtInf")
     sub(pmt, "PmtInfId", sepa_text(message_id, 35))
     sub(pmt, "PmtMtd", "TRF")
@@ -110,7 +188,7 @@ def build(
     sub(pmt, "CtrlSum", _euros(total))
     sub(sub(sub(pmt, "PmtTpInf"), "SvcLvl"), "Cd", "SEPA")
     sub(sub(pmt, "ReqdExctnDt"), "Dt", execution.isoformat())
-    sub(sub(pmt, "Dbtr"), "Nm", sepa_text(debtor.name, 140))
+    sub(sub(pmt, "Dbtr"), "Nm", debtor_name)
     sub(sub(sub(pmt, "DbtrAcct"), "Id"), "IBAN", debtor.iban)
     sub(sub(sub(pmt, "DbtrAgt"), "FinInstnId"), "BICFI", debtor.bic)
     sub(pmt, "ChrgBr", "SLEV")
@@ -121,12 +199,12 @@ def build(
         sub(sub(tx, "Amt"), "InstdAmt", _euros(t.amount), Ccy="EUR")
         if cred.bic:
             sub(sub(sub(tx, "CdtrAgt"), "FinInstnId"), "BICFI", cred.bic)
-        sub(sub(tx, "Cdtr"), "Nm", sepa_text(cred.name, 140))
+        sub(sub(tx, "Cdtr"), "Nm", name(cred.name, f"creditor of payment {t.end_to_end_id}"))
         sub(sub(sub(tx, "CdtrAcct"), "Id"), "IBAN", cred.iban)
-        sub(sub(tx, "RmtInf"), "Ustrd", sepa_text(t.remittance, 140))
+        sub(sub(tx, "RmtInf"), "Ustrd", sepa_text(t.remittance, REMITTANCE_MAX))
     xml = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     validate(xml)
-    return xml
+    return Built(xml, warnings)
 
 
 @lru_cache(maxsize=4)

@@ -16,6 +16,7 @@ from vsbengine.formats.viplive.ledger import Ledger
 from vsbengine.formats.viplive.money import cents, euros_nl
 from vsbengine.formats.viplive.numbering import description, invoice_number
 from vsbengine.formats.viplive.payments import pay, summary_json
+from vsbengine.formats.viplive.payout import Payout, payout
 from vsbengine.formats.viplive.problems import Problem, TableError
 from vsbengine.formats.viplive.quarters import Quarter
 from vsbengine.formats.viplive.records import (
@@ -31,8 +32,11 @@ from vsbengine.formats.viplive.records import (
 )
 from vsbengine.formats.viplive.rounds import plan_round
 from vsbengine.formats.viplive.schedule import Schedule, first_round, round_number, schedule
+from vsbengine.formats.viplive.scheduler import RunOutcome
+from vsbengine.formats.viplive.scheduler import run as run_due
 from vsbengine.formats.viplive.specification import Statement, statements
 from vsbengine.formats.viplive.statement_files import write_statements
+from vsbengine.formats.viplive.tariff import ChainTariff, build_tariffs
 
 __all__ = [
     "DEFAULT_CHAINS",
@@ -40,6 +44,7 @@ __all__ = [
     "INCLUSIONS",
     "TARIFFS",
     "CareGroup",
+    "ChainTariff",
     "Claim",
     "Config",
     "Declaration",
@@ -48,14 +53,17 @@ __all__ = [
     "Grant",
     "Ledger",
     "Payment",
+    "Payout",
     "Pending",
     "Problem",
     "Quarter",
     "RoundSummary",
     "RowCounts",
+    "RunOutcome",
     "Schedule",
     "Statement",
     "TableError",
+    "build_tariffs",
     "cents",
     "declare",
     "description",
@@ -66,9 +74,11 @@ __all__ = [
     "load_mapping",
     "load_tariffs",
     "pay",
+    "payout",
     "plan_round",
     "read_exports",
     "round_number",
+    "run_due",
     "schedule",
     "statements",
     "summary_json",

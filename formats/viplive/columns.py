@@ -21,7 +21,7 @@ from vsbengine.errors import ConfigError
 from vsbengine.formats.viplive.files import read_toml
 from vsbengine.formats.viplive.values import fold
 
-__all__ = ["EXPORT", "INCLUSIONS", "TARIFFS", "load_mapping"]
+__all__ = ["EXPORT", "INCLUSIONS", "MODULES", "TARIFFS", "load_mapping"]
 
 #: A VIPLive export: one row per practice, chain, quarter and insurer.
 EXPORT = (
@@ -48,8 +48,17 @@ INCLUSIONS = (
 )
 #: Integral tariffs per chain, insurer and quarter, in cents.
 TARIFFS = ("keten", "uzovi", "quarter", "tariff")
+#: Care products of a chain DBC, from which its tariff is built (seed 003).
+MODULES = (
+    "keten",
+    "zorgproduct",
+    "zorgverlener",
+    "voorkomen",
+    "minuten",
+    "tarief_per_minuut",
+)
 
-_ALL = frozenset(EXPORT + INCLUSIONS + TARIFFS)
+_ALL = frozenset(EXPORT + INCLUSIONS + TARIFFS + MODULES)
 
 
 class _MappingFile(msgspec.Struct, forbid_unknown_fields=True):

@@ -25,7 +25,7 @@ from stdnum import bic as _bic
 from stdnum import iban as _iban
 
 from vsbengine.errors import ConfigError
-from vsbengine.formats.sepa.credit_transfer import sepa_text
+from vsbengine.formats.sepa.credit_transfer import carries_text
 from vsbengine.formats.viplive.files import read_toml
 
 __all__ = ["DEFAULT_CHAINS", "CareGroup", "Config", "load_config"]
@@ -65,7 +65,7 @@ def _checked(conf: Config, where: str) -> Config:
         raise ConfigError(f"{where}: the [chains] table is empty")
     group = conf.care_group
     if group is not None:
-        if not sepa_text(group.name, 140):
+        if not carries_text(group.name):
             raise ConfigError(
                 f"{where}: care_group.name has no letters or digits a SEPA payment can carry"
             )

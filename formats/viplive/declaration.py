@@ -119,6 +119,7 @@ def declare(
     quarter: Quarter,
     *,
     tariffs: str | Path | None = None,
+    modules: str | Path | None = None,
     chains: Mapping[str, int] | None = None,
     mapping: Mapping[str, str] | None = None,
 ) -> Declaration:
@@ -126,7 +127,9 @@ def declare(
 
     Bad rows (BSN failing the 11-test, unknown chain, bad dates, ...) are
     reported with file, line and column and not counted; the rest still count.
-    With ``tariffs`` each line gets its tariff and amount (cents).
+    With ``tariffs`` each line gets its tariff and amount (cents). With
+    ``modules`` (care products, :func:`~vsbengine.formats.viplive.tariff.build_tariffs`)
+    a line that the tariffs table gives no tariff gets its chain's built tariff.
     """
     chains = chains or DEFAULT_CHAINS
     table = open_table(
@@ -203,6 +206,14 @@ def declare(
         if tariffs is not None
         else None
     )
+    if modules is not None:
+        from vsbengine.formats.viplive.tariff import build_tariffs
+
+        built = {t.chain: t.tariff for t in build_tariffs(modules, chains=chains, mapping=mapping)}
+        table_tariffs = dict(table_tariffs or {})
+        for chain, uzovi, _agb in counts:
+            if chain in built:
+                table_tariffs.setdefault((chain, uzovi), built[chain])
     return _declaration(quarter, counts, table_tariffs, chains, not_counted, rows, bad_lines, bad)
 
 

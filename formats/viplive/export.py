@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from vsbengine.formats.sepa.credit_transfer import sepa_text
+from vsbengine.formats.sepa.credit_transfer import carries_text
 from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import EXPORT
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
@@ -27,7 +27,7 @@ STATUSES = {"toegekend": "toegekend", "afgewezen": "afgewezen", "in_behandeling"
 
 def _practice(value: object) -> str:
     name = values.text(value)
-    if not sepa_text(name, 140):
+    if not carries_text(name):
         raise ValueError("no letters or digits a SEPA payment can carry")
     return name
 

@@ -7,12 +7,20 @@ movements (payments positive, claims negative); a round settles the difference
 with what is granted now. The ledger also keeps the latest export state per
 key, from which the specifications are written.
 
-Tables (``PRAGMA user_version`` = 1)::
+Tables (``PRAGMA user_version`` = 2)::
 
-    rounds    (quarter, round) -> date, booked_at, message_id
-    payments  one row per bank payment: quarter, chain, agb, round, sequence, ...
-    movements one row per insurer share of a payment (+) or claim (-)
-    grants    the latest export row per (quarter, chain, agb, uzovi)
+    rounds      (quarter, round) -> date, booked_at, message_id
+    payments    one row per bank payment: quarter, chain, agb, round, sequence, ...
+    movements   one row per insurer share of a payment (+) or claim (-)
+    grants      the latest export row per (quarter, chain, agb, uzovi)
+    round_files the files a booking owns (folder, name, SHA-256, the bytes), and
+                when each was published under its final name (NULL: not yet)
+
+``round_files`` makes "commit, then publish" possible: a round's files are
+booked with the round, in the same transaction, and only then given their
+final names; a run that finds a file not yet published (a crash came between
+the commit and the rename) publishes it from the ledger. Version 1 ledgers
+(without ``round_files``) are migrated when opened for writing.
 """
 
 from __future__ import annotations
@@ -23,12 +31,14 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+import msgspec
+
 from vsbengine.errors import InputError
 from vsbengine.formats.viplive.records import Claim, Grant, Payment
 
-__all__ = ["Key", "Ledger"]
+__all__ = ["SCHEMA_VERSION", "Key", "Ledger", "OwnedFile"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Seconds a round waits for another run that holds the ledger.
 LOCK_TIMEOUT = 30.0
 
@@ -90,7 +100,31 @@ CREATE TABLE IF NOT EXISTS grants (
 );
 """
 
-_TABLES = {"rounds", "payments", "movements", "grants"}
+_ROUND_FILES = """
+CREATE TABLE IF NOT EXISTS round_files (
+    message_id TEXT NOT NULL,
+    folder     TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    content    BLOB NOT NULL,
+    published  TEXT,
+    PRIMARY KEY (folder, name)
+);
+"""
+
+_TABLES_V1 = {"rounds", "payments", "movements", "grants"}
+_TABLES = _TABLES_V1 | {"round_files"}
+
+
+class OwnedFile(msgspec.Struct, frozen=True):
+    """A file a booked round owns."""
+
+    message_id: str
+    folder: str
+    name: str
+    sha256: str
+    content: bytes
+    published: str | None
 
 
 class Ledger:
@@ -98,6 +132,7 @@ class Ledger:
 
     def __init__(self, con: sqlite3.Connection, path: str) -> None:
         self._con, self.path = con, path
+        self.version = SCHEMA_VERSION
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, create: bool = True) -> Ledger:
@@ -112,13 +147,18 @@ class Ledger:
             The file is not a SQLite database, or not a ledger of this version.
         """
         path = os.fspath(path)
+        if os.path.isdir(path):
+            raise InputError("is a folder, not a ledger file", path=path)
         if not create and not os.path.exists(path):
             con = sqlite3.connect(":memory:", isolation_level=None)
         elif not create:
             uri = Path(path).absolute().as_uri() + "?mode=ro"  # as_uri escapes ? and #
             con = sqlite3.connect(uri, uri=True, isolation_level=None)
         else:
-            con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
+            try:
+                con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
+            except sqlite3.Error as exc:
+                raise InputError(f"cannot open the ledger ({exc})", path=path) from None
         ledger = cls(con, path)
         try:
             ledger._prepare(writable=create or not os.path.exists(path))
@@ -140,13 +180,35 @@ class Ledger:
         if version == 0 and not tables and writable:
             # IF NOT EXISTS: two first runs racing both end with the same schema.
             con.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                f"BEGIN IMMEDIATE; {_SCHEMA} {_ROUND_FILES} "
+                f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             )
+            con.execute("PRAGMA foreign_keys = ON")
+            return
+        if version == 1 and tables >= _TABLES_V1:
+            if not writable:
+                self.version = 1  # read as it is: nothing of version 2 is needed to read
+                return
+            self._migrate_from_1()
             con.execute("PRAGMA foreign_keys = ON")
             return
         if version > SCHEMA_VERSION:
             raise InputError(f"ledger of a newer version ({version})", path=self.path)
         raise InputError("not a VIPLive ledger", path=self.path)
+
+    def _migrate_from_1(self) -> None:
+        """Version 1 -> 2: add ``round_files``. Rounds booked before own no recorded
+        files (their files were written before the commit, as version 1 did)."""
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            if con.execute("PRAGMA user_version").fetchone()[0] == 1:  # not migrated meanwhile
+                con.execute(_ROUND_FILES)
+                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
     # -- transactions -------------------------------------------------------------------
 
@@ -191,6 +253,51 @@ class Ledger:
         """Booked rounds: (quarter, round) -> date."""
         rows = self._con.execute("SELECT quarter, round, date FROM rounds")
         return {(q, n): _dt.date.fromisoformat(d) for q, n, d in rows}
+
+    def latest_round(self) -> _dt.date | None:
+        """The date of the latest booked round, or ``None`` before the first."""
+        (latest,) = self._con.execute("SELECT MAX(date) FROM rounds").fetchone()
+        return None if latest is None else _dt.date.fromisoformat(latest)
+
+    def grants(self) -> dict[Key, Grant]:
+        """The newest export row the ledger kept per key (``path`` and ``line`` say where
+        it came from)."""
+        rows = self._con.execute(
+            "SELECT quarter, chain, agb, practice, iban, uzovi, patients, amount, status, "
+            "downloaded, source, line FROM grants"
+        )
+        found = {}
+        for *head, day, source, line in rows:
+            g = Grant(*head, _dt.date.fromisoformat(day), source, line)
+            found[(g.quarter, g.chain, g.agb, g.uzovi)] = g
+        return found
+
+    def files(self, *, unpublished: bool = False) -> list[OwnedFile]:
+        """The files booked rounds own (only those not yet published, with ``unpublished``)."""
+        if self.version < 2:
+            return []
+        where = " WHERE published IS NULL" if unpublished else ""
+        rows = self._con.execute(
+            "SELECT message_id, folder, name, sha256, content, published FROM round_files"
+            f"{where} ORDER BY message_id, name"
+        )
+        return [OwnedFile(*r) for r in rows]
+
+    def owner(self, folder: str, name: str) -> str | None:
+        """The message id of the booking that owns ``folder/name``, if one does."""
+        if self.version < 2:
+            return None
+        row = self._con.execute(
+            "SELECT message_id FROM round_files WHERE folder = ? AND name = ?", (folder, name)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def published(self, f: OwnedFile, when: str) -> None:
+        """Record that ``f`` has its final name (a transaction of its own)."""
+        self._con.execute(
+            "UPDATE round_files SET published = ? WHERE folder = ? AND name = ?",
+            (when, f.folder, f.name),
+        )
 
     def query(self, sql: str, args: Iterable = ()) -> list[tuple]:
         return self._con.execute(sql, tuple(args)).fetchall()
@@ -254,6 +361,14 @@ class Ledger:
         ]
         con.executemany("INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", moves)
         self.remember(state)
+
+    def own(self, message_id: str, folder: str, files: dict[str, tuple[str, bytes]]) -> None:
+        """Book the files of a round (name -> (SHA-256, bytes)) inside its transaction;
+        they are not published yet."""
+        self._con.executemany(
+            "INSERT INTO round_files VALUES (?, ?, ?, ?, ?, NULL)",
+            [(message_id, folder, name, sha, data) for name, (sha, data) in files.items()],
+        )
 
     def remember(self, state: list[Grant]) -> None:
         """Keep the latest export row per key (an older download never overwrites a newer)."""

@@ -1,10 +1,13 @@
-"""Paying a round: read the exports, decide against the ledger, write the SEPA file
-and the summary, book the round — all inside one ledger transaction.
+"""Paying a round: read the exports, decide against the ledger, build the SEPA file
+and the summary, book the round with its files, then publish the files.
 
-Order of work: lock the ledger (``BEGIN IMMEDIATE``), decide, build and
-schema-check the pain.001, write the files (each complete or not at all), then
-commit. If anything fails before the commit nothing is booked; a new run then
-gives the same numbers again.
+Order of work: finish what an earlier run left (:func:`publish.finish`), lock
+the ledger (``BEGIN IMMEDIATE``), decide, build and schema-check the pain.001,
+book the round together with the bytes of its files, commit, and only then give
+the files their final names. If anything fails before the commit nothing is
+booked and no file appears; a crash after it is finished by the next run. So a
+payment file never exists without its booked round, and a booked round gets
+its files.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats import sepa
 from vsbengine.formats.viplive.config import Config
 from vsbengine.formats.viplive.export import read_exports
-from vsbengine.formats.viplive.files import write_atomic
 from vsbengine.formats.viplive.ledger import Ledger
+from vsbengine.formats.viplive.publish import finish, refuse_taken, staged_files
 from vsbengine.formats.viplive.records import QuarterRound, RoundSummary
 from vsbengine.formats.viplive.rounds import Plan, plan_round
 
@@ -65,6 +68,7 @@ def pay(
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = False,
     now: _dt.datetime | None = None,
+    execution: _dt.date | None = None,
 ) -> RoundSummary:
     """Pay the round on ``round_date``.
 
@@ -73,7 +77,8 @@ def pay(
     exports
         VIPLive exports (CSV or XLSX).
     round_date
-        The round's date, which is also the requested execution date.
+        The round's date, which is also the requested execution date unless
+        ``execution`` names another (a round paid late by ``viplive run``).
     ledger
         The SQLite ledger (created when missing).
     out
@@ -85,6 +90,8 @@ def pay(
         Decide and return the summary, write and book nothing.
     now
         Creation time written into the SEPA file (default: the current time).
+    execution
+        Requested execution date of the SEPA file (default: ``round_date``).
 
     Raises
     ------
@@ -97,8 +104,10 @@ def pay(
     config = config or Config()
     read = read_exports(exports, chains=config.chains, mapping=mapping)
     paths = [f.path for f in read.files]
+    folder = Path(out if out is not None else ".")
     with Ledger.open(ledger, create=not dry_run) as book:
         if not dry_run:
+            finish(book, [folder])
             book.begin()
         plan = plan_round(
             read.grants,
@@ -107,6 +116,7 @@ def pay(
             book.settled(),
             book.rounds(),
             {f.path: f.headers for f in read.files},
+            book.grants(),
         )
         counts = plan.counts
         counts.read = read.rows
@@ -144,23 +154,23 @@ def pay(
             )
         message_id, stem = _message_id(round_date, book)
         created = (now or _dt.datetime.now().astimezone()).replace(microsecond=0)
-        folder = Path(out if out is not None else ".")
-        xml = None
+        files: dict[str, bytes] = {}
         if plan.payments:
             group = config.care_group
-            xml = sepa.build(
+            built = sepa.build_checked(
                 message_id,
                 created,
                 sepa.Party(group.name, group.iban, group.bic),
-                round_date,
+                execution or round_date,
                 _transfers(plan),
             )
+            files[f"{stem}.xml"] = built.xml
             summary.pain001 = str(folder / f"{stem}.xml")
-        written: list[Path] = []
+            summary.warnings = built.warnings
+        files[f"{stem}.json"] = summary_json(summary)
+        target = folder.absolute()
+        refuse_taken(book, target, list(files))
         try:
-            if xml is not None:
-                written.append(write_atomic(folder / f"{stem}.xml", xml))
-            written.append(write_atomic(folder / f"{stem}.json", summary_json(summary)))
             book.book(
                 round_date,
                 plan.quarters,
@@ -170,15 +180,13 @@ def pay(
                 created.isoformat(),
                 message_id,
             )
+            book.own(message_id, str(target), staged_files(files))
             book.commit()
-        except BaseException as exc:
-            # Not booked: the files must not be used either.
-            for path in written:
-                path.unlink(missing_ok=True)
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise InputError(
-                    f"the round could not be booked ({exc}); nothing was booked or written",
-                    path=book.path,
-                ) from None
-            raise
+        except sqlite3.DatabaseError as exc:
+            raise InputError(
+                f"the round could not be booked ({exc}); nothing was booked or written",
+                path=book.path,
+            ) from None
+        # Booked: from here on the files are the ledger's; a crash is finished next run.
+        finish(book)
     return summary

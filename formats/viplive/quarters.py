@@ -56,6 +56,8 @@ class Quarter(msgspec.Struct, frozen=True, order=True):
 def _parse(text: str) -> Quarter:
     # Cached: every row names its quarter, and there are only a few.
     m = _QUARTER.fullmatch(text.strip())
-    if m is None or int(m.group(1)) < 1900:
+    if m is None:
         raise ValueError("not a quarter such as 2021-Q2")
+    if not 1900 <= int(m.group(1)) <= 2999:
+        raise ValueError("a quarter of the years 1900 to 2999, such as 2021-Q2")
     return Quarter(int(m.group(1)), int(m.group(2)))

@@ -165,6 +165,7 @@ class RoundSummary(msgspec.Struct):
     bad_rows: list[Problem]
     pain001: str | None = None
     dry_run: bool = False
+    warnings: list[str] = []
 
 
 class DeclarationLine(msgspec.Struct, frozen=True):

@@ -6,6 +6,12 @@ that key and books the difference: more granted -> paid (one payment per
 practice, chain and quarter, summing its insurers), less granted -> a claim on
 the practice (never a negative payment), the same -> nothing. Every row ends
 up in exactly one of the :class:`~vsbengine.formats.viplive.records.RowCounts`.
+
+The ledger is the truth across runs: rounds are booked in date order (a date
+before the latest booked round is refused), and per key the ledger keeps the
+newest download it saw. An export row older than that download is never paid:
+the whole round is refused (a stale export would move money back). A row of
+the same download date that disagrees with the ledger's is refused as a row.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import msgspec
 from vsbengine.errors import ConfigError
 from vsbengine.formats.viplive.ledger import Key
 from vsbengine.formats.viplive.numbering import description, invoice_number
-from vsbengine.formats.viplive.problems import Problem
+from vsbengine.formats.viplive.problems import Problem, TableError
 from vsbengine.formats.viplive.quarters import Quarter
 from vsbengine.formats.viplive.records import (
     Claim,
@@ -29,7 +35,7 @@ from vsbengine.formats.viplive.records import (
     Pending,
     RowCounts,
 )
-from vsbengine.formats.viplive.schedule import first_round, next_round, round_number
+from vsbengine.formats.viplive.schedule import check_day, first_round, next_round, round_number
 
 __all__ = ["Plan", "plan_round"]
 
@@ -70,9 +76,9 @@ def _granted(g: Grant) -> int:
 
 
 class _Planner:
-    def __init__(self, day, chains, settled, booked, headers):
+    def __init__(self, day, chains, settled, booked, headers, known):
         self.day, self.chains, self.settled, self.booked = day, chains, settled, booked
-        self.headers = headers
+        self.headers, self.known = headers, known
         self.counts = RowCounts()
         self.pending: list[Pending] = []
         self.bad: list[Problem] = []
@@ -128,6 +134,41 @@ class _Planner:
                     "(same chain, quarter, practice, insurer and download date)",
                 )
         return left
+
+    def not_stale(self, grants: list[Grant]) -> list[Grant]:
+        """Refuse the round when a key's latest row is older than the download the ledger
+        kept for it; refuse rows of the ledger's download date that say something else."""
+        stale = [g for g in grants if g.downloaded < self._kept(g, g.downloaded)]
+        if stale:
+            g = stale[0]
+            kept = self.known[_key(g)]
+            raise TableError(
+                f"downloaded {g.downloaded}, but the ledger already booked the download of "
+                f"{kept.downloaded} for this practice, chain, quarter and insurer: an older "
+                f"export is never paid ({len(stale)} row{'s' if len(stale) > 1 else ''} of "
+                "the exports are older than the ledger); nothing was paid",
+                path=g.path,
+                line=g.line,
+                zone=self.header(g, "download_datum"),
+            )
+        left = []
+        for g in grants:
+            kept = self.known.get(_key(g))
+            field = None if kept is None or kept.downloaded != g.downloaded else _differs(g, kept)
+            if field is None:
+                left.append(g)
+                continue
+            self.refuse(
+                g,
+                _COLUMN[field],
+                f"contradicts the download of {g.downloaded} the ledger booked "
+                f"({kept.path} line {kept.line}; same chain, quarter, practice and insurer)",
+            )
+        return left
+
+    def _kept(self, g: Grant, default: _dt.date) -> _dt.date:
+        kept = self.known.get(_key(g))
+        return default if kept is None else kept.downloaded
 
     def one_iban(self, grants: list[Grant]) -> list[Grant]:
         """A payment goes to one account: all rows of a practice, chain and quarter must
@@ -246,6 +287,7 @@ def plan_round(
     settled: Mapping[Key, int],
     booked: Mapping[tuple[str, int], _dt.date],
     headers: Mapping[str, Mapping[str, str]] | None = None,
+    known: Mapping[Key, Grant] | None = None,
 ) -> Plan:
     """Decide the round on ``day`` for the good export rows ``grants``.
 
@@ -262,14 +304,30 @@ def plan_round(
         From the ledger: net settled per key, and the rounds booked before.
     headers
         Per file, our column -> its header (to name columns in problems).
+    known
+        From the ledger: the newest export row it kept per key.
 
     Raises
     ------
     vsbengine.ConfigError
-        ``day`` is a payment round of none of the quarters in the rows.
+        ``day`` is a payment round of none of the quarters in the rows, lies
+        before the latest booked round, or after the last supported day.
+    vsbengine.formats.viplive.TableError
+        A row is older than the download the ledger kept for its key (located
+        at the first such row).
     """
-    p = _Planner(day, chains, settled, booked, headers or {})
-    state = p.one_iban(p.current(p.due(grants)))
+    try:
+        check_day(day)
+    except ValueError as exc:
+        raise ConfigError(f"{day}: {exc}") from None
+    latest = max(booked.values(), default=None)
+    if latest is not None and day < latest:
+        raise ConfigError(
+            f"{day} is before the latest booked round ({latest}): rounds are booked "
+            "in date order; nothing was paid"
+        )
+    p = _Planner(day, chains, settled, booked, headers or {}, known or {})
+    state = p.one_iban(p.not_stale(p.current(p.due(grants))))
     quarters, closed, items, claims = p.settle(state)
     if state and not quarters and not closed:
         nexts = sorted({(g.quarter, next_round(Quarter.parse(g.quarter), day)) for g in state})

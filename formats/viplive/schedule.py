@@ -18,8 +18,10 @@ from vsbengine.formats.viplive.quarters import Quarter
 __all__ = [
     "DOWNLOAD_DAYS",
     "FOLLOW_UP_DAYS",
+    "LAST_DAY",
     "Round",
     "Schedule",
+    "check_day",
     "first_round",
     "round_date",
     "round_number",
@@ -28,6 +30,9 @@ __all__ = [
 
 DOWNLOAD_DAYS = 5
 FOLLOW_UP_DAYS = 14
+#: Round dates and quarters end here (quarters start in 1900): far enough for any
+#: payment, and every date computed from them (next rounds, the next quarter) exists.
+LAST_DAY = _dt.date(2999, 12, 31)
 
 
 class Round(msgspec.Struct, frozen=True):
@@ -67,6 +72,13 @@ def round_number(q: Quarter, day: _dt.date) -> int | None:
     return days // FOLLOW_UP_DAYS + 1
 
 
+def check_day(day: _dt.date, what: str = "a round date") -> _dt.date:
+    """``day``, or ``ValueError`` when it lies after :data:`LAST_DAY`."""
+    if day > LAST_DAY:
+        raise ValueError(f"{what} after {LAST_DAY} is not supported")
+    return day
+
+
 def next_round(q: Quarter, day: _dt.date) -> _dt.date:
     """The first round of ``q`` after ``day``."""
     days = (day - first_round(q)).days
@@ -91,6 +103,8 @@ def schedule(q: Quarter, follow_ups: int | None = None) -> Schedule:
             follow_ups -= 1
     if follow_ups < 0:
         raise ValueError("the number of follow-up rounds cannot be negative")
+    if follow_ups > (LAST_DAY - first).days // FOLLOW_UP_DAYS:
+        raise ValueError(f"follow-up rounds after {LAST_DAY} are not supported")
     rounds = [Round(n, round_date(q, n)) for n in range(1, follow_ups + 2)]
     return Schedule(
         str(q),

@@ -1,6 +1,7 @@
 """Statements as files a practice can open: CSV (``;``, decimal comma, UTF-8 with
-BOM so a Dutch spreadsheet opens it right) and a small self-contained HTML page
-(no scripts, no external resources, every value escaped).
+BOM so a Dutch spreadsheet opens it right) and a self-contained HTML page made
+with the package's page templates (:mod:`vsbengine.pages`: no scripts, no
+external resources, every value escaped).
 
 Labels are Dutch: the readers are Dutch general practices.
 """
@@ -8,10 +9,13 @@ Labels are Dutch: the readers are Dutch general practices.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
-from html import escape
 from pathlib import Path
 
+import msgspec
+
+from vsbengine import pages
 from vsbengine.formats.viplive.files import write_atomic
 from vsbengine.formats.viplive.money import euros_nl
 from vsbengine.formats.viplive.specification import ChainStatement, Statement
@@ -84,165 +88,111 @@ def statement_csv(s: Statement, chains: list[ChainStatement] | None = None) -> b
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
-_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:60em}
-table{border-collapse:collapse;margin:.5em 0 1.2em}th,td{border:1px solid #bbb;padding:.25em .6em}
-th{background:#eee;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-tfoot td{font-weight:bold}h2{margin-top:1.6em;border-bottom:2px solid #444}
-.muted{color:#666}"""
+class _Rows(msgspec.Struct, frozen=True):
+    """The cells of one chain's tables, as the page shows them."""
+
+    insurers: list[tuple]
+    payments: list[tuple]
+    claims: list[tuple]
+    open: list[tuple]
 
 
-def _eur(cents: int) -> str:
-    return f"&euro;&nbsp;{escape(euros_nl(cents))}"
+_OPEN_LABEL = {"to pay": "vl_open_to_pay", "to claim": "vl_open_to_claim"}
 
 
-def _table(headers, rows, numeric=(), foot=None) -> str:
-    if not rows:
-        return '<p class="muted">Geen.</p>'
-    out = [
-        "<table><thead><tr>",
-        *(f"<th>{escape(h)}</th>" for h in headers),
-        "</tr></thead><tbody>",
-    ]
-    for row in rows:
-        out.append(
-            "<tr>"
-            + "".join(
-                f'<td class="n">{v}</td>' if i in numeric else f"<td>{v}</td>"
-                for i, v in enumerate(row)
-            )
-            + "</tr>"
-        )
-    out.append("</tbody>")
-    if foot is not None:
-        out.append(
-            "<tfoot><tr>"
-            + "".join(
-                f'<td class="n">{v}</td>' if i in numeric else f"<td>{v}</td>"
-                for i, v in enumerate(foot)
-            )
-            + "</tr></tfoot>"
-        )
-    out.append("</table>")
-    return "".join(out)
+def _chain_rows(c: ChainStatement, lang: str) -> _Rows:
+    def eur(cents: int) -> str:
+        return pages.amount(cents, lang)
 
-
-def _chain_html(c: ChainStatement) -> str:
-    e = escape
-    parts = [
-        f"<h2>Keten {e(c.chain)}</h2>",
-        "<h3>Toegekend</h3>",
-        _table(
-            ("Zorgverzekeraar (UZOVI)", "Patiënten", "Bedrag", "Status", "Stand op"),
-            [
-                (e(i.uzovi), i.patients, _eur(i.granted), e(i.status), e(i.downloaded.isoformat()))
-                for i in c.insurers
-            ],
-            numeric=(1, 2),
-            foot=("Totaal toegekend", c.patients, _eur(c.granted), "", ""),
-        ),
-    ]
-    parts += [
-        "<h3>Betalingen</h3>",
-        _table(
-            ("Datum", "Ronde", "Omschrijving", "Bedrag"),
-            [
-                (e(p.date.isoformat()), p.round, e(p.description), _eur(p.amount))
-                for p in c.payments
-            ],
-            numeric=(1, 3),
-            foot=("Totaal betaald", "", "", _eur(c.paid)) if c.payments else None,
-        ),
-    ]
-    if c.claims:
-        parts += [
-            "<h3>Terugvorderingen</h3>",
-            _table(
-                ("Datum", "Ronde", "Zorgverzekeraar (UZOVI)", "Bedrag"),
-                [(e(k.date.isoformat()), k.round, e(k.uzovi), _eur(k.amount)) for k in c.claims],
-                numeric=(1, 3),
-            ),
-        ]
-    parts += [
-        "<h3>Nog openstaand</h3>",
-        _table(
-            ("Zorgverzekeraar (UZOVI)", "Wat", "Bedrag"),
-            [(e(o.uzovi), e(_OPEN[o.kind]), _eur(o.amount)) for o in c.open],
-            numeric=(2,),
-        ),
-    ]
-    return "".join(parts)
-
-
-def statement_html(s: Statement, chains: list[ChainStatement] | None = None) -> bytes:
-    """The statement (or only ``chains`` of it) as a self-contained HTML page."""
-    e = escape
-    shown = s.chains if chains is None else chains
-    what = ", ".join(c.chain for c in shown)
-    title = f"Specificatie ketenzorg {s.quarter} {what}: {s.practice}"
-    body = [
-        f"<h1>Specificatie ketenzorg {e(s.quarter)}</h1>",
+    # A claim booked by a round is money the practice still owes: nothing records
+    # that it was paid back, so it stays open (VIPLive's finance decides how).
+    open_rows = [
         (
-            f"<p><strong>{e(s.practice)}</strong> &middot; AGB {e(s.agb)} &middot; "
-            f"IBAN {e(s.iban)}</p>"
-        ),
+            o.uzovi,
+            pages.label(_OPEN_LABEL.get(o.kind, "vl_open_awaiting"), lang),
+            eur(o.amount),
+        )
+        for o in c.open
+    ] + [
+        (k.uzovi, pages.label("vl_open_claim", lang, date=k.date.isoformat()), eur(k.amount))
+        for k in c.claims
     ]
-    if chains is None and len(s.chains) > 1:
-        body += [
-            "<h2>Overzicht</h2>",
-            _table(
-                ("Keten", "Patiënten", "Toegekend", "Betaald", "Teruggevorderd", "Nog te betalen"),
-                [
-                    (
-                        e(c.chain),
-                        c.patients,
-                        _eur(c.granted),
-                        _eur(c.paid),
-                        _eur(c.claimed),
-                        _eur(c.to_pay),
-                    )
-                    for c in s.chains
-                ],
-                numeric=(1, 2, 3, 4, 5),
-                foot=(
-                    "Totaal",
-                    s.patients,
-                    _eur(s.granted),
-                    _eur(s.paid),
-                    _eur(s.claimed),
-                    _eur(s.to_pay),
-                ),
-            ),
+    return _Rows(
+        insurers=[
+            (i.uzovi, i.patients, eur(i.granted), i.status, i.downloaded.isoformat())
+            for i in c.insurers
+        ],
+        payments=[(p.date.isoformat(), p.round, p.description, eur(p.amount)) for p in c.payments],
+        claims=[
+            (
+                k.date.isoformat(),
+                k.round,
+                k.uzovi,
+                pages.label("vl_claim_open", lang),
+                eur(k.amount),
+            )
+            for k in c.claims
+        ],
+        open=open_rows,
+    )
+
+
+def statement_html(
+    s: Statement,
+    chains: list[ChainStatement] | None = None,
+    *,
+    care_group: str | None = None,
+    made: _dt.date | None = None,
+    lang: str = "nl",
+) -> bytes:
+    """The statement (or only ``chains`` of it) as a self-contained HTML page that names
+    the care group (when known), the quarter and the date it was ``made`` (default:
+    today). Dutch by default (the practices read it); ``lang="en"`` for English."""
+    shown = s.chains if chains is None else chains
+    overview = chains is None and len(s.chains) > 1
+
+    def eur(cents: int) -> str:
+        return pages.amount(cents, lang)
+
+    return pages.render(
+        "viplive_statement.html",
+        lang=lang,
+        made=made,
+        statement=s,
+        chains=shown,
+        care_group=care_group,
+        overview=overview,
+        overview_rows=[
+            (c.chain, c.patients, eur(c.granted), eur(c.paid), eur(c.claimed), eur(c.to_pay))
+            for c in s.chains
         ]
-    body += [_chain_html(c) for c in shown]
-    body.append(
-        '<p class="muted">Bedragen per keten zoals toegekend door de zorgverzekeraars '
-        "(via VECOZO) en uitbetaald door de zorggroep. Omschrijving van een betaling: "
-        "DBC/keten/kwartaal/jaar/factuurnummer.</p>"
-    )
-    page = (
-        f'<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{e(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
-    return page.encode("utf-8")
+        if overview
+        else [],
+        rows={c.chain: _chain_rows(c, lang) for c in shown},
+    ).encode("utf-8")
 
 
 def write_statements(
-    statements: list[Statement], out: str | Path, per_practice: bool = False
+    statements: list[Statement],
+    out: str | Path,
+    per_practice: bool = False,
+    *,
+    care_group: str | None = None,
+    made: _dt.date | None = None,
 ) -> list[Path]:
     """Write ``<out>/<quarter>/<agb>-<chain>.csv|.html`` per practice and chain, or with
-    ``per_practice`` ``<agb>.csv|.html`` across chains. Returns the files written."""
+    ``per_practice`` ``<agb>.csv|.html`` across chains; the pages name ``care_group`` and
+    the date they were ``made`` (default: today). Returns the files written."""
+    page = {"care_group": care_group, "made": made or _dt.date.today()}
     written = []
     for s in statements:
         folder = Path(out) / s.quarter
         if per_practice:
             written.append(write_atomic(folder / f"{s.agb}.csv", statement_csv(s)))
-            written.append(write_atomic(folder / f"{s.agb}.html", statement_html(s)))
+            written.append(write_atomic(folder / f"{s.agb}.html", statement_html(s, **page)))
             continue
         for c in s.chains:
             stem = f"{s.agb}-{c.chain}"
             written.append(write_atomic(folder / f"{stem}.csv", statement_csv(s, [c])))
-            written.append(write_atomic(folder / f"{stem}.html", statement_html(s, [c])))
+            written.append(write_atomic(folder / f"{stem}.html", statement_html(s, [c], **page)))
     return written

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -18,7 +19,11 @@ from pathlib import Path
 from vsbengine.formats.viplive.problems import TableError
 from vsbengine.formats.viplive.values import fold, is_empty
 
-__all__ = ["Table", "open_table"]
+__all__ = ["MAX_TABLE_BYTES", "Table", "open_table"]
+
+#: The largest table read (an export, inclusions, tariffs, modules): far above a care
+#: group's year (32,000 export rows are about 3 MB), and a file is read whole.
+MAX_TABLE_BYTES = 256 * 1024 * 1024
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -129,12 +134,28 @@ def _xlsx_rows(data: bytes, path: str) -> Iterator[tuple[int, list]]:
         wb.close()
 
 
-def _source(path: str) -> tuple[str, Iterator[tuple[int, list]], str | None, str | None]:
+def _read_bounded(path: str) -> bytes:
+    """The bytes of ``path``, refused past :data:`MAX_TABLE_BYTES` before reading them."""
+    limit = MAX_TABLE_BYTES
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise TableError(
+                    f"{size:,} bytes, more than the {limit:,} a table may have; "
+                    "split the file (by quarter or chain)",
+                    path=path,
+                )
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise TableError(f"cannot read the file ({exc.strerror})", path=path) from None
+    if len(data) > limit:  # grew while read, or a device without a size
+        raise TableError(f"more than the {limit:,} bytes a table may have", path=path)
+    return data
+
+
+def _source(path: str) -> tuple[str, Iterator[tuple[int, list]], str | None, str | None]:
+    data = _read_bounded(path)
     if data.startswith(_XLSX_MAGIC):
         return "xlsx", _xlsx_rows(data, path), None, None
     if data.startswith(_XLS_MAGIC):

@@ -90,6 +90,28 @@ class Lookups:
         self.a_from = a["admitted_on"].astype(np.int64)
         self.a_to = a["discharged_on"].astype(np.int64)
         self.a_approval = a["approval_date"].astype(np.int64)
+        self._guard_empty()
+
+    def _guard_empty(self) -> None:
+        """An empty table (a header and no rows) is valid data. Its arrays that are read
+        at a looked-up row get one inert row, so that a row that was not found (row 0)
+        stays in bounds; the keys never match, so nothing is found in it."""
+        for name, fill in (
+            ("m_key", np.iinfo(np.int64).max),
+            ("m_reach", 0),
+            ("c_category", 255),
+            ("c_related", -1),
+            ("t_amount", 0),
+            ("t_share", 0),
+            ("a_insz", -1),
+            ("a_kind", 255),
+            ("a_from", 0),
+            ("a_to", 0),
+            ("a_approval", 0),
+        ):
+            values = getattr(self, name)
+            if len(values) == 0:
+                setattr(self, name, np.full(1, fill, dtype=values.dtype))
 
     # -- lookups -------------------------------------------------------------------------
     def insured(self, insz: np.ndarray, day: np.ndarray, lo=None, hi=None) -> np.ndarray:

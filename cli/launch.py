@@ -1,0 +1,58 @@
+"""The ``vsbengine`` entry point: a fast path for ``explain``, typer for the rest.
+
+``vsbengine explain CODE [--json]`` is what people and scripts run most often
+to read a code; importing typer (and its dependencies) costs more than the
+lookup itself, so that exact form is answered here without it. Any other
+argument (``--help``, a global option, another command) goes to the typer app
+in :mod:`vsbengine.cli.main`, whose ``explain`` prints the same text through
+the same function (:func:`vsbengine.cli.codes.explain_text`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+EXIT_UNUSABLE = 2
+PROG = "vsbengine"
+
+
+def error_line(message: str) -> str:
+    """The one line the command line prints on stderr for unusable input."""
+    return f"{PROG}: error: {message}"
+
+
+def _fast_explain(args: list[str]) -> int | None:
+    """Exit code of ``explain CODE [--json]`` answered here; ``None``: not that form."""
+    if len(args) not in (2, 3) or args[0] != "explain":
+        return None
+    rest = args[1:]
+    as_json = "--json" in rest
+    codes = [a for a in rest if a != "--json"]
+    if len(codes) != 1 or codes[0].startswith("-") or len(rest) - len(codes) != int(as_json):
+        return None
+    from vsbengine.cli.codes import explain_text
+    from vsbengine.errors import VsbEngineError
+
+    try:
+        text = explain_text(codes[0], as_json)
+    except VsbEngineError as exc:
+        print(error_line(str(exc)), file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception:  # a bug: the typer app reports it as one line
+        return None
+    print(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line (the ``vsbengine`` script and ``python -m vsbengine``)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    # Shell completion is typer's: it must see every invocation it asks for.
+    if f"_{PROG.upper()}_COMPLETE" not in os.environ:
+        code = _fast_explain(args)
+        if code is not None:
+            sys.exit(code)
+    from vsbengine.cli.main import app
+
+    app(args=args, prog_name=PROG)

@@ -1,0 +1,111 @@
+"""JSON Lines inputs beside CSV: one JSON object per line, its keys the columns.
+
+The same columns and checks as the CSV inputs apply (names matched
+case-insensitively, extra keys ignored). A value may be text or a number; a key
+that is missing or ``null`` is an empty value; blank lines are skipped. The file
+is decoded with msgspec in blocks of lines, so Python objects exist for one
+block at a time; the columns are pyarrow string arrays.
+
+A file is JSON Lines when its name ends in ``.jsonl`` or ``.ndjson``, or when
+its first non-blank byte is ``{``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from vsbengine.formats.viplive.problems import TableError
+
+__all__ = ["JSON_SUFFIXES", "is_json_lines", "read_json_lines"]
+
+JSON_SUFFIXES = (".jsonl", ".ndjson")
+_BLOCK = 8 << 20  # bytes of lines decoded at once
+_DECODER = msgspec.json.Decoder(dict[str, Any])
+
+
+def is_json_lines(path: str) -> bool:
+    if path.lower().endswith(JSON_SUFFIXES):
+        return True
+    with open(path, "rb") as handle:
+        start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return start.startswith(b"{")
+
+
+def _text(value: object, path: str, line: int, key: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise TableError("true/false is not a value of this column", path=path, line=line, zone=key)
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise TableError("a list or object is not a value", path=path, line=line, zone=key)
+
+
+def _decode(block: list[bytes], lines: list[int], path: str) -> list[dict]:
+    try:
+        return _DECODER.decode_lines(b"\n".join(block))
+    except msgspec.DecodeError:
+        pass
+    for raw, line in zip(block, lines):  # find the line (failure path only)
+        try:
+            _DECODER.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise TableError(
+                f"not a JSON object ({str(exc).split(' - at ')[0]})", path=path, line=line
+            ) from None
+    raise TableError("not JSON Lines", path=path)  # pragma: no cover - decode_lines agreed
+
+
+def _blocks(path: str) -> Iterable[tuple[list[bytes], list[int]]]:
+    line = 0
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.readlines(_BLOCK)
+            if not chunk:
+                return
+            block, numbers = [], []
+            for raw in chunk:
+                line += 1
+                if line == 1:
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")
+                if raw.strip():
+                    block.append(raw.rstrip(b"\r\n"))
+                    numbers.append(line)
+            if block:
+                yield block, numbers
+
+
+def read_json_lines(path: str, wanted: Iterable[str]) -> tuple[pa.Table, np.ndarray, list[str]]:
+    """The ``wanted`` columns (matched case-insensitively) as string columns, the line of
+    every row, and the keys seen (in order of first appearance)."""
+    wanted_lower = {w.lower(): w for w in wanted}
+    parts: dict[str, list[pa.Array]] = {w: [] for w in wanted_lower.values()}
+    line_parts: list[np.ndarray] = []
+    seen: dict[str, None] = {}
+    for block, numbers in _blocks(path):
+        objects = _decode(block, numbers, path)
+        columns: dict[str, list[str]] = {w: [""] * len(objects) for w in parts}
+        for i, (obj, line) in enumerate(zip(objects, numbers)):
+            for key, value in obj.items():
+                seen.setdefault(key, None)
+                name = wanted_lower.get(key.lower())
+                if name is not None:
+                    columns[name][i] = _text(value, path, line, key)
+        for name, values in columns.items():
+            parts[name].append(pa.array(values, pa.string()))
+        line_parts.append(np.asarray(numbers, dtype=np.int64))
+    table = pa.table(
+        {
+            name: pa.chunked_array(chunks, pa.string()).combine_chunks()
+            for name, chunks in parts.items()
+        }
+    )
+    lines = np.concatenate(line_parts) if line_parts else np.zeros(0, np.int64)
+    return table, lines, list(seen)

@@ -1,0 +1,49 @@
+"""Run a ``vsbengine`` command and kill -9 it at its N-th step: ``python killpoints.py N ARGS``.
+
+A *step* is a call that changes files or the ledger: ``os.fsync``, ``os.link``,
+``os.replace``, ``os.rename``, ``os.unlink``, ``os.mkdir``, ``shutil.rmtree``
+and the ledger's ``begin``, ``book``, ``own``, ``commit`` and ``published``.
+Just before step N the process sends itself SIGKILL: no ``finally``, no
+``atexit``, exactly as a power cut or the OOM killer would end it. With N past
+the last step the command runs to its end (exit code as usual).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import signal
+import sys
+
+
+def _arm(limit: int) -> None:
+    count = [0]
+
+    def wrap(owner, name):
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def step(*args, **kw):
+            count[0] += 1
+            if count[0] == limit:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return original(*args, **kw)
+
+        setattr(owner, name, step)
+
+    for name in ("fsync", "link", "replace", "rename", "unlink", "mkdir"):
+        wrap(os, name)
+    wrap(shutil, "rmtree")
+    from vsbengine.formats.viplive.ledger import Ledger
+
+    for name in ("begin", "book", "own", "commit", "published"):
+        wrap(Ledger, name)
+
+
+if __name__ == "__main__":
+    _arm(int(sys.argv[1]))
+    from vsbengine.cli.main import app
+
+    sys.argv = ["vsbengine", *sys.argv[2:]]
+    app(prog_name="vsbengine")

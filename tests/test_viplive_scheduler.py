@@ -1,0 +1,175 @@
+"""``viplive run`` over a simulated quarter, day by day, as a daily scheduler would run it."""
+
+import datetime as dt
+import json
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+from viplive_helpers import NOW, agb_for, row, write_config, write_csv
+
+from vsbengine.cli.main import app
+from vsbengine.errors import ConfigError
+from vsbengine.formats.viplive import load_config
+from vsbengine.formats.viplive.scheduler import run
+
+D = dt.date
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+
+# Downloads as they arrive in the exports folder, by download date.
+DOWNLOADS = {
+    D(2021, 5, 27): [
+        row("DM", practice=1, amount="1.000,00", day="2021-05-27"),
+        row("DM", practice=2, status="in behandeling", amount="0", day="2021-05-27"),
+        row("CVRM", practice=3, amount="500,00", day="2021-05-27"),
+    ],
+    D(2021, 6, 10): [
+        row("DM", practice=1, amount="1.000,00", day="2021-06-10"),
+        row("DM", practice=2, amount="400,00", day="2021-06-10"),
+        row("CVRM", practice=3, amount="500,00", day="2021-06-10"),
+    ],
+    D(2021, 6, 24): [  # nothing new
+        row("DM", practice=1, amount="1.000,00", day="2021-06-24"),
+        row("DM", practice=2, amount="400,00", day="2021-06-24"),
+        row("CVRM", practice=3, amount="500,00", day="2021-06-24"),
+    ],
+    D(2021, 7, 5): [  # the insurer lowers practice 3's grant: a claim
+        row("DM", practice=1, amount="1.000,00", day="2021-07-05"),
+        row("DM", practice=2, amount="400,00", day="2021-07-05"),
+        row("CVRM", practice=3, amount="450,00", day="2021-07-05"),
+    ],
+    D(2021, 8, 27): [  # the next quarter's first download
+        row("DM", quarter="2021-Q3", practice=1, amount="900,00", day="2021-08-27"),
+    ],
+}
+
+
+class Scheduler:
+    def __init__(self, tmp):
+        self.exports = tmp / "exports"
+        self.exports.mkdir()
+        self.ledger, self.out = tmp / "ledger.sqlite", tmp / "out"
+        self.config = load_config(write_config(tmp))
+
+    def arrive(self, day):
+        if day in DOWNLOADS:
+            write_csv(self.exports / f"viplive-{day}.csv", DOWNLOADS[day])
+
+    def __call__(self, day):
+        return run(self.ledger, self.exports, self.out, today=day, config=self.config, now=NOW)
+
+
+def _days(first, last):
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def test_a_quarter_day_by_day_pays_on_the_grid_and_only_while_something_is_open(tmp_path):
+    s = Scheduler(tmp_path)
+    paid, other = {}, {}
+    for day in _days(D(2021, 5, 25), D(2021, 9, 20)):
+        s.arrive(day)
+        if not any(s.exports.iterdir()):
+            with pytest.raises(ConfigError, match="no exports"):
+                s(day)
+            continue
+        outcome = s(day)
+        again = s(day)  # a second run the same day changes nothing
+        if outcome.decision == "paid":
+            assert again.decision == "already paid"
+            paid[day] = [(p.agb, p.chain, p.amount) for p in outcome.summary.payments] + [
+                (c.agb, c.chain, -c.amount) for c in outcome.summary.claims
+            ]
+        else:
+            assert (again.decision == outcome.decision and outcome.summary is None) or (
+                outcome.summary.payments == [] and outcome.summary.claims == []
+            )
+            if outcome.decision != "not due":
+                other[day] = outcome.decision
+    assert paid == {
+        D(2021, 6, 1): [(agb_for(1), "DM", 100000), (agb_for(3), "CVRM", 50000)],
+        D(2021, 6, 15): [(agb_for(2), "DM", 40000)],
+        D(2021, 7, 13): [(agb_for(3), "CVRM", -5000)],
+        D(2021, 9, 1): [(agb_for(1), "DM", 90000)],
+    }
+    # Grid days on which nothing was open: checked, nothing booked.
+    assert other == {
+        D(2021, 6, 29): "settled",
+        D(2021, 7, 27): "settled",
+        D(2021, 8, 10): "settled",
+        D(2021, 8, 24): "settled",
+        D(2021, 9, 7): "settled",
+        D(2021, 9, 15): "settled",
+    }
+    assert sorted(p.name for p in s.out.glob("*.xml")) == [
+        "round-2021-06-01.xml",
+        "round-2021-06-15.xml",
+        "round-2021-09-01.xml",
+    ]
+
+
+def test_a_follow_up_with_only_pending_rows_books_nothing(tmp_path):
+    s = Scheduler(tmp_path)
+    write_csv(
+        s.exports / "a.csv",
+        [
+            row("DM", practice=1, amount="100,00"),
+            row("DM", practice=2, status="in behandeling", amount="0"),
+        ],
+    )
+    assert s(D(2021, 6, 1)).decision == "paid"
+    outcome = s(D(2021, 6, 15))
+    assert (outcome.decision, outcome.reason) == (
+        "nothing new",
+        "nothing new to pay or claim; 1 row still pending",
+    )
+    assert outcome.next_round == D(2021, 6, 29)
+
+
+def test_a_missed_grid_day_is_caught_up_with_execution_today(tmp_path):
+    s = Scheduler(tmp_path)
+    write_csv(s.exports / "a.csv", [row("DM", practice=1, amount="100,00")])
+    outcome = s(D(2021, 6, 3))  # the machine was off on 1 and 2 June
+    assert outcome.decision == "paid" and outcome.round_date == D(2021, 6, 1)
+    assert outcome.reason == "2021-Q2 round 1 (the round of 2021-06-01, caught up today)"
+    doc = etree.parse(str(s.out / "round-2021-06-01.xml"))
+    assert doc.findtext(".//p:ReqdExctnDt/p:Dt", namespaces=NS) == "2021-06-03"
+    assert [p.description for p in outcome.summary.payments] == ["DBC/DM/Q2/21/20211-1-1"]
+    assert s(D(2021, 6, 4)).decision == "not due"  # caught up already
+    before = s(D(2021, 5, 31))
+    assert (before.decision, before.reason, before.next_round) == (
+        "not due",
+        "no payment round today",
+        D(2021, 6, 1),
+    )
+
+
+def test_run_on_the_command_line(tmp_path):
+    s = Scheduler(tmp_path)
+    write_csv(s.exports / "a.csv", [row("DM", practice=1, amount="100,00")])
+    runner = CliRunner()
+    args = [
+        "viplive", "run", "--ledger", str(s.ledger), "--exports", str(s.exports),
+        "--config", str(tmp_path / "config.toml"),
+    ]  # fmt: skip
+    r = runner.invoke(app, [*args, "--today", "2021-05-30"])
+    assert r.exit_code == 0 and r.output.splitlines()[0] == (
+        "2021-05-30: not due: no payment round today"
+    )
+    r = runner.invoke(app, [*args, "--today", "2021-06-01", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert (data["decision"], data["round_date"], data["summary"]["total"]) == (
+        "paid",
+        "2021-06-01",
+        10000,
+    )
+    assert (tmp_path / "round-2021-06-01.xml").is_file()  # default --out: the ledger's folder
+    r = runner.invoke(app, [*args, "--today", "2021-06-01"])
+    assert r.exit_code == 0 and "already paid" in r.output
+    r = runner.invoke(app, [*args, "--today", "10000-01-01"])
+    assert r.exit_code == 2 and r.stderr == (
+        "vsbengine: error: --today must be a date YYYY-MM-DD, not '10000-01-01'\n"
+    )
