@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, InputError
 
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
@@ -132,7 +132,14 @@ def inbox(
         raise ConfigError("--waiting, --due and --all: give one")
     which = "all" if all_ else "due" if due is not None else "waiting"
     day = options.date(due, "--due")
-    with Register(str(register), create=False) as reg:
+    try:
+        reg = Register(str(register), create=False)
+    except InputError as exc:
+        if "read-only" not in exc.reason:
+            raise
+        # Looking needs no writing: a register one may only read is listed as it is.
+        reg = Register(str(register), readonly=True)
+    with reg:
         entries = reg.inbox(which, day)
     if json_out:
         typer.echo(msgspec.json.encode(entries).decode())

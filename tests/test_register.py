@@ -118,6 +118,9 @@ def test_a_read_only_register(tmp_path):
         r = runner.invoke(app, ["receive", str(path), "--register", str(path)])
         assert r.exit_code == 2 and "the register is read-only" in r.stderr
         assert r.stderr.count("\n") == 1
+        # Only looking at it works.
+        r = runner.invoke(app, ["inbox", str(path), "--all", "--json"])
+        assert r.exit_code == 0 and r.stdout.strip() == "[]"
     finally:
         _immutable(path, False)
 
