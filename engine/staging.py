@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import secrets
 import shutil
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not a POSIX system
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["RunLock", "alive", "clone_dir", "remove_tree"]
 
@@ -35,7 +39,15 @@ def _close_in_child() -> None:
     _HELD.clear()
 
 
-os.register_at_fork(after_in_child=_close_in_child)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_in_child)
+
+
+def _need_locks() -> None:
+    if fcntl is None:  # pragma: no cover - not a POSIX system
+        from vsbengine.errors import ConfigError
+
+        raise ConfigError("run locks need POSIX file locks (Linux, macOS, BSD)")
 
 
 class RunLock:
@@ -45,6 +57,7 @@ class RunLock:
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
+        _need_locks()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
@@ -88,6 +101,7 @@ class RunLock:
 
 def alive(path: str | os.PathLike) -> bool:
     """Whether a live process holds the lock at ``path`` (a missing file: no)."""
+    _need_locks()
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:

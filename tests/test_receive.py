@@ -609,7 +609,7 @@ def test_two_sign_offs_at_the_same_time(night, tmp_path):
         )
         for who in ("An", "Jan")
     ]
-    results = [(p.wait(timeout=60), p.stderr.read()) for p in both]
+    results = [(p.wait(timeout=60), p.communicate()[1]) for p in both]
     assert sorted(code for code, _ in results) == [0, 2]
     assert "is decided already" in next(err for code, err in results if code == 2)
     with Register(path) as reg:

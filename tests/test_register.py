@@ -171,6 +171,7 @@ def test_run_locks_tell_the_living_from_the_dead(tmp_path):
     assert staging.alive(tmp_path / "c.lock")
     child.kill()
     child.wait()
+    child.stdout.close()
     assert not staging.alive(tmp_path / "c.lock")
 
 
