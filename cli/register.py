@@ -31,8 +31,16 @@ def _line(o, register: Path) -> str:
         if p is not None and p.error_ratio is not None:
             had += f", {p.error_ratio:.2f} % rejected"
         return f"{o.path}: skipped: {o.reason}: {had}"
-    ratio = "" if o.error_ratio is None else f" ({o.error_ratio:.2f} % rejected)"
-    text = f"{o.path}: {where}: {o.outcome.replace('_', ' ')}{ratio}: {', '.join(o.messages)}"
+    from vsbengine.cli.bulk import LABELS
+
+    shown = o.error_ratio is not None and o.outcome != "rejected_technical"
+    ratio = f" ({o.error_ratio:.2f} % rejected)" if shown else ""
+    text = f"{o.path}: {where}: {LABELS[o.outcome]}{ratio}: {', '.join(o.messages)}"
+    if o.identity_codes:
+        from vsbengine.formats.efact.catalogue import explain
+
+        first = o.identity_codes[0]
+        text += f"; {', '.join(o.identity_codes)}: {explain(first).en}"
     if o.outcome == "waiting":
         verb = "sign" if o.waiting_for == "signature" else "confirm"
         text += (

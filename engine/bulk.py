@@ -110,6 +110,8 @@ class Outcome(msgspec.Struct, omit_defaults=True):
     state: str | None = None
     waiting_for: str | None = None
     proposed: str | None = None
+    #: With a register: the identity codes it was refused with (vsbengine.identity).
+    identity_codes: list[str] = []
     #: A skipped file: the outcome its content had.
     previous: Previous | None = None
 

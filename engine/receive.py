@@ -205,6 +205,7 @@ def outcome_of(path: str, entry: Entry, seconds: float = 0.0, reason=None) -> Ou
         state=entry.state,
         waiting_for=entry.waiting_for,
         proposed=entry.proposed,
+        identity_codes=entry.identity_codes,
     )
 
 

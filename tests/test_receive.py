@@ -138,6 +138,16 @@ def test_a_sending_number_used_by_an_accepted_sending_is_refused(s, reg):
     report = read_json(o.output, "report.json")
     where = {(x["code"], x["record_type"], x["zone"], x["offset"]) for x in report["errors"]}
     assert {("100721", "10", "7", 259), ("030140", "300", "301", 75)} <= where
+    r = runner.invoke(app, ["receive", str(other), "--register", str(reg.path)])
+    assert "skipped: same content as sending 2 (other.920000): rejected technical" in r.stdout
+    other2 = s.write("other2.920000", created=20261111)
+    r = runner.invoke(app, ["receive", str(other2), "--register", str(reg.path), "--refs",
+                            str(s.refs), "--today", "2026-11-23"])  # fmt: skip
+    assert r.exit_code == 0
+    assert (
+        "sending 3: rejected technically (DF012): DF012_920999.dat; 100721, 030140: Sending "
+        "number used already by this facility in the same year (double number)"
+    ) in r.stdout
     # A sending of another year or another number is not a double.
     fine = s.write("fine.920000", number=s.number + 1)
     assert got(receive.receive(reg, [str(fine)], refs=s.refs, today=TODAY))[
@@ -365,6 +375,7 @@ def test_cli(s, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert f"DF014 waits for a signature: vsbengine sign {path} 1 --by NAME" in r.stdout
+    assert "sending 1: waiting for a sign-off (0.00 % rejected): DF011_931000.dat" in r.stdout
     assert "b.920000: skipped: same content as sending 1 (a.920000): waiting, 0.00 % rejected" in (
         r.stdout
     )
