@@ -145,24 +145,35 @@ def bulk(
         rate = records[0] / max(time.perf_counter() - started, 1e-9)
         bar.update(task, advance=1, rate=f"{rate:,.0f} records/s")
 
-    common = dict(
-        out=None if out is None else str(out),
-        register=None if register is None else str(register),
-        today=day,
-        refs=str(refs) if refs else None,
-        force=force,
-        progress=advance,
-        memory_limit=limit,
-        sign_as=sign_as,
-    )
     try:
         with bar:
             if scheduler or dask_local:
                 summary = engine_bulk.run_dask(
-                    files, scheduler=scheduler, local_workers=dask_local, **common
+                    files,
+                    None if out is None else str(out),
+                    register=None if register is None else str(register),
+                    scheduler=scheduler,
+                    local_workers=dask_local,
+                    today=day,
+                    refs=str(refs) if refs else None,
+                    force=force,
+                    progress=advance,
+                    memory_limit=limit,
+                    sign_as=sign_as,
                 )
             else:
-                summary = engine_bulk.run_local(files, workers=workers, **common)
+                summary = engine_bulk.run_local(
+                    files,
+                    None if out is None else str(out),
+                    register=None if register is None else str(register),
+                    workers=workers,
+                    today=day,
+                    refs=str(refs) if refs else None,
+                    force=force,
+                    progress=advance,
+                    memory_limit=limit,
+                    sign_as=sign_as,
+                )
     except KeyboardInterrupt:
         typer.echo("interrupted: the same command again goes on where this run stopped", err=True)
         raise typer.Exit(130) from None

@@ -197,8 +197,7 @@ def validate(
     proposal, and 'vsbengine sign' or 'vsbengine confirm' releases the messages.
     """
     import vsbengine
-    from vsbengine import signoff
-    from vsbengine.formats.efact.answers import Answers
+    from vsbengine import outputs, signoff
 
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
@@ -216,8 +215,10 @@ def validate(
     if reference is not None and not 0 <= reference < 10**14:
         raise ConfigError("--reference must have at most 14 digits")
     started = time.perf_counter()
+    # A proposal and the folder's owner record the sending's digest: made beside the
+    # checks, not by a re-read.
     source = _read_stdin() if stdin else file
-    result = engine.validate(source)
+    result = engine.validate(source, digest=out is not None and not stdin)
     log.info(
         "validated %s: %d records, %s %s, %.2f %% rejected, %d errors in %.3f s",
         "standard input" if stdin else file,
@@ -232,14 +233,13 @@ def validate(
     if out is not None:
         from vsbengine import outfolder
 
-        outfolder.claim(out, source)
+        outfolder.claim(out, source, result.digest)
     if out is not None and refs is not None:
         proposal = signoff.propose(result, out, engine.refs, reference=reference)
         if sign_as is not None:
-            decided = signoff.settle(out, sign_as)
+            decided = signoff.settle(out, sign_as, result=result)
     elif out is not None:
-        Answers(result, reference=reference).write(out)
-        (out / "report.json").write_bytes(result.to_json() + b"\n")
+        outputs.write(result, out, result.messages, reference=reference)
     if json_out:
         typer.echo(result.to_json().decode())
     else:

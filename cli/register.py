@@ -8,6 +8,7 @@ locked, read-only, not a register, newer schema) is one line on stderr, exit 2.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -153,7 +154,7 @@ def inbox(
         typer.echo(msgspec.json.encode(entries).decode())
         return
     table = Table(title=f"{register}: {len(entries)} {which} sending(s)")
-    for name, justify in (
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("id", "right"),
         ("file", "left"),
         ("facility", "left"),
@@ -166,7 +167,8 @@ def inbox(
         ("requested", "right"),
         ("accepted", "right"),
         ("waits for", "left"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for e in entries:
         table.add_row(
@@ -197,7 +199,8 @@ def decide(action: str, register: Path, sending: int, by: str, json_out: bool) -
     if json_out:
         typer.echo(msgspec.json.encode(e).decode())
         return
-    names = sorted(p.name for p in Path(e.folder).iterdir() if p.name.startswith("DF"))
+    folder = Path(e.folder or ".")
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("DF"))
     what = "signed" if action == "sign" else "confirmed"
     due = f"; payment due on {e.due_on}" if e.due_on else ""
     typer.echo(

@@ -161,9 +161,13 @@ def collect(inputs: Iterable[str]) -> list[str]:
 
 
 def content_hash(path: str) -> str:
-    """SHA-256 of the file's content (hex): what a resumed run recognises."""
+    """BLAKE2b (16 bytes, hex) of the file's content: what a resumed run recognises, and
+    the digest a proposal and the register record (:attr:`vsbengine.Result.digest`)."""
+    digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_log(out: str) -> dict[str, dict]:
@@ -280,8 +284,7 @@ def validate_file(
     the technical answer and the proposal are, and the rest waits for a sign-off
     (``sign_as``: sign or confirm at once, as ``validate --sign-as`` does).
     """
-    from vsbengine import signoff
-    from vsbengine.formats.efact.answers import Answers
+    from vsbengine import outputs, signoff
 
     t0 = time.perf_counter()
     try:
@@ -294,17 +297,17 @@ def validate_file(
     waiting = proposed = None
     try:
         engine = engine_for(today, refs, memory_limit)
-        result = engine.validate(path)
+        result = engine.validate(path, digest=refs is not None)
         messages = result.messages
         if refs is None:
-            Answers(result, path).write(folder)
-            with open(os.path.join(folder, "report.json"), "wb") as fh:
-                fh.write(result.to_json() + b"\n")
+            outputs.write(result, folder, result.messages)
         else:
             proposal = signoff.propose(result, folder, engine.refs)
             messages = [result.technical]
             waiting, proposed = proposal["waiting_for"], proposal["proposed"]
-            decided = signoff.settle(folder, sign_as) if sign_as and waiting else None
+            decided = (
+                signoff.settle(folder, sign_as, result=result) if sign_as and waiting else None
+            )
             if decided is not None:
                 messages = result.messages
                 waiting = None
@@ -377,7 +380,7 @@ def _head_key(path: str):
     try:
         st = os.stat(path)
         with open(path, "rb") as fh:
-            return (st.st_size, hashlib.sha256(fh.read(4096)).digest())
+            return (st.st_size, hashlib.blake2b(fh.read(4096), digest_size=16).digest())
     except OSError:
         return None
 
@@ -482,8 +485,8 @@ class FolderJob:
         self._running.pop(item.path, None)
         staged = o.output
         if o.outcome == "skipped" or (o.hash in self._hashes and o.outcome in PROCESSED):
-            first = self._hashes.get(o.hash)
-            before = self.previous.get(o.hash)
+            first = self._hashes.get(o.hash) if o.hash else None
+            before = self.previous.get(o.hash) if o.hash else None
             if first is not None:
                 o.previous = previous_of(first)
                 o.reason = f"same content as {first.path} (this run)"
@@ -496,7 +499,7 @@ class FolderJob:
             o.records_total = o.records_rejected = o.error_ratio = o.errors = None
             if staged and os.path.isdir(staged) and staged.startswith(self.stage):
                 staging.remove_tree(staged)
-        elif o.outcome in PROCESSED and staged:
+        elif o.outcome in PROCESSED and staged and o.hash:
             final = os.path.join(self.out, os.path.basename(staged))
             if os.path.exists(final):
                 # Processed again (--force, or a log line a crash lost): the new answers win.

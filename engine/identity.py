@@ -55,7 +55,7 @@ import numpy as np
 
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Findings
 from vsbengine.source import sniff
 
 __all__ = [
@@ -88,7 +88,7 @@ class Head(msgspec.Struct, frozen=True, omit_defaults=True):
     """
 
     size: int
-    head: str  # SHA-256 of the first HEAD_BYTES bytes
+    head: str  # BLAKE2b (16 bytes, hex) of the first HEAD_BYTES bytes
     facility: str | None = None
     sending_number: int | None = None
     invoiced_year: int | None = None
@@ -155,7 +155,7 @@ def read_head(path: str) -> Head:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
     sniff(first[:6], size, path)
-    digest = hashlib.sha256(first).hexdigest()
+    digest = hashlib.blake2b(first, digest_size=16).hexdigest()
     # Segment 200, 300, record 10, record 20, each maybe followed by a line break.
     units: list[int] = []
     pos = 0
@@ -243,16 +243,17 @@ def violations(head: Head, earlier: Earlier | None) -> list[tuple[str, str]]:
 
 def check_for(head: Head, earlier: Earlier | None):
     """A check of the whole sending for :meth:`vsbengine.Engine.validate` (``checks=``)
-    that adds the codes of :func:`violations`, located; ``None`` when there are none."""
+    that finds the codes of :func:`violations`, located; ``None`` when there are none."""
     found = violations(head, earlier)
     if not found:
         return None
 
-    def check(sm, errs: ErrorBuilder) -> None:
+    def check(sm, ctx) -> Findings:
+        out = Findings()
         for code, fact in found:
             unit, seq, offset = head.where[fact]
             layout, zone = PLACES[fact]
-            errs.add(
+            out.errors.add(
                 np.array([unit]),
                 code,
                 LAYOUTS.zone_index(layout, zone),
@@ -260,5 +261,6 @@ def check_for(head: Head, earlier: Earlier | None):
                 rtype=int(layout),
                 offset=offset,
             )
+        return out
 
     return check

@@ -70,9 +70,10 @@ class Checked(msgspec.Struct, omit_defaults=True):
 
 
 def _copy(path: str, target: Path, head: Head) -> str:
-    """Copy the sending into the register (whole or not at all); return its SHA-256.
+    """Copy the sending into the register (whole or not at all); return its digest
+    (BLAKE2b, as :func:`vsbengine.bulk.content_hash`).
     Refuses a file that is not the one claimed (it changed since its head was read)."""
-    digest = hashlib.sha256()
+    digest = hashlib.blake2b(digest_size=16)
     first = b""
     size = 0
     with open(path, "rb") as src, atomic_open(target) as dst:
@@ -82,13 +83,13 @@ def _copy(path: str, target: Path, head: Head) -> str:
             digest.update(block)
             dst.write(block)
             size += len(block)
-        if size != head.size or hashlib.sha256(first).hexdigest() != head.head:
+        if size != head.size or hashlib.blake2b(first, digest_size=16).hexdigest() != head.head:
             raise InputError("the file changed while it was being received", path=path)
     return digest.hexdigest()
 
 
 def _facts(result, proposal: dict, identity_codes: list[str]) -> dict:
-    total = next((r for r in result.settlement if r["record"] == "92"), None)
+    total = next((r for r in result.settlement if r.record_type == "92"), None)
     return {
         "technical": result.technical,
         "proposed": result.decision,
@@ -102,9 +103,9 @@ def _facts(result, proposal: dict, identity_codes: list[str]) -> dict:
         "prestations_rejected": result.prestations_rejected,
         "every_prestation_rejected": proposal["every_prestation_rejected"],
         "errors": len(result.error_table),
-        "amount_requested": None if total is None else int(total["requested"]),
+        "amount_requested": None if total is None else total.requested,
         "amount_accepted": (
-            int(total["accepted"]) if total is not None and result.decision == "DF014" else None
+            total.accepted if total is not None and result.decision == "DF014" else None
         ),
         "waiting_for": proposal["waiting_for"],
         "identity_codes": identity_codes,
@@ -145,6 +146,7 @@ def check_task(
         engine = bulk.engine_for(task.received_on, refs, memory_limit)
         check = identity.check_for(task.head, task.earlier)
         result = engine.validate(copy, checks=(check,) if check else ())
+        result.digest = digest  # made by the copy: the proposal needs no other pass
         checked = os.path.join(task.staging, f"{sid:06d}-checked")
         proposal = signoff.propose(result, checked, engine.refs, reference=reference)
         codes = [c for c, _ in identity.violations(task.head, task.earlier)]
@@ -364,7 +366,7 @@ class RegisterJob:
                     self._record(o)
                     return
             crash_point("published")
-            if c.decided is not None:
+            if c.decided is not None and c.action is not None and c.decision is not None:
                 entry = reg.commit_decision(self.run, sid, c.action, c.decision, Path(c.decided))
         except InputError as exc:
             # Decided meanwhile by someone else: the register's state is the outcome.

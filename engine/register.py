@@ -322,7 +322,7 @@ class Register:
                         json.dumps(options or {}, default=str),
                     ),
                 )
-                run = int(cur.lastrowid)
+                run = int(cur.lastrowid or 0)
         except BaseException:
             lock.release()
             raise
@@ -491,7 +491,7 @@ class Register:
     ) -> Claimed | Duplicate | Busy:
         """Receive the file at ``path`` (of known ``head``) for ``run``, in one transaction.
 
-        ``digest`` is the file's SHA-256 when the caller computed it (because
+        ``digest`` is the file's digest when the caller computed it (because
         :meth:`candidates` found sendings of the same size and head). Returns
         :class:`Duplicate` for content the register has, :class:`Busy` when the same
         content or another file of the same sending number is being checked by a live
@@ -551,7 +551,7 @@ class Register:
                     settle_as,
                 ),
             )
-            sid = int(cur.lastrowid)
+            sid = int(cur.lastrowid or 0)
             self._event(con, sid, "received", run, file=os.path.basename(path), size=head.size)
         return Claimed(sid, earlier, received_on)
 

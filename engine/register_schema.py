@@ -10,9 +10,9 @@ amounts euro cents, JSON columns UTF-8 text.
 column                       meaning
 ===========================  =============================================================
 id                           the sending's number in the register (``vsbengine sign R ID``)
-digest                       SHA-256 of the file (hex); NULL while it is being checked or
-                             when abandoned; unique
-size, head                   file size; SHA-256 of its first 4096 bytes (finding likely
+digest                       BLAKE2b of the file (16 bytes, hex, as in proposal.json);
+                             NULL while it is being checked or when abandoned; unique
+size, head                   file size; BLAKE2b of its first 4096 bytes (finding likely
                              duplicates without reading the file)
 claim_key                    ``facility/year/number`` (or ``head/size/hash`` without them)
 file_name, source            the file's name and the path it was received from

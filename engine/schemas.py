@@ -106,7 +106,7 @@ class SendingFile(msgspec.Struct, frozen=True):
 
     file: str
     size: int
-    sha256: str
+    blake2b: str  # 16 bytes, hex: as proposal.json's "content"
 
 
 class Check(msgspec.Struct, frozen=True):

@@ -198,7 +198,7 @@ def test_validate_out_again_for_the_same_sending_replaces_its_answers(good, tmp_
     assert r.exit_code == 0
     assert "DF013_920099.dat" not in {p.name for p in out.iterdir()}
     owner = json.loads((out / "sending.json").read_text())
-    assert owner["file"] == str(good) and len(owner["sha256"]) == 64
+    assert owner["file"] == str(good) and len(owner["blake2b"]) == 32
 
 
 def test_validate_reference_is_written_and_checked(good, tmp_path):
