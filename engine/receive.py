@@ -148,13 +148,19 @@ def check_task(
         result = engine.validate(copy, checks=(check,) if check else ())
         result.digest = digest  # made by the copy: the proposal needs no other pass
         checked = os.path.join(task.staging, f"{sid:06d}-checked")
-        proposal = signoff.propose(result, checked, engine.refs, reference=reference)
+        decided = os.path.join(task.staging, f"{sid:06d}-decided")
+        # Unattended, the proposal is made where the decision goes, so that the sign-off
+        # writes from this validation's scans; the checked step is a copy of it first.
+        first = decided if sign_as is not None else checked
+        proposal = signoff.propose(result, first, engine.refs, reference=reference)
+        if first == decided:
+            staging.clone_dir(decided, checked)
         codes = [c for c, _ in identity.violations(task.head, task.earlier)]
         out = Checked(sid, digest=digest, facts=_facts(result, proposal, codes), checked=checked)
-        if sign_as is not None and proposal["waiting_for"]:
-            decided = os.path.join(task.staging, f"{sid:06d}-decided")
-            staging.clone_dir(checked, decided)
-            decision = signoff.settle(decided, sign_as)
+        if sign_as is not None:
+            decision = (
+                signoff.settle(decided, sign_as, result=result) if proposal["waiting_for"] else None
+            )
             if decision is None:
                 staging.remove_tree(decided)
             else:

@@ -126,6 +126,17 @@ def test_unattended_sign_off_except_when_every_prestation_is_rejected(s, reg):
     assert reg.entry(nobody.sending).state == "answered"
 
 
+def test_an_unattended_receive_scans_each_sending_once(s, reg):
+    from vsbengine import _core
+
+    a = s.write("a.920000")
+    receive.receive(reg, [str(s.write("warm.920000", number=1))], refs=s.refs, today=TODAY)
+    before = _core.scan_counts().scans
+    out = receive.receive(reg, [str(a)], refs=s.refs, today=TODAY, sign_as="nightly")
+    assert out.files[0].outcome == "accepted"
+    assert _core.scan_counts().scans - before == 1  # checks and every answer
+
+
 def test_a_sending_number_used_by_an_accepted_sending_is_refused(s, reg):
     first = s.write("first.920000")
     receive.receive(reg, [str(first)], refs=s.refs, today=TODAY)
