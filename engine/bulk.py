@@ -297,7 +297,8 @@ def validate_file(
     waiting = proposed = None
     try:
         engine = engine_for(today, refs, memory_limit)
-        result = engine.validate(path, digest=refs is not None)
+        result = engine.validate(path)
+        result.digest = digest  # the content's, made above: a proposal needs no other pass
         messages = result.messages
         if refs is None:
             outputs.write(result, folder, result.messages)
