@@ -123,14 +123,17 @@ class BlockadeSuite:
 
 def _child(stage: str, folder: str, out: str, cores: int) -> None:
     """Run one stage in this (fresh) process; print wall seconds and peak RSS."""
+    import pyarrow as pa
+
     if cores:
         os.sched_setaffinity(0, set(range(cores)))
-        import pyarrow as pa
-
         pa.set_cpu_count(cores)
         pa.set_io_thread_count(cores)
     from vsbengine.formats.blockade import build, reconcile
 
+    # pyarrow imports pandas (when installed) on its first conversion of a Python
+    # value: an import like the others, done before the clock for every stage alike.
+    pa.scalar(0)
     with open("/proc/self/statm") as statm:  # resident pages once everything is imported
         baseline = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     source = Path(folder)

@@ -45,8 +45,9 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
-# Batches of 64K rows: fewer, larger writes than the default 1,024 (about a fifth faster).
-_OPTIONS = pacsv.WriteOptions(delimiter=";", include_header=True, batch_size=1 << 16)
+# Batches of 16K rows: fewer calls than the default 1,024, and buffers that stay in
+# cache (measured faster than both 1,024 and 65,536 on the 1M-row benchmark).
+_OPTIONS = pacsv.WriteOptions(delimiter=";", include_header=True, batch_size=1 << 14)
 
 
 def safe_table(table: pa.Table) -> pa.Table:
