@@ -186,8 +186,8 @@ def run(
 ) -> RunOutcome:
     """Pay the round due on ``today`` (default: the current date), if one is due.
 
-    The outcome's ``next_round`` is the next day a round could move money (see
-    :func:`next_possible_round`); ``None`` when everything granted is settled.
+    The outcome's ``next_round`` is the next day a round could move money (see the
+    module text); ``None`` when everything granted is settled.
 
     Raises
     ------
@@ -211,7 +211,7 @@ def run(
     current_rows(read.grants, today, book.known)
 
     def upcoming() -> _dt.date | None:
-        return next_possible_round(read, quarters, config, _Book.read(ledger), today)
+        return _next_possible_round(read, quarters, config, _Book.read(ledger), today)
 
     def attempt(day: _dt.date, late: bool, dry_run: bool) -> RoundSummary:
         return pay(
@@ -266,7 +266,7 @@ def run(
     )
 
 
-def next_possible_round(read, quarters, config: Config, book: _Book, today: _dt.date):
+def _next_possible_round(read, quarters, config: Config, book: _Book, today: _dt.date):
     """The next day a round could move money, as the ledger and the exports stand on
     ``today``: today itself when another round is still due (a run books one round at a
     time), else the earliest of a quarter's first round still to come and the next grid
