@@ -197,8 +197,7 @@ def validate(
     proposal, and 'vsbengine sign' or 'vsbengine confirm' releases the messages.
     """
     import vsbengine
-    from vsbengine import signoff
-    from vsbengine.formats.efact.answers import Answers
+    from vsbengine import outputs, signoff
 
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
@@ -214,7 +213,9 @@ def validate(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     started = time.perf_counter()
-    result = engine.validate(_read_stdin() if stdin else file)
+    # A proposal records the sending's digest: made beside the checks, not by a re-read.
+    proposing = out is not None and refs is not None and not stdin
+    result = engine.validate(_read_stdin() if stdin else file, digest=proposing)
     log.info(
         "validated %s: %d records, %s %s, %.2f %% rejected, %d errors in %.3f s",
         "standard input" if stdin else file,
@@ -229,13 +230,12 @@ def validate(
     if out is not None and refs is not None:
         proposal = signoff.propose(result, out, engine.refs)
         if sign_as is not None:
-            decided = signoff.settle(out, sign_as)
+            decided = signoff.settle(out, sign_as, result=result)
     elif out is not None:
         try:
-            Answers(result, reference=reference).write(out)
+            outputs.write(result, out, result.messages, reference=reference)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        (out / "report.json").write_bytes(result.to_json() + b"\n")
     if json_out:
         typer.echo(result.to_json().decode())
     else:

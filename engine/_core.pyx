@@ -8,13 +8,19 @@ columns. It creates no Python object per record or per zone: findings go to
 growable C arrays that become numpy arrays at the end.
 
 The layouts come from ``vsbengine.formats.efact.compiled`` (tables compiled
-into arrays); the constants below must match the ones defined there.
+into arrays); the constants they share with the core are declared once, in
+``_core.pxd``, and bound here for the Python side.
 """
 
 cimport cython
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memchr
+from libc.errno cimport EINTR, errno
+from libc.string cimport memchr, memcpy, memset
+from posix.uio cimport iovec, writev
+
+import os
+from collections import namedtuple
 
 import numpy as np
 
@@ -22,65 +28,12 @@ cimport numpy as cnp
 
 cnp.import_array()
 
+# The constants, structs and classes are declared in _core.pxd (the one source of
+# truth for the Python side too: compiled.py and catalogue.py read the enums).
 
-cdef extern from "_kernels.h" nogil:
-    uint8_t vsb_classify(const uint8_t* rec, const uint8_t* allow, int n, int sum_len,
-                         const uint8_t* cls, const uint8_t* val, uint32_t* sum_out)
-    int64_t vsb_digits(const uint8_t* p, int n)
-
-# Character classes (bit flags), as in formats/efact/compiled.py.
-cdef enum:
-    C_DIGIT = 1
-    C_BLANK = 2
-    C_SIGN = 4
-    C_ALPHA = 8
-    C_PUNCT = 16
-    C_LATIN = 32
-    C_BAD = 64
-
-# Zone kinds and flags, as in formats/efact/compiled.py.
-cdef enum:
-    K_N = 0
-    K_D = 1
-    K_Y = 2
-    K_S = 3
-    K_A = 4
-    K_X = 5
-
-cdef enum:
-    F_MANDATORY = 1
-    F_BLANK_OK = 2
-
-# Zone-level findings (the rules map them to error codes).
-cdef enum:
-    E_NOT_DIGITS = 1
-    E_CHECK = 2
-    E_VALUE = 3
-    E_SIGN = 5
-    E_SIGN_IN_DIGITS = 6
-    E_CHARS = 9
-    E_MISSING = 10
-    E_DATE = 11
-    E_BLANK_MIX = 12
-
-# Framing findings.
-cdef enum:
-    FR_SHORT_FILE = 1      # the file ends before segment 200 or 300 is complete
-    FR_SHORT_LINE = 2      # a line break inside a segment or record
-    FR_LONG_LINE = 3       # no line break where a line-separated file needs one
-    FR_TRUNCATED = 4       # the file ends inside a record
-    FR_UNKNOWN_TYPE = 5    # a record whose type is not a known record type
-
-#: The finding codes, for the Python side.
-FINDINGS = dict(
-    NOT_DIGITS=E_NOT_DIGITS, CHECK=E_CHECK, VALUE=E_VALUE, SIGN=E_SIGN,
-    SIGN_IN_DIGITS=E_SIGN_IN_DIGITS, CHARS=E_CHARS, MISSING=E_MISSING, DATE=E_DATE,
-    BLANK_MIX=E_BLANK_MIX,
-)
-FRAMING = dict(
-    SHORT_FILE=FR_SHORT_FILE, SHORT_LINE=FR_SHORT_LINE, LONG_LINE=FR_LONG_LINE,
-    TRUNCATED=FR_TRUNCATED, UNKNOWN_TYPE=FR_UNKNOWN_TYPE,
-)
+#: The finding codes by name, for the Python side.
+FINDINGS = {f.name[2:]: int(f) for f in Finding}
+FRAMING = {f.name[3:]: int(f) for f in FramingKind}
 
 cdef uint8_t CLS[256]
 cdef uint8_t VAL[256]
@@ -118,38 +71,8 @@ cdef void _init_tables() noexcept:
 _init_tables()
 
 
-cdef struct Tables:
-    int n_layouts
-    const int32_t* layout_len
-    const uint8_t* layout_check
-    const int8_t* type_to_layout
-    const uint8_t* allow          # n_layouts x 350
-    const int32_t* zone_first
-    const int32_t* zone_count
-    const int32_t* z_start
-    const int32_t* z_len
-    const uint8_t* z_kind
-    const uint8_t* z_flags
-    const int16_t* z_col
-    const uint8_t* z_wide
-    const int32_t* z_rng_first
-    const int32_t* z_rng_count
-    const uint8_t* z_work
-    const int32_t* work_first
-    const int32_t* work_count
-    const int32_t* work_zone
-    const int64_t* rng_lo
-    const int64_t* rng_hi
-    int layout_200
-    int layout_300
-
-
 cdef class CoreTables:
     """The compiled layouts, pinned for the core (built once per layout set)."""
-
-    cdef Tables t
-    cdef object _keep
-    cdef readonly int zone_99_of_layout_offset
 
     def __init__(self, compiled):
         arrays = dict(
@@ -203,25 +126,7 @@ cdef class CoreTables:
 
 
 # ---------------------------------------------------------------------------------------
-# Growable finding tables (plain C; grown with realloc, freed by the wrapper).
-
-cdef struct Findings:
-    Py_ssize_t n
-    Py_ssize_t cap
-    int32_t* unit
-    int32_t* zone
-    uint8_t* kind
-
-
-cdef struct Framing:
-    Py_ssize_t n          # entries kept
-    Py_ssize_t total      # entries found (n <= total)
-    Py_ssize_t cap
-    uint8_t* kind
-    int64_t* offset
-    int64_t* length
-    int32_t* unit
-
+# Growable finding tables (Findings, FramingLog in _core.pxd).
 
 cdef int _push(Findings* f, Py_ssize_t unit, int zone, int kind) noexcept nogil:
     """Append a zone finding; return -1 when memory runs out."""
@@ -249,7 +154,7 @@ cdef int _push(Findings* f, Py_ssize_t unit, int zone, int kind) noexcept nogil:
     return 0
 
 
-cdef void _frame(Framing* f, int kind, Py_ssize_t offset, Py_ssize_t length,
+cdef void _frame(FramingLog* f, int kind, Py_ssize_t offset, Py_ssize_t length,
                  Py_ssize_t unit) noexcept nogil:
     """Record a framing finding; past ``cap`` entries only the total grows."""
     f.total += 1
@@ -369,12 +274,6 @@ cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int64_t* out) n
     return 0
 
 
-cdef struct Columns:
-    int32_t* narrow      # n_narrow x cap
-    int64_t* wide        # n_wide x cap
-    Py_ssize_t cap
-
-
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef int _unit(const Tables* t, Findings* f, Columns* cols, Py_ssize_t u,
@@ -439,7 +338,7 @@ cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n)
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* offsets,
-                      int8_t* layout, Columns* cols, Findings* f, Framing* fr,
+                      int8_t* layout, Columns* cols, Findings* f, FramingLog* fr,
                       bint* lines_io, bint body, bint framing_only) noexcept nogil:
     """Frame and check the whole buffer. Returns the number of units, or -1 (memory).
 
@@ -518,6 +417,52 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* 
     return u
 
 
+cdef class Scan:
+    """What one scan found: the units, their numeric columns and the findings.
+
+    Attributes
+    ----------
+    offsets, layout
+        Per unit (units 0 and 1 are segments 200 and 300, offset -1 when absent): the
+        byte offset in the buffer (int64) and the layout index (int8, -1 unknown).
+    narrow, wide
+        The extracted columns, ``(n_narrow, units)`` int32 and ``(n_wide, units)``
+        int64 (0 where a unit has no such zone).
+    finding_unit, finding_zone, finding_kind
+        The zone findings: unit, global zone index and :class:`Finding`.
+    framing_kind, framing_offset, framing_length, framing_unit, framing_total
+        The framing findings kept (:class:`FramingKind`, byte offset, length of the
+        line or part, unit) and how many there were in all.
+    lines
+        Whether the file separates its parts with line breaks.
+    size
+        Bytes scanned.
+    """
+
+    def __repr__(self):
+        return f"<Scan {len(self.offsets)} units, {len(self.finding_unit)} findings>"
+
+
+ScanCounts = namedtuple("ScanCounts", "scans bytes framings framing_bytes")
+ScanCounts.__doc__ = "Scans this process ran: full and framing-only ones, with their bytes."
+
+# Counted under the GIL (in the wrapper), so threads do not race on them.
+cdef Py_ssize_t _n_scans = 0, _n_scan_bytes = 0, _n_framings = 0, _n_framing_bytes = 0
+
+
+def scan_counts():
+    """The scans this process ran so far (a :class:`ScanCounts`)."""
+    return ScanCounts(_n_scans, _n_scan_bytes, _n_framings, _n_framing_bytes)
+
+
+cdef object _array(const void* data, Py_ssize_t n, object dtype):
+    """A numpy copy of ``n`` items of a C array."""
+    out = np.empty(n, dtype)
+    if n:
+        memcpy(cnp.PyArray_DATA(out), data, n * out.itemsize)
+    return out
+
+
 def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_wide,
          Py_ssize_t framing_cap=1000, bint body=False, bint lines=False,
          bint framing_only=False):
@@ -542,21 +487,26 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
 
     Returns
     -------
-    dict
-        ``offsets``/``layout`` per unit (units 0 and 1 are segments 200 and 300,
-        offset -1 when absent), the ``narrow``/``wide`` columns, the zone findings
-        (``f_unit``, ``f_zone``, ``f_kind``), the framing findings (``fr_kind``,
-        ``fr_offset``, ``fr_length``, ``fr_unit``, ``fr_total``) and ``lines``
-        (whether the file separates its parts with line breaks).
+    Scan
+        The units, columns and findings.
     """
+    global _n_scans, _n_scan_bytes, _n_framings, _n_framing_bytes
     cdef Py_ssize_t n = data.shape[0]
     cdef Py_ssize_t cap = n // 350 + 3
     cdef Py_ssize_t units
     cdef Findings f
-    cdef Framing fr
+    cdef FramingLog fr
     cdef Columns cols
     cdef bint lines_io = lines if body else False
     cdef const uint8_t* base = &data[0] if n > 0 else NULL
+    cdef Scan out
+    if framing_only:
+        _n_framings += 1
+        _n_framing_bytes += n
+        n_narrow = n_wide = 0
+    else:
+        _n_scans += 1
+        _n_scan_bytes += n
     offsets = np.empty(cap, dtype=np.int64)
     layout = np.empty(cap, dtype=np.int8)
     narrow = np.zeros((n_narrow, cap), dtype=np.int32)
@@ -584,21 +534,21 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
                           body, framing_only)
         if units < 0:
             raise MemoryError()
-        out = {
-            "offsets": offsets[:units],
-            "layout": layout[:units],
-            "narrow": narrow[:, :units],
-            "wide": wide[:, :units],
-            "f_unit": np.array(<int32_t[:f.n]> f.unit, dtype=np.int32) if f.n else np.empty(0, np.int32),
-            "f_zone": np.array(<int32_t[:f.n]> f.zone, dtype=np.int32) if f.n else np.empty(0, np.int32),
-            "f_kind": np.array(<uint8_t[:f.n]> f.kind, dtype=np.uint8) if f.n else np.empty(0, np.uint8),
-            "fr_kind": np.array(<uint8_t[:fr.n]> fr.kind, dtype=np.uint8) if fr.n else np.empty(0, np.uint8),
-            "fr_offset": np.array(<int64_t[:fr.n]> fr.offset, dtype=np.int64) if fr.n else np.empty(0, np.int64),
-            "fr_length": np.array(<int64_t[:fr.n]> fr.length, dtype=np.int64) if fr.n else np.empty(0, np.int64),
-            "fr_unit": np.array(<int32_t[:fr.n]> fr.unit, dtype=np.int32) if fr.n else np.empty(0, np.int32),
-            "fr_total": fr.total,
-            "lines": bool(lines_io),
-        }
+        out = Scan.__new__(Scan)
+        out.offsets = offsets[:units]
+        out.layout = layout[:units]
+        out.narrow = narrow[:, :units]
+        out.wide = wide[:, :units]
+        out.finding_unit = _array(f.unit, f.n, np.int32)
+        out.finding_zone = _array(f.zone, f.n, np.int32)
+        out.finding_kind = _array(f.kind, f.n, np.uint8)
+        out.framing_kind = _array(fr.kind, fr.n, np.uint8)
+        out.framing_offset = _array(fr.offset, fr.n, np.int64)
+        out.framing_length = _array(fr.length, fr.n, np.int64)
+        out.framing_unit = _array(fr.unit, fr.n, np.int32)
+        out.framing_total = fr.total
+        out.lines = lines_io
+        out.size = n
     finally:
         free(f.unit)
         free(f.zone)
@@ -608,6 +558,337 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
         free(fr.length)
         free(fr.unit)
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Rendering rows of an answer from columns (fixed-width records, JSON Lines).
+
+cdef uint8_t _PAIRS[200]     # "00" "01" ... "99"
+
+
+cdef uint64_t _POW10[20]     # 1, 10, ... 10**19
+
+
+cdef void _init_pairs() noexcept:
+    cdef int i
+    for i in range(100):
+        _PAIRS[2 * i] = <uint8_t> (48 + i // 10)
+        _PAIRS[2 * i + 1] = <uint8_t> (48 + i % 10)
+    _POW10[0] = 1
+    for i in range(1, 20):
+        _POW10[i] = _POW10[i - 1] * 10
+
+
+_init_pairs()
+
+
+@cython.cdivision(True)
+cdef inline bint _fixed(uint8_t* out, Py_ssize_t w, uint64_t mag) noexcept nogil:
+    """``mag`` right-aligned and zero-filled in ``w`` bytes; False when it does not fit."""
+    cdef Py_ssize_t k = w
+    cdef uint64_t q, r
+    if mag == 0:
+        memset(out, 48, w)
+        return True
+    while k >= 2 and mag >= 10:
+        q = mag // 100
+        r = mag - q * 100
+        out[k - 2] = _PAIRS[2 * r]
+        out[k - 1] = _PAIRS[2 * r + 1]
+        k -= 2
+        mag = q
+    while k >= 1:
+        out[k - 1] = <uint8_t> (48 + mag % 10)
+        mag //= 10
+        k -= 1
+    return mag == 0
+
+
+@cython.cdivision(True)
+cdef inline void _copy_words(uint8_t* dst, const uint8_t* src, Py_ssize_t n) noexcept nogil:
+    """Copy ``n`` bytes 8 at a time: up to 7 bytes past ``dst + n`` are written too
+    (the next part overwrites them; the buffer has that slack)."""
+    cdef Py_ssize_t k = 0
+    while k < n:
+        memcpy(dst + k, src + k, 8)
+        k += 8
+
+
+cdef inline int _ndigits(uint64_t mag) noexcept nogil:
+    cdef int nd = 1
+    while nd < 20 and mag >= _POW10[nd]:
+        nd += 1
+    return nd
+
+
+@cython.cdivision(True)
+cdef inline void _decimal_at(uint8_t* out, int nd, uint64_t mag) noexcept nogil:
+    """The ``nd`` digits of ``mag`` at ``out`` (most significant first)."""
+    cdef uint64_t q, r
+    cdef int k = nd
+    while k >= 2:
+        q = mag // 100
+        r = mag - q * 100
+        out[k - 2] = _PAIRS[2 * r]
+        out[k - 1] = _PAIRS[2 * r + 1]
+        k -= 2
+        mag = q
+    if k == 1:
+        out[0] = <uint8_t> (48 + mag)
+
+
+@cython.cdivision(True)
+cdef Py_ssize_t _render(const Part* parts, int n_parts, Py_ssize_t rows, uint8_t* out,
+                        int64_t* ends, Py_ssize_t* bad_row, bint slack) noexcept nogil:
+    """Write every row; return the bytes written, or -1 - (index of the part) when a
+    value does not fit its part (its row in ``bad_row``). Preconditions: ``out`` holds
+    the longest rows; every column has ``rows`` values; with ``slack``, 8 bytes more
+    and no ``P_SKIP`` part (texts are then copied by words)."""
+    cdef Py_ssize_t r, p = 0, k, w
+    cdef int j, nd
+    cdef int64_t v
+    cdef uint64_t mag
+    cdef const Part* q
+    for r in range(rows):
+        for j in range(n_parts):
+            q = &parts[j]
+            if q.kind == P_TEXT:
+                if slack:
+                    _copy_words(out + p, q.bytes, q.n_bytes)
+                else:
+                    memcpy(out + p, q.bytes, q.n_bytes)
+                p += q.n_bytes
+                continue
+            if q.kind == P_SKIP:
+                p += q.width
+                continue
+            if q.kind == P_COPY:
+                v = q.values[r]
+                if v < 0 or v + q.width > q.n_bytes:
+                    bad_row[0] = r
+                    return -1 - j
+                if q.width == 1:
+                    out[p] = q.bytes[v]
+                else:
+                    memcpy(out + p, q.bytes + v, q.width)
+                p += q.width
+                continue
+            if q.kind == P_DIGITS or q.kind == P_SIGNED:
+                v = q.values[r]
+                w = q.width
+                if q.kind == P_SIGNED:
+                    out[p] = 45 if v < 0 else 43
+                    p += 1
+                    w -= 1
+                elif v < 0:
+                    bad_row[0] = r
+                    return -1 - j
+                mag = (<uint64_t> 0) - <uint64_t> v if v < 0 else <uint64_t> v
+                if not _fixed(out + p, w, mag):
+                    bad_row[0] = r
+                    return -1 - j
+                p += w
+                continue
+            v = q.values[r]
+            if q.kind == P_DATE:
+                if v < 0 or v > 99999999:
+                    bad_row[0] = r
+                    return -1 - j
+                out[p] = <uint8_t> (48 + v // 10000000 % 10)
+                out[p + 1] = <uint8_t> (48 + v // 1000000 % 10)
+                out[p + 2] = <uint8_t> (48 + v // 100000 % 10)
+                out[p + 3] = <uint8_t> (48 + v // 10000 % 10)
+                out[p + 4] = 45
+                out[p + 5] = <uint8_t> (48 + v // 1000 % 10)
+                out[p + 6] = <uint8_t> (48 + v // 100 % 10)
+                out[p + 7] = 45
+                out[p + 8] = <uint8_t> (48 + v // 10 % 10)
+                out[p + 9] = <uint8_t> (48 + v % 10)
+                p += 10
+                continue
+            mag = (<uint64_t> 0) - <uint64_t> v if v < 0 else <uint64_t> v
+            nd = _ndigits(mag)
+            if q.kind == P_INT:
+                if v < 0:
+                    out[p] = 45
+                    p += 1
+                _decimal_at(out + p, nd, mag)
+                p += nd
+                continue
+            w = q.width
+            if q.kind == P_ZFILL:
+                if v < 0:
+                    out[p] = 45
+                    p += 1
+                    w -= 1
+                for k in range(w - nd):
+                    out[p + k] = 48
+                if w > nd:
+                    p += w - nd
+                _decimal_at(out + p, nd, mag)
+                p += nd
+                continue
+        ends[r] = p
+    return p
+
+
+_MAX_WIDTH = {P_INT: 20, P_DATE: 10, P_ZFILL: 20}
+
+
+def render_rows(parts, Py_ssize_t rows, out=None):
+    """Render ``rows`` rows, each the concatenation of ``parts``, without the GIL.
+
+    Parameters
+    ----------
+    parts
+        ``(kind, data, width)`` per part (:class:`PartKind`): ``P_TEXT`` with bytes;
+        ``P_INT``, ``P_DIGITS``, ``P_SIGNED``, ``P_DATE``, ``P_ZFILL`` with an int64
+        array of ``rows`` values; ``P_COPY`` with ``(buffer, offsets)``; ``P_SKIP``
+        with None (the bytes already in ``out`` stay).
+    rows
+        Rows to render.
+    out
+        A bytearray to render into (large enough for the longest rows), reused from
+        one call to the next; by default a new one.
+
+    Returns
+    -------
+    tuple
+        ``(rows, ends)``: the rows one after the other (the new bytearray, or a
+        memoryview of ``out``), and the end of each row (int64).
+
+    Raises
+    ------
+    ValueError
+        A value does not fit its part (too long, negative for ``P_DIGITS``), or a
+        ``P_COPY`` offset lies outside its buffer; the message names the part and row.
+    """
+    parts = list(parts)
+    cdef Py_ssize_t n_parts = len(parts), j, row_max = 0, bad_row = -1, used
+    cdef Part* cparts = <Part*> malloc(max(n_parts, 1) * sizeof(Part))
+    cdef const int64_t[::1] column
+    cdef const unsigned char[::1] raw
+    cdef uint8_t* out_p
+    cdef int64_t* ends_p
+    cdef bint slack = True
+    keep = []
+    if cparts == NULL:
+        raise MemoryError()
+    try:
+        for j in range(n_parts):
+            kind, data, width = parts[j]
+            cparts[j].kind = kind
+            cparts[j].width = width
+            cparts[j].values = NULL
+            cparts[j].bytes = NULL
+            cparts[j].n_bytes = 0
+            if kind == P_TEXT:
+                data = bytes(data)
+                row_max += len(data)
+                data += b"\0" * 8  # word copies read up to 7 bytes past the text
+                raw = data
+                keep.append(data)
+                cparts[j].bytes = &raw[0]
+                cparts[j].n_bytes = raw.shape[0] - 8
+                continue
+            if kind == P_SKIP:
+                slack = False
+                row_max += width
+                continue
+            if kind == P_COPY:
+                buffer, data = data
+                raw = buffer
+                keep.append(buffer)
+                cparts[j].bytes = &raw[0] if raw.shape[0] else NULL
+                cparts[j].n_bytes = raw.shape[0]
+            elif kind not in (P_INT, P_DIGITS, P_SIGNED, P_DATE, P_ZFILL):
+                raise ValueError(f"part {j}: unknown kind {kind}")
+            data = np.ascontiguousarray(data, dtype=np.int64)
+            if data.shape[0] < rows:
+                raise ValueError(f"part {j}: {data.shape[0]} values for {rows} rows")
+            keep.append(data)
+            column = data
+            cparts[j].values = &column[0] if rows else NULL
+            row_max += max(_MAX_WIDTH.get(kind, width), width)
+        given = out is not None
+        if not given:
+            out = bytearray(rows * row_max + 8)
+        elif len(out) < rows * row_max + (8 if slack else 0):
+            raise ValueError(f"out holds {len(out)} bytes, the rows may need {rows * row_max}")
+        ends = np.empty(rows, dtype=np.int64)
+        used = 0
+        if rows:
+            out_p = <uint8_t*> (<char*> out)
+            ends_p = <int64_t*> cnp.PyArray_DATA(ends)
+            with nogil:
+                used = _render(cparts, <int> n_parts, rows, out_p, ends_p, &bad_row, slack)
+            if used < 0:
+                raise ValueError(f"part {-1 - used}: value of row {bad_row} does not fit")
+        if given:
+            return memoryview(out)[:used], ends
+        del out[used:]
+        return out, ends
+    finally:
+        free(cparts)
+
+
+cdef int _writev_all(int fd, iovec* iov, int count) noexcept nogil:
+    """writev until every byte of ``iov`` is written; returns 0, or errno."""
+    cdef ssize_t done
+    cdef int first = 0
+    while first < count:
+        done = writev(fd, iov + first, count - first)
+        if done < 0:
+            if errno == EINTR:
+                continue
+            return errno
+        while first < count and <size_t> done >= iov[first].iov_len:
+            done -= iov[first].iov_len
+            first += 1
+        if first < count:
+            iov[first].iov_base = <char*> iov[first].iov_base + done
+            iov[first].iov_len -= done
+    return 0
+
+
+def write_interleaved(int fd, const unsigned char[::1] records, offsets, Py_ssize_t width,
+                      const unsigned char[::1] rows, Py_ssize_t row_width, Py_ssize_t n):
+    """Write ``n`` lines to ``fd``: ``width`` bytes of ``records`` from each offset, then
+    that line's ``row_width`` bytes of ``rows``; with writev, without the GIL (the
+    records go from their buffer to the file with no copy in between).
+
+    Raises
+    ------
+    ValueError
+        An offset outside ``records``, or ``rows`` shorter than ``n`` lines.
+    OSError
+        The write failed.
+    """
+    cdef const int64_t[::1] off = np.ascontiguousarray(offsets, dtype=np.int64)
+    cdef Py_ssize_t i, k, size = records.shape[0]
+    cdef iovec iov[1024]
+    cdef int err = 0
+    cdef const unsigned char* src = &records[0] if size else NULL
+    cdef const unsigned char* dst = &rows[0] if rows.shape[0] else NULL
+    if off.shape[0] < n or rows.shape[0] < n * row_width:
+        raise ValueError("fewer offsets or rows than lines")
+    for i in range(n):
+        if off[i] < 0 or off[i] + width > size:
+            raise ValueError(f"line {i}: offset {off[i]} outside the records")
+    with nogil:
+        i = 0
+        while i < n and err == 0:
+            k = 0
+            while i < n and k < 1024:
+                iov[k].iov_base = <void*> (src + off[i])
+                iov[k].iov_len = width
+                iov[k + 1].iov_base = <void*> (dst + i * row_width)
+                iov[k + 1].iov_len = row_width
+                k += 2
+                i += 1
+            err = _writev_all(fd, iov, <int> k)
+    if err:
+        raise OSError(err, os.strerror(err))
 
 
 @cython.boundscheck(False)
@@ -646,12 +927,7 @@ def char_values(const unsigned char[::1] text):
 
 # ---------------------------------------------------------------------------------------
 # Typed CSV columns (reference data). One pass over the bytes, no object per field.
-
-cdef enum:
-    CSV_SKIP = 0
-    CSV_INT = 1      # digits -> int64; empty -> -1
-    CSV_DAY = 2      # YYYY-MM-DD -> days since 1900-01-01 (uint16); empty -> 65535
-    CSV_ENUM = 3     # one of a few words (case-insensitive) -> its index (uint8)
+# Column kinds: CsvKind in _core.pxd.
 
 #: Status codes of read_csv (0 = fine).
 CSV_ERRORS = dict(FIELDS=1, NOT_DIGITS=2, TOO_LONG=3, NOT_DATE=4, NOT_ALLOWED=5, QUOTE=6)
@@ -662,7 +938,8 @@ _DAYS_BEFORE_MONTH[:] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 33
 
 cdef inline int _days_since_1900(int y, int m, int d) noexcept nogil:
     cdef int yy = y - 1
-    cdef int days = (y - 1900) * 365 + (yy // 4 - 1899 // 4) - (yy // 100 - 1899 // 100) + (yy // 400 - 1899 // 400)
+    cdef int days = ((y - 1900) * 365 + (yy // 4 - 1899 // 4) - (yy // 100 - 1899 // 100)
+                     + (yy // 400 - 1899 // 400))
     days += _DAYS_BEFORE_MONTH[m] + d - 1
     if m > 2 and (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
         days += 1

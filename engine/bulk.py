@@ -174,7 +174,7 @@ def validate_file(
     memory_limit: int | None = None,
 ) -> Outcome:
     """Validate one file and write its answers; never raises for a bad file."""
-    from vsbengine.formats.efact.answers import Answers
+    from vsbengine import outputs
 
     t0 = time.perf_counter()
     try:
@@ -188,9 +188,7 @@ def validate_file(
     try:
         result = _engine(today, refs, memory_limit).validate(path)
         folder = os.path.join(out, f"{os.path.basename(path)}.{digest[:12]}")
-        Answers(result, path).write(folder)
-        with open(os.path.join(folder, "report.json"), "wb") as fh:
-            fh.write(result.to_json() + b"\n")
+        outputs.write(result, folder, result.messages)
     except VsbEngineError as exc:
         return Outcome(
             path,

@@ -21,50 +21,74 @@ as rejected too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from vsbengine.formats.efact.findings import ErrorBuilder, ErrorTable
+from vsbengine.formats.efact.compiled import LAYOUTS
+from vsbengine.formats.efact.findings import Edges, ErrorBuilder, ErrorTable
 from vsbengine.formats.efact.sending import Sending
 
 LIMIT_PERCENT = 5
 
 #: Codes whose presence rejects the whole invoice, with the code put on its record 20.
 _INVOICE_TRIGGERS = {300612: "200140", 500612: "200140"}
+_ZONE_20_1 = LAYOUTS.zone_index("20", "1")
+
+
+class Frame(Protocol):
+    """Where the invoices are among the units: what the propagation needs to know.
+
+    A scanned chunk is one (:class:`ChunkFrame`), and so is the merged summary of a
+    whole sending (:class:`vsbengine.formats.efact.summary.SendingFrame`).
+    """
+
+    #: Units the rejection mask covers.
+    n_units: int
+    #: Units of the records 20 (one per invoice), ascending.
+    invoices: np.ndarray
+
+    def head20(self, units: np.ndarray) -> np.ndarray:
+        """The record 20 of each unit's invoice (-1 outside invoices)."""
+        ...
+
+    def members(self, invoices: np.ndarray) -> np.ndarray:
+        """The units of the given invoices (indices into :attr:`invoices`)."""
+        ...
+
+    def detail(self) -> np.ndarray | None:
+        """Mask of the units a rejection counts for (records 10 to 90), or None: all."""
+        ...
+
+
+class ChunkFrame:
+    """The frame of a scanned chunk (see :class:`Frame`)."""
+
+    def __init__(self, s: Sending) -> None:
+        self.s = s
+        self.n_units = s.n_units
+        self.invoices = s.invoices
+
+    def head20(self, units: np.ndarray) -> np.ndarray:
+        return self.s.head20[units]
+
+    def members(self, invoices: np.ndarray) -> np.ndarray:
+        hit = np.zeros(len(self.invoices), dtype=bool)
+        hit[invoices] = True
+        inside = np.flatnonzero(self.s.in_invoice)
+        return inside[hit[self.s.invoice_of[inside]]]
+
+    def detail(self) -> np.ndarray | None:
+        return self.s.is_detail
 
 
 @dataclass(frozen=True)
 class Propagated:
-    """The letters of one chunk applied to its records."""
+    """The letters applied to the records."""
 
-    errors: ErrorTable  # with the propagated codes
-    rejected: np.ndarray  # per unit: rejected by its own or a propagated error
-    invoice_rejected: np.ndarray  # per invoice (index in ``Sending.invoices``)
-    edges: Edges  # what rejects what (for errors found on the whole sending)
-
-
-@dataclass(frozen=True)
-class Edges:
-    """Rejecting record ``src`` rejects record ``dst``, which gets ``code``."""
-
-    src: np.ndarray
-    dst: np.ndarray
-    code: np.ndarray  # int32
-    zone: np.ndarray  # int32
-
-    @classmethod
-    def concat(cls, parts: list[Edges]) -> Edges:
-        return cls(
-            *(
-                np.concatenate([getattr(p, f) for p in parts]) if parts else np.zeros(0, dt)
-                for f, dt in (
-                    ("src", np.int64),
-                    ("dst", np.int64),
-                    ("code", np.int32),
-                    ("zone", np.int32),
-                )
-            )
-        )
+    errors: ErrorTable  # the errors given, with the propagated codes
+    rejected: np.ndarray  # per unit of the frame: rejected by its own or a propagated error
+    invoice_rejected: np.ndarray  # per invoice of the frame
 
 
 @dataclass(frozen=True)
@@ -87,9 +111,8 @@ def percent_x100(part: int, total: int) -> int:
 
 
 def dependency_edges(s: Sending) -> Edges:
-    """A record 50 drags its records 51/52 (``510119``/``520119``); a revalidation day or
-    personal share record drags the other records 30/50 of the same day of its invoice
-    (``300129``/``500129``; the day groups come from the content checks)."""
+    """A record 50 drags its records 51/52 (``510119``/``520119``). Other dependencies
+    (the day groups of the content checks) come with the findings of their check."""
     src, dst, code, zone = [], [], [], []
     dep = np.flatnonzero(s.head50 >= 0)
     for rt, c in ((51, 510119), (52, 520119)):
@@ -98,34 +121,6 @@ def dependency_edges(s: Sending) -> Edges:
         dst.append(d)
         code.append(np.full(len(d), c, np.int32))
         zone.append(np.full(len(d), s.zone_index(str(rt), "1"), np.int32))
-    group = getattr(s, "day_group", None)
-    if group is not None:
-        trig = s.day_trigger
-        members = np.flatnonzero(group >= 0)
-        order = np.argsort(group[members], kind="stable")
-        members = members[order]
-        g = group[members]
-        # Pair every trigger with every other member of its group (groups are a few records).
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        sizes = np.diff(np.r_[starts, len(g)])
-        for k in range(1, int(sizes.max()) if len(sizes) else 1):
-            a = np.arange(len(g))
-            b = a + k
-            ok = b < len(g)
-            ok[ok] &= g[b[ok]] == g[a[ok]]
-            for x, y in ((a[ok], b[ok]), (b[ok], a[ok])):
-                sx, sy = members[x], members[y]
-                keep = trig[sx]
-                sx, sy = sx[keep], sy[keep]
-                src.append(sx)
-                dst.append(sy)
-                is30 = s.rtype[sy] == 30
-                code.append(np.where(is30, 300129, 500129).astype(np.int32))
-                zone.append(
-                    np.where(is30, s.zone_index("30", "1"), s.zone_index("50", "1")).astype(
-                        np.int32
-                    )
-                )
     return Edges(
         np.concatenate(src).astype(np.int64),
         np.concatenate(dst).astype(np.int64),
@@ -159,38 +154,65 @@ def drag(src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, rejected: np.ndarr
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
-def propagate(s: Sending, table: ErrorTable) -> Propagated:
-    """Apply the letters within a chunk (invoices and record groups never span chunks)."""
+def propagate(
+    table: ErrorTable,
+    frame: Frame,
+    edges: Edges,
+    rejected: np.ndarray | None = None,
+    invoice_rejected: np.ndarray | None = None,
+) -> Propagated:
+    """Apply the letters: the one propagation of a chunk and of a whole sending.
+
+    B, F and R reject their record; F rejects its invoice (every record of it); a
+    last date before the first (``x00612``) puts ``200140`` on its record 20; R drags
+    what depends on its record along ``edges`` (``510119`` on a record 51 after a
+    rejected 50, ...). ``rejected``/``invoice_rejected``: what was rejected already
+    (the chunks' result, for the errors found on the whole sending); updated in place.
+    """
     errs = ErrorBuilder()
     errs.add_table(table)
     unit = table.unit
 
     # x00612 rejects the invoice: 200140 on its record 20.
     for trigger, code in _INVOICE_TRIGGERS.items():
-        hit = unit[table.code == trigger]
-        heads = np.unique(s.head20[hit])
-        errs.add(heads[heads >= 0], code, s.zone_index("20", "1"))
+        hit = unit[(table.code == trigger) & (unit >= 0)]
+        heads = np.unique(frame.head20(hit))
+        errs.add(heads[heads >= 0], code, _ZONE_20_1)
     table = errs.table()
     letter, unit = table.letter, table.unit
 
-    invoice_rejected = np.zeros(len(s.invoices), dtype=bool)
+    if invoice_rejected is None:
+        invoice_rejected = np.zeros(len(frame.invoices), dtype=bool)
     f_units = unit[(letter == ord("F")) & (unit >= 0)]
-    inv = s.invoice_of[f_units]
-    invoice_rejected[inv[inv >= 0]] = True
+    heads = frame.head20(f_units)
+    heads = heads[heads >= 0]
+    newly = np.searchsorted(frame.invoices, heads)
+    newly = np.unique(newly[~invoice_rejected[newly]])
+    invoice_rejected[newly] = True
 
-    rejected = np.zeros(s.n_units, dtype=bool)
+    if rejected is None:
+        rejected = np.zeros(frame.n_units, dtype=bool)
     on_unit = unit >= 0
     rejected[unit[on_unit & _REJECTING[letter]]] = True
-    inside = s.in_invoice
-    rejected[inside] |= invoice_rejected[s.invoice_of[inside]]
+    rejected[frame.members(newly)] = True
 
-    edges = dependency_edges(s)
     seeds = unit[on_unit & (letter == ord("R"))]
-    if len(invoice_rejected):
-        seeds = seeds[~(s.in_invoice[seeds] & invoice_rejected[np.maximum(s.invoice_of[seeds], 0)])]
+    if len(invoice_rejected) and len(seeds):
+        # A record of a rejected invoice drags nothing more: its invoice went whole.
+        head = frame.head20(seeds)
+        inv = np.searchsorted(frame.invoices, np.maximum(head, 0))
+        inv = np.minimum(inv, max(len(frame.invoices) - 1, 0))
+        seeds = seeds[~((head >= 0) & invoice_rejected[inv])]
     idx = drag(edges.src, edges.dst, seeds, rejected)
-    add_dragged(errs, edges.dst[idx], edges.code[idx], edges.zone[idx])
-    return Propagated(errs.table(), rejected & s.is_detail, invoice_rejected, edges)
+    where = {}
+    if edges.place is not None:
+        p = edges.place.select(idx)
+        where = dict(seq=p.seq, rtype=p.rtype, offset=p.offset + _ZONE_START[edges.zone[idx]])
+    add_dragged(errs, edges.dst[idx], edges.code[idx], edges.zone[idx], **where)
+    detail = frame.detail()
+    return Propagated(
+        errs.table(), rejected if detail is None else rejected & detail, invoice_rejected
+    )
 
 
 def add_dragged(errs: ErrorBuilder, units, codes, zones, **where) -> None:
@@ -221,3 +243,4 @@ def decide(records_total: int, records_rejected: int, blocking: bool) -> Decisio
 
 _REJECTING = np.zeros(256, dtype=bool)
 _REJECTING[[ord("B"), ord("F"), ord("R")]] = True
+_ZONE_START = np.array([z.start for z in LAYOUTS.zones], dtype=np.int64)

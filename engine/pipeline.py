@@ -11,24 +11,30 @@ on the merged summaries. One chunk or many, the result is the same.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from vsbengine.decision import add_dragged, decide, drag, propagate
+from vsbengine.decision import ChunkFrame, decide, dependency_edges, propagate
 from vsbengine.formats.efact import chunks as _chunks
 from vsbengine.formats.efact import refs as _refs
-from vsbengine.formats.efact.checks import PREVALIDATION, PREVALIDATION_SENDING, content, technical
-from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder, ErrorTable, locate
+from vsbengine.formats.efact.checks import chosen, content
+from vsbengine.formats.efact.findings import (
+    ChunkCheck,
+    Context,
+    Edges,
+    ErrorTable,
+    Findings,
+    SendingCheck,
+    locate,
+)
 from vsbengine.formats.efact.sending import Sending
-from vsbengine.formats.efact.summary import Summary, merge, summarize
-from vsbengine.result import Result, settlement_rows
+from vsbengine.formats.efact.settlement import Envelope, settle
+from vsbengine.formats.efact.summary import SendingFrame, Summary, merge, summarize
+from vsbengine.result import Result
 from vsbengine.source import open_source, read_stream, sniff
-
-_ZONE_START = np.array([z.start for z in LAYOUTS.zones], dtype=np.int64)
-_REJECTING = np.zeros(256, dtype=bool)
-_REJECTING[[ord("B"), ord("F"), ord("R")]] = True
 
 
 def _today(today) -> int:
@@ -39,37 +45,54 @@ def _today(today) -> int:
     return int(today)
 
 
-def check_chunk(
-    reader: _chunks.Reader, plan: _chunks.Plan, chunk: _chunks.Chunk, today: int, look=None
-) -> Summary:
-    """Check one chunk; everything it returns is placed in the whole file."""
-    prefix, n_prefix = plan.prefix(reader, chunk)
-    body = reader.read(chunk.start, chunk.end)
-    buf = prefix + bytes(body) if prefix else body
-    s = Sending(buf, own_first=2 + n_prefix, last=chunk.last)
-    errs = ErrorBuilder()
-    technical.check(s, errs, today)
-    for check in PREVALIDATION:
-        check(s, errs, today)
-    if look is not None:
-        content.check(s, errs, today, look)
-    prop = propagate(s, errs.table())
+def check_chunk(s: Sending, ctx: Context, checks: tuple[ChunkCheck, ...]) -> Summary:
+    """Check one scanned chunk: every check, then the propagation of their letters;
+    everything it returns is placed in the whole file."""
+    found = Findings()
+    for check in checks:
+        found.extend(check(s, ctx))
+    edges = Edges.concat([dependency_edges(s), *found.edges])
+    prop = propagate(found.errors.table(), ChunkFrame(s), edges)
     t = prop.errors
-    own = np.where(t.unit >= 0, s.own[np.maximum(t.unit, 0)], chunk.last)
-    offset_base = chunk.start - len(prefix)
-    table = locate(t.select(own), s, chunk.first_unit, offset_base)
-    problems = technical.framing_problems(s, chunk.first_unit, offset_base, len(prefix))
+    own = np.where(t.unit >= 0, s.own[np.maximum(t.unit, 0)], s.last)
     return summarize(
         s,
-        table,
-        problems,
-        bool(problems),
+        locate(t.select(own), s),
+        found.problems,
         prop.rejected,
         prop.invoice_rejected,
-        chunk.first_unit,
-        offset_base,
-        prop.edges,
+        edges,
+        found.prestations,
     )
+
+
+class _Digest:
+    """BLAKE2b (16 bytes, hex) of the bytes being validated, computed in a thread of its
+    own while the checks run (hashlib releases the GIL): what a proposal records."""
+
+    PIECE = 8 << 20
+
+    def __init__(self, reader: _chunks.Reader) -> None:
+        self.value: str | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(reader,), daemon=True)
+        self.thread.start()
+
+    def _run(self, reader: _chunks.Reader) -> None:
+        try:
+            h = hashlib.blake2b(digest_size=16)
+            for start in range(0, reader.size, self.PIECE):
+                h.update(reader.read(start, start + self.PIECE))
+            self.value = h.hexdigest()
+        except BaseException as exc:  # reported to the caller by result()
+            self.error = exc
+
+    def result(self) -> str:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
 
 
 class Engine:
@@ -111,20 +134,25 @@ class Engine:
         #: The reference data (loaded once), or None: the content checks are skipped.
         self.refs = None if refs is None else _refs.load(refs)
         self._look = None if self.refs is None else content.Lookups(self.refs)
+        self._checks, self._sending_checks = chosen(self._look is not None)
 
-    def validate(self, source) -> Result:
+    def validate(self, source, *, digest: bool = False) -> Result:
         """Validate one billing file.
 
         Parameters
         ----------
         source
             A path, or a bytes-like object (bytes, bytearray, memoryview, mmap).
+        digest
+            Also compute the BLAKE2b digest of the content (:attr:`Result.digest`, what a
+            sign-off proposal records), in a thread beside the checks: the file is not
+            read again for it.
 
         Returns
         -------
         Result
-            The verdicts, counts and errors. A file with errors is a result, not
-            an exception.
+            The verdicts, counts and errors, and the scans its answers are written
+            from. A file with errors is a result, not an exception.
 
         Raises
         ------
@@ -136,129 +164,105 @@ class Engine:
         with open_source(source, self.memory_limit) as (reader, name):
             name = stream if name is None and stream is not None else name
             sniff(bytes(reader.read(0, 6)), reader.size, name)
-            today = _today(self._today)
+            hashing = _Digest(reader) if digest else None
+            ctx = Context(_today(self._today), self._look)
             plan = _chunks.plan(reader, _chunks.chunk_size(self.memory_limit, self.threads))
+            # The writers work from these scans: all of them when memory is not limited,
+            # else only a file that is one chunk (it fitted the limit while it was checked).
+            keep = self.memory_limit is None or len(plan.chunks) == 1
+            kept: list[Sending] = []
+
+            def one(chunk: _chunks.Chunk) -> Summary:
+                s = _chunks.scan_chunk(reader, plan, chunk)
+                if keep:
+                    kept.append(s)
+                return check_chunk(s, ctx, self._checks)
+
             if self.threads > 1 and len(plan.chunks) > 1:
                 with ThreadPoolExecutor(self.threads) as pool:
-                    parts = list(
-                        pool.map(
-                            lambda c: check_chunk(reader, plan, c, today, self._look), plan.chunks
-                        )
-                    )
+                    parts = list(pool.map(one, plan.chunks))
+                kept.sort(key=lambda s: s.unit_base)
             else:
-                parts = [check_chunk(reader, plan, c, today, self._look) for c in plan.chunks]
-            # The answers read the file again: a result keeps the path, or the bytes given.
-            return conclude(
-                merge(parts),
-                plan,
-                reader,
-                name,
-                today,
-                name if name is not None and stream is None else source,
-                content=self._look is not None,
+                parts = [one(c) for c in plan.chunks]
+            # A path is read again when the scans are gone; a pipe was read whole (bytes).
+            again = name if name is not None and stream is None else source
+            result = conclude(merge(parts), plan.size, name, ctx, self._sending_checks, again)
+            if hashing is not None:
+                result.digest = hashing.result()
+            result.keep_scans(
+                _chunks.Scanned(
+                    again,
+                    memory_limit=self.memory_limit,
+                    plan=plan,
+                    kept=kept if keep else None,
+                )
             )
+            return result
 
 
 def conclude(
     sm: Summary,
-    plan: _chunks.Plan,
-    reader: _chunks.Reader,
-    name,
-    today: int,
-    source,
-    content: bool = False,
+    size: int,
+    name: str | None,
+    ctx: Context,
+    checks: tuple[SendingCheck, ...],
+    source=None,
 ) -> Result:
-    """The checks of the whole sending and the decision, on the merged summaries."""
-    errs = ErrorBuilder()
-    problems = sm.problems + technical.check_sending(sm, errs)
-    for check in PREVALIDATION_SENDING:
-        check(sm, errs)
-    if content:
-        from vsbengine.formats.efact.checks import content as _content
-
-        _content.check_sending(sm, errs)
-    whole = errs.table()
+    """The checks of the whole sending, the propagation of their errors and the
+    decision, on the merged summaries (``name``: what the file is called; ``source``:
+    its path when it can be read again, else the bytes validated)."""
+    found = Findings()
+    for check in checks:
+        found.extend(check(sm, ctx))
+    problems = sm.problems + found.problems
+    whole = found.errors.table()
     table = ErrorTable.concat([sm.errors, whole]).sorted()
-    phase1 = table.technical
-    common = dict(
-        file=name,
-        size=plan.size,
-        problems=problems,
-        today=today,
-        invoices_total=sm.invoices,
-        source=source,
-        seed=_seed(reader, plan, sm),
-        last_detail=sm.last_detail,
-        prestations_total=len(sm.prest_units),
-    )
-    if problems or phase1.any():
+    envelope = sm.envelope or Envelope(b" " * 67, b" " * 160)
+    prestations = len(sm.prest_units)
+    if problems or table.technical.any():
         if sm.framing:
             # Records may be misaligned: only the technical errors are reported.
-            table = table.select(phase1)
-        return Result(
-            technical="DF012",
-            decision=None,
-            rejection_type=None,
-            records_total=sm.detail,
-            records_rejected=sm.detail,
-            ratio_x100=10000 if sm.detail else 0,
-            invoices_rejected=sm.invoices,
-            error_table=table,
-            rejected=None,
-            prestations_rejected=len(sm.prest_units),
-            settlement=settlement_rows(sm),
-            **common,
-        )
-    rejected = np.zeros(sm.units, dtype=bool)
-    rejected[sm.rejected] = True
-    hit = whole.unit[(whole.unit >= 2) & _REJECTING[whole.letter]]
-    seeds = whole.unit[
-        (whole.unit >= 2) & (whole.letter == ord("R")) & ~rejected[np.maximum(whole.unit, 0)]
-    ]
-    rejected[hit] = True
-    if sm.edges and len(seeds):
+            table = table.select(table.technical)
+        technical, decision, rejection_type = "DF012", None, None
+        records_rejected, ratio_x100 = sm.detail, 10000 if sm.detail else 0
+        invoices_rejected, prestations_rejected = sm.invoices, prestations
+        rejected = None
+    else:
+        already = np.zeros(sm.units, dtype=bool)
+        already[sm.rejected] = True
         # Errors found on the whole sending reject what depends on their records too.
-        e = sm.edges
-        idx = drag(e["src"], e["dst"], seeds, rejected)
-        if len(idx):
-            more = ErrorBuilder()
-            starts = _ZONE_START[e["zone"][idx]]
-            add_dragged(
-                more,
-                e["dst"][idx],
-                e["code"][idx],
-                e["zone"][idx],
-                seq=e["seq"][idx],
-                rtype=e["rtype"][idx],
-                offset=e["offset"][idx] + starts,
-            )
-            table = ErrorTable.concat([table, more.table()]).sorted()
-    sm.settle(rejected)
-    verdict = decide(sm.detail, int(rejected.sum()), bool((table.letter == ord("B")).any()))
+        prop = propagate(whole, SendingFrame(sm), sm.edges, already, sm.invoice_rejected.copy())
+        table = ErrorTable.concat([sm.errors, prop.errors]).sorted()
+        rejected = prop.rejected
+        verdict = decide(sm.detail, int(rejected.sum()), bool((table.letter == ord("B")).any()))
+        technical, decision, rejection_type = "DF011", verdict.outcome, verdict.rejection_type
+        records_rejected, ratio_x100 = verdict.records_rejected, verdict.ratio_x100
+        invoices_rejected = int(prop.invoice_rejected.sum())
+        prestations_rejected = int(rejected[sm.prest_units].sum())
     return Result(
-        technical="DF011",
-        decision=verdict.outcome,
-        rejection_type=verdict.rejection_type,
+        file=name,
+        size=size,
+        technical=technical,
+        decision=decision,
+        rejection_type=rejection_type,
         records_total=sm.detail,
-        records_rejected=verdict.records_rejected,
-        ratio_x100=verdict.ratio_x100,
-        invoices_rejected=sm.invoices_rejected,
+        records_rejected=records_rejected,
+        ratio_x100=ratio_x100,
+        invoices_total=sm.invoices,
+        invoices_rejected=invoices_rejected,
+        prestations_total=prestations,
+        prestations_rejected=prestations_rejected,
+        today=ctx.today,
+        last_detail=sm.last_detail,
+        seed=sm.seed(),
+        source=source,
+        settlement=settle(sm, rejected, envelope),
+        payee=sm.payee,
+        envelope=envelope,
+        problems=problems,
         error_table=table,
         rejected=rejected,
-        prestations_rejected=int(rejected[sm.prest_units].sum()),
-        settlement=settlement_rows(sm),
-        **common,
     )
-
-
-def _seed(reader: _chunks.Reader, plan: _chunks.Plan, sm: Summary) -> bytes:
-    """Bytes that identify the sending (segments, records 10 and 90, closing records):
-    the default insurer reference of the answers is derived from them."""
-    parts = [bytes(reader.read(0, min(plan.header_end, 227)))]
-    for rec in [sm.record10, sm.record90] + sm.closing:
-        if rec is not None:
-            parts.append(bytes(reader.read(rec.offset, rec.offset + 350)))
-    return b"".join(parts)
 
 
 _DEFAULT = Engine()

@@ -1,19 +1,28 @@
 """The result of validating a billing file, and its JSON/MessagePack form.
 
-:class:`Result` keeps the errors as columns (:class:`ErrorTable`); the list of
-:class:`ErrorEntry` structs is built only when asked for (:attr:`Result.errors`,
-:meth:`Result.report`). :class:`Report` is the msgspec Struct behind
-``vsbengine validate --json``.
+:class:`Result` is a msgspec Struct: the verdicts and counts, the errors as columns
+(:class:`ErrorTable`), the facts its answers carry (settlement, record 10, the
+envelope's bytes), and, while the validation's scans are alive, the scanned chunks
+the writers work from (:attr:`Result.scans`; gone in a saved or pickled result, which
+scans its file again when its answers are written). The list of :class:`ErrorEntry`
+structs is built only when asked for (:attr:`Result.errors`, :meth:`Result.report`).
+:class:`Report` is the msgspec Struct behind ``vsbengine validate --json``.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
+from typing import Any
 
 import msgspec
 import numpy as np
 
-from vsbengine.formats.efact.findings import ErrorTable, Problem
+from vsbengine.formats.efact.chunks import Scanned
+from vsbengine.formats.efact.findings import NONE, ErrorTable, Problem
+from vsbengine.formats.efact.settlement import Envelope, Record10, Settlement
+
+_TABLE_COLUMNS = ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
 
 
 class ErrorEntry(msgspec.Struct, frozen=True, omit_defaults=False):
@@ -61,13 +70,15 @@ class Report(msgspec.Struct, frozen=True):
     problems: list[ProblemEntry]
 
 
-class Result:
+class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
     """Outcome of validating one billing file.
 
     Attributes
     ----------
     file
         The path, or ``None`` for bytes.
+    size
+        Bytes of the file.
     technical
         ``"DF011"`` (file accepted) or ``"DF012"`` (file rejected).
     decision
@@ -80,158 +91,98 @@ class Result:
     records_rejected
         Records rejected by an error of their own, of their record 50 or of their
         invoice (after a technical rejection: every record).
-    records_accepted
-        Records paid in the settlement: ``records_total - records_rejected`` for an
-        accepted sending, 0 otherwise.
-    error_ratio
-        ``records_rejected / records_total * 100``, two decimals rounded half up.
+    ratio_x100
+        The error ratio with two implied decimals (1667 = 16.67 %).
     invoices_total, invoices_rejected
         Invoices (records 20) read, and rejected as a whole.
-    error_table
-        The errors as columns (:class:`~vsbengine.formats.efact.findings.ErrorTable`).
+    prestations_total, prestations_rejected
+        Prestation records (30 and 50) read, and rejected (every one after DF012).
+    today
+        The date the checks took as today (``YYYYMMDD``).
+    last_detail
+        Unit of the last record 10-90 (answers echo errors of no record there).
+    seed
+        Bytes that identify the sending (the default insurer reference comes from them).
+    source
+        The path validated, or the bytes it was given (a pipe is read whole): what
+        the answers scan again when the validation's scans are gone. A saved or
+        pickled result keeps a path only.
+    digest
+        BLAKE2b (16 bytes, hex) of the content, when the validation was asked for it.
+    settlement
+        The amounts of the settlement (records 91 and 92).
+    payee
+        Record 10 as the answers and the payment order need it (``None`` without one).
+    envelope
+        The segments' bytes and the records 95/96, which the answers copy.
     problems
         Framing problems, located to the byte.
+    error_table
+        The errors as columns (:class:`~vsbengine.formats.efact.findings.ErrorTable`).
     rejected
         Per unit of the file (0, 1 the segments, then the records): rejected; ``None``
         after a technical rejection.
-    settlement
-        The amounts of the settlement (records 91 and 92), see :func:`settlement_rows`.
     """
 
-    def __init__(
-        self,
-        *,
-        file,
-        size,
-        technical,
-        decision,
-        rejection_type,
-        records_total,
-        records_rejected,
-        ratio_x100,
-        invoices_total,
-        invoices_rejected,
-        error_table: ErrorTable,
-        problems: list[Problem],
-        today: int,
-        rejected,
-        settlement: list[dict],
-        seed: bytes,
-        source,
-        last_detail: int = -1,
-        prestations_total: int = 0,
-        prestations_rejected: int = 0,
-    ) -> None:
-        self.file = file
-        self.size = size
-        self.technical = technical
-        self.decision = decision
-        self.rejection_type = rejection_type
-        self.records_total = records_total
-        self.records_rejected = records_rejected
-        self.records_accepted = records_total - records_rejected if decision == "DF014" else 0
-        self.ratio_x100 = ratio_x100
-        self.error_ratio = ratio_x100 / 100
-        self.invoices_total = invoices_total
-        self.invoices_rejected = invoices_rejected
-        self.error_table = error_table
-        self.problems = problems
-        self.today = today
-        self.rejected = rejected
-        self.settlement = settlement
-        self.seed = seed
-        #: Unit of the last record 10-90 (answers echo errors of no record there).
-        self.last_detail = last_detail
-        #: Prestation records (30 and 50) read, and rejected (every one after DF012).
-        self.prestations_total = prestations_total
-        self.prestations_rejected = prestations_rejected
-        #: What the answers read again: the path, or the bytes that were validated.
-        self.source = source
+    file: str | None
+    size: int
+    technical: str
+    decision: str | None
+    rejection_type: str | None
+    records_total: int
+    records_rejected: int
+    ratio_x100: int
+    invoices_total: int
+    invoices_rejected: int
+    prestations_total: int = 0
+    prestations_rejected: int = 0
+    today: int
+    last_detail: int = -1
+    seed: bytes
+    source: Any = None
+    digest: str | None = None
+    settlement: list[Settlement] = []
+    payee: Record10 | None = None
+    envelope: Envelope
+    problems: list[Problem] = []
+    error_table: ErrorTable
+    rejected: np.ndarray | None = None
 
-    def __getstate__(self):
-        # A result travels (between processes, to a Dask client) without the bytes it
-        # came from; a path is kept.
-        state = dict(self.__dict__)
-        state.pop("errors", None)
-        if not isinstance(state.get("source"), str):
-            state["source"] = None
-        return state
+    # -- the scans the answers are written from ----------------------------------------
+    @property
+    def scans(self) -> Scanned:
+        """The scanned chunks of the sending: those the validation made while they are
+        kept, else a plan to scan the file again (a saved or pickled result)."""
+        scans = self.__dict__.get("_scans")
+        if scans is None:
+            if self.source is None:
+                raise ValueError("the answers read the validated file again: it has no path")
+            scans = Scanned(self.source)
+        return scans
 
-    # -- persistence (a proposal waits for its sign-off) ------------------------------
-    _SCALARS = (
-        "file",
-        "size",
-        "technical",
-        "decision",
-        "rejection_type",
-        "records_total",
-        "records_rejected",
-        "ratio_x100",
-        "invoices_total",
-        "invoices_rejected",
-        "today",
-        "settlement",
-        "last_detail",
-        "prestations_total",
-        "prestations_rejected",
-    )
+    def __reduce__(self):
+        # A result travels (between processes, to a Dask client) with its path, not with
+        # the bytes it came from, nor with its scans.
+        return _rebuild, (msgspec.structs.asdict(self) | {"source": self._path()},)
 
-    def save(self, folder) -> None:
-        """Write the result into ``folder`` (``result.json`` and ``result.npz``), so that its
-        answers can be written later (after a sign-off) from the same facts."""
-        import json
-        import os
+    def _path(self) -> str | None:
+        return self.source if isinstance(self.source, str) else None
 
-        import numpy as np
+    def keep_scans(self, scans: Scanned) -> None:
+        """Attach the validation's scans (the writers use them instead of the file)."""
+        self.__dict__["_scans"] = scans
 
-        os.makedirs(folder, exist_ok=True)
-        meta = {k: getattr(self, k) for k in self._SCALARS}
-        meta["seed"] = self.seed.hex()
-        meta["source"] = self.source if isinstance(self.source, str) else None
-        meta["problems"] = [[p.offset, p.record, p.zone, p.message] for p in self.problems]
-        t = self.error_table
-        arrays = {
-            f"errors_{c}": getattr(t, c)
-            for c in ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
-        }
-        if self.rejected is not None:
-            arrays["rejected"] = np.packbits(self.rejected)
-            meta["units"] = len(self.rejected)
-        np.savez(os.path.join(folder, "result.npz"), **arrays)
-        with open(os.path.join(folder, "result.json"), "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, indent=1)
+    # -- derived -----------------------------------------------------------------------
+    @property
+    def records_accepted(self) -> int:
+        """Records paid in the settlement: ``records_total - records_rejected`` for an
+        accepted sending, 0 otherwise."""
+        return self.records_total - self.records_rejected if self.decision == "DF014" else 0
 
-    @classmethod
-    def load(cls, folder) -> Result:
-        """The result saved by :meth:`save`."""
-        import json
-        import os
-
-        import numpy as np
-
-        with open(os.path.join(folder, "result.json"), encoding="utf-8") as fh:
-            meta = json.load(fh)
-        with np.load(os.path.join(folder, "result.npz")) as z:
-            table = ErrorTable(
-                *(
-                    z[f"errors_{c}"]
-                    for c in ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
-                )
-            )
-            rejected = (
-                np.unpackbits(z["rejected"])[: meta["units"]].astype(bool)
-                if "rejected" in z
-                else None
-            )
-        scalars = {k: meta[k] for k in cls._SCALARS}
-        return cls(
-            error_table=table,
-            rejected=rejected,
-            seed=bytes.fromhex(meta["seed"]),
-            source=meta["source"],
-            problems=[Problem(*p) for p in meta["problems"]],
-            **scalars,
-        )
+    @property
+    def error_ratio(self) -> float:
+        """``records_rejected / records_total * 100``, two decimals rounded half up."""
+        return self.ratio_x100 / 100
 
     @property
     def accepted(self) -> bool:
@@ -243,6 +194,7 @@ class Result:
         """The answer messages this result leads to, in order."""
         if self.technical == "DF012":
             return ["DF012"]
+        assert self.decision is not None
         return ["DF011", self.decision] + (["DF015"] if self.decision == "DF014" else [])
 
     @cached_property
@@ -250,6 +202,35 @@ class Result:
         """The errors as a list of structs (built on first use)."""
         return _entries(self.error_table)
 
+    # -- persistence (a proposal waits for its sign-off) ------------------------------
+    def save(self, folder) -> None:
+        """Write the result into ``folder`` (``result.json`` and ``result.npz``), so that its
+        answers can be written later (after a sign-off) from the same facts."""
+        from vsbengine.fsio import atomic_open, atomic_write
+
+        os.makedirs(folder, exist_ok=True)
+        t = self.error_table
+        arrays = {f"errors_{c}": getattr(t, c) for c in _TABLE_COLUMNS}
+        if self.rejected is not None:
+            arrays["rejected"] = np.packbits(self.rejected)
+            arrays["units"] = np.array([len(self.rejected)])
+        with atomic_open(os.path.join(folder, "result.npz")) as fh:
+            np.savez(fh, **arrays)
+        facts = msgspec.structs.replace(self, source=self._path())
+        atomic_write(os.path.join(folder, "result.json"), _ENCODER.encode(facts))
+
+    @classmethod
+    def load(cls, folder) -> Result:
+        """The result saved by :meth:`save`."""
+        with open(os.path.join(folder, "result.json"), "rb") as fh:
+            result = _DECODER.decode(fh.read())
+        with np.load(os.path.join(folder, "result.npz")) as z:
+            result.error_table = ErrorTable(*(z[f"errors_{c}"] for c in _TABLE_COLUMNS))
+            if "rejected" in z:
+                result.rejected = np.unpackbits(z["rejected"])[: int(z["units"][0])].astype(bool)
+        return result
+
+    # -- reports -----------------------------------------------------------------------
     def report(self) -> Report:
         """The msgspec Struct behind the JSON output."""
         return Report(
@@ -283,7 +264,25 @@ class Result:
         )
 
 
-_SEGMENT_NAMES = {200: "200", 300: "300"}
+def _rebuild(fields: dict) -> Result:
+    return Result(**fields)
+
+
+def _enc_hook(obj: Any) -> Any:
+    # The columns go to result.npz; result.json holds the rest.
+    if isinstance(obj, np.ndarray):
+        return None
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+def _dec_hook(tp: Any, obj: Any) -> Any:
+    if tp is np.ndarray:
+        return np.zeros(0, np.int64)  # the columns are filled from result.npz
+    raise NotImplementedError(f"cannot decode {tp}")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_enc_hook)
+_DECODER = msgspec.json.Decoder(Result, dec_hook=_dec_hook)
 
 
 def _entries(table: ErrorTable) -> list[ErrorEntry]:
@@ -292,61 +291,7 @@ def _entries(table: ErrorTable) -> list[ErrorEntry]:
     cols = table.readable()
     names = ("code", "letter", "record", "record_type", "zone", "offset", "phase")
     values = [
-        np.where(missing, None, v).tolist() if missing is not None else v.tolist()
+        np.where(missing, NONE, v).tolist() if missing is not None else v.tolist()
         for v, missing in (cols[n] for n in names)
     ]
     return [ErrorEntry(*row) for row in zip(*values)]
-
-
-def settlement_rows(sm) -> list[dict]:
-    """The amounts of the settlement (cents), from the merged summary of a sending: one
-    dict per record 95 (file order, for the records 91), then one for record 96 (for
-    record 92). Requested amounts, counts and controls echo the records 95/96;
-    accepted amounts are the prestations accepted; refused = requested - accepted."""
-    rows = []
-    for c in sm.closing:
-        if c.rtype != 95:
-            continue
-        v = c.values
-        m = sm.mutualities.get(v["401"])
-        acc_a = m.accepted_a if m else 0
-        acc_b = m.accepted_b if m else 0
-        rows.append(
-            dict(
-                record="91",
-                mutuality=v["401"],
-                summary=v["402"],
-                requested_a=v["404"],
-                requested_b=v["406"],
-                requested=v["408"],
-                records=v["409"],
-                control=v["410"],
-                accepted_a=acc_a,
-                refused_a=v["404"] - acc_a,
-                accepted_b=acc_b,
-                refused_b=v["406"] - acc_b,
-                accepted=acc_a + acc_b,
-                refused=v["408"] - acc_a - acc_b,
-            )
-        )
-    r96 = next((c for c in sm.closing if c.rtype == 96), None)
-    if r96 is not None:
-        v = r96.values
-        total = {
-            k: sum(r[k] for r in rows)
-            for k in ("accepted_a", "refused_a", "accepted_b", "refused_b", "accepted", "refused")
-        }
-        rows.append(
-            dict(
-                record="92",
-                mutuality=v["401"],
-                summary=v["402"],
-                requested_a=v["404"],
-                requested_b=v["406"],
-                requested=v["408"],
-                records=v["409"],
-                control=v["410"],
-                **total,
-            )
-        )
-    return rows

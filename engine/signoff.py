@@ -24,14 +24,17 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import mmap
 import os
 from pathlib import Path
 
 import msgspec
 
+from vsbengine import outputs
 from vsbengine.errors import ConfigError, InputError
-from vsbengine.formats.efact import notify, payment
-from vsbengine.formats.efact.answers import FILE_NAMES, Answers
+from vsbengine.formats.efact import payment
+from vsbengine.formats.efact.answers import FILE_NAMES
+from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.result import Result
 
 PROPOSAL, DECISION = "proposal.json", "decision.json"
@@ -41,9 +44,19 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _digest(path: str) -> str:
+def _digest(data) -> str:
+    """BLAKE2b (16 bytes, hex) of a file's content (a path) or of bytes."""
+    if isinstance(data, str):
+        data = _mapped(data)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _mapped(path: str):
+    """The content of a file, memory-mapped (``b""`` for an empty one)."""
     with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+        if os.fstat(fh.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _write_json(path: Path, data) -> None:
@@ -66,16 +79,12 @@ def propose(result: Result, folder, refs=None) -> dict:
         )
     folder.mkdir(parents=True, exist_ok=True)
     technical = result.messages[0]
-    Answers(result).write_only(folder, [technical])
-    (folder / "report.json").write_bytes(result.to_json() + b"\n")
+    outputs.write(result, folder, [technical])
     result.save(folder)
     facility = None
     zorgkas = None
     if refs is not None:
-        from vsbengine.formats.efact.payment import _record10
-
-        s, r10 = _record10(result.source)
-        inst = int(s.col("z14")[r10]) if r10 >= 0 else 0
+        inst = result.payee.institution if result.payee is not None else 0
         found = refs.facility(inst)
         facility = found[0] if found else None
         zorgkas = (
@@ -91,9 +100,13 @@ def propose(result: Result, folder, refs=None) -> dict:
         waiting = "signature"
     elif result.decision == "DF013":
         waiting = "confirmation"
+    # The digest made while validating, if it was asked for: the file is not read again.
+    content = result.digest or _digest(result.source)
+    # The same result signed in this process needs no second hash of the file.
+    result.__dict__["_proposed"] = (str(folder), content)
     data = {
         "file": result.source,
-        "content": _digest(result.source),
+        "content": content,
         "created_at": _now(),
         "technical": technical,
         "proposed": result.decision,
@@ -116,7 +129,7 @@ def every_prestation_rejected(result: Result) -> bool:
     return result.prestations_total > 0 and result.prestations_rejected == result.prestations_total
 
 
-def _load(folder: Path) -> tuple[dict, Result]:
+def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
     try:
         proposal = json.loads((folder / PROPOSAL).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -128,12 +141,26 @@ def _load(folder: Path) -> tuple[dict, Result]:
         raise InputError(
             f"already {done['action']} by {done['by']} at {done['at']}", path=str(folder)
         )
-    if not os.path.exists(proposal["file"]) or _digest(proposal["file"]) != proposal["content"]:
+    if result is not None and result.__dict__.get("_proposed") == (
+        str(folder),
+        proposal["content"],
+    ):
+        # Proposed by this process a moment ago: decide on it as it is (its scans too).
+        return proposal, result
+    # One mapping of the sending: hashed to see that it did not change, then scanned
+    # by the writers.
+    try:
+        data = _mapped(proposal["file"])
+    except OSError:
+        data = None
+    if data is None or _digest(data) != proposal["content"]:
         raise InputError(
             "the sending changed or moved since it was validated: validate it again",
             path=proposal["file"],
         )
-    return proposal, Result.load(folder)
+    loaded = Result.load(folder)
+    loaded.keep_scans(Scanned(data))
+    return proposal, loaded
 
 
 def _record(folder: Path, proposal: dict, action: str, by: str, at: str, written) -> dict:
@@ -159,10 +186,15 @@ def _who(by: str) -> str:
     return by
 
 
-def sign(folder, by: str, at: str | None = None) -> dict:
-    """Sign a proposed acceptance: write DF014, DF015, DF016 and DF017."""
+def sign(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
+    """Sign a proposed acceptance: write DF014, DF015, DF016 and DF017.
+
+    ``result``: the result :func:`propose` was given, in the same process (its scans
+    are used instead of scanning the sending again); by default the one saved in
+    ``folder``.
+    """
     folder, by, at = Path(folder), _who(by), at or _now()
-    proposal, result = _load(folder)
+    proposal, result = _load(folder, result)
     if proposal["proposed"] != "DF014":
         what = (
             "a rejection: confirm it"
@@ -175,18 +207,16 @@ def sign(folder, by: str, at: str | None = None) -> dict:
     z = proposal.get("zorgkas")
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
     po, xml = payment.order(result, zorgkas, proposal.get("facility"), by, at)
-    written = Answers(result).write_only(folder, ["DF014", "DF015"])
-    written += notify.write(result, folder)
-    (folder / "DF017_payment_order.json").write_bytes(msgspec.json.format(msgspec.json.encode(po)))
-    (folder / "DF017_payment_order.xml").write_bytes(xml)
-    written += [folder / "DF017_payment_order.json", folder / "DF017_payment_order.xml"]
+    written = outputs.write(
+        result, folder, ["DF014", "DF015", "DF016"], report=False, payment_order=(po, xml)
+    )
     return _record(folder, proposal, "signed", by, at, written)
 
 
-def confirm(folder, by: str, at: str | None = None) -> dict:
-    """Confirm a proposed rejection: write DF013."""
+def confirm(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
+    """Confirm a proposed rejection: write DF013 (``result`` as for :func:`sign`)."""
     folder, by, at = Path(folder), _who(by), at or _now()
-    proposal, result = _load(folder)
+    proposal, result = _load(folder, result)
     if proposal["proposed"] != "DF013":
         what = (
             "an acceptance: sign it"
@@ -194,18 +224,19 @@ def confirm(folder, by: str, at: str | None = None) -> dict:
             else "a technical rejection: its DF012 has gone already"
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
-    written = Answers(result).write_only(folder, ["DF013"])
+    written = outputs.write(result, folder, ["DF013"], report=False)
     return _record(folder, proposal, "confirmed", by, at, written)
 
 
-def settle(folder, by: str) -> dict | None:
+def settle(folder, by: str, *, result: Result | None = None) -> dict | None:
     """Unattended: sign an acceptance or confirm a rejection in one step; a sending in
-    which every prestation is rejected waits for a person (returns None)."""
+    which every prestation is rejected waits for a person (returns None). ``result``
+    as for :func:`sign`."""
     proposal = json.loads((Path(folder) / PROPOSAL).read_text(encoding="utf-8"))
     if proposal["proposed"] == "DF014":
-        return sign(folder, by)
+        return sign(folder, by, result=result)
     if proposal["proposed"] == "DF013" and not proposal["every_prestation_rejected"]:
-        return confirm(folder, by)
+        return confirm(folder, by, result=result)
     return None
 
 

@@ -103,7 +103,7 @@ def open_source(source, memory_limit: int | None = None) -> Iterator[tuple[Reade
                 handle.close()
 
 
-def load(source) -> tuple[object, str | None]:
+def load(source) -> tuple[bytes | bytearray | memoryview | mmap.mmap, str | None]:
     """Return ``(buffer, name)``: the whole content of a path (memory-mapped) or a
     bytes-like object as it is. For small inputs (answer messages)."""
     if isinstance(source, (bytes, bytearray, memoryview, mmap.mmap)):

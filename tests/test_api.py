@@ -81,3 +81,16 @@ def test_threads_get_the_results_of_one_after_the_other():
     for t in threads:
         t.join()
     assert [results[i] for i in range(len(inputs))] == serial
+
+
+def test_the_efact_format_binds_its_public_names():
+    import vsbengine.formats.efact as efact
+    from vsbengine.formats.efact.answers import Answers
+    from vsbengine.formats.efact.reader import read_answer
+
+    assert set(efact.__all__) == set(efact._PUBLIC)
+    assert efact.Answers is Answers and efact.read_answer is read_answer
+    assert all(getattr(efact, name) is not None for name in efact.__all__)
+    assert set(efact.__all__) <= set(dir(efact))
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        efact.nothing  # noqa: B018

@@ -552,3 +552,28 @@ def test_error_on_record_52_leaves_its_50(s):
     r = run(s)
     assert codes(r) == {(seq52, "520410")}
     assert r.records_rejected == 1
+
+
+def test_every_check_returns_its_findings_and_leaves_the_sending_alone(tmp_path):
+    """One protocol: ``check(sending, context) -> Findings``; nothing is set on the sending
+    for others to read back (only its own caches fill)."""
+    from vsbengine.formats.efact.checks import chosen, content
+    from vsbengine.formats.efact.findings import Context, Findings
+    from vsbengine.formats.efact.generate import generate
+    from vsbengine.formats.efact.refs import load
+    from vsbengine.formats.efact.sending import Sending as Scanned
+
+    g = generate(600, seed=12, month=202610, references=True, error_rate=0.05)
+    g.write_refs(tmp_path / "refs")
+    ctx = Context(TODAY, content.Lookups(load(tmp_path / "refs")))
+    s = Scanned(g.tobytes())
+    caches = {"_code_sums", "_core_errors", "own", "is_detail", "detail", "record10", "record90"}
+    caches |= {"head20", "in_invoice", "head50", "invoices", "invoice_of", "invoice_end"}
+    caches |= {"destination", "previous_destination"}
+    before = set(vars(s))
+    chunk_checks, _ = chosen(True)
+    found = [check(s, ctx) for check in chunk_checks]
+    assert all(isinstance(f, Findings) for f in found)
+    assert set(vars(s)) - before <= caches
+    by_content = found[-1]
+    assert by_content.prestations is not None and len(by_content.prestations.unit) > 0

@@ -53,17 +53,25 @@ def test_corpus_zones_are_read(name):
 
     s = Sending((CORPUS / name).read_bytes())
     r10, r90 = s.record10, s.record90
-    assert s.col("z7")[r10] == int(name.split(".")[1][:3])  # sending number
-    assert (s.col("z22")[r10], s.col("z23")[r10], s.col("z25")[r10]) == (2014, 11, 20141125)
-    assert s.col("z14")[r10] == 18334780004
+    assert s.col("sending_number")[r10] == int(name.split(".")[1][:3])  # sending number
+    assert (
+        s.col("invoiced_year")[r10],
+        s.col("invoiced_month")[r10],
+        s.col("creation_date")[r10],
+    ) == (2014, 11, 20141125)
+    assert s.col("institution")[r10] == 18334780004
     r20 = s.invoices[0]
-    assert (s.col("z7")[r20], s.col("z18")[r20], s.col("z32")[r20]) == (131, 131, 1)
+    assert (
+        s.col("affiliation")[r20],
+        s.col("destination")[r20],
+        s.col("identification_flag")[r20],
+    ) == (131, 131, 1)
     r50 = s.units_of(50)[0]
-    assert s.col("z4")[r50] == 101032 and s.col("z22")[r50] == 1
+    assert s.col("code")[r50] == 101032 and s.col("units")[r50] == 1
     end = s.invoice_end[0]
-    assert s.col("z19")[end] == s.col("z19")[r50] == s.col("z19")[r90]
+    assert s.col("amount_a")[end] == s.col("amount")[r50] == s.col("amount_a")[r90]
     expected_control = 13 if "51" in FILES[name] else 55
-    assert s.col("z98")[end] == s.col("z98")[r90] == expected_control
+    assert s.col("control_number")[end] == s.col("control_number")[r90] == expected_control
 
 
 def test_corpus_answers_read_back(tmp_path):

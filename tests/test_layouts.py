@@ -56,10 +56,10 @@ def test_a_wrong_table_is_refused_with_its_place():
 def test_adding_a_zone_is_a_one_line_table_edit():
     """Split a reserved zone of record 20 into two, one of them extracted: the core
     reads the new column without any other change."""
-    old = "59       341   6 N -   -       -               Reserved\n"
+    old = "59       341   6 N -   -                    -               Reserved\n"
     new = (
-        "59       341   3 N -   z59     -               Reserved, first part\n"
-        "59b      344   3 N -   -       -               Reserved, second part\n"
+        "59       341   3 N -   z59                  -               Reserved, first part\n"
+        "59b      344   3 N -   -                    -               Reserved, second part\n"
     )
     assert old in layouts.RECORD_20
     tables = dict(layouts.SENDING)
@@ -71,7 +71,7 @@ def test_adding_a_zone_is_a_one_line_table_edit():
     scan = _core.scan(
         bytes(data), _core.CoreTables(compiled), len(compiled.narrow), len(compiled.wide)
     )
-    col = scan["narrow"][compiled.narrow.index("z59")]
+    col = scan.narrow[compiled.narrow.index("z59")]
     assert col[3] == 123 and (np.delete(col, 3) == 0).all()
 
 
@@ -91,4 +91,4 @@ def test_core_check_digits_match_the_rule():
 
 def test_scan_of_nothing():
     scan = _core.scan(b"", _core.CoreTables(LAYOUTS), len(LAYOUTS.narrow), len(LAYOUTS.wide))
-    assert list(scan["fr_kind"]) == [_core.FRAMING["SHORT_FILE"]] * 2
+    assert list(scan.framing_kind) == [_core.FRAMING["SHORT_FILE"]] * 2

@@ -22,20 +22,29 @@ their own; record 80: its invoice's, account A); codes beyond the third of a
 record go to its comment zone; an error that
 belongs to no record (``900104``, no record 90) is echoed on the last record.
 Output is deterministic: the same input gives byte-identical files.
+
+The writers work from the scan of the sending (:attr:`vsbengine.Result.scans`): the
+echoed records are copied from the scanned buffer, the amounts and numbers come
+from its columns, and every row is rendered by the core (``_core.render_rows``) in
+blocks of :data:`BLOCK` records, so that the memory they need stays small. DF011 and
+DF012 need no scan: the segments and records 95/96 they copy are in the result
+(:class:`~vsbengine.formats.efact.settlement.Envelope`). Writing the files is
+:func:`vsbengine.outputs.write`'s job; :class:`Answers` gives one message's bytes.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
-import os
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from vsbengine.formats.efact import chunks as _chunks
+from vsbengine import _core
 from vsbengine.formats.efact import wire
+from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS
 from vsbengine.formats.efact.sending import Sending
 
@@ -48,12 +57,21 @@ MESSAGE = {
 }
 #: File name of each answer in an output folder.
 FILE_NAMES = {df: f"{df}_{msg}.dat" for df, msg in MESSAGE.items()}
+#: Records echoed per block (800 bytes each): what one rendering holds in memory.
+BLOCK = 8192
 
 _PRIORITY = np.full(256, 5, dtype=np.int8)
 for _i, _c in enumerate("BFRSE"):
     _PRIORITY[ord(_c)] = _i
-_CHUNK = 65536
 _EXT = REPLY_LAYOUTS["ext"]
+_P = _core.PartKind
+_SLOTS = (("457", "458"), ("464", "465"), ("471", "472"))
+#: Zones of the extension that differ from record to record, in their order.
+_VARIABLE = sorted(
+    (_EXT.zone(z) for z in ("368", "457", "458", "464", "465", "471", "472", "114", "115", "795")),
+    key=lambda z: z.start,
+)
+_KIND = {"N": _P.P_DIGITS, "S": _P.P_SIGNED, "A": _P.P_COPY}
 
 
 def _digits_or_zero(raw: np.ndarray) -> np.ndarray:
@@ -69,8 +87,9 @@ class Answers:
     result
         A :class:`vsbengine.Result`.
     source
-        The validated file again (path or bytes); by default the result's own
-        source (its path, or the bytes it was given).
+        The validated file again (path or bytes), when the result keeps no scans of
+        its own (a result loaded from a folder, or pickled); by default the result's
+        scans (or its path).
     reference
         The insurer's message reference (zone 205, 14 digits); by default derived
         from the sending's header and closing records (deterministic).
@@ -78,9 +97,12 @@ class Answers:
 
     def __init__(self, result, source=None, reference: int | None = None) -> None:
         self.result = result
-        self.source = source if source is not None else result.source
-        if self.source is None:
+        if source is not None and "_scans" not in result.__dict__:
+            self.scans = Scanned(source)
+        elif source is None and "_scans" not in result.__dict__ and result.source is None:
             raise ValueError("the answers read the validated file again: pass source=")
+        else:
+            self.scans = result.scans
         if reference is None:
             digest = hashlib.blake2b(result.seed, digest_size=8).digest()
             reference = int.from_bytes(digest, "big") % 10**14
@@ -94,59 +116,53 @@ class Answers:
         """The answers of this result, in order (``["DF011", "DF014", "DF015"]``)."""
         return self.result.messages
 
-    def chunks(self, df: str) -> Iterator[bytes]:
-        """The bytes of one answer, in pieces (a settlement can be large)."""
+    def writer(self, df: str, reuse: bool = False) -> MessageWriter:
+        """The writer of one answer of this result (``reuse``: the caller is done with
+        each piece before it asks for the one after next, so that they may share two
+        buffers, and writes :class:`Interleaved` pieces with their ``write_to``)."""
         if df not in self.names:
             raise ValueError(f"{df} is not an answer of this result ({', '.join(self.names)})")
-        return self._pieces(df)
+        if df == "DF011":
+            return _Df011(self)
+        if df == "DF012":
+            return _Df012(self)
+        return _Echo(self, df, reuse)
 
-    def _pieces(self, df: str) -> Iterator[bytes]:
-        from vsbengine.source import open_source
+    def chunks(self, df: str) -> Iterator[Piece]:
+        """The bytes of one answer, in pieces (a settlement can be large)."""
+        w = self.writer(df)
+        return self._pieces(w)
 
-        with open_source(self.source) as (reader, _):
-            plan = _chunks.plan(reader)
-            yield from getattr(self, f"_{df.lower()}")(reader, plan)
+    def _pieces(self, w: MessageWriter) -> Iterator[Piece]:
+        yield w.head()
+        if w.needs_scans:
+            for s in self.scans:
+                yield from w.feed(s)
+        yield w.tail()
 
-    def bytes(self, df: str) -> bytes:
-        return b"".join(self.chunks(df))
+    def bytes(self, df: str) -> builtins.bytes:
+        """The bytes of one answer."""
+        return b"".join(
+            builtins.bytes(p) if isinstance(p, Interleaved) else p for p in self.chunks(df)
+        )
 
     def write(self, folder) -> list[Path]:
         """Write every answer into ``folder`` (created if needed); return the paths.
 
-        Each file is written under a temporary name and renamed when complete.
+        Each file appears whole or not at all (see :mod:`vsbengine.fsio`).
         """
         return self.write_only(folder, self.names)
 
     def write_only(self, folder, names) -> list[Path]:
         """Write the given answers (``["DF011"]``, ...) into ``folder``; return the paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for df in names:
-            path = folder / FILE_NAMES[df]
-            tmp = path.with_name(path.name + ".part")
-            with open(tmp, "wb") as fh:
-                for chunk in self.chunks(df):
-                    fh.write(chunk)
-            os.replace(tmp, path)
-            paths.append(path)
-        return paths
+        from vsbengine.outputs import write
 
-    # -- pieces ----------------------------------------------------------------------------
-    @staticmethod
-    def _bytes_at(reader, offset: int, length: int) -> np.ndarray:
-        """``length`` bytes from ``offset``, blank-padded (parts may be cut short)."""
-        out = np.full(length, ord(" "), dtype=np.uint8)
-        if offset >= 0:
-            raw = np.frombuffer(bytes(reader.read(offset, offset + length)), dtype=np.uint8)
-            out[: len(raw)] = raw
-        return out
+        return write(self.result, folder, names, answers=self, report=False)
 
-    def _segment_200(
-        self, reader, plan, message: str, errors: dict[str, str] | None = None
-    ) -> bytes:
+    # -- pieces shared by the messages ----------------------------------------------------
+    def segment_200(self, message: str, errors: dict[str, str] | None = None) -> builtins.bytes:
         layout = LAYOUTS.layout("200")
-        rec = self._bytes_at(reader, plan.segments[0], 67)[None, :].copy()
+        rec = np.frombuffer(self.result.envelope.segment200, dtype=np.uint8)[None, :].copy()
         for z in layout.zones:
             if z.is_error_field:
                 rec[0, z.start : z.end] = ord("0")
@@ -156,23 +172,13 @@ class Answers:
         wire.put_digits(rec, "200", "203", 0)
         wire.put_digits(rec, "200", "205", self.reference)
         wire.put_digits(rec, "200", "206", 0)
-        self._error_fields(rec, "200", errors or {})
+        _error_fields(rec, "200", errors or {})
         return rec.tobytes()
 
-    @staticmethod
-    def _error_fields(rec: np.ndarray, layout: str, errors: dict[str, str]) -> None:
-        """Write two-digit codes into the error fields. A reserved zone has no error
-        field of its own (206, 310, 413, 513): its code goes into the nearest one before it."""
-        zones = LAYOUTS.layout(layout).zones
-        for zone, ee in errors.items():
-            k = next(i for i, z in enumerate(zones) if z.zone == zone and not z.is_error_field)
-            while k >= 0 and not zones[k].error_zone:
-                k -= 1
-            wire.put_raw(rec, zones[max(k, 0)].end, ee.encode(), rows=0)
-
-    def _extended_300(self, reader, plan) -> bytes:
+    def extended_300(self) -> builtins.bytes:
         rec = wire.records("300x", 1)
-        rec[0, :140] = self._bytes_at(reader, plan.segments[1], 160)[:140]
+        seg300 = np.frombuffer(self.result.envelope.segment300, dtype=np.uint8)
+        rec[0, :140] = seg300[:140]
         for z in LAYOUTS.layout("300").zones:
             if z.is_error_field:
                 rec[0, z.start : z.end] = ord("0")
@@ -180,52 +186,12 @@ class Answers:
         wire.put_digits(rec, "300x", "311", int(self.result.rejection_type or 0))
         return rec.tobytes()
 
-    def _technical_errors(self) -> dict[int, tuple[int, int, dict[str, str]]]:
-        """Family-9 errors by unit: {unit: (record type, offset of the unit, {zone: code})}."""
-        t = self.result.error_table
-        out: dict[int, tuple[int, int, dict[str, str]]] = {}
-        for unit, code, zi, off in zip(
-            t.unit.tolist(), t.codes(), t.zone.tolist(), t.offset.tolist()
-        ):
-            zone = LAYOUTS.zones[zi] if zi >= 0 else None
-            if zone is None or zone.layout not in ("200", "300", "95", "96"):
-                continue
-            start = off - zone.start if off >= 0 else -1
-            entry = out.setdefault(unit, (zone.layout, start, {}))
-            entry[2].setdefault(zone.zone, code[-2:])
-        return out
-
-    # -- DF011 / DF012 ---------------------------------------------------------------------
-    def _df011(self, reader, plan) -> Iterator[bytes]:
-        stub = wire.records("300s", 1)
-        wire.put_text(stub, "300s", "300", "920000")
-        wire.put_text(stub, "300s", "3001", "00")
-        yield self._segment_200(reader, plan, "931000") + stub.tobytes()
-
-    def _df012(self, reader, plan) -> Iterator[bytes]:
-        by_unit = self._technical_errors()
-        yield self._segment_200(reader, plan, "920999", by_unit.get(0, (0, 0, {}))[2])
-        seg300 = self._bytes_at(reader, plan.segments[1], 160)[None, :].copy()
-        for z in LAYOUTS.layout("300").zones:
-            if z.is_error_field:
-                seg300[0, z.start : z.end] = ord("0")
-        self._error_fields(seg300, "300", by_unit.get(1, (0, 0, {}))[2])
-        yield seg300.tobytes()
-        for unit in sorted(u for u in by_unit if u >= 2):
-            layout, start, errors = by_unit[unit]
-            rec = self._bytes_at(reader, start, 350)[None, :].copy()
-            self._error_fields(rec, layout, errors)
-            yield rec.tobytes()
-        if -1 in by_unit:
-            # The error belongs to a record 96 that the file lacks: answer on a blank one.
-            rec = wire.records("96", 1)
-            self._error_fields(rec, "96", by_unit[-1][2])
-            yield rec.tobytes()
-
-    # -- DF013 / DF014 / DF015 ---------------------------------------------------------------
-    def _slots(self):
+    def slots(self):
         """Per record with errors (unit in the file): three (letter, code) slots, and the
         codes beyond three. An error on no record goes to the last record."""
+        cached = self.__dict__.get("_slots")
+        if cached is not None:
+            return cached
         t = self.result.error_table
         t = t.select(~t.technical)
         unit = np.where(t.unit >= 0, t.unit, self.result.last_detail)
@@ -247,149 +213,333 @@ class Answers:
             unit[~in_slot].tolist(), code[~in_slot].tolist(), letter[~in_slot].tolist()
         ):
             overflow.setdefault(u, []).append(f"{chr(lt) if lt else ''}{c:06d}")
-        return units, slot_letter, slot_code, overflow
+        cached = self.__dict__["_slots"] = (units, slot_letter, slot_code, overflow)
+        return cached
 
-    def _echo(self, reader, plan, only_errors: bool) -> Iterator[bytes]:
-        slot_units, slot_letter, slot_code, overflow = self._slots()
-        rejected_all = self.result.rejected
-        ext_template = wire.template("ext")
-        seg300 = self._bytes_at(reader, plan.segments[1], 160)
-        sending, created, month = seg300[8:11], seg300[13:21], seg300[0:6]
-        index = 0
-        for chunk in plan.chunks:
-            prefix, n_prefix = plan.prefix(reader, chunk)
-            body = reader.read(chunk.start, chunk.end)
-            s = Sending(
-                prefix + bytes(body) if prefix else body, own_first=2 + n_prefix, last=chunk.last
-            )
-            own = np.flatnonzero(s.is_detail & s.own)
-            glob = chunk.first_unit + own - s.own_first
-            if only_errors:
-                keep = np.isin(glob, slot_units)
-                own, glob = own[keep], glob[keep]
-            if len(own) == 0:
-                continue
+    def echo_columns(self, s: Sending) -> EchoColumns:
+        """What the echoes of one scanned chunk need, computed once for all of them
+        (DF014 and DF015 are fed the same chunk one after the other)."""
+        cached = self.__dict__.get("_echo")
+        if cached is not None and cached[0]() is s:
+            return cached[1]
+        slot_units, slot_letter, slot_code, _ = self.slots()
+        units = np.flatnonzero(s.is_detail & s.own)
+        glob = s.in_file(units)
+        rejected = self.result.rejected
+        if s.unit_base == s.own_first and s.n_units == len(rejected):
+            local_rejected = rejected  # the whole file in one chunk: the same units
+        else:
             local_rejected = np.zeros(s.n_units, dtype=bool)
-            mine = s.own & (np.arange(s.n_units) >= s.own_first)
-            local_rejected[mine] = rejected_all[
-                chunk.first_unit + np.flatnonzero(mine) - s.own_first
-            ]
-            accepted, refused = _unit_amounts(s, local_rejected)
-            payer = int(s.col("z14")[s.record10]) if s.record10 >= 0 else 0
-            mutuality = np.where(s.in_invoice, s.col("z7")[np.maximum(s.head20, 0)], 0)
-            slot_row = np.searchsorted(slot_units, glob)
-            has = (slot_row < len(slot_units)) & (
-                slot_units[np.minimum(slot_row, max(len(slot_units) - 1, 0))] == glob
-                if len(slot_units)
-                else np.zeros(len(glob), bool)
-            )
-            for start in range(0, len(own), _CHUNK):
-                u = own[start : start + _CHUNK]
-                g = glob[start : start + _CHUNK]
-                h = has[start : start + _CHUNK]
-                r = slot_row[start : start + _CHUNK][h]
-                n = len(u)
-                out = np.empty((n, 800), dtype=np.uint8)
-                out[:, :350] = _records(s, u)
-                ext = out[:, 350:]
-                ext[:] = ext_template
-                wire.put_raw(ext, 0, sending)
-                wire.put_raw(ext, 3, created)
-                wire.put_raw(ext, 11, month)
-                wire.put_digits(ext, "ext", "368", mutuality[u])
-                wire.put_digits(ext, "ext", "395", payer)
-                if h.any():
-                    for k, (lz, cz) in enumerate((("457", "458"), ("464", "465"), ("471", "472"))):
-                        ext[h, _EXT.zone(lz).start] = slot_letter[r, k]
-                        wire.put_digits(ext, "ext", cz, slot_code[r, k], rows=h)
-                wire.put_signed(ext, "ext", "114", accepted[u])
-                wire.put_signed(ext, "ext", "115", refused[u])
-                wire.put_signed(ext, "ext", "116", 0)
-                wire.put_digits(ext, "ext", "795", (index + np.arange(1, n + 1)) % 1_000_000)
-                index += n
-                if overflow:
-                    for i in np.flatnonzero(np.isin(g, list(overflow))).tolist():
-                        wire.put_text(ext, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
-                yield out.tobytes()
-
-    def _df013(self, reader, plan) -> Iterator[bytes]:
-        yield self._segment_200(reader, plan, "920099") + self._extended_300(reader, plan)
-        yield from self._echo(reader, plan, only_errors=True)
-
-    def _df014(self, reader, plan) -> Iterator[bytes]:
-        yield self._segment_200(reader, plan, "920098") + self._extended_300(reader, plan)
-        yield from self._echo(reader, plan, only_errors=True)
-
-    def _df015(self, reader, plan) -> Iterator[bytes]:
-        yield self._segment_200(reader, plan, "920900") + self._extended_300(reader, plan)
-        yield from self._echo(reader, plan, only_errors=False)
-        yield self._settlement(reader, plan).tobytes()
-
-    # -- settlement: records 91 and 92 -----------------------------------------------------
-    def settlement(self) -> list[dict]:
-        """The amounts of the records 91 (one dict per mutuality) and 92 (last), in cents."""
-        return self.result.settlement
-
-    def _settlement(self, reader, plan) -> np.ndarray:
-        *r91, r92 = self.settlement()
-        out91 = wire.records("91", len(r91))
-        seg300 = self._bytes_at(reader, plan.segments[1], 160).tobytes().decode("latin-1")
-        ref_base = f"{seg300[8:11]}/{seg300[0:6]}"
-        for i, r in enumerate(r91):
-            wire.put_digits(out91, "91", "401", r["mutuality"], rows=i)
-            wire.put_digits(out91, "91", "402", r["summary"], rows=i)
-            for zone, key in _AMOUNTS_91:
-                wire.put_signed(out91, "91", zone, r[key], rows=i)
-            wire.put_digits(out91, "91", "409", r["records"], rows=i)
-            wire.put_digits(out91, "91", "410", r["control"], rows=i)
-            wire.put_text(out91, "91", "423", f"{ref_base}/{r['mutuality']:03d}/A", rows=i)
-            wire.put_text(out91, "91", "424", f"{ref_base}/{r['mutuality']:03d}/B", rows=i)
-        out92 = wire.records("92", 1)
-        wire.put_digits(out92, "92", "501", r92["mutuality"])
-        for zone, key in _AMOUNTS_91:
-            wire.put_signed(out92, "92", str(int(zone) + 100), r92[key])
-        wire.put_digits(out92, "92", "509", r92["records"])
-        wire.put_digits(out92, "92", "510", r92["control"])
-        return np.concatenate([out91, out92])
+            mine = np.flatnonzero(s.own & (np.arange(s.n_units) >= s.own_first))
+            local_rejected[mine] = rejected[s.in_file(mine)]
+        accepted, refused = _unit_amounts(s, local_rejected)
+        head = np.maximum(s.head20[units], 0)
+        mutuality = np.where(s.in_invoice[units], s.col("affiliation")[head], 0)
+        # The row of each echoed record in the slot tables (-1: no errors).
+        slot_row = np.searchsorted(slot_units, glob)
+        if len(slot_units):
+            found = slot_units[np.minimum(slot_row, len(slot_units) - 1)] == glob
+            slot_row = np.where(found, slot_row, -1)
+        else:
+            slot_row = np.full(len(glob), -1)
+        # Letters are copied from the slot table, with a blank after it for no error.
+        letters = slot_letter.tobytes() + b" "
+        codes = np.vstack([slot_code, np.zeros((1, 3), np.int64)])  # row -1: no codes
+        values = {"368": mutuality.astype(np.int64), "114": accepted[units], "115": refused[units]}
+        for k, (lz, cz) in enumerate(_SLOTS):
+            values[lz] = np.where(slot_row >= 0, slot_row * 3 + k, len(letters) - 1)
+            values[cz] = codes[slot_row, k]
+        cols = EchoColumns(units, glob, slot_row, letters, values)
+        # A weak reference: the cache must not keep a streamed chunk alive.
+        self.__dict__["_echo"] = (weakref.ref(s), cols)
+        return cols
 
 
-_AMOUNTS_91 = (
+class EchoColumns:
+    """The values of the echoed records of one scanned chunk, by zone of the extension."""
+
+    def __init__(self, units, glob, slot_row, letters: bytes, values: dict) -> None:
+        self.units, self.glob, self.slot_row = units, glob, slot_row
+        self.letters, self.values = letters, values
+
+
+class Interleaved:
+    """A piece of an echo that is written without being assembled: ``n`` lines of
+    ``width`` bytes of ``records`` (from ``offsets``), each followed by its
+    ``row_width`` bytes of ``rows`` (``bytes(piece)`` assembles them)."""
+
+    def __init__(self, records, offsets, width: int, rows, row_width: int, n: int) -> None:
+        self.records, self.offsets, self.width = records, offsets, width
+        self.rows, self.row_width, self.n = rows, row_width, n
+
+    def __len__(self) -> int:
+        return self.n * (self.width + self.row_width)
+
+    def __bytes__(self) -> builtins.bytes:
+        parts = [(_P.P_COPY, (self.records, self.offsets), self.width)]
+        parts.append((_P.P_COPY, (self.rows, np.arange(self.n) * self.row_width), self.row_width))
+        return bytes(_core.render_rows(parts, self.n)[0])
+
+    def write_to(self, fh) -> None:
+        """Write to an open binary file (its buffer is flushed first)."""
+        fh.flush()
+        _core.write_interleaved(
+            fh.fileno(), self.records, self.offsets, self.width, self.rows, self.row_width, self.n
+        )
+
+
+#: What a writer yields: bytes, or lines written without being assembled.
+Piece = builtins.bytes | bytearray | memoryview | Interleaved
+
+
+class MessageWriter:
+    """One answer message, written in three steps: :meth:`head`, :meth:`feed` with each
+    scanned chunk in file order (only when :attr:`needs_scans`), :meth:`tail`."""
+
+    name = ""
+    needs_scans = False
+
+    def head(self) -> builtins.bytes:
+        return b""
+
+    def feed(self, s: Sending) -> Iterator[Piece]:
+        return iter(())
+
+    def tail(self) -> builtins.bytes:
+        return b""
+
+
+def _error_fields(rec: np.ndarray, layout: str, errors: dict[str, str]) -> None:
+    """Write two-digit codes into the error fields. A reserved zone has no error
+    field of its own (206, 310, 413, 513): its code goes into the nearest one before it."""
+    zones = LAYOUTS.layout(layout).zones
+    for zone, ee in errors.items():
+        k = next(i for i, z in enumerate(zones) if z.zone == zone and not z.is_error_field)
+        while k >= 0 and not zones[k].error_zone:
+            k -= 1
+        wire.put_raw(rec, zones[max(k, 0)].end, ee.encode(), rows=0)
+
+
+# -- DF011 / DF012 -------------------------------------------------------------------------
+class _Df011(MessageWriter):
+    name = "DF011"
+
+    def __init__(self, answers: Answers) -> None:
+        self.answers = answers
+
+    def head(self) -> builtins.bytes:
+        stub = wire.records("300s", 1)
+        wire.put_text(stub, "300s", "300", "920000")
+        wire.put_text(stub, "300s", "3001", "00")
+        return self.answers.segment_200("931000") + stub.tobytes()
+
+
+class _Df012(MessageWriter):
+    name = "DF012"
+
+    def __init__(self, answers: Answers) -> None:
+        self.answers = answers
+
+    def _technical_errors(self) -> dict[int, tuple[str, dict[str, str]]]:
+        """Family-9 errors by unit: {unit: (layout, {zone: code})}."""
+        t = self.answers.result.error_table
+        out: dict[int, tuple[str, dict[str, str]]] = {}
+        for unit, code, zi in zip(t.unit.tolist(), t.codes(), t.zone.tolist()):
+            zone = LAYOUTS.zones[zi] if zi >= 0 else None
+            if zone is None or zone.layout not in ("200", "300", "95", "96"):
+                continue
+            entry = out.setdefault(unit, (zone.layout, {}))
+            entry[1].setdefault(zone.zone, code[-2:])
+        return out
+
+    def head(self) -> builtins.bytes:
+        envelope = self.answers.result.envelope
+        by_unit = self._technical_errors()
+        parts = [self.answers.segment_200("920999", by_unit.get(0, ("", {}))[1])]
+        seg300 = np.frombuffer(envelope.segment300, dtype=np.uint8)[None, :].copy()
+        for z in LAYOUTS.layout("300").zones:
+            if z.is_error_field:
+                seg300[0, z.start : z.end] = ord("0")
+        _error_fields(seg300, "300", by_unit.get(1, ("", {}))[1])
+        parts.append(seg300.tobytes())
+        for unit in sorted(u for u in by_unit if u >= 2):
+            layout, errors = by_unit[unit]
+            raw = envelope.closing.get(unit, b"").ljust(350, b" ")
+            rec = np.frombuffer(raw, dtype=np.uint8)[None, :].copy()
+            _error_fields(rec, layout, errors)
+            parts.append(rec.tobytes())
+        if -1 in by_unit:
+            # The error belongs to a record 96 that the file lacks: answer on a blank one.
+            rec = wire.records("96", 1)
+            _error_fields(rec, "96", by_unit[-1][1])
+            parts.append(rec.tobytes())
+        return b"".join(parts)
+
+
+# -- DF013 / DF014 / DF015 -------------------------------------------------------------------
+class _Echo(MessageWriter):
+    """DF013 and DF014 echo the records with errors, DF015 every record 10-90 and then
+    the settlement (records 91 and 92)."""
+
+    needs_scans = True
+
+    def __init__(self, answers: Answers, df: str, reuse: bool = False) -> None:
+        self.answers = answers
+        self.name = df
+        #: Render the blocks into two buffers, in turn, that hold the constant bytes
+        #: already: the caller is done with a piece before it asks for the one after next.
+        self.reuse = reuse
+        self._buffers: list[bytearray] = []
+        self.only_errors = df != "DF015"
+        self.index = 0  # records echoed so far (zone 795)
+        result = answers.result
+        self.rejected = result.rejected
+        env = result.envelope
+        ext = wire.template("ext")[None, :].copy()
+        wire.put_raw(ext, 0, env.sending)
+        wire.put_raw(ext, 3, env.created)
+        wire.put_raw(ext, 11, env.month)
+        payee = result.payee
+        wire.put_digits(ext, "ext", "395", payee.institution if payee is not None else 0)
+        self.ext = ext[0].tobytes()
+
+    def head(self) -> builtins.bytes:
+        message = MESSAGE[self.name]
+        return self.answers.segment_200(message) + self.answers.extended_300()
+
+    def feed(self, s: Sending) -> Iterator[Piece]:
+        cols = self.answers.echo_columns(s)
+        rows = np.flatnonzero(cols.slot_row >= 0) if self.only_errors else None
+        n_all = len(cols.units) if rows is None else len(rows)
+        _, _, _, overflow = self.answers.slots()
+        for start in range(0, n_all, BLOCK):
+            if rows is None:
+                sel: slice | np.ndarray = slice(start, start + BLOCK)
+            else:
+                sel = rows[start : start + BLOCK]
+            u = cols.units[sel]
+            g = cols.glob[sel]
+            n = len(u)
+            values = {zone: column[sel] for zone, column in cols.values.items()}
+            values["795"] = (self.index + np.arange(1, n + 1)) % 1_000_000
+            self.index += n
+            comments = bool(overflow) and bool(np.isin(g, list(overflow)).any())
+            if self.reuse and not comments:
+                # The extensions only; the records go from the scanned buffer to the
+                # file (Interleaved). Many blocks: into two buffers holding the constant
+                # bytes already (filling them costs more than a few blocks save).
+                many = n_all > 4 * BLOCK
+                if many and not self._buffers:
+                    self._buffers = [bytearray(self.ext * BLOCK) for _ in "ab"]
+                self._buffers.reverse()
+                parts = self._parts(values, cols.letters, skip=many)
+                ext, _ = _core.render_rows(parts, n, self._buffers[0] if many else None)
+                yield Interleaved(s.data, s.offsets[u], 350, ext, _EXT.length, n)
+                continue
+            parts = [(_P.P_COPY, (s.data, s.offsets[u]), 350), *self._parts(values, cols.letters)]
+            out, _ = _core.render_rows(parts, n)
+            if comments:
+                view = np.frombuffer(out, dtype=np.uint8).reshape(n, 800)[:, 350:]
+                for i in np.flatnonzero(np.isin(g, list(overflow))).tolist():
+                    wire.put_text(view, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
+            yield out
+
+    def _parts(self, values: dict, letters: bytes, skip: bool = False) -> list:
+        """The parts of the extension (zones 351-795): its constant bytes (written, or
+        ``skip``-ped in a buffer that holds them already) and its values."""
+        parts: list = []
+        pos = 0
+        for zone in [*_VARIABLE, None]:
+            end = _EXT.length if zone is None else zone.start
+            if end > pos:
+                parts.append(
+                    (_P.P_SKIP, None, end - pos) if skip else (_P.P_TEXT, self.ext[pos:end], 0)
+                )
+            if zone is None:
+                break
+            kind = _KIND[zone.kind]
+            data = (letters, values[zone.zone]) if kind == _P.P_COPY else values[zone.zone]
+            parts.append((kind, data, zone.length))
+            pos = zone.end
+        return parts
+
+    def tail(self) -> builtins.bytes:
+        if self.name != "DF015":
+            return b""
+        return _settlement_records(self.answers.result)
+
+
+#: The zones of records 91 and 92 and the Settlement field each holds (92: zone + 100;
+#: zone 402 is copied from the record 95 of the mutuality).
+_SETTLEMENT_ZONES = (
+    ("401", "mutuality"),
+    ("402", "summary_invoice"),
     ("404", "requested_a"),
     ("406", "requested_b"),
     ("408", "requested"),
+    ("409", "records"),
+    ("410", "control"),
     ("412", "accepted_a"),
     ("414", "refused_a"),
     ("416", "accepted_b"),
     ("418", "refused_b"),
     ("420", "accepted"),
     ("422", "refused"),
+    ("423", "reference_a"),
+    ("424", "reference_b"),
 )
+
+
+def _settlement_records(result) -> bytes:
+    """The records 91 (one per mutuality) and 92 of DF015, from the result's settlement,
+    rendered by the core on the templates of their layouts."""
+    *r91, r92 = result.settlement
+    out = []
+    for layout, rows in (("91", r91), ("92", [r92])):
+        if not rows:
+            continue
+        lay = REPLY_LAYOUTS[layout]
+        template = wire.template(lay).tobytes()
+        zones = {z.zone: z for z in lay.zones if not z.is_error_field}
+        parts: list = []
+        pos = 0
+        for zone, key in _SETTLEMENT_ZONES:
+            if layout == "92" and key in ("summary_invoice", "reference_a", "reference_b"):
+                continue  # not written in record 92
+            z = zones[zone if layout == "91" else str(int(zone) + 100)]
+            parts.append((_P.P_TEXT, template[pos : z.start], 0))
+            if key == "summary_invoice":
+                # The summary invoice number of each record 95, as it stands there.
+                r95 = [raw for raw in result.envelope.closing.values() if raw[:2] == b"95"]
+                src = LAYOUTS.layout("95").zone("402")
+                texts = b"".join(raw[src.start : src.end] for raw in r95)
+                offsets = np.arange(len(rows), dtype=np.int64) * z.length
+                parts.append((_P.P_COPY, (texts, offsets), z.length))
+            elif z.kind == "A":
+                texts = b"".join(
+                    getattr(r, key).encode("ascii")[: z.length].ljust(z.length) for r in rows
+                )
+                offsets = np.arange(len(rows), dtype=np.int64) * z.length
+                parts.append((_P.P_COPY, (texts, offsets), z.length))
+            else:
+                values = np.array([getattr(r, key) for r in rows], dtype=np.int64)
+                parts.append((_P.P_SIGNED if z.kind == "S" else _P.P_DIGITS, values, z.length))
+            pos = z.end
+        parts.append((_P.P_TEXT, template[pos:], 0))
+        out.append(builtins.bytes(_core.render_rows(parts, len(rows))[0]))
+    return b"".join(out)
 
 
 def _unit_amounts(s: Sending, rejected: np.ndarray):
     """Per unit of a chunk: amount accepted and refused (zones 114/115 of the echo)."""
-    amount = s.col("z19").astype(np.int64)
+    amount = s.col("amount").astype(np.int64)
     prest = s.type_mask(30, 50)
     accepted = np.where(prest & ~rejected, amount, 0)
     refused = np.where(prest & rejected, amount, 0)
     # Record 80: its invoice's account A.
     end = s.invoice_end
     has = end >= 0
-    acc_a = s.per_invoice_sum(accepted, prest & (s.col("z11") == 0))
+    acc_a = s.per_invoice_sum(accepted, prest & (s.col("account") == 0))
     accepted[end[has]] = acc_a[has]
-    refused[end[has]] = amount[end[has]] - acc_a[has]
+    refused[end[has]] = s.col("amount_a")[end[has]] - acc_a[has]
     return accepted, refused
-
-
-def _records(s: Sending, units: np.ndarray) -> np.ndarray:
-    """The 350 bytes of each unit, as an ``(n, 350)`` array (a view when regular)."""
-    off = s.offsets[units]
-    if len(off) > 1:
-        step = np.diff(off)
-        if (step == step[0]).all() and step[0] >= 350:
-            base = s.buf[int(off[0]) :]
-            return as_strided(base, shape=(len(off), 350), strides=(int(step[0]), 1))
-    out = np.empty((len(off), 350), dtype=np.uint8)
-    for i, o in enumerate(off.tolist()):
-        out[i] = s.buf[o : o + 350]
-    return out

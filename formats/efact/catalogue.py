@@ -31,27 +31,23 @@ if TYPE_CHECKING:  # the layouts (and numpy) load only where codes are generated
     from vsbengine.formats.efact.compiled import Zone
 
 __all__ = [
-    "FINDING_NAMES",
     "Entry",
     "catalogue",
     "explain",
+    "finding_names",
     "technical_code",
     "zone_code",
     "zone_letter",
 ]
 
-#: Core findings (see engine/_core.pyx) by name.
-FINDING_NAMES = {
-    1: "not_digits",
-    2: "check",
-    3: "value",
-    5: "sign",
-    6: "sign_in_digits",
-    9: "chars",
-    10: "missing",
-    11: "date",
-    12: "blank_mix",
-}
+
+def finding_names() -> dict[int, str]:
+    """Core findings by their number (the core's :class:`~vsbengine._core.Finding`, the
+    one source), named as the rules below name them (``"not_digits"``, ...)."""
+    from vsbengine import _core  # with numpy: only where findings are mapped
+
+    return {int(f): f.name[2:].lower() for f in _core.Finding}
+
 
 # Two-digit error part of the code of a finding in records 10-90.
 _DETAIL_EE = {

@@ -24,12 +24,12 @@ import numpy as np
 
 from vsbengine import _core
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.sending import core_tables
+from vsbengine.formats.efact.sending import Sending, core_tables
 
 #: Chunk size when no memory limit is given: files up to this size are one chunk.
 DEFAULT_CHUNK = 512 * 1024 * 1024
 #: Bytes of memory a chunk costs per byte of its size (buffer, columns, work arrays).
-MEMORY_PER_BYTE = 5
+MEMORY_PER_BYTE = 6
 _L80 = LAYOUTS.index["80"]
 _L10 = LAYOUTS.index["10"]
 
@@ -38,25 +38,35 @@ class Reader:
     """Byte ranges of a source: a bytes-like object, a memory map, or a file read with pread."""
 
     def __init__(self, data=None, *, fd: int | None = None, size: int | None = None) -> None:
+        if data is None and (fd is None or size is None):
+            raise ValueError("a Reader needs data, or a file descriptor and its size")
         self.data = data
         self.fd = fd
-        self.size = len(data) if data is not None else int(size)
+        self.size = len(data) if data is not None else int(size)  # type: ignore[arg-type]
 
     def read(self, start: int, end: int):
+        """Bytes ``[start, end)`` (a view of the data or the map, or a new bytearray)."""
         end = min(end, self.size)
         if start >= end:
             return b""
         if self.data is not None:
             return memoryview(self.data)[start:end]
         out = bytearray(end - start)
-        view = memoryview(out)
+        self.read_into(start, memoryview(out))
+        return out
+
+    def read_into(self, start: int, view: memoryview) -> None:
+        """Fill ``view`` with the bytes from ``start`` on (they must exist)."""
+        if self.data is not None:
+            view[:] = memoryview(self.data)[start : start + len(view)]
+            return
         got = 0
-        while got < len(out):
+        assert self.fd is not None
+        while got < len(view):
             n = os.preadv(self.fd, [view[got:]], start + got)
             if n == 0:
                 raise OSError("file shrank while being read")
             got += n
-        return out
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,28 @@ class Plan:
         return b"".join(parts), units
 
 
+def scan_chunk(reader: Reader, plan: Plan, chunk: Chunk) -> Sending:
+    """Read one chunk (with the copies its checks need before it) and scan it: the one
+    place where chunks become :class:`~vsbengine.formats.efact.sending.Sending` objects."""
+    prefix, n_prefix = plan.prefix(reader, chunk)
+    if prefix:
+        # One buffer for the copies and the chunk: no second copy of the chunk.
+        data: object = bytearray(len(prefix) + chunk.end - chunk.start)
+        view = memoryview(data)  # type: ignore[arg-type]
+        view[: len(prefix)] = prefix
+        reader.read_into(chunk.start, view[len(prefix) :])
+    else:
+        data = reader.read(chunk.start, chunk.end)
+    return Sending(
+        data,
+        own_first=2 + n_prefix,
+        last=chunk.last,
+        unit_base=chunk.first_unit,
+        offset_base=chunk.start - len(prefix),
+        own_offset=len(prefix),
+    )
+
+
 def _frame(buf, body: bool, lines: bool):
     return _core.scan(
         buf, core_tables(), 0, 0, framing_cap=0, body=body, lines=lines, framing_only=True
@@ -114,15 +146,16 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
     """Frame the file (types and positions only) and cut it into chunks."""
     size = reader.size
     head = _frame(reader.read(0, min(size, 67 + 2 + 160 + 2 + 2 * 352)), body=False, lines=False)
-    offsets, layout = head["offsets"], head["layout"]
-    lines = head["lines"]
+    offsets, layout = head.offsets, head.layout
+    lines = head.lines
     header_end = int(offsets[2]) if len(offsets) > 2 and offsets[2] >= 0 else size
     record10 = None
     if len(offsets) > 3 and layout[2] == _L10:
         record10 = (int(offsets[2]), int(offsets[3]))
     elif len(offsets) == 3 and layout[2] == _L10:
         record10 = (int(offsets[2]), size)
-    segments = tuple(int(offsets[i]) if len(offsets) > i else -1 for i in (0, 1))
+    seg200, seg300 = (int(offsets[i]) if len(offsets) > i else -1 for i in (0, 1))
+    segments = (seg200, seg300)
     result = Plan(
         size=size, header_end=header_end, lines=lines, record10=record10, segments=segments
     )
@@ -138,7 +171,7 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
             block_end = min(pos + want, size)
             body = pos > 0
             scan = _frame(reader.read(pos, block_end), body=body, lines=lines)
-            off, lay = scan["offsets"], scan["layout"]
+            off, lay = scan.offsets, scan.layout
             if block_end == size:
                 cut_unit, cut = len(off), size
                 break
@@ -200,3 +233,42 @@ def chunk_size(memory_limit: int | None, threads: int = 1) -> int:
         return DEFAULT_CHUNK
     budget = memory_limit - resident_bytes()
     return max(1 << 20, budget // (MEMORY_PER_BYTE * max(threads, 1)))
+
+
+class Scanned:
+    """The scanned chunks of one sending, for the writers of its answers.
+
+    Kept from the validation (``kept``: every chunk's
+    :class:`~vsbengine.formats.efact.sending.Sending`, in file order), or scanned
+    again chunk by chunk from ``source`` (a path or bytes) when they were not kept: a
+    second streaming pass within ``memory_limit`` (in chunks cut for what the limit
+    leaves then), or the first scan of a command that writes the answers of a saved
+    result. ``plan`` is the validation's.
+    """
+
+    def __init__(
+        self,
+        source,
+        *,
+        memory_limit: int | None = None,
+        plan: Plan | None = None,
+        kept: list[Sending] | None = None,
+    ) -> None:
+        self.source = source
+        self.memory_limit = memory_limit
+        self.plan = plan
+        self.kept = kept
+
+    def __iter__(self):
+        """The chunks' sendings, in file order."""
+        if self.kept is not None:
+            yield from self.kept
+            return
+        from vsbengine.source import open_source
+
+        with open_source(self.source, self.memory_limit) as (reader, _):
+            # Cut anew: the chunks must fit what the limit leaves now (the validation's
+            # result and the heap it left behind take their share).
+            plan_ = plan(reader, chunk_size(self.memory_limit))
+            for chunk in plan_.chunks:
+                yield scan_chunk(reader, plan_, chunk)

@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vsbengine import _core
 from vsbengine.formats.efact import layouts as _tables
 
-# Character classes; must match the table in engine/_core.pyx.
-C_DIGIT, C_BLANK, C_SIGN, C_ALPHA, C_PUNCT, C_LATIN, C_BAD = 1, 2, 4, 8, 16, 32, 64
-C_TEXT = C_DIGIT | C_BLANK | C_SIGN | C_ALPHA | C_PUNCT | C_LATIN
-
-# Zone kinds; must match engine/_core.pyx.
-KINDS = {"N": 0, "D": 1, "Y": 2, "S": 3, "A": 4, "X": 5}
-# Zone flags.
-F_MANDATORY, F_BLANK_OK, F_ERROR_ZONE, F_ERROR_FIELD = 1, 2, 4, 8
+# Character classes, zone kinds and zone flags: declared once, in engine/_core.pxd.
+_C = _core.CharClass
+C_DIGIT, C_BLANK, C_SIGN = int(_C.C_DIGIT), int(_C.C_BLANK), int(_C.C_SIGN)
+C_TEXT = C_DIGIT | C_BLANK | C_SIGN | int(_C.C_ALPHA) | int(_C.C_PUNCT) | int(_C.C_LATIN)
+#: Zone kind letter of the layout tables -> the core's zone kind.
+KINDS = {k.name[2:]: int(k) for k in _core.ZoneKind}
+_F = _core.ZoneFlag
+F_MANDATORY, F_BLANK_OK = int(_F.F_MANDATORY), int(_F.F_BLANK_OK)
+F_ERROR_ZONE, F_ERROR_FIELD = int(_F.F_ERROR_ZONE), int(_F.F_ERROR_FIELD)
 
 _LINE = re.compile(
     r"^(?P<zone>\S+)\s+(?P<start>\d+)\s+(?P<length>\d+)\s+(?P<kind>[NDYSAX])\s+"
@@ -51,7 +53,10 @@ class Zone:
     @property
     def number(self) -> int:
         """Leading number of the zone id: the ``ZZ`` of an error code (``24,25`` -> 24)."""
-        return int(re.match(r"\d+", self.zone).group())
+        m = re.match(r"\d+", self.zone)
+        if m is None:
+            raise ValueError(f"zone {self.zone!r} of layout {self.layout} has no number")
+        return int(m.group())
 
     @property
     def end(self) -> int:
@@ -189,7 +194,8 @@ class Compiled:
         self.z_rng_first = np.zeros(nz, dtype=np.int32)
         self.z_rng_count = np.zeros(nz, dtype=np.int32)
         self.z_work = np.zeros(nz, dtype=np.uint8)
-        lo, hi = [], []
+        lo: list[int] = []
+        hi: list[int] = []
         zi = 0
         for li, lay in enumerate(self.layouts):
             self.zone_first[li] = zi

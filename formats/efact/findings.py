@@ -1,24 +1,30 @@
-"""The error table: every error found in a sending, as columns.
+"""What the checks find: errors as columns, dependency edges, prestation keys, problems.
 
-Checks add errors with :meth:`ErrorBuilder.add`, naming the units, the code and
-the zone; the letter comes from the catalogue, so that each code has one
-letter everywhere. :meth:`ErrorBuilder.table` returns an :class:`ErrorTable`
-sorted by unit (file order), keeping the order in which the checks found them.
-:func:`locate` then fills in where each error is (sequence number, record type,
-byte offset), so that a result needs the file no more.
+Every check has one signature: it gets the scanned sending (or the merged summary of
+a whole sending) and a :class:`Context`, and returns :class:`Findings`. Checks add
+errors with :meth:`ErrorBuilder.add`, naming the units, the code and the zone; the
+letter comes from the catalogue, so that each code has one letter everywhere.
+:meth:`ErrorBuilder.table` returns an :class:`ErrorTable` sorted by unit (file
+order), keeping the order in which the checks found them. :func:`locate` then fills
+in where each error is (sequence number, record type, byte offset), so that a
+result needs the file no more.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
 
+import msgspec
 import numpy as np
 
 from vsbengine.errors import MissingDependencyError
 from vsbengine.formats.efact.catalogue import catalogue
 from vsbengine.formats.efact.compiled import LAYOUTS
 
+#: ``None`` as a numpy value (an object array's missing entry).
+NONE = np.array(None, dtype=object)
 _COLUMNS = ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
 _DTYPES = (np.int64, np.int32, np.uint8, np.int32, np.int64, np.int16, np.int64)
 
@@ -92,10 +98,10 @@ class ErrorTable:
         letter = letters[inverse]
         return {
             "code": (code_text[inverse], None),
-            "letter": (letter, np.equal(letter, None)),
+            "letter": (letter, np.equal(letter, NONE)),
             "record": (self.seq, ~(detail & (self.seq >= 0))),
-            "record_type": (layout, np.equal(layout, None)),
-            "zone": (np.where(has_zone, layouts.zone[zi], None), ~has_zone),
+            "record_type": (layout, np.equal(layout, NONE)),
+            "zone": (np.where(has_zone, layouts.zone[zi], NONE), ~has_zone),
             "offset": (self.offset, self.offset < 0),
             "phase": (np.where(detail, 2, 1).astype(np.int8), None),
         }
@@ -175,6 +181,10 @@ class ErrorBuilder:
         if len(table):
             self._parts.append(table)
 
+    def extend(self, other: ErrorBuilder) -> None:
+        """Add what another builder collected (in its order)."""
+        self._parts += other._parts
+
     def __len__(self) -> int:
         return sum(len(p) for p in self._parts)
 
@@ -189,19 +199,21 @@ class ErrorBuilder:
         return t.select(first).sorted()
 
 
-def locate(table: ErrorTable, sending, unit_base: int, offset_base: int) -> ErrorTable:
+def locate(table: ErrorTable, sending) -> ErrorTable:
     """Fill in where the errors of a checked chunk are, in the whole file.
 
     Local unit ``u >= own_first`` becomes ``unit_base + u - own_first`` (segments
-    0 and 1 stay); local byte offsets shift by ``offset_base``.
+    0 and 1 stay); local byte offsets shift by ``offset_base`` (see
+    :class:`~vsbengine.formats.efact.sending.Sending`).
     """
     if len(table) == 0:
         return table
     s = sending
+    unit_base, offset_base = s.unit_base, s.offset_base
     u = table.unit
     has = u >= 0
     safe = np.where(has, u, 0)
-    seq = np.where(has & s.is_detail[safe], s.col("seq")[safe], -1).astype(np.int64)
+    seq = np.where(has & s.is_detail[safe], s.col("sequence")[safe], -1).astype(np.int64)
     rtype = np.where(has, s.rtype[safe], 0).astype(np.int16)
     rtype = np.where(has & (safe == 0), 200, np.where(has & (safe == 1), 300, rtype)).astype(
         np.int16
@@ -254,8 +266,7 @@ def _record_types() -> tuple[np.ndarray, np.ndarray]:
     return names, np.array([_is_detail(n) for n in names], dtype=bool)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     """A located framing problem, for the engine's own report.
 
     ``record`` is the position of the record in the file (1 = the first record
@@ -266,3 +277,127 @@ class Problem:
     record: int | None
     zone: str | None
     message: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where records are in the whole file: sequence number, record type, byte offset
+    (for errors found on a whole sending, when the chunks are gone)."""
+
+    seq: np.ndarray
+    rtype: np.ndarray
+    offset: np.ndarray
+
+    def select(self, idx) -> Place:
+        return Place(self.seq[idx], self.rtype[idx], self.offset[idx])
+
+    @classmethod
+    def concat(cls, parts: list[Place]) -> Place:
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts]) if parts else np.zeros(0, dt)
+                for f, dt in (("seq", np.int64), ("rtype", np.int16), ("offset", np.int64))
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Rejecting record ``src`` rejects record ``dst``, which gets ``code`` on ``zone``;
+    ``place`` says where each ``dst`` is once the edges are placed in the whole file."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    code: np.ndarray  # int32
+    zone: np.ndarray  # int32
+    place: Place | None = None
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    @classmethod
+    def empty(cls) -> Edges:
+        return cls.concat([])
+
+    @classmethod
+    def concat(cls, parts: list[Edges]) -> Edges:
+        def joined(name: str, dtype) -> np.ndarray:
+            if not parts:
+                return np.zeros(0, dtype)
+            return np.concatenate([getattr(p, name) for p in parts]).astype(dtype, copy=False)
+
+        places = [p.place for p in parts if p.place is not None]
+        return cls(
+            joined("src", np.int64),
+            joined("dst", np.int64),
+            joined("code", np.int32),
+            joined("zone", np.int32),
+            Place.concat(places) if parts and len(places) == len(parts) else None,
+        )
+
+
+@dataclass(frozen=True)
+class PrestationKeys:
+    """The keys of the duplicate check (content checks) of each prestation ``unit``:
+    ``key1`` = beneficiary and code, ``key2`` = first and last date; ``place`` once
+    the keys are placed in the whole file."""
+
+    unit: np.ndarray
+    key1: np.ndarray
+    key2: np.ndarray
+    place: Place | None = None
+
+    @classmethod
+    def concat(cls, parts: list[PrestationKeys]) -> PrestationKeys:
+        return cls(
+            np.concatenate([p.unit for p in parts]),
+            np.concatenate([p.key1 for p in parts]),
+            np.concatenate([p.key2 for p in parts]),
+            Place.concat([p.place for p in parts if p.place is not None]),
+        )
+
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.checks.content import Lookups
+    from vsbengine.formats.efact.sending import Sending
+    from vsbengine.formats.efact.summary import Summary
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check may use besides the sending: the date taken as today
+    (``YYYYMMDD``) and the zorgkas's reference data (``None``: no content checks)."""
+
+    today: int
+    lookups: Lookups | None = None
+
+
+@dataclass
+class Findings:
+    """What checks found: errors, dependency edges (what rejects what), the keys of the
+    duplicate check, and framing problems. Checks return one; the pipeline merges
+    them with :meth:`extend`."""
+
+    errors: ErrorBuilder = field(default_factory=lambda: ErrorBuilder())
+    edges: list[Edges] = field(default_factory=list)
+    prestations: PrestationKeys | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: Findings) -> None:
+        self.errors.extend(other.errors)
+        self.edges += other.edges
+        if other.prestations is not None:
+            self.prestations = other.prestations
+        self.problems += other.problems
+
+
+class ChunkCheck(Protocol):
+    """A check of one scanned chunk (or a whole file that is one chunk)."""
+
+    def __call__(self, s: Sending, ctx: Context, /) -> Findings: ...
+
+
+class SendingCheck(Protocol):
+    """A check of a whole sending, on the merged summary of its chunks."""
+
+    def __call__(self, sm: Summary, ctx: Context, /) -> Findings: ...

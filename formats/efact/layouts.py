@@ -22,8 +22,10 @@ flags
     signed amount that a sender leaves empty), ``e`` followed by a two-digit
     error zone (segments 200/300 and records 95/96 only), ``-`` none.
 column
-    Name of the numeric column the core extracts the value into, or ``-``.
-    Rules read columns by name; one name may serve several record types.
+    Name of the numeric column the core extracts the value into, or ``-``: what
+    it holds (``amount``, ``admission_number``), never the zone number. Rules and
+    writers read columns by name; one name serves several record types only where
+    it means the same in each (``institution`` in records 10, 20, 80 and 90).
 allowed
     Allowed values: ``1|3|4``, a range ``1..12``, or ``-`` for any.
 
@@ -34,349 +36,349 @@ newer layout of record 52 is used (convention 4).
 from __future__ import annotations
 
 SEGMENT_200 = """
-200        1   6 N Me  -       920000          Message name
-201        9   2 N Me  -       1..3            Message format version
-202       13   2 N Me  s202    12|92           Environment (12 production, 92 test)
-203       17   2 N -e  -       0               Message status
-204       21  14 N Me  -       -               Sender's message reference
-205       37  14 N -e  -       -               Insurer's message reference
-206       53  15 N -   -       -               Reserved
+200        1   6 N Me  -                    920000          Message name
+201        9   2 N Me  -                    1..3            Message format version
+202       13   2 N Me  environment          12|92           Environment (12 production, 92 test)
+203       17   2 N -e  -                    0               Message status
+204       21  14 N Me  -                    -               Sender's message reference
+205       37  14 N -e  -                    -               Insurer's message reference
+206       53  15 N -   -                    -               Reserved
 """
 
 SEGMENT_300 = """
-300        1   6 Y Me  s300    -               Invoiced year and month
-301        9   3 N Me  s301    -               Sending number
-302       14   8 D Me  s302    -               Creation date
-303       24  13 A -e  -       -               Invoice or file reference
-304       39   7 N Me  s304    -               Instructions version
-305       48  45 A -e  -       -               Contact person, last name
-306       95  24 A -e  -       -               Contact person, first name
-307      121  10 N -e  -       -               Contact person, phone number
-308      133   2 N Me  -       1|3|9           Invoice type
-309      137   2 N Me  -       1|2|5           Invoicing mode
-310      141  20 N -   -       -               Reserved
+300        1   6 Y Me  invoiced_year_month  -               Invoiced year and month
+301        9   3 N Me  sending_number       -               Sending number
+302       14   8 D Me  creation_date        -               Creation date
+303       24  13 A -e  -                    -               Invoice or file reference
+304       39   7 N Me  instructions_version -               Instructions version
+305       48  45 A -e  -                    -               Contact person, last name
+306       95  24 A -e  -                    -               Contact person, first name
+307      121  10 N -e  -                    -               Contact person, phone number
+308      133   2 N Me  -                    1|3|9           Invoice type
+309      137   2 N Me  -                    1|2|5           Invoicing mode
+310      141  20 N -   -                    -               Reserved
 """
 
 RECORD_10 = """
-1          1   2 N -   -       10              Record type
-2          3   6 N -   seq     -               Record sequence number
-3          9   1 N -   -       -               Index code
-4         10   7 N M   z4      -               Instructions version
-5,6a      17  12 N -   -       -               Financial account A, legacy number
-6b        29   4 N -   -       -               Reserved
-7         33   3 N M   z7      -               Sending number
-8a        36  12 N -   -       -               Financial account B, legacy number
-8b        48   1 N -   -       -               Reserved
-9         49   1 N -   -       -               Paper-invoice suppression code
-10        50   1 N -   -       -               Settlement-file code
-11        51   2 N -   -       -               Reserved
-13        53   3 N -   -       -               Invoicing content code
-14        56  12 N M   z14     -               Third-party payer number
-15        68  12 N -   -       -               CIN/NIC accreditation number
-16        80   5 N -   -       -               Reserved
-18        85   3 N -   -       -               Profession code of the invoicing third party
-19        88  20 N -   -       -               Reserved
-22       108   5 N -   z22     2000..2099      Invoiced year
-23       113   2 N -   z23     1..12           Invoiced month
-24       115   5 N -   -       -               Reserved
-25,26    120   8 D M   z25     -               File creation date
-27       128  10 N -   z27     -               Company number (KBO/BCE)
-28       138  25 A -   -       -               Sender's reference
-29       163   4 N -   -       -               Reserved
-31       167  11 A -   -       -               BIC of account A
-35       178   1 N -   -       -               Reserved
-36       179  34 A -   -       -               IBAN of account A
-42       213   6 N -   -       -               Reserved
-43a      219  11 A -   -       -               BIC of account B
-43b      230  41 N -   -       -               Reserved
-49       271  34 A -   -       -               IBAN of account B
-53       305  44 N -   -       -               Reserved
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    10              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3          9   1 N -   -                    -               Index code
+4         10   7 N M   instructions_version -               Instructions version
+5,6a      17  12 N -   -                    -               Financial account A, legacy number
+6b        29   4 N -   -                    -               Reserved
+7         33   3 N M   sending_number       -               Sending number
+8a        36  12 N -   -                    -               Financial account B, legacy number
+8b        48   1 N -   -                    -               Reserved
+9         49   1 N -   -                    -               Paper-invoice suppression code
+10        50   1 N -   -                    -               Settlement-file code
+11        51   2 N -   -                    -               Reserved
+13        53   3 N -   -                    -               Invoicing content code
+14        56  12 N M   institution          -               Third-party payer number
+15        68  12 N -   -                    -               CIN/NIC accreditation number
+16        80   5 N -   -                    -               Reserved
+18        85   3 N -   -                    -               Profession code of the invoicing third party
+19        88  20 N -   -                    -               Reserved
+22       108   5 N -   invoiced_year        2000..2099      Invoiced year
+23       113   2 N -   invoiced_month       1..12           Invoiced month
+24       115   5 N -   -                    -               Reserved
+25,26    120   8 D M   creation_date        -               File creation date
+27       128  10 N -   company_number       -               Company number (KBO/BCE)
+28       138  25 A -   -                    -               Sender's reference
+29       163   4 N -   -                    -               Reserved
+31       167  11 A -   -                    -               BIC of account A
+35       178   1 N -   -                    -               Reserved
+36       179  34 A -   -                    -               IBAN of account A
+42       213   6 N -   -                    -               Reserved
+43a      219  11 A -   -                    -               BIC of account B
+43b      230  41 N -   -                    -               Reserved
+49       271  34 A -   -                    -               IBAN of account B
+53       305  44 N -   -                    -               Reserved
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_20 = """
-1          1   2 N -   -       20              Record type
-2          3   6 N -   seq     -               Record sequence number
-3          9   1 N -   -       -               Third-party-payer authorisation flag
-4         10   7 N -   -       -               Admission time
-5         17   8 D -   z5      -               Admission date
-6a,6b     25   8 D -   z6      -               Discharge date
-7         33   3 N M   z7      -               Mutuality of affiliation
-8a,8b     36  13 N M   z8      -               Beneficiary identification
-9         49   1 N -   -       1|2             Beneficiary sex
-10        50   1 N M   z10     1|3|4|5|6|7|9   Invoice type
-11        51   1 N -   z11     0|1|3           Invoicing type
-12        52   1 N -   -       -               Reserved
-13        53   3 N -   -       -               Service code of the 721bis form
-14        56  12 N M   z14     -               Invoicing institution number
-15        68  12 N -   z15     -               Institution of stay
-16        80   1 N -   -       -               Code interrupting the limitation period
-17        81   4 N -   -       -               Treatment reason
-18        85   3 N M   z18     -               Destination mutuality
-19        88  12 N -   z19     -               Admission number
-20,21    100   8 D -   z20     -               Revalidation agreement date
-22       108   5 N -   -       -               Discharge time
-23       113   2 N -   -       -               Reserved
-24,25    115  12 N M   z24     -               Individual invoice number
-26       127   1 N -   -       -               Social franchise applied
-27       128  10 N -   -       -               Beneficiary codes CT1/CT2
-28       138  25 A -   -       -               Sender's reference
-29,30,31 163  12 N -   -       -               Previous invoice number
-32       175   1 N -   z32     0|1             Beneficiary identification flag
-33       176   1 N -   -       -               Reserved
-34,35,36 177   3 N -   -       -               Previous sending number
-37       180   3 N -   -       -               Mutuality of the previous invoicing
-38,39    183  22 A -   -       -               Mutuality reference for account A
-40       205   2 N -   -       -               Reserved
-41       207   6 Y -   -       -               Year and month of the previous invoicing
-42       213  48 N -   -       -               Network reference data
-46       261   1 N -   -       -               Reserved
-47       262   8 D -   z47     -               Invoicing date
-48       270   1 N -   -       -               Reserved
-49,50,51 271  22 A -   -       -               Mutuality reference for account B
-52       293  12 N -   -       -               Mother's admission number
-53       305   8 D -   -       -               Start of the insurability period
-54a,54b  313   8 D -   -       -               End of the insurability period
-55       321   8 D -   -       -               Date the information was communicated
-56       329   4 N -   -       -               Maximum billing, current year
-57       333   4 N -   -       -               Maximum billing, year -1
-58       337   4 N -   -       -               Maximum billing, year -2
-59       341   6 N -   -       -               Reserved
-98       347   2 N -   -       -               Reserved
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    20              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3          9   1 N -   -                    -               Third-party-payer authorisation flag
+4         10   7 N -   -                    -               Admission time
+5         17   8 D -   admission_date       -               Admission date
+6a,6b     25   8 D -   discharge_date       -               Discharge date
+7         33   3 N M   affiliation          -               Mutuality of affiliation
+8a,8b     36  13 N M   beneficiary          -               Beneficiary identification
+9         49   1 N -   -                    1|2             Beneficiary sex
+10        50   1 N M   invoice_type         1|3|4|5|6|7|9   Invoice type
+11        51   1 N -   invoicing_type       0|1|3           Invoicing type
+12        52   1 N -   -                    -               Reserved
+13        53   3 N -   -                    -               Service code of the 721bis form
+14        56  12 N M   institution          -               Invoicing institution number
+15        68  12 N -   -                    -               Institution of stay
+16        80   1 N -   -                    -               Code interrupting the limitation period
+17        81   4 N -   -                    -               Treatment reason
+18        85   3 N M   destination          -               Destination mutuality
+19        88  12 N -   admission_number     -               Admission number
+20,21    100   8 D -   approval_date        -               Revalidation agreement date
+22       108   5 N -   -                    -               Discharge time
+23       113   2 N -   -                    -               Reserved
+24,25    115  12 N M   invoice_number       -               Individual invoice number
+26       127   1 N -   -                    -               Social franchise applied
+27       128  10 N -   -                    -               Beneficiary codes CT1/CT2
+28       138  25 A -   -                    -               Sender's reference
+29,30,31 163  12 N -   -                    -               Previous invoice number
+32       175   1 N -   identification_flag  0|1             Beneficiary identification flag
+33       176   1 N -   -                    -               Reserved
+34,35,36 177   3 N -   -                    -               Previous sending number
+37       180   3 N -   -                    -               Mutuality of the previous invoicing
+38,39    183  22 A -   -                    -               Mutuality reference for account A
+40       205   2 N -   -                    -               Reserved
+41       207   6 Y -   -                    -               Year and month of the previous invoicing
+42       213  48 N -   -                    -               Network reference data
+46       261   1 N -   -                    -               Reserved
+47       262   8 D -   invoicing_date       -               Invoicing date
+48       270   1 N -   -                    -               Reserved
+49,50,51 271  22 A -   -                    -               Mutuality reference for account B
+52       293  12 N -   -                    -               Mother's admission number
+53       305   8 D -   -                    -               Start of the insurability period
+54a,54b  313   8 D -   -                    -               End of the insurability period
+55       321   8 D -   -                    -               Date the information was communicated
+56       329   4 N -   -                    -               Maximum billing, current year
+57       333   4 N -   -                    -               Maximum billing, year -1
+58       337   4 N -   -                    -               Maximum billing, year -2
+59       341   6 N -   -                    -               Reserved
+98       347   2 N -   -                    -               Reserved
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_30 = """
-1          1   2 N -   -       30              Record type
-2          3   6 N -   seq     -               Record sequence number
-3          9   1 N -   -       -               Norm for the nursing day
-4         10   7 N M   z4      -               Pseudo-code for the nursing day or flat rate
-5         17   8 D M   z5      -               First invoiced day
-6a,6b     25   8 D -   z6      -               Last invoiced day
-7         33   3 N M   z7      -               Mutuality of affiliation
-8a,8b     36  13 N M   z8      -               Beneficiary identification
-9         49   1 N -   -       -               Beneficiary sex
-10        50   1 N -   -       -               Childbirth code
-11        51   1 N -   z11     0|1             Financial account reference
-12        52   1 N -   -       -               Reserved
-13        53   3 N -   -       -               Service code
-14        56  12 N -   -       -               Place of service
-15        68  12 N -   z15     -               Agreement or institution-of-stay identification
-16        80   1 N -   -       -               Reserved
-17,18     81   7 N -   -       -               Related service
-19        88  12 S -   z19     -               Insurance amount
-20        100  8 N -   -       -               Reserved
-22       108   5 S -   z22     -               Number of days or flat rates
-23       113   2 N -   -       -               Reserved
-24,25    115  12 S -   -       -               Indicative stay cost
-26       127   1 N -   -       -               Reserved
-27       128  10 S -   z27     -               Patient personal share
-28       138  25 A -   -       -               Sender's reference
-29       163   2 N -   -       -               Reserved
-30,31    165  10 S -   z30     -               Supplement amount
-32       175   1 N -   -       -               Third-party-payer exception
-33       176   1 N -   -       -               Billing code for personal share or supplement
-34       177  85 N -   -       -               Reserved
-47       262   8 D -   -       -               Service agreement date
-48       270   1 N -   -       -               Transplant code
-49       271  16 N -   -       -               Reserved
-51       287   6 N -   -       -               Hospital site
-52       293  12 N -   -       -               Care-area association identification
-53       305  44 N -   -       -               Reserved
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    30              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3          9   1 N -   -                    -               Norm for the nursing day
+4         10   7 N M   code                 -               Pseudo-code for the nursing day or flat rate
+5         17   8 D M   first_date           -               First invoiced day
+6a,6b     25   8 D -   last_date            -               Last invoiced day
+7         33   3 N M   affiliation          -               Mutuality of affiliation
+8a,8b     36  13 N M   beneficiary          -               Beneficiary identification
+9         49   1 N -   -                    -               Beneficiary sex
+10        50   1 N -   -                    -               Childbirth code
+11        51   1 N -   account              0|1             Financial account reference
+12        52   1 N -   -                    -               Reserved
+13        53   3 N -   -                    -               Service code
+14        56  12 N -   -                    -               Place of service
+15        68  12 N -   -                    -               Agreement or institution-of-stay identification
+16        80   1 N -   -                    -               Reserved
+17,18     81   7 N -   -                    -               Related service
+19        88  12 S -   amount               -               Insurance amount
+20        100  8 N -   -                    -               Reserved
+22       108   5 S -   units                -               Number of days or flat rates
+23       113   2 N -   -                    -               Reserved
+24,25    115  12 S -   -                    -               Indicative stay cost
+26       127   1 N -   -                    -               Reserved
+27       128  10 S -   personal_share       -               Patient personal share
+28       138  25 A -   -                    -               Sender's reference
+29       163   2 N -   -                    -               Reserved
+30,31    165  10 S -   supplement           -               Supplement amount
+32       175   1 N -   -                    -               Third-party-payer exception
+33       176   1 N -   -                    -               Billing code for personal share or supplement
+34       177  85 N -   -                    -               Reserved
+47       262   8 D -   -                    -               Service agreement date
+48       270   1 N -   -                    -               Transplant code
+49       271  16 N -   -                    -               Reserved
+51       287   6 N -   -                    -               Hospital site
+52       293  12 N -   -                    -               Care-area association identification
+53       305  44 N -   -                    -               Reserved
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_50 = """
-1          1   2 N -   -       50              Record type
-2          3   6 N -   seq     -               Record sequence number
-3          9   1 N -   -       -               Service norm
-4         10   7 N M   z4      -               Nomenclature code or pseudo-code
-5         17   8 D M   z5      -               Date of first service
-6a,6b     25   8 D -   z6      -               Date of last service
-7         33   3 N M   z7      -               Mutuality of affiliation
-8a,8b     36  13 N M   z8      -               Beneficiary identification
-9         49   1 N -   -       -               Beneficiary sex
-10        50   1 N -   -       -               Childbirth code
-11        51   1 N -   z11     0|1             Financial account reference
-12        52   1 N -   -       -               Urgency or time-of-day code
-13        53   3 N -   -       -               Service code
-14        56  12 N -   -       -               Place of service
-15        68  12 N -   z15     -               Care provider identification
-16        80   1 N -   -       -               Provider norm
-17,18     81   7 N -   z17     -               Related service
-19        88  12 S -   z19     -               Insurance amount
-20,21    100   8 D -   z20     -               Prescription date
-22       108   5 S -   z22     -               Number of units
-23       113   2 N -   -       -               Derogation code
-24,25    115  12 N -   z24     -               Prescriber identification
-26       127   1 N -   -       -               Prescriber norm
-27       128  10 S -   z27     -               Patient personal share
-28       138  25 A -   -       -               Sender's reference for the line
-29       163   2 N -   -       -               Tooth treated
-30,31    165  10 S -   z30     -               Supplement amount
-32       175   1 A -   -       -               Third-party-payer exception code
-33       176   1 N -   -       -               Billing code for personal share or supplement
-34       177   1 N -   -       -               Limb or side treated
-35       178   1 N -   -       -               Conventioned provider flag
-36,37    179   4 N -   -       -               Time of service
-38       183  12 N -   -       -               Blood administrator identification
-39,40    195  12 N -   -       -               Administration certificate number
-41,42    207  12 N -   -       -               Delivery note or blood bag number
-43a,43b  219  12 N -   -       -               Implant code
-44,45    231  30 A -   -       -               Product label
-46       261   1 N -   -       -               Ceiling norm
-47       262   8 A -   -       -               Basic value of the service
-48       270   1 N -   -       -               Transplant code
-49       271  12 N -   -       -               Additional provider identification
-50       283   4 N -   -       -               Share in a flat rate and eID-reading indicator
-51       287   6 N -   -       -               Hospital site
-52       293  12 N -   -       -               Care-area association identification
-53,54a   305  11 N -   -       -               Trip number
-54b      316   5 N -   -       -               GPS flag and reserved
-55,56    321  12 N -   -       -               Implant notification code
-57,58,59 333  14 N -   -       -               Qermid registration code
-98       347   2 N -   -       -               VAT flag
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    50              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3          9   1 N -   -                    -               Service norm
+4         10   7 N M   code                 -               Nomenclature code or pseudo-code
+5         17   8 D M   first_date           -               Date of first service
+6a,6b     25   8 D -   last_date            -               Date of last service
+7         33   3 N M   affiliation          -               Mutuality of affiliation
+8a,8b     36  13 N M   beneficiary          -               Beneficiary identification
+9         49   1 N -   -                    -               Beneficiary sex
+10        50   1 N -   -                    -               Childbirth code
+11        51   1 N -   account              0|1             Financial account reference
+12        52   1 N -   -                    -               Urgency or time-of-day code
+13        53   3 N -   -                    -               Service code
+14        56  12 N -   -                    -               Place of service
+15        68  12 N -   provider             -               Care provider identification
+16        80   1 N -   -                    -               Provider norm
+17,18     81   7 N -   -                    -               Related service
+19        88  12 S -   amount               -               Insurance amount
+20,21    100   8 D -   -                    -               Prescription date
+22       108   5 S -   units                -               Number of units
+23       113   2 N -   -                    -               Derogation code
+24,25    115  12 N -   prescriber           -               Prescriber identification
+26       127   1 N -   -                    -               Prescriber norm
+27       128  10 S -   personal_share       -               Patient personal share
+28       138  25 A -   -                    -               Sender's reference for the line
+29       163   2 N -   -                    -               Tooth treated
+30,31    165  10 S -   supplement           -               Supplement amount
+32       175   1 A -   -                    -               Third-party-payer exception code
+33       176   1 N -   -                    -               Billing code for personal share or supplement
+34       177   1 N -   -                    -               Limb or side treated
+35       178   1 N -   -                    -               Conventioned provider flag
+36,37    179   4 N -   -                    -               Time of service
+38       183  12 N -   -                    -               Blood administrator identification
+39,40    195  12 N -   -                    -               Administration certificate number
+41,42    207  12 N -   -                    -               Delivery note or blood bag number
+43a,43b  219  12 N -   -                    -               Implant code
+44,45    231  30 A -   -                    -               Product label
+46       261   1 N -   -                    -               Ceiling norm
+47       262   8 A -   -                    -               Basic value of the service
+48       270   1 N -   -                    -               Transplant code
+49       271  12 N -   -                    -               Additional provider identification
+50       283   4 N -   -                    -               Share in a flat rate and eID-reading indicator
+51       287   6 N -   -                    -               Hospital site
+52       293  12 N -   -                    -               Care-area association identification
+53,54a   305  11 N -   -                    -               Trip number
+54b      316   5 N -   -                    -               GPS flag and reserved
+55,56    321  12 N -   -                    -               Implant notification code
+57,58,59 333  14 N -   -                    -               Qermid registration code
+98       347   2 N -   -                    -               VAT flag
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_51 = """
-1          1   2 N -   -       51              Record type
-2          3   6 N -   seq     -               Record sequence number
-3          9   1 N -   -       -               Reserved
-4         10   7 N M   z4      -               Nomenclature code
-5         17   8 D -   z5      -               Service date
-6a        25  11 N -   -       -               Reserved
-8a,8b     36  13 N -   z8      -               Beneficiary identification
-9         49  19 N -   -       -               Reserved
-15        68  12 N -   -       -               Care provider identification
-16        80   1 N -   -       -               Reserved
-17        81   7 N -   -       -               Related service
-19        88  12 S -   z19     -               Insurance amount
-20       100  28 N -   -       -               Reserved
-27       128  10 N -   -       -               Beneficiary codes CT1/CT2
-28       138  75 N -   -       -               Reserved
-42       213  48 A -   -       -               Agreement or tariff-commitment number
-46       261  60 N -   -       -               Reserved
-55       321   8 D -   -       -               Date the information was communicated
-56       329  20 N -   -       -               Reserved
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    51              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3          9   1 N -   -                    -               Reserved
+4         10   7 N M   code                 -               Nomenclature code
+5         17   8 D -   first_date           -               Service date
+6a        25  11 N -   -                    -               Reserved
+8a,8b     36  13 N -   beneficiary          -               Beneficiary identification
+9         49  19 N -   -                    -               Reserved
+15        68  12 N -   -                    -               Care provider identification
+16        80   1 N -   -                    -               Reserved
+17        81   7 N -   -                    -               Related service
+19        88  12 S -   amount               -               Insurance amount
+20       100  28 N -   -                    -               Reserved
+27       128  10 N -   -                    -               Beneficiary codes CT1/CT2
+28       138  75 N -   -                    -               Reserved
+42       213  48 A -   -                    -               Agreement or tariff-commitment number
+46       261  60 N -   -                    -               Reserved
+55       321   8 D -   -                    -               Date the information was communicated
+56       329  20 N -   -                    -               Reserved
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_52 = """
-1          1   2 N -   -       52              Record type
-2          3   6 N -   seq     -               Record sequence number
-3          9   1 N -   -       -               Reason for manual entry
-4         10   7 N M   z4      -               Nomenclature code
-5         17   8 D -   z5      -               Service date
-6         25   8 D -   -       -               eID reading date
-7         33   3 N -   -       -               Reserved
-8a,8b     36  13 N -   z8      -               Beneficiary identification
-9         49   1 N -   -       -               eID reading type
-10        50   1 A -   -       -               eID carrier type
-11        51   1 A -   -       -               Reason for using a vignette
-12        52   4 N -   -       -               Reading time
-14        56  12 N -   -       -               Reserved
-15        68  12 N -   -       -               Care provider identification
-16        80  15 A -   -       -               Carrier serial number
-17        95  25 A -   -       -               Supporting-document number
-18       120  12 A -   -       -               Medical-imaging or device number
-19       132  20 N -   -       -               Agreement number
-20       152 197 X -   -       -               Reserved
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    52              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3          9   1 N -   -                    -               Reason for manual entry
+4         10   7 N M   code                 -               Nomenclature code
+5         17   8 D -   first_date           -               Service date
+6         25   8 D -   -                    -               eID reading date
+7         33   3 N -   -                    -               Reserved
+8a,8b     36  13 N -   beneficiary          -               Beneficiary identification
+9         49   1 N -   -                    -               eID reading type
+10        50   1 A -   -                    -               eID carrier type
+11        51   1 A -   -                    -               Reason for using a vignette
+12        52   4 N -   -                    -               Reading time
+14        56  12 N -   -                    -               Reserved
+15        68  12 N -   -                    -               Care provider identification
+16        80  15 A -   -                    -               Carrier serial number
+17        95  25 A -   -                    -               Supporting-document number
+18       120  12 A -   -                    -               Medical-imaging or device number
+19       132  20 N -   -                    -               Agreement number
+20       152 197 X -   -                    -               Reserved
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_80 = """
-1          1   2 N -   -       80              Record type
-2          3   6 N -   seq     -               Record sequence number
-3          9   1 N -   -       -               Reserved
-4         10   7 N -   -       -               Admission time
-5         17   8 D -   -       -               Admission date
-6a,6b     25   8 D -   -       -               Discharge date
-7         33   3 N M   z7      -               Mutuality of affiliation
-8a,8b     36  13 N M   z8      -               Beneficiary identification
-9         49   1 N -   -       -               Beneficiary sex
-10        50   1 N M   z10     -               Invoice type
-11        51   2 N -   -       -               Reserved
-13        53   3 N -   -       -               Service code of the 721bis form
-14        56  12 N M   z14     -               Invoicing institution number
-15        68  12 S -   z15     -               Amount for account B
-16        80   1 N -   -       -               Reserved
-17        81   4 N -   -       -               Treatment reason
-18        85   3 N M   z18     -               Destination mutuality
-19        88  12 S -   z19     -               Amount for account A
-20,21    100   8 D -   z20     -               Invoice date
-22       108   5 N -   -       -               Discharge time
-23       113   2 N -   -       -               Reserved
-24,25    115  12 N M   z24     -               Individual invoice number
-26       127   1 N -   -       -               Reserved
-27       128  10 S -   z27     -               Total patient personal share
-28       138  25 A -   -       -               Sender's reference
-29       163   2 N -   -       -               Reserved
-30,31    165  10 S -   z30     -               Total supplement
-32       175   1 N -   -       -               Beneficiary identification flag
-33       176   7 N -   -       -               Reserved
-38       183  12 S -   -       -               Advance payment on account A
-39       195 152 N -   -       -               Reserved
-98       347   2 N -   z98     -               Invoice control number
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    80              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3          9   1 N -   -                    -               Reserved
+4         10   7 N -   -                    -               Admission time
+5         17   8 D -   -                    -               Admission date
+6a,6b     25   8 D -   -                    -               Discharge date
+7         33   3 N M   affiliation          -               Mutuality of affiliation
+8a,8b     36  13 N M   beneficiary          -               Beneficiary identification
+9         49   1 N -   -                    -               Beneficiary sex
+10        50   1 N M   invoice_type         -               Invoice type
+11        51   2 N -   -                    -               Reserved
+13        53   3 N -   -                    -               Service code of the 721bis form
+14        56  12 N M   institution          -               Invoicing institution number
+15        68  12 S -   amount_b             -               Amount for account B
+16        80   1 N -   -                    -               Reserved
+17        81   4 N -   -                    -               Treatment reason
+18        85   3 N M   destination          -               Destination mutuality
+19        88  12 S -   amount_a             -               Amount for account A
+20,21    100   8 D -   -                    -               Invoice date
+22       108   5 N -   -                    -               Discharge time
+23       113   2 N -   -                    -               Reserved
+24,25    115  12 N M   invoice_number       -               Individual invoice number
+26       127   1 N -   -                    -               Reserved
+27       128  10 S -   personal_share       -               Total patient personal share
+28       138  25 A -   -                    -               Sender's reference
+29       163   2 N -   -                    -               Reserved
+30,31    165  10 S -   supplement           -               Total supplement
+32       175   1 N -   -                    -               Beneficiary identification flag
+33       176   7 N -   -                    -               Reserved
+38       183  12 S -   -                    -               Advance payment on account A
+39       195 152 N -   -                    -               Reserved
+98       347   2 N -   control_number       -               Invoice control number
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_90 = """
-1          1   2 N -   -       90              Record type
-2          3   6 N -   seq     -               Record sequence number
-3         9    8 N -   -       -               Reserved
-5,6a      17  12 N -   -       -               Financial account A, legacy number
-6b        29   4 N -   -       -               Reserved
-7         33   3 N M   z7      -               Sending number
-8a        36  12 N -   -       -               Financial account B, legacy number
-8b        48   8 N -   -       -               Reserved
-14        56  12 N M   z14     -               Third-party payer number
-15        68  12 S -   z15     -               Total for account B
-16        80   8 N -   -       -               Reserved
-19        88  12 S -   z19     -               Total for account A
-20       100   8 N -   -       -               Reserved
-22       108   5 N -   z22     -               Invoiced year
-23       113   2 N -   z23     -               Invoiced month
-24       115  13 N -   -       -               Reserved
-27       128  10 N -   z27     -               Company number (KBO/BCE)
-28       138  25 A -   -       -               Sender's reference
-29       163   4 N -   -       -               Reserved
-31       167  11 A -   -       -               BIC of account A
-35       178   1 N -   -       -               Reserved
-36       179  34 A -   -       -               IBAN of account A
-42       213   6 N -   -       -               Reserved
-43a      219  11 A -   -       -               BIC of account B
-43b      230  41 N -   -       -               Reserved
-49       271  34 A -   -       -               IBAN of account B
-53       305  42 N -   -       -               Reserved
-98       347   2 N M   z98     -               Sending control number
-99       349   2 N -   -       -               Record check digits
+1          1   2 N -   -                    90              Record type
+2          3   6 N -   sequence             -               Record sequence number
+3         9    8 N -   -                    -               Reserved
+5,6a      17  12 N -   -                    -               Financial account A, legacy number
+6b        29   4 N -   -                    -               Reserved
+7         33   3 N M   sending_number       -               Sending number
+8a        36  12 N -   -                    -               Financial account B, legacy number
+8b        48   8 N -   -                    -               Reserved
+14        56  12 N M   institution          -               Third-party payer number
+15        68  12 S -   amount_b             -               Total for account B
+16        80   8 N -   -                    -               Reserved
+19        88  12 S -   amount_a             -               Total for account A
+20       100   8 N -   -                    -               Reserved
+22       108   5 N -   invoiced_year        -               Invoiced year
+23       113   2 N -   invoiced_month       -               Invoiced month
+24       115  13 N -   -                    -               Reserved
+27       128  10 N -   company_number       -               Company number (KBO/BCE)
+28       138  25 A -   -                    -               Sender's reference
+29       163   4 N -   -                    -               Reserved
+31       167  11 A -   -                    -               BIC of account A
+35       178   1 N -   -                    -               Reserved
+36       179  34 A -   -                    -               IBAN of account A
+42       213   6 N -   -                    -               Reserved
+43a      219  11 A -   -                    -               BIC of account B
+43b      230  41 N -   -                    -               Reserved
+49       271  34 A -   -                    -               IBAN of account B
+53       305  42 N -   -                    -               Reserved
+98       347   2 N M   control_number       -               Sending control number
+99       349   2 N -   -                    -               Record check digits
 """
 
 RECORD_95 = """
-400        1   2 N Me  -       95              Record type
-401        5   3 N Me  z401    -               Mutuality number
-402       10  12 N -e  z402    -               Summary invoice number
-404       24  12 S Me  z404    -               Amount requested, account A
-406       38  12 S Me  z406    -               Amount requested, account B
-408       52  12 S Me  z408    -               Total requested
-409       66   8 N Me  z409    -               Number of records
-410       76   2 N Me  z410    -               Control number of the mutuality
-412       80  12 S be  z412    -               Amount requested, account C
-413       94 257 X -   -       -               Reserved
+400        1   2 N Me  -                    95              Record type
+401        5   3 N Me  closing_mutuality    -               Mutuality number
+402       10  12 N -e  summary_invoice      -               Summary invoice number
+404       24  12 S Me  requested_a          -               Amount requested, account A
+406       38  12 S Me  requested_b          -               Amount requested, account B
+408       52  12 S Me  requested            -               Total requested
+409       66   8 N Me  record_count         -               Number of records
+410       76   2 N Me  control_number       -               Control number of the mutuality
+412       80  12 S be  requested_c          -               Amount requested, account C
+413       94 257 X -   -                    -               Reserved
 """
 
 RECORD_96 = """
-500        1   2 N Me  -       96              Record type
-501        5   3 N Me  z401    -               Federation code (X99)
-502       10  12 N -e  -       -               Not used
-504       24  12 S Me  z404    -               Amount requested, account A
-506       38  12 S Me  z406    -               Amount requested, account B
-508       52  12 S Me  z408    -               Total requested
-509       66   8 N Me  z409    -               Number of records
-510       76   2 N Me  z410    -               Sending control number
-512       80  12 S be  z412    -               Amount requested, account C
-513       94 257 X -   -       -               Reserved
+500        1   2 N Me  -                    96              Record type
+501        5   3 N Me  closing_mutuality    -               Federation code (X99)
+502       10  12 N -e  -                    -               Not used
+504       24  12 S Me  requested_a          -               Amount requested, account A
+506       38  12 S Me  requested_b          -               Amount requested, account B
+508       52  12 S Me  requested            -               Total requested
+509       66   8 N Me  record_count         -               Number of records
+510       76   2 N Me  control_number       -               Sending control number
+512       80  12 S be  requested_c          -               Amount requested, account C
+513       94 257 X -   -                    -               Reserved
 """
 
 #: The layouts of a sending, keyed by record type (``"200"``/``"300"`` for the

@@ -27,18 +27,26 @@ personal_share    the patient's personal share
 supplement        supplement
 account           ``"A"`` or ``"B"`` (record zone 11)
 ================  ======================================================
+
+The lines are rendered from the scan's columns by the core (``_core.render_rows``),
+exactly as msgspec encodes a :class:`Notification`; :func:`notifications` gives the
+structs themselves.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 import numpy as np
 
-from vsbengine.formats.efact import chunks as _chunks
+from vsbengine import _core
 from vsbengine.formats.efact.sending import Sending
+
+_P = _core.PartKind
+#: Lines rendered per block (a few hundred bytes each).
+BLOCK = 32768
 
 
 class Notification(msgspec.Struct, frozen=True):
@@ -62,91 +70,154 @@ class Notification(msgspec.Struct, frozen=True):
     account: str
 
 
-def _iso(v: np.ndarray) -> np.ndarray:
-    """YYYYMMDD integers as ``YYYY-MM-DD`` strings (vectorised)."""
-    v = np.asarray(v, dtype=np.int64)
-    d = (
-        (v // 10000 - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (v // 100 % 100 - 1)
-    ).astype("datetime64[D]") + (v % 100 - 1)
-    return d.astype(str)
+def file_name(mutuality: int) -> str:
+    """The file of one destination mutuality: ``DF016_<mutuality>.jsonl``."""
+    return f"DF016_{mutuality:03d}.jsonl"
 
 
-def notifications(result, source=None):
+class Notifier:
+    """DF016 of an accepted result, fed the scanned chunks in file order: per chunk
+    :meth:`feed` yields ``(mutuality, JSON Lines bytes)`` for each destination
+    mutuality that has accepted prestations in it."""
+
+    def __init__(self, result) -> None:
+        if result.decision != "DF014":
+            raise ValueError("only an accepted sending (DF014) is notified")
+        self.rejected = result.rejected
+        payee = result.payee
+        sending = payee.sending_number if payee is not None else 0
+        month = f"{payee.invoiced_year:04d}-{payee.invoiced_month:02d}" if payee is not None else ""
+        self.invoiced_month = month
+        self.sending = sending
+        #: Every mutuality of the settlement gets its file, empty when nothing was accepted.
+        self.mutualities = sorted(r.mutuality for r in result.settlement if r.record_type == "91")
+        # The constant text between the values, in the order of Notification's fields.
+        self._texts = [
+            b'{"mutuality":',
+            b',"sending":'
+            + str(sending).encode()
+            + b',"invoiced_month":'
+            + msgspec.json.encode(month)
+            + b',"institution":"',
+            b'","invoice":',
+            b',"record":',
+            b',"record_type":"',
+            b'","beneficiary":"',
+            b'","code":"',
+            b'","first_date":"',
+            b'","last_date":"',
+            b'","units":',
+            b',"amount":',
+            b',"personal_share":',
+            b',"supplement":',
+            b',"account":"',
+            b'"}\n',
+        ]
+
+    def columns(self, s: Sending) -> dict[str, np.ndarray] | None:
+        """The values of the accepted prestations of one chunk, by field (``None``: none)."""
+        p = np.flatnonzero(s.type_mask(30, 50) & s.own & s.in_invoice)
+        p = p[~self.rejected[s.in_file(p)]]
+        if len(p) == 0:
+            return None
+        head = s.head20[p]
+        first = s.col("first_date")[p]
+        last = s.col("last_date")[p]
+        return dict(
+            mutuality=s.col("destination")[head],
+            institution=s.col("institution")[head],
+            invoice=s.col("invoice_number")[head],
+            record=s.col("sequence")[p],
+            record_type=s.rtype[p],
+            beneficiary=s.col("beneficiary")[p],
+            code=s.col("code")[p],
+            first_date=first,
+            last_date=np.where(last > 0, last, first),
+            units=s.col("units")[p],
+            amount=s.col("amount")[p],
+            personal_share=s.col("personal_share")[p],
+            supplement=s.col("supplement")[p],
+            account=s.col("account")[p],
+        )
+
+    def feed(self, s: Sending) -> Iterator[tuple[int, memoryview]]:
+        cols = self.columns(s)
+        if cols is None:
+            return
+        # Per mutuality, in file order: rendered in blocks, each cut where a mutuality ends.
+        order = np.argsort(cols["mutuality"], kind="stable")
+        cols = {k: np.ascontiguousarray(v[order], dtype=np.int64) for k, v in cols.items()}
+        cols["account"] = (cols["account"] == 1).astype(np.int64)
+        mut = cols["mutuality"]
+        for start in range(0, len(mut), BLOCK):
+            block = {k: v[start : start + BLOCK] for k, v in cols.items()}
+            n = len(block["mutuality"])
+            out, ends = _core.render_rows(self._parts(block), n)
+            view = memoryview(out)
+            m = block["mutuality"]
+            cuts = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
+            for i, first in enumerate(cuts.tolist()):
+                last = int(cuts[i + 1]) if i + 1 < len(cuts) else n
+                begin = int(ends[first - 1]) if first else 0
+                yield int(m[first]), view[begin : int(ends[last - 1])]
+
+    def _parts(self, c: dict[str, np.ndarray]) -> list:
+        t = self._texts
+        return [
+            (_P.P_TEXT, t[0], 0),
+            (_P.P_INT, c["mutuality"], 0),
+            (_P.P_TEXT, t[1], 0),
+            (_P.P_ZFILL, c["institution"], 12),
+            (_P.P_TEXT, t[2], 0),
+            (_P.P_INT, c["invoice"], 0),
+            (_P.P_TEXT, t[3], 0),
+            (_P.P_INT, c["record"], 0),
+            (_P.P_TEXT, t[4], 0),
+            (_P.P_INT, c["record_type"], 0),
+            (_P.P_TEXT, t[5], 0),
+            (_P.P_ZFILL, c["beneficiary"], 11),
+            (_P.P_TEXT, t[6], 0),
+            (_P.P_ZFILL, c["code"], 7),
+            (_P.P_TEXT, t[7], 0),
+            (_P.P_DATE, c["first_date"], 0),
+            (_P.P_TEXT, t[8], 0),
+            (_P.P_DATE, c["last_date"], 0),
+            (_P.P_TEXT, t[9], 0),
+            (_P.P_INT, c["units"], 0),
+            (_P.P_TEXT, t[10], 0),
+            (_P.P_INT, c["amount"], 0),
+            (_P.P_TEXT, t[11], 0),
+            (_P.P_INT, c["personal_share"], 0),
+            (_P.P_TEXT, t[12], 0),
+            (_P.P_INT, c["supplement"], 0),
+            (_P.P_TEXT, t[13], 0),
+            (_P.P_COPY, (b"AB", c["account"]), 1),  # account 1 is B
+            (_P.P_TEXT, t[14], 0),
+        ]
+
+    def structs(self, s: Sending) -> Iterator[tuple[int, list[Notification]]]:
+        """The same lines as :class:`Notification` structs (for callers in Python)."""
+        for m, lines in self.feed(s):
+            yield (
+                m,
+                msgspec.json.Decoder(list[Notification]).decode(
+                    b"[" + bytes(lines).rstrip(b"\n").replace(b"\n", b",") + b"]"
+                ),
+            )
+
+
+def notifications(result, source=None) -> Iterator[tuple[int, list[Notification]]]:
     """Yield ``(mutuality, [Notification, ...])`` per chunk of the file, in file order."""
-    from vsbengine.source import open_source
+    from vsbengine.formats.efact.chunks import Scanned
 
-    if result.decision != "DF014":
-        raise ValueError("only an accepted sending (DF014) is notified")
-    rejected_all = result.rejected
-    with open_source(source if source is not None else result.source) as (reader, _):
-        plan = _chunks.plan(reader)
-        for chunk in plan.chunks:
-            prefix, n_prefix = plan.prefix(reader, chunk)
-            body = reader.read(chunk.start, chunk.end)
-            s = Sending(
-                prefix + bytes(body) if prefix else body, own_first=2 + n_prefix, last=chunk.last
-            )
-            p = np.flatnonzero(s.type_mask(30, 50) & s.own & s.in_invoice)
-            glob = chunk.first_unit + p - s.own_first
-            p = p[~rejected_all[glob]]
-            if len(p) == 0:
-                continue
-            r10 = s.record10
-            sending = int(s.col("z7")[r10]) if r10 >= 0 else 0
-            month = f"{int(s.col('z22')[r10]):04d}-{int(s.col('z23')[r10]):02d}" if r10 >= 0 else ""
-            head = s.head20[p]
-            mut = s.col("z18")[head]
-            first = s.col("z5")[p]
-            last = np.where(s.col("z6")[p] > 0, s.col("z6")[p], first)
-            cols = dict(
-                mutuality=mut.tolist(),
-                institution=np.char.zfill(s.col("z14")[head].astype(str), 12).tolist(),
-                invoice=s.col("z24")[head].tolist(),
-                record=s.col("seq")[p].tolist(),
-                record_type=s.rtype[p].astype(str).tolist(),
-                beneficiary=np.char.zfill(s.col("z8")[p].astype(str), 11).tolist(),
-                code=np.char.zfill(s.col("z4")[p].astype(str), 7).tolist(),
-                first_date=_iso(first).tolist(),
-                last_date=_iso(last).tolist(),
-                units=s.col("z22")[p].tolist(),
-                amount=s.col("z19")[p].tolist(),
-                personal_share=s.col("z27")[p].tolist(),
-                supplement=s.col("z30")[p].tolist(),
-                account=np.where(s.col("z11")[p] == 1, "B", "A").tolist(),
-            )
-            keys = list(cols)
-            rows = [
-                Notification(sending=sending, invoiced_month=month, **dict(zip(keys, values)))
-                for values in zip(*cols.values())
-            ]
-            for m in sorted(set(cols["mutuality"])):
-                yield m, [r for r in rows if r.mutuality == m]
+    notifier = Notifier(result)
+    scans = Scanned(source) if source is not None else result.scans
+    for s in scans:
+        yield from notifier.structs(s)
 
 
 def write(result, folder, source=None) -> list[Path]:
     """Write ``DF016_<mutuality>.jsonl`` files into ``folder``; return their paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    enc = msgspec.json.Encoder()
-    files: dict[int, object] = {}
-    try:
-        for mut, rows in notifications(result, source):
-            fh = files.get(mut)
-            if fh is None:
-                fh = files[mut] = open(folder / f"DF016_{mut:03d}.jsonl.part", "wb")  # noqa: SIM115
-            fh.write(enc.encode_lines(rows))
-    finally:
-        for fh in files.values():
-            fh.close()
-    # Every mutuality of the settlement gets its file, empty when nothing was accepted.
-    for row in result.settlement:
-        if row["record"] == "91" and row["mutuality"] not in files:
-            open(folder / f"DF016_{row['mutuality']:03d}.jsonl.part", "wb").close()
-            files[row["mutuality"]] = None
-    paths = []
-    for mut in sorted(files):
-        part = folder / f"DF016_{mut:03d}.jsonl.part"
-        path = folder / f"DF016_{mut:03d}.jsonl"
-        os.replace(part, path)
-        paths.append(path)
-    return paths
+    from vsbengine.outputs import write as write_outputs
+
+    return write_outputs(result, folder, ["DF016"], source=source, report=False)

@@ -13,12 +13,9 @@ from __future__ import annotations
 import datetime as _dt
 
 import msgspec
-import numpy as np
 
 from vsbengine.errors import ConfigError
 from vsbengine.formats import sepa
-from vsbengine.formats.efact import chunks as _chunks
-from vsbengine.formats.efact.sending import Sending
 
 
 class Account(msgspec.Struct, frozen=True):
@@ -52,49 +49,34 @@ class PaymentOrder(msgspec.Struct, frozen=True):
     signed_at: str
 
 
-def _record10(source) -> tuple[Sending, int]:
-    from vsbengine.source import open_source
-
-    with open_source(source) as (reader, _):
-        plan = _chunks.plan(reader, chunk_bytes=1 << 20)
-        c = plan.chunks[0]
-        s = Sending(bytes(reader.read(c.start, c.end)), last=c.last)
-    return s, s.record10
-
-
-def _text(s: Sending, unit: int, layout: str, zone: str) -> str:
-    return bytes(s.zone_bytes(np.array([unit]), layout, zone)[0]).decode("latin-1").strip()
-
-
 def order(
-    result, zorgkas, facility_name: str | None, signed_by: str, signed_at: str, source=None
+    result, zorgkas, facility_name: str | None, signed_by: str, signed_at: str
 ) -> tuple[PaymentOrder, bytes]:
-    """The payment order of an accepted sending, as a struct and as pain.001 XML."""
+    """The payment order of an accepted sending, as a struct and as pain.001 XML (from
+    the result alone: its record 10 and its settlement)."""
     if result.decision != "DF014":
         raise ValueError("only an accepted sending (DF014) is paid")
     if zorgkas is None:
         raise ConfigError(
             "no account of the zorgkas is configured (zorgkas.toml in the reference data)"
         )
-    s, r10 = _record10(source if source is not None else result.source)
-    if r10 < 0:
+    payee = result.payee
+    if payee is None:
         raise ConfigError("the sending has no record 10: no payee account")
-    sending = int(s.col("z7")[r10])
-    month = f"{int(s.col('z22')[r10]):04d}{int(s.col('z23')[r10]):02d}"
-    institution = f"{int(s.col('z14')[r10]):012d}"
-    total = next(r for r in result.settlement if r["record"] == "92")
+    sending = payee.sending_number
+    month = f"{payee.invoiced_year:04d}{payee.invoiced_month:02d}"
+    institution = f"{payee.institution:012d}"
+    total = next(r for r in result.settlement if r.record_type == "92")
     received = _dt.date(result.today // 10000, result.today // 100 % 100, result.today % 100)
     due = received + _dt.timedelta(days=zorgkas.payment_days)
     payments, transfers = [], []
     name = facility_name or f"Institution {institution}"
-    for account, amount_key, iban_zone, bic_zone in (
-        ("A", "accepted_a", "36", "31"),
-        ("B", "accepted_b", "49", "43a"),
+    for account, amount, iban, bic in (
+        ("A", total.accepted_a, payee.iban_a, payee.bic_a),
+        ("B", total.accepted_b, payee.iban_b, payee.bic_b),
     ):
-        amount = int(total[amount_key])
         if amount <= 0:
             continue
-        iban, bic = _text(s, r10, "10", iban_zone), _text(s, r10, "10", bic_zone)
         reference = f"{sending:03d}/{month}/{account}"
         creditor = sepa.Party(name, iban, bic or None)
         transfers.append(

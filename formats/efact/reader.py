@@ -13,6 +13,7 @@ import msgspec
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.catalogue import catalogue, technical_code
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Layout
+from vsbengine.formats.efact.settlement import Settlement
 from vsbengine.source import ANSWER_MESSAGES, load
 
 __all__ = ["Answer", "EchoedRecord", "Settlement", "Slot", "read_answer"]
@@ -46,26 +47,6 @@ class EchoedRecord(msgspec.Struct, frozen=True):
     accepted: int | None
     refused: int | None
     record: str
-
-
-class Settlement(msgspec.Struct, frozen=True):
-    """A record 91 (per mutuality) or 92 (the sending), amounts in cents."""
-
-    record_type: str
-    mutuality: int
-    requested_a: int
-    requested_b: int
-    requested: int
-    records: int
-    control: int
-    accepted_a: int
-    refused_a: int
-    accepted_b: int
-    refused_b: int
-    accepted: int
-    refused: int
-    reference_a: str = ""
-    reference_b: str = ""
 
 
 class ZoneError(msgspec.Struct, frozen=True):
@@ -163,9 +144,9 @@ def read_answer(source) -> Answer:
             offset=0,
         )
     parts = _Parts(text)
-    s200 = parts.take(67)
+    s200 = parts.take(67) or " " * 67  # the name was read: at least a short part
     l200 = LAYOUTS.layout("200")
-    common = dict(
+    head = Answer(
         message=name,
         kind=KIND[name],
         sender_reference=_field(s200, l200, "204"),
@@ -174,20 +155,20 @@ def read_answer(source) -> Answer:
     )
     if name == "931000":
         stub = parts.take(160) or " " * 160
-        return Answer(acknowledged=stub[:6].strip() or None, **common)
+        return msgspec.structs.replace(head, acknowledged=stub[:6].strip() or None)
     if name == "920999":
         s300 = parts.take(160) or " " * 160
         l300 = LAYOUTS.layout("300")
-        errors = common.pop("zone_errors") + _zone_errors(s300, l300, "300")
+        errors = head.zone_errors + _zone_errors(s300, l300, "300")
         while (rec := parts.take(350)) is not None:
             rtype = rec[:2]
             if rtype in ("95", "96"):
                 errors += _zone_errors(rec, LAYOUTS.layout(rtype), rtype)
-        return Answer(
+        return msgspec.structs.replace(
+            head,
             sending_number=_field(s300, l300, "301"),
             invoiced_month=_field(s300, l300, "300"),
             zone_errors=errors,
-            **common,
         )
     s300 = parts.take(610) or " " * 610
     l300 = REPLY_LAYOUTS["300x"]
@@ -222,14 +203,14 @@ def read_answer(source) -> Answer:
             )
         )
     rt = _field(s300, l300, "311").strip()
-    return Answer(
+    return msgspec.structs.replace(
+        head,
         sending_number=_field(s300, l300, "301"),
         invoiced_month=_field(s300, l300, "300"),
         error_percentage=None if pct is None else pct / 100,
         rejection_type=rt if rt.isdigit() and rt != "00" else None,
         records=records,
         settlements=settlements,
-        **common,
     )
 
 
@@ -240,7 +221,11 @@ def _settlement(rec: str, rtype: str) -> Settlement:
         "92": ("501", "504", "506", "508", "509", "510", "512", "514", "516", "518", "520", "522"),
     }[rtype]
     v = [_int(_field(rec, lay, k)) or 0 for k in z]
-    refs = ("", "")
-    if rtype == "91":
-        refs = (_field(rec, lay, "423").strip(), _field(rec, lay, "424").strip())
-    return Settlement(rtype, *v, reference_a=refs[0], reference_b=refs[1])
+    read = Settlement(rtype, *v)  # type: ignore[arg-type]  # the zones, in field order
+    if rtype == "92":
+        return read
+    return msgspec.structs.replace(
+        read,
+        reference_a=_field(rec, lay, "423").strip(),
+        reference_b=_field(rec, lay, "424").strip(),
+    )

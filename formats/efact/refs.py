@@ -250,14 +250,14 @@ def read_table(data: bytes, path: str, name: str, spec) -> Table:
     for col, kind, _req in spec:
         i = names.index(col)
         if kind == "int":
-            kinds[i], outputs[i] = 1, np.zeros(rows, np.int64)
+            kinds[i], outputs[i] = _core.CsvKind.CSV_INT, np.zeros(rows, np.int64)
         elif kind == "day":
-            kinds[i], outputs[i] = 2, np.zeros(rows, np.uint16)
+            kinds[i], outputs[i] = _core.CsvKind.CSV_DAY, np.zeros(rows, np.uint16)
         else:
             enum = kind.split(":", 1)[1]
             enum_base[col] = len(words)
             words += _ENUMS[enum]
-            kinds[i], outputs[i] = 3, np.zeros(rows, np.uint8)
+            kinds[i], outputs[i] = _core.CsvKind.CSV_ENUM, np.zeros(rows, np.uint8)
     table = np.zeros((len(words), 16), dtype=np.uint8)
     for k, w in enumerate(words):
         table[k, : len(w)] = np.frombuffer(w.encode(), dtype=np.uint8)

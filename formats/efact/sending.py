@@ -41,23 +41,43 @@ class Sending:
         only as references for the checks.
     last
         Whether the chunk ends the file.
+    unit_base
+        Index in the whole file of unit ``own_first`` (default: ``own_first``, a
+        whole file).
+    offset_base
+        Offset in the whole file of the buffer's first byte (0 for a whole file; for
+        a chunk, where its own bytes start less the copies put before them).
+    own_offset
+        Where this chunk's own bytes start in the buffer (after the copies).
     compiled
         The compiled layouts.
     """
 
     def __init__(
-        self, data, *, own_first: int = 2, last: bool = True, compiled: Compiled = LAYOUTS
+        self,
+        data,
+        *,
+        own_first: int = 2,
+        last: bool = True,
+        unit_base: int | None = None,
+        offset_base: int = 0,
+        own_offset: int = 0,
+        compiled: Compiled = LAYOUTS,
     ) -> None:
         self.data = data
         self.compiled = compiled
         self.own_first = own_first
         self.last = last
+        self.unit_base = own_first if unit_base is None else unit_base
+        self.offset_base = offset_base
+        self.own_offset = own_offset
         scan = _core.scan(data, core_tables(compiled), len(compiled.narrow), len(compiled.wide))
-        self.scan = scan
+        #: What the core found (units, columns, findings).
+        self.scan: _core.Scan = scan
         self.size = len(data)
         self.buf = np.frombuffer(data, dtype=np.uint8) if self.size else np.zeros(0, np.uint8)
-        self.offsets: np.ndarray = scan["offsets"]
-        self.layout: np.ndarray = scan["layout"]
+        self.offsets: np.ndarray = scan.offsets
+        self.layout: np.ndarray = scan.layout
         self.n_units = len(self.offsets)
         names = np.array(
             [int(lay.name) if len(lay.name) == 2 else 0 for lay in compiled.layouts] + [0],
@@ -67,17 +87,23 @@ class Sending:
         self.rtype = names[self.layout]  # layout -1 (unknown) takes the last entry, 0
         if self.n_units:
             self.rtype[: min(2, self.n_units)] = 0
-        self.lines = scan["lines"]
+        self.lines = scan.lines
         self._units: dict[tuple[int, ...], np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._none = np.zeros(self.n_units, dtype=bool)
         self._none.flags.writeable = False
 
+    def in_file(self, units: np.ndarray) -> np.ndarray:
+        """Units of this chunk as units of the whole file (the segments and the copies
+        before ``own_first`` stay as they are)."""
+        units = np.asarray(units, dtype=np.int64)
+        return np.where(units >= self.own_first, self.unit_base + units - self.own_first, units)
+
     # -- columns ------------------------------------------------------------------------
     def col(self, name: str) -> np.ndarray:
         """The values of a column for every unit (0 where the unit has no such zone)."""
         wide, i = self.compiled.column(name)
-        return self.scan["wide" if wide else "narrow"][i]
+        return (self.scan.wide if wide else self.scan.narrow)[i]
 
     def type_mask(self, *types: int) -> np.ndarray:
         """Boolean mask over units: the record type is one of ``types`` (cached, read-only)."""
@@ -100,7 +126,7 @@ class Sending:
         mask = self._masks.get(key)
         if mask is None:
             zi = self.zone_index(layout, zone)
-            hit = self.scan["f_unit"][self.scan["f_zone"] == zi]
+            hit = self.scan.finding_unit[self.scan.finding_zone == zi]
             if len(hit) == 0:
                 mask = self._none
             else:
@@ -139,7 +165,7 @@ class Sending:
         """Destination mutuality of the invoice before the chunk (its record 80), if any."""
         prev = self.own_first - 1
         if prev >= 2 and self.rtype[prev] == 80:
-            return int(self.col("z18")[prev])
+            return int(self.col("destination")[prev])
         return None
 
     @cached_property
@@ -231,4 +257,4 @@ class Sending:
     @cached_property
     def destination(self) -> np.ndarray:
         """Destination mutuality (R20 zone 18) of each invoice."""
-        return self.col("z18")[self.invoices].astype(np.int64)
+        return self.col("destination")[self.invoices].astype(np.int64)

@@ -12,6 +12,14 @@ import numpy as np
 from vsbengine.formats.efact.compiled import Layout, Zone, layout_named
 
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
+#: Up to this many rows, formatting each value costs less than a pass per digit.
+_FEW = 32
+
+
+def _few(v: np.ndarray, arr: np.ndarray, rows) -> bool:
+    """One value per row of ``arr``, and only a few rows."""
+    every = isinstance(rows, slice) and rows == slice(None)
+    return every and v.ndim == 1 and len(v) == len(arr) and len(v) <= _FEW
 
 
 def template(layout: Layout | str) -> np.ndarray:
@@ -50,6 +58,14 @@ def put_digits(arr: np.ndarray, layout: str, zone: str | Zone, values, rows=slic
         raise ValueError(f"negative value for digits zone {layout}/{z.zone}")
     if np.any(v >= _POW10[min(z.digits, 18)]) and z.digits < 19:
         raise ValueError(f"value too long for zone {layout}/{z.zone} ({z.digits} digits)")
+    if v.ndim == 0:  # one value for every row: format it once
+        text = f"{int(v):0{z.length}d}"[-z.length :]  # the low digits, as below
+        arr[rows, z.start : z.end] = np.frombuffer(text.encode(), np.uint8)
+        return
+    if _few(v, arr, rows):  # a few rows: one by one
+        for i, x in enumerate(v.tolist()):
+            put_digits(arr, layout, z, x, rows=i)
+        return
     for k in range(z.length):
         arr[rows, z.end - 1 - k] = 48 + (v // _POW10[k]) % 10
 
@@ -61,6 +77,14 @@ def put_signed(arr: np.ndarray, layout: str, zone: str | Zone, values, rows=slic
     mag = np.abs(v)
     if np.any(mag >= _POW10[z.digits]):
         raise ValueError(f"value too long for zone {layout}/{z.zone} ({z.digits} digits)")
+    if v.ndim == 0:  # one value for every row: format it once
+        text = f"{'-' if v < 0 else '+'}{int(mag):0{z.digits}d}"
+        arr[rows, z.start : z.end] = np.frombuffer(text.encode(), np.uint8)
+        return
+    if _few(v, arr, rows):  # a few rows: one by one
+        for i, x in enumerate(v.tolist()):
+            put_signed(arr, layout, z, x, rows=i)
+        return
     arr[rows, z.start] = np.where(v < 0, ord("-"), ord("+"))
     for k in range(z.digits):
         arr[rows, z.end - 1 - k] = 48 + (mag // _POW10[k]) % 10

@@ -210,7 +210,8 @@ def build_checked(
 @lru_cache(maxsize=4)
 def schema(version: str = VERSION) -> etree.XMLSchema:
     """The official XSD of a pain version, from the sepaxml package."""
-    path = resources.files("sepaxml").joinpath("schemas", f"{version}.xsd")
+    # One name per joinpath: Python 3.10's Traversable takes no more.
+    path = resources.files("sepaxml").joinpath("schemas").joinpath(f"{version}.xsd")
     return etree.XMLSchema(etree.parse(str(path)))
 
 

@@ -60,7 +60,7 @@ def nihii_valid(values: np.ndarray) -> np.ndarray:
     return (v < 10**11) & (97 - first6 % 97 == check)
 
 
-def add_month(ym: np.ndarray) -> np.ndarray:
+def add_month(ym: np.ndarray | int) -> np.ndarray:
     """YYYYMM plus one month."""
     ym = np.asarray(ym, dtype=np.int64)
     y, m = ym // 100, ym % 100
@@ -73,26 +73,27 @@ def code_sums(s: Sending):
     cached = s.__dict__.get("_code_sums")
     if cached is None:
         is_code = s.type_mask(*CODE_RECORDS)
-        per_invoice = s.per_invoice_sum(s.col("z4"), is_code)
-        total = int(s.col("z4")[is_code].sum(dtype=np.int64))
+        per_invoice = s.per_invoice_sum(s.col("code"), is_code)
+        total = int(s.col("code")[is_code].sum(dtype=np.int64))
         cached = s.__dict__["_code_sums"] = (per_invoice, total)
     return cached
 
 
 def _lookup_tables():
     """Code, letter and reported zone of every (zone, finding) pair, as arrays."""
-    from vsbengine.formats.efact.catalogue import FINDING_NAMES, zone_code, zone_letter
+    from vsbengine.formats.efact.catalogue import finding_names, zone_code, zone_letter
     from vsbengine.formats.efact.compiled import LAYOUTS
 
     nz = len(LAYOUTS.zones)
-    kinds = max(FINDING_NAMES) + 1
+    names = finding_names()
+    kinds = max(names) + 1
     code = np.zeros((nz, kinds), dtype=np.int32)
     letter = np.zeros((nz, kinds), dtype=np.uint8)
     report = np.arange(nz, dtype=np.int32)
     for zi, zone in enumerate(LAYOUTS.zones):
         if zone.is_error_field:
             report[zi] = LAYOUTS.zone_index(zone.layout, zone.zone[:-1])
-        for k, name in FINDING_NAMES.items():
+        for k, name in names.items():
             if name == "check" and zone.zone != "99":
                 continue
             c = zone_code(zone, name)
@@ -116,11 +117,11 @@ def core_errors(s: Sending):
     if _LUT is None:
         _LUT = _lookup_tables()
     code, letter, report = _LUT
-    z = s.scan["f_zone"]
-    k = s.scan["f_kind"]
+    z = s.scan.finding_zone
+    k = s.scan.finding_kind
     n = len(z)
     table = ErrorTable(
-        s.scan["f_unit"].astype(np.int64),
+        s.scan.finding_unit.astype(np.int64),
         code[z, k],
         letter[z, k],
         report[z].astype(np.int32),

@@ -28,18 +28,24 @@ the same codes with ``30`` in front):
 =========  =====  ==========================================================
 
 A rejected revalidation-day or personal-share record rejects the other records
-30 and 50 of the same day of its invoice (``300129``/``500129``); see
-:func:`vsbengine.decision.dependency_edges`.
+30 and 50 of the same day of its invoice (``300129``/``500129``): the check returns
+those dependency edges (:func:`day_edges`) with its errors, and the propagation of
+:mod:`vsbengine.decision` follows them.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vsbengine.formats.efact import refs as _refs
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, Edges, Findings, PrestationKeys
 from vsbengine.formats.efact.sending import Sending
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 _DAY, _SHARE = _refs.CATEGORIES.index("revalidation_day"), _refs.CATEGORIES.index("personal_share")
 _REVALIDATION = _refs.KINDS.index("revalidation")
@@ -193,10 +199,16 @@ def _zone(rec: str, zone: str) -> int:
     return LAYOUTS.zone_index(rec, zone)
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
-    """Content checks of one chunk."""
+def check(s: Sending, ctx: Context) -> Findings:
+    """Content checks of one chunk: errors, the day groups' dependency edges and the
+    keys of the duplicate check."""
+    findings = Findings()
+    look = ctx.lookups
+    if look is None:
+        return findings
+    errs = findings.errors
     r20 = s.invoices
-    insz20 = s.col("z8")[r20]
+    insz20 = s.col("beneficiary")[r20]
     # -- the beneficiary of each invoice ---------------------------------------------------
     lo = np.searchsorted(look.m_key, insz20 << 16)
     hi = np.searchsorted(look.m_key, (insz20 + 1) << 16)
@@ -205,20 +217,20 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     errs.add(r20[readable20 & ~known], "200820", _zone("20", "8a,8b"))
     owner, rows = _ranges(np.where(known, lo, 0), np.where(known, hi, 0))
     at_mut = np.zeros(len(r20), bool)
-    at_mut[owner[look.m_mut[rows] == s.col("z7")[r20][owner]]] = True
+    at_mut[owner[look.m_mut[rows] == s.col("affiliation")[r20][owner]]] = True
     errs.add(r20[known & ~at_mut], "200742", _zone("20", "7"))
 
     # -- admissions ----------------------------------------------------------------------
-    number, inst = s.col("z19")[r20], s.col("z14")[r20]
-    itype = s.col("z10")[r20]
+    number, inst = s.col("admission_number")[r20], s.col("institution")[r20]
+    itype = s.col("invoice_type")[r20]
     found, arow = look.admission(inst, number)
     wanted = (number > 0) | (itype == 5) | (itype == 6)
-    adm_date = _refs.days(s.col("z5")[r20])
+    adm_date = _refs.days(s.col("admission_date")[r20])
     good = (
         found & (look.a_insz[arow] == insz20) & ((adm_date < 0) | (adm_date == look.a_from[arow]))
     )
     errs.add(r20[wanted & ~good], "200520", _zone("20", "5"))
-    approval = _refs.days(s.col("z20")[r20])
+    approval = _refs.days(s.col("approval_date")[r20])
     reval = good & (look.a_kind[arow] == _REVALIDATION)
     errs.add(
         r20[
@@ -242,9 +254,9 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     pre = np.where(rt == 30, 30, 50)  # code prefix of each prestation
     # The invoice's beneficiary: a record naming another one is already an F error.
     insz = insz20[inv]
-    code = s.col("z4")[p].astype(np.int64)
-    d1 = _refs.days(s.col("z5")[p]).astype(np.int64)
-    last = s.col("z6")[p]
+    code = s.col("code")[p].astype(np.int64)
+    d1 = _refs.days(s.col("first_date")[p]).astype(np.int64)
+    last = s.col("last_date")[p]
     d2 = np.where(last > 0, _refs.days(last), d1).astype(np.int64)
 
     def add(mask, suffix, zone):
@@ -272,12 +284,12 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     category = np.where(k1 & v1, look.c_category[crow], 255)
     related = np.where(k1 & v1, look.c_related[crow], -1)
 
-    units = s.col("z22")[p].astype(np.int64)
-    t_found, trow = look.tariff(code, s.col("z14")[s.invoices[inv]], d1)
+    units = s.col("units")[p].astype(np.int64)
+    t_found, trow = look.tariff(code, s.col("institution")[s.invoices[inv]], d1)
     add(k1 & v1 & ~t_found, "1942", "19")
     priced = k1 & v1 & t_found
-    add(priced & (units * look.t_amount[trow] != s.col("z19")[p]), "1940", "19")
-    add(priced & (units * look.t_share[trow] != s.col("z27")[p]), "2741", "27")
+    add(priced & (units * look.t_amount[trow] != s.col("amount")[p]), "1940", "19")
+    add(priced & (units * look.t_share[trow] != s.col("personal_share")[p]), "2741", "27")
 
     # Related prestation: a record with the related code, same invoice and day.
     wants = np.flatnonzero(related > 0)
@@ -309,55 +321,90 @@ def check(s: Sending, errs: ErrorBuilder, today: int, look: Lookups) -> None:
     # Day groups for the propagation (x00129): the records 30/50 of a day that has a
     # revalidation day or personal share record (only invoices with such records).
     trigger = r30 & ((category == _DAY) | (category == _SHARE))
-    s.day_group = np.full(s.n_units, -1, dtype=np.int64)
-    s.day_trigger = np.zeros(s.n_units, dtype=bool)
     if trigger.any():
         with_days = np.zeros(len(s.invoices), dtype=bool)
         with_days[inv[trigger]] = True
         cand = np.flatnonzero(with_days[inv])
         grouped = cand[np.isin(day_key[cand], day_key[trigger])]
-        s.day_group[p[grouped]] = day_key[grouped]
-        s.day_trigger[p[trigger]] = True
+        findings.edges.append(day_edges(s, p[grouped], day_key[grouped], trigger[grouped]))
 
     # Keys of the duplicate check, which runs on the whole sending.
-    s.prestation_keys = (p, (insz << 24) | code, (d1 << 16) | d2)
+    findings.prestations = PrestationKeys(p, (insz << 24) | code, (d1 << 16) | d2)
 
     # Records 51: their code's validity on their own date.
     r51 = s.units_of(51)
     r51 = r51[~s.finding_mask("51", "4")[r51] & ~s.finding_mask("51", "5")[r51]]
-    c51 = s.col("z4")[r51].astype(np.int64)
-    d51 = s.col("z5")[r51]
+    c51 = s.col("code")[r51].astype(np.int64)
+    d51 = s.col("first_date")[r51]
     d51 = np.where(d51 > 0, _refs.days(d51), 0).astype(np.int64)
     k51, v51, _ = look.code_row(c51, d51)
     errs.add(r51[~k51], "510421", _zone("51", "4"))
     errs.add(r51[k51 & (d51 > 0) & ~v51], "510420", _zone("51", "4"))
+    return findings
 
 
-def check_sending(sm, errs: ErrorBuilder) -> None:
+def day_edges(s: Sending, members: np.ndarray, group: np.ndarray, trigger: np.ndarray) -> Edges:
+    """A rejected trigger (revalidation day, personal share) of a day group drags every
+    other record of its group (``300129`` on a record 30, ``500129`` on a record 50).
+
+    ``members`` are units (records 30/50), ``group`` their day group, ``trigger``
+    whether each is a trigger.
+    """
+    order = np.argsort(group, kind="stable")
+    members, g, trig = members[order], group[order], trigger[order]
+    src, dst = [], []
+    # Pair every trigger with every other member of its group (groups are a few records).
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, len(g)])
+    for k in range(1, int(sizes.max()) if len(sizes) else 1):
+        a = np.arange(len(g))
+        b = a + k
+        ok = b < len(g)
+        ok[ok] &= g[b[ok]] == g[a[ok]]
+        for x, y in ((a[ok], b[ok]), (b[ok], a[ok])):
+            keep = trig[x]
+            src.append(members[x][keep])
+            dst.append(members[y][keep])
+    src_u = np.concatenate(src).astype(np.int64) if src else np.zeros(0, np.int64)
+    dst_u = np.concatenate(dst).astype(np.int64) if dst else np.zeros(0, np.int64)
+    is30 = s.rtype[dst_u] == 30
+    return Edges(
+        src_u,
+        dst_u,
+        np.where(is30, 300129, 500129).astype(np.int32),
+        np.where(is30, _zone("30", "1"), _zone("50", "1")).astype(np.int32),
+    )
+
+
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: the same prestation (beneficiary, code, dates) billed twice;
     every occurrence after the first is rejected."""
-    k1, k2 = sm.prestation_key1, sm.prestation_key2
-    if len(k1) < 2:
-        return
+    found = Findings()
+    keys = sm.prestations
+    if ctx.lookups is None or keys is None or len(keys.key1) < 2:
+        return found
+    k1, k2, unit, place = keys.key1, keys.key2, keys.unit, keys.place
+    assert place is not None  # placed in the whole file by the summary
     # Candidates first: equal 64-bit mixes of the two keys; then the exact comparison.
     mix = (k1 * np.int64(-7046029254386353131)) ^ (k2 * np.int64(0x9E3779B97F4A7C15 - (1 << 64)))
     sorted_mix = np.sort(mix)
     twice = sorted_mix[1:][sorted_mix[1:] == sorted_mix[:-1]]
     if len(twice) == 0:
-        return
+        return found
     cand = np.flatnonzero(np.isin(mix, twice))
-    order = cand[np.lexsort((sm.prestation_unit[cand], k2[cand], k1[cand]))]
+    order = cand[np.lexsort((unit[cand], k2[cand], k1[cand]))]
     a, b = k1[order], k2[order]
     again = np.r_[False, (a[1:] == a[:-1]) & (b[1:] == b[:-1])]
     hit = order[again]
     for rt in (30, 50):
-        sel = hit[sm.prestation_rtype[hit] == rt]
+        sel = hit[place.rtype[hit] == rt]
         zone = LAYOUTS.zone_index(str(rt), "4")
-        errs.add(
-            sm.prestation_unit[sel],
+        found.errors.add(
+            unit[sel],
             f"{rt}0423",
             zone,
-            seq=sm.prestation_seq[sel],
+            seq=place.seq[sel],
             rtype=rt,
-            offset=sm.prestation_offset[sel] + LAYOUTS.zones[zone].start,
+            offset=place.offset[sel] + LAYOUTS.zones[zone].start,
         )
+    return found

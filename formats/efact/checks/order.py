@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, Findings
 from vsbengine.formats.efact.sending import Sending
 
 #: Which record types may come right before each record type (records 10 to 90).
@@ -52,11 +52,14 @@ def _zone1(s: Sending, rtype: int) -> int:
     return s.zone_index(str(rtype), "1")
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+def check(s: Sending, ctx: Context) -> Findings:
+    """Record order and sequence numbers of one chunk."""
+    found = Findings()
+    errs = found.errors
     d = s.detail
     if len(d) == 0:
         errs.add(-1, "900104", s.zone_index("90", "1"))
-        return
+        return found
     t = s.rtype[d]
     if t[0] != 10:
         errs.add(d[0], "100104", _zone1(s, 10))
@@ -71,7 +74,7 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     else:
         errs.add(d[r90[r90 < len(t) - 1]], "900111", _zone1(s, 90))
 
-    seq = s.col("seq")[d]
+    seq = s.col("sequence")[d]
     unreadable = np.zeros(len(d), dtype=bool)
     for rt in FOLLOWS:
         unreadable |= s.finding_mask(str(rt), "2")[d]
@@ -87,3 +90,4 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     )
     for rt, code in SEQUENCE.items():
         errs.add(d[gap[t[gap] == rt]], code, s.zone_index(str(rt), "2"))
+    return found

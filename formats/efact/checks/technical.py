@@ -14,13 +14,18 @@ totals of all chunks).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vsbengine import _core
 from vsbengine.formats.efact.checks.common import control_number, core_errors
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder, Problem
+from vsbengine.formats.efact.findings import Context, ErrorBuilder, Findings, Problem
 from vsbengine.formats.efact.sending import Sending
 
-_FR = _core.FRAMING
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
+
+_FR = _core.FramingKind
 _WHAT = {0: ("segment 200", 67), 1: ("segment 300", 160)}
 
 
@@ -28,35 +33,33 @@ def _unit_name(unit: int) -> tuple[str, int]:
     return _WHAT.get(unit, ("record", 350))
 
 
-def framing_problems(
-    s: Sending, unit_base: int, offset_base: int, prefix_len: int = 0
-) -> list[Problem]:
-    """The core's framing findings in the chunk's own bytes (from ``prefix_len`` on),
-    placed in the whole file."""
+def framing_problems(s: Sending) -> list[Problem]:
+    """The core's framing findings in the chunk's own bytes (after the copies put
+    before it), placed in the whole file."""
     sc = s.scan
-    own_from = prefix_len
+    own_from, offset_base = s.own_offset, s.offset_base
     out: list[Problem] = []
     for kind, off, length, unit in zip(
-        sc["fr_kind"].tolist(),
-        sc["fr_offset"].tolist(),
-        sc["fr_length"].tolist(),
-        sc["fr_unit"].tolist(),
+        sc.framing_kind.tolist(),
+        sc.framing_offset.tolist(),
+        sc.framing_length.tolist(),
+        sc.framing_unit.tolist(),
     ):
         if off < own_from:
             continue
         what, need = _unit_name(unit)
-        g = unit if unit < 2 else unit_base + unit - s.own_first
+        g = unit if unit < 2 else s.unit_base + unit - s.own_first
         pos = g - 1 if g >= 2 else None
         where = off + offset_base
-        if kind == _FR["SHORT_FILE"]:
+        if kind == _FR.FR_SHORT_FILE:
             msg = (
                 f"the file ends before {what} is complete: {length} of {need} characters"
                 if length
                 else f"the file ends before {what}"
             )
-        elif kind in (_FR["SHORT_LINE"], _FR["LONG_LINE"]):
+        elif kind in (_FR.FR_SHORT_LINE, _FR.FR_LONG_LINE):
             msg = f"line of {length} characters where {what} needs {need}"
-        elif kind == _FR["TRUNCATED"]:
+        elif kind == _FR.FR_TRUNCATED:
             msg = f"the file ends inside a record: {length} of {need} characters"
         else:
             shown = bytes(s.buf[off : off + 2]).decode("latin-1")
@@ -65,21 +68,23 @@ def framing_problems(
             )
             continue
         out.append(Problem(where, pos, None, msg))
-    extra = sc["fr_total"] - len(sc["fr_kind"])
+    extra = sc.framing_total - len(sc.framing_kind)
     if extra > 0:
         out.append(Problem(None, None, None, f"{extra} more framing problems not listed"))
     return out
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
-    """Per chunk: the core's findings on segments 200/300 and records 95/96, and the
-    segments against record 10."""
+def check(s: Sending, ctx: Context) -> Findings:
+    """Per chunk: the framing problems, the core's findings on segments 200/300 and
+    records 95/96, and the segments against record 10."""
+    found = Findings(problems=framing_problems(s))
     summary_units = s.type_mask(95, 96).copy()
     summary_units[:2] = True
     core = core_errors(s)
     if len(core):
-        errs.add_table(core.select(summary_units[core.unit]))
-    _segments(s, errs, today)
+        found.errors.add_table(core.select(summary_units[core.unit]))
+    _segments(s, found.errors, ctx.today)
+    return found
 
 
 def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
@@ -87,15 +92,15 @@ def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
         return
     seg = 1
     ok = {z: not s.finding_mask("300", z)[seg] for z in ("300", "301", "302", "304")}
-    s302 = int(s.col("s302")[seg])
+    s302 = int(s.col("creation_date")[seg])
     if ok["302"]:
         if s302 > today:
             errs.add(seg, "030220", s.zone_index("300", "302"))
         elif s302 < 20020101:
             errs.add(seg, "030221", s.zone_index("300", "302"))
     if ok["304"] and s.offsets[0] >= 0 and not s.finding_mask("200", "202")[0]:
-        test = int(s.col("s202")[0]) == 92
-        if test != (int(s.col("s304")[seg]) == 9991999):
+        test = int(s.col("environment")[0]) == 92
+        if test != (int(s.col("instructions_version")[seg]) == 9991999):
             errs.add(seg, "030421", s.zone_index("300", "304"))
     r10 = s.record10
     if r10 < 0:
@@ -103,14 +108,14 @@ def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
     pairs = (
         (
             "300",
-            "s300",
-            int(s.col("z22")[r10]) * 100 + int(s.col("z23")[r10]),
+            "invoiced_year_month",
+            int(s.col("invoiced_year")[r10]) * 100 + int(s.col("invoiced_month")[r10]),
             "030020",
             ("22", "23"),
         ),
-        ("301", "s301", int(s.col("z7")[r10]), "030120", ("7",)),
-        ("302", "s302", int(s.col("z25")[r10]), "030220", ("25,26",)),
-        ("304", "s304", int(s.col("z4")[r10]), "030420", ("4",)),
+        ("301", "sending_number", int(s.col("sending_number")[r10]), "030120", ("7",)),
+        ("302", "creation_date", int(s.col("creation_date")[r10]), "030220", ("25,26",)),
+        ("304", "instructions_version", int(s.col("instructions_version")[r10]), "030420", ("4",)),
     )
     for zone, col, expect, code, r10_zones in pairs:
         if not ok[zone] or any(s.finding_mask("10", z)[r10] for z in r10_zones):
@@ -143,11 +148,11 @@ def _sum_count_control(errs: ErrorBuilder, rec, records: int, codes, codes_bad: 
         _add(errs, rec, f"{family}1020", "410")
 
 
-def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: records 95/96 against the totals of all chunks, and their
-    place at the end of the file. Returns the problems found (missing or misplaced
-    closing records)."""
-    problems: list[Problem] = []
+    place at the end of the file (missing or misplaced closing records are problems)."""
+    found = Findings()
+    errs, problems = found.errors, found.problems
     closing = sm.closing
     if closing and sm.last_detail > closing[0].unit:
         c = closing[0]
@@ -216,4 +221,4 @@ def check_sending(sm, errs: ErrorBuilder) -> list[Problem]:
             _add(errs, r96[0], "960920", "409")
         else:
             errs.add(-1, "960920", LAYOUTS.zone_index("96", "509"), rtype=96)
-    return problems
+    return found

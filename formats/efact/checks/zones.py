@@ -7,12 +7,17 @@ layout tables; their findings become codes here. Equal zones are a table.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import core_errors, insz_valid
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import ErrorBuilder
+from vsbengine.formats.efact.findings import Context, ErrorBuilder, Findings
 from vsbengine.formats.efact.sending import Sending
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 #: Zones that must equal the same zone of a governing record:
 #: (record, zone, governing record, code, condition). Conditions: ``"union"`` =
@@ -48,7 +53,7 @@ def billed_month(s: Sending) -> int:
     r10 = s.record10
     if r10 < 0:
         return 0
-    return int(s.col("z22")[r10]) * 100 + int(s.col("z23")[r10])
+    return int(s.col("invoiced_year")[r10]) * 100 + int(s.col("invoiced_month")[r10])
 
 
 def _governing(s: Sending, units: np.ndarray, of: str) -> np.ndarray:
@@ -59,7 +64,11 @@ def _governing(s: Sending, units: np.ndarray, of: str) -> np.ndarray:
     return np.full(len(units), s.record10, dtype=np.int64)
 
 
-def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
+def check(s: Sending, ctx: Context) -> Findings:
+    """The core's findings on records 10-90 as codes, equal zones, identification,
+    invoice order, company number."""
+    found = Findings()
+    errs = found.errors
     core = core_errors(s)
     if len(core):
         errs.add_table(core.select(s.is_detail[core.unit]))
@@ -68,13 +77,14 @@ def check(s: Sending, errs: ErrorBuilder, today: int) -> None:
     _invoices(s, errs)
     ym = billed_month(s)
     r10 = s.record10
-    if r10 >= 0 and ym >= 201501 and int(s.col("z27")[r10]) == 0:
+    if r10 >= 0 and ym >= 201501 and int(s.col("company_number")[r10]) == 0:
         errs.add(r10, "102710", s.zone_index("10", "27"))
+    return found
 
 
 def _equal_zones(s: Sending, errs: ErrorBuilder) -> None:
     ym = billed_month(s)
-    union = s.col("z7")[s.invoices] // 100
+    union = s.col("affiliation")[s.invoices] // 100
     exempt = (union == 2) | (union == 4) | (union == 5)
     for rec, zone, of, code, cond in EQUAL_ZONES:
         units = s.units_of(int(rec))
@@ -100,8 +110,8 @@ def _equal_zones(s: Sending, errs: ErrorBuilder) -> None:
 
 def _identification(s: Sending, errs: ErrorBuilder) -> None:
     r20 = s.invoices
-    flag = s.col("z32")[r20]
-    ident = s.col("z8")[r20]
+    flag = s.col("identification_flag")[r20]
+    ident = s.col("beneficiary")[r20]
     wrong_flag = (flag != 1) & (ident != 0) & insz_valid(ident)
     errs.add(r20[wrong_flag], "200813", s.zone_index("20", "8a,8b"))
 
@@ -117,11 +127,13 @@ def _invoices(s: Sending, errs: ErrorBuilder) -> None:
     errs.add(r20[dest < previous], "201812", s.zone_index("20", "18"))
 
 
-def check_sending(sm, errs: ErrorBuilder) -> None:
+def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: every individual invoice number is used once."""
+    found = Findings()
+    errs = found.errors
     numbers = sm.invoice_number
     if len(numbers) == 0:
-        return
+        return found
     _, first = np.unique(numbers, return_index=True)
     repeated = np.ones(len(numbers), dtype=bool)
     repeated[first] = False
@@ -136,3 +148,4 @@ def check_sending(sm, errs: ErrorBuilder) -> None:
         rtype=20,
         offset=sm.invoice_offset[repeated] + start,
     )
+    return found

@@ -1,0 +1,112 @@
+"""The compiled core's boundary: the typed scan, its counters, and the row kernels."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from efact_edit import clean
+
+from vsbengine import _core
+from vsbengine.formats.efact.compiled import KINDS, LAYOUTS
+from vsbengine.formats.efact.sending import core_tables
+
+P = _core.PartKind
+
+
+def test_the_scan_is_a_typed_object_and_is_counted():
+    data = clean(40, seed=201)
+    before = _core.scan_counts()
+    s = _core.scan(data, core_tables(), len(LAYOUTS.narrow), len(LAYOUTS.wide))
+    _core.scan(data, core_tables(), 0, 0, framing_only=True)
+    after = _core.scan_counts()
+    assert isinstance(s, _core.Scan)
+    assert (after.scans - before.scans, after.bytes - before.bytes) == (1, len(data))
+    assert (after.framings - before.framings, after.framing_bytes - before.framing_bytes) == (
+        1,
+        len(data),
+    )
+    assert s.narrow.shape == (len(LAYOUTS.narrow), len(s.offsets)) and s.size == len(data)
+    assert s.offsets[2] == 227 and len(s.finding_unit) == 0 and s.framing_total == 0
+    with pytest.raises(AttributeError):
+        s.offsets = None  # read-only
+
+
+def test_the_python_side_reads_the_cores_constants():
+    # One source: the enums of _core.pxd, not copies.
+    assert KINDS == {"N": 0, "D": 1, "Y": 2, "S": 3, "A": 4, "X": 5}
+    assert _core.FINDINGS["MISSING"] == _core.Finding.E_MISSING == 10
+    assert _core.FRAMING["TRUNCATED"] == _core.FramingKind.FR_TRUNCATED
+
+
+def render(parts, rows) -> list[str]:
+    out, ends = _core.render_rows(parts, rows)
+    text = bytes(out).decode()
+    starts = [0, *ends[:-1].tolist()]
+    return [text[a:b] for a, b in zip(starts, ends.tolist())]
+
+
+def test_render_rows_writes_every_kind():
+    v = np.array([0, 7, -7, 123456789, -(2**63), 2**63 - 1])
+    n = len(v)
+    rows = render(
+        [
+            (P.P_TEXT, b"<", 0),
+            (P.P_INT, v, 0),
+            (P.P_TEXT, b"|", 0),
+            (P.P_ZFILL, v, 4),
+            (P.P_TEXT, b"|", 0),
+            (P.P_COPY, (b"xyz", np.array([0, 1, 2, 0, 1, 2])), 1),
+            (P.P_TEXT, b">", 0),
+        ],
+        n,
+    )
+    assert rows == [f"<{x}|{str(x).zfill(4)}|{'xyz'[i % 3]}>" for i, x in enumerate(v.tolist())]
+    fixed = render(
+        [
+            (P.P_DIGITS, np.array([0, 42, 999999]), 6),
+            (P.P_SIGNED, np.array([0, -42, 99999]), 6),
+            (P.P_DATE, np.array([20261123, 20240229, 19991231]), 0),
+        ],
+        3,
+    )
+    assert fixed == ["000000+000002026-11-23", "000042-000422024-02-29", "999999+999991999-12-31"]
+
+
+@pytest.mark.parametrize(
+    "part,message",
+    [
+        ((P.P_DIGITS, np.array([1234567]), 6), "part 0: value of row 0 does not fit"),
+        ((P.P_DIGITS, np.array([-1]), 6), "part 0: value of row 0 does not fit"),
+        ((P.P_SIGNED, np.array([100000]), 6), "part 0: value of row 0 does not fit"),
+        ((P.P_COPY, (b"ab", np.array([2])), 1), "part 0: value of row 0 does not fit"),
+    ],
+)
+def test_render_rows_refuses_what_does_not_fit(part, message):
+    with pytest.raises(ValueError, match=message):
+        _core.render_rows([part], 1)
+
+
+def test_render_rows_into_a_buffer_keeps_what_it_skips():
+    buf = bytearray(b"....|....|" * 3)
+    view, _ = _core.render_rows([(P.P_DIGITS, np.array([1, 2, 3]), 4), (P.P_SKIP, None, 6)], 3, buf)
+    assert bytes(view) == b"0001|....|0002|....|0003|....|"
+    with pytest.raises(ValueError, match="out holds 30 bytes"):
+        _core.render_rows([(P.P_DIGITS, np.array([1] * 4), 4), (P.P_SKIP, None, 6)], 4, buf)
+
+
+def test_write_interleaved(tmp_path):
+    records = b"AAAABBBBCCCC"
+    rows = b"1-2-3-"
+    path = tmp_path / "out"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        _core.write_interleaved(fd, records, np.array([8, 0, 4]), 4, rows, 2, 3)
+        with pytest.raises(ValueError, match="line 0: offset 9 outside the records"):
+            _core.write_interleaved(fd, records, np.array([9]), 4, rows, 2, 1)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"CCCC1-AAAA2-BBBB3-"
+    with pytest.raises(OSError):
+        _core.write_interleaved(fd, records, np.array([0]), 4, rows, 2, 1)  # closed
