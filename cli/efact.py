@@ -220,10 +220,13 @@ def validate(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if reference is not None and not 0 <= reference < 10**14:
+        raise ConfigError("--reference must have at most 14 digits")
     started = time.perf_counter()
-    # A proposal records the sending's digest: made beside the checks, not by a re-read.
-    proposing = out is not None and refs is not None and not stdin
-    result = engine.validate(_read_stdin() if stdin else file, digest=proposing)
+    # A proposal and the folder's owner record the sending's digest: made beside the
+    # checks, not by a re-read.
+    source = _read_stdin() if stdin else file
+    result = engine.validate(source, digest=out is not None and not stdin)
     log.info(
         "validated %s: %d records, %s %s, %.2f %% rejected, %d errors in %.3f s",
         "standard input" if stdin else file,
@@ -237,15 +240,16 @@ def validate(
     decided = None
     zorgkas = engine.refs.zorgkas if engine.refs is not None else None
     echo = echo or (zorgkas.echo if zorgkas is not None else "errors")
+    if out is not None:
+        from vsbengine import outfolder
+
+        outfolder.claim(out, source, result.digest)
     if out is not None and refs is not None:
-        proposal = signoff.propose(result, out, engine.refs, echo=echo)
+        proposal = signoff.propose(result, out, engine.refs, reference=reference, echo=echo)
         if sign_as is not None:
             decided = signoff.settle(out, sign_as, result=result)
     elif out is not None:
-        try:
-            outputs.write(result, out, result.messages, reference=reference, echo=echo)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        outputs.write(result, out, result.messages, reference=reference, echo=echo)
     if json_out:
         typer.echo(result.to_json().decode())
     else:
@@ -272,35 +276,53 @@ def validate(
     raise typer.Exit(EXIT_ACCEPTED if result.accepted else EXIT_REJECTED)
 
 
-def _decide(action: str, folder: Path, by: str, json_out: bool) -> None:
+def _decide(action: str, target: Path, sending: int | None, by: str, json_out: bool) -> None:
     from vsbengine import signoff
 
-    decision = getattr(signoff, action)(folder, by)
+    if sending is not None:
+        from vsbengine.cli.register import decide
+
+        decide(action, target, sending, by, json_out)
+        return
+    if target.is_file():
+        raise ConfigError(
+            f"{target} is a file: give the folder of a proposal, or a register and the "
+            f"sending's number (vsbengine {action} REGISTER ID --by NAME)"
+        )
+    decision = getattr(signoff, action)(target, by)
     if json_out:
         typer.echo(json.dumps(decision))
     else:
         typer.echo(
-            f"{folder}: {decision['action']} by {decision['by']} at {decision['at']}: "
+            f"{target}: {decision['action']} by {decision['by']} at {decision['at']}: "
             f"{', '.join(decision['messages'])}"
         )
 
 
+_TARGET = typer.Argument(
+    ..., help="The folder of a proposal (validate --refs --out), or a sending register."
+)
+_SENDING = typer.Argument(None, help="With a register: the sending's number in it.")
+
+
 def sign(
-    folder: Path = typer.Argument(..., help="The folder of a proposal (validate --refs --out)."),
+    target: Path = _TARGET,
+    sending: int | None = _SENDING,
     by: str = typer.Option(..., "--by", help="Who signs."),
     json_out: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """Sign a proposed acceptance: writes DF014, DF015, DF016 and DF017."""
-    _decide("sign", folder, by, json_out)
+    _decide("sign", target, sending, by, json_out)
 
 
 def confirm(
-    folder: Path = typer.Argument(..., help="The folder of a proposal (validate --refs --out)."),
+    target: Path = _TARGET,
+    sending: int | None = _SENDING,
     by: str = typer.Option(..., "--by", help="Who confirms."),
     json_out: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """Confirm a proposed rejection: writes DF013."""
-    _decide("confirm", folder, by, json_out)
+    _decide("confirm", target, sending, by, json_out)
 
 
 CODES = typer.Option(

@@ -20,6 +20,7 @@ from vsbengine.errors import ConfigError, InputError, ReferenceDataError, VsbEng
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from vsbengine.pipeline import Engine, validate
+    from vsbengine.register import Register
     from vsbengine.result import ErrorEntry, Report, Result
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ _LAZY = {
     "Engine": "vsbengine.pipeline",
     "validate": "vsbengine.pipeline",
     "ErrorEntry": "vsbengine.result",
+    "Register": "vsbengine.register",
     "Report": "vsbengine.result",
     "Result": "vsbengine.result",
 }
@@ -39,6 +41,7 @@ __all__ = [
     "ErrorEntry",
     "InputError",
     "ReferenceDataError",
+    "Register",
     "Report",
     "Result",
     "VsbEngineError",

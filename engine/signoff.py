@@ -65,11 +65,15 @@ def _write_json(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def propose(result: Result, folder, refs=None, echo: str | None = None) -> dict:
+def propose(
+    result: Result, folder, refs=None, reference: int | None = None, echo: str | None = None
+) -> dict:
     """Write the technical answer, the report and the proposal; return the proposal.
 
-    ``echo``: which records the messages written at the decision echo (``"errors"`` or
-    ``"all"``); by default the zorgkas's setting (``[answers] echo`` of zorgkas.toml)."""
+    ``reference`` is the insurer's message reference of every answer of this sending
+    (zone 205; by default derived from the sending, see :class:`Answers`). ``echo``:
+    which records the messages written at the decision echo (``"errors"`` or ``"all"``);
+    by default the zorgkas's setting (``[answers] echo`` of zorgkas.toml)."""
     if not isinstance(result.source, str):
         raise ConfigError("a proposal needs the sending as a file (its path is recorded)")
     folder = Path(folder)
@@ -82,7 +86,7 @@ def propose(result: Result, folder, refs=None, echo: str | None = None) -> dict:
         )
     folder.mkdir(parents=True, exist_ok=True)
     technical = result.messages[0]
-    outputs.write(result, folder, [technical])
+    outputs.write(result, folder, [technical], reference=reference)
     result.save(folder)
     facility = None
     zorgkas = None
@@ -123,6 +127,7 @@ def propose(result: Result, folder, refs=None, echo: str | None = None) -> dict:
         "waiting_for": waiting,
         "facility": facility,
         "zorgkas": zorgkas,
+        "reference": reference,
         "echo": echo or (refs.zorgkas.echo if refs is not None and refs.zorgkas else "errors"),
     }
     _write_json(folder / PROPOSAL, data)
@@ -217,6 +222,7 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
         ["DF014", "DF015", "DF016"],
         report=False,
         payment_order=(po, xml),
+        reference=proposal.get("reference"),
         echo=proposal.get("echo", "errors"),
     )
     return _record(folder, proposal, "signed", by, at, written)
@@ -234,7 +240,12 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
     written = outputs.write(
-        result, folder, ["DF013"], report=False, echo=proposal.get("echo", "errors")
+        result,
+        folder,
+        ["DF013"],
+        report=False,
+        reference=proposal.get("reference"),
+        echo=proposal.get("echo", "errors"),
     )
     return _record(folder, proposal, "confirmed", by, at, written)
 

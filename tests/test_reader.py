@@ -50,10 +50,12 @@ def official(tmp_path):
 
 def test_error_fields_of_the_extended_300(rejected):
     raw = _put(rejected, 67 + 11, "40")  # zone 301's error field: sent twice
+    raw = _put(raw, 67 + 13 + 8, "30")  # zone 302's
     raw = _put(raw, 67 + 145, "20")  # zone 310's error field
     a = read_answer(raw)
     got = {(z.part, z.zone, z.code): z.meaning for z in a.zone_errors}
-    assert got[("300", "301", "40")] == ("Segment 300, zone 301 (Sending number): error 40")
+    assert got[("300", "301", "40")].startswith("Segment 300: billing file sent twice")
+    assert got[("300", "302", "30")] == "Segment 300, zone 302 (Creation date): error 30"
     assert got[("300", "310", "20")] == (
         "Segment 300, zone 310 (Error percentage (two implied decimals)): value not allowed"
     )

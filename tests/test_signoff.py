@@ -216,3 +216,28 @@ def test_a_decided_folder_is_not_proposed_again(made):
     signoff.sign(out, "An")
     with pytest.raises(InputError, match="holds a decision already"):
         signoff.propose(result, out, engine.refs)
+
+
+def test_the_reference_goes_into_every_answer_with_reference_data(made, tmp_path):
+    _, result, out = made()
+    r = runner.invoke(
+        app,
+        [
+            "validate",
+            result.source,
+            "--refs",
+            str(tmp_path / "refs"),
+            "--out",
+            str(out),
+            "--today",
+            "2026-11-23",
+            "--reference",
+            "12345678901234",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "proposal.json").read_text())["reference"] == 12345678901234
+    assert runner.invoke(app, ["sign", str(out), "--by", "An"]).exit_code == 0
+    for name in ("DF011_931000.dat", "DF014_920098.dat", "DF015_920900.dat"):
+        assert (out / name).read_bytes()[36:50] == b"12345678901234", name
+    assert read_answer(out / "DF014_920098.dat").insurer_reference == "12345678901234"

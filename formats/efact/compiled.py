@@ -236,13 +236,7 @@ class Compiled:
                 # character classes.
                 # Reserved zones that must hold zeros are compared all at once with
                 # the layout's zero masks; one that may be blank is a work zone.
-                needs = (
-                    z.column
-                    or z.mandatory
-                    or z.allowed
-                    or z.blank_ok
-                    or z.kind in "DY"
-                )
+                needs = z.column or z.mandatory or z.allowed or z.blank_ok or z.kind in "DY"
                 if z.must_be_zero and not z.blank_ok:
                     self.zero_expect[li, z.start : z.end] = ord("0")
                     self.zero_mask[li, z.start : z.end] = 0xFF
