@@ -4,29 +4,82 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import typer
 
 from vsbengine.errors import ConfigError
 
-_LABELS = {
+LABELS = {
     "accepted": "accepted",
     "rejected_technical": "rejected technically (DF012)",
     "rejected_sending": "rejected as a sending (DF013)",
+    "waiting": "waiting for a sign-off",
     "unreadable": "unreadable",
     "skipped": "skipped (processed before)",
+    "interrupted": "not done (interrupted)",
 }
+
+
+def _before(files) -> str:
+    """What the skipped files had: ``accepted 2, waiting 1``."""
+    had = Counter(o.previous.outcome if o.previous else "?" for o in files)
+    return ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in sorted(had.items()))
+
+
+def print_summary(summary, where: str) -> None:
+    """The table of outcomes and the lines that need a look (shared with ``receive``)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("outcome")
+    table.add_column("files", justify="right")
+    table.add_column("skipped files had")
+    skipped = [o for o in summary.files if o.outcome == "skipped"]
+    for key, label in LABELS.items():
+        if key == "interrupted" and not summary.counts.get(key):
+            continue
+        table.add_row(
+            label, str(summary.counts.get(key, 0)), _before(skipped) if key == "skipped" else ""
+        )
+    Console().print(table)
+    typer.echo(
+        f"{len(summary.files)} files, {summary.records:,} records in {summary.elapsed:.1f} s "
+        f"({summary.runner}, {summary.workers} workers)"
+        + (f", run {summary.run}" if summary.run is not None else "")
+    )
+    for o in summary.files:
+        if o.outcome == "unreadable":
+            typer.echo(f"unreadable: {o.path}: {o.reason}")
+        elif o.outcome == "interrupted":
+            typer.echo(f"not done: {o.path}")
+    if summary.interrupted:
+        typer.echo("interrupted: the same command again goes on where this run stopped")
+    typer.echo(where)
 
 
 def bulk(
     inputs: list[str] = typer.Argument(..., help="Folders, globs or files of billing files."),
-    out: Path = typer.Option(..., "--out", help="Folder for the answers and the summary."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the answers and the summary (without --register)."
+    ),
+    register: Path | None = typer.Option(
+        None, "--register", help="Receive the files into this sending register instead."
+    ),
     workers: int | None = typer.Option(
         None, min=1, help="Worker processes (default: one per core)."
     ),
     refs: Path | None = typer.Option(None, help="Reference data (loaded once per worker)."),
-    force: bool = typer.Option(False, help="Process files again even if their content was."),
+    sign_as: str | None = typer.Option(
+        None,
+        help="With --refs or --register: sign an acceptance or confirm a rejection at once "
+        "(unattended); a sending with every prestation rejected still waits.",
+    ),
+    force: bool = typer.Option(
+        False, help="Process files again even if their content was (--out only)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     scheduler: str | None = typer.Option(None, help="Run on the Dask cluster at this address."),
     dask_local: int | None = typer.Option(
@@ -42,8 +95,8 @@ def bulk(
 ) -> None:
     """Validate every billing file under INPUTS; one outcome per file, a summary at the end.
 
-    Exit code 0 when every file was processed (accepted or rejected), 1 when a file
-    was unreadable, 2 for a usage error.
+    Exit code 0 when every file was processed (accepted, rejected or waiting), 1 when a
+    file was unreadable, 2 for a usage error, 130 when interrupted.
     """
     from rich.console import Console
     from rich.progress import (
@@ -53,13 +106,20 @@ def bulk(
         TextColumn,
         TimeRemainingColumn,
     )
-    from rich.table import Table
 
     from vsbengine import bulk as engine_bulk
     from vsbengine.cli import options
 
     if scheduler and dask_local:
         raise ConfigError("--scheduler and --dask-local cannot go together")
+    if register is not None and out is not None:
+        raise ConfigError("--out and --register cannot go together: the register keeps the answers")
+    if register is None and out is None:
+        raise ConfigError("say where the answers go: --out DIR or --register PATH")
+    if sign_as is not None and register is None and refs is None:
+        raise ConfigError("--sign-as needs --refs or --register")
+    if register is not None and force:
+        raise ConfigError("--force is for --out: a register never processes a content twice")
     day = options.date(today)
     limit = options.size(memory_limit)
     files = engine_bulk.collect(inputs)
@@ -81,45 +141,62 @@ def bulk(
     records = [0]
 
     def advance(o) -> None:
-        records[0] += o.records_total
+        records[0] += o.records_total or 0
         rate = records[0] / max(time.perf_counter() - started, 1e-9)
         bar.update(task, advance=1, rate=f"{rate:,.0f} records/s")
 
-    common = dict(
-        today=day,
-        refs=str(refs) if refs else None,
-        force=force,
-        progress=advance,
-        memory_limit=limit,
-    )
-    with bar:
-        if scheduler or dask_local:
-            summary = engine_bulk.run_dask(
-                files, str(out), scheduler=scheduler, local_workers=dask_local, **common
-            )
-        else:
-            summary = engine_bulk.run_local(files, str(out), workers=workers, **common)
+    try:
+        with bar:
+            if scheduler or dask_local:
+                summary = engine_bulk.run_dask(
+                    files,
+                    None if out is None else str(out),
+                    register=None if register is None else str(register),
+                    scheduler=scheduler,
+                    local_workers=dask_local,
+                    today=day,
+                    refs=str(refs) if refs else None,
+                    force=force,
+                    progress=advance,
+                    memory_limit=limit,
+                    sign_as=sign_as,
+                )
+            else:
+                summary = engine_bulk.run_local(
+                    files,
+                    None if out is None else str(out),
+                    register=None if register is None else str(register),
+                    workers=workers,
+                    today=day,
+                    refs=str(refs) if refs else None,
+                    force=force,
+                    progress=advance,
+                    memory_limit=limit,
+                    sign_as=sign_as,
+                )
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the same command again goes on where this run stopped", err=True)
+        raise typer.Exit(130) from None
+    emit(summary, json_out, where_of(out, register))
 
+
+def where_of(out, register) -> str:
+    from vsbengine import bulk as engine_bulk
+
+    if register is not None:
+        return f"register: {register} (vsbengine inbox {register})"
+    return f"summary: {out / engine_bulk.SUMMARY}"
+
+
+def emit(summary, json_out: bool, where: str) -> None:
+    """Print a run's summary (JSON or the table) and exit with its code."""
     import msgspec
 
     if json_out:
         typer.echo(msgspec.json.encode(summary).decode())
     else:
-        table = Table()
-        table.add_column("outcome")
-        table.add_column("files", justify="right")
-        for key, label in _LABELS.items():
-            table.add_row(label, str(summary.counts[key]))
-        Console().print(table)
-        typer.echo(
-            f"{len(files)} files, {summary.records:,} records in {summary.elapsed:.1f} s "
-            f"({summary.runner}, {summary.workers} workers)"
-        )
-        for o in summary.files:
-            if o.outcome == "unreadable":
-                typer.echo(f"unreadable: {o.path}: {o.reason}")
-        typer.echo(f"summary: {out / engine_bulk.SUMMARY}")
-    raise typer.Exit(1 if summary.counts["unreadable"] else 0)
+        print_summary(summary, where)
+    raise typer.Exit(1 if summary.counts.get("unreadable") else 0)
 
 
 def register(app: typer.Typer) -> None:

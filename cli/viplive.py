@@ -255,6 +255,16 @@ def _warn(summary) -> None:
         typer.echo(f"vsbengine: warning: {text}", err=True)
 
 
+def _next_round_text(outcome) -> str:
+    if outcome.next_round is None:
+        if outcome.round_date is None and outcome.decision == "not due":
+            return "none yet (no export rows downloaded by today)"
+        return "none (everything granted is settled)"
+    if outcome.next_round == outcome.today:
+        return f"{outcome.today} (another round is due: run again)"
+    return str(outcome.next_round)
+
+
 @app.command()
 def run(
     ledger: Path = typer.Option(..., "--ledger", help="The SQLite ledger (made when missing)."),
@@ -297,8 +307,7 @@ def run(
         lines = [f"{outcome.today}: {outcome.decision}: {outcome.reason}"]
         if outcome.decision == "paid":
             lines.append(_pay_text(outcome.summary))
-        if outcome.next_round is not None:
-            lines.append(f"  next possible round: {outcome.next_round}")
+        lines.append(f"  next possible round: {_next_round_text(outcome)}")
         typer.echo("\n".join(lines))
     refused = outcome.decision == "paid" and outcome.summary.bad_rows
     raise typer.Exit(EXIT_ROWS_REFUSED if refused else EXIT_DONE)

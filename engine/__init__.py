@@ -16,10 +16,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from vsbengine.errors import ConfigError, InputError, ReferenceDataError, VsbEngineError
+from vsbengine.errors import (
+    ConfigError,
+    InputError,
+    ReferenceDataError,
+    TableError,
+    VsbEngineError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from vsbengine.pipeline import Engine, validate
+    from vsbengine.register import Register
     from vsbengine.result import ErrorEntry, Report, Result
 
 __version__ = "0.1.0"
@@ -29,6 +36,7 @@ _LAZY = {
     "Engine": "vsbengine.pipeline",
     "validate": "vsbengine.pipeline",
     "ErrorEntry": "vsbengine.result",
+    "Register": "vsbengine.register",
     "Report": "vsbengine.result",
     "Result": "vsbengine.result",
 }
@@ -39,8 +47,10 @@ __all__ = [
     "ErrorEntry",
     "InputError",
     "ReferenceDataError",
+    "Register",
     "Report",
     "Result",
+    "TableError",
     "VsbEngineError",
     "__version__",
     "validate",

@@ -86,6 +86,7 @@ cpdef enum ZoneFlag:
     F_BLANK_OK = 2
     F_ERROR_ZONE = 4     # followed by a two-digit error field (segments, records 95/96)
     F_ERROR_FIELD = 8    # the error field itself
+    F_ZERO = 16          # a reserved zone: zeros only (with F_BLANK_OK, or blanks only)
 
 # Zone-level findings (the checks map them to error codes).
 cpdef enum Finding:
@@ -98,6 +99,7 @@ cpdef enum Finding:
     E_MISSING = 10
     E_DATE = 11
     E_BLANK_MIX = 12
+    E_NOT_ZERO = 13      # a reserved zone (F_ZERO) holds something else than zeros
 
 # Framing findings.
 cpdef enum FramingKind:
@@ -312,6 +314,9 @@ cdef struct Tables:
     int n_consts
     int n_slots
     int max_slots
+    const uint8_t* layout_zero    # per layout: 1 zeros-only reserved zones (masks), 2 blank-ok ones
+    const uint8_t* zero_expect    # n_layouts x 350: '0' where a reserved zone is, else 0
+    const uint8_t* zero_mask      # n_layouts x 350: 0xFF there, else 0
     int layout_200
     int layout_300
     int layout_10

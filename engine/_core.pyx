@@ -42,10 +42,15 @@ FRAMING = {f.name[3:]: int(f) for f in FramingKind}
 
 cdef uint8_t CLS[256]
 cdef uint8_t VAL[256]
+# What a reserved zone holds (zones are at most 350 bytes): compared with memcmp.
+cdef uint8_t ZEROS[350]
+cdef uint8_t BLANKS[350]
 
 
 cdef void _init_tables() noexcept:
     cdef int b
+    memset(ZEROS, 48, 350)
+    memset(BLANKS, 32, 350)
     for b in range(256):
         if 48 <= b <= 57:
             CLS[b] = C_DIGIT
@@ -122,6 +127,7 @@ cdef dict _ARRAYS = dict(
     z_rng_first=np.int32, z_rng_count=np.int32, work_first=np.int32, work_count=np.int32,
     work_zone=np.int32, rng_lo=np.int64, rng_hi=np.int64, slot_first=np.int32,
     slot_count=np.int32, slot_wide=np.uint8, seq_slot=np.int16, seq_bit=np.uint64,
+    layout_zero=np.uint8, zero_expect=np.uint8, zero_mask=np.uint8,
 )
 cdef dict _RULE_ARRAYS = dict(
     rule_first=np.int32, rule_count=np.int32, kind_first=np.int32, rule_sets=np.int64
@@ -211,8 +217,9 @@ cdef class CoreTables:
         }
         for name, dtype in _RULE_ARRAYS.items():
             arrays[name] = np.ascontiguousarray(getattr(rules, name), dtype=dtype)
-        if arrays["allow"].shape[1] != 350:
-            raise ValueError("allow table must have 350 columns")
+        for name in ("allow", "zero_expect", "zero_mask"):
+            if arrays[name].shape[1] != 350:
+                raise ValueError(f"{name} table must have 350 columns")
         accept, simd = _accept(arrays["allow"], arrays["layout_len"], arrays["layout_check"])
         arrays["accept"] = np.ascontiguousarray(accept)
         arrays["layout_simd"] = np.ascontiguousarray(simd)
@@ -254,6 +261,9 @@ cdef class CoreTables:
         t.work_mode = <const uint8_t*> cnp.PyArray_DATA(arrays["work_mode"])
         t.rng_lo = <const int64_t*> cnp.PyArray_DATA(arrays["rng_lo"])
         t.rng_hi = <const int64_t*> cnp.PyArray_DATA(arrays["rng_hi"])
+        t.layout_zero = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_zero"])
+        t.zero_expect = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_expect"])
+        t.zero_mask = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_mask"])
         t.slot_first = <const int32_t*> cnp.PyArray_DATA(arrays["slot_first"])
         t.slot_count = <const int32_t*> cnp.PyArray_DATA(arrays["slot_count"])
         t.slot_wide = <const uint8_t*> cnp.PyArray_DATA(arrays["slot_wide"])
@@ -510,12 +520,46 @@ cdef inline bint _is_date(int64_t v) noexcept nogil:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef inline int _not_zero(const uint8_t* rec, int s, int n, int flags) noexcept nogil:
+    """E_NOT_ZERO unless a reserved zone holds zeros only (or, with F_BLANK_OK, blanks
+    only). The official check is "content not zero": any other byte is that error."""
+    if memcmp(rec + s, ZEROS, n) == 0:
+        return 0
+    if flags & F_BLANK_OK and memcmp(rec + s, BLANKS, n) == 0:
+        return 0
+    return E_NOT_ZERO
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline bint _zeros_differ(const uint8_t* rec, const uint8_t* expect,
+                               const uint8_t* mask, int n) noexcept nogil:
+    """Whether a byte of a reserved zone of the layout is not '0': all reserved zones of
+    a record in one masked comparison, eight bytes at a time."""
+    cdef uint64_t acc = 0, a, e, m
+    cdef int i = 0
+    while i + 8 <= n:
+        memcpy(&a, rec + i, 8)
+        memcpy(&e, expect + i, 8)
+        memcpy(&m, mask + i, 8)
+        acc |= (a ^ e) & m
+        i += 8
+    while i < n:
+        acc |= (rec[i] ^ expect[i]) & mask[i]
+        i += 1
+    return acc != 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef int _zone_format(const Tables* t, const uint8_t* rec, int z) noexcept nogil:
     """Kind of format error of zone ``z`` (0 when its characters are fine)."""
     cdef int s = t.z_start[z]
     cdef int n = t.z_len[z]
     cdef int k = t.z_kind[z]
     cdef int j, c, blanks = 0
+    if t.z_flags[z] & F_ZERO:
+        return _not_zero(rec, s, n, t.z_flags[z])
     if k == K_A or k == K_X:
         for j in range(s, s + n):
             if CLS[rec[j]] & C_BAD:
@@ -950,6 +994,33 @@ cdef int _read_stored(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t*
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec, int L,
+                   uint64_t failed) noexcept nogil:
+    """The reserved zones (F_ZERO) of a unit: zeros only, or with F_BLANK_OK zeros or
+    blanks only (the official "content not zero"). The zeros-only zones of a layout are
+    compared at once with its masks (bit 1 of ``layout_zero``), the others one by one
+    (bit 2); a zone whose characters failed already (``failed``) is not reported again.
+    Returns -1 on out-of-memory."""
+    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
+    cdef int which = t.layout_zero[L]
+    cdef bint masked = (which & 1) and _zeros_differ(
+        rec, t.zero_expect + L * 350, t.zero_mask + L * 350, t.layout_len[L])
+    if not masked and not (which & 2):
+        return 0
+    for z in range(z0, z0 + zn):
+        flags = t.z_flags[z]
+        if not flags & F_ZERO or (not masked and not flags & F_BLANK_OK):
+            continue
+        if failed & ((<uint64_t> 1) << (z - z0)):
+            continue
+        e = _not_zero(rec, t.z_start[z], t.z_len[z], flags)
+        if e and _push(f, u, z, e):
+            return -1
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
                Py_ssize_t u, const uint8_t* rec, int L, bint bad, uint32_t s) noexcept nogil:
     """Check, read, store and run the rules of one unit. Returns -1 on out-of-memory."""
@@ -972,6 +1043,8 @@ cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
                 (<int64_t*> o.slots[slot + k])[row] = cur[k]
             else:
                 (<int32_t*> o.slots[slot + k])[row] = <int32_t> cur[k]
+    if t.layout_zero[L] and _reserved(t, f, u, rec, L, found):
+        return -1
     return _rules(t, o, r, rf, u, rec, L, cur, found)
 
 
@@ -2111,7 +2184,7 @@ cdef inline int64_t _period(int64_t lo, int64_t hi, const int64_t* starts,
 
 
 #: The checks of content_join, as bits of its result (in the order they are listed).
-JOIN_CHECKS = ("0540", "0640", "0549", "0421", "0420", "1942", "1940", "2741", "0526")
+JOIN_CHECKS = ("0540", "0640", "0549", "0420", "0454", "1940", "2741", "0526")
 
 
 @cython.boundscheck(False)
@@ -2197,10 +2270,8 @@ def content_join(dict p, dict inv, dict members, KeyIndex codes_index, dict code
             if kn:
                 crow = _period(clo, chi, &c_from[0], &c_reach[0], d1_v[i], &v1)
                 _period(clo, chi, &c_from[0], &c_reach[0], d2_v[i], &v2)
-            else:
-                b |= 8
-            if kn and not (v1 and v2):
-                b |= 16
+            if not (kn and v1 and v2):
+                b |= 8       # unknown, or not valid on both days
             if kn and v1:
                 cat_v[i] = c_cat[crow]
                 rel_v[i] = c_rel[crow]
@@ -2213,17 +2284,17 @@ def content_join(dict p, dict inv, dict members, KeyIndex codes_index, dict code
                     if not tfound and tariffs_index._find(code[i] << 40, &tlo, &thi):
                         trow = _period(tlo, thi, &t_from[0], &t_to[0], d1_v[i], &tfound)
                 if not tfound:
-                    b |= 32
+                    b |= 16
                 else:
                     if units[i] * t_amount[trow] != amount[i]:
-                        b |= 64
+                        b |= 32
                     if units[i] * t_share[trow] != share[i]:
-                        b |= 128
+                        b |= 64
             # The admission's period.
             if good[k]:
                 a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
                 if d1_v[i] < a_from[arow[k]] or d1_v[i] > a_end:
-                    b |= 256
+                    b |= 128
             bits_v[i] = b
     return dict(bits=bits, category=category, related=related, d1=d1, d2=d2, key1=key1,
                 key2=key2, day_key=day_key)

@@ -2,63 +2,122 @@
 
 Every input file gets exactly one outcome:
 
-``accepted``            DF011 + DF014 (+ DF015)
+``accepted``            DF011 + DF014 (+ DF015; with reference data DF016/DF017 too)
 ``rejected_technical``  DF012
 ``rejected_sending``    DF011 + DF013
+``waiting``             with reference data: DF011 is out, the proposed DF013 or DF014
+                        waits for a person (``vsbengine sign``/``confirm``)
 ``unreadable``          the file could not be used (missing, empty, not a billing
                         file), or its worker died on it twice
-``skipped``             its content was processed by an earlier run (same hash)
+``skipped``             its content was processed before (an earlier run, or an earlier
+                        file of this run): ``previous`` says what it had
+``interrupted``         the run stopped (Ctrl-C) before this file was done
 
-Output folder layout::
+Two ways to run, with the same runners (a local pool of processes, a Dask cluster, or
+in this process):
 
-    OUT/<file name>.<hash 12>/     the answers (DF011..DF015) and report.json
-    OUT/summary.json               one entry per input file, and the counts
+- **into a folder** (``--out``, this module): the answers of each file go to their own
+  folder, ``processed.jsonl`` remembers what was done. One run at a time per folder.
+- **into a register** (``--register``, :mod:`vsbengine.receive`): the sending register
+  decides identity, resends and sign-off; runs may overlap.
+
+Output folder layout (``--out``)::
+
+    OUT/<file name>.<hash 12>/     the answers (DF011..DF015) and report.json; with
+                                   reference data the proposal (see vsbengine.signoff)
+    OUT/summary.json               this run: one entry per input file, and the counts
+    OUT/runs/<start>-<id>.json     the summary of every run, kept
     OUT/processed.jsonl            one line per file content processed: the resume log
 
-A worker that dies does not take other files with it: the files it held are
-run again one at a time, and the one that kills its worker again is reported.
+Each file's answers are written into a hidden staging folder and renamed into place
+when complete: an interrupted run leaves no half-written folder (what a killed run
+leaves in ``OUT/.staging`` is removed by the next run). A worker that dies does not
+take other files with it: the files it held are run again one at a time, and the one
+that kills its worker again is reported.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as _dt
 import glob
-import hashlib
 import json
 import os
+import secrets
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple, Protocol
 
 import msgspec
 
+from vsbengine import digest as content_digest
+from vsbengine import fsio, staging
 from vsbengine.errors import ConfigError, VsbEngineError
 
-OUTCOMES = ("accepted", "rejected_technical", "rejected_sending", "unreadable", "skipped")
+OUTCOMES = (
+    "accepted",
+    "rejected_technical",
+    "rejected_sending",
+    "waiting",
+    "unreadable",
+    "skipped",
+    "interrupted",
+)
+#: Outcomes of a file whose content was processed (a later run skips it).
+PROCESSED = ("accepted", "rejected_technical", "rejected_sending", "waiting")
 LOG = "processed.jsonl"
 SUMMARY = "summary.json"
+#: Seconds between two looks at files another process is checking.
+POLL = 0.2
+
+
+class Previous(msgspec.Struct, omit_defaults=True):
+    """What a skipped file's content had when it was processed before."""
+
+    outcome: str
+    path: str | None = None
+    sending: int | None = None
+    state: str | None = None
+    messages: list[str] = []
+    records_total: int | None = None
+    records_rejected: int | None = None
+    error_ratio: float | None = None
+    output: str | None = None
 
 
 class Outcome(msgspec.Struct, omit_defaults=True):
-    """The outcome of one input file."""
+    """The outcome of one input file (numbers are ``None`` where nothing was counted:
+    a skipped or unreadable file)."""
 
     path: str
     outcome: str
     hash: str | None = None
     messages: list[str] = []
-    records_total: int = 0
-    records_rejected: int = 0
-    error_ratio: float = 0.0
-    errors: int = 0
+    records_total: int | None = None
+    records_rejected: int | None = None
+    error_ratio: float | None = None
+    errors: int | None = None
     output: str | None = None
     reason: str | None = None
     seconds: float = 0.0
+    #: With a register: the sending's number in the register, its state and what it
+    #: waits for.
+    sending: int | None = None
+    state: str | None = None
+    waiting_for: str | None = None
+    proposed: str | None = None
+    #: With a register: the identity codes it was refused with (vsbengine.identity).
+    identity_codes: list[str] = []
+    #: A skipped file: the outcome its content had.
+    previous: Previous | None = None
 
 
-class Summary(msgspec.Struct):
-    """The machine-readable summary of a bulk run (``OUT/summary.json``)."""
+class Summary(msgspec.Struct, omit_defaults=True):
+    """The machine-readable summary of a run (``OUT/summary.json``)."""
 
     runner: str
     workers: int
@@ -66,6 +125,12 @@ class Summary(msgspec.Struct):
     records: int
     counts: dict[str, int]
     files: list[Outcome]
+    started_at: str | None = None
+    ended_at: str | None = None
+    interrupted: bool = False
+    #: With a register: the run's number and the register.
+    run: int | None = None
+    register: str | None = None
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -96,9 +161,9 @@ def collect(inputs: Iterable[str]) -> list[str]:
 
 
 def content_hash(path: str) -> str:
-    """BLAKE2b of the file's content (hex): what a resumed run recognises."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+    """The content digest of a file (:func:`vsbengine.digest.of_file`): what a resumed
+    run recognises, and what a proposal and the register record."""
+    return content_digest.of_file(path)
 
 
 def read_log(out: str) -> dict[str, dict]:
@@ -113,9 +178,13 @@ def read_log(out: str) -> dict[str, dict]:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut by an interrupted run
-            if entry.get("hash") and entry.get("outcome") in OUTCOMES[:3]:
+            if entry.get("hash") and entry.get("outcome") in PROCESSED:
                 done[entry["hash"]] = entry
     return done
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 # -- the task (runs in the workers) ----------------------------------------------------------
@@ -151,7 +220,28 @@ def tune_malloc() -> bool:
         return False
 
 
-def _engine(today, refs, memory_limit):
+def _watch_parent() -> None:
+    """End this worker when the process that started it is gone (killed with -9, its
+    pool cannot tell us): a worker must not go on writing for a run that is over."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="vsbengine-parent-watch", daemon=True).start()
+
+
+def init_worker() -> None:
+    """What every worker process of a local pool runs first."""
+    tune_malloc()
+    _watch_parent()
+
+
+def engine_for(today, refs, memory_limit):
     """One engine per worker process and configuration (reference data loaded once)."""
     key = (today, refs, memory_limit)
     engine = _ENGINES.get(key)
@@ -165,6 +255,15 @@ def _engine(today, refs, memory_limit):
     return engine
 
 
+def unreadable(path: str, exc: Exception, t0: float, digest: str | None = None) -> Outcome:
+    """The outcome of a file that could not be used (``exc`` says why)."""
+    if isinstance(exc, VsbEngineError):
+        reason = getattr(exc, "reason", str(exc))
+    else:
+        reason = getattr(exc, "strerror", None) or str(exc)
+    return Outcome(path, "unreadable", hash=digest, reason=reason, seconds=time.perf_counter() - t0)
+
+
 def validate_file(
     path: str,
     out: str,
@@ -172,83 +271,241 @@ def validate_file(
     refs=None,
     skip: frozenset = frozenset(),
     memory_limit: int | None = None,
+    sign_as: str | None = None,
 ) -> Outcome:
-    """Validate one file and write its answers; never raises for a bad file."""
-    from vsbengine import outputs
+    """Validate one file and write its answers into a new folder under ``out`` (the
+    run's staging folder); never raises for a bad file.
+
+    Without reference data every answer is written (a facility's own check); with it
+    the technical answer and the proposal are, and the rest waits for a sign-off
+    (``sign_as``: sign or confirm at once, as ``validate --sign-as`` does).
+    """
+    from vsbengine import outputs, signoff
 
     t0 = time.perf_counter()
     try:
         digest = content_hash(path)
     except OSError as exc:
-        return Outcome(
-            path, "unreadable", reason=exc.strerror or str(exc), seconds=time.perf_counter() - t0
-        )
+        return unreadable(path, exc, t0)
     if digest in skip:
         return Outcome(path, "skipped", hash=digest, seconds=time.perf_counter() - t0)
+    folder = os.path.join(out, f"{os.path.basename(path)}.{digest[:12]}")
+    waiting = proposed = None
     try:
-        result = _engine(today, refs, memory_limit).validate(path)
-        folder = os.path.join(out, f"{os.path.basename(path)}.{digest[:12]}")
-        outputs.write(result, folder, result.messages)
-    except VsbEngineError as exc:
-        return Outcome(
-            path,
-            "unreadable",
-            hash=digest,
-            reason=getattr(exc, "reason", str(exc)),
-            seconds=time.perf_counter() - t0,
-        )
-    except OSError as exc:
-        return Outcome(
-            path,
-            "unreadable",
-            hash=digest,
-            reason=exc.strerror or str(exc),
-            seconds=time.perf_counter() - t0,
-        )
-    outcome = (
-        "accepted"
-        if result.accepted
-        else "rejected_technical"
-        if result.technical == "DF012"
-        else "rejected_sending"
-    )
+        engine = engine_for(today, refs, memory_limit)
+        result = engine.validate(path)
+        result.digest = digest  # the content's, made above: a proposal needs no other pass
+        messages = result.messages
+        if refs is None:
+            outputs.write(result, folder, result.messages)
+        else:
+            proposal = signoff.propose(result, folder, engine.refs)
+            messages = [result.technical]
+            waiting, proposed = proposal["waiting_for"], proposal["proposed"]
+            decided = (
+                signoff.settle(folder, sign_as, result=result) if sign_as and waiting else None
+            )
+            if decided is not None:
+                messages = result.messages
+                waiting = None
+    except (VsbEngineError, OSError) as exc:
+        return unreadable(path, exc, t0, digest)
+    if waiting:
+        outcome = "waiting"
+    elif result.technical == "DF012":
+        outcome = "rejected_technical"
+    else:
+        outcome = "accepted" if result.accepted else "rejected_sending"
     return Outcome(
         path,
         outcome,
         hash=digest,
-        messages=result.messages,
+        messages=messages,
         records_total=result.records_total,
         records_rejected=result.records_rejected,
         error_ratio=result.error_ratio,
         errors=len(result.error_table),
         output=folder,
         seconds=time.perf_counter() - t0,
+        waiting_for=waiting,
+        proposed=proposed,
     )
 
 
-# -- runners -------------------------------------------------------------------------------
+# -- jobs: what a runner does with the files ----------------------------------------------
 
 
-class _Run:
-    """Bookkeeping shared by the runners: the log, the outcomes, progress."""
+class Item(NamedTuple):
+    """One unit of work for a worker: ``fn(*args)`` for the input ``path``."""
 
-    def __init__(self, paths, out, progress: Callable[[Outcome], None] | None, force: bool):
+    path: str
+    fn: Callable
+    args: tuple
+
+
+class Job(Protocol):
+    """What the runners drive: a source of work items and the sink of their results.
+
+    Everything but ``fn`` runs in the coordinating process.
+    """
+
+    def take(self, limit: int | None) -> list[Item]:
+        """Up to ``limit`` (None: all) items ready now."""
+
+    def blocked(self) -> bool:
+        """Items wait on another process (the runner polls :meth:`take`)."""
+
+    def done(self, item: Item, value) -> None:
+        """The result of an item's ``fn``."""
+
+    def failed(self, item: Item, reason: str) -> None:
+        """An item whose worker died or whose ``fn`` raised."""
+
+    def abort(self) -> None:
+        """The run stops (an interrupt): give back what was taken and is not done."""
+
+    def close(self) -> None:
+        """Release what the job holds (locks, staging); called once, at the very end."""
+
+    def summary(self, runner: str, workers: int, elapsed: float) -> Summary:
+        """The run's summary, once every item is done."""
+
+
+def _head_key(path: str):
+    """Size and head of a file: files with the same are run one after the other, so
+    that the later one is found to be a duplicate instead of being processed too."""
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as fh:
+            return (st.st_size, content_digest.of_bytes(fh.read(4096)))
+    except OSError:
+        return None
+
+
+def previous_of(o: Outcome) -> Previous:
+    """What a later file with the same content reports it had."""
+    return Previous(
+        outcome=o.outcome,
+        path=o.path,
+        sending=o.sending,
+        state=o.state,
+        messages=o.messages,
+        records_total=o.records_total,
+        records_rejected=o.records_rejected,
+        error_ratio=o.error_ratio,
+        output=o.output,
+    )
+
+
+def _previous(entry: dict) -> Previous:
+    return Previous(
+        outcome=entry.get("outcome", "?"),
+        path=entry.get("path"),
+        messages=entry.get("messages", []),
+        records_total=entry.get("records_total"),
+        records_rejected=entry.get("records_rejected"),
+        error_ratio=entry.get("error_ratio"),
+        output=entry.get("output"),
+    )
+
+
+class FolderJob:
+    """Validate files into an output folder (``bulk --out``): one run at a time per
+    folder; answers staged, then renamed into place; resume by content."""
+
+    def __init__(
+        self,
+        paths: list[str],
+        out: str,
+        *,
+        progress=None,
+        force: bool = False,
+        task=validate_file,
+        today=None,
+        refs=None,
+        memory_limit=None,
+        sign_as=None,
+    ) -> None:
         self.paths = paths
         self.out = out
         os.makedirs(out, exist_ok=True)
+        try:
+            self._lock = staging.RunLock(os.path.join(out, ".lock"))
+        except BlockingIOError:
+            raise ConfigError(
+                f"{out} is in use by another bulk run: wait for it to end, or use "
+                "--register for runs at the same time"
+            ) from None
+        # We hold the folder: what is staged there is a dead run's.
+        staging.remove_tree(os.path.join(out, ".staging"))
+        self._run_id = secrets.token_hex(4)
+        self.stage = os.path.join(out, ".staging", self._run_id)
+        os.makedirs(self.stage)
+        self.started = now()
         self.previous = {} if force else read_log(out)
-        self.skip = frozenset(self.previous)
         self.outcomes: dict[str, Outcome] = {}
         self.progress = progress
-        self._log = open(os.path.join(out, LOG), "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self.task = task
+        self.options = (today, refs, memory_limit)
+        self.sign_as = sign_as
+        self._todo = deque(paths)
+        self._running: dict[str, tuple] = {}  # path -> head key
+        self._hashes: dict[str, Outcome] = {}  # content hash -> the first outcome in this run
+        self._log = open(os.path.join(out, LOG), "a", encoding="utf-8")  # noqa: SIM115 - closed in summary()
+        self.interrupted = False
 
-    def record(self, o: Outcome) -> None:
-        if o.outcome == "skipped":
-            before = self.previous.get(o.hash, {})
-            o.output = before.get("output")
-            o.messages = before.get("messages", [])
-            o.reason = f"processed before ({before.get('outcome', '?')})"
-        elif o.hash and o.outcome != "unreadable":
+    # -- Job ---------------------------------------------------------------------------
+    def take(self, limit):
+        items, kept = [], []
+        busy = {k for k in self._running.values() if k is not None}
+        today, refs, memory_limit = self.options
+        while self._todo and (limit is None or len(items) < limit):
+            path = self._todo.popleft()
+            key = _head_key(path)
+            if key is not None and key in busy:
+                kept.append(path)  # the same head is running: wait for its outcome
+                continue
+            busy.add(key)
+            self._running[path] = key
+            skip = frozenset(self.previous) | frozenset(self._hashes)
+            args = (self.stage, today, refs, skip, memory_limit)
+            if self.sign_as is not None:
+                args += (self.sign_as,)
+            items.append(Item(path, self.task, args))
+        self._todo.extendleft(reversed(kept))
+        return items
+
+    def blocked(self) -> bool:
+        return False  # what waits here waits on this run's own files
+
+    def done(self, item: Item, o: Outcome) -> None:
+        self._running.pop(item.path, None)
+        staged = o.output
+        if o.outcome == "skipped" or (o.hash in self._hashes and o.outcome in PROCESSED):
+            first = self._hashes.get(o.hash) if o.hash else None
+            before = self.previous.get(o.hash) if o.hash else None
+            if first is not None:
+                o.previous = previous_of(first)
+                o.reason = f"same content as {first.path} (this run)"
+            elif before is not None:
+                o.previous = _previous(before)
+                o.reason = f"processed before ({before.get('outcome', '?')})"
+            o.outcome = "skipped"
+            o.output = o.previous.output if o.previous else None
+            o.messages = o.previous.messages if o.previous else []
+            o.records_total = o.records_rejected = o.error_ratio = o.errors = None
+            if staged and os.path.isdir(staged) and staged.startswith(self.stage):
+                staging.remove_tree(staged)
+        elif o.outcome in PROCESSED and staged and o.hash:
+            final = os.path.join(self.out, os.path.basename(staged))
+            if os.path.exists(final):
+                # Processed again (--force, or a log line a crash lost): the new answers win.
+                old = os.path.join(self.stage, ".old-" + os.path.basename(final))
+                os.rename(final, old)
+                staging.remove_tree(old)
+            fsio.publish_dir(staged, final)
+            o.output = final
+            self._hashes[o.hash] = o
             self._log.write(
                 json.dumps(
                     {
@@ -257,40 +514,271 @@ class _Run:
                         "outcome": o.outcome,
                         "messages": o.messages,
                         "output": o.output,
+                        "records_total": o.records_total,
+                        "records_rejected": o.records_rejected,
+                        "error_ratio": o.error_ratio,
                     }
                 )
                 + "\n"
             )
             self._log.flush()
+        self._record(o)
+
+    def failed(self, item: Item, reason: str) -> None:
+        self._running.pop(item.path, None)
+        self._record(Outcome(item.path, "unreadable", reason=reason))
+
+    def _record(self, o: Outcome) -> None:
         self.outcomes[o.path] = o
         if self.progress is not None:
             self.progress(o)
 
+    def abort(self) -> None:
+        self.interrupted = True
+
     def summary(self, runner: str, workers: int, elapsed: float) -> Summary:
-        self._log.close()
-        files = [self.outcomes[p] for p in self.paths]
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for o in files:
-            counts[o.outcome] += 1
-        s = Summary(
+        s = summarize(
+            self.paths,
+            self.outcomes,
             runner,
             workers,
-            round(elapsed, 3),
-            sum(o.records_total for o in files if o.outcome != "skipped"),
-            counts,
-            files,
+            elapsed,
+            started_at=self.started,
+            interrupted=self.interrupted,
         )
-        tmp = os.path.join(self.out, SUMMARY + ".part")
-        with open(tmp, "wb") as fh:
-            fh.write(msgspec.json.format(msgspec.json.encode(s)) + b"\n")
-        os.replace(tmp, os.path.join(self.out, SUMMARY))
+        data = msgspec.json.format(msgspec.json.encode(s)) + b"\n"
+        stamp = self.started.replace(":", "").replace("-", "").replace("+0000", "Z")
+        os.makedirs(os.path.join(self.out, "runs"), exist_ok=True)
+        fsio.atomic_write(os.path.join(self.out, "runs", f"{stamp}-{self._run_id}.json"), data)
+        fsio.atomic_write(os.path.join(self.out, SUMMARY), data)
         return s
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._log.close()
+        staging.remove_tree(self.stage)
+        self._lock.release(remove=False)
+
+
+def summarize(
+    paths: list[str],
+    outcomes: dict[str, Outcome],
+    runner: str,
+    workers: int,
+    elapsed: float,
+    **more,
+) -> Summary:
+    """The summary of a run: one outcome per input (``interrupted`` for those the run did
+    not reach), the counts, the records read."""
+    files = [
+        outcomes.get(p) or Outcome(p, "interrupted", reason="the run stopped first") for p in paths
+    ]
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for o in files:
+        counts[o.outcome] += 1
+    return Summary(
+        runner,
+        workers,
+        round(elapsed, 3),
+        sum(o.records_total or 0 for o in files if o.outcome != "skipped"),
+        counts,
+        files,
+        ended_at=now(),
+        **more,
+    )
+
+
+# -- runners -------------------------------------------------------------------------------
+
+
+def _drive_inline(job: Job) -> None:
+    """Run the items in this process, one after the other."""
+    while True:
+        items = job.take(1)
+        if not items:
+            if job.blocked():
+                time.sleep(POLL)
+                continue
+            return
+        for item in items:
+            try:
+                value = item.fn(item.path, *item.args)
+            except (VsbEngineError, OSError) as exc:
+                job.failed(item, str(exc))
+                continue
+            job.done(item, value)
+
+
+def _drive_pool(job: Job, workers: int) -> None:
+    """Run the items on a pool of processes. When a worker dies, the pool is replaced
+    and the items it held run again one at a time; an item whose worker dies while it
+    runs alone has failed."""
+    suspects: deque[Item] = deque()
+    in_flight: dict = {}
+    alone = False  # the one item in flight is a suspect, run alone
+    pool = ProcessPoolExecutor(workers, initializer=init_worker)
+
+    def submit(item: Item) -> bool:
+        try:
+            in_flight[pool.submit(item.fn, item.path, *item.args)] = item
+        except BrokenProcessPool:
+            suspects.append(item)
+            return False
+        return True
+
+    try:
+        while True:
+            broke = False
+            if suspects and not in_flight:
+                alone = submit(suspects.popleft())
+                broke = not alone
+            elif not suspects and not alone:
+                room = 2 * workers - len(in_flight)
+                for item in job.take(room) if room > 0 else []:
+                    broke = not submit(item) or broke
+            if not in_flight and not broke:
+                if job.blocked():
+                    time.sleep(POLL)
+                    continue
+                return
+            done, _ = (
+                wait(
+                    list(in_flight),
+                    timeout=POLL if job.blocked() else None,
+                    return_when=FIRST_COMPLETED,
+                )
+                if in_flight
+                else (set(), set())
+            )
+            for fut in done:
+                item = in_flight.pop(fut)
+                try:
+                    value = fut.result()
+                except BrokenProcessPool:
+                    broke = True
+                    suspects.append(item)
+                    continue
+                except Exception as exc:  # a task failing in a way it did not catch
+                    job.failed(item, f"{type(exc).__name__}: {exc}")
+                    continue
+                job.done(item, value)
+            if broke:
+                suspects.extend(in_flight.values())
+                in_flight.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(workers, initializer=init_worker)
+                if alone:
+                    # It ran alone and its worker died: that item is the cause.
+                    job.failed(suspects.pop(), "its worker died")
+            if not in_flight:
+                alone = False
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_batch(items: list[tuple]) -> list:
+    return [fn(path, *args) for path, fn, args in items]
+
+
+def _drive_dask(job: Job, client, batch: int | None, workers: int, total: int) -> None:
+    """Run the items on a Dask cluster in batches; a batch whose worker dies is run
+    again item by item, and an item whose worker dies on its own has failed."""
+    from dask.distributed import as_completed
+
+    size = batch or max(1, min(16, total // (8 * workers)))
+    pending: dict = {}
+    done = as_completed()
+
+    def submit(items: list[Item]) -> None:
+        for i in range(0, len(items), size):
+            group = items[i : i + size]
+            fut = client.submit(_run_batch, [(it.path, it.fn, it.args) for it in group], pure=False)
+            pending[fut] = group
+            done.add(fut)
+
+    submit(job.take(None))
+    while pending or job.blocked():
+        if not pending:
+            time.sleep(POLL)
+            submit(job.take(None))
+            continue
+        fut = next(done)
+        group = pending.pop(fut)
+        try:
+            values = fut.result()
+        except Exception as exc:  # KilledWorker and the like
+            if len(group) == 1:
+                job.failed(group[0], f"its worker died ({type(exc).__name__})")
+            else:
+                for item in group:  # again, one item per task, to find the one
+                    retry = client.submit(_run_batch, [(item.path, item.fn, item.args)], pure=False)
+                    pending[retry] = [item]
+                    done.add(retry)
+            continue
+        for item, value in zip(group, values):
+            job.done(item, value)
+        submit(job.take(None))
+
+
+def _drive(job, runner: str, workers: int, t0: float, body) -> Summary:
+    try:
+        try:
+            body()
+        except KeyboardInterrupt:
+            job.abort()
+            job.summary(runner, workers, time.perf_counter() - t0)
+            raise
+        return job.summary(runner, workers, time.perf_counter() - t0)
+    finally:
+        job.close()
+
+
+def run_job(job: Job, workers: int) -> Summary:
+    """Drive ``job`` in this process (``workers=0``) or on a pool of ``workers``."""
+    t0 = time.perf_counter()
+    if workers == 0:
+        return _drive(job, "inline", 1, t0, lambda: _drive_inline(job))
+    return _drive(job, "local", workers, t0, lambda: _drive_pool(job, workers))
+
+
+def _job(paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command):
+    if register is not None:
+        if out is not None:
+            raise ConfigError(
+                "--out and --register cannot go together: the register keeps the answers"
+            )
+        from vsbengine.receive import RegisterJob
+
+        return RegisterJob(
+            register,
+            paths,
+            command=command,
+            progress=progress,
+            today=today,
+            refs=refs,
+            memory_limit=memory_limit,
+            sign_as=sign_as,
+        )
+    if out is None:
+        raise ConfigError("say where the answers go: --out DIR (or --register PATH)")
+    return FolderJob(
+        paths,
+        out,
+        progress=progress,
+        force=force,
+        task=task,
+        today=today,
+        refs=refs,
+        memory_limit=memory_limit,
+        sign_as=sign_as,
+    )
 
 
 def run_local(
     inputs,
-    out: str,
+    out: str | None = None,
     *,
+    register=None,
     workers: int | None = None,
     today=None,
     refs=None,
@@ -298,62 +786,41 @@ def run_local(
     progress=None,
     task=validate_file,
     memory_limit: int | None = None,
+    sign_as: str | None = None,
+    command: str = "bulk",
 ) -> Summary:
     """Validate every file of ``inputs`` with a pool of processes (one per core by
-    default). ``task`` is the function a worker runs per file (see :func:`validate_file`).
+    default; ``workers=0`` runs them in this process).
+
+    Parameters
+    ----------
+    out
+        The output folder (see the module's layout), or ``None`` with ``register``.
+    register
+        A sending register (a path or a :class:`~vsbengine.Register`): the files are
+        received into it (see :mod:`vsbengine.receive`).
+    refs
+        Reference data (a path: each worker loads it once). With it, the decisions are
+        proposals that wait for a sign-off, unless ``sign_as`` names who signs at once.
+    task
+        The function a worker runs per file for ``out`` (see :func:`validate_file`).
 
     When a worker dies, the pool is replaced and the files it held run again one at a
     time; a file whose worker dies while it runs alone is reported as unreadable.
     """
     paths = collect(inputs)
-    workers = workers or os.cpu_count() or 1
-    run = _Run(paths, out, progress, force)
-    t0 = time.perf_counter()
-    queue, suspects = deque(paths), deque()
-    in_flight: dict = {}
-    alone = False  # the one file in flight is a suspect, run alone
-    pool = ProcessPoolExecutor(workers, initializer=tune_malloc)
-    args = (out, today, refs, run.skip, memory_limit)
-    try:
-        while queue or suspects or in_flight:
-            if suspects and not in_flight:
-                path = suspects.popleft()
-                in_flight[pool.submit(task, path, *args)] = path
-                alone = True
-            elif not suspects and not alone:
-                while queue and len(in_flight) < 2 * workers:
-                    path = queue.popleft()
-                    in_flight[pool.submit(task, path, *args)] = path
-            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            broke = False
-            for fut in done:
-                path = in_flight.pop(fut)
-                try:
-                    run.record(fut.result())
-                except BrokenProcessPool:
-                    broke = True
-                    suspects.append(path)
-                except Exception as exc:  # a task failing in a way it did not catch
-                    run.record(Outcome(path, "unreadable", reason=f"{type(exc).__name__}: {exc}"))
-            if broke:
-                suspects.extend(in_flight.values())
-                in_flight.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(workers, initializer=tune_malloc)
-                if alone:
-                    # It ran alone and its worker died: that file is the cause.
-                    run.record(Outcome(suspects.pop(), "unreadable", reason="its worker died"))
-            if not in_flight:
-                alone = False
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return run.summary("local", workers, time.perf_counter() - t0)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    job = _job(
+        paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command
+    )
+    return run_job(job, workers)
 
 
 def run_dask(
     inputs,
-    out: str,
+    out: str | None = None,
     *,
+    register=None,
     scheduler: str | None = None,
     local_workers: int | None = None,
     today=None,
@@ -363,83 +830,94 @@ def run_dask(
     task=validate_file,
     memory_limit: int | None = None,
     batch: int | None = None,
+    sign_as: str | None = None,
 ) -> Summary:
     """The same run on a Dask cluster: an existing scheduler, or a local cluster of
     ``local_workers`` processes on loopback. Needs ``pip install 'vsbengine[distributed]'``;
-    the workers need vsbengine installed (a built wheel, see the README).
+    the workers need vsbengine installed (a built wheel, see the README). With a
+    register, only this process opens its database: the workers write the messages
+    into its folder, which they must reach.
 
     Files go to the workers in batches of ``batch`` (default: enough batches to keep
     every worker busy, at most 16 files each); a batch whose worker dies is run again
     file by file, and a file whose worker dies on its own is reported.
     """
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ConfigError("Dask is not installed: pip install 'vsbengine[distributed]'") from None
     paths = collect(inputs)
-    run = _Run(paths, out, progress, force)
+    job = _job(
+        paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, "bulk"
+    )
     cluster = None
     t0 = time.perf_counter()
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        import dask
+    try:
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            import dask
 
-        # The workers' stack sampler (every 10 ms) and their frequent monitors cost a
-        # few percent of the CPU this job needs: off or slower for the local cluster.
-        with dask.config.set(
-            {
-                "distributed.worker.profile.enabled": False,
-                "distributed.admin.system-monitor.interval": "2s",
-                "distributed.worker.memory.monitor-interval": "1s",
-                "distributed.admin.tick.interval": "200ms",
-                # Dask makes glibc give memory back eagerly (64 KB): the workers set their
-                # allocator themselves (tune_malloc), as the local pool's do.
-                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-            }
-        ):
-            cluster = LocalCluster(
-                n_workers=local_workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
-        client = Client(cluster)
-        # The task thread shares the GIL with the worker's event loop, which wants it
-        # every switch interval: a longer interval leaves the task alone.
-        client.run(sys.setswitchinterval, 0.05)
-        client.run(tune_malloc)
-    args = (out, today, refs, run.skip, memory_limit)
+            # The workers' stack sampler (every 10 ms) and their frequent monitors cost a
+            # few percent of the CPU this job needs: off or slower for the local cluster.
+            with dask.config.set(
+                {
+                    "distributed.worker.profile.enabled": False,
+                    "distributed.admin.system-monitor.interval": "2s",
+                    "distributed.worker.memory.monitor-interval": "1s",
+                    "distributed.admin.tick.interval": "200ms",
+                    # Dask makes glibc give memory back eagerly (64 KB): the workers set their
+                    # allocator themselves (tune_malloc), as the local pool's do.
+                    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                }
+            ):
+                cluster = LocalCluster(
+                    n_workers=local_workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+            client = Client(cluster)
+            # The task thread shares the GIL with the worker's event loop, which wants it
+            # every switch interval: a longer interval leaves the task alone.
+            client.run(sys.setswitchinterval, 0.05)
+            client.run(tune_malloc)
+    except BaseException:
+        job.abort()
+        job.close()
+        raise
     try:
         workers = max(len(client.scheduler_info()["workers"]), 1)
-        size = batch or max(1, min(16, len(paths) // (8 * workers)))
-        batches = [paths[i : i + size] for i in range(0, len(paths), size)]
-        pending = {client.submit(_run_batch, task, b, *args, pure=False): b for b in batches}
-        done = as_completed(pending)
-        for fut in done:
-            group = pending.pop(fut)
-            try:
-                for outcome in fut.result():
-                    run.record(outcome)
-            except Exception as exc:  # KilledWorker and the like
-                if len(group) == 1:
-                    run.record(
-                        Outcome(
-                            group[0], "unreadable", reason=f"its worker died ({type(exc).__name__})"
-                        )
-                    )
-                    continue
-                for path in group:  # again, one file per task, to find the one
-                    retry = client.submit(_run_batch, task, [path], *args, pure=False)
-                    pending[retry] = [path]
-                    done.add(retry)
+        return _drive(
+            job, "dask", workers, t0, lambda: _drive_dask(job, client, batch, workers, len(paths))
+        )
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    return run.summary("dask", workers, time.perf_counter() - t0)
 
 
-def _run_batch(task, paths: list[str], *args) -> list[Outcome]:
-    return [task(path, *args) for path in paths]
+__all__ = [
+    "LOG",
+    "OUTCOMES",
+    "SUMMARY",
+    "FolderJob",
+    "Item",
+    "Job",
+    "Outcome",
+    "Previous",
+    "Summary",
+    "collect",
+    "content_hash",
+    "engine_for",
+    "previous_of",
+    "read_log",
+    "run_dask",
+    "run_job",
+    "run_local",
+    "summarize",
+    "tune_malloc",
+    "unreadable",
+    "validate_file",
+]

@@ -11,12 +11,12 @@ on the merged summaries. One chunk or many, the result is the same.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from vsbengine import digest as content_digest
 from vsbengine.decision import ChunkFrame, decide, dependency_edges, propagate
 from vsbengine.formats.efact import chunks as _chunks
 from vsbengine.formats.efact import refs as _refs
@@ -80,7 +80,7 @@ class _Digest:
 
     def _run(self, reader: _chunks.Reader) -> None:
         try:
-            h = hashlib.blake2b(digest_size=16)
+            h = content_digest.hasher()
             for start in range(0, reader.size, self.PIECE):
                 h.update(reader.read(start, start + self.PIECE))
             self.value = h.hexdigest()
@@ -136,7 +136,7 @@ class Engine:
         self._look = None if self.refs is None else content.Lookups(self.refs)
         self._checks, self._sending_checks = chosen(self._look is not None)
 
-    def validate(self, source, *, digest: bool = False) -> Result:
+    def validate(self, source, *, digest: bool = False, checks=()) -> Result:
         """Validate one billing file.
 
         Parameters
@@ -147,6 +147,10 @@ class Engine:
             Also compute the BLAKE2b digest of the content (:attr:`Result.digest`, what a
             sign-off proposal records), in a thread beside the checks: the file is not
             read again for it.
+        checks
+            More checks of the whole sending, run after the engine's own
+            (:class:`~vsbengine.formats.efact.findings.SendingCheck`: the register's
+            identity checks, :func:`vsbengine.identity.check_for`).
 
         Returns
         -------
@@ -186,7 +190,9 @@ class Engine:
                 parts = [one(c) for c in plan.chunks]
             # A path is read again when the scans are gone; a pipe was read whole (bytes).
             again = name if name is not None and stream is None else source
-            result = conclude(merge(parts), plan.size, name, ctx, self._sending_checks, again)
+            result = conclude(
+                merge(parts), plan.size, name, ctx, self._sending_checks + tuple(checks), again
+            )
             if hashing is not None:
                 result.digest = hashing.result()
             result.keep_scans(

@@ -30,6 +30,7 @@ __all__ = [
     "Explained",
     "GeneratedManifest",
     "Proposal",
+    "SendingFile",
     "load",
     "render",
     "schema",
@@ -37,12 +38,18 @@ __all__ = [
 
 
 class Explained(msgspec.Struct, frozen=True):
-    """``vsbengine explain CODE --json``: a code of the catalogue."""
+    """``vsbengine explain CODE --json``: a code of the catalogue. ``emitted``: the engine
+    emits it; ``listed``: it is in the insurers' official list; ``official_nl`` and
+    ``official_fr``: the list's texts, when a copy of it was given (``--codes``)."""
 
     code: str
     letter: str | None
     en: str
     nl: str
+    emitted: bool = True
+    listed: bool = False
+    official_nl: str | None = None
+    official_fr: str | None = None
 
 
 class Injected(msgspec.Struct, frozen=True):
@@ -96,7 +103,18 @@ class Proposal(msgspec.Struct, frozen=True):
     waiting_for: str | None
     facility: str | None
     zorgkas: Account | None
+    #: Which records the messages of the decision echo: "errors" or "all".
+    echo: str = "errors"
     decided: Decision | None = None
+    reference: int | None = None  # the insurer's message reference of the answers
+
+
+class SendingFile(msgspec.Struct, frozen=True):
+    """``sending.json`` (validate --out): the sending whose answers the folder holds."""
+
+    file: str
+    size: int
+    blake2b: str  # 16 bytes, hex: as proposal.json's "content"
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -122,8 +140,17 @@ OUTPUTS: dict[str, tuple[str, str]] = {
         "vsbengine.formats.efact.notify:Notification",
     ),
     "df017": ("DF017_payment_order.json", "vsbengine.formats.efact.payment:PaymentOrder"),
-    "bulk": ("bulk --json, summary.json", "vsbengine.bulk:Summary"),
+    "sending": ("sending.json (validate --out)", "vsbengine.schemas:SendingFile"),
+    "bulk": (
+        "bulk --json, summary.json, runs/*.json; receive --json",
+        "vsbengine.bulk:Summary",
+    ),
     "bulk-processed": ("each line of processed.jsonl (bulk)", "vsbengine.bulk:Outcome"),
+    "inbox": ("inbox --json: sendings of a register", "list[vsbengine.register_schema:Entry]"),
+    "register-entry": (
+        "sign REGISTER ID --json, confirm REGISTER ID --json",
+        "vsbengine.register_schema:Entry",
+    ),
     "viplive-schedule": ("viplive schedule --json", "vsbengine.formats.viplive.schedule:Schedule"),
     "viplive-check": ("viplive check --json", "vsbengine.schemas:Check"),
     "viplive-pay": (

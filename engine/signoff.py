@@ -22,7 +22,6 @@ and after ``sign``/``confirm``: the messages and ``decision.json``.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import mmap
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import msgspec
 
+from vsbengine import digest as content_digest
 from vsbengine import outputs
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.efact import payment
@@ -48,7 +48,7 @@ def _digest(data) -> str:
     """BLAKE2b (16 bytes, hex) of a file's content (a path) or of bytes."""
     if isinstance(data, str):
         data = _mapped(data)
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return content_digest.of_bytes(data)
 
 
 def _mapped(path: str):
@@ -65,8 +65,15 @@ def _write_json(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def propose(result: Result, folder, refs=None) -> dict:
-    """Write the technical answer, the report and the proposal; return the proposal."""
+def propose(
+    result: Result, folder, refs=None, reference: int | None = None, echo: str | None = None
+) -> dict:
+    """Write the technical answer, the report and the proposal; return the proposal.
+
+    ``reference`` is the insurer's message reference of every answer of this sending
+    (zone 205; by default derived from the sending, see :class:`Answers`). ``echo``:
+    which records the messages written at the decision echo (``"errors"`` or ``"all"``);
+    by default the zorgkas's setting (``[answers] echo`` of zorgkas.toml)."""
     if not isinstance(result.source, str):
         raise ConfigError("a proposal needs the sending as a file (its path is recorded)")
     folder = Path(folder)
@@ -79,7 +86,7 @@ def propose(result: Result, folder, refs=None) -> dict:
         )
     folder.mkdir(parents=True, exist_ok=True)
     technical = result.messages[0]
-    outputs.write(result, folder, [technical])
+    outputs.write(result, folder, [technical], reference=reference)
     result.save(folder)
     facility = None
     zorgkas = None
@@ -120,6 +127,8 @@ def propose(result: Result, folder, refs=None) -> dict:
         "waiting_for": waiting,
         "facility": facility,
         "zorgkas": zorgkas,
+        "reference": reference,
+        "echo": echo or (refs.zorgkas.echo if refs is not None and refs.zorgkas else "errors"),
     }
     _write_json(folder / PROPOSAL, data)
     return data
@@ -208,7 +217,13 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
     po, xml = payment.order(result, zorgkas, proposal.get("facility"), by, at)
     written = outputs.write(
-        result, folder, ["DF014", "DF015", "DF016"], report=False, payment_order=(po, xml)
+        result,
+        folder,
+        ["DF014", "DF015", "DF016"],
+        report=False,
+        payment_order=(po, xml),
+        reference=proposal.get("reference"),
+        echo=proposal.get("echo", "errors"),
     )
     return _record(folder, proposal, "signed", by, at, written)
 
@@ -224,7 +239,14 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
             else "a technical rejection: its DF012 has gone already"
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
-    written = outputs.write(result, folder, ["DF013"], report=False)
+    written = outputs.write(
+        result,
+        folder,
+        ["DF013"],
+        report=False,
+        reference=proposal.get("reference"),
+        echo=proposal.get("echo", "errors"),
+    )
     return _record(folder, proposal, "confirmed", by, at, written)
 
 

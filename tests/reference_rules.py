@@ -568,14 +568,13 @@ def content_check(s: Sending, ctx: Context) -> Findings:
 
     k1, v1, crow = look.code_row(code, d1)
     _, v2, _ = look.code_row(code, d2)
-    add(~k1, "0421", "4")
-    add(k1 & ~(v1 & v2), "0420", "4")
+    add(~(k1 & v1 & v2), "0420", "4")  # unknown, or not valid on the dates
     category = np.where(k1 & v1, look.c_category[crow], 255)
     related = np.where(k1 & v1, look.c_related[crow], -1)
 
     units = s.col("units")[p].astype(np.int64)
     t_found, trow = look.tariff(code, s.col("institution")[s.invoices[inv]], d1)
-    add(k1 & v1 & ~t_found, "1942", "19")
+    add(k1 & v1 & ~t_found, "0454", "4")
     priced = k1 & v1 & t_found
     add(priced & (units * look.t_amount[trow] != s.col("amount")[p]), "1940", "19")
     add(priced & (units * look.t_share[trow] != s.col("personal_share")[p]), "2741", "27")
@@ -605,7 +604,7 @@ def content_check(s: Sending, ctx: Context) -> Findings:
         if len(days_billed):
             pos = np.minimum(np.searchsorted(days_billed, day_key[share]), len(days_billed) - 1)
             share = share[days_billed[pos] != day_key[share]]
-        errs.add(p[share], "300440", _zone("30", "4"))
+        errs.add(p[share], "300490", _zone("30", "4"))
 
     # Day groups for the propagation (x00129): the records 30/50 of a day that has a
     # revalidation day or personal share record (only invoices with such records).
@@ -627,8 +626,7 @@ def content_check(s: Sending, ctx: Context) -> Findings:
     d51 = s.col("first_date")[r51]
     d51 = np.where(d51 > 0, _refs.days(d51), 0).astype(np.int64)
     k51, v51, _ = look.code_row(c51, d51)
-    errs.add(r51[~k51], "510421", _zone("51", "4"))
-    errs.add(r51[k51 & (d51 > 0) & ~v51], "510420", _zone("51", "4"))
+    errs.add(r51[~k51 | ((d51 > 0) & ~v51)], "510420", _zone("51", "4"))
     return findings
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vsbengine.errors import InputError
-from vsbengine.formats.blockade import build
+from vsbengine.formats.blockade import build, csvin
 
 SCENARIO = Path(__file__).parent / "data" / "blockade" / "scenario"
 NAMES = {
@@ -120,6 +120,36 @@ def test_a_line_after_a_quoted_line_break_keeps_its_line_number(tmp_path, files)
     assert build_error(tmp_path, files) == (
         f"{files['actions']}, line 17, column control: unknown control 'R0256X'"
     )
+
+
+@pytest.mark.parametrize("block", [256, 8 << 20])
+def test_a_quoted_line_break_stays_in_its_value(tmp_path, files, monkeypatch, block):
+    # Small blocks: some block of pyarrow's reader ends inside the quoted value.
+    monkeypatch.setattr(csvin, "_BLOCK_BYTES", block)
+    edit(files["actions"], '"dubbel; al gecorrigeerd"', '"dubbel;\r\nal gecorrigeerd"')
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    assert b'"A07: dubbel;\r\nal gecorrigeerd"' in (tmp_path / "out" / "R03271.csv").read_bytes()
+
+
+def test_files_without_quotes_read_as_the_same_files_quoted(tmp_path, files):
+    """A file without any quote is split by pyarrow's faster reader (every line break
+    ends a row); the lists must be exactly those of the same data fully quoted."""
+    edit(files["actions"], '"dubbel; al gecorrigeerd"', "dubbel, al gecorrigeerd")
+    plain = tmp_path / "plain"
+    build(**files, date=dt.date(2024, 3, 21), out=plain)
+    for path in files.values():
+        text = path.read_text(encoding="utf-8")
+        assert '"' not in text
+        sep = ";" if ";" in text.splitlines()[0] else ","
+        quoted_rows = (
+            sep.join(f'"{cell}"' if cell else "" for cell in row.split(sep))
+            for row in text.splitlines()
+        )
+        path.write_text("".join(row + "\n" for row in quoted_rows), encoding="utf-8")
+    quoted = tmp_path / "quoted"
+    build(**files, date=dt.date(2024, 3, 21), out=quoted)
+    for name in sorted(p.name for p in plain.iterdir()):
+        assert (plain / name).read_bytes() == (quoted / name).read_bytes(), name
 
 
 def test_empty_lines_are_skipped_and_counted(tmp_path, files):

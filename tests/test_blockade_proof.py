@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from collections import Counter
@@ -230,6 +231,45 @@ def test_a_killed_replacement_is_finished_by_the_next_build(built, tmp_path):
     recover(out)
     assert out.is_dir() and not aside.exists() and not staged.exists()
     assert (out / "B0010.csv").read_bytes() == (built / "B0010.csv").read_bytes()
+
+
+def test_a_dead_builds_ready_folder_is_removed_and_the_list_kept(built, tmp_path):
+    out = tmp_path / "list"
+    shutil.copytree(built, out)
+    dead = 2**22 + 12345
+    ready = tmp_path / f".list.new-{dead}-abcd"  # killed after publishing, before the swap
+    shutil.copytree(built, ready)
+    (ready / "B0025.csv").write_text("other")
+    from vsbengine.formats.blockade.outdir import recover
+
+    recover(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list"]
+    assert (out / "B0025.csv").read_bytes() == (built / "B0025.csv").read_bytes()
+
+
+def test_every_file_is_fsynced_once_and_the_list_folder_once(built, tmp_path, monkeypatch):
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc to name what is synced")
+    files: list[str] = []
+    folders: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        (folders if stat.S_ISDIR(os.fstat(fd).st_mode) else files).append(path)
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    out = tmp_path / "list"
+    shutil.copytree(built, out)  # an earlier list, replaced
+    build(**_inputs(), date=DATE, out=out)
+    names = sorted(p.name for p in out.iterdir())
+    assert sorted(Path(p).name for p in files) == names  # each file once
+    assert all(Path(p).parent.name.startswith(".list.tmp-") for p in files)
+    staged = str(Path(files[0]).parent)
+    # The list's folder once, before it is renamed; its parent once per rename (staging
+    # to ready, ready to the list).
+    assert sorted(folders) == sorted([staged, str(tmp_path), str(tmp_path)])
 
 
 @pytest.mark.slow

@@ -201,3 +201,152 @@ def test_workers_tune_the_allocator_where_glibc_lets_them():
     import platform
 
     assert bulk.tune_malloc() is (platform.libc_ver()[0] == "glibc")
+
+
+# -- today's failures of the folder runs (issue 10) ------------------------------------------
+
+
+@pytest.fixture
+def twice(tmp_path):
+    """A folder with one sending under two names, and another sending (21.51 % rejected)."""
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    data = generate(400, seed=120, month=202610).tobytes()
+    (folder / "a.920000").write_bytes(data)
+    (folder / "b.920000").write_bytes(data)
+    generate(400, seed=121, month=202610, error_rate=0.2).write(folder / "c.920000")
+    return folder
+
+
+def test_the_same_sending_under_two_names_is_processed_once(twice, tmp_path):
+    s = by_path(bulk.run_local([str(twice)], str(tmp_path / "out"), workers=2, today=TODAY))
+    assert (s["a.920000"].outcome, s["b.920000"].outcome) == ("accepted", "skipped")
+    assert s["b.920000"].reason.startswith("same content as ")
+    assert s["b.920000"].previous.outcome == "accepted"
+    folders = [p for p in os.listdir(tmp_path / "out") if p.endswith(tuple("0123456789abcdef"))]
+    assert sorted(f.split(".")[0] for f in folders) == ["a", "c"]  # one DF014/DF015 each
+
+
+def test_a_rerun_keeps_what_the_skipped_files_had(twice, tmp_path):
+    out = tmp_path / "out"
+    first = by_path(bulk.run_local([str(twice)], str(out), workers=2, today=TODAY))
+    ratio = first["c.920000"].error_ratio
+    assert first["c.920000"].outcome == "rejected_sending" and ratio > 5
+    again = bulk.run_local([str(twice)], str(out), workers=2, today=TODAY)
+    summary = json.loads((out / bulk.SUMMARY).read_text())
+    c = next(f for f in summary["files"] if f["path"].endswith("c.920000"))
+    assert c["outcome"] == "skipped" and "error_ratio" not in c  # nothing made up
+    assert c["previous"]["outcome"] == "rejected_sending"
+    assert c["previous"]["error_ratio"] == ratio  # the ratio it had
+    assert again.counts["skipped"] == 3
+    # Every run's summary is kept.
+    assert len(os.listdir(out / "runs")) == 2
+
+
+def test_two_runs_into_one_folder_are_refused_not_mixed(twice, tmp_path):
+    out = tmp_path / "out"
+    os.makedirs(out)
+    from vsbengine.staging import RunLock
+
+    with RunLock(out / ".lock"):  # another bulk run holds the folder
+        r = CliRunner().invoke(app, ["bulk", str(twice), "--out", str(out)])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vsbengine: error: {out} is in use by another bulk run: wait for it to end, "
+        "or use --register for runs at the same time\n"
+    )
+    assert not (out / bulk.LOG).exists()
+
+
+def test_with_reference_data_nothing_leaves_before_a_sign_off(tmp_path):
+    g = generate(300, seed=122, month=202610, references=True)
+    (tmp_path / "in").mkdir()
+    g.write(tmp_path / "in" / "s.920000")
+    g.write_refs(tmp_path / "refs")
+    refs = str(tmp_path / "refs")
+    s = bulk.run_local(
+        [str(tmp_path / "in")], str(tmp_path / "o"), workers=1, today=TODAY, refs=refs
+    )
+    o = s.files[0]
+    assert (o.outcome, o.proposed, o.waiting_for, o.messages) == (
+        "waiting",
+        "DF014",
+        "signature",
+        ["DF011"],
+    )
+    assert not [
+        n
+        for n in os.listdir(o.output)
+        if n.startswith(("DF013", "DF014", "DF015", "DF016", "DF017"))
+    ]
+    signed = bulk.run_local(
+        [str(tmp_path / "in")],
+        str(tmp_path / "o2"),
+        workers=1,
+        today=TODAY,
+        refs=refs,
+        sign_as="nightly",
+    ).files[0]
+    assert signed.outcome == "accepted"
+    assert {
+        "DF014_920098.dat",
+        "DF015_920900.dat",
+        "DF017_payment_order.xml",
+        "decision.json",
+    } <= set(os.listdir(signed.output))
+    r = CliRunner().invoke(
+        app, ["bulk", str(tmp_path / "in"), "--out", str(tmp_path / "o3"), "--sign-as", "x"]
+    )
+    assert r.exit_code == 2 and "--sign-as needs --refs or --register" in r.stderr
+
+
+def test_an_interrupted_run_leaves_no_half_folder(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(12):
+        generate(3000, seed=130 + i, month=202610).write(folder / f"s{i:02d}.920000")
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "vsbengine.cli.main",
+        "bulk",
+        str(folder),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--today",
+        "2026-11-23",
+        "--json",
+    ]
+    p = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    while not (out / bulk.LOG).exists() or not (out / bulk.LOG).read_text():
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGINT)  # Ctrl-C reaches the run and its workers
+    p.communicate(timeout=60)
+    assert p.returncode == 130
+    summary = json.loads((out / bulk.SUMMARY).read_text())
+    assert summary["interrupted"] and summary["counts"]["interrupted"] > 0
+    for name in os.listdir(out):
+        if os.path.isdir(out / name) and not name.startswith(".") and name != "runs":
+            assert sorted(os.listdir(out / name)) == [
+                "DF011_931000.dat",
+                "DF014_920098.dat",
+                "DF015_920900.dat",
+                "report.json",
+            ], name
+    assert not (out / ".staging").exists() or not os.listdir(out / ".staging")
+    # The same command again goes on: every file has its folder once.
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    again = json.loads(done.stdout)
+    assert again["counts"]["accepted"] + again["counts"]["skipped"] == 12
+    assert len([n for n in os.listdir(out) if ".920000." in n]) == 12

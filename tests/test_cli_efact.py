@@ -61,8 +61,24 @@ def test_validate_writes_answers_with_documented_names(good, tmp_path):
         "DF014_920098.dat",
         "DF015_920900.dat",
         "report.json",
+        "sending.json",
     ]
     assert json.loads((out / "report.json").read_text())["decision"] == "DF014"
+
+
+def test_validate_echo_option(good, tmp_path):
+    for echo, size in (("errors", 2277), ("all", None)):
+        out = tmp_path / echo
+        r = runner.invoke(app, ["validate", str(good), "--out", str(out), "--echo", echo, *TODAY])
+        assert r.exit_code == 0, r.output
+        got = (out / "DF014_920098.dat").stat().st_size
+        assert (
+            got == size
+            if size
+            else got == 677 + 800 * json.loads((out / "report.json").read_text())["records_total"]
+        )
+    r = runner.invoke(app, ["validate", str(good), "--echo", "some", *TODAY])
+    assert r.exit_code == 2 and "--echo must be errors or all" in r.stderr
 
 
 def test_technical_rejection_exits_1(tmp_path):
@@ -164,6 +180,51 @@ def test_validate_in_chunks_gives_the_same_json(tmp_path):
     assert bad.exit_code == 2 and "--memory-limit must be a size" in bad.stderr
     small = runner.invoke(app, ["validate", str(path), "--memory-limit", "1M"])
     assert small.exit_code == 2 and "at least 64 MB" in small.stderr
+
+
+def test_validate_out_refuses_another_sendings_folder(good, tmp_path):
+    out = tmp_path / "answers"
+    assert runner.invoke(app, ["validate", str(good), "--out", str(out), *TODAY]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    other = tmp_path / "other.920000"
+    s = Sending(clean(60, seed=43))
+    s.records[-1] = s.records[-1][:65] + "00000001" + s.records[-1][73:]  # a DF012
+    other.write_bytes(s.tobytes())
+    r = runner.invoke(app, ["validate", str(other), "--out", str(out), *TODAY])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vsbengine: error: {out}: holds the answers of another sending ({good}): "
+        "use an empty folder\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing mixed in
+    # A folder with answers of unknown origin is refused too.
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    (stray / "DF014_920098.dat").write_text("old")
+    r = runner.invoke(app, ["validate", str(good), "--out", str(stray), *TODAY])
+    assert r.exit_code == 2 and "holds the answers of another sending: use" in r.stderr
+
+
+def test_validate_out_again_for_the_same_sending_replaces_its_answers(good, tmp_path):
+    out = tmp_path / "answers"
+    assert runner.invoke(app, ["validate", str(good), "--out", str(out), *TODAY]).exit_code == 0
+    (out / "DF013_920099.dat").write_text("a stale answer of an earlier run")
+    r = runner.invoke(app, ["validate", str(good), "--out", str(out), *TODAY])
+    assert r.exit_code == 0
+    assert "DF013_920099.dat" not in {p.name for p in out.iterdir()}
+    owner = json.loads((out / "sending.json").read_text())
+    assert owner["file"] == str(good) and len(owner["blake2b"]) == 32
+
+
+def test_validate_reference_is_written_and_checked(good, tmp_path):
+    out = tmp_path / "answers"
+    r = runner.invoke(
+        app, ["validate", str(good), "--out", str(out), "--reference", "4242", *TODAY]
+    )
+    assert r.exit_code == 0
+    assert (out / "DF011_931000.dat").read_bytes()[36:50] == b"00000000004242"
+    r = runner.invoke(app, ["validate", str(good), "--reference", str(10**14), *TODAY])
+    assert r.exit_code == 2 and "--reference must have at most 14 digits" in r.stderr
 
 
 def test_validate_reads_a_sending_from_stdin(good, tmp_path):

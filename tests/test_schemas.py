@@ -99,8 +99,24 @@ def test_the_bulk_outputs(tmp_path):
     check("bulk", _cli("bulk", SAMPLE / "sending.920000", "--out", out, "--workers", "1",
                        "--json", "--no-progress", *TODAY))  # fmt: skip
     check("bulk", (out / "summary.json").read_text())
+    for run in (out / "runs").iterdir():
+        check("bulk", run.read_text())
     for line in (out / "processed.jsonl").read_text().splitlines():
         check("bulk-processed", line)
+
+
+def test_the_register_outputs(tmp_path):
+    register = tmp_path / "r.register"
+    stateless = tmp_path / "stateless"
+    _cli("validate", SAMPLE / "sending.920000", "--out", stateless, *TODAY)
+    check("sending", (stateless / "sending.json").read_text())
+    check("bulk", _cli("receive", SAMPLE / "sending.920000", "--register", register,
+                       "--refs", SAMPLE / "refs", "--json", *TODAY))  # fmt: skip
+    check("inbox", _cli("inbox", register, "--json"))
+    check("register-entry", _cli("sign", register, "1", "--by", "A. Signer", "--json"))
+    check("inbox", _cli("inbox", register, "--all", "--json"))
+    check("bulk", _cli("bulk", SAMPLE / "sending.920000", "--register", register,
+                       "--workers", "1", "--json", "--no-progress", *TODAY))  # fmt: skip
 
 
 def test_the_viplive_outputs(tmp_path):

@@ -68,7 +68,7 @@ def _days(first, last):
 
 def test_a_quarter_day_by_day_pays_on_the_grid_and_only_while_something_is_open(tmp_path):
     s = Scheduler(tmp_path)
-    paid, other = {}, {}
+    paid, other, said = {}, {}, []
     for day in _days(D(2021, 5, 25), D(2021, 9, 20)):
         s.arrive(day)
         if not any(s.exports.iterdir()):
@@ -86,8 +86,11 @@ def test_a_quarter_day_by_day_pays_on_the_grid_and_only_while_something_is_open(
             assert (again.decision == outcome.decision and outcome.summary is None) or (
                 outcome.summary.payments == [] and outcome.summary.claims == []
             )
-            if outcome.decision != "not due":
+            if outcome.round_date is not None:
                 other[day] = outcome.decision
+        # What the run says, from the day it changes.
+        if not said or said[-1][1:] != (outcome.decision, outcome.next_round):
+            said.append((day, outcome.decision, outcome.next_round))
     assert paid == {
         D(2021, 6, 1): [(agb_for(1), "DM", 100000), (agb_for(3), "CVRM", 50000)],
         D(2021, 6, 15): [(agb_for(2), "DM", 40000)],
@@ -103,6 +106,20 @@ def test_a_quarter_day_by_day_pays_on_the_grid_and_only_while_something_is_open(
         D(2021, 9, 7): "settled",
         D(2021, 9, 15): "settled",
     }
+    # The next possible round is a day that can move money, or none when all is settled.
+    assert said == [
+        (D(2021, 5, 27), "not due", D(2021, 6, 1)),  # the quarter's first round
+        (D(2021, 6, 1), "paid", D(2021, 6, 15)),  # practice 2 awaits its insurer
+        (D(2021, 6, 2), "not due", D(2021, 6, 15)),
+        (D(2021, 6, 15), "paid", None),  # everything granted is paid
+        (D(2021, 6, 16), "settled", None),
+        (D(2021, 7, 5), "not due", D(2021, 7, 13)),  # a lowered grant: a claim to book
+        (D(2021, 7, 13), "paid", None),
+        (D(2021, 7, 14), "settled", None),
+        (D(2021, 8, 27), "not due", D(2021, 9, 1)),  # the next quarter's download
+        (D(2021, 9, 1), "paid", None),
+        (D(2021, 9, 2), "settled", None),
+    ]
     assert sorted(p.name for p in s.out.glob("*.xml")) == [
         "round-2021-06-01.xml",
         "round-2021-06-15.xml",
@@ -131,19 +148,99 @@ def test_a_follow_up_with_only_pending_rows_books_nothing(tmp_path):
 def test_a_missed_grid_day_is_caught_up_with_execution_today(tmp_path):
     s = Scheduler(tmp_path)
     write_csv(s.exports / "a.csv", [row("DM", practice=1, amount="100,00")])
-    outcome = s(D(2021, 6, 3))  # the machine was off on 1 and 2 June
-    assert outcome.decision == "paid" and outcome.round_date == D(2021, 6, 1)
-    assert outcome.reason == "2021-Q2 round 1 (the round of 2021-06-01, caught up today)"
-    doc = etree.parse(str(s.out / "round-2021-06-01.xml"))
-    assert doc.findtext(".//p:ReqdExctnDt/p:Dt", namespaces=NS) == "2021-06-03"
-    assert [p.description for p in outcome.summary.payments] == ["DBC/DM/Q2/21/20211-1-1"]
-    assert s(D(2021, 6, 4)).decision == "not due"  # caught up already
     before = s(D(2021, 5, 31))
     assert (before.decision, before.reason, before.next_round) == (
         "not due",
         "no payment round today",
         D(2021, 6, 1),
     )
+    outcome = s(D(2021, 6, 3))  # the machine was off on 1 and 2 June
+    assert outcome.decision == "paid" and outcome.round_date == D(2021, 6, 1)
+    assert outcome.reason == "2021-Q2 round 1 (the round of 2021-06-01, caught up today)"
+    doc = etree.parse(str(s.out / "round-2021-06-01.xml"))
+    assert doc.findtext(".//p:ReqdExctnDt/p:Dt", namespaces=NS) == "2021-06-03"
+    assert [p.description for p in outcome.summary.payments] == ["DBC/DM/Q2/21/20211-1-1"]
+    after = s(D(2021, 6, 4))  # caught up already, and nothing is open
+    assert (after.decision, after.reason, after.next_round) == (
+        "settled",
+        "everything granted is settled",
+        None,
+    )
+
+
+def test_a_missed_day_with_nothing_to_do_does_not_hide_a_later_due_round(tmp_path):
+    s = Scheduler(tmp_path)
+    write_csv(s.exports / "q2.csv", [row("DM", practice=1, amount="100,00")])
+    assert s(D(2021, 6, 1)).decision == "paid"
+    q3 = [row("DM", quarter="2021-Q3", practice=1, amount="90,00", day="2021-08-27")]
+    write_csv(s.exports / "q3.csv", q3)
+    # Off from 20 August to 2 September: missed Q2's follow-up of 08-24 (nothing open)
+    # and Q3's first round of 09-01.
+    outcome = s(D(2021, 9, 3))
+    assert (outcome.decision, outcome.round_date, outcome.reason) == (
+        "paid",
+        D(2021, 9, 1),
+        "2021-Q3 round 1 (the round of 2021-09-01, caught up today)",
+    )
+    assert [p.invoice for p in outcome.summary.payments] == ["20211-1-1"]
+    assert outcome.next_round is None
+
+
+def test_two_missed_rounds_that_are_due_are_paid_by_two_runs_in_date_order(tmp_path):
+    s = Scheduler(tmp_path)
+    write_csv(s.exports / "q2.csv", [row("DM", practice=1, amount="100,00")])
+    assert s(D(2021, 6, 1)).decision == "paid"
+    raised = [row("DM", practice=1, amount="120,00", day="2021-08-20")]
+    write_csv(s.exports / "q2-raised.csv", raised)
+    q3 = [row("DM", quarter="2021-Q3", practice=1, amount="90,00", day="2021-08-27")]
+    write_csv(s.exports / "q3.csv", q3)
+    # Missed 08-24 (Q2: 20,00 more) and 09-01 (Q3's first round).
+    r = CliRunner().invoke(
+        app,
+        [
+            "viplive", "run", "--ledger", str(s.ledger), "--exports", str(s.exports),
+            "--config", str(tmp_path / "config.toml"), "--out", str(s.out),
+            "--today", "2021-09-03",
+        ],
+    )  # fmt: skip
+    lines = r.output.splitlines()
+    assert (
+        lines[0] == "2021-09-03: paid: 2021-Q2 round 7 (the round of 2021-08-24, caught up today)"
+    )
+    assert lines[-1] == "  next possible round: 2021-09-03 (another round is due: run again)"
+    first = json.loads((s.out / "round-2021-08-24.json").read_text())
+    assert [(p["quarter"], p["amount"]) for p in first["payments"]] == [("2021-Q2", 2000)]
+    second = s(D(2021, 9, 3))
+    assert (second.decision, second.round_date) == ("paid", D(2021, 9, 1))
+    assert [(p.quarter, p.amount) for p in second.summary.payments] == [("2021-Q3", 9000)]
+    assert second.next_round is None
+    assert s(D(2021, 9, 3)).decision == "settled"
+
+
+def test_the_next_possible_round_is_one_that_can_move_money(tmp_path):
+    s = Scheduler(tmp_path)
+    write_csv(
+        s.exports / "a.csv",
+        [row("DM", practice=1, amount="100,00"), row("CVRM", practice=2, amount="50,00")],
+    )
+    assert s(D(2021, 5, 28)).next_round == D(2021, 6, 1)  # the first round is to come
+    assert s(D(2021, 6, 1)).next_round is None  # all paid
+    settled = s(D(2021, 6, 8))
+    assert (settled.decision, settled.reason, settled.next_round) == (
+        "settled",
+        "everything granted is settled",
+        None,
+    )
+    grid = s(D(2021, 6, 15))
+    assert (grid.decision, grid.next_round) == ("settled", None)
+    # A grant awaiting the insurer keeps the follow-ups possible.
+    write_csv(
+        s.exports / "b.csv",
+        [row("DM", practice=3, status="in behandeling", amount="0", day="2021-06-20")],
+    )
+    waiting = s(D(2021, 6, 21))
+    assert (waiting.decision, waiting.next_round) == ("not due", D(2021, 6, 29))
+    assert s(D(2021, 6, 29)).decision == "nothing new"
 
 
 def test_run_on_the_command_line(tmp_path):
@@ -155,9 +252,10 @@ def test_run_on_the_command_line(tmp_path):
         "--config", str(tmp_path / "config.toml"),
     ]  # fmt: skip
     r = runner.invoke(app, [*args, "--today", "2021-05-30"])
-    assert r.exit_code == 0 and r.output.splitlines()[0] == (
-        "2021-05-30: not due: no payment round today"
-    )
+    assert r.exit_code == 0 and r.output.splitlines() == [
+        "2021-05-30: not due: no payment round today",
+        "  next possible round: 2021-06-01",
+    ]
     r = runner.invoke(app, [*args, "--today", "2021-06-01", "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
@@ -169,6 +267,11 @@ def test_run_on_the_command_line(tmp_path):
     assert (tmp_path / "round-2021-06-01.xml").is_file()  # default --out: the ledger's folder
     r = runner.invoke(app, [*args, "--today", "2021-06-01"])
     assert r.exit_code == 0 and "already paid" in r.output
+    r = runner.invoke(app, [*args, "--today", "2021-06-02"])
+    assert r.exit_code == 0 and r.output.splitlines() == [
+        "2021-06-02: settled: everything granted is settled",
+        "  next possible round: none (everything granted is settled)",
+    ]
     r = runner.invoke(app, [*args, "--today", "10000-01-01"])
     assert r.exit_code == 2 and r.stderr == (
         "vsbengine: error: --today must be a date YYYY-MM-DD, not '10000-01-01'\n"

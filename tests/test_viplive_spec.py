@@ -1,12 +1,14 @@
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from test_viplive_pay import Run
 from viplive_helpers import agb_for, row
 
 from vsbengine.formats.viplive import Ledger, statements, write_statements
+from vsbengine.formats.viplive.money import euros_nl
 from vsbengine.formats.viplive.statement_files import CSV_COLUMNS, statement_csv, statement_html
 
 NAME = 'Praktijk <script>alert("x")</script> & Zn'
@@ -174,12 +176,24 @@ def test_csv_statement(ledger):
             agb_for(1),
             name,
             "DM",
-            "teruggevorderd",
+            "gevorderd",
             "3311",
             "",
             "100,00",
             "2021-06-15",
-            "toekenning verlaagd",
+            "openstaand: nog terug te betalen",
+        ],
+        [
+            "2021-Q2",
+            agb_for(1),
+            name,
+            "DM",
+            "openstaand",
+            "3311",
+            "",
+            "100,00",
+            "",
+            "terug te betalen door de praktijk (vordering van 2021-06-15)",
         ],
         [
             "2021-Q2",
@@ -215,7 +229,7 @@ def test_csv_statement(ledger):
             "",
             "50,00",
             "",
-            "nog te betalen",
+            "nog te betalen aan de praktijk",
         ],
     ]
 
@@ -298,6 +312,33 @@ def test_a_claim_that_was_not_paid_back_is_open(ledger):
         "<td>3311</td><td>terug te betalen door de praktijk (vordering van 2021-06-15)</td>"
         '<td class="n">€\u00a0100,00</td>'
     ) in still_open
+
+
+def euros(cents: int) -> str:
+    return euros_nl(cents, False)
+
+
+def test_the_csv_says_what_the_page_says_about_claims_and_open_items(ledger):
+    """The booked claim is "gevorderd" and still open in the CSV too (never "recovered"):
+    the CSV's open rows are the page's open table, text for text."""
+    s = _statement(ledger)[0]
+    for chain in s.chains:
+        data = statement_csv(s, [chain]).decode("utf-8-sig")
+        assert "teruggevorderd" not in data
+        rows = list(csv.DictReader(io.StringIO(data), delimiter=";"))
+        html = statement_html(s, [chain]).decode("utf-8")
+        table = html.split("<h3>Nog openstaand</h3>", 1)[1].split("</table>", 1)[0]
+        on_page = re.findall(
+            r"<tr><td>(\d{4})</td><td>([^<]*)</td><td class=\"n\">€\xa0([^<]*)</td>", table
+        )
+        in_csv = [
+            (r["uzovi"], r["omschrijving"], r["bedrag"]) for r in rows if r["soort"] == "openstaand"
+        ]
+        assert in_csv == on_page and in_csv
+        claims = [r for r in rows if r["soort"] == "gevorderd"]
+        assert [r["bedrag"] for r in claims] == [euros(k.amount) for k in chain.claims]
+        assert all(r["omschrijving"] == "openstaand: nog terug te betalen" for r in claims)
+        assert {r["soort"] for r in rows} <= {"toegekend", "betaald", "gevorderd", "openstaand"}
 
 
 def test_nothing_open_says_none(tmp_path):

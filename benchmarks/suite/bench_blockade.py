@@ -7,9 +7,11 @@ one core::
     python benchmarks/suite/bench_blockade.py --rows 10000000 --cores 1
 
 The direct run generates the inputs once into a cache folder, then times each
-stage in a fresh child process (so peak memory is the build's own), and
-reports rows per second and the ratio to the time pyarrow needs only to parse
-the same files.
+stage in a fresh child process (so peak memory is the build's own). Rounds are
+interleaved (parse, build, reconcile, then again), so that the shared machine's
+load falls on all three alike; it reports the medians, rows per second and the
+build's ratio to the time pyarrow needs only to parse the same files (the median
+of the per-round ratios).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import datetime as dt
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,14 +123,17 @@ class BlockadeSuite:
 
 def _child(stage: str, folder: str, out: str, cores: int) -> None:
     """Run one stage in this (fresh) process; print wall seconds and peak RSS."""
+    import pyarrow as pa
+
     if cores:
         os.sched_setaffinity(0, set(range(cores)))
-        import pyarrow as pa
-
         pa.set_cpu_count(cores)
         pa.set_io_thread_count(cores)
     from vsbengine.formats.blockade import build, reconcile
 
+    # pyarrow imports pandas (when installed) on its first conversion of a Python
+    # value: an import like the others, done before the clock for every stage alike.
+    pa.scalar(0)
     with open("/proc/self/statm") as statm:  # resident pages once everything is imported
         baseline = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     source = Path(folder)
@@ -163,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="actions and invoice lines")
     parser.add_argument("--cores", type=int, default=0, help="pin to this many cores (0: all)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds")
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "vsbengine-bench-blockade"
     )
@@ -175,22 +181,26 @@ def main(argv: list[str] | None = None) -> None:
         f"inputs: {args.rows:,} actions + {args.rows:,} invoice lines, {size:,.0f} MB; "
         f"cores: {args.cores or os.cpu_count()}"
     )
+    stages = ("read_only", "build", "reconcile")
+    runs: dict[str, list[tuple[float, float, float]]] = {stage: [] for stage in stages}
     with tempfile.TemporaryDirectory(prefix="blockade-bench-") as out:
-        best = {}
-        for stage in ("read_only", "build", "reconcile"):
-            runs = [_measure(stage, folder, Path(out), args.cores) for _ in range(args.repeat)]
-            best[stage] = min(runs)
-            seconds, peak, baseline = best[stage]
-            print(
-                f"{stage:10s} best of {args.repeat}: {seconds:7.2f} s   "
-                f"peak RSS {peak:7,.0f} MB ({peak - baseline:,.0f} MB above the imports)"
-            )
-    build_s = best["build"][0]
+        for _ in range(args.repeat):
+            for stage in stages:
+                runs[stage].append(_measure(stage, folder, Path(out), args.cores))
+    for stage in stages:
+        seconds = statistics.median(r[0] for r in runs[stage])
+        peak = max(r[1] - r[2] for r in runs[stage])
+        print(
+            f"{stage:10s} median of {args.repeat}: {seconds:7.2f} s   "
+            f"peak RSS {peak:7,.0f} MB above the imports"
+        )
+    build_s = statistics.median(r[0] for r in runs["build"])
+    ratio = statistics.median(b[0] / r[0] for b, r in zip(runs["build"], runs["read_only"]))
+    peak = max(r[1] - r[2] for r in runs["build"])
     print(
         f"build: {2 * args.rows / build_s:,.0f} rows/s; "
-        f"{build_s / best['read_only'][0]:.1f}x the time pyarrow needs to parse the inputs; "
-        f"peak RSS above the imports {(best['build'][1] - best['build'][2]) / size:.1f}x "
-        "the input size"
+        f"{ratio:.1f}x the time pyarrow needs to parse the inputs (median of the rounds); "
+        f"peak RSS above the imports {peak / size:.1f}x the input size"
     )
 
 

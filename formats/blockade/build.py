@@ -10,10 +10,10 @@ from vsbengine.formats.blockade.delta import delta_table, read_previous
 from vsbengine.formats.blockade.inputs import read_actions, read_controls, read_lines, read_loids
 from vsbengine.formats.blockade.lists import make_lists
 from vsbengine.formats.blockade.outdir import (
+    MANIFEST,
     StagedFolder,
+    manifest_bytes,
     refuse_target,
-    write_manifest,
-    write_table,
 )
 from vsbengine.formats.blockade.proof import LIST_NAMES
 from vsbengine.formats.blockade.records import Manifest
@@ -102,7 +102,7 @@ def build(
     if before is not None:
         tables["B0025_delta.csv"], delta = delta_table(*before, lists.blocked_units)
     with StagedFolder(out) as stage:
-        files = {name: write_table(tables[name], stage.path / name) for name in sorted(tables)}
+        files = {name: stage.write_table(name, tables[name]) for name in sorted(tables)}
         manifest = Manifest(
             date=date,
             exclude_before=exclude_before,
@@ -111,6 +111,6 @@ def build(
             counts=lists.counts,
             delta=delta,
         )
-        write_manifest(stage.path, manifest)
+        stage.write_bytes(MANIFEST, manifest_bytes(manifest))
         stage.commit()
     return manifest

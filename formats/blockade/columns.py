@@ -105,13 +105,38 @@ def distinct_sorted(values) -> pa.Array:
     return values.filter(pa.array(keep))
 
 
-#: One regular expression for every first character safe_cell marks (one pass, not six).
-_FORMULA_LIKE = "^[" + "".join("\\" + c if c in "-]\\^" else c for c in FORMULA_STARTS) + "]"
+#: Lead bytes that :func:`~vsbengine.spreadsheet.safe_cell` marks, as a lookup table.
+#: Every formula start is one ASCII character, so in UTF-8 it is the value's first byte.
+_FORMULA_BYTE = np.zeros(256, dtype=bool)
+for _start in FORMULA_STARTS:
+    if len(_start.encode()) != 1:  # pragma: no cover - a guard on the shared list
+        raise RuntimeError(f"formula start {_start!r} is not one ASCII character")
+    _FORMULA_BYTE[ord(_start)] = True
 
 
 def _formula_like(values: pa.Array) -> np.ndarray:
-    found = pc.match_substring_regex(values, _FORMULA_LIKE).fill_null(False)
-    return np.asarray(found)
+    """Per value: does it start with a formula character? One gather of first bytes
+    (the offsets and data buffers read in place), no kernel per value."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    _, offsets_buf, data_buf = values.buffers()
+    width = 8 if pa.types.is_large_string(values.type) else 4
+    offsets = np.frombuffer(
+        offsets_buf,
+        dtype=np.int64 if width == 8 else np.int32,
+        count=n + 1,
+        offset=values.offset * width,
+    )
+    starts = offsets[:-1]
+    if data_buf is None or data_buf.size == 0:
+        return np.zeros(n, dtype=bool)
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    first = data[np.minimum(starts, data.size - 1)]
+    found = _FORMULA_BYTE[first] & (offsets[1:] > starts)
+    if values.null_count:
+        found &= np.asarray(values.is_valid())
+    return found
 
 
 def neutralised(values):

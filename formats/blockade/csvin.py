@@ -28,9 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from vsbengine.errors import InputError
+from vsbengine.errors import InputError, TableError
 from vsbengine.formats.blockade.jsonin import is_json_lines, read_json_lines
-from vsbengine.formats.viplive.problems import TableError
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -66,6 +65,7 @@ _ARROW = {
 _DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}$"
 _INT_SHAPE = r"^-?\d{1,18}$"
 _BIG = 2**31 - 2**24  # above this a string column needs 64-bit offsets
+_BLOCK_BYTES = 8 << 20  # pyarrow reads in blocks of this size
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class CsvInput:
         self.rows = 0
         self.columns: dict[str, object] = {}
         self.json_lines: np.ndarray | None = None  # line of every row of a JSON Lines input
+        self._quoted: bool | None = None  # does the file hold a double quote anywhere?
 
     # -- located errors (failure path only) ------------------------------------------------
 
@@ -210,11 +211,22 @@ class CsvInput:
             found[col.name] = actual
         return found
 
+    def _has_quotes(self) -> bool:
+        if self._quoted is None:
+            with open(self.path, "rb") as handle:
+                blocks = iter(lambda: handle.read(_BLOCK_BYTES), b"")
+                self._quoted = any(b'"' in block for block in blocks)
+        return self._quoted
+
     def _arrow_read(self, names: dict[str, str], types: dict[str, pa.DataType]) -> pa.Table:
+        # A line break inside a value needs quotes around it: without any quote in the
+        # file every line break ends a row, and pyarrow's faster splitter reads it the same.
         return pacsv.read_csv(
             self.path,
-            read_options=pacsv.ReadOptions(block_size=8 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
+            read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(
+                delimiter=self.delimiter, newlines_in_values=self._has_quotes()
+            ),
             convert_options=pacsv.ConvertOptions(
                 include_columns=list(names.values()),
                 column_types={names[n]: t for n, t in types.items()},

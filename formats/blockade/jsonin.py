@@ -19,7 +19,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
-from vsbengine.formats.viplive.problems import TableError
+from vsbengine.errors import TableError
 
 __all__ = ["JSON_SUFFIXES", "is_json_lines", "read_json_lines"]
 
@@ -88,16 +88,21 @@ def read_json_lines(path: str, wanted: Iterable[str]) -> tuple[pa.Table, np.ndar
     wanted_lower = {w.lower(): w for w in wanted}
     parts: dict[str, list[pa.Array]] = {w: [] for w in wanted_lower.values()}
     line_parts: list[np.ndarray] = []
-    seen: dict[str, None] = {}
+    seen: dict[str, str | None] = {}  # every key as spelt, in order: the column it fills
     for block, numbers in _blocks(path):
         objects = _decode(block, numbers, path)
         columns: dict[str, list[str]] = {w: [""] * len(objects) for w in parts}
         for i, (obj, line) in enumerate(zip(objects, numbers)):
             for key, value in obj.items():
-                seen.setdefault(key, None)
-                name = wanted_lower.get(key.lower())
+                if key in seen:
+                    name = seen[key]
+                else:
+                    name = seen[key] = wanted_lower.get(key.lower())
                 if name is not None:
-                    columns[name][i] = _text(value, path, line, key)
+                    # Text as is (most values); anything else through _text's rules.
+                    columns[name][i] = (
+                        value if type(value) is str else _text(value, path, line, key)
+                    )
         for name, values in columns.items():
             parts[name].append(pa.array(values, pa.string()))
         line_parts.append(np.asarray(numbers, dtype=np.int64))

@@ -1,12 +1,16 @@
 """Writing outputs whole or not at all: CSV files, staged folders and the manifest.
 
 A build writes its list into a hidden sibling folder and renames it into place
-only when every file is written, so a reader never sees half a list. Every file
-goes through :mod:`vsbengine.fsio` (fsynced, umask modes) and the folder is
-published with :func:`vsbengine.fsio.publish_dir`. Replacing an earlier list
-moves it aside first (``.<name>.old-<pid>-<random>``); a build killed in between
-is finished by the next build: a folder left aside is put back when the list is
-missing, or removed; staging folders of dead builds are removed.
+only when every file is written, so a reader never sees half a list. The folder
+is the unit that appears whole: its files are written plainly (no reader sees
+them) and :func:`vsbengine.fsio.publish_dir` fsyncs each of them once and the
+folder once before it renames the folder to a hidden ready name
+(``.<name>.new-<pid>-<random>``). Only then is an earlier list moved aside
+(``.<name>.old-...``) and the ready one renamed into place: the list is missing
+for two renames, not for the fsyncs. A build killed in between is finished by the
+next build: a folder left aside is put back when the list is missing, or removed;
+staging and ready folders of dead builds are removed. Files written straight into
+a folder (``reconcile``) go through :func:`vsbengine.fsio.atomic_write`.
 
 The CSV dialect of every output: UTF-8, ``;``, a header line, ``\\n`` line
 ends, text in double quotes, an empty field for "no value"; text a spreadsheet
@@ -28,20 +32,22 @@ import pyarrow.csv as pacsv
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.blockade.columns import neutralised
 from vsbengine.formats.blockade.records import MANIFEST_FORMAT, Manifest, OutputFile
-from vsbengine.fsio import atomic_write, fsync_dir, publish_dir
+from vsbengine.fsio import atomic_write, fsync_dir, publish_dir, sha256_file
 
 __all__ = [
     "MANIFEST",
     "StagedFolder",
+    "manifest_bytes",
     "read_manifest",
     "recover",
     "safe_table",
     "write_files",
-    "write_manifest",
 ]
 
 MANIFEST = "manifest.json"
-_OPTIONS = pacsv.WriteOptions(delimiter=";", include_header=True)
+# Batches of 16K rows: fewer calls than the default 1,024, and buffers that stay in
+# cache (measured faster than both 1,024 and 65,536 on the 1M-row benchmark).
+_OPTIONS = pacsv.WriteOptions(delimiter=";", include_header=True, batch_size=1 << 14)
 
 
 def safe_table(table: pa.Table) -> pa.Table:
@@ -49,20 +55,40 @@ def safe_table(table: pa.Table) -> pa.Table:
     return pa.table({name: neutralised(table.column(name)) for name in table.column_names})
 
 
+class _Hashing:
+    """A binary file that hashes what goes through it (the manifest's SHA-256 without
+    reading the file back)."""
+
+    closed = False
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _write_csv(table: pa.Table, handle) -> OutputFile:
+    """Write ``table`` as CSV (text cells made safe) to ``handle``; its rows and SHA-256."""
+    hashing = _Hashing(handle)
+    pacsv.write_csv(safe_table(table), hashing, _OPTIONS)
+    return OutputFile(rows=table.num_rows, sha256=hashing.digest.hexdigest())
+
+
 def write_table(table: pa.Table, path: Path) -> OutputFile:
     """Write ``table`` as CSV (text cells made safe), whole or not at all; return its row
     count and SHA-256."""
-    safe = safe_table(table)
-    atomic_write(path, lambda handle: pacsv.write_csv(safe, handle, _OPTIONS))
-    return OutputFile(rows=table.num_rows, sha256=sha256_of(path))
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    written: list[OutputFile] = []
+    atomic_write(path, lambda handle: written.append(_write_csv(table, handle)))
+    return written[0]
 
 
 def _fresh_name(folder: Path, stem: str, kind: str = "tmp") -> Path:
@@ -81,8 +107,8 @@ def _alive(pid: int) -> bool:
 
 def recover(target: Path) -> None:
     """Finish what a killed build of ``target`` left: put an earlier list that was moved
-    aside back when ``target`` is missing (else remove it), and remove the staging
-    folders of builds that are no longer running."""
+    aside back when ``target`` is missing (else remove it), and remove the staging and
+    ready folders of builds that are no longer running."""
     parent = target.parent
     if not parent.is_dir():
         return
@@ -92,7 +118,7 @@ def recover(target: Path) -> None:
             continue
         kind, _, rest = entry.name[len(prefix) :].partition("-")
         pid = rest.split("-")[0]
-        if kind not in ("tmp", "old") or not pid.isdigit() or _alive(int(pid)):
+        if kind not in ("tmp", "new", "old") or not pid.isdigit() or _alive(int(pid)):
             continue
         if kind == "old" and not target.exists():
             os.rename(entry, target)
@@ -105,7 +131,9 @@ class StagedFolder:
     """A folder that replaces ``target`` on :meth:`commit`, or vanishes on error.
 
     ``target`` may be missing, an empty folder, or an earlier blockade list
-    (a folder with a manifest); anything else is refused before any work.
+    (a folder with a manifest); anything else is refused before any work. Files
+    are written into it with :meth:`write_table` and :meth:`write_bytes`; they are
+    made durable once, by :meth:`commit`.
     """
 
     def __init__(self, target) -> None:
@@ -123,12 +151,35 @@ class StagedFolder:
         if self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
 
+    def _open(self, name: str):
+        # "x": a name is written once; the mode honours the umask. No fsync here:
+        # commit() syncs every file once.
+        return open(self.path / name, "xb")
+
+    def write_table(self, name: str, table: pa.Table) -> OutputFile:
+        """Write ``table`` as ``name`` (CSV, text cells made safe); its rows and SHA-256."""
+        with self._open(name) as handle:
+            return _write_csv(table, handle)
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        with self._open(name) as handle:
+            handle.write(data)
+
     def commit(self) -> None:
+        """Make the files durable (each once), then put the folder in place of ``target``."""
+        ready = publish_dir(self.path, _fresh_name(self.target.parent, self.target.name, "new"))
+        self.path = ready  # removed by __exit__ if what follows fails
         old = None
         if self.target.exists():
             old = _fresh_name(self.target.parent, self.target.name, "old")
             os.rename(self.target, old)
-        publish_dir(self.path, self.target)
+        try:
+            os.rename(ready, self.target)
+        except BaseException:
+            if old is not None:
+                os.rename(old, self.target)  # the earlier list stays in force
+            raise
+        fsync_dir(self.target.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -152,9 +203,9 @@ def write_files(folder, tables: dict[str, pa.Table]) -> dict[str, OutputFile]:
     return {name: write_table(table, folder / name) for name, table in tables.items()}
 
 
-def write_manifest(folder: Path, manifest: Manifest) -> None:
-    data = msgspec.json.format(msgspec.json.encode(manifest), indent=2)
-    atomic_write(Path(folder) / MANIFEST, data + b"\n")
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """``manifest.json`` as written: indented JSON, a final newline."""
+    return msgspec.json.format(msgspec.json.encode(manifest), indent=2) + b"\n"
 
 
 def read_manifest(folder) -> Manifest:
@@ -183,7 +234,7 @@ def verify_file(folder, name: str, manifest: Manifest) -> Path:
     expected = manifest.files.get(name)
     if expected is None or not path.is_file():
         raise InputError(f"the blockade list has no {name}", path=str(folder))
-    if sha256_of(path) != expected.sha256:
+    if sha256_file(path) != expected.sha256:
         raise InputError(
             "the file differs from the one the build wrote (its SHA-256 does not match "
             "manifest.json); blockade lists are not edited by hand",

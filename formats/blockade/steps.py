@@ -183,18 +183,15 @@ def run_chain(
     _count_units(
         counts, "5.1", entry_unit[blocking_entry], zp, "te blokkeren eenheden", "Totaal_zp_ozp"
     )
-    outcome = np.select(
-        [
-            ~in_production,
-            ~actions.has_dbc,
-            ~known,
-            ~translated,
-            closed,
-            *(reason == r.code for r in REASONS),
-        ],
-        list(range(5 + len(REASONS))),
-        len(OUTCOMES) - 1,
-    ).astype(np.int8)
+    # Where each action left the chain: its reason's outcome, overridden by the earlier
+    # steps (the first that applies wins, so they are written last to first).
+    by_code = np.full(len(REASONS) + 1, len(OUTCOMES) - 1, dtype=np.int8)
+    for r in REASONS:
+        by_code[r.code] = OUTCOMES.index(("5.0", r.key))
+    outcome = by_code[reason]
+    left = (~in_production, ~actions.has_dbc, ~known, ~translated, closed)
+    for index in reversed(range(len(left))):
+        outcome[left[index]] = index
     return Chain(
         controls=controls,
         actions=actions,

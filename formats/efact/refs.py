@@ -19,7 +19,12 @@ empty = open-ended; amounts in euro cents):
   institution (empty = general tariff; a contracted price wins)
 - ``facilities.csv``: institution, name, iban, bic
 - ``zorgkas.toml`` (optional; needed for the payment order DF017): ``name``,
-  ``iban``, ``bic`` of the zorgkas, and ``payment_days`` (default 42)
+  ``iban``, ``bic`` of the zorgkas, and ``payment_days`` (default 42); table
+  ``[answers]``: ``echo`` = ``"errors"`` (default: DF013/DF014/DF015 echo records 10
+  and 90 and the invoices with errors, as most insurers do) or ``"all"`` (every
+  record); table ``[codes]``: ``official_list`` = the insurers' official error list
+  (``.xls``, ``.xlsx`` or ``.csv``; relative to the folder of ``zorgkas.toml``), for
+  the official texts of the codes in ``vsbengine read`` and ``explain``
 """
 
 from __future__ import annotations
@@ -180,6 +185,10 @@ class Zorgkas:
     iban: str
     bic: str
     payment_days: int = 42
+    #: Which records the answers DF013/DF014/DF015 echo: "errors" or "all".
+    echo: str = "errors"
+    #: The insurers' official error list (a path), for the codes' official texts.
+    official_list: str | None = None
 
 
 @dataclass
@@ -359,7 +368,30 @@ def _zorgkas(path: str) -> Zorgkas:
         raise ReferenceDataError(
             "payment_days must be a number of days", path=path, zone="payment_days"
         )
-    return Zorgkas(z["name"].strip(), _iban.compact(z["iban"]), _bic.compact(z["bic"]), days_)
+    answers = conf.get("answers", {})
+    echo = answers.get("echo", "errors") if isinstance(answers, dict) else None
+    if echo not in ("errors", "all"):
+        raise ReferenceDataError(
+            'answers.echo must be "errors" or "all"', path=path, zone="answers.echo"
+        )
+    codes = conf.get("codes", {})
+    official = codes.get("official_list") if isinstance(codes, dict) else 0
+    if official is not None and (not isinstance(official, str) or not official.strip()):
+        raise ReferenceDataError(
+            "codes.official_list must be the path of the official error list",
+            path=path,
+            zone="codes.official_list",
+        )
+    if official is not None:
+        official = os.path.join(os.path.dirname(os.path.abspath(path)), official.strip())
+    return Zorgkas(
+        z["name"].strip(),
+        _iban.compact(z["iban"]),
+        _bic.compact(z["bic"]),
+        days_,
+        echo,
+        official,
+    )
 
 
 def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> None:
@@ -412,6 +444,20 @@ def _build(tables: dict[str, Table], facilities, zorgkas, source: str) -> Refere
         zorgkas=zorgkas,
         source=source,
     )
+
+
+def zorgkas_settings(source) -> Zorgkas:
+    """The zorgkas's settings alone (``zorgkas.toml`` of a reference-data folder, or beside
+    a SQLite file), without loading the tables: what ``read`` and ``explain`` need."""
+    if isinstance(source, References):
+        if source.zorgkas is None:
+            raise ReferenceDataError("no zorgkas.toml", path=source.source)
+        return source.zorgkas
+    path = os.fspath(source)
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(path):
+        raise ReferenceDataError("no such folder or database", path=path)
+    return _zorgkas(os.path.join(folder, "zorgkas.toml"))
 
 
 def load(source) -> References:

@@ -51,6 +51,7 @@ class Mutuality:
     a: int = 0  # records 80, zone 19 (account A)
     b: int = 0  # records 80, zone 15 (account B)
     records: int = 0  # records 20 to 80
+    records52: int = 0  # records 52 among them (a count may leave them out)
     codes: int = 0  # codes (zone 4) of records 30/50/51/52
     bad_amount: bool = False  # an amount of a record 80 is unreadable
     bad_code: bool = False  # a code is unreadable
@@ -59,6 +60,7 @@ class Mutuality:
         self.a += other.a
         self.b += other.b
         self.records += other.records
+        self.records52 += other.records52
         self.codes += other.codes
         self.bad_amount |= other.bad_amount
         self.bad_code |= other.bad_code
@@ -87,6 +89,7 @@ class Summary:
     framing: bool = False  # the core found framing problems
     units: int = 0  # record units of the chunk (or file): 2 + sum = all units
     detail: int = 0  # records 10-90
+    detail52: int = 0  # records 52 among them
     last_detail: int = -1  # unit of the last record 10-90
     rejected: np.ndarray = field(default_factory=_i64)  # units rejected in the chunks
     mutualities: dict[int, Mutuality] = field(default_factory=dict)
@@ -257,6 +260,8 @@ def summarize(
         sm.detail += mine
         if mine:
             last = max(last, int(u[-1]))
+    u52 = sc.units[s.compiled.index["52"]]
+    sm.detail52 = len(u52) - int(np.searchsorted(u52, s.own_first))
     if last >= 0:
         sm.last_detail = int(to_global(np.array([last]))[0])
     gone = np.flatnonzero(rejected)
@@ -286,9 +291,18 @@ def summarize(
     codes, bad_code = s.invoice_total("invoice_control")
     pa, _ = s.invoice_total("prestations_a")
     pb, _ = s.invoice_total("prestations_b")
+    in52 = sc.invoice[u52]
+    counts52 = np.bincount(in52[in52 >= 0], minlength=len(inv)).astype(np.int64)
     sel = own_inv
     keys, sums = _group(
-        dest[sel], a[sel], b[sel], counts[sel], codes[sel], bad_amount[sel], bad_code[sel]
+        dest[sel],
+        a[sel],
+        b[sel],
+        counts[sel],
+        codes[sel],
+        bad_amount[sel],
+        bad_code[sel],
+        counts52[sel],
     )
     for i, m in enumerate(keys.tolist()):
         sm.mutualities[int(m)] = Mutuality(
@@ -298,6 +312,7 @@ def summarize(
             codes=int(sums[3][i]),
             bad_amount=bool(sums[4][i]),
             bad_code=bool(sums[5][i]),
+            records52=int(sums[6][i]),
         )
     # The prestations of all invoices of the chunk are its own (a copy before the chunk
     # opens no invoice that a copy would be part of).
@@ -426,6 +441,7 @@ def merge(parts: list[Summary]) -> Summary:
         out.units += p.units
         out.framing |= p.framing
         out.detail += p.detail
+        out.detail52 += p.detail52
         out.last_detail = max(out.last_detail, p.last_detail)
         for m, tot in p.mutualities.items():
             out.mutualities.setdefault(m, Mutuality()).add(tot)

@@ -37,7 +37,7 @@ from vsbengine.formats.viplive.records import (
 )
 from vsbengine.formats.viplive.schedule import check_day, first_round, next_round, round_number
 
-__all__ = ["Plan", "plan_round"]
+__all__ = ["Plan", "current_rows", "open_quarters", "plan_round"]
 
 _COMPARED = ("practice", "iban", "patients", "amount", "status")
 _COLUMN = {
@@ -278,6 +278,37 @@ def _payments(items, quarters, chains, day) -> list[Payment]:
             )
         )
     return payments
+
+
+def current_rows(
+    grants: list[Grant],
+    day: _dt.date,
+    known: Mapping[Key, Grant] | None = None,
+    headers: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[Grant]:
+    """The rows a round on ``day`` decides on: downloaded by then, the latest per key,
+    agreeing with each other and with the ledger's download, one IBAN per payment.
+
+    Raises
+    ------
+    vsbengine.formats.viplive.TableError
+        A row is older than the download the ledger kept for its key.
+    """
+    p = _Planner(day, {}, {}, {}, headers or {}, known or {})
+    return p.one_iban(p.not_stale(p.current(p.due(grants))))
+
+
+def open_quarters(rows: list[Grant], settled: Mapping[Key, int]) -> dict[str, bool]:
+    """The quarters with something open in ``rows`` (see :func:`current_rows`): ``True``
+    when money is still to move (granted but not paid, or lowered and not claimed),
+    ``False`` when rows only await the insurer (in behandeling)."""
+    found: dict[str, bool] = {}
+    for g in rows:
+        if g.status == "in behandeling":
+            found.setdefault(g.quarter, False)
+        elif _granted(g) != settled.get(_key(g), 0):
+            found[g.quarter] = True
+    return found
 
 
 def plan_round(

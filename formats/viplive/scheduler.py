@@ -13,9 +13,22 @@ looks for new grants and pays them. So on a day of a quarter's 14-day grid:
 - a round already booked is not paid again (running twice a day is harmless).
 
 A grid day the scheduler missed (the machine was off) is caught up on the
-following days, until the next grid day: the round keeps its own date and
-numbers, and the SEPA file asks for execution today. Only the earliest missed
-round is caught up; rounds are booked in date order.
+following days, until that quarter's next grid day: the round keeps its own date
+and numbers (it pays what was downloaded by its date), and the SEPA file asks for
+execution today. Per quarter only its last missed grid day counts (a round pays
+everything up to it). The candidates, today's grid day included, are tried in
+date order and the first that is due is paid; missed days with nothing to do are
+passed over, so they never hide a later one. A run books at most one round and
+rounds are booked in date order: when a second one is still due, the outcome's
+next possible round is today (the next run pays it). A missed day before the
+latest booked round can no longer be booked; its quarter's next grid day pays
+what it would have paid.
+
+The outcome names the next possible round: the next day a round could move
+money (a quarter's first round still to come, or the next grid day of a quarter
+with something granted and not paid, lowered and not claimed, or awaiting the
+insurer). When nothing is open it is ``None``, and a day off the grid says
+``settled``.
 
 Exports are every ``*.csv`` and ``*.xlsx`` in the folder (hidden files
 skipped): a folder that keeps each download works, since the newest download
@@ -37,6 +50,7 @@ from vsbengine.formats.viplive.ledger import Ledger
 from vsbengine.formats.viplive.payments import pay
 from vsbengine.formats.viplive.quarters import Quarter
 from vsbengine.formats.viplive.records import RoundSummary
+from vsbengine.formats.viplive.rounds import Plan, current_rows, open_quarters, plan_round
 from vsbengine.formats.viplive.schedule import (
     FOLLOW_UP_DAYS,
     check_day,
@@ -94,20 +108,70 @@ def _last_grid_day(q: Quarter, today: _dt.date) -> tuple[int, _dt.date] | None:
     return n, round_date(q, n)
 
 
-def _candidate(quarters, booked, latest, today) -> tuple[_dt.date, bool] | None:
-    """The day to decide on: today when it is a grid day, else the earliest grid day
-    since the last one that was missed (not booked, not before the latest round)."""
-    if any(round_number(q, today) is not None for q in quarters):
-        return today, False
-    missed = []
+class _Book(msgspec.Struct):
+    """What the ledger says, read once per decision."""
+
+    booked: dict
+    latest: _dt.date | None
+    settled: dict
+    known: dict
+
+    @classmethod
+    def read(cls, ledger) -> _Book:
+        with Ledger.open(ledger, create=False) as book:
+            return cls(book.rounds(), book.latest_round(), book.settled(), book.grants())
+
+
+def _candidates(quarters, book: _Book, today) -> list[tuple[_dt.date, bool]]:
+    """The days a round could be held on today, in date order: today when it is a grid
+    day, and per quarter the last grid day before today when it was missed (not
+    booked, and not before the latest booked round: rounds are booked in date order)."""
+    days: set[tuple[_dt.date, bool]] = set()
     for q in quarters:
+        if round_number(q, today) is not None:
+            days.add((today, False))
+            continue
         found = _last_grid_day(q, today)
         if found is None:
             continue
         n, day = found
-        if (str(q), n) not in booked and (latest is None or day >= latest):
-            missed.append(day)
-    return (min(missed), True) if missed else None
+        if (str(q), n) not in book.booked and (book.latest is None or day >= book.latest):
+            days.add((day, True))
+    return sorted(days)
+
+
+def _plan(read, day, config: Config, book: _Book) -> Plan | None:
+    """The round ``day`` would book, or ``None`` when no quarter in the rows has one then."""
+    try:
+        return plan_round(
+            read.grants,
+            day,
+            config.chains,
+            book.settled,
+            book.booked,
+            {f.path: f.headers for f in read.files},
+            book.known,
+        )
+    except ConfigError:
+        return None
+
+
+def _is_due(plan: Plan | None) -> bool:
+    """A round is due when it is a quarter's first round (always booked) or has money to
+    move for a quarter it books now."""
+    if plan is None or not plan.quarters:
+        return False
+    moving = {p.quarter for p in plan.payments} | {c.quarter for c in plan.claims}
+    return 1 in plan.quarters.values() or bool(moving & set(plan.quarters))
+
+
+def _due(read, quarters, config, book, today) -> tuple[_dt.date, bool] | None:
+    """The earliest candidate day whose round is due (missed days with nothing to do are
+    passed over, so they never hide a later one)."""
+    for day, late in _candidates(quarters, book, today):
+        if _is_due(_plan(read, day, config, book)):
+            return day, late
+    return None
 
 
 def run(
@@ -121,6 +185,9 @@ def run(
     now: _dt.datetime | None = None,
 ) -> RunOutcome:
     """Pay the round due on ``today`` (default: the current date), if one is due.
+
+    The outcome's ``next_round`` is the next day a round could move money (see the
+    module text); ``None`` when everything granted is settled.
 
     Raises
     ------
@@ -139,15 +206,14 @@ def run(
     quarters = sorted({Quarter.parse(g.quarter) for g in read.grants if g.downloaded <= today})
     if not quarters:
         return RunOutcome(today, NOT_DUE, "no export rows downloaded by today", None, None, names)
-    with Ledger.open(ledger, create=False) as book:
-        booked, latest = book.rounds(), book.latest_round()
-    upcoming = min(next_round(q, today) for q in quarters)
-    found = _candidate(quarters, booked, latest, today)
-    if found is None:
-        return RunOutcome(today, NOT_DUE, "no payment round today", None, upcoming, names)
-    day, late = found
+    book = _Book.read(ledger)
+    # A stale export is refused here already (located, exit 2), as pay would.
+    current_rows(read.grants, today, book.known)
 
-    def attempt(dry_run: bool) -> RoundSummary:
+    def upcoming() -> _dt.date | None:
+        return _next_possible_round(read, quarters, config, _Book.read(ledger), today)
+
+    def attempt(day: _dt.date, late: bool, dry_run: bool) -> RoundSummary:
         return pay(
             files,
             day,
@@ -160,36 +226,59 @@ def run(
             execution=today if late else None,
         )
 
-    plan = attempt(dry_run=True)
+    found = _due(read, quarters, config, book, today)
+    if found is not None:
+        day, late = found
+        summary = attempt(day, late, dry_run=False)
+        what = ", ".join(
+            f"{r.quarter} round {r.round}" for r in summary.rounds if r.booked == "now"
+        )
+        reason = f"{what}" + (f" (the round of {day}, caught up today)" if late else "")
+        return RunOutcome(today, PAID, reason, day, upcoming(), names, summary)
+    if not any(round_number(q, today) is not None for q in quarters):
+        following = upcoming()
+        if following is None:
+            return RunOutcome(today, SETTLED, "everything granted is settled", None, None, names)
+        return RunOutcome(today, NOT_DUE, "no payment round today", None, following, names)
+    # Today is a grid day, and its round is not due: say why.
+    plan = attempt(today, False, dry_run=True)
     new = {r.quarter: r.round for r in plan.rounds if r.booked == "dry run"}
     if not new:
         rounds = ", ".join(f"{r.quarter} round {r.round}" for r in plan.rounds)
         return RunOutcome(
-            today, ALREADY_PAID, f"{rounds} booked before", day, upcoming, names, plan
+            today, ALREADY_PAID, f"{rounds} booked before", today, upcoming(), names, plan
         )
-    moving = {p.quarter for p in plan.payments} | {c.quarter for c in plan.claims}
-    first = sorted(q for q, n in new.items() if n == 1)
-    if not first and not moving & set(new) and late:
-        # The missed grid day had nothing to do: today is simply no round day.
-        return RunOutcome(today, NOT_DUE, "no payment round today", None, upcoming, names)
-    if not first and not moving & set(new):
-        waiting = [p for p in plan.pending if p.quarter in new]
-        if waiting:
-            reason = (
-                f"nothing new to pay or claim; {len(waiting)} row"
-                f"{'s' if len(waiting) > 1 else ''} still pending"
-            )
-            return RunOutcome(today, NOTHING_NEW, reason, day, upcoming, names, plan)
-        return RunOutcome(
-            today,
-            SETTLED,
-            f"{', '.join(sorted(new))}: everything granted is settled",
-            day,
-            upcoming,
-            names,
-            plan,
+    waiting = [p for p in plan.pending if p.quarter in new]
+    if waiting:
+        reason = (
+            f"nothing new to pay or claim; {len(waiting)} row"
+            f"{'s' if len(waiting) > 1 else ''} still pending"
         )
-    summary = attempt(dry_run=False)
-    what = ", ".join(f"{r.quarter} round {r.round}" for r in summary.rounds if r.booked == "now")
-    reason = f"{what}" + (f" (the round of {day}, caught up today)" if late else "")
-    return RunOutcome(today, PAID, reason, day, upcoming, names, summary)
+        return RunOutcome(today, NOTHING_NEW, reason, today, upcoming(), names, plan)
+    return RunOutcome(
+        today,
+        SETTLED,
+        f"{', '.join(sorted(new))}: everything granted is settled",
+        today,
+        upcoming(),
+        names,
+        plan,
+    )
+
+
+def _next_possible_round(read, quarters, config: Config, book: _Book, today: _dt.date):
+    """The next day a round could move money, as the ledger and the exports stand on
+    ``today``: today itself when another round is still due (a run books one round at a
+    time), else the earliest of a quarter's first round still to come and the next grid
+    day of each quarter with something open (granted and not paid, lowered and not
+    claimed, or awaiting the insurer). ``None`` when everything granted is settled."""
+    if _due(read, quarters, config, book, today) is not None:
+        return today
+    still_open = open_quarters(current_rows(read.grants, today, book.known), book.settled)
+    days = []
+    for q in quarters:
+        if first_round(q) > today and (str(q), 1) not in book.booked:
+            days.append(first_round(q))
+        elif str(q) in still_open:
+            days.append(next_round(q, today))
+    return min(days, default=None)

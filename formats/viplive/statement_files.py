@@ -35,14 +35,24 @@ CSV_COLUMNS = (
     "datum",
     "omschrijving",
 )
-_OPEN = {
-    "to pay": "nog te betalen",
-    "to claim": "nog terug te vorderen",
-    "awaiting insurer": "in behandeling bij de zorgverzekeraar",
-}
-
-
 _cell = safe_cell
+_OPEN_LABEL = {"to pay": "vl_open_to_pay", "to claim": "vl_open_to_claim"}
+
+
+def _open_items(c: ChainStatement, lang: str) -> list[tuple[str, str, int]]:
+    """What is still open on a chain, as ``(uzovi, text, cents)``: the page's table and
+    the CSV's ``openstaand`` rows are both made from this.
+
+    A claim booked by a round is money the practice still owes: nothing records that
+    it was paid back, so it stays open (the care group decides how it is recovered).
+    """
+    return [
+        (o.uzovi, pages.label(_OPEN_LABEL.get(o.kind, "vl_open_awaiting"), lang), o.amount)
+        for o in c.open
+    ] + [
+        (k.uzovi, pages.label("vl_open_claim", lang, date=k.date.isoformat()), k.amount)
+        for k in c.claims
+    ]
 
 
 def _csv_rows(s: Statement, c: ChainStatement):
@@ -65,17 +75,18 @@ def _csv_rows(s: Statement, c: ChainStatement):
             p.date.isoformat(),
             p.description,
         )
+    claim_state = pages.label("vl_claim_open", "nl")
     for k in c.claims:
         yield head + (
-            "teruggevorderd",
+            "gevorderd",
             k.uzovi,
             "",
             euros_nl(k.amount, False),
             k.date.isoformat(),
-            "toekenning verlaagd",
+            claim_state,
         )
-    for o in c.open:
-        yield head + ("openstaand", o.uzovi, "", euros_nl(o.amount, False), "", _OPEN[o.kind])
+    for uzovi, text, cents in _open_items(c, "nl"):
+        yield head + ("openstaand", uzovi, "", euros_nl(cents, False), "", text)
 
 
 def statement_csv(s: Statement, chains: list[ChainStatement] | None = None) -> bytes:
@@ -97,26 +108,11 @@ class _Rows(msgspec.Struct, frozen=True):
     open: list[tuple]
 
 
-_OPEN_LABEL = {"to pay": "vl_open_to_pay", "to claim": "vl_open_to_claim"}
-
-
 def _chain_rows(c: ChainStatement, lang: str) -> _Rows:
     def eur(cents: int) -> str:
         return pages.amount(cents, lang)
 
-    # A claim booked by a round is money the practice still owes: nothing records
-    # that it was paid back, so it stays open (VIPLive's finance decides how).
-    open_rows = [
-        (
-            o.uzovi,
-            pages.label(_OPEN_LABEL.get(o.kind, "vl_open_awaiting"), lang),
-            eur(o.amount),
-        )
-        for o in c.open
-    ] + [
-        (k.uzovi, pages.label("vl_open_claim", lang, date=k.date.isoformat()), eur(k.amount))
-        for k in c.claims
-    ]
+    claim_state = pages.label("vl_claim_open", lang)
     return _Rows(
         insurers=[
             (i.uzovi, i.patients, eur(i.granted), i.status, i.downloaded.isoformat())
@@ -124,16 +120,9 @@ def _chain_rows(c: ChainStatement, lang: str) -> _Rows:
         ],
         payments=[(p.date.isoformat(), p.round, p.description, eur(p.amount)) for p in c.payments],
         claims=[
-            (
-                k.date.isoformat(),
-                k.round,
-                k.uzovi,
-                pages.label("vl_claim_open", lang),
-                eur(k.amount),
-            )
-            for k in c.claims
+            (k.date.isoformat(), k.round, k.uzovi, claim_state, eur(k.amount)) for k in c.claims
         ],
-        open=open_rows,
+        open=[(uzovi, text, eur(cents)) for uzovi, text, cents in _open_items(c, lang)],
     )
 
 

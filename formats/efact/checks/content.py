@@ -6,8 +6,8 @@ where the answer is the invoice's (the beneficiary, the admission) and per
 prestation where it depends on the prestation (dates, codes, tariffs).
 Records whose zones could not be read are left out: they already block.
 
-Codes (official where one matches, ``*`` new in the same scheme; records 30 take
-the same codes with ``30`` in front):
+Codes (official where one matches, ``*`` the engine's own, absent from the official
+list; records 30 take the same codes with ``30`` in front):
 
 =========  =====  ==========================================================
 200820     F      beneficiary not in the member file
@@ -15,16 +15,15 @@ the same codes with ``30`` in front):
 500540     R      not insured on the first prestation date
 500640     R      not insured on the last prestation date
 500549     R      deceased before or on the prestation date
-500421*    R      code unknown in the code table (``510421`` for a record 51)
-500420     R      code not valid on the prestation dates (``510420``)
-501942*    R      no tariff for the code on the date
+500420     R      code unknown, or not valid on the prestation dates (``510420``)
+500454     R      no tariff for the code on the date (code and tariff do not match)
 501940     R      amount is not units x tariff (a contracted price first)
 502741     R      personal share is not units x its tariff
 501740     R      the related prestation is missing (same invoice and day)
 200520     F      admission unknown for the facility and beneficiary (or its date)
 500526     R      prestation outside the admission
 202020     S      revalidation approval date differs from the admission's
-300440*    R      personal share without a revalidation day (VSB pair rule)
+300490*    R      personal share without a revalidation day (VSB pair rule)
 500423     R      the same prestation billed twice in the sending
 =========  =====  ==========================================================
 
@@ -300,9 +299,8 @@ def check(s: Sending, ctx: Context) -> Findings:
         ("0540", "5"),
         ("0640", "6a,6b"),
         ("0549", "5"),
-        ("0421", "4"),
-        ("0420", "4"),
-        ("1942", "19"),
+        ("0420", "4"),  # unknown, or not valid on the dates
+        ("0454", "4"),  # no tariff for the code on the date
         ("1940", "19"),
         ("2741", "27"),
     ):
@@ -327,7 +325,7 @@ def check(s: Sending, ctx: Context) -> Findings:
         if len(days_billed):
             pos = np.minimum(np.searchsorted(days_billed, day_key[share]), len(days_billed) - 1)
             share = share[days_billed[pos] != day_key[share]]
-        errs.add(p[share], "300440", _zone("30", "4"))
+        errs.add(p[share], "300490", _zone("30", "4"))
 
     # Day groups for the propagation (x00129): the records 30/50 of a day that has a
     # revalidation day or personal share record (only invoices with such records).
@@ -357,8 +355,7 @@ def check(s: Sending, ctx: Context) -> Findings:
     d51 = s.values("first_date", 51)[ok51]
     d51 = np.where(d51 > 0, _refs.days(d51), 0).astype(np.int64)
     k51, v51, _ = look.code_row(c51, d51)
-    errs.add(r51[~k51], "510421", _zone("51", "4"))
-    errs.add(r51[k51 & (d51 > 0) & ~v51], "510420", _zone("51", "4"))
+    errs.add(r51[~k51 | ((d51 > 0) & ~v51)], "510420", _zone("51", "4"))
     return findings
 
 
