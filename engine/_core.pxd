@@ -46,6 +46,7 @@ cdef extern from "_kernels.h" nogil:
         VSB_OP_TEXT
         VSB_OP_CHECKS
     void* vsb_reserve(size_t n)
+    void vsb_drop_pages(const uint8_t* start, const uint8_t* end)
     void vsb_release(void* p, size_t n)
     enum:
         VSB_NUM

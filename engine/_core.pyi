@@ -309,6 +309,7 @@ def scan(
     own_first: int = 2,
     rules: bool = True,
     stop_layout: int = -1,
+    drop_pages: bool = False,
 ) -> Scan: ...
 def first_record(
     data: Any, tables: CoreTables, layout: int
@@ -373,6 +374,9 @@ def content_join(
     admissions: dict[str, Any],
     none: int,
 ) -> dict[str, npt.NDArray[Any]]: ...
+def repeated(
+    key1: npt.ArrayLike, key2: npt.ArrayLike, order: npt.ArrayLike
+) -> npt.NDArray[np.int64]: ...
 def days(values: npt.ArrayLike) -> npt.NDArray[np.int64]: ...
 def group_pairs(
     group: npt.ArrayLike, trigger: npt.ArrayLike

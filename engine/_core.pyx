@@ -1069,20 +1069,28 @@ cdef Py_ssize_t _long_line(const uint8_t* b, Py_ssize_t p, Py_ssize_t n, Framing
     return end + 1 if nl != NULL else n
 
 
+#: How far the scan of a file mapping goes before it gives back the pages behind it.
+cdef Py_ssize_t _DROP_STEP = 8 << 20
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, Findings* f,
                       FramingLog* fr, RuleFindings* rf, Run* r, bint* lines_io, bint body,
-                      bint framing_only, int stop_layout, int kern) noexcept nogil:
+                      bint framing_only, int stop_layout, int kern,
+                      bint drop=False) noexcept nogil:
     """Frame and check the whole buffer. Returns the number of units, or -1 (memory).
 
     ``body``: the buffer starts with records (units 0 and 1, the segments, are
     absent); ``lines_io`` then says whether the file separates its parts with line
     breaks, and returns that for a whole file. ``framing_only``: frame, no checks;
     with ``stop_layout`` >= 0, stop after the first unit of that layout.
-    ``kern``: the classification kernel.
+    ``kern``: the classification kernel. ``drop``: the buffer is a read-only shared
+    file mapping, whose pages behind the scan are given back as it goes (they come
+    back from the page cache when read again), so that the file is never resident
+    whole.
     """
-    cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen
+    cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, dropped = 0
     cdef const uint8_t* nl
     cdef int L, rt
     cdef bint lines = lines_io[0], bad = False
@@ -1096,6 +1104,10 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             o.rank[0] = o.rank[1] = o.invoice[0] = o.invoice[1] = -1
         u = 2
     while p < n or u < 2:
+        if drop and p - dropped >= _DROP_STEP:
+            # A margin behind: the rules may read the record before (equal zones).
+            vsb_drop_pages(b + dropped, b + p - 4096)
+            dropped = p - 4096
         # The common case first: a whole record of a known type, fine in every byte.
         if u >= 2 and not framing_only and p + 350 <= n:
             rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
@@ -1376,7 +1388,7 @@ cdef object _array(const void* data, Py_ssize_t n, object dtype):
 def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing_cap=1000,
          bint body=False, bint lines=False, bint framing_only=False, params=None,
          Py_ssize_t first10=-1, Py_ssize_t own_first=2, bint rules=True,
-         int stop_layout=-1):
+         int stop_layout=-1, bint drop_pages=False):
     """Frame, check and read a billing file in one pass without the GIL.
 
     Parameters
@@ -1404,6 +1416,11 @@ def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing
         that the rules read, see ``formats/efact/chunks.py``).
     rules
         Report the rule findings (a scan for the writers does not need them).
+    drop_pages
+        ``data`` is a read-only shared mapping of a file (``mmap.ACCESS_READ``): give
+        back its pages behind the scan as it goes, so that the file is not resident
+        whole (they come back from the page cache when read again). Never for other
+        buffers: their bytes would be lost.
 
     Returns
     -------
@@ -1509,7 +1526,7 @@ def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing
                 r.r10 = 0
                 r.rec10 = base + first10
             units = _scan(t, base, n, &o, &f, &fr, &rf if rules else NULL, &r, &lines_io,
-                          body, framing_only, stop_layout, kern)
+                          body, framing_only, stop_layout, kern, drop_pages)
         if units < 0:
             raise MemoryError()
         out = Scan.__new__(Scan)
@@ -2298,6 +2315,51 @@ def content_join(dict p, dict inv, dict members, KeyIndex codes_index, dict code
             bits_v[i] = b
     return dict(bits=bits, category=category, related=related, d1=d1, d2=d2, key1=key1,
                 key2=key2, day_key=day_key)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def repeated(key1, key2, order):
+    """The rows whose pair of keys ``(key1, key2)`` an earlier row has (earlier: a lower
+    ``order``, then a lower row), ascending: a hash of the pairs in two passes, the
+    duplicate check of a sending without sorting its prestations."""
+    cdef const int64_t[::1] a = np.ascontiguousarray(key1, dtype=np.int64)
+    cdef const int64_t[::1] b = np.ascontiguousarray(key2, dtype=np.int64)
+    cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
+    cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
+    cdef int bits = 4
+    cdef uint64_t h, mask
+    cdef int64_t* first
+    if b.shape[0] != n or o.shape[0] != n:
+        raise ValueError("key1, key2 and order differ in length")
+    while cap < 2 * n:
+        cap *= 2
+        bits += 1
+    mask = cap - 1
+    first = <int64_t*> malloc(cap * sizeof(int64_t))
+    if first == NULL:
+        raise MemoryError()
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out_v = out
+    with nogil:
+        memset(first, 0xFF, cap * sizeof(int64_t))    # -1: an empty slot
+        for i in range(n):      # each pair's earliest row
+            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
+                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
+            while first[h] >= 0 and (a[first[h]] != a[i] or b[first[h]] != b[i]):
+                h = (h + 1) & mask
+            if first[h] < 0 or o[i] < o[first[h]]:
+                first[h] = i
+        for i in range(n):      # every other row of a pair
+            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
+                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
+            while a[first[h]] != a[i] or b[first[h]] != b[i]:
+                h = (h + 1) & mask
+            if first[h] != i:
+                out_v[hits] = i
+                hits += 1
+    free(first)
+    return out[:hits].copy()
 
 
 cdef inline int64_t _floordiv(int64_t a, int64_t b) noexcept nogil:

@@ -438,6 +438,7 @@ static inline int vsb_read_unit(const uint8_t *rec, const vsb_op *ops, int nops,
 /* Memory for the scan's outputs: reserved address space, backed page by page as it
  * is written (what a scan does not write costs nothing). */
 #include <sys/mman.h>
+#include <unistd.h>
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #define MAP_ANONYMOUS MAP_ANON
 #endif
@@ -462,6 +463,28 @@ static void vsb_release(void *p, size_t n)
 {
     if (p != NULL)
         munmap(p, n);
+}
+
+/* Give back the pages of a read-only shared file mapping between from and to (whole
+ * pages inside): they stay in the page cache, and an access maps them again with the
+ * same bytes. Only for such a mapping: a private or anonymous one would lose its bytes. */
+static void vsb_drop_pages(const uint8_t *from, const uint8_t *to)
+{
+#ifdef MADV_DONTNEED
+    static uintptr_t page = 0;
+    uintptr_t a, b;
+    if (page == 0) {
+        long got = sysconf(_SC_PAGESIZE);
+        page = got > 0 ? (uintptr_t)got : 4096;
+    }
+    a = ((uintptr_t)from + page - 1) & ~(page - 1);
+    b = (uintptr_t)to & ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+#else
+    (void)from;
+    (void)to;
+#endif
 }
 
 

@@ -328,3 +328,23 @@ def test_compiled_joins_find_what_the_numpy_lookups_find(tmp_path, seed):
     fused, ref = _content_errors(data, refs)
     assert fused == ref
     assert fused[0]  # the injected kinds are found
+
+
+def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort():
+    """_core.repeated: the rows after the first of each pair of keys (first by order)."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 1000, 50_000):
+        k1 = rng.integers(0, 40, n) * (1 << 40)  # few distinct keys: many repeats
+        k2 = rng.integers(0, 30, n) - 3
+        order = rng.permutation(n) * 3
+        got = _core.repeated(k1, k2, order)
+        by = np.lexsort((order, k2, k1))
+        again = np.zeros(n, dtype=bool)
+        again[1:] = (k1[by][1:] == k1[by][:-1]) & (k2[by][1:] == k2[by][:-1])
+        assert got.tolist() == sorted(by[again].tolist())
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.repeated([1, 2], [1], [0, 1])

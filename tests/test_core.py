@@ -147,3 +147,44 @@ def test_reserved_zones_that_may_be_blank():
     assert _zone_findings(bytes(data)) == [(2, "10", "99", int(_core.Finding.E_CHECK))]
     data[227 + 234] = ord("0")  # zeros and blanks mixed: neither
     assert (2, "10", "45", int(_core.Finding.E_NOT_ZERO)) in _zone_findings(bytes(data))
+
+
+def _resident(address: int) -> int:
+    """Bytes resident of the mapping that holds ``address`` (Linux's smaps)."""
+    with open("/proc/self/smaps") as fh:
+        inside = False
+        for line in fh:
+            head = line.split()[0]
+            if "-" in head and all(c in "0123456789abcdef-" for c in head):
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                inside = lo <= address < hi
+            elif inside and line.startswith("Rss:"):
+                return int(line.split()[1]) * 1024
+    raise LookupError("no such mapping")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
+def test_a_file_map_gives_its_pages_back_behind_the_scan(tmp_path):
+    """drop_pages: the same scan as of the bytes, the map reads the same bytes after it,
+    and the file was not left resident (its pages went back as the scan went)."""
+    import mmap
+
+    from vsbengine.formats.efact.generate import generate
+
+    data = generate(60_000, seed=5, month=202610, error_rate=0.01).tobytes()  # 21 MB
+    path = tmp_path / "s.920000"
+    path.write_bytes(data)
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        address = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        ref = _core.scan(data, core_tables())
+        got = _core.scan(mm, core_tables(), drop_pages=True)
+        assert _resident(address) < len(data) // 2
+        for name in ("offsets", "layout", "finding_unit", "finding_zone", "finding_kind"):
+            assert np.array_equal(getattr(got, name), getattr(ref, name)), name
+        assert np.array_equal(got.rule_unit, ref.rule_unit) and len(ref.rule_unit)
+        assert all(np.array_equal(a, b) for a, b in zip(got.slots, ref.slots))
+        assert mm[:] == data
+    finally:
+        mm.close()

@@ -76,6 +76,9 @@ class Sending:
         The date the rules take as today (YYYYMMDD).
     rules
         Run the streaming rules (a scan for the writers does not need them).
+    drop_pages
+        ``data`` is a read-only shared map of a file: the scan gives its pages back
+        behind it (see :func:`vsbengine._core.scan`), so the file is not resident whole.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Sending:
         compiled: Compiled = LAYOUTS,
         today: int = 0,
         rules: bool = True,
+        drop_pages: bool = False,
     ) -> None:
         self.data = data
         self.compiled = compiled
@@ -102,7 +106,13 @@ class Sending:
         tables = core_tables(compiled)
         first10, params = rule_params(data, compiled, today) if rules else (-1, None)
         scan = _core.scan(
-            data, tables, params=params, first10=first10, own_first=own_first, rules=rules
+            data,
+            tables,
+            params=params,
+            first10=first10,
+            own_first=own_first,
+            rules=rules,
+            drop_pages=drop_pages,
         )
         #: What the core found (units, columns, invoices, findings).
         self.scan: _core.Scan = scan

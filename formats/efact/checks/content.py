@@ -397,19 +397,10 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
         return found
     k1, k2, unit, place = keys.key1, keys.key2, keys.unit, keys.place
     assert place is not None  # placed in the whole file by the summary
-    # Candidates first: equal 64-bit mixes of the two keys; then the exact comparison.
-    mix = (k1 * np.int64(-7046029254386353131)) ^ (k2 * np.int64(0x9E3779B97F4A7C15 - (1 << 64)))
-    sorted_mix = np.sort(mix)
-    twice = sorted_mix[1:][sorted_mix[1:] == sorted_mix[:-1]]
-    if len(twice) == 0:
+    # A hash of the pairs of keys: every occurrence after the first (by unit).
+    hit = _core.repeated(k1, k2, unit)
+    if len(hit) == 0:
         return found
-    twice = np.unique(twice)
-    at = np.minimum(np.searchsorted(twice, mix), len(twice) - 1)
-    cand = np.flatnonzero(twice[at] == mix)
-    order = cand[np.lexsort((unit[cand], k2[cand], k1[cand]))]
-    a, b = k1[order], k2[order]
-    again = np.r_[False, (a[1:] == a[:-1]) & (b[1:] == b[:-1])]
-    hit = order[again]
     for rt in (30, 50):
         sel = hit[place.rtype[hit] == rt]
         zone = LAYOUTS.zone_index(str(rt), "4")
