@@ -47,6 +47,8 @@ cdef extern from "_kernels.h" nogil:
         VSB_OP_CHECKS
     void* vsb_reserve(size_t n)
     void vsb_drop_pages(const uint8_t* start, const uint8_t* end)
+    int vsb_zeros_differ(const uint8_t* rec, const uint8_t* expect, const uint8_t* mask,
+                         int lo, int hi)
     void vsb_release(void* p, size_t n)
     enum:
         VSB_NUM
@@ -318,6 +320,7 @@ cdef struct Tables:
     const uint8_t* layout_zero    # per layout: 1 zeros-only reserved zones (masks), 2 blank-ok ones
     const uint8_t* zero_expect    # n_layouts x 350: '0' where a reserved zone is, else 0
     const uint8_t* zero_mask      # n_layouts x 350: 0xFF there, else 0
+    const int32_t* zero_span      # n_layouts x 2: the bytes [lo, hi) the masks cover
     int layout_200
     int layout_300
     int layout_10

@@ -191,6 +191,16 @@ def _work_modes(compiled):
     return modes
 
 
+def _zero_span(mask, lengths):
+    """Per layout, the bytes ``[lo, hi)`` its zero masks cover (lo a multiple of 8)."""
+    span = np.zeros((len(mask), 2), dtype=np.int32)
+    for L in range(len(mask)):
+        at = np.flatnonzero(mask[L, : int(lengths[L])])
+        if len(at):
+            span[L] = (int(at[0]) // 8 * 8, int(at[-1]) + 1)
+    return np.ascontiguousarray(span)
+
+
 cdef class CoreTables:
     """The compiled layouts and streaming rules, pinned for the core (built once per
     layout set; read-only afterwards, shared by every scan and thread)."""
@@ -264,6 +274,8 @@ cdef class CoreTables:
         t.layout_zero = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_zero"])
         t.zero_expect = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_expect"])
         t.zero_mask = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_mask"])
+        arrays["zero_span"] = _zero_span(arrays["zero_mask"], arrays["layout_len"])
+        t.zero_span = <const int32_t*> cnp.PyArray_DATA(arrays["zero_span"])
         t.slot_first = <const int32_t*> cnp.PyArray_DATA(arrays["slot_first"])
         t.slot_count = <const int32_t*> cnp.PyArray_DATA(arrays["slot_count"])
         t.slot_wide = <const uint8_t*> cnp.PyArray_DATA(arrays["slot_wide"])
@@ -528,26 +540,6 @@ cdef inline int _not_zero(const uint8_t* rec, int s, int n, int flags) noexcept 
     if flags & F_BLANK_OK and memcmp(rec + s, BLANKS, n) == 0:
         return 0
     return E_NOT_ZERO
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef inline bint _zeros_differ(const uint8_t* rec, const uint8_t* expect,
-                               const uint8_t* mask, int n) noexcept nogil:
-    """Whether a byte of a reserved zone of the layout is not '0': all reserved zones of
-    a record in one masked comparison, eight bytes at a time."""
-    cdef uint64_t acc = 0, a, e, m
-    cdef int i = 0
-    while i + 8 <= n:
-        memcpy(&a, rec + i, 8)
-        memcpy(&e, expect + i, 8)
-        memcpy(&m, mask + i, 8)
-        acc |= (a ^ e) & m
-        i += 8
-    while i < n:
-        acc |= (rec[i] ^ expect[i]) & mask[i]
-        i += 1
-    return acc != 0
 
 
 @cython.boundscheck(False)
@@ -1003,8 +995,9 @@ cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* re
     Returns -1 on out-of-memory."""
     cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
     cdef int which = t.layout_zero[L]
-    cdef bint masked = (which & 1) and _zeros_differ(
-        rec, t.zero_expect + L * 350, t.zero_mask + L * 350, t.layout_len[L])
+    cdef bint masked = (which & 1) and vsb_zeros_differ(
+        rec, t.zero_expect + L * 350, t.zero_mask + L * 350, t.zero_span[2 * L],
+        t.zero_span[2 * L + 1])
     if not masked and not (which & 2):
         return 0
     for z in range(z0, z0 + zn):

@@ -188,3 +188,21 @@ def test_a_file_map_gives_its_pages_back_behind_the_scan(tmp_path):
         assert mm[:] == data
     finally:
         mm.close()
+
+
+@pytest.mark.parametrize("rtype", ["10", "20", "30", "50", "51", "80"])
+def test_every_byte_of_a_reserved_zone_is_compared(rtype):
+    """The layout's zero masks cover every byte of its zeros-only reserved zones (the
+    16-byte blocks and the tail of the masked span alike)."""
+    base = bytearray(clean(60, seed=1))
+    at = next(i for i in range(227, len(base), 350) if base[i : i + 2] == rtype.encode())
+    unit = 2 + (at - 227) // 350
+    not_zero = int(_core.Finding.E_NOT_ZERO)
+    zones = [z for z in LAYOUTS.layout(rtype).zones if z.must_be_zero and not z.blank_ok]
+    assert zones
+    for z in zones:
+        for j in range(z.start, z.end):
+            data = bytearray(base)
+            data[at + j] = ord("7")
+            found = [f for f in _zone_findings(bytes(data)) if f[0] == unit and f[3] == not_zero]
+            assert found == [(unit, rtype, z.zone, not_zero)], (z.zone, j)
