@@ -214,6 +214,11 @@ def outcome_of(path: str, entry: Entry, seconds: float = 0.0, reason=None) -> Ou
         waiting_for=entry.waiting_for,
         proposed=entry.proposed,
         identity_codes=entry.identity_codes,
+        facility=entry.facility,
+        sending_number=entry.sending_number,
+        invoiced_month=entry.invoiced_month,
+        amount_requested=entry.amount_requested,
+        amount_accepted=entry.amount_accepted,
     )
 
 
@@ -416,6 +421,9 @@ class RegisterJob:
                 self.run, "interrupted" if self.interrupted else "finished", s.counts
             )
             self._ended = True
+            from vsbengine import night
+
+            night.write_register_run(self.register.path, s)
         return s
 
     def close(self) -> None:
