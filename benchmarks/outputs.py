@@ -149,6 +149,9 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     ap.add_argument("--skip", default="", help="comma-separated: out,refs,memory,bulk")
+    ap.add_argument(
+        "--echo", default="errors", choices=("errors", "all"), help="which records are echoed"
+    )
     args = ap.parse_args(argv)
     OUT = args.out
     skip = set(args.skip.split(","))
@@ -165,11 +168,12 @@ def main(argv=None) -> int:
     size = os.path.getsize(path)
     print(f"{path}: {size / 1e6:.0f} MB; outputs in {OUT or 'the temporary folder'}")
     common = [path, "--today", TODAY]
+    echo = ["--echo", args.echo]
     if "out" not in skip:
         pair(
             "validate / --out",
             ["validate", *common],
-            lambda d: ["validate", *common, "--out", d],
+            lambda d: ["validate", *common, "--out", d, *echo],
             args.rounds,
         )
     if "refs" not in skip:
@@ -177,7 +181,7 @@ def main(argv=None) -> int:
         pair(
             "validate --refs / --refs --out --sign-as",
             with_refs,
-            lambda d: [*with_refs, "--out", d, "--sign-as", "bench"],
+            lambda d: [*with_refs, "--out", d, "--sign-as", "bench", *echo],
             args.rounds,
         )
     if "memory" not in skip:
@@ -185,7 +189,9 @@ def main(argv=None) -> int:
         folder = tempfile.mkdtemp(prefix="vsbengine-out-", dir=OUT)
         shutil.rmtree(folder)
         try:
-            _, peak, scans = run(["validate", *common, "--out", folder, "--memory-limit", "256M"])
+            _, peak, scans = run(
+                ["validate", *common, "--out", folder, "--memory-limit", "256M", *echo]
+            )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         _, plain, _ = run(["validate", *common, "--memory-limit", "256M"])

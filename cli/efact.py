@@ -190,6 +190,12 @@ def validate(
         "(unattended runs); a sending with every prestation rejected still waits.",
     ),
     lang: str = LANG,
+    echo: str | None = typer.Option(
+        None,
+        help="Records DF013/DF014/DF015 echo: errors (records 10 and 90 and the invoices "
+        "with errors, as most insurers do) or all (every record). Default: the zorgkas's "
+        "setting in zorgkas.toml, else errors.",
+    ),
 ) -> None:
     """Validate a billing file and decide: exit 0 accepted, 1 rejected, 2 unusable input.
 
@@ -202,6 +208,8 @@ def validate(
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
     lang = _language(lang)
+    if echo is not None and echo not in ("errors", "all"):
+        raise ConfigError(f"--echo must be errors or all, not {echo!r}")
     stdin = str(file) == "-"
     try:
         engine = vsbengine.Engine(
@@ -230,16 +238,18 @@ def validate(
         time.perf_counter() - started,
     )
     decided = None
+    zorgkas = engine.refs.zorgkas if engine.refs is not None else None
+    echo = echo or (zorgkas.echo if zorgkas is not None else "errors")
     if out is not None:
         from vsbengine import outfolder
 
         outfolder.claim(out, source, result.digest)
     if out is not None and refs is not None:
-        proposal = signoff.propose(result, out, engine.refs, reference=reference)
+        proposal = signoff.propose(result, out, engine.refs, reference=reference, echo=echo)
         if sign_as is not None:
             decided = signoff.settle(out, sign_as, result=result)
     elif out is not None:
-        outputs.write(result, out, result.messages, reference=reference)
+        outputs.write(result, out, result.messages, reference=reference, echo=echo)
     if json_out:
         typer.echo(result.to_json().decode())
     else:
@@ -315,16 +325,42 @@ def confirm(
     _decide("confirm", target, sending, by, json_out)
 
 
+CODES = typer.Option(
+    None,
+    "--codes",
+    envvar="VSBENGINE_CODES",
+    help="The insurers' official error list (liste_codes_erreur_lijst.xls, an .xlsx or a "
+    "CSV export of it): the official Dutch and French texts of the codes.",
+)
+CODES_REFS = typer.Option(
+    None,
+    "--refs",
+    help="The zorgkas's reference data: the official list its zorgkas.toml names "
+    "([codes] official_list) when --codes is not given.",
+)
+
+
 def read(
     file: Path = typer.Argument(..., help="An answer message: 931000, 920999, 92009x, 920900."),
     json_out: bool = typer.Option(False, "--json", help="Print it as JSON."),
+    codes: Path | None = CODES,
+    refs: Path | None = CODES_REFS,
+    lang: str = typer.Option(
+        "nl",
+        "--lang",
+        help="Language of the official texts (with --codes or --refs): nl or fr.",
+    ),
 ) -> None:
-    """Read an answer message, as written by any insurer."""
+    """Read an answer message, as written by any insurer: every code with its meaning."""
     import msgspec
 
+    from vsbengine.cli.codes import official_list
     from vsbengine.formats.efact.reader import read_answer
 
-    a = read_answer(file)
+    if lang not in ("nl", "fr"):
+        raise ConfigError(f"--lang must be nl or fr, not {lang!r}")
+    official = official_list(codes, refs)
+    a = read_answer(file, official)
     if json_out:
         typer.echo(msgspec.json.encode(a).decode())
         return
@@ -343,15 +379,18 @@ def read(
             + (f", rejection type {a.rejection_type} ({rt})" if a.rejection_type else "")
         )
     for z in a.zone_errors:
-        lines.append(f"  {z.part} zone {z.zone}: code {z.code}  {z.meaning or ''}")
+        lines.append(f"  {z.part} zone {z.zone}: code {z.code}  {z.meaning}")
     with_codes = [r for r in a.records if r.slots]
     lines.append(f"  records echoed: {len(a.records)}, with codes: {len(with_codes)}")
     for r in with_codes[:_SHOWN_ERRORS]:
         for s_ in r.slots:
             lines.append(
-                f"    record {r.sequence} ({r.record_type})  {s_.letter}{s_.code}  "
-                f"{s_.meaning or ''}"
+                f"    record {r.sequence} ({r.record_type})  {s_.letter}{s_.code}  {s_.meaning}"
             )
+            text = (s_.official_fr or s_.official_nl) if lang == "fr" else s_.official_nl
+            text = text or s_.official_fr
+            if text:
+                lines.append(f"      official: {text}")
     if len(with_codes) > _SHOWN_ERRORS:
         lines.append(f"    ... {len(with_codes) - _SHOWN_ERRORS} more (--json lists them all)")
     for st in a.settlements:
@@ -431,11 +470,14 @@ def generate(
 def explain(
     code: str = typer.Argument(..., help="A six-character code, e.g. 509902 or 960920."),
     json_out: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
+    codes: Path | None = CODES,
+    refs: Path | None = CODES_REFS,
 ) -> None:
-    """Print what an error code means (English and Dutch) and its letter."""
-    from vsbengine.cli.codes import explain_text
+    """Print what an error code means (English and Dutch) and its letter; with the
+    insurers' official list, its official Dutch and French texts too."""
+    from vsbengine.cli.codes import explain_text, official_list
 
-    typer.echo(explain_text(code, json_out))
+    typer.echo(explain_text(code, json_out, official_list(codes, refs)))
 
 
 def register(app: typer.Typer) -> None:

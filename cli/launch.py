@@ -24,8 +24,8 @@ def error_line(message: str) -> str:
 
 def _fast_explain(args: list[str]) -> int | None:
     """Exit code of ``explain CODE [--json]`` answered here; ``None``: not that form."""
-    if len(args) not in (2, 3) or args[0] != "explain":
-        return None
+    if len(args) not in (2, 3) or args[0] != "explain" or os.environ.get("VSBENGINE_CODES"):
+        return None  # (an official list to read: the typer command does that)
     rest = args[1:]
     as_json = "--json" in rest
     codes = [a for a in rest if a != "--json"]

@@ -41,6 +41,7 @@ cpdef enum ZoneFlag:
     F_BLANK_OK = 2
     F_ERROR_ZONE = 4     # followed by a two-digit error field (segments, records 95/96)
     F_ERROR_FIELD = 8    # the error field itself
+    F_ZERO = 16          # a reserved zone: zeros only (with F_BLANK_OK, or blanks only)
 
 # Zone-level findings (the checks map them to error codes).
 cpdef enum Finding:
@@ -53,6 +54,7 @@ cpdef enum Finding:
     E_MISSING = 10
     E_DATE = 11
     E_BLANK_MIX = 12
+    E_NOT_ZERO = 13      # a reserved zone (F_ZERO) holds something else than zeros
 
 # Framing findings.
 cpdef enum FramingKind:
@@ -93,6 +95,9 @@ cdef struct Tables:
     const int32_t* work_zone
     const int64_t* rng_lo
     const int64_t* rng_hi
+    const uint8_t* layout_zero    # the layout has reserved zones checked by the masks below
+    const uint8_t* zero_expect    # n_layouts x 350: '0' where a reserved zone is, else 0
+    const uint8_t* zero_mask      # n_layouts x 350: 0xFF there, else 0
     int layout_200
     int layout_300
 

@@ -29,6 +29,7 @@ class ZoneFlag(enum.IntEnum):
     F_BLANK_OK = 2
     F_ERROR_ZONE = 4
     F_ERROR_FIELD = 8
+    F_ZERO = 16
 
 class Finding(enum.IntEnum):
     E_NOT_DIGITS = 1
@@ -40,6 +41,7 @@ class Finding(enum.IntEnum):
     E_MISSING = 10
     E_DATE = 11
     E_BLANK_MIX = 12
+    E_NOT_ZERO = 13
 
 class FramingKind(enum.IntEnum):
     FR_SHORT_FILE = 1

@@ -16,7 +16,7 @@ cimport cython
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.errno cimport EINTR, errno
-from libc.string cimport memchr, memcpy, memset
+from libc.string cimport memchr, memcmp, memcpy, memset
 from posix.uio cimport iovec, writev
 
 import os
@@ -37,10 +37,15 @@ FRAMING = {f.name[3:]: int(f) for f in FramingKind}
 
 cdef uint8_t CLS[256]
 cdef uint8_t VAL[256]
+# What a reserved zone holds (zones are at most 350 bytes): compared with memcmp.
+cdef uint8_t ZEROS[350]
+cdef uint8_t BLANKS[350]
 
 
 cdef void _init_tables() noexcept:
     cdef int b
+    memset(ZEROS, 48, 350)
+    memset(BLANKS, 32, 350)
     for b in range(256):
         if 48 <= b <= 57:
             CLS[b] = C_DIGIT
@@ -96,9 +101,13 @@ cdef class CoreTables:
             work_zone=np.ascontiguousarray(compiled.work_zone, dtype=np.int32),
             rng_lo=np.ascontiguousarray(compiled.rng_lo, dtype=np.int64),
             rng_hi=np.ascontiguousarray(compiled.rng_hi, dtype=np.int64),
+            layout_zero=np.ascontiguousarray(compiled.layout_zero, dtype=np.uint8),
+            zero_expect=np.ascontiguousarray(compiled.zero_expect, dtype=np.uint8),
+            zero_mask=np.ascontiguousarray(compiled.zero_mask, dtype=np.uint8),
         )
-        if arrays["allow"].shape[1] != 350:
-            raise ValueError("allow table must have 350 columns")
+        for name in ("allow", "zero_expect", "zero_mask"):
+            if arrays[name].shape[1] != 350:
+                raise ValueError(f"{name} table must have 350 columns")
         self._keep = arrays
         self.t.n_layouts = len(arrays["layout_len"])
         self.t.layout_len = <const int32_t*> cnp.PyArray_DATA(arrays["layout_len"])
@@ -121,6 +130,9 @@ cdef class CoreTables:
         self.t.work_zone = <const int32_t*> cnp.PyArray_DATA(arrays["work_zone"])
         self.t.rng_lo = <const int64_t*> cnp.PyArray_DATA(arrays["rng_lo"])
         self.t.rng_hi = <const int64_t*> cnp.PyArray_DATA(arrays["rng_hi"])
+        self.t.layout_zero = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_zero"])
+        self.t.zero_expect = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_expect"])
+        self.t.zero_mask = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_mask"])
         self.t.layout_200 = compiled.index["200"]
         self.t.layout_300 = compiled.index["300"]
 
@@ -189,12 +201,46 @@ cdef inline bint _is_date(int64_t v) noexcept nogil:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef inline int _not_zero(const uint8_t* rec, int s, int n, int flags) noexcept nogil:
+    """E_NOT_ZERO unless a reserved zone holds zeros only (or, with F_BLANK_OK, blanks
+    only). The official check is "content not zero": any other byte is that error."""
+    if memcmp(rec + s, ZEROS, n) == 0:
+        return 0
+    if flags & F_BLANK_OK and memcmp(rec + s, BLANKS, n) == 0:
+        return 0
+    return E_NOT_ZERO
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline bint _zeros_differ(const uint8_t* rec, const uint8_t* expect,
+                               const uint8_t* mask, int n) noexcept nogil:
+    """Whether a byte of a reserved zone of the layout is not '0': all reserved zones of
+    a record in one masked comparison, eight bytes at a time."""
+    cdef uint64_t acc = 0, a, e, m
+    cdef int i = 0
+    while i + 8 <= n:
+        memcpy(&a, rec + i, 8)
+        memcpy(&e, expect + i, 8)
+        memcpy(&m, mask + i, 8)
+        acc |= (a ^ e) & m
+        i += 8
+    while i < n:
+        acc |= (rec[i] ^ expect[i]) & mask[i]
+        i += 1
+    return acc != 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef int _zone_format(const Tables* t, const uint8_t* rec, int z) noexcept nogil:
     """Kind of format error of zone ``z`` (0 when its characters are fine)."""
     cdef int s = t.z_start[z]
     cdef int n = t.z_len[z]
     cdef int k = t.z_kind[z]
     cdef int j, c, blanks = 0
+    if t.z_flags[z] & F_ZERO:
+        return _not_zero(rec, s, n, t.z_flags[z])
     if k == K_A or k == K_X:
         for j in range(s, s + n):
             if CLS[rec[j]] & C_BAD:
@@ -238,6 +284,9 @@ cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int64_t* out) n
     cdef int j, r, r0, rn
     cdef int64_t v = 0
     cdef bint blank = True
+    if flags & F_ZERO:
+        out[0] = 0
+        return _not_zero(rec, s, n, flags)
     if k == K_A:
         for j in range(s, s + n):
             if rec[j] != 32:
@@ -314,6 +363,15 @@ cdef int _unit(const Tables* t, Findings* f, Columns* cols, Py_ssize_t u,
                 cols.wide[col * cols.cap + u] = v
             else:
                 cols.narrow[col * cols.cap + u] = <int32_t> v
+    if t.layout_zero[L] and _zeros_differ(rec, t.zero_expect + L * 350, t.zero_mask + L * 350, n):
+        # Reserved zones (F_ZERO, not blank-ok: those are work zones): which are wrong.
+        for z in range(z0, z0 + zn):
+            if t.z_flags[z] & F_ZERO and not t.z_flags[z] & F_BLANK_OK:
+                if z - z0 < 64 and failed & ((<uint64_t> 1) << (z - z0)):
+                    continue
+                e = _not_zero(rec, t.z_start[z], t.z_len[z], t.z_flags[z])
+                if e and _push(f, u, z, e):
+                    return -1
     if check:
         z = z0 + zn - 1      # zone 99 closes every detail layout
         if not (failed & ((<uint64_t> 1) << (zn - 1))):

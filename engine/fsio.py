@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ __all__ = [
     "leftovers",
     "publish_dir",
     "remove_leftovers",
+    "sha256_file",
 ]
 
 _SUFFIX = ".tmp"
@@ -153,3 +155,13 @@ def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
     return found
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file's content, read in blocks: what a manifest or a ledger
+    records to tell later whether a published file is still the one it wrote."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

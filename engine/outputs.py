@@ -79,6 +79,7 @@ def write(
     source=None,
     report: bool = True,
     payment_order=None,
+    echo: str = "errors",
 ) -> list[Path]:
     """Write the outputs of ``result`` into ``folder`` (created if needed).
 
@@ -104,6 +105,9 @@ def write(
     payment_order
         ``(PaymentOrder, pain.001 XML bytes)``: also write DF017 (see
         :func:`vsbengine.formats.efact.payment.order`).
+    echo
+        Which records DF013, DF014 and DF015 echo: ``"errors"`` (records 10 and 90 and
+        the invoices with errors, as most insurers do) or ``"all"`` (see ``Answers``).
 
     Returns
     -------
@@ -114,7 +118,7 @@ def write(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if answers is None:
-        answers = Answers(result, source, reference=reference)
+        answers = Answers(result, source, reference=reference, echo=echo)
     writers = [answers.writer(df, reuse=True) for df in messages if df != "DF016"]
     notifier = notify.Notifier(result) if "DF016" in messages else None
     paths: dict[str, list[Path]] = {df: [] for df in messages}

@@ -40,12 +40,18 @@ __all__ = [
 
 
 class Explained(msgspec.Struct, frozen=True):
-    """``vsbengine explain CODE --json``: a code of the catalogue."""
+    """``vsbengine explain CODE --json``: a code of the catalogue. ``emitted``: the engine
+    emits it; ``listed``: it is in the insurers' official list; ``official_nl`` and
+    ``official_fr``: the list's texts, when a copy of it was given (``--codes``)."""
 
     code: str
     letter: str | None
     en: str
     nl: str
+    emitted: bool = True
+    listed: bool = False
+    official_nl: str | None = None
+    official_fr: str | None = None
 
 
 class Injected(msgspec.Struct, frozen=True):
@@ -102,6 +108,8 @@ class Proposal(msgspec.Struct, frozen=True):
     waiting_for: str | None
     facility: str | None  # its name in facilities.csv (None: not there, or no refs)
     zorgkas: Account | None
+    #: Which records the messages of the decision echo: "errors" or "all".
+    echo: str = "errors"
     decided: Decision | None = None
     reference: int | None = None  # the insurer's message reference of the answers
     invoices_total: int | None = None

@@ -70,11 +70,15 @@ def _write_json(path: Path, data) -> None:
     atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
-def propose(result: Result, folder, refs=None, reference: int | None = None) -> dict:
+def propose(
+    result: Result, folder, refs=None, reference: int | None = None, echo: str | None = None
+) -> dict:
     """Write the technical answer, the report and the proposal; return the proposal.
 
     ``reference`` is the insurer's message reference of every answer of this sending
-    (zone 205; by default derived from the sending, see :class:`Answers`)."""
+    (zone 205; by default derived from the sending, see :class:`Answers`). ``echo``:
+    which records the messages written at the decision echo (``"errors"`` or ``"all"``);
+    by default the zorgkas's setting (``[answers] echo`` of zorgkas.toml)."""
     if not isinstance(result.source, str):
         raise ConfigError("a proposal needs the sending as a file (its path is recorded)")
     folder = Path(folder)
@@ -145,6 +149,7 @@ def propose(result: Result, folder, refs=None, reference: int | None = None) -> 
         "account_flagged": flagged,
         "amounts": msgspec.to_builtins(facts.amounts(result)),
         "payment": plan,
+        "echo": echo or (refs.zorgkas.echo if refs is not None and refs.zorgkas else "errors"),
     }
     _write_json(folder / PROPOSAL, data)
     from vsbengine import review
@@ -264,6 +269,7 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
         report=False,
         payment_order=(po, xml),
         reference=proposal.get("reference"),
+        echo=proposal.get("echo", "errors"),
     )
     return _record(folder, proposal, "signed", by, at, written, result)
 
@@ -280,7 +286,12 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
     written = outputs.write(
-        result, folder, ["DF013"], report=False, reference=proposal.get("reference")
+        result,
+        folder,
+        ["DF013"],
+        report=False,
+        reference=proposal.get("reference"),
+        echo=proposal.get("echo", "errors"),
     )
     return _record(folder, proposal, "confirmed", by, at, written, result)
 

@@ -43,7 +43,8 @@ CASES = {"accepted": _accepted, "blocked": _blocked, "broken": _broken}
 def _sending(name: str) -> bytes:
     """The stored input of a golden case (so the golden files test the writers only)."""
     path = GOLDEN / name / "sending.920000"
-    if os.environ.get("VSBENGINE_REGEN_GOLDEN") == "1":
+    if os.environ.get("VSBENGINE_REGEN_GOLDEN") == "1" and not path.exists():
+        # The inputs stay as they are: a regeneration shows the writers' changes only.
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(CASES[name]())
     return path.read_bytes()
@@ -94,6 +95,25 @@ def test_lengths(case):
             assert (len(b) - 677) % 800 == 0
 
 
+def _expected_echo(s: Sending, with_codes: set[int]) -> set[int]:
+    """What real insurers echo (efact-format.md section 8), derived here from the records:
+    records 10 and 90, each record with a code, and the records 20 and 80 of its invoice."""
+    out = set()
+    invoice: list[int] = []
+    for r in s.records:
+        rtype, seq = r[:2], int(r[2:8]) if r[:2] not in ("95", "96") else None
+        if rtype in ("10", "90"):
+            out.add(seq)
+        if rtype == "20":
+            invoice = []
+        if rtype in ("20", "30", "50", "51", "52", "80"):
+            invoice.append(seq)
+        if rtype == "80" and with_codes & set(invoice):
+            out |= with_codes & set(invoice)
+            out |= {invoice[0], invoice[-1]}
+    return out
+
+
 def test_read_back(case):
     name, data, result, answers = case
     s = Sending(data)
@@ -114,16 +134,36 @@ def test_read_back(case):
                 (e.record_type, e.zone, e.code[-2:]) for e in result.errors if e.phase == 1
             }
         else:
-            assert a.error_percentage == result.error_ratio
+            blocking = result.rejection_type == "01"
+            assert a.error_percentage == (100.0 if blocking else result.error_ratio)
             assert a.rejection_type == result.rejection_type
-            echoed = {r.sequence for r in a.records}
-            if df == "DF015":
-                assert echoed == set(by_seq)
-            else:
-                assert echoed == set(own)
-            for r in a.records:
+            echoed = [r.sequence for r in a.records]
+            assert echoed == sorted(_expected_echo(s, set(own)))
+            everything = read_answer(Answers(result, reference=REFERENCE, echo="all").bytes(df))
+            assert [r.sequence for r in everything.records] == sorted(by_seq)
+            for r in a.records + everything.records:
                 assert r.record == by_seq[r.sequence]  # the original, untouched
                 assert [x.code for x in r.slots] == own.get(r.sequence, [])[:3]
+                assert r.accepted == r.refused == 0  # zones 114/115: zero, as real ones
+
+
+class _Prestation:
+    def __init__(self, record: str) -> None:
+        self.seq = int(record[2:8])
+        self.amount = int(record[88:99]) * (-1 if record[87] == "-" else 1)
+
+
+def _prestations(data: bytes) -> list[_Prestation]:
+    return [_Prestation(r) for r in Sending(data).records if r[:2] in ("30", "50")]
+
+
+def _rejected(result) -> set[int]:
+    """Sequence numbers of the records rejected (their own error, their 50's or their
+    invoice's)."""
+    import numpy as np
+
+    units = np.flatnonzero(result.rejected)
+    return {int(u) - 1 for u in units.tolist()}  # units 2.. are records 1..
 
 
 def test_settlement_adds_up():
@@ -148,11 +188,13 @@ def test_settlement_adds_up():
         "refused",
     ):
         assert getattr(r92, field) == sum(getattr(x, field) for x in r91)
-    # The amounts accepted per record (zone 114) make up the accepted total.
-    prestations = [r for r in a.records if r.record_type in ("30", "50")]
-    assert sum(r.accepted for r in prestations) == r92.accepted
-    assert sum(r.refused for r in prestations) == r92.refused
+    # Records 91/92 total the whole sending, also when only the invoices with errors
+    # are echoed: the amounts of the prestations accepted and refused.
+    assert r92.accepted == sum(
+        x.amount for x in _prestations(data) if x.seq not in _rejected(result)
+    )
     assert r92.refused > 0 and r92.accepted > 0
+    assert len(a.records) < result.records_total
     # And the requested amounts are those of the records 95/96 of the sending.
     s = Sending(data)
     r96 = s.records[-1]
@@ -199,8 +241,87 @@ def test_asking_for_an_answer_the_result_has_not():
 def test_large_settlement_is_written_in_chunks(tmp_path):
     g = generate(150_000, seed=35, month=202610)
     result = vsbengine.validate(g.tobytes(), today=TODAY)
-    answers = Answers(result)
+    answers = Answers(result, echo="all")
     pieces = list(answers.chunks("DF015"))
     assert len(pieces) > 2
     closing = result.size // 350 - result.records_total - 1 + 1  # records 95 and 96
     assert sum(map(len, pieces)) == 677 + 800 * (result.records_total + closing)
+
+
+# -- the shape of real answers (efact-format.md section 8) ------------------------------------
+def test_an_acceptance_without_errors_echoes_records_10_and_90_only():
+    data = clean(120, seed=36)
+    result = vsbengine.validate(data, today=TODAY)
+    assert result.messages == ["DF011", "DF014", "DF015"] and not result.errors
+    answers = Answers(result)
+    df014 = answers.bytes("DF014")
+    assert len(df014) == 2277  # 200 + extended 300 + the echoed records 10 and 90
+    a = read_answer(df014)
+    assert [(r.record_type, r.slots) for r in a.records] == [("10", []), ("90", [])]
+    # The settlement echoes the same two records, then totals the whole sending.
+    df015 = read_answer(answers.bytes("DF015"))
+    assert [r.record_type for r in df015.records] == ["10", "90"]
+    assert df015.settlements == result.settlement
+    assert df015.settlements[-1].accepted == df015.settlements[-1].requested > 0
+
+
+def test_every_record_is_echoed_when_asked():
+    data = _accepted()
+    result = vsbengine.validate(data, today=TODAY)
+    n = result.records_total
+    for df in ("DF014", "DF015"):
+        got = read_answer(Answers(result, echo="all").bytes(df)).records
+        assert len(got) == n
+        assert [r.index for r in got] == list(range(1, n + 1))  # zone 795 runs on
+    with pytest.raises(ValueError, match="echo must be one of errors, all"):
+        Answers(result, echo="some")
+
+
+def test_clean_invoices_are_left_out():
+    data = _accepted()
+    result = vsbengine.validate(data, today=TODAY)
+    a = read_answer(Answers(result).bytes("DF014"))
+    with_codes = {r.sequence for r in a.records if r.slots}
+    assert with_codes == {e.record for e in result.errors if e.record is not None}
+    # Every invoice echoed has a record with a code; it is echoed from its 20 to its 80
+    # without its clean records.
+    s = Sending(data)
+    kinds = [r.record_type for r in a.records]
+    assert kinds[0] == "10" and kinds[-1] == "90"
+    assert kinds.count("20") == kinds.count("80") >= 1
+    assert len(a.records) < result.records_total
+    echoed = {r.sequence for r in a.records}
+    for inv in s.invoices():
+        seqs = [s.seq_at(i) for i in inv]
+        assert (seqs[0] in echoed) == bool(with_codes & set(seqs))
+
+
+def test_a_blocking_rejection_writes_its_percentage_as_10000():
+    result = vsbengine.validate(_blocked(), today=TODAY)
+    assert result.rejection_type == "01" and result.error_ratio < 100
+    raw = Answers(result).bytes("DF013")
+    assert raw[67 + 140 : 67 + 145] == b"10000"
+    assert read_answer(raw).error_percentage == 100.0
+
+
+def test_a_technical_rejection_carries_status_40_and_00_in_its_error_fields():
+    result = vsbengine.validate(_broken(), today=TODAY)
+    raw = Answers(result).bytes("DF012")
+    assert raw[16:18] == b"40"  # segment 200, zone 203
+    r96 = raw[227:577]
+    assert r96[:2] == b"96" and r96[73:75] == b"20"  # the code of zone 509
+    assert r96[91:93] == b"00"  # account C's error field, account C itself as sent
+    s = Sending(_sending("broken"))
+    assert r96[79:91] == s.records[-1][79:91].encode()
+
+
+def test_record_91_payment_references_in_the_real_form():
+    result = vsbengine.validate(_accepted(), today=TODAY)
+    raw = Answers(result).bytes("DF015")
+    r91 = [raw[i : i + 800] for i in range(677, len(raw), 800) if raw[i : i + 2] == b"91"]
+    assert r91
+    sending = result.payee.sending_number
+    for rec in r91:
+        mut = rec[4:7].decode()
+        expected = f"{sending:03d}/202610/{mut}/".ljust(22).encode()
+        assert rec[163:185] == expected and rec[187:209] == expected

@@ -168,6 +168,82 @@ def test_non_numeric_zone_is_blocking(s):
     assert r.errors[0].letter == "B" and r.decision == "DF013"
 
 
+@pytest.mark.parametrize(
+    "rtype,start,text,code",
+    [
+        ("80", 235, "0000000000001", "804501"),  # zone 45 of the reserved 39-59
+        ("80", 346, "7", "805901"),  # zone 59, the last sub-zone
+        ("10", 100, "1", "102001"),  # zone 20 of the reserved 19-21
+        ("10", 48, "X", "100809"),  # zone 8b: its official number is 09
+        ("10", 17, "000000000001", "100504"),  # legacy account A: zero since 2011
+        ("10", 49, "1", "100911"),  # paper-invoice suppression code: zero since 2010
+        ("10", 235, "ABC", "104501"),  # zone 45 may be blank, not text
+        ("20", 52, " ", "201201"),  # a blank is not zero either
+        ("50", 317, "0010", "505401"),  # zone 54c
+        ("51", 138, "1", "512801"),
+        ("90", 230, "1", "904309"),  # zone 43b
+    ],
+)
+def test_reserved_zone_not_zero(s, rtype, start, text, code):
+    """A reserved zone holds zeros: anything else is its official "content not zero"
+    code (blocking), whether a digit, a letter or a blank."""
+    seq = first(s, rtype)
+    s.put(seq, start, text)
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq, code)}
+    assert r.errors[0].letter == "B" and r.decision == "DF013"
+
+
+def test_reserved_zones_of_the_state_reform_may_be_blank(s):
+    """Record 10 zones 45 and 53 are blank from 2025 (official 104512, 105312): blanks
+    pass as well as zeros."""
+    s.put(1, 235, " " * 26)
+    s.put(1, 305, " " * 8)
+    s.fix_checks()
+    assert codes(run(s)) == set()
+
+
+@pytest.mark.parametrize(
+    "rtype,start,text,code",
+    [
+        ("10", 85, "00A", "101802"),  # profession code (101801: zero before 2024)
+        ("10", 128, "04X3456789", "102704"),  # company number (102701: zero before 2014-07)
+        ("20", 213, "A", "204209"),  # network reference data
+        ("50", 283, "1A0", "505004"),  # share in a flat rate (zone 50a)
+        ("50", 286, "X", "505009"),  # eID-reading indicator (zone 50b)
+        ("50", 305, "X", "505303"),  # trip number: the list has "not allowed" only
+        ("50", 316, "X", "505404"),  # GPS flag
+        ("50", 347, "X1", "509804"),  # VAT flag
+        ("52", 9, "X", "520309"),  # reason for manual entry
+        ("52", 49, "X", "520903"),  # eID reading type: "not allowed"
+    ],
+)
+def test_not_numeric_uses_the_zones_official_number(s, rtype, start, text, code):
+    seq = first(s, rtype)
+    s.put(seq, start, text)
+    s.fix_checks()
+    found = codes(run(s))
+    assert (seq, code) in found
+    assert {c for _, c in found} - {code} <= {"510119", "520119", "102710", "902712"}
+
+
+@pytest.mark.parametrize(
+    "rtype,start,width,code",
+    [
+        ("20", 56, 12, "201403"),  # invoicing institution (201410 is another check)
+        ("50", 17, 8, "500503"),  # first date (500510 is "in the future")
+        ("10", 120, 8, "102503"),  # creation date (102510 is "after today")
+        ("80", 33, 3, "800703"),
+    ],
+)
+def test_a_mandatory_zone_left_zero_is_not_allowed(s, rtype, start, width, code):
+    seq = first(s, rtype)
+    s.put(seq, start, "0" * width)
+    s.fix_checks()
+    assert (seq, code) in codes(run(s))
+
+
 def test_missing_beneficiary_rejects_the_invoice(s):
     seq20 = first(s, "20")
     inv = invoice_of(s, seq20)

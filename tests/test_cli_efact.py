@@ -66,6 +66,21 @@ def test_validate_writes_answers_with_documented_names(good, tmp_path):
     assert json.loads((out / "report.json").read_text())["decision"] == "DF014"
 
 
+def test_validate_echo_option(good, tmp_path):
+    for echo, size in (("errors", 2277), ("all", None)):
+        out = tmp_path / echo
+        r = runner.invoke(app, ["validate", str(good), "--out", str(out), "--echo", echo, *TODAY])
+        assert r.exit_code == 0, r.output
+        got = (out / "DF014_920098.dat").stat().st_size
+        assert (
+            got == size
+            if size
+            else got == 677 + 800 * json.loads((out / "report.json").read_text())["records_total"]
+        )
+    r = runner.invoke(app, ["validate", str(good), "--echo", "some", *TODAY])
+    assert r.exit_code == 2 and "--echo must be errors or all" in r.stderr
+
+
 def test_technical_rejection_exits_1(tmp_path):
     s = Sending(clean(60, seed=43))
     s.records[-1] = s.records[-1][:65] + "00000001" + s.records[-1][73:]

@@ -77,7 +77,9 @@ def test_fast_path_unknown_code_is_the_same_one_line(capsys):
     with pytest.raises(SystemExit) as done:
         launch.main(["explain", "123456"])
     assert done.value.code == 2
-    line = "vsbengine: error: unknown code '123456': vsbengine never emits it\n"
+    line = (
+        "vsbengine: error: unknown code '123456': neither vsbengine nor the insurers' list has it\n"
+    )
     assert capsys.readouterr().err == line
     r = CliRunner().invoke(app, ["explain", "123456"])
     assert (r.exit_code, r.stderr) == (2, line)

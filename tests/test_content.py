@@ -266,8 +266,8 @@ def test_a_duplicate_across_chunks_drags_its_record_51(tmp_path):
     [
         ("members", {"200820"}),
         ("admissions", {"200520"}),
-        ("codes", {"300421", "500421", "510421", "520119"}),
-        ("tariffs", {"301942", "501942", "510119", "520119"}),
+        ("codes", {"300420", "500420", "510420", "520119"}),
+        ("tariffs", {"300454", "500454", "510119", "520119"}),
         ("facilities", {"101420"}),  # the payer is not known: nothing is paid
     ],
 )

@@ -110,3 +110,39 @@ def test_write_interleaved(tmp_path):
     assert path.read_bytes() == b"CCCC1-AAAA2-BBBB3-"
     with pytest.raises(OSError):
         _core.write_interleaved(fd, records, np.array([0]), 4, rows, 2, 1)  # closed
+
+
+def _zone_findings(data: bytes):
+    scan = _core.scan(data, core_tables(), len(LAYOUTS.narrow), len(LAYOUTS.wide))
+    return [
+        (int(u), LAYOUTS.zones[int(z)].layout, LAYOUTS.zones[int(z)].zone, int(k))
+        for u, z, k in zip(scan.finding_unit, scan.finding_zone, scan.finding_kind)
+    ]
+
+
+@pytest.mark.parametrize(
+    "at,text,zone",
+    [
+        (195, "1", "39"),  # a digit: the masked comparison of all reserved zones
+        (346, "7", "59"),
+        (235, "A", "45"),  # a letter: the character classes find it first
+        (52, " ", "12"),  # a blank
+    ],
+)
+def test_reserved_zones_must_hold_zeros(at, text, zone):
+    """F_ZERO -> E_NOT_ZERO once, on the sub-zone that holds something else."""
+    data = bytearray(clean(30, seed=83))
+    r80 = next(i for i in range(227, len(data), 350) if data[i : i + 2] == b"80")
+    data[r80 + at - 1 : r80 + at - 1 + len(text)] = text.encode()
+    unit = 2 + (r80 - 227) // 350
+    found = [f for f in _zone_findings(bytes(data)) if f[0] == unit]
+    not_zero = int(_core.Finding.E_NOT_ZERO)
+    assert [f for f in found if f[3] == not_zero] == [(unit, "80", zone, not_zero)]
+
+
+def test_reserved_zones_that_may_be_blank():
+    data = bytearray(clean(30, seed=83))
+    data[227 + 234 : 227 + 260] = b" " * 26  # record 10 zone 45: blanks (zb)
+    assert _zone_findings(bytes(data)) == [(2, "10", "99", int(_core.Finding.E_CHECK))]
+    data[227 + 234] = ord("0")  # zeros and blanks mixed: neither
+    assert (2, "10", "45", int(_core.Finding.E_NOT_ZERO)) in _zone_findings(bytes(data))

@@ -56,7 +56,7 @@ def test_a_wrong_table_is_refused_with_its_place():
 def test_adding_a_zone_is_a_one_line_table_edit():
     """Split a reserved zone of record 20 into two, one of them extracted: the core
     reads the new column without any other change."""
-    old = "59       341   6 N -   -                    -               Reserved\n"
+    old = "59       341   6 N z   -                    -               Reserved\n"
     new = (
         "59       341   3 N -   z59                  -               Reserved, first part\n"
         "59b      344   3 N -   -                    -               Reserved, second part\n"

@@ -178,7 +178,7 @@ def test_an_unattended_sign_off_decides_on_the_validated_scans(sendings, tmp_pat
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_writing_the_answers_stays_within_the_memory_limit(tmp_path):
     """Peak memory (VmHWM) of validating a 150 MB sending under a 96 MB limit and writing
-    its answers (DF015 alone is 340 MB)."""
+    its answers echoing every record (DF015 alone is then 340 MB)."""
     path = tmp_path / "big.920000"
     generate(430_000, seed=172, month=202610, error_rate=0.002).write(path)
     assert path.stat().st_size > 150e6
@@ -187,7 +187,7 @@ def test_writing_the_answers_stays_within_the_memory_limit(tmp_path):
         from vsbengine import outputs
         r = vsbengine.validate({str(path)!r}, today={TODAY}, memory_limit=96 << 20)
         assert r.messages == ["DF011", "DF014", "DF015"], r.messages
-        outputs.write(r, {str(tmp_path / "out")!r}, r.messages)
+        outputs.write(r, {str(tmp_path / "out")!r}, r.messages, echo="all")
         with open("/proc/self/status") as fh:
             print(next(line.split()[1] for line in fh if line.startswith("VmHWM")))
     """)

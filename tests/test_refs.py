@@ -121,6 +121,34 @@ def test_bad_zorgkas_settings_are_refused(folder, text, message):
     assert message in str(info.value)
 
 
+_ZORGKAS = '[zorgkas]\nname = "X"\niban = "BE71096123456769"\nbic = "GKCCBEBB"\n'
+
+
+def test_answer_and_code_settings(folder):
+    r = refs.load(folder)
+    assert r.zorgkas.echo == "errors" and r.zorgkas.official_list is None
+    (folder / "zorgkas.toml").write_text(
+        _ZORGKAS + '[answers]\necho = "all"\n[codes]\nofficial_list = "lijst.xls"\n'
+    )
+    r = refs.load(folder)
+    assert r.zorgkas.echo == "all"
+    assert r.zorgkas.official_list == str(folder.resolve() / "lijst.xls")
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('[answers]\necho = "some"\n', 'zone answers.echo: answers.echo must be "errors" or "all"'),
+        ("[codes]\nofficial_list = 3\n", "zone codes.official_list: codes.official_list must"),
+    ],
+)
+def test_bad_answer_and_code_settings_are_refused(folder, extra, message):
+    (folder / "zorgkas.toml").write_text(_ZORGKAS + extra)
+    with pytest.raises(ReferenceDataError) as info:
+        refs.load(folder)
+    assert message in str(info.value)
+
+
 def test_missing_table_and_folder(folder, tmp_path):
     (folder / "codes.csv").unlink()
     with pytest.raises(ReferenceDataError, match="codes.csv: missing table"):

@@ -19,7 +19,10 @@ def test_what_is_written_reads_back_as_the_same_structs():
     assert answer.settlements == result.settlement
     *r91, r92 = result.settlement
     assert [r.record_type for r in result.settlement] == ["91"] * len(r91) + ["92"]
-    assert all(r.reference_a.endswith(f"/{r.mutuality:03d}/A") for r in r91)
+    # The real insurers' form: sending/month/mutuality/, no account letter.
+    sending, month = result.payee.sending_number, 202610
+    for r in r91:
+        assert r.reference_a == r.reference_b == f"{sending:03d}/{month}/{r.mutuality:03d}/"
     assert r92.accepted == sum(r.accepted for r in r91) and r92.reference_a == ""
 
 

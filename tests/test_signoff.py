@@ -69,6 +69,29 @@ def test_nothing_leaves_before_the_signature(made):
         signoff.sign(out, "Someone else")
 
 
+def test_the_zorgkas_setting_chooses_which_records_the_answers_echo(made, tmp_path):
+    engine, result, out = made()
+    assert signoff.propose(result, out, engine.refs)["echo"] == "errors"
+    signoff.sign(out, "An Peeters")
+    few = read_answer(out / "DF015_920900.dat").records
+    assert 2 <= len(few) < result.records_total
+    toml = tmp_path / "refs" / "zorgkas.toml"
+    toml.write_text(toml.read_text() + '\n[answers]\necho = "all"\n')
+    engine = vsbengine.Engine(tmp_path / "refs", today=TODAY)
+    result = engine.validate(result.source)
+    assert signoff.propose(result, tmp_path / "all", engine.refs)["echo"] == "all"
+    signoff.sign(tmp_path / "all", "An Peeters")
+    assert len(read_answer(tmp_path / "all" / "DF015_920900.dat").records) == result.records_total
+    # The command line's --echo wins over the setting.
+    r = runner.invoke(
+        app,
+        ["validate", str(result.source), "--refs", str(tmp_path / "refs"), "--out",
+         str(tmp_path / "cli"), "--today", "2026-11-23", "--echo", "errors", "--sign-as", "An"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert len(read_answer(tmp_path / "cli" / "DF015_920900.dat").records) == len(few)
+
+
 def test_df016_and_df017_add_up_with_df015(made):
     engine, result, out = made(error_rate=0.02)
     signoff.propose(result, out, engine.refs)

@@ -26,7 +26,8 @@ def both(data, **kw):
 def assert_same(one, many):
     assert many.report() == one.report()
     for df in one.messages:
-        assert Answers(many).bytes(df) == Answers(one).bytes(df), df
+        for echo in ("errors", "all"):
+            assert Answers(many, echo=echo).bytes(df) == Answers(one, echo=echo).bytes(df), df
 
 
 @pytest.fixture(scope="module")

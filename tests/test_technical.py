@@ -185,6 +185,40 @@ def test_record_95(data, start, change, expected):
     assert technical(run(s.tobytes())) == expected
 
 
+def _counts_without_52(s: Sending, less: int = 0) -> tuple[int, int]:
+    """Rewrite the counts of every record 95 and of record 96 without the records 52
+    (minus ``less`` more); return how many records 52 the sending holds and the new
+    record 96 count."""
+    mutuality = None
+    per: dict[str, int] = {}
+    for r in s.records:
+        if r[:2] == "20":
+            mutuality = r[84:87]
+        if r[:2] == "52":
+            per[mutuality] = per.get(mutuality, 0) + 1
+    for i, r in enumerate(s.records):
+        if r[:2] == "95":
+            s.put_at(i, 66, f"{int(r[65:73]) - per.get(r[4:7], 0) - less:08d}")
+    i = _closing(s, "96")
+    n = int(s.records[i][65:73]) - sum(per.values()) - less
+    s.put_at(i, 66, f"{n:08d}")
+    return sum(per.values()), n
+
+
+def test_record_counts_with_or_without_the_records_52(data):
+    """Convention 3: a count is accepted with the records 52 (what the engine writes) or
+    without them (what real insurers accepted); any other count is wrong."""
+    s = Sending(data)
+    assert technical(run(s.tobytes())) == set()
+    n52, _ = _counts_without_52(s)
+    assert n52 > 0
+    assert technical(run(s.tobytes())) == set()
+    s = Sending(data)
+    _counts_without_52(s, less=1)
+    got = technical(run(s.tobytes()))
+    assert ("96", "509", "960920") in got and ("95", "409", "950920") in got
+
+
 def test_record_95_for_an_unknown_mutuality(data):
     s = Sending(data)
     i = _closing(s, "95")

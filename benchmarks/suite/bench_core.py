@@ -31,3 +31,30 @@ class Scan:
 
     def time_numpy_sum_baseline(self, files, n):
         self.array.sum(dtype="uint64")
+
+    def track_ratio_reserved_zones(self, files, n):
+        """Median over 7 interleaved rounds: the scan / the same scan with the layouts'
+        reserved zones not checked (flag z taken out): what "content not zero" costs."""
+        import re
+        import time
+
+        from vsbengine import _core
+        from vsbengine.formats.efact import layouts
+        from vsbengine.formats.efact.compiled import Compiled
+
+        def plain(table: str) -> str:
+            return re.sub(r"^(\S+\s+\d+\s+\d+\s+N\s+)zb?( *)", r"\1-  ", table, flags=re.M)
+
+        without = Compiled({k: (length, plain(t)) for k, (length, t) in layouts.SENDING.items()})
+        other = (_core.CoreTables(without), len(without.narrow), len(without.wide))
+        ratios = []
+        for _ in range(7):
+            t = time.perf_counter()
+            self.scan(self.data, *other)
+            base = time.perf_counter() - t
+            t = time.perf_counter()
+            self.scan(self.data, *self.args)
+            ratios.append((time.perf_counter() - t) / base)
+        return sorted(ratios)[3]
+
+    track_ratio_reserved_zones.unit = "ratio"

@@ -32,7 +32,7 @@ import pyarrow.csv as pacsv
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.blockade.columns import neutralised
 from vsbengine.formats.blockade.records import MANIFEST_FORMAT, Manifest, OutputFile
-from vsbengine.fsio import atomic_write, fsync_dir, publish_dir
+from vsbengine.fsio import atomic_write, fsync_dir, publish_dir, sha256_file
 
 __all__ = [
     "MANIFEST",
@@ -89,14 +89,6 @@ def write_table(table: pa.Table, path: Path) -> OutputFile:
     written: list[OutputFile] = []
     atomic_write(path, lambda handle: written.append(_write_csv(table, handle)))
     return written[0]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fresh_name(folder: Path, stem: str, kind: str = "tmp") -> Path:
@@ -242,7 +234,7 @@ def verify_file(folder, name: str, manifest: Manifest) -> Path:
     expected = manifest.files.get(name)
     if expected is None or not path.is_file():
         raise InputError(f"the blockade list has no {name}", path=str(folder))
-    if sha256_of(path) != expected.sha256:
+    if sha256_file(path) != expected.sha256:
         raise InputError(
             "the file differs from the one the build wrote (its SHA-256 does not match "
             "manifest.json); blockade lists are not edited by hand",

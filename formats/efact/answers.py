@@ -5,23 +5,30 @@ DF011   931000   acceptance of the file: segment 200 + stub segment 300
 DF012   920999   rejection of the file: 200 + 300 + the wrong records 95/96,
                  the two-digit codes in the error fields
 DF013   920099   rejection of the sending: 200 + extended 300 (error
-                 percentage, rejection type) + each record in error, echoed
-                 as 800 characters with up to three letter+code slots
+                 percentage, rejection type) + the echoed records, 800
+                 characters each with up to three letter+code slots
 DF014   920098   acceptance of the sending: as DF013, listing the F and R errors
-DF015   920900   settlement: every record 10-90 echoed, then a record 91 per
+DF015   920900   settlement: the echoed records, then a record 91 per
                  mutuality and a record 92, with the amounts requested,
-                 accepted and refused per account (they add up)
+                 accepted and refused per account of the whole sending
 ======  =======  ==========================================================
+
+Shaped like the real insurers' answers (``efact-format.md`` section 8): DF013,
+DF014 and DF015 echo records 10 and 90, every record with an error and the records
+20 and 80 of its invoice, and leave clean invoices out (``echo="all"``: every
+record 10-90, as some insurers do); an acceptance without errors is 2,277 bytes.
+Zones 114/115 of the extension are zero; DF012 carries status ``40`` (zone 203)
+and ``00`` in every error field of its records 95/96 that holds no code.
 
 Our choices where the sources are silent (see README): the insurer's
 reference (zone 205) is derived from the sending's header and closing records
-unless given; the code of a reserved zone without an error field (206, 310, 413,
-513) is written in the nearest error field before it; an echoed record's zone
-114 holds the amount accepted and zone 115 the amount refused (records 30/50:
-their own; record 80: its invoice's, account A); codes beyond the third of a
-record go to its comment zone; an error that
-belongs to no record (``900104``, no record 90) is echoed on the last record.
-Output is deterministic: the same input gives byte-identical files.
+unless given; the error percentage of a blocking rejection (type 01) is written
+``10000`` (the whole sending is refused; real insurers write ``00000`` or
+``10000``), other percentages are rounded; the code of a reserved zone without
+an error field (206, 310, 413, 513) is written in the nearest error field
+before it; codes beyond the third of a record go to its comment zone; an error
+that belongs to no record (``900104``, no record 90) is echoed on the last
+record. Output is deterministic: the same input gives byte-identical files.
 
 The writers work from the scan of the sending (:attr:`vsbengine.Result.scans`): the
 echoed records are copied from the scanned buffer, the amounts and numbers come
@@ -59,6 +66,13 @@ MESSAGE = {
 FILE_NAMES = {df: f"{df}_{msg}.dat" for df, msg in MESSAGE.items()}
 #: Records echoed per block (800 bytes each): what one rendering holds in memory.
 BLOCK = 8192
+#: Which records DF013, DF014 and DF015 echo: ``errors`` (records 10 and 90, the
+#: records with errors and the records 20/80 of their invoices) or ``all``.
+ECHO = ("errors", "all")
+#: Zone 203 (message status) of each answer: 40 in a 920999, as real insurers write it.
+STATUS = {"DF012": 40}
+#: Error percentage written for a blocking rejection (type 01): 100.00 %.
+BLOCKING_PERCENTAGE = 10000
 
 _PRIORITY = np.full(256, 5, dtype=np.int8)
 for _i, _c in enumerate("BFRSE"):
@@ -68,7 +82,7 @@ _P = _core.PartKind
 _SLOTS = (("457", "458"), ("464", "465"), ("471", "472"))
 #: Zones of the extension that differ from record to record, in their order.
 _VARIABLE = sorted(
-    (_EXT.zone(z) for z in ("368", "457", "458", "464", "465", "471", "472", "114", "115", "795")),
+    (_EXT.zone(z) for z in ("368", "457", "458", "464", "465", "471", "472", "795")),
     key=lambda z: z.start,
 )
 _KIND = {"N": _P.P_DIGITS, "S": _P.P_SIGNED, "A": _P.P_COPY}
@@ -93,9 +107,18 @@ class Answers:
     reference
         The insurer's message reference (zone 205, 14 digits); by default derived
         from the sending's header and closing records (deterministic).
+    echo
+        Which records DF013, DF014 and DF015 echo: ``"errors"`` (default: records 10
+        and 90, every record with an error and the records 20 and 80 of its invoice)
+        or ``"all"`` (every record 10-90).
     """
 
-    def __init__(self, result, source=None, reference: int | None = None) -> None:
+    def __init__(
+        self, result, source=None, reference: int | None = None, echo: str = "errors"
+    ) -> None:
+        if echo not in ECHO:
+            raise ValueError(f"echo must be one of {', '.join(ECHO)}, not {echo!r}")
+        self.echo = echo
         self.result = result
         if source is not None and "_scans" not in result.__dict__:
             self.scans = Scanned(source)
@@ -160,16 +183,17 @@ class Answers:
         return write(self.result, folder, names, answers=self, report=False)
 
     # -- pieces shared by the messages ----------------------------------------------------
-    def segment_200(self, message: str, errors: dict[str, str] | None = None) -> builtins.bytes:
+    def segment_200(
+        self, message: str, errors: dict[str, str] | None = None, status: int = 0
+    ) -> builtins.bytes:
         layout = LAYOUTS.layout("200")
         rec = np.frombuffer(self.result.envelope.segment200, dtype=np.uint8)[None, :].copy()
+        _clear_error_fields(rec, "200")
         for z in layout.zones:
-            if z.is_error_field:
-                rec[0, z.start : z.end] = ord("0")
-            elif z.kind == "N":
+            if z.kind == "N" and not z.is_error_field:
                 rec[0, z.start : z.end] = _digits_or_zero(rec[0, z.start : z.end])
         wire.put_digits(rec, "200", "200", int(message))
-        wire.put_digits(rec, "200", "203", 0)
+        wire.put_digits(rec, "200", "203", status)
         wire.put_digits(rec, "200", "205", self.reference)
         wire.put_digits(rec, "200", "206", 0)
         _error_fields(rec, "200", errors or {})
@@ -179,10 +203,10 @@ class Answers:
         rec = wire.records("300x", 1)
         seg300 = np.frombuffer(self.result.envelope.segment300, dtype=np.uint8)
         rec[0, :140] = seg300[:140]
-        for z in LAYOUTS.layout("300").zones:
-            if z.is_error_field:
-                rec[0, z.start : z.end] = ord("0")
-        wire.put_digits(rec, "300x", "310", self.result.ratio_x100)
+        _clear_error_fields(rec, "300")
+        blocking = self.result.rejection_type == "01"
+        pct = BLOCKING_PERCENTAGE if blocking else self.result.ratio_x100
+        wire.put_digits(rec, "300x", "310", pct)
         wire.put_digits(rec, "300x", "311", int(self.result.rejection_type or 0))
         return rec.tobytes()
 
@@ -225,14 +249,6 @@ class Answers:
         slot_units, slot_letter, slot_code, _ = self.slots()
         units = np.flatnonzero(s.is_detail & s.own)
         glob = s.in_file(units)
-        rejected = self.result.rejected
-        if s.unit_base == s.own_first and s.n_units == len(rejected):
-            local_rejected = rejected  # the whole file in one chunk: the same units
-        else:
-            local_rejected = np.zeros(s.n_units, dtype=bool)
-            mine = np.flatnonzero(s.own & (np.arange(s.n_units) >= s.own_first))
-            local_rejected[mine] = rejected[s.in_file(mine)]
-        accepted, refused = _unit_amounts(s, local_rejected)
         head = np.maximum(s.head20[units], 0)
         mutuality = np.where(s.in_invoice[units], s.col("affiliation")[head], 0)
         # The row of each echoed record in the slot tables (-1: no errors).
@@ -245,22 +261,40 @@ class Answers:
         # Letters are copied from the slot table, with a blank after it for no error.
         letters = slot_letter.tobytes() + b" "
         codes = np.vstack([slot_code, np.zeros((1, 3), np.int64)])  # row -1: no codes
-        values = {"368": mutuality.astype(np.int64), "114": accepted[units], "115": refused[units]}
+        values = {"368": mutuality.astype(np.int64)}
         for k, (lz, cz) in enumerate(_SLOTS):
             values[lz] = np.where(slot_row >= 0, slot_row * 3 + k, len(letters) - 1)
             values[cz] = codes[slot_row, k]
-        cols = EchoColumns(units, glob, slot_row, letters, values)
+        echoed = None if self.echo == "all" else _echoed(s, units, slot_row >= 0)
+        cols = EchoColumns(units, glob, slot_row, letters, values, echoed)
         # A weak reference: the cache must not keep a streamed chunk alive.
         self.__dict__["_echo"] = (weakref.ref(s), cols)
         return cols
 
 
-class EchoColumns:
-    """The values of the echoed records of one scanned chunk, by zone of the extension."""
+def _echoed(s: Sending, units: np.ndarray, has_codes: np.ndarray) -> np.ndarray:
+    """Which of ``units`` (the records 10-90 of a chunk) the answers echo, as positions:
+    records 10 and 90, the records with codes, and the records 20 and 80 of their
+    invoices (chunks end at invoice boundaries: an invoice is whole in its chunk)."""
+    keep = np.zeros(s.n_units, dtype=bool)
+    keep[units[has_codes]] = True
+    keep[s.type_mask(10, 90)] = True
+    inv = s.invoice_of[units[has_codes]]
+    inv = np.unique(inv[inv >= 0])
+    keep[s.invoices[inv]] = True
+    ends = s.invoice_end[inv]
+    keep[ends[ends >= 0]] = True
+    return np.flatnonzero(keep[units])
 
-    def __init__(self, units, glob, slot_row, letters: bytes, values: dict) -> None:
+
+class EchoColumns:
+    """The values of the echoed records of one scanned chunk, by zone of the extension;
+    ``echoed``: the positions (in ``units``) of the records echoed (``None``: all)."""
+
+    def __init__(self, units, glob, slot_row, letters: bytes, values: dict, echoed=None) -> None:
         self.units, self.glob, self.slot_row = units, glob, slot_row
         self.letters, self.values = letters, values
+        self.echoed = echoed
 
 
 class Interleaved:
@@ -309,6 +343,13 @@ class MessageWriter:
         return b""
 
 
+def _clear_error_fields(rec: np.ndarray, layout: str) -> None:
+    """``00`` in every error field (a sender may leave them blank): no error there."""
+    for z in LAYOUTS.layout(layout).zones:
+        if z.is_error_field:
+            rec[0, z.start : z.end] = ord("0")
+
+
 def _error_fields(rec: np.ndarray, layout: str, errors: dict[str, str]) -> None:
     """Write two-digit codes into the error fields. A reserved zone has no error
     field of its own (206, 310, 413, 513): its code goes into the nearest one before it."""
@@ -355,17 +396,16 @@ class _Df012(MessageWriter):
     def head(self) -> builtins.bytes:
         envelope = self.answers.result.envelope
         by_unit = self._technical_errors()
-        parts = [self.answers.segment_200("920999", by_unit.get(0, ("", {}))[1])]
+        parts = [self.answers.segment_200("920999", by_unit.get(0, ("", {}))[1], STATUS[self.name])]
         seg300 = np.frombuffer(envelope.segment300, dtype=np.uint8)[None, :].copy()
-        for z in LAYOUTS.layout("300").zones:
-            if z.is_error_field:
-                seg300[0, z.start : z.end] = ord("0")
+        _clear_error_fields(seg300, "300")
         _error_fields(seg300, "300", by_unit.get(1, ("", {}))[1])
         parts.append(seg300.tobytes())
         for unit in sorted(u for u in by_unit if u >= 2):
             layout, errors = by_unit[unit]
             raw = envelope.closing.get(unit, b"").ljust(350, b" ")
             rec = np.frombuffer(raw, dtype=np.uint8)[None, :].copy()
+            _clear_error_fields(rec, layout)
             _error_fields(rec, layout, errors)
             parts.append(rec.tobytes())
         if -1 in by_unit:
@@ -378,8 +418,8 @@ class _Df012(MessageWriter):
 
 # -- DF013 / DF014 / DF015 -------------------------------------------------------------------
 class _Echo(MessageWriter):
-    """DF013 and DF014 echo the records with errors, DF015 every record 10-90 and then
-    the settlement (records 91 and 92)."""
+    """DF013, DF014 and DF015 echo the records (:class:`Answers` ``echo``); DF015 then
+    writes the settlement (records 91 and 92)."""
 
     needs_scans = True
 
@@ -390,7 +430,6 @@ class _Echo(MessageWriter):
         #: already: the caller is done with a piece before it asks for the one after next.
         self.reuse = reuse
         self._buffers: list[bytearray] = []
-        self.only_errors = df != "DF015"
         self.index = 0  # records echoed so far (zone 795)
         result = answers.result
         self.rejected = result.rejected
@@ -409,7 +448,7 @@ class _Echo(MessageWriter):
 
     def feed(self, s: Sending) -> Iterator[Piece]:
         cols = self.answers.echo_columns(s)
-        rows = np.flatnonzero(cols.slot_row >= 0) if self.only_errors else None
+        rows = cols.echoed
         n_all = len(cols.units) if rows is None else len(rows)
         _, _, _, overflow = self.answers.slots()
         for start in range(0, n_all, BLOCK):
@@ -528,18 +567,3 @@ def _settlement_records(result) -> bytes:
         parts.append((_P.P_TEXT, template[pos:], 0))
         out.append(builtins.bytes(_core.render_rows(parts, len(rows))[0]))
     return b"".join(out)
-
-
-def _unit_amounts(s: Sending, rejected: np.ndarray):
-    """Per unit of a chunk: amount accepted and refused (zones 114/115 of the echo)."""
-    amount = s.col("amount").astype(np.int64)
-    prest = s.type_mask(30, 50)
-    accepted = np.where(prest & ~rejected, amount, 0)
-    refused = np.where(prest & rejected, amount, 0)
-    # Record 80: its invoice's account A.
-    end = s.invoice_end
-    has = end >= 0
-    acc_a = s.per_invoice_sum(accepted, prest & (s.col("account") == 0))
-    accepted[end[has]] = acc_a[has]
-    refused[end[has]] = s.col("amount_a")[end[has]] - acc_a[has]
-    return accepted, refused

@@ -25,10 +25,11 @@ KINDS = {k.name[2:]: int(k) for k in _core.ZoneKind}
 _F = _core.ZoneFlag
 F_MANDATORY, F_BLANK_OK = int(_F.F_MANDATORY), int(_F.F_BLANK_OK)
 F_ERROR_ZONE, F_ERROR_FIELD = int(_F.F_ERROR_ZONE), int(_F.F_ERROR_FIELD)
+F_ZERO = int(_F.F_ZERO)
 
 _LINE = re.compile(
     r"^(?P<zone>\S+)\s+(?P<start>\d+)\s+(?P<length>\d+)\s+(?P<kind>[NDYSAX])\s+"
-    r"(?P<flags>[Mbe-]+)\s+(?P<column>\S+)\s+(?P<allowed>\S+)\s+(?P<name>.+)$"
+    r"(?P<flags>[Mbez-]+)\s+(?P<column>\S+)\s+(?P<allowed>\S+)\s+(?P<name>.+)$"
 )
 
 
@@ -49,6 +50,8 @@ class Zone:
     name: str
     #: ``True`` for the two-digit error field that follows a zone flagged ``e``.
     is_error_field: bool = False
+    #: A reserved zone that must hold zeros (flag ``z``; with ``blank_ok``, or blanks).
+    must_be_zero: bool = False
 
     @property
     def number(self) -> int:
@@ -121,7 +124,10 @@ def parse_table(name: str, length: int, table: str) -> Layout:
             col,
             _allowed(m["allowed"]),
             m["name"].strip(),
+            must_be_zero="z" in flags,
         )
+        if zone.must_be_zero and zone.kind != "N":
+            raise ValueError(f"layout {name}, zone {zone.zone}: only digit zones can be reserved")
         layout.zones.append(zone)
         pos = start + zlen
         if zone.error_zone:
@@ -194,6 +200,9 @@ class Compiled:
         self.z_rng_first = np.zeros(nz, dtype=np.int32)
         self.z_rng_count = np.zeros(nz, dtype=np.int32)
         self.z_work = np.zeros(nz, dtype=np.uint8)
+        self.layout_zero = np.zeros(n_lay, dtype=np.uint8)
+        self.zero_expect = np.zeros((n_lay, 350), dtype=np.uint8)
+        self.zero_mask = np.zeros((n_lay, 350), dtype=np.uint8)
         lo: list[int] = []
         hi: list[int] = []
         zi = 0
@@ -209,6 +218,7 @@ class Compiled:
                     | (F_BLANK_OK if z.blank_ok else 0)
                     | (F_ERROR_ZONE if z.error_zone else 0)
                     | (F_ERROR_FIELD if z.is_error_field else 0)
+                    | (F_ZERO if z.must_be_zero else 0)
                 )
                 if z.column:
                     if z.column in self.narrow:
@@ -222,8 +232,15 @@ class Compiled:
                     lo.append(a)
                     hi.append(b)
                 # Zones whose value the core must read: extracted, mandatory,
-                # restricted, or of a kind with rules beyond character classes.
+                # restricted, reserved (zeros), or of a kind with rules beyond
+                # character classes.
+                # Reserved zones that must hold zeros are compared all at once with
+                # the layout's zero masks; one that may be blank is a work zone.
                 needs = z.column or z.mandatory or z.allowed or z.blank_ok or z.kind in "DY"
+                if z.must_be_zero and not z.blank_ok:
+                    self.zero_expect[li, z.start : z.end] = ord("0")
+                    self.zero_mask[li, z.start : z.end] = 0xFF
+                    self.layout_zero[li] = 1
                 self.z_work[zi] = 1 if needs else 0
                 zi += 1
         # Per layout, the zones the core must read, as one compact list.
@@ -239,7 +256,7 @@ class Compiled:
         a = self.allow[li]
         s, e = z.start, z.end
         if z.kind in "NDY":
-            a[s:e] = C_DIGIT
+            a[s:e] = C_DIGIT | (C_BLANK if z.must_be_zero and z.blank_ok else 0)
         elif z.kind == "S":
             a[s] = C_SIGN | (C_BLANK if z.blank_ok else 0)
             a[s + 1 : e] = C_DIGIT | (C_BLANK if z.blank_ok else 0)

@@ -65,15 +65,15 @@ KINDS = {
     # Content errors (found with the generated reference data):
     "501940": "record 50 amount one cent off its tariff",
     "502741": "record 50 personal share one cent off its tariff",
-    "500421": "record 50 code unknown in the code table",
+    "500420": "record 50 code unknown in the code table",
     "500423": "record 50 billed twice (same beneficiary, code and dates)",
     "301940": "revalidation day one cent off its tariff (300129 on the day's personal share)",
-    "300440": "personal share on a day without a revalidation day",
+    "300490": "personal share on a day without a revalidation day",
     "200820": "beneficiary unknown in the member file (rejects the invoice)",
     "500549": "beneficiary deceased on the first day of the month",
 }
 DEFAULT_KINDS = ("502212", "502712", "500612", "510412", "500812", "802710")
-CONTENT_KINDS = ("501940", "502741", "500421", "500423", "301940", "300440", "200820", "500549")
+CONTENT_KINDS = ("501940", "502741", "500420", "500423", "301940", "300490", "200820", "500549")
 
 MUTUALITIES = (101, 102, 106, 111, 116, 131, 132, 137)
 RESIDENTIAL, GUIDANCE, REVALIDATION = 0, 1, 2
@@ -377,22 +377,22 @@ def generate(
                 "509902",
                 "501940",
                 "502741",
-                "500421",
+                "500420",
                 "500423",
             )
             if kind_ in r50kinds and line_reval[ln]:
                 continue
-            if kind_ in ("301940", "300440") and not line_reval[ln]:
+            if kind_ in ("301940", "300490") and not line_reval[ln]:
                 continue
             if kind_ == "510412" and not has51[ln]:
                 continue
             if kind_ in ("502712", "502741") and pshare[ln] == 0:
                 continue
-            if kind_ == "500421" and not alone:
+            if kind_ == "500420" and not alone:
                 continue
             if kind_ == "500423" and line_no[ln] == 0:
                 continue
-            if kind_ == "300440" and lines[inv] >= dim:
+            if kind_ == "300490" and lines[inv] >= dim:
                 continue
             k += 1
             seq = int(row_first[ln]) + 1
@@ -429,9 +429,9 @@ def generate(
             elif kind_ == "502741":
                 pshare[ln] += 1
                 expected += [(seq, "502741")] + group_of(ln)
-            elif kind_ == "500421":
+            elif kind_ == "500420":
                 code[ln] = 779999
-                expected += [(seq, "500421")]
+                expected += [(seq, "500420")]
             elif kind_ == "500423":
                 prev = ln - 1
                 for arr in (code, first, last, units, amount, pshare, account_b):
@@ -440,11 +440,11 @@ def generate(
             elif kind_ == "301940":
                 day_amount[ln] += 1
                 expected += [(seq, "301940"), (seq + 1, "300129")]
-            elif kind_ == "300440":
+            elif kind_ == "300490":
                 lo_day = int(start_day[inv])
                 other = lo_day - 1 if lo_day > 1 else lo_day + int(lines[inv])
                 share_day[ln] = y * 10000 + m * 100 + other
-                expected += [(seq + 1, "300440")]
+                expected += [(seq + 1, "300490")]
                 seq += 1
             elif kind_ == "200820":
                 unknown_person[inv] = True

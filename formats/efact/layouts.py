@@ -19,8 +19,10 @@ kind
     (``+``/``-`` then digits), ``A`` text, ``X`` any text (filler).
 flags
     ``M`` mandatory (zero or blank is an error), ``b`` may be all blanks (a
-    signed amount that a sender leaves empty), ``e`` followed by a two-digit
-    error zone (segments 200/300 and records 95/96 only), ``-`` none.
+    signed amount that a sender leaves empty; with ``z``: a reserved zone that
+    may also be left blank), ``z`` must hold zeros (a reserved zone: anything
+    else is the official "content not zero" error), ``e`` followed by a
+    two-digit error zone (segments 200/300 and records 95/96 only), ``-`` none.
 column
     Name of the numeric column the core extracts the value into, or ``-``: what
     it holds (``amount``, ``admission_number``), never the zone number. Rules and
@@ -30,7 +32,10 @@ allowed
     Allowed values: ``1|3|4``, a range ``1..12``, or ``-`` for any.
 
 Positions and kinds follow ``efact-format.md`` (project conventions 1-7); the
-newer layout of record 52 is used (convention 4).
+newer layout of record 52 is used (convention 4). Reserved zones are split into
+the official sub-zones that the insurers' error list names one by one (record 80
+zones 39 to 59, ...), so that a non-zero reserved zone gets the code of its own
+sub-zone; a zone table has at most 64 zones (the core tracks them in a bit set).
 """
 
 from __future__ import annotations
@@ -64,35 +69,52 @@ RECORD_10 = """
 2          3   6 N -   sequence             -               Record sequence number
 3          9   1 N -   -                    -               Index code
 4         10   7 N M   instructions_version -               Instructions version
-5,6a      17  12 N -   -                    -               Financial account A, legacy number
-6b        29   4 N -   -                    -               Reserved
+5,6a      17  12 N z   -                    -               Financial account A, legacy number (zero since 2011)
+6b        29   4 N z   -                    -               Reserved
 7         33   3 N M   sending_number       -               Sending number
-8a        36  12 N -   -                    -               Financial account B, legacy number
-8b        48   1 N -   -                    -               Reserved
-9         49   1 N -   -                    -               Paper-invoice suppression code
-10        50   1 N -   -                    -               Settlement-file code
-11        51   2 N -   -                    -               Reserved
+8a        36  12 N z   -                    -               Financial account B, legacy number (zero since 2011)
+8b        48   1 N z   -                    -               Reserved
+9         49   1 N z   -                    -               Paper-invoice suppression code (zero since 2010)
+10        50   1 N z   -                    -               Settlement-file code (zero since 2010)
+11        51   1 N z   -                    -               Reserved
+12        52   1 N z   -                    -               Reserved
 13        53   3 N -   -                    -               Invoicing content code
 14        56  12 N M   institution          -               Third-party payer number
 15        68  12 N -   -                    -               CIN/NIC accreditation number
-16        80   5 N -   -                    -               Reserved
+16        80   1 N z   -                    -               Reserved
+17        81   4 N z   -                    -               Reserved
 18        85   3 N -   -                    -               Profession code of the invoicing third party
-19        88  20 N -   -                    -               Reserved
+19        88  12 N z   -                    -               Reserved
+20       100   7 N z   -                    -               Reserved
+21       107   1 N z   -                    -               Reserved
 22       108   5 N -   invoiced_year        2000..2099      Invoiced year
 23       113   2 N -   invoiced_month       1..12           Invoiced month
-24       115   5 N -   -                    -               Reserved
+24       115   5 N z   -                    -               Reserved
 25,26    120   8 D M   creation_date        -               File creation date
 27       128  10 N -   company_number       -               Company number (KBO/BCE)
 28       138  25 A -   -                    -               Sender's reference
-29       163   4 N -   -                    -               Reserved
+29       163   2 N z   -                    -               Reserved
+30       165   2 N z   -                    -               Reserved
 31       167  11 A -   -                    -               BIC of account A
-35       178   1 N -   -                    -               Reserved
+35       178   1 N z   -                    -               Reserved
 36       179  34 A -   -                    -               IBAN of account A
-42       213   6 N -   -                    -               Reserved
+42       213   6 N z   -                    -               Reserved
 43a      219  11 A -   -                    -               BIC of account B
-43b      230  41 N -   -                    -               Reserved
+43b      230   1 N z   -                    -               Reserved
+44       231   4 N z   -                    -               Reserved
+45       235  26 N zb  -                    -               Reserved (state reform: blank from 2025)
+46       261   1 N z   -                    -               Reserved
+47       262   8 N z   -                    -               Reserved
+48       270   1 N z   -                    -               Reserved
 49       271  34 A -   -                    -               IBAN of account B
-53       305  44 N -   -                    -               Reserved
+53       305   8 N zb  -                    -               Reserved (state reform: blank from 2025)
+54       313   8 N z   -                    -               Reserved
+55       321   8 N z   -                    -               Reserved
+56       329   4 N z   -                    -               Reserved
+57       333   4 N z   -                    -               Reserved
+58       337   4 N z   -                    -               Reserved
+59       341   6 N z   -                    -               Reserved
+98       347   2 N z   -                    -               Reserved
 99       349   2 N -   -                    -               Record check digits
 """
 
@@ -108,7 +130,7 @@ RECORD_20 = """
 9         49   1 N -   -                    1|2             Beneficiary sex
 10        50   1 N M   invoice_type         1|3|4|5|6|7|9   Invoice type
 11        51   1 N -   invoicing_type       0|1|3           Invoicing type
-12        52   1 N -   -                    -               Reserved
+12        52   1 N z   -                    -               Reserved
 13        53   3 N -   -                    -               Service code of the 721bis form
 14        56  12 N M   institution          -               Invoicing institution number
 15        68  12 N -   -                    -               Institution of stay
@@ -118,23 +140,23 @@ RECORD_20 = """
 19        88  12 N -   admission_number     -               Admission number
 20,21    100   8 D -   approval_date        -               Revalidation agreement date
 22       108   5 N -   -                    -               Discharge time
-23       113   2 N -   -                    -               Reserved
+23       113   2 N z   -                    -               Reserved
 24,25    115  12 N M   invoice_number       -               Individual invoice number
 26       127   1 N -   -                    -               Social franchise applied
 27       128  10 N -   -                    -               Beneficiary codes CT1/CT2
 28       138  25 A -   -                    -               Sender's reference
 29,30,31 163  12 N -   -                    -               Previous invoice number
 32       175   1 N -   identification_flag  0|1             Beneficiary identification flag
-33       176   1 N -   -                    -               Reserved
+33       176   1 N z   -                    -               Reserved
 34,35,36 177   3 N -   -                    -               Previous sending number
 37       180   3 N -   -                    -               Mutuality of the previous invoicing
 38,39    183  22 A -   -                    -               Mutuality reference for account A
-40       205   2 N -   -                    -               Reserved
+40       205   2 N z   -                    -               Reserved
 41       207   6 Y -   -                    -               Year and month of the previous invoicing
 42       213  48 N -   -                    -               Network reference data
-46       261   1 N -   -                    -               Reserved
+46       261   1 N z   -                    -               Reserved
 47       262   8 D -   invoicing_date       -               Invoicing date
-48       270   1 N -   -                    -               Reserved
+48       270   1 N z   -                    -               Reserved
 49,50,51 271  22 A -   -                    -               Mutuality reference for account B
 52       293  12 N -   -                    -               Mother's admission number
 53       305   8 D -   -                    -               Start of the insurability period
@@ -143,8 +165,8 @@ RECORD_20 = """
 56       329   4 N -   -                    -               Maximum billing, current year
 57       333   4 N -   -                    -               Maximum billing, year -1
 58       337   4 N -   -                    -               Maximum billing, year -2
-59       341   6 N -   -                    -               Reserved
-98       347   2 N -   -                    -               Reserved
+59       341   6 N z   -                    -               Reserved
+98       347   2 N z   -                    -               Reserved
 99       349   2 N -   -                    -               Record check digits
 """
 
@@ -160,31 +182,52 @@ RECORD_30 = """
 9         49   1 N -   -                    -               Beneficiary sex
 10        50   1 N -   -                    -               Childbirth code
 11        51   1 N -   account              0|1             Financial account reference
-12        52   1 N -   -                    -               Reserved
+12        52   1 N z   -                    -               Reserved
 13        53   3 N -   -                    -               Service code
 14        56  12 N -   -                    -               Place of service
 15        68  12 N -   -                    -               Agreement or institution-of-stay identification
-16        80   1 N -   -                    -               Reserved
+16        80   1 N z   -                    -               Reserved
 17,18     81   7 N -   -                    -               Related service
 19        88  12 S -   amount               -               Insurance amount
-20        100  8 N -   -                    -               Reserved
+20       100   7 N z   -                    -               Reserved
+21       107   1 N z   -                    -               Reserved
 22       108   5 S -   units                -               Number of days or flat rates
-23       113   2 N -   -                    -               Reserved
+23       113   2 N z   -                    -               Reserved
 24,25    115  12 S -   -                    -               Indicative stay cost
-26       127   1 N -   -                    -               Reserved
+26       127   1 N z   -                    -               Reserved
 27       128  10 S -   personal_share       -               Patient personal share
 28       138  25 A -   -                    -               Sender's reference
-29       163   2 N -   -                    -               Reserved
+29       163   2 N z   -                    -               Reserved
 30,31    165  10 S -   supplement           -               Supplement amount
 32       175   1 N -   -                    -               Third-party-payer exception
 33       176   1 N -   -                    -               Billing code for personal share or supplement
-34       177  85 N -   -                    -               Reserved
+34       177   1 N z   -                    -               Reserved
+35       178   1 N z   -                    -               Reserved
+36       179   1 N z   -                    -               Reserved
+37       180   3 N z   -                    -               Reserved
+38       183  12 N z   -                    -               Reserved
+39       195  10 N z   -                    -               Reserved
+40       205   2 N z   -                    -               Reserved
+41       207   6 N z   -                    -               Reserved
+42       213   6 N z   -                    -               Reserved
+43a,43b  219  12 N z   -                    -               Reserved
+44       231   4 N z   -                    -               Reserved
+45       235  26 N z   -                    -               Reserved
+46       261   1 N z   -                    -               Reserved
 47       262   8 D -   -                    -               Service agreement date
 48       270   1 N -   -                    -               Transplant code
-49       271  16 N -   -                    -               Reserved
+49       271  12 N z   -                    -               Reserved
+50       283   4 N z   -                    -               Reserved
 51       287   6 N -   -                    -               Hospital site
 52       293  12 N -   -                    -               Care-area association identification
-53       305  44 N -   -                    -               Reserved
+53       305   8 N z   -                    -               Reserved
+54a,54b  313   8 N z   -                    -               Reserved
+55       321   8 N z   -                    -               Reserved
+56       329   4 N z   -                    -               Reserved
+57       333   4 N z   -                    -               Reserved
+58       337   4 N z   -                    -               Reserved
+59       341   6 N z   -                    -               Reserved
+98       347   2 N z   -                    -               Reserved
 99       349   2 N -   -                    -               Record check digits
 """
 
@@ -230,11 +273,13 @@ RECORD_50 = """
 47       262   8 A -   -                    -               Basic value of the service
 48       270   1 N -   -                    -               Transplant code
 49       271  12 N -   -                    -               Additional provider identification
-50       283   4 N -   -                    -               Share in a flat rate and eID-reading indicator
+50a      283   3 N -   -                    -               Share in a flat rate
+50b      286   1 N -   -                    -               eID-reading indicator
 51       287   6 N -   -                    -               Hospital site
 52       293  12 N -   -                    -               Care-area association identification
 53,54a   305  11 N -   -                    -               Trip number
-54b      316   5 N -   -                    -               GPS flag and reserved
+54b      316   1 N -   -                    -               GPS flag
+54c      317   4 N z   -                    -               Reserved
 55,56    321  12 N -   -                    -               Implant notification code
 57,58,59 333  14 N -   -                    -               Qermid registration code
 98       347   2 N -   -                    -               VAT flag
@@ -244,23 +289,60 @@ RECORD_50 = """
 RECORD_51 = """
 1          1   2 N -   -                    51              Record type
 2          3   6 N -   sequence             -               Record sequence number
-3          9   1 N -   -                    -               Reserved
+3          9   1 N z   -                    -               Reserved
 4         10   7 N M   code                 -               Nomenclature code
 5         17   8 D -   first_date           -               Service date
-6a        25  11 N -   -                    -               Reserved
+6a,6b     25   8 N z   -                    -               Reserved
+7         33   3 N z   -                    -               Reserved
 8a,8b     36  13 N -   beneficiary          -               Beneficiary identification
-9         49  19 N -   -                    -               Reserved
+9         49   1 N z   -                    -               Reserved
+10        50   1 N z   -                    -               Reserved
+11        51   1 N z   -                    -               Reserved
+12        52   1 N z   -                    -               Reserved
+13        53   3 N z   -                    -               Reserved
+14        56  12 N z   -                    -               Reserved
 15        68  12 N -   -                    -               Care provider identification
-16        80   1 N -   -                    -               Reserved
-17        81   7 N -   -                    -               Related service
+16        80   1 N z   -                    -               Reserved
+17,18     81   7 N -   -                    -               Related service
 19        88  12 S -   amount               -               Insurance amount
-20       100  28 N -   -                    -               Reserved
+20       100   7 N z   -                    -               Reserved
+21       107   1 N z   -                    -               Reserved
+22       108   5 N z   -                    -               Reserved
+23       113   2 N z   -                    -               Reserved
+24       115   5 N z   -                    -               Reserved
+25       120   7 N z   -                    -               Reserved
+26       127   1 N z   -                    -               Reserved
 27       128  10 N -   -                    -               Beneficiary codes CT1/CT2
-28       138  75 N -   -                    -               Reserved
+28       138  25 N z   -                    -               Reserved
+29       163   2 N z   -                    -               Reserved
+30       165   2 N z   -                    -               Reserved
+31       167   8 N z   -                    -               Reserved
+32       175   1 N z   -                    -               Reserved
+33       176   1 N z   -                    -               Reserved
+34       177   1 N z   -                    -               Reserved
+35       178   1 N z   -                    -               Reserved
+36       179   1 N z   -                    -               Reserved
+37       180   3 N z   -                    -               Reserved
+38       183  12 N z   -                    -               Reserved
+39       195  10 N z   -                    -               Reserved
+40       205   2 N z   -                    -               Reserved
+41       207   6 N z   -                    -               Reserved
 42       213  48 A -   -                    -               Agreement or tariff-commitment number
-46       261  60 N -   -                    -               Reserved
+46       261   1 N z   -                    -               Reserved
+47       262   8 N z   -                    -               Reserved
+48       270   1 N z   -                    -               Reserved
+49       271  12 N z   -                    -               Reserved
+50       283   4 N z   -                    -               Reserved
+51       287   6 N z   -                    -               Reserved
+52       293  12 N z   -                    -               Reserved
+53       305   8 N z   -                    -               Reserved
+54a,54b  313   8 N z   -                    -               Reserved
 55       321   8 D -   -                    -               Date the information was communicated
-56       329  20 N -   -                    -               Reserved
+56       329   4 N z   -                    -               Reserved
+57       333   4 N z   -                    -               Reserved
+58       337   4 N z   -                    -               Reserved
+59       341   6 N z   -                    -               Reserved
+98       347   2 N z   -                    -               Reserved
 99       349   2 N -   -                    -               Record check digits
 """
 
@@ -271,13 +353,13 @@ RECORD_52 = """
 4         10   7 N M   code                 -               Nomenclature code
 5         17   8 D -   first_date           -               Service date
 6         25   8 D -   -                    -               eID reading date
-7         33   3 N -   -                    -               Reserved
+7         33   3 N z   -                    -               Reserved
 8a,8b     36  13 N -   beneficiary          -               Beneficiary identification
 9         49   1 N -   -                    -               eID reading type
 10        50   1 A -   -                    -               eID carrier type
 11        51   1 A -   -                    -               Reason for using a vignette
 12        52   4 N -   -                    -               Reading time
-14        56  12 N -   -                    -               Reserved
+14        56  12 N z   -                    -               Reserved
 15        68  12 N -   -                    -               Care provider identification
 16        80  15 A -   -                    -               Carrier serial number
 17        95  25 A -   -                    -               Supporting-document number
@@ -290,7 +372,7 @@ RECORD_52 = """
 RECORD_80 = """
 1          1   2 N -   -                    80              Record type
 2          3   6 N -   sequence             -               Record sequence number
-3          9   1 N -   -                    -               Reserved
+3          9   1 N z   -                    -               Reserved
 4         10   7 N -   -                    -               Admission time
 5         17   8 D -   -                    -               Admission date
 6a,6b     25   8 D -   -                    -               Discharge date
@@ -298,27 +380,52 @@ RECORD_80 = """
 8a,8b     36  13 N M   beneficiary          -               Beneficiary identification
 9         49   1 N -   -                    -               Beneficiary sex
 10        50   1 N M   invoice_type         -               Invoice type
-11        51   2 N -   -                    -               Reserved
+11        51   1 N z   -                    -               Reserved
+12        52   1 N z   -                    -               Reserved
 13        53   3 N -   -                    -               Service code of the 721bis form
 14        56  12 N M   institution          -               Invoicing institution number
 15        68  12 S -   amount_b             -               Amount for account B
-16        80   1 N -   -                    -               Reserved
+16        80   1 N z   -                    -               Reserved
 17        81   4 N -   -                    -               Treatment reason
 18        85   3 N M   destination          -               Destination mutuality
 19        88  12 S -   amount_a             -               Amount for account A
 20,21    100   8 D -   -                    -               Invoice date
 22       108   5 N -   -                    -               Discharge time
-23       113   2 N -   -                    -               Reserved
+23       113   2 N z   -                    -               Reserved
 24,25    115  12 N M   invoice_number       -               Individual invoice number
-26       127   1 N -   -                    -               Reserved
+26       127   1 N z   -                    -               Reserved
 27       128  10 S -   personal_share       -               Total patient personal share
 28       138  25 A -   -                    -               Sender's reference
-29       163   2 N -   -                    -               Reserved
+29       163   2 N z   -                    -               Reserved
 30,31    165  10 S -   supplement           -               Total supplement
 32       175   1 N -   -                    -               Beneficiary identification flag
-33       176   7 N -   -                    -               Reserved
+33       176   1 N z   -                    -               Reserved
+34       177   1 N z   -                    -               Reserved
+35       178   1 N z   -                    -               Reserved
+36       179   1 N z   -                    -               Reserved
+37       180   3 N z   -                    -               Reserved
 38       183  12 S -   -                    -               Advance payment on account A
-39       195 152 N -   -                    -               Reserved
+39       195  10 N z   -                    -               Reserved
+40       205   2 N z   -                    -               Reserved
+41       207   6 N z   -                    -               Reserved
+42       213   6 N z   -                    -               Reserved
+43a,43b  219  12 N z   -                    -               Reserved
+44       231   4 N z   -                    -               Reserved
+45       235  26 N z   -                    -               Reserved
+46       261   1 N z   -                    -               Reserved
+47       262   8 N z   -                    -               Reserved
+48       270   1 N z   -                    -               Reserved
+49       271  12 N z   -                    -               Reserved
+50       283   4 N z   -                    -               Reserved
+51       287   6 N z   -                    -               Reserved
+52       293  12 N z   -                    -               Reserved
+53       305   8 N z   -                    -               Reserved
+54a,54b  313   8 N z   -                    -               Reserved
+55       321   8 N z   -                    -               Reserved
+56       329   4 N z   -                    -               Reserved
+57       333   4 N z   -                    -               Reserved
+58       337   4 N z   -                    -               Reserved
+59       341   6 N z   -                    -               Reserved
 98       347   2 N -   control_number       -               Invoice control number
 99       349   2 N -   -                    -               Record check digits
 """
@@ -326,31 +433,54 @@ RECORD_80 = """
 RECORD_90 = """
 1          1   2 N -   -                    90              Record type
 2          3   6 N -   sequence             -               Record sequence number
-3         9    8 N -   -                    -               Reserved
-5,6a      17  12 N -   -                    -               Financial account A, legacy number
-6b        29   4 N -   -                    -               Reserved
+3          9   1 N z   -                    -               Reserved
+4         10   7 N z   -                    -               Reserved
+5,6a      17  12 N z   -                    -               Financial account A, legacy number
+6b        29   4 N z   -                    -               Reserved
 7         33   3 N M   sending_number       -               Sending number
-8a        36  12 N -   -                    -               Financial account B, legacy number
-8b        48   8 N -   -                    -               Reserved
+8a        36  12 N z   -                    -               Financial account B, legacy number
+8b        48   1 N z   -                    -               Reserved
+9         49   1 N z   -                    -               Reserved
+10        50   1 N z   -                    -               Reserved
+11        51   1 N z   -                    -               Reserved
+12        52   1 N z   -                    -               Reserved
+13        53   3 N z   -                    -               Reserved
 14        56  12 N M   institution          -               Third-party payer number
 15        68  12 S -   amount_b             -               Total for account B
-16        80   8 N -   -                    -               Reserved
+16        80   1 N z   -                    -               Reserved
+17        81   4 N z   -                    -               Reserved
+18        85   3 N z   -                    -               Reserved
 19        88  12 S -   amount_a             -               Total for account A
-20       100   8 N -   -                    -               Reserved
+20       100   7 N z   -                    -               Reserved
+21       107   1 N z   -                    -               Reserved
 22       108   5 N -   invoiced_year        -               Invoiced year
 23       113   2 N -   invoiced_month       -               Invoiced month
-24       115  13 N -   -                    -               Reserved
+24       115   5 N z   -                    -               Reserved
+25       120   7 N z   -                    -               Reserved
+26       127   1 N z   -                    -               Reserved
 27       128  10 N -   company_number       -               Company number (KBO/BCE)
 28       138  25 A -   -                    -               Sender's reference
-29       163   4 N -   -                    -               Reserved
+29       163   2 N z   -                    -               Reserved
+30       165   2 N z   -                    -               Reserved
 31       167  11 A -   -                    -               BIC of account A
-35       178   1 N -   -                    -               Reserved
+35       178   1 N z   -                    -               Reserved
 36       179  34 A -   -                    -               IBAN of account A
-42       213   6 N -   -                    -               Reserved
+42       213   6 N z   -                    -               Reserved
 43a      219  11 A -   -                    -               BIC of account B
-43b      230  41 N -   -                    -               Reserved
+43b      230   1 N z   -                    -               Reserved
+44       231   4 N z   -                    -               Reserved
+45       235  26 N z   -                    -               Reserved
+46       261   1 N z   -                    -               Reserved
+47       262   8 N z   -                    -               Reserved
+48       270   1 N z   -                    -               Reserved
 49       271  34 A -   -                    -               IBAN of account B
-53       305  42 N -   -                    -               Reserved
+53       305   8 N z   -                    -               Reserved
+54a,54b  313   8 N z   -                    -               Reserved
+55       321   8 N z   -                    -               Reserved
+56       329   4 N z   -                    -               Reserved
+57       333   4 N z   -                    -               Reserved
+58       337   4 N z   -                    -               Reserved
+59       341   6 N z   -                    -               Reserved
 98       347   2 N M   control_number       -               Sending control number
 99       349   2 N -   -                    -               Record check digits
 """

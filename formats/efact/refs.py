@@ -22,8 +22,13 @@ empty = open-ended; amounts in euro cents):
   doctors); see :class:`Facility`
 - ``zorgkas.toml`` (optional; needed for the payment order DF017): ``name``,
   ``iban``, ``bic`` of the zorgkas, and ``payment_days`` (default 42); table
-  ``[review]``: ``show_insz``, ``show_names`` (default false: the review page masks
-  national numbers and hides the text zones of the invoices)
+  ``[answers]``: ``echo`` = ``"errors"`` (default: DF013/DF014/DF015 echo records 10
+  and 90 and the invoices with errors, as most insurers do) or ``"all"`` (every
+  record); table ``[codes]``: ``official_list`` = the insurers' official error list
+  (``.xls``, ``.xlsx`` or ``.csv``; relative to the folder of ``zorgkas.toml``), for
+  the official texts of the codes in ``vsbengine read`` and ``explain``;
+  table ``[review]``: ``show_insz``, ``show_names`` (default false: the review page
+  masks national numbers and hides the text zones of the invoices)
 """
 
 from __future__ import annotations
@@ -222,6 +227,10 @@ class Zorgkas:
     iban: str
     bic: str
     payment_days: int = 42
+    #: Which records the answers DF013/DF014/DF015 echo: "errors" or "all".
+    echo: str = "errors"
+    #: The insurers' official error list (a path), for the codes' official texts.
+    official_list: str | None = None
     #: The review page shows national numbers / the text zones of the invoices in
     #: clear (``[review] show_insz``, ``show_names``; default masked).
     show_insz: bool = False
@@ -405,6 +414,22 @@ def _zorgkas(path: str) -> Zorgkas:
         raise ReferenceDataError(
             "payment_days must be a number of days", path=path, zone="payment_days"
         )
+    answers = conf.get("answers", {})
+    echo = answers.get("echo", "errors") if isinstance(answers, dict) else None
+    if echo not in ("errors", "all"):
+        raise ReferenceDataError(
+            'answers.echo must be "errors" or "all"', path=path, zone="answers.echo"
+        )
+    codes = conf.get("codes", {})
+    official = codes.get("official_list") if isinstance(codes, dict) else 0
+    if official is not None and (not isinstance(official, str) or not official.strip()):
+        raise ReferenceDataError(
+            "codes.official_list must be the path of the official error list",
+            path=path,
+            zone="codes.official_list",
+        )
+    if official is not None:
+        official = os.path.join(os.path.dirname(os.path.abspath(path)), official.strip())
     review = conf.get("review", {})
     if not isinstance(review, dict):
         raise ReferenceDataError("review must be a table", path=path, zone="review")
@@ -415,7 +440,13 @@ def _zorgkas(path: str) -> Zorgkas:
             raise ReferenceDataError("must be true or false", path=path, zone=f"review.{key}")
         shown[key] = value
     return Zorgkas(
-        z["name"].strip(), _iban.compact(z["iban"]), _bic.compact(z["bic"]), days_, **shown
+        z["name"].strip(),
+        _iban.compact(z["iban"]),
+        _bic.compact(z["bic"]),
+        days_,
+        echo,
+        official,
+        **shown,
     )
 
 
@@ -469,6 +500,20 @@ def _build(tables: dict[str, Table], facilities, zorgkas, source: str) -> Refere
         zorgkas=zorgkas,
         source=source,
     )
+
+
+def zorgkas_settings(source) -> Zorgkas:
+    """The zorgkas's settings alone (``zorgkas.toml`` of a reference-data folder, or beside
+    a SQLite file), without loading the tables: what ``read`` and ``explain`` need."""
+    if isinstance(source, References):
+        if source.zorgkas is None:
+            raise ReferenceDataError("no zorgkas.toml", path=source.source)
+        return source.zorgkas
+    path = os.fspath(source)
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(path):
+        raise ReferenceDataError("no such folder or database", path=path)
+    return _zorgkas(os.path.join(folder, "zorgkas.toml"))
 
 
 def load(source) -> References:

@@ -25,8 +25,9 @@ class Settlement(msgspec.Struct, frozen=True):
     # Requested amounts, the record count and the control number echo the records
     # 95/96; accepted amounts are those of the prestations accepted; refused =
     # requested - accepted. reference_a/reference_b: the payment references of a
-    # record 91 (sss/YYYYMM/mmm/A). (Its docstring is the description in the JSON
-    # Schema of 'vsbengine read --json'.)
+    # record 91, in the real insurers' form sss/YYYYMM/mmm/ (sending number, invoiced
+    # month, mutuality; no account letter). (Its docstring is the description in the
+    # JSON Schema of 'vsbengine read --json'.)
 
     record_type: str
     mutuality: int
@@ -82,6 +83,12 @@ class Envelope(msgspec.Struct, frozen=True):
         return self.segment300[0:6]
 
 
+def payment_reference(sending_month: str, mutuality: int) -> str:
+    """A record 91's payment reference as real insurers write it: ``713/202402/900/``
+    (``sending_month`` is ``"713/202402"``)."""
+    return f"{sending_month}/{mutuality:03d}/"
+
+
 def settle(sm: Summary, rejected: np.ndarray | None, envelope: Envelope) -> list[Settlement]:
     """The settlement of a decided sending from the merged summary: a record 91 per
     record 95 (file order), then a record 92 for record 96. ``rejected``: per unit
@@ -110,8 +117,8 @@ def settle(sm: Summary, rejected: np.ndarray | None, envelope: Envelope) -> list
                 refused_b=v["406"] - acc_b,
                 accepted=acc_a + acc_b,
                 refused=v["408"] - acc_a - acc_b,
-                reference_a=f"{base}/{mut:03d}/A",
-                reference_b=f"{base}/{mut:03d}/B",
+                reference_a=payment_reference(base, mut),
+                reference_b=payment_reference(base, mut),
             )
         )
     r96 = next((c for c in sm.closing if c.rtype == 96), None)

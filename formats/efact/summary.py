@@ -50,6 +50,7 @@ class Mutuality:
     a: int = 0  # records 80, zone 19 (account A)
     b: int = 0  # records 80, zone 15 (account B)
     records: int = 0  # records 20 to 80
+    records52: int = 0  # records 52 among them (a count may leave them out)
     codes: int = 0  # codes (zone 4) of records 30/50/51/52
     bad_amount: bool = False  # an amount of a record 80 is unreadable
     bad_code: bool = False  # a code is unreadable
@@ -58,6 +59,7 @@ class Mutuality:
         self.a += other.a
         self.b += other.b
         self.records += other.records
+        self.records52 += other.records52
         self.codes += other.codes
         self.bad_amount |= other.bad_amount
         self.bad_code |= other.bad_code
@@ -86,6 +88,7 @@ class Summary:
     framing: bool = False  # the core found framing problems
     units: int = 0  # record units of the chunk (or file): 2 + sum = all units
     detail: int = 0  # records 10-90
+    detail52: int = 0  # records 52 among them
     last_detail: int = -1  # unit of the last record 10-90
     rejected: np.ndarray = field(default_factory=_i64)  # units rejected in the chunks
     mutualities: dict[int, Mutuality] = field(default_factory=dict)
@@ -225,6 +228,8 @@ def summarize(
     sm.units = max(s.n_units - s.own_first, 0)
     detail = s.is_detail & own
     sm.detail = int(detail.sum())
+    is52 = s.type_mask(52)
+    sm.detail52 = int((is52 & own).sum())
     if sm.detail:
         sm.last_detail = int(to_global(np.flatnonzero(detail)[-1:])[0])
     sm.rejected = to_global(np.flatnonzero(rejected & detail))
@@ -246,6 +251,7 @@ def summarize(
         counts = (end - inv + 1).astype(np.int64)
     else:
         counts = np.bincount(s.invoice_of[members], minlength=len(inv)).astype(np.int64)
+    counts52 = s.per_invoice_sum(np.ones(s.n_units, np.int64), is52)
     codes, _ = code_sums(s)
     bad_code = np.zeros(len(inv), bool)
     for rec in ("30", "50", "51", "52"):
@@ -253,7 +259,14 @@ def summarize(
             bad_code |= s.per_invoice_sum(s.finding_mask(rec, "4"), s.in_invoice) > 0
     sel = own_inv
     keys, sums = _group(
-        dest[sel], a[sel], b[sel], counts[sel], codes[sel], bad_amount[sel], bad_code[sel]
+        dest[sel],
+        a[sel],
+        b[sel],
+        counts[sel],
+        codes[sel],
+        bad_amount[sel],
+        bad_code[sel],
+        counts52[sel],
     )
     for i, m in enumerate(keys.tolist()):
         sm.mutualities[int(m)] = Mutuality(
@@ -263,6 +276,7 @@ def summarize(
             codes=int(sums[3][i]),
             bad_amount=bool(sums[4][i]),
             bad_code=bool(sums[5][i]),
+            records52=int(sums[6][i]),
         )
 
     prest = np.flatnonzero(s.type_mask(30, 50) & own & s.in_invoice)
@@ -360,6 +374,7 @@ def merge(parts: list[Summary]) -> Summary:
         out.units += p.units
         out.framing |= p.framing
         out.detail += p.detail
+        out.detail52 += p.detail52
         out.last_detail = max(out.last_detail, p.last_detail)
         for m, tot in p.mutualities.items():
             out.mutualities.setdefault(m, Mutuality()).add(tot)

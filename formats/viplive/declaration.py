@@ -23,7 +23,7 @@ from pathlib import Path
 from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import INCLUSIONS, TARIFFS
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
-from vsbengine.formats.viplive.export import too_wide
+from vsbengine.formats.viplive.export import parse_row, too_wide
 from vsbengine.formats.viplive.problems import Problem, TableError
 from vsbengine.formats.viplive.quarters import Quarter
 from vsbengine.formats.viplive.records import Declaration, DeclarationLine
@@ -83,17 +83,7 @@ def load_tariffs(
     seen: dict[tuple, int] = {}
     found: dict[tuple[str, str], int] = {}
     for line, cells in table.rows():
-        wide = too_wide(table, line, cells)
-        if wide is not None:
-            raise TableError(wide.message, path=table.path, line=line)
-        got = []
-        for name, parse in parsers:
-            try:
-                got.append(parse(cells[table.index[name]]))
-            except ValueError as exc:
-                raise TableError(
-                    str(exc), path=table.path, line=line, zone=table.header(name)
-                ) from None
+        got = parse_row(table, line, cells, parsers)
         c, u, q, tariff = got
         if (c, u, q) in seen:
             raise TableError(

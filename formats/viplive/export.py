@@ -15,7 +15,7 @@ from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import EXPORT
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
 from vsbengine.formats.viplive.money import cents
-from vsbengine.formats.viplive.problems import Problem
+from vsbengine.formats.viplive.problems import Problem, TableError
 from vsbengine.formats.viplive.records import ExportRead, Grant, SourceFile
 from vsbengine.formats.viplive.tables import Table, open_table
 
@@ -53,6 +53,23 @@ def too_wide(table: Table, line: int, cells: list) -> Problem | None:
     if len(cells) > table.width:
         return Problem(table.path, line, None, f"{len(cells)} fields, the header has {table.width}")
     return None
+
+
+def parse_row(table: Table, line: int, cells: list, parsers) -> list:
+    """The parsed cells of one row of reference data (``parsers``: ``(column, parse)``
+    pairs); the first bad cell stops the command as a located :class:`TableError`."""
+    wide = too_wide(table, line, cells)
+    if wide is not None:
+        raise TableError(wide.message, path=table.path, line=line)
+    got = []
+    for name, parse in parsers:
+        try:
+            got.append(parse(cells[table.index[name]]))
+        except ValueError as exc:
+            raise TableError(
+                str(exc), path=table.path, line=line, zone=table.header(name)
+            ) from None
+    return got
 
 
 def _read_one(table: Table, parsers, grants: list[Grant], bad: list[Problem]) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from vsbengine.errors import InputError
 from vsbengine.formats.viplive.ledger import Ledger, OwnedFile
-from vsbengine.fsio import atomic_write, is_temporary
+from vsbengine.fsio import atomic_write, is_temporary, sha256_file
 
 __all__ = ["STEM", "finish", "refuse_taken", "sha256", "staged_files"]
 
@@ -32,14 +32,6 @@ STEM = "round-"
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def staged_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
@@ -53,7 +45,7 @@ def _publish(book: Ledger, f: OwnedFile) -> Path:
     try:
         atomic_write(path, f.content, replace=False)
     except FileExistsError:
-        if _sha256_of(path) != f.sha256:
+        if sha256_file(path) != f.sha256:
             raise InputError(
                 f"exists and is not the file the ledger booked for {f.message_id}; it is "
                 "never replaced: move it away and run again to publish the booked file",

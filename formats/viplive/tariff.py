@@ -31,7 +31,7 @@ import msgspec
 from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import MODULES
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
-from vsbengine.formats.viplive.export import too_wide
+from vsbengine.formats.viplive.export import parse_row
 from vsbengine.formats.viplive.problems import TableError
 from vsbengine.formats.viplive.tables import open_table
 
@@ -111,17 +111,7 @@ def build_tariffs(
     per_chain: dict[str, list[ProductLine]] = {}
     seen: dict[tuple[str, str], int] = {}
     for line, cells in table.rows():
-        wide = too_wide(table, line, cells)
-        if wide is not None:
-            raise TableError(wide.message, path=table.path, line=line)
-        got = []
-        for name, parse in parsers:
-            try:
-                got.append(parse(cells[table.index[name]]))
-            except ValueError as exc:
-                raise TableError(
-                    str(exc), path=table.path, line=line, zone=table.header(name)
-                ) from None
+        got = parse_row(table, line, cells, parsers)
         chain, product, provider, share, minutes, rate = got
         key = (chain, values.fold(product))
         if key in seen:

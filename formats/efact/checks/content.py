@@ -5,8 +5,8 @@ per invoice where the answer is the invoice's (the beneficiary, the admission)
 and per prestation where it depends on the prestation (dates, codes, tariffs).
 Records whose zones could not be read are left out: they already block.
 
-Codes (official where one matches, ``*`` new in the same scheme; records 30 take
-the same codes with ``30`` in front):
+Codes (official where one matches, ``*`` the engine's own, absent from the official
+list; records 30 take the same codes with ``30`` in front):
 
 =========  =====  ==========================================================
 200820     F      beneficiary not in the member file
@@ -14,16 +14,15 @@ the same codes with ``30`` in front):
 500540     R      not insured on the first prestation date
 500640     R      not insured on the last prestation date
 500549     R      deceased before or on the prestation date
-500421*    R      code unknown in the code table (``510421`` for a record 51)
-500420     R      code not valid on the prestation dates (``510420``)
-501942*    R      no tariff for the code on the date
+500420     R      code unknown, or not valid on the prestation dates (``510420``)
+500454     R      no tariff for the code on the date (code and tariff do not match)
 501940     R      amount is not units x tariff (a contracted price first)
 502741     R      personal share is not units x its tariff
 501740     R      the related prestation is missing (same invoice and day)
 200520     F      admission unknown for the facility and beneficiary (or its date)
 500526     R      prestation outside the admission
 202020     S      revalidation approval date differs from the admission's
-300440*    R      personal share without a revalidation day (VSB pair rule)
+300490*    R      personal share without a revalidation day (VSB pair rule)
 500423     R      the same prestation billed twice in the sending
 =========  =====  ==========================================================
 
@@ -281,14 +280,13 @@ def check(s: Sending, ctx: Context) -> Findings:
 
     k1, v1, crow = look.code_row(code, d1)
     _, v2, _ = look.code_row(code, d2)
-    add(~k1, "0421", "4")
-    add(k1 & ~(v1 & v2), "0420", "4")
+    add(~(k1 & v1 & v2), "0420", "4")  # unknown, or not valid on the dates
     category = np.where(k1 & v1, look.c_category[crow], 255)
     related = np.where(k1 & v1, look.c_related[crow], -1)
 
     units = s.col("units")[p].astype(np.int64)
     t_found, trow = look.tariff(code, s.col("institution")[s.invoices[inv]], d1)
-    add(k1 & v1 & ~t_found, "1942", "19")
+    add(k1 & v1 & ~t_found, "0454", "4")
     priced = k1 & v1 & t_found
     add(priced & (units * look.t_amount[trow] != s.col("amount")[p]), "1940", "19")
     add(priced & (units * look.t_share[trow] != s.col("personal_share")[p]), "2741", "27")
@@ -318,7 +316,7 @@ def check(s: Sending, ctx: Context) -> Findings:
         if len(days_billed):
             pos = np.minimum(np.searchsorted(days_billed, day_key[share]), len(days_billed) - 1)
             share = share[days_billed[pos] != day_key[share]]
-        errs.add(p[share], "300440", _zone("30", "4"))
+        errs.add(p[share], "300490", _zone("30", "4"))
 
     # Day groups for the propagation (x00129): the records 30/50 of a day that has a
     # revalidation day or personal share record (only invoices with such records).
@@ -340,8 +338,7 @@ def check(s: Sending, ctx: Context) -> Findings:
     d51 = s.col("first_date")[r51]
     d51 = np.where(d51 > 0, _refs.days(d51), 0).astype(np.int64)
     k51, v51, _ = look.code_row(c51, d51)
-    errs.add(r51[~k51], "510421", _zone("51", "4"))
-    errs.add(r51[k51 & (d51 > 0) & ~v51], "510420", _zone("51", "4"))
+    errs.add(r51[~k51 | ((d51 > 0) & ~v51)], "510420", _zone("51", "4"))
     return findings
 
 

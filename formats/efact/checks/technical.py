@@ -134,15 +134,24 @@ def _add(errs: ErrorBuilder, rec, code: str, key: str) -> None:
     errs.add(rec.unit, code, zi, rtype=rec.rtype, offset=rec.offset + LAYOUTS.zones[zi].start)
 
 
-def _sum_count_control(errs: ErrorBuilder, rec, records: int, codes, codes_bad: bool) -> None:
+def record_counts(records: int, records52: int) -> tuple[int, int]:
+    """The counts accepted in zone 409/509 (project convention 3): the records covered
+    + 2, with the records 52 (the CIN form, the one the engine writes) or without them
+    (what real insurers accepted)."""
+    return records + 2, records - records52 + 2
+
+
+def _sum_count_control(
+    errs: ErrorBuilder, rec, records: int, records52: int, codes, codes_bad: bool
+) -> None:
     """The zones records 95 and 96 share, with codes 9x0820, 9x0920 and 9x1020: amount
-    408 = 404 + 406 + 412, count 409 = the detail records it covers + 2, control 410
-    = the control number of its codes."""
+    408 = 404 + 406 + 412, count 409 = the detail records it covers + 2 (with or without
+    its records 52), control 410 = the control number of its codes."""
     v, ok, family = rec.values, rec.readable, str(rec.rtype)
     readable = ok["404"] and ok["406"] and ok["408"] and ok["412"]
     if readable and v["408"] != v["404"] + v["406"] + v["412"]:
         _add(errs, rec, f"{family}0820", "408")
-    if ok["409"] and v["409"] != records + 2:
+    if ok["409"] and v["409"] not in record_counts(records, records52):
         _add(errs, rec, f"{family}0920", "409")
     if ok["410"] and not codes_bad and v["410"] != int(control_number(codes)):
         _add(errs, rec, f"{family}1020", "410")
@@ -193,7 +202,7 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
                 _add(errs, c, "950441", "404")
             if ok["406"] and v["406"] != m.b:
                 _add(errs, c, "950641", "406")
-        _sum_count_control(errs, c, m.records, m.codes, m.bad_code)
+        _sum_count_control(errs, c, m.records, m.records52, m.codes, m.bad_code)
     for mut in sorted(set(sm.mutualities) - seen):
         problems.append(
             Problem(None, None, "401", f"no record 95 for destination mutuality {mut:03d}")
@@ -215,7 +224,7 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
                 wrong = wrong or v[key] != r90.values[r90_key]
             if wrong:
                 _add(errs, c, code, key)
-        _sum_count_control(errs, c, sm.detail, sm.codes, sm.codes_bad)
+        _sum_count_control(errs, c, sm.detail, sm.detail52, sm.codes, sm.codes_bad)
     if problems or sm.problems:
         if r96:
             _add(errs, r96[0], "960920", "409")

@@ -1,8 +1,10 @@
 """Family 3: zone formats, allowed values, mandatory zones, equal zones across
 records, unique invoice numbers and the order of invoices.
 
-Formats, allowed values and mandatory zones are checked by the core from the
-layout tables; their findings become codes here. Equal zones are a table.
+Formats, allowed values, mandatory zones and reserved zones (zeros only: the official
+"content not zero") are checked by the core from the layout tables; their findings
+become codes here, by the catalogue's table of official numbers. Equal zones are a
+table.
 """
 
 from __future__ import annotations
