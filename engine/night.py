@@ -244,11 +244,14 @@ def write(summary, stem, *, title: str = "", lang: str = "nl", made=None) -> lis
 
 
 def folder_runs(out) -> list[Path]:
-    """The run summaries of a bulk output folder (``OUT/runs/*.json``), oldest first."""
+    """The run summaries of a bulk output folder (``OUT/runs/*.json``), oldest first (by
+    the start in their names, then, for runs started in the same second, by when they
+    ended)."""
     folder = Path(out) / "runs"
     if not folder.is_dir():
         raise InputError("no runs here (not the --out folder of a bulk run)", path=str(out))
-    return sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+    found = [p for p in folder.glob("*.json") if not p.name.startswith(".")]
+    return sorted(found, key=lambda p: (p.stem.split("-", 1)[0], p.stat().st_mtime_ns))
 
 
 def register_stem(register, run: int) -> Path:
@@ -306,7 +309,7 @@ def _register_summary(register: Path, run: str | None):
     """A register run's summary: the one its run wrote, else rebuilt from the register
     (its inputs and their sendings; the seconds per file are not recorded there)."""
     from vsbengine import bulk
-    from vsbengine.receive import outcome_of
+    from vsbengine.receive import outcome_of, skipped_outcome
     from vsbengine.register import Register
 
     with Register(str(register), readonly=True) as reg:
@@ -329,11 +332,11 @@ def _register_summary(register: Path, run: str | None):
             return _summary_of(recorded)
         outcomes = {}
         for i in reg.inputs(chosen.id):
-            if i["sending"] is not None:
+            if i["sending"] is not None and i["outcome"] == "skipped":
+                o = skipped_outcome(i["path"], reg.entry(i["sending"]), reason=i["reason"])
+            elif i["sending"] is not None:
                 o = outcome_of(i["path"], reg.entry(i["sending"]), reason=i["reason"])
                 o.outcome = i["outcome"]
-                if o.outcome == "skipped":  # its sending's money is the earlier file's
-                    o.amount_requested = o.amount_accepted = None
             else:
                 o = bulk.Outcome(i["path"], i["outcome"], reason=i["reason"])
             outcomes[i["path"]] = o
