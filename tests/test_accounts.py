@@ -224,3 +224,88 @@ def test_a_bad_registered_account_b_is_refused_when_loading(case):
     with pytest.raises(ReferenceDataError) as err:
         refs_mod.load(folder / "refs")
     assert (err.value.line, err.value.zone, err.value.reason) == (2, "iban_b", "not a valid IBAN")
+
+
+# -- through the command line and the register -----------------------------------------------
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from vsbengine.cli.main import app
+
+    return CliRunner().invoke(app, [*args])
+
+
+def test_a_foreign_account_through_validate_sign_and_confirm(case, tmp_path):
+    s, folder = case
+    put_account(s, "36", OTHER_IBAN)
+    path = tmp_path / "other.920000"
+    path.write_bytes(s.tobytes())
+    out = tmp_path / "out"
+    # Unattended: it is not confirmed by the robot, it waits for a person.
+    r = _cli("validate", str(path), "--refs", str(folder / "refs"), "--out", str(out),
+             "--sign-as", "robot", "--today", "2026-11-23")  # fmt: skip
+    assert r.exit_code == 1, r.output
+    assert "103620" in r.stdout
+    assert "waits for a confirmation (record 10's account is not the registered one)" in r.stdout
+    assert not list(out.glob("DF013*")) and not list(out.glob("DF017*"))
+    proposal = json.loads((out / "proposal.json").read_text())
+    assert proposal["account_flagged"] and proposal["waiting_for"] == "confirmation"
+    assert 'id="account-flag"' in (out / "review.html").read_text("utf-8")
+    # It cannot be signed (nothing is paid to the foreign account), only confirmed.
+    r = _cli("sign", str(out), "--by", "An Peeters")
+    assert r.exit_code == 2 and "this proposal is a rejection" in r.stderr
+    assert not list(out.glob("DF017*"))
+    r = _cli("confirm", str(out), "--by", "An Peeters")
+    assert r.exit_code == 0, r.output
+    assert b"103620" in (out / "DF013_920099.dat").read_bytes()
+
+
+def test_a_bad_iban_is_refused_at_validation_and_never_stuck(case, tmp_path):
+    s, folder = case
+    put_account(s, "36", BAD_CHECK)
+    path = tmp_path / "bad.920000"
+    path.write_bytes(s.tobytes())
+    out = tmp_path / "out"
+    r = _cli("validate", str(path), "--refs", str(folder / "refs"), "--out", str(out),
+             "--json", "--today", "2026-11-23")  # fmt: skip
+    assert r.exit_code == 1, r.output
+    (error,) = json.loads(r.stdout)["errors"]
+    assert (error["code"], error["record"], error["zone"], error["offset"]) == (
+        "103602",
+        1,
+        "36",
+        227 + 178,  # segments 200 and 300, then zone 36 of record 10 (position 179)
+    )
+    r = _cli("confirm", str(out), "--by", "An Peeters")
+    assert r.exit_code == 0, r.output
+    assert b"103602" in (out / "DF013_920099.dat").read_bytes()
+
+
+def test_a_foreign_account_waits_in_the_register_also_with_sign_as(case, tmp_path):
+    from vsbengine import receive
+    from vsbengine.register import Register
+
+    s, folder = case
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "clean.920000").write_bytes(s.tobytes())  # signed by the robot
+    s.put_header(76, "777")  # another sending of the facility (segment 300 zone 301)
+    s.put(1, 33, "777")  # record 10 zone 7
+    put_account(s, "36", OTHER_IBAN)
+    (tmp_path / "in" / "other.920000").write_bytes(s.tobytes())
+    reg = tmp_path / "r.register"
+    receive.receive(str(reg), [str(tmp_path / "in")], refs=str(folder / "refs"),
+                    sign_as="robot", today=TODAY)  # fmt: skip
+    with Register(str(reg), readonly=True) as book:
+        waiting = book.inbox("waiting")
+        assert [(e.file_name, e.waiting_for) for e in waiting] == [("other.920000", "confirmation")]
+        number = waiting[0].id
+    r = _cli("sign", str(reg), str(number), "--by", "An Peeters")
+    assert r.exit_code == 2 and "rejection" in r.stderr
+    r = _cli("confirm", str(reg), str(number), "--by", "An Peeters")
+    assert r.exit_code == 0, r.output
+    with Register(str(reg), readonly=True) as book:
+        assert book.inbox("waiting") == []
+        states = {e.file_name: e.state for e in book.inbox("all")}
+    assert states == {"clean.920000": "payment_due", "other.920000": "answered"}
