@@ -590,7 +590,9 @@ class FolderJob:
         fsio.atomic_write(os.path.join(self.out, SUMMARY), data)
         from vsbengine import night
 
-        night.write(s, stem, title=f"{os.path.basename(os.path.abspath(self.out))}, {stamp}")
+        night.after_run(
+            night.write, s, stem, title=f"{os.path.basename(os.path.abspath(self.out))}, {stamp}"
+        )
         return s
 
     def close(self) -> None:

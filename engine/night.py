@@ -29,7 +29,7 @@ import msgspec
 
 from vsbengine.errors import InputError
 
-__all__ = ["COLUMNS", "Row", "folder_runs", "rows", "write", "write_for"]
+__all__ = ["COLUMNS", "Row", "after_run", "folder_runs", "rows", "write", "write_for"]
 
 #: The folder of the register's run reports, inside ``R.sendings``.
 REGISTER_RUNS = "runs"
@@ -238,6 +238,24 @@ def write(summary, stem, *, title: str = "", lang: str = "nl", made=None) -> lis
     if parquet is not None:
         written.append(atomic_write(stem.with_name(stem.name + ".parquet"), parquet))
     return written
+
+
+def after_run(write_report, *args, **kwargs) -> list[Path]:
+    """Write a run's report at its end (``write_report``: :func:`write` or
+    :func:`write_register_run`). The report is the run's second copy of what its summary
+    holds: a disk that refuses it is a warning (the file it names), not a failed run;
+    ``vsbengine report`` makes it again."""
+    import logging
+
+    try:
+        return write_report(*args, **kwargs)
+    except OSError as exc:
+        logging.getLogger("vsbengine").warning(
+            "the night report was not written (vsbengine report makes it again): %s: %s",
+            exc.filename or "",
+            exc.strerror or type(exc).__name__,
+        )
+        return []
 
 
 # -- where the runs are ------------------------------------------------------------------------

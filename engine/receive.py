@@ -425,7 +425,7 @@ class RegisterJob:
             self._ended = True
             from vsbengine import night
 
-            night.write_register_run(self.register.path, s)
+            night.after_run(night.write_register_run, self.register.path, s)
         return s
 
     def close(self) -> None:

@@ -26,7 +26,6 @@ excerpts).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mmap
 import os
@@ -398,6 +397,7 @@ def build(
     from vsbengine.formats.efact.catalogue import catalogue
     from vsbengine.result import Result
     from vsbengine.signoff import DECISION, PROPOSAL
+    from vsbengine.signoff import _digest as signoff_digest
 
     folder = Path(folder)
     opts = options or Options()
@@ -418,8 +418,7 @@ def build(
     )
     raw = _data(result.source if result.source is not None else proposal.get("file"))
     changed = raw is not None and (
-        len(raw) != result.size
-        or (verify and hashlib.blake2b(raw, digest_size=16).hexdigest() != proposal["content"])
+        len(raw) != result.size or (verify and signoff_digest(raw) != proposal["content"])
     )
     data = _Bytes(raw) if raw is not None and not changed else None
     cat = catalogue()

@@ -169,3 +169,22 @@ def test_which_run(inputs):
         night.write_for(reg, "9")
     with pytest.raises(InputError, match="--run must be a run's number"):
         night.write_for(reg, "x")
+
+
+def test_a_report_the_disk_refuses_is_a_warning_not_a_failed_run(inputs, monkeypatch, caplog):
+    import logging
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "/out/runs/x.html")
+
+    monkeypatch.setattr(night, "write", full)
+    out = inputs / "out"
+    with caplog.at_level(logging.WARNING, logger="vsbengine"):
+        s = bulk.run_local([str(inputs / "in" / "a.920000")], str(out), workers=0, today=TODAY)
+    assert s.counts["accepted"] == 1 and (out / "summary.json").is_file()
+    assert [r.getMessage() for r in caplog.records] == [
+        "the night report was not written (vsbengine report makes it again): "
+        "/out/runs/x.html: No space left on device"
+    ]
+    monkeypatch.undo()
+    assert night.write_for(out)[0].suffix == ".html"  # made again afterwards
