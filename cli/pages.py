@@ -20,12 +20,10 @@ def _lang(lang: str) -> str:
 
 
 def review(
-    target: str = typer.Argument(
-        ..., help="A proposal's folder (validate --refs --out), or with --register a sending's ID."
+    target: Path = typer.Argument(
+        ..., help="A proposal's folder (validate --refs --out), or a sending register."
     ),
-    register: Path | None = typer.Option(
-        None, "--register", help="The sending register TARGET is a sending of."
-    ),
+    sending: int | None = typer.Argument(None, help="With a register: the sending's number."),
     out: Path | None = typer.Option(
         None, "--out", help="Write the page here (default: review.html beside the proposal)."
     ),
@@ -43,7 +41,13 @@ def review(
     excerpts, the amounts, the accounts and the payment signing would order."""
     from vsbengine import review as pages_review
 
-    folder = pages_review.folder_of(target, register)
+    if sending is None and target.is_file():
+        raise ConfigError(
+            f"{target} is a file: give the folder of a proposal, or a register and the "
+            "sending's number (vsbengine review REGISTER ID --out FILE)"
+        )
+    register = target if sending is not None else None
+    folder = pages_review.folder_of(sending if register is not None else target, register)
     if register is not None and out is None:
         raise ConfigError(
             "--out FILE: the register's folders are its own (the page beside the proposal "

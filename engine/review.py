@@ -567,8 +567,8 @@ def folder_of(target, register=None) -> Path:
         folder = Path(target)
         if not (folder / "proposal.json").is_file():
             raise InputError(
-                "no proposal here (a folder of validate --refs --out, or a sending's "
-                "number with --register)",
+                "no proposal here (a folder of validate --refs --out; or give a register "
+                "and a sending's number)",
                 path=str(folder),
             )
         return folder

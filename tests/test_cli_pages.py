@@ -67,16 +67,21 @@ def test_review_of_a_registered_sending(proposal, tmp_path):
     receive.receive(
         str(reg), [str(tmp_path / "s.920000")], refs=str(tmp_path / "refs"), today=TODAY
     )
-    r = runner.invoke(app, ["review", "1", "--register", str(reg)])
+    r = runner.invoke(app, ["review", str(reg), "1"])
     assert r.exit_code == 2 and "--out FILE: the register's folders are its own" in r.stderr
     page = tmp_path / "one.html"
-    r = runner.invoke(app, ["review", "1", "--register", str(reg), "--out", str(page),
-                            "--show-insz"])  # fmt: skip
+    r = runner.invoke(app, ["review", str(reg), "1", "--out", str(page), "--show-insz"])
     assert r.exit_code == 0, r.output
     assert "••.••.••" in (proposal / review.FILE).read_text("utf-8")  # masked by default
     assert "••.••.••" not in page.read_text("utf-8")
-    r = runner.invoke(app, ["review", "x", "--register", str(reg), "--out", str(page)])
-    assert r.exit_code == 2 and "not a sending's number: 'x'" in r.stderr
+    r = runner.invoke(app, ["review", str(reg), "--out", str(page)])
+    assert (
+        r.exit_code == 2 and "is a file: give the folder of a proposal, or a register" in r.stderr
+    )
+    r = runner.invoke(app, ["review", str(reg), "7", "--out", str(page)])
+    assert r.exit_code == 2 and "7" in r.stderr and "Traceback" not in r.output
+    r = runner.invoke(app, ["review", str(tmp_path / "none.register"), "1", "--out", str(page)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
 
 
 def test_report_of_a_bulk_folder_and_a_register(proposal, tmp_path):
