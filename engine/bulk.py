@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import glob
-import hashlib
 import json
 import os
 import secrets
@@ -56,6 +55,7 @@ from typing import NamedTuple, Protocol
 
 import msgspec
 
+from vsbengine import digest as content_digest
 from vsbengine import fsio, staging
 from vsbengine.errors import ConfigError, VsbEngineError
 
@@ -172,13 +172,9 @@ def collect(inputs: Iterable[str]) -> list[str]:
 
 
 def content_hash(path: str) -> str:
-    """BLAKE2b (16 bytes, hex) of the file's content: what a resumed run recognises, and
-    the digest a proposal and the register record (:attr:`vsbengine.Result.digest`)."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    """The content digest of a file (:func:`vsbengine.digest.of_file`): what a resumed
+    run recognises, and what a proposal and the register record."""
+    return content_digest.of_file(path)
 
 
 def read_log(out: str) -> dict[str, dict]:
@@ -412,7 +408,7 @@ def _head_key(path: str):
     try:
         st = os.stat(path)
         with open(path, "rb") as fh:
-            return (st.st_size, hashlib.blake2b(fh.read(4096), digest_size=16).digest())
+            return (st.st_size, content_digest.of_bytes(fh.read(4096)))
     except OSError:
         return None
 

@@ -23,7 +23,6 @@ A run that died before it could sign off is finished by the same command again.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import deque
@@ -32,6 +31,7 @@ from pathlib import Path
 import msgspec
 
 from vsbengine import bulk, identity, staging
+from vsbengine import digest as content_digest
 from vsbengine.bulk import Item, Outcome, Previous, Summary
 from vsbengine.errors import ConfigError, InputError, VsbEngineError
 from vsbengine.fsio import atomic_open
@@ -71,21 +71,21 @@ class Checked(msgspec.Struct, omit_defaults=True):
 
 def _copy(path: str, target: Path, head: Head) -> str:
     """Copy the sending into the register (whole or not at all); return its digest
-    (BLAKE2b, as :func:`vsbengine.bulk.content_hash`).
+    (:mod:`vsbengine.digest`).
     Refuses a file that is not the one claimed (it changed since its head was read)."""
-    digest = hashlib.blake2b(digest_size=16)
+    h = content_digest.hasher()
     first = b""
     size = 0
     with open(path, "rb") as src, atomic_open(target) as dst:
         while block := src.read(1 << 20):
             if len(first) < identity.HEAD_BYTES:
                 first += block[: identity.HEAD_BYTES - len(first)]
-            digest.update(block)
+            h.update(block)
             dst.write(block)
             size += len(block)
-        if size != head.size or hashlib.blake2b(first, digest_size=16).hexdigest() != head.head:
+        if size != head.size or content_digest.of_bytes(first) != head.head:
             raise InputError("the file changed while it was being received", path=path)
-    return digest.hexdigest()
+    return h.hexdigest()
 
 
 def _facts(result, proposal: dict, identity_codes: list[str]) -> dict:

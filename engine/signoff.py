@@ -26,7 +26,6 @@ and after ``sign``/``confirm``: the messages and ``decision.json``.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import mmap
 import os
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import msgspec
 
+from vsbengine import digest as content_digest
 from vsbengine import outputs
 from vsbengine import proposal as facts
 from vsbengine.errors import ConfigError, InputError
@@ -53,7 +53,7 @@ def _digest(data) -> str:
     """BLAKE2b (16 bytes, hex) of a file's content (a path) or of bytes."""
     if isinstance(data, str):
         data = _mapped(data)
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return content_digest.of_bytes(data)
 
 
 def _mapped(path: str):
