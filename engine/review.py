@@ -394,10 +394,10 @@ def build(
     variables). ``result``/``proposal``: those just made (default: read from the folder).
     ``verify``: check that the sending is still the one validated (its digest) before
     its records are shown."""
+    from vsbengine.digest import of_bytes
     from vsbengine.formats.efact.catalogue import catalogue
     from vsbengine.result import Result
     from vsbengine.signoff import DECISION, PROPOSAL
-    from vsbengine.signoff import _digest as signoff_digest
 
     folder = Path(folder)
     opts = options or Options()
@@ -418,7 +418,7 @@ def build(
     )
     raw = _data(result.source if result.source is not None else proposal.get("file"))
     changed = raw is not None and (
-        len(raw) != result.size or (verify and signoff_digest(raw) != proposal["content"])
+        len(raw) != result.size or (verify and of_bytes(raw) != proposal["content"])
     )
     data = _Bytes(raw) if raw is not None and not changed else None
     cat = catalogue()
