@@ -309,3 +309,24 @@ def test_a_foreign_account_waits_in_the_register_also_with_sign_as(case, tmp_pat
         assert book.inbox("waiting") == []
         states = {e.file_name: e.state for e in book.inbox("all")}
     assert states == {"clean.920000": "payment_due", "other.920000": "answered"}
+
+
+def test_the_chunked_path_finds_the_same_account_errors(tmp_path):
+    g = generate(30_000, seed=23, month=202610, references=True)
+    g.write_refs(tmp_path / "refs")
+    s = Sending(g.tobytes())
+    put_account(s, "36", BAD_CHECK)
+    put_account(s, "49", OTHER_IBAN)
+    path = tmp_path / "big.920000"
+    path.write_bytes(s.tobytes())
+    one = vsbengine.Engine(tmp_path / "refs", today=TODAY).validate(str(path))
+    # 64 MB: chunks of about a megabyte, about ten of them.
+    many = vsbengine.Engine(tmp_path / "refs", today=TODAY, memory_limit=64 << 20)
+    assert (
+        located(many.validate(str(path)))
+        == located(one)
+        == [
+            ("103602", "B", 1, "10", "36", 227 + 178),
+            ("104920", "B", 1, "10", "49", 227 + 270),
+        ]
+    )
