@@ -311,8 +311,10 @@ def test_a_foreign_account_waits_in_the_register_also_with_sign_as(case, tmp_pat
     assert states == {"clean.920000": "payment_due", "other.920000": "answered"}
 
 
-def test_the_chunked_path_finds_the_same_account_errors(tmp_path):
-    g = generate(30_000, seed=23, month=202610, references=True)
+def test_the_chunked_path_finds_the_same_account_errors(tmp_path, monkeypatch):
+    from vsbengine.formats.efact import chunks
+
+    g = generate(8_000, seed=23, month=202610, references=True)
     g.write_refs(tmp_path / "refs")
     s = Sending(g.tobytes())
     put_account(s, "36", BAD_CHECK)
@@ -320,7 +322,9 @@ def test_the_chunked_path_finds_the_same_account_errors(tmp_path):
     path = tmp_path / "big.920000"
     path.write_bytes(s.tobytes())
     one = vsbengine.Engine(tmp_path / "refs", today=TODAY).validate(str(path))
-    # 64 MB: chunks of about a megabyte, about ten of them.
+    # Chunks of a megabyte whatever the process holds: three of them.
+    monkeypatch.setattr(chunks, "chunk_size", lambda *a, **k: 1 << 20)
+    assert len(chunks.plan(chunks.Reader(s.tobytes()), chunk_bytes=1 << 20).chunks) == 3
     many = vsbengine.Engine(tmp_path / "refs", today=TODAY, memory_limit=64 << 20)
     assert (
         located(many.validate(str(path)))
