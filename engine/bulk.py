@@ -26,7 +26,8 @@ Output folder layout (``--out``)::
     OUT/<file name>.<hash 12>/     the answers (DF011..DF015) and report.json; with
                                    reference data the proposal (see vsbengine.signoff)
     OUT/summary.json               this run: one entry per input file, and the counts
-    OUT/runs/<start>-<id>.json     the summary of every run, kept
+    OUT/runs/<start>-<id>.json     the summary of every run, kept, and its night report
+    OUT/runs/<start>-<id>.html     (.html, .csv, .parquet with pyarrow: vsbengine.night)
     OUT/processed.jsonl            one line per file content processed: the resume log
 
 Each file's answers are written into a hidden staging folder and renamed into place
@@ -114,6 +115,16 @@ class Outcome(msgspec.Struct, omit_defaults=True):
     identity_codes: list[str] = []
     #: A skipped file: the outcome its content had.
     previous: Previous | None = None
+    #: What the night's report shows of the sending: its facility (record 10 zone 14,
+    #: and its name in the reference data), its number (zone 7) and invoiced month, the
+    #: amount requested (record 96) and, for a sending accepted or proposed for it, the
+    #: amount accepted (cents).
+    facility: str | None = None
+    facility_name: str | None = None
+    sending_number: int | None = None
+    invoiced_month: str | None = None
+    amount_requested: int | None = None
+    amount_accepted: int | None = None
 
 
 class Summary(msgspec.Struct, omit_defaults=True):
@@ -329,7 +340,27 @@ def validate_file(
         seconds=time.perf_counter() - t0,
         waiting_for=waiting,
         proposed=proposed,
+        **sending_facts(result, engine.refs),
     )
+
+
+def sending_facts(result, refs=None) -> dict:
+    """The facts of a validated sending an :class:`Outcome` carries for the report."""
+    payee = result.payee
+    total = next((r for r in result.settlement if r.record_type == "92"), None)
+    found = refs.facility(payee.institution) if refs is not None and payee is not None else None
+    return {
+        "facility": f"{payee.institution:012d}" if payee is not None else None,
+        "facility_name": found.name if found is not None else None,
+        "sending_number": payee.sending_number if payee is not None else None,
+        "invoiced_month": (
+            f"{payee.invoiced_year:04d}-{payee.invoiced_month:02d}" if payee is not None else None
+        ),
+        "amount_requested": total.requested if total is not None else None,
+        "amount_accepted": (
+            total.accepted if total is not None and result.decision == "DF014" else None
+        ),
+    }
 
 
 # -- jobs: what a runner does with the files ----------------------------------------------
@@ -494,6 +525,7 @@ class FolderJob:
             o.output = o.previous.output if o.previous else None
             o.messages = o.previous.messages if o.previous else []
             o.records_total = o.records_rejected = o.error_ratio = o.errors = None
+            o.amount_requested = o.amount_accepted = None  # counted with the first one
             if staged and os.path.isdir(staged) and staged.startswith(self.stage):
                 staging.remove_tree(staged)
         elif o.outcome in PROCESSED and staged and o.hash:
@@ -549,8 +581,14 @@ class FolderJob:
         data = msgspec.json.format(msgspec.json.encode(s)) + b"\n"
         stamp = self.started.replace(":", "").replace("-", "").replace("+0000", "Z")
         os.makedirs(os.path.join(self.out, "runs"), exist_ok=True)
-        fsio.atomic_write(os.path.join(self.out, "runs", f"{stamp}-{self._run_id}.json"), data)
+        stem = os.path.join(self.out, "runs", f"{stamp}-{self._run_id}")
+        fsio.atomic_write(stem + ".json", data)
         fsio.atomic_write(os.path.join(self.out, SUMMARY), data)
+        from vsbengine import night
+
+        night.after_run(
+            night.write, s, stem, title=f"{os.path.basename(os.path.abspath(self.out))}, {stamp}"
+        )
         return s
 
     def close(self) -> None:

@@ -214,7 +214,22 @@ def outcome_of(path: str, entry: Entry, seconds: float = 0.0, reason=None) -> Ou
         waiting_for=entry.waiting_for,
         proposed=entry.proposed,
         identity_codes=entry.identity_codes,
+        facility=entry.facility,
+        sending_number=entry.sending_number,
+        invoiced_month=entry.invoiced_month,
+        amount_requested=entry.amount_requested,
+        amount_accepted=entry.amount_accepted,
     )
+
+
+def skipped_outcome(path: str, entry: Entry, seconds: float = 0.0, reason=None) -> Outcome:
+    """A run's outcome for an input whose content is already ``entry``: it names the
+    sending, but its counts and amounts are the first file's (counted once)."""
+    o = outcome_of(path, entry, seconds, reason)
+    o.outcome, o.previous = "skipped", _previous(entry)
+    o.records_total = o.records_rejected = o.error_ratio = o.errors = None
+    o.amount_requested = o.amount_accepted = None
+    return o
 
 
 def _previous(entry: Entry) -> Previous:
@@ -332,17 +347,11 @@ class RegisterJob:
             staged = str(self.stage / f"{entry.id:06d}-decided")
             self._taken[path] = entry.id
             return Item(path, settle_task, (entry.id, entry.folder, staged, action, self.sign_as))
-        o = Outcome(
+        o = skipped_outcome(
             path,
-            "skipped",
-            hash=entry.digest,
-            reason=f"same content as sending {entry.id} ({entry.file_name})",
-            sending=entry.id,
-            state=entry.state,
-            waiting_for=entry.waiting_for,
-            previous=_previous(entry),
-            output=entry.folder,
-            seconds=time.perf_counter() - t0,
+            entry,
+            time.perf_counter() - t0,
+            f"same content as sending {entry.id} ({entry.file_name})",
         )
         self._record(o)
         return None
@@ -367,9 +376,7 @@ class RegisterJob:
                 if entry.id != sid:  # the same content was recorded meanwhile
                     if c.decided:
                         staging.remove_tree(c.decided)
-                    o = outcome_of(item.path, entry, c.seconds, "same content")
-                    o.outcome, o.previous = "skipped", _previous(entry)
-                    self._record(o)
+                    self._record(skipped_outcome(item.path, entry, c.seconds, "same content"))
                     return
             crash_point("published")
             if c.decided is not None and c.action is not None and c.decision is not None:
@@ -416,6 +423,9 @@ class RegisterJob:
                 self.run, "interrupted" if self.interrupted else "finished", s.counts
             )
             self._ended = True
+            from vsbengine import night
+
+            night.after_run(night.write_register_run, self.register.path, s)
         return s
 
     def close(self) -> None:

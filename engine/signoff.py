@@ -6,14 +6,18 @@ the proposal into a folder. A person then either signs an acceptance
 (:func:`sign`: DF014, DF015, DF016 and DF017 are written) or confirms a
 rejection (:func:`confirm`: DF013 is written). Who and when go into
 ``decision.json`` in the folder and into the payment order. A sending in which
-every prestation is rejected always waits for a person's confirmation, also
-in unattended runs (:func:`settle`).
+every prestation is rejected, or whose record-10 accounts are not the facility's
+registered ones, always waits for a person's confirmation, also in unattended runs
+(:func:`settle`). The payment order pays the registered accounts the proposal shows
+(:mod:`vsbengine.proposal`).
 
 Folder after ``propose``::
 
     DF011_931000.dat | DF012_920999.dat    the technical answer
     report.json                            the validation result (JSON)
-    proposal.json                          the proposed decision, waiting
+    proposal.json                          the proposed decision, waiting: verdicts,
+                                           amounts, accounts, the payment it would order
+    review.html                            the same for a person to read (vsbengine.review)
     result.json, result.npz                the result, to write the messages later
 
 and after ``sign``/``confirm``: the messages and ``decision.json``.
@@ -31,6 +35,7 @@ import msgspec
 
 from vsbengine import digest as content_digest
 from vsbengine import outputs
+from vsbengine import proposal as facts
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
@@ -60,9 +65,9 @@ def _mapped(path: str):
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from vsbengine.fsio import atomic_write
+
+    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def propose(
@@ -88,25 +93,33 @@ def propose(
     technical = result.messages[0]
     outputs.write(result, folder, [technical], reference=reference)
     result.save(folder)
-    facility = None
+    found = None
     zorgkas = None
     if refs is not None:
         inst = result.payee.institution if result.payee is not None else 0
         found = refs.facility(inst)
-        facility = found[0] if found else None
         zorgkas = (
             None
             if refs.zorgkas is None
             else msgspec.structs.asdict(
                 payment.Account(refs.zorgkas.name, refs.zorgkas.iban, refs.zorgkas.bic)
             )
-            | {"payment_days": refs.zorgkas.payment_days}
+            | {
+                "payment_days": refs.zorgkas.payment_days,
+                "show_insz": refs.zorgkas.show_insz,
+                "show_names": refs.zorgkas.show_names,
+            }
         )
+    checks = facts.accounts(result, found, checked=refs is not None)
+    flagged = any(c.codes for c in checks)
     waiting = None
     if result.decision == "DF014":
         waiting = "signature"
     elif result.decision == "DF013":
         waiting = "confirmation"
+    plan = None
+    if result.decision == "DF014" and refs is not None and refs.zorgkas is not None:
+        plan = msgspec.to_builtins(payment.plan(result, refs.zorgkas, found))
     # The digest made while validating, if it was asked for: the file is not read again.
     content = result.digest or _digest(result.source)
     # The same result signed in this process needs no second hash of the file.
@@ -121,17 +134,38 @@ def propose(
         "error_ratio": result.error_ratio,
         "records_total": result.records_total,
         "records_rejected": result.records_rejected,
+        "invoices_total": result.invoices_total,
+        "invoices_rejected": result.invoices_rejected,
         "prestations_total": result.prestations_total,
         "prestations_rejected": result.prestations_rejected,
         "every_prestation_rejected": every_prestation_rejected(result),
         "waiting_for": waiting,
-        "facility": facility,
+        "facility": found.name if found is not None else None,
+        "institution": (f"{result.payee.institution:012d}" if result.payee is not None else None),
         "zorgkas": zorgkas,
         "reference": reference,
+        "received_on": _day(result.today),
+        "accounts": msgspec.to_builtins(checks),
+        "account_flagged": flagged,
+        "amounts": msgspec.to_builtins(facts.amounts(result)),
+        "payment": plan,
         "echo": echo or (refs.zorgkas.echo if refs is not None and refs.zorgkas else "errors"),
     }
     _write_json(folder / PROPOSAL, data)
+    from vsbengine import review
+
+    review.write(folder, result=result, proposal=data)
     return data
+
+
+def _day(yyyymmdd: int) -> str:
+    return f"{yyyymmdd // 10000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
+
+
+def needs_person(proposal: dict) -> bool:
+    """Whether a proposal waits for a person even in unattended runs (``--sign-as``):
+    every prestation rejected, or record 10's accounts are not the facility's."""
+    return bool(proposal.get("every_prestation_rejected") or proposal.get("account_flagged"))
 
 
 def every_prestation_rejected(result: Result) -> bool:
@@ -172,7 +206,9 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
     return proposal, loaded
 
 
-def _record(folder: Path, proposal: dict, action: str, by: str, at: str, written) -> dict:
+def _record(
+    folder: Path, proposal: dict, action: str, by: str, at: str, written, result: Result
+) -> dict:
     decision = {
         "action": action,
         "by": by,
@@ -185,6 +221,9 @@ def _record(folder: Path, proposal: dict, action: str, by: str, at: str, written
     proposal["waiting_for"] = None
     proposal["decided"] = decision
     _write_json(folder / PROPOSAL, proposal)
+    from vsbengine import review
+
+    review.write(folder, result=result, proposal=proposal)  # now with the decision
     return decision
 
 
@@ -213,9 +252,16 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
         raise InputError(f"this proposal is {what}", path=str(folder))
     from vsbengine.formats.efact.refs import Zorgkas
 
+    if "accounts" not in proposal:
+        raise InputError(
+            "this proposal was made by an older vsbengine (it holds no registered accounts "
+            "to pay): validate the sending again",
+            path=str(folder),
+        )
     z = proposal.get("zorgkas")
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
-    po, xml = payment.order(result, zorgkas, proposal.get("facility"), by, at)
+    # The accounts the proposal showed are those paid (the registered ones).
+    po, xml = payment.order(result, zorgkas, facts.facility_of(proposal), by, at)
     written = outputs.write(
         result,
         folder,
@@ -225,7 +271,7 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
         reference=proposal.get("reference"),
         echo=proposal.get("echo", "errors"),
     )
-    return _record(folder, proposal, "signed", by, at, written)
+    return _record(folder, proposal, "signed", by, at, written, result)
 
 
 def confirm(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
@@ -247,19 +293,20 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
         reference=proposal.get("reference"),
         echo=proposal.get("echo", "errors"),
     )
-    return _record(folder, proposal, "confirmed", by, at, written)
+    return _record(folder, proposal, "confirmed", by, at, written, result)
 
 
 def settle(folder, by: str, *, result: Result | None = None) -> dict | None:
     """Unattended: sign an acceptance or confirm a rejection in one step; a sending in
-    which every prestation is rejected waits for a person (returns None). ``result``
+    which every prestation is rejected, or whose record-10 accounts are not the
+    facility's, waits for a person (returns None; see :func:`needs_person`). ``result``
     as for :func:`sign`."""
     proposal = json.loads((Path(folder) / PROPOSAL).read_text(encoding="utf-8"))
     if proposal["proposed"] == "DF014":
         return sign(folder, by, result=result)
-    if proposal["proposed"] == "DF013" and not proposal["every_prestation_rejected"]:
+    if proposal["proposed"] == "DF013" and not needs_person(proposal):
         return confirm(folder, by, result=result)
     return None
 
 
-__all__ = ["FILE_NAMES", "confirm", "propose", "settle", "sign"]
+__all__ = ["FILE_NAMES", "confirm", "needs_person", "propose", "settle", "sign"]

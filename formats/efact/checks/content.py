@@ -67,6 +67,8 @@ class Lookups:
     (:class:`vsbengine._core.KeyIndex`: key -> its rows), the periods of its rows."""
 
     def __init__(self, r: _refs.References) -> None:
+        #: institution -> its registered accounts (the record 10 check of accounts).
+        self.facilities = r.facilities
         m = r.members
         self.m_key = m.key
         self.m_mut = m.mutuality
