@@ -60,6 +60,10 @@ class Frame(Protocol):
         """Mask of the units a rejection counts for (records 10 to 90), or None: all."""
         ...
 
+    def invoice_own(self, units: np.ndarray) -> np.ndarray:
+        """Mask: which of ``units`` are their invoice's record 20 or record 80."""
+        ...
+
 
 class ChunkFrame:
     """The frame of a scanned chunk (see :class:`Frame`)."""
@@ -83,6 +87,10 @@ class ChunkFrame:
 
     def detail(self) -> np.ndarray | None:
         return self.s.is_detail
+
+    def invoice_own(self, units: np.ndarray) -> np.ndarray:
+        rtype = self.s.rtype[units]
+        return (rtype == 20) | (rtype == 80)
 
 
 @dataclass(frozen=True)
@@ -167,8 +175,9 @@ def propagate(
 ) -> Propagated:
     """Apply the letters: the one propagation of a chunk and of a whole sending.
 
-    B, F and R reject their record; F rejects its invoice (every record of it); a
-    last date before the first (``x00612``) puts ``200140`` on its record 20; R drags
+    B, F and R reject their record; F rejects its invoice (every record of it), and so
+    does B on a record 20 or 80; a last date before the first (``x00612``) puts
+    ``200140`` on its record 20; R drags
     what depends on its record along ``edges`` (``510119`` on a record 51 after a
     rejected 50, ...). ``rejected``/``invoice_rejected``: what was rejected already
     (the chunks' result, for the errors found on the whole sending); updated in place.
@@ -187,7 +196,11 @@ def propagate(
 
     if invoice_rejected is None:
         invoice_rejected = np.zeros(len(frame.invoices), dtype=bool)
-    f_units = unit[(letter == ord("F")) & (unit >= 0)]
+    # F rejects its invoice; so does a B on the invoice's own records 20 and 80 (an
+    # error there counts every record of the invoice: the whole sending is blocked
+    # anyway, but the counts, the report and the review page must say so too).
+    b_units = unit[(letter == ord("B")) & (unit >= 0)]
+    f_units = np.r_[unit[(letter == ord("F")) & (unit >= 0)], b_units[frame.invoice_own(b_units)]]
     heads = frame.head20(f_units)
     heads = heads[heads >= 0]
     newly = np.searchsorted(frame.invoices, heads)

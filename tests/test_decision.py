@@ -90,3 +90,24 @@ def test_samples_of_the_spec_give_their_percentages():
     # 10, 20, 50, 51, 80, 90: one rejected prestation (50+51) and a rejected invoice.
     assert percent_x100(1, 6) == 1667
     assert percent_x100(4, 6) == 6667
+
+
+@pytest.mark.parametrize("where", [0, -1], ids=["record 20", "record 80"])
+def test_a_blocking_error_on_an_invoices_own_record_counts_the_whole_invoice(where):
+    s = Sending(clean(100, seed=3))
+    inv = max(s.invoices(), key=len)
+    seq = s.seq_at(inv[where])
+    s.put(seq, 349, f"{int(s.get(seq, 349, 2)) % 97 + 1:02d}")  # its check digits wrong
+    r = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert [e.code[2:] for e in r.errors] == ["9902"]
+    assert (r.decision, r.rejection_type) == ("DF013", "01")
+    assert r.records_rejected == len(inv) and r.invoices_rejected == 1
+
+
+def test_a_blocking_error_on_a_prestation_rejects_that_record_only():
+    s = Sending(clean(100, seed=3))
+    inv = max(s.invoices(), key=len)
+    seq = s.seq_at(inv[1])
+    s.put(seq, 349, f"{int(s.get(seq, 349, 2)) % 97 + 1:02d}")
+    r = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert (r.decision, r.records_rejected, r.invoices_rejected) == ("DF013", 1, 0)

@@ -189,6 +189,14 @@ class SendingFrame:
     def detail(self) -> np.ndarray | None:
         return None
 
+    def invoice_own(self, units: np.ndarray) -> np.ndarray:
+        # The run of an invoice starts at its record 20 and ends with its record 80.
+        units = np.asarray(units, dtype=np.int64)
+        head = self.head20(units)
+        k = np.searchsorted(self.invoices, np.maximum(head, 0))
+        last = self._stop[np.minimum(k, max(len(self._stop) - 1, 0))] - 1 if len(self._stop) else -1
+        return (head >= 0) & ((units == head) | (units == last))
+
 
 def _group(keys: np.ndarray, *values: np.ndarray):
     """Exact int64 sums of ``values`` per distinct key (keys in order need no sort:
