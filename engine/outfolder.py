@@ -5,7 +5,8 @@ folder gets ``sending.json`` (which sending its answers belong to: file, size, a
 BLAKE2b digest that a proposal records too)
 before any answer; a folder that holds answers of another sending, or answers without
 ``sending.json``, is refused instead of getting a second sending's answers beside the
-first one's. The same sending again replaces its own answers.
+first one's. The same sending again replaces its own answers, unless they hold a
+decision (``decision.json``): a decided folder is never answered again.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def claim(folder, source, digest: str | None = None) -> None:
                 owner = json.loads(marker.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 owner = None
+            if "decision.json" in found:
+                # A decided sending is final (decided once, paid once): never re-answered.
+                raise InputError(
+                    "holds a decision already (decision.json): a decided sending is not "
+                    "answered again; use an empty folder to check the file once more",
+                    path=str(folder),
+                )
             if owner is None or owner.get("blake2b") != digest:
                 whose = f" ({owner.get('file')})" if owner else ""
                 raise InputError(

@@ -242,3 +242,25 @@ def test_the_reference_goes_into_every_answer_with_reference_data(made, tmp_path
     for name in ("DF011_931000.dat", "DF014_920098.dat", "DF015_920900.dat"):
         assert (out / name).read_bytes()[36:50] == b"12345678901234", name
     assert read_answer(out / "DF014_920098.dat").insurer_reference == "12345678901234"
+
+
+@pytest.mark.parametrize(
+    "again", [[], ["--refs", "REFS"], ["--refs", "REFS", "--sign-as", "Night2"]]
+)
+def test_validating_into_a_decided_folder_is_refused_and_changes_nothing(made, tmp_path, again):
+    _, result, out = made()
+    refs, path = str(tmp_path / "refs"), result.source
+    first = ["validate", path, "--refs", refs, "--out", str(out), "--today", "2026-11-23"]
+    assert runner.invoke(app, [*first, "--sign-as", "Night1"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert "decision.json" in before and "DF017_payment_order.xml" in before
+    extra = [refs if a == "REFS" else a for a in again]
+    r = runner.invoke(app, ["validate", path, "--out", str(out), "--today", "2026-11-23", *extra])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vsbengine: error: {out}: holds a decision already (decision.json): a decided "
+        "sending is not answered again; use an empty folder to check the file once more\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing paid twice
+    r = runner.invoke(app, ["sign", str(out), "--by", "Someone else"])
+    assert r.exit_code == 2 and "already signed" in r.stderr
