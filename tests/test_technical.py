@@ -63,6 +63,23 @@ def test_record_cut_short_in_a_line_file(data):
     assert p.offset == 67 + 1 + 160 + 1 + 2 * 351
 
 
+def test_lines_cut_short_one_after_the_other_are_each_located(data):
+    lines = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
+    for i in (4, 5, 6):
+        lines[i] = lines[i][:349]
+    lines[8] = lines[8] + b"XY"
+    r = run(b"\n".join(lines))
+    found = [(p.record, p.message) for p in r.problems if "line of" in p.message]
+    assert found == [
+        (3, "line of 349 characters where record needs 350"),
+        (4, "line of 349 characters where record needs 350"),
+        (5, "line of 349 characters where record needs 350"),
+        (7, "line of 352 characters where record needs 350"),
+    ]
+    starts = [sum(len(x) + 1 for x in lines[:i]) for i in (4, 5, 6)]
+    assert [p.offset for p in r.problems if "349 characters" in p.message] == starts
+
+
 def test_line_too_long(data):
     lines = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
     lines[3] = lines[3] + b"XYZ"

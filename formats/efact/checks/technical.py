@@ -39,6 +39,9 @@ def framing_problems(s: Sending) -> list[Problem]:
     sc = s.scan
     own_from, offset_base = s.own_offset, s.offset_base
     out: list[Problem] = []
+    # A line too short to be a record is no unit: the records after it stand one line
+    # further than their unit says (counted in this chunk's bytes).
+    dropped = 0
     for kind, off, length, unit in zip(
         sc.framing_kind.tolist(),
         sc.framing_offset.tolist(),
@@ -49,7 +52,9 @@ def framing_problems(s: Sending) -> list[Problem]:
             continue
         what, need = _unit_name(unit)
         g = unit if unit < 2 else s.unit_base + unit - s.own_first
-        pos = g - 1 if g >= 2 else None
+        pos = g - 1 + dropped if g >= 2 else None
+        if kind == _FR.FR_SHORT_LINE and unit >= 2:
+            dropped += 1
         where = off + offset_base
         if kind == _FR.FR_SHORT_FILE:
             msg = (
