@@ -172,6 +172,9 @@ def test_settlement_adds_up():
     a = read_answer(Answers(result).bytes("DF015"))
     *r91, r92 = a.settlements
     assert [x.record_type for x in a.settlements] == ["91"] * len(r91) + ["92"]
+    # Zone 501 of record 92 is 999 (the sending's total), as real settlements carry it;
+    # each record 91 names its mutuality.
+    assert r92.mutuality == 999 and all(x.mutuality < 999 for x in r91)
     for x in a.settlements:
         assert x.requested_a == x.accepted_a + x.refused_a
         assert x.requested_b == x.accepted_b + x.refused_b

@@ -83,6 +83,10 @@ class Envelope(msgspec.Struct, frozen=True):
         return self.segment300[0:6]
 
 
+#: Zone 501 of record 92 (the sending's total, every mutuality).
+SENDING_TOTAL = 999
+
+
 def payment_reference(sending_month: str, mutuality: int) -> str:
     """A record 91's payment reference as real insurers write it: ``713/202402/900/``
     (``sending_month`` is ``"713/202402"``)."""
@@ -131,7 +135,9 @@ def settle(sm: Summary, rejected: np.ndarray | None, envelope: Envelope) -> list
         rows.append(
             Settlement(
                 "92",
-                mutuality=v["401"],
+                # Zone 501 of the sending's total: 999, as real settlements carry it
+                # (record 96 holds the federation X99 of the sending; 92 is all of them).
+                mutuality=SENDING_TOTAL,
                 requested_a=v["404"],
                 requested_b=v["406"],
                 requested=v["408"],
