@@ -328,3 +328,14 @@ def test_record_91_payment_references_in_the_real_form():
         mut = rec[4:7].decode()
         expected = f"{sending:03d}/202610/{mut}/".ljust(22).encode()
         assert rec[163:185] == expected and rec[187:209] == expected
+
+
+@pytest.mark.parametrize("sep", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_a_sending_in_lines_gets_the_same_answers_as_on_one_line(sep):
+    data = _accepted()
+    lines = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
+    one = vsbengine.validate(data, today=TODAY)
+    split = vsbengine.validate(sep.join(lines) + sep, today=TODAY)
+    assert (one.technical, one.decision) == (split.technical, split.decision) == ("DF011", "DF014")
+    for df in ("DF011", "DF014", "DF015"):
+        assert Answers(split).bytes(df) == Answers(one).bytes(df), df

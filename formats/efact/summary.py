@@ -398,9 +398,10 @@ def summarize(
             **{key: _text(s, r10, "10", zone) for key, zone in _R10_TEXT},
         )
     if s.first_chunk:
-        header_end = int(s.offsets[2]) if s.n_units > 2 and s.offsets[2] >= 0 else s.size
-        sm.header = bytes(s.data[: min(header_end, 227)])
         sm.envelope = Envelope(_padded(s, 0, 67), _padded(s, 1, 160))
+        # The segments themselves, without the line breaks between them: the same
+        # sending on one line, in LF or in CRLF lines gets the same answers.
+        sm.header = sm.envelope.segment200 + sm.envelope.segment300
     if len(edges) and min(edges.src.min(), edges.dst.min()) >= s.own_first:
         # The usual case: no edge touches the copies before the chunk.
         shift = s.unit_base - s.own_first
