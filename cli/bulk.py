@@ -108,6 +108,7 @@ def bulk(
     )
 
     from vsbengine import bulk as engine_bulk
+    from vsbengine import limits
     from vsbengine.cli import options
 
     if scheduler and dask_local:
@@ -120,6 +121,10 @@ def bulk(
         raise ConfigError("--sign-as needs --refs or --register")
     if register is not None and force:
         raise ConfigError("--force is for --out: a register never processes a content twice")
+    if workers is not None:
+        limits.check_workers(workers, "--workers")
+    if dask_local is not None:
+        limits.check_workers(dask_local, "--dask-local")
     day = options.date(today)
     limit = options.size(memory_limit)
     files = engine_bulk.collect(inputs)

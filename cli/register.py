@@ -83,9 +83,11 @@ def receive(
     """
     import msgspec
 
+    from vsbengine import limits
     from vsbengine import receive as engine_receive
     from vsbengine.cli import options
 
+    limits.check_workers(workers, "--workers", least=0)
     try:
         summary = engine_receive.receive(
             str(register),

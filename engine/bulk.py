@@ -55,7 +55,7 @@ from typing import NamedTuple, Protocol
 
 import msgspec
 
-from vsbengine import fsio, staging
+from vsbengine import fsio, limits, staging
 from vsbengine.errors import ConfigError, VsbEngineError
 
 OUTCOMES = (
@@ -812,8 +812,9 @@ def run_local(
     When a worker dies, the pool is replaced and the files it held run again one at a
     time; a file whose worker dies while it runs alone is reported as unreadable.
     """
-    paths = collect(inputs)
     workers = (os.cpu_count() or 1) if workers is None else workers
+    limits.check_workers(workers, "workers", least=0)
+    paths = collect(inputs)
     job = _job(
         paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command
     )
@@ -850,6 +851,8 @@ def run_dask(
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ConfigError("Dask is not installed: pip install 'vsbengine[distributed]'") from None
+    if local_workers is not None:
+        limits.check_workers(local_workers, "local_workers")
     paths = collect(inputs)
     job = _job(
         paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, "bulk"

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from vsbengine import limits
 from vsbengine.decision import ChunkFrame, decide, dependency_edges, propagate
 from vsbengine.formats.efact import chunks as _chunks
 from vsbengine.formats.efact import refs as _refs
@@ -126,8 +127,7 @@ class Engine:
     ) -> None:
         if memory_limit is not None and memory_limit < 64 << 20:
             raise ValueError("memory_limit must be at least 64 MB (the process itself needs some)")
-        if threads < 1:
-            raise ValueError("threads must be at least 1")
+        limits.check_workers(threads, "threads")
         self._today = today
         self.memory_limit = memory_limit
         self.threads = threads
