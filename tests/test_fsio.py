@@ -90,3 +90,15 @@ def test_leftovers_of_a_killed_writer_are_found_and_removed(tmp_path):
     assert fsio.remove_leftovers(tmp_path) == found
     assert os.listdir(tmp_path) == []
     assert not fsio.is_temporary("DF017.json") and not fsio.is_temporary(".hidden")
+
+
+def test_a_full_disk_names_the_file(tmp_path):
+    """A write that fails names no file by itself: the error names the output."""
+
+    def full(fh):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError) as info:
+        fsio.atomic_write(tmp_path / "report.json", full)
+    assert info.value.errno == 28 and info.value.filename == str(tmp_path / "report.json")
+    assert os.listdir(tmp_path) == []
