@@ -401,6 +401,13 @@ def previous_of(o: Outcome) -> Previous:
     )
 
 
+def _decided(folder: str) -> bool:
+    """Whether a published per-file folder holds a decision (signed or confirmed)."""
+    from vsbengine.decided import DECISION
+
+    return os.path.exists(os.path.join(folder, DECISION))
+
+
 def _previous(entry: dict) -> Previous:
     return Previous(
         outcome=entry.get("outcome", "?"),
@@ -446,6 +453,7 @@ class FolderJob:
         self.stage = os.path.join(out, ".staging", self._run_id)
         os.makedirs(self.stage)
         self.started = now()
+        self.force = force
         self.previous = {} if force else read_log(out)
         self.outcomes: dict[str, Outcome] = {}
         self.progress = progress
@@ -502,12 +510,18 @@ class FolderJob:
                 staging.remove_tree(staged)
         elif o.outcome in PROCESSED and staged and o.hash:
             final = os.path.join(self.out, os.path.basename(staged))
-            if os.path.exists(final):
+            if os.path.exists(final) and not self.force and _decided(final):
+                # A crash lost the log line of a signed or confirmed sending: its decision
+                # stands (a payment order is made once, never replaced by a second one).
+                staging.remove_tree(staged)
+            elif os.path.exists(final):
                 # Processed again (--force, or a log line a crash lost): the new answers win.
                 old = os.path.join(self.stage, ".old-" + os.path.basename(final))
                 os.rename(final, old)
                 staging.remove_tree(old)
-            fsio.publish_dir(staged, final)
+                fsio.publish_dir(staged, final)
+            else:
+                fsio.publish_dir(staged, final)
             o.output = final
             self._hashes[o.hash] = o
             self._log.write(

@@ -30,14 +30,14 @@ from pathlib import Path
 
 import msgspec
 
-from vsbengine import outputs
+from vsbengine import decided, outputs
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
 from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.result import Result
 
-PROPOSAL, DECISION = "proposal.json", "decision.json"
+PROPOSAL, DECISION = decided.PROPOSAL, decided.DECISION
 
 
 def _now() -> str:
@@ -59,10 +59,7 @@ def _mapped(path: str):
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+_write_json = decided.write_json
 
 
 def propose(
@@ -172,20 +169,17 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
     return proposal, loaded
 
 
-def _record(folder: Path, proposal: dict, action: str, by: str, at: str, written) -> dict:
+def _record(folder: Path, proposal: dict, action: str, by: str, at: str, write) -> dict:
+    """Stage the messages (``write(staged)``), commit the decision, publish them
+    (:mod:`vsbengine.decided`); return the decision."""
     decision = {
         "action": action,
         "by": by,
         "at": at,
         "decision": proposal["proposed"],
         "rejection_type": proposal["rejection_type"],
-        "messages": [p.name for p in written],
     }
-    _write_json(folder / DECISION, decision)
-    proposal["waiting_for"] = None
-    proposal["decided"] = decision
-    _write_json(folder / PROPOSAL, proposal)
-    return decision
+    return decided.publish(folder, decision, write)
 
 
 def _who(by: str) -> str:
@@ -203,6 +197,11 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     ``folder``.
     """
     folder, by, at = Path(folder), _who(by), at or _now()
+    with decided.deciding(folder):
+        return _sign(folder, by, at, result)
+
+
+def _sign(folder: Path, by: str, at: str, result: Result | None) -> dict:
     proposal, result = _load(folder, result)
     if proposal["proposed"] != "DF014":
         what = (
@@ -216,21 +215,29 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     z = proposal.get("zorgkas")
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
     po, xml = payment.order(result, zorgkas, proposal.get("facility"), by, at)
-    written = outputs.write(
-        result,
-        folder,
-        ["DF014", "DF015", "DF016"],
-        report=False,
-        payment_order=(po, xml),
-        reference=proposal.get("reference"),
-        echo=proposal.get("echo", "errors"),
-    )
-    return _record(folder, proposal, "signed", by, at, written)
+
+    def write(staged: Path) -> list[Path]:
+        return outputs.write(
+            result,
+            staged,
+            ["DF014", "DF015", "DF016"],
+            report=False,
+            payment_order=(po, xml),
+            reference=proposal.get("reference"),
+            echo=proposal.get("echo", "errors"),
+        )
+
+    return _record(folder, proposal, "signed", by, at, write)
 
 
 def confirm(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
     """Confirm a proposed rejection: write DF013 (``result`` as for :func:`sign`)."""
     folder, by, at = Path(folder), _who(by), at or _now()
+    with decided.deciding(folder):
+        return _confirm(folder, by, at, result)
+
+
+def _confirm(folder: Path, by: str, at: str, result: Result | None) -> dict:
     proposal, result = _load(folder, result)
     if proposal["proposed"] != "DF013":
         what = (
@@ -239,15 +246,18 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
             else "a technical rejection: its DF012 has gone already"
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
-    written = outputs.write(
-        result,
-        folder,
-        ["DF013"],
-        report=False,
-        reference=proposal.get("reference"),
-        echo=proposal.get("echo", "errors"),
-    )
-    return _record(folder, proposal, "confirmed", by, at, written)
+
+    def write(staged: Path) -> list[Path]:
+        return outputs.write(
+            result,
+            staged,
+            ["DF013"],
+            report=False,
+            reference=proposal.get("reference"),
+            echo=proposal.get("echo", "errors"),
+        )
+
+    return _record(folder, proposal, "confirmed", by, at, write)
 
 
 def settle(folder, by: str, *, result: Result | None = None) -> dict | None:
