@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -182,6 +183,11 @@ def bulk(
     except KeyboardInterrupt:
         typer.echo("interrupted: the same command again goes on where this run stopped", err=True)
         raise typer.Exit(130) from None
+    except engine_bulk.SummaryNotSaved as exc:
+        # A full disk: the run's summary is printed at least, then the one error line.
+        with contextlib.suppress(typer.Exit):
+            emit(exc.summary, json_out, f"summary: not saved: {exc.filename}: {exc.strerror}")
+        raise
     emit(summary, json_out, where_of(out, register))
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import glob
 import hashlib
 import json
@@ -131,6 +132,18 @@ class Summary(msgspec.Struct, omit_defaults=True):
     #: With a register: the run's number and the register.
     run: int | None = None
     register: str | None = None
+
+
+class SummaryNotSaved(VsbEngineError, OSError):
+    """A run ended but its summary could not be written (a full disk, say): the summary
+    is in :attr:`summary`, the reason in the message (naming the file)."""
+
+    def __init__(self, summary: Summary, exc: OSError) -> None:
+        self.summary = summary
+        super().__init__(exc.errno, exc.strerror, exc.filename)
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror} (the run's summary could not be saved)"
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -239,9 +252,34 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="vsbengine-parent-watch", daemon=True).start()
 
 
-def init_worker() -> None:
-    """What every worker process of a local pool runs first."""
+_PR_SET_PDEATHSIG = 1  # prctl option of linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> bool:
+    """Linux: have the kernel SIGKILL this worker the moment its parent (``parent``, the
+    pid that started the pool) dies, kill -9 included, not within the watcher's half
+    second. Returns whether it was set."""
+    import ctypes
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:  # it died before the request: nobody will send the signal
+        os._exit(1)
+    return True
+
+
+def init_worker(parent: int | None = None) -> None:
+    """What every worker process of a local pool runs first (``parent``: the pid of the
+    process that started the pool)."""
     tune_malloc()
+    _die_with_parent(os.getppid() if parent is None else parent)
     _watch_parent()
 
 
@@ -265,6 +303,8 @@ def unreadable(path: str, exc: Exception, t0: float, digest: str | None = None) 
         reason = getattr(exc, "reason", str(exc))
     else:
         reason = getattr(exc, "strerror", None) or str(exc)
+        if getattr(exc, "filename", None) and exc.filename != path:  # an answer not written
+            reason = f"{exc.filename}: {reason}"
     return Outcome(path, "unreadable", hash=digest, reason=reason, seconds=time.perf_counter() - t0)
 
 
@@ -447,8 +487,11 @@ class FolderJob:
                 f"{out} is in use by another bulk run: wait for it to end, or use "
                 "--register for runs at the same time"
             ) from None
-        # We hold the folder: what is staged there is a dead run's.
+        # We hold the folder: what is staged there is a dead run's, and so are the
+        # temporary files of a summary it was writing when it was killed.
         staging.remove_tree(os.path.join(out, ".staging"))
+        fsio.remove_leftovers(out)
+        fsio.remove_leftovers(os.path.join(out, "runs"))
         self._run_id = secrets.token_hex(4)
         self.stage = os.path.join(out, ".staging", self._run_id)
         os.makedirs(self.stage)
@@ -524,23 +567,36 @@ class FolderJob:
                 fsio.publish_dir(staged, final)
             o.output = final
             self._hashes[o.hash] = o
-            self._log.write(
-                json.dumps(
-                    {
-                        "hash": o.hash,
-                        "path": o.path,
-                        "outcome": o.outcome,
-                        "messages": o.messages,
-                        "output": o.output,
-                        "records_total": o.records_total,
-                        "records_rejected": o.records_rejected,
-                        "error_ratio": o.error_ratio,
-                    }
-                )
-                + "\n"
+            self._append_log(
+                o,
+                {
+                    "hash": o.hash,
+                    "path": o.path,
+                    "outcome": o.outcome,
+                    "messages": o.messages,
+                    "output": o.output,
+                    "records_total": o.records_total,
+                    "records_rejected": o.records_rejected,
+                    "error_ratio": o.error_ratio,
+                },
             )
-            self._log.flush()
         self._record(o)
+
+    def _append_log(self, o: Outcome, entry: dict) -> None:
+        """One line of ``processed.jsonl``, whole or not at all: on a full disk the
+        outcome says that its answers are in place but not recorded (the next run
+        processes the file again)."""
+        fd = self._log.fileno()
+        line = (json.dumps(entry) + "\n").encode("utf-8")
+        end = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            written = os.write(fd, line)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, end)  # no half line for the next run to trip on
+            o.reason = f"answers in {o.output}, not recorded in {self._log.name}: {exc.strerror}"
 
     def failed(self, item: Item, reason: str) -> None:
         self._running.pop(item.path, None)
@@ -566,10 +622,23 @@ class FolderJob:
         )
         data = msgspec.json.format(msgspec.json.encode(s)) + b"\n"
         stamp = self.started.replace(":", "").replace("-", "").replace("+0000", "Z")
-        os.makedirs(os.path.join(self.out, "runs"), exist_ok=True)
-        fsio.atomic_write(os.path.join(self.out, "runs", f"{stamp}-{self._run_id}.json"), data)
-        fsio.atomic_write(os.path.join(self.out, SUMMARY), data)
+        failed: OSError | None = None
+        for path in (
+            os.path.join(self.out, "runs", f"{stamp}-{self._run_id}.json"),
+            self.summary_path,
+        ):
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                fsio.atomic_write(path, data)
+            except OSError as exc:  # a full disk: each is tried, the run's summary is kept
+                failed = exc  # summary.json's own failure is the one to name
+        if failed is not None:
+            raise SummaryNotSaved(s, failed)
         return s
+
+    @property
+    def summary_path(self) -> str:
+        return os.path.join(self.out, SUMMARY)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -634,7 +703,7 @@ def _drive_pool(job: Job, workers: int) -> None:
     suspects: deque[Item] = deque()
     in_flight: dict = {}
     alone = False  # the one item in flight is a suspect, run alone
-    pool = ProcessPoolExecutor(workers, initializer=init_worker)
+    pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=(os.getpid(),))
 
     def submit(item: Item) -> bool:
         try:
@@ -684,7 +753,9 @@ def _drive_pool(job: Job, workers: int) -> None:
                 suspects.extend(in_flight.values())
                 in_flight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(workers, initializer=init_worker)
+                pool = ProcessPoolExecutor(
+                    workers, initializer=init_worker, initargs=(os.getpid(),)
+                )
                 if alone:
                     # It ran alone and its worker died: that item is the cause.
                     job.failed(suspects.pop(), "its worker died")
@@ -929,6 +1000,7 @@ __all__ = [
     "Outcome",
     "Previous",
     "Summary",
+    "SummaryNotSaved",
     "collect",
     "content_hash",
     "engine_for",
