@@ -124,10 +124,12 @@ def bulk(
         raise ConfigError("--force is for --out: a register never processes a content twice")
     if workers is not None:
         limits.check_workers(workers, "--workers")
+    if sign_as is not None:
+        sign_as = limits.check_name(sign_as, "--sign-as")
     if dask_local is not None:
         limits.check_workers(dask_local, "--dask-local")
     day = options.date(today)
-    limit = options.size(memory_limit)
+    limit = options.memory_limit(memory_limit)
     files = engine_bulk.collect(inputs)
     if not files:
         raise ConfigError("no input files")

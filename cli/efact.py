@@ -206,6 +206,8 @@ def validate(
     from vsbengine import limits, outputs, signoff
 
     limits.check_workers(threads, "--threads")
+    if sign_as is not None:
+        sign_as = limits.check_name(sign_as, "--sign-as")
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
     lang = _language(lang)
@@ -216,7 +218,7 @@ def validate(
         engine = vsbengine.Engine(
             refs,
             today=options.date(today),
-            memory_limit=options.size(memory_limit),
+            memory_limit=options.memory_limit(memory_limit),
             threads=threads,
         )
     except ValueError as exc:

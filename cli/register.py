@@ -88,6 +88,8 @@ def receive(
     from vsbengine.cli import options
 
     limits.check_workers(workers, "--workers", least=0)
+    if sign_as is not None:
+        sign_as = limits.check_name(sign_as, "--sign-as")
     try:
         summary = engine_receive.receive(
             str(register),
@@ -95,7 +97,7 @@ def receive(
             refs=None if refs is None else str(refs),
             sign_as=sign_as,
             today=options.date(today),
-            memory_limit=options.size(memory_limit),
+            memory_limit=options.memory_limit(memory_limit),
             reference=reference,
             workers=workers,
         )

@@ -104,8 +104,9 @@ def atomic_open(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Bi
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
-            # A write or fsync that failed (a full disk) names no file: name the output.
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, str(tmp)):
+            # A write that failed (a full disk) names no file, a rename the temporary
+            # one: name the output.
             raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     fsync_dir(path.parent)

@@ -128,8 +128,7 @@ class Engine:
     def __init__(
         self, refs=None, *, today=None, memory_limit: int | None = None, threads: int = 1
     ) -> None:
-        if memory_limit is not None and memory_limit < 64 << 20:
-            raise ValueError("memory_limit must be at least 64 MB (the process itself needs some)")
+        limits.check_memory_limit(memory_limit)
         limits.check_workers(threads, "threads")
         self._today = today
         self.memory_limit = memory_limit

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import msgspec
 
-from vsbengine import decided, outputs
+from vsbengine import decided, limits, outputs
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
@@ -183,10 +183,7 @@ def _record(folder: Path, proposal: dict, action: str, by: str, at: str, write) 
 
 
 def _who(by: str) -> str:
-    by = (by or "").strip()
-    if not by:
-        raise ConfigError("say who decides (--by NAME)")
-    return by
+    return limits.check_name(by)
 
 
 def sign(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:

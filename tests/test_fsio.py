@@ -102,3 +102,11 @@ def test_a_full_disk_names_the_file(tmp_path):
         fsio.atomic_write(tmp_path / "report.json", full)
     assert info.value.errno == 28 and info.value.filename == str(tmp_path / "report.json")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_folder_in_the_way_is_named_not_the_temporary(tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        fsio.atomic_write(tmp_path / "out", b"x")
+    assert info.value.filename == str(tmp_path / "out")
+    assert os.listdir(tmp_path) == ["out"]
