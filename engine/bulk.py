@@ -303,8 +303,9 @@ def unreadable(path: str, exc: Exception, t0: float, digest: str | None = None) 
         reason = getattr(exc, "reason", str(exc))
     else:
         reason = getattr(exc, "strerror", None) or str(exc)
-        if getattr(exc, "filename", None) and exc.filename != path:  # an answer not written
-            reason = f"{exc.filename}: {reason}"
+        written = getattr(exc, "filename", None)
+        if written and written != path:  # an answer that could not be written
+            reason = f"{written}: {reason}"
     return Outcome(path, "unreadable", hash=digest, reason=reason, seconds=time.perf_counter() - t0)
 
 

@@ -79,7 +79,7 @@ def recover(folder: Path) -> bool:
         if entry.name.startswith(_STAGED) and entry.name != pending and entry.is_dir():
             staging.remove_tree(entry)
     fsio.remove_leftovers(folder)
-    if pending:
+    if pending and commit is not None:
         _finish(folder, commit)
         return True
     return False

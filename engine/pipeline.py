@@ -245,7 +245,9 @@ _MORE = re.compile(r"(\d+) more framing problems not listed")
 def capped(problems: list[Problem], cap: int = FRAMING_CAP) -> list[Problem]:
     """The problems of the chunks of a file, in order, as a scan of the whole file lists
     them: the first ``cap`` located ones, then one count of the others."""
-    located, counted, rest = [], 0, []
+    located: list[Problem] = []
+    rest: list[Problem] = []
+    counted = 0
     for p in problems:
         more = _MORE.fullmatch(p.message) if p.offset is None else None
         if more is not None:
