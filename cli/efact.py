@@ -266,7 +266,11 @@ def validate(
                 )
             elif proposal["waiting_for"]:
                 every = (
-                    " (every prestation rejected)" if proposal["every_prestation_rejected"] else ""
+                    " (every prestation rejected)"
+                    if proposal["every_prestation_rejected"]
+                    else " (record 10's account is not the registered one)"
+                    if proposal["account_flagged"]
+                    else ""
                 )
                 typer.echo(
                     f"  proposal: {proposal['proposed']} waits for a "

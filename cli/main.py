@@ -133,11 +133,12 @@ def root(
 
 def _register() -> None:
     # Imported here so that each command module stays independent.
-    from vsbengine.cli import blockade, bulk, efact, register, schemas, viplive
+    from vsbengine.cli import blockade, bulk, efact, pages, register, schemas, viplive
 
     efact.register(app)
     bulk.register(app)
     register.register(app)
+    pages.register(app)
     schemas.register(app)
     app.add_typer(viplive.app, name="viplive")
     app.add_typer(blockade.app, name="blockade")

@@ -16,7 +16,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from vsbengine.errors import ConfigError, InputError, ReferenceDataError, VsbEngineError
+from vsbengine.errors import (
+    ConfigError,
+    InputError,
+    ReferenceDataError,
+    TableError,
+    VsbEngineError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from vsbengine.pipeline import Engine, validate
@@ -44,6 +50,7 @@ __all__ = [
     "Register",
     "Report",
     "Result",
+    "TableError",
     "VsbEngineError",
     "__version__",
     "validate",

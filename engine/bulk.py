@@ -26,7 +26,8 @@ Output folder layout (``--out``)::
     OUT/<file name>.<hash 12>/     the answers (DF011..DF015) and report.json; with
                                    reference data the proposal (see vsbengine.signoff)
     OUT/summary.json               this run: one entry per input file, and the counts
-    OUT/runs/<start>-<id>.json     the summary of every run, kept
+    OUT/runs/<start>-<id>.json     the summary of every run, kept, and its night report
+    OUT/runs/<start>-<id>.html     (.html, .csv, .parquet with pyarrow: vsbengine.night)
     OUT/processed.jsonl            one line per file content processed: the resume log
 
 Each file's answers are written into a hidden staging folder and renamed into place
@@ -42,7 +43,6 @@ import contextlib
 import datetime as _dt
 import errno
 import glob
-import hashlib
 import json
 import os
 import secrets
@@ -56,6 +56,7 @@ from typing import NamedTuple, Protocol
 
 import msgspec
 
+from vsbengine import digest as content_digest
 from vsbengine import fsio, limits, staging
 from vsbengine.errors import ConfigError, VsbEngineError
 
@@ -115,6 +116,16 @@ class Outcome(msgspec.Struct, omit_defaults=True):
     identity_codes: list[str] = []
     #: A skipped file: the outcome its content had.
     previous: Previous | None = None
+    #: What the night's report shows of the sending: its facility (record 10 zone 14,
+    #: and its name in the reference data), its number (zone 7) and invoiced month, the
+    #: amount requested (record 96) and, for a sending accepted or proposed for it, the
+    #: amount accepted (cents).
+    facility: str | None = None
+    facility_name: str | None = None
+    sending_number: int | None = None
+    invoiced_month: str | None = None
+    amount_requested: int | None = None
+    amount_accepted: int | None = None
 
 
 class Summary(msgspec.Struct, omit_defaults=True):
@@ -174,13 +185,9 @@ def collect(inputs: Iterable[str]) -> list[str]:
 
 
 def content_hash(path: str) -> str:
-    """BLAKE2b (16 bytes, hex) of the file's content: what a resumed run recognises, and
-    the digest a proposal and the register record (:attr:`vsbengine.Result.digest`)."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    """The content digest of a file (:func:`vsbengine.digest.of_file`): what a resumed
+    run recognises, and what a proposal and the register record."""
+    return content_digest.of_file(path)
 
 
 def read_log(out: str) -> dict[str, dict]:
@@ -374,7 +381,27 @@ def validate_file(
         seconds=time.perf_counter() - t0,
         waiting_for=waiting,
         proposed=proposed,
+        **sending_facts(result, engine.refs),
     )
+
+
+def sending_facts(result, refs=None) -> dict:
+    """The facts of a validated sending an :class:`Outcome` carries for the report."""
+    payee = result.payee
+    total = next((r for r in result.settlement if r.record_type == "92"), None)
+    found = refs.facility(payee.institution) if refs is not None and payee is not None else None
+    return {
+        "facility": f"{payee.institution:012d}" if payee is not None else None,
+        "facility_name": found.name if found is not None else None,
+        "sending_number": payee.sending_number if payee is not None else None,
+        "invoiced_month": (
+            f"{payee.invoiced_year:04d}-{payee.invoiced_month:02d}" if payee is not None else None
+        ),
+        "amount_requested": total.requested if total is not None else None,
+        "amount_accepted": (
+            total.accepted if total is not None and result.decision == "DF014" else None
+        ),
+    }
 
 
 # -- jobs: what a runner does with the files ----------------------------------------------
@@ -422,7 +449,7 @@ def _head_key(path: str):
     try:
         st = os.stat(path)
         with open(path, "rb") as fh:
-            return (st.st_size, hashlib.blake2b(fh.read(4096), digest_size=16).digest())
+            return (st.st_size, content_digest.of_bytes(fh.read(4096)))
     except OSError:
         return None
 
@@ -550,6 +577,7 @@ class FolderJob:
             o.output = o.previous.output if o.previous else None
             o.messages = o.previous.messages if o.previous else []
             o.records_total = o.records_rejected = o.error_ratio = o.errors = None
+            o.amount_requested = o.amount_accepted = None  # counted with the first one
             if staged and os.path.isdir(staged) and staged.startswith(self.stage):
                 staging.remove_tree(staged)
         elif o.outcome in PROCESSED and staged and o.hash:
@@ -623,11 +651,9 @@ class FolderJob:
         )
         data = msgspec.json.format(msgspec.json.encode(s)) + b"\n"
         stamp = self.started.replace(":", "").replace("-", "").replace("+0000", "Z")
+        stem = os.path.join(self.out, "runs", f"{stamp}-{self._run_id}")
         failed: OSError | None = None
-        for path in (
-            os.path.join(self.out, "runs", f"{stamp}-{self._run_id}.json"),
-            self.summary_path,
-        ):
+        for path in (stem + ".json", self.summary_path):
             try:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 fsio.atomic_write(path, data)
@@ -635,6 +661,11 @@ class FolderJob:
                 failed = exc  # summary.json's own failure is the one to name
         if failed is not None:
             raise SummaryNotSaved(s, failed)
+        from vsbengine import night
+
+        night.after_run(
+            night.write, s, stem, title=f"{os.path.basename(os.path.abspath(self.out))}, {stamp}"
+        )
         return s
 
     @property

@@ -15,7 +15,9 @@ __all__ = [
     "InputError",
     "MissingDependencyError",
     "ReferenceDataError",
+    "TableError",
     "VsbEngineError",
+    "located",
 ]
 
 
@@ -81,6 +83,24 @@ class InputError(VsbEngineError, ValueError):
         if self.zone is not None:
             where.append(f"zone {self.zone}")
         return f"{': '.join([', '.join(where), self.reason]) if where else self.reason}"
+
+
+def located(path: str | None, line: int | None, column: str | None, reason: str) -> str:
+    """``path, line 12, column bedrag: reason`` (parts that are unknown are left out)."""
+    where = [str(path)] if path is not None else []
+    if line is not None:
+        where.append(f"line {line}")
+    if column is not None:
+        where.append(f"column {column}")
+    return f"{', '.join(where)}: {reason}" if where else reason
+
+
+class TableError(InputError):
+    """An :class:`InputError` in a table (CSV, JSON Lines, spreadsheet): the zone is a
+    column, named as the file's header spells it."""
+
+    def _format(self) -> str:
+        return located(self.path, self.line, self.zone, self.reason)
 
 
 class ReferenceDataError(InputError):

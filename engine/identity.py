@@ -47,12 +47,12 @@ a refused sending is sent again).
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import msgspec
 import numpy as np
 
+from vsbengine import digest as content_digest
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Findings
@@ -155,7 +155,7 @@ def read_head(path: str) -> Head:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
     sniff(first[:6], size, path)
-    digest = hashlib.blake2b(first, digest_size=16).hexdigest()
+    digest = content_digest.of_bytes(first)
     # Segment 200, 300, record 10, record 20, each maybe followed by a line break.
     units: list[int] = []
     pos = 0

@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from vsbengine import digest as content_digest
 from vsbengine import fsio
 from vsbengine.errors import InputError
 
@@ -32,12 +33,10 @@ def claim(folder, source, digest: str | None = None) -> None:
     bytes read from standard input), or refuse it (:class:`~vsbengine.InputError`) when
     it holds another sending's. ``digest``: the content's BLAKE2b (16 bytes, hex), when
     the validation computed it (:attr:`vsbengine.Result.digest`)."""
-    import hashlib
-
     folder = Path(folder)
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, size = "standard input", len(source)
-        digest = digest or hashlib.blake2b(source, digest_size=16).hexdigest()
+        digest = digest or content_digest.of_bytes(source)
     else:
         name, size = os.fspath(source), os.path.getsize(source)
         if digest is None:

@@ -11,13 +11,13 @@ on the merged summaries. One chunk or many, the result is the same.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from vsbengine import digest as content_digest
 from vsbengine import limits
 from vsbengine.decision import ChunkFrame, decide, dependency_edges, propagate
 from vsbengine.errors import InputError
@@ -84,7 +84,7 @@ class _Digest:
 
     def _run(self, reader: _chunks.Reader) -> None:
         try:
-            h = hashlib.blake2b(digest_size=16)
+            h = content_digest.hasher()
             for start in range(0, reader.size, self.PIECE):
                 h.update(reader.read(start, start + self.PIECE))
             self.value = h.hexdigest()

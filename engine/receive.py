@@ -23,7 +23,6 @@ A run that died before it could sign off is finished by the same command again.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import deque
@@ -32,6 +31,7 @@ from pathlib import Path
 import msgspec
 
 from vsbengine import bulk, identity, limits, staging
+from vsbengine import digest as content_digest
 from vsbengine.bulk import Item, Outcome, Previous, Summary
 from vsbengine.errors import ConfigError, InputError, VsbEngineError
 from vsbengine.fsio import atomic_open
@@ -71,21 +71,21 @@ class Checked(msgspec.Struct, omit_defaults=True):
 
 def _copy(path: str, target: Path, head: Head) -> str:
     """Copy the sending into the register (whole or not at all); return its digest
-    (BLAKE2b, as :func:`vsbengine.bulk.content_hash`).
+    (:mod:`vsbengine.digest`).
     Refuses a file that is not the one claimed (it changed since its head was read)."""
-    digest = hashlib.blake2b(digest_size=16)
+    h = content_digest.hasher()
     first = b""
     size = 0
     with open(path, "rb") as src, atomic_open(target) as dst:
         while block := src.read(1 << 20):
             if len(first) < identity.HEAD_BYTES:
                 first += block[: identity.HEAD_BYTES - len(first)]
-            digest.update(block)
+            h.update(block)
             dst.write(block)
             size += len(block)
-        if size != head.size or hashlib.blake2b(first, digest_size=16).hexdigest() != head.head:
+        if size != head.size or content_digest.of_bytes(first) != head.head:
             raise InputError("the file changed while it was being received", path=path)
-    return digest.hexdigest()
+    return h.hexdigest()
 
 
 def _facts(result, proposal: dict, identity_codes: list[str]) -> dict:
@@ -214,7 +214,22 @@ def outcome_of(path: str, entry: Entry, seconds: float = 0.0, reason=None) -> Ou
         waiting_for=entry.waiting_for,
         proposed=entry.proposed,
         identity_codes=entry.identity_codes,
+        facility=entry.facility,
+        sending_number=entry.sending_number,
+        invoiced_month=entry.invoiced_month,
+        amount_requested=entry.amount_requested,
+        amount_accepted=entry.amount_accepted,
     )
+
+
+def skipped_outcome(path: str, entry: Entry, seconds: float = 0.0, reason=None) -> Outcome:
+    """A run's outcome for an input whose content is already ``entry``: it names the
+    sending, but its counts and amounts are the first file's (counted once)."""
+    o = outcome_of(path, entry, seconds, reason)
+    o.outcome, o.previous = "skipped", _previous(entry)
+    o.records_total = o.records_rejected = o.error_ratio = o.errors = None
+    o.amount_requested = o.amount_accepted = None
+    return o
 
 
 def _previous(entry: Entry) -> Previous:
@@ -332,17 +347,11 @@ class RegisterJob:
             staged = str(self.stage / f"{entry.id:06d}-decided")
             self._taken[path] = entry.id
             return Item(path, settle_task, (entry.id, entry.folder, staged, action, self.sign_as))
-        o = Outcome(
+        o = skipped_outcome(
             path,
-            "skipped",
-            hash=entry.digest,
-            reason=f"same content as sending {entry.id} ({entry.file_name})",
-            sending=entry.id,
-            state=entry.state,
-            waiting_for=entry.waiting_for,
-            previous=_previous(entry),
-            output=entry.folder,
-            seconds=time.perf_counter() - t0,
+            entry,
+            time.perf_counter() - t0,
+            f"same content as sending {entry.id} ({entry.file_name})",
         )
         self._record(o)
         return None
@@ -367,9 +376,7 @@ class RegisterJob:
                 if entry.id != sid:  # the same content was recorded meanwhile
                     if c.decided:
                         staging.remove_tree(c.decided)
-                    o = outcome_of(item.path, entry, c.seconds, "same content")
-                    o.outcome, o.previous = "skipped", _previous(entry)
-                    self._record(o)
+                    self._record(skipped_outcome(item.path, entry, c.seconds, "same content"))
                     return
             crash_point("published")
             if c.decided is not None and c.action is not None and c.decision is not None:
@@ -416,6 +423,9 @@ class RegisterJob:
                 self.run, "interrupted" if self.interrupted else "finished", s.counts
             )
             self._ended = True
+            from vsbengine import night
+
+            night.after_run(night.write_register_run, self.register.path, s)
         return s
 
     def close(self) -> None:

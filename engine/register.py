@@ -824,7 +824,20 @@ class Register:
             return None
         if row["proposed"] == "DF013" and row["every_prestation_rejected"]:
             return None
+        if row["proposed"] == "DF013" and _needs_person(entry_of(row, self.root).folder):
+            return None
         return row["settle_as"]
+
+
+def _needs_person(folder: str | None) -> bool:
+    """Whether the proposal in a sending's folder waits for a person (its accounts)."""
+    from vsbengine.signoff import PROPOSAL, needs_person
+
+    try:
+        with open(os.path.join(folder or "", PROPOSAL), "rb") as fh:
+            return needs_person(json.loads(fh.read()))
+    except (OSError, ValueError):
+        return True  # unreadable: a person looks
 
 
 def _user() -> str | None:

@@ -21,7 +21,9 @@ from importlib import resources
 
 import msgspec
 
+from vsbengine.formats.efact.payment import Plan
 from vsbengine.formats.viplive.records import Problem, SourceFile
+from vsbengine.proposal import AccountCheck, Amounts
 
 __all__ = [
     "OUTPUTS",
@@ -72,6 +74,9 @@ class Account(msgspec.Struct, frozen=True):
     iban: str
     bic: str
     payment_days: int = 42
+    #: The review page shows national numbers / names in clear (zorgkas.toml [review]).
+    show_insz: bool = False
+    show_names: bool = False
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -101,12 +106,25 @@ class Proposal(msgspec.Struct, frozen=True):
     prestations_rejected: int
     every_prestation_rejected: bool
     waiting_for: str | None
-    facility: str | None
+    facility: str | None  # its name in facilities.csv (None: not there, or no refs)
     zorgkas: Account | None
     #: Which records the messages of the decision echo: "errors" or "all".
     echo: str = "errors"
     decided: Decision | None = None
     reference: int | None = None  # the insurer's message reference of the answers
+    invoices_total: int | None = None
+    invoices_rejected: int | None = None
+    institution: str | None = None  # record 10 zone 14 (12 digits)
+    received_on: str | None = None  # the date the checks took as today; the term runs from it
+    #: Record 10's accounts A and B against the facility's registered ones.
+    accounts: list[AccountCheck] = []
+    #: An account of record 10 is not the facility's (or not valid): the sending is
+    #: refused for it, and a person decides, also in unattended runs.
+    account_flagged: bool = False
+    #: Requested, accepted, refused per mutuality (91) and in total (92), as decided.
+    amounts: list[Amounts] = []
+    #: What signing would order (a proposed acceptance): DF017 without its signature.
+    payment: Plan | None = None
 
 
 class SendingFile(msgspec.Struct, frozen=True):
@@ -133,7 +151,10 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "explain": ("explain --json", "vsbengine.schemas:Explained"),
     "read": ("read --json: an answer message", "vsbengine.formats.efact.reader:Answer"),
     "generate-manifest": ("generate --manifest FILE", "vsbengine.schemas:GeneratedManifest"),
-    "proposal": ("proposal.json (validate --refs --out)", "vsbengine.schemas:Proposal"),
+    "proposal": (
+        "proposal.json (validate --refs --out, receive, bulk --refs)",
+        "vsbengine.schemas:Proposal",
+    ),
     "decision": ("decision.json, sign --json, confirm --json", "vsbengine.schemas:Decision"),
     "df016": (
         "each line of DF016_<mutuality>.jsonl",
@@ -142,7 +163,7 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "df017": ("DF017_payment_order.json", "vsbengine.formats.efact.payment:PaymentOrder"),
     "sending": ("sending.json (validate --out)", "vsbengine.schemas:SendingFile"),
     "bulk": (
-        "bulk --json, summary.json, runs/*.json; receive --json",
+        "bulk --json, summary.json, runs/*.json; receive --json, R.sendings/runs/*.json",
         "vsbengine.bulk:Summary",
     ),
     "bulk-processed": ("each line of processed.jsonl (bulk)", "vsbengine.bulk:Outcome"),

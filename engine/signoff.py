@@ -6,14 +6,18 @@ the proposal into a folder. A person then either signs an acceptance
 (:func:`sign`: DF014, DF015, DF016 and DF017 are written) or confirms a
 rejection (:func:`confirm`: DF013 is written). Who and when go into
 ``decision.json`` in the folder and into the payment order. A sending in which
-every prestation is rejected always waits for a person's confirmation, also
-in unattended runs (:func:`settle`).
+every prestation is rejected, or whose record-10 accounts are not the facility's
+registered ones, always waits for a person's confirmation, also in unattended runs
+(:func:`settle`). The payment order pays the registered accounts the proposal shows
+(:mod:`vsbengine.proposal`).
 
 Folder after ``propose``::
 
     DF011_931000.dat | DF012_920999.dat    the technical answer
     report.json                            the validation result (JSON)
-    proposal.json                          the proposed decision, waiting
+    proposal.json                          the proposed decision, waiting: verdicts,
+                                           amounts, accounts, the payment it would order
+    review.html                            the same for a person to read (vsbengine.review)
     result.json, result.npz                the result, to write the messages later
 
 and after ``sign``/``confirm``: the messages and ``decision.json``.
@@ -22,7 +26,6 @@ and after ``sign``/``confirm``: the messages and ``decision.json``.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import mmap
 import os
@@ -31,6 +34,8 @@ from pathlib import Path
 import msgspec
 
 from vsbengine import decided, limits, outputs
+from vsbengine import digest as content_digest
+from vsbengine import proposal as facts
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
@@ -48,7 +53,7 @@ def _digest(data) -> str:
     """BLAKE2b (16 bytes, hex) of a file's content (a path) or of bytes."""
     if isinstance(data, str):
         data = _mapped(data)
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return content_digest.of_bytes(data)
 
 
 def _mapped(path: str):
@@ -59,7 +64,10 @@ def _mapped(path: str):
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-_write_json = decided.write_json
+def _write_json(path: Path, data) -> None:
+    from vsbengine.fsio import atomic_write
+
+    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def propose(
@@ -85,25 +93,33 @@ def propose(
     technical = result.messages[0]
     outputs.write(result, folder, [technical], reference=reference)
     result.save(folder)
-    facility = None
+    found = None
     zorgkas = None
     if refs is not None:
         inst = result.payee.institution if result.payee is not None else 0
         found = refs.facility(inst)
-        facility = found[0] if found else None
         zorgkas = (
             None
             if refs.zorgkas is None
             else msgspec.structs.asdict(
                 payment.Account(refs.zorgkas.name, refs.zorgkas.iban, refs.zorgkas.bic)
             )
-            | {"payment_days": refs.zorgkas.payment_days}
+            | {
+                "payment_days": refs.zorgkas.payment_days,
+                "show_insz": refs.zorgkas.show_insz,
+                "show_names": refs.zorgkas.show_names,
+            }
         )
+    checks = facts.accounts(result, found, checked=refs is not None)
+    flagged = any(c.codes for c in checks)
     waiting = None
     if result.decision == "DF014":
         waiting = "signature"
     elif result.decision == "DF013":
         waiting = "confirmation"
+    plan = None
+    if result.decision == "DF014" and refs is not None and refs.zorgkas is not None:
+        plan = msgspec.to_builtins(payment.plan(result, refs.zorgkas, found))
     # The digest made while validating, if it was asked for: the file is not read again.
     content = result.digest or _digest(result.source)
     # The same result signed in this process needs no second hash of the file.
@@ -118,17 +134,38 @@ def propose(
         "error_ratio": result.error_ratio,
         "records_total": result.records_total,
         "records_rejected": result.records_rejected,
+        "invoices_total": result.invoices_total,
+        "invoices_rejected": result.invoices_rejected,
         "prestations_total": result.prestations_total,
         "prestations_rejected": result.prestations_rejected,
         "every_prestation_rejected": every_prestation_rejected(result),
         "waiting_for": waiting,
-        "facility": facility,
+        "facility": found.name if found is not None else None,
+        "institution": (f"{result.payee.institution:012d}" if result.payee is not None else None),
         "zorgkas": zorgkas,
         "reference": reference,
+        "received_on": _day(result.today),
+        "accounts": msgspec.to_builtins(checks),
+        "account_flagged": flagged,
+        "amounts": msgspec.to_builtins(facts.amounts(result)),
+        "payment": plan,
         "echo": echo or (refs.zorgkas.echo if refs is not None and refs.zorgkas else "errors"),
     }
     _write_json(folder / PROPOSAL, data)
+    from vsbengine import review
+
+    review.write(folder, result=result, proposal=data)
     return data
+
+
+def _day(yyyymmdd: int) -> str:
+    return f"{yyyymmdd // 10000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
+
+
+def needs_person(proposal: dict) -> bool:
+    """Whether a proposal waits for a person even in unattended runs (``--sign-as``):
+    every prestation rejected, or record 10's accounts are not the facility's."""
+    return bool(proposal.get("every_prestation_rejected") or proposal.get("account_flagged"))
 
 
 def every_prestation_rejected(result: Result) -> bool:
@@ -169,8 +206,10 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
     return proposal, loaded
 
 
-def _record(folder: Path, proposal: dict, action: str, by: str, at: str, write) -> dict:
-    """Stage the messages (``write(staged)``), commit the decision, publish them
+def _record(
+    folder: Path, proposal: dict, action: str, by: str, at: str, write, result: Result
+) -> dict:
+    """Stage the messages (``write(staged)``), commit the decision and publish them
     (:mod:`vsbengine.decided`); return the decision."""
     decision = {
         "action": action,
@@ -179,7 +218,13 @@ def _record(folder: Path, proposal: dict, action: str, by: str, at: str, write) 
         "decision": proposal["proposed"],
         "rejection_type": proposal["rejection_type"],
     }
-    return decided.publish(folder, decision, write)
+    decision = decided.publish(folder, decision, write)
+    proposal["waiting_for"] = None
+    proposal["decided"] = decision
+    from vsbengine import review
+
+    review.write(folder, result=result, proposal=proposal)  # now with the decision
+    return decision
 
 
 def _who(by: str) -> str:
@@ -209,9 +254,16 @@ def _sign(folder: Path, by: str, at: str, result: Result | None) -> dict:
         raise InputError(f"this proposal is {what}", path=str(folder))
     from vsbengine.formats.efact.refs import Zorgkas
 
+    if "accounts" not in proposal:
+        raise InputError(
+            "this proposal was made by an older vsbengine (it holds no registered accounts "
+            "to pay): validate the sending again",
+            path=str(folder),
+        )
     z = proposal.get("zorgkas")
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
-    po, xml = payment.order(result, zorgkas, proposal.get("facility"), by, at)
+    # The accounts the proposal showed are those paid (the registered ones).
+    po, xml = payment.order(result, zorgkas, facts.facility_of(proposal), by, at)
 
     def write(staged: Path) -> list[Path]:
         return outputs.write(
@@ -224,7 +276,7 @@ def _sign(folder: Path, by: str, at: str, result: Result | None) -> dict:
             echo=proposal.get("echo", "errors"),
         )
 
-    return _record(folder, proposal, "signed", by, at, write)
+    return _record(folder, proposal, "signed", by, at, write, result)
 
 
 def confirm(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
@@ -254,19 +306,20 @@ def _confirm(folder: Path, by: str, at: str, result: Result | None) -> dict:
             echo=proposal.get("echo", "errors"),
         )
 
-    return _record(folder, proposal, "confirmed", by, at, write)
+    return _record(folder, proposal, "confirmed", by, at, write, result)
 
 
 def settle(folder, by: str, *, result: Result | None = None) -> dict | None:
     """Unattended: sign an acceptance or confirm a rejection in one step; a sending in
-    which every prestation is rejected waits for a person (returns None). ``result``
+    which every prestation is rejected, or whose record-10 accounts are not the
+    facility's, waits for a person (returns None; see :func:`needs_person`). ``result``
     as for :func:`sign`."""
     proposal = json.loads((Path(folder) / PROPOSAL).read_text(encoding="utf-8"))
     if proposal["proposed"] == "DF014":
         return sign(folder, by, result=result)
-    if proposal["proposed"] == "DF013" and not proposal["every_prestation_rejected"]:
+    if proposal["proposed"] == "DF013" and not needs_person(proposal):
         return confirm(folder, by, result=result)
     return None
 
 
-__all__ = ["FILE_NAMES", "confirm", "propose", "settle", "sign"]
+__all__ = ["FILE_NAMES", "confirm", "needs_person", "propose", "settle", "sign"]

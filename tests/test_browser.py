@@ -7,7 +7,6 @@ below run every registered page through the same checks: it renders without
 scripts or fetched resources, the hostile texts come out escaped, it reads at
 1200 px and printed (A4 width, and to PDF through the browser), and a
 screenshot of screen and print is kept (see browser_helpers.artefacts()).
-The review page and the night's report register here when they exist.
 """
 
 from __future__ import annotations
@@ -129,9 +128,163 @@ def _statement_page(tmp: Path, per_practice: bool) -> Page:
     )
 
 
+# -- the review page of a sending -------------------------------------------------------------
+
+HOSTILE_FACILITY = "Kliniek <script>alert(1)</script> & Zn"
+HOSTILE_REFERENCE = "<b>ref</b> & co"  # record 10 zone 28, the facility's own reference
+
+
+def _sending(
+    tmp: Path, error_rate: float, iban: str | None = None, name: str = HOSTILE_FACILITY
+) -> Path:
+    """A generated sending with its reference data; the facility's name is hostile."""
+    from efact_edit import Sending
+
+    from vsbengine.formats.efact.generate import generate
+
+    g = generate(600, seed=41, month=202610, references=True, error_rate=error_rate)
+    g.write_refs(tmp / "refs")
+    facilities = tmp / "refs" / "facilities.csv"
+    head, line = facilities.read_text().splitlines()
+    cells = line.split(",")
+    cells[1] = f'"{name}"'
+    facilities.write_text(head + "\n" + ",".join(cells) + "\n")
+    s = Sending(g.tobytes())
+    s.put(1, 138, HOSTILE_REFERENCE.ljust(25))
+    if iban is not None:  # record 10 zone 36 and record 90 zone 36 (they must be equal)
+        for seq in (1, s.seqs("90")[0]):
+            s.put(seq, 179, iban.ljust(34))
+    s.resum()
+    path = tmp / "sending.920000"
+    path.write_bytes(s.tobytes())
+    return path
+
+
+def _review_numbers(result, proposal, national_numbers: set[str]):
+    """The check of a review page against the result and the proposal it was made from."""
+    import numpy as np
+
+    def check(b: Browser) -> None:
+        tables = {(t["section"], t["heading"]): t for t in b.tables()}
+        counts = next(t for (sec, _), t in tables.items() if sec == "decision")["rows"]
+        assert [int(x) for x in counts[0][1:]] == [result.records_total, result.records_rejected]
+        assert [int(x) for x in counts[2][1:]] == [
+            result.prestations_total,
+            result.prestations_rejected,
+        ]
+        codes = next(t for (sec, _), t in tables.items() if sec == "codes")
+        values, n = np.unique(result.error_table.code, return_counts=True)
+        assert sorted((r[0], int(r[2])) for r in codes["rows"]) == sorted(
+            (f"{c:06d}", k) for c, k in zip(values.tolist(), n.tolist())
+        )
+        assert int(codes["foot"][2]) == len(result.errors)
+        money = next(t for (sec, _), t in tables.items() if sec == "amounts")
+        per_mutuality = {(int(r[0]), r[1]): [cents(x) for x in r[2:]] for r in money["rows"]}
+        for a in proposal["amounts"]:
+            if a["record_type"] == "91":
+                assert per_mutuality[(a["mutuality"], "A")] == [
+                    a["requested_a"],
+                    a["accepted_a"],
+                    a["refused_a"],
+                ]
+            else:
+                foot = [cents(x) for x in money["foot"][2:]]
+                assert foot == [a["requested"], a["accepted"], a["refused"]]
+        text = b.text()
+        assert f"{result.error_ratio:.2f} %" in text
+        # National numbers are masked by default: none of the sending's shows in clear.
+        assert national_numbers and not any(n in text for n in national_numbers)
+        plan = proposal["payment"]
+        if plan is None:
+            assert proposal["proposed"] == "DF013"
+            assert b.js("return document.getElementById('account-flag') !== null")
+            flagged = next(t for (sec, _), t in tables.items() if sec == "accounts")["rows"][0]
+            assert flagged[1].startswith(proposal["accounts"][0]["iban"])
+            assert flagged[2].startswith(proposal["accounts"][0]["registered_iban"])
+            return
+        paid = next(t for (sec, _), t in tables.items() if sec == "payment")
+        assert [(r[1], cents(r[4])) for r in paid["rows"]] == [
+            (p["iban"], p["amount"]) for p in plan["payments"]
+        ]
+        assert cents(paid["foot"][4]) == plan["total"] == proposal["amounts"][-1]["accepted"]
+
+    return check
+
+
+def _review_page(tmp: Path, flagged: bool) -> Page:
+    from efact_edit import TODAY, Sending
+
+    import vsbengine
+    from vsbengine import review, signoff
+
+    path = _sending(tmp, 0.0 if flagged else 0.01, "BE71096123456769" if flagged else None)
+    engine = vsbengine.Engine(tmp / "refs", today=TODAY)
+    result = engine.validate(str(path))
+    assert result.decision == ("DF013" if flagged else "DF014")
+    proposal = signoff.propose(result, tmp / "out", engine.refs)
+    sent = Sending(path.read_bytes())
+    insz = {sent.get(q, 36, 13)[2:] for q in sent.seqs("20")}  # record 20 zone 8a,8b
+    return Page(
+        tmp / "out" / review.FILE,
+        [HOSTILE_FACILITY, HOSTILE_REFERENCE],
+        HOSTILE_FACILITY,
+        _review_numbers(result, proposal, insz),
+    )
+
+
+# -- the night's report -----------------------------------------------------------------------
+
+HOSTILE_FILE = "<i>&a.920000"  # short: a file name may wrap in its cell anywhere
+HOSTILE_SHORT = "Kliniek <script> & Zn"  # words that fit the narrow columns of the report
+
+
+def _night_numbers(summary):
+    from vsbengine import night
+
+    def check(b: Browser) -> None:
+        tables = {t["section"]: t for t in b.tables()}
+        outcomes = {r[0]: int(r[1]) for r in tables["outcomes"]["rows"]}
+        assert sum(outcomes.values()) == int(tables["outcomes"]["foot"][1]) == len(summary.files)
+        rows = night.rows(summary)
+        shown = tables["files"]["rows"]
+        assert [r[0] for r in shown] == [Path(r.file).name for r in rows]
+        assert shown[0][3] == "onleesbaar"  # the unreadable file first
+        for cell, r in zip(shown, rows):
+            assert cell[5] == ("" if r.records_total is None else str(r.records_total))
+            assert (cents(cell[6]) if cell[6] else None) == r.amount_requested
+            assert (cents(cell[7]) if cell[7] else None) == r.amount_accepted
+        foot = tables["files"]["foot"]
+        assert cents(foot[6]) == sum(r.amount_requested or 0 for r in rows)
+        assert cents(foot[7]) == sum(r.amount_accepted or 0 for r in rows)
+
+    return check
+
+
+def _night_page(tmp: Path) -> Page:
+    from efact_edit import TODAY
+
+    from vsbengine import bulk
+
+    path = _sending(tmp, 0.01, name=HOSTILE_SHORT)
+    folder = tmp / "in"
+    folder.mkdir()
+    path.rename(folder / HOSTILE_FILE)
+    rejected = _sending(tmp / "second", 0.3, name=HOSTILE_SHORT)
+    rejected.rename(folder / "b.920000")
+    (folder / "c.920000").write_bytes(b"not a sending\n")
+    summary = bulk.run_local(
+        [str(folder)], str(tmp / "out"), workers=0, today=TODAY, refs=str(tmp / "refs")
+    )
+    (page,) = (tmp / "out" / "runs").glob("*.html")
+    return Page(page, [HOSTILE_FILE, HOSTILE_SHORT], "Nachtrapport", _night_numbers(summary))
+
+
 PAGES: dict[str, Callable[[Path], Page]] = {
     "viplive-statement-chain": lambda tmp: _statement_page(tmp, per_practice=False),
     "viplive-statement-practice": lambda tmp: _statement_page(tmp, per_practice=True),
+    "review-accepted": lambda tmp: _review_page(tmp, flagged=False),
+    "review-account-flagged": lambda tmp: _review_page(tmp, flagged=True),
+    "night-report": _night_page,
 }
 
 

@@ -240,7 +240,9 @@ def test_a_rerun_keeps_what_the_skipped_files_had(twice, tmp_path):
     assert c["previous"]["error_ratio"] == ratio  # the ratio it had
     assert again.counts["skipped"] == 3
     # Every run's summary is kept.
-    assert len(os.listdir(out / "runs")) == 2
+    runs = sorted(os.listdir(out / "runs"))
+    assert len([n for n in runs if n.endswith(".json")]) == 2  # and each its night report
+    assert {n.rsplit(".", 1)[1] for n in runs} == {"json", "html", "csv", "parquet"}
 
 
 def test_two_runs_into_one_folder_are_refused_not_mixed(twice, tmp_path):

@@ -230,6 +230,16 @@ E = [
     ("sign", "{t}/r.sqlite", "-1", "--by", "x"),
     ("confirm", "{t}/proposal", "--by", "x"),
     ("confirm", "{t}/r.sqlite", "1", "--by", "a\nb"),
+    ("review", "{t}/folder"),
+    ("review", "{t}/s.920000"),
+    ("review", "{t}/r.sqlite", "99999999999999999999"),
+    ("review", "{t}/proposal", "--out", "{t}/folder"),
+    ("review", "{t}/proposal", "--lang", BIG),
+    ("report", "{t}/folder"),
+    ("report", "{t}/s.920000"),
+    ("report", "{t}/r.sqlite", "--run", BIG),
+    ("report", "{t}/r.sqlite", "--run", "-1"),
+    ("report", "{t}/r.sqlite", "--out", "{t}/s.920000"),
 ]  # fmt: skip
 
 

@@ -268,7 +268,7 @@ def test_a_duplicate_across_chunks_drags_its_record_51(tmp_path):
         ("admissions", {"200520"}),
         ("codes", {"300420", "500420", "510420", "520119"}),
         ("tariffs", {"300454", "500454", "510119", "520119"}),
-        ("facilities", set()),
+        ("facilities", {"101420"}),  # the payer is not known: nothing is paid
     ],
 )
 def test_an_empty_reference_table_is_checked_against(case, table, expected):

@@ -95,6 +95,7 @@ def test_nothing_leaves_before_a_sign_off(s, reg):
             "report.json",
             "result.json",
             "result.npz",
+            "review.html",
         ]
     assert [e.id for e in reg.inbox("waiting")] == [1, 2, 3]
 

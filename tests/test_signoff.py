@@ -49,6 +49,7 @@ def test_nothing_leaves_before_the_signature(made):
         "report.json",
         "result.json",
         "result.npz",
+        "review.html",
     ]
     with pytest.raises(InputError, match="this proposal is an acceptance: sign it"):
         signoff.confirm(out, "Jan")

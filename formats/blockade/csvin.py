@@ -28,9 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from vsbengine.errors import InputError
+from vsbengine.errors import InputError, TableError
 from vsbengine.formats.blockade.jsonin import is_json_lines, read_json_lines
-from vsbengine.formats.viplive.problems import TableError
 
 __all__ = [
     "MAX_INPUT_BYTES",

@@ -19,7 +19,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
-from vsbengine.formats.viplive.problems import TableError
+from vsbengine.errors import TableError
 
 __all__ = ["JSON_SUFFIXES", "is_json_lines", "read_json_lines"]
 

@@ -695,7 +695,7 @@ def generate(
             kind,
             admitted,
             approval,
-            iban,
+            (iban, iban_b),
             month_start,
         )
     return Generated(
@@ -720,7 +720,7 @@ def _references(
     kind,
     admitted,
     approval,
-    iban,
+    accounts,
     month_start,
 ) -> dict[str, str]:
     """The zorgkas's reference data matching a generated sending (CSV texts)."""
@@ -760,9 +760,10 @@ def _references(
         tariffs.append(f"{c:07d},2023-01-01,,{amount},{share},")
     c, amount, share = CONTRACTED
     tariffs.append(f"{c:07d},2023-01-01,,{amount},{share},{institution:012d}")
+    iban, iban_b = accounts
     facilities = [
-        "institution,name,iban,bic",
-        f"{institution:012d},Revalidatiecentrum De Generator,{iban},GKCCBEBB",
+        "institution,name,iban,bic,iban_b,bic_b",
+        f"{institution:012d},Revalidatiecentrum De Generator,{iban},GKCCBEBB,{iban_b},GKCCBEBB",
     ]
     zorgkas = (
         '[zorgkas]\nname = "Zorgkas Voorbeeld"\niban = "BE71096123456769"\n'

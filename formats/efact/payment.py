@@ -1,11 +1,17 @@
-"""DF017: the payment order of an accepted sending.
+"""DF017: the payment order of an accepted sending, and what signing would order.
 
 The zorgkas pays the facility the accepted amounts, per account, within
 ``payment_days`` (42 by default: six weeks) of the date the sending was
-received. The payee accounts are those of record 10 (account A: zones 31/36,
-account B: zones 43a/49). Written as JSON (:class:`PaymentOrder`) and as a SEPA
-credit transfer (pain.001.001.09) with the zorgkas as debtor; IBAN and BIC are
-checked before anything is written.
+received. The accounts paid are the facility's registered ones (``facilities.csv``:
+``iban``/``bic`` for account A, ``iban_b``/``bic_b`` for account B), never simply
+those record 10 names: a sending whose record-10 accounts differ from them is
+refused at validation (:mod:`vsbengine.formats.efact.checks.accounts`), so that a
+signed order always pays what the reference data holds. Written as JSON
+(:class:`PaymentOrder`) and as a SEPA credit transfer (pain.001.001.09) with the
+zorgkas as debtor; IBAN and BIC are checked before anything is written.
+
+:func:`plan` is what signing would order (the proposal shows it, the review page
+too); :func:`order` is that plan, signed.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import msgspec
 
 from vsbengine.errors import ConfigError
 from vsbengine.formats import sepa
+
+__all__ = ["Account", "Payment", "PaymentOrder", "Plan", "order", "plan"]
 
 
 class Account(msgspec.Struct, frozen=True):
@@ -30,6 +38,21 @@ class Payment(msgspec.Struct, frozen=True):
     iban: str
     bic: str
     reference: str
+
+
+class Plan(msgspec.Struct, frozen=True):
+    """What signing an accepted sending would order (``proposal.json``'s ``payment``):
+    the payee, the accounts and amounts, the due date. DF017 is this, signed."""
+
+    sending: int
+    invoiced_month: str
+    institution: str
+    facility: str
+    zorgkas: Account
+    received_on: str
+    due_on: str
+    total: int
+    payments: list[Payment]
 
 
 class PaymentOrder(msgspec.Struct, frozen=True):
@@ -49,11 +72,26 @@ class PaymentOrder(msgspec.Struct, frozen=True):
     signed_at: str
 
 
-def order(
-    result, zorgkas, facility_name: str | None, signed_by: str, signed_at: str
-) -> tuple[PaymentOrder, bytes]:
-    """The payment order of an accepted sending, as a struct and as pain.001 XML (from
-    the result alone: its record 10 and its settlement)."""
+def plan(result, zorgkas, facility) -> Plan:
+    """What signing ``result`` (an accepted sending) would order.
+
+    Parameters
+    ----------
+    result
+        A :class:`vsbengine.Result` proposed for acceptance (DF014).
+    zorgkas
+        The payer (:class:`~vsbengine.formats.efact.refs.Zorgkas`: name, iban, bic,
+        payment_days).
+    facility
+        The facility's registered name and accounts
+        (:class:`~vsbengine.formats.efact.refs.Facility`).
+
+    Raises
+    ------
+    vsbengine.ConfigError
+        No zorgkas account, no registered facility, an accepted amount on an account
+        the facility has none registered for, or nothing accepted.
+    """
     if result.decision != "DF014":
         raise ValueError("only an accepted sending (DF014) is paid")
     if zorgkas is None:
@@ -62,53 +100,65 @@ def order(
         )
     payee = result.payee
     if payee is None:
-        raise ConfigError("the sending has no record 10: no payee account")
+        raise ConfigError("the sending has no record 10: no payee")
+    institution = f"{payee.institution:012d}"
+    if facility is None:
+        raise ConfigError(f"institution {institution} is not in facilities.csv: no account to pay")
     sending = payee.sending_number
     month = f"{payee.invoiced_year:04d}{payee.invoiced_month:02d}"
-    institution = f"{payee.institution:012d}"
     total = next(r for r in result.settlement if r.record_type == "92")
     received = _dt.date(result.today // 10000, result.today // 100 % 100, result.today % 100)
     due = received + _dt.timedelta(days=zorgkas.payment_days)
-    payments, transfers = [], []
-    name = facility_name or f"Institution {institution}"
-    for account, amount, iban, bic in (
-        ("A", total.accepted_a, payee.iban_a, payee.bic_a),
-        ("B", total.accepted_b, payee.iban_b, payee.bic_b),
-    ):
+    payments = []
+    for account, amount in (("A", total.accepted_a), ("B", total.accepted_b)):
         if amount <= 0:
             continue
-        reference = f"{sending:03d}/{month}/{account}"
-        creditor = sepa.Party(name, iban, bic or None)
-        transfers.append(
-            sepa.Transfer(
-                f"VSB{institution}{sending:03d}{month}{account}",
-                amount,
-                creditor,
-                f"VSB {reference} {name}",
+        iban, bic = facility.account(account)
+        if not iban:
+            raise ConfigError(
+                f"institution {institution} has no registered account {account} "
+                "(facilities.csv): nothing to pay it to"
             )
-        )
-        payments.append(Payment(account, amount, iban, bic, reference))
-    if not transfers:
+        payments.append(Payment(account, amount, iban, bic, f"{sending:03d}/{month}/{account}"))
+    if not payments:
         raise ConfigError("nothing accepted to pay")
-    created = _dt.datetime.fromisoformat(signed_at)
-    xml = sepa.build(
-        f"DF017-{institution}-{sending:03d}-{month}",
-        created,
-        sepa.Party(zorgkas.name, zorgkas.iban, zorgkas.bic),
-        due,
-        transfers,
-    )
-    po = PaymentOrder(
-        message="DF017",
+    return Plan(
         sending=sending,
         invoiced_month=f"{month[:4]}-{month[4:]}",
         institution=institution,
-        facility=name,
+        facility=facility.name or f"Institution {institution}",
         zorgkas=Account(zorgkas.name, zorgkas.iban, zorgkas.bic),
         received_on=received.isoformat(),
         due_on=due.isoformat(),
         total=sum(p.amount for p in payments),
         payments=payments,
+    )
+
+
+def order(result, zorgkas, facility, signed_by: str, signed_at: str) -> tuple[PaymentOrder, bytes]:
+    """The payment order of an accepted sending (its :func:`plan`, signed), as a struct
+    and as pain.001 XML."""
+    p = plan(result, zorgkas, facility)
+    month = p.invoiced_month.replace("-", "")
+    transfers = [
+        sepa.Transfer(
+            f"VSB{p.institution}{p.sending:03d}{month}{pay.account}",
+            pay.amount,
+            sepa.Party(p.facility, pay.iban, pay.bic or None),
+            f"VSB {pay.reference} {p.facility}",
+        )
+        for pay in p.payments
+    ]
+    xml = sepa.build(
+        f"DF017-{p.institution}-{p.sending:03d}-{month}",
+        _dt.datetime.fromisoformat(signed_at),
+        sepa.Party(p.zorgkas.name, p.zorgkas.iban, p.zorgkas.bic),
+        _dt.date.fromisoformat(p.due_on),
+        transfers,
+    )
+    po = PaymentOrder(
+        message="DF017",
+        **msgspec.structs.asdict(p),
         signed_by=signed_by,
         signed_at=signed_at,
     )

@@ -17,14 +17,18 @@ empty = open-ended; amounts in euro cents):
   prestation), related_code, valid_from, valid_to
 - ``tariffs.csv``: code, valid_from, valid_to, unit_amount, unit_personal_share,
   institution (empty = general tariff; a contracted price wins)
-- ``facilities.csv``: institution, name, iban, bic
+- ``facilities.csv``: institution, name, iban, bic (account A: what the payment
+  order pays), and optionally iban_b, bic_b (account B, for the fees of hospital
+  doctors); see :class:`Facility`
 - ``zorgkas.toml`` (optional; needed for the payment order DF017): ``name``,
   ``iban``, ``bic`` of the zorgkas, and ``payment_days`` (default 42); table
   ``[answers]``: ``echo`` = ``"errors"`` (default: DF013/DF014/DF015 echo records 10
   and 90 and the invoices with errors, as most insurers do) or ``"all"`` (every
   record); table ``[codes]``: ``official_list`` = the insurers' official error list
   (``.xls``, ``.xlsx`` or ``.csv``; relative to the folder of ``zorgkas.toml``), for
-  the official texts of the codes in ``vsbengine read`` and ``explain``
+  the official texts of the codes in ``vsbengine read`` and ``explain``;
+  table ``[review]``: ``show_insz``, ``show_names`` (default false: the review page
+  masks national numbers and hides the text zones of the invoices)
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import io
 import os
 import sqlite3
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import msgspec
 import numpy as np
@@ -87,6 +92,8 @@ TARIFFS = (
     ("institution", "int", False),
 )
 FACILITIES = ("institution", "name", "iban", "bic")
+#: Optional columns of facilities.csv: account B.
+FACILITIES_B = ("iban_b", "bic_b")
 TABLES = {"members": MEMBERS, "admissions": ADMISSIONS, "codes": CODES, "tariffs": TARIFFS}
 _ENUMS = {"kind": KINDS, "category": CATEGORIES}
 
@@ -199,6 +206,21 @@ class Members:
         )
 
 
+class Facility(NamedTuple):
+    """A facility of ``facilities.csv``: its name and the accounts the zorgkas pays it on
+    (IBAN and BIC compacted; ``""`` where none is registered)."""
+
+    name: str
+    iban: str
+    bic: str
+    iban_b: str = ""
+    bic_b: str = ""
+
+    def account(self, which: str) -> tuple[str, str]:
+        """``(iban, bic)`` of account ``"A"`` or ``"B"``."""
+        return (self.iban, self.bic) if which == "A" else (self.iban_b, self.bic_b)
+
+
 @dataclass
 class Zorgkas:
     name: str
@@ -209,6 +231,10 @@ class Zorgkas:
     echo: str = "errors"
     #: The insurers' official error list (a path), for the codes' official texts.
     official_list: str | None = None
+    #: The review page shows national numbers / the text zones of the invoices in
+    #: clear (``[review] show_insz``, ``show_names``; default masked).
+    show_insz: bool = False
+    show_names: bool = False
 
 
 @dataclass
@@ -219,11 +245,11 @@ class References:
     admissions: Table
     codes: Table
     tariffs: Table
-    facilities: dict[int, tuple[str, str, str]]
+    facilities: dict[int, Facility]
     zorgkas: Zorgkas | None = None
     source: str = ""
 
-    def facility(self, institution: int) -> tuple[str, str, str] | None:
+    def facility(self, institution: int) -> Facility | None:
         return self.facilities.get(int(institution))
 
 
@@ -345,12 +371,12 @@ def _csv_rows(reader, path: str):
         ) from None
 
 
-def _facilities(text: str, path: str) -> dict[int, tuple[str, str, str]]:
+def _facilities(text: str, path: str) -> dict[int, Facility]:
     from stdnum import bic as _bic
     from stdnum import iban as _iban
 
     delim, names = _header(text, path, FACILITIES)
-    out: dict[int, tuple[str, str, str]] = {}
+    out: dict[int, Facility] = {}
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     next(reader, None)
     for lineno, row in enumerate(_csv_rows(reader, path), 2):
@@ -361,15 +387,15 @@ def _facilities(text: str, path: str) -> dict[int, tuple[str, str, str]]:
         rec = {n: c.strip() for n, c in zip(names, row)}
         if not rec["institution"].isdigit():
             raise ReferenceDataError("not a number", **_where(path, lineno, "institution"))
-        if rec["iban"] and not _iban.is_valid(rec["iban"]):
-            raise ReferenceDataError("not a valid IBAN", **_where(path, lineno, "iban"))
-        if rec["bic"] and not _bic.is_valid(rec["bic"]):
-            raise ReferenceDataError("not a valid BIC", **_where(path, lineno, "bic"))
-        out[int(rec["institution"])] = (
-            rec["name"],
-            _iban.compact(rec["iban"]) if rec["iban"] else "",
-            _bic.compact(rec["bic"]) if rec["bic"] else "",
-        )
+        accounts = []
+        for iban_col, bic_col in (("iban", "bic"), FACILITIES_B):
+            iban, bic = rec.get(iban_col, ""), rec.get(bic_col, "")
+            if iban and not _iban.is_valid(iban):
+                raise ReferenceDataError("not a valid IBAN", **_where(path, lineno, iban_col))
+            if bic and not _bic.is_valid(bic):
+                raise ReferenceDataError("not a valid BIC", **_where(path, lineno, bic_col))
+            accounts += [_iban.compact(iban) if iban else "", _bic.compact(bic) if bic else ""]
+        out[int(rec["institution"])] = Facility(rec["name"], *accounts)
     return out
 
 
@@ -417,6 +443,15 @@ def _zorgkas(path: str) -> Zorgkas:
         )
     if official is not None:
         official = os.path.join(os.path.dirname(os.path.abspath(path)), official.strip())
+    review = conf.get("review", {})
+    if not isinstance(review, dict):
+        raise ReferenceDataError("review must be a table", path=path, zone="review")
+    shown = {}
+    for key in ("show_insz", "show_names"):
+        value = review.get(key, False)
+        if not isinstance(value, bool):
+            raise ReferenceDataError("must be true or false", path=path, zone=f"review.{key}")
+        shown[key] = value
     return Zorgkas(
         z["name"].strip(),
         _iban.compact(z["iban"]),
@@ -424,6 +459,7 @@ def _zorgkas(path: str) -> Zorgkas:
         days_,
         echo,
         official,
+        **shown,
     )
 
 
@@ -520,6 +556,16 @@ def load(source) -> References:
     raise ReferenceDataError("no such folder or database", path=path)
 
 
+def _facility_columns(con: sqlite3.Connection, where: str) -> list[str]:
+    """The columns of the facilities table to read: the required ones, and account B's
+    when the table has them."""
+    try:
+        have = {row[1].lower() for row in con.execute("PRAGMA table_info(facilities)")}
+    except sqlite3.DatabaseError as exc:
+        raise ReferenceDataError(f"cannot read the table: {exc}", path=where) from None
+    return list(FACILITIES) + [c for c in FACILITIES_B if c in have]
+
+
 def _load_sqlite(path: str) -> References:
     """The same tables from SQLite: each is turned into CSV text and read like a file,
     so that both sources are checked alike (errors name the table and row)."""
@@ -531,8 +577,8 @@ def _load_sqlite(path: str) -> References:
     try:
         tables = {}
         for name, spec in list(TABLES.items()) + [("facilities", None)]:
-            cols = [c for c, *_ in spec] if spec else list(FACILITIES)
             where = f"{path}:{name}"
+            cols = [c for c, *_ in spec] if spec else _facility_columns(con, where)
             try:
                 cur = con.execute(f"select {', '.join(cols)} from {name}")
             except sqlite3.OperationalError as exc:

@@ -10,19 +10,9 @@ from __future__ import annotations
 
 import msgspec
 
-from vsbengine.errors import InputError
+from vsbengine.errors import TableError, located
 
 __all__ = ["Problem", "TableError", "located"]
-
-
-def located(path: str | None, line: int | None, column: str | None, reason: str) -> str:
-    """``path, line 12, column bedrag: reason`` (parts that are unknown are left out)."""
-    where = [str(path)] if path is not None else []
-    if line is not None:
-        where.append(f"line {line}")
-    if column is not None:
-        where.append(f"column {column}")
-    return f"{', '.join(where)}: {reason}" if where else reason
 
 
 class Problem(msgspec.Struct, frozen=True):
@@ -39,10 +29,3 @@ class Problem(msgspec.Struct, frozen=True):
 
     def __str__(self) -> str:
         return located(self.path, self.line, self.column, self.message)
-
-
-class TableError(InputError):
-    """An :class:`~vsbengine.errors.InputError` in a table: the zone is a column."""
-
-    def _format(self) -> str:
-        return located(self.path, self.line, self.zone, self.reason)

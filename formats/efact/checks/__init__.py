@@ -6,6 +6,8 @@
 - :mod:`.dates`: date rules (family 4);
 - :mod:`.amounts`: signs and totals (family 5);
 - :mod:`.controls`: check digits and control numbers (family 6);
+- :mod:`.accounts`: record 10's bank accounts (their check digits; with reference
+  data, the facility's registered accounts);
 - :mod:`.content`: against the zorgkas's reference data (family 8).
 
 Propagation (family 7) is part of the decision (:mod:`vsbengine.decision`).
@@ -20,6 +22,7 @@ it never changes the sending.
 from __future__ import annotations
 
 from vsbengine.formats.efact.checks import (
+    accounts,
     amounts,
     content,
     controls,
@@ -45,6 +48,7 @@ SENDING_CHECKS: tuple[SendingCheck, ...] = (
     zones.check_sending,
     amounts.check_sending,
     controls.check_sending,
+    accounts.check_sending,
 )
 #: The content checks (they need reference data), after the others.
 CONTENT_CHECKS: tuple[ChunkCheck, ...] = (content.check,)

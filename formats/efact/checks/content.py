@@ -64,6 +64,8 @@ class Lookups:
     """Search arrays derived once from a :class:`~vsbengine.formats.efact.refs.References`."""
 
     def __init__(self, r: _refs.References) -> None:
+        #: institution -> its registered accounts (the record 10 check of accounts).
+        self.facilities = r.facilities
         m = r.members
         self.m_key = m.key
         self.m_mut = m.mutuality
