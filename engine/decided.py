@@ -50,9 +50,10 @@ def _read(path: Path) -> dict | None:
 
 
 @contextlib.contextmanager
-def deciding(folder: Path) -> Iterator[None]:
+def deciding(folder: Path, finished: Callable[[Path], object] | None = None) -> Iterator[None]:
     """Hold the decision lock of ``folder`` (refused while another process holds it),
-    after finishing or removing what a killed sign-off left there."""
+    after finishing or removing what a killed sign-off left there (``finished(folder)``
+    runs when a publication was finished: the review page says so then)."""
     if not folder.is_dir():
         yield  # the caller names what is missing
         return
@@ -63,7 +64,8 @@ def deciding(folder: Path) -> Iterator[None]:
             "another sign-off is deciding this sending now", path=str(folder)
         ) from None
     try:
-        recover(folder)
+        if recover(folder) and finished is not None:
+            finished(folder)
         yield
     finally:
         lock.release()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import mmap
 import os
 from pathlib import Path
@@ -36,13 +37,14 @@ import msgspec
 from vsbengine import decided, limits, outputs
 from vsbengine import digest as content_digest
 from vsbengine import proposal as facts
-from vsbengine.errors import ConfigError, InputError
+from vsbengine.errors import ConfigError, InputError, VsbEngineError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
 from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.result import Result
 
 PROPOSAL, DECISION = decided.PROPOSAL, decided.DECISION
+log = logging.getLogger("vsbengine")
 
 
 def _now() -> str:
@@ -227,6 +229,18 @@ def _record(
     return decision
 
 
+def _reviewed(folder: Path) -> None:
+    """The review page again after a decision a killed process had committed was
+    published: it shows the decision (a page that cannot be made is no reason to
+    refuse the command; ``vsbengine review`` makes it again)."""
+    from vsbengine import review
+
+    try:
+        review.write(folder)
+    except (VsbEngineError, OSError) as exc:
+        log.warning("review page of %s not rewritten: %s", folder, exc)
+
+
 def _who(by: str) -> str:
     return limits.check_name(by)
 
@@ -239,7 +253,7 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     ``folder``.
     """
     folder, by, at = Path(folder), _who(by), at or _now()
-    with decided.deciding(folder):
+    with decided.deciding(folder, finished=_reviewed):
         return _sign(folder, by, at, result)
 
 
@@ -282,7 +296,7 @@ def _sign(folder: Path, by: str, at: str, result: Result | None) -> dict:
 def confirm(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
     """Confirm a proposed rejection: write DF013 (``result`` as for :func:`sign`)."""
     folder, by, at = Path(folder), _who(by), at or _now()
-    with decided.deciding(folder):
+    with decided.deciding(folder, finished=_reviewed):
         return _confirm(folder, by, at, result)
 
 

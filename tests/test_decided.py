@@ -148,16 +148,20 @@ def test_a_committed_decision_is_published_by_the_next_process(proposals, tmp_pa
     """Killed between the commit and the renames: the next sign-off finishes them."""
     folder = tmp_path / "p"
     shutil.copytree(proposals["sign"], folder)
+    page = (folder / "review.html").read_bytes()  # the page while it waits
     real = decided._finish
     decided._finish = lambda folder, commit: None  # the process "dies" after the commit
     try:
         decision = signoff.sign(folder, "An", at=AT)
     finally:
         decided._finish = real
+    (folder / "review.html").write_bytes(page)  # ... before the page was made again
     commit = json.loads((folder / "decision.json").read_text())
     assert commit["publishing"].startswith(".decision-")
+    assert b'class="decided"' not in page
     assert not (folder / PAYMENT[0]).exists()
     with pytest.raises(InputError, match=re.escape(f"already signed by An at {AT}")):
         signoff.sign(folder, "Jan")
     _settled(folder, "signed")
     assert json.loads((folder / "decision.json").read_text()) == decision
+    assert 'class="decided"' in (folder / "review.html").read_text()  # shows the decision
