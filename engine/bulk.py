@@ -524,7 +524,6 @@ class FolderJob:
         self.stage = os.path.join(out, ".staging", self._run_id)
         os.makedirs(self.stage)
         self.started = now()
-        self.force = force
         self.previous = {} if force else read_log(out)
         self.outcomes: dict[str, Outcome] = {}
         self.progress = progress
@@ -582,10 +581,11 @@ class FolderJob:
                 staging.remove_tree(staged)
         elif o.outcome in PROCESSED and staged and o.hash:
             final = os.path.join(self.out, os.path.basename(staged))
-            if os.path.exists(final) and not self.force and _decided(final):
-                # A crash lost the log line of a signed or confirmed sending: its decision
-                # stands (a payment order is made once, never replaced by a second one).
+            if os.path.exists(final) and _decided(final):
+                # Signed or confirmed before (a crash lost its log line, or --force): its
+                # decision stands; a payment order is made once, never replaced.
                 staging.remove_tree(staged)
+                o.reason = "decided before: that decision and its messages stand"
             elif os.path.exists(final):
                 # Processed again (--force, or a log line a crash lost): the new answers win.
                 old = os.path.join(self.stage, ".old-" + os.path.basename(final))

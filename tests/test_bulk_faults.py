@@ -5,6 +5,7 @@ processes and file systems, and are kept apart so that the two stay readable.)""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import multiprocessing
 import os
@@ -279,3 +280,25 @@ def _pdeathsig() -> int:
     value = ctypes.c_int(0)
     ctypes.CDLL(None).prctl(2, ctypes.byref(value), 0, 0, 0)  # PR_GET_PDEATHSIG
     return value.value
+
+
+def test_force_never_replaces_a_signed_payment_order(sendings, tmp_path):
+    """--force processes the files again, but a folder signed before keeps its decision
+    and its payment order: a sending is paid once."""
+    run = functools.partial(
+        bulk.run_local,
+        [str(sendings / "in")],
+        str(tmp_path / "out"),
+        workers=0,
+        today=TODAY,
+        refs=str(sendings / "refs"),
+        sign_as="nightly",
+    )
+    run()
+    first = _orders(tmp_path / "out")
+    time.sleep(1.1)  # a second signature would carry another time
+    again = run(force=True)
+    assert _orders(tmp_path / "out") == first and len(first) == 3
+    assert {o.reason for o in again.files} == {
+        "decided before: that decision and its messages stand"
+    }
