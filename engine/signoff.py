@@ -20,7 +20,9 @@ Folder after ``propose``::
     review.html                            the same for a person to read (vsbengine.review)
     result.json, result.npz                the result, to write the messages later
 
-and after ``sign``/``confirm``: the messages and ``decision.json``.
+and after ``sign``/``confirm``: the messages and ``decision.json``, published only after
+``decision.json`` committed the decision (:mod:`vsbengine.decided`: a kill at any moment
+leaves no message without its decision, and the next sign-off finishes the publication).
 """
 
 from __future__ import annotations
