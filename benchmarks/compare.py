@@ -13,6 +13,16 @@ work. Ratios are against the engine measured in the same run.
     python benchmarks/compare.py                    # one million records
     python benchmarks/compare.py --records 100000 --skip python
     python benchmarks/compare.py --content --skip python,pandas,polars   # content checks too
+    python benchmarks/compare.py --targets          # issue 13's targets, all in one run
+
+``--targets`` prints every ratio of issue 13 from one run, each against its baseline
+timed in the same rounds (interleaved, medians): ``validate`` against one numpy
+``count_nonzero`` pass over the same bytes (one core), the content checks with one
+million members against pre-validation, the peak memory of a validation from the
+file's path against the file's size (in one piece and with ``--memory-limit``),
+``vsbengine explain CODE`` against ``python -c pass``, and the core scan's
+instructions per byte (callgrind, ``benchmarks/instructions.py``, when valgrind is
+installed).
 
 pandas (read_fwf) and polars run when installed (``pip install '.[bench]'``).
 """
@@ -329,6 +339,136 @@ def timed(fn, data, repeat):
     return best, out
 
 
+# -- issue 13's targets, in one run -----------------------------------------------------
+
+#: Peak memory of one validation from the file's path, in a fresh process (Linux's
+#: VmHWM: ru_maxrss would keep the parent's from before the exec), and that of the same
+#: process without the validation (the interpreter, numpy and the package).
+_PEAK = """
+import sys
+import numpy, vsbengine
+limit = int(sys.argv[2]) or None
+if sys.argv[1] != "-":
+    vsbengine.validate(sys.argv[1], today=20261123, memory_limit=limit)
+with open("/proc/self/status") as fh:
+    print(next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM")))
+"""
+
+
+def _peak(path: str, limit: int = 0) -> int:
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, path, str(limit)], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.split()[-1])
+
+
+def targets(records: int, rounds: int, limit_mb: int, callgrind: bool) -> int:
+    """Measure and print issue 13's ratios (see the module's docstring)."""
+    import statistics
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import startup
+    from suite.bench_content import _members
+
+    with tempfile.TemporaryDirectory(prefix="vsbengine-targets-") as tmp:
+        gen = generate(records, seed=7, month=202610, error_rate=0.001, references=True)
+        path = os.path.join(tmp, "sending.920000")
+        gen.write(path)
+        refs = os.path.join(tmp, "refs")
+        gen.write_refs(refs)
+        _members(refs, 1_000_000)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        size = len(data)
+        array = np.frombuffer(data, dtype=np.uint8)
+        engine = vsbengine.Engine(refs, today=TODAY)
+        jobs = {
+            "numpy count_nonzero": lambda: np.count_nonzero(array),
+            "validate": lambda: vsbengine.validate(data, today=TODAY),
+            "validate, content checks": lambda: engine.validate(data),
+        }
+        for job in jobs.values():  # warm: the tables, the column buffers, the page cache
+            job()
+        times: dict[str, list[float]] = {name: [] for name in jobs}
+        for _ in range(rounds):
+            for name, job in jobs.items():
+                t = time.perf_counter()
+                job()
+                times[name].append(time.perf_counter() - t)
+        med = {name: statistics.median(ts) for name, ts in times.items()}
+        memory = {"bare": [], "whole": [], "limit": []}
+        for _ in range(max(1, rounds // 2)):
+            memory["bare"].append(_peak("-"))
+            memory["whole"].append(_peak(path))
+            memory["limit"].append(_peak(path, limit_mb << 20))
+        peak = {k: statistics.median(v) for k, v in memory.items()}
+        start = startup.measure(max(rounds, 9))
+        ipb = None
+        if callgrind:
+            import shutil
+
+            if shutil.which("valgrind"):
+                here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instructions.py")
+                run = subprocess.run(
+                    [sys.executable, here, "--records", "5000", "--top", "0"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                ipb = run.stdout.strip().splitlines()[0]
+
+    def row(what, figure, ratio, target):
+        mark = "met" if ratio <= target else "missed"
+        goal = f"<= {target:.1f}x" if target else ""
+        mark = mark if target else ""
+        print(f"{what:<52}{figure:>22}{ratio:>9.2f}x{goal:>10}  {mark}")
+
+    print(
+        f"{records} records, {size / 1e6:.0f} MB, {os.cpu_count()} cores (shared, noisy), "
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, kernel "
+        f"{vsbengine._core.kernel()}; medians of {rounds} interleaved rounds"
+    )
+    print(f"{'target':<52}{'figure':>22}{'ratio':>10}{'target':>10}")
+    base = med["numpy count_nonzero"]
+    row(
+        "validate / one numpy count_nonzero pass",
+        f"{med['validate']:.3f} s / {base:.3f} s",
+        med["validate"] / base,
+        1.5,
+    )
+    row(
+        "content checks (1M members) / validate",
+        f"{med['validate, content checks']:.3f} s",
+        med["validate, content checks"] / med["validate"],
+        1.3,
+    )
+    row(
+        "peak memory, in one piece / file size",
+        f"{peak['whole'] / 1e6:.0f} MB",
+        peak["whole"] / size,
+        1.3,
+    )
+    row(
+        f"peak memory, --memory-limit {limit_mb}M / the limit",
+        f"{peak['limit'] / 1e6:.0f} MB",
+        peak["limit"] / (limit_mb << 20),
+        1.0,
+    )
+    print(f"{'  (the interpreter, numpy and the package alone)':<52}{peak['bare'] / 1e6:>19.0f} MB")
+    bare = start["python -c pass"]
+    for name, goal in (("vsbengine explain CODE", 3.0), ("vsbengine --help", 0)):
+        row(f"{name} / python -c pass", f"{start[name] * 1000:.0f} ms", start[name] / bare, goal)
+    if ipb:
+        print(ipb)
+    elif callgrind:
+        print("instructions per byte: valgrind is not installed")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -339,7 +479,13 @@ def main(argv=None) -> int:
         action="store_true",
         help="also time the engine with content checks (1M members)",
     )
+    ap.add_argument("--targets", action="store_true", help="issue 13's targets, in one run")
+    ap.add_argument("--rounds", type=int, default=7, help="with --targets: interleaved rounds")
+    ap.add_argument("--memory-limit", type=int, default=256, help="with --targets: MB")
+    ap.add_argument("--no-callgrind", action="store_true", help="with --targets")
     args = ap.parse_args(argv)
+    if args.targets:
+        return targets(args.records, args.rounds, args.memory_limit, not args.no_callgrind)
     skip = set(filter(None, args.skip.split(",")))
 
     data = corrupt(generate(args.records, seed=7, month=202610, error_rate=0.001).tobytes(), 7)

@@ -66,6 +66,94 @@ class PartKind(enum.IntEnum):
     P_ZFILL = 6
     P_SKIP = 7
 
+class RuleKind(enum.IntEnum):
+    RK_CMP = 1
+    RK_SIGN = 2
+    RK_IDENT = 3
+    RK_EQUAL = 4
+    RK_ORDER = 5
+    RK_SEQ = 6
+    RK_NOT_LAST = 7
+    RK_ASCENDING = 8
+    RK_ASCENDING_SEED = 9
+    RK_TOTAL = 10
+    RK_ACCUM = 11
+
+class RuleSource(enum.IntEnum):
+    SRC_NONE = 0
+    SRC_SELF = 1
+    SRC_GOV20 = 2
+    SRC_GOV10 = 3
+    SRC_GOV50 = 4
+    SRC_PARAM = 5
+    SRC_CONST = 6
+
+class RuleOp(enum.IntEnum):
+    OP_GT = 1
+    OP_LT = 2
+    OP_GE = 3
+    OP_LE = 4
+    OP_EQ = 5
+    OP_NE = 6
+    OP_IN = 7
+    OP_NOT_IN = 8
+
+class RuleTransform(enum.IntEnum):
+    X_NONE = 0
+    X_DIV100 = 1
+
+class RuleFlag(enum.IntEnum):
+    RF_A_PRESENT = 1
+    RF_B_PRESENT = 2
+    RF_TARGET_GOV20 = 4
+    RF_BY_VALUE = 8
+    RF_FIRE_VALID = 16
+    RF_GUARD = 32
+
+class IdentKind(enum.IntEnum):
+    ID_INSZ = 1
+    ID_NIHII = 2
+
+class TotalMode(enum.IntEnum):
+    TM_NONE = 0
+    TM_SUM = 1
+    TM_CONTROL = 2
+
+class RuleColumn(enum.IntEnum):
+    RC_KIND = 0
+    RC_LAYOUT = 1
+    RC_OP = 2
+    RC_FLAGS = 3
+    RC_A_SRC = 4
+    RC_A = 5
+    RC_A_X = 6
+    RC_B_SRC = 7
+    RC_B = 8
+    RC_B_X = 9
+    RC_B_CONST = 10
+    RC_C_SRC = 11
+    RC_C = 12
+    RC_C_X = 13
+    RC_C_OP = 14
+    RC_C_CONST = 15
+    RC_SET_FIRST = 16
+    RC_SET_COUNT = 17
+    RC_NEED = 18
+    RC_A_START = 19
+    RC_B_START = 20
+    RC_LENGTH = 21
+    RC_TOTAL = 22
+    RC_FIELDS = 23
+
+class ValueSpace(enum.IntEnum):
+    V_SELF = 0
+    V_GOV20 = 64
+    V_GOV10 = 128
+    V_GOV50 = 192
+    V_PARAM = 256
+    V_CONST = 272
+    V_SIZE = 512
+
 FINDINGS: dict[str, int]
 FRAMING: dict[str, int]
 CSV_ERRORS: dict[str, int]
@@ -94,15 +182,11 @@ class _CompiledLayouts(Protocol):
     @property
     def z_flags(self) -> np.ndarray: ...
     @property
-    def z_col(self) -> np.ndarray: ...
-    @property
-    def z_wide(self) -> np.ndarray: ...
+    def z_slot(self) -> np.ndarray: ...
     @property
     def z_rng_first(self) -> np.ndarray: ...
     @property
     def z_rng_count(self) -> np.ndarray: ...
-    @property
-    def z_work(self) -> np.ndarray: ...
     @property
     def work_first(self) -> np.ndarray: ...
     @property
@@ -114,10 +198,46 @@ class _CompiledLayouts(Protocol):
     @property
     def rng_hi(self) -> np.ndarray: ...
     @property
+    def layout_rtype(self) -> np.ndarray: ...
+    @property
+    def layout_member(self) -> np.ndarray: ...
+    @property
+    def slot_first(self) -> np.ndarray: ...
+    @property
+    def slot_count(self) -> np.ndarray: ...
+    @property
+    def slot_wide(self) -> np.ndarray: ...
+    @property
+    def seq_slot(self) -> np.ndarray: ...
+    @property
+    def seq_bit(self) -> np.ndarray: ...
+    @property
+    def layout_zero(self) -> np.ndarray: ...
+    @property
+    def zero_expect(self) -> np.ndarray: ...
+    @property
+    def zero_mask(self) -> np.ndarray: ...
+    @property
     def index(self) -> dict[str, int]: ...
 
+class _RuleTable(Protocol):
+    """What CoreTables reads of a compiled rule table (formats/efact/rules.py)."""
+
+    @property
+    def rules(self) -> np.ndarray: ...
+    @property
+    def rule_sets(self) -> np.ndarray: ...
+    @property
+    def rule_first(self) -> np.ndarray: ...
+    @property
+    def rule_count(self) -> np.ndarray: ...
+    @property
+    def kind_first(self) -> np.ndarray: ...
+    @property
+    def n_totals(self) -> int: ...
+
 class CoreTables:
-    def __init__(self, compiled: _CompiledLayouts) -> None: ...
+    def __init__(self, compiled: _CompiledLayouts, rules: _RuleTable) -> None: ...
 
 class Scan:
     @property
@@ -125,15 +245,23 @@ class Scan:
     @property
     def layout(self) -> npt.NDArray[np.int8]: ...
     @property
-    def narrow(self) -> npt.NDArray[np.int32]: ...
+    def rank(self) -> npt.NDArray[np.int32]: ...
     @property
-    def wide(self) -> npt.NDArray[np.int64]: ...
+    def invoice(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def units(self) -> tuple[npt.NDArray[np.int32], ...]: ...
+    @property
+    def slots(self) -> tuple[npt.NDArray[Any], ...]: ...
     @property
     def finding_unit(self) -> npt.NDArray[np.int32]: ...
     @property
     def finding_zone(self) -> npt.NDArray[np.int32]: ...
     @property
     def finding_kind(self) -> npt.NDArray[np.uint8]: ...
+    @property
+    def rule_unit(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def rule_id(self) -> npt.NDArray[np.int32]: ...
     @property
     def framing_kind(self) -> npt.NDArray[np.uint8]: ...
     @property
@@ -144,6 +272,18 @@ class Scan:
     def framing_unit(self) -> npt.NDArray[np.int32]: ...
     @property
     def framing_total(self) -> int: ...
+    @property
+    def inv_head(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def inv_end(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def inv_stop(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def inv_members(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def inv_sums(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def inv_bad(self) -> npt.NDArray[np.uint8]: ...
     @property
     def lines(self) -> bool: ...
     @property
@@ -159,13 +299,29 @@ def scan_counts() -> ScanCounts: ...
 def scan(
     data: Any,
     tables: CoreTables,
-    n_narrow: int,
-    n_wide: int,
+    *,
     framing_cap: int = 1000,
     body: bool = False,
     lines: bool = False,
     framing_only: bool = False,
+    params: npt.ArrayLike | None = None,
+    first10: int = -1,
+    own_first: int = 2,
+    rules: bool = True,
+    stop_layout: int = -1,
+    drop_pages: bool = False,
 ) -> Scan: ...
+def first_record(
+    data: Any, tables: CoreTables, layout: int
+) -> tuple[int, npt.NDArray[np.int64], int] | None: ...
+def gather(s: Scan, slot_of: npt.ArrayLike, units: npt.ArrayLike) -> npt.NDArray[np.int64]: ...
+def release_buffers() -> None: ...
+
+KERNELS: tuple[str, ...]
+
+def kernel() -> str: ...
+def use_kernel(name: str) -> str: ...
+def available_kernels() -> tuple[str, ...]: ...
 def render_rows(
     parts: Sequence[tuple[int, Any, int]], rows: int, out: bytearray | None = None
 ) -> tuple[bytearray | memoryview, npt.NDArray[np.int64]]: ...
@@ -189,3 +345,39 @@ def read_csv(
     words: Any,
     rows: int,
 ) -> tuple[int, int, int, int]: ...
+
+# Joins against the reference data.
+JOIN_CHECKS: tuple[str, ...]
+
+class KeyIndex:
+    rows: int
+    def __init__(self, keys: npt.ArrayLike) -> None: ...
+    def find(
+        self, queries: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+def find_period(
+    lo: npt.ArrayLike,
+    hi: npt.ArrayLike,
+    starts: npt.ArrayLike,
+    ends: npt.ArrayLike,
+    days: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
+def content_join(
+    p: dict[str, Any],
+    inv: dict[str, Any],
+    members: dict[str, Any],
+    codes_index: KeyIndex,
+    codes: dict[str, Any],
+    tariffs_index: KeyIndex,
+    tariffs: dict[str, Any],
+    admissions: dict[str, Any],
+    none: int,
+) -> dict[str, npt.NDArray[Any]]: ...
+def repeated(
+    key1: npt.ArrayLike, key2: npt.ArrayLike, order: npt.ArrayLike
+) -> npt.NDArray[np.int64]: ...
+def days(values: npt.ArrayLike) -> npt.NDArray[np.int64]: ...
+def group_pairs(
+    group: npt.ArrayLike, trigger: npt.ArrayLike
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...

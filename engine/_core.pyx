@@ -1,20 +1,25 @@
 # cython: language_level=3
 """Compiled kernels of vsbengine.
 
-``scan`` walks a billing file once, without the GIL: it frames the segments
-and records, checks every byte against the character classes its zone allows,
-computes the record check digits, and extracts the numeric zones into numpy
-columns. It creates no Python object per record or per zone: findings go to
-growable C arrays that become numpy arrays at the end.
+``scan`` walks a billing file once, without the GIL: it frames the segments and
+records, checks every byte against the character classes its zone allows (two
+nibble lookups per byte, 32 bytes at a time where the processor has AVX2),
+computes the record check digits, reads the zones the layouts name into columns
+stored per record type, follows the invoice structure, and runs the streaming
+rules (record order and sequence numbers, equal zones, dates, signs, invoice
+totals and control numbers, identification numbers) from their compiled table.
+It creates no Python object per record or per zone: findings go to growable C
+arrays, columns into one memory region that the numpy arrays of the result view.
 
-The layouts come from ``vsbengine.formats.efact.compiled`` (tables compiled
-into arrays); the constants they share with the core are declared once, in
-``_core.pxd``, and bound here for the Python side.
+The layouts and rules come from ``vsbengine.formats.efact.compiled`` (tables
+compiled into arrays); the constants they share with the core are declared once,
+in ``_core.pxd``, and bound here for the Python side.
 """
 
 cimport cython
+from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.errno cimport EINTR, errno
 from libc.string cimport memchr, memcmp, memcpy, memset
 from posix.uio cimport iovec, writev
@@ -75,93 +80,417 @@ cdef void _init_tables() noexcept:
 
 _init_tables()
 
+# -- the classification kernel ----------------------------------------------------------
+
+#: The classification kernels, by number: what ``kernel()`` and ``use_kernel()`` name.
+KERNELS = ("portable", "sse4.1", "avx2")
+cdef int _KERNEL = vsb_best_kernel()
+
+
+def kernel():
+    """The classification kernel the scan uses: ``"avx2"``, ``"sse4.1"`` or ``"portable"``
+    (the best this processor runs, chosen when the module loads)."""
+    return KERNELS[_KERNEL]
+
+
+def use_kernel(name):
+    """Make the scans that start from now on use another classification kernel (tests
+    compare them); returns the one used before.
+
+    Raises
+    ------
+    ValueError
+        An unknown kernel, or one this processor cannot run.
+    """
+    global _KERNEL
+    if name not in KERNELS:
+        raise ValueError(f"unknown kernel {name!r}; known: {', '.join(KERNELS)}")
+    which = KERNELS.index(name)
+    if not vsb_kernel_available(which):
+        raise ValueError(f"this processor cannot run the {name} kernel")
+    before = KERNELS[_KERNEL]
+    _KERNEL = which
+    return before
+
+
+def available_kernels():
+    """The kernels this processor runs."""
+    return tuple(k for i, k in enumerate(KERNELS) if vsb_kernel_available(i))
+
+
+# -- the compiled tables -----------------------------------------------------------------
+
+cdef dict _ARRAYS = dict(
+    layout_len=np.int32, layout_check=np.uint8, type_to_layout=np.int8, allow=np.uint8,
+    layout_rtype=np.int16, layout_member=np.uint8, zone_first=np.int32, zone_count=np.int32,
+    z_start=np.int32, z_len=np.int32, z_kind=np.uint8, z_flags=np.uint8, z_slot=np.int16,
+    z_rng_first=np.int32, z_rng_count=np.int32, work_first=np.int32, work_count=np.int32,
+    work_zone=np.int32, rng_lo=np.int64, rng_hi=np.int64, slot_first=np.int32,
+    slot_count=np.int32, slot_wide=np.uint8, seq_slot=np.int16, seq_bit=np.uint64,
+    layout_zero=np.uint8, zero_expect=np.uint8, zero_mask=np.uint8,
+)
+cdef dict _RULE_ARRAYS = dict(
+    rule_first=np.int32, rule_count=np.int32, kind_first=np.int32, rule_sets=np.int64
+)
+cdef dict _OPMASK = {OP_GT: 1, OP_LT: 2, OP_EQ: 4, OP_GE: 5, OP_LE: 6, OP_NE: 3}
+
+
+def _accept(allow, lengths, check):
+    """The vector kernels' masks (VSB_* bits) from the class masks, and per layout
+    whether they can check it (every position's classes map onto their bits)."""
+    accept = np.zeros_like(allow)
+    text = C_ALPHA | C_PUNCT | C_LATIN
+    simd = np.ones(len(allow), dtype=np.uint8)
+    for L in range(len(allow)):
+        for j in range(int(lengths[L])):
+            a = int(allow[L, j])
+            bits = 0
+            if a & C_DIGIT:
+                bits |= VSB_NUM
+            if a & C_BLANK:
+                bits |= VSB_BLANK
+            if a & C_SIGN:
+                bits |= VSB_SIGN
+            if a & text == text:
+                bits |= VSB_TEXT
+            elif a & text:
+                simd[L] = 0  # some text classes only: the portable kernel checks it
+            accept[L, j] = bits
+        # The kernels read 32 bytes at a time, the last block overlapping the one before.
+        if lengths[L] < 32 or (check[L] and lengths[L] - 348 >= 16):
+            simd[L] = 0
+    return accept, simd
+
+
+def _work_modes(compiled):
+    """How each zone the core reads is read: one or two 8-byte loads inside the unit,
+    or digit by digit."""
+    modes = np.zeros(len(compiled.work_zone), dtype=np.uint8)
+    owner = np.searchsorted(compiled.zone_first, compiled.work_zone, side="right") - 1
+    for w, z in enumerate(compiled.work_zone.tolist()):
+        k = int(compiled.z_kind[z])
+        s, n = int(compiled.z_start[z]), int(compiled.z_len[z])
+        if k == K_S:
+            s, n = s + 1, n - 1
+        elif k not in (K_N, K_D, K_Y):
+            continue
+        length = int(compiled.layout_len[owner[w]])
+        if n == 1:
+            modes[w] = VSB_READ_1
+        elif n == 2:
+            modes[w] = VSB_READ_2
+        elif n <= 4 and s + 4 <= length:
+            modes[w] = VSB_READ_HEAD4
+        elif 0 < n <= 8:
+            if s + 8 <= length:
+                modes[w] = VSB_READ_HEAD
+            elif s + n >= 8:
+                modes[w] = VSB_READ_TAIL
+        elif 8 < n <= 16:
+            modes[w] = VSB_READ_TWO
+    return modes
+
+
+def _zero_span(mask, lengths):
+    """Per layout, the bytes ``[lo, hi)`` its zero masks cover (lo a multiple of 8)."""
+    span = np.zeros((len(mask), 2), dtype=np.int32)
+    for L in range(len(mask)):
+        at = np.flatnonzero(mask[L, : int(lengths[L])])
+        if len(at):
+            span[L] = (int(at[0]) // 8 * 8, int(at[-1]) + 1)
+    return np.ascontiguousarray(span)
+
 
 cdef class CoreTables:
-    """The compiled layouts, pinned for the core (built once per layout set)."""
+    """The compiled layouts and streaming rules, pinned for the core (built once per
+    layout set; read-only afterwards, shared by every scan and thread)."""
 
-    def __init__(self, compiled):
-        arrays = dict(
-            layout_len=np.ascontiguousarray(compiled.layout_len, dtype=np.int32),
-            layout_check=np.ascontiguousarray(compiled.layout_check, dtype=np.uint8),
-            type_to_layout=np.ascontiguousarray(compiled.type_to_layout, dtype=np.int8),
-            allow=np.ascontiguousarray(compiled.allow, dtype=np.uint8),
-            zone_first=np.ascontiguousarray(compiled.zone_first, dtype=np.int32),
-            zone_count=np.ascontiguousarray(compiled.zone_count, dtype=np.int32),
-            z_start=np.ascontiguousarray(compiled.z_start, dtype=np.int32),
-            z_len=np.ascontiguousarray(compiled.z_len, dtype=np.int32),
-            z_kind=np.ascontiguousarray(compiled.z_kind, dtype=np.uint8),
-            z_flags=np.ascontiguousarray(compiled.z_flags, dtype=np.uint8),
-            z_col=np.ascontiguousarray(compiled.z_col, dtype=np.int16),
-            z_wide=np.ascontiguousarray(compiled.z_wide, dtype=np.uint8),
-            z_rng_first=np.ascontiguousarray(compiled.z_rng_first, dtype=np.int32),
-            z_rng_count=np.ascontiguousarray(compiled.z_rng_count, dtype=np.int32),
-            z_work=np.ascontiguousarray(compiled.z_work, dtype=np.uint8),
-            work_first=np.ascontiguousarray(compiled.work_first, dtype=np.int32),
-            work_count=np.ascontiguousarray(compiled.work_count, dtype=np.int32),
-            work_zone=np.ascontiguousarray(compiled.work_zone, dtype=np.int32),
-            rng_lo=np.ascontiguousarray(compiled.rng_lo, dtype=np.int64),
-            rng_hi=np.ascontiguousarray(compiled.rng_hi, dtype=np.int64),
-            layout_zero=np.ascontiguousarray(compiled.layout_zero, dtype=np.uint8),
-            zero_expect=np.ascontiguousarray(compiled.zero_expect, dtype=np.uint8),
-            zero_mask=np.ascontiguousarray(compiled.zero_mask, dtype=np.uint8),
-        )
+    def __cinit__(self):
+        self.t.rules = NULL
+        self.t.works = NULL
+        self.t.fast = NULL
+
+    def __dealloc__(self):
+        free(self.t.rules)
+        free(self.t.works)
+        free(self.t.fast)
+
+    def __init__(self, compiled, rules):
+        cdef Tables* t = &self.t
+        cdef int i
+        cdef Rule* q
+        cdef Work* w
+        cdef vsb_op* op
+        arrays = {
+            name: np.ascontiguousarray(getattr(compiled, name), dtype=dtype)
+            for name, dtype in _ARRAYS.items()
+        }
+        for name, dtype in _RULE_ARRAYS.items():
+            arrays[name] = np.ascontiguousarray(getattr(rules, name), dtype=dtype)
         for name in ("allow", "zero_expect", "zero_mask"):
             if arrays[name].shape[1] != 350:
                 raise ValueError(f"{name} table must have 350 columns")
+        accept, simd = _accept(arrays["allow"], arrays["layout_len"], arrays["layout_check"])
+        arrays["accept"] = np.ascontiguousarray(accept)
+        arrays["layout_simd"] = np.ascontiguousarray(simd)
+        arrays["work_mode"] = _work_modes(compiled)
+        table = rules
+        rules = np.ascontiguousarray(table.rules, dtype=np.int64)
+        if rules.ndim != 2 or rules.shape[1] != RC_FIELDS:
+            raise ValueError(f"rules must have {int(RC_FIELDS)} columns")
+        n_layouts = len(arrays["layout_len"])
+        if n_layouts > 64:
+            raise ValueError("at most 64 layouts")
+        not_last = np.full(n_layouts, -1, dtype=np.int32)
+        for k in np.flatnonzero(rules[:, RC_KIND] == RK_NOT_LAST).tolist():
+            not_last[rules[k, RC_LAYOUT]] = k
+        arrays["not_last"] = not_last
         self._keep = arrays
-        self.t.n_layouts = len(arrays["layout_len"])
-        self.t.layout_len = <const int32_t*> cnp.PyArray_DATA(arrays["layout_len"])
-        self.t.layout_check = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_check"])
-        self.t.type_to_layout = <const int8_t*> cnp.PyArray_DATA(arrays["type_to_layout"])
-        self.t.allow = <const uint8_t*> cnp.PyArray_DATA(arrays["allow"])
-        self.t.zone_first = <const int32_t*> cnp.PyArray_DATA(arrays["zone_first"])
-        self.t.zone_count = <const int32_t*> cnp.PyArray_DATA(arrays["zone_count"])
-        self.t.z_start = <const int32_t*> cnp.PyArray_DATA(arrays["z_start"])
-        self.t.z_len = <const int32_t*> cnp.PyArray_DATA(arrays["z_len"])
-        self.t.z_kind = <const uint8_t*> cnp.PyArray_DATA(arrays["z_kind"])
-        self.t.z_flags = <const uint8_t*> cnp.PyArray_DATA(arrays["z_flags"])
-        self.t.z_col = <const int16_t*> cnp.PyArray_DATA(arrays["z_col"])
-        self.t.z_wide = <const uint8_t*> cnp.PyArray_DATA(arrays["z_wide"])
-        self.t.z_rng_first = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_first"])
-        self.t.z_rng_count = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_count"])
-        self.t.z_work = <const uint8_t*> cnp.PyArray_DATA(arrays["z_work"])
-        self.t.work_first = <const int32_t*> cnp.PyArray_DATA(arrays["work_first"])
-        self.t.work_count = <const int32_t*> cnp.PyArray_DATA(arrays["work_count"])
-        self.t.work_zone = <const int32_t*> cnp.PyArray_DATA(arrays["work_zone"])
-        self.t.rng_lo = <const int64_t*> cnp.PyArray_DATA(arrays["rng_lo"])
-        self.t.rng_hi = <const int64_t*> cnp.PyArray_DATA(arrays["rng_hi"])
-        self.t.layout_zero = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_zero"])
-        self.t.zero_expect = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_expect"])
-        self.t.zero_mask = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_mask"])
-        self.t.layout_200 = compiled.index["200"]
-        self.t.layout_300 = compiled.index["300"]
+        self._rules = rules
+        t.n_layouts = n_layouts
+        t.layout_len = <const int32_t*> cnp.PyArray_DATA(arrays["layout_len"])
+        t.layout_check = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_check"])
+        t.type_to_layout = <const int8_t*> cnp.PyArray_DATA(arrays["type_to_layout"])
+        t.allow = <const uint8_t*> cnp.PyArray_DATA(arrays["allow"])
+        t.accept = <const uint8_t*> cnp.PyArray_DATA(arrays["accept"])
+        t.layout_simd = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_simd"])
+        t.layout_rtype = <const int16_t*> cnp.PyArray_DATA(arrays["layout_rtype"])
+        t.layout_member = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_member"])
+        t.zone_first = <const int32_t*> cnp.PyArray_DATA(arrays["zone_first"])
+        t.zone_count = <const int32_t*> cnp.PyArray_DATA(arrays["zone_count"])
+        t.z_start = <const int32_t*> cnp.PyArray_DATA(arrays["z_start"])
+        t.z_len = <const int32_t*> cnp.PyArray_DATA(arrays["z_len"])
+        t.z_kind = <const uint8_t*> cnp.PyArray_DATA(arrays["z_kind"])
+        t.z_flags = <const uint8_t*> cnp.PyArray_DATA(arrays["z_flags"])
+        t.z_slot = <const int16_t*> cnp.PyArray_DATA(arrays["z_slot"])
+        t.z_rng_first = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_first"])
+        t.z_rng_count = <const int32_t*> cnp.PyArray_DATA(arrays["z_rng_count"])
+        t.work_first = <const int32_t*> cnp.PyArray_DATA(arrays["work_first"])
+        t.work_count = <const int32_t*> cnp.PyArray_DATA(arrays["work_count"])
+        t.work_zone = <const int32_t*> cnp.PyArray_DATA(arrays["work_zone"])
+        t.work_mode = <const uint8_t*> cnp.PyArray_DATA(arrays["work_mode"])
+        t.rng_lo = <const int64_t*> cnp.PyArray_DATA(arrays["rng_lo"])
+        t.rng_hi = <const int64_t*> cnp.PyArray_DATA(arrays["rng_hi"])
+        t.layout_zero = <const uint8_t*> cnp.PyArray_DATA(arrays["layout_zero"])
+        t.zero_expect = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_expect"])
+        t.zero_mask = <const uint8_t*> cnp.PyArray_DATA(arrays["zero_mask"])
+        arrays["zero_span"] = _zero_span(arrays["zero_mask"], arrays["layout_len"])
+        t.zero_span = <const int32_t*> cnp.PyArray_DATA(arrays["zero_span"])
+        t.slot_first = <const int32_t*> cnp.PyArray_DATA(arrays["slot_first"])
+        t.slot_count = <const int32_t*> cnp.PyArray_DATA(arrays["slot_count"])
+        t.slot_wide = <const uint8_t*> cnp.PyArray_DATA(arrays["slot_wide"])
+        t.seq_slot = <const int16_t*> cnp.PyArray_DATA(arrays["seq_slot"])
+        t.seq_bit = <const uint64_t*> cnp.PyArray_DATA(arrays["seq_bit"])
+        t.rule_first = <const int32_t*> cnp.PyArray_DATA(arrays["rule_first"])
+        t.rule_count = <const int32_t*> cnp.PyArray_DATA(arrays["rule_count"])
+        t.kind_first = <const int32_t*> cnp.PyArray_DATA(arrays["kind_first"])
+        t.n_kinds = (len(arrays["kind_first"]) - 1) // max(n_layouts, 1)
+        t.not_last = <const int32_t*> cnp.PyArray_DATA(arrays["not_last"])
+        t.set_values = <const int64_t*> cnp.PyArray_DATA(arrays["rule_sets"])
+        t.n_slots = len(arrays["slot_wide"])
+        t.max_slots = int(arrays["slot_count"].max()) if n_layouts else 0
+        if t.max_slots > 63:
+            raise ValueError("at most 63 columns per layout")
+        t.n_rules = len(rules)
+        if t.n_rules > 512:
+            raise ValueError("at most 512 rules")
+        t.n_totals = int(table.n_totals)
+        t.rules = <Rule*> calloc(max(t.n_rules, 1), sizeof(Rule))
+        if t.rules == NULL:
+            raise MemoryError()
+        for i in range(t.n_rules):
+            q = &t.rules[i]
+            q.kind = rules[i, RC_KIND]
+            q.op = rules[i, RC_OP]
+            q.flags = rules[i, RC_FLAGS]
+            q.a_src = rules[i, RC_A_SRC]
+            q.a = rules[i, RC_A]
+            q.a_x = rules[i, RC_A_X]
+            q.b_src = rules[i, RC_B_SRC]
+            q.b = rules[i, RC_B]
+            q.b_x = rules[i, RC_B_X]
+            q.b_const = rules[i, RC_B_CONST]
+            q.c_src = rules[i, RC_C_SRC]
+            q.c = rules[i, RC_C]
+            q.c_x = rules[i, RC_C_X]
+            q.c_op = rules[i, RC_C_OP]
+            q.c_const = rules[i, RC_C_CONST]
+            q.set_first = rules[i, RC_SET_FIRST]
+            q.set_count = rules[i, RC_SET_COUNT]
+            q.need = <uint64_t> rules[i, RC_NEED]
+            q.a_start = rules[i, RC_A_START]
+            q.b_start = rules[i, RC_B_START]
+            q.length = rules[i, RC_LENGTH]
+            q.total = rules[i, RC_TOTAL]
+        # The rules' operands, resolved into the value space of a run.
+        base = {SRC_SELF: V_SELF, SRC_GOV20: V_GOV20, SRC_GOV10: V_GOV10, SRC_GOV50: V_GOV50,
+                SRC_PARAM: V_PARAM}
+        consts = []
+        for i in range(t.n_rules):
+            q = &t.rules[i]
+            q.ai = base.get(q.a_src, 0) + q.a
+            if q.b_src == SRC_CONST:
+                if q.b_const not in consts:
+                    consts.append(q.b_const)
+                q.bi = V_CONST + consts.index(q.b_const)
+            else:
+                q.bi = base.get(q.b_src, 0) + q.b
+            q.ci = base.get(q.c_src, 0) + q.c
+            q.opmask = _OPMASK.get(q.op, 0)
+            q.c_opmask = _OPMASK.get(q.c_op, 0)
+            members = [int(v) for v in arrays["rule_sets"][q.set_first:q.set_first + q.set_count]]
+            q.set_small = all(0 <= v < 64 for v in members)
+            q.set_mask = sum(1 << v for v in set(members)) if q.set_small else 0
+            q.layout_mask = 0
+            for L in range(n_layouts):
+                if int(arrays["layout_rtype"][L]) in members and L < 64:
+                    q.layout_mask |= (<uint64_t> 1) << L
+            q.same_guard = (
+                i > 0 and q.kind == RK_CMP and t.rules[i - 1].kind == RK_CMP
+                and rules[i, RC_LAYOUT] == rules[i - 1, RC_LAYOUT]
+                and all(rules[i, c] == rules[i - 1, c] for c in (
+                    RC_C_SRC, RC_C, RC_C_X, RC_C_OP, RC_C_CONST, RC_SET_FIRST, RC_SET_COUNT,
+                    RC_NEED))
+            )
+        if len(consts) > V_SIZE - V_CONST:
+            raise ValueError("too many constants in the rules")
+        arrays["consts"] = np.array(consts or [0], dtype=np.int64)
+        t.consts = <const int64_t*> cnp.PyArray_DATA(arrays["consts"])
+        t.n_consts = len(consts)
+        # How each zone the core reads is read.
+        nw = len(arrays["work_zone"])
+        t.works = <Work*> calloc(max(nw, 1), sizeof(Work))
+        if t.works == NULL:
+            raise MemoryError()
+        owner = np.searchsorted(arrays["zone_first"], arrays["work_zone"], side="right") - 1
+        for i in range(nw):
+            z = int(arrays["work_zone"][i])
+            k = int(arrays["z_kind"][z])
+            flags = int(arrays["z_flags"][z])
+            w = &t.works[i]
+            w.zone = z
+            w.kind = k
+            w.start = int(arrays["z_start"][z]) + (1 if k == K_S else 0)
+            w.n = int(arrays["z_len"][z]) - (1 if k == K_S else 0)
+            w.mode = int(arrays["work_mode"][i])
+            w.slot = int(arrays["z_slot"][z]) if arrays["z_slot"][z] >= 0 else 63
+            w.pos = z - int(arrays["zone_first"][owner[i]])
+            w.blank_ok = bool(flags & F_BLANK_OK)
+            w.gslot = -1
+            w.wide = False
+            if arrays["z_slot"][z] >= 0:
+                w.gslot = int(arrays["slot_first"][owner[i]]) + int(arrays["z_slot"][z])
+                w.wide = bool(arrays["slot_wide"][w.gslot])
+            w.checks = bool(
+                flags & F_MANDATORY or k in (K_D, K_Y) or arrays["z_rng_count"][z]
+                or (k == K_S and flags & F_BLANK_OK)
+            )
+            w.mandatory = bool(flags & F_MANDATORY)
+            w.rng_first = int(arrays["z_rng_first"][z])
+            w.rng_count = int(arrays["z_rng_count"][z])
+        # A unit whose characters are fine needs no reading of its record type (zone 1:
+        # the digits that chose the layout are its one allowed value).
+        keep = []
+        for i in range(nw):
+            z = int(arrays["work_zone"][i])
+            L = int(owner[i])
+            rtype = int(arrays["layout_rtype"][L])
+            r0 = int(arrays["z_rng_first"][z])
+            redundant = (
+                rtype and arrays["z_start"][z] == 0 and arrays["z_len"][z] == 2
+                and arrays["z_rng_count"][z] == 1
+                and arrays["rng_lo"][r0] == rtype == arrays["rng_hi"][r0]
+                and not arrays["z_slot"][z] >= 0
+            )
+            if not redundant:
+                keep.append(i)
+        t.fast = <vsb_op*> calloc(max(len(keep), 1), sizeof(vsb_op))
+        if t.fast == NULL:
+            raise MemoryError()
+        for i, j in enumerate(keep):
+            w = &t.works[j]
+            op = &t.fast[i]
+            op.start = w.start
+            op.n = w.n
+            op.mode = w.mode
+            op.slot = w.slot
+            op.pos = w.pos
+            op.rng_first = w.rng_first
+            op.rng_count = w.rng_count
+            op.gslot = w.gslot
+            op.zone = w.zone
+            op.flags = (
+                (VSB_OP_SIGNED if w.kind == K_S else 0)
+                | (VSB_OP_BLANK_OK if w.blank_ok else 0)
+                | (VSB_OP_MANDATORY if w.mandatory else 0)
+                | (VSB_OP_DATE if w.kind == K_D else 0)
+                | (VSB_OP_MONTH if w.kind == K_Y else 0)
+                | (VSB_OP_WIDE if w.wide else 0)
+                | (VSB_OP_TEXT if w.kind in (K_A, K_X) else 0)
+                | (VSB_OP_CHECKS if w.checks else 0)
+            )
+        kept_owner = owner[np.array(keep, dtype=np.int64)] if keep else np.zeros(0, np.int64)
+        arrays["fast_first"] = np.searchsorted(kept_owner, np.arange(n_layouts)).astype(np.int32)
+        arrays["fast_count"] = np.bincount(kept_owner, minlength=n_layouts).astype(np.int32)
+        t.fast_first = <const int32_t*> cnp.PyArray_DATA(arrays["fast_first"])
+        t.fast_count = <const int32_t*> cnp.PyArray_DATA(arrays["fast_count"])
+        idx = compiled.index
+        t.layout_200 = idx["200"]
+        t.layout_300 = idx["300"]
+        t.layout_10 = idx["10"]
+        t.layout_20 = idx["20"]
+        t.layout_50 = idx["50"]
+        t.layout_80 = idx["80"]
+
+    @property
+    def simd(self):
+        """Per layout: whether the vector kernels check it (else the portable one)."""
+        return self._keep["layout_simd"].copy()
 
 
 # ---------------------------------------------------------------------------------------
-# Growable finding tables (Findings, FramingLog in _core.pxd).
+# Growable finding tables (Findings, RuleFindings, FramingLog in _core.pxd).
+
+cdef int _grow(void** p, Py_ssize_t cap, size_t size) noexcept nogil:
+    cdef void* q = realloc(p[0], cap * size)
+    if q == NULL:
+        return -1
+    p[0] = q
+    return 0
+
 
 cdef int _push(Findings* f, Py_ssize_t unit, int zone, int kind) noexcept nogil:
     """Append a zone finding; return -1 when memory runs out."""
     cdef Py_ssize_t cap
-    cdef void* p
+    if f == NULL:
+        return 0
     if f.n == f.cap:
         cap = f.cap * 2 if f.cap else 1024
-        p = realloc(f.unit, cap * sizeof(int32_t))
-        if p == NULL:
+        if (_grow(<void**> &f.unit, cap, sizeof(int32_t))
+                or _grow(<void**> &f.zone, cap, sizeof(int32_t))
+                or _grow(<void**> &f.kind, cap, sizeof(uint8_t))):
             return -1
-        f.unit = <int32_t*> p
-        p = realloc(f.zone, cap * sizeof(int32_t))
-        if p == NULL:
-            return -1
-        f.zone = <int32_t*> p
-        p = realloc(f.kind, cap * sizeof(uint8_t))
-        if p == NULL:
-            return -1
-        f.kind = <uint8_t*> p
         f.cap = cap
     f.unit[f.n] = <int32_t> unit
     f.zone[f.n] = zone
     f.kind[f.n] = <uint8_t> kind
+    f.n += 1
+    return 0
+
+
+cdef int _emit(RuleFindings* f, Py_ssize_t unit, int rule) noexcept nogil:
+    """Append a rule finding; return -1 when memory runs out."""
+    cdef Py_ssize_t cap
+    if f == NULL:
+        return 0
+    if f.n == f.cap:
+        cap = f.cap * 2 if f.cap else 1024
+        if (_grow(<void**> &f.unit, cap, sizeof(int32_t))
+                or _grow(<void**> &f.rule, cap, sizeof(int32_t))):
+            return -1
+        f.cap = cap
+    f.unit[f.n] = <int32_t> unit
+    f.rule[f.n] = rule
     f.n += 1
     return 0
 
@@ -183,6 +512,11 @@ cdef void _frame(FramingLog* f, int kind, Py_ssize_t offset, Py_ssize_t length,
 # ``layout_len`` readable bytes; zone positions lie inside it (the compiled
 # tables guarantee that every layout adds up to its length).
 
+cdef int _MONTH_DAYS[13]
+_MONTH_DAYS[:] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+@cython.cdivision(True)
 cdef inline bint _is_date(int64_t v) noexcept nogil:
     cdef int64_t y = v // 10000
     cdef int64_t m = (v // 100) % 100
@@ -190,12 +524,9 @@ cdef inline bint _is_date(int64_t v) noexcept nogil:
     cdef int dim
     if y < 1800 or m < 1 or m > 12 or d < 1:
         return False
-    if m == 2:
-        dim = 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
-    elif m == 4 or m == 6 or m == 9 or m == 11:
-        dim = 30
-    else:
-        dim = 31
+    dim = _MONTH_DAYS[m]
+    if m == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+        dim = 29
     return d <= dim
 
 
@@ -209,26 +540,6 @@ cdef inline int _not_zero(const uint8_t* rec, int s, int n, int flags) noexcept 
     if flags & F_BLANK_OK and memcmp(rec + s, BLANKS, n) == 0:
         return 0
     return E_NOT_ZERO
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef inline bint _zeros_differ(const uint8_t* rec, const uint8_t* expect,
-                               const uint8_t* mask, int n) noexcept nogil:
-    """Whether a byte of a reserved zone of the layout is not '0': all reserved zones of
-    a record in one masked comparison, eight bytes at a time."""
-    cdef uint64_t acc = 0, a, e, m
-    cdef int i = 0
-    while i + 8 <= n:
-        memcpy(&a, rec + i, 8)
-        memcpy(&e, expect + i, 8)
-        memcpy(&m, mask + i, 8)
-        acc |= (a ^ e) & m
-        i += 8
-    while i < n:
-        acc |= (rec[i] ^ expect[i]) & mask[i]
-        i += 1
-    return acc != 0
 
 
 @cython.boundscheck(False)
@@ -270,53 +581,52 @@ cdef int _zone_format(const Tables* t, const uint8_t* rec, int z) noexcept nogil
     return 0
 
 
+@cython.cdivision(True)
+cdef inline bint _is_date8(int64_t v) noexcept nogil:
+    """``_is_date`` for the 8 digits of a date zone (32-bit arithmetic)."""
+    cdef uint32_t x = <uint32_t> v, y, md, m, d
+    cdef uint32_t dim
+    y = x // 10000
+    md = x - y * 10000
+    m = md // 100
+    d = md - m * 100
+    if y < 1800 or m < 1 or m > 12 or d < 1:
+        return False
+    dim = _MONTH_DAYS[m]
+    if m == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+        dim = 29
+    return d <= dim
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int64_t* out) noexcept nogil:
-    """Read zone ``z`` (whose characters are known to be fine) into ``out``.
-
-    Returns the kind of value error, or 0.
-    """
-    cdef int s = t.z_start[z]
-    cdef int n = t.z_len[z]
-    cdef int k = t.z_kind[z]
-    cdef int flags = t.z_flags[z]
-    cdef int j, r, r0, rn
-    cdef int64_t v = 0
-    cdef bint blank = True
-    if flags & F_ZERO:
-        out[0] = 0
-        return _not_zero(rec, s, n, flags)
-    if k == K_A:
-        for j in range(s, s + n):
+@cython.cdivision(True)
+cdef inline int _check(const Tables* t, const uint8_t* rec, const Work* w, int64_t v,
+                       bint blank) noexcept nogil:
+    """The value rules of a zone read as ``v`` (``blank``: an amount left blank):
+    mandatory, a valid date, an allowed value. Returns the kind of finding, or 0."""
+    cdef int k = w.kind, j, r
+    if k == K_A or k == K_X:
+        if not w.mandatory:
+            return 0
+        for j in range(w.start, w.start + w.n):
             if rec[j] != 32:
-                blank = False
-                break
-        out[0] = 0
-        return E_MISSING if blank and (flags & F_MANDATORY) else 0
-    if k == K_S:
-        if rec[s] == 32:     # an optional amount left blank (checked by _zone_format)
-            out[0] = 0
-            return E_MISSING if flags & F_MANDATORY else 0
-        v = vsb_digits(rec + s + 1, n - 1)
-        out[0] = -v if rec[s] == 45 else v
-    else:
-        v = vsb_digits(rec + s, n)
-        out[0] = v
+                return 0
+        return E_MISSING
+    if blank:     # an optional amount left blank (checked by _zone_format)
+        return E_MISSING if w.mandatory else 0
     if v == 0:
         # A zero amount is a value; a zero number, code or date is missing.
-        if flags & F_MANDATORY and k != K_S:
+        if w.mandatory and k != K_S:
             return E_MISSING
     elif k == K_D:
-        if not _is_date(v):
+        if not (_is_date8(v) if w.n == 8 else _is_date(v)):
             return E_DATE
     elif k == K_Y:
         if v // 100 < 1800 or v % 100 < 1 or v % 100 > 12:
             return E_DATE
-    rn = t.z_rng_count[z]
-    if rn and not (v == 0 and (flags & F_MANDATORY) and k != K_S):
-        r0 = t.z_rng_first[z]
-        for r in range(r0, r0 + rn):
+    if w.rng_count:
+        for r in range(w.rng_first, w.rng_first + w.rng_count):
             if t.rng_lo[r] <= v <= t.rng_hi[r]:
                 return 0
         return E_VALUE
@@ -325,64 +635,410 @@ cdef int _zone_value(const Tables* t, const uint8_t* rec, int z, int64_t* out) n
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef int _unit(const Tables* t, Findings* f, Columns* cols, Py_ssize_t u,
-               const uint8_t* rec, int L) noexcept nogil:
-    """Check and extract one unit (segment or record). Returns -1 on out-of-memory."""
-    cdef const uint8_t* allow = t.allow + L * 350
-    cdef int n = t.layout_len[L]
-    cdef int z, z0, zn, e, col, w, w0
-    cdef uint8_t bad = 0
-    cdef uint32_t s = 0
+cdef int _read(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec, int L,
+               bint bad, uint32_t s, int64_t* cur, uint64_t* found_out) noexcept nogil:
+    """Check and read one unit: its zone findings (pushed to ``f`` unless NULL), its
+    columns into ``cur`` (0 where a zone is unreadable; slot 63 takes what no column
+    wants) and the zones with findings (bits by position in the layout) into
+    ``found_out``. Returns -1 on out-of-memory."""
+    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, w
+    cdef int w0 = t.work_first[L], w1 = t.work_first[L] + t.work_count[L]
+    cdef uint64_t failed = 0, found, bit
     cdef int64_t v
-    cdef uint64_t failed = 0     # zones (by position in the layout, < 64) with a format error
     cdef int stored
-    cdef bint check = t.layout_check[L]
-    bad = vsb_classify(rec, allow, n, 348 if check else 0, CLS, VAL, &s)
-    z0 = t.zone_first[L]
-    zn = t.zone_count[L]
+    cdef bint blank
+    cdef const Work* W
     if bad:
+        memset(cur, 0, t.slot_count[L] * sizeof(int64_t))
         for z in range(z0, z0 + zn):
             e = _zone_format(t, rec, z)
             if e:
-                if z - z0 < 64:
-                    failed |= (<uint64_t> 1) << (z - z0)
+                failed |= (<uint64_t> 1) << (z - z0)
                 if _push(f, u, z, e):
                     return -1
-    w0 = t.work_first[L]
-    for w in range(w0, w0 + t.work_count[L]):
-        z = t.work_zone[w]
-        if failed and z - z0 < 64 and failed & ((<uint64_t> 1) << (z - z0)):
+    found = failed
+    for w in range(w0, w1):
+        W = &t.works[w]
+        bit = (<uint64_t> 1) << W.pos
+        if failed & bit:
             continue
-        v = 0
-        e = _zone_value(t, rec, z, &v)
-        if e and _push(f, u, z, e):
-            return -1
-        col = t.z_col[z]
-        if col >= 0:
-            if t.z_wide[z]:
-                cols.wide[col * cols.cap + u] = v
+        blank = False
+        if W.kind == K_S:
+            if rec[W.start - 1] == 32:
+                v = 0
+                blank = True
             else:
-                cols.narrow[col * cols.cap + u] = <int32_t> v
-    if t.layout_zero[L] and _zeros_differ(rec, t.zero_expect + L * 350, t.zero_mask + L * 350, n):
-        # Reserved zones (F_ZERO, not blank-ok: those are work zones): which are wrong.
-        for z in range(z0, z0 + zn):
-            if t.z_flags[z] & F_ZERO and not t.z_flags[z] & F_BLANK_OK:
-                if z - z0 < 64 and failed & ((<uint64_t> 1) << (z - z0)):
-                    continue
-                e = _not_zero(rec, t.z_start[z], t.z_len[z], t.z_flags[z])
-                if e and _push(f, u, z, e):
+                v = vsb_read(rec + W.start, W.n, W.mode)
+                if rec[W.start - 1] == 45:
+                    v = -v
+        elif W.kind <= K_Y:
+            v = vsb_read(rec + W.start, W.n, W.mode)
+        else:
+            v = 0
+        if W.checks:
+            e = _check(t, rec, W, v, blank)
+            if e:
+                found |= bit
+                if _push(f, u, W.zone, e):
                     return -1
-    if check:
+        cur[W.slot] = v
+    if t.layout_check[L]:
         z = z0 + zn - 1      # zone 99 closes every detail layout
-        if not (failed & ((<uint64_t> 1) << (zn - 1))):
+        bit = (<uint64_t> 1) << (zn - 1)
+        if not (failed & bit):
             stored = (rec[348] - 48) * 10 + (rec[349] - 48)
             s %= 97
             if s == 0:
                 s = 97
             if stored != <int> s:
+                found |= bit
                 if _push(f, u, z, E_CHECK):
                     return -1
+    found_out[0] = found
     return 0
+
+
+# ---------------------------------------------------------------------------------------
+# The streaming rules (Rule, Run in _core.pxd; compiled by formats/efact/rules.py).
+
+@cython.cdivision(True)
+cdef inline int64_t _xform(int64_t v, int x) noexcept nogil:
+    if x == X_DIV100:
+        return v // 100 if v >= 0 else -((-v + 99) // 100)
+    return v
+
+
+cdef inline bint _has50(const Run* r) noexcept nogil:
+    return r.r50 >= 0 and r.r50 > r.r20
+
+
+cdef inline int _cmp(int64_t a, int64_t b) noexcept nogil:
+    """1 when a > b, 2 when a < b, 4 when equal (against a rule's opmask)."""
+    return (a > b) | ((a < b) << 1) | ((a == b) << 2)
+
+
+cdef inline bint _in_set(const Tables* t, const Rule* q, int64_t v) noexcept nogil:
+    cdef int i
+    if q.set_small:
+        return 0 <= v < 64 and (q.set_mask >> v) & 1
+    for i in range(q.set_first, q.set_first + q.set_count):
+        if t.set_values[i] == v:
+            return True
+    return False
+
+
+cdef inline bint _when(const Tables* t, const Run* r, const Rule* q,
+                       const int64_t* cur) noexcept nogil:
+    """The rule's condition on c (true without one)."""
+    cdef int64_t v
+    if q.c_src == SRC_NONE:
+        return True
+    v = r.vals[q.ci]
+    if q.c_x:
+        v = _xform(v, q.c_x)
+    if q.c_opmask:
+        return _cmp(v, q.c_const) & q.c_opmask
+    if q.c_op == OP_IN:
+        return _in_set(t, q, v)
+    if q.c_op == OP_NOT_IN:
+        return not _in_set(t, q, v)
+    return _cmp(v, q.c_const) & q.c_opmask
+
+
+@cython.cdivision(True)
+cdef inline bint _ident_valid(int kind, int64_t v) noexcept nogil:
+    """Check digits of an identification number (INSZ in a 13-digit zone, NIHII in a
+    12-digit one)."""
+    cdef int64_t base, check
+    if v >= 100000000000LL:
+        return False
+    if kind == ID_INSZ:
+        base = v // 100
+        check = v % 100
+        return 97 - base % 97 == check or 97 - (2000000000 + base) % 97 == check
+    base = v // 100000
+    check = (v // 1000) % 100
+    return 97 - base % 97 == check
+
+
+cdef int _close(const Tables* t, Out* o, Run* r, RuleFindings* rf) noexcept nogil:
+    """The totals of the open invoice against its (first) record 80. Returns -1 on
+    out-of-memory."""
+    cdef Py_ssize_t inv = o.n_inv - 1, end
+    cdef int i, i0, nt = t.n_totals
+    cdef const Rule* q
+    cdef int64_t stated, total, c
+    if inv < 0 or o.inv_end[inv] < 0:
+        return 0
+    end = o.inv_end[inv]
+    i0 = t.layout_80 * t.n_kinds + RK_TOTAL
+    for i in range(t.kind_first[i0], t.kind_first[i0 + 1]):
+        q = &t.rules[i]
+        if q.op == TM_NONE:
+            continue
+        if q.flags & RF_GUARD and o.inv_bad[inv * nt + q.total]:
+            continue
+        if q.need & r.end_found:
+            continue
+        stated = r.end_values[q.a]
+        total = o.inv_sums[inv * nt + q.total]
+        if q.op == TM_CONTROL:
+            c = total % 97
+            if c < 0:
+                c += 97
+            total = 97 if c == 0 else c
+        if stated != total and _emit(rf, end, i):
+            return -1
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
+                const uint8_t* rec, int L, const int64_t* cur, uint64_t found) noexcept nogil:
+    """Follow the invoice structure and run the rules of one record, kind by kind.
+    Returns -1 on out-of-memory."""
+    cdef Py_ssize_t inv = o.n_inv - 1, target
+    cdef int i, nt = t.n_totals, K = t.slot_count[L]
+    cdef const int32_t* kf = t.kind_first + L * t.n_kinds
+    cdef const Rule* q
+    cdef int64_t a, b
+    cdef bint fire, guard = True, detail = t.layout_check[L]
+    cdef const uint8_t* grec
+    cdef const int64_t* gvals
+    cdef int64_t* sums
+    cdef uint8_t* bads
+    if L == t.layout_20:
+        if _close(t, o, r, rf):
+            return -1
+        inv = o.n_inv
+        o.n_inv += 1
+        o.inv_head[inv] = <int32_t> u
+        o.inv_end[inv] = -1
+        o.inv_members[inv] = 0
+        memset(o.inv_sums + inv * nt, 0, nt * sizeof(int64_t))
+        memset(o.inv_bad + inv * nt, 0, nt)
+        r.r20 = u
+        r.rec20 = rec
+        memcpy(r.vals + V_GOV20, cur, K * sizeof(int64_t))
+        # A record 51/52 reads its record 50 in this invoice only.
+        memset(r.vals + V_GOV50, 0, t.slot_count[t.layout_50] * sizeof(int64_t))
+    if t.layout_member[L] and inv >= 0:
+        o.invoice[u] = <int32_t> inv
+        o.inv_stop[inv] = <int32_t> (u + 1)
+        o.inv_members[inv] += 1
+        if L == t.layout_80 and o.inv_end[inv] < 0:
+            o.inv_end[inv] = <int32_t> u
+            memcpy(r.end_values, cur, K * sizeof(int64_t))
+            r.end_found = found
+    else:
+        o.invoice[u] = -1
+        inv = -1
+    if detail and r.prev_layout >= 0 and t.not_last[r.prev_layout] >= 0:
+        if _emit(rf, r.prev_unit, t.not_last[r.prev_layout]):
+            return -1
+
+    # Comparisons (dates, credit notes); rules with one condition test it once.
+    for i in range(kf[<int> RK_CMP], kf[<int> RK_CMP + 1]):
+        q = &t.rules[i]
+        if not q.same_guard:
+            guard = _when(t, r, q, cur) and not (q.need & found)
+        if not guard:
+            continue
+        a = r.vals[q.ai]
+        b = r.vals[q.bi]
+        if q.a_x:
+            a = _xform(a, q.a_x)
+        if q.b_x:
+            b = _xform(b, q.b_x)
+        if (q.flags & RF_A_PRESENT and a == 0) or (q.flags & RF_B_PRESENT and b == 0):
+            continue
+        if _cmp(a, b) & q.opmask:
+            target = r.r20 if q.flags & RF_TARGET_GOV20 else u
+            if target >= 0 and _emit(rf, target, i):
+                return -1
+    # Signs that must agree.
+    for i in range(kf[<int> RK_SIGN], kf[<int> RK_SIGN + 1]):
+        q = &t.rules[i]
+        a = cur[q.a]
+        b = cur[q.b]
+        if a != 0 and b != 0 and (a < 0) != (b < 0) and _emit(rf, u, i):
+            return -1
+    # Identification numbers.
+    for i in range(kf[<int> RK_IDENT], kf[<int> RK_IDENT + 1]):
+        q = &t.rules[i]
+        a = cur[q.a]
+        if a == 0 or not _when(t, r, q, cur) or q.need & found:
+            continue
+        if r.memo_valid[i] < 0 or r.memo_value[i] != a:
+            r.memo_value[i] = a
+            r.memo_valid[i] = _ident_valid(q.op, a)
+        fire = r.memo_valid[i] == (q.flags & RF_FIRE_VALID != 0)
+        if fire and _emit(rf, u, i):
+            return -1
+    # Zones equal to the record that governs this one.
+    for i in range(kf[<int> RK_EQUAL], kf[<int> RK_EQUAL + 1]):
+        q = &t.rules[i]
+        if q.b_src == SRC_GOV20:
+            if r.r20 < 0:
+                continue
+            grec, gvals = r.rec20, r.vals + V_GOV20
+        elif q.b_src == SRC_GOV10:
+            if r.r10 < 0:
+                continue
+            grec, gvals = r.rec10, r.vals + V_GOV10
+        else:
+            if not _has50(r):
+                continue
+            grec, gvals = r.rec50, r.vals + V_GOV50
+        if not _when(t, r, q, cur):
+            continue
+        if q.flags & RF_BY_VALUE:
+            fire = cur[q.a] != gvals[q.b]
+        else:
+            fire = memcmp(rec + q.a_start, grec + q.b_start, q.length) != 0
+        if fire and _emit(rf, u, i):
+            return -1
+    # Totals of the invoice.
+    if inv >= 0:
+        sums = o.inv_sums + inv * nt
+        bads = o.inv_bad + inv * nt
+        for i in range(kf[<int> RK_ACCUM], kf[<int> RK_ACCUM + 1]):
+            q = &t.rules[i]
+            if q.need & found:
+                bads[q.total] = 1
+            if _when(t, r, q, cur):
+                sums[q.total] += cur[q.a]
+    # Record order, sequence numbers, ascending values.
+    if detail:
+        for i in range(kf[<int> RK_ORDER], kf[<int> RK_ORDER + 1]):
+            q = &t.rules[i]
+            if r.prev_layout >= 0 and not ((q.layout_mask >> r.prev_layout) & 1):
+                if _emit(rf, u, i):
+                    return -1
+        for i in range(kf[<int> RK_SEQ], kf[<int> RK_SEQ + 1]):
+            q = &t.rules[i]
+            if r.prev_layout < 0 or not r.prev_seq_ok or found & t.seq_bit[L]:
+                continue
+            a = r.prev_seq + 1
+            if a >= q.b_const:
+                a = a % q.b_const
+            if cur[t.seq_slot[L]] != a and _emit(rf, u, i):
+                return -1
+    for i in range(kf[<int> RK_ASCENDING], kf[<int> RK_ASCENDING + 1]):
+        q = &t.rules[i]
+        a = cur[q.a]
+        fire = r.asc_valid and a < r.asc_value
+        r.asc_value = a
+        r.asc_valid = True
+        if fire and _emit(rf, u, i):
+            return -1
+    if u == r.own_first - 1:
+        for i in range(kf[<int> RK_ASCENDING_SEED], kf[<int> RK_ASCENDING_SEED + 1]):
+            r.asc_value = cur[t.rules[i].a]
+            r.asc_valid = True
+
+    if detail:
+        r.prev_layout = L
+        r.prev_unit = u
+        if t.seq_slot[L] >= 0:
+            r.prev_seq = cur[t.seq_slot[L]]
+            r.prev_seq_ok = not (found & t.seq_bit[L])
+        else:
+            r.prev_seq, r.prev_seq_ok = 0, False
+    if L == t.layout_50:
+        r.r50 = u
+        r.rec50 = rec
+        memcpy(r.vals + V_GOV50, cur, K * sizeof(int64_t))
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _read_stored(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec,
+                      int L, uint32_t s, int64_t* cur, uint64_t* found_out, Out* o,
+                      int32_t row) noexcept nogil:
+    """``_read`` for a unit whose characters are all fine (the classification proved
+    every digit), storing each column as it is read (vsb_read_unit)."""
+    cdef vsb_hit hits[64]
+    cdef int i, nh, zn
+    cdef uint64_t found = 0
+    cdef int stored
+    nh = vsb_read_unit(rec, t.fast + t.fast_first[L], t.fast_count[L], cur, o.slots, row,
+                       t.rng_lo, t.rng_hi, hits, &found)
+    for i in range(nh):
+        if _push(f, u, hits[i].zone, hits[i].kind):
+            return -1
+    if t.layout_check[L]:
+        zn = t.zone_count[L]
+        stored = (rec[348] - 48) * 10 + (rec[349] - 48)
+        s %= 97
+        if s == 0:
+            s = 97
+        if stored != <int> s:
+            found |= (<uint64_t> 1) << (zn - 1)
+            if _push(f, u, t.zone_first[L] + zn - 1, E_CHECK):
+                return -1
+    found_out[0] = found
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec, int L,
+                   uint64_t failed) noexcept nogil:
+    """The reserved zones (F_ZERO) of a unit: zeros only, or with F_BLANK_OK zeros or
+    blanks only (the official "content not zero"). The zeros-only zones of a layout are
+    compared at once with its masks (bit 1 of ``layout_zero``), the others one by one
+    (bit 2); a zone whose characters failed already (``failed``) is not reported again.
+    Returns -1 on out-of-memory."""
+    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
+    cdef int which = t.layout_zero[L]
+    cdef bint masked = (which & 1) and vsb_zeros_differ(
+        rec, t.zero_expect + L * 350, t.zero_mask + L * 350, t.zero_span[2 * L],
+        t.zero_span[2 * L + 1])
+    if not masked and not (which & 2):
+        return 0
+    for z in range(z0, z0 + zn):
+        flags = t.z_flags[z]
+        if not flags & F_ZERO or (not masked and not flags & F_BLANK_OK):
+            continue
+        if failed & ((<uint64_t> 1) << (z - z0)):
+            continue
+        e = _not_zero(rec, t.z_start[z], t.z_len[z], flags)
+        if e and _push(f, u, z, e):
+            return -1
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
+               Py_ssize_t u, const uint8_t* rec, int L, bint bad, uint32_t s) noexcept nogil:
+    """Check, read, store and run the rules of one unit. Returns -1 on out-of-memory."""
+    cdef int64_t* cur = r.vals + V_SELF
+    cdef uint64_t found = 0
+    cdef int k, K = t.slot_count[L], slot
+    cdef int32_t row = o.n_of[L]
+    o.n_of[L] = row + 1
+    o.rank[u] = row
+    o.units[L][row] = <int32_t> u
+    if not bad:
+        if _read_stored(t, f, u, rec, L, s, cur, &found, o, row):
+            return -1
+    else:
+        if _read(t, f, u, rec, L, bad, s, cur, &found):
+            return -1
+        slot = t.slot_first[L]
+        for k in range(K):
+            if t.slot_wide[slot + k]:
+                (<int64_t*> o.slots[slot + k])[row] = cur[k]
+            else:
+                (<int32_t*> o.slots[slot + k])[row] = <int32_t> cur[k]
+    if t.layout_zero[L] and _reserved(t, f, u, rec, L, found):
+        return -1
+    return _rules(t, o, r, rf, u, rec, L, cur, found)
 
 
 cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n) noexcept nogil:
@@ -393,41 +1049,114 @@ cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n)
     return p
 
 
+cdef Py_ssize_t _long_line(const uint8_t* b, Py_ssize_t p, Py_ssize_t n, FramingLog* fr,
+                           Py_ssize_t start, Py_ssize_t want, Py_ssize_t unit) noexcept nogil:
+    """A line-separated file with no break after a unit: report the line (from ``start``)
+    and go on after its break. Returns where the next unit starts."""
+    cdef const uint8_t* nl = <const uint8_t*> memchr(b + p, 10, n - p)
+    cdef Py_ssize_t end = (nl - b) if nl != NULL else n
+    cdef Py_ssize_t linelen = want + (end - p)
+    if end > p and b[end - 1] == 13:
+        linelen -= 1
+    _frame(fr, FR_LONG_LINE, start, linelen, unit)
+    return end + 1 if nl != NULL else n
+
+
+#: How far the scan of a file mapping goes before it gives back the pages behind it.
+cdef Py_ssize_t _DROP_STEP = 8 << 20
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* offsets,
-                      int8_t* layout, Columns* cols, Findings* f, FramingLog* fr,
-                      bint* lines_io, bint body, bint framing_only) noexcept nogil:
+cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, Findings* f,
+                      FramingLog* fr, RuleFindings* rf, Run* r, bint* lines_io, bint body,
+                      bint framing_only, int stop_layout, int kern,
+                      bint drop=False) noexcept nogil:
     """Frame and check the whole buffer. Returns the number of units, or -1 (memory).
 
     ``body``: the buffer starts with records (units 0 and 1, the segments, are
     absent); ``lines_io`` then says whether the file separates its parts with line
-    breaks, and returns that for a whole file. ``framing_only``: frame, no checks.
+    breaks, and returns that for a whole file. ``framing_only``: frame, no checks;
+    with ``stop_layout`` >= 0, stop after the first unit of that layout.
+    ``kern``: the classification kernel. ``drop``: the buffer is a read-only shared
+    file mapping, whose pages behind the scan are given back as it goes (they come
+    back from the page cache when read again), so that the file is never resident
+    whole.
     """
-    cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, end
+    cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, dropped = 0
     cdef const uint8_t* nl
     cdef int L, rt
-    cdef bint lines = lines_io[0]
+    cdef bint lines = lines_io[0], bad = False
+    cdef uint32_t s = 0
+    cdef vsb_classify_fn classify = vsb_kernel(kern)
+    cdef vsb_classify_fn portable = vsb_kernel(0)
     if body:
-        offsets[0] = offsets[1] = -1
-        layout[0] = layout[1] = -1
+        o.offsets[0] = o.offsets[1] = -1
+        o.layout[0] = o.layout[1] = -1
+        if not framing_only:
+            o.rank[0] = o.rank[1] = o.invoice[0] = o.invoice[1] = -1
         u = 2
     while p < n or u < 2:
+        if drop and p - dropped >= _DROP_STEP:
+            # A margin behind: the rules may read the record before (equal zones).
+            vsb_drop_pages(b + dropped, b + p - 4096)
+            dropped = p - 4096
+        # The common case first: a whole record of a known type, fine in every byte.
+        if u >= 2 and not framing_only and p + 350 <= n:
+            rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
+            if <unsigned> (b[p] - 48) <= 9 and <unsigned> (b[p + 1] - 48) <= 9:
+                L = t.type_to_layout[rt]
+                if L >= 0 and L != t.layout_200 and L != t.layout_300:
+                    bad = (classify if t.layout_simd[L] else portable)(
+                        b + p, t.allow + L * 350, t.accept + L * 350, 350,
+                        348 if t.layout_check[L] else 0, CLS, VAL, &s)
+                    if not bad:
+                        o.offsets[u] = p
+                        o.layout[u] = <int8_t> L
+                        if _unit(t, f, o, r, rf, u, b + p, L, False, s):
+                            return -1
+                        u += 1
+                        p += 350
+                        q = _skip_break(b, p, n)
+                        if q != p:
+                            p = q
+                        elif lines and p < n:
+                            p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1)
+                        continue
         if u == 0:
             want, L = 67, t.layout_200
         elif u == 1:
             want, L = 160, t.layout_300
         else:
             want, L = 350, -1
-        offsets[u] = -1
-        layout[u] = -1
+        o.offsets[u] = -1
+        o.layout[u] = -1
+        if not framing_only:
+            o.rank[u] = -1
+            o.invoice[u] = -1
         if p >= n:
             # Segment 200 or 300 missing altogether.
             _frame(fr, FR_SHORT_FILE, p, 0, u)
             u += 1
             continue
         avail = n - p
-        nl = <const uint8_t*> memchr(b + p, 10, want if avail > want else avail)
+        if L < 0 and avail >= 2:
+            if CLS[b[p]] & C_DIGIT and CLS[b[p + 1]] & C_DIGIT:
+                rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
+                L = t.type_to_layout[rt]
+            if L == t.layout_200 or L == t.layout_300:
+                L = -1
+        # A line break inside the unit: found by the classification (a line break is
+        # allowed nowhere), else looked for.
+        nl = NULL
+        if avail >= want and L >= 0 and not framing_only:
+            bad = (classify if t.layout_simd[L] else portable)(
+                b + p, t.allow + L * 350, t.accept + L * 350, <int> want,
+                348 if t.layout_check[L] else 0, CLS, VAL, &s)
+            if bad:
+                nl = <const uint8_t*> memchr(b + p, 10, want)
+        else:
+            nl = <const uint8_t*> memchr(b + p, 10, want if avail > want else avail)
         if nl != NULL:
             linelen = nl - (b + p)
             if linelen > 0 and b[p + linelen - 1] == 13:
@@ -445,17 +1174,13 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* 
             if u < 2:
                 u += 1
             continue
-        offsets[u] = p
+        o.offsets[u] = p
         if L < 0:
-            if CLS[b[p]] & C_DIGIT and CLS[b[p + 1]] & C_DIGIT:
-                rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
-                L = t.type_to_layout[rt]
-            if L < 0 or L == t.layout_200 or L == t.layout_300:
-                L = -1
-                _frame(fr, FR_UNKNOWN_TYPE, p, 2, u)
-        layout[u] = <int8_t> L
-        if L >= 0 and not framing_only and _unit(t, f, cols, u, b + p, L):
-            return -1
+            _frame(fr, FR_UNKNOWN_TYPE, p, 2, u)
+        o.layout[u] = <int8_t> L
+        if L >= 0 and not framing_only:
+            if _unit(t, f, o, r, rf, u, b + p, L, bad, s):
+                return -1
         u += 1
         p += want
         q = _skip_break(b, p, n)
@@ -464,33 +1189,165 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, int64_t* 
                 lines = True
             p = q
         elif lines and p < n:
-            nl = <const uint8_t*> memchr(b + p, 10, n - p)
-            end = (nl - b) if nl != NULL else n
-            linelen = want + (end - p)
-            if end > p and b[end - 1] == 13:
-                linelen -= 1
-            _frame(fr, FR_LONG_LINE, offsets[u - 1], linelen, u - 1)
-            p = end + 1 if nl != NULL else n
+            p = _long_line(b, p, n, fr, o.offsets[u - 1], want, u - 1)
+        if stop_layout >= 0 and L == stop_layout:
+            break
+    if not framing_only and _close(t, o, r, rf):
+        return -1
     lines_io[0] = lines
     return u
 
 
+# ---------------------------------------------------------------------------------------
+# The memory of a scan's outputs: one reserved region (pages backed as they are
+# written), viewed by the numpy arrays of the Scan; kept for the next scan when the
+# arrays are gone (no page is zero-filled again), at most two regions.
+
+cdef list _POOL = []      # [(bytes, address, units)], handled under the GIL
+cdef int _POOL_MAX = 2
+
+
+cdef class _Region:
+    """Owner of a region: released (or kept for the next scan) when no array views it."""
+
+    cdef void* base
+    cdef size_t size
+    cdef Py_ssize_t cap       # the units it is laid out for
+    cdef bint framing
+
+    def __dealloc__(self):
+        if self.base == NULL:
+            return
+        pool = _POOL
+        if pool is not None and not self.framing and len(pool) < _POOL_MAX:
+            pool.append((self.size, <size_t> self.base, self.cap))
+        else:
+            vsb_release(self.base, self.size)
+
+
+cdef _Region _region(const Tables* t, Py_ssize_t cap, bint framing_only, size_t* parts):
+    """A region for ``cap`` units or more, its parts laid out in ``parts``: a kept one
+    when one is large enough (laid out for the units it was made for, so that the
+    pages it backed are the ones written again), else a new one."""
+    cdef _Region out = _Region.__new__(_Region)
+    cdef Py_ssize_t i, best = -1
+    cdef size_t size
+    if not framing_only:
+        for i in range(len(_POOL)):
+            got, address, rcap = _POOL[i]
+            if rcap >= cap and _plan(t, rcap, False, parts) <= got:
+                if best < 0 or got < _POOL[best][0]:
+                    best = i
+    if best >= 0:
+        got, address, rcap = _POOL.pop(best)
+        _plan(t, rcap, False, parts)
+        out.size = got
+        out.cap = rcap
+        out.base = <void*> <size_t> address
+        return out
+    size = _plan(t, cap, framing_only, parts)
+    out.base = vsb_reserve(size)
+    if out.base == NULL:
+        raise MemoryError(f"cannot reserve {size} bytes for the scan")
+    out.size = size
+    out.cap = cap
+    out.framing = framing_only
+    return out
+
+
+def release_buffers():
+    """Give back the memory kept for the next scan (the core keeps the regions of up to
+    two finished scans, so that their pages are not zero-filled again)."""
+    while _POOL:
+        size, address, _ = _POOL.pop()
+        vsb_release(<void*> <size_t> address, size)
+
+
+cdef inline size_t _align(size_t n) noexcept nogil:
+    return (n + 63) & ~(<size_t> 63)
+
+
+cdef size_t _plan(const Tables* t, Py_ssize_t cap, bint framing_only, size_t* parts) noexcept:
+    """Offsets of the parts of a region for ``cap`` units (written to ``parts``: per
+    unit 4 arrays, then per layout its units, then per slot its column, then 6 per
+    invoice); returns its size."""
+    cdef size_t at = 0
+    cdef int i, k = 0, nt = t.n_totals
+    cdef size_t widths[4]
+    widths[0], widths[1], widths[2], widths[3] = 8, 1, 4, 4
+    for i in range(4):
+        parts[k] = at
+        k += 1
+        at += _align(cap * widths[i])
+        if framing_only and i == 1:
+            return at
+    for _ in range(t.n_layouts):
+        parts[k] = at
+        k += 1
+        at += _align(cap * 4)
+    for i in range(t.n_slots):
+        parts[k] = at
+        k += 1
+        at += _align(cap * (8 if t.slot_wide[i] else 4))
+    for _ in range(4):
+        parts[k] = at
+        k += 1
+        at += _align(cap * 4)
+    parts[k] = at
+    at += _align(cap * nt * 8)
+    parts[k + 1] = at
+    at += _align(cap * nt)
+    return at
+
+
+cdef object _view(_Region region, size_t offset, Py_ssize_t n, int typenum):
+    """A numpy array of ``n`` items at ``offset`` in the region (which it keeps alive)."""
+    cdef cnp.npy_intp dims[1]
+    dims[0] = n
+    arr = cnp.PyArray_SimpleNewFromData(1, dims, typenum, <char*> region.base + offset)
+    Py_INCREF(region)
+    cnp.PyArray_SetBaseObject(arr, region)
+    return arr
+
+
+cdef object _view2(_Region region, size_t offset, Py_ssize_t rows, Py_ssize_t cols,
+                   int typenum):
+    cdef cnp.npy_intp dims[2]
+    dims[0] = rows
+    dims[1] = cols
+    arr = cnp.PyArray_SimpleNewFromData(2, dims, typenum, <char*> region.base + offset)
+    Py_INCREF(region)
+    cnp.PyArray_SetBaseObject(arr, region)
+    return arr
+
+
 cdef class Scan:
-    """What one scan found: the units, their numeric columns and the findings.
+    """What one scan found: the units, their columns, the invoices and the findings.
 
     Attributes
     ----------
     offsets, layout
         Per unit (units 0 and 1 are segments 200 and 300, offset -1 when absent): the
         byte offset in the buffer (int64) and the layout index (int8, -1 unknown).
-    narrow, wide
-        The extracted columns, ``(n_narrow, units)`` int32 and ``(n_wide, units)``
-        int64 (0 where a unit has no such zone).
+    rank, invoice
+        Per unit: its index among the units of its layout (int32, -1 for unknown
+        units), and its invoice (records 20 to 80 after a record 20; else -1).
+    units, slots
+        Per layout, its units in file order (int32); per column of a layout (the
+        global slots of the compiled tables), its values for those units (int32 or
+        int64; 0 where the zone could not be read).
     finding_unit, finding_zone, finding_kind
         The zone findings: unit, global zone index and :class:`Finding`.
+    rule_unit, rule_id
+        The rule findings: unit and the rule (a row of the compiled rule table).
     framing_kind, framing_offset, framing_length, framing_unit, framing_total
         The framing findings kept (:class:`FramingKind`, byte offset, length of the
         line or part, unit) and how many there were in all.
+    inv_head, inv_end, inv_stop, inv_members, inv_sums, inv_bad
+        Per invoice (one per record 20, in file order): the unit of its record 20, of
+        its first record 80 (-1 none), one past its last unit, its records 20 to 80,
+        and per total of the rule table its sum (int64) and whether a summed zone was
+        unreadable.
     lines
         Whether the file separates its parts with line breaks.
     size
@@ -521,19 +1378,18 @@ cdef object _array(const void* data, Py_ssize_t n, object dtype):
     return out
 
 
-def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_wide,
-         Py_ssize_t framing_cap=1000, bint body=False, bint lines=False,
-         bint framing_only=False):
-    """Frame, check and extract a billing file in one pass without the GIL.
+def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing_cap=1000,
+         bint body=False, bint lines=False, bint framing_only=False, params=None,
+         Py_ssize_t first10=-1, Py_ssize_t own_first=2, bint rules=True,
+         int stop_layout=-1, bint drop_pages=False):
+    """Frame, check and read a billing file in one pass without the GIL.
 
     Parameters
     ----------
     data
         The file's bytes (bytes, bytearray, memoryview or mmap).
     tables
-        The compiled layouts (:class:`CoreTables`).
-    n_narrow, n_wide
-        Number of int32 and int64 columns the layouts extract.
+        The compiled layouts and rules (:class:`CoreTables`).
     framing_cap
         Framing findings kept in detail (the total is always counted).
     body
@@ -541,43 +1397,76 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
     lines
         With ``body``: whether the file separates its parts with line breaks.
     framing_only
-        Frame the units and read their types; no zone checks, no columns.
+        Frame the units and read their types; no zone checks, no columns. With
+        ``stop_layout``, stop after the first unit of that layout.
+    params
+        The rules' parameters (int64, as the compiled rule table numbers them).
+    first10
+        Offset of the sending's record 10 in ``data`` (its values govern the records
+        90; found with a framing scan), or -1.
+    own_first
+        The first unit that belongs to the chunk (the units before it are copies
+        that the rules read, see ``formats/efact/chunks.py``).
+    rules
+        Report the rule findings (a scan for the writers does not need them).
+    drop_pages
+        ``data`` is a read-only shared mapping of a file (``mmap.ACCESS_READ``): give
+        back its pages behind the scan as it goes, so that the file is not resident
+        whole (they come back from the page cache when read again). Never for other
+        buffers: their bytes would be lost.
 
     Returns
     -------
     Scan
-        The units, columns and findings.
+        The units, columns, invoices and findings.
     """
     global _n_scans, _n_scan_bytes, _n_framings, _n_framing_bytes
     cdef Py_ssize_t n = data.shape[0]
     cdef Py_ssize_t cap = n // 350 + 3
-    cdef Py_ssize_t units
+    cdef Py_ssize_t units, i, nt
+    cdef Tables* t = &tables.t
     cdef Findings f
+    cdef RuleFindings rf
     cdef FramingLog fr
-    cdef Columns cols
+    cdef Out o
+    cdef Run r
     cdef bint lines_io = lines if body else False
     cdef const uint8_t* base = &data[0] if n > 0 else NULL
+    cdef size_t* parts = NULL
+    cdef int32_t* n_of = NULL
+    cdef int32_t** unit_lists = NULL
+    cdef void** slot_ptrs = NULL
+    cdef int kern = _KERNEL
+    cdef int L10 = t.layout_10
+    cdef uint32_t s10 = 0
+    cdef uint64_t found10 = 0
+    cdef bint bad10
     cdef Scan out
+    cdef _Region region
+    cdef const int64_t[::1] params_v
     if framing_only:
         _n_framings += 1
         _n_framing_bytes += n
-        n_narrow = n_wide = 0
     else:
         _n_scans += 1
         _n_scan_bytes += n
-    offsets = np.empty(cap, dtype=np.int64)
-    layout = np.empty(cap, dtype=np.int8)
-    narrow = np.zeros((n_narrow, cap), dtype=np.int32)
-    wide = np.zeros((n_wide, cap), dtype=np.int64)
-    cdef int64_t[::1] off_v = offsets
-    cdef int8_t[::1] lay_v = layout
-    cols.cap = cap
-    cols.narrow = <int32_t*> cnp.PyArray_DATA(narrow)
-    cols.wide = <int64_t*> cnp.PyArray_DATA(wide)
+    if params is None:
+        params = np.zeros(1, dtype=np.int64)
+    params_v = np.ascontiguousarray(params, dtype=np.int64)
+    if params_v.shape[0] == 0:
+        params_v = np.zeros(1, dtype=np.int64)
+    if first10 >= 0 and (first10 + 350 > n or framing_only):
+        raise ValueError("first10 must be the offset of a whole record")
+    nt = t.n_totals
+    parts = <size_t*> malloc((4 + t.n_layouts + t.n_slots + 6) * sizeof(size_t))
+    n_of = <int32_t*> calloc(max(t.n_layouts, 1), sizeof(int32_t))
+    unit_lists = <int32_t**> malloc(max(t.n_layouts, 1) * sizeof(int32_t*))
+    slot_ptrs = <void**> malloc(max(t.n_slots, 1) * sizeof(void*))
     f.n = f.cap = 0
-    f.unit = NULL
-    f.zone = NULL
+    f.unit = f.zone = NULL
     f.kind = NULL
+    rf.n = rf.cap = 0
+    rf.unit = rf.rule = NULL
     fr.n = fr.total = 0
     fr.cap = framing_cap
     fr.kind = <uint8_t*> malloc(max(framing_cap, 1) * sizeof(uint8_t))
@@ -585,21 +1474,89 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
     fr.length = <int64_t*> malloc(max(framing_cap, 1) * sizeof(int64_t))
     fr.unit = <int32_t*> malloc(max(framing_cap, 1) * sizeof(int32_t))
     try:
-        if fr.kind == NULL or fr.offset == NULL or fr.length == NULL or fr.unit == NULL:
+        if (parts == NULL or n_of == NULL or unit_lists == NULL or slot_ptrs == NULL
+                or fr.kind == NULL or fr.offset == NULL or fr.length == NULL
+                or fr.unit == NULL):
             raise MemoryError()
+        region = _region(t, cap, framing_only, parts)
+        o.offsets = <int64_t*> (<char*> region.base + parts[0])
+        o.layout = <int8_t*> (<char*> region.base + parts[1])
+        if not framing_only:
+            o.rank = <int32_t*> (<char*> region.base + parts[2])
+            o.invoice = <int32_t*> (<char*> region.base + parts[3])
+            for i in range(t.n_layouts):
+                unit_lists[i] = <int32_t*> (<char*> region.base + parts[4 + i])
+            for i in range(t.n_slots):
+                slot_ptrs[i] = <void*> (<char*> region.base + parts[4 + t.n_layouts + i])
+            i = 4 + t.n_layouts + t.n_slots
+            o.inv_head = <int32_t*> (<char*> region.base + parts[i])
+            o.inv_end = <int32_t*> (<char*> region.base + parts[i + 1])
+            o.inv_stop = <int32_t*> (<char*> region.base + parts[i + 2])
+            o.inv_members = <int32_t*> (<char*> region.base + parts[i + 3])
+            o.inv_sums = <int64_t*> (<char*> region.base + parts[i + 4])
+            o.inv_bad = <uint8_t*> (<char*> region.base + parts[i + 5])
+        o.units = unit_lists
+        o.slots = slot_ptrs
+        o.n_of = n_of
+        o.n_inv = 0
+        memset(&r, 0, sizeof(Run))
+        r.own_first = own_first
+        r.params = &params_v[0]
+        for i in range(min(params_v.shape[0], V_CONST - V_PARAM)):
+            r.vals[V_PARAM + i] = params_v[i]
+        for i in range(t.n_consts):
+            r.vals[V_CONST + i] = t.consts[i]
+        r.prev_layout = -1
+        r.prev_unit = r.r10 = r.r20 = r.r50 = -1
+        memset(r.memo_valid, -1, sizeof(r.memo_valid))
         with nogil:
-            units = _scan(&tables.t, base, n, &off_v[0], &lay_v[0], &cols, &f, &fr, &lines_io,
-                          body, framing_only)
+            if first10 >= 0:
+                bad10 = (vsb_kernel(kern) if t.layout_simd[L10] else vsb_kernel(0))(
+                    base + first10, t.allow + L10 * 350, t.accept + L10 * 350, 350, 348,
+                    CLS, VAL, &s10)
+                _read(t, NULL, -1, base + first10, L10, bad10, s10, r.vals + V_GOV10,
+                      &found10)
+                r.r10 = 0
+                r.rec10 = base + first10
+            units = _scan(t, base, n, &o, &f, &fr, &rf if rules else NULL, &r, &lines_io,
+                          body, framing_only, stop_layout, kern, drop_pages)
         if units < 0:
             raise MemoryError()
         out = Scan.__new__(Scan)
-        out.offsets = offsets[:units]
-        out.layout = layout[:units]
-        out.narrow = narrow[:, :units]
-        out.wide = wide[:, :units]
+        out.offsets = _view(region, parts[0], units, cnp.NPY_INT64)
+        out.layout = _view(region, parts[1], units, cnp.NPY_INT8)
+        if framing_only:
+            empty32 = np.zeros(0, np.int32)
+            out.rank = out.invoice = out.inv_head = out.inv_end = empty32
+            out.inv_stop = out.inv_members = empty32
+            out.inv_sums = np.zeros((0, nt), np.int64)
+            out.inv_bad = np.zeros((0, nt), np.uint8)
+            out.units = out.slots = ()
+        else:
+            out.rank = _view(region, parts[2], units, cnp.NPY_INT32)
+            out.invoice = _view(region, parts[3], units, cnp.NPY_INT32)
+            out.units = tuple(
+                _view(region, parts[4 + i], n_of[i], cnp.NPY_INT32) for i in range(t.n_layouts)
+            )
+            slot_list = []
+            for L in range(t.n_layouts):
+                for i in range(t.slot_first[L], t.slot_first[L] + t.slot_count[L]):
+                    slot_list.append(_view(
+                        region, parts[4 + t.n_layouts + i], n_of[L],
+                        cnp.NPY_INT64 if t.slot_wide[i] else cnp.NPY_INT32))
+            out.slots = tuple(slot_list)
+            i = 4 + t.n_layouts + t.n_slots
+            out.inv_head = _view(region, parts[i], o.n_inv, cnp.NPY_INT32)
+            out.inv_end = _view(region, parts[i + 1], o.n_inv, cnp.NPY_INT32)
+            out.inv_stop = _view(region, parts[i + 2], o.n_inv, cnp.NPY_INT32)
+            out.inv_members = _view(region, parts[i + 3], o.n_inv, cnp.NPY_INT32)
+            out.inv_sums = _view2(region, parts[i + 4], o.n_inv, nt, cnp.NPY_INT64)
+            out.inv_bad = _view2(region, parts[i + 5], o.n_inv, nt, cnp.NPY_UINT8)
         out.finding_unit = _array(f.unit, f.n, np.int32)
         out.finding_zone = _array(f.zone, f.n, np.int32)
         out.finding_kind = _array(f.kind, f.n, np.uint8)
+        out.rule_unit = _array(rf.unit, rf.n, np.int32)
+        out.rule_id = _array(rf.rule, rf.n, np.int32)
         out.framing_kind = _array(fr.kind, fr.n, np.uint8)
         out.framing_offset = _array(fr.offset, fr.n, np.int64)
         out.framing_length = _array(fr.length, fr.n, np.int64)
@@ -611,10 +1568,106 @@ def scan(const unsigned char[::1] data, CoreTables tables, int n_narrow, int n_w
         free(f.unit)
         free(f.zone)
         free(f.kind)
+        free(rf.unit)
+        free(rf.rule)
         free(fr.kind)
         free(fr.offset)
         free(fr.length)
         free(fr.unit)
+        free(parts)
+        free(n_of)
+        free(unit_lists)
+        free(slot_ptrs)
+    return out
+
+
+def first_record(const unsigned char[::1] data, CoreTables tables, int layout):
+    """The first unit of a layout in a buffer (a framing scan that stops there), read:
+    ``(offset, values, unreadable)`` (its columns as int64, the bits of its zones with
+    findings), or None when there is none."""
+    global _n_framings, _n_framing_bytes
+    cdef Tables* t = &tables.t
+    cdef Py_ssize_t n = data.shape[0], units
+    cdef Out o
+    cdef FramingLog fr
+    cdef Run r
+    cdef bint lines_io = False, bad
+    cdef uint32_t s = 0
+    cdef uint64_t found = 0
+    cdef int64_t cur[64]
+    cdef const uint8_t* base = &data[0] if n > 0 else NULL
+    cdef size_t parts[2]
+    cdef int64_t off
+    if layout < 0 or layout >= t.n_layouts or t.layout_len[layout] != 350:
+        raise ValueError("not a record layout")
+    if n == 0:
+        return None
+    region = _region(t, n // 350 + 3, True, parts)
+    o.offsets = <int64_t*> (<char*> region.base + parts[0])
+    o.layout = <int8_t*> (<char*> region.base + parts[1])
+    fr.n = fr.total = fr.cap = 0
+    with nogil:
+        units = _scan(t, base, n, &o, NULL, &fr, NULL, &r, &lines_io, False, True, layout,
+                      _KERNEL)
+    if units <= 2 or o.layout[units - 1] != layout:
+        _n_framings += 1
+        _n_framing_bytes += n
+        return None
+    off = o.offsets[units - 1]
+    _n_framings += 1
+    _n_framing_bytes += off + 350
+    with nogil:
+        bad = (vsb_kernel(_KERNEL) if t.layout_simd[layout] else vsb_kernel(0))(
+            base + off, t.allow + layout * 350, t.accept + layout * 350, 350,
+            348 if t.layout_check[layout] else 0, CLS, VAL, &s)
+        _read(t, NULL, -1, base + off, layout, bad, s, cur, &found)
+    values = np.empty(t.slot_count[layout], dtype=np.int64)
+    for i in range(t.slot_count[layout]):
+        values[i] = cur[i]
+    return int(off), values, int(found)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def gather(Scan s, slot_of, units):
+    """The values of one column for the given units (int64; 0 where a unit's layout has
+    no such column). ``slot_of``: per layout, the column's global slot or -1."""
+    cdef const int64_t[::1] u = np.ascontiguousarray(units, dtype=np.int64)
+    cdef const int32_t[::1] slot = np.ascontiguousarray(slot_of, dtype=np.int32)
+    cdef const int8_t[::1] layout = s.layout
+    cdef const int32_t[::1] rank = s.rank
+    cdef Py_ssize_t i, n = u.shape[0], nl = slot.shape[0], units_n = layout.shape[0]
+    cdef int L, k
+    cdef void** ptr = <void**> malloc(max(nl, 1) * sizeof(void*))
+    cdef uint8_t* wide = <uint8_t*> malloc(max(nl, 1))
+    out = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    try:
+        if ptr == NULL or wide == NULL:
+            raise MemoryError()
+        for L in range(nl):
+            ptr[L] = NULL
+            wide[L] = 0
+            k = slot[L]
+            if k >= 0:
+                arr = s.slots[k]
+                ptr[L] = cnp.PyArray_DATA(arr)
+                wide[L] = arr.dtype == np.int64
+        for i in range(n):
+            if u[i] < 0 or u[i] >= units_n:
+                raise IndexError(f"unit {u[i]} outside the scan")
+        with nogil:
+            for i in range(n):
+                L = layout[u[i]]
+                if L < 0 or L >= nl or ptr[L] == NULL:
+                    continue
+                if wide[L]:
+                    o[i] = (<int64_t*> ptr[L])[rank[u[i]]]
+                else:
+                    o[i] = (<int32_t*> ptr[L])[rank[u[i]]]
+    finally:
+        free(ptr)
+        free(wide)
     return out
 
 
@@ -981,6 +2034,399 @@ def char_values(const unsigned char[::1] text):
     for j in range(text.shape[0]):
         s += VAL[text[j]]
     return s
+
+
+# ---------------------------------------------------------------------------------------
+# Joins against the reference data: a hash of the rows of a table by key, and the
+# period of a row group that covers a day.
+
+cdef int64_t _EMPTY = -(2 ** 62)
+
+
+cdef inline uint64_t _hash(int64_t k, int shift) noexcept nogil:
+    return ((<uint64_t> k) * 11400714819323198485ULL) >> shift
+
+
+cdef class KeyIndex:
+    """The rows of a table sorted by a key, hashed by key: ``find`` gives the range of
+    rows ``[lo, hi)`` of each key asked for (``lo == hi`` when it has none), in one
+    pass without the GIL (a compiled hash join; built once per reference data).
+
+    Parameters
+    ----------
+    keys
+        The key of every row (int64, sorted; keys are not negative).
+    """
+
+    cdef int64_t* _keys
+    cdef int64_t* _lo
+    cdef int64_t* _hi
+    cdef Py_ssize_t _cap
+    cdef int _shift
+    cdef readonly Py_ssize_t rows
+
+    def __cinit__(self):
+        self._keys = self._lo = self._hi = NULL
+
+    def __dealloc__(self):
+        free(self._keys)
+        free(self._lo)
+        free(self._hi)
+
+    def __init__(self, keys):
+        cdef const int64_t[::1] k = np.ascontiguousarray(keys, dtype=np.int64)
+        cdef Py_ssize_t n = k.shape[0], i, start, cap = 16
+        cdef int bits = 4
+        cdef uint64_t h, mask
+        if n and (np.asarray(k)[1:] < np.asarray(k)[:-1]).any():
+            raise ValueError("keys must be sorted")
+        if n and np.asarray(k)[0] < 0:
+            raise ValueError("keys must not be negative")
+        while cap < 2 * n:
+            cap *= 2
+            bits += 1
+        self.rows = n
+        self._cap = cap
+        self._shift = 64 - bits
+        self._keys = <int64_t*> malloc(cap * sizeof(int64_t))
+        self._lo = <int64_t*> malloc(cap * sizeof(int64_t))
+        self._hi = <int64_t*> malloc(cap * sizeof(int64_t))
+        if self._keys == NULL or self._lo == NULL or self._hi == NULL:
+            raise MemoryError()
+        mask = cap - 1
+        with nogil:
+            for i in range(cap):
+                self._keys[i] = _EMPTY
+            i = 0
+            while i < n:
+                start = i
+                while i < n and k[i] == k[start]:
+                    i += 1
+                h = _hash(k[start], self._shift)
+                while self._keys[h] != _EMPTY:
+                    h = (h + 1) & mask
+                self._keys[h] = k[start]
+                self._lo[h] = start
+                self._hi[h] = i
+
+    cdef inline bint _find(self, int64_t key, int64_t* lo, int64_t* hi) noexcept nogil:
+        cdef uint64_t h = _hash(key, self._shift), mask = self._cap - 1
+        while self._keys[h] != _EMPTY:
+            if self._keys[h] == key:
+                lo[0] = self._lo[h]
+                hi[0] = self._hi[h]
+                return True
+            h = (h + 1) & mask
+        lo[0] = hi[0] = 0
+        return False
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    def find(self, queries):
+        """``(lo, hi)``: the rows of each key asked for (int64 arrays; 0, 0 for none)."""
+        cdef const int64_t[::1] q = np.ascontiguousarray(queries, dtype=np.int64)
+        cdef Py_ssize_t n = q.shape[0], i
+        cdef uint64_t h, mask = self._cap - 1
+        lo = np.zeros(n, dtype=np.int64)
+        hi = np.zeros(n, dtype=np.int64)
+        cdef int64_t[::1] lo_v = lo
+        cdef int64_t[::1] hi_v = hi
+        with nogil:
+            for i in range(n):
+                h = _hash(q[i], self._shift)
+                while self._keys[h] != _EMPTY:
+                    if self._keys[h] == q[i]:
+                        lo_v[i] = self._lo[h]
+                        hi_v[i] = self._hi[h]
+                        break
+                    h = (h + 1) & mask
+        return lo, hi
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def find_period(lo, hi, starts, ends, days):
+    """For each query, the last row of ``[lo, hi)`` (rows sorted by start) that starts
+    on or before its day, and whether the day is on or before that row's end:
+    ``(row, covered)`` (row ``lo`` when none starts before: then not covered)."""
+    cdef const int64_t[::1] first = np.ascontiguousarray(lo, dtype=np.int64)
+    cdef const int64_t[::1] end = np.ascontiguousarray(hi, dtype=np.int64)
+    cdef const int64_t[::1] st = np.ascontiguousarray(starts, dtype=np.int64)
+    cdef const int64_t[::1] en = np.ascontiguousarray(ends, dtype=np.int64)
+    cdef const int64_t[::1] d = np.ascontiguousarray(days, dtype=np.int64)
+    cdef Py_ssize_t n = d.shape[0], i, j, r, m = st.shape[0]
+    if first.shape[0] != n or end.shape[0] != n or en.shape[0] != m:
+        raise ValueError("lo, hi and days, or starts and ends, differ in length")
+    if n and ((np.asarray(first) < 0).any() or (np.asarray(end) > m).any()):
+        raise ValueError("rows outside the table")
+    row = np.zeros(n, dtype=np.int64)
+    covered = np.zeros(n, dtype=bool)
+    cdef int64_t[::1] row_v = row
+    cdef uint8_t[::1] cov_v = covered.view(np.uint8)
+    with nogil:
+        for i in range(n):
+            r = -1
+            for j in range(first[i], end[i]):
+                if st[j] <= d[i]:
+                    r = j
+                else:
+                    break
+            if r >= 0:
+                row_v[i] = r
+                cov_v[i] = d[i] <= en[r]
+            else:
+                row_v[i] = first[i]
+    return row, covered
+
+
+cdef inline int64_t _period(int64_t lo, int64_t hi, const int64_t* starts,
+                            const int64_t* ends, int64_t day, bint* covered) noexcept nogil:
+    """The last row of [lo, hi) starting on or before ``day`` (``lo`` when none), and
+    whether ``day`` is on or before its end."""
+    cdef int64_t j, r = -1
+    for j in range(lo, hi):
+        if starts[j] <= day:
+            r = j
+        else:
+            break
+    covered[0] = r >= 0 and day <= ends[r]
+    return r if r >= 0 else lo
+
+
+#: The checks of content_join, as bits of its result (in the order they are listed).
+JOIN_CHECKS = ("0540", "0640", "0549", "0420", "0454", "1940", "2741", "0526")
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def content_join(dict p, dict inv, dict members, KeyIndex codes_index, dict codes,
+                 KeyIndex tariffs_index, dict tariffs, dict admissions, int64_t none):
+    """The content checks of each prestation against the reference data in one pass
+    without the GIL: the bits of :data:`JOIN_CHECKS` that fail (uint16), and its code's
+    category (255 unknown) and related code (-1 none).
+
+    ``p``: per prestation ``inv``, ``code``, ``first``, ``last`` (YYYYMMDD), ``units``,
+    ``amount``, ``share``; ``inv``: per invoice ``known`` (the person is a member),
+    ``lo``, ``hi`` (their rows), ``good`` (its admission is known), ``arow``,
+    ``institution``, ``insz``; the tables' columns by name (int64 arrays). Also
+    returns, per prestation, its days (``d1``, ``d2``: the last day is the first
+    when not given) and the keys of the duplicate check and of the day groups.
+    """
+    cdef const int64_t[::1] pi = p["inv"], code = p["code"]
+    d1 = days(p["first"])
+    d2 = days(p["last"])
+    d2 = np.where(np.asarray(p["last"]) > 0, d2, d1)
+    cdef const int64_t[::1] d1_v = d1
+    cdef const int64_t[::1] d2_v = d2
+    cdef const int64_t[::1] units = p["units"], amount = p["amount"], share = p["share"]
+    cdef const uint8_t[::1] known = inv["known"], good = inv["good"]
+    cdef const int64_t[::1] lo = inv["lo"], hi = inv["hi"], arow = inv["arow"]
+    cdef const int64_t[::1] inst = inv["institution"], insz = inv["insz"]
+    cdef const int64_t[::1] m_from = members["from"], m_reach = members["reach"]
+    cdef const int64_t[::1] m_dead = members["deceased"]
+    cdef const int64_t[::1] c_from = codes["from"], c_reach = codes["reach"]
+    cdef const int64_t[::1] c_cat = codes["category"], c_rel = codes["related"]
+    cdef const int64_t[::1] t_from = tariffs["from"], t_to = tariffs["to"]
+    cdef const int64_t[::1] t_amount = tariffs["amount"], t_share = tariffs["share"]
+    cdef const int64_t[::1] a_from = admissions["from"], a_to = admissions["to"]
+    cdef Py_ssize_t n = pi.shape[0], i
+    cdef int64_t k, clo, chi, tlo, thi, crow, trow, a_end, dead
+    cdef bint cov, v1, v2, tfound, kn
+    cdef uint16_t b
+    if (m_from.shape[0] != m_reach.shape[0] or c_from.shape[0] != c_reach.shape[0]
+            or c_cat.shape[0] != c_from.shape[0] or c_rel.shape[0] != c_from.shape[0]
+            or t_from.shape[0] != t_to.shape[0] or t_share.shape[0] != t_from.shape[0]
+            or t_amount.shape[0] != t_from.shape[0] or a_from.shape[0] != a_to.shape[0]):
+        raise ValueError("reference columns differ in length")
+    bits = np.zeros(n, dtype=np.uint16)
+    category = np.full(n, 255, dtype=np.int64)
+    related = np.full(n, -1, dtype=np.int64)
+    key1 = np.empty(n, dtype=np.int64)
+    key2 = np.empty(n, dtype=np.int64)
+    day_key = np.empty(n, dtype=np.int64)
+    cdef uint16_t[::1] bits_v = bits
+    cdef int64_t[::1] cat_v = category, rel_v = related
+    cdef int64_t[::1] k1_v = key1, k2_v = key2, dk_v = day_key
+    cdef Py_ssize_t n_inv = lo.shape[0], n_m = m_from.shape[0], n_a = a_from.shape[0]
+    for i in range(n):
+        if pi[i] < 0 or pi[i] >= n_inv:
+            raise ValueError("a prestation outside the invoices")
+    for i in range(n_inv):
+        if lo[i] < 0 or hi[i] > n_m or (good[i] and (arow[i] < 0 or arow[i] >= n_a)):
+            raise ValueError("invoice rows outside the tables")
+    with nogil:
+        for i in range(n):
+            k = pi[i]
+            b = 0
+            k1_v[i] = (insz[k] << 24) | code[i]
+            k2_v[i] = (d1_v[i] << 16) | d2_v[i]
+            dk_v[i] = (k << 16) | d1_v[i]
+            # The beneficiary: insured on the first and last day, alive.
+            if known[k]:
+                _period(lo[k], hi[k], &m_from[0], &m_reach[0], d1_v[i], &cov)
+                if not cov:
+                    b |= 1
+                if d2_v[i] != d1_v[i]:
+                    _period(lo[k], hi[k], &m_from[0], &m_reach[0], d2_v[i], &cov)
+                if not cov:
+                    b |= 2
+                dead = m_dead[lo[k]]
+                if dead != none and d1_v[i] >= dead:
+                    b |= 4
+            # The code: known, valid on both days; its category and related code.
+            kn = codes_index._find(code[i], &clo, &chi)
+            v1 = v2 = False
+            crow = 0
+            if kn:
+                crow = _period(clo, chi, &c_from[0], &c_reach[0], d1_v[i], &v1)
+                _period(clo, chi, &c_from[0], &c_reach[0], d2_v[i], &v2)
+            if not (kn and v1 and v2):
+                b |= 8       # unknown, or not valid on both days
+            if kn and v1:
+                cat_v[i] = c_cat[crow]
+                rel_v[i] = c_rel[crow]
+                # The tariff: the one contracted with the institution, else the general one.
+                tfound = False
+                trow = 0
+                if tariffs_index.rows:
+                    if tariffs_index._find((code[i] << 40) | inst[k], &tlo, &thi):
+                        trow = _period(tlo, thi, &t_from[0], &t_to[0], d1_v[i], &tfound)
+                    if not tfound and tariffs_index._find(code[i] << 40, &tlo, &thi):
+                        trow = _period(tlo, thi, &t_from[0], &t_to[0], d1_v[i], &tfound)
+                if not tfound:
+                    b |= 16
+                else:
+                    if units[i] * t_amount[trow] != amount[i]:
+                        b |= 32
+                    if units[i] * t_share[trow] != share[i]:
+                        b |= 64
+            # The admission's period.
+            if good[k]:
+                a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
+                if d1_v[i] < a_from[arow[k]] or d1_v[i] > a_end:
+                    b |= 128
+            bits_v[i] = b
+    return dict(bits=bits, category=category, related=related, d1=d1, d2=d2, key1=key1,
+                key2=key2, day_key=day_key)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def repeated(key1, key2, order):
+    """The rows whose pair of keys ``(key1, key2)`` an earlier row has (earlier: a lower
+    ``order``, then a lower row), ascending: a hash of the pairs in two passes, the
+    duplicate check of a sending without sorting its prestations."""
+    cdef const int64_t[::1] a = np.ascontiguousarray(key1, dtype=np.int64)
+    cdef const int64_t[::1] b = np.ascontiguousarray(key2, dtype=np.int64)
+    cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
+    cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
+    cdef int bits = 4
+    cdef uint64_t h, mask
+    cdef int64_t* first
+    if b.shape[0] != n or o.shape[0] != n:
+        raise ValueError("key1, key2 and order differ in length")
+    while cap < 2 * n:
+        cap *= 2
+        bits += 1
+    mask = cap - 1
+    first = <int64_t*> malloc(cap * sizeof(int64_t))
+    if first == NULL:
+        raise MemoryError()
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out_v = out
+    with nogil:
+        memset(first, 0xFF, cap * sizeof(int64_t))    # -1: an empty slot
+        for i in range(n):      # each pair's earliest row
+            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
+                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
+            while first[h] >= 0 and (a[first[h]] != a[i] or b[first[h]] != b[i]):
+                h = (h + 1) & mask
+            if first[h] < 0 or o[i] < o[first[h]]:
+                first[h] = i
+        for i in range(n):      # every other row of a pair
+            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
+                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
+            while a[first[h]] != a[i] or b[first[h]] != b[i]:
+                h = (h + 1) & mask
+            if first[h] != i:
+                out_v[hits] = i
+                hits += 1
+    free(first)
+    return out[:hits].copy()
+
+
+cdef inline int64_t _floordiv(int64_t a, int64_t b) noexcept nogil:
+    cdef int64_t q = a // b if a >= 0 else -((-a + b - 1) // b)
+    return q
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+def days(values):
+    """eFact dates (YYYYMMDD) as days since 1900-01-01 (int64; -1 where the value is
+    not above 0), by the March-based day count (no check that the date exists)."""
+    cdef const int64_t[::1] v = np.ascontiguousarray(values, dtype=np.int64).reshape(-1)
+    cdef Py_ssize_t n = v.shape[0], i
+    cdef int64_t y, m, d, a, yy, mm, k
+    cdef int64_t base = 365 * 1899 + 1899 // 4 - 1899 // 100 + 1899 // 400 + (153 * 10 + 2) // 5 + 1
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    with nogil:
+        for i in range(n):
+            k = v[i]
+            if k <= 0:
+                o[i] = -1
+                continue
+            y = k // 10000
+            m = (k // 100) % 100
+            d = k % 100
+            a = 1 if m <= 2 else 0
+            yy = y - a
+            mm = m + 12 * a - 3
+            o[i] = (365 * yy + _floordiv(yy, 4) - _floordiv(yy, 100) + _floordiv(yy, 400)
+                    + _floordiv(153 * mm + 2, 5) + d - base)
+    return out
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def group_pairs(group, trigger):
+    """Every (trigger, other member) pair of each group, both ways round: ``(a, b)``
+    indices where ``trigger[a]`` and ``a != b`` share a group (``group`` sorted)."""
+    cdef const int64_t[::1] g = np.ascontiguousarray(group, dtype=np.int64)
+    cdef const uint8_t[::1] t = np.ascontiguousarray(trigger, dtype=np.bool_).view(np.uint8)
+    cdef Py_ssize_t n = g.shape[0], i, j, start, end, k = 0, total = 0
+    if t.shape[0] != n:
+        raise ValueError("group and trigger differ in length")
+    with nogil:
+        start = 0
+        while start < n:
+            end = start
+            while end < n and g[end] == g[start]:
+                end += 1
+            for i in range(start, end):
+                if t[i]:
+                    total += end - start - 1
+            start = end
+    a = np.empty(total, dtype=np.int64)
+    b = np.empty(total, dtype=np.int64)
+    cdef int64_t[::1] av = a, bv = b
+    with nogil:
+        start = 0
+        while start < n:
+            end = start
+            while end < n and g[end] == g[start]:
+                end += 1
+            for i in range(start, end):
+                if t[i]:
+                    for j in range(start, end):
+                        if j != i:
+                            av[k] = i
+                            bv[k] = j
+                            k += 1
+            start = end
+    return a, b
 
 
 # ---------------------------------------------------------------------------------------

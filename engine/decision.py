@@ -70,13 +70,16 @@ class ChunkFrame:
         self.invoices = s.invoices
 
     def head20(self, units: np.ndarray) -> np.ndarray:
-        return self.s.head20[units]
+        return self.s.head20_of(units)
 
     def members(self, invoices: np.ndarray) -> np.ndarray:
-        hit = np.zeros(len(self.invoices), dtype=bool)
-        hit[invoices] = True
-        inside = np.flatnonzero(self.s.in_invoice)
-        return inside[hit[self.s.invoice_of[inside]]]
+        invoices = np.asarray(invoices, dtype=np.int64)
+        lo = self.invoices[invoices]
+        hi = self.s.scan.inv_stop[invoices].astype(np.int64)
+        n = hi - lo
+        span = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(n.sum())
+        # Between its record 20 and its last record, the units of the invoice.
+        return span[self.s.scan.invoice[span] == np.repeat(invoices, n)]
 
     def detail(self) -> np.ndarray | None:
         return self.s.is_detail
@@ -114,10 +117,11 @@ def dependency_edges(s: Sending) -> Edges:
     """A record 50 drags its records 51/52 (``510119``/``520119``). Other dependencies
     (the day groups of the content checks) come with the findings of their check."""
     src, dst, code, zone = [], [], [], []
-    dep = np.flatnonzero(s.head50 >= 0)
     for rt, c in ((51, 510119), (52, 520119)):
-        d = dep[s.rtype[dep] == rt]
-        src.append(s.head50[d])
+        units = s.units_of(rt)
+        head = s.head50_of(units)
+        d = units[head >= 0]
+        src.append(head[head >= 0])
         dst.append(d)
         code.append(np.full(len(d), c, np.int32))
         zone.append(np.full(len(d), s.zone_index(str(rt), "1"), np.int32))

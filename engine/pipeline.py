@@ -181,7 +181,7 @@ class Engine:
             kept: list[Sending] = []
 
             def one(chunk: _chunks.Chunk) -> Summary:
-                s = _chunks.scan_chunk(reader, plan, chunk)
+                s = _chunks.scan_chunk(reader, plan, chunk, today=ctx.today)
                 if keep:
                     kept.append(s)
                 return check_chunk(s, ctx, self._checks)

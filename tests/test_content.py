@@ -280,3 +280,71 @@ def test_an_empty_reference_table_is_checked_against(case, table, expected):
     assert {e.code for e in r.errors} == expected  # x0119: records 51/52 of a rejected 50
     if table == "members":  # every invoice names a beneficiary nobody knows
         assert sum(e.code == "200820" for e in r.errors) == r.invoices_total
+
+
+# -- the compiled joins against the numpy lookups they replace ---------------------------
+
+
+def _content_errors(data, refs, today=20261123):
+    import reference_rules as reference
+
+    from vsbengine.formats.efact.checks import content
+    from vsbengine.formats.efact.findings import Context
+    from vsbengine.formats.efact.sending import Sending
+
+    s = Sending(data, today=today)
+    fused = content.check(s, Context(today, content.Lookups(refs)))
+    ref = reference.content_check(s, Context(today, reference.ContentLookups(refs)))
+    listed = lambda f: list(
+        zip(*(getattr(f.errors.table(), c).tolist() for c in ("unit", "code", "zone")))
+    )
+    keys = lambda f: (
+        sorted(zip(f.prestations.unit.tolist(), f.prestations.key1.tolist(),
+                   f.prestations.key2.tolist()))
+    )  # fmt: skip
+    edges = lambda f: sorted(
+        (a, b, c)
+        for e in f.edges
+        for a, b, c in zip(e.src.tolist(), e.dst.tolist(), e.code.tolist())
+    )
+    return (listed(fused), keys(fused), edges(fused)), (listed(ref), keys(ref), edges(ref))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_joins_find_what_the_numpy_lookups_find(tmp_path, seed):
+    import numpy as np
+    from test_rules import corrupt
+
+    from vsbengine.formats.efact.generate import CONTENT_KINDS, KINDS
+    from vsbengine.formats.efact.refs import load
+
+    g = generate(800, seed=300 + seed, month=202610, references=True, error_rate=0.06,
+                 kinds=CONTENT_KINDS if seed % 2 else tuple(KINDS))  # fmt: skip
+    g.write_refs(tmp_path / "refs")
+    refs = load(tmp_path / "refs")
+    data = g.tobytes()
+    if seed >= 3:
+        data = corrupt(data, np.random.default_rng(seed), 30)
+    fused, ref = _content_errors(data, refs)
+    assert fused == ref
+    assert fused[0]  # the injected kinds are found
+
+
+def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort():
+    """_core.repeated: the rows after the first of each pair of keys (first by order)."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 1000, 50_000):
+        k1 = rng.integers(0, 40, n) * (1 << 40)  # few distinct keys: many repeats
+        k2 = rng.integers(0, 30, n) - 3
+        order = rng.permutation(n) * 3
+        got = _core.repeated(k1, k2, order)
+        by = np.lexsort((order, k2, k1))
+        again = np.zeros(n, dtype=bool)
+        again[1:] = (k1[by][1:] == k1[by][:-1]) & (k2[by][1:] == k2[by][:-1])
+        assert got.tolist() == sorted(by[again].tolist())
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.repeated([1, 2], [1], [0, 1])

@@ -18,8 +18,8 @@ P = _core.PartKind
 def test_the_scan_is_a_typed_object_and_is_counted():
     data = clean(40, seed=201)
     before = _core.scan_counts()
-    s = _core.scan(data, core_tables(), len(LAYOUTS.narrow), len(LAYOUTS.wide))
-    _core.scan(data, core_tables(), 0, 0, framing_only=True)
+    s = _core.scan(data, core_tables())
+    _core.scan(data, core_tables(), framing_only=True)
     after = _core.scan_counts()
     assert isinstance(s, _core.Scan)
     assert (after.scans - before.scans, after.bytes - before.bytes) == (1, len(data))
@@ -27,7 +27,8 @@ def test_the_scan_is_a_typed_object_and_is_counted():
         1,
         len(data),
     )
-    assert s.narrow.shape == (len(LAYOUTS.narrow), len(s.offsets)) and s.size == len(data)
+    assert len(s.slots) == len(LAYOUTS.slot_names) and s.size == len(data)
+    assert sum(len(u) for u in s.units) == len(s.offsets)  # every unit, by layout
     assert s.offsets[2] == 227 and len(s.finding_unit) == 0 and s.framing_total == 0
     with pytest.raises(AttributeError):
         s.offsets = None  # read-only
@@ -113,7 +114,7 @@ def test_write_interleaved(tmp_path):
 
 
 def _zone_findings(data: bytes):
-    scan = _core.scan(data, core_tables(), len(LAYOUTS.narrow), len(LAYOUTS.wide))
+    scan = _core.scan(data, core_tables())
     return [
         (int(u), LAYOUTS.zones[int(z)].layout, LAYOUTS.zones[int(z)].zone, int(k))
         for u, z, k in zip(scan.finding_unit, scan.finding_zone, scan.finding_kind)
@@ -146,3 +147,62 @@ def test_reserved_zones_that_may_be_blank():
     assert _zone_findings(bytes(data)) == [(2, "10", "99", int(_core.Finding.E_CHECK))]
     data[227 + 234] = ord("0")  # zeros and blanks mixed: neither
     assert (2, "10", "45", int(_core.Finding.E_NOT_ZERO)) in _zone_findings(bytes(data))
+
+
+def _resident(address: int) -> int:
+    """Bytes resident of the mapping that holds ``address`` (Linux's smaps)."""
+    with open("/proc/self/smaps") as fh:
+        inside = False
+        for line in fh:
+            head = line.split()[0]
+            if "-" in head and all(c in "0123456789abcdef-" for c in head):
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                inside = lo <= address < hi
+            elif inside and line.startswith("Rss:"):
+                return int(line.split()[1]) * 1024
+    raise LookupError("no such mapping")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
+def test_a_file_map_gives_its_pages_back_behind_the_scan(tmp_path):
+    """drop_pages: the same scan as of the bytes, the map reads the same bytes after it,
+    and the file was not left resident (its pages went back as the scan went)."""
+    import mmap
+
+    from vsbengine.formats.efact.generate import generate
+
+    data = generate(60_000, seed=5, month=202610, error_rate=0.01).tobytes()  # 21 MB
+    path = tmp_path / "s.920000"
+    path.write_bytes(data)
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        address = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        ref = _core.scan(data, core_tables())
+        got = _core.scan(mm, core_tables(), drop_pages=True)
+        assert _resident(address) < len(data) // 2
+        for name in ("offsets", "layout", "finding_unit", "finding_zone", "finding_kind"):
+            assert np.array_equal(getattr(got, name), getattr(ref, name)), name
+        assert np.array_equal(got.rule_unit, ref.rule_unit) and len(ref.rule_unit)
+        assert all(np.array_equal(a, b) for a, b in zip(got.slots, ref.slots))
+        assert mm[:] == data
+    finally:
+        mm.close()
+
+
+@pytest.mark.parametrize("rtype", ["10", "20", "30", "50", "51", "80"])
+def test_every_byte_of_a_reserved_zone_is_compared(rtype):
+    """The layout's zero masks cover every byte of its zeros-only reserved zones (the
+    16-byte blocks and the tail of the masked span alike)."""
+    base = bytearray(clean(60, seed=1))
+    at = next(i for i in range(227, len(base), 350) if base[i : i + 2] == rtype.encode())
+    unit = 2 + (at - 227) // 350
+    not_zero = int(_core.Finding.E_NOT_ZERO)
+    zones = [z for z in LAYOUTS.layout(rtype).zones if z.must_be_zero and not z.blank_ok]
+    assert zones
+    for z in zones:
+        for j in range(z.start, z.end):
+            data = bytearray(base)
+            data[at + j] = ord("7")
+            found = [f for f in _zone_findings(bytes(data)) if f[0] == unit and f[3] == not_zero]
+            assert found == [(unit, rtype, z.zone, not_zero)], (z.zone, j)

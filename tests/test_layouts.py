@@ -9,6 +9,8 @@ from efact_edit import clean
 from vsbengine import _core
 from vsbengine.formats.efact import layouts
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Compiled, parse_table
+from vsbengine.formats.efact.rules import rule_table
+from vsbengine.formats.efact.sending import core_tables
 
 
 def test_every_layout_adds_up_without_gaps():
@@ -68,11 +70,10 @@ def test_adding_a_zone_is_a_one_line_table_edit():
     data = bytearray(clean(30, seed=81))
     r20 = 227 + 350  # the first record 20
     data[r20 + 340 : r20 + 343] = b"123"
-    scan = _core.scan(
-        bytes(data), _core.CoreTables(compiled), len(compiled.narrow), len(compiled.wide)
-    )
-    col = scan.narrow[compiled.narrow.index("z59")]
-    assert col[3] == 123 and (np.delete(col, 3) == 0).all()
+    scan = _core.scan(bytes(data), _core.CoreTables(compiled, rule_table(compiled)))
+    col = scan.slots[compiled.slot("20", "z59")]
+    r20 = scan.units[compiled.index["20"]]
+    assert r20[0] == 3 and col[0] == 123 and (col[1:] == 0).all()
 
 
 def test_core_check_digits_match_the_rule():
@@ -90,5 +91,5 @@ def test_core_check_digits_match_the_rule():
 
 
 def test_scan_of_nothing():
-    scan = _core.scan(b"", _core.CoreTables(LAYOUTS), len(LAYOUTS.narrow), len(LAYOUTS.wide))
+    scan = _core.scan(b"", core_tables())
     assert list(scan.framing_kind) == [_core.FRAMING["SHORT_FILE"]] * 2

@@ -17,13 +17,12 @@ class Scan:
         import numpy as np
 
         from vsbengine import _core
-        from vsbengine.formats.efact.compiled import LAYOUTS
         from vsbengine.formats.efact.sending import core_tables
 
         with open(files[n], "rb") as fh:
             self.data = fh.read()
         self.array = np.frombuffer(self.data, dtype=np.uint8)
-        self.args = (core_tables(), len(LAYOUTS.narrow), len(LAYOUTS.wide))
+        self.args = (core_tables(),)
         self.scan = _core.scan
 
     def time_scan(self, files, n):
@@ -41,12 +40,13 @@ class Scan:
         from vsbengine import _core
         from vsbengine.formats.efact import layouts
         from vsbengine.formats.efact.compiled import Compiled
+        from vsbengine.formats.efact.rules import rule_table
 
         def plain(table: str) -> str:
             return re.sub(r"^(\S+\s+\d+\s+\d+\s+N\s+)zb?( *)", r"\1-  ", table, flags=re.M)
 
         without = Compiled({k: (length, plain(t)) for k, (length, t) in layouts.SENDING.items()})
-        other = (_core.CoreTables(without), len(without.narrow), len(without.wide))
+        other = (_core.CoreTables(without, rule_table(without)),)
         ratios = []
         for _ in range(7):
             t = time.perf_counter()

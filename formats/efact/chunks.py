@@ -37,11 +37,21 @@ _L10 = LAYOUTS.index["10"]
 class Reader:
     """Byte ranges of a source: a bytes-like object, a memory map, or a file read with pread."""
 
-    def __init__(self, data=None, *, fd: int | None = None, size: int | None = None) -> None:
+    def __init__(
+        self,
+        data=None,
+        *,
+        fd: int | None = None,
+        size: int | None = None,
+        mapped: bool = False,
+    ) -> None:
         if data is None and (fd is None or size is None):
             raise ValueError("a Reader needs data, or a file descriptor and its size")
         self.data = data
         self.fd = fd
+        #: ``data`` is a read-only shared map of a file (made by :func:`open_reader`):
+        #: the scan may give its pages back as it goes.
+        self.mapped = mapped
         self.size = len(data) if data is not None else int(size)  # type: ignore[arg-type]
 
     def read(self, start: int, end: int):
@@ -114,10 +124,14 @@ class Plan:
         return b"".join(parts), units
 
 
-def scan_chunk(reader: Reader, plan: Plan, chunk: Chunk) -> Sending:
+def scan_chunk(
+    reader: Reader, plan: Plan, chunk: Chunk, *, today: int = 0, rules: bool = True
+) -> Sending:
     """Read one chunk (with the copies its checks need before it) and scan it: the one
-    place where chunks become :class:`~vsbengine.formats.efact.sending.Sending` objects."""
+    place where chunks become :class:`~vsbengine.formats.efact.sending.Sending` objects
+    (``today``: what the rules take as today; ``rules``: run them)."""
     prefix, n_prefix = plan.prefix(reader, chunk)
+    drop_pages = False
     if prefix:
         # One buffer for the copies and the chunk: no second copy of the chunk.
         data: object = bytearray(len(prefix) + chunk.end - chunk.start)
@@ -126,6 +140,7 @@ def scan_chunk(reader: Reader, plan: Plan, chunk: Chunk) -> Sending:
         reader.read_into(chunk.start, view[len(prefix) :])
     else:
         data = reader.read(chunk.start, chunk.end)
+        drop_pages = reader.mapped
     return Sending(
         data,
         own_first=2 + n_prefix,
@@ -133,13 +148,14 @@ def scan_chunk(reader: Reader, plan: Plan, chunk: Chunk) -> Sending:
         unit_base=chunk.first_unit,
         offset_base=chunk.start - len(prefix),
         own_offset=len(prefix),
+        today=today,
+        rules=rules,
+        drop_pages=drop_pages,
     )
 
 
 def _frame(buf, body: bool, lines: bool):
-    return _core.scan(
-        buf, core_tables(), 0, 0, framing_cap=0, body=body, lines=lines, framing_only=True
-    )
+    return _core.scan(buf, core_tables(), framing_cap=0, body=body, lines=lines, framing_only=True)
 
 
 def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
@@ -213,7 +229,7 @@ def open_reader(source, memory_limit: int | None):
         except (OSError, ValueError):
             return Reader(fd=fd, size=size), fd
         os.close(fd)
-        return Reader(mm), mm
+        return Reader(mm, mapped=True), mm
     return Reader(fd=fd, size=size), fd
 
 
@@ -271,4 +287,4 @@ class Scanned:
             # result and the heap it left behind take their share).
             plan_ = plan(reader, chunk_size(self.memory_limit))
             for chunk in plan_.chunks:
-                yield scan_chunk(reader, plan_, chunk)
+                yield scan_chunk(reader, plan_, chunk, rules=False)

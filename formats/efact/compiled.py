@@ -175,12 +175,15 @@ class Compiled:
 
         n_lay = len(self.layouts)
         self.layout_len = np.array([lay.length for lay in self.layouts], dtype=np.int32)
+        rtypes = [int(lay.name) if len(lay.name) == 2 else 0 for lay in self.layouts]
+        #: Record type of each layout (0 for the segments).
+        self.layout_rtype = np.array(rtypes, dtype=np.int16)
         self.layout_check = np.array(
-            [
-                1 if lay.name.isdigit() and int(lay.name) in _tables.DETAIL_TYPES else 0
-                for lay in self.layouts
-            ],
-            dtype=np.uint8,
+            [1 if t in _tables.DETAIL_TYPES else 0 for t in rtypes], dtype=np.uint8
+        )
+        #: Records of an invoice (20 to 80).
+        self.layout_member = np.array(
+            [1 if t in _tables.INVOICE_RECORDS else 0 for t in rtypes], dtype=np.uint8
         )
         self.type_to_layout = np.full(100, -1, dtype=np.int8)
         for i, lay in enumerate(self.layouts):
@@ -195,11 +198,17 @@ class Compiled:
         self.z_len = np.zeros(nz, dtype=np.int32)
         self.z_kind = np.zeros(nz, dtype=np.uint8)
         self.z_flags = np.zeros(nz, dtype=np.uint8)
-        self.z_col = np.full(nz, -1, dtype=np.int16)
-        self.z_wide = np.zeros(nz, dtype=np.uint8)
+        #: Per zone: its column among its layout's columns (its slot), or -1.
+        self.z_slot = np.full(nz, -1, dtype=np.int16)
         self.z_rng_first = np.zeros(nz, dtype=np.int32)
         self.z_rng_count = np.zeros(nz, dtype=np.int32)
-        self.z_work = np.zeros(nz, dtype=np.uint8)
+        z_work = np.zeros(nz, dtype=np.uint8)
+        #: The columns of every layout, layout after layout (the core's slots): per slot
+        #: its layout and column name; per layout its first slot and how many.
+        self.slot_names: list[tuple[str, str]] = []
+        self.slot_first = np.zeros(n_lay, dtype=np.int32)
+        self.slot_count = np.zeros(n_lay, dtype=np.int32)
+        self._slots: dict[tuple[str, str], int] = {}
         self.layout_zero = np.zeros(n_lay, dtype=np.uint8)
         self.zero_expect = np.zeros((n_lay, 350), dtype=np.uint8)
         self.zero_mask = np.zeros((n_lay, 350), dtype=np.uint8)
@@ -209,6 +218,7 @@ class Compiled:
         for li, lay in enumerate(self.layouts):
             self.zone_first[li] = zi
             self.zone_count[li] = len(lay.zones)
+            self.slot_first[li] = len(self.slot_names)
             for z in lay.zones:
                 self._allow(li, z)
                 self.z_start[zi], self.z_len[zi] = z.start, z.length
@@ -221,36 +231,51 @@ class Compiled:
                     | (F_ZERO if z.must_be_zero else 0)
                 )
                 if z.column:
-                    if z.column in self.narrow:
-                        self.z_col[zi] = self.narrow.index(z.column)
-                    else:
-                        self.z_col[zi] = self.wide.index(z.column)
-                        self.z_wide[zi] = 1
+                    if (lay.name, z.column) in self._slots:
+                        raise ValueError(f"layout {lay.name}: column {z.column} twice")
+                    self.z_slot[zi] = len(self.slot_names) - self.slot_first[li]
+                    self._slots[(lay.name, z.column)] = len(self.slot_names)
+                    self.slot_names.append((lay.name, z.column))
                 self.z_rng_first[zi] = len(lo)
                 self.z_rng_count[zi] = len(z.allowed)
                 for a, b in z.allowed:
                     lo.append(a)
                     hi.append(b)
                 # Zones whose value the core must read: extracted, mandatory,
-                # restricted, reserved (zeros), or of a kind with rules beyond
-                # character classes.
-                # Reserved zones that must hold zeros are compared all at once with
-                # the layout's zero masks; one that may be blank is a work zone.
+                # restricted, or of a kind with rules beyond character classes.
                 needs = z.column or z.mandatory or z.allowed or z.blank_ok or z.kind in "DY"
-                if z.must_be_zero and not z.blank_ok:
-                    self.zero_expect[li, z.start : z.end] = ord("0")
-                    self.zero_mask[li, z.start : z.end] = 0xFF
-                    self.layout_zero[li] = 1
-                self.z_work[zi] = 1 if needs else 0
+                if z.must_be_zero:
+                    # Checked apart from the work zones: the zeros-only ones by the
+                    # layout's masks (bit 1), the ones that may be blank one by one (bit 2).
+                    needs = False
+                    if z.blank_ok:
+                        self.layout_zero[li] |= 2
+                    else:
+                        self.zero_expect[li, z.start : z.end] = ord("0")
+                        self.zero_mask[li, z.start : z.end] = 0xFF
+                        self.layout_zero[li] |= 1
+                z_work[zi] = 1 if needs else 0
                 zi += 1
+            self.slot_count[li] = len(self.slot_names) - self.slot_first[li]
+        self.slot_wide = np.array(
+            [1 if col in self.wide else 0 for _, col in self.slot_names], dtype=np.uint8
+        )
         # Per layout, the zones the core must read, as one compact list.
-        work = np.flatnonzero(self.z_work).astype(np.int32)
+        work = np.flatnonzero(z_work).astype(np.int32)
         owner = np.searchsorted(self.zone_first, work, side="right") - 1
         self.work_zone = work
         self.work_first = np.searchsorted(owner, np.arange(n_lay)).astype(np.int32)
         self.work_count = np.bincount(owner, minlength=n_lay).astype(np.int32)
         self.rng_lo = np.array(lo or [0], dtype=np.int64)
         self.rng_hi = np.array(hi or [0], dtype=np.int64)
+        # The sequence number of each detail layout (the record order follows it).
+        self.seq_slot = np.full(n_lay, -1, dtype=np.int16)
+        self.seq_bit = np.zeros(n_lay, dtype=np.uint64)
+        for li, lay in enumerate(self.layouts):
+            for k, z in enumerate(lay.zones):
+                if z.column == _tables.SEQUENCE_COLUMN:
+                    self.seq_slot[li] = self.z_slot[self.zone_first[li] + k]
+                    self.seq_bit[li] = np.uint64(1 << k)
 
     def _allow(self, li: int, z: Zone) -> None:
         a = self.allow[li]
@@ -275,11 +300,34 @@ class Compiled:
                 return int(self.zone_first[li]) + k
         raise KeyError(f"layout {layout} has no zone {zone}")
 
-    def column(self, name: str) -> tuple[bool, int]:
-        """``(wide, index)`` of a column name."""
-        if name in self.narrow:
-            return False, self.narrow.index(name)
-        return True, self.wide.index(name)
+    def slot(self, layout: str, column: str) -> int:
+        """Global slot of a layout's column (``KeyError`` when the layout has none)."""
+        try:
+            return self._slots[(layout, column)]
+        except KeyError:
+            raise KeyError(f"layout {layout} has no column {column}") from None
+
+    def local_slot(self, layout: str, column: str) -> int:
+        """A column's index among its layout's columns (what the rules name)."""
+        return self.slot(layout, column) - int(self.slot_first[self.index[layout]])
+
+    def slots_of(self, column: str) -> np.ndarray:
+        """Per layout, the global slot of a column, or -1 (what ``_core.gather`` reads)."""
+        out = np.full(len(self.layouts), -1, dtype=np.int32)
+        for li, lay in enumerate(self.layouts):
+            out[li] = self._slots.get((lay.name, column), -1)
+        return out
+
+    def zone_bit(self, layout: str, zone: str) -> int:
+        """A zone's bit among its layout's zones (the core's masks of unreadable zones)."""
+        li = self.index[layout]
+        return 1 << (self.zone_index(layout, zone) - int(self.zone_first[li]))
+
+    def column_wide(self, name: str) -> bool:
+        """Whether a column holds int64 values (else int32)."""
+        if name not in self.narrow and name not in self.wide:
+            raise KeyError(f"no column {name}")
+        return name in self.wide
 
 
 #: The compiled layouts of message 920000 (segments 200/300, records 10-96).

@@ -213,7 +213,7 @@ def locate(table: ErrorTable, sending) -> ErrorTable:
     u = table.unit
     has = u >= 0
     safe = np.where(has, u, 0)
-    seq = np.where(has & s.is_detail[safe], s.col("sequence")[safe], -1).astype(np.int64)
+    seq = np.where(has & s.is_detail[safe], s.value_at("sequence", safe), -1).astype(np.int64)
     rtype = np.where(has, s.rtype[safe], 0).astype(np.int16)
     rtype = np.where(has & (safe == 0), 200, np.where(has & (safe == 1), 300, rtype)).astype(
         np.int16

@@ -531,6 +531,11 @@ SENDING = {
 #: Record types 10 to 90: they carry a sequence number and check digits
 #: (zone 99) and count in the error ratio.
 DETAIL_TYPES = (10, 20, 30, 50, 51, 52, 80, 90)
+#: The records of an invoice: a record 20 opens it, records 30 to 52 follow, the
+#: first record 80 after it closes it.
+INVOICE_RECORDS = (20, 30, 50, 51, 52, 80)
+#: The column of the record sequence number (zone 2) of records 10 to 90.
+SEQUENCE_COLUMN = "sequence"
 #: The closing records, checked in the technical phase.
 SUMMARY_TYPES = (95, 96)
 

@@ -99,29 +99,9 @@ _ENUMS = {"kind": KINDS, "category": CATEGORIES}
 
 
 def days(yyyymmdd) -> np.ndarray:
-    """eFact dates (YYYYMMDD integers) as days since 1900-01-01 (int32; 0 stays -1).
-
-    A sending's dates span a few months: they go through a table of that span.
-    """
+    """eFact dates (YYYYMMDD integers) as days since 1900-01-01 (int32; 0 stays -1)."""
     v = np.asarray(yyyymmdd, dtype=np.int64)
-    if v.size > 4096:
-        present = v[v > 0]
-        if present.size:
-            lo, hi = int(present.min()), int(present.max())
-            if hi - lo < 200_000:
-                table = _days(np.arange(lo, hi + 1, dtype=np.int64))
-                return np.where(v > 0, table[np.clip(v - lo, 0, hi - lo)], -1).astype(np.int32)
-    return _days(v)
-
-
-def _days(v: np.ndarray) -> np.ndarray:
-    y, m, d = v // 10000, v // 100 % 100, v % 100
-    # Days from 1900-03-01 based on a March-first year (no leap-day special case).
-    a = (m <= 2).astype(np.int64)
-    yy, mm = y - a, m + 12 * a - 3
-    n = 365 * yy + yy // 4 - yy // 100 + yy // 400 + (153 * mm + 2) // 5 + d
-    base = 365 * 1899 + 1899 // 4 - 1899 // 100 + 1899 // 400 + (153 * 10 + 2) // 5 + 1
-    return np.where(v > 0, n - base, -1).astype(np.int32)
+    return _core.days(v).astype(np.int32).reshape(v.shape)
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 Units are what the core framed, in file order: unit 0 is segment 200, unit 1
 segment 300 (offset -1 when absent), then every complete 350-character record.
-The rules work on unit indices and numpy columns; nothing here creates a
-Python object per record.
+The core stores the columns per record type (:meth:`Sending.values`: the values
+of one column for the records of one type, in file order) and follows the invoice
+structure (:attr:`Sending.invoices`, the invoice of every unit); the rules work on
+unit indices and numpy arrays. Nothing here creates a Python object per record.
 """
 
 from __future__ import annotations
@@ -20,11 +22,30 @@ _TABLES: dict[int, _core.CoreTables] = {}
 
 
 def core_tables(compiled: Compiled = LAYOUTS) -> _core.CoreTables:
-    """The compiled layouts pinned for the core (built once per layout set)."""
+    """The compiled layouts and rules pinned for the core (built once per layout set)."""
     key = id(compiled)
     if key not in _TABLES:
-        _TABLES[key] = _core.CoreTables(compiled)
+        from vsbengine.formats.efact.rules import rule_table
+
+        _TABLES[key] = _core.CoreTables(compiled, rule_table(compiled))
     return _TABLES[key]
+
+
+def rule_params(data, compiled: Compiled, today: int) -> tuple[int, np.ndarray]:
+    """Where the record 10 that governs a buffer is (its first one, -1 for none), and
+    the rules' parameters (:data:`vsbengine.formats.efact.rules.PARAMS`) from it."""
+    from vsbengine.formats.efact.checks.common import add_month
+
+    first = _core.first_record(data, core_tables(compiled), compiled.index["10"])
+    if first is None:
+        return -1, np.array([today, 0, 0, 0], dtype=np.int64)
+    offset, values, found = first
+    col = lambda name: int(values[compiled.local_slot("10", name)])  # noqa: E731
+    billed = col("invoiced_year") * 100 + col("invoiced_month")
+    readable = not (found & compiled.zone_bit("10", "25,26"))
+    created = col("creation_date") if readable else 0
+    following = int(add_month(billed)) if billed else 0
+    return offset, np.array([today, billed, following, created], dtype=np.int64)
 
 
 class Sending:
@@ -51,6 +72,13 @@ class Sending:
         Where this chunk's own bytes start in the buffer (after the copies).
     compiled
         The compiled layouts.
+    today
+        The date the rules take as today (YYYYMMDD).
+    rules
+        Run the streaming rules (a scan for the writers does not need them).
+    drop_pages
+        ``data`` is a read-only shared map of a file: the scan gives its pages back
+        behind it (see :func:`vsbengine._core.scan`), so the file is not resident whole.
     """
 
     def __init__(
@@ -63,6 +91,9 @@ class Sending:
         offset_base: int = 0,
         own_offset: int = 0,
         compiled: Compiled = LAYOUTS,
+        today: int = 0,
+        rules: bool = True,
+        drop_pages: bool = False,
     ) -> None:
         self.data = data
         self.compiled = compiled
@@ -71,25 +102,32 @@ class Sending:
         self.unit_base = own_first if unit_base is None else unit_base
         self.offset_base = offset_base
         self.own_offset = own_offset
-        scan = _core.scan(data, core_tables(compiled), len(compiled.narrow), len(compiled.wide))
-        #: What the core found (units, columns, findings).
+        self.today = today
+        tables = core_tables(compiled)
+        first10, params = rule_params(data, compiled, today) if rules else (-1, None)
+        scan = _core.scan(
+            data,
+            tables,
+            params=params,
+            first10=first10,
+            own_first=own_first,
+            rules=rules,
+            drop_pages=drop_pages,
+        )
+        #: What the core found (units, columns, invoices, findings).
         self.scan: _core.Scan = scan
         self.size = len(data)
         self.buf = np.frombuffer(data, dtype=np.uint8) if self.size else np.zeros(0, np.uint8)
         self.offsets: np.ndarray = scan.offsets
         self.layout: np.ndarray = scan.layout
         self.n_units = len(self.offsets)
-        names = np.array(
-            [int(lay.name) if len(lay.name) == 2 else 0 for lay in compiled.layouts] + [0],
-            dtype=np.uint8,
-        )
         # Record type per unit (0 for the segments and for records of unknown type).
+        names = np.r_[compiled.layout_rtype, 0].astype(np.uint8)
         self.rtype = names[self.layout]  # layout -1 (unknown) takes the last entry, 0
-        if self.n_units:
-            self.rtype[: min(2, self.n_units)] = 0
         self.lines = scan.lines
         self._units: dict[tuple[int, ...], np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
+        self._cols: dict[str, np.ndarray] = {}
         self._none = np.zeros(self.n_units, dtype=bool)
         self._none.flags.writeable = False
 
@@ -100,10 +138,29 @@ class Sending:
         return np.where(units >= self.own_first, self.unit_base + units - self.own_first, units)
 
     # -- columns ------------------------------------------------------------------------
+    def values(self, name: str, rtype: int) -> np.ndarray:
+        """The values of a column for the records of one type, in file order (aligned
+        with :meth:`units_of`); zeros when the type has no such column."""
+        li = self.compiled.index[str(rtype)]
+        try:
+            slot = self.compiled.slot(str(rtype), name)
+        except KeyError:
+            return np.zeros(len(self.scan.units[li]), dtype=np.int64)
+        return self.scan.slots[slot]
+
+    def value_at(self, name: str, units) -> np.ndarray:
+        """The values of a column for the given units, of any types (int64; 0 where a
+        unit has no such column)."""
+        return _core.gather(self.scan, self.compiled.slots_of(name), units)
+
     def col(self, name: str) -> np.ndarray:
-        """The values of a column for every unit (0 where the unit has no such zone)."""
-        wide, i = self.compiled.column(name)
-        return (self.scan.wide if wide else self.scan.narrow)[i]
+        """The values of a column for every unit (int64; 0 where the unit has no such
+        zone). Built on first use (the core stores columns per record type)."""
+        out = self._cols.get(name)
+        if out is None:
+            out = self._cols[name] = self.value_at(name, np.arange(self.n_units))
+            out.flags.writeable = False
+        return out
 
     def type_mask(self, *types: int) -> np.ndarray:
         """Boolean mask over units: the record type is one of ``types`` (cached, read-only)."""
@@ -165,7 +222,7 @@ class Sending:
         """Destination mutuality of the invoice before the chunk (its record 80), if any."""
         prev = self.own_first - 1
         if prev >= 2 and self.rtype[prev] == 80:
-            return int(self.col("destination")[prev])
+            return int(self.value_at("destination", [prev])[0])
         return None
 
     @cached_property
@@ -182,68 +239,94 @@ class Sending:
         key = tuple(sorted(types))
         units = self._units.get(key)
         if units is None:
-            units = np.flatnonzero(self.type_mask(*types))
+            if len(key) == 1 and str(key[0]) in self.compiled.index:
+                li = self.compiled.index[str(key[0])]
+                units = self.scan.units[li].astype(np.int64)
+            else:
+                units = np.flatnonzero(self.type_mask(*types))
             self._units[key] = units
         return units
+
+    def count_of(self, rtype: int) -> int:
+        """Records of a type in the scan."""
+        return len(self.scan.units[self.compiled.index[str(rtype)]])
 
     @cached_property
     def record10(self) -> int:
         """Unit of the first record 10, or -1."""
-        u = self.units_of(10)
+        u = self.scan.units[self.compiled.index["10"]]
         return int(u[0]) if len(u) else -1
 
     @cached_property
     def record90(self) -> int:
         """Unit of the last record 90, or -1."""
-        u = self.units_of(90)
+        u = self.scan.units[self.compiled.index["90"]]
         return int(u[-1]) if len(u) else -1
+
+    @cached_property
+    def invoice_of(self) -> np.ndarray:
+        """For each unit, the index of its invoice in :attr:`invoices`, or -1 (records 20
+        to 80 after a record 20 belong to the invoice of the last one)."""
+        return self.scan.invoice.astype(np.int64)
+
+    def head20_of(self, units: np.ndarray) -> np.ndarray:
+        """The record 20 of each unit's invoice (-1 outside invoices)."""
+        inv = self.scan.invoice[units]
+        head = self.scan.inv_head
+        return np.where(inv >= 0, head[np.maximum(inv, 0)] if len(head) else -1, -1).astype(
+            np.int64
+        )
 
     @cached_property
     def head20(self) -> np.ndarray:
         """For each unit inside an invoice (records 20 to 80), the unit of its record 20;
         else -1."""
-        idx = np.arange(self.n_units)
-        last = np.maximum.accumulate(np.where(self.rtype == 20, idx, -1)) if self.n_units else idx
-        return np.where(self.type_mask(20, 30, 50, 51, 52, 80), last, -1)
+        return self.head20_of(np.arange(self.n_units))
 
     @cached_property
     def in_invoice(self) -> np.ndarray:
         """Units inside an invoice (records 20 to 80 of it)."""
-        return self.head20 >= 0
+        return self.scan.invoice >= 0
 
     def has_findings(self, layout: str, zone: str) -> bool:
         """Whether the core reported any finding on this zone of this layout."""
         return self.finding_mask(layout, zone) is not self._none
 
+    def head50_of(self, units: np.ndarray) -> np.ndarray:
+        """For records 51/52, the unit of the record 50 they complete (the last record 50
+        after the record 20 of their invoice); else -1."""
+        units = np.asarray(units, dtype=np.int64)
+        r50 = self.units_of(50)
+        at = np.searchsorted(r50, units) - 1
+        last = np.where(at >= 0, r50[np.maximum(at, 0)] if len(r50) else -1, -1)
+        prev20 = self.units_of(20)
+        at20 = np.searchsorted(prev20, units) - 1
+        head = np.where(at20 >= 0, prev20[np.maximum(at20, 0)] if len(prev20) else -1, -1)
+        dep = np.isin(self.rtype[units], (51, 52)) & (last > head)
+        return np.where(dep, last, -1)
+
     @cached_property
     def head50(self) -> np.ndarray:
         """For each record 51/52, the unit of the record 50 it completes; else -1."""
-        idx = np.arange(self.n_units)
-        last = np.maximum.accumulate(np.where(self.rtype == 50, idx, -1)) if self.n_units else idx
-        dep = self.type_mask(51, 52) & (last > self.head20)
-        return np.where(dep, last, -1)
+        return self.head50_of(np.arange(self.n_units))
 
     @cached_property
     def invoices(self) -> np.ndarray:
         """Units of the records 20, in file order (one invoice each)."""
-        return self.units_of(20)
-
-    @cached_property
-    def invoice_of(self) -> np.ndarray:
-        """For each unit, the index of its invoice in :attr:`invoices`, or -1."""
-        pos = np.cumsum(self.rtype == 20) - 1
-        return np.where(self.head20 >= 0, pos, -1)
+        return self.scan.inv_head.astype(np.int64)
 
     @cached_property
     def invoice_end(self) -> np.ndarray:
         """For each invoice, the unit of its record 80 (the first after its 20), or -1."""
-        r80 = self.units_of(80)
-        inv = self.invoice_of[r80]
-        out = np.full(len(self.invoices), -1, dtype=np.int64)
-        keep = inv >= 0
-        first_inv, first = np.unique(inv[keep], return_index=True)
-        out[first_inv] = r80[keep][first]
-        return out
+        return self.scan.inv_end.astype(np.int64)
+
+    def invoice_total(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A total of the rule table per invoice (its sum, and whether a summed zone was
+        unreadable)."""
+        from vsbengine.formats.efact.rules import rule_table
+
+        k = rule_table(self.compiled).totals[name]
+        return self.scan.inv_sums[:, k], self.scan.inv_bad[:, k].astype(bool)
 
     def per_invoice_sum(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Sum of ``values`` over the units of each invoice where ``mask`` holds (int64, exact)."""
@@ -257,4 +340,4 @@ class Sending:
     @cached_property
     def destination(self) -> np.ndarray:
         """Destination mutuality (R20 zone 18) of each invoice."""
-        return self.col("destination")[self.invoices].astype(np.int64)
+        return self.values("destination", 20).astype(np.int64)

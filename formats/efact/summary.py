@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vsbengine.formats.efact.checks.common import code_sums
+from vsbengine.formats.efact.checks.common import CODE_RECORDS
 from vsbengine.formats.efact.findings import Edges, ErrorTable, Place, PrestationKeys, Problem
+from vsbengine.formats.efact.layouts import DETAIL_TYPES
 from vsbengine.formats.efact.sending import Sending
 from vsbengine.formats.efact.settlement import Envelope, Record10
 
@@ -124,6 +125,8 @@ class Summary:
     prest_amount: np.ndarray = field(default_factory=_i64)
     prest_account: np.ndarray = field(default_factory=_i64)
     prest_mutuality: np.ndarray = field(default_factory=_i64)
+    #: Per destination mutuality, the amounts of all those prestations (A, B).
+    prest_totals: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def invoices(self) -> int:
@@ -135,16 +138,22 @@ class Summary:
 
     def accepted_per_mutuality(self, rejected: np.ndarray | None) -> dict[int, tuple[int, int]]:
         """The amounts accepted per destination mutuality (account A, account B), given
-        the units rejected (``None``: nothing is accepted)."""
+        the units rejected (``None``: nothing is accepted): the totals less the
+        prestations rejected."""
         if rejected is None:
             return {}
-        ok = ~rejected[self.prest_units]
-        keys, (a, b) = _group(
-            self.prest_mutuality[ok],
-            np.where(self.prest_account[ok] == 1, 0, self.prest_amount[ok]),
-            np.where(self.prest_account[ok] == 1, self.prest_amount[ok], 0),
-        )
-        return {int(m): (int(a[i]), int(b[i])) for i, m in enumerate(keys.tolist())}
+        out = dict(self.prest_totals)
+        gone = np.flatnonzero(rejected[self.prest_units])
+        if len(gone):
+            on_b = self.prest_account[gone] == 1
+            amount = self.prest_amount[gone]
+            keys, (a, b) = _group(
+                self.prest_mutuality[gone], np.where(on_b, 0, amount), np.where(on_b, amount, 0)
+            )
+            for i, m in enumerate(keys.tolist()):
+                ta, tb = out.get(m, (0, 0))
+                out[m] = (ta - int(a[i]), tb - int(b[i]))
+        return out
 
     def seed(self) -> bytes:
         """Bytes that identify the sending (the header, records 10 and 90, the closing
@@ -182,20 +191,21 @@ class SendingFrame:
 
 
 def _group(keys: np.ndarray, *values: np.ndarray):
-    """Exact int64 sums of ``values`` per distinct key."""
+    """Exact int64 sums of ``values`` per distinct key (keys in order need no sort:
+    invoices come sorted by destination mutuality)."""
     if len(keys) == 0:
         return keys, [np.zeros(0, np.int64) for _ in values]
-    order = np.argsort(keys, kind="stable")
-    k = keys[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    return k[starts], [
-        np.add.reduceat(np.asarray(v)[order].astype(np.int64), starts) for v in values
-    ]
+    if len(keys) > 1 and (keys[1:] < keys[:-1]).any():
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        values = tuple(np.asarray(v)[order] for v in values)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], [np.add.reduceat(np.asarray(v).astype(np.int64), starts) for v in values]
 
 
 def _place(s: Sending, units: np.ndarray) -> Place:
     return Place(
-        s.col("sequence")[units].astype(np.int64),
+        s.value_at("sequence", units),
         s.rtype[units].astype(np.int16),
         (s.offsets[units] + s.offset_base).astype(np.int64),
     )
@@ -212,6 +222,20 @@ def _padded(s: Sending, unit: int, length: int) -> bytes:
     return raw.ljust(length, b" ")
 
 
+def _own(s: Sending, units: np.ndarray) -> np.ndarray:
+    """Which of the given record units belong to the chunk (not the copies before it)."""
+    return units >= s.own_first
+
+
+def _unreadable_at(s: Sending, units: np.ndarray, layout: str, zones) -> np.ndarray:
+    """Per unit: the core reported a finding on one of the zones of the layout."""
+    out = np.zeros(len(units), dtype=bool)
+    for zone in zones:
+        if s.has_findings(layout, zone):
+            out |= s.finding_mask(layout, zone)[units]
+    return out
+
+
 def summarize(
     s: Sending,
     errors: ErrorTable,
@@ -221,42 +245,54 @@ def summarize(
     edges: Edges,
     prestations: PrestationKeys | None,
 ) -> Summary:
-    """The summary of one checked chunk (``rejected``: local mask; errors already located)."""
+    """The summary of one checked chunk (``rejected``: local mask; errors already located),
+    from the invoice table and the columns of the scan."""
     own = s.own
     to_global = s.in_file
+    sc = s.scan
     sm = Summary(errors=errors, problems=problems, framing=bool(problems))
     sm.units = max(s.n_units - s.own_first, 0)
-    detail = s.is_detail & own
-    sm.detail = int(detail.sum())
-    is52 = s.type_mask(52)
-    sm.detail52 = int((is52 & own).sum())
-    if sm.detail:
-        sm.last_detail = int(to_global(np.flatnonzero(detail)[-1:])[0])
-    sm.rejected = to_global(np.flatnonzero(rejected & detail))
+    # Records 10 to 90 of the chunk: from the units of each type.
+    last = -1
+    for rt in DETAIL_TYPES:
+        u = sc.units[s.compiled.index[str(rt)]]
+        mine = len(u) - int(np.searchsorted(u, s.own_first))
+        sm.detail += mine
+        if mine:
+            last = max(last, int(u[-1]))
+    u52 = sc.units[s.compiled.index["52"]]
+    sm.detail52 = len(u52) - int(np.searchsorted(u52, s.own_first))
+    if last >= 0:
+        sm.last_detail = int(to_global(np.array([last]))[0])
+    gone = np.flatnonzero(rejected)
+    gone = gone[(gone >= s.own_first) & s.is_detail[gone]]
+    sm.rejected = to_global(gone)
 
+    # Per invoice (one per record 20; the core followed them).
     inv = s.invoices
-    own_inv = own[inv]
+    own_inv = _own(s, inv)
     sm.invoice_rejected = invoice_rejected[own_inv]
     end = s.invoice_end
     has_end = end >= 0
+    ends = end[has_end]
     dest = s.destination
     a = np.zeros(len(inv), np.int64)
     b = np.zeros(len(inv), np.int64)
-    a[has_end] = s.col("amount_a")[end[has_end]]
-    b[has_end] = s.col("amount_b")[end[has_end]]
+    r80 = s.units_of(80)
+    rank = sc.rank
+    a[has_end] = s.values("amount_a", 80)[rank[ends]]
+    b[has_end] = s.values("amount_b", 80)[rank[ends]]
     bad_amount = np.zeros(len(inv), bool)
-    bad_amount[has_end] = (s.finding_mask("80", "19") | s.finding_mask("80", "15"))[end[has_end]]
-    members = np.flatnonzero(s.in_invoice)
+    bad_amount[has_end] = _unreadable_at(s, ends, "80", ("19", "15"))
     if has_end.all():
         counts = (end - inv + 1).astype(np.int64)
     else:
-        counts = np.bincount(s.invoice_of[members], minlength=len(inv)).astype(np.int64)
-    counts52 = s.per_invoice_sum(np.ones(s.n_units, np.int64), is52)
-    codes, _ = code_sums(s)
-    bad_code = np.zeros(len(inv), bool)
-    for rec in ("30", "50", "51", "52"):
-        if s.has_findings(rec, "4"):
-            bad_code |= s.per_invoice_sum(s.finding_mask(rec, "4"), s.in_invoice) > 0
+        counts = sc.inv_members.astype(np.int64)
+    codes, bad_code = s.invoice_total("invoice_control")
+    pa, _ = s.invoice_total("prestations_a")
+    pb, _ = s.invoice_total("prestations_b")
+    in52 = sc.invoice[u52]
+    counts52 = np.bincount(in52[in52 >= 0], minlength=len(inv)).astype(np.int64)
     sel = own_inv
     keys, sums = _group(
         dest[sel],
@@ -278,37 +314,55 @@ def summarize(
             bad_code=bool(sums[5][i]),
             records52=int(sums[6][i]),
         )
-
-    prest = np.flatnonzero(s.type_mask(30, 50) & own & s.in_invoice)
-    sm.prest_units = to_global(prest)
-    sm.prest_amount = s.col("amount")[prest].astype(np.int64)
-    sm.prest_account = s.col("account")[prest].astype(np.int64)
-    sm.prest_mutuality = s.col("destination")[s.head20[prest]].astype(np.int64)
-    r80 = s.units_of(80)
-    r80 = r80[own[r80]]
-    sm.r80_a = int(s.col("amount_a")[r80].sum(dtype=np.int64))
-    sm.r80_b = int(s.col("amount_b")[r80].sum(dtype=np.int64))
-    sm.r80_bad = bool((s.finding_mask("80", "19") | s.finding_mask("80", "15"))[r80].any())
-    is_code = s.type_mask(30, 50, 51, 52) & own
-    sm.codes = int(s.col("code")[is_code].sum(dtype=np.int64))
-    sm.codes_bad = any(bool((s.finding_mask(r, "4") & own).any()) for r in ("30", "50", "51", "52"))
+    # The prestations of all invoices of the chunk are its own (a copy before the chunk
+    # opens no invoice that a copy would be part of).
+    keys, (ta, tb) = _group(dest, pa, pb)
+    sm.prest_totals = {int(m): (int(ta[i]), int(tb[i])) for i, m in enumerate(keys.tolist())}
+    units, amount, account, inside = [], [], [], []
+    for rt in (30, 50):
+        u = sc.units[s.compiled.index[str(rt)]]
+        ix = sc.invoice[u]
+        keep = ix >= 0
+        if not keep.all():
+            keep &= u >= s.own_first
+            u, ix = u[keep], ix[keep]
+        units.append(u)
+        inside.append(ix)
+        amount.append(s.values("amount", rt) if keep.all() else s.values("amount", rt)[keep])
+        account.append(s.values("account", rt) if keep.all() else s.values("account", rt)[keep])
+    # Units of records are after the copies: in the file, they move by the same.
+    sm.prest_units = np.concatenate(units).astype(np.int64) + (s.unit_base - s.own_first)
+    sm.prest_amount = np.concatenate(amount).astype(np.int64, copy=False)
+    sm.prest_account = np.concatenate(account).astype(np.int8)
+    sm.prest_mutuality = dest.astype(np.int16)[np.concatenate(inside)]
+    r80_own = _own(s, r80)
+    sm.r80_a = int(s.values("amount_a", 80)[r80_own].sum(dtype=np.int64))
+    sm.r80_b = int(s.values("amount_b", 80)[r80_own].sum(dtype=np.int64))
+    sm.r80_bad = bool(_unreadable_at(s, r80[r80_own], "80", ("19", "15")).any())
+    sm.codes = 0
+    for rt in CODE_RECORDS:
+        u = sc.units[s.compiled.index[str(rt)]]
+        k = int(np.searchsorted(u, s.own_first))
+        sm.codes += int(s.values("code", rt)[k:].sum(dtype=np.int64))
+        if s.has_findings(str(rt), "4"):
+            sm.codes_bad |= bool(_unreadable_at(s, u[k:], str(rt), ("4",)).any())
 
     r20 = inv[own_inv]
-    sm.invoice_number = s.col("invoice_number")[r20].astype(np.int64)
+    sm.invoice_number = s.values("invoice_number", 20)[own_inv].astype(np.int64)
     sm.invoice_unit = to_global(r20)
-    # One past the last unit of each invoice (its units are those with its record 20).
-    last = members[np.searchsorted(s.invoice_of[members], np.arange(len(inv)), side="right") - 1]
-    sm.invoice_stop = to_global(last[own_inv]) + 1 if len(r20) else _i64()
-    sm.invoice_seq = s.col("sequence")[r20].astype(np.int64)
+    sm.invoice_stop = (
+        to_global(sc.inv_stop[own_inv].astype(np.int64) - 1) + 1 if len(r20) else _i64()
+    )
+    sm.invoice_seq = s.values("sequence", 20)[own_inv].astype(np.int64)
     sm.invoice_offset = (s.offsets[r20] + s.offset_base).astype(np.int64)
 
     def located(u: int, layout: str, zones) -> Located:
         """``zones``: (key, zone id in the layout, column)."""
         values, readable = {}, {}
         for key, zone, col in zones:
-            values[key] = int(s.col(col)[u])
+            values[key] = int(s.value_at(col, [u])[0])
             readable[key] = not s.finding_mask(layout, zone)[u]
-        seq = int(s.col("sequence")[u]) if layout in ("10", "90") else -1
+        seq = int(s.value_at("sequence", [u])[0]) if layout in ("10", "90") else -1
         off = int(s.offsets[u])
         return Located(
             int(to_global(np.array([u]))[0]),
@@ -321,28 +375,36 @@ def summarize(
         )
 
     r90 = s.units_of(90)
-    r90 = r90[own[r90]]
+    r90 = r90[_own(s, r90)]
     if len(r90):
         sm.record90 = located(int(r90[-1]), "90", R90_ZONES)
     r10 = s.record10
     if r10 >= 0 and own[r10]:
         sm.record10 = located(r10, "10", (("14", "14", "institution"),))
+        col = lambda name: int(s.value_at(name, [r10])[0])  # noqa: E731
         sm.payee = Record10(
-            sending_number=int(s.col("sending_number")[r10]),
-            invoiced_year=int(s.col("invoiced_year")[r10]),
-            invoiced_month=int(s.col("invoiced_month")[r10]),
-            institution=int(s.col("institution")[r10]),
+            sending_number=col("sending_number"),
+            invoiced_year=col("invoiced_year"),
+            invoiced_month=col("invoiced_month"),
+            institution=col("institution"),
             **{key: _text(s, r10, "10", zone) for key, zone in _R10_TEXT},
         )
     if s.first_chunk:
         header_end = int(s.offsets[2]) if s.n_units > 2 and s.offsets[2] >= 0 else s.size
         sm.header = bytes(s.data[: min(header_end, 227)])
         sm.envelope = Envelope(_padded(s, 0, 67), _padded(s, 1, 160))
-    keep = own[edges.src] & own[edges.dst]
-    src, dst = edges.src[keep], edges.dst[keep]
-    sm.edges = Edges(
-        to_global(src), to_global(dst), edges.code[keep], edges.zone[keep], _place(s, dst)
-    )
+    if len(edges) and min(edges.src.min(), edges.dst.min()) >= s.own_first:
+        # The usual case: no edge touches the copies before the chunk.
+        shift = s.unit_base - s.own_first
+        sm.edges = Edges(
+            edges.src + shift, edges.dst + shift, edges.code, edges.zone, _place(s, edges.dst)
+        )
+    else:
+        keep = own[edges.src] & own[edges.dst]
+        src, dst = edges.src[keep], edges.dst[keep]
+        sm.edges = Edges(
+            to_global(src), to_global(dst), edges.code[keep], edges.zone[keep], _place(s, dst)
+        )
     if prestations is not None:
         p = prestations.unit
         mine = own[p]
@@ -352,14 +414,16 @@ def summarize(
             prestations.key2[mine],
             _place(s, p[mine]),
         )
-    for u in s.units_of(95, 96).tolist():
-        if own[u]:
-            layout = str(int(s.rtype[u]))
-            zones = [
-                (z, z if layout == "95" else str(int(z) + 100), col)
-                for z, col in CLOSING_ZONES.items()
-            ]
-            sm.closing.append(located(u, layout, zones))
+    for rt in (95, 96):
+        for u in s.units_of(rt).tolist():
+            if own[u]:
+                layout = str(rt)
+                zones = [
+                    (z, z if layout == "95" else str(int(z) + 100), col)
+                    for z, col in CLOSING_ZONES.items()
+                ]
+                sm.closing.append(located(u, layout, zones))
+    sm.closing.sort(key=lambda c: c.unit)
     return sm
 
 
@@ -371,6 +435,9 @@ def merge(parts: list[Summary]) -> Summary:
     )
     out.units = 2
     for p in parts:
+        for m, (pa, pb) in p.prest_totals.items():
+            ta, tb = out.prest_totals.get(m, (0, 0))
+            out.prest_totals[m] = (ta + pa, tb + pb)
         out.units += p.units
         out.framing |= p.framing
         out.detail += p.detail

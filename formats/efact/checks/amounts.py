@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from vsbengine.formats.efact.checks.common import PRESTATIONS
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Findings
+from vsbengine.formats.efact.rules import Compare, Sign, Total, family_errors
 from vsbengine.formats.efact.sending import Sending
 
 if TYPE_CHECKING:
@@ -32,49 +31,46 @@ SENDING_TOTALS = (("19", "amount_a", "901910"), ("15", "amount_b", "901510"))
 _COLUMN = {"22": "units", "27": "personal_share", "30,31": "supplement"}
 
 
-def _unreadable(s: Sending, zones) -> np.ndarray:
-    """Per invoice: a prestation of it has a format finding on one of ``zones``."""
-    zones = (zones,) if isinstance(zones, str) else zones
-    out = np.zeros(len(s.invoices), dtype=bool)
-    for rec in PRESTATIONS:
-        for zone in zones:
-            if s.has_findings(str(rec), zone):
-                out |= s.per_invoice_sum(s.finding_mask(str(rec), zone), s.in_invoice) > 0
-    return out
+#: A credit note: the invoicing type (zone 11) of the invoice's record 20 is 3.
+CREDIT_NOTE = ("20.invoicing_type", "in", (3,))
+
+
+def _prestation_rules(rec: str):
+    """Signs and credit notes of one prestation record type."""
+    return (
+        *(
+            Sign(rec, zone, rec + suffix, "amount", _COLUMN[zone])
+            for zone, suffix in SIGNED_LIKE_AMOUNT
+        ),
+        Compare(rec, "22", rec + "2248", "units", ">=", 0, when=CREDIT_NOTE),
+        Compare(rec, "11", "201140", "amount", ">", 0, when=CREDIT_NOTE, on="20", zone_of="20"),
+    )
+
+
+#: The invoice totals as rules: an unreadable amount or account already blocks; its
+#: total proves nothing more.
+TOTALS = tuple(
+    Total(
+        code,
+        zone,
+        code,
+        col,
+        detail,
+        PRESTATIONS,
+        where=None if acc is None else ("account", "==", acc),
+        unreadable=(_ZONE_OF[detail],) if acc is None else (_ZONE_OF[detail], "11"),
+    )
+    for zone, col, detail, acc, code in INVOICE_TOTALS
+)
+
+#: The family's steps in the order its errors are listed (all run in the scan).
+STEPS = (*(r for rec in PRESTATIONS for r in _prestation_rules(str(rec))), *TOTALS)
 
 
 def check(s: Sending, ctx: Context) -> Findings:
-    """Signs, credit notes and the invoice totals of one chunk."""
+    """Signs, credit notes and the invoice totals of one chunk (run in the scan)."""
     found = Findings()
-    errs = found.errors
-    amount = s.col("amount")
-    for rec in PRESTATIONS:
-        units = s.units_of(rec)
-        a = amount[units]
-        a_neg, a_set = a < 0, a != 0
-        for zone, suffix in SIGNED_LIKE_AMOUNT:
-            v = s.col(_COLUMN[zone])[units]
-            differ = a_set & (v != 0) & (a_neg != (v < 0))
-            errs.add(units[differ], f"{rec}{suffix}", s.zone_index(str(rec), zone))
-        head = s.head20[units]
-        credit = (head >= 0) & (s.col("invoicing_type")[np.maximum(head, 0)] == 3)
-        errs.add(
-            units[credit & (s.col("units")[units] >= 0)], f"{rec}2248", s.zone_index(str(rec), "22")
-        )
-        errs.add(np.unique(head[credit & (a > 0)]), "201140", s.zone_index("20", "11"))
-
-    is_prest = s.type_mask(*PRESTATIONS)
-    account = s.col("account")
-    end = s.invoice_end
-    has_end = end >= 0
-    for zone, col, detail, acc, code in INVOICE_TOTALS:
-        mask = is_prest if acc is None else is_prest & (account == acc)
-        sums = s.per_invoice_sum(s.col(detail), mask)
-        wrong = np.zeros(len(end), dtype=bool)
-        wrong[has_end] = s.col(col)[end[has_end]] != sums[has_end]
-        # An unreadable amount or account already blocks; its total proves nothing more.
-        wrong &= ~_unreadable(s, (_ZONE_OF[detail],) if acc is None else (_ZONE_OF[detail], "11"))
-        errs.add(end[wrong], code, s.zone_index("80", zone))
+    found.errors.add_table(family_errors(s, "amounts"))
     return found
 
 

@@ -1,8 +1,9 @@
 """Family 8: content checks against the zorgkas's reference data.
 
-Every lookup is vectorised (``searchsorted`` on the sorted reference arrays),
-per invoice where the answer is the invoice's (the beneficiary, the admission)
-and per prestation where it depends on the prestation (dates, codes, tariffs).
+Every lookup is a compiled hash join (:class:`vsbengine._core.KeyIndex`: the rows
+of a reference table by key, then the period that covers the day), per invoice
+where the answer is the invoice's (the beneficiary, the admission) and per
+prestation where it depends on the prestation (dates, codes, tariffs).
 Records whose zones could not be read are left out: they already block.
 
 Codes (official where one matches, ``*`` the engine's own, absent from the official
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vsbengine import _core
 from vsbengine.formats.efact import refs as _refs
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Edges, Findings, PrestationKeys
@@ -61,7 +63,8 @@ def _ranges(lo: np.ndarray, hi: np.ndarray):
 
 
 class Lookups:
-    """Search arrays derived once from a :class:`~vsbengine.formats.efact.refs.References`."""
+    """The reference data indexed once for the joins: every table hashed by its key
+    (:class:`vsbengine._core.KeyIndex`: key -> its rows), the periods of its rows."""
 
     def __init__(self, r: _refs.References) -> None:
         #: institution -> its registered accounts (the record 10 check of accounts).
@@ -69,21 +72,23 @@ class Lookups:
         m = r.members
         self.m_key = m.key
         self.m_mut = m.mutuality
-        self.m_reach = m.reach
+        self.m_reach = m.reach.astype(np.int64)
         self.m_deceased = m.deceased
+        self.m_from = (m.key & 0xFFFF).astype(np.int64)
+        self.m_index = _core.KeyIndex(m.key >> 16)
 
         c = r.codes.columns
         self.c_code = c["code"]
-        self.c_key = (c["code"] << 16) | c["valid_from"].astype(np.int64)
+        self.c_from = c["valid_from"].astype(np.int64)
         self.c_reach = _refs.running_max(c["code"], c["valid_to"])
         self.c_category = c["category"]
         self.c_related = c["related_code"]
+        self.c_index = _core.KeyIndex(c["code"])
 
         t = r.tariffs.columns
-        pair = (t["code"].astype(np.uint64) << np.uint64(40)) | t["institution"].astype(np.uint64)
-        self.t_pairs, pid = np.unique(pair, return_inverse=True)
-        self.t_pid = pid.astype(np.int64)
-        self.t_key = (self.t_pid << 16) | t["valid_from"].astype(np.int64)
+        pair = (t["code"].astype(np.int64) << 40) | t["institution"].astype(np.int64)
+        self.t_index = _core.KeyIndex(pair)
+        self.t_from = t["valid_from"].astype(np.int64)
         self.t_to = t["valid_to"].astype(np.int64)
         self.t_amount = t["unit_amount"]
         self.t_share = t["unit_personal_share"]
@@ -91,12 +96,33 @@ class Lookups:
         a = r.admissions.columns
         self.a_inst = np.unique(a["institution"])
         rank = np.searchsorted(self.a_inst, a["institution"])
-        self.a_key = rank * 10**12 + a["admission_number"]
+        self.a_inst_index = _core.KeyIndex(self.a_inst)
+        self.a_index = _core.KeyIndex(rank * 10**12 + a["admission_number"])
         self.a_insz = a["insz"]
         self.a_kind = a["kind"]
         self.a_from = a["admitted_on"].astype(np.int64)
         self.a_to = a["discharged_on"].astype(np.int64)
         self.a_approval = a["approval_date"].astype(np.int64)
+        # The columns the compiled join reads, as they are (int64, one row a row).
+        self.join = dict(
+            members=dict(from_=self.m_from, reach=self.m_reach, deceased=m.deceased),
+            codes=dict(
+                from_=self.c_from,
+                reach=self.c_reach.astype(np.int64),
+                category=self.c_category.astype(np.int64),
+                related=self.c_related.astype(np.int64),
+            ),
+            tariffs=dict(
+                from_=self.t_from,
+                to=self.t_to,
+                amount=self.t_amount.astype(np.int64),
+                share=self.t_share.astype(np.int64),
+            ),
+            admissions=dict(from_=self.a_from, to=self.a_to),
+        )
+        for table in self.join.values():
+            for name in list(table):
+                table[name.rstrip("_")] = np.ascontiguousarray(table.pop(name), dtype=np.int64)
         self._guard_empty()
 
     def _guard_empty(self) -> None:
@@ -104,8 +130,8 @@ class Lookups:
         at a looked-up row get one inert row, so that a row that was not found (row 0)
         stays in bounds; the keys never match, so nothing is found in it."""
         for name, fill in (
-            ("m_key", np.iinfo(np.int64).max),
-            ("m_reach", 0),
+            ("m_mut", 0),
+            ("m_deceased", _refs.NONE),
             ("c_category", 255),
             ("c_related", -1),
             ("t_amount", 0),
@@ -121,117 +147,100 @@ class Lookups:
                 setattr(self, name, np.full(1, fill, dtype=values.dtype))
 
     # -- lookups -------------------------------------------------------------------------
-    def insured(self, insz: np.ndarray, day: np.ndarray, lo=None, hi=None) -> np.ndarray:
-        """Whether each person is insured on each day. With their rows ``[lo, hi)`` (known
-        per invoice), a person with one period is checked on that row directly."""
-        if lo is None:
-            return self._insured_search(insz, day)
-        single = (hi - lo) == 1
-        row = np.minimum(lo, max(len(self.m_key) - 1, 0))
-        start = (self.m_key[row] & 0xFFFF).astype(np.int64)
-        out = single & (start <= day) & (day <= self.m_reach[row].astype(np.int64))
-        many = np.flatnonzero(~single)
-        if len(many):
-            out[many] = self._insured_search(insz[many], day[many])
-        return out
+    def members(self, insz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows ``[lo, hi)`` of each person (``lo == hi``: not a member)."""
+        return self.m_index.find(insz)
 
-    def _insured_search(self, insz: np.ndarray, day: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self.m_key, (insz << 16) | day, side="right") - 1
-        safe = np.maximum(idx, 0)
-        return (
-            (idx >= 0)
-            & ((self.m_key[safe] >> 16) == insz)
-            & (day <= self.m_reach[safe].astype(np.int64))
-        )
+    def insured(self, day: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Whether each person (their rows ``[lo, hi)``) is insured on each day."""
+        return _core.find_period(lo, hi, self.m_from, self.m_reach, day)[1]
 
     def code_row(self, code: np.ndarray, day: np.ndarray):
         """(known, valid on the day, row) of a code."""
-        idx = np.searchsorted(self.c_key, (code << 16) | day, side="right") - 1
-        safe = np.maximum(idx, 0)
-        pos = np.searchsorted(self.c_code, code)
-        known = (
-            self.c_code[np.minimum(pos, max(len(self.c_code) - 1, 0))] == code
-            if len(self.c_code)
-            else np.zeros(len(code), bool)
-        )
-        valid = (
-            (idx >= 0) & (self.c_code[safe] == code) & (day <= self.c_reach[safe])
-            if len(self.c_code)
-            else np.zeros(len(code), bool)
-        )
-        return known, valid, safe
+        lo, hi = self.c_index.find(code)
+        row, valid = _core.find_period(lo, hi, self.c_from, self.c_reach, day)
+        return hi > lo, valid, row
 
     def tariff(self, code: np.ndarray, institution: np.ndarray, day: np.ndarray):
         """(found, row): the price contracted with the institution, else the general one."""
         found = np.zeros(len(code), bool)
         row = np.zeros(len(code), np.int64)
-        if len(self.t_pairs) == 0:
+        if self.t_index.rows == 0:
             return found, row
         for inst in (institution, np.zeros_like(institution)):
-            pk = (code.astype(np.uint64) << np.uint64(40)) | inst.astype(np.uint64)
-            pid = np.searchsorted(self.t_pairs, pk)
-            pid_safe = np.minimum(pid, len(self.t_pairs) - 1)
-            have = self.t_pairs[pid_safe] == pk
-            idx = (
-                np.searchsorted(self.t_key, (pid_safe.astype(np.int64) << 16) | day, side="right")
-                - 1
-            )
-            safe = np.maximum(idx, 0)
-            ok = have & (idx >= 0) & (self.t_pid[safe] == pid_safe) & (day <= self.t_to[safe])
+            lo, hi = self.t_index.find((code.astype(np.int64) << 40) | inst.astype(np.int64))
+            at, ok = _core.find_period(lo, hi, self.t_from, self.t_to, day)
             take = ok & ~found
-            row[take] = safe[take]
+            row[take] = at[take]
             found |= ok
         return found, row
 
     def admission(self, institution: np.ndarray, number: np.ndarray):
         """(found, row) of admissions by facility and admission number."""
-        if len(self.a_key) == 0:
-            return np.zeros(len(number), bool), np.zeros(len(number), np.int64)
-        rank = np.searchsorted(self.a_inst, institution)
-        rank_safe = np.minimum(rank, len(self.a_inst) - 1)
-        inst_ok = self.a_inst[rank_safe] == institution
-        key = rank_safe * 10**12 + number
-        idx = np.searchsorted(self.a_key, key)
-        safe = np.minimum(idx, len(self.a_key) - 1)
-        return inst_ok & (self.a_key[safe] == key), safe
+        rank, rank_end = self.a_inst_index.find(institution)
+        lo, hi = self.a_index.find(rank * 10**12 + number)
+        return (rank_end > rank) & (hi > lo), lo
 
 
 def _zone(rec: str, zone: str) -> int:
     return LAYOUTS.zone_index(rec, zone)
 
 
+def _prestations(s: Sending):
+    """The records 30 and 50 of the chunk's invoices whose zones the checks rely on were
+    read: their units (records 30 first, then 50), their invoices, and their values
+    of a column (a function)."""
+    units, parts = [], []
+    for rt in (30, 50):
+        u = s.units_of(rt)
+        ok = s.scan.invoice[u] >= 0
+        for zone in _NEEDED:
+            if s.has_findings(str(rt), zone):
+                ok &= ~s.finding_mask(str(rt), zone)[u]
+        units.append(u[ok])
+        parts.append((rt, ok))
+
+    def col(name: str) -> np.ndarray:
+        return np.concatenate(
+            [s.values(name, rt)[ok].astype(np.int64, copy=False) for rt, ok in parts]
+        )
+
+    p = np.concatenate(units)
+    return p, s.scan.invoice[p].astype(np.int64), col, len(units[0])
+
+
 def check(s: Sending, ctx: Context) -> Findings:
     """Content checks of one chunk: errors, the day groups' dependency edges and the
-    keys of the duplicate check."""
+    keys of the duplicate check (joins with the hashed reference data)."""
     findings = Findings()
     look = ctx.lookups
     if look is None:
         return findings
     errs = findings.errors
     r20 = s.invoices
-    insz20 = s.col("beneficiary")[r20]
+    inv20 = lambda name: s.values(name, 20).astype(np.int64, copy=False)  # noqa: E731
+    insz20 = inv20("beneficiary")
     # -- the beneficiary of each invoice ---------------------------------------------------
-    lo = np.searchsorted(look.m_key, insz20 << 16)
-    hi = np.searchsorted(look.m_key, (insz20 + 1) << 16)
+    lo, hi = look.members(insz20)
     readable20 = ~s.finding_mask("20", "8a,8b")[r20] & (insz20 > 0)
     known = readable20 & (hi > lo)
     errs.add(r20[readable20 & ~known], "200820", _zone("20", "8a,8b"))
     owner, rows = _ranges(np.where(known, lo, 0), np.where(known, hi, 0))
     at_mut = np.zeros(len(r20), bool)
-    at_mut[owner[look.m_mut[rows] == s.col("affiliation")[r20][owner]]] = True
+    at_mut[owner[look.m_mut[rows] == inv20("affiliation")[owner]]] = True
     errs.add(r20[known & ~at_mut], "200742", _zone("20", "7"))
 
     # -- admissions ----------------------------------------------------------------------
-    number, inst = s.col("admission_number")[r20], s.col("institution")[r20]
-    itype = s.col("invoice_type")[r20]
+    number, inst = inv20("admission_number"), inv20("institution")
+    itype = inv20("invoice_type")
     found, arow = look.admission(inst, number)
     wanted = (number > 0) | (itype == 5) | (itype == 6)
-    adm_date = _refs.days(s.col("admission_date")[r20])
+    adm_date = _refs.days(inv20("admission_date"))
     good = (
         found & (look.a_insz[arow] == insz20) & ((adm_date < 0) | (adm_date == look.a_from[arow]))
     )
     errs.add(r20[wanted & ~good], "200520", _zone("20", "5"))
-    approval = _refs.days(s.col("approval_date")[r20])
+    approval = _refs.days(inv20("approval_date"))
     reval = good & (look.a_kind[arow] == _REVALIDATION)
     errs.add(
         r20[
@@ -243,53 +252,61 @@ def check(s: Sending, ctx: Context) -> Findings:
     )
 
     # -- prestations ---------------------------------------------------------------------
-    p = s.units_of(30, 50)
-    inv = s.invoice_of[p]
-    ok = inv >= 0
-    for rec in ("30", "50"):
-        for zone in _NEEDED:
-            if s.has_findings(rec, zone):
-                ok &= ~s.finding_mask(rec, zone)[p]
-    p, inv = p[ok], inv[ok]
-    rt = s.rtype[p]
-    pre = np.where(rt == 30, 30, 50)  # code prefix of each prestation
-    # The invoice's beneficiary: a record naming another one is already an F error.
-    insz = insz20[inv]
-    code = s.col("code")[p].astype(np.int64)
-    d1 = _refs.days(s.col("first_date")[p]).astype(np.int64)
-    last = s.col("last_date")[p]
-    d2 = np.where(last > 0, _refs.days(last), d1).astype(np.int64)
+    p, inv, col, n30 = _prestations(s)  # records 30 first, then 50
+    code = col("code")
 
-    def add(mask, suffix, zone):
-        for r in (30, 50):
-            errs.add(p[mask & (pre == r)], f"{r}{suffix}", _zone(str(r), zone))
-
-    person = known[inv]
-    ins1 = look.insured(insz, d1, lo[inv], hi[inv])
-    ins2 = ins1.copy()
-    other = np.flatnonzero(d2 != d1)
-    ins2[other] = look.insured(insz[other], d2[other], lo[inv[other]], hi[inv[other]])
-    add(person & ~ins1, "0540", "5")
-    add(person & ~ins2, "0640", "6a,6b")
-    deceased = (
-        look.m_deceased[np.where(person, lo[inv], 0)].astype(np.int64)
-        if len(look.m_deceased)
-        else np.full(len(p), _refs.NONE)
+    # Every lookup of every prestation, in one compiled pass (the checks as bits). The
+    # person is the invoice's beneficiary: a record naming another is an F error already.
+    joined = _core.content_join(
+        dict(
+            inv=inv,
+            code=code,
+            first=col("first_date"),
+            last=col("last_date"),
+            units=col("units"),
+            amount=col("amount"),
+            share=col("personal_share"),
+        ),
+        dict(
+            known=known.view(np.uint8),
+            lo=lo,
+            hi=hi,
+            good=good.view(np.uint8),
+            arow=arow,
+            institution=inst,
+            insz=insz20,
+        ),
+        look.join["members"],
+        look.c_index,
+        look.join["codes"],
+        look.t_index,
+        look.join["tariffs"],
+        look.join["admissions"],
+        _refs.NONE,
     )
-    add(person & (deceased != _refs.NONE) & (d1 >= deceased), "0549", "5")
+    bits, category, related = joined["bits"], joined["category"], joined["related"]
+    d1, day_key = joined["d1"], joined["day_key"]
+    hits = np.flatnonzero(bits)
+    failed = {
+        check_: hits[(bits[hits] >> k) & 1 == 1] for k, check_ in enumerate(_core.JOIN_CHECKS)
+    }
 
-    k1, v1, crow = look.code_row(code, d1)
-    _, v2, _ = look.code_row(code, d2)
-    add(~(k1 & v1 & v2), "0420", "4")  # unknown, or not valid on the dates
-    category = np.where(k1 & v1, look.c_category[crow], 255)
-    related = np.where(k1 & v1, look.c_related[crow], -1)
+    def add_at(at, suffix, zone):
+        """``add`` for the prestations at the indices ``at`` (ascending)."""
+        cut = int(np.searchsorted(at, n30))
+        for r, sel in ((30, at[:cut]), (50, at[cut:])):
+            errs.add(p[sel], f"{r}{suffix}", _zone(str(r), zone))
 
-    units = s.col("units")[p].astype(np.int64)
-    t_found, trow = look.tariff(code, s.col("institution")[s.invoices[inv]], d1)
-    add(k1 & v1 & ~t_found, "0454", "4")
-    priced = k1 & v1 & t_found
-    add(priced & (units * look.t_amount[trow] != s.col("amount")[p]), "1940", "19")
-    add(priced & (units * look.t_share[trow] != s.col("personal_share")[p]), "2741", "27")
+    for suffix, zone in (
+        ("0540", "5"),
+        ("0640", "6a,6b"),
+        ("0549", "5"),
+        ("0420", "4"),  # unknown, or not valid on the dates
+        ("0454", "4"),  # no tariff for the code on the date
+        ("1940", "19"),
+        ("2741", "27"),
+    ):
+        add_at(failed[suffix], suffix, zone)
 
     # Related prestation: a record with the related code, same invoice and day.
     wants = np.flatnonzero(related > 0)
@@ -297,21 +314,15 @@ def check(s: Sending, ctx: Context) -> Findings:
         have = np.sort((inv.astype(np.int64) << 40) | (d1 << 24) | code)
         need = (inv[wants].astype(np.int64) << 40) | (d1[wants] << 24) | related[wants]
         pos = np.minimum(np.searchsorted(have, need), len(have) - 1)
-        missing = np.zeros(len(p), dtype=bool)
-        missing[wants] = have[pos] != need
-        add(missing, "1740", "17,18")
+        add_at(wants[have[pos] != need], "1740", "17,18")
 
     # Admission period.
-    has_adm = good[inv]
-    a_from = look.a_from[arow[inv]]
-    a_to = np.where(look.a_to[arow[inv]] == _refs.NONE, 1 << 20, look.a_to[arow[inv]])
-    add(has_adm & ((d1 < a_from) | (d1 > a_to)), "0526", "5")
+    add_at(failed["0526"], "0526", "5")
 
     # VSB pair rule: a personal share needs a revalidation day (same invoice and day).
-    day_key = (inv.astype(np.int64) << 16) | d1
-    r30 = rt == 30
-    days_billed = np.sort(day_key[r30 & (category == _DAY)])
-    share = np.flatnonzero(r30 & (category == _SHARE))
+    r30 = np.arange(len(p)) < n30
+    days_billed = np.sort(day_key[:n30][category[:n30] == _DAY])
+    share = np.flatnonzero(category[:n30] == _SHARE)
     if len(share):
         if len(days_billed):
             pos = np.minimum(np.searchsorted(days_billed, day_key[share]), len(days_billed) - 1)
@@ -325,47 +336,51 @@ def check(s: Sending, ctx: Context) -> Findings:
         with_days = np.zeros(len(s.invoices), dtype=bool)
         with_days[inv[trigger]] = True
         cand = np.flatnonzero(with_days[inv])
-        grouped = cand[np.isin(day_key[cand], day_key[trigger])]
-        findings.edges.append(day_edges(s, p[grouped], day_key[grouped], trigger[grouped]))
+        # The days of those invoices, grouped; the groups with a trigger.
+        order = cand[np.argsort(day_key[cand], kind="stable")]
+        g = day_key[order]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        has = np.add.reduceat(trigger[order], starts) > 0
+        grouped = order[np.repeat(has, np.diff(np.r_[starts, len(g)]))]
+        findings.edges.append(
+            day_edges(s, p[grouped], day_key[grouped], trigger[grouped], grouped=True)
+        )
 
     # Keys of the duplicate check, which runs on the whole sending.
-    findings.prestations = PrestationKeys(p, (insz << 24) | code, (d1 << 16) | d2)
+    findings.prestations = PrestationKeys(p, joined["key1"], joined["key2"])
 
     # Records 51: their code's validity on their own date.
     r51 = s.units_of(51)
-    r51 = r51[~s.finding_mask("51", "4")[r51] & ~s.finding_mask("51", "5")[r51]]
-    c51 = s.col("code")[r51].astype(np.int64)
-    d51 = s.col("first_date")[r51]
+    ok51 = ~s.finding_mask("51", "4")[r51] & ~s.finding_mask("51", "5")[r51]
+    r51 = r51[ok51]
+    c51 = s.values("code", 51)[ok51].astype(np.int64)
+    d51 = s.values("first_date", 51)[ok51]
     d51 = np.where(d51 > 0, _refs.days(d51), 0).astype(np.int64)
     k51, v51, _ = look.code_row(c51, d51)
     errs.add(r51[~k51 | ((d51 > 0) & ~v51)], "510420", _zone("51", "4"))
     return findings
 
 
-def day_edges(s: Sending, members: np.ndarray, group: np.ndarray, trigger: np.ndarray) -> Edges:
+def day_edges(
+    s: Sending,
+    members: np.ndarray,
+    group: np.ndarray,
+    trigger: np.ndarray,
+    *,
+    grouped: bool = False,
+) -> Edges:
     """A rejected trigger (revalidation day, personal share) of a day group drags every
     other record of its group (``300129`` on a record 30, ``500129`` on a record 50).
 
     ``members`` are units (records 30/50), ``group`` their day group, ``trigger``
-    whether each is a trigger.
+    whether each is a trigger; ``grouped``: they come sorted by group already.
     """
-    order = np.argsort(group, kind="stable")
-    members, g, trig = members[order], group[order], trigger[order]
-    src, dst = [], []
-    # Pair every trigger with every other member of its group (groups are a few records).
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    sizes = np.diff(np.r_[starts, len(g)])
-    for k in range(1, int(sizes.max()) if len(sizes) else 1):
-        a = np.arange(len(g))
-        b = a + k
-        ok = b < len(g)
-        ok[ok] &= g[b[ok]] == g[a[ok]]
-        for x, y in ((a[ok], b[ok]), (b[ok], a[ok])):
-            keep = trig[x]
-            src.append(members[x][keep])
-            dst.append(members[y][keep])
-    src_u = np.concatenate(src).astype(np.int64) if src else np.zeros(0, np.int64)
-    dst_u = np.concatenate(dst).astype(np.int64) if dst else np.zeros(0, np.int64)
+    if not grouped:
+        order = np.argsort(group, kind="stable")
+        members, group, trigger = members[order], group[order], trigger[order]
+    a, b = _core.group_pairs(group, trigger)
+    src_u = members[a].astype(np.int64)
+    dst_u = members[b].astype(np.int64)
     is30 = s.rtype[dst_u] == 30
     return Edges(
         src_u,
@@ -384,17 +399,10 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
         return found
     k1, k2, unit, place = keys.key1, keys.key2, keys.unit, keys.place
     assert place is not None  # placed in the whole file by the summary
-    # Candidates first: equal 64-bit mixes of the two keys; then the exact comparison.
-    mix = (k1 * np.int64(-7046029254386353131)) ^ (k2 * np.int64(0x9E3779B97F4A7C15 - (1 << 64)))
-    sorted_mix = np.sort(mix)
-    twice = sorted_mix[1:][sorted_mix[1:] == sorted_mix[:-1]]
-    if len(twice) == 0:
+    # A hash of the pairs of keys: every occurrence after the first (by unit).
+    hit = _core.repeated(k1, k2, unit)
+    if len(hit) == 0:
         return found
-    cand = np.flatnonzero(np.isin(mix, twice))
-    order = cand[np.lexsort((unit[cand], k2[cand], k1[cand]))]
-    a, b = k1[order], k2[order]
-    again = np.r_[False, (a[1:] == a[:-1]) & (b[1:] == b[:-1])]
-    hit = order[again]
     for rt in (30, 50):
         sel = hit[place.rtype[hit] == rt]
         zone = LAYOUTS.zone_index(str(rt), "4")

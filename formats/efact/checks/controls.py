@@ -10,17 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from vsbengine.formats.efact.checks.common import (
-    by_runs,
-    code_sums,
-    control_number,
-    insz_valid,
-    nihii_valid,
-)
+from vsbengine.formats.efact.checks.common import CODE_RECORDS, control_number
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Findings
+from vsbengine.formats.efact.rules import Ident, Total, family_errors
 from vsbengine.formats.efact.sending import Sending
 
 if TYPE_CHECKING:
@@ -37,31 +30,48 @@ NIHII_ZONES = (
 INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"))
 
 
+#: The invoice control number: zone 98 of record 80 against the codes of the invoice
+#: (the summary reads the sum of the codes per invoice, and whether one was unreadable).
+INVOICE_CONTROL = Total(
+    "invoice_control",
+    "98",
+    "809802",
+    "control_number",
+    "code",
+    CODE_RECORDS,
+    unreadable=("4",),
+    guard=False,
+    mode="control",
+    readable=("98",),
+)
+
+#: The family's steps in the order its errors are listed (all run in the scan).
+STEPS = (
+    INVOICE_CONTROL,
+    *(
+        Ident(rec, zone, code, col, "nihii", readable=(zone,))
+        for rec, zone, col, code in NIHII_ZONES
+    ),
+    *(
+        Ident(
+            rec,
+            "8a,8b",
+            code,
+            "beneficiary",
+            "insz",
+            when=("identification_flag" if rec == "20" else "20.identification_flag", "in", (1,)),
+            readable=("8a,8b",),
+        )
+        for rec, code in INSZ_ZONES
+    ),
+)
+
+
 def check(s: Sending, ctx: Context) -> Findings:
-    """Invoice control numbers, NIHII and INSZ check digits of one chunk."""
+    """Invoice control numbers, NIHII and INSZ check digits of one chunk (run in the
+    scan)."""
     found = Findings()
-    errs = found.errors
-    per_invoice, _ = code_sums(s)
-    end = s.invoice_end
-    has_end = end >= 0
-    stated = s.col("control_number")[end[has_end]]
-    ok = ~s.finding_mask("80", "98")[end[has_end]]
-    wrong = ok & (stated != control_number(per_invoice[has_end]))
-    errs.add(end[has_end][wrong], "809802", s.zone_index("80", "98"))
-
-    for rec, zone, col, code in NIHII_ZONES:
-        units = s.units_of(int(rec))
-        v = s.col(col)[units]
-        bad = (v != 0) & ~by_runs(nihii_valid, v) & ~s.finding_mask(rec, zone)[units]
-        errs.add(units[bad], code, s.zone_index(rec, zone))
-
-    for rec, code in INSZ_ZONES:
-        units = s.units_of(int(rec))
-        head = units if rec == "20" else s.head20[units]
-        national = (head >= 0) & (s.col("identification_flag")[np.maximum(head, 0)] == 1)
-        v = s.col("beneficiary")[units]
-        bad = national & (v != 0) & ~by_runs(insz_valid, v) & ~s.finding_mask(rec, "8a,8b")[units]
-        errs.add(units[bad], code, s.zone_index(rec, "8a,8b"))
+    found.errors.add_table(family_errors(s, "controls"))
     return found
 
 

@@ -1,10 +1,12 @@
-"""Families 1 and 2: record type, record order and sequence numbers."""
+"""Families 1 and 2: record type, record order and sequence numbers.
+
+The rules are tables (:data:`STEPS`) that the core runs in its scan; the first and
+last detail record of a chunk are looked at here."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from vsbengine.formats.efact.findings import Context, Findings
+from vsbengine.formats.efact.rules import NotLast, Order, Sequence, family_errors
 from vsbengine.formats.efact.sending import Sending
 
 #: Which record types may come right before each record type (records 10 to 90).
@@ -41,11 +43,21 @@ SEQUENCE = {
 }
 
 SEQUENCE_MODULUS = 1_000_000
+#: The code of a record 90 that other detail records follow.
+NOT_LAST = {90: "900111"}
 
-# Allowed (previous, current) pairs, indexed by previous * 256 + current.
-_ALLOWED = np.zeros(256 * 256, dtype=bool)
-for _cur, _prevs in FOLLOWS.items():
-    _ALLOWED[np.array(_prevs, dtype=np.int64) * 256 + _cur] = True
+#: The family's steps in the order its errors are listed (the rules run in the core;
+#: the codes named as strings are decided here, once per chunk).
+STEPS = (
+    "100104",
+    *(Order(str(rt), "1", code, FOLLOWS[rt]) for rt, code in OUT_OF_ORDER.items()),
+    "900104",
+    *(NotLast(str(rt), "1", code) for rt, code in NOT_LAST.items()),
+    "100203",
+    # Six digits: after 999999 the numbering wraps to 000000 (our choice, for
+    # sendings of a million records and more).
+    *(Sequence(str(rt), "2", code, SEQUENCE_MODULUS) for rt, code in SEQUENCE.items()),
+)
 
 
 def _zone1(s: Sending, rtype: int) -> int:
@@ -53,41 +65,25 @@ def _zone1(s: Sending, rtype: int) -> int:
 
 
 def check(s: Sending, ctx: Context) -> Findings:
-    """Record order and sequence numbers of one chunk."""
+    """Record order and sequence numbers of one chunk (the rules ran in the scan)."""
     found = Findings()
-    errs = found.errors
-    d = s.detail
-    if len(d) == 0:
-        errs.add(-1, "900104", s.zone_index("90", "1"))
+    ends = [
+        (int(u[0]), int(u[-1]))
+        for rt in FOLLOWS
+        if len(u := s.scan.units[s.compiled.index[str(rt)]])
+    ]
+    if not ends:
+        found.errors.add(-1, "900104", _zone1(s, 90))
         return found
-    t = s.rtype[d]
-    if t[0] != 10:
-        errs.add(d[0], "100104", _zone1(s, 10))
-    pair = (t[:-1].astype(np.uint16) << 8) | t[1:]
-    bad = np.flatnonzero(~_ALLOWED[pair]) + 1
-    for rt, code in OUT_OF_ORDER.items():
-        errs.add(d[bad[t[bad] == rt]], code, _zone1(s, rt))
-    r90 = np.flatnonzero(t == 90)
-    if len(r90) == 0:
-        if s.last:
-            errs.add(d[-1], "900104", _zone1(s, 90))
-    else:
-        errs.add(d[r90[r90 < len(t) - 1]], "900111", _zone1(s, 90))
-
-    seq = s.col("sequence")[d]
-    unreadable = np.zeros(len(d), dtype=bool)
-    for rt in FOLLOWS:
-        unreadable |= s.finding_mask(str(rt), "2")[d]
-    if t[0] == 10 and not unreadable[0] and seq[0] != 1:
-        errs.add(d[0], "100203", s.zone_index("10", "2"))
-    # Six digits: after 999999 the numbering wraps to 000000 (our choice, for
-    # sendings of a million records and more).
-    gap = (
-        np.flatnonzero(
-            (seq[1:] != (seq[:-1] + 1) % SEQUENCE_MODULUS) & ~unreadable[1:] & ~unreadable[:-1]
-        )
-        + 1
-    )
-    for rt, code in SEQUENCE.items():
-        errs.add(d[gap[t[gap] == rt]], code, s.zone_index(str(rt), "2"))
+    first = min(a for a, _ in ends)
+    last = max(b for _, b in ends)
+    extra = []
+    if s.rtype[first] != 10:
+        extra.append((first, "100104", _zone1(s, 10), "100104"))
+    if s.count_of(90) == 0 and s.last:
+        extra.append((last, "900104", _zone1(s, 90), "900104"))
+    readable = s.rtype[first] == 10 and not s.finding_mask("10", "2")[first]
+    if readable and int(s.value_at("sequence", [first])[0]) != 1:
+        extra.append((first, "100203", s.zone_index("10", "2"), "100203"))
+    found.errors.add_table(family_errors(s, "order", extra))
     return found

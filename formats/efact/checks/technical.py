@@ -92,15 +92,16 @@ def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
         return
     seg = 1
     ok = {z: not s.finding_mask("300", z)[seg] for z in ("300", "301", "302", "304")}
-    s302 = int(s.col("creation_date")[seg])
+    col = lambda name, unit: int(s.value_at(name, [unit])[0])  # noqa: E731
+    s302 = col("creation_date", seg)
     if ok["302"]:
         if s302 > today:
             errs.add(seg, "030220", s.zone_index("300", "302"))
         elif s302 < 20020101:
             errs.add(seg, "030221", s.zone_index("300", "302"))
     if ok["304"] and s.offsets[0] >= 0 and not s.finding_mask("200", "202")[0]:
-        test = int(s.col("environment")[0]) == 92
-        if test != (int(s.col("instructions_version")[seg]) == 9991999):
+        test = col("environment", 0) == 92
+        if test != (col("instructions_version", seg) == 9991999):
             errs.add(seg, "030421", s.zone_index("300", "304"))
     r10 = s.record10
     if r10 < 0:
@@ -109,18 +110,18 @@ def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
         (
             "300",
             "invoiced_year_month",
-            int(s.col("invoiced_year")[r10]) * 100 + int(s.col("invoiced_month")[r10]),
+            col("invoiced_year", r10) * 100 + col("invoiced_month", r10),
             "030020",
             ("22", "23"),
         ),
-        ("301", "sending_number", int(s.col("sending_number")[r10]), "030120", ("7",)),
-        ("302", "creation_date", int(s.col("creation_date")[r10]), "030220", ("25,26",)),
-        ("304", "instructions_version", int(s.col("instructions_version")[r10]), "030420", ("4",)),
+        ("301", "sending_number", col("sending_number", r10), "030120", ("7",)),
+        ("302", "creation_date", col("creation_date", r10), "030220", ("25,26",)),
+        ("304", "instructions_version", col("instructions_version", r10), "030420", ("4",)),
     )
-    for zone, col, expect, code, r10_zones in pairs:
+    for zone, column, expect, code, r10_zones in pairs:
         if not ok[zone] or any(s.finding_mask("10", z)[r10] for z in r10_zones):
             continue
-        if int(s.col(col)[seg]) != expect:
+        if col(column, seg) != expect:
             errs.add(seg, code, s.zone_index("300", zone))
 
 

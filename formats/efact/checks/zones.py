@@ -3,8 +3,8 @@ records, unique invoice numbers and the order of invoices.
 
 Formats, allowed values, mandatory zones and reserved zones (zeros only: the official
 "content not zero") are checked by the core from the layout tables; their findings
-become codes here, by the catalogue's table of official numbers. Equal zones are a
-table.
+become codes here, by the catalogue's table of official numbers. Equal zones,
+identification and invoice order are rule tables that the core runs in its scan.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vsbengine.formats.efact.checks.common import core_errors, insz_valid
+from vsbengine.formats.efact.checks.common import core_errors
 from vsbengine.formats.efact.compiled import LAYOUTS
-from vsbengine.formats.efact.findings import Context, ErrorBuilder, Findings
+from vsbengine.formats.efact.findings import Context, Findings
+from vsbengine.formats.efact.rules import Ascending, Equal, Ident, family_errors
 from vsbengine.formats.efact.sending import Sending
 
 if TYPE_CHECKING:
@@ -50,83 +51,59 @@ EQUAL_ZONES = (
 )
 
 
+#: The conditions of :data:`EQUAL_ZONES`, as rule conditions.
+_WHEN = {
+    None: None,
+    "union": ("div100(20.affiliation)", "not in", (2, 4, 5)),
+    "201407": ("billed", ">=", 201407),
+}
+#: A national number (a valid INSZ) in record 20 with the identification flag not 1.
+IDENTIFICATION = Ident(
+    "20",
+    "8a,8b",
+    "200813",
+    "beneficiary",
+    "insz",
+    fire="valid",
+    when=("identification_flag", "not in", (1,)),
+)
+#: Invoices sorted by destination mutuality, also across a chunk boundary (the record
+#: 80 before the chunk stands for the invoice before it).
+INVOICE_ORDER = Ascending("20", "18", "201812", "destination", "80", "destination")
+
+#: The family's steps in the order its errors are listed: the core's findings on the
+#: zones, the rules (run in the scan), the company number (decided here).
+STEPS = (
+    "core",
+    *(Equal(rec, zone, of, code, _WHEN[cond]) for rec, zone, of, code, cond in EQUAL_ZONES),
+    IDENTIFICATION,
+    INVOICE_ORDER,
+    "102710",
+)
+
+
 def billed_month(s: Sending) -> int:
     """Invoiced year and month of the sending (record 10), as YYYYMM, or 0."""
     r10 = s.record10
     if r10 < 0:
         return 0
-    return int(s.col("invoiced_year")[r10]) * 100 + int(s.col("invoiced_month")[r10])
-
-
-def _governing(s: Sending, units: np.ndarray, of: str) -> np.ndarray:
-    if of == "20":
-        return s.head20[units]
-    if of == "50":
-        return s.head50[units]
-    return np.full(len(units), s.record10, dtype=np.int64)
+    year, month = (int(s.value_at(c, [r10])[0]) for c in ("invoiced_year", "invoiced_month"))
+    return year * 100 + month
 
 
 def check(s: Sending, ctx: Context) -> Findings:
     """The core's findings on records 10-90 as codes, equal zones, identification,
-    invoice order, company number."""
+    invoice order (the rules ran in the scan), company number."""
     found = Findings()
-    errs = found.errors
     core = core_errors(s)
-    if len(core):
-        errs.add_table(core.select(s.is_detail[core.unit]))
-    _equal_zones(s, errs)
-    _identification(s, errs)
-    _invoices(s, errs)
+    extra = []
     ym = billed_month(s)
     r10 = s.record10
-    if r10 >= 0 and ym >= 201501 and int(s.col("company_number")[r10]) == 0:
-        errs.add(r10, "102710", s.zone_index("10", "27"))
+    if r10 >= 0 and ym >= 201501 and int(s.value_at("company_number", [r10])[0]) == 0:
+        extra.append((r10, "102710", s.zone_index("10", "27"), "102710"))
+    tables = [(core.select(s.is_detail[core.unit]), "core")] if len(core) else []
+    found.errors.add_table(family_errors(s, "zones", extra, tables))
     return found
-
-
-def _equal_zones(s: Sending, errs: ErrorBuilder) -> None:
-    ym = billed_month(s)
-    union = s.col("affiliation")[s.invoices] // 100
-    exempt = (union == 2) | (union == 4) | (union == 5)
-    for rec, zone, of, code, cond in EQUAL_ZONES:
-        units = s.units_of(int(rec))
-        ref = _governing(s, units, of)
-        keep = ref >= 0
-        if cond == "union" and exempt.any():
-            inv = s.invoice_of[units]
-            keep &= ~((inv >= 0) & exempt[np.maximum(inv, 0)])
-        elif cond == "201407" and ym < 201407:
-            continue
-        units, ref = units[keep], ref[keep]
-        if len(units) == 0:
-            continue
-        column = s.compiled.layout(rec).zone(zone).column
-        if column and column == s.compiled.layout(of).zone(zone).column:
-            # Digit zones of equal length: equal values means equal bytes.
-            values = s.col(column)
-            differ = values[units] != values[ref]
-        else:
-            differ = (s.zone_bytes(units, rec, zone) != s.zone_bytes(ref, of, zone)).any(axis=1)
-        errs.add(units[differ], code, s.zone_index(rec, zone))
-
-
-def _identification(s: Sending, errs: ErrorBuilder) -> None:
-    r20 = s.invoices
-    flag = s.col("identification_flag")[r20]
-    ident = s.col("beneficiary")[r20]
-    wrong_flag = (flag != 1) & (ident != 0) & insz_valid(ident)
-    errs.add(r20[wrong_flag], "200813", s.zone_index("20", "8a,8b"))
-
-
-def _invoices(s: Sending, errs: ErrorBuilder) -> None:
-    """Invoices sorted by destination mutuality, also across a chunk boundary."""
-    r20 = s.invoices
-    if len(r20) == 0:
-        return
-    dest = s.destination
-    before = s.previous_destination
-    previous = np.r_[dest[0] if before is None else before, dest[:-1]]
-    errs.add(r20[dest < previous], "201812", s.zone_index("20", "18"))
 
 
 def check_sending(sm: Summary, ctx: Context) -> Findings:
