@@ -310,7 +310,8 @@ def test_an_interrupted_run_leaves_no_half_folder(tmp_path):
 
     folder = tmp_path / "in"
     folder.mkdir()
-    for i in range(12):
+    files = 30  # enough that a loaded machine cannot finish them before the signal
+    for i in range(files):
         generate(3000, seed=130 + i, month=202610).write(folder / f"s{i:02d}.920000")
     out = tmp_path / "out"
     cmd = [
@@ -350,5 +351,5 @@ def test_an_interrupted_run_leaves_no_half_folder(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
     again = json.loads(done.stdout)
-    assert again["counts"]["accepted"] + again["counts"]["skipped"] == 12
-    assert len([n for n in os.listdir(out) if ".920000." in n]) == 12
+    assert again["counts"]["accepted"] + again["counts"]["skipped"] == files
+    assert len([n for n in os.listdir(out) if ".920000." in n]) == files
