@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -108,6 +109,7 @@ def bulk(
     )
 
     from vsbengine import bulk as engine_bulk
+    from vsbengine import limits
     from vsbengine.cli import options
 
     if scheduler and dask_local:
@@ -120,8 +122,14 @@ def bulk(
         raise ConfigError("--sign-as needs --refs or --register")
     if register is not None and force:
         raise ConfigError("--force is for --out: a register never processes a content twice")
+    if workers is not None:
+        limits.check_workers(workers, "--workers")
+    if sign_as is not None:
+        sign_as = limits.check_name(sign_as, "--sign-as")
+    if dask_local is not None:
+        limits.check_workers(dask_local, "--dask-local")
     day = options.date(today)
-    limit = options.size(memory_limit)
+    limit = options.memory_limit(memory_limit)
     files = engine_bulk.collect(inputs)
     if not files:
         raise ConfigError("no input files")
@@ -177,6 +185,11 @@ def bulk(
     except KeyboardInterrupt:
         typer.echo("interrupted: the same command again goes on where this run stopped", err=True)
         raise typer.Exit(130) from None
+    except engine_bulk.SummaryNotSaved as exc:
+        # A full disk: the run's summary is printed at least, then the one error line.
+        with contextlib.suppress(typer.Exit):
+            emit(exc.summary, json_out, f"summary: not saved: {exc.filename}: {exc.strerror}")
+        raise
     emit(summary, json_out, where_of(out, register))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from vsbengine.errors import InputError
+from vsbengine.errors import InputError, quoted
 
 if TYPE_CHECKING:
     from vsbengine.formats.efact.official import OfficialList
@@ -64,7 +64,7 @@ def explain_text(code: str, as_json: bool = False, official: OfficialList | None
     except KeyError:
         if text is None:
             raise InputError(
-                f"unknown code {code!r}: neither vsbengine nor the insurers' list has it"
+                f"unknown code {quoted(code)}: neither vsbengine nor the insurers' list has it"
             ) from None
         en, nl = describe(code)
         entry = Entry(code, text.letter, "listed", en, nl, True)

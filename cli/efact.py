@@ -203,8 +203,11 @@ def validate(
     proposal, and 'vsbengine sign' or 'vsbengine confirm' releases the messages.
     """
     import vsbengine
-    from vsbengine import outputs, signoff
+    from vsbengine import limits, outputs, signoff
 
+    limits.check_workers(threads, "--threads")
+    if sign_as is not None:
+        sign_as = limits.check_name(sign_as, "--sign-as")
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
     lang = _language(lang)
@@ -215,7 +218,7 @@ def validate(
         engine = vsbengine.Engine(
             refs,
             today=options.date(today),
-            memory_limit=options.size(memory_limit),
+            memory_limit=options.memory_limit(memory_limit),
             threads=threads,
         )
     except ValueError as exc:
@@ -409,7 +412,7 @@ def read(
 def generate(
     out: Path = typer.Argument(..., help="The billing file to write."),
     records: int = typer.Option(1000, "--records", "-n", help="About this many records 10-90."),
-    seed: int = typer.Option(0, help="Seed: the same arguments give the same bytes."),
+    seed: int = typer.Option(0, min=0, help="Seed: the same arguments give the same bytes."),
     error_rate: float = typer.Option(0.0, help="Share of the prestations with an injected error."),
     kinds: str | None = typer.Option(
         None, help="Codes to inject, comma-separated (default: the record and invoice errors)."
@@ -427,6 +430,7 @@ def generate(
     ),
 ) -> None:
     """Write a valid synthetic sending, with injected errors of known codes when asked."""
+    from vsbengine import fsio
     from vsbengine.formats.efact.generate import generate as make
 
     ym = None
@@ -435,6 +439,8 @@ def generate(
             d = _dt.date.fromisoformat(month + "-01")
         except ValueError:
             raise ConfigError(f"--month must be YYYY-MM, not {month!r}") from None
+        if not 1900 <= d.year <= 2999:
+            raise ConfigError(f"--month must lie within 1900-01 and 2999-12, not {month!r}")
         ym = d.year * 100 + d.month
     chosen = tuple(k.strip() for k in kinds.split(",")) if kinds else None
     try:
@@ -452,7 +458,8 @@ def generate(
     if refs is not None:
         g.write_refs(refs)
     if manifest is not None:
-        manifest.write_text(
+        fsio.atomic_write(
+            manifest,
             json.dumps(
                 {
                     "file": str(out),
@@ -463,7 +470,7 @@ def generate(
                 },
                 indent=2,
             )
-            + "\n"
+            + "\n",
         )
     typer.echo(
         f"{out}: {g.records} records (10-90), {g.invoices} invoices, "

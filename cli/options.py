@@ -28,3 +28,10 @@ def size(text: str | None, option: str = "--memory-limit") -> int | None:
         return int(float(t[:-1]) * _UNITS[t[-1]]) if t and t[-1] in _UNITS else int(t)
     except (ValueError, IndexError):
         raise ConfigError(f"{option} must be a size such as 512M or 2G, not {text!r}") from None
+
+
+def memory_limit(text: str | None, option: str = "--memory-limit") -> int | None:
+    """A ``--memory-limit`` value: a :func:`size` of at least 64 MB."""
+    from vsbengine import limits
+
+    return limits.check_memory_limit(size(text, option), option)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, quoted
 
 _LANG = typer.Option("nl", "--lang", envvar="VSBENGINE_LANG", help="Language: nl or en.")
 
@@ -15,7 +15,7 @@ def _lang(lang: str) -> str:
     from vsbengine.pages import LANGUAGES
 
     if lang not in LANGUAGES:
-        raise ConfigError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        raise ConfigError(f"--lang must be one of {', '.join(LANGUAGES)}, not {quoted(lang)}")
     return lang
 
 

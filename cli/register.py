@@ -83,9 +83,13 @@ def receive(
     """
     import msgspec
 
+    from vsbengine import limits
     from vsbengine import receive as engine_receive
     from vsbengine.cli import options
 
+    limits.check_workers(workers, "--workers", least=0)
+    if sign_as is not None:
+        sign_as = limits.check_name(sign_as, "--sign-as")
     try:
         summary = engine_receive.receive(
             str(register),
@@ -93,7 +97,7 @@ def receive(
             refs=None if refs is None else str(refs),
             sign_as=sign_as,
             today=options.date(today),
-            memory_limit=options.size(memory_limit),
+            memory_limit=options.memory_limit(memory_limit),
             reference=reference,
             workers=workers,
         )

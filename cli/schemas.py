@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, quoted
 
 
 def schema(
@@ -23,7 +23,7 @@ def schema(
             typer.echo(f"{key:<{width}}  {what}")
         return
     if name not in schemas.OUTPUTS:
-        raise ConfigError(f"no JSON output named {name!r} (vsbengine schema lists them)")
+        raise ConfigError(f"no JSON output named {quoted(name)} (vsbengine schema lists them)")
     typer.echo(json.dumps(schemas.load(name), indent=2, ensure_ascii=False))
 
 

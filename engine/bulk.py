@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import glob
 import json
 import os
@@ -56,7 +57,7 @@ from typing import NamedTuple, Protocol
 import msgspec
 
 from vsbengine import digest as content_digest
-from vsbengine import fsio, staging
+from vsbengine import fsio, limits, staging
 from vsbengine.errors import ConfigError, VsbEngineError
 
 OUTCOMES = (
@@ -142,6 +143,18 @@ class Summary(msgspec.Struct, omit_defaults=True):
     #: With a register: the run's number and the register.
     run: int | None = None
     register: str | None = None
+
+
+class SummaryNotSaved(VsbEngineError, OSError):
+    """A run ended but its summary could not be written (a full disk, say): the summary
+    is in :attr:`summary`, the reason in the message (naming the file)."""
+
+    def __init__(self, summary: Summary, exc: OSError) -> None:
+        self.summary = summary
+        super().__init__(exc.errno, exc.strerror, exc.filename)
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror} (the run's summary could not be saved)"
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -246,9 +259,34 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="vsbengine-parent-watch", daemon=True).start()
 
 
-def init_worker() -> None:
-    """What every worker process of a local pool runs first."""
+_PR_SET_PDEATHSIG = 1  # prctl option of linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> bool:
+    """Linux: have the kernel SIGKILL this worker the moment its parent (``parent``, the
+    pid that started the pool) dies, kill -9 included, not within the watcher's half
+    second. Returns whether it was set."""
+    import ctypes
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:  # it died before the request: nobody will send the signal
+        os._exit(1)
+    return True
+
+
+def init_worker(parent: int | None = None) -> None:
+    """What every worker process of a local pool runs first (``parent``: the pid of the
+    process that started the pool)."""
     tune_malloc()
+    _die_with_parent(os.getppid() if parent is None else parent)
     _watch_parent()
 
 
@@ -272,6 +310,9 @@ def unreadable(path: str, exc: Exception, t0: float, digest: str | None = None) 
         reason = getattr(exc, "reason", str(exc))
     else:
         reason = getattr(exc, "strerror", None) or str(exc)
+        written = getattr(exc, "filename", None)
+        if written and written != path:  # an answer that could not be written
+            reason = f"{written}: {reason}"
     return Outcome(path, "unreadable", hash=digest, reason=reason, seconds=time.perf_counter() - t0)
 
 
@@ -428,6 +469,13 @@ def previous_of(o: Outcome) -> Previous:
     )
 
 
+def _decided(folder: str) -> bool:
+    """Whether a published per-file folder holds a decision (signed or confirmed)."""
+    from vsbengine.decided import DECISION
+
+    return os.path.exists(os.path.join(folder, DECISION))
+
+
 def _previous(entry: dict) -> Previous:
     return Previous(
         outcome=entry.get("outcome", "?"),
@@ -467,8 +515,11 @@ class FolderJob:
                 f"{out} is in use by another bulk run: wait for it to end, or use "
                 "--register for runs at the same time"
             ) from None
-        # We hold the folder: what is staged there is a dead run's.
+        # We hold the folder: what is staged there is a dead run's, and so are the
+        # temporary files of a summary it was writing when it was killed.
         staging.remove_tree(os.path.join(out, ".staging"))
+        fsio.remove_leftovers(out)
+        fsio.remove_leftovers(os.path.join(out, "runs"))
         self._run_id = secrets.token_hex(4)
         self.stage = os.path.join(out, ".staging", self._run_id)
         os.makedirs(self.stage)
@@ -530,31 +581,51 @@ class FolderJob:
                 staging.remove_tree(staged)
         elif o.outcome in PROCESSED and staged and o.hash:
             final = os.path.join(self.out, os.path.basename(staged))
-            if os.path.exists(final):
+            if os.path.exists(final) and _decided(final):
+                # Signed or confirmed before (a crash lost its log line, or --force): its
+                # decision stands; a payment order is made once, never replaced.
+                staging.remove_tree(staged)
+                o.reason = "decided before: that decision and its messages stand"
+            elif os.path.exists(final):
                 # Processed again (--force, or a log line a crash lost): the new answers win.
                 old = os.path.join(self.stage, ".old-" + os.path.basename(final))
                 os.rename(final, old)
                 staging.remove_tree(old)
-            fsio.publish_dir(staged, final)
+                fsio.publish_dir(staged, final)
+            else:
+                fsio.publish_dir(staged, final)
             o.output = final
             self._hashes[o.hash] = o
-            self._log.write(
-                json.dumps(
-                    {
-                        "hash": o.hash,
-                        "path": o.path,
-                        "outcome": o.outcome,
-                        "messages": o.messages,
-                        "output": o.output,
-                        "records_total": o.records_total,
-                        "records_rejected": o.records_rejected,
-                        "error_ratio": o.error_ratio,
-                    }
-                )
-                + "\n"
+            self._append_log(
+                o,
+                {
+                    "hash": o.hash,
+                    "path": o.path,
+                    "outcome": o.outcome,
+                    "messages": o.messages,
+                    "output": o.output,
+                    "records_total": o.records_total,
+                    "records_rejected": o.records_rejected,
+                    "error_ratio": o.error_ratio,
+                },
             )
-            self._log.flush()
         self._record(o)
+
+    def _append_log(self, o: Outcome, entry: dict) -> None:
+        """One line of ``processed.jsonl``, whole or not at all: on a full disk the
+        outcome says that its answers are in place but not recorded (the next run
+        processes the file again)."""
+        fd = self._log.fileno()
+        line = (json.dumps(entry) + "\n").encode("utf-8")
+        end = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            written = os.write(fd, line)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, end)  # no half line for the next run to trip on
+            o.reason = f"answers in {o.output}, not recorded in {self._log.name}: {exc.strerror}"
 
     def failed(self, item: Item, reason: str) -> None:
         self._running.pop(item.path, None)
@@ -580,16 +651,26 @@ class FolderJob:
         )
         data = msgspec.json.format(msgspec.json.encode(s)) + b"\n"
         stamp = self.started.replace(":", "").replace("-", "").replace("+0000", "Z")
-        os.makedirs(os.path.join(self.out, "runs"), exist_ok=True)
         stem = os.path.join(self.out, "runs", f"{stamp}-{self._run_id}")
-        fsio.atomic_write(stem + ".json", data)
-        fsio.atomic_write(os.path.join(self.out, SUMMARY), data)
+        failed: OSError | None = None
+        for path in (stem + ".json", self.summary_path):
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                fsio.atomic_write(path, data)
+            except OSError as exc:  # a full disk: each is tried, the run's summary is kept
+                failed = exc  # summary.json's own failure is the one to name
+        if failed is not None:
+            raise SummaryNotSaved(s, failed)
         from vsbengine import night
 
         night.after_run(
             night.write, s, stem, title=f"{os.path.basename(os.path.abspath(self.out))}, {stamp}"
         )
         return s
+
+    @property
+    def summary_path(self) -> str:
+        return os.path.join(self.out, SUMMARY)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -654,7 +735,7 @@ def _drive_pool(job: Job, workers: int) -> None:
     suspects: deque[Item] = deque()
     in_flight: dict = {}
     alone = False  # the one item in flight is a suspect, run alone
-    pool = ProcessPoolExecutor(workers, initializer=init_worker)
+    pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=(os.getpid(),))
 
     def submit(item: Item) -> bool:
         try:
@@ -704,7 +785,9 @@ def _drive_pool(job: Job, workers: int) -> None:
                 suspects.extend(in_flight.values())
                 in_flight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(workers, initializer=init_worker)
+                pool = ProcessPoolExecutor(
+                    workers, initializer=init_worker, initargs=(os.getpid(),)
+                )
                 if alone:
                     # It ran alone and its worker died: that item is the cause.
                     job.failed(suspects.pop(), "its worker died")
@@ -846,8 +929,9 @@ def run_local(
     When a worker dies, the pool is replaced and the files it held run again one at a
     time; a file whose worker dies while it runs alone is reported as unreadable.
     """
-    paths = collect(inputs)
     workers = (os.cpu_count() or 1) if workers is None else workers
+    limits.check_workers(workers, "workers", least=0)
+    paths = collect(inputs)
     job = _job(
         paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command
     )
@@ -884,6 +968,8 @@ def run_dask(
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ConfigError("Dask is not installed: pip install 'vsbengine[distributed]'") from None
+    if local_workers is not None:
+        limits.check_workers(local_workers, "local_workers")
     paths = collect(inputs)
     job = _job(
         paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, "bulk"
@@ -946,6 +1032,7 @@ __all__ = [
     "Outcome",
     "Previous",
     "Summary",
+    "SummaryNotSaved",
     "collect",
     "content_hash",
     "engine_for",

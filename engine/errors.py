@@ -21,6 +21,14 @@ __all__ = [
 ]
 
 
+def quoted(value: str, limit: int = 40) -> str:
+    """``value`` quoted for an error message, cut to ``limit`` characters (an argument
+    of 100 KB is no line to print)."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
+
+
 class VsbEngineError(Exception):
     """Base class of every exception the package raises on purpose."""
 

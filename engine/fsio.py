@@ -101,9 +101,13 @@ def atomic_open(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Bi
             fh.flush()
             os.fsync(fh.fileno())
         _place(tmp, path, replace)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, str(tmp)):
+            # A write that failed (a full disk) names no file, a rename the temporary
+            # one: name the output.
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     fsync_dir(path.parent)
 

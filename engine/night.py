@@ -27,7 +27,7 @@ from pathlib import Path
 
 import msgspec
 
-from vsbengine.errors import InputError
+from vsbengine.errors import InputError, quoted
 
 __all__ = ["COLUMNS", "Row", "after_run", "folder_runs", "rows", "write", "write_for"]
 
@@ -336,7 +336,7 @@ def _register_summary(register: Path, run: str | None):
             try:
                 number = int(run)
             except ValueError:
-                raise InputError(f"--run must be a run's number, not {run!r}") from None
+                raise InputError(f"--run must be a run's number, not {quoted(run)}") from None
             chosen = next((r for r in runs if r.id == number), None)
             if chosen is None:
                 raise InputError(f"no run {number} in this register", path=str(register))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import msgspec
 
-from vsbengine import bulk, identity, staging
+from vsbengine import bulk, identity, limits, staging
 from vsbengine import digest as content_digest
 from vsbengine.bulk import Item, Outcome, Previous, Summary
 from vsbengine.errors import ConfigError, InputError, VsbEngineError
@@ -474,6 +474,7 @@ def receive(
     vsbengine.bulk.Summary
         This run's outcome per file (``run`` is its number in the register).
     """
+    limits.check_workers(workers, "workers", least=0)
     paths = bulk.collect(inputs)
     if reference is not None and len(paths) != 1:
         raise ConfigError("--reference names the answers of one sending: give one file")

@@ -20,29 +20,33 @@ Folder after ``propose``::
     review.html                            the same for a person to read (vsbengine.review)
     result.json, result.npz                the result, to write the messages later
 
-and after ``sign``/``confirm``: the messages and ``decision.json``.
+and after ``sign``/``confirm``: the messages and ``decision.json``, published only after
+``decision.json`` committed the decision (:mod:`vsbengine.decided`: a kill at any moment
+leaves no message without its decision, and the next sign-off finishes the publication).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import mmap
 import os
 from pathlib import Path
 
 import msgspec
 
+from vsbengine import decided, limits, outputs
 from vsbengine import digest as content_digest
-from vsbengine import outputs
 from vsbengine import proposal as facts
-from vsbengine.errors import ConfigError, InputError
+from vsbengine.errors import ConfigError, InputError, VsbEngineError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
 from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.result import Result
 
-PROPOSAL, DECISION = "proposal.json", "decision.json"
+PROPOSAL, DECISION = decided.PROPOSAL, decided.DECISION
+log = logging.getLogger("vsbengine")
 
 
 def _now() -> str:
@@ -207,31 +211,40 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
 
 
 def _record(
-    folder: Path, proposal: dict, action: str, by: str, at: str, written, result: Result
+    folder: Path, proposal: dict, action: str, by: str, at: str, write, result: Result
 ) -> dict:
+    """Stage the messages (``write(staged)``), commit the decision and publish them
+    (:mod:`vsbengine.decided`); return the decision."""
     decision = {
         "action": action,
         "by": by,
         "at": at,
         "decision": proposal["proposed"],
         "rejection_type": proposal["rejection_type"],
-        "messages": [p.name for p in written],
     }
-    _write_json(folder / DECISION, decision)
+    decision = decided.publish(folder, decision, write)
     proposal["waiting_for"] = None
     proposal["decided"] = decision
-    _write_json(folder / PROPOSAL, proposal)
     from vsbengine import review
 
     review.write(folder, result=result, proposal=proposal)  # now with the decision
     return decision
 
 
+def _reviewed(folder: Path) -> None:
+    """The review page again after a decision a killed process had committed was
+    published: it shows the decision (a page that cannot be made is no reason to
+    refuse the command; ``vsbengine review`` makes it again)."""
+    from vsbengine import review
+
+    try:
+        review.write(folder)
+    except (VsbEngineError, OSError) as exc:
+        log.warning("review page of %s not rewritten: %s", folder, exc)
+
+
 def _who(by: str) -> str:
-    by = (by or "").strip()
-    if not by:
-        raise ConfigError("say who decides (--by NAME)")
-    return by
+    return limits.check_name(by)
 
 
 def sign(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
@@ -242,6 +255,11 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     ``folder``.
     """
     folder, by, at = Path(folder), _who(by), at or _now()
+    with decided.deciding(folder, finished=_reviewed):
+        return _sign(folder, by, at, result)
+
+
+def _sign(folder: Path, by: str, at: str, result: Result | None) -> dict:
     proposal, result = _load(folder, result)
     if proposal["proposed"] != "DF014":
         what = (
@@ -262,21 +280,29 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
     # The accounts the proposal showed are those paid (the registered ones).
     po, xml = payment.order(result, zorgkas, facts.facility_of(proposal), by, at)
-    written = outputs.write(
-        result,
-        folder,
-        ["DF014", "DF015", "DF016"],
-        report=False,
-        payment_order=(po, xml),
-        reference=proposal.get("reference"),
-        echo=proposal.get("echo", "errors"),
-    )
-    return _record(folder, proposal, "signed", by, at, written, result)
+
+    def write(staged: Path) -> list[Path]:
+        return outputs.write(
+            result,
+            staged,
+            ["DF014", "DF015", "DF016"],
+            report=False,
+            payment_order=(po, xml),
+            reference=proposal.get("reference"),
+            echo=proposal.get("echo", "errors"),
+        )
+
+    return _record(folder, proposal, "signed", by, at, write, result)
 
 
 def confirm(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
     """Confirm a proposed rejection: write DF013 (``result`` as for :func:`sign`)."""
     folder, by, at = Path(folder), _who(by), at or _now()
+    with decided.deciding(folder, finished=_reviewed):
+        return _confirm(folder, by, at, result)
+
+
+def _confirm(folder: Path, by: str, at: str, result: Result | None) -> dict:
     proposal, result = _load(folder, result)
     if proposal["proposed"] != "DF013":
         what = (
@@ -285,15 +311,18 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
             else "a technical rejection: its DF012 has gone already"
         )
         raise InputError(f"this proposal is {what}", path=str(folder))
-    written = outputs.write(
-        result,
-        folder,
-        ["DF013"],
-        report=False,
-        reference=proposal.get("reference"),
-        echo=proposal.get("echo", "errors"),
-    )
-    return _record(folder, proposal, "confirmed", by, at, written, result)
+
+    def write(staged: Path) -> list[Path]:
+        return outputs.write(
+            result,
+            staged,
+            ["DF013"],
+            report=False,
+            reference=proposal.get("reference"),
+            echo=proposal.get("echo", "errors"),
+        )
+
+    return _record(folder, proposal, "confirmed", by, at, write, result)
 
 
 def settle(folder, by: str, *, result: Result | None = None) -> dict | None:

@@ -28,6 +28,9 @@ def _path_error(path: str, exc: OSError) -> InputError:
 
 # Longer than any path a file system takes (PATH_MAX, NAME_MAX on Linux).
 _PATH_MAX, _NAME_MAX = 4096, 255
+#: A str as long as a segment 200 that starts with six digits and names no file is the
+#: content of a message, not a path: never quoted (it holds national numbers).
+_SEGMENT_200 = 67
 
 
 def as_path(source) -> str:
@@ -40,6 +43,7 @@ def as_path(source) -> str:
         len(path) > _PATH_MAX
         or any(c in path for c in "\n\r\0")
         or len(os.path.basename(path)) > _NAME_MAX
+        or (len(path) >= _SEGMENT_200 and path[:6].isdigit() and not os.path.exists(path))
     ):
         raise InputError(
             f"a str is taken as the path of a file, and this one ({len(path)} characters) "
@@ -48,14 +52,32 @@ def as_path(source) -> str:
     return path
 
 
+def flat(buffer):
+    """A bytes-like object as the one-dimensional bytes the core reads.
+
+    bytes, bytearray and mmap are taken as they are; a buffer of another shape or item
+    format (a memoryview cast to ``"I"`` or to two dimensions, a numpy array) is cast
+    to bytes without a copy; a strided one (``view[::2]``, a Fortran-ordered array) is
+    copied. Anything else is a :class:`TypeError`."""
+    if isinstance(buffer, (bytes, bytearray, mmap.mmap)):
+        return buffer
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise TypeError(
+            f"source must be a path or bytes-like, not {type(buffer).__name__}"
+        ) from None
+    if view.ndim == 1 and view.format == "B" and view.c_contiguous:
+        return view
+    return view.cast("B") if view.c_contiguous else view.tobytes()
+
+
 def read_stream(source) -> tuple[object, str | None]:
     """``(bytes, path)`` for a path that is not a regular file (a pipe, ``/dev/stdin``, a
     terminal): it can be read only once, so it is read whole; ``(source, None)`` for
-    anything else."""
-    if isinstance(source, (bytes, bytearray, memoryview, mmap.mmap)) or not isinstance(
-        source, (str, os.PathLike)
-    ):
-        return source, None
+    anything else (a bytes-like object as :func:`flat` makes it)."""
+    if not isinstance(source, (str, os.PathLike)):
+        return flat(source), None
     path = as_path(source)
     try:
         mode = os.stat(path).st_mode
@@ -106,10 +128,8 @@ def open_source(source, memory_limit: int | None = None) -> Iterator[tuple[Reade
 def load(source) -> tuple[bytes | bytearray | memoryview | mmap.mmap, str | None]:
     """Return ``(buffer, name)``: the whole content of a path (memory-mapped) or a
     bytes-like object as it is. For small inputs (answer messages)."""
-    if isinstance(source, (bytes, bytearray, memoryview, mmap.mmap)):
-        return source, None
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"source must be a path or bytes-like, not {type(source).__name__}")
+        return flat(source), None
     path = as_path(source)
     try:
         with open(path, "rb") as fh:

@@ -3,7 +3,8 @@
 A *step* is a call that changes files or the ledger: ``os.fsync``, ``os.link``,
 ``os.replace``, ``os.rename``, ``os.unlink``, ``os.mkdir``, ``shutil.rmtree``
 and the ledger's ``begin``, ``book``, ``own``, ``commit`` and ``published``.
-Just before step N the process sends itself SIGKILL: no ``finally``, no
+Only the command's own process counts (a pool's workers run on). Just before step N
+the process sends itself SIGKILL: no ``finally``, no
 ``atexit``, exactly as a power cut or the OOM killer would end it. With N past
 the last step the command runs to its end (exit code as usual).
 """
@@ -19,12 +20,15 @@ import sys
 
 def _arm(limit: int) -> None:
     count = [0]
+    armed = os.getpid()  # the command's own steps: not those of its pool's workers
 
     def wrap(owner, name):
         original = getattr(owner, name)
 
         @functools.wraps(original)
         def step(*args, **kw):
+            if os.getpid() != armed:
+                return original(*args, **kw)
             count[0] += 1
             if count[0] == limit:
                 os.kill(os.getpid(), signal.SIGKILL)

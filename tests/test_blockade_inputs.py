@@ -272,3 +272,16 @@ def test_without_in_production_every_control_is_in_production(tmp_path, files):
     b0001 = (out / "B0001.csv").read_text()
     assert '"R09999"' in b0001
     assert '"1";"Uitgevallen_controle_niet_in_productie";0;' in (out / "B1010.csv").read_text()
+
+
+def test_a_header_with_a_lone_carriage_return_is_a_located_error(tmp_path):
+    """Found by the fuzz harness: csv.Error escaped from the header line."""
+    from vsbengine.formats.blockade.inputs import read_controls
+
+    path = tmp_path / "controls.csv"
+    path.write_bytes(b"\rontrol;description;blocking;default_excluded;client_excluded\n")
+    with pytest.raises(InputError) as info:
+        read_controls(path)
+    assert str(info.value) == (
+        f"{path}, line 1: the header line cannot be read as CSV (a stray quote or carriage return)"
+    )

@@ -126,3 +126,148 @@ def test_the_5_gb_export_on_the_real_command_line(place):
         f"vsbengine: error: {place / 'huge.csv'}: 5,000,000,000 bytes, more than the "
         "268,435,456 a table may have; split the file (by quarter or chain)\n"
     )
+
+
+# -- the billing-file and register commands ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def efact(tmp_path_factory):
+    """A sending with its reference data, a proposal folder, a register with the sending,
+    answers gone wrong, reference data with a field over 128 KiB, 5 GB sparse files."""
+    import vsbengine
+    from vsbengine import signoff
+    from vsbengine.formats.efact.answers import Answers
+    from vsbengine.formats.efact.generate import generate
+    from vsbengine.receive import receive
+
+    tmp = tmp_path_factory.mktemp("hostile-efact")
+    g = generate(200, seed=7, month=202610, references=True)
+    g.write(tmp / "s.920000")
+    g.write_refs(tmp / "refs")
+    (tmp / "folder").mkdir()
+    engine = vsbengine.Engine(tmp / "refs", today=20261123)
+    result = engine.validate(tmp / "s.920000")
+    signoff.propose(result, tmp / "proposal", engine.refs)
+    receive(str(tmp / "r.sqlite"), [str(tmp / "s.920000")], refs=str(tmp / "refs"),
+            today=__import__("datetime").date(2026, 11, 23))  # fmt: skip
+    answer = Answers(vsbengine.validate(tmp / "s.920000", today=20261123)).bytes("DF014")
+    (tmp / "nuls.dat").write_bytes(answer + b"\0" * 1000)
+    (tmp / "super.dat").write_bytes(answer[:1480] + "²".encode("latin-1") + answer[1481:])
+    for name, head in (("huge.920000", g.tobytes()), ("huge-answer.dat", answer)):
+        with open(tmp / name, "wb") as fh:
+            fh.write(head)
+            fh.truncate(5 * 10**9)
+    long_refs = tmp / "refs-long"
+    long_refs.mkdir()
+    for p in (tmp / "refs").iterdir():
+        (long_refs / p.name).write_bytes(p.read_bytes())
+    lines = (long_refs / "facilities.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[1] = "x" * (200 * 1024)
+    lines[1] = ",".join(cells)
+    (long_refs / "facilities.csv").write_text("\n".join(lines) + "\n")
+    return tmp
+
+
+BIG = "9" * 100_000
+E = [
+    ("validate", "{t}/folder"),
+    ("validate", "{t}/none.920000"),
+    ("validate", "{t}/s.920000", "--today", "99999-12-31"),
+    ("validate", "{t}/s.920000", "--reference", "-1"),
+    ("validate", "{t}/s.920000", "--reference", "100000000000000000000"),
+    ("validate", "{t}/s.920000", "--memory-limit", "1"),
+    ("validate", "{t}/s.920000", "--memory-limit", "lots"),
+    ("validate", "{t}/huge.920000", "--memory-limit", "64M"),
+    ("validate", "{t}/s.920000", "--threads", "0"),
+    ("validate", "{t}/s.920000", "--threads", "100000"),
+    ("validate", "{t}/s.920000", "--refs", "{t}/refs-long"),
+    ("validate", "{t}/s.920000", "--refs", "{t}/s.920000"),
+    ("validate", "{t}/s.920000", "--out", "{t}/s.920000"),
+    ("validate", "{t}/s.920000", "--echo", "bogus"),
+    ("validate", "{t}/s.920000", "--refs", "{t}/refs", "--out", "{t}/o1", "--sign-as", "a\nb"),
+    ("validate", "{t}/s.920000", "--refs", "{t}/refs", "--out", "{t}/o2", "--sign-as", BIG),
+    ("validate", BIG),
+    ("read", "{t}/folder"),
+    ("read", "{t}/s.920000"),
+    ("read", "{t}/huge-answer.dat"),
+    ("read", "{t}/super.dat"),
+    ("read", "{t}/nuls.dat"),
+    ("read", "{t}/nuls.dat", "--codes", "{t}/folder"),
+    ("generate", "{t}/g.920000", "--records", "10000000000"),
+    ("generate", "{t}/g.920000", "--records", "-1"),
+    ("generate", "{t}/g.920000", "--month", "9999-12"),
+    ("generate", "{t}/g.920000", "--seed", "-1"),
+    ("generate", "{t}/g.920000", "--error-rate", "2"),
+    ("generate", "{t}/folder", "--records", "10"),
+    ("generate", "{t}/g.920000", "--records", "10", "--manifest", "{t}/folder"),
+    ("explain", BIG),
+    ("schema", BIG),
+    ("bulk", "{t}/s.920000", "--out", "{t}/b", "--workers", "0"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/b", "--workers", "-1"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/b", "--workers", "100000"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/b", "--dask-local", "100000"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/b", "--memory-limit", "1"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/b", "--today", "99999-01-01"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/s.920000"),
+    ("bulk", "{t}/s.920000", "--register", "{t}/folder"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/b", "--refs", "{t}/refs", "--sign-as", "a\tb"),
+    ("receive", "{t}/s.920000", "--register", "{t}/r2.sqlite", "--workers", "-1"),
+    ("receive", "{t}/s.920000", "--register", "{t}/r2.sqlite", "--workers", "100000"),
+    ("receive", "{t}/s.920000", "--register", "{t}/folder"),
+    ("receive", "{t}/s.920000", "--register", "{t}/r2.sqlite", "--memory-limit", "1"),
+    ("receive", "{t}/s.920000", "--register", "{t}/r2.sqlite", "--reference", BIG),
+    ("receive", "{t}/s.920000", "--register", "{t}/r2.sqlite", "--today", "9999-99-99"),
+    ("inbox", "{t}/folder"),
+    ("inbox", "{t}/s.920000"),
+    ("inbox", "{t}/r.sqlite", "--due", "9999-99-99"),
+    ("sign", "{t}/folder", "--by", "x"),
+    ("sign", "{t}/s.920000", "--by", "x"),
+    ("sign", "{t}/proposal", "--by", ""),
+    ("sign", "{t}/proposal", "--by", BIG),
+    ("sign", "{t}/r.sqlite", "99999999999999999999", "--by", "x"),
+    ("sign", "{t}/r.sqlite", "-1", "--by", "x"),
+    ("confirm", "{t}/proposal", "--by", "x"),
+    ("confirm", "{t}/r.sqlite", "1", "--by", "a\nb"),
+    ("review", "{t}/folder"),
+    ("review", "{t}/s.920000"),
+    ("review", "{t}/r.sqlite", "99999999999999999999"),
+    ("review", "{t}/proposal", "--out", "{t}/folder"),
+    ("review", "{t}/proposal", "--lang", BIG),
+    ("report", "{t}/folder"),
+    ("report", "{t}/s.920000"),
+    ("report", "{t}/r.sqlite", "--run", BIG),
+    ("report", "{t}/r.sqlite", "--run", "-1"),
+    ("report", "{t}/r.sqlite", "--out", "{t}/s.920000"),
+]  # fmt: skip
+
+
+def _short(args) -> str:
+    return " ".join(a if len(a) < 30 else a[:12] + "..." for a in args)
+
+
+@pytest.mark.parametrize("args", E, ids=[f"{i:02d} {_short(c)}" for i, c in enumerate(E)])
+def test_billing_commands_with_hostile_arguments_exit_2(efact, args, monkeypatch):
+    monkeypatch.chdir(efact)
+    r = CliRunner().invoke(app, [a.format(t=efact) for a in args])
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 2, (r.exit_code, r.stdout[:500], r.stderr[:500])
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("vsbengine: error: "), r.stderr
+    assert len(r.stderr) < 600, "an argument echoed whole"
+    assert ".tmp" not in r.stderr, "a temporary name instead of the file"
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_every_command_is_walked():
+    """A command added later gets hostile arguments here too."""
+    from typer.main import get_command
+
+    group = get_command(app)
+    walked = {c[0] for c in E} | {f"{c[0]} {c[1]}" for c in CASES}
+    for name, command in group.commands.items():
+        subs = getattr(command, "commands", None)
+        if subs:
+            assert {f"{name} {s}" for s in subs} <= walked, name
+        else:
+            assert name in walked, name

@@ -90,3 +90,23 @@ def test_leftovers_of_a_killed_writer_are_found_and_removed(tmp_path):
     assert fsio.remove_leftovers(tmp_path) == found
     assert os.listdir(tmp_path) == []
     assert not fsio.is_temporary("DF017.json") and not fsio.is_temporary(".hidden")
+
+
+def test_a_full_disk_names_the_file(tmp_path):
+    """A write that fails names no file by itself: the error names the output."""
+
+    def full(fh):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError) as info:
+        fsio.atomic_write(tmp_path / "report.json", full)
+    assert info.value.errno == 28 and info.value.filename == str(tmp_path / "report.json")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_folder_in_the_way_is_named_not_the_temporary(tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        fsio.atomic_write(tmp_path / "out", b"x")
+    assert info.value.filename == str(tmp_path / "out")
+    assert os.listdir(tmp_path) == ["out"]

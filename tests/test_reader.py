@@ -189,3 +189,79 @@ def test_our_answers_read_back_with_a_meaning_everywhere():
             a = read_answer(Answers(result).bytes(df))
             assert all(z.meaning for z in a.zone_errors)
             assert all(x.meaning for r in a.records for x in r.slots)
+
+
+# -- unreadable answers: located errors, bounded memory ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "at, where",
+    [
+        (67 + 141, "byte 208, zone 310"),  # the error percentage of segment 300
+        (677 + 350 + 128, "byte 1155, record 1, zone 114"),  # accepted, first echo
+        (677 + 800 + 3, "byte 1480, record 2, zone 2"),  # sequence, second echo
+    ],
+)
+def test_a_latin_1_superscript_digit_is_a_located_error(rejected, at, where):
+    """'²' is a digit to str.isdigit but not to int(): the error names the place."""
+    raw = rejected[:at] + "²".encode("latin-1") + rejected[at + 1 :]
+    with pytest.raises(vsbengine.InputError) as info:
+        read_answer(raw)
+    assert str(info.value) == f"{where}: not a number: '²' is not a digit 0-9"
+
+
+def test_a_superscript_in_an_error_field_is_no_code(rejected):
+    raw = rejected[: 67 + 145] + "2²".encode("latin-1") + rejected[67 + 147 :]
+    assert read_answer(raw).zone_errors == read_answer(rejected).zone_errors
+
+
+@pytest.mark.parametrize("df", ["DF011", "DF012", "DF013"])
+def test_trailing_nuls_after_the_last_record_are_an_error(df):
+    data = clean(120, seed=32, error_rate=0.02, kinds=("509902",))
+    s = Sending(data)
+    if df == "DF012":
+        s.records[-1] = s.records[-1][:65] + "00000001" + s.records[-1][73:]
+        data = s.tobytes()
+    raw = Answers(vsbengine.validate(data, today=TODAY)).bytes(df)
+    read_answer(raw + b"\r\n  \n")  # blanks and line breaks at the end are fine
+    with pytest.raises(vsbengine.InputError) as info:
+        read_answer(raw + b"\0" * 5000)
+    assert str(info.value).startswith(
+        f"byte {len(raw)}: 5,000 bytes after the last record (NUL bytes), expected "
+    )
+
+
+def test_an_answer_past_the_limit_is_refused_before_it_is_read(rejected, tmp_path, monkeypatch):
+    from vsbengine.formats.efact import reader
+
+    path = tmp_path / "big.dat"
+    with open(path, "wb") as fh:  # sparse: 5 GB that take no disk
+        fh.write(rejected)
+        fh.truncate(5 * 10**9)
+    with pytest.raises(vsbengine.InputError) as info:
+        read_answer(path)
+    assert str(info.value) == (
+        f"{path}: 5,000,000,000 bytes, more than the 1,073,741,824 an answer message may "
+        "have (reading one takes about three times its size in memory)"
+    )
+    monkeypatch.setattr(reader, "MAX_ANSWER_BYTES", len(rejected) - 1)
+    with pytest.raises(vsbengine.InputError, match="more than the"):
+        read_answer(rejected)  # bytes too
+
+
+def test_cli_read_of_garbage_is_one_line_exit_2(rejected, tmp_path):
+    path = tmp_path / "answer.dat"
+    path.write_bytes(rejected[:1480] + "²".encode("latin-1") + rejected[1481:])
+    r = runner.invoke(app, ["read", str(path)])
+    assert r.exit_code == 2
+    assert (
+        r.stderr
+        == f"vsbengine: error: {path}, byte 1480, record 2, zone 2: not a number: '²' is not a digit 0-9\n"
+    )
+
+
+def test_strided_buffers_read_as_their_bytes(rejected):
+    import numpy as np
+
+    wide = np.repeat(np.frombuffer(rejected, dtype=np.uint8), 2)
+    assert read_answer(memoryview(wide)[::2]) == read_answer(rejected)

@@ -246,3 +246,18 @@ def test_an_empty_table_is_valid_data(folder, table):
     path.write_text(path.read_text().splitlines()[0] + "\n")
     r = refs.load(folder)
     assert len(getattr(r, table)) == 0
+
+
+@pytest.mark.parametrize("where", ["header", "row"])
+def test_a_field_over_128_kib_is_a_located_error(tmp_path, where):
+    """csv.Error of a field past csv's limit (found by the fuzz harness in the header)."""
+    generate(40, seed=71, month=202610, references=True).write_refs(tmp_path)
+    lines = (tmp_path / "facilities.csv").read_text().splitlines()
+    line = 0 if where == "header" else 1
+    lines[line] += "," + "x" * 140_000  # past the last column
+    (tmp_path / "facilities.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ReferenceDataError) as info:
+        refs.load(tmp_path)
+    assert str(info.value).startswith(
+        f"{tmp_path / 'facilities.csv'}, line {line + 1}: a field longer than 131,072 characters"
+    )

@@ -72,3 +72,42 @@ def test_dev_stdin_in_a_pipe(data):
     )
     r = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True)
     assert r.stdout.decode().split() == ["/dev/stdin", "306", "DF011"], r.stderr
+
+
+def test_a_short_str_of_content_is_not_quoted_either(data):
+    """Content as short as a path (the first 200 characters) is still not echoed."""
+    head = data[:200].decode("latin-1").replace("\n", "")
+    with pytest.raises(vsbengine.InputError) as info:
+        vsbengine.validate(head)
+    assert head[:20] not in str(info.value) and info.value.path is None
+
+
+def _views(data: bytes):
+    import numpy as np
+
+    a = np.frombuffer(data, dtype=np.uint8)
+    wide = np.repeat(a, 2)
+    return {
+        "strided": memoryview(wide)[::2],
+        "two dimensions": memoryview(data).cast("B", (1, len(data))),
+        "cast to I": memoryview(data + b" " * (-len(data) % 4)).cast("I"),
+        "numpy 2-d": a.reshape(1, -1),
+        "Fortran column": np.asfortranarray(wide.reshape(-1, 2))[:, 0],
+    }
+
+
+@pytest.mark.parametrize("shape", list(_views(b"1234")))
+def test_any_buffer_shape_validates_as_its_bytes(data, shape):
+    """Strided and cast buffers are read as the bytes they hold, never a BufferError or
+    a ValueError of the core."""
+    view = _views(data)[shape]
+    got = vsbengine.validate(view, today=TODAY)
+    padded = data + (b" " * (-len(data) % 4) if shape == "cast to I" else b"")
+    want = vsbengine.validate(padded, today=TODAY)
+    assert got.error_table.code.tolist() == want.error_table.code.tolist()
+    assert got.records_total == want.records_total == 306
+
+
+def test_not_a_buffer_is_a_type_error():
+    with pytest.raises(TypeError, match="^source must be a path or bytes-like, not int$"):
+        vsbengine.validate(5)

@@ -122,3 +122,58 @@ def test_a_file_twice_the_memory_limit_stays_within_it(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     peak_kb = int(out.stdout.split()[-1])
     assert peak_kb * 1024 <= 110 << 20, f"peak {peak_kb // 1024} MB"
+
+
+def test_framing_problems_are_capped_the_same_in_chunks():
+    """Every third record's type broken: thousands of framing problems over several
+    chunks list the same first 1,000 and count the rest, as one scan does."""
+    g = generate(30_000, seed=94, month=202610)
+    body = g.body.copy()
+    body[5::3, 0:2] = ord("X")
+    one, many = both(g.header + body.tobytes())
+    assert len(chunks.plan(chunks.Reader(g.header + body.tobytes()), 1 << 20).chunks) > 3
+    assert many.problems == one.problems
+    assert len(one.problems) == 1000 + 2
+    assert one.problems[1000].message == "9001 more framing problems not listed"
+
+
+def test_capped_folds_the_chunks_counts():
+    from vsbengine.formats.efact.findings import Problem
+    from vsbengine.pipeline import capped
+
+    located = [Problem(i, i, "1", "x") for i in range(5)]
+    parts = [*located[:3], Problem(None, None, None, "7 more framing problems not listed")]
+    parts += [*located[3:], Problem(None, None, "401", "no record 95")]
+    assert capped(parts, cap=2) == [
+        *located[:2],
+        Problem(None, None, None, "10 more framing problems not listed"),
+        Problem(None, None, "401", "no record 95"),
+    ]
+    assert capped(located, cap=5) == located
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_a_file_five_times_the_limit_is_refused_within_it(tmp_path):
+    """A file whose own working memory is past the limit is refused before it is read:
+    the process stays within the limit (sparse: 320 MB that take no disk)."""
+    path = tmp_path / "big.920000"
+    with open(path, "wb") as fh:
+        fh.write(clean(60, seed=3))
+        fh.truncate(5 * SMALL)
+    script = textwrap.dedent(f"""
+        import vsbengine
+        try:
+            vsbengine.validate({str(path)!r}, today={TODAY}, memory_limit={SMALL})
+        except vsbengine.InputError as exc:
+            print(exc)
+        with open("/proc/self/status") as fh:
+            print(next(line.split()[1] for line in fh if line.startswith("VmHWM")))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    message, peak_kb = out.stdout.splitlines()
+    assert message == (
+        f"{path}: 335,544,320 bytes need about 94 MB to validate (0.15 byte per byte, what "
+        "is kept of every record, and 46 MB for the process and a chunk), more than the "
+        "memory limit of 64 MB: give a limit of 94 MB or more"
+    )
+    assert int(peak_kb) * 1024 <= SMALL

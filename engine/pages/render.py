@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from vsbengine.errors import quoted
 from vsbengine.pages.values import amount, day, insz
 
 __all__ = ["LANGUAGES", "context", "environment", "label", "labels", "render", "write"]
@@ -58,7 +59,7 @@ def context(lang: str = "nl", made: _dt.date | None = None) -> dict:
     page says it was made, default today), ``t(key, **fields)`` (the labels), and
     ``eur(cents)`` and ``day(date, long=False)`` in that language."""
     if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {quoted(lang)}")
     return {
         "lang": lang,
         "made": made or _dt.date.today(),

@@ -180,7 +180,15 @@ class CsvInput:
         except UnicodeDecodeError:
             raise InputError("the header line is not UTF-8", path=self.path, line=1) from None
         self.delimiter = ";" if ";" in text else ","
-        self.header = [name.strip() for name in next(csv.reader([text], delimiter=self.delimiter))]
+        try:
+            names = next(csv.reader([text], delimiter=self.delimiter))
+        except csv.Error:  # a lone carriage return, a quote that never closes
+            raise InputError(
+                "the header line cannot be read as CSV (a stray quote or carriage return)",
+                path=self.path,
+                line=1,
+            ) from None
+        self.header = [name.strip() for name in names]
 
     def _resolve(self, cols: tuple[Col, ...]) -> dict[str, str]:
         """Map each wanted contract name to the header's spelling; refuse missing columns."""

@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 
 from vsbengine.errors import ConfigError
 from vsbengine.formats.blockade.columns import words
+from vsbengine.formats.blockade.outdir import safe_table
 from vsbengine.fsio import atomic_write
 
 __all__ = ["INPUT_FILES", "MAX_ROWS", "generate"]
@@ -37,11 +38,13 @@ def _dates(start: dt.date, offsets: np.ndarray) -> pa.Array:
 
 
 def _write(table: pa.Table, path: Path) -> None:
-    """Plain CSV as systems export it: no quotes (the generated values need none)."""
+    """Plain CSV as systems export it: no quotes (the generated values need none), text
+    safe for spreadsheets as every CSV of the package (generated text never starts
+    like a formula, so nothing changes; numbers such as credit amounts are no text)."""
 
     def write(handle) -> None:
         handle.write((";".join(table.column_names) + "\n").encode())
-        pacsv.write_csv(table, handle, _WRITE)
+        pacsv.write_csv(safe_table(table), handle, _WRITE)
 
     atomic_write(path, write)
 

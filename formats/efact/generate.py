@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from stdnum import iban as _iban
 
-from vsbengine import _core
+from vsbengine import _core, fsio, limits
 from vsbengine.formats.efact import wire
 
 #: Synthetic nomenclature codes of records 50: (code, unit amount, unit personal share),
@@ -102,9 +102,14 @@ class Generated:
         return self.header + self.body.tobytes()
 
     def write(self, path) -> None:
-        with open(path, "wb") as fh:
+        """Write the sending to ``path``, whole or not at all."""
+
+        def fill(fh) -> None:
             fh.write(self.header)
+            fh.flush()
             self.body.tofile(fh)
+
+        fsio.atomic_write(path, fill)
 
     def write_refs(self, folder) -> None:
         """Write the reference data (CSV files and ``zorgkas.toml``) into ``folder``."""
@@ -112,8 +117,7 @@ class Generated:
             raise ValueError("generated without references=True")
         os.makedirs(folder, exist_ok=True)
         for name, text in self.refs.items():
-            with open(os.path.join(folder, name), "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+            fsio.atomic_write(os.path.join(folder, name), text)
 
 
 def _insz(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -215,6 +219,11 @@ def generate(
     """
     if records < 5:
         raise ValueError("a sending has at least 5 records (10, 20, 50, 80, 90)")
+    if records > limits.MAX_GENERATED_RECORDS:
+        raise ValueError(
+            f"at most {limits.MAX_GENERATED_RECORDS:,} records (the sending is built in "
+            f"memory), not {records:,}"
+        )
     if not 0 <= error_rate <= 1:
         raise ValueError("error_rate must be between 0 and 1")
     if kinds is None:

@@ -16,6 +16,8 @@ letter, or a zero code, means no error.
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
 
 import msgspec
@@ -25,9 +27,17 @@ from vsbengine.formats.efact.catalogue import catalogue, describe, field_meaning
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Layout
 from vsbengine.formats.efact.official import OfficialList
 from vsbengine.formats.efact.settlement import Settlement
-from vsbengine.source import ANSWER_MESSAGES, load
+from vsbengine.source import ANSWER_MESSAGES, as_path, load
 
-__all__ = ["Answer", "EchoedRecord", "Settlement", "Slot", "read_answer"]
+__all__ = ["MAX_ANSWER_BYTES", "Answer", "EchoedRecord", "Settlement", "Slot", "read_answer"]
+
+#: Bytes an answer message may have at most (1 GiB: the DF015 that echoes every record
+#: of a sending of 1.3 million records). Reading one takes about three times its size
+#: in memory (the text, then an object per echoed record); a bigger file is refused
+#: before it is read.
+MAX_ANSWER_BYTES = 1 << 30
+#: Record types an answer 920098/920099/920900 echoes or adds (91/92: the settlement).
+_ECHOED = frozenset(["10", "20", "30", "40", "50", "51", "52", "80", "90", "91", "92"])
 
 _LETTERS = set("BFRSE")
 #: A six-character code: record and zone in digits, the error part digits or letters
@@ -97,13 +107,45 @@ def _field(text: str, layout: Layout, zone: str) -> str:
     return text[z.start : z.end]
 
 
-def _int(text: str) -> int | None:
+def _digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also takes Latin-1's ``²`` and ``³``)."""
+    return text.isascii() and text.isdigit()
+
+
+class _Where(msgspec.Struct, frozen=True):
+    """Where a part of the message starts: to locate an unreadable zone in it."""
+
+    path: str | None
+    start: int
+    record: int | None = None
+
+
+def _int(
+    text: str, where: _Where | None = None, at: int = 0, zone: str | None = None
+) -> int | None:
+    """A numeric zone: blank is ``None``; anything but digits (with a sign) is an error
+    at byte ``where.start + at``."""
     t = text.strip()
     if not t:
         return None
     sign = -1 if t[0] == "-" else 1
-    t = t.lstrip("+-")
-    return sign * int(t) if t.isdigit() else None
+    digits = t[1:] if t[0] in "+-" else t
+    if _digits(digits):
+        return sign * int(digits)
+    bad = next((c for c in digits if not ("0" <= c <= "9")), digits[:1])
+    raise InputError(
+        f"not a number: {bad!r} is not a digit 0-9",
+        path=None if where is None else where.path,
+        offset=None if where is None else where.start + at + text.index(bad),
+        record=None if where is None else where.record,
+        zone=zone,
+    )
+
+
+def _number(part: str, layout: Layout, zone: str, where: _Where, base: int = 0) -> int | None:
+    """The numeric ``zone`` of ``part`` (its layout starting ``base`` characters in)."""
+    z = layout.zone(zone)
+    return _int(part[base + z.start : base + z.end], where, base + z.start, zone)
 
 
 def _zone_errors(text: str, layout: Layout, part: str, kind: str | None = None) -> list[ZoneError]:
@@ -114,7 +156,7 @@ def _zone_errors(text: str, layout: Layout, part: str, kind: str | None = None) 
         if not z.is_error_field:
             continue
         code = text[z.start : z.end]
-        if code.isdigit() and code != "00":
+        if _digits(code) and code != "00":
             zone = z.zone[:-1]
             out.append(ZoneError(part, zone, code, field_meaning(kind or part, zone, code)[0]))
     return out
@@ -135,6 +177,8 @@ class _Parts:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        #: Where the part :meth:`take` returned last starts in the message.
+        self.start = 0
 
     def peek(self, n: int) -> str:
         """The next ``n`` characters of the next part (after any line breaks)."""
@@ -149,12 +193,62 @@ class _Parts:
             self.pos += 1
         if self.pos >= len(t):
             return None
+        self.start = self.pos
         end = t.find("\n", self.pos, self.pos + length)
         if end < 0:
             end = min(self.pos + length, len(t))
         part = t[self.pos : end].rstrip("\r")
         self.pos = end
         return part.ljust(length)
+
+    def rest_is_blank(self) -> bool:
+        """Only blanks and line breaks after the current position."""
+        return not self.text[self.pos :].strip(" \r\n")
+
+    def garbage(self, path: str | None, what: str | None = None) -> InputError:
+        """The error for what follows the last part (``what``: what else could follow)."""
+        t = self.text
+        at = self.pos
+        while at < len(t) and t[at] in " \r\n":
+            at += 1
+        kind = "NUL bytes" if t[at] == "\0" else f"{t[at : at + 2]!r}"
+        return InputError(
+            f"{len(t) - at:,} bytes after the last record ({kind}), expected "
+            + (f"{what} or " if what else "")
+            + "the end of the message",
+            path=path,
+            offset=at,
+        )
+
+
+def _text(source) -> tuple[str, str | None]:
+    """The message as text (Latin-1: one character per byte), refused past
+    :data:`MAX_ANSWER_BYTES` before it is read."""
+    if isinstance(source, (str, os.PathLike)):
+        path = as_path(source)
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0  # load() names the problem
+    else:
+        path, size = None, None
+    if size is not None and size > MAX_ANSWER_BYTES:
+        raise InputError(
+            f"{size:,} bytes, more than the {MAX_ANSWER_BYTES:,} an answer message may have "
+            "(reading one takes about three times its size in memory)",
+            path=path,
+        )
+    data, path = load(source)
+    with memoryview(data) as view:
+        if view.nbytes > MAX_ANSWER_BYTES:
+            raise InputError(
+                f"{view.nbytes:,} bytes, more than the {MAX_ANSWER_BYTES:,} an answer "
+                "message may have",
+                path=path,
+            )
+        # Any buffer shape reads as its bytes in order (a strided view as a copy).
+        flat = view.cast("B") if view.c_contiguous else view.tobytes()
+        return codecs.decode(flat, "latin-1"), path
 
 
 def read_answer(source, official: OfficialList | None = None) -> Answer:
@@ -165,10 +259,11 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
     Raises
     ------
     vsbengine.InputError
-        Not an answer message (or not readable at all).
+        Not an answer message (or not readable at all), bigger than
+        :data:`MAX_ANSWER_BYTES`, a numeric zone that is not a number, or bytes after
+        the last record that are no record of the message (NULs, say).
     """
-    data, path = load(source)
-    text = bytes(data).decode("latin-1")
+    text, path = _text(source)
     name = text[:6]
     if name not in ANSWER_MESSAGES:
         raise InputError(
@@ -189,6 +284,8 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
     )
     if name == "931000":
         stub = parts.take(160) or " " * 160
+        if not parts.rest_is_blank():
+            raise parts.garbage(path)
         return msgspec.structs.replace(
             head,
             acknowledged=stub[:6].strip() or None,
@@ -198,10 +295,11 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
         s300 = parts.take(160) or " " * 160
         l300 = LAYOUTS.layout("300")
         errors = head.zone_errors + _zone_errors(s300, l300, "300")
-        while (rec := parts.take(350)) is not None:
-            rtype = rec[:2]
-            if rtype in ("95", "96"):
-                errors += _zone_errors(rec, LAYOUTS.layout(rtype), rtype)
+        while parts.peek(2) in ("95", "96"):
+            rec = parts.take(350) or ""
+            errors += _zone_errors(rec, LAYOUTS.layout(rec[:2]), rec[:2])
+        if not parts.rest_is_blank():
+            raise parts.garbage(path, "a record 95 or 96")
         return msgspec.structs.replace(
             head,
             sending_number=_field(s300, l300, "301"),
@@ -210,7 +308,7 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
         )
     s300 = parts.take(610) or " " * 610
     l300 = REPLY_LAYOUTS["300x"]
-    pct = _int(_field(s300, l300, "310"))
+    pct = _number(s300, l300, "310", _Where(path, parts.start))
     errors = head.zone_errors + _zone_errors(s300, l300, "300", "300x")
     records: list[EchoedRecord] = []
     settlements: list[Settlement] = []
@@ -221,12 +319,13 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
             closing = parts.take(350) or ""
             errors += _zone_errors(closing, LAYOUTS.layout(closing[:2]), closing[:2])
             continue
-        rec = parts.take(800)
-        if rec is None:
+        if parts.peek(2) not in _ECHOED:
             break
+        rec = parts.take(800) or ""
         rtype = rec[:2]
+        where = _Where(path, parts.start, len(records) + len(settlements) + 1)
         if rtype in ("91", "92"):
-            settlements.append(_settlement(rec, rtype))
+            settlements.append(_settlement(rec, rtype, where))
             errors += _zone_errors(rec, REPLY_LAYOUTS[rtype], rtype)
             continue
         e = rec[350:]
@@ -235,39 +334,40 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
             letter, code = _field(e, ext, lz), _field(e, ext, cz).upper()
             if letter in _LETTERS and _CODE.match(code) and code != "000000":
                 slots.append(_slot(letter, code, official))
-        seq = _int(rec[2:8])
         records.append(
             EchoedRecord(
                 index=len(records) + 1,
                 record_type=rtype,
-                sequence=seq,
+                sequence=_int(rec[2:8], where, 2, "2"),
                 slots=slots,
                 comment=_field(e, ext, "534").strip(),
-                accepted=_int(_field(e, ext, "114")),
-                refused=_int(_field(e, ext, "115")),
+                accepted=_number(rec, ext, "114", where, 350),
+                refused=_number(rec, ext, "115", where, 350),
                 record=rec[:350],
             )
         )
+    if not parts.rest_is_blank():
+        raise parts.garbage(path, "an echoed record")
     rt = _field(s300, l300, "311").strip()
     return msgspec.structs.replace(
         head,
         sending_number=_field(s300, l300, "301"),
         invoiced_month=_field(s300, l300, "300"),
         error_percentage=None if pct is None else pct / 100,
-        rejection_type=rt if rt.isdigit() and rt != "00" else None,
+        rejection_type=rt if _digits(rt) and rt != "00" else None,
         zone_errors=errors,
         records=records,
         settlements=settlements,
     )
 
 
-def _settlement(rec: str, rtype: str) -> Settlement:
+def _settlement(rec: str, rtype: str, where: _Where) -> Settlement:
     lay = REPLY_LAYOUTS[rtype]
     z = {
         "91": ("401", "404", "406", "408", "409", "410", "412", "414", "416", "418", "420", "422"),
         "92": ("501", "504", "506", "508", "509", "510", "512", "514", "516", "518", "520", "522"),
     }[rtype]
-    v = [_int(_field(rec, lay, k)) or 0 for k in z]
+    v = [_number(rec, lay, k, where) or 0 for k in z]
     read = Settlement(rtype, *v)  # type: ignore[arg-type]  # the zones, in field order
     if rtype == "92":
         return read

@@ -338,15 +338,28 @@ def _text(data: bytes, path: str) -> str:
         ) from None
 
 
+def _csv_rows(reader, path: str):
+    """The rows of a :func:`csv.reader` (the header's too); a field past its limit
+    (128 KiB) or a quote that never closes is a located error, not :class:`csv.Error`."""
+    try:
+        yield from reader
+    except csv.Error:
+        raise ReferenceDataError(
+            f"a field longer than {csv.field_size_limit():,} characters, or a quote that "
+            "never closes",
+            **_where(path, reader.line_num),
+        ) from None
+
+
 def _facilities(text: str, path: str) -> dict[int, Facility]:
     from stdnum import bic as _bic
     from stdnum import iban as _iban
 
     delim, names = _header(text, path, FACILITIES)
     out: dict[int, Facility] = {}
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
-    next(reader, None)
-    for lineno, row in enumerate(reader, 2):
+    rows = _csv_rows(csv.reader(io.StringIO(text), delimiter=delim), path)
+    next(rows, None)
+    for lineno, row in enumerate(rows, 2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(names):
