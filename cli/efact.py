@@ -387,9 +387,11 @@ def read(
         )
     for z in a.zone_errors:
         lines.append(f"  {z.part} zone {z.zone}: code {z.code}  {z.meaning}")
-    with_codes = [r for r in a.records if r.slots]
+    with_codes = [r for r in a.records if r.slots or r.comment]
     lines.append(f"  records echoed: {len(a.records)}, with codes: {len(with_codes)}")
     for r in with_codes[:_SHOWN_ERRORS]:
+        if r.comment and not any(r.comment.startswith(s_.letter + s_.code) for s_ in r.slots):
+            lines.append(f"    record {r.sequence} ({r.record_type})  comment: {r.comment}")
         for s_ in r.slots:
             lines.append(
                 f"    record {r.sequence} ({r.record_type})  {s_.letter}{s_.code}  {s_.meaning}"

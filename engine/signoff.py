@@ -247,6 +247,21 @@ def _who(by: str) -> str:
     return limits.check_name(by)
 
 
+def _not_registered(folder: Path, action: str) -> None:
+    """Refuse a folder that a sending register keeps (``R.sendings/000042/checked``):
+    deciding it behind the register would pay outside it and leave it stuck."""
+    parts = folder.resolve().parts
+    if len(parts) >= 3 and parts[-1] in ("checked", "decided"):
+        root, number = parts[-3], parts[-2]
+        if root.endswith(".sendings") and len(number) == 6 and number.isdigit():
+            register = Path(*parts[:-3], root[: -len(".sendings")])
+            raise InputError(
+                f"belongs to the register {register} (sending {int(number)}): decide it "
+                f"there: vsbengine {action} {register} {int(number)} --by NAME",
+                path=str(folder),
+            )
+
+
 def sign(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
     """Sign a proposed acceptance: write DF014, DF015, DF016 and DF017.
 
@@ -255,6 +270,7 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     ``folder``.
     """
     folder, by, at = Path(folder), _who(by), at or _now()
+    _not_registered(folder, "sign")
     with decided.deciding(folder, finished=_reviewed):
         return _sign(folder, by, at, result)
 
@@ -298,6 +314,7 @@ def _sign(folder: Path, by: str, at: str, result: Result | None) -> dict:
 def confirm(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
     """Confirm a proposed rejection: write DF013 (``result`` as for :func:`sign`)."""
     folder, by, at = Path(folder), _who(by), at or _now()
+    _not_registered(folder, "confirm")
     with decided.deciding(folder, finished=_reviewed):
         return _confirm(folder, by, at, result)
 

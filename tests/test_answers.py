@@ -14,6 +14,7 @@ import pytest
 from efact_edit import TODAY, Sending, clean
 
 import vsbengine
+from vsbengine.errors import InputError
 from vsbengine.formats.efact.answers import FILE_NAMES, Answers
 from vsbengine.formats.efact.generate import generate
 from vsbengine.formats.efact.reader import read_answer
@@ -222,10 +223,46 @@ def test_more_than_three_codes_go_to_the_comment():
     assert len(mine) > 3
     df = result.messages[1]
     rec = next(r for r in read_answer(Answers(result).bytes(df)).records if r.sequence == seq)
-    assert len(rec.slots) == 3
-    assert sorted([x.code for x in rec.slots] + [c[1:] for c in rec.comment.split()]) == sorted(
-        mine
+    # Three in the slots, the rest in the comment zone; the reader gives all of them.
+    assert len(rec.comment.split()) == len(mine) - 3
+    assert sorted(x.code for x in rec.slots) == sorted(mine)
+    assert all(x.meaning for x in rec.slots)
+
+
+def _df013_with_a_slot(letter: str, code: str) -> bytes:
+    s = Sending(clean(60, seed=34))
+    s.put(s.seqs("50")[0], 108, "-")
+    s.resum()
+    result = vsbengine.validate(s.tobytes(), today=TODAY)
+    data = bytearray(Answers(result).bytes(result.messages[1]))
+    rec = (
+        67 + 610 + 800 * next(i for i, r in enumerate(read_answer(bytes(data)).records) if r.slots)
     )
+    data[rec + 456 : rec + 463] = (letter + code).encode("latin-1")  # zones 457, 458
+    return bytes(data)
+
+
+def test_an_unreadable_error_slot_is_a_located_error():
+    with pytest.raises(InputError) as exc:
+        read_answer(_df013_with_a_slot("R", "50\xff420"))
+    err = exc.value
+    assert (err.zone, err.reason) == ("458", "not an error code in an error slot")
+    assert err.record is not None and err.offset is not None
+    with pytest.raises(InputError, match="not an error letter"):
+        read_answer(_df013_with_a_slot("X", "500420"))
+    slots = sum(len(r.slots) for r in read_answer(_df013_with_a_slot("R", "500420")).records)
+    blank = read_answer(_df013_with_a_slot(" ", "      "))  # a blank slot: no error
+    assert sum(len(r.slots) for r in blank.records) == slots - 1
+
+
+def test_a_cut_answer_is_refused_where_it_ends():
+    result = vsbengine.validate(_accepted(), today=TODAY)
+    data = Answers(result).bytes("DF015")
+    for cut in (100, 700):
+        with pytest.raises(InputError) as exc:
+            read_answer(data[:-cut])
+        assert exc.value.offset == len(data) - 800
+        assert exc.value.reason == f"the file ends inside a record: {800 - cut} of 800 characters"
 
 
 def test_write_uses_the_documented_names(tmp_path):
@@ -339,3 +376,19 @@ def test_a_sending_in_lines_gets_the_same_answers_as_on_one_line(sep):
     assert (one.technical, one.decision) == (split.technical, split.decision) == ("DF011", "DF014")
     for df in ("DF011", "DF014", "DF015"):
         assert Answers(split).bytes(df) == Answers(one).bytes(df), df
+
+
+def test_read_prints_a_comment_that_is_not_codes(tmp_path):
+    from typer.testing import CliRunner
+
+    from vsbengine.cli.main import app
+
+    data = bytearray(_df013_with_a_slot("R", "500420"))
+    rec = (
+        67 + 610 + 800 * next(i for i, r in enumerate(read_answer(bytes(data)).records) if r.slots)
+    )
+    data[rec + 533 : rec + 533 + 20] = b"zie onze brief      "  # zone 534, free text
+    path = tmp_path / "DF014_920098.dat"
+    path.write_bytes(bytes(data))
+    r = CliRunner().invoke(app, ["read", str(path)])
+    assert r.exit_code == 0 and "comment: zie onze brief" in r.stdout

@@ -16,10 +16,10 @@ import pytest
 from register_helpers import CREATED, TODAY, TODAY_ISO, Sendings
 from typer.testing import CliRunner
 
-from vsbengine import bulk, receive
+from vsbengine import bulk, receive, signoff
 from vsbengine import register as register_mod
 from vsbengine.cli.main import app
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, InputError
 from vsbengine.register import Register
 
 runner = CliRunner()
@@ -98,6 +98,27 @@ def test_nothing_leaves_before_a_sign_off(s, reg):
             "review.html",
         ]
     assert [e.id for e in reg.inbox("waiting")] == [1, 2, 3]
+
+
+def test_a_registers_folder_is_decided_through_the_register_only(s, reg, tmp_path):
+    out = got(receive.receive(reg, [str(s.write("ok.920000"))], refs=s.refs, today=TODAY))
+    folder = Path(out["ok.920000"].output)
+    assert folder.name == "checked" and folder.parent.name == "000001"
+    r = runner.invoke(app, ["sign", str(folder), "--by", "Behind the register"])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vsbengine: error: {folder}: belongs to the register {reg.path} (sending 1): "
+        f"decide it there: vsbengine sign {reg.path} 1 --by NAME\n"
+    )
+    with pytest.raises(InputError, match="belongs to the register"):
+        signoff.confirm(folder, "Someone")
+    assert released(reg) == [] and [e.id for e in reg.inbox("waiting")] == [1]
+    reg.sign(1, "An Peeters")  # the register's own way still works
+    assert [e.state for e in reg.inbox("all")] == ["payment_due"]
+    assert sorted(f for f in released(reg) if f.startswith("DF017")) == [
+        "DF017_payment_order.json",
+        "DF017_payment_order.xml",
+    ]
 
 
 def test_unattended_sign_off_except_when_every_prestation_is_rejected(s, reg):

@@ -43,6 +43,7 @@ _LETTERS = set("BFRSE")
 #: A six-character code: record and zone in digits, the error part digits or letters
 #: (official codes such as 5014A5).
 _CODE = re.compile(r"^[0-9]{4}[0-9A-Z]{2}$")
+_LETTERED = re.compile(r"^[BFRSE][0-9]{4}[0-9A-Z]{2}$")
 KIND = {
     "931000": "DF011",
     "920999": "DF012",
@@ -171,11 +172,15 @@ def _slot(letter: str, code: str, official: OfficialList | None) -> Slot:
     return Slot(letter, code, meaning, text.nl or None, text.fr or None)
 
 
+_PART_NAMES = {67: "segment 200", 160: "segment 300", 610: "segment 300"}
+
+
 class _Parts:
     """Splits a message into parts of known lengths, tolerating line breaks."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, path: str | None = None) -> None:
         self.text = text
+        self.path = path
         self.pos = 0
         #: Where the part :meth:`take` returned last starts in the message.
         self.start = 0
@@ -197,9 +202,17 @@ class _Parts:
         end = t.find("\n", self.pos, self.pos + length)
         if end < 0:
             end = min(self.pos + length, len(t))
+            if end - self.pos < length:
+                # No line break ends it: the message stops inside this part.
+                what = _PART_NAMES.get(length, "a record")
+                raise InputError(
+                    f"the file ends inside {what}: {end - self.pos} of {length} characters",
+                    path=self.path,
+                    offset=self.pos,
+                )
         part = t[self.pos : end].rstrip("\r")
         self.pos = end
-        return part.ljust(length)
+        return part.ljust(length)  # a line whose trailing blanks were cut
 
     def rest_is_blank(self) -> bool:
         """Only blanks and line breaks after the current position."""
@@ -272,7 +285,7 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
             path=path,
             offset=0,
         )
-    parts = _Parts(text)
+    parts = _Parts(text, path)
     s200 = parts.take(67) or " " * 67  # the name was read: at least a short part
     l200 = LAYOUTS.layout("200")
     head = Answer(
@@ -332,15 +345,31 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
         slots = []
         for lz, cz in (("457", "458"), ("464", "465"), ("471", "472")):
             letter, code = _field(e, ext, lz), _field(e, ext, cz).upper()
-            if letter in _LETTERS and _CODE.match(code) and code != "000000":
+            if not letter.strip():
+                continue  # a blank letter: no error in this slot
+            if letter not in _LETTERS or not _CODE.match(code):
+                zone = ext.zone(cz if letter in _LETTERS else lz)
+                raise InputError(
+                    f"not an error {'code' if letter in _LETTERS else 'letter'} in an error slot",
+                    path=path,
+                    offset=where.start + 350 + zone.start,
+                    record=where.record,
+                    zone=zone.zone,
+                )
+            if code != "000000":
                 slots.append(_slot(letter, code, official))
+        comment = _field(e, ext, "534").strip()
+        # Codes beyond the third, as this package writes them: "B502901 R500420 ...".
+        extra = comment.split()
+        if extra and all(_LETTERED.match(x) for x in extra):
+            slots += [_slot(x[0], x[1:], official) for x in extra]
         records.append(
             EchoedRecord(
                 index=len(records) + 1,
                 record_type=rtype,
                 sequence=_int(rec[2:8], where, 2, "2"),
                 slots=slots,
-                comment=_field(e, ext, "534").strip(),
+                comment=comment,
                 accepted=_number(rec, ext, "114", where, 350),
                 refused=_number(rec, ext, "115", where, 350),
                 record=rec[:350],
