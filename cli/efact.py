@@ -415,7 +415,9 @@ def generate(
     out: Path = typer.Argument(..., help="The billing file to write."),
     records: int = typer.Option(1000, "--records", "-n", help="About this many records 10-90."),
     seed: int = typer.Option(0, min=0, help="Seed: the same arguments give the same bytes."),
-    error_rate: float = typer.Option(0.0, help="Share of the prestations with an injected error."),
+    error_rate: float = typer.Option(
+        0.0, help="Share of the prestations with an injected error (one per invoice at most)."
+    ),
     kinds: str | None = typer.Option(
         None, help="Codes to inject, comma-separated (default: the record and invoice errors)."
     ),
@@ -478,6 +480,12 @@ def generate(
         f"{out}: {g.records} records (10-90), {g.invoices} invoices, "
         f"{len(g.injected)} injected errors"
     )
+    if len(g.injected) < g.asked:
+        typer.echo(
+            f"warning: {len(g.injected)} errors injected where --error-rate asked for "
+            f"{g.asked}: at most one per invoice (more records give more invoices)",
+            err=True,
+        )
 
 
 def explain(

@@ -77,3 +77,29 @@ def test_bad_arguments():
         generate(100, error_rate=2)
     with pytest.raises(ValueError, match="cannot inject 123456"):
         generate(100, kinds=("123456",))
+
+
+def test_an_injected_code_is_on_the_record_that_carries_it():
+    g = generate(3000, seed=11, error_rate=0.05, kinds=("510412",))
+    assert g.injected and all(c == "510412" for _, c in g.injected)
+    assert set(g.injected) <= set(g.expected)  # the record 51, not its record 50
+    found = {(e.record, e.code) for e in vsbengine.validate(g.tobytes()).errors}
+    assert set(g.injected) <= found
+
+
+def test_a_share_past_one_error_per_invoice_is_said(tmp_path):
+    from typer.testing import CliRunner
+
+    from vsbengine.cli.main import app
+
+    g = generate(200, seed=3, error_rate=1.0, kinds=("502212",))
+    assert 0 < len(g.injected) <= g.invoices < g.asked
+    args = ["generate", str(tmp_path / "s.920000"), "-n", "200", "--seed", "3"]
+    r = CliRunner().invoke(app, [*args, "--error-rate", "1", "--kinds", "502212"])
+    assert r.exit_code == 0
+    assert r.stderr == (
+        f"warning: {len(g.injected)} errors injected where --error-rate asked for "
+        f"{g.asked}: at most one per invoice (more records give more invoices)\n"
+    )
+    quiet = CliRunner().invoke(app, [*args, "--error-rate", "0.01"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""

@@ -97,6 +97,9 @@ class Generated:
     expected: list[tuple[int, str]] = field(default_factory=list)
     #: The reference data as file name -> text, with ``references=True``.
     refs: dict[str, str] | None = None
+    #: Errors the error rate asked for: more than :attr:`injected` when the sending has
+    #: too few invoices (one error per invoice at most, so that they do not mix).
+    asked: int = 0
 
     def tobytes(self) -> bytes:
         return self.header + self.body.tobytes()
@@ -204,7 +207,8 @@ def generate(
     seed
         Seed of the random generator: the same arguments give the same bytes.
     error_rate
-        Share of the prestations (lines or revalidation days) with an injected error.
+        Share of the prestations (lines or revalidation days) with an injected error;
+        at most one error per invoice (see :attr:`Generated.asked`).
     kinds
         Codes to inject, chosen in turn (see :data:`KINDS`); default
         :data:`DEFAULT_KINDS`, plus :data:`CONTENT_KINDS` with ``references=True``.
@@ -421,7 +425,8 @@ def generate(
                 expected += [(seq, "500612"), (int(row20[inv]) + 1, "200140")]
             elif kind_ == "510412":
                 code51_override[int(pos51[ln])] = int(table[(code_idx[ln] + 1) % len(table), 0])
-                expected += [(int(row51[pos51[ln]]) + 1, "510412")]
+                seq = int(row51[pos51[ln]]) + 1  # the error is the record 51's
+                expected += [(seq, "510412")]
             elif kind_ == "500812":
                 line_insz[ln] = _insz(rng, 1)[0]
                 expected += [(seq, "500812")]
@@ -706,6 +711,7 @@ def generate(
         injected=sorted(injected),
         expected=sorted(expected),
         refs=refs,
+        asked=n_bad if kinds else 0,
     )
 
 
