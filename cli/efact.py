@@ -214,6 +214,12 @@ def validate(
     if echo is not None and echo not in ("errors", "all"):
         raise ConfigError(f"--echo must be errors or all, not {echo!r}")
     stdin = str(file) == "-"
+    if stdin and refs is not None and out is not None:
+        # Checked before anything is read or written: a proposal records the file.
+        raise ConfigError(
+            "a proposal needs the sending as a file (its path is recorded): give its "
+            "path instead of -"
+        )
     try:
         engine = vsbengine.Engine(
             refs,

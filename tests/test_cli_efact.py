@@ -241,6 +241,23 @@ def test_validate_reads_a_sending_from_stdin(good, tmp_path):
     ).read_bytes()
 
 
+def test_a_proposal_from_stdin_is_refused_before_anything_is_written(good, tmp_path):
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    out = tmp_path / "answers"
+    r = runner.invoke(
+        app,
+        ["validate", "-", "--refs", str(refs), "--out", str(out), *TODAY],
+        input=good.read_bytes(),
+    )
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "vsbengine: error: a proposal needs the sending as a file (its path is "
+        "recorded): give its path instead of -\n"
+    )
+    assert not out.exists()
+
+
 def test_validate_empty_stdin_is_unusable():
     r = runner.invoke(app, ["validate", "-", *TODAY], input=b"")
     assert r.exit_code == 2
