@@ -54,7 +54,7 @@ def explain_text(code: str, as_json: bool = False, official: OfficialList | None
     vsbengine.InputError
         Neither the engine nor the insurers' list knows ``code``.
     """
-    from vsbengine.formats.efact.catalogue import Entry, describe
+    from vsbengine.formats.efact.catalogue import Entry, describe, official_zone_code
     from vsbengine.formats.efact.catalogue import explain as lookup
 
     code = code.strip().upper()
@@ -83,11 +83,14 @@ def explain_text(code: str, as_json: bool = False, official: OfficialList | None
                 "official_fr": (text.fr or None) if text is not None else None,
             }
         )
-    where = (
-        "emitted by vsbengine" + (", in the insurers' list" if entry.listed else ", its own code")
-        if entry.source != "listed"
-        else "in the insurers' list (vsbengine does not emit it)"
-    )
+    if entry.source == "listed":
+        where = "in the insurers' list (vsbengine does not emit it)"
+    elif entry.listed:
+        where = "emitted by vsbengine, in the insurers' list"
+    elif official_zone_code(entry.code):
+        where = "emitted by vsbengine, an official zone error of the insurers (two digits)"
+    else:
+        where = "emitted by vsbengine, its own code"
     lines = [
         f"{entry.code}  letter {_letter_text(entry.code, letter)}; {where}",
         f"  en: {entry.en}",

@@ -203,3 +203,34 @@ def test_a_listed_code_the_engine_does_not_emit_is_described_from_the_layouts():
     assert describe("030510")[0] == (
         "Segment 300, zone 305 (Contact person, last name): mandatory zone left empty"
     )
+
+
+@pytest.mark.parametrize(
+    "code,official",
+    [
+        ("030140", True),  # segment 300, zone 301, error 40: the file sent twice
+        ("030120", True),  # generic 20 of any zone
+        ("020030", False),  # zone 200 knows 20, 21, 22 and the generic ones
+        ("020031", False),
+        ("020230", True),
+        ("950641", True),
+        ("960641", False),
+        ("030150", False),  # the engine's own resend code
+        ("030250", False),
+        ("200140", False),  # a record code, not a zone error
+    ],
+)
+def test_official_zone_errors_of_the_segments_and_records_95_96(code, official):
+    from vsbengine.formats.efact.catalogue import official_zone_code
+
+    assert official_zone_code(code) is official
+
+
+def test_explain_says_which_codes_are_the_insurers_zone_errors():
+    from typer.testing import CliRunner
+
+    from vsbengine.cli.main import app
+
+    out = CliRunner().invoke(app, ["explain", "030140"]).stdout
+    assert "an official zone error of the insurers" in out.splitlines()[0]
+    assert "its own code" in CliRunner().invoke(app, ["explain", "030150"]).stdout

@@ -50,6 +50,7 @@ __all__ = [
     "explain",
     "finding_names",
     "official_letters",
+    "official_zone_code",
     "technical_code",
     "zone_code",
     "zone_letter",
@@ -172,6 +173,39 @@ _FORMAT = {
     "chars",
     "not_zero",
 }
+
+
+#: The two-digit zone errors of segments 200/300 and records 95/96 that have their own
+#: meaning (efact-codes.md section 9), as (RR, ZZ) -> errors; 10, 11 and 20 are the
+#: generic ones of every zone (empty, format, value not allowed).
+_ZONE_ERRORS = {
+    ("02", "00"): {"20", "21", "22"},
+    ("02", "01"): {"20", "21", "30"},
+    ("02", "02"): {"30", "31"},
+    ("03", "01"): {"40"},
+    ("03", "02"): {"20", "21"},
+    ("03", "04"): {"21"},
+    ("03", "08"): {"20"},
+    ("03", "09"): {"20", "30"},
+    ("95", "01"): {"20", "21"},
+    ("95", "04"): {"40", "41"},
+    ("95", "06"): {"15", "40", "41"},
+    ("95", "08"): {"20", "40"},
+    ("96", "01"): {"20"},
+    ("96", "04"): {"40"},
+    ("96", "06"): {"15", "40"},
+    ("96", "08"): {"20", "40"},
+}
+_GENERIC_ZONE_ERRORS = {"10", "11", "20"}
+
+
+def official_zone_code(code: str) -> bool:
+    """Whether ``code`` is an official two-digit error of a zone of segment 200/300 or
+    record 95/96 (``030140``: segment 300, zone 301, error 40: the file sent twice)."""
+    rr, zz, ee = code[:2], code[2:4], code[4:]
+    if rr not in _SUMMARY_RR.values() or not (zz + ee).isdigit():
+        return False
+    return ee in _GENERIC_ZONE_ERRORS or ee in _ZONE_ERRORS.get((rr, zz), ())
 
 
 def _is_summary(layout: str) -> bool:
