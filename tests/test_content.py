@@ -7,6 +7,7 @@ from efact_edit import TODAY, Sending
 
 import vsbengine
 from vsbengine.formats.efact.answers import Answers
+from vsbengine.formats.efact.chunks import chunk_size
 from vsbengine.formats.efact.generate import CONTRACTED, generate
 
 
@@ -207,8 +208,6 @@ def test_a_duplicate_across_chunks_drags_its_record_51(tmp_path):
     g.write_refs(tmp_path)
     s = Sending(g.tobytes())
     invs = s.invoices()
-    first = next(inv for inv in invs if s.records[inv[0]][49] in "13")
-    src = next(i for i in first if s.records[i][:2] == "50")
     last = next(
         inv
         for inv in reversed(invs)
@@ -216,12 +215,21 @@ def test_a_duplicate_across_chunks_drags_its_record_51(tmp_path):
         and any(s.records[i][:2] == "50" and s.records[i + 1][:2] == "51" for i in inv)
     )
     dst = next(i for i in last if s.records[i][:2] == "50" and s.records[i + 1][:2] == "51")
+    # The first invoice of the same destination mutuality (invoices stay sorted by it),
+    # whose person is a member there as the member file says.
+    mutuality = s.records[last[0]][84:87]
+    first = next(
+        inv
+        for inv in invs
+        if s.records[inv[0]][49] in "13" and s.records[inv[0]][84:87] == mutuality
+    )
+    assert (last[0] - first[0]) * 350 > chunk_size(64 << 20)  # in different chunks
+    src = next(i for i in first if s.records[i][:2] == "50")
     person = s.records[first[0]][35:48]
     for i in last:
         s.put_at(i, 36, person)
         if s.records[i][:2] in ("20", "80"):
-            for col, width in ((33, 3), (85, 3)):  # same mutuality, as the member file says
-                s.put_at(i, col, s.records[first[0]][col - 1 : col - 1 + width])
+            s.put_at(i, 33, s.records[first[0]][32:35])  # the person's holder mutuality
     # The admission of the last invoice belongs to the person too.
     number = int(s.records[last[0]][87:99])
     rewrite(
