@@ -12,6 +12,7 @@ the last step the command runs to its end (exit code as usual).
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import shutil
 import signal
@@ -43,6 +44,27 @@ def _arm(limit: int) -> None:
 
     for name in ("begin", "book", "own", "commit", "published"):
         wrap(Ledger, name)
+
+
+def killed_at(step: int, args: list[str], timeout: float = 90) -> int | None:
+    """Exit code of the command line ``args`` run in a forked child that SIGKILLs itself
+    before its ``step``-th step (-9 when it was killed; quieter and much faster to
+    start than ``python killpoints.py``)."""
+    child = multiprocessing.get_context("fork").Process(target=_run, args=(step, args))
+    child.start()
+    child.join(timeout)
+    assert child.exitcode is not None, "the command hung"
+    return child.exitcode
+
+
+def _run(step: int, args: list[str]) -> None:
+    _arm(step)
+    from vsbengine.cli.main import app
+
+    with open(os.devnull, "w") as quiet:
+        os.dup2(quiet.fileno(), 1)
+        os.dup2(quiet.fileno(), 2)
+    app(args=args, prog_name="vsbengine")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,13 @@ from vsbengine.formats.efact.checks.common import (
     insz_valid,
     nihii_valid,
 )
+from vsbengine.formats.efact.checks.content import (  # the same categories and zones
+    _DAY,
+    _NEEDED,
+    _REVALIDATION,
+    _SHARE,
+    _ranges,
+)
 from vsbengine.formats.efact.checks.controls import INSZ_ZONES, NIHII_ZONES
 from vsbengine.formats.efact.checks.order import FOLLOWS, OUT_OF_ORDER, SEQUENCE, SEQUENCE_MODULUS
 from vsbengine.formats.efact.checks.zones import EQUAL_ZONES
@@ -334,20 +341,6 @@ def controls_check(s: Sending, ctx: Context) -> Findings:
 
 
 # -- family 8: content (against the reference data) ------------------------------------
-
-
-_DAY, _SHARE = _refs.CATEGORIES.index("revalidation_day"), _refs.CATEGORIES.index("personal_share")
-_REVALIDATION = _refs.KINDS.index("revalidation")
-#: Zones whose reading a prestation's content checks rely on.
-_NEEDED = ("4", "5", "6a,6b", "8a,8b", "19", "22", "27")
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray):
-    """(owner, row) for every row of every range [lo, hi)."""
-    n = np.maximum(hi - lo, 0)
-    owner = np.repeat(np.arange(len(lo)), n)
-    start = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
-    return owner, start + np.arange(n.sum())
 
 
 class ContentLookups:

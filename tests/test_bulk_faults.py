@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import killpoints
 import pytest
 
 from vsbengine import bulk
@@ -141,25 +142,7 @@ def test_a_full_disk_keeps_the_runs_summary(sendings, small_disk):
 
 
 def _killed_at(step: int, args: list[str]) -> int | None:
-    ctx = multiprocessing.get_context("fork")
-    child = ctx.Process(target=_run, args=(step, args))
-    child.start()
-    child.join(90)
-    assert child.exitcode is not None, "the run hung"
-    return child.exitcode
-
-
-def _run(step: int, args: list[str]) -> None:
-    sys.path.insert(0, os.path.dirname(__file__))
-    import killpoints
-
-    from vsbengine.cli.main import app
-
-    killpoints._arm(step)
-    with open(os.devnull, "w") as quiet:
-        os.dup2(quiet.fileno(), 1)
-        os.dup2(quiet.fileno(), 2)
-    app(args=args, prog_name="vsbengine")
+    return killpoints.killed_at(step, args, timeout=90)
 
 
 def _orders(out: Path) -> dict[str, str]:

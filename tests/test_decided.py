@@ -6,13 +6,11 @@ never a second payment order."""
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import re
 import shutil
 import signal
-import sys
 
+import killpoints
 import pytest
 from typer.testing import CliRunner
 
@@ -29,25 +27,7 @@ PAYMENT = ("DF017_payment_order.json", "DF017_payment_order.xml")
 
 
 def _killed_at(step: int, args: list[str]) -> int | None:
-    """Exit code of the command line ``args`` run in a child process that SIGKILLs
-    itself before its ``step``-th change of a file (tests/killpoints.py)."""
-    ctx = multiprocessing.get_context("fork")
-    child = ctx.Process(target=_run, args=(step, args))
-    child.start()
-    child.join(60)
-    assert child.exitcode is not None, "the command hung"
-    return child.exitcode
-
-
-def _run(step: int, args: list[str]) -> None:
-    sys.path.insert(0, os.path.dirname(__file__))
-    import killpoints
-
-    killpoints._arm(step)
-    with open(os.devnull, "w") as quiet:
-        os.dup2(quiet.fileno(), 1)
-        os.dup2(quiet.fileno(), 2)
-    app(args=args, prog_name="vsbengine")
+    return killpoints.killed_at(step, args, timeout=60)
 
 
 @pytest.fixture(scope="module")
