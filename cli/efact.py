@@ -203,7 +203,7 @@ def validate(
     proposal, and 'vsbengine sign' or 'vsbengine confirm' releases the messages.
     """
     import vsbengine
-    from vsbengine import limits, outputs, signoff
+    from vsbengine import limits
 
     limits.check_workers(threads, "--threads")
     if sign_as is not None:
@@ -229,6 +229,12 @@ def validate(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if engine.memory_limit is not None:
+        from vsbengine.pipeline import resident
+
+        # --memory-limit is the whole command's: what it holds now (the interpreter,
+        # the libraries, the reference data) counts when a file is refused as too big.
+        engine.process_memory = resident()
     if reference is not None and not 0 <= reference < 10**14:
         raise ConfigError("--reference must have at most 14 digits")
     started = time.perf_counter()
@@ -253,6 +259,8 @@ def validate(
         from vsbengine import outfolder
 
         outfolder.claim(out, source, result.digest)
+    if out is not None:  # the writers (lxml, the payment order) only when they write
+        from vsbengine import outputs, signoff
     if out is not None and refs is not None:
         proposal = signoff.propose(result, out, engine.refs, reference=reference, echo=echo)
         if sign_as is not None:

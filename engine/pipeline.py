@@ -11,6 +11,7 @@ on the merged summaries. One chunk or many, the result is the same.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -118,6 +119,13 @@ class Engine:
         of it (bounded memory, same result).
     threads
         Threads that check the chunks of one big file at the same time.
+    process_memory
+        What the process holds besides the validation, counted against
+        ``memory_limit`` when a file is refused as too big for it: by default
+        :data:`PROCESS_BASE` (an interpreter with vsbengine loaded; a backend's own data
+        is not counted, so that it can validate in its process). The command line gives
+        its own resident memory (:func:`resident`), so that its limit is the whole
+        process's.
 
     Notes
     -----
@@ -126,12 +134,19 @@ class Engine:
     """
 
     def __init__(
-        self, refs=None, *, today=None, memory_limit: int | None = None, threads: int = 1
+        self,
+        refs=None,
+        *,
+        today=None,
+        memory_limit: int | None = None,
+        threads: int = 1,
+        process_memory: int | None = None,
     ) -> None:
         limits.check_memory_limit(memory_limit)
         limits.check_workers(threads, "threads")
         self._today = today
         self.memory_limit = memory_limit
+        self.process_memory = PROCESS_BASE if process_memory is None else process_memory
         self.threads = threads
         #: The reference data (loaded once), or None: the content checks are skipped.
         self.refs = None if refs is None else _refs.load(refs)
@@ -171,7 +186,7 @@ class Engine:
             name = stream if name is None and stream is not None else name
             sniff(bytes(reader.read(0, 6)), reader.size, name)
             if self.memory_limit is not None:
-                fits(reader.size, self.memory_limit, name)
+                fits(reader.size, self.memory_limit, name, self.process_memory)
             hashing = _Digest(reader) if digest else None
             ctx = Context(_today(self._today), self._look)
             plan = _chunks.plan(reader, _chunks.chunk_size(self.memory_limit, self.threads))
@@ -222,20 +237,29 @@ PROCESS_BASE = 40 << 20
 _LEAST_CHUNK = _chunks.MEMORY_PER_BYTE << 20
 
 
-def fits(size: int, memory_limit: int, name: str | None) -> None:
+def resident() -> int:
+    """The process's resident memory now (bytes; 0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def fits(size: int, memory_limit: int, name: str | None, process: int = 0) -> None:
     """Refuse, before reading it, a file of ``size`` bytes that cannot be validated
     within ``memory_limit`` however small its chunks (what is kept of every record,
-    the smallest chunk and the interpreter itself), naming the limit it needs. What a
-    process holds beyond :data:`PROCESS_BASE` (a backend's own data) is not counted:
-    the chunks shrink for it."""
-    need = int(size * STATE_PER_BYTE) + _LEAST_CHUNK + PROCESS_BASE
+    the smallest chunk and ``process``, what the process holds besides, at least
+    :data:`PROCESS_BASE`), naming the limit it needs."""
+    held = max(PROCESS_BASE, process) + _LEAST_CHUNK
+    need = int(size * STATE_PER_BYTE) + held
     if need > memory_limit:
         mb = -(-need // (1 << 20))
         raise InputError(
             f"{size:,} bytes need about {mb:,} MB to validate (0.15 byte per byte, what is "
-            f"kept of every record, and 46 MB for the process and a chunk), more than the "
-            f"memory limit of {memory_limit // (1 << 20):,} MB: give a limit of {mb} MB "
-            "or more",
+            f"kept of every record, and {held >> 20} MB for the process and a chunk), more "
+            f"than the memory limit of {memory_limit // (1 << 20):,} MB: give a limit of "
+            f"{mb} MB or more",
             path=name,
         )
 

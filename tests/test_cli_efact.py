@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 
 import pytest
 from efact_edit import CORPUS, Sending, clean
@@ -167,7 +170,9 @@ def test_validate_a_corpus_file():
     assert "rejection type 01: blocking errors" in r.output and "509902" in r.output
 
 
-def test_validate_in_chunks_gives_the_same_json(tmp_path):
+def test_validate_in_chunks_gives_the_same_json(tmp_path, monkeypatch):
+    # In the test process the command's limit would count pytest's memory too.
+    monkeypatch.setattr("vsbengine.pipeline.resident", lambda: 0)
     path = tmp_path / "big.920000"
     path.write_bytes(clean(6000, seed=44, error_rate=0.01))
     whole = runner.invoke(app, ["validate", str(path), "--json", *TODAY])
@@ -327,3 +332,25 @@ def test_summary_counts_every_error_by_code(tmp_path):
     from collections import Counter
 
     assert counts == Counter(e["code"] for e in errors)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_the_commands_memory_limit_counts_the_whole_process(tmp_path):
+    """--memory-limit is the command's: a file the engine alone would fit in 64 MB is
+    refused when the interpreter and its libraries leave too little of it."""
+    path = tmp_path / "big.920000"
+    with open(path, "wb") as fh:  # sparse: 100 MB that take no disk
+        fh.write(clean(60, seed=3))
+        fh.truncate(100 << 20)
+    done = subprocess.run(
+        [sys.executable, "-m", "vsbengine", "validate", str(path), "--memory-limit", "64M"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    m = re.search(r"give a limit of (\d+) MB or more", done.stderr)
+    assert m and int(m[1]) > 64 and done.stderr.count("\n") == 1, done.stderr
+    from vsbengine.pipeline import PROCESS_BASE, fits
+
+    fits(100 << 20, 64 << 20, str(path), PROCESS_BASE)  # the API's default lets it in
