@@ -19,6 +19,34 @@ def _lang(lang: str) -> str:
     return lang
 
 
+#: What every page of the package says it is (engine/pages/templates/base.html).
+_MARK = b'<meta name="generator" content="vsbengine">'
+
+
+def _page_out(out: Path) -> Path:
+    """Where ``--out`` may write a page: an .html file in a folder that exists, outside
+    a register's folders, new or a page this package wrote (never another file)."""
+    if not str(out).strip():
+        raise ConfigError("--out must name an .html file")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"{out}: --out must name an .html file (nothing else is overwritten)")
+    if any(part.endswith(".sendings") for part in out.resolve().parts):
+        raise ConfigError(f"{out}: a register's folders are its own: write the page elsewhere")
+    if not out.parent.is_dir():
+        raise ConfigError(f"{out.parent}: no such folder")
+    if out.is_dir():
+        raise ConfigError(f"{out}: is a folder, not a file")
+    if out.exists():
+        try:
+            with open(out, "rb") as fh:
+                head = fh.read(4096)
+        except OSError as exc:
+            raise ConfigError(f"{out}: {exc.strerror or exc}") from None
+        if _MARK not in head:
+            raise ConfigError(f"{out}: exists and is not a page of vsbengine: not overwritten")
+    return out
+
+
 def review(
     target: Path = typer.Argument(
         ..., help="A proposal's folder (validate --refs --out), or a sending register."
@@ -46,6 +74,8 @@ def review(
             f"{target} is a file: give the folder of a proposal, or a register and the "
             "sending's number (vsbengine review REGISTER ID --out FILE)"
         )
+    if out is not None:
+        out = _page_out(out)
     register = target if sending is not None else None
     folder = pages_review.folder_of(sending if register is not None else target, register)
     if register is not None and out is None:

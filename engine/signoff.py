@@ -129,7 +129,8 @@ def propose(
     # The same result signed in this process needs no second hash of the file.
     result.__dict__["_proposed"] = (str(folder), content)
     data = {
-        "file": result.source,
+        # Absolute: the signer may be another person, shell or job, elsewhere.
+        "file": os.path.abspath(result.source),
         "content": content,
         "created_at": _now(),
         "technical": technical,

@@ -102,3 +102,39 @@ def test_report_of_a_bulk_folder_and_a_register(proposal, tmp_path):
     assert "Night report" in (tmp_path / "r.register.sendings" / "runs" / "000001.html").read_text()
     r = runner.invoke(app, ["report", str(tmp_path / "nothing")])
     assert r.exit_code == 2 and "no such folder or register" in r.stderr
+
+
+def test_review_out_never_overwrites_what_is_not_a_page(proposal, tmp_path):
+    reg = tmp_path / "r.register"
+    receive.receive(
+        str(reg), [str(tmp_path / "s.920000")], refs=str(tmp_path / "refs"), today=TODAY
+    )
+    before = {p: p.read_bytes() for p in (reg, proposal / "proposal.json")}
+    cases = [
+        ([str(reg), "1", "--out", str(reg)], f"{reg}: --out must name an .html file"),
+        (
+            [str(proposal), "--out", str(proposal / "proposal.json")],
+            "--out must name an .html file",
+        ),
+        (
+            [str(reg), "1", "--out", str(tmp_path / "r.register.sendings" / "x.html")],
+            "a register's folders are its own",
+        ),
+        ([str(proposal), "--out", ""], "--out must name an .html file"),
+        ([str(proposal), "--out", str(tmp_path / "no" / "x.html")], "no such folder"),
+        ([str(proposal), "--out", str(tmp_path)], "--out must name an .html file"),
+    ]
+    stranger = tmp_path / "notes.html"
+    stranger.write_text("<html>my own notes</html>")
+    cases.append(([str(proposal), "--out", str(stranger)], "is not a page of vsbengine"))
+    for args, message in cases:
+        r = runner.invoke(app, ["review", *args])
+        assert r.exit_code == 2, args
+        (line,) = r.stderr.strip().splitlines()
+        assert message in line, (args, line)
+    assert {p: p.read_bytes() for p in before} == before
+    assert stranger.read_text() == "<html>my own notes</html>"
+    # A page it wrote is written again.
+    page = tmp_path / "page.html"
+    for _ in range(2):
+        assert runner.invoke(app, ["review", str(proposal), "--out", str(page)]).exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 
 import pytest
@@ -264,3 +265,16 @@ def test_validating_into_a_decided_folder_is_refused_and_changes_nothing(made, t
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing paid twice
     r = runner.invoke(app, ["sign", str(out), "--by", "Someone else"])
     assert r.exit_code == 2 and "already signed" in r.stderr
+
+
+def test_a_proposal_made_with_a_relative_path_is_signed_from_elsewhere(made, tmp_path, monkeypatch):
+    _, result, out = made()
+    monkeypatch.chdir(tmp_path)
+    rel = os.path.relpath(result.source, tmp_path)
+    args = ["validate", rel, "--refs", "refs", "--out", "answers", "--today", "2026-11-23"]
+    assert runner.invoke(app, args).exit_code == 0
+    proposal = json.loads((tmp_path / "answers" / "proposal.json").read_text())
+    assert proposal["file"] == str(tmp_path / rel)
+    monkeypatch.chdir("/")  # the signer works elsewhere
+    r = runner.invoke(app, ["sign", str(tmp_path / "answers"), "--by", "An Peeters"])
+    assert r.exit_code == 0, r.stderr
