@@ -862,7 +862,18 @@ def run_job(job: Job, workers: int) -> Summary:
     return _drive(job, "local", workers, t0, lambda: _drive_pool(job, workers))
 
 
+def check_refs(refs) -> None:
+    """Load the reference data once before anything is claimed or run: bad reference
+    data is one located error of the run (:class:`~vsbengine.ReferenceDataError`), not
+    an unreadable outcome of every file (the workers load it again, once each)."""
+    if refs is not None:
+        from vsbengine.formats.efact.refs import load
+
+        load(refs)
+
+
 def _job(paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command):
+    check_refs(refs)
     if register is not None:
         if out is not None:
             raise ConfigError(

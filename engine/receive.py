@@ -480,6 +480,7 @@ def receive(
         raise ConfigError("--reference names the answers of one sending: give one file")
     if reference is not None and not 0 <= reference < 10**14:
         raise ConfigError("--reference must have at most 14 digits")
+    bulk.check_refs(refs)
     job = RegisterJob(
         register,
         paths,

@@ -684,3 +684,24 @@ def test_hostile_arguments_are_one_line(s, tmp_path, args, message):
     r = runner.invoke(app, [a.format(**fill) for a in args])
     assert r.exit_code == 2, r.output
     assert message in r.stderr and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command", ["receive", "bulk-register", "bulk-out"])
+def test_bad_reference_data_is_one_error_before_anything_is_claimed(s, tmp_path, command):
+    sending = s.write("a.920000")
+    (s.refs / "zorgkas.toml").unlink()  # the payer of DF017 is unknown
+    path = tmp_path / "r.register"
+    target = {
+        "receive": ["receive", str(sending), "--register", str(path)],
+        "bulk-register": ["bulk", str(sending), "--register", str(path), "--workers", "1"],
+        "bulk-out": ["bulk", str(sending), "--out", str(tmp_path / "o"), "--workers", "1"],
+    }[command]
+    for refs in (s.refs, tmp_path / "nothere"):
+        r = runner.invoke(app, [*target, "--refs", str(refs), "--today", TODAY_ISO])
+        assert r.exit_code == 2, r.output
+        assert r.stderr.count("\n") == 1 and str(refs) in r.stderr, r.stderr
+        assert "a.920000" not in r.stderr  # not an unreadable input
+    if path.exists():
+        with Register(path) as reg:
+            assert reg.inbox("all") == [] and reg.runs() == []
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
