@@ -55,6 +55,7 @@ def located(r) -> list[tuple]:
         ("BE3700166252462", "format"),  # one digit short: not correct, not only check
         ("XX37001662524628", "country"),
         ("BE48001662524627", "format"),  # IBAN check digits right, Belgian ones wrong
+        ("BE68539007547034", "format"),  # a Belgian IBAN stdnum calls invalid: not "country"
         ("BE37-0016-62?4628", "format"),
     ],
 )

@@ -66,13 +66,13 @@ def iban_error(text: str) -> str | None:
         return "format"
     # The structure first, with the check digits it should have: a truncated IBAN is
     # "not correct", not only "wrong check digits".
+    if not iban.numdb.get("iban").info(number)[0][1]:
+        return "country"  # not a country of the IBAN registry
     fixed = number[:2] + iban.calc_check_digits(number) + number[4:]
     try:
         iban.validate(fixed)
-    except InvalidComponent:
-        return "country"
-    except ValidationError:
-        return "format"
+    except (InvalidComponent, ValidationError):
+        return "format"  # its structure, or its national check digits (BE: mod 97)
     return "check" if fixed != number else None
 
 
