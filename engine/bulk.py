@@ -476,6 +476,19 @@ def _decided(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, DECISION))
 
 
+def _as_decided(o: Outcome, folder: str) -> None:
+    """The outcome of a folder decided before: what its ``decision.json`` says (not the
+    proposal this run made again)."""
+    from vsbengine.decided import DECISION
+
+    with open(os.path.join(folder, DECISION), encoding="utf-8") as fh:
+        decision = json.load(fh)
+    o.outcome = "accepted" if decision.get("action") == "signed" else "rejected_sending"
+    o.waiting_for = None
+    names = [os.path.basename(str(m))[:5] for m in decision.get("messages", [])]
+    o.messages = list(dict.fromkeys([*o.messages[:1], *names]))
+
+
 def _previous(entry: dict) -> Previous:
     return Previous(
         outcome=entry.get("outcome", "?"),
@@ -586,6 +599,7 @@ class FolderJob:
                 # decision stands; a payment order is made once, never replaced.
                 staging.remove_tree(staged)
                 o.reason = "decided before: that decision and its messages stand"
+                _as_decided(o, final)
             elif os.path.exists(final):
                 # Processed again (--force, or a log line a crash lost): the new answers win.
                 old = os.path.join(self.stage, ".old-" + os.path.basename(final))

@@ -285,3 +285,27 @@ def test_force_never_replaces_a_signed_payment_order(sendings, tmp_path):
     assert {o.reason for o in again.files} == {
         "decided before: that decision and its messages stand"
     }
+    # Reported as decided, not as waiting for the signature it has.
+    assert {(o.outcome, o.waiting_for) for o in again.files} == {("accepted", None)}
+    assert all(o.messages[:3] == ["DF011", "DF014", "DF015"] for o in again.files)
+
+
+def test_force_over_a_folder_signed_by_a_person_reports_its_decision(sendings, tmp_path):
+    from vsbengine import signoff
+
+    run = functools.partial(
+        bulk.run_local,
+        [str(sendings / "in")],
+        str(tmp_path / "out"),
+        workers=0,
+        today=TODAY,
+        refs=str(sendings / "refs"),
+    )
+    first = run()
+    assert {o.outcome for o in first.files} == {"waiting"}
+    signed = first.files[0].output
+    signoff.sign(signed, "An Peeters")
+    again = {o.output: o for o in run(force=True).files}
+    assert (again[signed].outcome, again[signed].waiting_for) == ("accepted", None)
+    assert "DF017" in again[signed].messages
+    assert {o.outcome for k, o in again.items() if k != signed} == {"waiting"}
