@@ -184,6 +184,17 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
         raise InputError(
             "no proposal here (validate with --refs and --out first)", path=str(folder)
         ) from None
+    except (ValueError, UnicodeDecodeError, IsADirectoryError):
+        raise InputError(
+            "is not a proposal of vsbengine (not its JSON): validate again into an empty "
+            "folder",
+            path=str(folder / PROPOSAL),
+        ) from None
+    if not isinstance(proposal, dict) or "content" not in proposal or "file" not in proposal:
+        raise InputError(
+            "is not a proposal of vsbengine: validate again into an empty folder",
+            path=str(folder / PROPOSAL),
+        )
     if (folder / DECISION).exists():
         done = json.loads((folder / DECISION).read_text(encoding="utf-8"))
         raise InputError(

@@ -278,3 +278,14 @@ def test_a_proposal_made_with_a_relative_path_is_signed_from_elsewhere(made, tmp
     monkeypatch.chdir("/")  # the signer works elsewhere
     r = runner.invoke(app, ["sign", str(tmp_path / "answers"), "--by", "An Peeters"])
     assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.parametrize("text", ["<html>not json", "[1, 2]", '{"proposed": "DF014"}'])
+def test_a_damaged_proposal_is_a_located_error(made, text):
+    engine, result, out = made()
+    signoff.propose(result, out, engine.refs)
+    (out / "proposal.json").write_text(text)
+    r = runner.invoke(app, ["sign", str(out), "--by", "An"])
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"vsbengine: error: {out / 'proposal.json'}: is not a proposal")
+    assert r.stderr.count("\n") == 1 and not (out / "DF017_payment_order.json").exists()
