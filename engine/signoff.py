@@ -186,8 +186,7 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
         ) from None
     except (ValueError, UnicodeDecodeError, IsADirectoryError):
         raise InputError(
-            "is not a proposal of vsbengine (not its JSON): validate again into an empty "
-            "folder",
+            "is not a proposal of vsbengine (not its JSON): validate again into an empty folder",
             path=str(folder / PROPOSAL),
         ) from None
     if not isinstance(proposal, dict) or "content" not in proposal or "file" not in proposal:
