@@ -94,12 +94,14 @@ def pair(label: str, base: list[str], with_out, rounds: int) -> float:
     return mb / ma
 
 
-def validate_only(path, out, today=None, refs=None, skip=frozenset(), memory_limit=None):
+def validate_only(
+    path, out, today=None, refs=None, skip=frozenset(), memory_limit=None, sign_as=None
+):
     """A bulk task that validates like bulk.validate_file and writes nothing."""
     from vsbengine import bulk
 
     t0 = time.perf_counter()
-    result = bulk._engine(today, refs, memory_limit).validate(path)
+    result = bulk.engine_for(today, refs, memory_limit).validate(path)
     return bulk.Outcome(
         path,
         "accepted" if result.accepted else "rejected_sending",
@@ -127,6 +129,9 @@ def bulk_pair(files: int, records: int, rounds: int, workers: int) -> float:
             try:
                 t = time.perf_counter()
                 s = bulk.run_local([cache], out, workers=workers, today=20261123, task=task)
+                bad = [o for o in s.files if o.outcome == "unreadable"]
+                if bad:  # a task that fails measures nothing
+                    raise SystemExit(f"{label}: {bad[0].path}: {bad[0].reason}")
                 rates[label].append(s.records / (time.perf_counter() - t))
             finally:
                 shutil.rmtree(out, ignore_errors=True)
