@@ -22,6 +22,18 @@ def error_line(message: str) -> str:
     return f"{PROG}: error: {message}"
 
 
+#: The exit code of a command whose reader left (``| head``): 128 + SIGPIPE.
+EXIT_BROKEN_PIPE = 128 + 13
+
+
+def broken_pipe() -> int:
+    """Stop quietly after the reader of standard output left, as a command killed by
+    SIGPIPE would: nothing more goes to the pipe (not even at exit); the exit code."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def _fast_explain(args: list[str]) -> int | None:
     """Exit code of ``explain CODE [--json]`` answered here; ``None``: not that form."""
     if len(args) not in (2, 3) or args[0] != "explain" or os.environ.get("VSBENGINE_CODES"):
@@ -48,11 +60,14 @@ def _fast_explain(args: list[str]) -> int | None:
 def main(argv: list[str] | None = None) -> None:
     """Run the command line (the ``vsbengine`` script and ``python -m vsbengine``)."""
     args = sys.argv[1:] if argv is None else list(argv)
-    # Shell completion is typer's: it must see every invocation it asks for.
-    if f"_{PROG.upper()}_COMPLETE" not in os.environ:
-        code = _fast_explain(args)
-        if code is not None:
-            sys.exit(code)
-    from vsbengine.cli.main import app
+    try:
+        # Shell completion is typer's: it must see every invocation it asks for.
+        if f"_{PROG.upper()}_COMPLETE" not in os.environ:
+            code = _fast_explain(args)
+            if code is not None:
+                sys.exit(code)
+        from vsbengine.cli.main import app
 
-    app(args=args, prog_name=PROG)
+        app(args=args, prog_name=PROG)
+    except BrokenPipeError:
+        sys.exit(broken_pipe())

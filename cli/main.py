@@ -54,6 +54,12 @@ class _Group(TyperGroup):
         except VsbEngineError as exc:
             typer.echo(error_line(str(exc)), err=True)
             raise typer.Exit(EXIT_UNUSABLE) from None
+        except BrokenPipeError as exc:
+            if getattr(exc, "filename", None):
+                raise
+            from vsbengine.cli.launch import broken_pipe  # the reader left (``| head``)
+
+            raise typer.Exit(broken_pipe()) from None
         except OSError as exc:
             name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
             typer.echo(

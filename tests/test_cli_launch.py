@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -97,3 +98,19 @@ def test_fast_path_unknown_code_is_the_same_one_line(capsys):
 )
 def test_other_forms_go_to_typer(args):
     assert launch._fast_explain(args) is None
+
+
+@pytest.mark.parametrize(
+    "args", [["explain", "509902"], ["explain", "509902", "--json"], ["schema", "validate"]]
+)
+def test_a_reader_that_leaves_stops_the_command_quietly(args):
+    """``vsbengine ... | head``: the pipe closed before the command writes is the exit
+    code of SIGPIPE and nothing on stderr, never a traceback or an error line."""
+    r, w = os.pipe()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "vsbengine", *args], stdout=w, stderr=subprocess.PIPE
+    )
+    os.close(w)
+    os.close(r)
+    err = p.stderr.read()
+    assert p.wait(timeout=60) == 141 and err == b""
