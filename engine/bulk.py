@@ -489,6 +489,10 @@ def _as_decided(o: Outcome, folder: str) -> None:
     o.messages = list(dict.fromkeys([*o.messages[:1], *names]))
 
 
+#: What a skipped file's row in the night report names of its sending.
+_NAMES_THE_SENDING = ("facility", "facility_name", "sending_number", "invoiced_month")
+
+
 def _previous(entry: dict) -> Previous:
     return Previous(
         outcome=entry.get("outcome", "?"),
@@ -582,9 +586,16 @@ class FolderJob:
             if first is not None:
                 o.previous = previous_of(first)
                 o.reason = f"same content as {first.path} (this run)"
+                names = {k: getattr(first, k) for k in _NAMES_THE_SENDING}
             elif before is not None:
                 o.previous = _previous(before)
                 o.reason = f"processed before ({before.get('outcome', '?')})"
+                names = {k: before.get(k) for k in _NAMES_THE_SENDING}
+            else:
+                names = {}
+            for k, v in names.items():  # the skipped copy names its sending (the report)
+                if getattr(o, k) is None:
+                    setattr(o, k, v)
             o.outcome = "skipped"
             o.output = o.previous.output if o.previous else None
             o.messages = o.previous.messages if o.previous else []
@@ -621,6 +632,7 @@ class FolderJob:
                     "records_total": o.records_total,
                     "records_rejected": o.records_rejected,
                     "error_ratio": o.error_ratio,
+                    **{k: getattr(o, k) for k in _NAMES_THE_SENDING},
                 },
             )
         self._record(o)

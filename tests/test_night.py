@@ -77,6 +77,16 @@ def test_a_folder_run_writes_its_report(inputs):
         and by_file["d.920000"]["amount_requested"] == ""
     )
     assert float(by_file["b.920000"]["error_ratio"]) > 5
+    # The skipped copy names its sending, in this run and in the next one.
+    named = ("facility", "sending_number", "invoiced_month")
+    assert all(by_file["d.920000"][k] == a[k] != "" for k in named)
+    again = bulk.run_local(
+        [str(inputs / "in")], str(out), workers=0, today=TODAY, refs=str(inputs / "refs")
+    )
+    redone = {o.path.rsplit("/", 1)[1]: o for o in again.files}
+    assert redone["a.920000"].outcome == "skipped"
+    assert redone["a.920000"].sending_number == outcomes["a.920000"].sending_number
+    assert redone["a.920000"].facility == outcomes["a.920000"].facility
     page = (out / "runs" / f"{stem}.html").read_text("utf-8")
     assert "<script" not in page and "&lt;script&gt;x&lt;/script&gt; &amp; Zn" in page
     assert page.index("c.920000") < page.index("a.920000")  # the unreadable file first
