@@ -30,7 +30,9 @@ def _page_out(out: Path) -> Path:
         raise ConfigError("--out must name an .html file")
     if out.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"{out}: --out must name an .html file (nothing else is overwritten)")
-    if any(part.endswith(".sendings") for part in out.resolve().parts):
+    from vsbengine.register import kept_by
+
+    if kept_by(out) is not None:
         raise ConfigError(f"{out}: a register's folders are its own: write the page elsewhere")
     if not out.parent.is_dir():
         raise ConfigError(f"{out.parent}: no such folder")

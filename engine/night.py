@@ -274,7 +274,9 @@ def folder_runs(out) -> list[Path]:
 
 def register_stem(register, run: int) -> Path:
     """Where the report of run ``run`` of a register goes (without its suffix)."""
-    return Path(os.path.abspath(os.fspath(register)) + ".sendings") / REGISTER_RUNS / f"{run:06d}"
+    from vsbengine.register import folders_of
+
+    return folders_of(register) / REGISTER_RUNS / f"{run:06d}"
 
 
 def write_register_run(register, summary, *, lang: str = "nl") -> list[Path]:

@@ -65,7 +65,33 @@ __all__ = [
     "Event",
     "Register",
     "Run",
+    "folders_of",
+    "kept_by",
 ]
+
+#: The folder a register keeps beside its database: ``PATH`` + this.
+FOLDERS = ".sendings"
+#: A sending's message folders inside it (``000042/checked``, ``000042/decided``).
+STEPS = ("checked", "decided")
+
+
+def folders_of(path) -> Path:
+    """The folder of the register at ``path`` (``PATH.sendings``, absolute)."""
+    return Path(os.path.abspath(os.fspath(path)) + FOLDERS)
+
+
+def kept_by(path) -> tuple[Path, int | None] | None:
+    """The register whose folders hold ``path`` and, for a sending's ``checked/`` or
+    ``decided/`` folder, that sending's number; ``None`` outside every register."""
+    parts = Path(path).resolve().parts
+    for i in range(len(parts) - 1, 0, -1):
+        if parts[i].endswith(FOLDERS) and len(parts[i]) > len(FOLDERS):
+            register = Path(*parts[:i], parts[i][: -len(FOLDERS)])
+            rest = parts[i + 1 :]
+            mine = len(rest) == 2 and rest[0].isdigit() and len(rest[0]) == 6
+            return register, int(rest[0]) if mine and rest[1] in STEPS else None
+    return None
+
 
 #: Seconds a command waits for another process's transaction before it gives up.
 TIMEOUT = 10.0
@@ -136,7 +162,7 @@ class Register:
         timeout: float | None = None,
     ) -> None:
         self.path = os.path.abspath(os.fspath(path))
-        self.root = Path(self.path + ".sendings")
+        self.root = folders_of(self.path)
         self.readonly = readonly
         self.timeout = TIMEOUT if timeout is None else timeout
         self._run_locks: dict[int, staging.RunLock] = {}
@@ -576,7 +602,7 @@ class Register:
         the claim is abandoned and the earlier sending's entry is returned instead.
         """
         rel = os.path.relpath(staged, self.root)
-        final = f"{sending:06d}/checked"
+        final = f"{sending:06d}/{STEPS[0]}"
         with self.write(durable=True) as con:
             row = self._row(con, sending)
             if row["state"] != "received" or row["run"] != run:
@@ -688,7 +714,7 @@ class Register:
         them as ``decided/``. Raises (and removes the staged folder) when the sending
         was decided meanwhile."""
         rel = os.path.relpath(staged, self.root)
-        final = f"{sending:06d}/decided"
+        final = f"{sending:06d}/{STEPS[1]}"
         due = None
         if action == "sign":
             order = json.loads((Path(staged) / "DF017_payment_order.json").read_bytes())

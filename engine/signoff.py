@@ -261,16 +261,16 @@ def _who(by: str) -> str:
 def _not_registered(folder: Path, action: str) -> None:
     """Refuse a folder that a sending register keeps (``R.sendings/000042/checked``):
     deciding it behind the register would pay outside it and leave it stuck."""
-    parts = folder.resolve().parts
-    if len(parts) >= 3 and parts[-1] in ("checked", "decided"):
-        root, number = parts[-3], parts[-2]
-        if root.endswith(".sendings") and len(number) == 6 and number.isdigit():
-            register = Path(*parts[:-3], root[: -len(".sendings")])
-            raise InputError(
-                f"belongs to the register {register} (sending {int(number)}): decide it "
-                f"there: vsbengine {action} {register} {int(number)} --by NAME",
-                path=str(folder),
-            )
+    from vsbengine.register import kept_by
+
+    kept = kept_by(folder)
+    if kept is not None and kept[1] is not None:
+        register, number = kept
+        raise InputError(
+            f"belongs to the register {register} (sending {number}): decide it "
+            f"there: vsbengine {action} {register} {number} --by NAME",
+            path=str(folder),
+        )
 
 
 def sign(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:

@@ -333,3 +333,16 @@ def test_random_interleavings(pool):
         suppress_health_check=list(HealthCheck),
     )
     case().runTest()
+
+
+def test_kept_by_names_the_register_and_the_sending_of_its_folders(tmp_path):
+    from vsbengine.register import folders_of, kept_by
+
+    reg = tmp_path / "night.register"
+    root = folders_of(reg)
+    assert root == tmp_path / "night.register.sendings"
+    assert kept_by(root / "000042" / "checked") == (reg, 42)
+    assert kept_by(root / "000042" / "decided") == (reg, 42)
+    assert kept_by(root / "000042" / "checked" / "review.html") == (reg, None)
+    assert kept_by(root / "runs" / "000001.html") == (reg, None)
+    assert kept_by(tmp_path / "answers" / "checked") is None
