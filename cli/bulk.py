@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import time
 from collections import Counter
@@ -155,33 +156,25 @@ def bulk(
 
     try:
         with bar:
-            if scheduler or dask_local:
-                summary = engine_bulk.run_dask(
-                    files,
-                    None if out is None else str(out),
-                    register=None if register is None else str(register),
-                    scheduler=scheduler,
-                    local_workers=dask_local,
-                    today=day,
-                    refs=str(refs) if refs else None,
-                    force=force,
-                    progress=advance,
-                    memory_limit=limit,
-                    sign_as=sign_as,
+            # Where the files run: a Dask cluster or the local pool; the rest is shared.
+            run = (
+                functools.partial(
+                    engine_bulk.run_dask, scheduler=scheduler, local_workers=dask_local
                 )
-            else:
-                summary = engine_bulk.run_local(
-                    files,
-                    None if out is None else str(out),
-                    register=None if register is None else str(register),
-                    workers=workers,
-                    today=day,
-                    refs=str(refs) if refs else None,
-                    force=force,
-                    progress=advance,
-                    memory_limit=limit,
-                    sign_as=sign_as,
-                )
+                if scheduler or dask_local
+                else functools.partial(engine_bulk.run_local, workers=workers)
+            )
+            summary = run(
+                files,
+                None if out is None else str(out),
+                register=None if register is None else str(register),
+                today=day,
+                refs=str(refs) if refs else None,
+                force=force,
+                progress=advance,
+                memory_limit=limit,
+                sign_as=sign_as,
+            )
     except KeyboardInterrupt:
         typer.echo("interrupted: the same command again goes on where this run stopped", err=True)
         raise typer.Exit(130) from None
