@@ -299,7 +299,7 @@ def engine_for(today, refs, memory_limit):
 
         kwargs = {"today": today, "memory_limit": memory_limit}
         if refs is not None:
-            kwargs["refs"] = refs
+            kwargs["refs"] = _LOADED.pop(refs, refs)
         engine = _ENGINES[key] = vsbengine.Engine(**kwargs)
     return engine
 
@@ -888,14 +888,22 @@ def run_job(job: Job, workers: int) -> Summary:
     return _drive(job, "local", workers, t0, lambda: _drive_pool(job, workers))
 
 
+#: Reference data a run loaded before it started (:func:`check_refs`), by path: taken by
+#: the first engine made for that path in this process or a forked worker, not loaded
+#: again.
+_LOADED: dict = {}
+
+
 def check_refs(refs) -> None:
     """Load the reference data once before anything is claimed or run: bad reference
     data is one located error of the run (:class:`~vsbengine.ReferenceDataError`), not
-    an unreadable outcome of every file (the workers load it again, once each)."""
+    an unreadable outcome of every file."""
     if refs is not None:
         from vsbengine.formats.efact.refs import load
 
-        load(refs)
+        loaded = load(refs)
+        if isinstance(refs, (str, os.PathLike)):
+            _LOADED[refs] = loaded
 
 
 def _job(paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command):

@@ -705,3 +705,22 @@ def test_bad_reference_data_is_one_error_before_anything_is_claimed(s, tmp_path,
         with Register(path) as reg:
             assert reg.inbox("all") == [] and reg.runs() == []
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_the_reference_data_is_loaded_once_per_run_in_one_process(s, reg, monkeypatch):
+    from vsbengine.formats.efact import refs as refs_mod
+
+    loads = []
+    real = refs_mod.load
+
+    def counted(source):
+        if not isinstance(source, refs_mod.References):  # a loaded one is returned as is
+            loads.append(source)
+        return real(source)
+
+    monkeypatch.setattr(refs_mod, "load", counted)
+    monkeypatch.setattr(bulk, "_ENGINES", {})
+    paths = [str(s.write("a.920000")), str(s.write("b.920000", number=s.number + 1))]
+    out = got(receive.receive(reg, paths, refs=str(s.refs), today=TODAY))
+    assert {o.outcome for o in out.values()} == {"waiting"}
+    assert loads == [str(s.refs)]  # checked before the run, then used by its engine
