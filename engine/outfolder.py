@@ -17,12 +17,13 @@ from pathlib import Path
 
 from vsbengine import digest as content_digest
 from vsbengine import fsio
+from vsbengine.decided import DECISION, PROPOSAL
 from vsbengine.errors import InputError
 
 __all__ = ["MARKER", "claim"]
 
 MARKER = "sending.json"
-_OURS = ("report.json", "proposal.json", "decision.json", "result.json", "result.npz")
+_OURS = ("report.json", PROPOSAL, DECISION, "result.json", "result.npz")
 
 
 def _answers(folder: Path) -> list[str]:
@@ -52,7 +53,7 @@ def claim(folder, source, digest: str | None = None) -> None:
                 owner = json.loads(marker.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 owner = None
-            if "decision.json" in found:
+            if DECISION in found:
                 # A decided sending is final (decided once, paid once): never re-answered.
                 raise InputError(
                     "holds a decision already (decision.json): a decided sending is not "
