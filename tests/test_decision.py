@@ -111,3 +111,22 @@ def test_a_blocking_error_on_a_prestation_rejects_that_record_only():
     s.put(seq, 349, f"{int(s.get(seq, 349, 2)) % 97 + 1:02d}")
     r = vsbengine.validate(s.tobytes(), today=TODAY)
     assert (r.decision, r.records_rejected, r.invoices_rejected) == ("DF013", 1, 0)
+
+
+def test_the_whole_sendings_frame_knows_each_invoices_own_records():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from vsbengine.formats.efact.summary import SendingFrame
+
+    # Invoices as runs of units [2, 6) and [6, 9); units 9 and 10 close the sending.
+    sm = SimpleNamespace(units=11, invoice_unit=np.array([2, 6]), invoice_stop=np.array([6, 9]))
+    frame = SendingFrame(sm)
+    units = np.arange(11)
+    assert frame.invoice_own(units).tolist() == [u in (2, 5, 6, 8) for u in range(11)]
+    assert frame.head20(units).tolist() == [-1, -1, 2, 2, 2, 2, 6, 6, 6, -1, -1]
+    empty = SendingFrame(
+        SimpleNamespace(units=3, invoice_unit=np.zeros(0, int), invoice_stop=np.zeros(0, int))
+    )
+    assert not empty.invoice_own(np.arange(3)).any()

@@ -174,12 +174,18 @@ class SendingFrame:
         self.invoices = sm.invoice_unit
         self._stop = sm.invoice_stop
 
-    def head20(self, units: np.ndarray) -> np.ndarray:
-        units = np.asarray(units, dtype=np.int64)
+    def _invoice_of(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: the index of the invoice whose run it lies in (0 when none), and
+        whether it lies in one."""
         k = np.searchsorted(self.invoices, units, side="right") - 1
         safe = np.maximum(k, 0)
         inside = (k >= 0) & (units < self._stop[safe]) if len(self.invoices) else k >= 0
-        return np.where(inside, self.invoices[safe] if len(self.invoices) else -1, -1)
+        return safe, inside
+
+    def head20(self, units: np.ndarray) -> np.ndarray:
+        units = np.asarray(units, dtype=np.int64)
+        k, inside = self._invoice_of(units)
+        return np.where(inside, self.invoices[k] if len(self.invoices) else -1, -1)
 
     def members(self, invoices: np.ndarray) -> np.ndarray:
         lo, hi = self.invoices[invoices], self._stop[invoices]
@@ -192,10 +198,10 @@ class SendingFrame:
     def invoice_own(self, units: np.ndarray) -> np.ndarray:
         # The run of an invoice starts at its record 20 and ends with its record 80.
         units = np.asarray(units, dtype=np.int64)
-        head = self.head20(units)
-        k = np.searchsorted(self.invoices, np.maximum(head, 0))
-        last = self._stop[np.minimum(k, max(len(self._stop) - 1, 0))] - 1 if len(self._stop) else -1
-        return (head >= 0) & ((units == head) | (units == last))
+        if not len(self.invoices):
+            return np.zeros(len(units), dtype=bool)
+        k, inside = self._invoice_of(units)
+        return inside & ((units == self.invoices[k]) | (units == self._stop[k] - 1))
 
 
 def _group(keys: np.ndarray, *values: np.ndarray):
