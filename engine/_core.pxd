@@ -36,6 +36,9 @@ cdef extern from "_kernels.h" nogil:
     int vsb_read_unit(const uint8_t* rec, const vsb_op* ops, int nops, int64_t* cur,
                       void* const* slots, int32_t row, const int64_t* rng_lo,
                       const int64_t* rng_hi, vsb_hit* hits, uint64_t* found)
+    ctypedef int (*vsb_reader_fn)(const uint8_t* rec, int64_t* cur, void* const* slots,
+                                  int32_t row, const int64_t* rng_lo, const int64_t* rng_hi,
+                                  vsb_hit* hits, uint64_t* found)
     enum:
         VSB_OP_SIGNED
         VSB_OP_BLANK_OK
@@ -62,6 +65,13 @@ cdef extern from "_kernels.h" nogil:
         VSB_READ_1
         VSB_READ_2
         VSB_READ_HEAD4
+
+
+# The layout readers built into the core (generated: formats/efact/specialised.py).
+cdef extern from "_layouts.h" nogil:
+    const char* VSB_LAYOUTS_DIGEST
+    int VSB_LAYOUTS_COUNT
+    const vsb_reader_fn vsb_layout_readers[]
 
 
 # Character classes (bit flags): what a position of a layout allows.
@@ -297,6 +307,7 @@ cdef struct Tables:
     vsb_op* fast                  # the same, for a fine unit (what it needs not read left out)
     const int32_t* fast_first     # per layout
     const int32_t* fast_count
+    const vsb_reader_fn* readers  # per layout, its built-in reader (NULL: read fast by ops)
     const int64_t* rng_lo
     const int64_t* rng_hi
     const int32_t* slot_first     # per layout: its first column (global slot)
@@ -409,6 +420,8 @@ cdef class CoreTables:
     cdef Tables t
     cdef object _keep
     cdef object _rules
+    cdef object _names
+    cdef readonly str reader_digest
 
 
 cdef class Scan:

@@ -24,6 +24,7 @@ from libc.errno cimport EINTR, errno
 from libc.string cimport memchr, memcmp, memcpy, memset
 from posix.uio cimport iovec, writev
 
+import hashlib
 import os
 from collections import namedtuple
 
@@ -110,6 +111,19 @@ def use_kernel(name):
         raise ValueError(f"this processor cannot run the {name} kernel")
     before = KERNELS[_KERNEL]
     _KERNEL = which
+    return before
+
+
+cdef bint _READERS = True
+
+
+def use_readers(flag):
+    """Make the scans that start from now on read fine units with the built-in layout
+    readers (``True``, the default where the tables match them) or by walking their ops
+    (``False``; tests compare the two). Returns the setting before."""
+    global _READERS
+    before = bool(_READERS)
+    _READERS = bool(flag)
     return before
 
 
@@ -434,6 +448,19 @@ cdef class CoreTables:
         arrays["fast_count"] = np.bincount(kept_owner, minlength=n_layouts).astype(np.int32)
         t.fast_first = <const int32_t*> cnp.PyArray_DATA(arrays["fast_first"])
         t.fast_count = <const int32_t*> cnp.PyArray_DATA(arrays["fast_count"])
+        # The built-in layout readers (_layouts.h) serve tables with the same ops only.
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(b"vsb_op %d;" % sizeof(vsb_op))
+        digest.update((<char*> t.fast)[:len(keep) * sizeof(vsb_op)])
+        digest.update(arrays["fast_first"].tobytes())
+        digest.update(arrays["fast_count"].tobytes())
+        self.reader_digest = digest.hexdigest()
+        t.readers = NULL
+        if (VSB_LAYOUTS_COUNT == n_layouts
+                and self.reader_digest == VSB_LAYOUTS_DIGEST.decode("ascii")):
+            t.readers = vsb_layout_readers
+        by_index = {L: name for name, L in compiled.index.items()}
+        self._names = [by_index.get(L, str(L)) for L in range(n_layouts)]
         idx = compiled.index
         t.layout_200 = idx["200"]
         t.layout_300 = idx["300"]
@@ -441,6 +468,28 @@ cdef class CoreTables:
         t.layout_20 = idx["20"]
         t.layout_50 = idx["50"]
         t.layout_80 = idx["80"]
+
+    @property
+    def specialised(self):
+        """Whether the built-in layout readers (``_layouts.h``) read these tables' fine
+        units (else the ops are walked one by one, with the same results)."""
+        return self.t.readers != NULL
+
+    def reader_ops(self):
+        """The ops of the fast reading (the fields of ``vsb_op`` per op), and per layout
+        its first op and their number: what ``_layouts.h`` is generated from."""
+        cdef int i, n = int(self._keep["fast_count"].sum())
+        cdef vsb_op* op
+        ops = []
+        for i in range(n):
+            op = &self.t.fast[i]
+            ops.append((op.start, op.n, op.mode, op.flags, op.slot, op.pos, op.rng_count,
+                        op.rng_first, op.gslot, op.zone))
+        return (ops, self._keep["fast_first"].tolist(), self._keep["fast_count"].tolist())
+
+    def layout_names(self):
+        """The record type (or segment) of each layout, by layout index."""
+        return list(self._names)
 
     @property
     def simd(self):
@@ -965,8 +1014,11 @@ cdef int _read_stored(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t*
     cdef int i, nh, zn
     cdef uint64_t found = 0
     cdef int stored
-    nh = vsb_read_unit(rec, t.fast + t.fast_first[L], t.fast_count[L], cur, o.slots, row,
-                       t.rng_lo, t.rng_hi, hits, &found)
+    if t.readers != NULL and _READERS:
+        nh = t.readers[L](rec, cur, o.slots, row, t.rng_lo, t.rng_hi, hits, &found)
+    else:
+        nh = vsb_read_unit(rec, t.fast + t.fast_first[L], t.fast_count[L], cur, o.slots,
+                           row, t.rng_lo, t.rng_hi, hits, &found)
     for i in range(nh):
         if _push(f, u, hits[i].zone, hits[i].kind):
             return -1

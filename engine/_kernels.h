@@ -359,6 +359,78 @@ static inline int vsb_date_ok(int64_t v)
     return d <= dim;
 }
 
+/* Read one op of a unit into cur (and its column at row); a finding goes to
+ * hits[nh] with its zone's bit in *bits. Returns the new number of findings. Always
+ * inlined: called with an op of the generated tables (_layouts.h), the compiler folds
+ * the op's fields into the code, so a layout's reader is straight-line code. */
+static inline __attribute__((always_inline)) int vsb_read_op(
+    const vsb_op *w, const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
+    const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits, int nh, uint64_t *bits)
+{
+    const uint8_t *p = rec + w->start;
+    unsigned flags = w->flags;
+    int64_t v;
+    int blank = 0;
+    v = vsb_read(p, w->n, w->mode);
+    if (flags & VSB_OP_SIGNED) {
+        uint8_t c = p[-1];
+        if (c == ' ') {
+            v = 0;
+            blank = 1;
+        } else if (c == '-') {
+            v = -v;
+        }
+    }
+    if (flags & VSB_OP_TEXT)
+        v = 0;
+    cur[w->slot] = v;
+    if (w->gslot >= 0) {
+        if (flags & VSB_OP_WIDE)
+            ((int64_t *)slots[w->gslot])[row] = v;
+        else
+            ((int32_t *)slots[w->gslot])[row] = (int32_t)v;
+    }
+    if (flags & VSB_OP_CHECKS) {
+        int e = 0;
+        if (flags & VSB_OP_TEXT) {
+            int j;
+            for (j = 0; j < w->n && p[j] == ' '; j++)
+                ;
+            e = (j == w->n && (flags & VSB_OP_MANDATORY)) ? VSB_E_MISSING : 0;
+        } else if (blank) {
+            e = (flags & VSB_OP_MANDATORY) ? VSB_E_MISSING : 0;
+        } else {
+            if (v == 0) {
+                if ((flags & VSB_OP_MANDATORY) && !(flags & VSB_OP_SIGNED))
+                    e = VSB_E_MISSING;
+            } else if (flags & VSB_OP_DATE) {
+                if (!vsb_date_ok(v))
+                    e = VSB_E_DATE;
+            } else if (flags & VSB_OP_MONTH) {
+                if (v / 100 < 1800 || v % 100 < 1 || v % 100 > 12)
+                    e = VSB_E_DATE;
+            }
+            if (!e && w->rng_count) {
+                int r, ok = 0;
+                for (r = w->rng_first; r < w->rng_first + w->rng_count; r++)
+                    if (rng_lo[r] <= v && v <= rng_hi[r]) {
+                        ok = 1;
+                        break;
+                    }
+                if (!ok)
+                    e = VSB_E_VALUE;
+            }
+        }
+        if (e) {
+            *bits |= (uint64_t)1 << w->pos;
+            hits[nh].zone = w->zone;
+            hits[nh].kind = e;
+            nh++;
+        }
+    }
+    return nh;
+}
+
 /* Read the ops of one unit into cur (and the columns at row); findings into hits
  * (at most nops). Returns the number of findings; *found gets their zones' bits. */
 static inline int vsb_read_unit(const uint8_t *rec, const vsb_op *ops, int nops, int64_t *cur,
@@ -367,73 +439,16 @@ static inline int vsb_read_unit(const uint8_t *rec, const vsb_op *ops, int nops,
 {
     int nh = 0;
     uint64_t bits = 0;
-    for (int i = 0; i < nops; i++) {
-        const vsb_op *w = &ops[i];
-        const uint8_t *p = rec + w->start;
-        unsigned flags = w->flags;
-        int64_t v;
-        int blank = 0;
-        v = vsb_read(p, w->n, w->mode);
-        if (flags & VSB_OP_SIGNED) {
-            uint8_t c = p[-1];
-            if (c == ' ') {
-                v = 0;
-                blank = 1;
-            } else if (c == '-') {
-                v = -v;
-            }
-        }
-        if (flags & VSB_OP_TEXT)
-            v = 0;
-        cur[w->slot] = v;
-        if (w->gslot >= 0) {
-            if (flags & VSB_OP_WIDE)
-                ((int64_t *)slots[w->gslot])[row] = v;
-            else
-                ((int32_t *)slots[w->gslot])[row] = (int32_t)v;
-        }
-        if (flags & VSB_OP_CHECKS) {
-            int e = 0;
-            if (flags & VSB_OP_TEXT) {
-                int j;
-                for (j = 0; j < w->n && p[j] == ' '; j++)
-                    ;
-                e = (j == w->n && (flags & VSB_OP_MANDATORY)) ? VSB_E_MISSING : 0;
-            } else if (blank) {
-                e = (flags & VSB_OP_MANDATORY) ? VSB_E_MISSING : 0;
-            } else {
-                if (v == 0) {
-                    if ((flags & VSB_OP_MANDATORY) && !(flags & VSB_OP_SIGNED))
-                        e = VSB_E_MISSING;
-                } else if (flags & VSB_OP_DATE) {
-                    if (!vsb_date_ok(v))
-                        e = VSB_E_DATE;
-                } else if (flags & VSB_OP_MONTH) {
-                    if (v / 100 < 1800 || v % 100 < 1 || v % 100 > 12)
-                        e = VSB_E_DATE;
-                }
-                if (!e && w->rng_count) {
-                    int r, ok = 0;
-                    for (r = w->rng_first; r < w->rng_first + w->rng_count; r++)
-                        if (rng_lo[r] <= v && v <= rng_hi[r]) {
-                            ok = 1;
-                            break;
-                        }
-                    if (!ok)
-                        e = VSB_E_VALUE;
-                }
-            }
-            if (e) {
-                bits |= (uint64_t)1 << w->pos;
-                hits[nh].zone = w->zone;
-                hits[nh].kind = e;
-                nh++;
-            }
-        }
-    }
+    for (int i = 0; i < nops; i++)
+        nh = vsb_read_op(&ops[i], rec, cur, slots, row, rng_lo, rng_hi, hits, nh, &bits);
     *found = bits;
     return nh;
 }
+
+/* A layout's reader: vsb_read_unit with the layout's ops built in (_layouts.h). */
+typedef int (*vsb_reader_fn)(const uint8_t *rec, int64_t *cur, void *const *slots,
+                             int32_t row, const int64_t *rng_lo, const int64_t *rng_hi,
+                             vsb_hit *hits, uint64_t *found);
 
 /* Whether a byte of rec differs from expect where mask is 0xFF, over [lo, hi): the
  * reserved zones of a layout that must hold '0', all at once (16 bytes at a time with
