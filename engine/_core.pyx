@@ -114,16 +114,16 @@ def use_kernel(name):
     return before
 
 
-cdef bint _READERS = True
+cdef bint _BUILTIN = True
 
 
-def use_readers(flag):
-    """Make the scans that start from now on read fine units with the built-in layout
-    readers (``True``, the default where the tables match them) or by walking their ops
-    (``False``; tests compare the two). Returns the setting before."""
-    global _READERS
-    before = bool(_READERS)
-    _READERS = bool(flag)
+def use_builtin(flag):
+    """Make the scans that start from now on use the built-in layout readers and rules
+    (``True``, the default, where the tables match them) or walk the tables' ops and
+    rules (``False``; tests compare the two). Returns the setting before."""
+    global _BUILTIN
+    before = bool(_BUILTIN)
+    _BUILTIN = bool(flag)
     return before
 
 
@@ -448,17 +448,23 @@ cdef class CoreTables:
         arrays["fast_count"] = np.bincount(kept_owner, minlength=n_layouts).astype(np.int32)
         t.fast_first = <const int32_t*> cnp.PyArray_DATA(arrays["fast_first"])
         t.fast_count = <const int32_t*> cnp.PyArray_DATA(arrays["fast_count"])
-        # The built-in layout readers (_layouts.h) serve tables with the same ops only.
+        # The built-in readers and rules (_layouts.h) serve tables with the same ops and
+        # rules only.
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(b"vsb_op %d;" % sizeof(vsb_op))
+        digest.update(b"vsb_op %d Rule %d;" % (sizeof(vsb_op), sizeof(Rule)))
         digest.update((<char*> t.fast)[:len(keep) * sizeof(vsb_op)])
         digest.update(arrays["fast_first"].tobytes())
         digest.update(arrays["fast_count"].tobytes())
-        self.reader_digest = digest.hexdigest()
+        digest.update((<char*> t.rules)[:t.n_rules * sizeof(Rule)])
+        digest.update(b"%d;" % t.n_kinds)
+        digest.update(arrays["kind_first"].tobytes())
+        self.builtin_digest = digest.hexdigest()
         t.readers = NULL
+        t.rulers = NULL
         if (VSB_LAYOUTS_COUNT == n_layouts
-                and self.reader_digest == VSB_LAYOUTS_DIGEST.decode("ascii")):
+                and self.builtin_digest == VSB_LAYOUTS_DIGEST.decode("ascii")):
             t.readers = vsb_layout_readers
+            t.rulers = vsb_layout_rulers
         by_index = {L: name for name, L in compiled.index.items()}
         self._names = [by_index.get(L, str(L)) for L in range(n_layouts)]
         idx = compiled.index
@@ -471,9 +477,26 @@ cdef class CoreTables:
 
     @property
     def specialised(self):
-        """Whether the built-in layout readers (``_layouts.h``) read these tables' fine
-        units (else the ops are walked one by one, with the same results)."""
+        """Whether the built-in layout readers and rules (``_layouts.h``) serve these
+        tables (else their ops and rules are walked one by one, with the same
+        results)."""
         return self.t.readers != NULL
+
+    def rule_rows(self):
+        """The resolved rules (the fields of ``Rule`` per rule), the number of rule kinds
+        and, per layout and kind, the first rule: what ``_layouts.h`` is generated
+        from."""
+        cdef int i
+        cdef Rule* q
+        rows = []
+        for i in range(self.t.n_rules):
+            q = &self.t.rules[i]
+            rows.append((q.kind, q.op, q.flags, q.a_src, q.a, q.a_x, q.b_src, q.b, q.b_x,
+                         q.b_const, q.c_src, q.c, q.c_x, q.c_op, q.c_const, q.set_first,
+                         q.set_count, q.need, q.a_start, q.b_start, q.length, q.total, q.ai,
+                         q.bi, q.ci, q.same_guard, q.opmask, q.c_opmask, q.set_mask,
+                         q.set_small, q.layout_mask))
+        return rows, self.t.n_kinds, self._keep["kind_first"].tolist()
 
     def reader_ops(self):
         """The ops of the fast reading (the fields of ``vsb_op`` per op), and per layout
@@ -523,23 +546,6 @@ cdef int _push(Findings* f, Py_ssize_t unit, int zone, int kind) noexcept nogil:
     f.unit[f.n] = <int32_t> unit
     f.zone[f.n] = zone
     f.kind[f.n] = <uint8_t> kind
-    f.n += 1
-    return 0
-
-
-cdef int _emit(RuleFindings* f, Py_ssize_t unit, int rule) noexcept nogil:
-    """Append a rule finding; return -1 when memory runs out."""
-    cdef Py_ssize_t cap
-    if f == NULL:
-        return 0
-    if f.n == f.cap:
-        cap = f.cap * 2 if f.cap else 1024
-        if (_grow(<void**> &f.unit, cap, sizeof(int32_t))
-                or _grow(<void**> &f.rule, cap, sizeof(int32_t))):
-            return -1
-        f.cap = cap
-    f.unit[f.n] = <int32_t> unit
-    f.rule[f.n] = rule
     f.n += 1
     return 0
 
@@ -747,262 +753,6 @@ cdef int _read(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec, i
     return 0
 
 
-# ---------------------------------------------------------------------------------------
-# The streaming rules (Rule, Run in _core.pxd; compiled by formats/efact/rules.py).
-
-@cython.cdivision(True)
-cdef inline int64_t _xform(int64_t v, int x) noexcept nogil:
-    if x == X_DIV100:
-        return v // 100 if v >= 0 else -((-v + 99) // 100)
-    return v
-
-
-cdef inline bint _has50(const Run* r) noexcept nogil:
-    return r.r50 >= 0 and r.r50 > r.r20
-
-
-cdef inline int _cmp(int64_t a, int64_t b) noexcept nogil:
-    """1 when a > b, 2 when a < b, 4 when equal (against a rule's opmask)."""
-    return (a > b) | ((a < b) << 1) | ((a == b) << 2)
-
-
-cdef inline bint _in_set(const Tables* t, const Rule* q, int64_t v) noexcept nogil:
-    cdef int i
-    if q.set_small:
-        return 0 <= v < 64 and (q.set_mask >> v) & 1
-    for i in range(q.set_first, q.set_first + q.set_count):
-        if t.set_values[i] == v:
-            return True
-    return False
-
-
-cdef inline bint _when(const Tables* t, const Run* r, const Rule* q,
-                       const int64_t* cur) noexcept nogil:
-    """The rule's condition on c (true without one)."""
-    cdef int64_t v
-    if q.c_src == SRC_NONE:
-        return True
-    v = r.vals[q.ci]
-    if q.c_x:
-        v = _xform(v, q.c_x)
-    if q.c_opmask:
-        return _cmp(v, q.c_const) & q.c_opmask
-    if q.c_op == OP_IN:
-        return _in_set(t, q, v)
-    if q.c_op == OP_NOT_IN:
-        return not _in_set(t, q, v)
-    return _cmp(v, q.c_const) & q.c_opmask
-
-
-@cython.cdivision(True)
-cdef inline bint _ident_valid(int kind, int64_t v) noexcept nogil:
-    """Check digits of an identification number (INSZ in a 13-digit zone, NIHII in a
-    12-digit one)."""
-    cdef int64_t base, check
-    if v >= 100000000000LL:
-        return False
-    if kind == ID_INSZ:
-        base = v // 100
-        check = v % 100
-        return 97 - base % 97 == check or 97 - (2000000000 + base) % 97 == check
-    base = v // 100000
-    check = (v // 1000) % 100
-    return 97 - base % 97 == check
-
-
-cdef int _close(const Tables* t, Out* o, Run* r, RuleFindings* rf) noexcept nogil:
-    """The totals of the open invoice against its (first) record 80. Returns -1 on
-    out-of-memory."""
-    cdef Py_ssize_t inv = o.n_inv - 1, end
-    cdef int i, i0, nt = t.n_totals
-    cdef const Rule* q
-    cdef int64_t stated, total, c
-    if inv < 0 or o.inv_end[inv] < 0:
-        return 0
-    end = o.inv_end[inv]
-    i0 = t.layout_80 * t.n_kinds + RK_TOTAL
-    for i in range(t.kind_first[i0], t.kind_first[i0 + 1]):
-        q = &t.rules[i]
-        if q.op == TM_NONE:
-            continue
-        if q.flags & RF_GUARD and o.inv_bad[inv * nt + q.total]:
-            continue
-        if q.need & r.end_found:
-            continue
-        stated = r.end_values[q.a]
-        total = o.inv_sums[inv * nt + q.total]
-        if q.op == TM_CONTROL:
-            c = total % 97
-            if c < 0:
-                c += 97
-            total = 97 if c == 0 else c
-        if stated != total and _emit(rf, end, i):
-            return -1
-    return 0
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
-cdef int _rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,
-                const uint8_t* rec, int L, const int64_t* cur, uint64_t found) noexcept nogil:
-    """Follow the invoice structure and run the rules of one record, kind by kind.
-    Returns -1 on out-of-memory."""
-    cdef Py_ssize_t inv = o.n_inv - 1, target
-    cdef int i, nt = t.n_totals, K = t.slot_count[L]
-    cdef const int32_t* kf = t.kind_first + L * t.n_kinds
-    cdef const Rule* q
-    cdef int64_t a, b
-    cdef bint fire, guard = True, detail = t.layout_check[L]
-    cdef const uint8_t* grec
-    cdef const int64_t* gvals
-    cdef int64_t* sums
-    cdef uint8_t* bads
-    if L == t.layout_20:
-        if _close(t, o, r, rf):
-            return -1
-        inv = o.n_inv
-        o.n_inv += 1
-        o.inv_head[inv] = <int32_t> u
-        o.inv_end[inv] = -1
-        o.inv_members[inv] = 0
-        memset(o.inv_sums + inv * nt, 0, nt * sizeof(int64_t))
-        memset(o.inv_bad + inv * nt, 0, nt)
-        r.r20 = u
-        r.rec20 = rec
-        memcpy(r.vals + V_GOV20, cur, K * sizeof(int64_t))
-        # A record 51/52 reads its record 50 in this invoice only.
-        memset(r.vals + V_GOV50, 0, t.slot_count[t.layout_50] * sizeof(int64_t))
-    if t.layout_member[L] and inv >= 0:
-        o.invoice[u] = <int32_t> inv
-        o.inv_stop[inv] = <int32_t> (u + 1)
-        o.inv_members[inv] += 1
-        if L == t.layout_80 and o.inv_end[inv] < 0:
-            o.inv_end[inv] = <int32_t> u
-            memcpy(r.end_values, cur, K * sizeof(int64_t))
-            r.end_found = found
-    else:
-        o.invoice[u] = -1
-        inv = -1
-    if detail and r.prev_layout >= 0 and t.not_last[r.prev_layout] >= 0:
-        if _emit(rf, r.prev_unit, t.not_last[r.prev_layout]):
-            return -1
-
-    # Comparisons (dates, credit notes); rules with one condition test it once.
-    for i in range(kf[<int> RK_CMP], kf[<int> RK_CMP + 1]):
-        q = &t.rules[i]
-        if not q.same_guard:
-            guard = _when(t, r, q, cur) and not (q.need & found)
-        if not guard:
-            continue
-        a = r.vals[q.ai]
-        b = r.vals[q.bi]
-        if q.a_x:
-            a = _xform(a, q.a_x)
-        if q.b_x:
-            b = _xform(b, q.b_x)
-        if (q.flags & RF_A_PRESENT and a == 0) or (q.flags & RF_B_PRESENT and b == 0):
-            continue
-        if _cmp(a, b) & q.opmask:
-            target = r.r20 if q.flags & RF_TARGET_GOV20 else u
-            if target >= 0 and _emit(rf, target, i):
-                return -1
-    # Signs that must agree.
-    for i in range(kf[<int> RK_SIGN], kf[<int> RK_SIGN + 1]):
-        q = &t.rules[i]
-        a = cur[q.a]
-        b = cur[q.b]
-        if a != 0 and b != 0 and (a < 0) != (b < 0) and _emit(rf, u, i):
-            return -1
-    # Identification numbers.
-    for i in range(kf[<int> RK_IDENT], kf[<int> RK_IDENT + 1]):
-        q = &t.rules[i]
-        a = cur[q.a]
-        if a == 0 or not _when(t, r, q, cur) or q.need & found:
-            continue
-        if r.memo_valid[i] < 0 or r.memo_value[i] != a:
-            r.memo_value[i] = a
-            r.memo_valid[i] = _ident_valid(q.op, a)
-        fire = r.memo_valid[i] == (q.flags & RF_FIRE_VALID != 0)
-        if fire and _emit(rf, u, i):
-            return -1
-    # Zones equal to the record that governs this one.
-    for i in range(kf[<int> RK_EQUAL], kf[<int> RK_EQUAL + 1]):
-        q = &t.rules[i]
-        if q.b_src == SRC_GOV20:
-            if r.r20 < 0:
-                continue
-            grec, gvals = r.rec20, r.vals + V_GOV20
-        elif q.b_src == SRC_GOV10:
-            if r.r10 < 0:
-                continue
-            grec, gvals = r.rec10, r.vals + V_GOV10
-        else:
-            if not _has50(r):
-                continue
-            grec, gvals = r.rec50, r.vals + V_GOV50
-        if not _when(t, r, q, cur):
-            continue
-        if q.flags & RF_BY_VALUE:
-            fire = cur[q.a] != gvals[q.b]
-        else:
-            fire = memcmp(rec + q.a_start, grec + q.b_start, q.length) != 0
-        if fire and _emit(rf, u, i):
-            return -1
-    # Totals of the invoice.
-    if inv >= 0:
-        sums = o.inv_sums + inv * nt
-        bads = o.inv_bad + inv * nt
-        for i in range(kf[<int> RK_ACCUM], kf[<int> RK_ACCUM + 1]):
-            q = &t.rules[i]
-            if q.need & found:
-                bads[q.total] = 1
-            if _when(t, r, q, cur):
-                sums[q.total] += cur[q.a]
-    # Record order, sequence numbers, ascending values.
-    if detail:
-        for i in range(kf[<int> RK_ORDER], kf[<int> RK_ORDER + 1]):
-            q = &t.rules[i]
-            if r.prev_layout >= 0 and not ((q.layout_mask >> r.prev_layout) & 1):
-                if _emit(rf, u, i):
-                    return -1
-        for i in range(kf[<int> RK_SEQ], kf[<int> RK_SEQ + 1]):
-            q = &t.rules[i]
-            if r.prev_layout < 0 or not r.prev_seq_ok or found & t.seq_bit[L]:
-                continue
-            a = r.prev_seq + 1
-            if a >= q.b_const:
-                a = a % q.b_const
-            if cur[t.seq_slot[L]] != a and _emit(rf, u, i):
-                return -1
-    for i in range(kf[<int> RK_ASCENDING], kf[<int> RK_ASCENDING + 1]):
-        q = &t.rules[i]
-        a = cur[q.a]
-        fire = r.asc_valid and a < r.asc_value
-        r.asc_value = a
-        r.asc_valid = True
-        if fire and _emit(rf, u, i):
-            return -1
-    if u == r.own_first - 1:
-        for i in range(kf[<int> RK_ASCENDING_SEED], kf[<int> RK_ASCENDING_SEED + 1]):
-            r.asc_value = cur[t.rules[i].a]
-            r.asc_valid = True
-
-    if detail:
-        r.prev_layout = L
-        r.prev_unit = u
-        if t.seq_slot[L] >= 0:
-            r.prev_seq = cur[t.seq_slot[L]]
-            r.prev_seq_ok = not (found & t.seq_bit[L])
-        else:
-            r.prev_seq, r.prev_seq_ok = 0, False
-    if L == t.layout_50:
-        r.r50 = u
-        r.rec50 = rec
-        memcpy(r.vals + V_GOV50, cur, K * sizeof(int64_t))
-    return 0
-
-
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef int _read_stored(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec,
@@ -1014,7 +764,7 @@ cdef int _read_stored(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t*
     cdef int i, nh, zn
     cdef uint64_t found = 0
     cdef int stored
-    if t.readers != NULL and _READERS:
+    if t.readers != NULL and _BUILTIN:
         nh = t.readers[L](rec, cur, o.slots, row, t.rng_lo, t.rng_hi, hits, &found)
     else:
         nh = vsb_read_unit(rec, t.fast + t.fast_first[L], t.fast_count[L], cur, o.slots,
@@ -1090,7 +840,7 @@ cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
                 (<int32_t*> o.slots[slot + k])[row] = <int32_t> cur[k]
     if t.layout_zero[L] and _reserved(t, f, u, rec, L, found):
         return -1
-    return _rules(t, o, r, rf, u, rec, L, cur, found)
+    return vsb_rules(t, o, r, rf, u, rec, L, cur, found, _BUILTIN)
 
 
 cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n) noexcept nogil:
@@ -1244,7 +994,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             p = _long_line(b, p, n, fr, o.offsets[u - 1], want, u - 1)
         if stop_layout >= 0 and L == stop_layout:
             break
-    if not framing_only and _close(t, o, r, rf):
+    if not framing_only and vsb_close(t, o, r, rf):
         return -1
     lines_io[0] = lines
     return u
