@@ -30,6 +30,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Always inlined: the per-zone reader and the rules, folded into the built-in code. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VSB_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define VSB_ALWAYS_INLINE inline
+#endif
+
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define VSB_X86 1
 #include <immintrin.h>
@@ -363,7 +370,7 @@ static inline int vsb_date_ok(int64_t v)
  * hits[nh] with its zone's bit in *bits. Returns the new number of findings. Always
  * inlined: called with an op of the generated tables (_layouts.h), the compiler folds
  * the op's fields into the code, so a layout's reader is straight-line code. */
-static inline __attribute__((always_inline)) int vsb_read_op(
+static VSB_ALWAYS_INLINE int vsb_read_op(
     const vsb_op *w, const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
     const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits, int nh, uint64_t *bits)
 {

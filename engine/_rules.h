@@ -389,7 +389,7 @@ static int vsb_close(const Tables *t, Out *o, Run *r, RuleFindings *rf)
 
 /* Follow the invoice structure and run the rules of one record of layout L, kind by
  * kind, from rules (kf: the layout's first rule of each kind). -1 on out-of-memory. */
-static inline __attribute__((always_inline)) int vsb_rules_with(
+static VSB_ALWAYS_INLINE int vsb_rules_with(
     const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u, const uint8_t *rec, int L,
     const int64_t *cur, uint64_t found, const Rule *rules, const int32_t *kf)
 {
