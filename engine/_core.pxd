@@ -36,6 +36,7 @@ cdef extern from "_kernels.h" nogil:
     int vsb_read_unit(const uint8_t* rec, const vsb_op* ops, int nops, int64_t* cur,
                       void* const* slots, int32_t row, const int64_t* rng_lo,
                       const int64_t* rng_hi, vsb_hit* hits, uint64_t* found)
+    ctypedef int (*vsb_zeros_fn)(const uint8_t* rec)
     ctypedef int (*vsb_reader_fn)(const uint8_t* rec, int64_t* cur, void* const* slots,
                                   int32_t row, const int64_t* rng_lo, const int64_t* rng_hi,
                                   vsb_hit* hits, uint64_t* found)
@@ -73,6 +74,7 @@ cdef extern from "_layouts.h" nogil:
     int VSB_LAYOUTS_COUNT
     const vsb_reader_fn vsb_layout_readers[]
     const void* vsb_layout_rulers[]
+    const vsb_zeros_fn vsb_layout_zeros[]
 
 
 # Character classes (bit flags): what a position of a layout allows.
@@ -332,6 +334,7 @@ cdef extern from "_rules.h" nogil:
         const int32_t* fast_first
         const int32_t* fast_count
         const vsb_reader_fn* readers
+        const vsb_zeros_fn* zeros
         const int64_t* rng_lo
         const int64_t* rng_hi
         const int32_t* slot_first

@@ -458,13 +458,17 @@ cdef class CoreTables:
         digest.update((<char*> t.rules)[:t.n_rules * sizeof(Rule)])
         digest.update(b"%d;" % t.n_kinds)
         digest.update(arrays["kind_first"].tobytes())
+        for name in ("layout_len", "layout_zero", "zero_expect", "zero_mask"):
+            digest.update(arrays[name].tobytes())
         self.builtin_digest = digest.hexdigest()
         t.readers = NULL
         t.rulers = NULL
+        t.zeros = NULL
         if (VSB_LAYOUTS_COUNT == n_layouts
                 and self.builtin_digest == VSB_LAYOUTS_DIGEST.decode("ascii")):
             t.readers = vsb_layout_readers
             t.rulers = vsb_layout_rulers
+            t.zeros = vsb_layout_zeros
         by_index = {L: name for name, L in compiled.index.items()}
         self._names = [by_index.get(L, str(L)) for L in range(n_layouts)]
         idx = compiled.index
@@ -509,6 +513,32 @@ cdef class CoreTables:
             ops.append((op.start, op.n, op.mode, op.flags, op.slot, op.pos, op.rng_count,
                         op.rng_first, op.gslot, op.zone))
         return (ops, self._keep["fast_first"].tolist(), self._keep["fast_count"].tolist())
+
+    def zero_words(self):
+        """Per layout, the 8-byte words that cover its zeros-only reserved zones, as
+        (offset, mask of the zone bytes, the bytes expected there), little-endian: what
+        the built-in zeros checks of ``_layouts.h`` compare. Empty for a layout without
+        such zones or shorter than a word."""
+        mask = self._keep["zero_mask"]
+        expect = self._keep["zero_expect"]
+        out = []
+        for L in range(self.t.n_layouts):
+            n = int(self._keep["layout_len"][L])
+            words = []
+            if self._keep["layout_zero"][L] & 1 and n >= 8:
+                at = np.flatnonzero(mask[L, :n]).tolist()
+                done = -1
+                for p in at:
+                    if p <= done:
+                        continue
+                    w = min(p, n - 8)
+                    bits = sum(0xFF << (8 * i) for i in range(8) if mask[L, w + i])
+                    want = sum(int(expect[L, w + i]) << (8 * i) for i in range(8)
+                               if mask[L, w + i])
+                    words.append((w, bits, want))
+                    done = w + 7
+            out.append(words)
+        return out
 
     def layout_names(self):
         """The record type (or segment) of each layout, by layout index."""
@@ -797,9 +827,13 @@ cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* re
     Returns -1 on out-of-memory."""
     cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
     cdef int which = t.layout_zero[L]
-    cdef bint masked = (which & 1) and vsb_zeros_differ(
-        rec, t.zero_expect + L * 350, t.zero_mask + L * 350, t.zero_span[2 * L],
-        t.zero_span[2 * L + 1])
+    cdef bint masked = False
+    if which & 1:
+        if t.zeros != NULL and _BUILTIN:
+            masked = t.zeros[L](rec)
+        else:
+            masked = vsb_zeros_differ(rec, t.zero_expect + L * 350, t.zero_mask + L * 350,
+                                      t.zero_span[2 * L], t.zero_span[2 * L + 1])
     if not masked and not (which & 2):
         return 0
     for z in range(z0, z0 + zn):

@@ -457,6 +457,21 @@ typedef int (*vsb_reader_fn)(const uint8_t *rec, int64_t *cur, void *const *slot
                              int32_t row, const int64_t *rng_lo, const int64_t *rng_hi,
                              vsb_hit *hits, uint64_t *found);
 
+/* 8 bytes at p as a little-endian word (byte i at bits 8i..8i+7). */
+static inline uint64_t vsb_le64(const uint8_t *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+/* A layout's check of its zeros-only reserved zones, built in (_layouts.h): whether
+ * a byte of them is not '0' (what vsb_zeros_differ tells from the masks). */
+typedef int (*vsb_zeros_fn)(const uint8_t *rec);
+
 /* Whether a byte of rec differs from expect where mask is 0xFF, over [lo, hi): the
  * reserved zones of a layout that must hold '0', all at once (16 bytes at a time with
  * SSE2 on x86-64, 8 elsewhere). */

@@ -233,6 +233,7 @@ typedef struct vsb_tables {
     const int32_t *fast_count;
     const vsb_reader_fn *readers; /* per layout, its built-in reader (NULL: walk the ops) */
     const vsb_rules_fn *rulers;   /* per layout, its built-in rules (NULL: the table's) */
+    const vsb_zeros_fn *zeros;    /* per layout, its built-in zeros check (NULL: masks) */
     const int64_t *rng_lo;
     const int64_t *rng_hi;
     const int32_t *slot_first; /* per layout: its first column (global slot) */

@@ -116,3 +116,30 @@ def test_an_edited_rule_table_is_walked():
     assert edited.builtin_digest != core_tables().builtin_digest
     assert not edited.specialised
     assert _core.CoreTables(compiled, table).specialised
+
+
+def test_built_in_zeros_checks_find_every_reserved_byte_that_is_not_zero():
+    """Every byte of every zeros-only reserved zone, made '1' in a record of its type:
+    the built-in check and the masks find the same, and every such record has its
+    "content not zero" finding."""
+    tables = core_tables()
+    names = tables.layout_names()
+    data = bytearray(generate(3000, seed=21, month=202610).tobytes())
+    starts: dict[str, list[int]] = {}
+    for at in range(HEADER, len(data), 350):
+        starts.setdefault(data[at : at + 2].decode(), []).append(at)
+    edited = set()
+    for L, words in enumerate(tables.zero_words()):
+        if not words or names[L] not in starts:
+            continue
+        positions = sorted({w + i for w, m, _ in words for i in range(8) if m >> (8 * i) & 0xFF})
+        records = starts[names[L]]
+        for k, p in enumerate(positions):
+            at = records[k % len(records)]
+            data[at + p] = ord("1")
+            edited.add(2 + (at - HEADER) // 350)
+    built_in, walked = _scans(bytes(data))
+    assert built_in == walked
+    not_zero = int(_core.Finding.E_NOT_ZERO)
+    found = {u for u, k in zip(built_in[0], built_in[2]) if k == not_zero}
+    assert edited and edited <= found

@@ -1,4 +1,5 @@
-"""The layout readers and rules built into the core: ``engine/_layouts.h``.
+"""The layout readers, zeros checks and rules built into the core:
+``engine/_layouts.h``.
 
 The core reads the zones of a record whose bytes are all fine by walking the
 record's ops, one per zone it needs (``vsb_read_unit`` in ``engine/_kernels.h``,
@@ -9,7 +10,10 @@ loop. This module writes the same ops and rules as C constants, with per record
 type one reader that calls the per-zone function (``vsb_read_op``) op by op and one
 function that runs the rules (``vsb_rules_with``) from the constant table: both are
 always inlined and their loops unrolled, so the compiler folds each row's fields
-into the code. The generated code has no semantics of its own.
+into the code. The generated code has no semantics of its own. The reserved zones
+that must hold zeros, compared with the layout's masks over their whole span
+(``vsb_zeros_differ``), are compared word by word where they are
+(``CoreTables.zero_words``: the same masks, 8 bytes at a time).
 
 The header carries the digest of the ops and rules it was made from (``CoreTables``
 computes it the same way at run time): tables that differ from it (layouts or rules
@@ -116,7 +120,21 @@ def render(tables=None) -> str:
             for k in range(0, len(kind_first), 12)
         ]
         out += ["};", ""]
-    readers, rulers = [], []
+    readers, rulers, zeros = [], [], []
+    for L, words in enumerate(tables.zero_words()):
+        name = f"vsb_zeros_layout_{L}"
+        zeros.append(name)
+        out += [
+            f"/* Record type {names[L]}: its zeros-only reserved zones, {len(words)} word(s). */",
+            f"static int {name}(const uint8_t *rec)",
+            "{",
+            "    uint64_t acc = 0;",
+        ]
+        out += [
+            f"    acc |= (vsb_le64(rec + {w}) & UINT64_C({m:#018x})) ^ UINT64_C({e:#018x});"
+            for w, m, e in words
+        ]
+        out += ["    (void)rec;", "    return acc != 0;", "}", ""]
     for L, (f, c) in enumerate(zip(first, count)):
         name = f"vsb_read_layout_{L}"
         readers.append(name)
@@ -157,6 +175,9 @@ def render(tables=None) -> str:
             ]
     out.append("static const vsb_reader_fn vsb_layout_readers[VSB_LAYOUTS_COUNT + 1] = {")
     out += [f"    {r}," for r in readers]
+    out += ["    0,", "};", ""]
+    out.append("static const vsb_zeros_fn vsb_layout_zeros[VSB_LAYOUTS_COUNT + 1] = {")
+    out += [f"    {z}," for z in zeros]
     out += ["    0,", "};", ""]
     out.append("static const vsb_rules_fn vsb_layout_rulers[VSB_LAYOUTS_COUNT + 1] = {")
     out += [f"    {r}," for r in rulers]
