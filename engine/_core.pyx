@@ -2054,6 +2054,52 @@ cdef extern from *:
         }
     }
     #define vsb_prefetch(p) __builtin_prefetch(p)
+
+    /* A slot of a KeyIndex: a key (VSB_EMPTY: free) and its rows [lo, hi). */
+    typedef struct { int64_t key; int64_t lo; int64_t hi; } vsb_slot;
+    #define VSB_EMPTY (-((int64_t) 1 << 62))
+    static inline __attribute__((always_inline)) int
+    vsb_find(const vsb_slot* slots, uint64_t mask, int shift, int64_t key,
+             int64_t* lo, int64_t* hi) {
+        uint64_t h = ((uint64_t) key * 11400714819323198485ULL) >> shift;
+        if (key != VSB_EMPTY) {
+            while (slots[h].key != VSB_EMPTY) {
+                if (slots[h].key == key) {
+                    *lo = slots[h].lo;
+                    *hi = slots[h].hi;
+                    return 1;
+                }
+                h = (h + 1) & mask;
+            }
+        }
+        *lo = *hi = 0;
+        return 0;
+    }
+
+    /* eFact dates (YYYYMMDD, above 0) as days since 1900-01-01: the March-based day
+       count (693902: its value on 1899-12-31), and a table of its value on day 0 of
+       each month of 1900-2079 (filled at import), from which most dates are read. */
+    static inline int64_t vsb_floordiv(int64_t a, int64_t b) {
+        int64_t q = a / b;
+        return (a % b != 0 && a < 0) ? q - 1 : q;      /* b > 0 */
+    }
+    static int64_t vsb_day_count(int64_t k) {
+        int64_t y = k / 10000, m = (k / 100) % 100, d = k % 100;
+        int64_t a = m <= 2 ? 1 : 0, yy = y - a, mm = m + 12 * a - 3;
+        return 365 * yy + vsb_floordiv(yy, 4) - vsb_floordiv(yy, 100)
+               + vsb_floordiv(yy, 400) + (153 * mm + 2) / 5 + d - 693902;
+    }
+    static int32_t vsb_months[180 * 12];
+    static inline __attribute__((always_inline)) int64_t vsb_day(int64_t k) {
+        int64_t ym, y, m;
+        if (k <= 0) return -1;
+        ym = k / 100;
+        y = ym / 100;
+        m = ym - y * 100;
+        if (y >= 1900 && y < 2080 && m >= 1 && m <= 12)
+            return vsb_months[(y - 1900) * 12 + m - 1] + (k - ym * 100);
+        return vsb_day_count(k);
+    }
     """
     ctypedef struct _Col "vsb_col":
         const char* data
@@ -2061,6 +2107,19 @@ cdef extern from *:
         int size        # bytes of a signed integer: 1, 2, 4 or 8
     int64_t _get "vsb_get"(const _Col* c, Py_ssize_t i) noexcept nogil
     void _prefetch "vsb_prefetch"(const void* p) noexcept nogil
+    ctypedef struct _Slot "vsb_slot":
+        int64_t key     # _EMPTY: a free slot
+        int64_t lo
+        int64_t hi
+    bint _slot_find "vsb_find"(const _Slot* slots, uint64_t mask, int shift, int64_t key,
+                               int64_t* lo, int64_t* hi) noexcept nogil
+    int64_t _day_count "vsb_day_count"(int64_t k) noexcept nogil
+    int64_t _day "vsb_day"(int64_t k) noexcept nogil
+    int32_t _MONTHS "vsb_months"[180 * 12]
+
+
+for _i in range(180 * 12):
+    _MONTHS[_i] = <int32_t> _day_count((1900 + _i // 12) * 10000 + (_i % 12 + 1) * 100)
 
 
 cdef int64_t _EMPTY = -(2 ** 62)
@@ -2072,12 +2131,6 @@ cdef inline uint64_t _hash(int64_t k, int shift) noexcept nogil:
 
 cdef enum:
     _AHEAD = 16     # lookups started ahead of the one done (hash tables bigger than a cache)
-
-
-ctypedef struct _Slot:
-    int64_t key     # _EMPTY: a free slot
-    int64_t lo
-    int64_t hi
 
 
 @cython.final
@@ -2146,16 +2199,7 @@ cdef class KeyIndex:
         _prefetch(&self._slots[_hash(key, self._shift)])
 
     cdef inline bint _find(self, int64_t key, int64_t* lo, int64_t* hi) noexcept nogil:
-        cdef uint64_t h = _hash(key, self._shift), mask = self._cap - 1
-        if key != _EMPTY:
-            while self._slots[h].key != _EMPTY:
-                if self._slots[h].key == key:
-                    lo[0] = self._slots[h].lo
-                    hi[0] = self._slots[h].hi
-                    return True
-                h = (h + 1) & mask
-        lo[0] = hi[0] = 0
-        return False
+        return _slot_find(self._slots, self._cap - 1, self._shift, key, lo, hi)
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
@@ -2531,9 +2575,11 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     cdef int16_t* cat_of = <int16_t*> malloc((n + 1) * sizeof(int16_t))
     cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    cdef int64_t k, r, code, d1, d2, clo, chi, tlo, thi, crow, trow, a_end, dd, units_
+    cdef int64_t k, r, code, d1, d2, clo = 0, chi = 0, olo = 0, ohi = 0, glo = 0, ghi = 0
+    cdef int64_t crow, trow, a_end, dd, units_, last_code = 0, last_inst = 0
     cdef const _Col* cs
-    cdef bint cov, v1, v2, tfound, kn, any_related = False, any_trigger = False
+    cdef bint cov, v1, v2, tfound, kn = False, own = False, general = False
+    cdef bint any_related = False, any_trigger = False
     cdef uint16_t b
     cdef int status = 0
     if (inv_of == NULL or d1_of == NULL or code_of == NULL or cat_of == NULL
@@ -2575,8 +2621,17 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                     dd = dead[k]
                     if dd != none and d1 >= dd:
                         b |= 4
+                # The code's rows and its tariffs' (the institution's, the general ones):
+                # looked up again only when they change (an invoice's prestations are
+                # mostly of one code).
+                if i == 0 or code != last_code or _get(&inst, k) != last_inst:
+                    last_code = code
+                    last_inst = _get(&inst, k)
+                    kn = codes_index._find(code, &clo, &chi)
+                    if n_t:
+                        own = tariffs_index._find((code << 40) | last_inst, &olo, &ohi)
+                        general = tariffs_index._find(code << 40, &glo, &ghi)
                 # The code: known, valid on both days; its category and related code.
-                kn = codes_index._find(code, &clo, &chi)
                 v1 = v2 = False
                 crow = 0
                 if kn:
@@ -2597,10 +2652,10 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                     tfound = False
                     trow = 0
                     if n_t:
-                        if tariffs_index._find((code << 40) | _get(&inst, k), &tlo, &thi):
-                            trow = _period(tlo, thi, &t_from[0], &t_to[0], d1, &tfound)
-                        if not tfound and tariffs_index._find(code << 40, &tlo, &thi):
-                            trow = _period(tlo, thi, &t_from[0], &t_to[0], d1, &tfound)
+                        if own:
+                            trow = _period(olo, ohi, &t_from[0], &t_to[0], d1, &tfound)
+                        if not tfound and general:
+                            trow = _period(glo, ghi, &t_from[0], &t_to[0], d1, &tfound)
                     if not tfound:
                         b |= 16
                     else:
@@ -2745,6 +2800,13 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int64_t* 
     return edge_from, edge_to
 
 
+cdef int64_t _ROW = (1 << 40) - 1
+
+
+cdef inline uint64_t _pair_hash(int64_t a, int64_t b) noexcept nogil:
+    return (<uint64_t> a) * 11400714819323198485ULL ^ (<uint64_t> b) * 14029467366897019727ULL
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def repeated(key1, key2, order):
@@ -2756,10 +2818,15 @@ def repeated(key1, key2, order):
     cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
     cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
     cdef int bits = 4
-    cdef uint64_t h, mask
+    cdef uint64_t h, mask, tag
+    cdef int64_t row
+    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (most
+    # pairs that meet in the table are told apart without reading their keys).
     cdef int64_t* first
     if b.shape[0] != n or o.shape[0] != n:
         raise ValueError("key1, key2 and order differ in length")
+    if n >= (1 << 40):
+        raise ValueError("too many rows")
     while cap < 2 * n:
         cap *= 2
         bits += 1
@@ -2770,72 +2837,40 @@ def repeated(key1, key2, order):
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] out_v = out
     with nogil:
-        memset(first, 0xFF, cap * sizeof(int64_t))    # -1: an empty slot
+        memset(first, 0xFF, cap * sizeof(int64_t))
         for i in range(n):      # each pair's earliest row
-            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
-                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
-            while first[h] >= 0 and (a[first[h]] != a[i] or b[first[h]] != b[i]):
+            if i + _AHEAD < n:
+                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
+            h = _pair_hash(a[i], b[i])
+            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
+            h >>= 64 - bits
+            while first[h] >= 0:
+                row = first[h] & _ROW
+                if (<uint64_t> first[h] & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
+                        and b[row] == b[i]:
+                    if o[i] < o[row]:
+                        first[h] = <int64_t> (tag | <uint64_t> i)
+                    break
                 h = (h + 1) & mask
-            if first[h] < 0 or o[i] < o[first[h]]:
-                first[h] = i
+            if first[h] < 0:
+                first[h] = <int64_t> (tag | <uint64_t> i)
         for i in range(n):      # every other row of a pair
-            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
-                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
-            while a[first[h]] != a[i] or b[first[h]] != b[i]:
+            if i + _AHEAD < n:
+                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
+            h = _pair_hash(a[i], b[i])
+            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
+            h >>= 64 - bits
+            while True:         # the pair is there: its row was put in the first pass
+                row = first[h] & _ROW
+                if (<uint64_t> first[h] & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
+                        and b[row] == b[i]:
+                    break
                 h = (h + 1) & mask
-            if first[h] != i:
+            if row != i:
                 out_v[hits] = i
                 hits += 1
     free(first)
     return out[:hits].copy()
-
-
-cdef inline int64_t _floordiv(int64_t a, int64_t b) noexcept nogil:
-    cdef int64_t q = a // b if a >= 0 else -((-a + b - 1) // b)
-    return q
-
-
-cdef enum:
-    # Days from 0000-03-01 (March-based count) to 1900-01-01, less one.
-    _DAY_BASE = 693902
-
-
-@cython.cdivision(True)
-cdef int64_t _day_count(int64_t k) noexcept nogil:
-    """An eFact date (YYYYMMDD, above 0) as days since 1900-01-01: the March-based day
-    count."""
-    cdef int64_t y, m, d, a, yy, mm
-    y = k // 10000
-    m = (k // 100) % 100
-    d = k % 100
-    a = 1 if m <= 2 else 0
-    yy = y - a
-    mm = m + 12 * a - 3     # not negative: m is 0 to 99
-    if yy >= 0:             # C division is floor division here
-        return 365 * yy + yy // 4 - yy // 100 + yy // 400 + (153 * mm + 2) // 5 + d - _DAY_BASE
-    return (365 * yy + _floordiv(yy, 4) - _floordiv(yy, 100) + _floordiv(yy, 400)
-            + (153 * mm + 2) // 5 + d - _DAY_BASE)
-
-
-# The day count of day 0 of each month of 1900-2079 (the count is the day plus that).
-cdef int32_t _MONTHS[180 * 12]
-for _i in range(180 * 12):
-    _MONTHS[_i] = <int32_t> _day_count((1900 + _i // 12) * 10000 + (_i % 12 + 1) * 100)
-
-
-@cython.cdivision(True)
-cdef inline int64_t _day(int64_t k) noexcept nogil:
-    """An eFact date (YYYYMMDD) as days since 1900-01-01 (-1 where it is not above 0):
-    from a table for the months of 1900-2079, else by the day count."""
-    cdef int64_t ym, y, m
-    if k <= 0:
-        return -1
-    ym = k // 100
-    y = ym // 100
-    m = ym - y * 100
-    if 1900 <= y < 2080 and 1 <= m <= 12:
-        return _MONTHS[(y - 1900) * 12 + m - 1] + (k - ym * 100)
-    return _day_count(k)
 
 
 @cython.boundscheck(False)
