@@ -2287,14 +2287,11 @@ ctypedef struct _Set:
     _Entry* slots
     uint64_t mask
     int shift
-    bint near       # keys that differ in their last 5 bits only go to nearby slots
 
 
-cdef int _set_init(_Set* s, Py_ssize_t n, bint near=False) noexcept nogil:
+cdef int _set_init(_Set* s, Py_ssize_t n) noexcept nogil:
     """A hash of int64 keys to values (not negative) for ``n`` keys; -1 when out of
-    memory. ``near``: keys that differ in their last 5 bits only (the days of a month
-    of one invoice) are put in nearby slots, which a cache holds together (at most 32
-    keys share a run, so no key waits behind many)."""
+    memory."""
     cdef Py_ssize_t cap = 16
     cdef int bits = 4
     while cap < 2 * n:
@@ -2306,7 +2303,6 @@ cdef int _set_init(_Set* s, Py_ssize_t n, bint near=False) noexcept nogil:
     memset(s.slots, 0xFF, cap * sizeof(_Entry))
     s.mask = cap - 1
     s.shift = 64 - bits
-    s.near = near
     return 0
 
 
@@ -2316,8 +2312,6 @@ cdef inline void _set_free(_Set* s) noexcept nogil:
 
 
 cdef inline uint64_t _set_home(const _Set* s, int64_t key) noexcept nogil:
-    if s.near:
-        return (_hash(key >> 5, s.shift) + <uint64_t> (key & 31)) & s.mask
     return _hash(key, s.shift)
 
 
@@ -2518,6 +2512,8 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef _Col cols[2][6]
     if not 0 <= n30 <= n or r30.shape[0] != n30 or r50.shape[0] != n - n30:
         raise ValueError("rows differ from the prestations")
+    if n >= 2 ** 31 - 1:
+        raise ValueError("too many prestations")
     if len(columns) != 2 or any(len(cs) != len(PRESTATION_COLUMNS) for cs in columns):
         raise ValueError("columns: the six of the records 30, then of the records 50")
     for t in range(2):
@@ -2525,6 +2521,8 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
             cols[t][c] = _column(columns[t][c], keep, len(columns[t][0]),
                                  PRESTATION_COLUMNS[c])
     cdef Py_ssize_t n_inv = len(inv["insz"])
+    if n_inv >= 2 ** 31 - 1:
+        raise ValueError("too many invoices")
     cdef _Col inst = _column(inv["institution"], keep, n_inv, "institution")
     cdef _Col insz = _column(inv["insz"], keep, n_inv, "insz")
     cdef _Col known = _column(inv["known"], keep, n_inv, "known")
@@ -2570,7 +2568,7 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     key2 = np.empty(n, dtype=np.int64)
     cdef uint16_t[::1] bits_v = bits
     cdef int64_t[::1] k1_v = key1, k2_v = key2
-    cdef int64_t* inv_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    cdef int32_t* inv_of = <int32_t*> malloc((n + 1) * sizeof(int32_t))
     cdef int64_t* d1_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     cdef int16_t* cat_of = <int16_t*> malloc((n + 1) * sizeof(int16_t))
@@ -2601,7 +2599,7 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                     d2 = d1
                 else:
                     d2 = _day(_get(&cs[2], r))
-                inv_of[i] = k
+                inv_of[i] = <int32_t> k
                 d1_of[i] = d1
                 code_of[i] = code
                 cat_of[i] = 255
@@ -2688,7 +2686,7 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     return dict(bits=bits, key1=key1, key2=key2, edge_from=edge_from, edge_to=edge_to)
 
 
-cdef int _related(Py_ssize_t n, const int64_t* inv, const int64_t* d1,
+cdef int _related(Py_ssize_t n, const int32_t* inv, const int64_t* d1,
                   const int64_t* code, const int64_t* rel, uint16_t* bits) noexcept nogil:
     """Bit 256 on a prestation whose related code no prestation of its invoice and day
     has; -1 when out of memory."""
@@ -2698,43 +2696,61 @@ cdef int _related(Py_ssize_t n, const int64_t* inv, const int64_t* d1,
         return -1
     for i in range(n):
         if i + _AHEAD < n:
-            _set_ahead(&have, (inv[i + _AHEAD] << 40) | (d1[i + _AHEAD] << 24) | code[i + _AHEAD])
-        _set_slot(&have, (inv[i] << 40) | (d1[i] << 24) | code[i])[0] = i
+            _set_ahead(&have, (<int64_t> inv[i + _AHEAD] << 40) | (d1[i + _AHEAD] << 24)
+                       | code[i + _AHEAD])
+        _set_slot(&have, (<int64_t> inv[i] << 40) | (d1[i] << 24) | code[i])[0] = i
     for i in range(n):
-        if rel[i] > 0 and _set_slot(&have, (inv[i] << 40) | (d1[i] << 24) | rel[i])[0] < 0:
+        if rel[i] > 0 and _set_slot(&have, (<int64_t> inv[i] << 40) | (d1[i] << 24)
+                                    | rel[i])[0] < 0:
             bits[i] |= 256
     _set_free(&have)
     return 0
 
 
-cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int64_t* inv,
+cdef inline uint64_t _near(int64_t key, int shift, uint64_t mask) noexcept nogil:
+    """The home slot of a day key: keys that differ in their last 5 bits only (the
+    days of a month of one invoice) go to nearby slots, which a cache holds together
+    (at most 32 keys share a run, so no key waits behind many)."""
+    return (_hash(key >> 5, shift) + <uint64_t> (key & 31)) & mask
+
+
+cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* inv,
                  const int64_t* d1, const int16_t* cat, int64_t day_cat, int64_t share_cat,
                  uint16_t[::1] bits):
     """The VSB pair rule (bit 512 on a personal-share record 30 without a revalidation
     day record 30 on its invoice's day) and the edges of the day groups (see
-    :func:`content_prestations`): ``(edge_from, edge_to)``."""
+    :func:`content_prestations`): ``(edge_from, edge_to)``. ``n`` is below 2**31."""
+    cdef Py_ssize_t cap = 16
+    cdef int bits_ = 4
+    while cap < 2 * n:
+        cap *= 2
+        bits_ += 1
+    cdef uint64_t mask = cap - 1
+    cdef int shift = 64 - bits_
     cdef uint8_t* with_days = <uint8_t*> calloc(n_inv + 1, 1)
-    cdef int64_t* group = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    # Per group (numbered as they are met): its records, its triggers, whether it has
-    # a revalidation day, where its records start among the members listed by group.
-    cdef int64_t* g_size = <int64_t*> calloc(n + 1, sizeof(int64_t))
-    cdef int64_t* g_trig = <int64_t*> calloc(n + 1, sizeof(int64_t))
+    # The hash of the day keys: each slot the number of a group (-1: free), the groups
+    # numbered as they are met, each with its key, records, triggers, whether it has a
+    # revalidation day, where its records start among the members listed by group.
+    cdef int32_t* slots = <int32_t*> malloc(cap * sizeof(int32_t))
+    cdef int32_t* group = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef int64_t* g_key = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    cdef int32_t* g_size = <int32_t*> calloc(n + 1, sizeof(int32_t))
+    cdef int32_t* g_trig = <int32_t*> calloc(n + 1, sizeof(int32_t))
     cdef uint8_t* g_day = <uint8_t*> calloc(n + 1, 1)
-    cdef int64_t* g_start = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    cdef int64_t* g_fill = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    cdef int64_t* members = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    cdef _Set groups
-    cdef Py_ssize_t i, j, groups_n = 0, at
-    cdef int64_t g, total = 0, e = 0
-    cdef int64_t* slot
+    cdef int32_t* g_start = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef int32_t* members = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef Py_ssize_t i, j, at
+    cdef int32_t groups_n = 0, g
+    cdef int64_t total = 0, e = 0, key
+    cdef uint64_t h
     cdef int64_t[::1] ef, et
-    groups.slots = NULL
     try:
-        if (with_days == NULL or group == NULL or g_size == NULL or g_trig == NULL
-                or g_day == NULL or g_start == NULL or g_fill == NULL or members == NULL
-                or _set_init(&groups, n, True) < 0):
+        if (with_days == NULL or slots == NULL or group == NULL or g_key == NULL
+                or g_size == NULL or g_trig == NULL or g_day == NULL or g_start == NULL
+                or members == NULL):
             raise MemoryError()
         with nogil:
+            memset(slots, 0xFF, cap * sizeof(int32_t))
             for i in range(n30):
                 if cat[i] == day_cat or cat[i] == share_cat:
                     with_days[inv[i]] = 1
@@ -2742,14 +2758,19 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int64_t* 
             for i in range(n):
                 group[i] = -1
                 if i + _AHEAD < n and with_days[inv[i + _AHEAD]]:
-                    _set_ahead(&groups, (inv[i + _AHEAD] << 16) | d1[i + _AHEAD])
+                    _prefetch(&slots[_near((<int64_t> inv[i + _AHEAD] << 16) | d1[i + _AHEAD],
+                                           shift, mask)])
                 if not with_days[inv[i]]:
                     continue
-                slot = _set_slot(&groups, (inv[i] << 16) | d1[i])
-                if slot[0] < 0:
-                    slot[0] = groups_n
+                key = (<int64_t> inv[i] << 16) | d1[i]
+                h = _near(key, shift, mask)
+                while slots[h] >= 0 and g_key[slots[h]] != key:
+                    h = (h + 1) & mask
+                if slots[h] < 0:
+                    slots[h] = groups_n
+                    g_key[groups_n] = key
                     groups_n += 1
-                g = slot[0]
+                g = slots[h]
                 group[i] = g
                 g_size[g] += 1
                 if i < n30 and (cat[i] == day_cat or cat[i] == share_cat):
@@ -2760,17 +2781,19 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int64_t* 
                 if cat[i] == share_cat and not g_day[group[i]]:
                     bits[i] |= 512
             # The members of the groups with a trigger, listed by group, each group's in
-            # order.
+            # order (g_size counts them again as they are put).
             at = 0
             for g in range(groups_n):
                 if g_trig[g]:
-                    total += g_trig[g] * (g_size[g] - 1)
-                    g_start[g] = g_fill[g] = at
+                    total += <int64_t> g_trig[g] * (g_size[g] - 1)
+                    g_start[g] = at
                     at += g_size[g]
+                    g_size[g] = 0
             for i in range(n):
                 if group[i] >= 0 and g_trig[group[i]]:
-                    members[g_fill[group[i]]] = i
-                    g_fill[group[i]] += 1
+                    g = group[i]
+                    members[g_start[g] + g_size[g]] = i
+                    g_size[g] += 1
         edge_from = np.empty(total, dtype=np.int64)
         edge_to = np.empty(total, dtype=np.int64)
         ef = edge_from
@@ -2788,14 +2811,14 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int64_t* 
                                 et[e] = members[j]
                                 e += 1
     finally:
-        _set_free(&groups)
         free(with_days)
+        free(slots)
         free(group)
+        free(g_key)
         free(g_size)
         free(g_trig)
         free(g_day)
         free(g_start)
-        free(g_fill)
         free(members)
     return edge_from, edge_to
 
