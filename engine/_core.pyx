@@ -2570,9 +2570,12 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef int64_t[::1] k1_v = key1, k2_v = key2
     cdef int32_t* inv_of = <int32_t*> malloc((n + 1) * sizeof(int32_t))
     cdef int64_t* d1_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     cdef int16_t* cat_of = <int16_t*> malloc((n + 1) * sizeof(int16_t))
-    cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    # The codes and related codes of the prestations, kept only when a code of the
+    # reference data has a related code (the check of related prestations needs them).
+    cdef bint relating = bool((np.asarray(codes["related"]) > 0).any())
+    cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
+    cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
     cdef int64_t k, r, code, d1, d2, clo = 0, chi = 0, olo = 0, ohi = 0, glo = 0, ghi = 0
     cdef int64_t crow, trow, a_end, dd, units_, last_code = 0, last_inst = 0
     cdef const _Col* cs
@@ -2580,8 +2583,8 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef bint any_related = False, any_trigger = False
     cdef uint16_t b
     cdef int status = 0
-    if (inv_of == NULL or d1_of == NULL or code_of == NULL or cat_of == NULL
-            or rel_of == NULL):
+    if (inv_of == NULL or d1_of == NULL or cat_of == NULL
+            or (relating and (code_of == NULL or rel_of == NULL))):
         status = -1
     with nogil:
         if status == 0:
@@ -2601,9 +2604,10 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                     d2 = _day(_get(&cs[2], r))
                 inv_of[i] = <int32_t> k
                 d1_of[i] = d1
-                code_of[i] = code
                 cat_of[i] = 255
-                rel_of[i] = -1
+                if relating:
+                    code_of[i] = code
+                    rel_of[i] = -1
                 b = 0
                 k1_v[i] = (_get(&insz, k) << 24) | code
                 k2_v[i] = (d1 << 16) | d2
@@ -2639,8 +2643,8 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                     b |= 8       # unknown, or not valid on both days
                 if kn and v1:
                     cat_of[i] = <int16_t> c_cat[crow] if 0 <= c_cat[crow] < 255 else 255
-                    rel_of[i] = c_rel[crow]
-                    if rel_of[i] > 0:
+                    if relating and c_rel[crow] > 0:
+                        rel_of[i] = c_rel[crow]
                         any_related = True
                     if i < n30 and (cat_of[i] == day_category
                                     or cat_of[i] == share_category):
