@@ -2726,7 +2726,7 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
     :func:`content_prestations`): ``(edge_from, edge_to)``. ``n`` is below 2**31."""
     cdef Py_ssize_t cap = 16
     cdef int bits_ = 4
-    while cap < 2 * n:
+    while cap < n + n // 2:    # at most 2/3 full
         cap *= 2
         bits_ += 1
     cdef uint64_t mask = cap - 1
@@ -2854,7 +2854,7 @@ def repeated(key1, key2, order):
         raise ValueError("key1, key2 and order differ in length")
     if n >= (1 << 40):
         raise ValueError("too many rows")
-    while cap < 2 * n:
+    while cap < n + n // 2:    # at most 2/3 full
         cap *= 2
         bits += 1
     mask = cap - 1
