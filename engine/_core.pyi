@@ -372,21 +372,37 @@ def find_period(
     ends: npt.ArrayLike,
     days: npt.ArrayLike,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
-def content_join(
-    p: dict[str, Any],
+def content_invoices(
     inv: dict[str, Any],
-    members: dict[str, Any],
+    members_index: KeyIndex,
+    members: npt.ArrayLike,
+    inst_index: KeyIndex,
+    adm_index: KeyIndex,
+    adm: dict[str, Any],
+    none: int,
+    revalidation: int,
+) -> dict[str, npt.NDArray[Any]]: ...
+
+PRESTATION_COLUMNS: tuple[str, ...]
+INVOICE_CHECKS: tuple[str, ...]
+
+def content_prestations(
+    units: npt.ArrayLike,
+    invoice: npt.ArrayLike,
+    n30: int,
+    rows: tuple[npt.ArrayLike, npt.ArrayLike],
+    columns: tuple[tuple[npt.ArrayLike, ...], tuple[npt.ArrayLike, ...]],
+    inv: dict[str, Any],
     codes_index: KeyIndex,
     codes: dict[str, Any],
     tariffs_index: KeyIndex,
     tariffs: dict[str, Any],
     admissions: dict[str, Any],
     none: int,
+    day_category: int,
+    share_category: int,
 ) -> dict[str, npt.NDArray[Any]]: ...
 def repeated(
     key1: npt.ArrayLike, key2: npt.ArrayLike, order: npt.ArrayLike
 ) -> npt.NDArray[np.int64]: ...
 def days(values: npt.ArrayLike) -> npt.NDArray[np.int64]: ...
-def group_pairs(
-    group: npt.ArrayLike, trigger: npt.ArrayLike
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...

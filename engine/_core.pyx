@@ -1876,6 +1876,88 @@ def char_values(const unsigned char[::1] text):
 # Joins against the reference data: a hash of the rows of a table by key, and the
 # period of a row group that covers a day.
 
+cdef extern from *:
+    """
+    /* A column of signed integers of any width, read in place (content joins). */
+    typedef struct { const char* data; Py_ssize_t n; int size; } vsb_col;
+    static inline __attribute__((always_inline)) int64_t
+    vsb_get(const vsb_col* c, Py_ssize_t i) {
+        switch (c->size) {
+        case 8: return ((const int64_t*) c->data)[i];
+        case 4: return ((const int32_t*) c->data)[i];
+        case 2: return ((const int16_t*) c->data)[i];
+        default: return ((const int8_t*) c->data)[i];
+        }
+    }
+    #define vsb_prefetch(p) __builtin_prefetch(p)
+
+    /* A slot of a KeyIndex: a key (VSB_EMPTY: free) and its rows [lo, hi). */
+    typedef struct { int64_t key; int64_t lo; int64_t hi; } vsb_slot;
+    #define VSB_EMPTY (-((int64_t) 1 << 62))
+    static inline __attribute__((always_inline)) int
+    vsb_find(const vsb_slot* slots, uint64_t mask, int shift, int64_t key,
+             int64_t* lo, int64_t* hi) {
+        uint64_t h = ((uint64_t) key * 11400714819323198485ULL) >> shift;
+        if (key != VSB_EMPTY) {
+            while (slots[h].key != VSB_EMPTY) {
+                if (slots[h].key == key) {
+                    *lo = slots[h].lo;
+                    *hi = slots[h].hi;
+                    return 1;
+                }
+                h = (h + 1) & mask;
+            }
+        }
+        *lo = *hi = 0;
+        return 0;
+    }
+
+    /* eFact dates (YYYYMMDD, above 0) as days since 1900-01-01: the March-based day
+       count (693902: its value on 1899-12-31), and a table of its value on day 0 of
+       each month of 1900-2079 (filled at import), from which most dates are read. */
+    static inline int64_t vsb_floordiv(int64_t a, int64_t b) {
+        int64_t q = a / b;
+        return (a % b != 0 && a < 0) ? q - 1 : q;      /* b > 0 */
+    }
+    static int64_t vsb_day_count(int64_t k) {
+        int64_t y = k / 10000, m = (k / 100) % 100, d = k % 100;
+        int64_t a = m <= 2 ? 1 : 0, yy = y - a, mm = m + 12 * a - 3;
+        return 365 * yy + vsb_floordiv(yy, 4) - vsb_floordiv(yy, 100)
+               + vsb_floordiv(yy, 400) + (153 * mm + 2) / 5 + d - 693902;
+    }
+    static int32_t vsb_months[180 * 12];
+    static inline __attribute__((always_inline)) int64_t vsb_day(int64_t k) {
+        int64_t ym, y, m;
+        if (k <= 0) return -1;
+        ym = k / 100;
+        y = ym / 100;
+        m = ym - y * 100;
+        if (y >= 1900 && y < 2080 && m >= 1 && m <= 12)
+            return vsb_months[(y - 1900) * 12 + m - 1] + (k - ym * 100);
+        return vsb_day_count(k);
+    }
+    """
+    ctypedef struct _Col "vsb_col":
+        const char* data
+        Py_ssize_t n
+        int size        # bytes of a signed integer: 1, 2, 4 or 8
+    int64_t _get "vsb_get"(const _Col* c, Py_ssize_t i) noexcept nogil
+    void _prefetch "vsb_prefetch"(const void* p) noexcept nogil
+    ctypedef struct _Slot "vsb_slot":
+        int64_t key     # _EMPTY: a free slot
+        int64_t lo
+        int64_t hi
+    bint _slot_find "vsb_find"(const _Slot* slots, uint64_t mask, int shift, int64_t key,
+                               int64_t* lo, int64_t* hi) noexcept nogil
+    int64_t _day_count "vsb_day_count"(int64_t k) noexcept nogil
+    int64_t _day "vsb_day"(int64_t k) noexcept nogil
+    int32_t _MONTHS "vsb_months"[180 * 12]
+
+
+for _i in range(180 * 12):
+    _MONTHS[_i] = <int32_t> _day_count((1900 + _i // 12) * 10000 + (_i % 12 + 1) * 100)
+
+
 cdef int64_t _EMPTY = -(2 ** 62)
 
 
@@ -1883,10 +1965,18 @@ cdef inline uint64_t _hash(int64_t k, int shift) noexcept nogil:
     return ((<uint64_t> k) * 11400714819323198485ULL) >> shift
 
 
+cdef enum:
+    _AHEAD = 16     # lookups started ahead of the one done (hash tables bigger than a cache)
+
+
+@cython.final
 cdef class KeyIndex:
     """The rows of a table sorted by a key, hashed by key: ``find`` gives the range of
     rows ``[lo, hi)`` of each key asked for (``lo == hi`` when it has none), in one
     pass without the GIL (a compiled hash join; built once per reference data).
+
+    A slot holds its key and its rows side by side: a lookup reads one place of the
+    table (a table of a million keys does not fit a cache).
 
     Parameters
     ----------
@@ -1894,20 +1984,16 @@ cdef class KeyIndex:
         The key of every row (int64, sorted; keys are not negative).
     """
 
-    cdef int64_t* _keys
-    cdef int64_t* _lo
-    cdef int64_t* _hi
+    cdef _Slot* _slots
     cdef Py_ssize_t _cap
     cdef int _shift
     cdef readonly Py_ssize_t rows
 
     def __cinit__(self):
-        self._keys = self._lo = self._hi = NULL
+        self._slots = NULL
 
     def __dealloc__(self):
-        free(self._keys)
-        free(self._lo)
-        free(self._hi)
+        free(self._slots)
 
     def __init__(self, keys):
         cdef const int64_t[::1] k = np.ascontiguousarray(keys, dtype=np.int64)
@@ -1921,40 +2007,35 @@ cdef class KeyIndex:
         while cap < 2 * n:
             cap *= 2
             bits += 1
+        free(self._slots)
+        self._slots = <_Slot*> malloc(cap * sizeof(_Slot))
+        if self._slots == NULL:
+            raise MemoryError()
         self.rows = n
         self._cap = cap
         self._shift = 64 - bits
-        self._keys = <int64_t*> malloc(cap * sizeof(int64_t))
-        self._lo = <int64_t*> malloc(cap * sizeof(int64_t))
-        self._hi = <int64_t*> malloc(cap * sizeof(int64_t))
-        if self._keys == NULL or self._lo == NULL or self._hi == NULL:
-            raise MemoryError()
         mask = cap - 1
         with nogil:
             for i in range(cap):
-                self._keys[i] = _EMPTY
+                self._slots[i].key = _EMPTY
             i = 0
             while i < n:
                 start = i
                 while i < n and k[i] == k[start]:
                     i += 1
                 h = _hash(k[start], self._shift)
-                while self._keys[h] != _EMPTY:
+                while self._slots[h].key != _EMPTY:
                     h = (h + 1) & mask
-                self._keys[h] = k[start]
-                self._lo[h] = start
-                self._hi[h] = i
+                self._slots[h].key = k[start]
+                self._slots[h].lo = start
+                self._slots[h].hi = i
+
+    cdef inline void _ahead(self, int64_t key) noexcept nogil:
+        """Start reading the slot of ``key`` (a lookup a few keys later will not wait)."""
+        _prefetch(&self._slots[_hash(key, self._shift)])
 
     cdef inline bint _find(self, int64_t key, int64_t* lo, int64_t* hi) noexcept nogil:
-        cdef uint64_t h = _hash(key, self._shift), mask = self._cap - 1
-        while self._keys[h] != _EMPTY:
-            if self._keys[h] == key:
-                lo[0] = self._lo[h]
-                hi[0] = self._hi[h]
-                return True
-            h = (h + 1) & mask
-        lo[0] = hi[0] = 0
-        return False
+        return _slot_find(self._slots, self._cap - 1, self._shift, key, lo, hi)
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
@@ -1962,20 +2043,15 @@ cdef class KeyIndex:
         """``(lo, hi)``: the rows of each key asked for (int64 arrays; 0, 0 for none)."""
         cdef const int64_t[::1] q = np.ascontiguousarray(queries, dtype=np.int64)
         cdef Py_ssize_t n = q.shape[0], i
-        cdef uint64_t h, mask = self._cap - 1
         lo = np.zeros(n, dtype=np.int64)
         hi = np.zeros(n, dtype=np.int64)
         cdef int64_t[::1] lo_v = lo
         cdef int64_t[::1] hi_v = hi
         with nogil:
             for i in range(n):
-                h = _hash(q[i], self._shift)
-                while self._keys[h] != _EMPTY:
-                    if self._keys[h] == q[i]:
-                        lo_v[i] = self._lo[h]
-                        hi_v[i] = self._hi[h]
-                        break
-                    h = (h + 1) & mask
+                if i + _AHEAD < n:
+                    self._ahead(q[i + _AHEAD])
+                self._find(q[i], &lo_v[i], &hi_v[i])
         return lo, hi
 
 
@@ -2015,6 +2091,208 @@ def find_period(lo, hi, starts, ends, days):
     return row, covered
 
 
+#: The checks of :func:`content_invoices`, as bits of its ``bits`` (in this order).
+INVOICE_CHECKS = ("200820", "200742", "200520", "202020")
+#: The checks of :func:`content_prestations`, as bits of its ``bits`` (in this order;
+#: the codes less their record type: ``30`` or ``50`` in front).
+JOIN_CHECKS = ("0540", "0640", "0549", "0420", "0454", "1940", "2741", "0526", "1740", "0490")
+
+
+cdef _Col _column(values, list keep, Py_ssize_t n, str name) except *:
+    """A column read in place (a signed integer array of ``n`` values; other types are
+    converted), kept alive by ``keep``."""
+    cdef cnp.ndarray a = np.ascontiguousarray(values).reshape(-1)
+    cdef _Col c
+    if a.dtype.kind != "i" or a.dtype.itemsize not in (1, 2, 4, 8):
+        a = np.ascontiguousarray(a, dtype=np.int64)
+    if a.shape[0] != n:
+        raise ValueError(f"column {name} has {a.shape[0]} values, not {n}")
+    keep.append(a)
+    c.data = <const char*> cnp.PyArray_DATA(a)
+    c.n = n
+    c.size = a.dtype.itemsize
+    return c
+
+
+ctypedef struct _Entry:
+    int64_t key
+    int64_t val     # -1: a free slot
+
+
+ctypedef struct _Set:
+    _Entry* slots
+    uint64_t mask
+    int shift
+
+
+cdef int _set_init(_Set* s, Py_ssize_t n) noexcept nogil:
+    """A hash of int64 keys to values (not negative) for ``n`` keys; -1 when out of
+    memory."""
+    cdef Py_ssize_t cap = 16
+    cdef int bits = 4
+    while cap < 2 * n:
+        cap *= 2
+        bits += 1
+    s.slots = <_Entry*> malloc(cap * sizeof(_Entry))
+    if s.slots == NULL:
+        return -1
+    memset(s.slots, 0xFF, cap * sizeof(_Entry))
+    s.mask = cap - 1
+    s.shift = 64 - bits
+    return 0
+
+
+cdef inline void _set_free(_Set* s) noexcept nogil:
+    free(s.slots)
+    s.slots = NULL
+
+
+cdef inline uint64_t _set_home(const _Set* s, int64_t key) noexcept nogil:
+    return _hash(key, s.shift)
+
+
+cdef inline void _set_ahead(const _Set* s, int64_t key) noexcept nogil:
+    """Start reading the slot of ``key``."""
+    _prefetch(&s.slots[_set_home(s, key)])
+
+
+cdef inline int64_t* _set_slot(_Set* s, int64_t key) noexcept nogil:
+    """The value of ``key`` (-1 when it is not there: set it to add the key)."""
+    cdef uint64_t h = _set_home(s, key)
+    while s.slots[h].val >= 0 and s.slots[h].key != key:
+        h = (h + 1) & s.mask
+    s.slots[h].key = key
+    return &s.slots[h].val
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_index,
+                     KeyIndex adm_index, dict adm, int64_t none, int64_t revalidation):
+    """The content checks of each invoice (record 20) against the reference data, in
+    one pass without the GIL: the bits of :data:`INVOICE_CHECKS` that fail (uint8).
+
+    ``inv``: per invoice ``insz``, ``unread`` (its zone 8a,8b has a finding),
+    ``affiliation``, ``number``, ``institution``, ``invoice_type``, ``admitted``,
+    ``approval`` (YYYYMMDD); ``members``: a member's row packed in an int64 (insured
+    from, reach, mutuality, deceased: 16 bits each), in the rows of
+    ``members_index``; ``inst_index``: the institutions with admissions (unique),
+    ``adm_index`` their admissions by ``rank * 10**12 + number``, ``adm`` their
+    columns ``insz``, ``kind``, ``from``, ``to``, ``approval``.
+
+    Also returns, for :func:`content_prestations`: per invoice ``known`` (the person is
+    a member), ``good`` (its admission is known) and ``arow`` (its row), and the
+    person's periods, copied out of the member table (``period_lo``, ``period_hi``
+    into ``period_from``, ``period_reach``) with ``deceased``.
+    """
+    cdef list keep = []
+    cdef Py_ssize_t n = len(inv["insz"]), i, j, total = 0
+    cdef _Col insz = _column(inv["insz"], keep, n, "insz")
+    cdef _Col unread = _column(inv["unread"], keep, n, "unread")
+    cdef _Col aff = _column(inv["affiliation"], keep, n, "affiliation")
+    cdef _Col number = _column(inv["number"], keep, n, "number")
+    cdef _Col inst = _column(inv["institution"], keep, n, "institution")
+    cdef _Col itype = _column(inv["invoice_type"], keep, n, "invoice_type")
+    cdef _Col admitted = _column(inv["admitted"], keep, n, "admitted")
+    cdef _Col approval = _column(inv["approval"], keep, n, "approval")
+    cdef const int64_t[::1] m = np.ascontiguousarray(members, dtype=np.int64)
+    cdef Py_ssize_t n_a = adm_index.rows
+    cdef _Col a_insz = _column(adm["insz"], keep, n_a, "insz")
+    cdef _Col a_kind = _column(adm["kind"], keep, n_a, "kind")
+    cdef _Col a_from = _column(adm["from"], keep, n_a, "from")
+    cdef _Col a_approval = _column(adm["approval"], keep, n_a, "approval")
+    if m.shape[0] != members_index.rows:
+        raise ValueError("the member rows and their index differ in length")
+    bits = np.zeros(n, dtype=np.uint8)
+    known = np.zeros(n, dtype=np.uint8)
+    good = np.zeros(n, dtype=np.uint8)
+    arow = np.zeros(n, dtype=np.int64)
+    plo = np.zeros(n, dtype=np.int64)
+    phi = np.zeros(n, dtype=np.int64)
+    dead = np.full(n, none, dtype=np.int64)
+    cdef uint8_t[::1] bits_v = bits, known_v = known, good_v = good
+    cdef int64_t[::1] arow_v = arow, plo_v = plo, phi_v = phi, dead_v = dead
+    cdef int64_t lo, hi, rlo, rhi, k, d, a_ap
+    cdef bint at_mut
+    cdef uint8_t b
+    # The lookups run in passes of their own, each starting its reads a few invoices
+    # ahead: the member table does not fit a cache, and one invoice's reads would
+    # otherwise wait for each other.
+    cdef int64_t* akey = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    if akey == NULL:
+        raise MemoryError()
+    with nogil:
+        # The beneficiary: a member (its rows, until they are copied out below).
+        for i in range(n):
+            if i + _AHEAD < n:
+                members_index._ahead(_get(&insz, i + _AHEAD))
+            k = _get(&insz, i)
+            if _get(&unread, i) == 0 and k > 0:
+                if members_index._find(k, &plo_v[i], &phi_v[i]):
+                    known_v[i] = 1
+                else:
+                    bits_v[i] |= 1
+        # At the mutuality of the record 20; the date of death.
+        for i in range(n):
+            if i + _AHEAD < n and known_v[i + _AHEAD]:
+                _prefetch(&m[plo_v[i + _AHEAD]])
+            if known_v[i]:
+                lo = plo_v[i]
+                hi = phi_v[i]
+                total += hi - lo
+                at_mut = False
+                for j in range(lo, hi):
+                    if ((m[j] >> 32) & 0xFFFF) == _get(&aff, i):
+                        at_mut = True
+                        break
+                dead_v[i] = (m[lo] >> 48) & 0xFFFF
+                if not at_mut:
+                    bits_v[i] |= 2
+        # The admission: known for the facility, of this person (and this date).
+        for i in range(n):
+            akey[i] = -1
+            if inst_index._find(_get(&inst, i), &rlo, &rhi):
+                akey[i] = <int64_t> (<uint64_t> rlo * 1000000000000ULL
+                                     + <uint64_t> _get(&number, i))
+        for i in range(n):
+            if i + _AHEAD < n and akey[i + _AHEAD] != -1:
+                adm_index._ahead(akey[i + _AHEAD])
+            b = 0
+            if (akey[i] != -1 and adm_index._find(akey[i], &lo, &hi)
+                    and _get(&a_insz, lo) == _get(&insz, i)):
+                d = _day(_get(&admitted, i))
+                if d < 0 or d == _get(&a_from, lo):
+                    good_v[i] = 1
+                    arow_v[i] = lo
+            if not good_v[i] and (_get(&number, i) > 0 or _get(&itype, i) == 5
+                                  or _get(&itype, i) == 6):
+                b |= 4
+            if good_v[i] and _get(&a_kind, lo) == revalidation:
+                a_ap = _get(&a_approval, lo)
+                if _day(_get(&approval, i)) != (-1 if a_ap == none else a_ap):
+                    b |= 8
+            bits_v[i] |= b
+    free(akey)
+    # The periods of each known person, copied next to each other (read per prestation).
+    p_from = np.zeros(total, dtype=np.int64)
+    p_reach = np.zeros(total, dtype=np.int64)
+    cdef int64_t[::1] from_v = p_from, reach_v = p_reach
+    cdef Py_ssize_t at = 0
+    with nogil:
+        for i in range(n):
+            if known_v[i]:
+                lo = plo_v[i]
+                hi = phi_v[i]
+                plo_v[i] = at
+                for j in range(lo, hi):
+                    from_v[at] = m[j] & 0xFFFF
+                    reach_v[at] = (m[j] >> 16) & 0xFFFF
+                    at += 1
+                phi_v[i] = at
+    return dict(bits=bits, known=known, good=good, arow=arow, period_lo=plo, period_hi=phi,
+                period_from=p_from, period_reach=p_reach, deceased=dead)
+
+
 cdef inline int64_t _period(int64_t lo, int64_t hi, const int64_t* starts,
                             const int64_t* ends, int64_t day, bint* covered) noexcept nogil:
     """The last row of [lo, hi) starting on or before ``day`` (``lo`` when none), and
@@ -2029,121 +2307,367 @@ cdef inline int64_t _period(int64_t lo, int64_t hi, const int64_t* starts,
     return r if r >= 0 else lo
 
 
-#: The checks of content_join, as bits of its result (in the order they are listed).
-JOIN_CHECKS = ("0540", "0640", "0549", "0420", "0454", "1940", "2741", "0526")
+cdef inline const int64_t* _ptr(const int64_t[::1] v) noexcept nogil:
+    return &v[0] if v.shape[0] else NULL
+
+
+#: The columns of the records 30 and 50 that content_prestations reads.
+PRESTATION_COLUMNS = ("code", "first_date", "last_date", "units", "amount", "personal_share")
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def content_join(dict p, dict inv, dict members, KeyIndex codes_index, dict codes,
-                 KeyIndex tariffs_index, dict tariffs, dict admissions, int64_t none):
+def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple columns,
+                        dict inv, KeyIndex codes_index, dict codes, KeyIndex tariffs_index,
+                        dict tariffs, dict admissions, int64_t none, int64_t day_category,
+                        int64_t share_category):
     """The content checks of each prestation against the reference data in one pass
-    without the GIL: the bits of :data:`JOIN_CHECKS` that fail (uint16), and its code's
-    category (255 unknown) and related code (-1 none).
+    without the GIL, and the checks between prestations (each with a hash): the bits
+    of :data:`JOIN_CHECKS` that fail (uint16).
 
-    ``p``: per prestation ``inv``, ``code``, ``first``, ``last`` (YYYYMMDD), ``units``,
-    ``amount``, ``share``; ``inv``: per invoice ``known`` (the person is a member),
-    ``lo``, ``hi`` (their rows), ``good`` (its admission is known), ``arow``,
-    ``institution``, ``insz``; the tables' columns by name (int64 arrays). Also
-    returns, per prestation, its days (``d1``, ``d2``: the last day is the first
-    when not given) and the keys of the duplicate check and of the day groups.
+    ``units``: the prestations' units, the records 30 first (``n30`` of them), then the
+    records 50; ``invoice``: the invoice of every unit; ``rows``: for the records 30
+    and for the records 50, the row of each prestation in its type's columns;
+    ``columns``: for each type, its columns :data:`PRESTATION_COLUMNS` (read in
+    place); ``inv``: per invoice ``institution``, ``insz`` and what
+    :func:`content_invoices` returned; the tables' columns by name (int64 arrays).
+
+    Also returns the keys of the duplicate check (``key1``: person and code, ``key2``:
+    first and last day), and the dependency edges of the day groups (``edge_from``,
+    ``edge_to``: indices of prestations): the records 30 and 50 of an invoice's day
+    that has a revalidation-day or personal-share record 30 (a trigger), from every
+    trigger to every other record of its day (the days in the order they are met,
+    each day's records in order; a group is its day key ``invoice << 16 | day``).
     """
-    cdef const int64_t[::1] pi = p["inv"], code = p["code"]
-    d1 = days(p["first"])
-    d2 = days(p["last"])
-    d2 = np.where(np.asarray(p["last"]) > 0, d2, d1)
-    cdef const int64_t[::1] d1_v = d1
-    cdef const int64_t[::1] d2_v = d2
-    cdef const int64_t[::1] units = p["units"], amount = p["amount"], share = p["share"]
-    cdef const uint8_t[::1] known = inv["known"], good = inv["good"]
-    cdef const int64_t[::1] lo = inv["lo"], hi = inv["hi"], arow = inv["arow"]
-    cdef const int64_t[::1] inst = inv["institution"], insz = inv["insz"]
-    cdef const int64_t[::1] m_from = members["from"], m_reach = members["reach"]
-    cdef const int64_t[::1] m_dead = members["deceased"]
+    cdef list keep = []
+    cdef const int64_t[::1] p = np.ascontiguousarray(units, dtype=np.int64)
+    cdef Py_ssize_t n = p.shape[0], n_units = len(invoice), i, t, c
+    cdef _Col unit_inv = _column(invoice, keep, n_units, "invoice")
+    cdef const int64_t[::1] r30 = np.ascontiguousarray(rows[0], dtype=np.int64)
+    cdef const int64_t[::1] r50 = np.ascontiguousarray(rows[1], dtype=np.int64)
+    cdef _Col cols[2][6]
+    if not 0 <= n30 <= n or r30.shape[0] != n30 or r50.shape[0] != n - n30:
+        raise ValueError("rows differ from the prestations")
+    if n >= 2 ** 31 - 1:
+        raise ValueError("too many prestations")
+    if len(columns) != 2 or any(len(cs) != len(PRESTATION_COLUMNS) for cs in columns):
+        raise ValueError("columns: the six of the records 30, then of the records 50")
+    for t in range(2):
+        for c in range(6):
+            cols[t][c] = _column(columns[t][c], keep, len(columns[t][0]),
+                                 PRESTATION_COLUMNS[c])
+    cdef Py_ssize_t n_inv = len(inv["insz"])
+    if n_inv >= 2 ** 31 - 1:
+        raise ValueError("too many invoices")
+    cdef _Col inst = _column(inv["institution"], keep, n_inv, "institution")
+    cdef _Col insz = _column(inv["insz"], keep, n_inv, "insz")
+    cdef _Col known = _column(inv["known"], keep, n_inv, "known")
+    cdef _Col good = _column(inv["good"], keep, n_inv, "good")
+    cdef const int64_t[::1] arow = np.ascontiguousarray(inv["arow"], dtype=np.int64)
+    cdef const int64_t[::1] plo = np.ascontiguousarray(inv["period_lo"], dtype=np.int64)
+    cdef const int64_t[::1] phi = np.ascontiguousarray(inv["period_hi"], dtype=np.int64)
+    cdef const int64_t[::1] dead = np.ascontiguousarray(inv["deceased"], dtype=np.int64)
+    cdef const int64_t[::1] pf = np.ascontiguousarray(inv["period_from"], dtype=np.int64)
+    cdef const int64_t[::1] pr = np.ascontiguousarray(inv["period_reach"], dtype=np.int64)
     cdef const int64_t[::1] c_from = codes["from"], c_reach = codes["reach"]
     cdef const int64_t[::1] c_cat = codes["category"], c_rel = codes["related"]
     cdef const int64_t[::1] t_from = tariffs["from"], t_to = tariffs["to"]
     cdef const int64_t[::1] t_amount = tariffs["amount"], t_share = tariffs["share"]
     cdef const int64_t[::1] a_from = admissions["from"], a_to = admissions["to"]
-    cdef Py_ssize_t n = pi.shape[0], i
-    cdef int64_t k, clo, chi, tlo, thi, crow, trow, a_end, dead
-    cdef bint cov, v1, v2, tfound, kn
-    cdef uint16_t b
-    if (m_from.shape[0] != m_reach.shape[0] or c_from.shape[0] != c_reach.shape[0]
-            or c_cat.shape[0] != c_from.shape[0] or c_rel.shape[0] != c_from.shape[0]
-            or t_from.shape[0] != t_to.shape[0] or t_share.shape[0] != t_from.shape[0]
-            or t_amount.shape[0] != t_from.shape[0] or a_from.shape[0] != a_to.shape[0]):
-        raise ValueError("reference columns differ in length")
+    cdef Py_ssize_t n_c = codes_index.rows, n_t = tariffs_index.rows, n_a = a_from.shape[0]
+    if (c_from.shape[0] != n_c or c_reach.shape[0] != n_c or c_cat.shape[0] != n_c
+            or c_rel.shape[0] != n_c or t_from.shape[0] != n_t or t_to.shape[0] != n_t
+            or t_amount.shape[0] != n_t or t_share.shape[0] != n_t or a_to.shape[0] != n_a):
+        raise ValueError("reference columns differ from their index in length")
+    if (arow.shape[0] != n_inv or plo.shape[0] != n_inv or phi.shape[0] != n_inv
+            or dead.shape[0] != n_inv or pf.shape[0] != pr.shape[0]):
+        raise ValueError("invoice columns differ in length")
+    for i in range(n):
+        if p[i] < 0 or p[i] >= n_units:
+            raise ValueError("a prestation outside the units")
+        t = _get(&unit_inv, p[i])
+        if t < 0 or t >= n_inv:
+            raise ValueError("a prestation outside the invoices")
+    for i in range(n30):
+        if r30[i] < 0 or r30[i] >= cols[0][0].n:
+            raise ValueError("a row outside the columns")
+    for i in range(n - n30):
+        if r50[i] < 0 or r50[i] >= cols[1][0].n:
+            raise ValueError("a row outside the columns")
+    for i in range(n_inv):
+        if _get(&known, i) and (plo[i] < 0 or plo[i] > phi[i] or phi[i] > pf.shape[0]):
+            raise ValueError("invoice periods outside their table")
+        if _get(&good, i) and (arow[i] < 0 or arow[i] >= n_a):
+            raise ValueError("invoice rows outside the tables")
     bits = np.zeros(n, dtype=np.uint16)
-    category = np.full(n, 255, dtype=np.int64)
-    related = np.full(n, -1, dtype=np.int64)
     key1 = np.empty(n, dtype=np.int64)
     key2 = np.empty(n, dtype=np.int64)
-    day_key = np.empty(n, dtype=np.int64)
     cdef uint16_t[::1] bits_v = bits
-    cdef int64_t[::1] cat_v = category, rel_v = related
-    cdef int64_t[::1] k1_v = key1, k2_v = key2, dk_v = day_key
-    cdef Py_ssize_t n_inv = lo.shape[0], n_m = m_from.shape[0], n_a = a_from.shape[0]
-    for i in range(n):
-        if pi[i] < 0 or pi[i] >= n_inv:
-            raise ValueError("a prestation outside the invoices")
-    for i in range(n_inv):
-        if lo[i] < 0 or hi[i] > n_m or (good[i] and (arow[i] < 0 or arow[i] >= n_a)):
-            raise ValueError("invoice rows outside the tables")
+    cdef int64_t[::1] k1_v = key1, k2_v = key2
+    cdef int32_t* inv_of = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef int64_t* d1_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    cdef int16_t* cat_of = <int16_t*> malloc((n + 1) * sizeof(int16_t))
+    # The codes and related codes of the prestations, kept only when a code of the
+    # reference data has a related code (the check of related prestations needs them).
+    cdef bint relating = bool((np.asarray(codes["related"]) > 0).any())
+    cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
+    cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
+    cdef int64_t k, r, code, d1, d2, clo = 0, chi = 0, olo = 0, ohi = 0, glo = 0, ghi = 0
+    cdef int64_t crow, trow, a_end, dd, units_, last_code = 0, last_inst = 0
+    cdef const _Col* cs
+    cdef bint cov, v1, v2, tfound, kn = False, own = False, general = False
+    cdef bint any_related = False, any_trigger = False
+    cdef uint16_t b
+    cdef int status = 0
+    if (inv_of == NULL or d1_of == NULL or cat_of == NULL
+            or (relating and (code_of == NULL or rel_of == NULL))):
+        status = -1
     with nogil:
-        for i in range(n):
-            k = pi[i]
-            b = 0
-            k1_v[i] = (insz[k] << 24) | code[i]
-            k2_v[i] = (d1_v[i] << 16) | d2_v[i]
-            dk_v[i] = (k << 16) | d1_v[i]
-            # The beneficiary: insured on the first and last day, alive.
-            if known[k]:
-                _period(lo[k], hi[k], &m_from[0], &m_reach[0], d1_v[i], &cov)
-                if not cov:
-                    b |= 1
-                if d2_v[i] != d1_v[i]:
-                    _period(lo[k], hi[k], &m_from[0], &m_reach[0], d2_v[i], &cov)
-                if not cov:
-                    b |= 2
-                dead = m_dead[lo[k]]
-                if dead != none and d1_v[i] >= dead:
-                    b |= 4
-            # The code: known, valid on both days; its category and related code.
-            kn = codes_index._find(code[i], &clo, &chi)
-            v1 = v2 = False
-            crow = 0
-            if kn:
-                crow = _period(clo, chi, &c_from[0], &c_reach[0], d1_v[i], &v1)
-                _period(clo, chi, &c_from[0], &c_reach[0], d2_v[i], &v2)
-            if not (kn and v1 and v2):
-                b |= 8       # unknown, or not valid on both days
-            if kn and v1:
-                cat_v[i] = c_cat[crow]
-                rel_v[i] = c_rel[crow]
-                # The tariff: the one contracted with the institution, else the general one.
-                tfound = False
-                trow = 0
-                if tariffs_index.rows:
-                    if tariffs_index._find((code[i] << 40) | inst[k], &tlo, &thi):
-                        trow = _period(tlo, thi, &t_from[0], &t_to[0], d1_v[i], &tfound)
-                    if not tfound and tariffs_index._find(code[i] << 40, &tlo, &thi):
-                        trow = _period(tlo, thi, &t_from[0], &t_to[0], d1_v[i], &tfound)
-                if not tfound:
-                    b |= 16
+        if status == 0:
+            for i in range(n):
+                k = _get(&unit_inv, p[i])
+                if i < n30:
+                    cs = &cols[0][0]
+                    r = r30[i]
                 else:
-                    if units[i] * t_amount[trow] != amount[i]:
-                        b |= 32
-                    if units[i] * t_share[trow] != share[i]:
-                        b |= 64
-            # The admission's period.
-            if good[k]:
-                a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
-                if d1_v[i] < a_from[arow[k]] or d1_v[i] > a_end:
-                    b |= 128
-            bits_v[i] = b
-    return dict(bits=bits, category=category, related=related, d1=d1, d2=d2, key1=key1,
-                key2=key2, day_key=day_key)
+                    cs = &cols[1][0]
+                    r = r50[i - n30]
+                code = _get(&cs[0], r)
+                d1 = _day(_get(&cs[1], r))
+                if _get(&cs[2], r) <= 0 or _get(&cs[2], r) == _get(&cs[1], r):
+                    d2 = d1
+                else:
+                    d2 = _day(_get(&cs[2], r))
+                inv_of[i] = <int32_t> k
+                d1_of[i] = d1
+                cat_of[i] = 255
+                if relating:
+                    code_of[i] = code
+                    rel_of[i] = -1
+                b = 0
+                k1_v[i] = (_get(&insz, k) << 24) | code
+                k2_v[i] = (d1 << 16) | d2
+                # The beneficiary: insured on the first and last day, alive.
+                if _get(&known, k):
+                    _period(plo[k], phi[k], _ptr(pf), _ptr(pr), d1, &cov)
+                    if not cov:
+                        b |= 1
+                    if d2 != d1:
+                        _period(plo[k], phi[k], _ptr(pf), _ptr(pr), d2, &cov)
+                    if not cov:
+                        b |= 2
+                    dd = dead[k]
+                    if dd != none and d1 >= dd:
+                        b |= 4
+                # The code's rows and its tariffs' (the institution's, the general ones):
+                # looked up again only when they change (an invoice's prestations are
+                # mostly of one code).
+                if i == 0 or code != last_code or _get(&inst, k) != last_inst:
+                    last_code = code
+                    last_inst = _get(&inst, k)
+                    kn = codes_index._find(code, &clo, &chi)
+                    if n_t:
+                        own = tariffs_index._find((code << 40) | last_inst, &olo, &ohi)
+                        general = tariffs_index._find(code << 40, &glo, &ghi)
+                # The code: known, valid on both days; its category and related code.
+                v1 = v2 = False
+                crow = 0
+                if kn:
+                    crow = _period(clo, chi, &c_from[0], &c_reach[0], d1, &v1)
+                    _period(clo, chi, &c_from[0], &c_reach[0], d2, &v2)
+                if not (kn and v1 and v2):
+                    b |= 8       # unknown, or not valid on both days
+                if kn and v1:
+                    cat_of[i] = <int16_t> c_cat[crow] if 0 <= c_cat[crow] < 255 else 255
+                    if relating and c_rel[crow] > 0:
+                        rel_of[i] = c_rel[crow]
+                        any_related = True
+                    if i < n30 and (cat_of[i] == day_category
+                                    or cat_of[i] == share_category):
+                        any_trigger = True
+                    # The tariff: the one contracted with the institution, else the
+                    # general one.
+                    tfound = False
+                    trow = 0
+                    if n_t:
+                        if own:
+                            trow = _period(olo, ohi, &t_from[0], &t_to[0], d1, &tfound)
+                        if not tfound and general:
+                            trow = _period(glo, ghi, &t_from[0], &t_to[0], d1, &tfound)
+                    if not tfound:
+                        b |= 16
+                    else:
+                        units_ = _get(&cs[3], r)
+                        if units_ * t_amount[trow] != _get(&cs[4], r):
+                            b |= 32
+                        if units_ * t_share[trow] != _get(&cs[5], r):
+                            b |= 64
+                # The admission's period.
+                if _get(&good, k):
+                    a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
+                    if d1 < a_from[arow[k]] or d1 > a_end:
+                        b |= 128
+                bits_v[i] = b
+            if any_related:
+                status = _related(n, inv_of, d1_of, code_of, rel_of, &bits_v[0])
+    edge_from = edge_to = np.zeros(0, dtype=np.int64)
+    try:
+        if status:
+            raise MemoryError()
+        if any_trigger:
+            edge_from, edge_to = _day_groups(n, n30, n_inv, inv_of, d1_of, cat_of,
+                                             day_category, share_category, bits_v)
+    finally:
+        free(inv_of)
+        free(d1_of)
+        free(code_of)
+        free(cat_of)
+        free(rel_of)
+    return dict(bits=bits, key1=key1, key2=key2, edge_from=edge_from, edge_to=edge_to)
+
+
+cdef int _related(Py_ssize_t n, const int32_t* inv, const int64_t* d1,
+                  const int64_t* code, const int64_t* rel, uint16_t* bits) noexcept nogil:
+    """Bit 256 on a prestation whose related code no prestation of its invoice and day
+    has; -1 when out of memory."""
+    cdef _Set have
+    cdef Py_ssize_t i
+    if _set_init(&have, n) < 0:
+        return -1
+    for i in range(n):
+        if i + _AHEAD < n:
+            _set_ahead(&have, (<int64_t> inv[i + _AHEAD] << 40) | (d1[i + _AHEAD] << 24)
+                       | code[i + _AHEAD])
+        _set_slot(&have, (<int64_t> inv[i] << 40) | (d1[i] << 24) | code[i])[0] = i
+    for i in range(n):
+        if rel[i] > 0 and _set_slot(&have, (<int64_t> inv[i] << 40) | (d1[i] << 24)
+                                    | rel[i])[0] < 0:
+            bits[i] |= 256
+    _set_free(&have)
+    return 0
+
+
+cdef inline uint64_t _near(int64_t key, int shift, uint64_t mask) noexcept nogil:
+    """The home slot of a day key: keys that differ in their last 5 bits only (the
+    days of a month of one invoice) go to nearby slots, which a cache holds together
+    (at most 32 keys share a run, so no key waits behind many)."""
+    return (_hash(key >> 5, shift) + <uint64_t> (key & 31)) & mask
+
+
+cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* inv,
+                 const int64_t* d1, const int16_t* cat, int64_t day_cat, int64_t share_cat,
+                 uint16_t[::1] bits):
+    """The VSB pair rule (bit 512 on a personal-share record 30 without a revalidation
+    day record 30 on its invoice's day) and the edges of the day groups (see
+    :func:`content_prestations`): ``(edge_from, edge_to)``. ``n`` is below 2**31."""
+    cdef Py_ssize_t cap = 16
+    cdef int bits_ = 4
+    while cap < n + n // 2:    # at most 2/3 full
+        cap *= 2
+        bits_ += 1
+    cdef uint64_t mask = cap - 1
+    cdef int shift = 64 - bits_
+    cdef uint8_t* with_days = <uint8_t*> calloc(n_inv + 1, 1)
+    # The hash of the day keys: each slot the number of a group (-1: free), the groups
+    # numbered as they are met, each with its key, records, triggers, whether it has a
+    # revalidation day, where its records start among the members listed by group.
+    cdef int32_t* slots = <int32_t*> malloc(cap * sizeof(int32_t))
+    cdef int32_t* group = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef int64_t* g_key = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    cdef int32_t* g_size = <int32_t*> calloc(n + 1, sizeof(int32_t))
+    cdef int32_t* g_trig = <int32_t*> calloc(n + 1, sizeof(int32_t))
+    cdef uint8_t* g_day = <uint8_t*> calloc(n + 1, 1)
+    cdef int32_t* g_start = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef int32_t* members = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef Py_ssize_t i, j, at
+    cdef int32_t groups_n = 0, g
+    cdef int64_t total = 0, e = 0, key
+    cdef uint64_t h
+    cdef int64_t[::1] ef, et
+    try:
+        if (with_days == NULL or slots == NULL or group == NULL or g_key == NULL
+                or g_size == NULL or g_trig == NULL or g_day == NULL or g_start == NULL
+                or members == NULL):
+            raise MemoryError()
+        with nogil:
+            memset(slots, 0xFF, cap * sizeof(int32_t))
+            for i in range(n30):
+                if cat[i] == day_cat or cat[i] == share_cat:
+                    with_days[inv[i]] = 1
+            # The groups of the invoices with a trigger, by day key (invoice, first day).
+            for i in range(n):
+                group[i] = -1
+                if i + _AHEAD < n and with_days[inv[i + _AHEAD]]:
+                    _prefetch(&slots[_near((<int64_t> inv[i + _AHEAD] << 16) | d1[i + _AHEAD],
+                                           shift, mask)])
+                if not with_days[inv[i]]:
+                    continue
+                key = (<int64_t> inv[i] << 16) | d1[i]
+                h = _near(key, shift, mask)
+                while slots[h] >= 0 and g_key[slots[h]] != key:
+                    h = (h + 1) & mask
+                if slots[h] < 0:
+                    slots[h] = groups_n
+                    g_key[groups_n] = key
+                    groups_n += 1
+                g = slots[h]
+                group[i] = g
+                g_size[g] += 1
+                if i < n30 and (cat[i] == day_cat or cat[i] == share_cat):
+                    g_trig[g] += 1
+                    if cat[i] == day_cat:
+                        g_day[g] = 1
+            for i in range(n30):
+                if cat[i] == share_cat and not g_day[group[i]]:
+                    bits[i] |= 512
+            # The members of the groups with a trigger, listed by group, each group's in
+            # order (g_size counts them again as they are put).
+            at = 0
+            for g in range(groups_n):
+                if g_trig[g]:
+                    total += <int64_t> g_trig[g] * (g_size[g] - 1)
+                    g_start[g] = at
+                    at += g_size[g]
+                    g_size[g] = 0
+            for i in range(n):
+                if group[i] >= 0 and g_trig[group[i]]:
+                    g = group[i]
+                    members[g_start[g] + g_size[g]] = i
+                    g_size[g] += 1
+        edge_from = np.empty(total, dtype=np.int64)
+        edge_to = np.empty(total, dtype=np.int64)
+        ef = edge_from
+        et = edge_to
+        with nogil:
+            for g in range(groups_n):
+                if not g_trig[g]:
+                    continue
+                for i in range(g_start[g], g_start[g] + g_size[g]):
+                    if members[i] < n30 and (cat[members[i]] == day_cat
+                                             or cat[members[i]] == share_cat):
+                        for j in range(g_start[g], g_start[g] + g_size[g]):
+                            if j != i:
+                                ef[e] = members[i]
+                                et[e] = members[j]
+                                e += 1
+    finally:
+        free(with_days)
+        free(slots)
+        free(group)
+        free(g_key)
+        free(g_size)
+        free(g_trig)
+        free(g_day)
+        free(g_start)
+        free(members)
+    return edge_from, edge_to
+
+
+cdef int64_t _ROW = (1 << 40) - 1
+
+
+cdef inline uint64_t _pair_hash(int64_t a, int64_t b) noexcept nogil:
+    return (<uint64_t> a) * 11400714819323198485ULL ^ (<uint64_t> b) * 14029467366897019727ULL
 
 
 @cython.boundscheck(False)
@@ -2157,11 +2681,16 @@ def repeated(key1, key2, order):
     cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
     cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
     cdef int bits = 4
-    cdef uint64_t h, mask
+    cdef uint64_t h, mask, tag
+    cdef int64_t row
+    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (most
+    # pairs that meet in the table are told apart without reading their keys).
     cdef int64_t* first
     if b.shape[0] != n or o.shape[0] != n:
         raise ValueError("key1, key2 and order differ in length")
-    while cap < 2 * n:
+    if n >= (1 << 40):
+        raise ValueError("too many rows")
+    while cap < n + n // 2:    # at most 2/3 full
         cap *= 2
         bits += 1
     mask = cap - 1
@@ -2171,98 +2700,55 @@ def repeated(key1, key2, order):
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] out_v = out
     with nogil:
-        memset(first, 0xFF, cap * sizeof(int64_t))    # -1: an empty slot
+        memset(first, 0xFF, cap * sizeof(int64_t))
         for i in range(n):      # each pair's earliest row
-            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
-                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
-            while first[h] >= 0 and (a[first[h]] != a[i] or b[first[h]] != b[i]):
+            if i + _AHEAD < n:
+                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
+            h = _pair_hash(a[i], b[i])
+            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
+            h >>= 64 - bits
+            while first[h] >= 0:
+                row = first[h] & _ROW
+                if (<uint64_t> first[h] & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
+                        and b[row] == b[i]:
+                    if o[i] < o[row]:
+                        first[h] = <int64_t> (tag | <uint64_t> i)
+                    break
                 h = (h + 1) & mask
-            if first[h] < 0 or o[i] < o[first[h]]:
-                first[h] = i
+            if first[h] < 0:
+                first[h] = <int64_t> (tag | <uint64_t> i)
         for i in range(n):      # every other row of a pair
-            h = ((<uint64_t> a[i]) * 11400714819323198485ULL
-                 ^ (<uint64_t> b[i]) * 14029467366897019727ULL) >> (64 - bits)
-            while a[first[h]] != a[i] or b[first[h]] != b[i]:
+            if i + _AHEAD < n:
+                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
+            h = _pair_hash(a[i], b[i])
+            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
+            h >>= 64 - bits
+            while True:         # the pair is there: its row was put in the first pass
+                row = first[h] & _ROW
+                if (<uint64_t> first[h] & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
+                        and b[row] == b[i]:
+                    break
                 h = (h + 1) & mask
-            if first[h] != i:
+            if row != i:
                 out_v[hits] = i
                 hits += 1
     free(first)
     return out[:hits].copy()
 
 
-cdef inline int64_t _floordiv(int64_t a, int64_t b) noexcept nogil:
-    cdef int64_t q = a // b if a >= 0 else -((-a + b - 1) // b)
-    return q
-
-
 @cython.boundscheck(False)
 @cython.wraparound(False)
-@cython.cdivision(True)
 def days(values):
     """eFact dates (YYYYMMDD) as days since 1900-01-01 (int64; -1 where the value is
     not above 0), by the March-based day count (no check that the date exists)."""
     cdef const int64_t[::1] v = np.ascontiguousarray(values, dtype=np.int64).reshape(-1)
     cdef Py_ssize_t n = v.shape[0], i
-    cdef int64_t y, m, d, a, yy, mm, k
-    cdef int64_t base = 365 * 1899 + 1899 // 4 - 1899 // 100 + 1899 // 400 + (153 * 10 + 2) // 5 + 1
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] o = out
     with nogil:
         for i in range(n):
-            k = v[i]
-            if k <= 0:
-                o[i] = -1
-                continue
-            y = k // 10000
-            m = (k // 100) % 100
-            d = k % 100
-            a = 1 if m <= 2 else 0
-            yy = y - a
-            mm = m + 12 * a - 3
-            o[i] = (365 * yy + _floordiv(yy, 4) - _floordiv(yy, 100) + _floordiv(yy, 400)
-                    + _floordiv(153 * mm + 2, 5) + d - base)
+            o[i] = _day(v[i])
     return out
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-def group_pairs(group, trigger):
-    """Every (trigger, other member) pair of each group, both ways round: ``(a, b)``
-    indices where ``trigger[a]`` and ``a != b`` share a group (``group`` sorted)."""
-    cdef const int64_t[::1] g = np.ascontiguousarray(group, dtype=np.int64)
-    cdef const uint8_t[::1] t = np.ascontiguousarray(trigger, dtype=np.bool_).view(np.uint8)
-    cdef Py_ssize_t n = g.shape[0], i, j, start, end, k = 0, total = 0
-    if t.shape[0] != n:
-        raise ValueError("group and trigger differ in length")
-    with nogil:
-        start = 0
-        while start < n:
-            end = start
-            while end < n and g[end] == g[start]:
-                end += 1
-            for i in range(start, end):
-                if t[i]:
-                    total += end - start - 1
-            start = end
-    a = np.empty(total, dtype=np.int64)
-    b = np.empty(total, dtype=np.int64)
-    cdef int64_t[::1] av = a, bv = b
-    with nogil:
-        start = 0
-        while start < n:
-            end = start
-            while end < n and g[end] == g[start]:
-                end += 1
-            for i in range(start, end):
-                if t[i]:
-                    for j in range(start, end):
-                        if j != i:
-                            av[k] = i
-                            bv[k] = j
-                            k += 1
-            start = end
-    return a, b
 
 
 # ---------------------------------------------------------------------------------------

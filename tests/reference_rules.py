@@ -39,7 +39,6 @@ from vsbengine.formats.efact.checks.content import (  # the same categories and 
     _NEEDED,
     _REVALIDATION,
     _SHARE,
-    _ranges,
 )
 from vsbengine.formats.efact.checks.controls import INSZ_ZONES, NIHII_ZONES
 from vsbengine.formats.efact.checks.order import FOLLOWS, OUT_OF_ORDER, SEQUENCE, SEQUENCE_MODULUS
@@ -341,6 +340,14 @@ def controls_check(s: Sending, ctx: Context) -> Findings:
 
 
 # -- family 8: content (against the reference data) ------------------------------------
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray):
+    """(owner, row) for every row of every range [lo, hi)."""
+    n = np.maximum(hi - lo, 0)
+    owner = np.repeat(np.arange(len(lo)), n)
+    start = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
+    return owner, start + np.arange(n.sum())
 
 
 class ContentLookups:

@@ -356,3 +356,336 @@ def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort():
         assert got.tolist() == sorted(by[again].tolist())
     with pytest.raises(ValueError, match="differ in length"):
         _core.repeated([1, 2], [1], [0, 1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_joins_find_what_the_numpy_lookups_find_with_altered_references(tmp_path, seed):
+    """The same comparison with reference data altered so that every join finds
+    something: other mutualities, admissions on other days, related codes that are not
+    billed, other tariffs, people deceased or insured for part of the month."""
+    import numpy as np
+    from test_rules import corrupt
+
+    from vsbengine.formats.efact.generate import CONTENT_KINDS
+    from vsbengine.formats.efact.refs import load
+
+    g = generate(1200, seed=400 + seed, month=202610, references=True, error_rate=0.03,
+                 kinds=CONTENT_KINDS)  # fmt: skip
+    g.write_refs(tmp_path / "refs")
+    refs = load(tmp_path / "refs")
+    rng = np.random.default_rng(seed)
+    m = refs.members
+    pick = rng.random(len(m)) < 0.1
+    m.mutuality[pick] = 999
+    m.deceased[rng.random(len(m)) < 0.05] = 46300  # 2026-10-06 or so
+    m.reach[rng.random(len(m)) < 0.05] = 46305
+    a = refs.admissions.columns
+    shift = rng.random(len(a["admitted_on"])) < 0.1
+    a["admitted_on"][shift] += 1
+    a["approval_date"][rng.random(len(a["approval_date"])) < 0.1] = 46299
+    a["discharged_on"][rng.random(len(a["discharged_on"])) < 0.1] = 46301
+    c = refs.codes.columns
+    c["related_code"][rng.random(len(c["code"])) < 0.5] = int(c["code"][0])
+    t = refs.tariffs.columns
+    t["unit_amount"][rng.random(len(t["code"])) < 0.3] += 1
+    data = g.tobytes()
+    if seed >= 2:
+        data = corrupt(data, np.random.default_rng(seed), 20)
+    fused, ref = _content_errors(data, refs)
+    assert fused == ref
+    found = {code for _, code, _ in fused[0]}
+    every_join = {200520, 200742, 200820, 202020, 300490, 500526, 500540, 500549, 500640}
+    assert every_join | {500420, 501740, 501940, 502741} <= found
+
+
+# -- the compiled kernels on their own, with hostile input -------------------------------
+
+
+def _day_count(k: int) -> int:
+    """The March-based day count of a YYYYMMDD value, in Python integers."""
+    if k <= 0:
+        return -1
+    y, m, d = k // 10000, (k // 100) % 100, k % 100
+    a = 1 if m <= 2 else 0
+    yy, mm = y - a, m + 12 * a - 3
+    return 365 * yy + yy // 4 - yy // 100 + yy // 400 + (153 * mm + 2) // 5 + d - 693902
+
+
+def test_days_by_the_month_table_are_the_day_count():
+    import numpy as np
+
+    from vsbengine import _core
+
+    rng = np.random.default_rng(3)
+    values = np.r_[
+        rng.integers(-(10**6), 10**9, 20_000),
+        rng.integers(1, 10**18, 500),
+        np.arange(18991201, 20810131, 37),
+        [0, 1, 99, 100, 101, 10101, 229, 19000229, 20791231, 20800101, 19000001, 19001300],
+        [2**62, -(2**63), 2**63 - 1],
+    ]
+    assert _core.days(values).tolist() == [_day_count(int(v)) for v in values]
+    assert _core.days(np.zeros(0, np.int64)).tolist() == []
+
+
+def test_key_index_finds_each_keys_rows():
+    import numpy as np
+
+    from vsbengine import _core
+
+    keys = np.array([0, 0, 3, 7, 7, 7, 2**62 - 1], dtype=np.int64)
+    index = _core.KeyIndex(keys)
+    lo, hi = index.find([0, 3, 7, 2**62 - 1, 1, -1, -(2**62), -(2**63), 2**63 - 1])
+    assert lo.tolist() == [0, 2, 3, 6, 0, 0, 0, 0, 0]
+    assert hi.tolist() == [2, 3, 6, 7, 0, 0, 0, 0, 0]
+    empty = _core.KeyIndex(np.zeros(0, np.int64))
+    assert empty.rows == 0
+    assert [a.tolist() for a in empty.find([0, 5, -(2**62)])] == [[0, 0, 0], [0, 0, 0]]
+    assert [a.tolist() for a in index.find([])] == [[], []]
+    rng = np.random.default_rng(1)  # many keys: every one found, absent ones not
+    many = np.sort(rng.integers(0, 2**40, 100_000))
+    index = _core.KeyIndex(many)
+    lo, hi = index.find(many)
+    assert (many[lo] == many).all() and (hi > lo).all()
+    assert (np.searchsorted(many, many, side="right") == hi).all()
+    absent = np.setdiff1d(rng.integers(0, 2**40, 1000), many)
+    assert (index.find(absent)[1] == 0).all()
+    with pytest.raises(ValueError, match="sorted"):
+        _core.KeyIndex([3, 1])
+    with pytest.raises(ValueError, match="negative"):
+        _core.KeyIndex([-1, 1])
+
+
+def _members_packed(rows):
+    """(index, packed rows) of members given as (insz, from, reach, mutuality, dead)."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    rows = sorted(rows)
+    insz = np.array([r[0] for r in rows], dtype=np.int64)
+    pack = np.array([f | (r << 16) | (m << 32) | (d << 48) for _, f, r, m, d in rows],
+                    dtype=np.uint64).view(np.int64)  # fmt: skip
+    return _core.KeyIndex(insz), pack
+
+
+def _invoices(**cols):
+    import numpy as np
+
+    n = len(next(iter(cols.values())))
+    base = dict(insz=[0] * n, unread=[0] * n, affiliation=[0] * n, number=[0] * n,
+                institution=[0] * n, invoice_type=[1] * n, admitted=[0] * n,
+                approval=[0] * n)  # fmt: skip
+    base.update(cols)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in base.items()}
+
+
+def _admissions(rows):
+    """(institutions, admissions, columns) of admissions (institution, number, insz,
+    kind, from, to, approval), as the Lookups hash them."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    rows = sorted(rows)
+    inst = np.array([r[0] for r in rows], dtype=np.int64)
+    uniq = np.unique(inst)
+    rank = np.searchsorted(uniq, inst)
+    number = np.array([r[1] for r in rows], dtype=np.int64)
+    cols = {
+        name: np.array([r[i] for r in rows], dtype=np.int64)
+        for i, name in enumerate(("insz", "kind", "from", "to", "approval"), 2)
+    }
+    return _core.KeyIndex(uniq), _core.KeyIndex(rank * 10**12 + number), cols
+
+
+def test_content_invoices_checks_each_invoice():
+    from vsbengine import _core
+
+    m_index, pack = _members_packed(
+        [(5, 100, 200, 131, 65535), (5, 300, 400, 132, 65535), (9, 0, 65535, 131, 350)]
+    )
+    inst, adm, cols = _admissions([(70, 1, 5, 1, 45000, 45100, 45010), (70, 2, 8, 0, 1, 2, 3)])
+    inv = _invoices(
+        insz=[5, 5, 9, 4, 5, 0, -7, 2**62, 9],
+        unread=[0, 0, 0, 0, 1, 0, 0, 0, 0],
+        affiliation=[132, 101, 131, 131, 131, 131, 131, 131, 131],
+        number=[1, 1, 2, 0, 0, 0, 0, 0, 3],
+        institution=[70, 70, 70, 0, 0, 0, 0, 0, 70],
+        admitted=[20230322, 20230323, 0, 0, 0, 0, 0, 0, 0],
+        approval=[20230401, 0, 0, 0, 0, 0, 0, 0, 0],
+    )
+    cols["from"][0] = _day_count(20230322)  # the day of admission of invoice 0
+    out = _core.content_invoices(inv, m_index, pack, inst, adm, cols, 65535, 1)
+    # bits: 1 not a member, 2 another mutuality, 4 admission unknown, 8 approval differs
+    assert out["bits"].tolist() == [8, 2 | 4, 4, 1, 0, 0, 0, 1, 4]
+    assert out["known"].tolist() == [1, 1, 1, 0, 0, 0, 0, 0, 1]
+    assert out["good"].tolist() == [1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert out["deceased"].tolist()[:3] == [65535, 65535, 350]
+    lo, hi = out["period_lo"], out["period_hi"]
+    assert [out["period_from"][lo[i] : hi[i]].tolist() for i in range(3)] == [
+        [100, 300], [100, 300], [0]
+    ]  # fmt: skip
+    assert out["period_reach"][lo[2] : hi[2]].tolist() == [65535]
+    # Nothing at all: no invoices, no members, no admissions.
+    e_index, e_pack = _members_packed([])
+    e_inst, e_adm, e_cols = _admissions([])
+    empty = _core.content_invoices(_invoices(insz=[]), e_index, e_pack, e_inst, e_adm,
+                                   e_cols, 65535, 1)  # fmt: skip
+    assert all(len(v) == 0 for v in empty.values())
+    some = _core.content_invoices(inv, e_index, e_pack, e_inst, e_adm, e_cols, 65535, 1)
+    assert some["bits"].tolist() == [1 | 4, 1 | 4, 1 | 4, 1, 0, 0, 0, 1, 1 | 4]
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.content_invoices(inv, m_index, pack[:1], inst, adm, cols, 65535, 1)
+    with pytest.raises(ValueError, match="not 9"):
+        _core.content_invoices({**inv, "number": inv["number"][:3]}, m_index, pack, inst,
+                               adm, cols, 65535, 1)  # fmt: skip
+    with pytest.raises(ValueError, match="not 2"):
+        _core.content_invoices(inv, m_index, pack, inst, adm, {**cols, "kind": [1]}, 65535, 1)
+
+
+def _prestation_case(rng, n30, n50, n_inv, *, dates, codes=8):
+    """Random input of content_prestations: prestations of random invoices, codes whose
+    category is ``code % 4`` (valid from day -5, so that a prestation without a date has
+    one) and related code ``code - 1`` when ``code % 3 == 0``."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    n = n30 + n50
+    units = np.sort(rng.choice(3 * n + 5, n30, replace=False)).tolist()
+    rest = sorted(set(range(3 * n + 5)) - set(units))
+    units = np.array(units + sorted(rng.choice(rest, n50, replace=False).tolist()), np.int64)
+    invoice = rng.integers(0, max(n_inv, 1), 3 * n + 5).astype(np.int32)
+    rows = (rng.permutation(n30 + 3)[:n30], rng.permutation(n50 + 2)[:n50])
+    cols = []
+    for size in (n30 + 3, n50 + 2):
+        cols.append((
+            rng.integers(1, codes + 1, size).astype(np.int32),     # code
+            rng.choice(dates, size).astype(np.int32),              # first date
+            rng.choice(np.r_[dates, 0], size).astype(np.int32),    # last date
+            rng.integers(0, 3, size).astype(np.int32),             # units
+            rng.integers(0, 300, size).astype(np.int64),           # amount
+            rng.integers(0, 30, size).astype(np.int32),            # personal share
+        ))  # fmt: skip
+    code_keys = np.arange(1, codes + 1, dtype=np.int64)
+    codes_t = dict(
+        **{"from": np.full(codes, -5, np.int64)},
+        reach=np.full(codes, 1 << 40, np.int64),
+        category=code_keys % 4,
+        related=np.where(code_keys % 3 == 0, code_keys - 1, -1),
+    )
+    inv = dict(
+        institution=rng.integers(0, 3, n_inv), insz=rng.integers(1, 10**11, n_inv),
+        known=np.zeros(n_inv, np.uint8), good=np.zeros(n_inv, np.uint8),
+        arow=np.zeros(n_inv, np.int64), period_lo=np.zeros(n_inv, np.int64),
+        period_hi=np.zeros(n_inv, np.int64), deceased=np.full(n_inv, 65535, np.int64),
+        period_from=np.zeros(0, np.int64), period_reach=np.zeros(0, np.int64),
+    )  # fmt: skip
+    empty = dict(**{"from": np.zeros(0, np.int64)}, to=np.zeros(0, np.int64),
+                 amount=np.zeros(0, np.int64), share=np.zeros(0, np.int64))  # fmt: skip
+    args = [units, invoice, n30, rows, tuple(cols), inv, _core.KeyIndex(code_keys), codes_t,
+            _core.KeyIndex([]), empty, {"from": np.zeros(0, np.int64),
+                                        "to": np.zeros(0, np.int64)}, 65535, 0, 1]  # fmt: skip
+    return args
+
+
+def _between_model(args):
+    """The checks between prestations as the numpy checks made them: the related
+    prestation (bit 256), the VSB pair rule (bit 512) and the day groups' edges."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    units, invoice, n30, rows, cols = args[:5]
+    pick = lambda c: np.r_[cols[0][c][rows[0]], cols[1][c][rows[1]]].astype(np.int64)
+    inv = invoice[units].astype(np.int64)
+    code, d1 = pick(0), _core.days(pick(1))
+    category = np.where(d1 >= -5, code % 4, 255)
+    related = np.where((d1 >= -5) & (code % 3 == 0), code - 1, -1)
+    bits = np.zeros(len(units), np.uint16)
+    have = set(((inv << 40) | (d1 << 24) | code).tolist())
+    for i in np.flatnonzero(related > 0):
+        if int((inv[i] << 40) | (d1[i] << 24) | related[i]) not in have:
+            bits[i] |= 256
+    day_key = (inv << 16) | d1
+    r30 = np.arange(len(units)) < n30
+    days_billed = set(day_key[r30 & (category == 0)].tolist())
+    for i in np.flatnonzero(r30 & (category == 1)):
+        if int(day_key[i]) not in days_billed:
+            bits[i] |= 512
+    trigger = r30 & ((category == 0) | (category == 1))
+    with_days = set(inv[trigger].tolist())
+    edges = []
+    for i in np.flatnonzero(trigger):
+        for j in range(len(units)):
+            if j != i and int(inv[j]) in with_days and day_key[j] == day_key[i]:
+                edges.append((i, j))
+    return bits, sorted(edges)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_content_prestations_between_prestations_as_the_numpy_checks(seed):
+    """The related prestation, the pair rule and the day groups of content_prestations
+    against a plain model, with duplicates, prestations without a date (their day key
+    is -1 whatever their invoice) and dates past 2079 (their day overflows into the
+    invoice's bits of the day key: the groups are the day keys all the same)."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    rng = np.random.default_rng(seed)
+    dates = np.array([20261001, 20261002, 20261003, 21000101, 21000102, 99991231, 0])
+    if seed % 2:
+        dates = dates[:3]  # few days: big groups
+    args = _prestation_case(rng, int(rng.integers(0, 60)), int(rng.integers(0, 60)),
+                            int(rng.integers(1, 6)), dates=dates)  # fmt: skip
+    out = _core.content_prestations(*args)
+    bits, edges = _between_model(args)
+    assert (out["bits"] & 0x300).tolist() == bits.tolist()
+    assert sorted(zip(out["edge_from"].tolist(), out["edge_to"].tolist())) == edges
+    n = len(args[0])
+    assert len(out["key1"]) == len(out["key2"]) == len(out["bits"]) == n
+
+
+def test_content_prestations_refuses_what_it_cannot_read():
+    import numpy as np
+
+    from vsbengine import _core
+
+    rng = np.random.default_rng(0)
+    args = _prestation_case(rng, 4, 3, 2, dates=np.array([20261001]))
+    ok = _core.content_prestations(*args)
+    assert len(ok["bits"]) == 7
+    nothing = _prestation_case(rng, 0, 0, 0, dates=np.array([20261001]))
+    out = _core.content_prestations(*nothing)
+    assert all(len(v) == 0 for v in out.values())
+
+    def bad(i, value, match):
+        wrong = list(args)
+        wrong[i] = value
+        with pytest.raises(ValueError, match=match):
+            _core.content_prestations(*wrong)
+
+    units, invoice, n30, rows, cols, inv = args[:6]
+    bad(0, np.r_[units[:-1], 10**9], "outside the units")
+    bad(0, np.r_[-1, units[1:]], "outside the units")
+    bad(1, np.full(len(invoice), 2, np.int32), "outside the invoices")
+    bad(1, np.full(len(invoice), -1, np.int32), "outside the invoices")
+    bad(2, 5, "rows differ")
+    bad(2, -1, "rows differ")
+    bad(3, (rows[0], rows[1][:1]), "rows differ")
+    bad(3, (np.r_[rows[0][:-1], 10**6], rows[1]), "outside the columns")
+    bad(4, (cols[0][:5], cols[1]), "the six")
+    bad(4, (cols[0], cols[1][:5] + (cols[1][5][:1],)), "has 1 values")
+    bad(5, {**inv, "arow": inv["arow"][:1]}, "differ in length")
+    bad(5, {**inv, "good": np.ones(2, np.uint8), "arow": np.array([0, 5])}, "outside")
+    bad(5, {**inv, "known": np.ones(2, np.uint8), "period_hi": np.array([1, 1])}, "outside")
+    codes = dict(args[7])
+    codes["related"] = codes["related"][:2]
+    bad(7, codes, "differ from their index")
+    # Columns of any integer type are read as they are; other types are converted.
+    floats = (tuple(c.astype(np.float64) for c in cols[0]), cols[1])
+    again = list(args)
+    again[4] = floats
+    assert _core.content_prestations(*again)["bits"].tolist() == ok["bits"].tolist()

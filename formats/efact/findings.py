@@ -301,6 +301,11 @@ class Place:
         )
 
 
+def _typed(obj, **dtypes) -> bool:
+    """Whether the arrays of ``obj`` named are of the dtypes given."""
+    return all(getattr(obj, name).dtype == dtype for name, dtype in dtypes.items())
+
+
 @dataclass(frozen=True)
 class Edges:
     """Rejecting record ``src`` rejects record ``dst``, which gets ``code`` on ``zone``;
@@ -321,6 +326,10 @@ class Edges:
 
     @classmethod
     def concat(cls, parts: list[Edges]) -> Edges:
+        if len(parts) == 1 and _typed(parts[0], src=np.int64, dst=np.int64, code=np.int32,
+                                      zone=np.int32):  # fmt: skip
+            return parts[0]  # one chunk's: the same, not copied
+
         def joined(name: str, dtype) -> np.ndarray:
             if not parts:
                 return np.zeros(0, dtype)
@@ -349,6 +358,8 @@ class PrestationKeys:
 
     @classmethod
     def concat(cls, parts: list[PrestationKeys]) -> PrestationKeys:
+        if len(parts) == 1 and parts[0].place is not None:
+            return parts[0]  # one chunk's: the same, not copied
         return cls(
             np.concatenate([p.unit for p in parts]),
             np.concatenate([p.key1 for p in parts]),

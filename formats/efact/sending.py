@@ -135,6 +135,8 @@ class Sending:
         """Units of this chunk as units of the whole file (the segments and the copies
         before ``own_first`` stay as they are)."""
         units = np.asarray(units, dtype=np.int64)
+        if units.size and units.min() >= self.own_first:  # the usual case: all the chunk's
+            return units + (self.unit_base - self.own_first)
         return np.where(units >= self.own_first, self.unit_base + units - self.own_first, units)
 
     # -- columns ------------------------------------------------------------------------

@@ -218,11 +218,9 @@ def _group(keys: np.ndarray, *values: np.ndarray):
 
 
 def _place(s: Sending, units: np.ndarray) -> Place:
-    return Place(
-        s.value_at("sequence", units),
-        s.rtype[units].astype(np.int16),
-        (s.offsets[units] + s.offset_base).astype(np.int64),
-    )
+    offset = s.offsets[units].astype(np.int64, copy=False)  # a new array (gathered)
+    offset += s.offset_base
+    return Place(s.value_at("sequence", units), s.rtype[units].astype(np.int16), offset)
 
 
 def _text(s: Sending, unit: int, layout: str, zone: str) -> str:
@@ -422,13 +420,19 @@ def summarize(
         )
     if prestations is not None:
         p = prestations.unit
-        mine = own[p]
-        sm.prestations = PrestationKeys(
-            to_global(p[mine]),
-            prestations.key1[mine],
-            prestations.key2[mine],
-            _place(s, p[mine]),
-        )
+        if len(p) and p.min() >= s.own_first:
+            # The usual case: every prestation is the chunk's own (no copy of the keys).
+            sm.prestations = PrestationKeys(
+                p + (s.unit_base - s.own_first), prestations.key1, prestations.key2, _place(s, p)
+            )
+        else:
+            mine = own[p]
+            sm.prestations = PrestationKeys(
+                to_global(p[mine]),
+                prestations.key1[mine],
+                prestations.key2[mine],
+                _place(s, p[mine]),
+            )
     for rt in (95, 96):
         for u in s.units_of(rt).tolist():
             if own[u]:

@@ -29,7 +29,7 @@ list; records 30 take the same codes with ``30`` in front):
 
 A rejected revalidation-day or personal-share record rejects the other records
 30 and 50 of the same day of its invoice (``300129``/``500129``): the check returns
-those dependency edges (:func:`day_edges`) with its errors, and the propagation of
+those dependency edges with its errors, and the propagation of
 :mod:`vsbengine.decision` follows them.
 """
 
@@ -52,14 +52,6 @@ _DAY, _SHARE = _refs.CATEGORIES.index("revalidation_day"), _refs.CATEGORIES.inde
 _REVALIDATION = _refs.KINDS.index("revalidation")
 #: Zones whose reading a prestation's content checks rely on.
 _NEEDED = ("4", "5", "6a,6b", "8a,8b", "19", "22", "27")
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray):
-    """(owner, row) for every row of every range [lo, hi)."""
-    n = np.maximum(hi - lo, 0)
-    owner = np.repeat(np.arange(len(lo)), n)
-    start = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
-    return owner, start + np.arange(n.sum())
 
 
 class Lookups:
@@ -103,9 +95,15 @@ class Lookups:
         self.a_from = a["admitted_on"].astype(np.int64)
         self.a_to = a["discharged_on"].astype(np.int64)
         self.a_approval = a["approval_date"].astype(np.int64)
-        # The columns the compiled join reads, as they are (int64, one row a row).
+        # The columns the compiled joins read, as they are (int64, one row a row): a
+        # member's row packed in one int64 (insured from, reach, mutuality, deceased).
+        self.m_pack = (
+            self.m_from
+            | (self.m_reach << 16)
+            | (m.mutuality.astype(np.int64) << 32)
+            | (m.deceased.astype(np.int64) << 48)
+        )
         self.join = dict(
-            members=dict(from_=self.m_from, reach=self.m_reach, deceased=m.deceased),
             codes=dict(
                 from_=self.c_from,
                 reach=self.c_reach.astype(np.int64),
@@ -118,7 +116,13 @@ class Lookups:
                 amount=self.t_amount.astype(np.int64),
                 share=self.t_share.astype(np.int64),
             ),
-            admissions=dict(from_=self.a_from, to=self.a_to),
+            admissions=dict(
+                from_=self.a_from,
+                to=self.a_to,
+                insz=a["insz"],
+                kind=a["kind"],
+                approval=self.a_approval,
+            ),
         )
         for table in self.join.values():
             for name in list(table):
@@ -188,25 +192,21 @@ def _zone(rec: str, zone: str) -> int:
 
 def _prestations(s: Sending):
     """The records 30 and 50 of the chunk's invoices whose zones the checks rely on were
-    read: their units (records 30 first, then 50), their invoices, and their values
-    of a column (a function)."""
-    units, parts = [], []
+    read: their units (records 30 first, then 50), their rows in their type's columns
+    (for the records 30, for the records 50) and those columns
+    (:data:`vsbengine._core.PRESTATION_COLUMNS`, read in place by the join)."""
+    units, rows, columns = [], [], []
     for rt in (30, 50):
         u = s.units_of(rt)
         ok = s.scan.invoice[u] >= 0
         for zone in _NEEDED:
             if s.has_findings(str(rt), zone):
                 ok &= ~s.finding_mask(str(rt), zone)[u]
-        units.append(u[ok])
-        parts.append((rt, ok))
-
-    def col(name: str) -> np.ndarray:
-        return np.concatenate(
-            [s.values(name, rt)[ok].astype(np.int64, copy=False) for rt, ok in parts]
-        )
-
-    p = np.concatenate(units)
-    return p, s.scan.invoice[p].astype(np.int64), col, len(units[0])
+        at = np.flatnonzero(ok)
+        units.append(u[at])
+        rows.append(at)
+        columns.append(tuple(s.values(name, rt) for name in _core.PRESTATION_COLUMNS))
+    return np.concatenate(units), tuple(rows), tuple(columns), len(units[0])
 
 
 def check(s: Sending, ctx: Context) -> Findings:
@@ -218,74 +218,58 @@ def check(s: Sending, ctx: Context) -> Findings:
         return findings
     errs = findings.errors
     r20 = s.invoices
-    inv20 = lambda name: s.values(name, 20).astype(np.int64, copy=False)  # noqa: E731
-    insz20 = inv20("beneficiary")
-    # -- the beneficiary of each invoice ---------------------------------------------------
-    lo, hi = look.members(insz20)
-    readable20 = ~s.finding_mask("20", "8a,8b")[r20] & (insz20 > 0)
-    known = readable20 & (hi > lo)
-    errs.add(r20[readable20 & ~known], "200820", _zone("20", "8a,8b"))
-    owner, rows = _ranges(np.where(known, lo, 0), np.where(known, hi, 0))
-    at_mut = np.zeros(len(r20), bool)
-    at_mut[owner[look.m_mut[rows] == inv20("affiliation")[owner]]] = True
-    errs.add(r20[known & ~at_mut], "200742", _zone("20", "7"))
-
-    # -- admissions ----------------------------------------------------------------------
-    number, inst = inv20("admission_number"), inv20("institution")
-    itype = inv20("invoice_type")
-    found, arow = look.admission(inst, number)
-    wanted = (number > 0) | (itype == 5) | (itype == 6)
-    adm_date = _refs.days(inv20("admission_date"))
-    good = (
-        found & (look.a_insz[arow] == insz20) & ((adm_date < 0) | (adm_date == look.a_from[arow]))
+    v20 = lambda name: s.values(name, 20)  # noqa: E731
+    insz20 = v20("beneficiary")
+    # -- the invoices: their beneficiary and admission, in one compiled pass ------------
+    invoices = dict(
+        insz=insz20,
+        unread=s.finding_mask("20", "8a,8b")[r20].view(np.uint8),
+        affiliation=v20("affiliation"),
+        number=v20("admission_number"),
+        institution=v20("institution"),
+        invoice_type=v20("invoice_type"),
+        admitted=v20("admission_date"),
+        approval=v20("approval_date"),
     )
-    errs.add(r20[wanted & ~good], "200520", _zone("20", "5"))
-    approval = _refs.days(inv20("approval_date"))
-    reval = good & (look.a_kind[arow] == _REVALIDATION)
-    errs.add(
-        r20[
-            reval
-            & (approval != np.where(look.a_approval[arow] == _refs.NONE, -1, look.a_approval[arow]))
-        ],
-        "202020",
-        _zone("20", "20,21"),
+    joined20 = _core.content_invoices(
+        invoices,
+        look.m_index,
+        look.m_pack,
+        look.a_inst_index,
+        look.a_index,
+        look.join["admissions"],
+        _refs.NONE,
+        _REVALIDATION,
     )
+    bits20 = joined20["bits"]
+    hits20 = np.flatnonzero(bits20)
+    for k, (code, zone) in enumerate(zip(_core.INVOICE_CHECKS, ("8a,8b", "7", "5", "20,21"))):
+        errs.add(r20[hits20[(bits20[hits20] >> k) & 1 == 1]], code, _zone("20", zone))
 
     # -- prestations ---------------------------------------------------------------------
-    p, inv, col, n30 = _prestations(s)  # records 30 first, then 50
-    code = col("code")
-
-    # Every lookup of every prestation, in one compiled pass (the checks as bits). The
-    # person is the invoice's beneficiary: a record naming another is an F error already.
-    joined = _core.content_join(
-        dict(
-            inv=inv,
-            code=code,
-            first=col("first_date"),
-            last=col("last_date"),
-            units=col("units"),
-            amount=col("amount"),
-            share=col("personal_share"),
-        ),
-        dict(
-            known=known.view(np.uint8),
-            lo=lo,
-            hi=hi,
-            good=good.view(np.uint8),
-            arow=arow,
-            institution=inst,
-            insz=insz20,
-        ),
-        look.join["members"],
+    p, rows, columns, n30 = _prestations(s)  # records 30 first, then 50
+    # Every lookup of every prestation, and the checks between prestations, in one
+    # compiled pass (the checks as bits). The person is the invoice's beneficiary: a
+    # record naming another is an F error already.
+    joined20["institution"] = invoices["institution"]
+    joined20["insz"] = insz20
+    joined = _core.content_prestations(
+        p,
+        s.scan.invoice,
+        n30,
+        rows,
+        columns,
+        joined20,
         look.c_index,
         look.join["codes"],
         look.t_index,
         look.join["tariffs"],
         look.join["admissions"],
         _refs.NONE,
+        _DAY,
+        _SHARE,
     )
-    bits, category, related = joined["bits"], joined["category"], joined["related"]
-    d1, day_key = joined["d1"], joined["day_key"]
+    bits = joined["bits"]
     hits = np.flatnonzero(bits)
     failed = {
         check_: hits[(bits[hits] >> k) & 1 == 1] for k, check_ in enumerate(_core.JOIN_CHECKS)
@@ -305,45 +289,25 @@ def check(s: Sending, ctx: Context) -> Findings:
         ("0454", "4"),  # no tariff for the code on the date
         ("1940", "19"),
         ("2741", "27"),
+        ("1740", "17,18"),  # the related prestation is missing (same invoice and day)
+        ("0526", "5"),  # outside the admission
     ):
         add_at(failed[suffix], suffix, zone)
-
-    # Related prestation: a record with the related code, same invoice and day.
-    wants = np.flatnonzero(related > 0)
-    if len(wants):
-        have = np.sort((inv.astype(np.int64) << 40) | (d1 << 24) | code)
-        need = (inv[wants].astype(np.int64) << 40) | (d1[wants] << 24) | related[wants]
-        pos = np.minimum(np.searchsorted(have, need), len(have) - 1)
-        add_at(wants[have[pos] != need], "1740", "17,18")
-
-    # Admission period.
-    add_at(failed["0526"], "0526", "5")
-
     # VSB pair rule: a personal share needs a revalidation day (same invoice and day).
-    r30 = np.arange(len(p)) < n30
-    days_billed = np.sort(day_key[:n30][category[:n30] == _DAY])
-    share = np.flatnonzero(category[:n30] == _SHARE)
-    if len(share):
-        if len(days_billed):
-            pos = np.minimum(np.searchsorted(days_billed, day_key[share]), len(days_billed) - 1)
-            share = share[days_billed[pos] != day_key[share]]
-        errs.add(p[share], "300490", _zone("30", "4"))
+    errs.add(p[failed["0490"]], "300490", _zone("30", "4"))
 
-    # Day groups for the propagation (x00129): the records 30/50 of a day that has a
-    # revalidation day or personal share record (only invoices with such records).
-    trigger = r30 & ((category == _DAY) | (category == _SHARE))
-    if trigger.any():
-        with_days = np.zeros(len(s.invoices), dtype=bool)
-        with_days[inv[trigger]] = True
-        cand = np.flatnonzero(with_days[inv])
-        # The days of those invoices, grouped; the groups with a trigger.
-        order = cand[np.argsort(day_key[cand], kind="stable")]
-        g = day_key[order]
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        has = np.add.reduceat(trigger[order], starts) > 0
-        grouped = order[np.repeat(has, np.diff(np.r_[starts, len(g)]))]
+    # Day groups for the propagation (x00129): from each revalidation day or personal
+    # share record 30 to the other records 30/50 of its invoice's day.
+    if len(joined["edge_from"]):
+        src_u, dst_u = p[joined["edge_from"]], p[joined["edge_to"]]
+        is30 = joined["edge_to"] < n30
         findings.edges.append(
-            day_edges(s, p[grouped], day_key[grouped], trigger[grouped], grouped=True)
+            Edges(
+                src_u,
+                dst_u,
+                np.where(is30, 300129, 500129).astype(np.int32),
+                np.where(is30, _zone("30", "1"), _zone("50", "1")).astype(np.int32),
+            )
         )
 
     # Keys of the duplicate check, which runs on the whole sending.
@@ -359,35 +323,6 @@ def check(s: Sending, ctx: Context) -> Findings:
     k51, v51, _ = look.code_row(c51, d51)
     errs.add(r51[~k51 | ((d51 > 0) & ~v51)], "510420", _zone("51", "4"))
     return findings
-
-
-def day_edges(
-    s: Sending,
-    members: np.ndarray,
-    group: np.ndarray,
-    trigger: np.ndarray,
-    *,
-    grouped: bool = False,
-) -> Edges:
-    """A rejected trigger (revalidation day, personal share) of a day group drags every
-    other record of its group (``300129`` on a record 30, ``500129`` on a record 50).
-
-    ``members`` are units (records 30/50), ``group`` their day group, ``trigger``
-    whether each is a trigger; ``grouped``: they come sorted by group already.
-    """
-    if not grouped:
-        order = np.argsort(group, kind="stable")
-        members, group, trigger = members[order], group[order], trigger[order]
-    a, b = _core.group_pairs(group, trigger)
-    src_u = members[a].astype(np.int64)
-    dst_u = members[b].astype(np.int64)
-    is30 = s.rtype[dst_u] == 30
-    return Edges(
-        src_u,
-        dst_u,
-        np.where(is30, 300129, 500129).astype(np.int32),
-        np.where(is30, _zone("30", "1"), _zone("50", "1")).astype(np.int32),
-    )
 
 
 def check_sending(sm: Summary, ctx: Context) -> Findings:
