@@ -12,7 +12,7 @@ through :func:`ascii_digits`; a pattern spells its digits ``[0-9]``.
 
 from __future__ import annotations
 
-__all__ = ["ascii_digits"]
+__all__ = ["ascii_digits", "ascii_int"]
 
 
 def ascii_digits(text: str) -> bool:
@@ -24,3 +24,12 @@ def ascii_digits(text: str) -> bool:
     (True, False, False, False)
     """
     return text.isascii() and text.isdigit()
+
+
+def ascii_int(text: str, most: int = 18) -> int | None:
+    """``text`` as a whole number when it is 1 to ``most`` ASCII digits, else ``None``.
+
+    The bound keeps the number in an int64 (a SQLite integer, a numpy column) and
+    :func:`int` below its limit of 4,300 digits, where it raises :class:`ValueError`.
+    """
+    return int(text) if len(text) <= most and ascii_digits(text) else None

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import msgspec
 
-from vsbengine.digits import ascii_digits
+from vsbengine.digits import ascii_int
 from vsbengine.errors import InputError, quoted
 
 __all__ = ["COLUMNS", "Row", "after_run", "folder_runs", "rows", "write", "write_for"]
@@ -336,9 +336,9 @@ def _register_summary(register: Path, run: str | None):
     with Register(str(register), readonly=True) as reg:
         runs = reg.runs()
         if run is not None:
-            if not ascii_digits(run):
+            number = ascii_int(run)
+            if number is None:
                 raise InputError(f"--run must be a run's number, not {quoted(run)}")
-            number = int(run)
             chosen = next((r for r in runs if r.id == number), None)
             if chosen is None:
                 raise InputError(f"no run {number} in this register", path=str(register))

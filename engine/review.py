@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from vsbengine.errors import InputError
-from vsbengine.digits import ascii_digits
+from vsbengine.digits import ascii_digits, ascii_int
 
 __all__ = ["FILE", "Options", "build", "folder_of", "write"]
 
@@ -575,9 +575,9 @@ def folder_of(target, register=None) -> Path:
         return folder
     from vsbengine.register import Register
 
-    if not ascii_digits(str(target)):
+    number = ascii_int(str(target))
+    if number is None:
         raise InputError(f"not a sending's number: {str(target)[:20]!r}")
-    number = int(str(target))
     with Register(str(register), readonly=True) as reg:
         entry = reg.entry(number)
     if entry.folder is None:
