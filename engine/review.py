@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vsbengine.errors import InputError
 from vsbengine.digits import ascii_digits, ascii_int
+from vsbengine.errors import InputError
 
 __all__ = ["FILE", "Options", "build", "folder_of", "write"]
 
