@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, quoted
 
 _UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+#: ``512``, ``1.5G`` (``b`` stripped first): ASCII digits only (``float`` and ``int``
+#: would take ``inf``, ``1e3``, ``1_0`` and fullwidth or Arabic-Indic digits too).
+_SIZE = re.compile(r"([0-9]{1,18})(?:(\.[0-9]{1,9})?([kmg]))?")
 
 
 def date(text: str | None, option: str = "--today") -> _dt.date | None:
@@ -23,11 +27,11 @@ def size(text: str | None, option: str = "--memory-limit") -> int | None:
     """A size such as ``512M`` or ``2G`` (bytes when there is no unit)."""
     if text is None:
         return None
-    t = text.strip().lower().rstrip("b")
-    try:
-        return int(float(t[:-1]) * _UNITS[t[-1]]) if t and t[-1] in _UNITS else int(t)
-    except (ValueError, IndexError):
-        raise ConfigError(f"{option} must be a size such as 512M or 2G, not {text!r}") from None
+    m = _SIZE.fullmatch(text.strip().lower().rstrip("b"))
+    if m is None:
+        raise ConfigError(f"{option} must be a size such as 512M or 2G, not {quoted(text)}")
+    whole, fraction, unit = m.groups()
+    return int(float(whole + (fraction or "")) * _UNITS[unit]) if unit else int(whole)
 
 
 def memory_limit(text: str | None, option: str = "--memory-limit") -> int | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from vsbengine.digits import ascii_digits
 from vsbengine.errors import ConfigError
 
 app = typer.Typer(
@@ -334,7 +335,7 @@ def spec(
     q = _quarter(quarter, "--quarter")
     conf = load_config(config)
     for code in agb or ():
-        if len(code) != 8 or not code.isdigit():
+        if len(code) != 8 or not ascii_digits(code):
             raise ConfigError(f"--agb must be an AGB code of 8 digits, not {code!r}")
     if not ledger.exists():
         raise ConfigError(f"{ledger}: no such ledger")

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import msgspec
 
+from vsbengine.digits import ascii_int
 from vsbengine.errors import InputError, quoted
 
 __all__ = ["COLUMNS", "Row", "after_run", "folder_runs", "rows", "write", "write_for"]
@@ -335,10 +336,9 @@ def _register_summary(register: Path, run: str | None):
     with Register(str(register), readonly=True) as reg:
         runs = reg.runs()
         if run is not None:
-            try:
-                number = int(run)
-            except ValueError:
-                raise InputError(f"--run must be a run's number, not {quoted(run)}") from None
+            number = ascii_int(run)
+            if number is None:
+                raise InputError(f"--run must be a run's number, not {quoted(run)}")
             chosen = next((r for r in runs if r.id == number), None)
             if chosen is None:
                 raise InputError(f"no run {number} in this register", path=str(register))

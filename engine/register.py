@@ -51,6 +51,7 @@ import msgspec
 
 from vsbengine import fsio, staging
 from vsbengine import register_schema as schema
+from vsbengine.digits import ascii_digits
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.identity import Earlier, Head
 from vsbengine.register_schema import Entry, Event, Run, entry_of, iso, ymd
@@ -88,7 +89,7 @@ def kept_by(path) -> tuple[Path, int | None] | None:
         if parts[i].endswith(FOLDERS) and len(parts[i]) > len(FOLDERS):
             register = Path(*parts[:i], parts[i][: -len(FOLDERS)])
             rest = parts[i + 1 :]
-            mine = len(rest) == 2 and rest[0].isdigit() and len(rest[0]) == 6
+            mine = len(rest) == 2 and ascii_digits(rest[0]) and len(rest[0]) == 6
             return register, int(rest[0]) if mine and rest[1] in STEPS else None
     return None
 

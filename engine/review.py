@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vsbengine.digits import ascii_digits, ascii_int
 from vsbengine.errors import InputError
 
 __all__ = ["FILE", "Options", "build", "folder_of", "write"]
@@ -239,7 +240,7 @@ def _invoice_head(data: _Bytes, offset: int, show_insz: bool) -> dict:
 
     beneficiary = zone("8a,8b").strip()
     return {
-        "record": int(zone("2")) if zone("2").isdigit() else None,
+        "record": int(zone("2")) if ascii_digits(zone("2")) else None,
         "number": zone("24,25").strip(),
         "beneficiary": pages.insz(beneficiary[-11:], show=show_insz) if beneficiary else "",
         "destination": zone("18").strip(),
@@ -574,10 +575,9 @@ def folder_of(target, register=None) -> Path:
         return folder
     from vsbengine.register import Register
 
-    try:
-        number = int(str(target))
-    except ValueError:
-        raise InputError(f"not a sending's number: {str(target)[:20]!r}") from None
+    number = ascii_int(str(target))
+    if number is None:
+        raise InputError(f"not a sending's number: {str(target)[:20]!r}")
     with Register(str(register), readonly=True) as reg:
         entry = reg.entry(number)
     if entry.folder is None:

@@ -202,6 +202,26 @@ def test_unit_kind_must_fit_the_unit(tmp_path, files):
     )
 
 
+@pytest.mark.parametrize("bad", ["２０２３-06-30", "٢٠٢٣-06-30", "2023-06-3²"])
+def test_a_date_in_other_digits_is_no_date(tmp_path, files, bad):
+    edit(
+        files["actions"],
+        "A14;R00440D;DBC014;LOID-J;2024-03-14;2023-06-30;",
+        f"A14;R00440D;DBC014;LOID-J;2024-03-14;{bad};",
+    )
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 15, column dbc_start: '{bad}' is not a date as YYYY-MM-DD"
+    )
+
+
+@pytest.mark.parametrize("bad", ["３000", "٣٠٠٠", "300²"])
+def test_an_amount_in_other_digits_is_no_number(tmp_path, files, bad):
+    edit(files["lines"], "F004,INV-4,debit,3000", f"F004,INV-4,debit,{bad}")
+    assert build_error(tmp_path, files) == (
+        f"{files['lines']}, line 5, column amount: '{bad}' is not a whole number"
+    )
+
+
 def test_valid_to_before_valid_from(tmp_path, files):
     edit(files["loids"], "LOID-J;2016-01-01;2023-06-30;", "LOID-J;2016-01-01;2015-06-30;")
     assert build_error(tmp_path, files) == (

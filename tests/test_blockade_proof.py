@@ -247,6 +247,21 @@ def test_a_dead_builds_ready_folder_is_removed_and_the_list_kept(built, tmp_path
     assert (out / "B0025.csv").read_bytes() == (built / "B0025.csv").read_bytes()
 
 
+@pytest.mark.parametrize("pid", ["４１９４６６٣", "²²"])
+def test_a_folder_named_with_other_digits_is_no_builds_and_is_left_alone(built, tmp_path, pid):
+    """A build names its folders with its pid in ASCII digits; ``int`` would read these
+    as a (dead) pid, and the folder of someone else would be removed."""
+    out = tmp_path / "list"
+    shutil.copytree(built, out)
+    other = tmp_path / f".list.tmp-{pid}-abcd"
+    other.mkdir()
+    (other / "keep.txt").write_text("not a build's")
+    from vsbengine.formats.blockade.outdir import recover
+
+    recover(out)
+    assert (other / "keep.txt").read_text() == "not a build's"
+
+
 def test_every_file_is_fsynced_once_and_the_list_folder_once(built, tmp_path, monkeypatch):
     if not Path("/proc/self/fd").is_dir():
         pytest.skip("needs /proc to name what is synced")

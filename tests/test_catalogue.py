@@ -205,6 +205,16 @@ def test_a_listed_code_the_engine_does_not_emit_is_described_from_the_layouts():
     )
 
 
+@pytest.mark.parametrize("code", ["٠٣٠١٤٠", "０３０１４０", "03²140", "５０1920"])
+def test_a_code_in_other_digits_is_no_code(code):
+    """``int`` reads Arabic-Indic and fullwidth digits as ASCII ones: ``٠٣٠١٤٠`` was
+    described as segment 300, zone 301."""
+    assert describe(code) == (
+        f"code {code}: not an eFact error code",
+        f"code {code}: geen eFact-foutcode",
+    )
+
+
 @pytest.mark.parametrize(
     "code,official",
     [
@@ -218,6 +228,8 @@ def test_a_listed_code_the_engine_does_not_emit_is_described_from_the_layouts():
         ("030150", False),  # the engine's own resend code
         ("030250", False),
         ("200140", False),  # a record code, not a zone error
+        ("03٠١20", False),  # Arabic-Indic digits: no zone 01
+        ("03０１20", False),  # fullwidth
     ],
 )
 def test_official_zone_errors_of_the_segments_and_records_95_96(code, official):

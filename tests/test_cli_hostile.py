@@ -63,6 +63,13 @@ CASES = [
     (V, "check", "{t}/export.csv", "--mapping", "{t}/export.csv"),
     (V, "spec", "--ledger", "{t}/folder", "--quarter", "2021-Q2", "--out", "{t}/o"),
     (V, "spec", "--ledger", "{t}/l.sqlite", "--quarter", "2021-Q9", "--out", "{t}/o"),
+    # Digits that are no ASCII digits: superscript (Latin-1 B2), fullwidth, Arabic-Indic.
+    (V, "spec", "--ledger", "{t}/l.sqlite", "--quarter", "2021-Q2", "--out", "{t}/o",
+     "--agb", "１２３４５６７８"),
+    (V, "spec", "--ledger", "{t}/l.sqlite", "--quarter", "2021-Q2", "--out", "{t}/o",
+     "--agb", "0100000²"),
+    (V, "spec", "--ledger", "{t}/l.sqlite", "--quarter", "٢٠٢١-Q2", "--out", "{t}/o"),
+    (V, "schedule", "2021-Q2", "--follow-ups", "٣"),
     (V, "declare", "{t}/folder", "--quarter", "2021-Q2"),
     (V, "declare", "{t}/export.csv", "--quarter", "0000-Q1"),
     (V, "run", "--ledger", "{t}/l.sqlite", "--exports", "{t}/export.csv",
@@ -76,6 +83,7 @@ CASES = [
     (V, "payout", "--quarter", "9999-Q4"),
     (V, "payout", "--quarter", "2021-Q2", "--insurer-paid", "2021-02-30"),
     (B, "generate", "--out", "{t}/g", "--actions", "-1"),
+    (B, "generate", "--out", "{t}/g", "--actions", "３٠"),
     (B, "generate", "--out", "{t}/g", "--lines", "10000000000000000000000"),
     (B, "generate", "--out", "{t}/export.csv"),
     (B, "build", "--controls", "{t}/gen/controls.csv", "--actions", "{t}/gen/long_actions.csv",
@@ -179,6 +187,12 @@ E = [
     ("validate", "{t}/s.920000", "--reference", "100000000000000000000"),
     ("validate", "{t}/s.920000", "--memory-limit", "1"),
     ("validate", "{t}/s.920000", "--memory-limit", "lots"),
+    ("validate", "{t}/s.920000", "--memory-limit", "１G"),
+    ("validate", "{t}/s.920000", "--memory-limit", "٦٤M"),
+    ("validate", "{t}/s.920000", "--memory-limit", "infG"),
+    ("validate", "{t}/s.920000", "--memory-limit", "9" * 400 + "G"),
+    ("validate", "{t}/s.920000", "--reference", "١٢٣"),
+    ("validate", "{t}/s.920000", "--today", "２٠٢٦-11-23"),
     ("validate", "{t}/huge.920000", "--memory-limit", "64M"),
     ("validate", "{t}/s.920000", "--threads", "0"),
     ("validate", "{t}/s.920000", "--threads", "100000"),
@@ -203,6 +217,8 @@ E = [
     ("generate", "{t}/folder", "--records", "10"),
     ("generate", "{t}/g.920000", "--records", "10", "--manifest", "{t}/folder"),
     ("explain", BIG),
+    ("explain", "٠٣٠١٤٠"),
+    ("explain", "０３０１４０"),
     ("schema", BIG),
     ("bulk", "{t}/s.920000", "--out", "{t}/b", "--workers", "0"),
     ("bulk", "{t}/s.920000", "--out", "{t}/b", "--workers", "-1"),
@@ -228,17 +244,21 @@ E = [
     ("sign", "{t}/proposal", "--by", BIG),
     ("sign", "{t}/r.sqlite", "99999999999999999999", "--by", "x"),
     ("sign", "{t}/r.sqlite", "-1", "--by", "x"),
+    ("sign", "{t}/r.sqlite", "١", "--by", "x"),
+    ("confirm", "{t}/r.sqlite", "¹", "--by", "x"),
     ("confirm", "{t}/proposal", "--by", "x"),
     ("confirm", "{t}/r.sqlite", "1", "--by", "a\nb"),
     ("review", "{t}/folder"),
     ("review", "{t}/s.920000"),
     ("review", "{t}/r.sqlite", "99999999999999999999"),
+    ("review", "{t}/r.sqlite", "١"),
     ("review", "{t}/proposal", "--out", "{t}/folder"),
     ("review", "{t}/proposal", "--lang", BIG),
     ("report", "{t}/folder"),
     ("report", "{t}/s.920000"),
     ("report", "{t}/r.sqlite", "--run", BIG),
     ("report", "{t}/r.sqlite", "--run", "-1"),
+    ("report", "{t}/r.sqlite", "--run", "١"),
     ("report", "{t}/r.sqlite", "--out", "{t}/s.920000"),
 ]  # fmt: skip
 
@@ -271,3 +291,33 @@ def test_every_command_is_walked():
             assert {f"{name} {s}" for s in subs} <= walked, name
         else:
             assert name in walked, name
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("validate", "{t}/s.920000", "--memory-limit", "１G"),
+         "--memory-limit must be a size such as 512M or 2G, not '１G'"),
+        (("validate", "{t}/s.920000", "--memory-limit", "infG"),
+         "--memory-limit must be a size such as 512M or 2G, not 'infG'"),
+        (("report", "{t}/r.sqlite", "--run", "١"), "--run must be a run's number, not '١'"),
+        (("explain", "٠٣٠١٤٠"),
+         "unknown code '٠٣٠١٤٠': neither vsbengine nor the insurers' list has it"),
+    ],
+)  # fmt: skip
+def test_numbers_in_other_digits_are_refused_with_the_usual_line(efact, args, message):
+    r = CliRunner().invoke(app, [a.format(t=efact) for a in args])
+    assert (r.exit_code, r.stderr) == (2, f"vsbengine: error: {message}\n")
+
+
+@pytest.mark.parametrize("agb", ["１２３４５６７８", "0100000²", "٠١٠٠٠٠٠٣"])
+def test_an_agb_code_in_other_digits_is_refused(place, agb):
+    r = CliRunner().invoke(
+        app,
+        [V, "spec", "--ledger", str(place / "l.sqlite"), "--quarter", "2021-Q2",
+         "--out", str(place / "o"), "--agb", agb],
+    )  # fmt: skip
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"vsbengine: error: --agb must be an AGB code of 8 digits, not {agb!r}\n",
+    )

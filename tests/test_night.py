@@ -179,6 +179,11 @@ def test_which_run(inputs):
         night.write_for(reg, "9")
     with pytest.raises(InputError, match="--run must be a run's number"):
         night.write_for(reg, "x")
+    assert night.write_for(reg, "1", out=inputs / "reg")[0].is_file()
+    for other in ("١", "１", "¹"):  # int() reads the first two as run 1
+        with pytest.raises(InputError) as info:
+            night.write_for(reg, other)
+        assert str(info.value) == f"--run must be a run's number, not {other!r}"
 
 
 def test_a_report_the_disk_refuses_is_a_warning_not_a_failed_run(inputs, monkeypatch, caplog):

@@ -107,6 +107,11 @@ def test_columns_found_by_their_content_without_headers(tmp_path):
         (None, "No such file"),
         ("tekst;meer tekst\nniets;hier\n", "no column of error codes found"),
         ("Code;NL\ngeen code;tekst\n", "no error codes in the official list"),
+        # Digits int() reads and str.isdigit takes (so zfill made 00１２３ of them).
+        (
+            "Code;NL\n１２３;tekst\n٥٠١٩٢٠;tekst\n²01920;tekst\n",
+            "no error codes in the official list",
+        ),
     ],
 )
 def test_unusable_lists_are_refused(tmp_path, content, message):

@@ -55,6 +55,9 @@ def test_national_numbers_are_masked_unless_allowed():
     assert pages.insz(5073112345, show=True) == "05.07.31-123.45"
     assert "8507" not in pages.insz("85073112345") and pages.insz(None) == ""
     assert pages.insz("85-07") == "•" * 11
+    # Latin-1 B2, B3 (² ³) from the file are no digits: no check digits shown either.
+    assert pages.insz("850731123²³") == "•" * 11
+    assert pages.insz("8507311234５") == "•" * 11
 
 
 def _page(tmp_path, body: str, name="t.html") -> jinja2.Environment:

@@ -261,3 +261,32 @@ def test_a_field_over_128_kib_is_a_located_error(tmp_path, where):
     assert str(info.value).startswith(
         f"{tmp_path / 'facilities.csv'}, line {line + 1}: a field longer than 131,072 characters"
     )
+
+
+@pytest.mark.parametrize(
+    "institution, encoding",
+    [
+        ("²91023315001", "cp1252"),  # byte B2: the fuzzer's case, int() raised ValueError
+        ("９１０２３３１５００１", "utf-8"),  # fullwidth: int() read them as ASCII
+        ("٩١٠٢٣٣١٥٠٠١", "utf-8"),  # Arabic-Indic
+    ],
+)
+def test_a_facility_number_in_other_digits_is_refused_where_it_is(folder, institution, encoding):
+    (folder / "facilities.csv").write_bytes(
+        f"institution,name,iban,bic\n{institution},X,,\n".encode(encoding)
+    )
+    with pytest.raises(ReferenceDataError) as info:
+        refs.load(folder)
+    assert str(info.value) == f"{folder / 'facilities.csv'}, line 2, zone institution: not a number"
+
+
+# Read by the core as bytes: a digit of two or three UTF-8 bytes is no digit (a long
+# number of them is "number too long", said first).
+@pytest.mark.parametrize("insz", ["8507311234５", "٨٥٠٧٣", "850731²"])
+def test_members_in_other_digits_are_not_numbers(folder, insz):
+    (folder / "members.csv").write_text(
+        f"insz,mutuality,insured_from,insured_to,deceased_on\n{insz},131,,,\n", encoding="utf-8"
+    )
+    with pytest.raises(ReferenceDataError) as info:
+        refs.load(folder)
+    assert str(info.value).endswith("members.csv, line 2, zone insz: not a number")

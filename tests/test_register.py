@@ -346,3 +346,13 @@ def test_kept_by_names_the_register_and_the_sending_of_its_folders(tmp_path):
     assert kept_by(root / "000042" / "checked" / "review.html") == (reg, None)
     assert kept_by(root / "runs" / "000001.html") == (reg, None)
     assert kept_by(tmp_path / "answers" / "checked") is None
+
+
+@pytest.mark.parametrize("name", ["٠٠٠٠٤٢", "００００４２", "00004²"])
+def test_a_folder_named_in_other_digits_is_no_sendings_folder(tmp_path, name):
+    """The register names a sending's folder in ASCII digits (``000042``); ``int`` would
+    read Arabic-Indic or fullwidth digits as sending 42."""
+    from vsbengine.register import folders_of, kept_by
+
+    reg = tmp_path / "night.register"
+    assert kept_by(folders_of(reg) / name / "checked") == (reg, None)

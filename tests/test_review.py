@@ -219,3 +219,33 @@ def test_folder_of(case, tmp_path):
         review.folder_of("one", reg)
     with pytest.raises(InputError):
         review.folder_of("7", reg)
+
+
+@pytest.mark.parametrize("digit", ["²", "³", "¹"])
+def test_an_invoice_numbered_in_latin1_superscripts_is_shown_without_its_number(tmp_path, digit):
+    """Bytes B2, B3, B9 in the record number of a record 20 read as ``²³¹``, which
+    ``str.isdigit`` takes and ``int`` refuses: the page shows the invoice unnumbered."""
+    g = generate(300, seed=78, month=202610, references=True)
+    g.write_refs(tmp_path / "refs")
+    s = Sending(g.tobytes())
+    first20 = s.seqs("20")[0]
+    s.put(first20, 8, digit)  # the last digit of zone 2 (record number), bytes 3-8
+    result, out, p = proposed(tmp_path, s)
+    view = review.build(out, options=review.Options(invoices=1000, errors=1000))
+    heads = [i for i in view["invoices"] if i["record"] is None]
+    assert len(heads) == 1 and heads[0]["errors"]
+    assert (out / review.FILE).is_file()
+
+
+@pytest.mark.parametrize("number", ["١", "１", "¹", " 1", "1_0", "+1"])
+def test_a_sending_number_is_ascii_digits(case, number):
+    s, tmp = case
+    from vsbengine import receive
+
+    (tmp / "s.920000").write_bytes(s.tobytes())
+    reg = tmp / "r.register"
+    receive.receive(str(reg), [str(tmp / "s.920000")], refs=str(tmp / "refs"), today=TODAY)
+    assert review.folder_of("1", reg).is_dir()
+    with pytest.raises(InputError) as info:
+        review.folder_of(number, reg)
+    assert str(info.value) == f"not a sending's number: {number!r}"

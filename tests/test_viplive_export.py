@@ -208,6 +208,34 @@ def test_bad_rows_are_reported_by_file_line_and_column_and_good_rows_still_go(tm
     )
 
 
+def test_numbers_in_other_digits_are_bad_cells_where_they_are(tmp_path):
+    """Fullwidth and Arabic-Indic digits, which int(), Decimal() and a regex's \\d read as
+    ASCII ones, and Latin-1 superscripts, which str.isdigit takes."""
+    rows = [
+        row(practice=1),
+        row(practice=2, quarter="２０２１-Q2"),
+        row(practice=3, amount="١٬٠٠٠,٠٠"),
+        row(practice=4, amount="１０００,00"),
+        row(practice=5, day="٢٠٢١-05-27"),
+        row(practice=6, uzovi="３３１１"),
+        row(practice=7, patients="1²"),
+    ]
+    rows[6][2] = "0100000²"
+    path = write_csv(tmp_path / "export.csv", rows)
+    read = read_exports([path])
+    assert [g.agb for g in read.grants] == [agb_for(1)]
+    p = str(path)
+    assert [str(x) for x in read.bad_rows] == [
+        f"{p}, line 3, column kwartaal: not a quarter such as 2021-Q2",
+        f"{p}, line 4, column bedrag: not an amount such as 1.234,56 or 1234.56",
+        f"{p}, line 5, column bedrag: not an amount such as 1.234,56 or 1234.56",
+        f"{p}, line 6, column download_datum: not a date YYYY-MM-DD",
+        f"{p}, line 7, column uzovi: not a UZOVI code (4 digits)",
+        f"{p}, line 8, column agb: not an AGB code (8 digits)",
+        f"{p}, line 8, column patienten: not a whole number",
+    ]
+
+
 def test_headers_any_case_with_spaces_and_a_mapping_file(tmp_path):
     header = [
         "Zorgstraat",

@@ -45,6 +45,19 @@ def test_each_chain_tariff_is_the_sum_of_its_products(tmp_path):
         ),
         (["HVZ", "X", "huisarts", "50", "3", "1"], "line 2, column keten: unknown chain 'HVZ'"),
         (["DM", "", "huisarts", "50", "3", "1"], "line 2, column zorgproduct: empty"),
+        # Digits Decimal() reads as ASCII ones (a regex's \\d took them too).
+        (
+            ["DM", "X", "huisarts", "５０", "3", "1"],
+            "line 2, column voorkomen: not a percentage from 0 to 100",
+        ),
+        (
+            ["DM", "X", "huisarts", "50", "٣", "1"],
+            "line 2, column minuten: not a number of minutes",
+        ),
+        (
+            ["DM", "X", "huisarts", "50", "3", "1,２5"],
+            "line 2, column tarief_per_minuut: not an amount in euro per minute",
+        ),
     ],
 )
 def test_bad_care_products_are_located(tmp_path, cells, message):

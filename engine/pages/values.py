@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from vsbengine.digits import ascii_digits
+
 __all__ = ["MONTHS", "amount", "day", "insz"]
 
 MONTHS = {
@@ -72,7 +74,7 @@ def insz(number: int | str | None, show: bool = False) -> str:
     if number is None or number == "" or number == 0:
         return ""
     digits = f"{int(number):011d}" if not isinstance(number, str) else number.strip()
-    if len(digits) != 11 or not digits.isdigit():
+    if len(digits) != 11 or not ascii_digits(digits):
         return "•" * 11 if not show else digits
     if not show:
         return f"••.••.••-•••.{digits[9:]}"

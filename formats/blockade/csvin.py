@@ -62,8 +62,8 @@ _ARROW = {
     DATE: pa.date32(),
     INT: pa.int64(),
 }
-_DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}$"
-_INT_SHAPE = r"^-?\d{1,18}$"
+_DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_INT_SHAPE = r"^-?[0-9]{1,18}$"
 _BIG = 2**31 - 2**24  # above this a string column needs 64-bit offsets
 _BLOCK_BYTES = 8 << 20  # pyarrow reads in blocks of this size
 

@@ -29,6 +29,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from vsbengine.digits import ascii_digits
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.blockade.columns import neutralised
 from vsbengine.formats.blockade.records import MANIFEST_FORMAT, Manifest, OutputFile
@@ -118,7 +119,7 @@ def recover(target: Path) -> None:
             continue
         kind, _, rest = entry.name[len(prefix) :].partition("-")
         pid = rest.split("-")[0]
-        if kind not in ("tmp", "new", "old") or not pid.isdigit() or _alive(int(pid)):
+        if kind not in ("tmp", "new", "old") or not ascii_digits(pid) or _alive(int(pid)):
             continue
         if kind == "old" and not target.exists():
             os.rename(entry, target)

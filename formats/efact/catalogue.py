@@ -40,6 +40,8 @@ from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
+from vsbengine.digits import ascii_digits
+
 if TYPE_CHECKING:  # the layouts (and numpy) load only where codes are generated
     from vsbengine.formats.efact.compiled import Zone
 
@@ -203,7 +205,7 @@ def official_zone_code(code: str) -> bool:
     """Whether ``code`` is an official two-digit error of a zone of segment 200/300 or
     record 95/96 (``030140``: segment 300, zone 301, error 40: the file sent twice)."""
     rr, zz, ee = code[:2], code[2:4], code[4:]
-    if rr not in _SUMMARY_RR.values() or not (zz + ee).isdigit():
+    if rr not in _SUMMARY_RR.values() or not ascii_digits(zz + ee):
         return False
     return ee in _GENERIC_ZONE_ERRORS or ee in _ZONE_ERRORS.get((rr, zz), ())
 
@@ -466,7 +468,7 @@ def describe(code: str) -> tuple[str, str]:
     "Record 50, zone 19: fout 20")``. For a code of the official list that the engine
     does not emit; the official text comes from the operator's copy of the list."""
     code = code.strip().upper()
-    if not re.fullmatch(r"\d{4}[0-9A-Z]{2}", code):
+    if not re.fullmatch(r"[0-9]{4}[0-9A-Z]{2}", code):
         return (f"code {code}: not an eFact error code", f"code {code}: geen eFact-foutcode")
     record, zone, ee = code[:2], int(code[2:4]), code[4:]
     names = _zone_names(record)
@@ -488,13 +490,14 @@ def field_meaning(part: str, zone: str, ee: str) -> tuple[str, str]:
     the engine's own where it writes that code, else built from the zone's name and the
     generic meaning of the code (10, 11, 20)."""
     # The extended 300 of 920098/920099/920900 shares zones 300-309 with segment 300.
-    same = "300" if part == "300x" and zone.isdigit() and int(zone) < 310 else part
-    if same in ("200", "300", "95", "96") and zone.isdigit():
+    numbered = ascii_digits(zone)
+    same = "300" if part == "300x" and numbered and int(zone) < 310 else part
+    if same in ("200", "300", "95", "96") and numbered:
         entry = _engine_rows().get(technical_code(same, int(zone), ee))
         if entry is not None:
             return entry.en, entry.nl
     label, layout = _PARTS.get(part, (f"Part {part}", part))
-    name = _zone_names(layout).get(int(zone), ("", ""))[1] if zone.isdigit() else ""
+    name = _zone_names(layout).get(int(zone), ("", ""))[1] if numbered else ""
     en_what, nl_what = _FIELD_CODES.get(ee, (f"error {ee}", f"fout {ee}"))
     named = f" ({name})" if name else ""
     return (f"{label}, zone {zone}{named}: {en_what}", f"{label}, zone {zone}: {nl_what}")

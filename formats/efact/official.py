@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from vsbengine.digits import ascii_digits
 from vsbengine.errors import InputError, MissingDependencyError
 
 __all__ = ["OfficialList", "OfficialText", "read_official_list"]
@@ -93,7 +94,7 @@ def _cell(value) -> str:
 
 def _code(text: str) -> str | None:
     t = text.strip().upper()
-    if t.isdigit() and len(t) < 6:
+    if ascii_digits(t) and len(t) < 6:
         t = t.zfill(6)  # a code read as a number lost its leading zero
     return t if _CODE.match(t) else None
 

@@ -22,6 +22,7 @@ import re
 
 import msgspec
 
+from vsbengine.digits import ascii_digits
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.catalogue import catalogue, describe, field_meaning
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, Layout
@@ -108,11 +109,6 @@ def _field(text: str, layout: Layout, zone: str) -> str:
     return text[z.start : z.end]
 
 
-def _digits(text: str) -> bool:
-    """ASCII digits only (``str.isdigit`` also takes Latin-1's ``²`` and ``³``)."""
-    return text.isascii() and text.isdigit()
-
-
 class _Where(msgspec.Struct, frozen=True):
     """Where a part of the message starts: to locate an unreadable zone in it."""
 
@@ -131,7 +127,7 @@ def _int(
         return None
     sign = -1 if t[0] == "-" else 1
     digits = t[1:] if t[0] in "+-" else t
-    if _digits(digits):
+    if ascii_digits(digits):
         return sign * int(digits)
     bad = next((c for c in digits if not ("0" <= c <= "9")), digits[:1])
     raise InputError(
@@ -157,7 +153,7 @@ def _zone_errors(text: str, layout: Layout, part: str, kind: str | None = None) 
         if not z.is_error_field:
             continue
         code = text[z.start : z.end]
-        if _digits(code) and code != "00":
+        if ascii_digits(code) and code != "00":
             zone = z.zone[:-1]
             out.append(ZoneError(part, zone, code, field_meaning(kind or part, zone, code)[0]))
     return out
@@ -383,7 +379,7 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
         sending_number=_field(s300, l300, "301"),
         invoiced_month=_field(s300, l300, "300"),
         error_percentage=None if pct is None else pct / 100,
-        rejection_type=rt if _digits(rt) and rt != "00" else None,
+        rejection_type=rt if ascii_digits(rt) and rt != "00" else None,
         zone_errors=errors,
         records=records,
         settlements=settlements,

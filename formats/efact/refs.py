@@ -44,6 +44,7 @@ import msgspec
 import numpy as np
 
 from vsbengine import _core
+from vsbengine.digits import ascii_digits
 from vsbengine.errors import ReferenceDataError
 
 NONE = 65535  # an open-ended or absent date
@@ -365,7 +366,7 @@ def _facilities(text: str, path: str) -> dict[int, Facility]:
         if len(row) != len(names):
             raise ReferenceDataError("wrong number of fields", **_where(path, lineno))
         rec = {n: c.strip() for n, c in zip(names, row)}
-        if not rec["institution"].isdigit():
+        if not ascii_digits(rec["institution"]):
             raise ReferenceDataError("not a number", **_where(path, lineno, "institution"))
         accounts = []
         for iban_col, bic_col in (("iban", "bic"), FACILITIES_B):

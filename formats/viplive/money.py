@@ -12,10 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 __all__ = ["cents", "euros", "euros_nl"]
 
-_PLAIN = re.compile(r"(\d+)(?:[.,](\d{1,2}))?")
-_DUTCH = re.compile(r"(\d{1,3}(?:\.\d{3})+)(?:,(\d{1,2}))?")  # 1.234.567 / 1.234,56
-_ENGLISH = re.compile(r"(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?")  # 1,234,567 / 1,234.56
-_AMBIGUOUS = re.compile(r"\d{1,3}[.,]\d{3}")  # 1.234 / 1,234
+_PLAIN = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
+_DUTCH = re.compile(r"([0-9]{1,3}(?:\.[0-9]{3})+)(?:,([0-9]{1,2}))?")  # 1.234.567 / 1.234,56
+_ENGLISH = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+)(?:\.([0-9]{1,2}))?")  # 1,234,567 / 1,234.56
+_AMBIGUOUS = re.compile(r"[0-9]{1,3}[.,][0-9]{3}")  # 1.234 / 1,234
 _CENT = Decimal("0.01")
 
 
@@ -52,7 +52,7 @@ def cents(value: object) -> int:
         m = pattern.fullmatch(text)
         if m is not None:
             return _from_parts(re.sub(r"[.,]", "", m.group(1)), m.group(2))
-    if re.fullmatch(r"\d+[.,]\d{3,}", text):
+    if re.fullmatch(r"[0-9]+[.,][0-9]{3,}", text):
         raise ValueError("more than two decimals")
     raise ValueError("not an amount such as 1.234,56 or 1234.56")
 

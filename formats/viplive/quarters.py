@@ -10,7 +10,7 @@ import msgspec
 
 __all__ = ["Quarter"]
 
-_QUARTER = re.compile(r"(\d{4})-Q([1-4])", re.IGNORECASE)
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])", re.IGNORECASE)
 
 
 class Quarter(msgspec.Struct, frozen=True, order=True):

@@ -37,7 +37,7 @@ from vsbengine.formats.viplive.tables import open_table
 
 __all__ = ["ChainTariff", "ProductLine", "build_tariffs"]
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 
 
 class ProductLine(msgspec.Struct, frozen=True):

@@ -17,6 +17,7 @@ from stdnum import iban as _iban
 from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn as _bsn
 
+from vsbengine.digits import ascii_digits
 from vsbengine.formats.viplive.quarters import Quarter
 
 __all__ = ["bsn", "code", "count", "date", "fold", "iban", "is_empty", "quarter", "text"]
@@ -53,7 +54,7 @@ def code(value: object, digits: int, what: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**digits:
         return f"{value:0{digits}d}"
     s = str(value).strip()
-    if len(s) != digits or not s.isascii() or not s.isdigit():
+    if len(s) != digits or not ascii_digits(s):
         raise ValueError(f"not {what} ({digits} digits)")
     return s
 
@@ -68,7 +69,7 @@ def count(value: object) -> int:
         n = value
     else:
         s = str(value).strip()
-        if not s.isascii() or not s.isdigit():
+        if not ascii_digits(s):
             raise ValueError("not a whole number")
         n = int(s)
     if n < 0:
@@ -114,7 +115,7 @@ def date(value: object, what: str = "a date YYYY-MM-DD") -> _dt.date:
     if is_empty(value):
         raise ValueError(f"empty, expected {what}")
     s = str(value).strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", s):
         raise ValueError(f"not {what}")
     try:
         return _dt.date.fromisoformat(s)
