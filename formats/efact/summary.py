@@ -423,7 +423,7 @@ def summarize(
         if len(p) and p.min() >= s.own_first:
             # The usual case: every prestation is the chunk's own (no copy of the keys).
             sm.prestations = PrestationKeys(
-                p + (s.unit_base - s.own_first), prestations.key1, prestations.key2, _place(s, p)
+                to_global(p), prestations.key1, prestations.key2, _place(s, p)
             )
         else:
             mine = own[p]
