@@ -21,6 +21,7 @@ import numpy as np
 from vsbengine import digest as content_digest
 from vsbengine import limits
 from vsbengine.decision import ChunkFrame, decide, dependency_edges, propagate
+from vsbengine.digits import ascii_digits
 from vsbengine.errors import InputError
 from vsbengine.formats.efact import chunks as _chunks
 from vsbengine.formats.efact import refs as _refs
@@ -43,11 +44,29 @@ from vsbengine.source import open_source, read_stream, sniff
 
 
 def _today(today) -> int:
+    """The date the date rules take as today, as YYYYMMDD: ``None`` (the current
+    date), a :class:`datetime.date`, or a real date written ``20261123``,
+    ``"20261123"`` or ``"2026-11-23"`` (ASCII digits); anything else is a
+    :class:`ValueError` that says what was expected."""
     if today is None:
         today = _dt.date.today()
     if isinstance(today, _dt.date):
         return today.year * 10000 + today.month * 100 + today.day
-    return int(today)
+    text = today if isinstance(today, str) else None
+    if isinstance(today, int) and not isinstance(today, bool):
+        text = str(today)
+    if text is not None:
+        digits = text.replace("-", "") if len(text) == 10 and text[4] == text[7] == "-" else text
+        if len(digits) == 8 and ascii_digits(digits):
+            try:
+                _dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+            except ValueError:
+                pass
+            else:
+                return int(digits)
+    raise ValueError(
+        f"today: {today!r} is not a date (expected a datetime.date, YYYYMMDD or YYYY-MM-DD)"
+    )
 
 
 def check_chunk(s: Sending, ctx: Context, checks: tuple[ChunkCheck, ...]) -> Summary:
@@ -144,6 +163,8 @@ class Engine:
     ) -> None:
         limits.check_memory_limit(memory_limit)
         limits.check_workers(threads, "threads")
+        if today is not None:
+            _today(today)  # a bad date fails here, not at the first file
         self._today = today
         self.memory_limit = memory_limit
         self.process_memory = PROCESS_BASE if process_memory is None else process_memory

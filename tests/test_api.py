@@ -43,6 +43,31 @@ def test_engine_is_reusable_and_takes_dates(data):
     assert vsbengine.validate(data, today=20261123).report() == a.report()
 
 
+def test_today_in_every_written_form_is_the_same_day(data):
+    expected = vsbengine.validate(data, today=dt.date(2026, 11, 23)).report()
+    for today in (20261123, "20261123", "2026-11-23", dt.datetime(2026, 11, 23, 9, 30)):
+        assert vsbengine.validate(data, today=today).report() == expected
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        "２０２６１１２３",
+        "٢٠٢٦١١٢٣",
+        " 20261123",
+        "20261323",
+        "20260230",
+        "2026/11/23",
+        5,
+        True,
+        2.0,
+    ],
+)
+def test_a_today_that_is_no_date_is_refused_by_the_engine(today):
+    with pytest.raises(ValueError, match="today: .* is not a date"):
+        vsbengine.Engine(today=today)
+
+
 def test_result_fields_and_lazy_error_list(data):
     r = vsbengine.validate(data, today=TODAY)
     assert len(r.error_table) == len(r.errors) > 0
