@@ -1167,7 +1167,7 @@ cdef class Scan:
         byte offset in the buffer (int64) and the layout index (int8, -1 unknown).
     rank, invoice
         Per unit: its index among the units of its layout (int32, -1 for unknown
-        units), and its invoice (records 20 to 80 after a record 20; else -1).
+        units), and its invoice (a record 20 up to its first record 80; else -1).
     units, slots
         Per layout, its units in file order (int32); per column of a layout (the
         global slots of the compiled tables), its values for those units (int32 or

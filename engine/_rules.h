@@ -156,7 +156,7 @@ typedef struct {
     int64_t *offsets;
     int8_t *layout;
     int32_t *rank;        /* index of the unit among its layout's, -1 for unknown ones */
-    int32_t *invoice;     /* its invoice (records 20-80 after a record 20), else -1 */
+    int32_t *invoice;     /* its invoice (a record 20 to its first record 80), else -1 */
     int32_t **units;      /* per layout */
     void **slots;         /* per global slot: int32 or int64 values */
     int32_t *n_of;        /* per layout: units so far */
@@ -417,7 +417,9 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         /* A record 51/52 reads its record 50 in this invoice only. */
         memset(r->vals + V_GOV50, 0, (size_t)t->slot_count[t->layout_50] * sizeof(int64_t));
     }
-    if (t->layout_member[L] && inv >= 0) {
+    /* An invoice ends at its record 80: what follows it before the next record 20 is
+     * of no invoice (a chunk that starts after a record 80 sees the same). */
+    if (t->layout_member[L] && inv >= 0 && (L == t->layout_20 || o->inv_end[inv] < 0)) {
         o->invoice[u] = (int32_t)inv;
         o->inv_stop[inv] = (int32_t)(u + 1);
         o->inv_members[inv] += 1;
@@ -576,6 +578,14 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         r->r50 = u;
         r->rec50 = rec;
         memcpy(r->vals + V_GOV50, cur, (size_t)K * sizeof(int64_t));
+    }
+    if (inv >= 0 && L == t->layout_80 && o->inv_end[inv] == (int32_t)u) {
+        /* The invoice is over: what follows before the next record 20 has no record
+         * 20 or 50 governing it (as in a chunk that starts after this record). */
+        r->r20 = r->r50 = -1;
+        r->rec20 = r->rec50 = NULL;
+        memset(r->vals + V_GOV20, 0, (size_t)t->slot_count[t->layout_20] * sizeof(int64_t));
+        memset(r->vals + V_GOV50, 0, (size_t)t->slot_count[t->layout_50] * sizeof(int64_t));
     }
     return 0;
 }

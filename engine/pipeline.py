@@ -25,7 +25,7 @@ from vsbengine.digits import ascii_digits
 from vsbengine.errors import InputError
 from vsbengine.formats.efact import chunks as _chunks
 from vsbengine.formats.efact import refs as _refs
-from vsbengine.formats.efact.checks import chosen, content
+from vsbengine.formats.efact.checks import chosen, content, technical
 from vsbengine.formats.efact.findings import (
     ChunkCheck,
     Context,
@@ -79,7 +79,7 @@ def check_chunk(s: Sending, ctx: Context, checks: tuple[ChunkCheck, ...]) -> Sum
     prop = propagate(found.errors.table(), ChunkFrame(s), edges)
     t = prop.errors
     own = np.where(t.unit >= 0, s.own[np.maximum(t.unit, 0)], s.last)
-    return summarize(
+    sm = summarize(
         s,
         locate(t.select(own), s),
         found.problems,
@@ -88,6 +88,8 @@ def check_chunk(s: Sending, ctx: Context, checks: tuple[ChunkCheck, ...]) -> Sum
         edges,
         found.prestations,
     )
+    sm.short_lines = technical.short_lines(s)
+    return sm
 
 
 class _Digest:

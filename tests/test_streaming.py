@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 from efact_edit import TODAY, Sending, clean
 
@@ -15,7 +16,8 @@ from vsbengine.formats.efact import chunks
 from vsbengine.formats.efact.answers import Answers
 from vsbengine.formats.efact.generate import generate
 
-SMALL = 64 << 20  # the smallest memory limit: chunks of about a megabyte
+SMALL = 64 << 20
+HEADER = 227  # segments 200 and 300  # the smallest memory limit: chunks of about a megabyte
 
 
 def both(data, **kw):
@@ -89,6 +91,59 @@ def test_line_separated_and_truncated_files(big):
     one, many = both(bytes(broken))
     assert one.technical == "DF012" and one.problems
     assert_same(one, many)
+
+
+def test_records_after_an_invoice_end_are_of_no_invoice_in_one_piece_and_in_chunks(big):
+    """A record 50 right after the record 80 where a chunk is cut: a chunk starts with
+    it, outside every invoice; one scan of the whole file sees it the same way (an
+    order error on it, and its amount is no part of the invoice that ended)."""
+    cuts = [c.start for c in chunks.plan(chunks.Reader(big), chunks.chunk_size(SMALL, 1)).chunks]
+    d = bytearray(big)
+    for cut in reversed(cuts[1:]):
+        assert d[cut - 350 : cut - 348] == b"80"
+        j = cut - 700
+        while d[j : j + 2] != b"50":
+            j -= 350
+        d[cut:cut] = d[j : j + 350]
+    one, many = both(bytes(d))
+    assert_same(one, many)
+    strays = [cut + 350 * k for k, cut in enumerate(cuts[1:])]
+    codes = {}
+    for e in one.errors:
+        codes.setdefault(e.offset - (e.offset - HEADER) % 350, set()).add(e.code)
+    before = {}
+    for e in vsbengine.validate(big, today=TODAY).errors:
+        before.setdefault(e.offset - (e.offset - HEADER) % 350, set()).add(e.code)
+    for k, at in enumerate(strays):
+        assert "500110" in codes[at]  # a record 50 after a record 80
+        # The invoice that ended before it has the errors it had (its totals add up
+        # without the stray's amount).
+        assert codes.get(at - 350, set()) == before.get(cuts[k + 1] - 350, set())
+
+
+def test_a_short_line_after_the_record_10_is_copied_with_it_not_the_file(big):
+    """The unit after a broken record 10 starts past the first bytes the plan frames:
+    the copy before each chunk is that record (and the line), not the rest of the file."""
+    broken = big[:577] + b"X" * 303 + b"\n" + big[577:]
+    plan = chunks.plan(chunks.Reader(broken), chunks.chunk_size(SMALL, 1))
+    assert len(plan.chunks) > 3 and plan.record10 == (227, 881)
+    one, many = both(broken)
+    assert one.technical == "DF012" and one.problems
+    assert_same(one, many)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_corrupted_files_give_the_one_shot_result_in_chunks(big, seed):
+    """Bytes changed, line breaks and gaps at random: the chunks add up to the one scan."""
+    rng = np.random.default_rng(seed)
+    d = bytearray(big)
+    n = [40, 400, 4000, 120][seed]
+    for at in sorted(rng.integers(0, len(d), n).tolist(), reverse=True):
+        if seed == 3:
+            del d[at : at + int(rng.integers(1, 5))]
+        else:
+            d[at] = int(rng.choice(list(b"0123456789 +-AZ\n\x00\xff")))
+    assert_same(*both(bytes(d)))
 
 
 def test_small_file_is_one_chunk():

@@ -161,15 +161,28 @@ def _frame(buf, body: bool, lines: bool):
 def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
     """Frame the file (types and positions only) and cut it into chunks."""
     size = reader.size
-    head = _frame(reader.read(0, min(size, 67 + 2 + 160 + 2 + 2 * 352)), body=False, lines=False)
+    # The segments, the first record and where the unit after it starts: what the
+    # copies before every chunk are cut from. Broken framing (a short line after the
+    # record 10) can put that start further: the window grows, up to a chunk's size.
+    window = 67 + 2 + 160 + 2 + 2 * 352
+    while True:
+        head = _frame(reader.read(0, min(size, window)), body=False, lines=False)
+        if len(head.offsets) > 3 or window >= min(size, chunk_bytes):
+            break
+        window *= 4
     offsets, layout = head.offsets, head.layout
     lines = head.lines
     header_end = int(offsets[2]) if len(offsets) > 2 and offsets[2] >= 0 else size
     record10 = None
-    if len(offsets) > 3 and layout[2] == _L10:
-        record10 = (int(offsets[2]), int(offsets[3]))
-    elif len(offsets) == 3 and layout[2] == _L10:
-        record10 = (int(offsets[2]), size)
+    if len(offsets) > 2 and layout[2] == _L10:
+        first = int(offsets[2])
+        if len(offsets) > 3:
+            record10 = (first, int(offsets[3]))
+        else:
+            # The record 10 is the file's last unit, or no unit after it was framed
+            # within a chunk's size: its copy is one record and a line break, never
+            # the rest of the file (which every chunk would then scan again).
+            record10 = (first, min(size, first + 352))
     seg200, seg300 = (int(offsets[i]) if len(offsets) > i else -1 for i in (0, 1))
     segments = (seg200, seg300)
     result = Plan(

@@ -267,8 +267,9 @@ class Sending:
 
     @cached_property
     def invoice_of(self) -> np.ndarray:
-        """For each unit, the index of its invoice in :attr:`invoices`, or -1 (records 20
-        to 80 after a record 20 belong to the invoice of the last one)."""
+        """For each unit, the index of its invoice in :attr:`invoices`, or -1 (an invoice
+        is a record 20 and what follows it up to its first record 80; what comes after
+        that record 80 and before the next record 20 is of no invoice)."""
         return self.scan.invoice.astype(np.int64)
 
     def head20_of(self, units: np.ndarray) -> np.ndarray:
@@ -295,15 +296,17 @@ class Sending:
         return self.finding_mask(layout, zone) is not self._none
 
     def head50_of(self, units: np.ndarray) -> np.ndarray:
-        """For records 51/52, the unit of the record 50 they complete (the last record 50
-        after the record 20 of their invoice); else -1."""
+        """For records 51/52, the unit of the record 50 they complete: the last record 50
+        before them, unless a record 20 or the record 80 that ends an invoice came
+        between (as the core's rules follow them); else -1."""
         units = np.asarray(units, dtype=np.int64)
         r50 = self.units_of(50)
         at = np.searchsorted(r50, units) - 1
         last = np.where(at >= 0, r50[np.maximum(at, 0)] if len(r50) else -1, -1)
-        prev20 = self.units_of(20)
-        at20 = np.searchsorted(prev20, units) - 1
-        head = np.where(at20 >= 0, prev20[np.maximum(at20, 0)] if len(prev20) else -1, -1)
+        ends = self.invoice_end
+        bar = np.sort(np.concatenate([self.units_of(20), ends[ends >= 0]]))
+        at_bar = np.searchsorted(bar, units) - 1
+        head = np.where(at_bar >= 0, bar[np.maximum(at_bar, 0)] if len(bar) else -1, -1)
         dep = np.isin(self.rtype[units], (51, 52)) & (last > head)
         return np.where(dep, last, -1)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import CODE_RECORDS
@@ -87,6 +88,7 @@ class Summary:
     errors: ErrorTable
     problems: list[Problem]
     framing: bool = False  # the core found framing problems
+    short_lines: int = 0  # of them, lines too short to be records (they shift the records)
     units: int = 0  # record units of the chunk (or file): 2 + sum = all units
     detail: int = 0  # records 10-90
     detail52: int = 0  # records 52 among them
@@ -446,11 +448,30 @@ def summarize(
     return sm
 
 
+def _shifted(parts: list[Summary]) -> list[Problem]:
+    """The chunks' problems in order, each naming its record as a scan of the whole file
+    does: after the short lines of the chunks before it too. (A chunk lists all its
+    framing problems while fewer than the cap were found, which is when the problems
+    after it are listed at all.)"""
+    out: list[Problem] = []
+    shift = 0
+    for p in parts:
+        if shift:
+            out.extend(
+                q if q.record is None else msgspec.structs.replace(q, record=q.record + shift)
+                for q in p.problems
+            )
+        else:
+            out.extend(p.problems)
+        shift += p.short_lines
+    return out
+
+
 def merge(parts: list[Summary]) -> Summary:
     """The summary of the whole sending from those of its chunks (in file order)."""
     out = Summary(
         errors=ErrorTable.concat([p.errors for p in parts]),
-        problems=[q for p in parts for q in p.problems],
+        problems=_shifted(parts),
     )
     out.units = 2
     for p in parts:
@@ -459,6 +480,7 @@ def merge(parts: list[Summary]) -> Summary:
             out.prest_totals[m] = (ta + pa, tb + pb)
         out.units += p.units
         out.framing |= p.framing
+        out.short_lines += p.short_lines
         out.detail += p.detail
         out.detail52 += p.detail52
         out.last_detail = max(out.last_detail, p.last_detail)

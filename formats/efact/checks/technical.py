@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from vsbengine import _core
 from vsbengine.formats.efact.checks.common import control_number, core_errors
 from vsbengine.formats.efact.compiled import LAYOUTS
@@ -33,28 +35,46 @@ def _unit_name(unit: int) -> tuple[str, int]:
     return _WHAT.get(unit, ("record", 350))
 
 
+def _short_lines(s: Sending) -> np.ndarray:
+    """Per framing finding the core kept: a line too short to be a record, in the
+    chunk's own bytes. Such a line is no unit: the records after it stand one line
+    further than their unit says."""
+    sc = s.scan
+    return (
+        (np.asarray(sc.framing_kind) == _FR.FR_SHORT_LINE)
+        & (np.asarray(sc.framing_unit) >= 2)
+        & (np.asarray(sc.framing_offset) >= s.own_offset)
+    )
+
+
+def short_lines(s: Sending) -> int:
+    """The lines too short to be records among the chunk's framing problems listed
+    (:attr:`Summary.short_lines`: what places the problems of the chunks after it)."""
+    return int(np.count_nonzero(_short_lines(s)))
+
+
 def framing_problems(s: Sending) -> list[Problem]:
     """The core's framing findings in the chunk's own bytes (after the copies put
-    before it), placed in the whole file."""
+    before it), placed in the whole file (the record a problem names counts the short
+    lines before it in this chunk; :func:`~vsbengine.formats.efact.summary.merge` adds
+    those of the chunks before)."""
     sc = s.scan
     own_from, offset_base = s.own_offset, s.offset_base
     out: list[Problem] = []
-    # A line too short to be a record is no unit: the records after it stand one line
-    # further than their unit says (counted in this chunk's bytes).
-    dropped = 0
-    for kind, off, length, unit in zip(
+    short = _short_lines(s)
+    before = (np.cumsum(short) - short).tolist()
+    for kind, off, length, unit, dropped in zip(
         sc.framing_kind.tolist(),
         sc.framing_offset.tolist(),
         sc.framing_length.tolist(),
         sc.framing_unit.tolist(),
+        before,
     ):
         if off < own_from:
             continue
         what, need = _unit_name(unit)
         g = unit if unit < 2 else s.unit_base + unit - s.own_first
         pos = g - 1 + dropped if g >= 2 else None
-        if kind == _FR.FR_SHORT_LINE and unit >= 2:
-            dropped += 1
         where = off + offset_base
         if kind == _FR.FR_SHORT_FILE:
             msg = (
