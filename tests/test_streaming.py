@@ -121,6 +121,21 @@ def test_records_after_an_invoice_end_are_of_no_invoice_in_one_piece_and_in_chun
         assert codes.get(at - 350, set()) == before.get(cuts[k + 1] - 350, set())
 
 
+def test_the_records_of_an_invoice_are_its_records_20_to_80_by_type(big):
+    """A record 50 turned into a record 10 inside an invoice is no record of it: the
+    record 95 of its mutuality counts one record more than its invoices hold (950920),
+    in one scan and in chunks alike."""
+    plan = chunks.plan(chunks.Reader(big), chunks.chunk_size(SMALL, 1))
+    at = plan.chunks[2].start
+    while big[at : at + 2] != b"50":
+        at += 350
+    changed = big[:at] + b"10" + big[at + 2 :]
+    assert "950920" not in {e.code for e in vsbengine.validate(big, today=TODAY).errors}
+    one, many = both(changed)
+    assert "950920" in {e.code for e in one.errors}
+    assert_same(one, many)
+
+
 def test_a_short_line_after_the_record_10_is_copied_with_it_not_the_file(big):
     """The unit after a broken record 10 starts past the first bytes the plan frames:
     the copy before each chunk is that record (and the line), not the rest of the file."""

@@ -298,10 +298,9 @@ def summarize(
     b[has_end] = s.values("amount_b", 80)[rank[ends]]
     bad_amount = np.zeros(len(inv), bool)
     bad_amount[has_end] = _unreadable_at(s, ends, "80", ("19", "15"))
-    if has_end.all():
-        counts = (end - inv + 1).astype(np.int64)
-    else:
-        counts = sc.inv_members.astype(np.int64)
+    # Records 20 to 80 of each invoice (its members: not a unit of no known type or a
+    # record 10/90/95/96 that stands between them).
+    counts = sc.inv_members.astype(np.int64)
     codes, bad_code = s.invoice_total("invoice_control")
     pa, _ = s.invoice_total("prestations_a")
     pb, _ = s.invoice_total("prestations_b")
