@@ -148,7 +148,14 @@ def _summary(result, lang: str = "en", name: str | None = None) -> str:
     if errors:
         lines.append(f"  {w['errors']} {len(errors)}")
         for e in errors[:_SHOWN_ERRORS]:
-            rec = f"{w['record']} {e.record}" if e.record is not None else ""
+            # Records 95/96 have no record number: their byte offset says which one.
+            rec = (
+                f"{w['record']} {e.record}"
+                if e.record is not None
+                else f"{w['byte']} {e.offset}"
+                if e.offset is not None
+                else ""
+            )
             entry = cat[e.code]
             lines.append(
                 f"    {rec:<14} {w['type']} {e.record_type or '-':<3} {w['zone']} "

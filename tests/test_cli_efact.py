@@ -30,6 +30,19 @@ def test_validate_accepted_exits_0_with_a_summary(good):
     assert "sending:  accepted (DF014, settlement DF015)" in r.output
 
 
+def test_validate_names_the_record_95_of_an_error_by_its_byte(tmp_path):
+    s = Sending(clean(200, seed=41))
+    i = next(i for i, r in enumerate(s.records) if r[:2] == "95")
+    s.put_at(i, 66, "99999999")  # zone 409: the number of records of the mutuality
+    path = tmp_path / "s.920000"
+    path.write_bytes(s.tobytes())
+    out = json.loads(runner.invoke(app, ["validate", str(path), "--json", *TODAY]).output)
+    e = next(e for e in out["errors"] if e["code"] == "950920")
+    assert e["record"] is None and e["offset"] == 227 + 350 * i + 65
+    text = runner.invoke(app, ["validate", str(path), *TODAY]).output
+    assert re.search(rf"byte {e['offset']} +type 95 +zone 409 +950920", text), text
+
+
 def test_validate_json_contract(tmp_path):
     path = tmp_path / "bad.920000"
     path.write_bytes(clean(400, seed=42, error_rate=0.2))
