@@ -199,7 +199,7 @@ def test_our_answers_read_back_with_a_meaning_everywhere():
     [
         (67 + 141, "byte 208, zone 310"),  # the error percentage of segment 300
         (677 + 350 + 128, "byte 1155, record 1, zone 114"),  # accepted, first echo
-        (677 + 800 + 3, "byte 1480, record 2, zone 2"),  # sequence, second echo
+        (677 + 800 + 350 + 140, "byte 1967, record 2, zone 115"),  # refused, second echo
     ],
 )
 def test_a_latin_1_superscript_digit_is_a_located_error(rejected, at, where):
@@ -208,6 +208,22 @@ def test_a_latin_1_superscript_digit_is_a_located_error(rejected, at, where):
     with pytest.raises(vsbengine.InputError) as info:
         read_answer(raw)
     assert str(info.value) == f"{where}: not a number: '²' is not a digit 0-9"
+
+
+def test_an_echoed_sequence_that_is_no_number_is_the_sendings_not_the_answers(rejected):
+    """The echoed record is the facility's as it was sent: a sequence number that is no
+    number reads as None (the answer is fine); our own DF013 of such a sending reads."""
+    raw = rejected[: 677 + 800 + 3] + "²".encode("latin-1") + rejected[677 + 800 + 4 :]
+    assert read_answer(raw).records[1].sequence is None
+    assert read_answer(rejected).records[1].sequence is not None
+    s = Sending(clean(200, seed=37, error_rate=0.05))
+    i = next(i for i, r in enumerate(s.records) if r[:2] == "50")
+    s.put_at(i, 3, "00A012")
+    result = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert result.messages == ["DF011", "DF013"]
+    for echo in ("errors", "all"):
+        got = read_answer(Answers(result, echo=echo).bytes("DF013"))
+        assert None in {r.sequence for r in got.records}
 
 
 def test_a_superscript_in_an_error_field_is_no_code(rejected):
@@ -251,12 +267,12 @@ def test_an_answer_past_the_limit_is_refused_before_it_is_read(rejected, tmp_pat
 
 def test_cli_read_of_garbage_is_one_line_exit_2(rejected, tmp_path):
     path = tmp_path / "answer.dat"
-    path.write_bytes(rejected[:1480] + "²".encode("latin-1") + rejected[1481:])
+    path.write_bytes(rejected[:1967] + "²".encode("latin-1") + rejected[1968:])
     r = runner.invoke(app, ["read", str(path)])
     assert r.exit_code == 2
     assert (
         r.stderr
-        == f"vsbengine: error: {path}, byte 1480, record 2, zone 2: not a number: '²' is not a digit 0-9\n"
+        == f"vsbengine: error: {path}, byte 1967, record 2, zone 115: not a number: '²' is not a digit 0-9\n"
     )
 
 

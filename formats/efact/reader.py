@@ -70,7 +70,7 @@ class EchoedRecord(msgspec.Struct, frozen=True):
 
     index: int
     record_type: str
-    sequence: int | None
+    sequence: int | None  # None: zone 2 of the record as sent is blank or no number
     slots: list[Slot]
     comment: str
     accepted: int | None
@@ -363,7 +363,9 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
             EchoedRecord(
                 index=len(records) + 1,
                 record_type=rtype,
-                sequence=_int(rec[2:8], where, 2, "2"),
+                # The echoed record is the facility's, as it was sent: a sequence
+                # number that is no number (an error of the sending) is None here.
+                sequence=int(rec[2:8]) if ascii_digits(rec[2:8]) else None,
                 slots=slots,
                 comment=comment,
                 accepted=_number(rec, ext, "114", where, 350),
