@@ -223,3 +223,37 @@ class Sending:
 def codes(result, phase: int | None = 2) -> set[tuple[int | None, str]]:
     """``{(record, code)}`` of a result's errors (of one phase, or all with ``None``)."""
     return {(e.record, e.code) for e in result.errors if phase is None or e.phase == phase}
+
+
+#: Ways :func:`damage` breaks a file.
+DAMAGE = ("bytes", "gaps", "inserts", "swaps", "types")
+_TYPES = (b"20", b"80", b"50", b"51", b"10", b"90", b"95", b"96")
+
+
+def lined(data: bytes) -> bytes:
+    """The same sending with a line break after each segment and record."""
+    parts = [data[:67], data[67:HEADER]]
+    return b"\n".join(parts + [data[i : i + 350] for i in range(HEADER, len(data), 350)])
+
+
+def damage(data: bytes, kind: str, rng, n: int) -> bytes:
+    """``n`` random breakages of one kind after the segments: bytes changed (line
+    breaks, NULs and 0xFF among them), gaps, inserted digits and line breaks, records'
+    worth of bytes swapped, record types written over (``rng``: a numpy Generator)."""
+    d = bytearray(data)
+    for _ in range(n):
+        at = int(rng.integers(HEADER, max(len(d) - 400, HEADER + 1)))
+        if kind == "bytes":
+            d[at] = int(rng.choice(list(b"0123456789 +-AZ\n\r\x00\xff")))
+        elif kind == "gaps":
+            del d[at : at + int(rng.integers(1, 400))]
+        elif kind == "inserts":
+            d[at:at] = bytes(rng.choice(list(b"0123456789 \n"), int(rng.integers(1, 40))).tolist())
+        elif kind == "swaps":
+            to = int(rng.integers(HEADER, max(len(d) - 400, HEADER + 1)))
+            d[at : at + 350], d[to : to + 350] = d[to : to + 350], d[at : at + 350]
+        elif kind == "types":
+            d[at : at + 2] = _TYPES[int(rng.integers(0, len(_TYPES)))]
+        else:
+            raise ValueError(f"no such damage: {kind!r}")
+    return bytes(d)

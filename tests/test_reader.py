@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
-from efact_edit import TODAY, Sending, clean
+from efact_edit import DAMAGE, TODAY, Sending, clean, damage, lined
 from typer.testing import CliRunner
 
 import vsbengine
@@ -189,6 +190,20 @@ def test_our_answers_read_back_with_a_meaning_everywhere():
             a = read_answer(Answers(result).bytes(df))
             assert all(z.meaning for z in a.zone_errors)
             assert all(x.meaning for r in a.records for x in r.slots)
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_our_answers_to_damaged_sendings_read_back(kind):
+    """Whatever a facility sends, every answer the engine writes to it reads back."""
+    rng = np.random.default_rng(DAMAGE.index(kind))
+    base = clean(300, seed=38, error_rate=0.04)
+    for data in (base, lined(base)):
+        for n in (1, 5, 30):
+            result = vsbengine.validate(damage(data, kind, rng, n), today=TODAY)
+            for echo in ("errors", "all"):
+                for df in result.messages:
+                    a = read_answer(Answers(result, echo=echo).bytes(df))
+                    assert all(x.meaning for r in a.records for x in r.slots)
 
 
 # -- unreadable answers: located errors, bounded memory ----------------------------------

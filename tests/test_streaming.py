@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from efact_edit import TODAY, Sending, clean
+from efact_edit import DAMAGE, TODAY, Sending, clean, damage, lined
 
 import vsbengine
 from vsbengine.formats.efact import chunks
@@ -81,11 +81,9 @@ def test_checks_across_chunk_boundaries(big):
 
 
 def test_line_separated_and_truncated_files(big):
-    lined = b"\n".join(
-        [big[:67], big[67:227]] + [big[i : i + 350] for i in range(227, len(big), 350)]
-    )
-    assert_same(*both(lined))
-    broken = bytearray(lined)
+    with_breaks = lined(big)
+    assert_same(*both(with_breaks))
+    broken = bytearray(with_breaks)
     cut = len(broken) * 3 // 4
     del broken[cut : cut + 7]
     one, many = both(bytes(broken))
@@ -147,38 +145,16 @@ def test_a_short_line_after_the_record_10_is_copied_with_it_not_the_file(big):
     assert_same(one, many)
 
 
-DAMAGE = ["bytes", "gaps", "inserts", "swaps", "types"]
-TYPES = [b"20", b"80", b"50", b"51", b"10", b"90", b"95", b"96"]
-
-
 @pytest.mark.parametrize("lines", [False, True])
 @pytest.mark.parametrize("kind", DAMAGE)
 def test_corrupted_files_give_the_one_shot_result_in_chunks(big, kind, lines):
-    """Bytes changed (line breaks among them), gaps, inserted digits and breaks,
-    records swapped, record types changed, in a file with and without line breaks:
-    the chunks (one thread and two) add up to the one scan."""
+    """Files damaged five ways, with and without line breaks: the chunks (one thread
+    and two) add up to the one scan."""
     rng = np.random.default_rng(DAMAGE.index(kind) * 2 + lines)
-    if lines:
-        big = b"\n".join(
-            [big[:67], big[67:HEADER]] + [big[i : i + 350] for i in range(HEADER, len(big), 350)]
-        )
-    d = bytearray(big)
-    for _ in range(int(rng.choice([3, 40, 400]))):
-        at = int(rng.integers(HEADER, len(d) - 400))
-        if kind == "bytes":
-            d[at] = int(rng.choice(list(b"0123456789 +-AZ\n\r\x00\xff")))
-        elif kind == "gaps":
-            del d[at : at + int(rng.integers(1, 400))]
-        elif kind == "inserts":
-            d[at:at] = bytes(rng.choice(list(b"0123456789 \n"), int(rng.integers(1, 40))).tolist())
-        elif kind == "swaps":
-            to = int(rng.integers(HEADER, len(d) - 400))
-            d[at : at + 350], d[to : to + 350] = d[to : to + 350], d[at : at + 350]
-        else:
-            d[at : at + 2] = TYPES[int(rng.integers(0, len(TYPES)))]
-    one, many = both(bytes(d))
+    d = damage(lined(big) if lines else big, kind, rng, int(rng.choice([3, 40, 400])))
+    one, many = both(d)
     assert_same(one, many)
-    assert_same(one, vsbengine.validate(bytes(d), today=TODAY, memory_limit=SMALL, threads=2))
+    assert_same(one, vsbengine.validate(d, today=TODAY, memory_limit=SMALL, threads=2))
 
 
 def test_small_file_is_one_chunk():
