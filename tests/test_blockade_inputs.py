@@ -269,6 +269,15 @@ def test_a_missing_file_is_an_os_error(tmp_path, files):
     assert not (tmp_path / "out").exists()
 
 
+def _builds_as_the_originals(tmp_path, files):
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    reference = tmp_path / "reference"
+    originals = {key: SCENARIO / name for key, name in NAMES.items()}
+    build(**originals, date=dt.date(2024, 3, 21), out=reference)
+    for name in ("R03271.csv", "B0001.csv", "B0025.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (reference / name).read_bytes()
+
+
 def test_bom_comma_delimiter_and_header_case_are_accepted(tmp_path, files):
     text = files["controls"].read_text()
     header, rest = text.split("\n", 1)
@@ -276,12 +285,16 @@ def test_bom_comma_delimiter_and_header_case_are_accepted(tmp_path, files):
         "\ufeff".encode()
         + (header.upper().replace(";", ",") + "\n" + rest.replace(";", ",")).encode()
     )
-    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
-    reference = tmp_path / "reference"
-    originals = {key: SCENARIO / name for key, name in NAMES.items()}
-    build(**originals, date=dt.date(2024, 3, 21), out=reference)
-    for name in ("R03271.csv", "B0001.csv", "B0025.csv"):
-        assert (tmp_path / "out" / name).read_bytes() == (reference / name).read_bytes()
+    _builds_as_the_originals(tmp_path, files)
+
+
+def test_header_names_with_tabs_and_blanks_around_them_are_accepted(tmp_path, files):
+    """Found by the sanitized fuzz run: a tab before the first name was a pyarrow
+    KeyError (the name matched once stripped, pyarrow looked for it unstripped)."""
+    text = files["controls"].read_text()
+    header, rest = text.split("\n", 1)
+    files["controls"].write_text("\t" + header.replace(";", " ;\t") + " \n" + rest)
+    _builds_as_the_originals(tmp_path, files)
 
 
 def test_without_in_production_every_control_is_in_production(tmp_path, files):

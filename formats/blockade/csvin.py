@@ -231,7 +231,11 @@ class CsvInput:
         # file every line break ends a row, and pyarrow's faster splitter reads it the same.
         return pacsv.read_csv(
             self.path,
-            read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES),
+            # The header as read above (names stripped of blanks and tabs), not pyarrow's
+            # own reading of it, so that the names found are the names it reads.
+            read_options=pacsv.ReadOptions(
+                block_size=_BLOCK_BYTES, column_names=self.header, skip_rows=1
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter, newlines_in_values=self._has_quotes()
             ),
