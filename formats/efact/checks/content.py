@@ -338,15 +338,16 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     hit = _core.repeated(k1, k2, unit)
     if len(hit) == 0:
         return found
+    at = place.select(hit)  # placed now: only the records the check names
     for rt in (30, 50):
-        sel = hit[place.rtype[hit] == rt]
+        sel = at.rtype == rt
         zone = LAYOUTS.zone_index(str(rt), "4")
         found.errors.add(
-            unit[sel],
+            unit[hit[sel]],
             f"{rt}0423",
             zone,
-            seq=place.seq[sel],
+            seq=at.seq[sel],
             rtype=rt,
-            offset=place.offset[sel] + LAYOUTS.zones[zone].start,
+            offset=at.offset[sel] + LAYOUTS.zones[zone].start,
         )
     return found
