@@ -1914,7 +1914,9 @@ cdef extern from *:
 
     /* eFact dates (YYYYMMDD, above 0) as days since 1900-01-01: the March-based day
        count (693902: its value on 1899-12-31), and a table of its value on day 0 of
-       each month of 1900-2079 (filled at import), from which most dates are read. */
+       each month of 1900-2079 by YYYYMM (filled at import; VSB_NO_MONTH where MM is
+       not a month), from which most dates are read with one multiplication: below
+       2**32, k / 100 is (k * 1374389535) >> 37 exactly, and no division is left. */
     static inline int64_t vsb_floordiv(int64_t a, int64_t b) {
         int64_t q = a / b;
         return (a % b != 0 && a < 0) ? q - 1 : q;      /* b > 0 */
@@ -1925,15 +1927,17 @@ cdef extern from *:
         return 365 * yy + vsb_floordiv(yy, 4) - vsb_floordiv(yy, 100)
                + vsb_floordiv(yy, 400) + (153 * mm + 2) / 5 + d - 693902;
     }
-    static int32_t vsb_months[180 * 12];
+    #define VSB_NO_MONTH INT32_MIN
+    static int32_t vsb_months[18000];      /* by YYYYMM - 190000 */
     static inline __attribute__((always_inline)) int64_t vsb_day(int64_t k) {
-        int64_t ym, y, m;
+        uint64_t ym, at;
         if (k <= 0) return -1;
-        ym = k / 100;
-        y = ym / 100;
-        m = ym - y * 100;
-        if (y >= 1900 && y < 2080 && m >= 1 && m <= 12)
-            return vsb_months[(y - 1900) * 12 + m - 1] + (k - ym * 100);
+        if ((uint64_t) k < 4294967296ULL) {
+            ym = ((uint64_t) k * 1374389535ULL) >> 37;      /* k / 100 */
+            at = ym - 190000;                                /* wraps below 1900 */
+            if (at < 18000 && vsb_months[at] != VSB_NO_MONTH)
+                return vsb_months[at] + (int64_t) ((uint64_t) k - ym * 100);
+        }
         return vsb_day_count(k);
     }
     """
@@ -1951,11 +1955,13 @@ cdef extern from *:
                                int64_t* lo, int64_t* hi) noexcept nogil
     int64_t _day_count "vsb_day_count"(int64_t k) noexcept nogil
     int64_t _day "vsb_day"(int64_t k) noexcept nogil
-    int32_t _MONTHS "vsb_months"[180 * 12]
+    int32_t _MONTHS "vsb_months"[18000]
+    int32_t _NO_MONTH "VSB_NO_MONTH"
 
 
-for _i in range(180 * 12):
-    _MONTHS[_i] = <int32_t> _day_count((1900 + _i // 12) * 10000 + (_i % 12 + 1) * 100)
+for _i in range(18000):
+    _MONTHS[_i] = (<int32_t> _day_count((190000 + _i) * 100) if 1 <= _i % 100 <= 12
+                   else _NO_MONTH)
 
 
 cdef int64_t _EMPTY = -(2 ** 62)

@@ -449,6 +449,10 @@ def test_days_by_the_month_table_are_the_day_count():
         np.arange(18991201, 20810131, 37),
         [0, 1, 99, 100, 101, 10101, 229, 19000229, 20791231, 20800101, 19000001, 19001300],
         [2**62, -(2**63), 2**63 - 1],
+        # Around the table's edges and where k / 100 by a multiplication stops.
+        [18999999, 19000000, 19000100, 19001232, 20791299, 20799999, 20800000],
+        [2**32 - 1, 2**32, 2**32 + 101, 2**33 + 20261015, 429496729500, 4294967295 * 100],
+        np.arange(2**32 - 40_000, 2**32 + 40_000, 7),
     ]
     assert _core.days(values).tolist() == [_day_count(int(v)) for v in values]
     assert _core.days(np.zeros(0, np.int64)).tolist() == []
