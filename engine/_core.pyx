@@ -2317,6 +2317,14 @@ cdef inline const int64_t* _ptr(const int64_t[::1] v) noexcept nogil:
     return &v[0] if v.shape[0] else NULL
 
 
+ctypedef struct _Memo:
+    # What content_prestations looked up for a code at an institution.
+    bint used
+    int64_t code, inst
+    bint kn, own, general
+    int64_t clo, chi, olo, ohi, glo, ghi
+
+
 #: The columns of the records 30 and 50 that content_prestations reads.
 PRESTATION_COLUMNS = ("code", "first_date", "last_date", "units", "amount", "personal_share")
 
@@ -2420,6 +2428,9 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
     cdef int64_t k, r, code, d1, d2, clo = 0, chi = 0, olo = 0, ohi = 0, glo = 0, ghi = 0
     cdef int64_t crow, trow, a_end, dd, units_, last_code = 0, last_inst = 0
+    cdef _Memo memo[64]
+    cdef _Memo* mo
+    memset(memo, 0, sizeof(memo))
     cdef const _Col* cs
     cdef bint cov, v1, v2, tfound, kn = False, own = False, general = False
     cdef bint any_related = False, any_trigger = False
@@ -2467,14 +2478,27 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                         b |= 4
                 # The code's rows and its tariffs' (the institution's, the general ones):
                 # looked up again only when they change (an invoice's prestations are
-                # mostly of one code).
+                # mostly of one code), and then first in a small cache by code and
+                # institution (a sending bills few codes at few institutions).
                 if i == 0 or code != last_code or _get(&inst, k) != last_inst:
                     last_code = code
                     last_inst = _get(&inst, k)
-                    kn = codes_index._find(code, &clo, &chi)
-                    if n_t:
-                        own = tariffs_index._find((code << 40) | last_inst, &olo, &ohi)
-                        general = tariffs_index._find(code << 40, &glo, &ghi)
+                    mo = &memo[((<uint64_t> code * 0x9E3779B97F4A7C15ULL)
+                                ^ (<uint64_t> last_inst * 0xC2B2AE3D27D4EB4FULL)) >> 58]
+                    if mo.used and mo.code == code and mo.inst == last_inst:
+                        kn, clo, chi = mo.kn, mo.clo, mo.chi
+                        own, olo, ohi = mo.own, mo.olo, mo.ohi
+                        general, glo, ghi = mo.general, mo.glo, mo.ghi
+                    else:
+                        kn = codes_index._find(code, &clo, &chi)
+                        if n_t:
+                            own = tariffs_index._find((code << 40) | last_inst, &olo, &ohi)
+                            general = tariffs_index._find(code << 40, &glo, &ghi)
+                        mo.used = True
+                        mo.code, mo.inst = code, last_inst
+                        mo.kn, mo.clo, mo.chi = kn, clo, chi
+                        mo.own, mo.olo, mo.ohi = own, olo, ohi
+                        mo.general, mo.glo, mo.ghi = general, glo, ghi
                 # The code: known, valid on both days; its category and related code.
                 v1 = v2 = False
                 crow = 0
