@@ -2017,6 +2017,7 @@ cdef class KeyIndex:
         _table_free(self._slots, self._cap * sizeof(_Slot))
         self._slots = NULL
         self._cap = 0
+        self.rows = 0
         self._slots = <_Slot*> _table_alloc(cap * sizeof(_Slot))
         if self._slots == NULL:
             raise MemoryError()
