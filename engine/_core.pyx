@@ -1914,7 +1914,9 @@ cdef extern from *:
 
     /* eFact dates (YYYYMMDD, above 0) as days since 1900-01-01: the March-based day
        count (693902: its value on 1899-12-31), and a table of its value on day 0 of
-       each month of 1900-2079 (filled at import), from which most dates are read. */
+       each month of 1900-2079 by YYYYMM (filled at import; VSB_NO_MONTH where MM is
+       not a month), from which most dates are read with one multiplication: below
+       2**32, k / 100 is (k * 1374389535) >> 37 exactly, and no division is left. */
     static inline int64_t vsb_floordiv(int64_t a, int64_t b) {
         int64_t q = a / b;
         return (a % b != 0 && a < 0) ? q - 1 : q;      /* b > 0 */
@@ -1925,15 +1927,17 @@ cdef extern from *:
         return 365 * yy + vsb_floordiv(yy, 4) - vsb_floordiv(yy, 100)
                + vsb_floordiv(yy, 400) + (153 * mm + 2) / 5 + d - 693902;
     }
-    static int32_t vsb_months[180 * 12];
+    #define VSB_NO_MONTH INT32_MIN
+    static int32_t vsb_months[18000];      /* by YYYYMM - 190000 */
     static inline __attribute__((always_inline)) int64_t vsb_day(int64_t k) {
-        int64_t ym, y, m;
+        uint64_t ym, at;
         if (k <= 0) return -1;
-        ym = k / 100;
-        y = ym / 100;
-        m = ym - y * 100;
-        if (y >= 1900 && y < 2080 && m >= 1 && m <= 12)
-            return vsb_months[(y - 1900) * 12 + m - 1] + (k - ym * 100);
+        if ((uint64_t) k < 4294967296ULL) {
+            ym = ((uint64_t) k * 1374389535ULL) >> 37;      /* k / 100 */
+            at = ym - 190000;                                /* wraps below 1900 */
+            if (at < 18000 && vsb_months[at] != VSB_NO_MONTH)
+                return vsb_months[at] + (int64_t) ((uint64_t) k - ym * 100);
+        }
         return vsb_day_count(k);
     }
     """
@@ -1951,11 +1955,13 @@ cdef extern from *:
                                int64_t* lo, int64_t* hi) noexcept nogil
     int64_t _day_count "vsb_day_count"(int64_t k) noexcept nogil
     int64_t _day "vsb_day"(int64_t k) noexcept nogil
-    int32_t _MONTHS "vsb_months"[180 * 12]
+    int32_t _MONTHS "vsb_months"[18000]
+    int32_t _NO_MONTH "VSB_NO_MONTH"
 
 
-for _i in range(180 * 12):
-    _MONTHS[_i] = <int32_t> _day_count((1900 + _i // 12) * 10000 + (_i % 12 + 1) * 100)
+for _i in range(18000):
+    _MONTHS[_i] = (<int32_t> _day_count((190000 + _i) * 100) if 1 <= _i % 100 <= 12
+                   else _NO_MONTH)
 
 
 cdef int64_t _EMPTY = -(2 ** 62)
@@ -1991,9 +1997,10 @@ cdef class KeyIndex:
 
     def __cinit__(self):
         self._slots = NULL
+        self._cap = 0
 
     def __dealloc__(self):
-        free(self._slots)
+        _table_free(self._slots, self._cap * sizeof(_Slot))
 
     def __init__(self, keys):
         cdef const int64_t[::1] k = np.ascontiguousarray(keys, dtype=np.int64)
@@ -2007,8 +2014,11 @@ cdef class KeyIndex:
         while cap < 2 * n:
             cap *= 2
             bits += 1
-        free(self._slots)
-        self._slots = <_Slot*> malloc(cap * sizeof(_Slot))
+        _table_free(self._slots, self._cap * sizeof(_Slot))
+        self._slots = NULL
+        self._cap = 0
+        self.rows = 0
+        self._slots = <_Slot*> _table_alloc(cap * sizeof(_Slot))
         if self._slots == NULL:
             raise MemoryError()
         self.rows = n
@@ -2311,6 +2321,14 @@ cdef inline const int64_t* _ptr(const int64_t[::1] v) noexcept nogil:
     return &v[0] if v.shape[0] else NULL
 
 
+ctypedef struct _Memo:
+    # What content_prestations looked up for a code at an institution.
+    bint used
+    int64_t code, inst
+    bint kn, own, general
+    int64_t clo, chi, olo, ohi, glo, ghi
+
+
 #: The columns of the records 30 and 50 that content_prestations reads.
 PRESTATION_COLUMNS = ("code", "first_date", "last_date", "units", "amount", "personal_share")
 
@@ -2414,6 +2432,9 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
     cdef int64_t k, r, code, d1, d2, clo = 0, chi = 0, olo = 0, ohi = 0, glo = 0, ghi = 0
     cdef int64_t crow, trow, a_end, dd, units_, last_code = 0, last_inst = 0
+    cdef _Memo memo[64]
+    cdef _Memo* mo
+    memset(memo, 0, sizeof(memo))
     cdef const _Col* cs
     cdef bint cov, v1, v2, tfound, kn = False, own = False, general = False
     cdef bint any_related = False, any_trigger = False
@@ -2461,14 +2482,27 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                         b |= 4
                 # The code's rows and its tariffs' (the institution's, the general ones):
                 # looked up again only when they change (an invoice's prestations are
-                # mostly of one code).
+                # mostly of one code), and then first in a small cache by code and
+                # institution (a sending bills few codes at few institutions).
                 if i == 0 or code != last_code or _get(&inst, k) != last_inst:
                     last_code = code
                     last_inst = _get(&inst, k)
-                    kn = codes_index._find(code, &clo, &chi)
-                    if n_t:
-                        own = tariffs_index._find((code << 40) | last_inst, &olo, &ohi)
-                        general = tariffs_index._find(code << 40, &glo, &ghi)
+                    mo = &memo[((<uint64_t> code * 0x9E3779B97F4A7C15ULL)
+                                ^ (<uint64_t> last_inst * 0xC2B2AE3D27D4EB4FULL)) >> 58]
+                    if mo.used and mo.code == code and mo.inst == last_inst:
+                        kn, clo, chi = mo.kn, mo.clo, mo.chi
+                        own, olo, ohi = mo.own, mo.olo, mo.ohi
+                        general, glo, ghi = mo.general, mo.glo, mo.ghi
+                    else:
+                        kn = codes_index._find(code, &clo, &chi)
+                        if n_t:
+                            own = tariffs_index._find((code << 40) | last_inst, &olo, &ohi)
+                            general = tariffs_index._find(code << 40, &glo, &ghi)
+                        mo.used = True
+                        mo.code, mo.inst = code, last_inst
+                        mo.kn, mo.clo, mo.chi = kn, clo, chi
+                        mo.own, mo.olo, mo.ohi = own, olo, ohi
+                        mo.general, mo.glo, mo.ghi = general, glo, ghi
                 # The code: known, valid on both days; its category and related code.
                 v1 = v2 = False
                 crow = 0
@@ -2956,3 +2990,100 @@ def read_csv(const unsigned char[::1] data, Py_ssize_t start, unsigned char deli
             row += 1
             line += 1
     return row, 0, line, -1
+
+
+# ---------------------------------------------------------------------------------------
+# The duplicate check in one pass.
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def repeated_once(key1, key2, order):
+    """What :func:`repeated` gives (the rows whose pair of keys an earlier row has,
+    earlier: a lower ``order``, then a lower row; ascending), in one pass over the rows:
+    each pair's slot holds the earliest of its rows met so far, and a row met after it,
+    or the row it takes the slot from, is a repeat. The repeats (few) are sorted at the
+    end."""
+    cdef const int64_t[::1] a = np.ascontiguousarray(key1, dtype=np.int64)
+    cdef const int64_t[::1] b = np.ascontiguousarray(key2, dtype=np.int64)
+    cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
+    cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
+    cdef int bits = 4
+    cdef uint64_t h, mask, tag
+    cdef int64_t row, slot
+    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (as in
+    # repeated: most pairs that meet in the table are told apart without their keys).
+    cdef int64_t* first
+    if b.shape[0] != n or o.shape[0] != n:
+        raise ValueError("key1, key2 and order differ in length")
+    if n >= (1 << 40):
+        raise ValueError("too many rows")
+    while cap < n + n // 2:    # at most 2/3 full
+        cap *= 2
+        bits += 1
+    mask = cap - 1
+    first = <int64_t*> malloc(cap * sizeof(int64_t))
+    if first == NULL:
+        raise MemoryError()
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out_v = out
+    with nogil:
+        memset(first, 0xFF, cap * sizeof(int64_t))
+        for i in range(n):
+            if i + _AHEAD < n:
+                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
+            h = _pair_hash(a[i], b[i])
+            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
+            h >>= 64 - bits
+            while True:
+                slot = first[h]
+                if slot < 0:
+                    first[h] = <int64_t> (tag | <uint64_t> i)
+                    break
+                row = slot & _ROW
+                if (<uint64_t> slot & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
+                        and b[row] == b[i]:
+                    if o[i] < o[row]:       # i is earlier: row is a repeat
+                        first[h] = <int64_t> (tag | <uint64_t> i)
+                        out_v[hits] = row
+                    else:
+                        out_v[hits] = i
+                    hits += 1
+                    break
+                h = (h + 1) & mask
+    free(first)
+    return np.sort(out[:hits])
+
+
+# ---------------------------------------------------------------------------------------
+# Hash tables bigger than a cache, on large pages where the system gives them.
+
+cdef extern from *:
+    """
+    #include <stdlib.h>
+    #include <sys/mman.h>
+    #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
+    #define MAP_ANONYMOUS MAP_ANON
+    #endif
+    /* A table of n bytes, every byte of which is written: from 4 MB on, mapped and (where
+       the system has them) on transparent huge pages, so that a lookup at random in it
+       does not miss the TLB as well as the cache; smaller ones from malloc. */
+    #define VSB_TABLE_LARGE ((size_t) 4 << 20)
+    static void *vsb_table_alloc(size_t n) {
+        void *p;
+        if (n < VSB_TABLE_LARGE) return malloc(n ? n : 1);
+        p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+    #ifdef MADV_HUGEPAGE
+        madvise(p, n, MADV_HUGEPAGE);
+    #endif
+        return p;
+    }
+    static void vsb_table_free(void *p, size_t n) {
+        if (p == NULL) return;
+        if (n < VSB_TABLE_LARGE) free(p);
+        else munmap(p, n);
+    }
+    """
+    void* _table_alloc "vsb_table_alloc"(size_t n) noexcept nogil
+    void _table_free "vsb_table_free"(void* p, size_t n) noexcept nogil

@@ -147,6 +147,8 @@ def drag(src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, rejected: np.ndarr
     rejected them (one per record, in order)."""
     out = []
     fresh = np.unique(seeds)
+    if len(fresh) == 0 or len(src) == 0:  # nothing to follow: no sort of the edges
+        return np.zeros(0, np.int64)
     order = np.argsort(src, kind="stable")
     ordered = src[order]
     while len(fresh) and len(ordered):

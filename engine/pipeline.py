@@ -69,9 +69,12 @@ def _today(today) -> int:
     )
 
 
-def check_chunk(s: Sending, ctx: Context, checks: tuple[ChunkCheck, ...]) -> Summary:
+def check_chunk(
+    s: Sending, ctx: Context, checks: tuple[ChunkCheck, ...], *, defer: bool = False
+) -> Summary:
     """Check one scanned chunk: every check, then the propagation of their letters;
-    everything it returns is placed in the whole file."""
+    everything it returns is placed in the whole file (``defer``: ``s`` is kept to the
+    end, the places of its edges and prestations are found when asked)."""
     found = Findings()
     for check in checks:
         found.extend(check(s, ctx))
@@ -87,6 +90,7 @@ def check_chunk(s: Sending, ctx: Context, checks: tuple[ChunkCheck, ...]) -> Sum
         prop.invoice_rejected,
         edges,
         found.prestations,
+        defer=defer,
     )
     sm.short_lines = technical.short_lines(s)
     return sm
@@ -222,7 +226,7 @@ class Engine:
                 s = _chunks.scan_chunk(reader, plan, chunk, today=ctx.today)
                 if keep:
                     kept.append(s)
-                return check_chunk(s, ctx, self._checks)
+                return check_chunk(s, ctx, self._checks, defer=keep)
 
             if self.threads > 1 and len(plan.chunks) > 1:
                 with ThreadPoolExecutor(self.threads) as pool:

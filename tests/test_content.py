@@ -358,6 +358,32 @@ def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort():
         _core.repeated([1, 2], [1], [0, 1])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_repeated_in_one_pass_is_repeated(seed):
+    """_core.repeated_once (one pass) gives what _core.repeated (two passes) and the
+    definition by a sort give: ties of order broken by the row, few or many repeats,
+    keys of any sign."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 2, 3, 17, 1000, 30_000):
+        spread = (2, 50, 10**9)[seed % 3]
+        k1 = rng.integers(-spread, spread, n) << int(rng.integers(0, 24))
+        k2 = rng.integers(-spread, spread, n)
+        order = rng.integers(0, max(n // (1 + seed), 1), n)  # ties of order too
+        got = _core.repeated_once(k1, k2, order)
+        assert got.dtype == np.int64
+        assert got.tolist() == _core.repeated(k1, k2, order).tolist()
+        by = np.lexsort((np.arange(n), order, k2, k1))
+        again = np.zeros(n, dtype=bool)
+        again[1:] = (k1[by][1:] == k1[by][:-1]) & (k2[by][1:] == k2[by][:-1])
+        assert got.tolist() == sorted(by[again].tolist())
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.repeated_once([1, 2], [1, 2], [0])
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_compiled_joins_find_what_the_numpy_lookups_find_with_altered_references(tmp_path, seed):
     """The same comparison with reference data altered so that every join finds
@@ -423,6 +449,10 @@ def test_days_by_the_month_table_are_the_day_count():
         np.arange(18991201, 20810131, 37),
         [0, 1, 99, 100, 101, 10101, 229, 19000229, 20791231, 20800101, 19000001, 19001300],
         [2**62, -(2**63), 2**63 - 1],
+        # Around the table's edges and where k / 100 by a multiplication stops.
+        [18999999, 19000000, 19000100, 19001232, 20791299, 20799999, 20800000],
+        [2**32 - 1, 2**32, 2**32 + 101, 2**33 + 20261015, 429496729500, 4294967295 * 100],
+        np.arange(2**32 - 40_000, 2**32 + 40_000, 7),
     ]
     assert _core.days(values).tolist() == [_day_count(int(v)) for v in values]
     assert _core.days(np.zeros(0, np.int64)).tolist() == []

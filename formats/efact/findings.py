@@ -12,6 +12,7 @@ result needs the file no more.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
@@ -301,6 +302,64 @@ class Place:
         )
 
 
+class Deferred:
+    """Where records are, found when asked: parts, each a number of records and what
+    places them (``locate(indices) -> Place``, e.g. the units of a chunk in its kept
+    sending). :meth:`select` places only the records asked for: most records are never
+    named by an error found on the whole sending, and placing every one of them costs
+    more than the checks that might name them."""
+
+    def __init__(self, parts: list[tuple[int, Callable[[np.ndarray], Place]]]) -> None:
+        self.parts = parts
+        self._starts = np.cumsum([0] + [n for n, _ in parts], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    @classmethod
+    def of(cls, place: Place | Deferred) -> Deferred:
+        if isinstance(place, Deferred):
+            return place
+        return cls([(len(place.seq), place.select)])
+
+    def select(self, idx) -> Place:
+        """The places of the records at ``idx`` (indices, or a mask), in that order."""
+        idx = np.asarray(idx)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        idx = idx.astype(np.int64, copy=False).reshape(-1)
+        n = len(self)
+        if len(idx) and (idx.min() < -n or idx.max() >= n):
+            raise IndexError("a record outside the places")
+        idx = np.where(idx < 0, idx + n, idx)
+        seq = np.zeros(len(idx), np.int64)
+        rtype = np.zeros(len(idx), np.int16)
+        offset = np.zeros(len(idx), np.int64)
+        if len(idx) == 0:
+            return Place(seq, rtype, offset)
+        part = np.searchsorted(self._starts, idx, side="right") - 1
+        for k in np.unique(part).tolist():
+            at = np.flatnonzero(part == k)
+            got = self.parts[k][1](idx[at] - self._starts[k])
+            seq[at], rtype[at], offset[at] = got.seq, got.rtype, got.offset
+        return Place(seq, rtype, offset)
+
+    def resolve(self) -> Place:
+        """Every place (what an eager :class:`Place` would hold)."""
+        return self.select(np.arange(len(self)))
+
+    @classmethod
+    def concat(cls, parts: list[Place | Deferred]) -> Deferred:
+        return cls([q for p in parts for q in cls.of(p).parts])
+
+
+def concat_places(parts: list[Place | Deferred]) -> Place | Deferred:
+    """The places of parts one after the other (deferred when one part is)."""
+    if any(isinstance(p, Deferred) for p in parts):
+        return Deferred.concat(parts)
+    return Place.concat(parts)  # type: ignore[arg-type]
+
+
 def _typed(obj, **dtypes) -> bool:
     """Whether the arrays of ``obj`` named are of the dtypes given."""
     return all(getattr(obj, name).dtype == dtype for name, dtype in dtypes.items())
@@ -309,13 +368,14 @@ def _typed(obj, **dtypes) -> bool:
 @dataclass(frozen=True)
 class Edges:
     """Rejecting record ``src`` rejects record ``dst``, which gets ``code`` on ``zone``;
-    ``place`` says where each ``dst`` is once the edges are placed in the whole file."""
+    ``place`` says where each ``dst`` is once the edges are placed in the whole file
+    (:class:`Deferred`: found when asked, with :meth:`Place.select`)."""
 
     src: np.ndarray
     dst: np.ndarray
     code: np.ndarray  # int32
     zone: np.ndarray  # int32
-    place: Place | None = None
+    place: Place | Deferred | None = None
 
     def __len__(self) -> int:
         return len(self.src)
@@ -341,7 +401,7 @@ class Edges:
             joined("dst", np.int64),
             joined("code", np.int32),
             joined("zone", np.int32),
-            Place.concat(places) if parts and len(places) == len(parts) else None,
+            concat_places(places) if parts and len(places) == len(parts) else None,
         )
 
 
@@ -354,7 +414,7 @@ class PrestationKeys:
     unit: np.ndarray
     key1: np.ndarray
     key2: np.ndarray
-    place: Place | None = None
+    place: Place | Deferred | None = None
 
     @classmethod
     def concat(cls, parts: list[PrestationKeys]) -> PrestationKeys:
@@ -364,7 +424,7 @@ class PrestationKeys:
             np.concatenate([p.unit for p in parts]),
             np.concatenate([p.key1 for p in parts]),
             np.concatenate([p.key2 for p in parts]),
-            Place.concat([p.place for p in parts if p.place is not None]),
+            concat_places([p.place for p in parts if p.place is not None]),
         )
 
 

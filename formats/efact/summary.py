@@ -19,7 +19,14 @@ import msgspec
 import numpy as np
 
 from vsbengine.formats.efact.checks.common import CODE_RECORDS
-from vsbengine.formats.efact.findings import Edges, ErrorTable, Place, PrestationKeys, Problem
+from vsbengine.formats.efact.findings import (
+    Deferred,
+    Edges,
+    ErrorTable,
+    Place,
+    PrestationKeys,
+    Problem,
+)
 from vsbengine.formats.efact.layouts import DETAIL_TYPES
 from vsbengine.formats.efact.sending import Sending
 from vsbengine.formats.efact.settlement import Envelope, Record10
@@ -225,6 +232,14 @@ def _place(s: Sending, units: np.ndarray) -> Place:
     return Place(s.value_at("sequence", units), s.rtype[units].astype(np.int16), offset)
 
 
+def _placer(s: Sending, units: np.ndarray, defer: bool) -> Place | Deferred:
+    """Where the records ``units`` of the chunk are in the file: now, or (``defer``, the
+    sending is kept until the end of the validation) when an error names them."""
+    if not defer:
+        return _place(s, units)
+    return Deferred([(len(units), lambda idx: _place(s, units[idx]))])
+
+
 def _text(s: Sending, unit: int, layout: str, zone: str) -> str:
     return bytes(s.zone_bytes(np.array([unit]), layout, zone)[0]).decode("latin-1").strip()
 
@@ -258,9 +273,14 @@ def summarize(
     invoice_rejected: np.ndarray,
     edges: Edges,
     prestations: PrestationKeys | None,
+    *,
+    defer: bool = False,
 ) -> Summary:
     """The summary of one checked chunk (``rejected``: local mask; errors already located),
-    from the invoice table and the columns of the scan."""
+    from the invoice table and the columns of the scan. ``defer``: the sending ``s`` is
+    kept until the checks of the whole sending are done, so the places of the edges and
+    prestation keys are found only for the records their errors name
+    (:class:`~vsbengine.formats.efact.findings.Deferred`)."""
     own = s.own
     to_global = s.in_file
     sc = s.scan
@@ -411,20 +431,28 @@ def summarize(
         # The usual case: no edge touches the copies before the chunk.
         shift = s.unit_base - s.own_first
         sm.edges = Edges(
-            edges.src + shift, edges.dst + shift, edges.code, edges.zone, _place(s, edges.dst)
+            edges.src + shift,
+            edges.dst + shift,
+            edges.code,
+            edges.zone,
+            _placer(s, edges.dst, defer),
         )
     else:
         keep = own[edges.src] & own[edges.dst]
         src, dst = edges.src[keep], edges.dst[keep]
         sm.edges = Edges(
-            to_global(src), to_global(dst), edges.code[keep], edges.zone[keep], _place(s, dst)
+            to_global(src),
+            to_global(dst),
+            edges.code[keep],
+            edges.zone[keep],
+            _placer(s, dst, defer),
         )
     if prestations is not None:
         p = prestations.unit
         if len(p) and p.min() >= s.own_first:
             # The usual case: every prestation is the chunk's own (no copy of the keys).
             sm.prestations = PrestationKeys(
-                to_global(p), prestations.key1, prestations.key2, _place(s, p)
+                to_global(p), prestations.key1, prestations.key2, _placer(s, p, defer)
             )
         else:
             mine = own[p]
@@ -432,7 +460,7 @@ def summarize(
                 to_global(p[mine]),
                 prestations.key1[mine],
                 prestations.key2[mine],
-                _place(s, p[mine]),
+                _placer(s, p[mine], defer),
             )
     for rt in (95, 96):
         for u in s.units_of(rt).tolist():

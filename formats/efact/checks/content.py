@@ -335,18 +335,19 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     k1, k2, unit, place = keys.key1, keys.key2, keys.unit, keys.place
     assert place is not None  # placed in the whole file by the summary
     # A hash of the pairs of keys: every occurrence after the first (by unit).
-    hit = _core.repeated(k1, k2, unit)
+    hit = _core.repeated_once(k1, k2, unit)
     if len(hit) == 0:
         return found
+    at = place.select(hit)  # placed now: only the records the check names
     for rt in (30, 50):
-        sel = hit[place.rtype[hit] == rt]
+        sel = at.rtype == rt
         zone = LAYOUTS.zone_index(str(rt), "4")
         found.errors.add(
-            unit[sel],
+            unit[hit[sel]],
             f"{rt}0423",
             zone,
-            seq=place.seq[sel],
+            seq=at.seq[sel],
             rtype=rt,
-            offset=place.offset[sel] + LAYOUTS.zones[zone].start,
+            offset=at.offset[sel] + LAYOUTS.zones[zone].start,
         )
     return found
