@@ -2706,72 +2706,6 @@ cdef inline uint64_t _pair_hash(int64_t a, int64_t b) noexcept nogil:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def repeated(key1, key2, order):
-    """The rows whose pair of keys ``(key1, key2)`` an earlier row has (earlier: a lower
-    ``order``, then a lower row), ascending: a hash of the pairs in two passes, the
-    duplicate check of a sending without sorting its prestations."""
-    cdef const int64_t[::1] a = np.ascontiguousarray(key1, dtype=np.int64)
-    cdef const int64_t[::1] b = np.ascontiguousarray(key2, dtype=np.int64)
-    cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
-    cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
-    cdef int bits = 4
-    cdef uint64_t h, mask, tag
-    cdef int64_t row
-    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (most
-    # pairs that meet in the table are told apart without reading their keys).
-    cdef int64_t* first
-    if b.shape[0] != n or o.shape[0] != n:
-        raise ValueError("key1, key2 and order differ in length")
-    if n >= (1 << 40):
-        raise ValueError("too many rows")
-    while cap < n + n // 2:    # at most 2/3 full
-        cap *= 2
-        bits += 1
-    mask = cap - 1
-    first = <int64_t*> malloc(cap * sizeof(int64_t))
-    if first == NULL:
-        raise MemoryError()
-    out = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] out_v = out
-    with nogil:
-        memset(first, 0xFF, cap * sizeof(int64_t))
-        for i in range(n):      # each pair's earliest row
-            if i + _AHEAD < n:
-                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
-            h = _pair_hash(a[i], b[i])
-            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
-            h >>= 64 - bits
-            while first[h] >= 0:
-                row = first[h] & _ROW
-                if (<uint64_t> first[h] & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
-                        and b[row] == b[i]:
-                    if o[i] < o[row]:
-                        first[h] = <int64_t> (tag | <uint64_t> i)
-                    break
-                h = (h + 1) & mask
-            if first[h] < 0:
-                first[h] = <int64_t> (tag | <uint64_t> i)
-        for i in range(n):      # every other row of a pair
-            if i + _AHEAD < n:
-                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
-            h = _pair_hash(a[i], b[i])
-            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
-            h >>= 64 - bits
-            while True:         # the pair is there: its row was put in the first pass
-                row = first[h] & _ROW
-                if (<uint64_t> first[h] & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
-                        and b[row] == b[i]:
-                    break
-                h = (h + 1) & mask
-            if row != i:
-                out_v[hits] = i
-                hits += 1
-    free(first)
-    return out[:hits].copy()
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def days(values):
     """eFact dates (YYYYMMDD) as days since 1900-01-01 (int64; -1 where the value is
     not above 0), by the March-based day count (no check that the date exists)."""
@@ -2998,9 +2932,10 @@ def read_csv(const unsigned char[::1] data, Py_ssize_t start, unsigned char deli
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def repeated_once(key1, key2, order):
-    """What :func:`repeated` gives (the rows whose pair of keys an earlier row has,
-    earlier: a lower ``order``, then a lower row; ascending), in one pass over the rows:
+def repeated(key1, key2, order):
+    """The rows whose pair of keys ``(key1, key2)`` an earlier row has (earlier: a lower
+    ``order``, then a lower row), ascending: the duplicate check of a sending without
+    sorting its prestations, in one pass over the rows:
     each pair's slot holds the earliest of its rows met so far, and a row met after it,
     or the row it takes the slot from, is a repeat. The repeats (few) are sorted at the
     end."""
@@ -3011,8 +2946,8 @@ def repeated_once(key1, key2, order):
     cdef int bits = 4
     cdef uint64_t h, mask, tag
     cdef int64_t row, slot
-    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (as in
-    # repeated: most pairs that meet in the table are told apart without their keys).
+    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (most
+    # pairs that meet in the table are told apart without reading their keys).
     cdef int64_t* first
     if b.shape[0] != n or o.shape[0] != n:
         raise ValueError("key1, key2 and order differ in length")

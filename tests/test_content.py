@@ -338,31 +338,11 @@ def test_compiled_joins_find_what_the_numpy_lookups_find(tmp_path, seed):
     assert fused[0]  # the injected kinds are found
 
 
-def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort():
-    """_core.repeated: the rows after the first of each pair of keys (first by order)."""
-    import numpy as np
-
-    from vsbengine import _core
-
-    rng = np.random.default_rng(5)
-    for n in (0, 1, 2, 1000, 50_000):
-        k1 = rng.integers(0, 40, n) * (1 << 40)  # few distinct keys: many repeats
-        k2 = rng.integers(0, 30, n) - 3
-        order = rng.permutation(n) * 3
-        got = _core.repeated(k1, k2, order)
-        by = np.lexsort((order, k2, k1))
-        again = np.zeros(n, dtype=bool)
-        again[1:] = (k1[by][1:] == k1[by][:-1]) & (k2[by][1:] == k2[by][:-1])
-        assert got.tolist() == sorted(by[again].tolist())
-    with pytest.raises(ValueError, match="differ in length"):
-        _core.repeated([1, 2], [1], [0, 1])
-
-
 @pytest.mark.parametrize("seed", range(6))
-def test_repeated_in_one_pass_is_repeated(seed):
-    """_core.repeated_once (one pass) gives what _core.repeated (two passes) and the
-    definition by a sort give: ties of order broken by the row, few or many repeats,
-    keys of any sign."""
+def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort(seed):
+    """_core.repeated (one pass over a hash of the pairs) gives the rows after the first
+    of each pair of keys, as a sort finds them: ties of order broken by the row, few or
+    many repeats, keys of any sign."""
     import numpy as np
 
     from vsbengine import _core
@@ -373,15 +353,16 @@ def test_repeated_in_one_pass_is_repeated(seed):
         k1 = rng.integers(-spread, spread, n) << int(rng.integers(0, 24))
         k2 = rng.integers(-spread, spread, n)
         order = rng.integers(0, max(n // (1 + seed), 1), n)  # ties of order too
-        got = _core.repeated_once(k1, k2, order)
+        got = _core.repeated(k1, k2, order)
         assert got.dtype == np.int64
-        assert got.tolist() == _core.repeated(k1, k2, order).tolist()
         by = np.lexsort((np.arange(n), order, k2, k1))
         again = np.zeros(n, dtype=bool)
         again[1:] = (k1[by][1:] == k1[by][:-1]) & (k2[by][1:] == k2[by][:-1])
         assert got.tolist() == sorted(by[again].tolist())
     with pytest.raises(ValueError, match="differ in length"):
-        _core.repeated_once([1, 2], [1, 2], [0])
+        _core.repeated([1, 2], [1, 2], [0])
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.repeated([1, 2], [1], [0, 1])
 
 
 @pytest.mark.parametrize("seed", range(4))

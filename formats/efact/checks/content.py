@@ -335,7 +335,7 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     k1, k2, unit, place = keys.key1, keys.key2, keys.unit, keys.place
     assert place is not None  # placed in the whole file by the summary
     # A hash of the pairs of keys: every occurrence after the first (by unit).
-    hit = _core.repeated_once(k1, k2, unit)
+    hit = _core.repeated(k1, k2, unit)
     if len(hit) == 0:
         return found
     at = place.select(hit)  # placed now: only the records the check names
