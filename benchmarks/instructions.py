@@ -59,6 +59,7 @@ def _total(out: str) -> int:
 #: What the core's functions do (gcc inlines the small ones into them).
 ROLES = {
     "_unit": "one unit: its row, its reserved zones, the call of its rules",
+    "_unit_fused": "a fine unit: the call of its unit function, its findings",
     "_read_stored": "a fine unit: the call of its reader, its check digits",
     "vsb_rules": "the streaming rules from the tables (layouts not built in)",
     "_read": "read and check the zones of a unit with a bad byte",
@@ -139,9 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         for count, name in _profile(out, args.top):
             role = ROLES.get(name, "")
-            built_in = re.match(r"vsb_(read|rules)_layout_(\d+)$", name)
+            built_in = re.match(r"vsb_(read|rules|unit)_layout_(\d+)$", name)
             if built_in:
-                what = "read the zones" if built_in.group(1) == "read" else "the streaming rules"
+                what = {
+                    "read": "read the zones",
+                    "rules": "the streaming rules",
+                    "unit": "all of a fine unit",
+                }[built_in.group(1)]
                 role = f"{what} of a record {names[int(built_in.group(2))]} (built in)"
             print(f"{count / size:>8.2f} per byte {count / total:>6.1%}  {name:<24}{role}")
     return 0

@@ -75,6 +75,7 @@ cdef extern from "_layouts.h" nogil:
     const vsb_reader_fn vsb_layout_readers[]
     const void* vsb_layout_rulers[]
     const vsb_zeros_fn vsb_layout_zeros[]
+    const void* vsb_layout_units[]
 
 
 # Character classes (bit flags): what a position of a layout allows.
@@ -366,6 +367,14 @@ cdef extern from "_rules.h" nogil:
         int layout_50
         int layout_80
         const void* rulers
+        const void* units
+    ctypedef struct vsb_unit_out:
+        int nh
+        int zeros
+        uint64_t found
+    ctypedef int (*vsb_unit_fn)(const Tables* t, Out* o, Run* r, RuleFindings* rf,
+                                Py_ssize_t u, const uint8_t* rec, uint32_t s, vsb_hit* hits,
+                                vsb_unit_out* out)
     int vsb_emit(RuleFindings* f, Py_ssize_t unit, int rule)
     int vsb_close(const Tables* t, Out* o, Run* r, RuleFindings* rf)
     int vsb_rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,

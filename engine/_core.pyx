@@ -115,6 +115,7 @@ def use_kernel(name):
 
 
 cdef bint _BUILTIN = True
+cdef bint _FUSED = True
 
 
 def use_builtin(flag):
@@ -124,6 +125,17 @@ def use_builtin(flag):
     global _BUILTIN
     before = bool(_BUILTIN)
     _BUILTIN = bool(flag)
+    return before
+
+
+def use_fused(flag):
+    """Make the scans that start from now on run a fine unit of a built-in layout in its
+    one unit function (``True``, the default) or call its built-in reader, zeros check
+    and rules one after the other (``False``; tests compare the two). Only with the
+    built-in code (``use_builtin``). Returns the setting before."""
+    global _FUSED
+    before = bool(_FUSED)
+    _FUSED = bool(flag)
     return before
 
 
@@ -458,17 +470,20 @@ cdef class CoreTables:
         digest.update((<char*> t.rules)[:t.n_rules * sizeof(Rule)])
         digest.update(b"%d;" % t.n_kinds)
         digest.update(arrays["kind_first"].tobytes())
-        for name in ("layout_len", "layout_zero", "zero_expect", "zero_mask"):
+        for name in ("layout_len", "layout_zero", "zero_expect", "zero_mask", "layout_check",
+                     "zone_first", "zone_count"):
             digest.update(arrays[name].tobytes())
         self.builtin_digest = digest.hexdigest()
         t.readers = NULL
         t.rulers = NULL
         t.zeros = NULL
+        t.units = NULL
         if (VSB_LAYOUTS_COUNT == n_layouts
                 and self.builtin_digest == VSB_LAYOUTS_DIGEST.decode("ascii")):
             t.readers = vsb_layout_readers
             t.rulers = vsb_layout_rulers
             t.zeros = vsb_layout_zeros
+            t.units = vsb_layout_units
         by_index = {L: name for name, L in compiled.index.items()}
         self._names = [by_index.get(L, str(L)) for L in range(n_layouts)]
         idx = compiled.index
@@ -513,6 +528,15 @@ cdef class CoreTables:
             ops.append((op.start, op.n, op.mode, op.flags, op.slot, op.pos, op.rng_count,
                         op.rng_first, op.gslot, op.zone))
         return (ops, self._keep["fast_first"].tolist(), self._keep["fast_count"].tolist())
+
+    def unit_facts(self):
+        """Per layout, what its built-in unit function (``_layouts.h``) knows besides its
+        ops, rules and zero words: (whether it has check digits, their zone, its bit)."""
+        check = self._keep["layout_check"]
+        first = self._keep["zone_first"]
+        count = self._keep["zone_count"]
+        return [(bool(check[L]), int(first[L] + count[L] - 1), int(count[L] - 1))
+                for L in range(self.t.n_layouts)]
 
     def zero_words(self):
         """Per layout, the 8-byte words that cover its zeros-only reserved zones, as
@@ -825,7 +849,6 @@ cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* re
     compared at once with its masks (bit 1 of ``layout_zero``), the others one by one
     (bit 2); a zone whose characters failed already (``failed``) is not reported again.
     Returns -1 on out-of-memory."""
-    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
     cdef int which = t.layout_zero[L]
     cdef bint masked = False
     if which & 1:
@@ -834,7 +857,17 @@ cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* re
         else:
             masked = vsb_zeros_differ(rec, t.zero_expect + L * 350, t.zero_mask + L * 350,
                                       t.zero_span[2 * L], t.zero_span[2 * L + 1])
-    if not masked and not (which & 2):
+    return _reserved_zones(t, f, u, rec, L, failed, masked)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _reserved_zones(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec,
+                         int L, uint64_t failed, bint masked) noexcept nogil:
+    """``_reserved`` once the masks are compared (``masked``: a zeros-only zone holds
+    something else): the zones one by one."""
+    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
+    if not masked and not (t.layout_zero[L] & 2):
         return 0
     for z in range(z0, z0 + zn):
         flags = t.z_flags[z]
@@ -875,6 +908,27 @@ cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
     if t.layout_zero[L] and _reserved(t, f, u, rec, L, found):
         return -1
     return vsb_rules(t, o, r, rf, u, rec, L, cur, found, _BUILTIN)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _unit_fused(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
+                     Py_ssize_t u, const uint8_t* rec, int L, uint32_t s) noexcept nogil:
+    """``_unit`` for a fine unit of a built-in layout: its unit function (_layouts.h)
+    stores its row, reads it, checks its check digits and its zeros-only reserved zones
+    and runs its rules; the findings it returns are pushed here. Returns -1 on
+    out-of-memory."""
+    cdef vsb_hit hits[65]
+    cdef vsb_unit_out out
+    cdef int i
+    if (<const vsb_unit_fn*> t.units)[L](t, o, r, rf, u, rec, s, hits, &out):
+        return -1
+    for i in range(out.nh):
+        if _push(f, u, hits[i].zone, hits[i].kind):
+            return -1
+    if out.zeros or t.layout_zero[L] & 2:
+        return _reserved_zones(t, f, u, rec, L, out.found, out.zeros)
+    return 0
 
 
 cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n) noexcept nogil:
@@ -926,6 +980,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
     cdef uint32_t s = 0
     cdef vsb_classify_fn classify = vsb_kernel(kern)
     cdef vsb_classify_fn portable = vsb_kernel(0)
+    cdef bint fused = t.units != NULL and _BUILTIN and _FUSED
     if body:
         o.offsets[0] = o.offsets[1] = -1
         o.layout[0] = o.layout[1] = -1
@@ -949,7 +1004,10 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
                     if not bad:
                         o.offsets[u] = p
                         o.layout[u] = <int8_t> L
-                        if _unit(t, f, o, r, rf, u, b + p, L, False, s):
+                        if fused:
+                            if _unit_fused(t, f, o, r, rf, u, b + p, L, s):
+                                return -1
+                        elif _unit(t, f, o, r, rf, u, b + p, L, False, s):
                             return -1
                         u += 1
                         p += 350
@@ -1015,7 +1073,10 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             _frame(fr, FR_UNKNOWN_TYPE, p, 2, u)
         o.layout[u] = <int8_t> L
         if L >= 0 and not framing_only:
-            if _unit(t, f, o, r, rf, u, b + p, L, bad, s):
+            if fused and not bad:
+                if _unit_fused(t, f, o, r, rf, u, b + p, L, s):
+                    return -1
+            elif _unit(t, f, o, r, rf, u, b + p, L, bad, s):
                 return -1
         u += 1
         p += want

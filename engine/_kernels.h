@@ -452,6 +452,17 @@ static inline int vsb_read_unit(const uint8_t *rec, const vsb_op *ops, int nops,
     return nh;
 }
 
+/* Whether the check digits of a detail record (its bytes 348-349, digits) differ from
+ * the sum of its check-digit values s (kept mod 97, 97 for 0). */
+static inline int vsb_check_differs(const uint8_t *rec, uint32_t s)
+{
+    int stored = (rec[348] - '0') * 10 + (rec[349] - '0');
+    s %= 97;
+    if (s == 0)
+        s = 97;
+    return stored != (int)s;
+}
+
 /* A layout's reader: vsb_read_unit with the layout's ops built in (_layouts.h). */
 typedef int (*vsb_reader_fn)(const uint8_t *rec, int64_t *cur, void *const *slots,
                              int32_t row, const int64_t *rng_lo, const int64_t *rng_hi,

@@ -7,7 +7,7 @@
 #include "_kernels.h"
 #include "_rules.h"
 
-#define VSB_LAYOUTS_DIGEST "83bb02d8b8a0238aa835f727371fd844"
+#define VSB_LAYOUTS_DIGEST "d7ae6adf16f8aeed741a8f3345f92810"
 #define VSB_LAYOUTS_COUNT 12
 #define VSB_LAYOUTS_KINDS 12
 
@@ -248,7 +248,7 @@ static const int32_t vsb_layout_kind_first[] = {
 };
 
 /* Record type 200: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_0(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_0(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -256,7 +256,7 @@ static int vsb_zeros_layout_0(const uint8_t *rec)
 }
 
 /* Record type 300: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_1(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_1(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -264,7 +264,7 @@ static int vsb_zeros_layout_1(const uint8_t *rec)
 }
 
 /* Record type 10: its zeros-only reserved zones, 21 word(s). */
-static int vsb_zeros_layout_2(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_2(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 16) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
@@ -293,7 +293,7 @@ static int vsb_zeros_layout_2(const uint8_t *rec)
 }
 
 /* Record type 20: its zeros-only reserved zones, 7 word(s). */
-static int vsb_zeros_layout_3(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_3(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
@@ -308,7 +308,7 @@ static int vsb_zeros_layout_3(const uint8_t *rec)
 }
 
 /* Record type 30: its zeros-only reserved zones, 25 word(s). */
-static int vsb_zeros_layout_4(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_4(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
@@ -341,7 +341,7 @@ static int vsb_zeros_layout_4(const uint8_t *rec)
 }
 
 /* Record type 50: its zeros-only reserved zones, 1 word(s). */
-static int vsb_zeros_layout_5(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_5(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 316) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
@@ -350,7 +350,7 @@ static int vsb_zeros_layout_5(const uint8_t *rec)
 }
 
 /* Record type 51: its zeros-only reserved zones, 32 word(s). */
-static int vsb_zeros_layout_6(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_6(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 8) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
@@ -390,7 +390,7 @@ static int vsb_zeros_layout_6(const uint8_t *rec)
 }
 
 /* Record type 52: its zeros-only reserved zones, 3 word(s). */
-static int vsb_zeros_layout_7(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_7(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 32) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
@@ -401,7 +401,7 @@ static int vsb_zeros_layout_7(const uint8_t *rec)
 }
 
 /* Record type 80: its zeros-only reserved zones, 26 word(s). */
-static int vsb_zeros_layout_8(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_8(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 8) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
@@ -435,7 +435,7 @@ static int vsb_zeros_layout_8(const uint8_t *rec)
 }
 
 /* Record type 90: its zeros-only reserved zones, 25 word(s). */
-static int vsb_zeros_layout_9(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_9(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 8) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
@@ -468,7 +468,7 @@ static int vsb_zeros_layout_9(const uint8_t *rec)
 }
 
 /* Record type 95: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_10(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_10(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -476,7 +476,7 @@ static int vsb_zeros_layout_10(const uint8_t *rec)
 }
 
 /* Record type 96: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_11(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_11(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -484,9 +484,9 @@ static int vsb_zeros_layout_11(const uint8_t *rec)
 }
 
 /* Record type 200: 5 zone(s). */
-static int vsb_read_layout_0(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_0(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -501,7 +501,8 @@ static int vsb_read_layout_0(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 200: 0 rule(s). */
-static int vsb_rules_layout_0(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_0(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -510,9 +511,9 @@ static int vsb_rules_layout_0(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 300: 6 zone(s). */
-static int vsb_read_layout_1(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_1(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -528,7 +529,8 @@ static int vsb_read_layout_1(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 300: 0 rule(s). */
-static int vsb_rules_layout_1(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_1(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -537,9 +539,9 @@ static int vsb_rules_layout_1(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 10: 8 zone(s). */
-static int vsb_read_layout_2(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_2(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -557,7 +559,8 @@ static int vsb_read_layout_2(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 10: 2 rule(s). */
-static int vsb_rules_layout_2(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_2(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -566,9 +569,9 @@ static int vsb_rules_layout_2(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 20: 19 zone(s). */
-static int vsb_read_layout_3(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_3(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -597,7 +600,8 @@ static int vsb_read_layout_3(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 20: 12 rule(s). */
-static int vsb_rules_layout_3(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_3(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -606,9 +610,9 @@ static int vsb_rules_layout_3(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 30: 12 zone(s). */
-static int vsb_read_layout_4(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_4(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -630,7 +634,8 @@ static int vsb_read_layout_4(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 30: 25 rule(s). */
-static int vsb_rules_layout_4(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_4(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -639,9 +644,9 @@ static int vsb_rules_layout_4(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 50: 14 zone(s). */
-static int vsb_read_layout_5(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_5(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -665,7 +670,8 @@ static int vsb_read_layout_5(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 50: 27 rule(s). */
-static int vsb_rules_layout_5(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_5(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -674,9 +680,9 @@ static int vsb_rules_layout_5(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 51: 6 zone(s). */
-static int vsb_read_layout_6(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_6(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -692,7 +698,8 @@ static int vsb_read_layout_6(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 51: 4 rule(s). */
-static int vsb_rules_layout_6(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_6(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -701,9 +708,9 @@ static int vsb_rules_layout_6(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 52: 5 zone(s). */
-static int vsb_read_layout_7(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_7(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -718,7 +725,8 @@ static int vsb_read_layout_7(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 52: 3 rule(s). */
-static int vsb_rules_layout_7(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_7(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -727,9 +735,9 @@ static int vsb_rules_layout_7(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 80: 15 zone(s). */
-static int vsb_read_layout_8(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_8(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -754,7 +762,8 @@ static int vsb_read_layout_8(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 80: 15 rule(s). */
-static int vsb_rules_layout_8(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_8(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -763,9 +772,9 @@ static int vsb_rules_layout_8(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 90: 9 zone(s). */
-static int vsb_read_layout_9(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_9(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -784,7 +793,8 @@ static int vsb_read_layout_9(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 90: 12 rule(s). */
-static int vsb_rules_layout_9(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_9(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -793,9 +803,9 @@ static int vsb_rules_layout_9(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 95: 8 zone(s). */
-static int vsb_read_layout_10(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_10(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -813,7 +823,8 @@ static int vsb_read_layout_10(const uint8_t *rec, int64_t *cur, void *const *slo
 }
 
 /* Record type 95: 0 rule(s). */
-static int vsb_rules_layout_10(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_10(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
@@ -822,9 +833,9 @@ static int vsb_rules_layout_10(const Tables *t, Out *o, Run *r, RuleFindings *rf
 }
 
 /* Record type 96: 7 zone(s). */
-static int vsb_read_layout_11(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_11(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -841,13 +852,330 @@ static int vsb_read_layout_11(const uint8_t *rec, int64_t *cur, void *const *slo
 }
 
 /* Record type 96: 0 rule(s). */
-static int vsb_rules_layout_11(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_11(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 11, cur, found, vsb_layout_rules,
                           vsb_layout_kind_first + 132);
 }
+
+/* Record type 200, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_0(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[0];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[0] = row + 1;
+    o->rank[u] = row;
+    o->units[0][row] = (int32_t)u;
+    nh = vsb_read_layout_0(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_0(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 300, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_1(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[1];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[1] = row + 1;
+    o->rank[u] = row;
+    o->units[1][row] = (int32_t)u;
+    nh = vsb_read_layout_1(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_1(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 10, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_2(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[2];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[2] = row + 1;
+    o->rank[u] = row;
+    o->units[2][row] = (int32_t)u;
+    nh = vsb_read_layout_2(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 50;
+        hits[nh].zone = 84;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_2(rec);
+    return vsb_rules_layout_2(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 20, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_3(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[3];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[3] = row + 1;
+    o->rank[u] = row;
+    o->units[3][row] = (int32_t)u;
+    nh = vsb_read_layout_3(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 48;
+        hits[nh].zone = 133;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_3(rec);
+    return vsb_rules_layout_3(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 30, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_4(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[4];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[4] = row + 1;
+    o->rank[u] = row;
+    o->units[4][row] = (int32_t)u;
+    nh = vsb_read_layout_4(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 57;
+        hits[nh].zone = 191;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_4(rec);
+    return vsb_rules_layout_4(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 50, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_5(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[5];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[5] = row + 1;
+    o->rank[u] = row;
+    o->units[5][row] = (int32_t)u;
+    nh = vsb_read_layout_5(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 51;
+        hits[nh].zone = 243;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_5(rec);
+    return vsb_rules_layout_5(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 51, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_6(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[6];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[6] = row + 1;
+    o->rank[u] = row;
+    o->units[6][row] = (int32_t)u;
+    nh = vsb_read_layout_6(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 56;
+        hits[nh].zone = 300;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_6(rec);
+    return vsb_rules_layout_6(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 52, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_7(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[7];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[7] = row + 1;
+    o->rank[u] = row;
+    o->units[7][row] = (int32_t)u;
+    nh = vsb_read_layout_7(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 19;
+        hits[nh].zone = 320;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_7(rec);
+    return vsb_rules_layout_7(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 80, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_8(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[8];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[8] = row + 1;
+    o->rank[u] = row;
+    o->units[8][row] = (int32_t)u;
+    nh = vsb_read_layout_8(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 57;
+        hits[nh].zone = 378;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_8(rec);
+    return vsb_rules_layout_8(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 90, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_9(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[9];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[9] = row + 1;
+    o->rank[u] = row;
+    o->units[9][row] = (int32_t)u;
+    nh = vsb_read_layout_9(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 51;
+        hits[nh].zone = 430;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_9(rec);
+    return vsb_rules_layout_9(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 95, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_10(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[10];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[10] = row + 1;
+    o->rank[u] = row;
+    o->units[10][row] = (int32_t)u;
+    nh = vsb_read_layout_10(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_10(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 96, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_11(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[11];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[11] = row + 1;
+    o->rank[u] = row;
+    o->units[11][row] = (int32_t)u;
+    nh = vsb_read_layout_11(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_11(t, o, r, rf, u, rec, cur, found);
+}
+
+static const vsb_unit_fn vsb_layout_units[VSB_LAYOUTS_COUNT + 1] = {
+    vsb_unit_layout_0,
+    vsb_unit_layout_1,
+    vsb_unit_layout_2,
+    vsb_unit_layout_3,
+    vsb_unit_layout_4,
+    vsb_unit_layout_5,
+    vsb_unit_layout_6,
+    vsb_unit_layout_7,
+    vsb_unit_layout_8,
+    vsb_unit_layout_9,
+    vsb_unit_layout_10,
+    vsb_unit_layout_11,
+    0,
+};
 
 static const vsb_reader_fn vsb_layout_readers[VSB_LAYOUTS_COUNT + 1] = {
     vsb_read_layout_0,

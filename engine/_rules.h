@@ -203,6 +203,19 @@ typedef int (*vsb_rules_fn)(const struct vsb_tables *t, Out *o, Run *r, RuleFind
                             Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                             uint64_t found);
 
+/* What a layout's built-in unit function (_layouts.h) leaves to the core: the unit's
+ * zone findings (its zones, then its check digits) in hits, their zones' bits, and
+ * whether its zeros-only reserved zones hold anything else. */
+typedef struct {
+    int nh;
+    int zeros;
+    uint64_t found;
+} vsb_unit_out;
+
+typedef int (*vsb_unit_fn)(const struct vsb_tables *t, Out *o, Run *r, RuleFindings *rf,
+                           Py_ssize_t u, const uint8_t *rec, uint32_t s, vsb_hit *hits,
+                           vsb_unit_out *out);
+
 /* The compiled layouts and rules as C arrays (owned by a CoreTables). */
 typedef struct vsb_tables {
     int n_layouts;
@@ -234,6 +247,7 @@ typedef struct vsb_tables {
     const vsb_reader_fn *readers; /* per layout, its built-in reader (NULL: walk the ops) */
     const vsb_rules_fn *rulers;   /* per layout, its built-in rules (NULL: the table's) */
     const vsb_zeros_fn *zeros;    /* per layout, its built-in zeros check (NULL: masks) */
+    const vsb_unit_fn *units;     /* per layout, all of a fine unit in one built-in function */
     const int64_t *rng_lo;
     const int64_t *rng_hi;
     const int32_t *slot_first; /* per layout: its first column (global slot) */
