@@ -19,7 +19,8 @@
  * All kernels also sum the record check-digit values of the first sum_len bytes
  * (digit 0-9, blank 10, letter 11-36, anything else 37). The vector kernel is
  * chosen once, at run time (vsb_pick): AVX2, SSE4.1, or the portable one; the
- * build needs no -march flag.
+ * build needs no -march flag. The vector kernels run a record (350 bytes) fully
+ * unrolled.
  *
  * Digits. vsb_digits reads n ASCII digits known to be digits; vsb_read reads a
  * zone of up to 16 digits with one or two 8-byte loads (SWAR), inside the unit.
@@ -91,9 +92,9 @@ static int vsb_classify_scalar(const uint8_t *rec, const uint8_t *allow, const u
 /* Value = byte - OFF[high nibble] for digits, blank and letters. */
 #define VSB_OFF_BYTES 0, 0, 22, 48, 54, 54, 86, 86, 0, 0, 0, 0, 0, 0, 0, 0
 
-__attribute__((target("sse4.1"))) static int vsb_classify_sse41(
-    const uint8_t *rec, const uint8_t *allow, const uint8_t *accept, int n, int sum_len,
-    const uint8_t *cls, const uint8_t *val, uint32_t *sum_out)
+/* The SSE4.1 kernel's body, as the AVX2 one's below (16 bytes a block). */
+__attribute__((target("sse4.1"))) static VSB_ALWAYS_INLINE int vsb_sse41_body(
+    const uint8_t *rec, const uint8_t *accept, int n, int sum_len, uint32_t *sum_out)
 {
     const __m128i LO = _mm_setr_epi8(VSB_LO_BYTES);
     const __m128i HI = _mm_setr_epi8(VSB_HI_BYTES);
@@ -101,22 +102,28 @@ __attribute__((target("sse4.1"))) static int vsb_classify_sse41(
     const __m128i m0f = _mm_set1_epi8(0x0F), valued = _mm_set1_epi8(VSB_VALUED);
     const __m128i v37 = _mm_set1_epi8(37), zero = _mm_setzero_si128();
     const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m128i bad = zero, sums = zero;
-    int j = 0;
-    (void)allow, (void)cls, (void)val;
+    __m128i ok = _mm_set1_epi8(-1), sums = zero, acc = zero;
+    int j = 0, k = 0;
     /* Whole blocks, always leaving the last (overlapping) block to the tail. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 24
+#endif
     for (; j + 16 < n; j += 16) {
         __m128i c = _mm_loadu_si128((const __m128i *)(rec + j));
         __m128i hi = _mm_and_si128(_mm_srli_epi16(c, 4), m0f);
         __m128i bits = _mm_and_si128(_mm_shuffle_epi8(LO, _mm_and_si128(c, m0f)),
                                      _mm_shuffle_epi8(HI, hi));
         __m128i a = _mm_loadu_si128((const __m128i *)(accept + j));
-        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_and_si128(bits, a), zero));
+        ok = _mm_min_epu8(ok, _mm_and_si128(bits, a));
         if (sum_len) {
             __m128i v = _mm_sub_epi8(c, _mm_shuffle_epi8(OFF, hi));
             __m128i other = _mm_cmpeq_epi8(_mm_and_si128(bits, valued), zero);
-            v = _mm_blendv_epi8(v, v37, other);
-            sums = _mm_add_epi64(sums, _mm_sad_epu8(v, zero));
+            acc = _mm_add_epi8(acc, _mm_blendv_epi8(v, v37, other));
+            if (++k == 6) {
+                sums = _mm_add_epi64(sums, _mm_sad_epu8(acc, zero));
+                acc = zero;
+                k = 0;
+            }
         }
     }
     {
@@ -126,24 +133,41 @@ __attribute__((target("sse4.1"))) static int vsb_classify_sse41(
         __m128i bits = _mm_and_si128(_mm_shuffle_epi8(LO, _mm_and_si128(c, m0f)),
                                      _mm_shuffle_epi8(HI, hi));
         __m128i a = _mm_loadu_si128((const __m128i *)(accept + o));
-        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_and_si128(bits, a), zero));
+        ok = _mm_min_epu8(ok, _mm_and_si128(bits, a));
         if (sum_len) {
             /* Lanes not summed yet and before sum_len. */
             __m128i from = _mm_set1_epi8((char)(j - o - 1)), to = _mm_set1_epi8((char)(sum_len - o));
             __m128i keep = _mm_and_si128(_mm_cmpgt_epi8(lane, from), _mm_cmplt_epi8(lane, to));
             __m128i v = _mm_sub_epi8(c, _mm_shuffle_epi8(OFF, hi));
             __m128i other = _mm_cmpeq_epi8(_mm_and_si128(bits, valued), zero);
-            v = _mm_and_si128(_mm_blendv_epi8(v, v37, other), keep);
-            sums = _mm_add_epi64(sums, _mm_sad_epu8(v, zero));
+            acc = _mm_add_epi8(acc, _mm_and_si128(_mm_blendv_epi8(v, v37, other), keep));
+            sums = _mm_add_epi64(sums, _mm_sad_epu8(acc, zero));
         }
     }
     *sum_out = (uint32_t)(_mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8)));
-    return !_mm_testz_si128(bad, bad);
+    ok = _mm_cmpeq_epi8(ok, zero);
+    return !_mm_testz_si128(ok, ok);
 }
 
-__attribute__((target("avx2"))) static int vsb_classify_avx2(
+__attribute__((target("sse4.1"))) static int vsb_classify_sse41(
     const uint8_t *rec, const uint8_t *allow, const uint8_t *accept, int n, int sum_len,
     const uint8_t *cls, const uint8_t *val, uint32_t *sum_out)
+{
+    (void)allow, (void)cls, (void)val;
+    if (n == 350 && sum_len == 348)
+        return vsb_sse41_body(rec, accept, 350, 348, sum_out);
+    if (n == 350 && sum_len == 0)
+        return vsb_sse41_body(rec, accept, 350, 0, sum_out);
+    return vsb_sse41_body(rec, accept, n, sum_len, sum_out);
+}
+
+/* The AVX2 kernel's body, inlined with constant n and sum_len for a record (fully
+ * unrolled: no loop overhead) and with the caller's for the rest. The blocks' ANDs
+ * with the accept masks fold into one running minimum (a zero byte: a bad
+ * position); the check-digit values (at most 37 a byte) add up bytewise over six
+ * blocks before each horizontal sum. */
+__attribute__((target("avx2"))) static VSB_ALWAYS_INLINE int vsb_avx2_body(
+    const uint8_t *rec, const uint8_t *accept, int n, int sum_len, uint32_t *sum_out)
 {
     const __m256i LO = _mm256_setr_epi8(VSB_LO_BYTES, VSB_LO_BYTES);
     const __m256i HI = _mm256_setr_epi8(VSB_HI_BYTES, VSB_HI_BYTES);
@@ -152,21 +176,27 @@ __attribute__((target("avx2"))) static int vsb_classify_avx2(
     const __m256i v37 = _mm256_set1_epi8(37), zero = _mm256_setzero_si256();
     const __m256i lane = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                           17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-    __m256i bad = zero, sums = zero;
-    int j = 0;
-    (void)allow, (void)cls, (void)val;
+    __m256i ok = _mm256_set1_epi8(-1), sums = zero, acc = zero;
+    int j = 0, k = 0;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#endif
     for (; j + 32 < n; j += 32) {
         __m256i c = _mm256_loadu_si256((const __m256i *)(rec + j));
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), m0f);
         __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(LO, _mm256_and_si256(c, m0f)),
                                         _mm256_shuffle_epi8(HI, hi));
         __m256i a = _mm256_loadu_si256((const __m256i *)(accept + j));
-        bad = _mm256_or_si256(bad, _mm256_cmpeq_epi8(_mm256_and_si256(bits, a), zero));
+        ok = _mm256_min_epu8(ok, _mm256_and_si256(bits, a));
         if (sum_len) {
             __m256i v = _mm256_sub_epi8(c, _mm256_shuffle_epi8(OFF, hi));
             __m256i other = _mm256_cmpeq_epi8(_mm256_and_si256(bits, valued), zero);
-            v = _mm256_blendv_epi8(v, v37, other);
-            sums = _mm256_add_epi64(sums, _mm256_sad_epu8(v, zero));
+            acc = _mm256_add_epi8(acc, _mm256_blendv_epi8(v, v37, other));
+            if (++k == 6) {
+                sums = _mm256_add_epi64(sums, _mm256_sad_epu8(acc, zero));
+                acc = zero;
+                k = 0;
+            }
         }
     }
     {
@@ -176,22 +206,35 @@ __attribute__((target("avx2"))) static int vsb_classify_avx2(
         __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(LO, _mm256_and_si256(c, m0f)),
                                         _mm256_shuffle_epi8(HI, hi));
         __m256i a = _mm256_loadu_si256((const __m256i *)(accept + o));
-        bad = _mm256_or_si256(bad, _mm256_cmpeq_epi8(_mm256_and_si256(bits, a), zero));
+        ok = _mm256_min_epu8(ok, _mm256_and_si256(bits, a));
         if (sum_len) {
             __m256i from = _mm256_set1_epi8((char)(j - o - 1));
             __m256i to = _mm256_set1_epi8((char)(sum_len - o));
             __m256i keep = _mm256_and_si256(_mm256_cmpgt_epi8(lane, from), _mm256_cmpgt_epi8(to, lane));
             __m256i v = _mm256_sub_epi8(c, _mm256_shuffle_epi8(OFF, hi));
             __m256i other = _mm256_cmpeq_epi8(_mm256_and_si256(bits, valued), zero);
-            v = _mm256_and_si256(_mm256_blendv_epi8(v, v37, other), keep);
-            sums = _mm256_add_epi64(sums, _mm256_sad_epu8(v, zero));
+            acc = _mm256_add_epi8(acc, _mm256_and_si256(_mm256_blendv_epi8(v, v37, other), keep));
+            sums = _mm256_add_epi64(sums, _mm256_sad_epu8(acc, zero));
         }
     }
     {
         __m128i s = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
         *sum_out = (uint32_t)(_mm_cvtsi128_si32(s) + _mm_cvtsi128_si32(_mm_srli_si128(s, 8)));
     }
-    return !_mm256_testz_si256(bad, bad);
+    ok = _mm256_cmpeq_epi8(ok, zero);
+    return !_mm256_testz_si256(ok, ok);
+}
+
+__attribute__((target("avx2"))) static int vsb_classify_avx2(
+    const uint8_t *rec, const uint8_t *allow, const uint8_t *accept, int n, int sum_len,
+    const uint8_t *cls, const uint8_t *val, uint32_t *sum_out)
+{
+    (void)allow, (void)cls, (void)val;
+    if (n == 350 && sum_len == 348)
+        return vsb_avx2_body(rec, accept, 350, 348, sum_out);
+    if (n == 350 && sum_len == 0)
+        return vsb_avx2_body(rec, accept, 350, 0, sum_out);
+    return vsb_avx2_body(rec, accept, n, sum_len, sum_out);
 }
 #endif
 
