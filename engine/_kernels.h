@@ -271,11 +271,12 @@ static int vsb_kernel_available(int which)
 
 static inline uint64_t vsb_swar8(uint64_t x)
 {
-    /* Eight digit values 0-9, one a byte, the first in the low byte. */
-    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
-    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
-    x = (x * 10000 + (x >> 32)) & 0x00000000FFFFFFFFULL;
-    return x;
+    /* Eight digit values 0-9, one a byte, the first in the low byte: pairs, fours,
+     * then all eight, each step one multiplication that adds 10 (100, 10000) times a
+     * lane to the lane above it (no carry crosses a lane: 99, 9999, 99999999). */
+    x = ((x * (10 * 256 + 1)) >> 8) & 0x00FF00FF00FF00FFULL;
+    x = ((x * (100 * 65536 + 1)) >> 16) & 0x0000FFFF0000FFFFULL;
+    return (x * (10000 * 4294967296ULL + 1)) >> 32;
 }
 
 static inline int64_t vsb_digits(const uint8_t *p, int n)
@@ -306,7 +307,7 @@ static inline uint64_t vsb_head8(const uint8_t *p, int n)
 {
     uint64_t x;
     memcpy(&x, p, 8);
-    return vsb_swar8((x - 0x3030303030303030ULL) << (8 * (8 - n)));
+    return vsb_swar8((x & 0x0F0F0F0F0F0F0F0FULL) << (8 * (8 - n)));
 }
 
 /* n (1-8) digits ending at p + n, with 8 bytes readable from p + n - 8: the bytes
@@ -315,8 +316,7 @@ static inline uint64_t vsb_tail8(const uint8_t *p, int n)
 {
     uint64_t x, keep = n == 8 ? ~0ULL : ~((1ULL << (8 * (8 - n))) - 1);
     memcpy(&x, p + n - 8, 8);
-    x = (x & keep) | (0x3030303030303030ULL & ~keep);
-    return vsb_swar8(x - 0x3030303030303030ULL);
+    return vsb_swar8(x & keep & 0x0F0F0F0F0F0F0F0FULL);
 }
 #endif
 
@@ -326,9 +326,9 @@ static inline uint32_t vsb_head4(const uint8_t *p, int n)
 {
     uint32_t x;
     memcpy(&x, p, 4);
-    x = (x - 0x30303030u) << (8 * (4 - n));
-    x = (x * 10 + (x >> 8)) & 0x00FF00FFu;
-    return (x * 100 + (x >> 16)) & 0xFFFFu;
+    x = (x & 0x0F0F0F0Fu) << (8 * (4 - n));
+    x = ((x * (10 * 256 + 1)) >> 8) & 0x00FF00FFu;
+    return (x * (100 * 65536 + 1)) >> 16;
 }
 #endif
 
