@@ -409,6 +409,24 @@ static inline int vsb_date_ok(int64_t v)
     return d <= dim;
 }
 
+/* vsb_date_ok of a value read from the 8 digits at p: its month and day read from
+ * the digits themselves (no division but for February's year). */
+static inline int vsb_date8_ok(const uint8_t *p, int64_t v)
+{
+    uint32_t m = (uint32_t)(p[4] - '0') * 10 + (uint32_t)(p[5] - '0');
+    uint32_t d = (uint32_t)(p[6] - '0') * 10 + (uint32_t)(p[7] - '0');
+    uint32_t dim, y;
+    if (v < 18000000 || v > 99999999 || m < 1 || m > 12 || d < 1)
+        return 0;
+    dim = vsb_month_days[m];
+    if (m == 2) {
+        y = (uint32_t)v / 10000;
+        if (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+            dim = 29;
+    }
+    return d <= dim;
+}
+
 /* Read one op of a unit into cur (and its column at row); a finding goes to
  * hits[nh] with its zone's bit in *bits. Returns the new number of findings. Always
  * inlined: called with an op of the generated tables (_layouts.h), the compiler folds
@@ -454,7 +472,7 @@ static VSB_ALWAYS_INLINE int vsb_read_op(
                 if ((flags & VSB_OP_MANDATORY) && !(flags & VSB_OP_SIGNED))
                     e = VSB_E_MISSING;
             } else if (flags & VSB_OP_DATE) {
-                if (!vsb_date_ok(v))
+                if (!(w->n == 8 && !(flags & VSB_OP_SIGNED) ? vsb_date8_ok(p, v) : vsb_date_ok(v)))
                     e = VSB_E_DATE;
             } else if (flags & VSB_OP_MONTH) {
                 if (v / 100 < 1800 || v % 100 < 1 || v % 100 > 12)
