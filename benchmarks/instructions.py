@@ -59,14 +59,14 @@ def _total(out: str) -> int:
 #: What the core's functions do (gcc inlines the small ones into them).
 ROLES = {
     "_unit": "one unit: its row, its reserved zones, the call of its rules",
-    "_unit_fused": "a fine unit: the call of its unit function, its findings",
+    "_unit_findings": "a fine unit: the findings its unit function returns",
     "_read_stored": "a fine unit: the call of its reader, its check digits",
     "vsb_rules": "the streaming rules from the tables (layouts not built in)",
     "_read": "read and check the zones of a unit with a bad byte",
     "vsb_classify_avx2": "classify the bytes (AVX2), check-digit sum",
     "vsb_classify_sse41": "classify the bytes (SSE4.1), check-digit sum",
     "vsb_classify_portable": "classify the bytes (portable)",
-    "_scan": "framing, line breaks, the loop over units",
+    "_scan": "framing, line breaks, the loop over units, the call of their unit functions",
     "_close": "close an invoice: its totals and control numbers",
 }
 

@@ -912,17 +912,14 @@ cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef int _unit_fused(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
-                     Py_ssize_t u, const uint8_t* rec, int L, uint32_t s) noexcept nogil:
-    """``_unit`` for a fine unit of a built-in layout: its unit function (_layouts.h)
-    stores its row, reads it, checks its check digits and its zeros-only reserved zones
-    and runs its rules; the findings it returns are pushed here. Returns -1 on
+cdef int _unit_findings(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec,
+                        int L, const vsb_hit* hits, const vsb_unit_out* out) noexcept nogil:
+    """What a layout's unit function (_layouts.h) leaves of a fine unit it ran (its row
+    stored, its zones read, its check digits and zeros-only reserved zones checked, its
+    rules run): the zone findings it returns, pushed, and the reserved zones it left
+    (those not zeros-only, or all when a zeros-only one is not). Returns -1 on
     out-of-memory."""
-    cdef vsb_hit hits[65]
-    cdef vsb_unit_out out
     cdef int i
-    if (<const vsb_unit_fn*> t.units)[L](t, o, r, rf, u, rec, s, hits, &out):
-        return -1
     for i in range(out.nh):
         if _push(f, u, hits[i].zone, hits[i].kind):
             return -1
@@ -981,6 +978,8 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
     cdef vsb_classify_fn classify = vsb_kernel(kern)
     cdef vsb_classify_fn portable = vsb_kernel(0)
     cdef bint fused = t.units != NULL and _BUILTIN and _FUSED
+    cdef vsb_hit hits[65]
+    cdef vsb_unit_out uo
     if body:
         o.offsets[0] = o.offsets[1] = -1
         o.layout[0] = o.layout[1] = -1
@@ -1005,7 +1004,13 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
                         o.offsets[u] = p
                         o.layout[u] = <int8_t> L
                         if fused:
-                            if _unit_fused(t, f, o, r, rf, u, b + p, L, s):
+                            # The unit function of its layout; the core pushes what it
+                            # found (rare).
+                            if (<const vsb_unit_fn*> t.units)[L](t, o, r, rf, u, b + p, s,
+                                                                 hits, &uo):
+                                return -1
+                            if ((uo.nh or uo.zeros or t.layout_zero[L] & 2)
+                                    and _unit_findings(t, f, u, b + p, L, hits, &uo)):
                                 return -1
                         elif _unit(t, f, o, r, rf, u, b + p, L, False, s):
                             return -1
@@ -1074,7 +1079,8 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
         o.layout[u] = <int8_t> L
         if L >= 0 and not framing_only:
             if fused and not bad:
-                if _unit_fused(t, f, o, r, rf, u, b + p, L, s):
+                if ((<const vsb_unit_fn*> t.units)[L](t, o, r, rf, u, b + p, s, hits, &uo)
+                        or _unit_findings(t, f, u, b + p, L, hits, &uo)):
                     return -1
             elif _unit(t, f, o, r, rf, u, b + p, L, bad, s):
                 return -1
