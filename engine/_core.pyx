@@ -972,7 +972,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
     """
     cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, dropped = 0
     cdef const uint8_t* nl
-    cdef int L, rt
+    cdef int L, rt, rc
     cdef bint lines = lines_io[0], bad = False
     cdef uint32_t s = 0
     cdef vsb_classify_fn classify = vsb_kernel(kern)
@@ -991,8 +991,22 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             # A margin behind: the rules may read the record before (equal zones).
             vsb_drop_pages(b + dropped, b + p - 4096)
             dropped = p - 4096
-        # The common case first: a whole record of a known type, fine in every byte.
-        if u >= 2 and not framing_only and p + 350 <= n:
+        # The common case first: whole records of a known type, fine in every byte; with
+        # unit functions, in a loop of its own (vsb_run).
+        if fused and u >= 2 and not framing_only and p + 350 <= n:
+            rc = vsb_run(t, b, n, dropped + _DROP_STEP if drop else n, &p, &u, o, r, rf,
+                         classify, portable, CLS, VAL, lines, hits, &uo)
+            if rc < 0:
+                return -1
+            if rc & VSB_RUN_FINDINGS and _unit_findings(
+                    t, f, u - 1, b + o.offsets[u - 1], o.layout[u - 1], hits, &uo):
+                return -1
+            if rc & VSB_RUN_LONG_LINE:
+                p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1)
+            if rc or p >= n or (drop and p - dropped >= _DROP_STEP):
+                continue
+            # The unit at p is not the common case: the way of every unit, below.
+        elif u >= 2 and not framing_only and p + 350 <= n:
             rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
             if <unsigned> (b[p] - 48) <= 9 and <unsigned> (b[p + 1] - 48) <= 9:
                 L = t.type_to_layout[rt]
@@ -1003,16 +1017,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
                     if not bad:
                         o.offsets[u] = p
                         o.layout[u] = <int8_t> L
-                        if fused:
-                            # The unit function of its layout; the core pushes what it
-                            # found (rare).
-                            if (<const vsb_unit_fn*> t.units)[L](t, o, r, rf, u, b + p, s,
-                                                                 hits, &uo):
-                                return -1
-                            if ((uo.nh or uo.zeros or t.layout_zero[L] & 2)
-                                    and _unit_findings(t, f, u, b + p, L, hits, &uo)):
-                                return -1
-                        elif _unit(t, f, o, r, rf, u, b + p, L, False, s):
+                        if _unit(t, f, o, r, rf, u, b + p, L, False, s):
                             return -1
                         u += 1
                         p += 350

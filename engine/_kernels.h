@@ -38,6 +38,13 @@
 #define VSB_ALWAYS_INLINE inline
 #endif
 
+/* Not inlined: a loop of its own, with its own registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VSB_NOINLINE __attribute__((noinline))
+#else
+#define VSB_NOINLINE
+#endif
+
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define VSB_X86 1
 #include <immintrin.h>

@@ -594,6 +594,62 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
     return 0;
 }
 
+/* What vsb_run leaves to the scan after the unit before *u: its findings (hits, out),
+ * a missing line break after it in a file with line breaks. */
+enum { VSB_RUN_FINDINGS = 1, VSB_RUN_LONG_LINE = 2 };
+
+/* The scan's common case in a loop of its own: whole records (of layouts with a unit
+ * function, not the segments') fine in every byte, one after another from *p (unit
+ * *u), each run by its layout's unit function (t->units, not NULL), each followed by
+ * its line break if any, until p reaches stop. Returns 0 before a unit it does not
+ * take (or at stop), -1 on out-of-memory, else VSB_RUN_* flags for the unit before
+ * *u: the scan pushes its findings or reports its line, then calls again. The loop
+ * keeps few values live (the scan's own loop is one large function). */
+static VSB_NOINLINE int vsb_run(const Tables *t, const uint8_t *b, Py_ssize_t n,
+                                Py_ssize_t stop, Py_ssize_t *p_io, Py_ssize_t *u_io, Out *o,
+                                Run *r, RuleFindings *rf, vsb_classify_fn classify,
+                                vsb_classify_fn portable, const uint8_t *cls,
+                                const uint8_t *val, int lines, vsb_hit *hits,
+                                vsb_unit_out *out)
+{
+    Py_ssize_t p = *p_io, u = *u_io;
+    int flags = 0;
+    while (p + 350 <= n && p < stop) {
+        unsigned d0 = (unsigned)b[p] - '0', d1 = (unsigned)b[p + 1] - '0';
+        uint32_t s;
+        int L;
+        if (d0 > 9 || d1 > 9)
+            break;
+        L = t->type_to_layout[d0 * 10 + d1];
+        if (L < 0 || L == t->layout_200 || L == t->layout_300)
+            break;
+        if ((t->layout_simd[L] ? classify : portable)(b + p, t->allow + L * 350,
+                                                       t->accept + L * 350, 350,
+                                                       t->layout_check[L] ? 348 : 0, cls,
+                                                       val, &s))
+            break;
+        o->offsets[u] = p;
+        o->layout[u] = (int8_t)L;
+        if (t->units[L](t, o, r, rf, u, b + p, s, hits, out))
+            return -1;
+        if (out->nh || out->zeros || (t->layout_zero[L] & 2))
+            flags = VSB_RUN_FINDINGS;
+        u++;
+        p += 350;
+        if (p < n && b[p] == 10)
+            p += 1;
+        else if (p + 1 < n && b[p] == 13 && b[p + 1] == 10)
+            p += 2;
+        else if (lines && p < n)
+            flags |= VSB_RUN_LONG_LINE;
+        if (flags)
+            break;
+    }
+    *p_io = p;
+    *u_io = u;
+    return flags;
+}
+
 /* The rules of one record: the built-in rules of its layout where the tables have
  * them (t->rulers, _layouts.h) and builtin is set, else from the tables' rule table. */
 static int vsb_rules(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
