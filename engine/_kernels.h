@@ -557,6 +557,35 @@ static inline uint64_t vsb_le64(const uint8_t *p)
     return x;
 }
 
+/* Two adjacent words of the zeros checks built in (_layouts.h): 16 bytes at p, their
+ * masks m0, m1 and expected bytes e0, e1 (little-endian words), what differs ORed
+ * into an accumulator; with SSE2 one 16-byte compare, else two words. */
+#if defined(VSB_X86) && defined(__SSE2__)
+typedef __m128i vsb_acc16;
+static inline vsb_acc16 vsb_acc16_zero(void) { return _mm_setzero_si128(); }
+static inline vsb_acc16 vsb_zeros16(vsb_acc16 acc, const uint8_t *p, uint64_t m0, uint64_t e0,
+                                    uint64_t m1, uint64_t e1)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_set_epi64x((long long)m1, (long long)m0);
+    __m128i e = _mm_set_epi64x((long long)e1, (long long)e0);
+    return _mm_or_si128(acc, _mm_xor_si128(_mm_and_si128(x, m), e));
+}
+static inline int vsb_acc16_any(vsb_acc16 acc)
+{
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xFFFF;
+}
+#else
+typedef uint64_t vsb_acc16;
+static inline vsb_acc16 vsb_acc16_zero(void) { return 0; }
+static inline vsb_acc16 vsb_zeros16(vsb_acc16 acc, const uint8_t *p, uint64_t m0, uint64_t e0,
+                                    uint64_t m1, uint64_t e1)
+{
+    return acc | ((vsb_le64(p) & m0) ^ e0) | ((vsb_le64(p + 8) & m1) ^ e1);
+}
+static inline int vsb_acc16_any(vsb_acc16 acc) { return acc != 0; }
+#endif
+
 /* A layout's check of its zeros-only reserved zones, built in (_layouts.h): whether
  * a byte of them is not '0' (what vsb_zeros_differ tells from the masks). */
 typedef int (*vsb_zeros_fn)(const uint8_t *rec);

@@ -267,29 +267,30 @@ static VSB_ALWAYS_INLINE int vsb_zeros_layout_1(const uint8_t *rec)
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_2(const uint8_t *rec)
 {
     uint64_t acc = 0;
-    acc |= (vsb_le64(rec + 16) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 24) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 35) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 43) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 79) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
-    acc |= (vsb_le64(rec + 87) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 95) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 103) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 114) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 177) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 212) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
     acc |= (vsb_le64(rec + 229) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
-    acc |= (vsb_le64(rec + 260) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 268) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
-    acc |= (vsb_le64(rec + 312) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 320) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 16, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 35, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 79, UINT64_C(0x000000ffffffffff), UINT64_C(0x0000003030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 95, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
+    acc16 = vsb_zeros16(acc16, rec + 260, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x000000000000ffff), UINT64_C(0x0000000000003030));
+    acc16 = vsb_zeros16(acc16, rec + 312, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 328, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 20: its zeros-only reserved zones, 7 word(s). */
@@ -311,33 +312,34 @@ static VSB_ALWAYS_INLINE int vsb_zeros_layout_3(const uint8_t *rec)
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_4(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 99) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 112) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
     acc |= (vsb_le64(rec + 126) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
-    acc |= (vsb_le64(rec + 176) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 184) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 192) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 200) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 208) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 216) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 224) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 232) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 240) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 248) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 256) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
-    acc |= (vsb_le64(rec + 270) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 278) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 304) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 312) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 320) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 176, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 192, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 208, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 224, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 240, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 270, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 304, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 320, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 50: its zeros-only reserved zones, 1 word(s). */
@@ -353,57 +355,60 @@ static VSB_ALWAYS_INLINE int vsb_zeros_layout_5(const uint8_t *rec)
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_6(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 8) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 24) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 32) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
-    acc |= (vsb_le64(rec + 48) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 56) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 64) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 99) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 107) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 115) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 123) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
-    acc |= (vsb_le64(rec + 137) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 145) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 153) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 161) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 169) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 177) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 185) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 193) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 201) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 209) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
-    acc |= (vsb_le64(rec + 260) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 268) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 276) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 284) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 292) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 300) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 308) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 316) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 24, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x0000000000ffffff), UINT64_C(0x0000000000303030));
+    acc16 = vsb_zeros16(acc16, rec + 48, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 99, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 115, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
+    acc16 = vsb_zeros16(acc16, rec + 137, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 153, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 169, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 185, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 201, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x0000000000ffffff), UINT64_C(0x0000000000303030));
+    acc16 = vsb_zeros16(acc16, rec + 260, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 276, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 292, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 308, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
+    acc16 = vsb_zeros16(acc16, rec + 328, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 52: its zeros-only reserved zones, 3 word(s). */
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_7(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 32) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
-    acc |= (vsb_le64(rec + 55) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 63) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
+    acc16 = vsb_zeros16(acc16, rec + 55, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 80: its zeros-only reserved zones, 26 word(s). */
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_8(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 8) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 50) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
@@ -411,60 +416,61 @@ static VSB_ALWAYS_INLINE int vsb_zeros_layout_8(const uint8_t *rec)
     acc |= (vsb_le64(rec + 126) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
     acc |= (vsb_le64(rec + 175) & UINT64_C(0x00ffffffffffffff)) ^ UINT64_C(0x0030303030303030);
-    acc |= (vsb_le64(rec + 194) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 202) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 210) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 218) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 226) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 234) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 242) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 250) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 258) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 266) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 274) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 282) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 290) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 298) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 306) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 314) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 322) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 330) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 338) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 194, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 210, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 226, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 242, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 258, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 274, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 290, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 306, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 322, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 90: its zeros-only reserved zones, 25 word(s). */
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_9(const uint8_t *rec)
 {
     uint64_t acc = 0;
-    acc |= (vsb_le64(rec + 8) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 16) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 24) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 35) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 43) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 99) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 114) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 122) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 177) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 212) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
-    acc |= (vsb_le64(rec + 229) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 237) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 245) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 253) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 261) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 269) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 304) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 312) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 320) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
+    acc16 = vsb_zeros16(acc16, rec + 8, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 35, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 114, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x000000ffffffffff), UINT64_C(0x0000003030303030));
+    acc16 = vsb_zeros16(acc16, rec + 229, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 245, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 261, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000000000ff), UINT64_C(0x0000000000000030));
+    acc16 = vsb_zeros16(acc16, rec + 304, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 320, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 95: its zeros-only reserved zones, 0 word(s). */
