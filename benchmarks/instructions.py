@@ -66,7 +66,8 @@ ROLES = {
     "vsb_classify_avx2": "classify the bytes (AVX2), check-digit sum",
     "vsb_classify_sse41": "classify the bytes (SSE4.1), check-digit sum",
     "vsb_classify_portable": "classify the bytes (portable)",
-    "_scan": "framing, line breaks, the loop over units, the call of their unit functions",
+    "_scan": "framing, line breaks, the loop over units that are not the common case",
+    "vsb_run": "the loop over fine records: type, classification and unit-function calls",
     "_close": "close an invoice: its totals and control numbers",
 }
 
