@@ -471,7 +471,7 @@ cdef class CoreTables:
         digest.update(b"%d;" % t.n_kinds)
         digest.update(arrays["kind_first"].tobytes())
         for name in ("layout_len", "layout_zero", "zero_expect", "zero_mask", "layout_check",
-                     "zone_first", "zone_count"):
+                     "zone_first", "zone_count", "slot_count"):
             digest.update(arrays[name].tobytes())
         self.builtin_digest = digest.hexdigest()
         t.readers = NULL
@@ -537,6 +537,12 @@ cdef class CoreTables:
         count = self._keep["zone_count"]
         return [(bool(check[L]), int(first[L] + count[L] - 1), int(count[L] - 1))
                 for L in range(self.t.n_layouts)]
+
+    def slot_counts(self):
+        """The columns of each layout and of the record 50's: what the built-in rules
+        (``_layouts.h``) copy of a governing record."""
+        counts = self._keep["slot_count"]
+        return [int(c) for c in counts], int(counts[self.t.layout_50])
 
     def zero_words(self):
         """Per layout, the 8-byte words that cover its zeros-only reserved zones, as

@@ -403,13 +403,15 @@ static int vsb_close(const Tables *t, Out *o, Run *r, RuleFindings *rf)
 }
 
 /* Follow the invoice structure and run the rules of one record of layout L, kind by
- * kind, from rules (kf: the layout's first rule of each kind). -1 on out-of-memory. */
+ * kind, from rules (kf: the layout's first rule of each kind; K, K50: the columns of
+ * layout L and of the record 50, t->slot_count's, constants in the built-in code).
+ * -1 on out-of-memory. */
 static VSB_ALWAYS_INLINE int vsb_rules_with(
     const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u, const uint8_t *rec, int L,
-    const int64_t *cur, uint64_t found, const Rule *rules, const int32_t *kf)
+    const int64_t *cur, uint64_t found, const Rule *rules, const int32_t *kf, int K, int K50)
 {
     Py_ssize_t inv = o->n_inv - 1, target;
-    int i, nt = t->n_totals, K = t->slot_count[L];
+    int i, nt = t->n_totals;
     const Rule *q;
     int64_t a, b;
     int fire, guard = 1, detail = t->layout_check[L];
@@ -429,7 +431,7 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         r->rec20 = rec;
         memcpy(r->vals + V_GOV20, cur, (size_t)K * sizeof(int64_t));
         /* A record 51/52 reads its record 50 in this invoice only. */
-        memset(r->vals + V_GOV50, 0, (size_t)t->slot_count[t->layout_50] * sizeof(int64_t));
+        memset(r->vals + V_GOV50, 0, (size_t)K50 * sizeof(int64_t));
     }
     if (t->layout_member[L] && inv >= 0) {
         o->invoice[u] = (int32_t)inv;
@@ -658,7 +660,8 @@ static int vsb_rules(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize
     if (builtin && t->rulers != NULL)
         return t->rulers[L](t, o, r, rf, u, rec, cur, found);
     return vsb_rules_with(t, o, r, rf, u, rec, L, cur, found, t->rules,
-                          t->kind_first + L * t->n_kinds);
+                          t->kind_first + L * t->n_kinds, t->slot_count[L],
+                          t->slot_count[t->layout_50]);
 }
 
 #endif
