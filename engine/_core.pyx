@@ -471,8 +471,11 @@ cdef class CoreTables:
         digest.update(b"%d;" % t.n_kinds)
         digest.update(arrays["kind_first"].tobytes())
         for name in ("layout_len", "layout_zero", "zero_expect", "zero_mask", "layout_check",
-                     "zone_first", "zone_count", "slot_count"):
+                     "zone_first", "zone_count", "slot_count", "layout_member", "seq_slot",
+                     "seq_bit"):
             digest.update(arrays[name].tobytes())
+        digest.update(b"20 %d 50 %d 80 %d;" % (compiled.index["20"], compiled.index["50"],
+                                               compiled.index["80"]))
         self.builtin_digest = digest.hexdigest()
         t.readers = NULL
         t.rulers = NULL
@@ -538,11 +541,16 @@ cdef class CoreTables:
         return [(bool(check[L]), int(first[L] + count[L] - 1), int(count[L] - 1))
                 for L in range(self.t.n_layouts)]
 
-    def slot_counts(self):
-        """The columns of each layout and of the record 50's: what the built-in rules
-        (``_layouts.h``) copy of a governing record."""
-        counts = self._keep["slot_count"]
-        return [int(c) for c in counts], int(counts[self.t.layout_50])
+    def rule_facts(self):
+        """Per layout, what its built-in rules (``_layouts.h``) know of it besides its
+        rules: the fields of ``vsb_rule_facts`` (engine/_rules.h), in their order."""
+        cdef int L
+        k = self._keep
+        return [(int(k["slot_count"][L]), int(k["slot_count"][self.t.layout_50]),
+                 int(L == self.t.layout_20), int(L == self.t.layout_50),
+                 int(L == self.t.layout_80), int(k["layout_member"][L]),
+                 int(k["layout_check"][L]), int(k["seq_slot"][L]), int(k["seq_bit"][L]))
+                for L in range(self.t.n_layouts)]
 
     def zero_words(self):
         """Per layout, the 8-byte words that cover its zeros-only reserved zones, as

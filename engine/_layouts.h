@@ -7,7 +7,7 @@
 #include "_kernels.h"
 #include "_rules.h"
 
-#define VSB_LAYOUTS_DIGEST "e1dda676c2e98d781f89a37d82fbac5f"
+#define VSB_LAYOUTS_DIGEST "1de2ddc5d9663cecd4afdb1d95f010ca"
 #define VSB_LAYOUTS_COUNT 12
 #define VSB_LAYOUTS_KINDS 12
 
@@ -513,7 +513,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_0(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 0, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 0, 1, 13);
+                          vsb_layout_kind_first + 0,
+                          (vsb_rule_facts){.slots = 1, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
 
 /* Record type 300: 6 zone(s). */
@@ -541,7 +542,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_1(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 1, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 12, 4, 13);
+                          vsb_layout_kind_first + 12,
+                          (vsb_rule_facts){.slots = 4, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
 
 /* Record type 10: 8 zone(s). */
@@ -571,7 +573,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_2(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 2, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 24, 8, 13);
+                          vsb_layout_kind_first + 24,
+                          (vsb_rule_facts){.slots = 8, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 20: 19 zone(s). */
@@ -612,7 +615,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_3(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 3, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 36, 14, 13);
+                          vsb_layout_kind_first + 36,
+                          (vsb_rule_facts){.slots = 14, .slots50 = 13, .is20 = 1, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 30: 12 zone(s). */
@@ -646,7 +650,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_4(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 4, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 48, 11, 13);
+                          vsb_layout_kind_first + 48,
+                          (vsb_rule_facts){.slots = 11, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 50: 14 zone(s). */
@@ -682,7 +687,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_5(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 5, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 60, 13, 13);
+                          vsb_layout_kind_first + 60,
+                          (vsb_rule_facts){.slots = 13, .slots50 = 13, .is20 = 0, .is50 = 1, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 51: 6 zone(s). */
@@ -710,7 +716,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_6(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 6, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 72, 5, 13);
+                          vsb_layout_kind_first + 72,
+                          (vsb_rule_facts){.slots = 5, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 52: 5 zone(s). */
@@ -737,7 +744,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_7(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 7, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 84, 4, 13);
+                          vsb_layout_kind_first + 84,
+                          (vsb_rule_facts){.slots = 4, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 80: 15 zone(s). */
@@ -774,7 +782,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_8(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 8, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 96, 12, 13);
+                          vsb_layout_kind_first + 96,
+                          (vsb_rule_facts){.slots = 12, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 1, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 90: 9 zone(s). */
@@ -805,7 +814,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_9(const Tables *t, Out *o, Run *r,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 9, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 108, 9, 13);
+                          vsb_layout_kind_first + 108,
+                          (vsb_rule_facts){.slots = 9, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 95: 8 zone(s). */
@@ -835,7 +845,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_10(const Tables *t, Out *o, Run *r
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 10, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 120, 8, 13);
+                          vsb_layout_kind_first + 120,
+                          (vsb_rule_facts){.slots = 8, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
 
 /* Record type 96: 7 zone(s). */
@@ -864,7 +875,8 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_11(const Tables *t, Out *o, Run *r
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 11, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 132, 7, 13);
+                          vsb_layout_kind_first + 132,
+                          (vsb_rule_facts){.slots = 7, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
 
 /* Record type 200, a unit whose bytes are all fine, whole: its row, its

@@ -402,22 +402,49 @@ static int vsb_close(const Tables *t, Out *o, Run *r, RuleFindings *rf)
     return 0;
 }
 
+/* What the rules of a record know of its layout L besides its rules (the tables'; in
+ * the built-in code constants, so that they fold into its code). */
+typedef struct {
+    int slots;        /* t->slot_count[L] */
+    int slots50;      /* t->slot_count[t->layout_50] */
+    int is20, is50, is80;
+    int member;       /* t->layout_member[L] */
+    int detail;       /* t->layout_check[L] */
+    int seq_slot;     /* t->seq_slot[L] */
+    uint64_t seq_bit; /* t->seq_bit[L] */
+} vsb_rule_facts;
+
+static inline vsb_rule_facts vsb_facts(const Tables *t, int L)
+{
+    vsb_rule_facts f;
+    f.slots = t->slot_count[L];
+    f.slots50 = t->slot_count[t->layout_50];
+    f.is20 = L == t->layout_20;
+    f.is50 = L == t->layout_50;
+    f.is80 = L == t->layout_80;
+    f.member = t->layout_member[L];
+    f.detail = t->layout_check[L];
+    f.seq_slot = t->seq_slot[L];
+    f.seq_bit = t->seq_bit[L];
+    return f;
+}
+
 /* Follow the invoice structure and run the rules of one record of layout L, kind by
- * kind, from rules (kf: the layout's first rule of each kind; K, K50: the columns of
- * layout L and of the record 50, t->slot_count's, constants in the built-in code).
+ * kind, from rules (kf: the layout's first rule of each kind; f: its facts).
  * -1 on out-of-memory. */
 static VSB_ALWAYS_INLINE int vsb_rules_with(
     const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u, const uint8_t *rec, int L,
-    const int64_t *cur, uint64_t found, const Rule *rules, const int32_t *kf, int K, int K50)
+    const int64_t *cur, uint64_t found, const Rule *rules, const int32_t *kf,
+    const vsb_rule_facts f)
 {
     Py_ssize_t inv = o->n_inv - 1, target;
-    int i, nt = t->n_totals;
+    int i, nt = t->n_totals, K = f.slots;
     const Rule *q;
     int64_t a, b;
-    int fire, guard = 1, detail = t->layout_check[L];
+    int fire, guard = 1, detail = f.detail;
     const uint8_t *grec;
     const int64_t *gvals;
-    if (L == t->layout_20) {
+    if (f.is20) {
         if (vsb_close(t, o, r, rf))
             return -1;
         inv = o->n_inv;
@@ -431,13 +458,13 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         r->rec20 = rec;
         memcpy(r->vals + V_GOV20, cur, (size_t)K * sizeof(int64_t));
         /* A record 51/52 reads its record 50 in this invoice only. */
-        memset(r->vals + V_GOV50, 0, (size_t)K50 * sizeof(int64_t));
+        memset(r->vals + V_GOV50, 0, (size_t)f.slots50 * sizeof(int64_t));
     }
-    if (t->layout_member[L] && inv >= 0) {
+    if (f.member && inv >= 0) {
         o->invoice[u] = (int32_t)inv;
         o->inv_stop[inv] = (int32_t)(u + 1);
         o->inv_members[inv] += 1;
-        if (L == t->layout_80 && o->inv_end[inv] < 0) {
+        if (f.is80 && o->inv_end[inv] < 0) {
             o->inv_end[inv] = (int32_t)u;
             memcpy(r->end_values, cur, (size_t)K * sizeof(int64_t));
             r->end_found = found;
@@ -550,12 +577,12 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         VSB_UNROLL
         for (i = kf[RK_SEQ]; i < kf[RK_SEQ + 1]; i++) {
             q = &rules[i];
-            if (r->prev_layout < 0 || !r->prev_seq_ok || (found & t->seq_bit[L]))
+            if (r->prev_layout < 0 || !r->prev_seq_ok || (found & f.seq_bit))
                 continue;
             a = r->prev_seq + 1;
             if (a >= q->b_const)
                 a = a % q->b_const;
-            if (cur[t->seq_slot[L]] != a && vsb_emit(rf, u, i))
+            if (cur[f.seq_slot] != a && vsb_emit(rf, u, i))
                 return -1;
         }
     }
@@ -580,15 +607,15 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
     if (detail) {
         r->prev_layout = L;
         r->prev_unit = u;
-        if (t->seq_slot[L] >= 0) {
-            r->prev_seq = cur[t->seq_slot[L]];
-            r->prev_seq_ok = !(found & t->seq_bit[L]);
+        if (f.seq_slot >= 0) {
+            r->prev_seq = cur[f.seq_slot];
+            r->prev_seq_ok = !(found & f.seq_bit);
         } else {
             r->prev_seq = 0;
             r->prev_seq_ok = 0;
         }
     }
-    if (L == t->layout_50) {
+    if (f.is50) {
         r->r50 = u;
         r->rec50 = rec;
         memcpy(r->vals + V_GOV50, cur, (size_t)K * sizeof(int64_t));
@@ -660,8 +687,7 @@ static int vsb_rules(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize
     if (builtin && t->rulers != NULL)
         return t->rulers[L](t, o, r, rf, u, rec, cur, found);
     return vsb_rules_with(t, o, r, rf, u, rec, L, cur, found, t->rules,
-                          t->kind_first + L * t->n_kinds, t->slot_count[L],
-                          t->slot_count[t->layout_50]);
+                          t->kind_first + L * t->n_kinds, vsb_facts(t, L));
 }
 
 #endif
