@@ -59,13 +59,15 @@ def _total(out: str) -> int:
 #: What the core's functions do (gcc inlines the small ones into them).
 ROLES = {
     "_unit": "one unit: its row, its reserved zones, the call of its rules",
+    "_unit_findings": "a fine unit: the findings its unit function returns",
     "_read_stored": "a fine unit: the call of its reader, its check digits",
     "vsb_rules": "the streaming rules from the tables (layouts not built in)",
     "_read": "read and check the zones of a unit with a bad byte",
     "vsb_classify_avx2": "classify the bytes (AVX2), check-digit sum",
     "vsb_classify_sse41": "classify the bytes (SSE4.1), check-digit sum",
     "vsb_classify_portable": "classify the bytes (portable)",
-    "_scan": "framing, line breaks, the loop over units",
+    "_scan": "framing, line breaks, the loop over units that are not the common case",
+    "vsb_run": "the loop over fine records: type, classification and unit-function calls",
     "_close": "close an invoice: its totals and control numbers",
 }
 
@@ -139,9 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         for count, name in _profile(out, args.top):
             role = ROLES.get(name, "")
-            built_in = re.match(r"vsb_(read|rules)_layout_(\d+)$", name)
+            built_in = re.match(r"vsb_(read|rules|unit)_layout_(\d+)$", name)
             if built_in:
-                what = "read the zones" if built_in.group(1) == "read" else "the streaming rules"
+                what = {
+                    "read": "read the zones",
+                    "rules": "the streaming rules",
+                    "unit": "all of a fine unit",
+                }[built_in.group(1)]
                 role = f"{what} of a record {names[int(built_in.group(2))]} (built in)"
             print(f"{count / size:>8.2f} per byte {count / total:>6.1%}  {name:<24}{role}")
     return 0

@@ -75,6 +75,7 @@ cdef extern from "_layouts.h" nogil:
     const vsb_reader_fn vsb_layout_readers[]
     const void* vsb_layout_rulers[]
     const vsb_zeros_fn vsb_layout_zeros[]
+    const void* vsb_layout_units[]
 
 
 # Character classes (bit flags): what a position of a layout allows.
@@ -366,6 +367,21 @@ cdef extern from "_rules.h" nogil:
         int layout_50
         int layout_80
         const void* rulers
+        const void* units
+    ctypedef struct vsb_unit_out:
+        int nh
+        int zeros
+        uint64_t found
+    ctypedef int (*vsb_unit_fn)(const Tables* t, Out* o, Run* r, RuleFindings* rf,
+                                Py_ssize_t u, const uint8_t* rec, uint32_t s, vsb_hit* hits,
+                                vsb_unit_out* out)
+    enum:
+        VSB_RUN_FINDINGS
+        VSB_RUN_LONG_LINE
+    int vsb_run(const Tables* t, const uint8_t* b, Py_ssize_t n, Py_ssize_t stop,
+                Py_ssize_t* p_io, Py_ssize_t* u_io, Out* o, Run* r, RuleFindings* rf,
+                vsb_classify_fn classify, vsb_classify_fn portable, const uint8_t* cls,
+                const uint8_t* val, int lines, vsb_hit* hits, vsb_unit_out* out)
     int vsb_emit(RuleFindings* f, Py_ssize_t unit, int rule)
     int vsb_close(const Tables* t, Out* o, Run* r, RuleFindings* rf)
     int vsb_rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,

@@ -115,6 +115,7 @@ def use_kernel(name):
 
 
 cdef bint _BUILTIN = True
+cdef bint _FUSED = True
 
 
 def use_builtin(flag):
@@ -124,6 +125,17 @@ def use_builtin(flag):
     global _BUILTIN
     before = bool(_BUILTIN)
     _BUILTIN = bool(flag)
+    return before
+
+
+def use_fused(flag):
+    """Make the scans that start from now on run a fine unit of a built-in layout in its
+    one unit function (``True``, the default) or call its built-in reader, zeros check
+    and rules one after the other (``False``; tests compare the two). Only with the
+    built-in code (``use_builtin``). Returns the setting before."""
+    global _FUSED
+    before = bool(_FUSED)
+    _FUSED = bool(flag)
     return before
 
 
@@ -458,17 +470,23 @@ cdef class CoreTables:
         digest.update((<char*> t.rules)[:t.n_rules * sizeof(Rule)])
         digest.update(b"%d;" % t.n_kinds)
         digest.update(arrays["kind_first"].tobytes())
-        for name in ("layout_len", "layout_zero", "zero_expect", "zero_mask"):
+        for name in ("layout_len", "layout_zero", "zero_expect", "zero_mask", "layout_check",
+                     "zone_first", "zone_count", "slot_count", "layout_member", "seq_slot",
+                     "seq_bit"):
             digest.update(arrays[name].tobytes())
+        digest.update(b"20 %d 50 %d 80 %d;" % (compiled.index["20"], compiled.index["50"],
+                                               compiled.index["80"]))
         self.builtin_digest = digest.hexdigest()
         t.readers = NULL
         t.rulers = NULL
         t.zeros = NULL
+        t.units = NULL
         if (VSB_LAYOUTS_COUNT == n_layouts
                 and self.builtin_digest == VSB_LAYOUTS_DIGEST.decode("ascii")):
             t.readers = vsb_layout_readers
             t.rulers = vsb_layout_rulers
             t.zeros = vsb_layout_zeros
+            t.units = vsb_layout_units
         by_index = {L: name for name, L in compiled.index.items()}
         self._names = [by_index.get(L, str(L)) for L in range(n_layouts)]
         idx = compiled.index
@@ -513,6 +531,26 @@ cdef class CoreTables:
             ops.append((op.start, op.n, op.mode, op.flags, op.slot, op.pos, op.rng_count,
                         op.rng_first, op.gslot, op.zone))
         return (ops, self._keep["fast_first"].tolist(), self._keep["fast_count"].tolist())
+
+    def unit_facts(self):
+        """Per layout, what its built-in unit function (``_layouts.h``) knows besides its
+        ops, rules and zero words: (whether it has check digits, their zone, its bit)."""
+        check = self._keep["layout_check"]
+        first = self._keep["zone_first"]
+        count = self._keep["zone_count"]
+        return [(bool(check[L]), int(first[L] + count[L] - 1), int(count[L] - 1))
+                for L in range(self.t.n_layouts)]
+
+    def rule_facts(self):
+        """Per layout, what its built-in rules (``_layouts.h``) know of it besides its
+        rules: the fields of ``vsb_rule_facts`` (engine/_rules.h), in their order."""
+        cdef int L
+        k = self._keep
+        return [(int(k["slot_count"][L]), int(k["slot_count"][self.t.layout_50]),
+                 int(L == self.t.layout_20), int(L == self.t.layout_50),
+                 int(L == self.t.layout_80), int(k["layout_member"][L]),
+                 int(k["layout_check"][L]), int(k["seq_slot"][L]), int(k["seq_bit"][L]))
+                for L in range(self.t.n_layouts)]
 
     def zero_words(self):
         """Per layout, the 8-byte words that cover its zeros-only reserved zones, as
@@ -825,7 +863,6 @@ cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* re
     compared at once with its masks (bit 1 of ``layout_zero``), the others one by one
     (bit 2); a zone whose characters failed already (``failed``) is not reported again.
     Returns -1 on out-of-memory."""
-    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
     cdef int which = t.layout_zero[L]
     cdef bint masked = False
     if which & 1:
@@ -834,7 +871,17 @@ cdef int _reserved(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* re
         else:
             masked = vsb_zeros_differ(rec, t.zero_expect + L * 350, t.zero_mask + L * 350,
                                       t.zero_span[2 * L], t.zero_span[2 * L + 1])
-    if not masked and not (which & 2):
+    return _reserved_zones(t, f, u, rec, L, failed, masked)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _reserved_zones(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec,
+                         int L, uint64_t failed, bint masked) noexcept nogil:
+    """``_reserved`` once the masks are compared (``masked``: a zeros-only zone holds
+    something else): the zones one by one."""
+    cdef int z, z0 = t.zone_first[L], zn = t.zone_count[L], e, flags
+    if not masked and not (t.layout_zero[L] & 2):
         return 0
     for z in range(z0, z0 + zn):
         flags = t.z_flags[z]
@@ -875,6 +922,24 @@ cdef int _unit(const Tables* t, Findings* f, Out* o, Run* r, RuleFindings* rf,
     if t.layout_zero[L] and _reserved(t, f, u, rec, L, found):
         return -1
     return vsb_rules(t, o, r, rf, u, rec, L, cur, found, _BUILTIN)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _unit_findings(const Tables* t, Findings* f, Py_ssize_t u, const uint8_t* rec,
+                        int L, const vsb_hit* hits, const vsb_unit_out* out) noexcept nogil:
+    """What a layout's unit function (_layouts.h) leaves of a fine unit it ran (its row
+    stored, its zones read, its check digits and zeros-only reserved zones checked, its
+    rules run): the zone findings it returns, pushed, and the reserved zones it left
+    (those not zeros-only, or all when a zeros-only one is not). Returns -1 on
+    out-of-memory."""
+    cdef int i
+    for i in range(out.nh):
+        if _push(f, u, hits[i].zone, hits[i].kind):
+            return -1
+    if out.zeros or t.layout_zero[L] & 2:
+        return _reserved_zones(t, f, u, rec, L, out.found, out.zeros)
+    return 0
 
 
 cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n) noexcept nogil:
@@ -921,11 +986,14 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
     """
     cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, dropped = 0
     cdef const uint8_t* nl
-    cdef int L, rt
+    cdef int L, rt, rc
     cdef bint lines = lines_io[0], bad = False
     cdef uint32_t s = 0
     cdef vsb_classify_fn classify = vsb_kernel(kern)
     cdef vsb_classify_fn portable = vsb_kernel(0)
+    cdef bint fused = t.units != NULL and _BUILTIN and _FUSED
+    cdef vsb_hit hits[65]
+    cdef vsb_unit_out uo
     if body:
         o.offsets[0] = o.offsets[1] = -1
         o.layout[0] = o.layout[1] = -1
@@ -937,8 +1005,22 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             # A margin behind: the rules may read the record before (equal zones).
             vsb_drop_pages(b + dropped, b + p - 4096)
             dropped = p - 4096
-        # The common case first: a whole record of a known type, fine in every byte.
-        if u >= 2 and not framing_only and p + 350 <= n:
+        # The common case first: whole records of a known type, fine in every byte; with
+        # unit functions, in a loop of its own (vsb_run).
+        if fused and u >= 2 and not framing_only and p + 350 <= n:
+            rc = vsb_run(t, b, n, dropped + _DROP_STEP if drop else n, &p, &u, o, r, rf,
+                         classify, portable, CLS, VAL, lines, hits, &uo)
+            if rc < 0:
+                return -1
+            if rc & VSB_RUN_FINDINGS and _unit_findings(
+                    t, f, u - 1, b + o.offsets[u - 1], o.layout[u - 1], hits, &uo):
+                return -1
+            if rc & VSB_RUN_LONG_LINE:
+                p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1)
+            if rc or p >= n or (drop and p - dropped >= _DROP_STEP):
+                continue
+            # The unit at p is not the common case: the way of every unit, below.
+        elif u >= 2 and not framing_only and p + 350 <= n:
             rt = (b[p] - 48) * 10 + (b[p + 1] - 48)
             if <unsigned> (b[p] - 48) <= 9 and <unsigned> (b[p + 1] - 48) <= 9:
                 L = t.type_to_layout[rt]
@@ -1015,7 +1097,11 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             _frame(fr, FR_UNKNOWN_TYPE, p, 2, u)
         o.layout[u] = <int8_t> L
         if L >= 0 and not framing_only:
-            if _unit(t, f, o, r, rf, u, b + p, L, bad, s):
+            if fused and not bad:
+                if ((<const vsb_unit_fn*> t.units)[L](t, o, r, rf, u, b + p, s, hits, &uo)
+                        or _unit_findings(t, f, u, b + p, L, hits, &uo)):
+                    return -1
+            elif _unit(t, f, o, r, rf, u, b + p, L, bad, s):
                 return -1
         u += 1
         p += want

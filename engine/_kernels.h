@@ -19,7 +19,8 @@
  * All kernels also sum the record check-digit values of the first sum_len bytes
  * (digit 0-9, blank 10, letter 11-36, anything else 37). The vector kernel is
  * chosen once, at run time (vsb_pick): AVX2, SSE4.1, or the portable one; the
- * build needs no -march flag.
+ * build needs no -march flag. The vector kernels run a record (350 bytes) fully
+ * unrolled.
  *
  * Digits. vsb_digits reads n ASCII digits known to be digits; vsb_read reads a
  * zone of up to 16 digits with one or two 8-byte loads (SWAR), inside the unit.
@@ -35,6 +36,13 @@
 #define VSB_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define VSB_ALWAYS_INLINE inline
+#endif
+
+/* Not inlined: a loop of its own, with its own registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VSB_NOINLINE __attribute__((noinline))
+#else
+#define VSB_NOINLINE
 #endif
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -91,9 +99,9 @@ static int vsb_classify_scalar(const uint8_t *rec, const uint8_t *allow, const u
 /* Value = byte - OFF[high nibble] for digits, blank and letters. */
 #define VSB_OFF_BYTES 0, 0, 22, 48, 54, 54, 86, 86, 0, 0, 0, 0, 0, 0, 0, 0
 
-__attribute__((target("sse4.1"))) static int vsb_classify_sse41(
-    const uint8_t *rec, const uint8_t *allow, const uint8_t *accept, int n, int sum_len,
-    const uint8_t *cls, const uint8_t *val, uint32_t *sum_out)
+/* The SSE4.1 kernel's body, as the AVX2 one's below (16 bytes a block). */
+__attribute__((target("sse4.1"))) static VSB_ALWAYS_INLINE int vsb_sse41_body(
+    const uint8_t *rec, const uint8_t *accept, int n, int sum_len, uint32_t *sum_out)
 {
     const __m128i LO = _mm_setr_epi8(VSB_LO_BYTES);
     const __m128i HI = _mm_setr_epi8(VSB_HI_BYTES);
@@ -101,22 +109,28 @@ __attribute__((target("sse4.1"))) static int vsb_classify_sse41(
     const __m128i m0f = _mm_set1_epi8(0x0F), valued = _mm_set1_epi8(VSB_VALUED);
     const __m128i v37 = _mm_set1_epi8(37), zero = _mm_setzero_si128();
     const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m128i bad = zero, sums = zero;
-    int j = 0;
-    (void)allow, (void)cls, (void)val;
+    __m128i ok = _mm_set1_epi8(-1), sums = zero, acc = zero;
+    int j = 0, k = 0;
     /* Whole blocks, always leaving the last (overlapping) block to the tail. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 24
+#endif
     for (; j + 16 < n; j += 16) {
         __m128i c = _mm_loadu_si128((const __m128i *)(rec + j));
         __m128i hi = _mm_and_si128(_mm_srli_epi16(c, 4), m0f);
         __m128i bits = _mm_and_si128(_mm_shuffle_epi8(LO, _mm_and_si128(c, m0f)),
                                      _mm_shuffle_epi8(HI, hi));
         __m128i a = _mm_loadu_si128((const __m128i *)(accept + j));
-        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_and_si128(bits, a), zero));
+        ok = _mm_min_epu8(ok, _mm_and_si128(bits, a));
         if (sum_len) {
             __m128i v = _mm_sub_epi8(c, _mm_shuffle_epi8(OFF, hi));
             __m128i other = _mm_cmpeq_epi8(_mm_and_si128(bits, valued), zero);
-            v = _mm_blendv_epi8(v, v37, other);
-            sums = _mm_add_epi64(sums, _mm_sad_epu8(v, zero));
+            acc = _mm_add_epi8(acc, _mm_blendv_epi8(v, v37, other));
+            if (++k == 6) {
+                sums = _mm_add_epi64(sums, _mm_sad_epu8(acc, zero));
+                acc = zero;
+                k = 0;
+            }
         }
     }
     {
@@ -126,24 +140,41 @@ __attribute__((target("sse4.1"))) static int vsb_classify_sse41(
         __m128i bits = _mm_and_si128(_mm_shuffle_epi8(LO, _mm_and_si128(c, m0f)),
                                      _mm_shuffle_epi8(HI, hi));
         __m128i a = _mm_loadu_si128((const __m128i *)(accept + o));
-        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_and_si128(bits, a), zero));
+        ok = _mm_min_epu8(ok, _mm_and_si128(bits, a));
         if (sum_len) {
             /* Lanes not summed yet and before sum_len. */
             __m128i from = _mm_set1_epi8((char)(j - o - 1)), to = _mm_set1_epi8((char)(sum_len - o));
             __m128i keep = _mm_and_si128(_mm_cmpgt_epi8(lane, from), _mm_cmplt_epi8(lane, to));
             __m128i v = _mm_sub_epi8(c, _mm_shuffle_epi8(OFF, hi));
             __m128i other = _mm_cmpeq_epi8(_mm_and_si128(bits, valued), zero);
-            v = _mm_and_si128(_mm_blendv_epi8(v, v37, other), keep);
-            sums = _mm_add_epi64(sums, _mm_sad_epu8(v, zero));
+            acc = _mm_add_epi8(acc, _mm_and_si128(_mm_blendv_epi8(v, v37, other), keep));
+            sums = _mm_add_epi64(sums, _mm_sad_epu8(acc, zero));
         }
     }
     *sum_out = (uint32_t)(_mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8)));
-    return !_mm_testz_si128(bad, bad);
+    ok = _mm_cmpeq_epi8(ok, zero);
+    return !_mm_testz_si128(ok, ok);
 }
 
-__attribute__((target("avx2"))) static int vsb_classify_avx2(
+__attribute__((target("sse4.1"))) static int vsb_classify_sse41(
     const uint8_t *rec, const uint8_t *allow, const uint8_t *accept, int n, int sum_len,
     const uint8_t *cls, const uint8_t *val, uint32_t *sum_out)
+{
+    (void)allow, (void)cls, (void)val;
+    if (n == 350 && sum_len == 348)
+        return vsb_sse41_body(rec, accept, 350, 348, sum_out);
+    if (n == 350 && sum_len == 0)
+        return vsb_sse41_body(rec, accept, 350, 0, sum_out);
+    return vsb_sse41_body(rec, accept, n, sum_len, sum_out);
+}
+
+/* The AVX2 kernel's body, inlined with constant n and sum_len for a record (fully
+ * unrolled: no loop overhead) and with the caller's for the rest. The blocks' ANDs
+ * with the accept masks fold into one running minimum (a zero byte: a bad
+ * position); the check-digit values (at most 37 a byte) add up bytewise over six
+ * blocks before each horizontal sum. */
+__attribute__((target("avx2"))) static VSB_ALWAYS_INLINE int vsb_avx2_body(
+    const uint8_t *rec, const uint8_t *accept, int n, int sum_len, uint32_t *sum_out)
 {
     const __m256i LO = _mm256_setr_epi8(VSB_LO_BYTES, VSB_LO_BYTES);
     const __m256i HI = _mm256_setr_epi8(VSB_HI_BYTES, VSB_HI_BYTES);
@@ -152,21 +183,27 @@ __attribute__((target("avx2"))) static int vsb_classify_avx2(
     const __m256i v37 = _mm256_set1_epi8(37), zero = _mm256_setzero_si256();
     const __m256i lane = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                           17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-    __m256i bad = zero, sums = zero;
-    int j = 0;
-    (void)allow, (void)cls, (void)val;
+    __m256i ok = _mm256_set1_epi8(-1), sums = zero, acc = zero;
+    int j = 0, k = 0;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#endif
     for (; j + 32 < n; j += 32) {
         __m256i c = _mm256_loadu_si256((const __m256i *)(rec + j));
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), m0f);
         __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(LO, _mm256_and_si256(c, m0f)),
                                         _mm256_shuffle_epi8(HI, hi));
         __m256i a = _mm256_loadu_si256((const __m256i *)(accept + j));
-        bad = _mm256_or_si256(bad, _mm256_cmpeq_epi8(_mm256_and_si256(bits, a), zero));
+        ok = _mm256_min_epu8(ok, _mm256_and_si256(bits, a));
         if (sum_len) {
             __m256i v = _mm256_sub_epi8(c, _mm256_shuffle_epi8(OFF, hi));
             __m256i other = _mm256_cmpeq_epi8(_mm256_and_si256(bits, valued), zero);
-            v = _mm256_blendv_epi8(v, v37, other);
-            sums = _mm256_add_epi64(sums, _mm256_sad_epu8(v, zero));
+            acc = _mm256_add_epi8(acc, _mm256_blendv_epi8(v, v37, other));
+            if (++k == 6) {
+                sums = _mm256_add_epi64(sums, _mm256_sad_epu8(acc, zero));
+                acc = zero;
+                k = 0;
+            }
         }
     }
     {
@@ -176,22 +213,35 @@ __attribute__((target("avx2"))) static int vsb_classify_avx2(
         __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(LO, _mm256_and_si256(c, m0f)),
                                         _mm256_shuffle_epi8(HI, hi));
         __m256i a = _mm256_loadu_si256((const __m256i *)(accept + o));
-        bad = _mm256_or_si256(bad, _mm256_cmpeq_epi8(_mm256_and_si256(bits, a), zero));
+        ok = _mm256_min_epu8(ok, _mm256_and_si256(bits, a));
         if (sum_len) {
             __m256i from = _mm256_set1_epi8((char)(j - o - 1));
             __m256i to = _mm256_set1_epi8((char)(sum_len - o));
             __m256i keep = _mm256_and_si256(_mm256_cmpgt_epi8(lane, from), _mm256_cmpgt_epi8(to, lane));
             __m256i v = _mm256_sub_epi8(c, _mm256_shuffle_epi8(OFF, hi));
             __m256i other = _mm256_cmpeq_epi8(_mm256_and_si256(bits, valued), zero);
-            v = _mm256_and_si256(_mm256_blendv_epi8(v, v37, other), keep);
-            sums = _mm256_add_epi64(sums, _mm256_sad_epu8(v, zero));
+            acc = _mm256_add_epi8(acc, _mm256_and_si256(_mm256_blendv_epi8(v, v37, other), keep));
+            sums = _mm256_add_epi64(sums, _mm256_sad_epu8(acc, zero));
         }
     }
     {
         __m128i s = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
         *sum_out = (uint32_t)(_mm_cvtsi128_si32(s) + _mm_cvtsi128_si32(_mm_srli_si128(s, 8)));
     }
-    return !_mm256_testz_si256(bad, bad);
+    ok = _mm256_cmpeq_epi8(ok, zero);
+    return !_mm256_testz_si256(ok, ok);
+}
+
+__attribute__((target("avx2"))) static int vsb_classify_avx2(
+    const uint8_t *rec, const uint8_t *allow, const uint8_t *accept, int n, int sum_len,
+    const uint8_t *cls, const uint8_t *val, uint32_t *sum_out)
+{
+    (void)allow, (void)cls, (void)val;
+    if (n == 350 && sum_len == 348)
+        return vsb_avx2_body(rec, accept, 350, 348, sum_out);
+    if (n == 350 && sum_len == 0)
+        return vsb_avx2_body(rec, accept, 350, 0, sum_out);
+    return vsb_avx2_body(rec, accept, n, sum_len, sum_out);
 }
 #endif
 
@@ -226,13 +276,24 @@ static int vsb_kernel_available(int which)
     return which == 0 || (which <= vsb_best_kernel());
 }
 
+/* x times k in one multiplication: gcc would make x * 2561 a shift and two adds
+ * (three instructions for one; the same time), so k is hidden from it. */
+static inline uint64_t vsb_mul(uint64_t x, uint64_t k)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__("" : "+r"(k));
+#endif
+    return x * k;
+}
+
 static inline uint64_t vsb_swar8(uint64_t x)
 {
-    /* Eight digit values 0-9, one a byte, the first in the low byte. */
-    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
-    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
-    x = (x * 10000 + (x >> 32)) & 0x00000000FFFFFFFFULL;
-    return x;
+    /* Eight digit values 0-9, one a byte, the first in the low byte: pairs, fours,
+     * then all eight, each step one multiplication that adds 10 (100, 10000) times a
+     * lane to the lane above it (no carry crosses a lane: 99, 9999, 99999999). */
+    x = (vsb_mul(x, 10 * 256 + 1) >> 8) & 0x00FF00FF00FF00FFULL;
+    x = ((x * (100 * 65536 + 1)) >> 16) & 0x0000FFFF0000FFFFULL;
+    return (x * (10000 * 4294967296ULL + 1)) >> 32;
 }
 
 static inline int64_t vsb_digits(const uint8_t *p, int n)
@@ -263,7 +324,7 @@ static inline uint64_t vsb_head8(const uint8_t *p, int n)
 {
     uint64_t x;
     memcpy(&x, p, 8);
-    return vsb_swar8((x - 0x3030303030303030ULL) << (8 * (8 - n)));
+    return vsb_swar8((x & 0x0F0F0F0F0F0F0F0FULL) << (8 * (8 - n)));
 }
 
 /* n (1-8) digits ending at p + n, with 8 bytes readable from p + n - 8: the bytes
@@ -272,8 +333,7 @@ static inline uint64_t vsb_tail8(const uint8_t *p, int n)
 {
     uint64_t x, keep = n == 8 ? ~0ULL : ~((1ULL << (8 * (8 - n))) - 1);
     memcpy(&x, p + n - 8, 8);
-    x = (x & keep) | (0x3030303030303030ULL & ~keep);
-    return vsb_swar8(x - 0x3030303030303030ULL);
+    return vsb_swar8(x & keep & 0x0F0F0F0F0F0F0F0FULL);
 }
 #endif
 
@@ -283,9 +343,9 @@ static inline uint32_t vsb_head4(const uint8_t *p, int n)
 {
     uint32_t x;
     memcpy(&x, p, 4);
-    x = (x - 0x30303030u) << (8 * (4 - n));
-    x = (x * 10 + (x >> 8)) & 0x00FF00FFu;
-    return (x * 100 + (x >> 16)) & 0xFFFFu;
+    x = (x & 0x0F0F0F0Fu) << (8 * (4 - n));
+    x = ((x * (10 * 256 + 1)) >> 8) & 0x00FF00FFu;
+    return (x * (100 * 65536 + 1)) >> 16;
 }
 #endif
 
@@ -366,6 +426,24 @@ static inline int vsb_date_ok(int64_t v)
     return d <= dim;
 }
 
+/* vsb_date_ok of a value read from the 8 digits at p: its month and day read from
+ * the digits themselves (no division but for February's year). */
+static inline int vsb_date8_ok(const uint8_t *p, int64_t v)
+{
+    uint32_t m = (uint32_t)(p[4] - '0') * 10 + (uint32_t)(p[5] - '0');
+    uint32_t d = (uint32_t)(p[6] - '0') * 10 + (uint32_t)(p[7] - '0');
+    uint32_t dim, y;
+    if (v < 18000000 || v > 99999999 || m < 1 || m > 12 || d < 1)
+        return 0;
+    dim = vsb_month_days[m];
+    if (m == 2) {
+        y = (uint32_t)v / 10000;
+        if (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+            dim = 29;
+    }
+    return d <= dim;
+}
+
 /* Read one op of a unit into cur (and its column at row); a finding goes to
  * hits[nh] with its zone's bit in *bits. Returns the new number of findings. Always
  * inlined: called with an op of the generated tables (_layouts.h), the compiler folds
@@ -411,7 +489,7 @@ static VSB_ALWAYS_INLINE int vsb_read_op(
                 if ((flags & VSB_OP_MANDATORY) && !(flags & VSB_OP_SIGNED))
                     e = VSB_E_MISSING;
             } else if (flags & VSB_OP_DATE) {
-                if (!vsb_date_ok(v))
+                if (!(w->n == 8 && !(flags & VSB_OP_SIGNED) ? vsb_date8_ok(p, v) : vsb_date_ok(v)))
                     e = VSB_E_DATE;
             } else if (flags & VSB_OP_MONTH) {
                 if (v / 100 < 1800 || v % 100 < 1 || v % 100 > 12)
@@ -452,6 +530,17 @@ static inline int vsb_read_unit(const uint8_t *rec, const vsb_op *ops, int nops,
     return nh;
 }
 
+/* Whether the check digits of a detail record (its bytes 348-349, digits) differ from
+ * the sum of its check-digit values s (kept mod 97, 97 for 0). */
+static inline int vsb_check_differs(const uint8_t *rec, uint32_t s)
+{
+    int stored = (rec[348] - '0') * 10 + (rec[349] - '0');
+    s %= 97;
+    if (s == 0)
+        s = 97;
+    return stored != (int)s;
+}
+
 /* A layout's reader: vsb_read_unit with the layout's ops built in (_layouts.h). */
 typedef int (*vsb_reader_fn)(const uint8_t *rec, int64_t *cur, void *const *slots,
                              int32_t row, const int64_t *rng_lo, const int64_t *rng_hi,
@@ -467,6 +556,35 @@ static inline uint64_t vsb_le64(const uint8_t *p)
 #endif
     return x;
 }
+
+/* Two adjacent words of the zeros checks built in (_layouts.h): 16 bytes at p, their
+ * masks m0, m1 and expected bytes e0, e1 (little-endian words), what differs ORed
+ * into an accumulator; with SSE2 one 16-byte compare, else two words. */
+#if defined(VSB_X86) && defined(__SSE2__)
+typedef __m128i vsb_acc16;
+static inline vsb_acc16 vsb_acc16_zero(void) { return _mm_setzero_si128(); }
+static inline vsb_acc16 vsb_zeros16(vsb_acc16 acc, const uint8_t *p, uint64_t m0, uint64_t e0,
+                                    uint64_t m1, uint64_t e1)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_set_epi64x((long long)m1, (long long)m0);
+    __m128i e = _mm_set_epi64x((long long)e1, (long long)e0);
+    return _mm_or_si128(acc, _mm_xor_si128(_mm_and_si128(x, m), e));
+}
+static inline int vsb_acc16_any(vsb_acc16 acc)
+{
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xFFFF;
+}
+#else
+typedef uint64_t vsb_acc16;
+static inline vsb_acc16 vsb_acc16_zero(void) { return 0; }
+static inline vsb_acc16 vsb_zeros16(vsb_acc16 acc, const uint8_t *p, uint64_t m0, uint64_t e0,
+                                    uint64_t m1, uint64_t e1)
+{
+    return acc | ((vsb_le64(p) & m0) ^ e0) | ((vsb_le64(p + 8) & m1) ^ e1);
+}
+static inline int vsb_acc16_any(vsb_acc16 acc) { return acc != 0; }
+#endif
 
 /* A layout's check of its zeros-only reserved zones, built in (_layouts.h): whether
  * a byte of them is not '0' (what vsb_zeros_differ tells from the masks). */

@@ -7,7 +7,7 @@
 #include "_kernels.h"
 #include "_rules.h"
 
-#define VSB_LAYOUTS_DIGEST "83bb02d8b8a0238aa835f727371fd844"
+#define VSB_LAYOUTS_DIGEST "1de2ddc5d9663cecd4afdb1d95f010ca"
 #define VSB_LAYOUTS_COUNT 12
 #define VSB_LAYOUTS_KINDS 12
 
@@ -248,7 +248,7 @@ static const int32_t vsb_layout_kind_first[] = {
 };
 
 /* Record type 200: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_0(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_0(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -256,7 +256,7 @@ static int vsb_zeros_layout_0(const uint8_t *rec)
 }
 
 /* Record type 300: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_1(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_1(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -264,36 +264,37 @@ static int vsb_zeros_layout_1(const uint8_t *rec)
 }
 
 /* Record type 10: its zeros-only reserved zones, 21 word(s). */
-static int vsb_zeros_layout_2(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_2(const uint8_t *rec)
 {
     uint64_t acc = 0;
-    acc |= (vsb_le64(rec + 16) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 24) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 35) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 43) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 79) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
-    acc |= (vsb_le64(rec + 87) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 95) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 103) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 114) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 177) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 212) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
     acc |= (vsb_le64(rec + 229) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
-    acc |= (vsb_le64(rec + 260) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 268) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
-    acc |= (vsb_le64(rec + 312) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 320) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 16, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 35, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 79, UINT64_C(0x000000ffffffffff), UINT64_C(0x0000003030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 95, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
+    acc16 = vsb_zeros16(acc16, rec + 260, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x000000000000ffff), UINT64_C(0x0000000000003030));
+    acc16 = vsb_zeros16(acc16, rec + 312, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 328, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 20: its zeros-only reserved zones, 7 word(s). */
-static int vsb_zeros_layout_3(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_3(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
@@ -308,40 +309,41 @@ static int vsb_zeros_layout_3(const uint8_t *rec)
 }
 
 /* Record type 30: its zeros-only reserved zones, 25 word(s). */
-static int vsb_zeros_layout_4(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_4(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 99) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 112) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
     acc |= (vsb_le64(rec + 126) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
-    acc |= (vsb_le64(rec + 176) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 184) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 192) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 200) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 208) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 216) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 224) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 232) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 240) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 248) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 256) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
-    acc |= (vsb_le64(rec + 270) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 278) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 304) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 312) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 320) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 176, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 192, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 208, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 224, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 240, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 270, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 304, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 320, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 50: its zeros-only reserved zones, 1 word(s). */
-static int vsb_zeros_layout_5(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_5(const uint8_t *rec)
 {
     uint64_t acc = 0;
     acc |= (vsb_le64(rec + 316) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
@@ -350,60 +352,63 @@ static int vsb_zeros_layout_5(const uint8_t *rec)
 }
 
 /* Record type 51: its zeros-only reserved zones, 32 word(s). */
-static int vsb_zeros_layout_6(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_6(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 8) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 24) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 32) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
-    acc |= (vsb_le64(rec + 48) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 56) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 64) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 99) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 107) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 115) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 123) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
-    acc |= (vsb_le64(rec + 137) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 145) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 153) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 161) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 169) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 177) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 185) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 193) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 201) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 209) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
-    acc |= (vsb_le64(rec + 260) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 268) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 276) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 284) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 292) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 300) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 308) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 316) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 24, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x0000000000ffffff), UINT64_C(0x0000000000303030));
+    acc16 = vsb_zeros16(acc16, rec + 48, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 99, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 115, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
+    acc16 = vsb_zeros16(acc16, rec + 137, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 153, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 169, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 185, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 201, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x0000000000ffffff), UINT64_C(0x0000000000303030));
+    acc16 = vsb_zeros16(acc16, rec + 260, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 276, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 292, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 308, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
+    acc16 = vsb_zeros16(acc16, rec + 328, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 52: its zeros-only reserved zones, 3 word(s). */
-static int vsb_zeros_layout_7(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_7(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 32) & UINT64_C(0x0000000000ffffff)) ^ UINT64_C(0x0000000000303030);
-    acc |= (vsb_le64(rec + 55) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 63) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
+    acc16 = vsb_zeros16(acc16, rec + 55, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 80: its zeros-only reserved zones, 26 word(s). */
-static int vsb_zeros_layout_8(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_8(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 8) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 50) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
@@ -411,64 +416,65 @@ static int vsb_zeros_layout_8(const uint8_t *rec)
     acc |= (vsb_le64(rec + 126) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x000000000000ffff)) ^ UINT64_C(0x0000000000003030);
     acc |= (vsb_le64(rec + 175) & UINT64_C(0x00ffffffffffffff)) ^ UINT64_C(0x0030303030303030);
-    acc |= (vsb_le64(rec + 194) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 202) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 210) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 218) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 226) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 234) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 242) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 250) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 258) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 266) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 274) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 282) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 290) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 298) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 306) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 314) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 322) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 330) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 338) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 194, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 210, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 226, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 242, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 258, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 274, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 290, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 306, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 322, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 90: its zeros-only reserved zones, 25 word(s). */
-static int vsb_zeros_layout_9(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_9(const uint8_t *rec)
 {
     uint64_t acc = 0;
-    acc |= (vsb_le64(rec + 8) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 16) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
+    vsb_acc16 acc16 = vsb_acc16_zero();
     acc |= (vsb_le64(rec + 24) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 35) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 43) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 51) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 79) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 99) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 114) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 122) & UINT64_C(0x000000ffffffffff)) ^ UINT64_C(0x0000003030303030);
     acc |= (vsb_le64(rec + 162) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
     acc |= (vsb_le64(rec + 177) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
     acc |= (vsb_le64(rec + 212) & UINT64_C(0x0000ffffffffffff)) ^ UINT64_C(0x0000303030303030);
-    acc |= (vsb_le64(rec + 229) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 237) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 245) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 253) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 261) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 269) & UINT64_C(0x00000000000000ff)) ^ UINT64_C(0x0000000000000030);
-    acc |= (vsb_le64(rec + 304) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 312) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 320) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
-    acc |= (vsb_le64(rec + 328) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 336) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
     acc |= (vsb_le64(rec + 342) & UINT64_C(0x00000000ffffffff)) ^ UINT64_C(0x0000000030303030);
+    acc16 = vsb_zeros16(acc16, rec + 8, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 35, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 114, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x000000ffffffffff), UINT64_C(0x0000003030303030));
+    acc16 = vsb_zeros16(acc16, rec + 229, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 245, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 261, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000000000ff), UINT64_C(0x0000000000000030));
+    acc16 = vsb_zeros16(acc16, rec + 304, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
+    acc16 = vsb_zeros16(acc16, rec + 320, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 95: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_10(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_10(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -476,7 +482,7 @@ static int vsb_zeros_layout_10(const uint8_t *rec)
 }
 
 /* Record type 96: its zeros-only reserved zones, 0 word(s). */
-static int vsb_zeros_layout_11(const uint8_t *rec)
+static VSB_ALWAYS_INLINE int vsb_zeros_layout_11(const uint8_t *rec)
 {
     uint64_t acc = 0;
     (void)rec;
@@ -484,9 +490,9 @@ static int vsb_zeros_layout_11(const uint8_t *rec)
 }
 
 /* Record type 200: 5 zone(s). */
-static int vsb_read_layout_0(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_0(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -501,18 +507,20 @@ static int vsb_read_layout_0(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 200: 0 rule(s). */
-static int vsb_rules_layout_0(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_0(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 0, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 0);
+                          vsb_layout_kind_first + 0,
+                          (vsb_rule_facts){.slots = 1, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
 
 /* Record type 300: 6 zone(s). */
-static int vsb_read_layout_1(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_1(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -528,18 +536,20 @@ static int vsb_read_layout_1(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 300: 0 rule(s). */
-static int vsb_rules_layout_1(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_1(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 1, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 12);
+                          vsb_layout_kind_first + 12,
+                          (vsb_rule_facts){.slots = 4, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
 
 /* Record type 10: 8 zone(s). */
-static int vsb_read_layout_2(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_2(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -557,18 +567,20 @@ static int vsb_read_layout_2(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 10: 2 rule(s). */
-static int vsb_rules_layout_2(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_2(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 2, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 24);
+                          vsb_layout_kind_first + 24,
+                          (vsb_rule_facts){.slots = 8, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 20: 19 zone(s). */
-static int vsb_read_layout_3(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_3(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -597,18 +609,20 @@ static int vsb_read_layout_3(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 20: 12 rule(s). */
-static int vsb_rules_layout_3(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_3(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 3, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 36);
+                          vsb_layout_kind_first + 36,
+                          (vsb_rule_facts){.slots = 14, .slots50 = 13, .is20 = 1, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 30: 12 zone(s). */
-static int vsb_read_layout_4(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_4(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -630,18 +644,20 @@ static int vsb_read_layout_4(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 30: 25 rule(s). */
-static int vsb_rules_layout_4(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_4(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 4, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 48);
+                          vsb_layout_kind_first + 48,
+                          (vsb_rule_facts){.slots = 11, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 50: 14 zone(s). */
-static int vsb_read_layout_5(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_5(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -665,18 +681,20 @@ static int vsb_read_layout_5(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 50: 27 rule(s). */
-static int vsb_rules_layout_5(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_5(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 5, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 60);
+                          vsb_layout_kind_first + 60,
+                          (vsb_rule_facts){.slots = 13, .slots50 = 13, .is20 = 0, .is50 = 1, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 51: 6 zone(s). */
-static int vsb_read_layout_6(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_6(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -692,18 +710,20 @@ static int vsb_read_layout_6(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 51: 4 rule(s). */
-static int vsb_rules_layout_6(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_6(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 6, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 72);
+                          vsb_layout_kind_first + 72,
+                          (vsb_rule_facts){.slots = 5, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 52: 5 zone(s). */
-static int vsb_read_layout_7(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_7(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -718,18 +738,20 @@ static int vsb_read_layout_7(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 52: 3 rule(s). */
-static int vsb_rules_layout_7(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_7(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 7, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 84);
+                          vsb_layout_kind_first + 84,
+                          (vsb_rule_facts){.slots = 4, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 80: 15 zone(s). */
-static int vsb_read_layout_8(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_8(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -754,18 +776,20 @@ static int vsb_read_layout_8(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 80: 15 rule(s). */
-static int vsb_rules_layout_8(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_8(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 8, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 96);
+                          vsb_layout_kind_first + 96,
+                          (vsb_rule_facts){.slots = 12, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 1, .member = 1, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 90: 9 zone(s). */
-static int vsb_read_layout_9(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_9(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -784,18 +808,20 @@ static int vsb_read_layout_9(const uint8_t *rec, int64_t *cur, void *const *slot
 }
 
 /* Record type 90: 12 rule(s). */
-static int vsb_rules_layout_9(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_9(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 9, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 108);
+                          vsb_layout_kind_first + 108,
+                          (vsb_rule_facts){.slots = 9, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 1, .seq_slot = 0, .seq_bit = UINT64_C(2)});
 }
 
 /* Record type 95: 8 zone(s). */
-static int vsb_read_layout_10(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_10(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -813,18 +839,20 @@ static int vsb_read_layout_10(const uint8_t *rec, int64_t *cur, void *const *slo
 }
 
 /* Record type 95: 0 rule(s). */
-static int vsb_rules_layout_10(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_10(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 10, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 120);
+                          vsb_layout_kind_first + 120,
+                          (vsb_rule_facts){.slots = 8, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
 
 /* Record type 96: 7 zone(s). */
-static int vsb_read_layout_11(const uint8_t *rec, int64_t *cur, void *const *slots, int32_t row,
-                   const int64_t *rng_lo, const int64_t *rng_hi, vsb_hit *hits,
-                   uint64_t *found)
+static VSB_ALWAYS_INLINE int vsb_read_layout_11(const uint8_t *rec, int64_t *cur,
+                   void *const *slots, int32_t row, const int64_t *rng_lo,
+                   const int64_t *rng_hi, vsb_hit *hits, uint64_t *found)
 {
     int nh = 0;
     uint64_t bits = 0;
@@ -841,13 +869,331 @@ static int vsb_read_layout_11(const uint8_t *rec, int64_t *cur, void *const *slo
 }
 
 /* Record type 96: 0 rule(s). */
-static int vsb_rules_layout_11(const Tables *t, Out *o, Run *r, RuleFindings *rf,
+static VSB_ALWAYS_INLINE int vsb_rules_layout_11(const Tables *t, Out *o, Run *r,
+                   RuleFindings *rf,
                    Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                    uint64_t found)
 {
     return vsb_rules_with(t, o, r, rf, u, rec, 11, cur, found, vsb_layout_rules,
-                          vsb_layout_kind_first + 132);
+                          vsb_layout_kind_first + 132,
+                          (vsb_rule_facts){.slots = 7, .slots50 = 13, .is20 = 0, .is50 = 0, .is80 = 0, .member = 0, .detail = 0, .seq_slot = -1, .seq_bit = UINT64_C(0)});
 }
+
+/* Record type 200, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_0(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[0];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[0] = row + 1;
+    o->rank[u] = row;
+    o->units[0][row] = (int32_t)u;
+    nh = vsb_read_layout_0(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_0(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 300, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_1(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[1];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[1] = row + 1;
+    o->rank[u] = row;
+    o->units[1][row] = (int32_t)u;
+    nh = vsb_read_layout_1(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_1(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 10, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_2(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[2];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[2] = row + 1;
+    o->rank[u] = row;
+    o->units[2][row] = (int32_t)u;
+    nh = vsb_read_layout_2(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 50;
+        hits[nh].zone = 84;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_2(rec);
+    return vsb_rules_layout_2(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 20, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_3(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[3];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[3] = row + 1;
+    o->rank[u] = row;
+    o->units[3][row] = (int32_t)u;
+    nh = vsb_read_layout_3(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 48;
+        hits[nh].zone = 133;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_3(rec);
+    return vsb_rules_layout_3(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 30, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_4(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[4];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[4] = row + 1;
+    o->rank[u] = row;
+    o->units[4][row] = (int32_t)u;
+    nh = vsb_read_layout_4(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 57;
+        hits[nh].zone = 191;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_4(rec);
+    return vsb_rules_layout_4(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 50, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_5(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[5];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[5] = row + 1;
+    o->rank[u] = row;
+    o->units[5][row] = (int32_t)u;
+    nh = vsb_read_layout_5(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 51;
+        hits[nh].zone = 243;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_5(rec);
+    return vsb_rules_layout_5(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 51, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_6(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[6];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[6] = row + 1;
+    o->rank[u] = row;
+    o->units[6][row] = (int32_t)u;
+    nh = vsb_read_layout_6(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 56;
+        hits[nh].zone = 300;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_6(rec);
+    return vsb_rules_layout_6(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 52, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_7(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[7];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[7] = row + 1;
+    o->rank[u] = row;
+    o->units[7][row] = (int32_t)u;
+    nh = vsb_read_layout_7(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 19;
+        hits[nh].zone = 320;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_7(rec);
+    return vsb_rules_layout_7(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 80, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_8(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[8];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[8] = row + 1;
+    o->rank[u] = row;
+    o->units[8][row] = (int32_t)u;
+    nh = vsb_read_layout_8(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 57;
+        hits[nh].zone = 378;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_8(rec);
+    return vsb_rules_layout_8(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 90, a unit whose bytes are all fine, whole: its row, its
+ * zones, its check digits, its zeros-only reserved zones, its rules. */
+static int vsb_unit_layout_9(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[9];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[9] = row + 1;
+    o->rank[u] = row;
+    o->units[9][row] = (int32_t)u;
+    nh = vsb_read_layout_9(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    if (vsb_check_differs(rec, s)) {
+        found |= UINT64_C(1) << 51;
+        hits[nh].zone = 430;
+        hits[nh].kind = 2;
+        nh++;
+    }
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = vsb_zeros_layout_9(rec);
+    return vsb_rules_layout_9(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 95, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_10(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[10];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[10] = row + 1;
+    o->rank[u] = row;
+    o->units[10][row] = (int32_t)u;
+    nh = vsb_read_layout_10(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_10(t, o, r, rf, u, rec, cur, found);
+}
+
+/* Record type 96, a unit whose bytes are all fine, whole: its row, its
+ * zones, its rules. */
+static int vsb_unit_layout_11(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
+                   const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
+{
+    int64_t *cur = r->vals + V_SELF;
+    int32_t row = o->n_of[11];
+    uint64_t found = 0;
+    int nh;
+    o->n_of[11] = row + 1;
+    o->rank[u] = row;
+    o->units[11][row] = (int32_t)u;
+    nh = vsb_read_layout_11(rec, cur, o->slots, row, t->rng_lo, t->rng_hi, hits,
+                   &found);
+    (void)s;
+    out->nh = nh;
+    out->found = found;
+    out->zeros = 0;
+    return vsb_rules_layout_11(t, o, r, rf, u, rec, cur, found);
+}
+
+static const vsb_unit_fn vsb_layout_units[VSB_LAYOUTS_COUNT + 1] = {
+    vsb_unit_layout_0,
+    vsb_unit_layout_1,
+    vsb_unit_layout_2,
+    vsb_unit_layout_3,
+    vsb_unit_layout_4,
+    vsb_unit_layout_5,
+    vsb_unit_layout_6,
+    vsb_unit_layout_7,
+    vsb_unit_layout_8,
+    vsb_unit_layout_9,
+    vsb_unit_layout_10,
+    vsb_unit_layout_11,
+    0,
+};
 
 static const vsb_reader_fn vsb_layout_readers[VSB_LAYOUTS_COUNT + 1] = {
     vsb_read_layout_0,

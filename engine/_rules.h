@@ -203,6 +203,19 @@ typedef int (*vsb_rules_fn)(const struct vsb_tables *t, Out *o, Run *r, RuleFind
                             Py_ssize_t u, const uint8_t *rec, const int64_t *cur,
                             uint64_t found);
 
+/* What a layout's built-in unit function (_layouts.h) leaves to the core: the unit's
+ * zone findings (its zones, then its check digits) in hits, their zones' bits, and
+ * whether its zeros-only reserved zones hold anything else. */
+typedef struct {
+    int nh;
+    int zeros;
+    uint64_t found;
+} vsb_unit_out;
+
+typedef int (*vsb_unit_fn)(const struct vsb_tables *t, Out *o, Run *r, RuleFindings *rf,
+                           Py_ssize_t u, const uint8_t *rec, uint32_t s, vsb_hit *hits,
+                           vsb_unit_out *out);
+
 /* The compiled layouts and rules as C arrays (owned by a CoreTables). */
 typedef struct vsb_tables {
     int n_layouts;
@@ -234,6 +247,7 @@ typedef struct vsb_tables {
     const vsb_reader_fn *readers; /* per layout, its built-in reader (NULL: walk the ops) */
     const vsb_rules_fn *rulers;   /* per layout, its built-in rules (NULL: the table's) */
     const vsb_zeros_fn *zeros;    /* per layout, its built-in zeros check (NULL: masks) */
+    const vsb_unit_fn *units;     /* per layout, all of a fine unit in one built-in function */
     const int64_t *rng_lo;
     const int64_t *rng_hi;
     const int32_t *slot_first; /* per layout: its first column (global slot) */
@@ -388,20 +402,49 @@ static int vsb_close(const Tables *t, Out *o, Run *r, RuleFindings *rf)
     return 0;
 }
 
+/* What the rules of a record know of its layout L besides its rules (the tables'; in
+ * the built-in code constants, so that they fold into its code). */
+typedef struct {
+    int slots;        /* t->slot_count[L] */
+    int slots50;      /* t->slot_count[t->layout_50] */
+    int is20, is50, is80;
+    int member;       /* t->layout_member[L] */
+    int detail;       /* t->layout_check[L] */
+    int seq_slot;     /* t->seq_slot[L] */
+    uint64_t seq_bit; /* t->seq_bit[L] */
+} vsb_rule_facts;
+
+static inline vsb_rule_facts vsb_facts(const Tables *t, int L)
+{
+    vsb_rule_facts f;
+    f.slots = t->slot_count[L];
+    f.slots50 = t->slot_count[t->layout_50];
+    f.is20 = L == t->layout_20;
+    f.is50 = L == t->layout_50;
+    f.is80 = L == t->layout_80;
+    f.member = t->layout_member[L];
+    f.detail = t->layout_check[L];
+    f.seq_slot = t->seq_slot[L];
+    f.seq_bit = t->seq_bit[L];
+    return f;
+}
+
 /* Follow the invoice structure and run the rules of one record of layout L, kind by
- * kind, from rules (kf: the layout's first rule of each kind). -1 on out-of-memory. */
+ * kind, from rules (kf: the layout's first rule of each kind; f: its facts).
+ * -1 on out-of-memory. */
 static VSB_ALWAYS_INLINE int vsb_rules_with(
     const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u, const uint8_t *rec, int L,
-    const int64_t *cur, uint64_t found, const Rule *rules, const int32_t *kf)
+    const int64_t *cur, uint64_t found, const Rule *rules, const int32_t *kf,
+    const vsb_rule_facts f)
 {
     Py_ssize_t inv = o->n_inv - 1, target;
-    int i, nt = t->n_totals, K = t->slot_count[L];
+    int i, nt = t->n_totals, K = f.slots;
     const Rule *q;
     int64_t a, b;
-    int fire, guard = 1, detail = t->layout_check[L];
+    int fire, guard = 1, detail = f.detail;
     const uint8_t *grec;
     const int64_t *gvals;
-    if (L == t->layout_20) {
+    if (f.is20) {
         if (vsb_close(t, o, r, rf))
             return -1;
         inv = o->n_inv;
@@ -415,15 +458,15 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         r->rec20 = rec;
         memcpy(r->vals + V_GOV20, cur, (size_t)K * sizeof(int64_t));
         /* A record 51/52 reads its record 50 in this invoice only. */
-        memset(r->vals + V_GOV50, 0, (size_t)t->slot_count[t->layout_50] * sizeof(int64_t));
+        memset(r->vals + V_GOV50, 0, (size_t)f.slots50 * sizeof(int64_t));
     }
     /* An invoice ends at its record 80: what follows it before the next record 20 is
      * of no invoice (a chunk that starts after a record 80 sees the same). */
-    if (t->layout_member[L] && inv >= 0 && (L == t->layout_20 || o->inv_end[inv] < 0)) {
+    if (f.member && inv >= 0 && (f.is20 || o->inv_end[inv] < 0)) {
         o->invoice[u] = (int32_t)inv;
         o->inv_stop[inv] = (int32_t)(u + 1);
         o->inv_members[inv] += 1;
-        if (L == t->layout_80 && o->inv_end[inv] < 0) {
+        if (f.is80 && o->inv_end[inv] < 0) {
             o->inv_end[inv] = (int32_t)u;
             memcpy(r->end_values, cur, (size_t)K * sizeof(int64_t));
             r->end_found = found;
@@ -536,12 +579,12 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         VSB_UNROLL
         for (i = kf[RK_SEQ]; i < kf[RK_SEQ + 1]; i++) {
             q = &rules[i];
-            if (r->prev_layout < 0 || !r->prev_seq_ok || (found & t->seq_bit[L]))
+            if (r->prev_layout < 0 || !r->prev_seq_ok || (found & f.seq_bit))
                 continue;
             a = r->prev_seq + 1;
             if (a >= q->b_const)
                 a = a % q->b_const;
-            if (cur[t->seq_slot[L]] != a && vsb_emit(rf, u, i))
+            if (cur[f.seq_slot] != a && vsb_emit(rf, u, i))
                 return -1;
         }
     }
@@ -566,20 +609,20 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
     if (detail) {
         r->prev_layout = L;
         r->prev_unit = u;
-        if (t->seq_slot[L] >= 0) {
-            r->prev_seq = cur[t->seq_slot[L]];
-            r->prev_seq_ok = !(found & t->seq_bit[L]);
+        if (f.seq_slot >= 0) {
+            r->prev_seq = cur[f.seq_slot];
+            r->prev_seq_ok = !(found & f.seq_bit);
         } else {
             r->prev_seq = 0;
             r->prev_seq_ok = 0;
         }
     }
-    if (L == t->layout_50) {
+    if (f.is50) {
         r->r50 = u;
         r->rec50 = rec;
         memcpy(r->vals + V_GOV50, cur, (size_t)K * sizeof(int64_t));
     }
-    if (inv >= 0 && L == t->layout_80 && o->inv_end[inv] == (int32_t)u) {
+    if (inv >= 0 && f.is80 && o->inv_end[inv] == (int32_t)u) {
         /* The invoice is over: what follows before the next record 20 has no record
          * 20 or 50 governing it (as in a chunk that starts after this record). */
         r->r20 = r->r50 = -1;
@@ -590,6 +633,62 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
     return 0;
 }
 
+/* What vsb_run leaves to the scan after the unit before *u: its findings (hits, out),
+ * a missing line break after it in a file with line breaks. */
+enum { VSB_RUN_FINDINGS = 1, VSB_RUN_LONG_LINE = 2 };
+
+/* The scan's common case in a loop of its own: whole records (of layouts with a unit
+ * function, not the segments') fine in every byte, one after another from *p (unit
+ * *u), each run by its layout's unit function (t->units, not NULL), each followed by
+ * its line break if any, until p reaches stop. Returns 0 before a unit it does not
+ * take (or at stop), -1 on out-of-memory, else VSB_RUN_* flags for the unit before
+ * *u: the scan pushes its findings or reports its line, then calls again. The loop
+ * keeps few values live (the scan's own loop is one large function). */
+static VSB_NOINLINE int vsb_run(const Tables *t, const uint8_t *b, Py_ssize_t n,
+                                Py_ssize_t stop, Py_ssize_t *p_io, Py_ssize_t *u_io, Out *o,
+                                Run *r, RuleFindings *rf, vsb_classify_fn classify,
+                                vsb_classify_fn portable, const uint8_t *cls,
+                                const uint8_t *val, int lines, vsb_hit *hits,
+                                vsb_unit_out *out)
+{
+    Py_ssize_t p = *p_io, u = *u_io;
+    int flags = 0;
+    while (p + 350 <= n && p < stop) {
+        unsigned d0 = (unsigned)b[p] - '0', d1 = (unsigned)b[p + 1] - '0';
+        uint32_t s;
+        int L;
+        if (d0 > 9 || d1 > 9)
+            break;
+        L = t->type_to_layout[d0 * 10 + d1];
+        if (L < 0 || L == t->layout_200 || L == t->layout_300)
+            break;
+        if ((t->layout_simd[L] ? classify : portable)(b + p, t->allow + L * 350,
+                                                       t->accept + L * 350, 350,
+                                                       t->layout_check[L] ? 348 : 0, cls,
+                                                       val, &s))
+            break;
+        o->offsets[u] = p;
+        o->layout[u] = (int8_t)L;
+        if (t->units[L](t, o, r, rf, u, b + p, s, hits, out))
+            return -1;
+        if (out->nh || out->zeros || (t->layout_zero[L] & 2))
+            flags = VSB_RUN_FINDINGS;
+        u++;
+        p += 350;
+        if (p < n && b[p] == 10)
+            p += 1;
+        else if (p + 1 < n && b[p] == 13 && b[p + 1] == 10)
+            p += 2;
+        else if (lines && p < n)
+            flags |= VSB_RUN_LONG_LINE;
+        if (flags)
+            break;
+    }
+    *p_io = p;
+    *u_io = u;
+    return flags;
+}
+
 /* The rules of one record: the built-in rules of its layout where the tables have
  * them (t->rulers, _layouts.h) and builtin is set, else from the tables' rule table. */
 static int vsb_rules(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
@@ -598,7 +697,7 @@ static int vsb_rules(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize
     if (builtin && t->rulers != NULL)
         return t->rulers[L](t, o, r, rf, u, rec, cur, found);
     return vsb_rules_with(t, o, r, rf, u, rec, L, cur, found, t->rules,
-                          t->kind_first + L * t->n_kinds);
+                          t->kind_first + L * t->n_kinds, vsb_facts(t, L));
 }
 
 #endif

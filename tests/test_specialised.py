@@ -39,13 +39,21 @@ def test_the_package_tables_are_served_by_the_built_in_code():
 
 
 def _scans(data: bytes):
+    """The scan of ``data`` with the built-in code, and walked. The built-in code runs
+    both ways: a fine unit's one unit function (the default), and its reader, zeros
+    check and rules called one after the other; the two must agree."""
     before = _core.use_builtin(True)
+    fused = _core.use_fused(True)
     try:
         built_in = _scan_view(data)
+        _core.use_fused(False)
+        separate = _scan_view(data)
         _core.use_builtin(False)
         walked = _scan_view(data)
     finally:
         _core.use_builtin(before)
+        _core.use_fused(fused)
+    assert built_in == separate
     return built_in, walked
 
 
