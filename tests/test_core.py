@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -206,3 +208,49 @@ def test_every_byte_of_a_reserved_zone_is_compared(rtype):
             data[at + j] = ord("7")
             found = [f for f in _zone_findings(bytes(data)) if f[0] == unit and f[3] == not_zero]
             assert found == [(unit, rtype, z.zone, not_zero)], (z.zone, j)
+
+
+def _before_a_guard_page(data: bytes):
+    """``data`` as a buffer that ends where a page that may not be read begins: a read
+    past its end is a crash here, not a silent look at the bytes after it."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
+    libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    page = os.sysconf("SC_PAGE_SIZE")
+    pages = -(-len(data) // page) + 1
+    base = libc.mmap(None, pages * page, 3, 0x22, -1, 0)  # read+write, private+anonymous
+    assert base not in (None, ctypes.c_void_p(-1).value)
+    assert libc.mprotect(base + (pages - 1) * page, page, 0) == 0
+    start = base + (pages - 1) * page - len(data)
+    ctypes.memmove(start, data, len(data))
+    return memoryview((ctypes.c_char * len(data)).from_address(start)).cast("B")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mmap flags of Linux")
+def test_the_scan_reads_nothing_past_the_end_of_the_bytes():
+    """A file that ends with each record type, whole, one byte short or cut in the
+    middle, with and without line breaks: the unit functions read zones 8 bytes at a
+    time, never past the bytes given (in a child process: a crash fails the test)."""
+    script = f"""
+import sys
+sys.path[:0] = {sys.path!r}
+import vsbengine
+from efact_edit import clean, lined
+from test_core import _before_a_guard_page
+data = clean(200, seed=4)
+recs = [data[i : i + 350] for i in range(227, len(data), 350)]
+for t in sorted({{r[:2] for r in recs}}):
+    last = next(r for r in recs if r[:2] == t)
+    for tail in (last, last[:349], last[:200]):
+        d = data[:227] + b"".join(recs[:30]) + tail
+        for d in (d, lined(d), d[:-1], lined(d)[:-2]):
+            vsbengine.validate(_before_a_guard_page(d), today=20261123)
+print("read", len(recs))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("read"), out.stderr[-2000:]
