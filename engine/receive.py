@@ -384,6 +384,11 @@ class RegisterJob:
         except InputError as exc:
             # Decided meanwhile by someone else: the register's state is the outcome.
             entry = reg.entry(sid)
+            if entry.outcome not in bulk.OUTCOMES:
+                # The claim was given up meanwhile (its run taken for a dead one): this
+                # run decided nothing of it; a next run receives the file again.
+                self._record(Outcome(item.path, "interrupted", reason=exc.reason))
+                return
             self._record(outcome_of(item.path, entry, c.seconds, exc.reason))
             return
         self._record(outcome_of(item.path, entry, c.seconds))

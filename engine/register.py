@@ -456,6 +456,10 @@ class Register:
                     if lock.stem not in live and not staging.alive(lock):
                         with contextlib.suppress(FileNotFoundError):
                             lock.unlink()
+                for making in locks.glob(".*.making"):  # a lock its maker did not name
+                    if not staging.alive(making):
+                        with contextlib.suppress(FileNotFoundError):
+                            making.unlink()
         return done
 
     def _abandon(self, con, row, reason: str, run: int | None = None) -> None:

@@ -56,16 +56,21 @@ class RunLock:
     Raises :class:`BlockingIOError` when another live process holds it.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, _held: int | None = None) -> None:
         _need_locks()
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise BlockingIOError(errno.EWOULDBLOCK, "held by another process", str(path)) from None
+        if _held is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise BlockingIOError(
+                    errno.EWOULDBLOCK, "held by another process", str(path)
+                ) from None
+        else:
+            fd = _held
         self._fd: int | None = fd
         _HELD.add(fd)
         os.ftruncate(fd, 0)
@@ -73,8 +78,28 @@ class RunLock:
 
     @classmethod
     def fresh(cls, folder: str | os.PathLike) -> RunLock:
-        """A new lock with a random name in ``folder`` (its stem is :attr:`token`)."""
-        return cls(Path(folder) / f"{secrets.token_hex(8)}.lock")
+        """A new lock with a random name in ``folder`` (its stem is :attr:`token`).
+
+        The file is locked before it has its name: made and locked under a hidden name,
+        then renamed. Another process that looks for dead runs' locks (and removes
+        them) never finds it unlocked, which it would take for a dead run's."""
+        _need_locks()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(8)
+        hidden = folder / f".{token}.making"
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(hidden, flags, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path = folder / f"{token}.lock"
+            os.rename(hidden, path)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(hidden)
+            raise
+        return cls(path, _held=fd)
 
     @property
     def token(self) -> str:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 from register_helpers import CREATED, TODAY, TODAY_ISO, Sendings
@@ -73,6 +74,27 @@ def test_the_same_content_twice_is_received_once(s, reg):
     assert again.outcome == "skipped" and again.previous.outcome == "accepted"
     assert again.previous.state == "payment_due"
     assert len(reg.inbox("all")) == 1
+
+
+def test_a_claim_given_up_while_it_was_checked_is_interrupted_not_a_crash(s, reg, monkeypatch):
+    """Another run took this one for dead and abandoned its claim (the lock race that
+    made it so is fixed; the outcome stays defined): the input is interrupted, nothing
+    of it was decided, and the same command again receives it."""
+    a = s.write("a.920000")
+    commit = Register.commit_check
+
+    def abandoned_meanwhile(self, run, sending, checked, staged):
+        with Register(self.path) as other, other.write() as con:
+            other._abandon(con, other._row(con, sending), "taken for a dead run's")
+        return commit(self, run, sending, checked, staged)
+
+    monkeypatch.setattr(Register, "commit_check", abandoned_meanwhile)
+    first = receive.receive(reg, [str(a)], refs=s.refs, today=TODAY)
+    assert got(first)["a.920000"].outcome == "interrupted" and first.counts["interrupted"] == 1
+    assert released(reg) == []
+    monkeypatch.setattr(Register, "commit_check", commit)
+    again = got(receive.receive(reg, [str(a)], refs=s.refs, today=TODAY))["a.920000"]
+    assert again.outcome == "waiting"
 
 
 def test_nothing_leaves_before_a_sign_off(s, reg):
@@ -501,11 +523,14 @@ def test_two_runs_at_the_same_time_never_process_a_sending_twice(night, tmp_path
     path = tmp_path / "r.register"
     common = ["--register", str(path), "--refs", str(s.refs), "--today", "2026-11-23", "--json"]
     runs = [
-        subprocess.Popen([*CLI, "bulk", *files, "--workers", "2", *common], stdout=subprocess.PIPE),
-        subprocess.Popen([*CLI, "receive", *reversed(files), *common], stdout=subprocess.PIPE),
+        subprocess.Popen(
+            [*CLI, "bulk", *files, "--workers", "2", *common], stdout=PIPE, stderr=PIPE
+        ),
+        subprocess.Popen([*CLI, "receive", *reversed(files), *common], stdout=PIPE, stderr=PIPE),
     ]
-    summaries = [json.loads(p.communicate(timeout=120)[0]) for p in runs]
-    assert [p.returncode for p in runs] == [0, 0]
+    outs = [p.communicate(timeout=120) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], [err.decode()[-2000:] for _, err in outs]
+    summaries = [json.loads(out) for out, _ in outs]
     check_register(path, files)
     # Each input has one outcome in each run; each content was processed by one run.
     processed = []

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -173,6 +174,39 @@ def test_run_locks_tell_the_living_from_the_dead(tmp_path):
     child.wait()
     child.stdout.close()
     assert not staging.alive(tmp_path / "c.lock")
+
+
+def test_a_fresh_run_lock_is_held_before_it_has_its_name(tmp_path, monkeypatch):
+    """Another run's recovery removes lock files that no live process holds: a new run's
+    lock must never be found under its name unlocked (that run was then taken for dead,
+    its claims abandoned while it checked them: found by test_receive's two runs)."""
+    seen = []
+    rename = os.rename
+
+    def watch(src, dst):
+        seen.append((Path(dst).name, staging.alive(src), Path(dst).exists()))
+        rename(src, dst)
+
+    monkeypatch.setattr(staging.os, "rename", watch)
+    lock = staging.RunLock.fresh(tmp_path)
+    assert seen == [(lock.path.name, True, False)]  # locked, then named
+    assert staging.alive(lock.path) and lock.path.read_text() == f"{os.getpid()}\n"
+    assert [p.name for p in tmp_path.iterdir()] == [lock.path.name]
+    lock.release()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_recovery_removes_what_a_killed_run_left_of_its_lock(tmp_path):
+    reg = Register(tmp_path / "r.register")
+    runs = reg.root / ".runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / ".0123456789abcdef.making").write_text("")
+    (runs / "fedcba9876543210.lock").write_text("")
+    held = staging.RunLock.fresh(runs)
+    reg.recover()
+    assert sorted(p.name for p in runs.iterdir()) == [held.path.name]
+    held.release()
+    reg.close()
 
 
 # -- random interleavings -------------------------------------------------------------------
