@@ -44,6 +44,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -456,9 +457,11 @@ class Register:
                     if lock.stem not in live and not staging.alive(lock):
                         with contextlib.suppress(FileNotFoundError):
                             lock.unlink()
-                for making in locks.glob(".*.making"):  # a lock its maker did not name
-                    if not staging.alive(making):
-                        with contextlib.suppress(FileNotFoundError):
+                # A lock its maker did not name (killed between making and naming it):
+                # old ones only, as a new one is unlocked for an instant while it is made.
+                for making in locks.glob(".*.making"):
+                    with contextlib.suppress(FileNotFoundError):
+                        if time.time() - making.stat().st_mtime > 60 and not staging.alive(making):
                             making.unlink()
         return done
 

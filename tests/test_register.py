@@ -200,11 +200,14 @@ def test_recovery_removes_what_a_killed_run_left_of_its_lock(tmp_path):
     reg = Register(tmp_path / "r.register")
     runs = reg.root / ".runs"
     runs.mkdir(parents=True, exist_ok=True)
-    (runs / ".0123456789abcdef.making").write_text("")
+    old, new = runs / ".0123456789abcdef.making", runs / ".00000000000000aa.making"
+    old.write_text("")
+    os.utime(old, (os.path.getmtime(old) - 3600,) * 2)
+    new.write_text("")  # being made now, for all recovery knows: left alone
     (runs / "fedcba9876543210.lock").write_text("")
     held = staging.RunLock.fresh(runs)
     reg.recover()
-    assert sorted(p.name for p in runs.iterdir()) == [held.path.name]
+    assert sorted(p.name for p in runs.iterdir()) == sorted([held.path.name, new.name])
     held.release()
     reg.close()
 
