@@ -163,11 +163,12 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
     size = reader.size
     # The segments, the first record and where the unit after it starts: what the
     # copies before every chunk are cut from. Broken framing (a short line after the
-    # record 10) can put that start further: the window grows, up to a chunk's size.
+    # record 10) can put that start further: the window grows, up to a chunk's size
+    # (a file that is one chunk needs no copies).
     window = 67 + 2 + 160 + 2 + 2 * 352
     while True:
         head = _frame(reader.read(0, min(size, window)), body=False, lines=False)
-        if len(head.offsets) > 3 or window >= min(size, chunk_bytes):
+        if len(head.offsets) > 3 or window >= min(size, chunk_bytes) or size <= chunk_bytes:
             break
         window *= 4
     offsets, layout = head.offsets, head.layout
