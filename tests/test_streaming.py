@@ -157,6 +157,23 @@ def test_corrupted_files_give_the_one_shot_result_in_chunks(big, kind, lines):
     assert_same(one, vsbengine.validate(d, today=TODAY, memory_limit=SMALL, threads=2))
 
 
+def test_damaged_files_with_reference_data_give_the_one_shot_result_in_chunks(tmp_path):
+    """The content checks too (the joins, the deferred places of what errors name), on
+    the sending as generated (content errors in every chunk) and damaged."""
+    g = generate(20_000, seed=17, month=202610, error_rate=0.03, references=True)
+    g.write_refs(tmp_path / "refs")
+    one = vsbengine.Engine(tmp_path / "refs", today=TODAY)
+    many = vsbengine.Engine(tmp_path / "refs", today=TODAY, memory_limit=SMALL, threads=2)
+    data = g.tobytes()
+    assert len(chunks.plan(chunks.Reader(data), chunks.chunk_size(SMALL, 2)).chunks) > 3
+    first = one.validate(data)
+    assert first.technical == "DF011" and len({e.code for e in first.errors}) > 10
+    assert_same(first, many.validate(data))
+    for k, kind in enumerate(DAMAGE):
+        d = damage(data, kind, np.random.default_rng(k), 5)
+        assert_same(one.validate(d), many.validate(d))
+
+
 def test_small_file_is_one_chunk():
     data = clean(100, seed=92)
     plan = chunks.plan(chunks.Reader(data))
