@@ -378,6 +378,7 @@ cdef extern from "_rules.h" nogil:
     enum:
         VSB_RUN_FINDINGS
         VSB_RUN_LONG_LINE
+    Py_ssize_t vsb_skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n)
     int vsb_run(const Tables* t, const uint8_t* b, Py_ssize_t n, Py_ssize_t stop,
                 Py_ssize_t* p_io, Py_ssize_t* u_io, Out* o, Run* r, RuleFindings* rf,
                 vsb_classify_fn classify, vsb_classify_fn portable, const uint8_t* cls,

@@ -942,14 +942,6 @@ cdef int _unit_findings(const Tables* t, Findings* f, Py_ssize_t u, const uint8_
     return 0
 
 
-cdef inline Py_ssize_t _skip_break(const uint8_t* b, Py_ssize_t p, Py_ssize_t n) noexcept nogil:
-    if p < n and b[p] == 10:
-        return p + 1
-    if p + 1 < n and b[p] == 13 and b[p + 1] == 10:
-        return p + 2
-    return p
-
-
 cdef Py_ssize_t _long_line(const uint8_t* b, Py_ssize_t p, Py_ssize_t n, FramingLog* fr,
                            Py_ssize_t start, Py_ssize_t want, Py_ssize_t unit) noexcept nogil:
     """A line-separated file with no break after a unit: report the line (from ``start``)
@@ -1035,7 +1027,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
                             return -1
                         u += 1
                         p += 350
-                        q = _skip_break(b, p, n)
+                        q = vsb_skip_break(b, p, n)
                         if q != p:
                             p = q
                         elif lines and p < n:
@@ -1105,7 +1097,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
                 return -1
         u += 1
         p += want
-        q = _skip_break(b, p, n)
+        q = vsb_skip_break(b, p, n)
         if q != p:
             if u <= 2:
                 lines = True

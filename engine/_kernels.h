@@ -414,16 +414,28 @@ enum { VSB_E_VALUE = 3, VSB_E_MISSING = 10, VSB_E_DATE = 11 };
 
 static const uint8_t vsb_month_days[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
-static inline int vsb_date_ok(int64_t v)
+/* Whether day d of month m is a day of the year of x (YYYYMMDD; its year is read
+ * only for February). */
+static inline int vsb_month_day_ok(uint32_t x, uint32_t m, uint32_t d)
 {
-    uint32_t x = (uint32_t)v, y = x / 10000, md = x - y * 10000, m = md / 100, d = md - m * 100;
-    uint32_t dim;
-    if (v < 0 || v > 99999999 || y < 1800 || m < 1 || m > 12 || d < 1)
+    uint32_t dim, y;
+    if (m < 1 || m > 12 || d < 1)
         return 0;
     dim = vsb_month_days[m];
-    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-        dim = 29;
+    if (m == 2) {
+        y = x / 10000;
+        if (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+            dim = 29;
+    }
     return d <= dim;
+}
+
+static inline int vsb_date_ok(int64_t v)
+{
+    uint32_t x = (uint32_t)v, md = x % 10000;
+    if (v < 18000000 || v > 99999999)
+        return 0;
+    return vsb_month_day_ok(x, md / 100, md % 100);
 }
 
 /* vsb_date_ok of a value read from the 8 digits at p: its month and day read from
@@ -432,16 +444,9 @@ static inline int vsb_date8_ok(const uint8_t *p, int64_t v)
 {
     uint32_t m = (uint32_t)(p[4] - '0') * 10 + (uint32_t)(p[5] - '0');
     uint32_t d = (uint32_t)(p[6] - '0') * 10 + (uint32_t)(p[7] - '0');
-    uint32_t dim, y;
-    if (v < 18000000 || v > 99999999 || m < 1 || m > 12 || d < 1)
+    if (v < 18000000 || v > 99999999)
         return 0;
-    dim = vsb_month_days[m];
-    if (m == 2) {
-        y = (uint32_t)v / 10000;
-        if (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-            dim = 29;
-    }
-    return d <= dim;
+    return vsb_month_day_ok((uint32_t)v, m, d);
 }
 
 /* Read one op of a unit into cur (and its column at row); a finding goes to

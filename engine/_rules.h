@@ -628,9 +628,20 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         r->r20 = r->r50 = -1;
         r->rec20 = r->rec50 = NULL;
         memset(r->vals + V_GOV20, 0, (size_t)t->slot_count[t->layout_20] * sizeof(int64_t));
-        memset(r->vals + V_GOV50, 0, (size_t)t->slot_count[t->layout_50] * sizeof(int64_t));
+        memset(r->vals + V_GOV50, 0, (size_t)f.slots50 * sizeof(int64_t));
     }
     return 0;
+}
+
+/* Where the next part starts after one that ends at p: after its line break (LF or
+ * CR LF) if one follows. */
+static inline Py_ssize_t vsb_skip_break(const uint8_t *b, Py_ssize_t p, Py_ssize_t n)
+{
+    if (p < n && b[p] == 10)
+        return p + 1;
+    if (p + 1 < n && b[p] == 13 && b[p + 1] == 10)
+        return p + 2;
+    return p;
 }
 
 /* What vsb_run leaves to the scan after the unit before *u: its findings (hits, out),
@@ -651,7 +662,7 @@ static VSB_NOINLINE int vsb_run(const Tables *t, const uint8_t *b, Py_ssize_t n,
                                 const uint8_t *val, int lines, vsb_hit *hits,
                                 vsb_unit_out *out)
 {
-    Py_ssize_t p = *p_io, u = *u_io;
+    Py_ssize_t p = *p_io, u = *u_io, q;
     int flags = 0;
     while (p + 350 <= n && p < stop) {
         unsigned d0 = (unsigned)b[p] - '0', d1 = (unsigned)b[p + 1] - '0';
@@ -675,10 +686,9 @@ static VSB_NOINLINE int vsb_run(const Tables *t, const uint8_t *b, Py_ssize_t n,
             flags = VSB_RUN_FINDINGS;
         u++;
         p += 350;
-        if (p < n && b[p] == 10)
-            p += 1;
-        else if (p + 1 < n && b[p] == 13 && b[p + 1] == 10)
-            p += 2;
+        q = vsb_skip_break(b, p, n);
+        if (q != p)
+            p = q;
         else if (lines && p < n)
             flags |= VSB_RUN_LONG_LINE;
         if (flags)

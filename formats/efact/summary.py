@@ -483,13 +483,12 @@ def _shifted(parts: list[Summary]) -> list[Problem]:
     out: list[Problem] = []
     shift = 0
     for p in parts:
-        if shift:
-            out.extend(
-                q if q.record is None else msgspec.structs.replace(q, record=q.record + shift)
-                for q in p.problems
-            )
-        else:
-            out.extend(p.problems)
+        out.extend(
+            q
+            if not shift or q.record is None
+            else msgspec.structs.replace(q, record=q.record + shift)
+            for q in p.problems
+        )
         shift += p.short_lines
     return out
 
