@@ -119,3 +119,40 @@ def test_the_efact_format_binds_its_public_names():
     assert set(efact.__all__) <= set(dir(efact))
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         efact.nothing  # noqa: B018
+
+
+_FIRST_IMPORT = """
+import importlib, pkgutil, sys
+names = set()
+for root in ("vsbengine", "vsbengine.formats", "vsbengine.cli"):
+    pkg = importlib.import_module(root)
+    names.add(root)
+    names.update(m.name for m in pkgutil.walk_packages(pkg.__path__, root + "."))
+failed = []
+for name in sorted(names - {"vsbengine.__main__", "vsbengine.cli.__main__"}):
+    for loaded in [m for m in sys.modules if m.startswith("vsbengine") and m != "vsbengine._core"]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if (e.name or "").startswith("vsbengine"):
+            failed.append(f"{name}: {e!r}")
+    except Exception as e:
+        failed.append(f"{name}: {e!r}")
+print(len(names))
+print("\\n".join(failed))
+"""
+
+
+def test_every_module_imports_first():
+    """An embedder may import any module first: no import cycle breaks one (each
+    module imported into a fresh set of the package's modules; a missing optional
+    dependency is not a failure here)."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _FIRST_IMPORT], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    count, *failed = r.stdout.splitlines()
+    assert int(count) > 100
+    assert [f for f in failed if f] == []

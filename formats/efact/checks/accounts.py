@@ -37,10 +37,13 @@ One record per sending: plain Python over record 10's bytes in the merged summar
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Findings
-from vsbengine.formats.efact.summary import Summary
+
+if TYPE_CHECKING:
+    from vsbengine.formats.efact.summary import Summary
 
 __all__ = ["ACCOUNTS", "bic_error", "check_sending", "iban_error", "record10_accounts"]
 
