@@ -304,7 +304,9 @@ class Sending:
         at = np.searchsorted(r50, units) - 1
         last = np.where(at >= 0, r50[np.maximum(at, 0)] if len(r50) else -1, -1)
         ends = self.invoice_end
-        bar = np.sort(np.concatenate([self.units_of(20), ends[ends >= 0]]))
+        # Two sorted runs: a merge sort sees them (numpy's default quicksort took 20x
+        # as long on them, a quarter of validate on a million records).
+        bar = np.sort(np.concatenate([self.units_of(20), ends[ends >= 0]]), kind="stable")
         at_bar = np.searchsorted(bar, units) - 1
         head = np.where(at_bar >= 0, bar[np.maximum(at_bar, 0)] if len(bar) else -1, -1)
         dep = np.isin(self.rtype[units], (51, 52)) & (last > head)
