@@ -144,22 +144,28 @@ def dependency_edges(s: Sending) -> Edges:
 def drag(src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, rejected: np.ndarray) -> np.ndarray:
     """Follow the edges ``src -> dst`` from newly rejected ``seeds`` (units) to records not
     yet rejected; marks them in ``rejected`` and returns the indices of the edges that
-    rejected them (one per record, in order)."""
+    rejected them (one per record, in order).
+
+    Each round takes the edges leaving the records rejected in the round before, in the
+    order of those records (the seeds ascending), each record's edges in edge order; a
+    record reached twice is rejected by the first of its edges. The edges are not
+    sorted: a mark per unit picks a round's edges with one gather."""
     out = []
     fresh = np.unique(seeds)
-    if len(fresh) == 0 or len(src) == 0:  # nothing to follow: no sort of the edges
+    if len(fresh) == 0 or len(src) == 0:
         return np.zeros(0, np.int64)
-    order = np.argsort(src, kind="stable")
-    ordered = src[order]
-    while len(fresh) and len(ordered):
-        lo = np.searchsorted(ordered, fresh)
-        hi = np.searchsorted(ordered, fresh, side="right")
-        n = hi - lo
-        if not n.any():
-            break
-        start = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
-        idx = order[start + np.arange(n.sum())]
+    leaving = np.zeros(len(rejected), dtype=bool)
+    while len(fresh):
+        leaving[fresh] = True
+        idx = np.flatnonzero(leaving[src])
+        leaving[fresh] = False
+        # In the order of their records in ``fresh``, each record's in edge order.
+        by = np.argsort(fresh, kind="stable")
+        rank = by[np.searchsorted(fresh, src[idx], sorter=by)]
+        idx = idx[np.argsort(rank, kind="stable")]
         idx = idx[~rejected[dst[idx]]]
+        if not len(idx):
+            break
         _, first = np.unique(dst[idx], return_index=True)
         idx = idx[np.sort(first)]
         rejected[dst[idx]] = True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from efact_edit import TODAY, Sending, clean
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vsbengine
 from vsbengine.decision import percent_x100
@@ -130,3 +132,56 @@ def test_the_whole_sendings_frame_knows_each_invoices_own_records():
         SimpleNamespace(units=3, invoice_unit=np.zeros(0, int), invoice_stop=np.zeros(0, int))
     )
     assert not empty.invoice_own(np.arange(3)).any()
+
+
+def _drag_by_sorting(src, dst, seeds, rejected):
+    """The first implementation of :func:`vsbengine.decision.drag` (the edges sorted by
+    their source once, each round's edges found by binary search): the reference."""
+    import numpy as np
+
+    out = []
+    fresh = np.unique(seeds)
+    if len(fresh) == 0 or len(src) == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(src, kind="stable")
+    ordered = src[order]
+    while len(fresh) and len(ordered):
+        lo = np.searchsorted(ordered, fresh)
+        hi = np.searchsorted(ordered, fresh, side="right")
+        n = hi - lo
+        if not n.any():
+            break
+        start = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
+        idx = order[start + np.arange(n.sum())]
+        idx = idx[~rejected[dst[idx]]]
+        _, first = np.unique(dst[idx], return_index=True)
+        idx = idx[np.sort(first)]
+        rejected[dst[idx]] = True
+        out.append(idx)
+        fresh = dst[idx]
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+@given(
+    n=st.integers(1, 40),
+    edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=120),
+    seeds=st.lists(st.integers(0, 39), max_size=10),
+    already=st.lists(st.integers(0, 39), max_size=10),
+)
+@settings(max_examples=400, deadline=None)
+def test_drag_follows_the_edges_as_the_sorting_reference_does(n, edges, seeds, already):
+    import numpy as np
+
+    from vsbengine.decision import drag
+
+    pairs = np.array([(a % n, b % n) for a, b in edges], dtype=np.int64).reshape(-1, 2)
+    src, dst = pairs[:, 0].copy(), pairs[:, 1].copy()
+    base = np.zeros(n, dtype=bool)
+    base[[a % n for a in already]] = True
+    seeds_ = np.array([s % n for s in seeds], dtype=np.int64)
+    base[seeds_] = True  # seeds are rejected records
+    want_rejected, got_rejected = base.copy(), base.copy()
+    want = _drag_by_sorting(src, dst, seeds_, want_rejected)
+    got = drag(src, dst, seeds_, got_rejected)
+    assert got.tolist() == want.tolist()
+    assert (got_rejected == want_rejected).all()
