@@ -1585,6 +1585,34 @@ def gather(Scan s, slot_of, units):
     return out
 
 
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def last_before(marks, units):
+    """For each of ``units``, the last of ``marks`` below it, or -1 (int64): one merge
+    of the two arrays, which must be ascending (ValueError otherwise)."""
+    cdef const int64_t[::1] m = np.ascontiguousarray(marks, dtype=np.int64)
+    cdef const int64_t[::1] u = np.ascontiguousarray(units, dtype=np.int64)
+    cdef Py_ssize_t i, j = 0, n = u.shape[0], n_m = m.shape[0]
+    cdef int64_t last = -1
+    cdef bint ascending = True
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    with nogil:
+        for i in range(1, n_m):
+            if m[i] < m[i - 1]:
+                ascending = False
+        for i in range(n):
+            if i and u[i] < u[i - 1]:
+                ascending = False
+            while j < n_m and m[j] < u[i]:
+                last = m[j]
+                j += 1
+            o[i] = last
+    if not ascending:
+        raise ValueError("marks and units must be ascending")
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # Rendering rows of an answer from columns (fixed-width records, JSON Lines).
 

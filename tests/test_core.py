@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pytest
 from efact_edit import clean
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vsbengine import _core
 from vsbengine.formats.efact.compiled import KINDS, LAYOUTS
@@ -254,3 +256,22 @@ print("read", len(recs))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("read"), out.stderr[-2000:]
+
+
+@given(
+    marks=st.lists(st.integers(-5, 60), max_size=40),
+    units=st.lists(st.integers(-5, 60), max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_last_before_is_the_last_mark_below_each_unit(marks, units):
+    m = np.sort(np.array(marks, dtype=np.int64))
+    u = np.sort(np.array(units, dtype=np.int64))
+    at = np.searchsorted(m, u) - 1
+    want = np.where(at >= 0, m[np.maximum(at, 0)] if len(m) else -1, -1)
+    assert _core.last_before(m, u).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("marks, units", [([3, 1], [2]), ([1, 3], [4, 2])])
+def test_last_before_wants_ascending_arrays(marks, units):
+    with pytest.raises(ValueError, match="ascending"):
+        _core.last_before(np.array(marks), np.array(units))
