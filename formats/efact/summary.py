@@ -431,8 +431,8 @@ def summarize(
         # The usual case: no edge touches the copies before the chunk.
         shift = s.unit_base - s.own_first
         sm.edges = Edges(
-            edges.src + shift,
-            edges.dst + shift,
+            edges.src + shift if shift else edges.src,
+            edges.dst + shift if shift else edges.dst,
             edges.code,
             edges.zone,
             _placer(s, edges.dst, defer),
