@@ -275,3 +275,29 @@ def test_last_before_is_the_last_mark_below_each_unit(marks, units):
 def test_last_before_wants_ascending_arrays(marks, units):
     with pytest.raises(ValueError, match="ascending"):
         _core.last_before(np.array(marks), np.array(units))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
+def test_the_digest_of_a_mapped_file_gives_its_pages_back(tmp_path):
+    """validate(..., digest=True) hashes the file beside the scan: behind the hash the
+    map's pages go back too, so the digest does not make the whole file resident."""
+    import mmap
+
+    from vsbengine import digest
+    from vsbengine.formats.efact.chunks import Reader
+    from vsbengine.formats.efact.generate import generate
+    from vsbengine.pipeline import _Digest
+
+    data = generate(60_000, seed=6, month=202610, error_rate=0.01).tobytes()  # 21 MB
+    path = tmp_path / "s.920000"
+    path.write_bytes(data)
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        address = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        assert _Digest(Reader(mm, mapped=True)).result() == digest.of_bytes(data)
+        assert _resident(address) < len(data) // 2
+        assert _Digest(Reader(data)).result() == digest.of_bytes(data)  # bytes: kept
+        assert mm[:] == data
+    finally:
+        mm.close()
