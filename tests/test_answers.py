@@ -392,3 +392,22 @@ def test_read_prints_a_comment_that_is_not_codes(tmp_path):
     path.write_bytes(bytes(data))
     r = CliRunner().invoke(app, ["read", str(path)])
     assert r.exit_code == 0 and "comment: zie onze brief" in r.stdout
+
+
+def test_the_echo_works_out_the_values_of_the_echoed_records_only():
+    """With the usual echo (records with errors, their invoices' 20/80, 10 and 90) the
+    columns of the extension hold the echoed records and no others (a big sending's
+    other records cost no memory), and echo="all" holds every one."""
+    result = vsbengine.validate(clean(3_000, seed=77, error_rate=0.01), today=TODAY)
+    assert result.messages[1] == "DF014"
+    (s,) = list(result.scans)
+    for echo in ("errors", "all"):
+        answers = Answers(result, reference=REFERENCE, echo=echo)
+        cols = answers.echo_columns(s)
+        echoed = read_answer(answers.bytes("DF014")).records
+        assert len(cols.units) == len(echoed)
+        assert all(len(v) == len(echoed) for v in cols.values.values())
+        if echo == "errors":
+            assert len(echoed) < int(s.is_detail.sum()) // 2
+        else:
+            assert len(echoed) == int(s.is_detail.sum())

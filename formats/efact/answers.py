@@ -249,8 +249,6 @@ class Answers:
         slot_units, slot_letter, slot_code, _ = self.slots()
         units = np.flatnonzero(s.is_detail & s.own)
         glob = s.in_file(units)
-        head = np.maximum(s.head20[units], 0)
-        mutuality = np.where(s.in_invoice[units], s.col("affiliation")[head], 0)
         # The row of each echoed record in the slot tables (-1: no errors).
         slot_row = np.searchsorted(slot_units, glob)
         if len(slot_units):
@@ -258,6 +256,14 @@ class Answers:
             slot_row = np.where(found, slot_row, -1)
         else:
             slot_row = np.full(len(glob), -1)
+        if self.echo != "all":
+            # Only the records echoed are kept: the values of the others are not
+            # worked out (most of a big sending is not echoed).
+            keep = _echoed(s, units, slot_row >= 0)
+            units, glob, slot_row = units[keep], glob[keep], slot_row[keep]
+        head = np.maximum(s.head20_of(units), 0)
+        in_invoice = s.scan.invoice[units] >= 0
+        mutuality = np.where(in_invoice, s.value_at("affiliation", head), 0)
         # Letters are copied from the slot table, with a blank after it for no error.
         letters = slot_letter.tobytes() + b" "
         codes = np.vstack([slot_code, np.zeros((1, 3), np.int64)])  # row -1: no codes
@@ -265,8 +271,7 @@ class Answers:
         for k, (lz, cz) in enumerate(_SLOTS):
             values[lz] = np.where(slot_row >= 0, slot_row * 3 + k, len(letters) - 1)
             values[cz] = codes[slot_row, k]
-        echoed = None if self.echo == "all" else _echoed(s, units, slot_row >= 0)
-        cols = EchoColumns(units, glob, slot_row, letters, values, echoed)
+        cols = EchoColumns(units, glob, slot_row, letters, values)
         # A weak reference: the cache must not keep a streamed chunk alive.
         self.__dict__["_echo"] = (weakref.ref(s), cols)
         return cols
@@ -279,7 +284,7 @@ def _echoed(s: Sending, units: np.ndarray, has_codes: np.ndarray) -> np.ndarray:
     keep = np.zeros(s.n_units, dtype=bool)
     keep[units[has_codes]] = True
     keep[s.type_mask(10, 90)] = True
-    inv = s.invoice_of[units[has_codes]]
+    inv = s.scan.invoice[units[has_codes]]
     inv = np.unique(inv[inv >= 0])
     keep[s.invoices[inv]] = True
     ends = s.invoice_end[inv]
@@ -288,13 +293,12 @@ def _echoed(s: Sending, units: np.ndarray, has_codes: np.ndarray) -> np.ndarray:
 
 
 class EchoColumns:
-    """The values of the echoed records of one scanned chunk, by zone of the extension;
-    ``echoed``: the positions (in ``units``) of the records echoed (``None``: all)."""
+    """The records one scanned chunk echoes (``units``; ``glob`` in the file), their
+    rows in the slot tables and their values by zone of the extension."""
 
-    def __init__(self, units, glob, slot_row, letters: bytes, values: dict, echoed=None) -> None:
+    def __init__(self, units, glob, slot_row, letters: bytes, values: dict) -> None:
         self.units, self.glob, self.slot_row = units, glob, slot_row
         self.letters, self.values = letters, values
-        self.echoed = echoed
 
 
 class Interleaved:
@@ -448,14 +452,10 @@ class _Echo(MessageWriter):
 
     def feed(self, s: Sending) -> Iterator[Piece]:
         cols = self.answers.echo_columns(s)
-        rows = cols.echoed
-        n_all = len(cols.units) if rows is None else len(rows)
+        n_all = len(cols.units)
         _, _, _, overflow = self.answers.slots()
         for start in range(0, n_all, BLOCK):
-            if rows is None:
-                sel: slice | np.ndarray = slice(start, start + BLOCK)
-            else:
-                sel = rows[start : start + BLOCK]
+            sel = slice(start, start + BLOCK)
             u = cols.units[sel]
             g = cols.glob[sel]
             n = len(u)
