@@ -1613,6 +1613,15 @@ def last_before(marks, units):
     return out
 
 
+def drop_pages(const unsigned char[::1] view):
+    """Give back the whole pages inside ``view``, a view of a read-only shared map of a
+    file (they stay in the page cache; a later access maps them again, the same bytes).
+    Only for such a map: the bytes of any other memory would be lost."""
+    if view.shape[0]:
+        with nogil:
+            vsb_drop_pages(&view[0], &view[0] + view.shape[0])
+
+
 # ---------------------------------------------------------------------------------------
 # Rendering rows of an answer from columns (fixed-width records, JSON Lines).
 
@@ -1905,10 +1914,15 @@ cdef int _writev_all(int fd, iovec* iov, int count) noexcept nogil:
 
 
 def write_interleaved(int fd, const unsigned char[::1] records, offsets, Py_ssize_t width,
-                      const unsigned char[::1] rows, Py_ssize_t row_width, Py_ssize_t n):
+                      const unsigned char[::1] rows, Py_ssize_t row_width, Py_ssize_t n,
+                      bint drop=False):
     """Write ``n`` lines to ``fd``: ``width`` bytes of ``records`` from each offset, then
     that line's ``row_width`` bytes of ``rows``; with writev, without the GIL (the
     records go from their buffer to the file with no copy in between).
+
+    ``drop``: ``records`` is a view of a read-only shared map of a file; the pages the
+    lines were read from go back after each writev (see :func:`drop_pages`: reading a
+    record maps its neighbours too, and scattered records would map most of the file).
 
     Raises
     ------
@@ -1923,6 +1937,7 @@ def write_interleaved(int fd, const unsigned char[::1] records, offsets, Py_ssiz
     cdef int err = 0
     cdef const unsigned char* src = &records[0] if size else NULL
     cdef const unsigned char* dst = &rows[0] if rows.shape[0] else NULL
+    cdef int64_t lo, hi
     if off.shape[0] < n or rows.shape[0] < n * row_width:
         raise ValueError("fewer offsets or rows than lines")
     for i in range(n):
@@ -1932,14 +1947,22 @@ def write_interleaved(int fd, const unsigned char[::1] records, offsets, Py_ssiz
         i = 0
         while i < n and err == 0:
             k = 0
+            lo = size
+            hi = 0
             while i < n and k < 1024:
                 iov[k].iov_base = <void*> (src + off[i])
                 iov[k].iov_len = width
                 iov[k + 1].iov_base = <void*> (dst + i * row_width)
                 iov[k + 1].iov_len = row_width
+                lo = min(lo, off[i])
+                hi = max(hi, off[i] + width)
                 k += 2
                 i += 1
             err = _writev_all(fd, iov, <int> k)
+            if drop and hi > lo:
+                # The whole pages of the span the lines came from (vsb_drop_pages keeps
+                # the partial pages at its ends).
+                vsb_drop_pages(src + lo, src + hi)
     if err:
         raise OSError(err, os.strerror(err))
 

@@ -150,6 +150,7 @@ def write(
                             writes.write(fh, lines)
                     # Done with this chunk before the next is scanned (memory limit).
                     writes.wait()
+                    s.give_back()
                     del s
             writes.wait()
             for w in writers:

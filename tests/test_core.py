@@ -301,3 +301,31 @@ def test_the_digest_of_a_mapped_file_gives_its_pages_back(tmp_path):
         assert mm[:] == data
     finally:
         mm.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
+def test_interleaved_lines_from_a_mapped_file_give_their_pages_back(tmp_path):
+    """write_interleaved(drop=True): the same lines, and the scattered records read from
+    the map (each read maps its neighbours too) do not stay resident."""
+    import mmap
+
+    from vsbengine.formats.efact.generate import generate
+
+    data = generate(60_000, seed=8, month=202610, error_rate=0.01).tobytes()  # 21 MB
+    path = tmp_path / "s.920000"
+    path.write_bytes(data)
+    offsets = np.arange(227, len(data) - 350, 350 * 37, dtype=np.int64)  # every 37th
+    rows = bytes(range(48, 58)) * len(offsets)
+    want = b"".join(data[o : o + 350] + rows[i * 10 : i * 10 + 10] for i, o in enumerate(offsets))
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        address = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        with open(tmp_path / "out", "wb") as out:
+            view = memoryview(mm)
+            _core.write_interleaved(out.fileno(), view, offsets, 350, rows, 10, len(offsets), True)
+            del view
+        assert (tmp_path / "out").read_bytes() == want
+        assert _resident(address) < len(data) // 4
+    finally:
+        mm.close()

@@ -304,11 +304,15 @@ class EchoColumns:
 class Interleaved:
     """A piece of an echo that is written without being assembled: ``n`` lines of
     ``width`` bytes of ``records`` (from ``offsets``), each followed by its
-    ``row_width`` bytes of ``rows`` (``bytes(piece)`` assembles them)."""
+    ``row_width`` bytes of ``rows`` (``bytes(piece)`` assembles them). ``drop``:
+    ``records`` is a view of a mapped file, whose pages go back once written."""
 
-    def __init__(self, records, offsets, width: int, rows, row_width: int, n: int) -> None:
+    def __init__(
+        self, records, offsets, width: int, rows, row_width: int, n: int, drop: bool = False
+    ) -> None:
         self.records, self.offsets, self.width = records, offsets, width
         self.rows, self.row_width, self.n = rows, row_width, n
+        self.drop = drop
 
     def __len__(self) -> int:
         return self.n * (self.width + self.row_width)
@@ -322,7 +326,14 @@ class Interleaved:
         """Write to an open binary file (its buffer is flushed first)."""
         fh.flush()
         _core.write_interleaved(
-            fh.fileno(), self.records, self.offsets, self.width, self.rows, self.row_width, self.n
+            fh.fileno(),
+            self.records,
+            self.offsets,
+            self.width,
+            self.rows,
+            self.row_width,
+            self.n,
+            self.drop,
         )
 
 
@@ -473,7 +484,7 @@ class _Echo(MessageWriter):
                 self._buffers.reverse()
                 parts = self._parts(values, cols.letters, skip=many)
                 ext, _ = _core.render_rows(parts, n, self._buffers[0] if many else None)
-                yield Interleaved(s.data, s.offsets[u], 350, ext, _EXT.length, n)
+                yield Interleaved(s.data, s.offsets[u], 350, ext, _EXT.length, n, s.drop_pages)
                 continue
             parts = [(_P.P_COPY, (s.data, s.offsets[u]), 350), *self._parts(values, cols.letters)]
             out, _ = _core.render_rows(parts, n)

@@ -103,6 +103,8 @@ class Sending:
         self.offset_base = offset_base
         self.own_offset = own_offset
         self.today = today
+        #: ``data`` is a view of a read-only map of the file (:meth:`give_back`).
+        self.drop_pages = drop_pages
         tables = core_tables(compiled)
         first10, params = rule_params(data, compiled, today) if rules else (-1, None)
         scan = _core.scan(
@@ -130,6 +132,13 @@ class Sending:
         self._cols: dict[str, np.ndarray] = {}
         self._none = np.zeros(self.n_units, dtype=bool)
         self._none.flags.writeable = False
+
+    def give_back(self) -> None:
+        """A chunk read from a mapped file gives the pages of its bytes back (the
+        writers read the echoed records from them: each access maps its neighbours
+        too). They stay in the page cache; a later access maps them again."""
+        if self.drop_pages:
+            _core.drop_pages(self.data)
 
     def in_file(self, units: np.ndarray) -> np.ndarray:
         """Units of this chunk as units of the whole file (the segments and the copies
