@@ -114,44 +114,20 @@ class Notifier:
             b'"}\n',
         ]
 
-    def columns(self, s: Sending) -> dict[str, np.ndarray] | None:
-        """The values of the accepted prestations of one chunk, by field (``None``: none)."""
+    def feed(self, s: Sending) -> Iterator[tuple[int, memoryview]]:
         p = np.flatnonzero(s.type_mask(30, 50) & s.own & s.in_invoice)
         p = p[~self.rejected[s.in_file(p)]]
         if len(p) == 0:
-            return None
-        head = s.head20[p]
-        first = s.col("first_date")[p]
-        last = s.col("last_date")[p]
-        return dict(
-            mutuality=s.col("destination")[head],
-            institution=s.col("institution")[head],
-            invoice=s.col("invoice_number")[head],
-            record=s.col("sequence")[p],
-            record_type=s.rtype[p],
-            beneficiary=s.col("beneficiary")[p],
-            code=s.col("code")[p],
-            first_date=first,
-            last_date=np.where(last > 0, last, first),
-            units=s.col("units")[p],
-            amount=s.col("amount")[p],
-            personal_share=s.col("personal_share")[p],
-            supplement=s.col("supplement")[p],
-            account=s.col("account")[p],
-        )
-
-    def feed(self, s: Sending) -> Iterator[tuple[int, memoryview]]:
-        cols = self.columns(s)
-        if cols is None:
             return
-        # Per mutuality, in file order: rendered in blocks, each cut where a mutuality ends.
-        order = np.argsort(cols["mutuality"], kind="stable")
-        cols = {k: np.ascontiguousarray(v[order], dtype=np.int64) for k, v in cols.items()}
-        cols["account"] = (cols["account"] == 1).astype(np.int64)
-        mut = cols["mutuality"]
-        for start in range(0, len(mut), BLOCK):
-            block = {k: v[start : start + BLOCK] for k, v in cols.items()}
-            n = len(block["mutuality"])
+        head = s.head20_of(p)
+        # Per mutuality, in file order: rendered in blocks, each cut where a mutuality
+        # ends; a block's values are read from the scan's columns when it is rendered.
+        mutuality = s.value_at("destination", head)
+        order = np.argsort(mutuality, kind="stable")
+        for start in range(0, len(p), BLOCK):
+            at = order[start : start + BLOCK]
+            block = self._block(s, p[at], head[at], mutuality[at])
+            n = len(at)
             out, ends = _core.render_rows(self._parts(block), n)
             view = memoryview(out)
             m = block["mutuality"]
@@ -160,6 +136,29 @@ class Notifier:
                 last = int(cuts[i + 1]) if i + 1 < len(cuts) else n
                 begin = int(ends[first - 1]) if first else 0
                 yield int(m[first]), view[begin : int(ends[last - 1])]
+
+    @staticmethod
+    def _block(s: Sending, p: np.ndarray, head: np.ndarray, mutuality: np.ndarray):
+        """The values of the prestations ``p`` (their invoices' records 20 ``head``) by
+        field, as int64."""
+        first = s.value_at("first_date", p)
+        last = s.value_at("last_date", p)
+        return dict(
+            mutuality=mutuality,
+            institution=s.value_at("institution", head),
+            invoice=s.value_at("invoice_number", head),
+            record=s.value_at("sequence", p),
+            record_type=s.rtype[p].astype(np.int64),
+            beneficiary=s.value_at("beneficiary", p),
+            code=s.value_at("code", p),
+            first_date=first,
+            last_date=np.where(last > 0, last, first),
+            units=s.value_at("units", p),
+            amount=s.value_at("amount", p),
+            personal_share=s.value_at("personal_share", p),
+            supplement=s.value_at("supplement", p),
+            account=(s.value_at("account", p) == 1).astype(np.int64),  # account 1 is B
+        )
 
     def _parts(self, c: dict[str, np.ndarray]) -> list:
         t = self._texts
