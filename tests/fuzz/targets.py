@@ -49,6 +49,19 @@ def reference_data() -> dict[str, bytes]:
     return {name: text.encode("utf-8") for name, text in g.refs.items()}
 
 
+@functools.cache
+def content_case() -> tuple[bytes, vsbengine.Engine]:
+    """A small sending with a few errors and an engine with its reference data: the
+    seed of the content checks' target (the joins and the checks between prestations
+    in the core)."""
+    from vsbengine.formats.efact.generate import generate
+
+    g = generate(60, seed=72, month=202610, error_rate=0.05, references=True)
+    with tempfile.TemporaryDirectory(prefix="vsbengine-fuzz-refs-") as folder:
+        g.write_refs(folder)
+        return g.tobytes(), vsbengine.Engine(folder, today=TODAY)  # loaded: folder goes
+
+
 def _file(folder: str, name: str, data: bytes) -> str:
     path = os.path.join(folder, name)
     with open(path, "wb") as fh:
@@ -67,6 +80,20 @@ def validate(data: bytes) -> None:
         assert p.offset is None or 0 <= p.offset <= len(data)
     strided = memoryview(bytes(b for b in data for _ in (0, 1)))[::2]
     assert vsbengine.validate(strided, today=TODAY).problems == one.problems
+
+
+def validate_content(data: bytes) -> None:
+    """A sending checked against reference data: the content checks take any records
+    the scan read (the same result twice)."""
+    engine = content_case()[1]
+    try:
+        one = engine.validate(data)
+    except vsbengine.InputError:
+        return
+    assert 0 <= one.records_rejected <= one.records_total
+    again = engine.validate(bytes(data))
+    assert again.error_table.code.tolist() == one.error_table.code.tolist()
+    assert again.error_table.unit.tolist() == one.error_table.unit.tolist()
 
 
 def read_answer(data: bytes) -> None:

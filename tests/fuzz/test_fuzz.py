@@ -57,6 +57,12 @@ def test_validate(data):
 
 
 @FUZZ
+@given(mutations(targets.content_case()[0], size=16))
+def test_validate_with_reference_data(data):
+    targets.validate_content(data)
+
+
+@FUZZ
 @given(st.one_of(*(mutations(a) for a in targets.answers()), st.binary(max_size=2000)))
 def test_answer_reader(data):
     targets.read_answer(data)
