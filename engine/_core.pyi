@@ -394,7 +394,7 @@ def content_prestations(
     units: npt.ArrayLike,
     invoice: npt.ArrayLike,
     n30: int,
-    rows: tuple[npt.ArrayLike, npt.ArrayLike],
+    rows: tuple[npt.ArrayLike | None, npt.ArrayLike | None],
     columns: tuple[tuple[npt.ArrayLike, ...], tuple[npt.ArrayLike, ...]],
     inv: dict[str, Any],
     codes_index: KeyIndex,

@@ -193,18 +193,25 @@ def _zone(rec: str, zone: str) -> int:
 def _prestations(s: Sending):
     """The records 30 and 50 of the chunk's invoices whose zones the checks rely on were
     read: their units (records 30 first, then 50), their rows in their type's columns
-    (for the records 30, for the records 50) and those columns
-    (:data:`vsbengine._core.PRESTATION_COLUMNS`, read in place by the join)."""
-    units, rows, columns = [], [], []
+    (for the records 30, for the records 50; None: every row, the common case) and
+    those columns (:data:`vsbengine._core.PRESTATION_COLUMNS`, read in place by the
+    join)."""
+    units: list[np.ndarray] = []
+    rows: list[np.ndarray | None] = []
+    columns = []
     for rt in (30, 50):
         u = s.units_of(rt)
         ok = s.scan.invoice[u] >= 0
         for zone in _NEEDED:
             if s.has_findings(str(rt), zone):
                 ok &= ~s.finding_mask(str(rt), zone)[u]
-        at = np.flatnonzero(ok)
-        units.append(u[at])
-        rows.append(at)
+        if ok.all():
+            units.append(u)
+            rows.append(None)
+        else:
+            at = np.flatnonzero(ok)
+            units.append(u[at])
+            rows.append(at)
         columns.append(tuple(s.values(name, rt) for name in _core.PRESTATION_COLUMNS))
     return np.concatenate(units), tuple(rows), tuple(columns), len(units[0])
 
