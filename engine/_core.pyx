@@ -2790,7 +2790,7 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
     # The hash of the day keys: each slot the number of a group (-1: free), the groups
     # numbered as they are met, each with its key, records, triggers, whether it has a
     # revalidation day, where its records start among the members listed by group.
-    cdef int32_t* slots = <int32_t*> malloc(cap * sizeof(int32_t))
+    cdef int32_t* slots = <int32_t*> _table_alloc(cap * sizeof(int32_t))
     cdef int32_t* group = <int32_t*> malloc((n + 1) * sizeof(int32_t))
     cdef int64_t* g_key = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     cdef int32_t* g_size = <int32_t*> calloc(n + 1, sizeof(int32_t))
@@ -2871,7 +2871,7 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
                                 e += 1
     finally:
         free(with_days)
-        free(slots)
+        _table_free(slots, cap * sizeof(int32_t))
         free(group)
         free(g_key)
         free(g_size)
@@ -2880,9 +2880,6 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
         free(g_start)
         free(members)
     return edge_from, edge_to
-
-
-cdef int64_t _ROW = (1 << 40) - 1
 
 
 cdef inline uint64_t _pair_hash(int64_t a, int64_t b) noexcept nogil:
@@ -3115,25 +3112,69 @@ def read_csv(const unsigned char[::1] data, Py_ssize_t start, unsigned char deli
 # The duplicate check in one pass.
 
 
+ctypedef fused _pair_slot:
+    uint32_t
+    uint64_t
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def repeated(key1, key2, order):
+cdef Py_ssize_t _repeats(_pair_slot* first, int bits, const int64_t* a, const int64_t* b,
+                         const int64_t* o, Py_ssize_t n, int64_t* out) noexcept nogil:
+    """The pass of :func:`repeated` over a table of ``2**bits`` slots (all bits set:
+    free), each a row and, above it, bits of its pair's hash that tell most pairs that
+    meet in the table apart without reading their keys: in 8 bytes 40 bits of row and
+    23 of hash (bit 63 clear), in 4 bytes (fewer than ``2**24 - 1`` rows: half the
+    memory) 24 and 8. The repeats found go to ``out``; returns how many."""
+    cdef int row_bits = 24 if _pair_slot is uint32_t else 40
+    cdef int tag_bits = 8 if _pair_slot is uint32_t else 23
+    cdef _pair_slot free_ = <_pair_slot> -1
+    cdef uint64_t row_mask = (<uint64_t> 1 << row_bits) - 1, mask = (<uint64_t> 1 << bits) - 1
+    cdef uint64_t h, tag
+    cdef _pair_slot slot
+    cdef Py_ssize_t i, row, hits = 0
+    for i in range(n):
+        if i + _AHEAD < n:
+            _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
+        h = _pair_hash(a[i], b[i])
+        tag = ((h * 0x9E3779B97F4A7C15ULL) >> (64 - tag_bits)) << row_bits
+        h >>= 64 - bits
+        while True:
+            slot = first[h]
+            if slot == free_:
+                first[h] = <_pair_slot> (tag | <uint64_t> i)
+                break
+            row = <Py_ssize_t> (slot & row_mask)
+            if (slot & ~row_mask) == tag and a[row] == a[i] and b[row] == b[i]:
+                if o[i] < o[row]:       # i is earlier: row is a repeat
+                    first[h] = <_pair_slot> (tag | <uint64_t> i)
+                    out[hits] = row
+                else:
+                    out[hits] = i
+                hits += 1
+                break
+            h = (h + 1) & mask
+    return hits
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def repeated(key1, key2, order, *, bint wide=False):
     """The rows whose pair of keys ``(key1, key2)`` an earlier row has (earlier: a lower
     ``order``, then a lower row), ascending: the duplicate check of a sending without
     sorting its prestations, in one pass over the rows:
     each pair's slot holds the earliest of its rows met so far, and a row met after it,
     or the row it takes the slot from, is a repeat. The repeats (few) are sorted at the
-    end."""
+    end. The slots take 4 bytes below ``2**24 - 1`` rows, else 8 (``wide``: 8 bytes
+    whatever the rows; the same result)."""
     cdef const int64_t[::1] a = np.ascontiguousarray(key1, dtype=np.int64)
     cdef const int64_t[::1] b = np.ascontiguousarray(key2, dtype=np.int64)
     cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
-    cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
+    cdef Py_ssize_t n = a.shape[0], cap = 16, hits = 0
     cdef int bits = 4
-    cdef uint64_t h, mask, tag
-    cdef int64_t row, slot
-    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (most
-    # pairs that meet in the table are told apart without reading their keys).
-    cdef int64_t* first
+    cdef bint small = n < (1 << 24) - 1 and not wide
+    cdef size_t size = sizeof(uint32_t) if small else sizeof(uint64_t)
+    cdef void* first
     if b.shape[0] != n or o.shape[0] != n:
         raise ValueError("key1, key2 and order differ in length")
     if n >= (1 << 40):
@@ -3141,36 +3182,18 @@ def repeated(key1, key2, order):
     while cap < n + n // 2:    # at most 2/3 full
         cap *= 2
         bits += 1
-    mask = cap - 1
-    first = <int64_t*> malloc(cap * sizeof(int64_t))
+    first = malloc(cap * size)
     if first == NULL:
         raise MemoryError()
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] out_v = out
-    with nogil:
-        memset(first, 0xFF, cap * sizeof(int64_t))
-        for i in range(n):
-            if i + _AHEAD < n:
-                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
-            h = _pair_hash(a[i], b[i])
-            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
-            h >>= 64 - bits
-            while True:
-                slot = first[h]
-                if slot < 0:
-                    first[h] = <int64_t> (tag | <uint64_t> i)
-                    break
-                row = slot & _ROW
-                if (<uint64_t> slot & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
-                        and b[row] == b[i]:
-                    if o[i] < o[row]:       # i is earlier: row is a repeat
-                        first[h] = <int64_t> (tag | <uint64_t> i)
-                        out_v[hits] = row
-                    else:
-                        out_v[hits] = i
-                    hits += 1
-                    break
-                h = (h + 1) & mask
+    if n:
+        with nogil:
+            memset(first, 0xFF, cap * size)
+            if small:
+                hits = _repeats(<uint32_t*> first, bits, &a[0], &b[0], &o[0], n, &out_v[0])
+            else:
+                hits = _repeats(<uint64_t*> first, bits, &a[0], &b[0], &o[0], n, &out_v[0])
     free(first)
     return np.sort(out[:hits])
 

@@ -342,7 +342,8 @@ def test_compiled_joins_find_what_the_numpy_lookups_find(tmp_path, seed):
 def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort(seed):
     """_core.repeated (one pass over a hash of the pairs) gives the rows after the first
     of each pair of keys, as a sort finds them: ties of order broken by the row, few or
-    many repeats, keys of any sign."""
+    many repeats, keys of any sign; with slots of 4 bytes (below 2**24 - 1 rows) as with
+    those of 8 (``wide``, what more rows take)."""
     import numpy as np
 
     from vsbengine import _core
@@ -355,6 +356,7 @@ def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort(seed):
         order = rng.integers(0, max(n // (1 + seed), 1), n)  # ties of order too
         got = _core.repeated(k1, k2, order)
         assert got.dtype == np.int64
+        assert _core.repeated(k1, k2, order, wide=True).tolist() == got.tolist()
         by = np.lexsort((np.arange(n), order, k2, k1))
         again = np.zeros(n, dtype=bool)
         again[1:] = (k1[by][1:] == k1[by][:-1]) & (k2[by][1:] == k2[by][:-1])
