@@ -2161,8 +2161,11 @@ cdef class KeyIndex:
                 self._slots[h].hi = i
 
     cdef inline void _ahead(self, int64_t key) noexcept nogil:
-        """Start reading the slot of ``key`` (a lookup a few keys later will not wait)."""
-        _prefetch(&self._slots[_hash(key, self._shift)])
+        """Start reading the slot of ``key`` (a lookup a few keys later will not wait):
+        both its ends, as a slot of 24 bytes can cross into a second cache line."""
+        cdef const _Slot* slot = &self._slots[_hash(key, self._shift)]
+        _prefetch(slot)
+        _prefetch(&slot.hi)
 
     cdef inline bint _find(self, int64_t key, int64_t* lo, int64_t* hi) noexcept nogil:
         return _slot_find(self._slots, self._cap - 1, self._shift, key, lo, hi)
@@ -2356,9 +2359,6 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
     # The lookups run in passes of their own, each starting its reads a few invoices
     # ahead: the member table does not fit a cache, and one invoice's reads would
     # otherwise wait for each other.
-    cdef int64_t* akey = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    if akey == NULL:
-        raise MemoryError()
     with nogil:
         # The beneficiary: a member (its rows, until they are copied out below).
         for i in range(n):
@@ -2368,8 +2368,19 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
             if _get(&unread, i) == 0 and k > 0:
                 if members_index._find(k, &plo_v[i], &phi_v[i]):
                     known_v[i] = 1
+                    total += phi_v[i] - plo_v[i]
                 else:
                     bits_v[i] |= 1
+    # The periods of each known person, copied next to each other (read per prestation)
+    # as the person's rows are read for the mutuality.
+    p_from = np.zeros(total, dtype=np.int64)
+    p_reach = np.zeros(total, dtype=np.int64)
+    cdef int64_t[::1] from_v = p_from, reach_v = p_reach
+    cdef Py_ssize_t at = 0
+    cdef int64_t* akey = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    if akey == NULL:
+        raise MemoryError()
+    with nogil:
         # At the mutuality of the record 20; the date of death.
         for i in range(n):
             if i + _AHEAD < n and known_v[i + _AHEAD]:
@@ -2377,12 +2388,15 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
             if known_v[i]:
                 lo = plo_v[i]
                 hi = phi_v[i]
-                total += hi - lo
                 at_mut = False
+                plo_v[i] = at
                 for j in range(lo, hi):
                     if ((m[j] >> 32) & 0xFFFF) == _get(&aff, i):
                         at_mut = True
-                        break
+                    from_v[at] = m[j] & 0xFFFF
+                    reach_v[at] = (m[j] >> 16) & 0xFFFF
+                    at += 1
+                phi_v[i] = at
                 dead_v[i] = (m[lo] >> 48) & 0xFFFF
                 if not at_mut:
                     bits_v[i] |= 2
@@ -2411,22 +2425,6 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
                     b |= 8
             bits_v[i] |= b
     free(akey)
-    # The periods of each known person, copied next to each other (read per prestation).
-    p_from = np.zeros(total, dtype=np.int64)
-    p_reach = np.zeros(total, dtype=np.int64)
-    cdef int64_t[::1] from_v = p_from, reach_v = p_reach
-    cdef Py_ssize_t at = 0
-    with nogil:
-        for i in range(n):
-            if known_v[i]:
-                lo = plo_v[i]
-                hi = phi_v[i]
-                plo_v[i] = at
-                for j in range(lo, hi):
-                    from_v[at] = m[j] & 0xFFFF
-                    reach_v[at] = (m[j] >> 16) & 0xFFFF
-                    at += 1
-                phi_v[i] = at
     return dict(bits=bits, known=known, good=good, arow=arow, period_lo=plo, period_hi=phi,
                 period_from=p_from, period_reach=p_reach, deceased=dead)
 
