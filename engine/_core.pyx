@@ -2612,7 +2612,7 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
     cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
     cdef int64_t k, code, d1, d2
-    cdef int64_t crow, trow, a_end, dd, units_, last_code = 0, last_inst = 0
+    cdef int64_t crow, trow, a_end, dd, units_
     cdef _Memo memo[64]
     cdef _Memo* mo = &memo[0]
     memset(memo, 0, sizeof(memo))
@@ -2670,17 +2670,14 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                             dd = dead[k]
                             if dd != none and d1 >= dd:
                                 b |= 4
-                        # The code's rows and its tariffs' (the institution's, the general ones):
-                        # looked up again only when they change (an invoice's prestations are
-                        # mostly of one code), and then first in a small cache by code and
-                        # institution (a sending bills few codes at few institutions).
-                        if i == 0 or code != last_code or inst[k] != last_inst:
-                            last_code = code
-                            last_inst = inst[k]
-                            mo = &memo[((<uint64_t> code * 0x9E3779B97F4A7C15ULL)
-                                        ^ (<uint64_t> last_inst * 0xC2B2AE3D27D4EB4FULL)) >> 58]
-                            if not (mo.used and mo.code == code and mo.inst == last_inst):
-                                _look_up(mo, code, last_inst, codes_index, tariffs_index)
+                        # The code's rows and its tariffs' (the institution's, the general ones),
+                        # from a small cache by code and institution (a sending bills few
+                        # codes at few institutions; asked every time, as the code mostly
+                        # differs from the last one's).
+                        mo = &memo[((<uint64_t> code * 0x9E3779B97F4A7C15ULL)
+                                    ^ (<uint64_t> inst[k] * 0xC2B2AE3D27D4EB4FULL)) >> 58]
+                        if not (mo.used and mo.code == code and mo.inst == inst[k]):
+                            _look_up(mo, code, inst[k], codes_index, tariffs_index)
                         # The code: known, valid on both days; its category and related code.
                         v1 = v2 = False
                         crow = 0
