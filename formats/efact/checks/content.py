@@ -249,7 +249,7 @@ def check(s: Sending, ctx: Context) -> Findings:
         _REVALIDATION,
     )
     bits20 = joined20["bits"]
-    hits20 = np.flatnonzero(bits20)
+    hits20 = np.flatnonzero(bits20 != 0)  # a bool mask: its nonzero is ten times faster
     for k, (code, zone) in enumerate(zip(_core.INVOICE_CHECKS, ("8a,8b", "7", "5", "20,21"))):
         errs.add(r20[hits20[(bits20[hits20] >> k) & 1 == 1]], code, _zone("20", zone))
 
@@ -277,7 +277,7 @@ def check(s: Sending, ctx: Context) -> Findings:
         _SHARE,
     )
     bits = joined["bits"]
-    hits = np.flatnonzero(bits)
+    hits = np.flatnonzero(bits != 0)
     failed = {
         check_: hits[(bits[hits] >> k) & 1 == 1] for k, check_ in enumerate(_core.JOIN_CHECKS)
     }
@@ -312,8 +312,8 @@ def check(s: Sending, ctx: Context) -> Findings:
             Edges(
                 src_u,
                 dst_u,
-                np.where(is30, 300129, 500129).astype(np.int32),
-                np.where(is30, _zone("30", "1"), _zone("50", "1")).astype(np.int32),
+                np.where(is30, np.int32(300129), np.int32(500129)),
+                np.where(is30, np.int32(_zone("30", "1")), np.int32(_zone("50", "1"))),
             )
         )
 
