@@ -397,7 +397,7 @@ def content_prestations(
     units: npt.ArrayLike,
     invoice: npt.ArrayLike,
     n30: int,
-    rows: tuple[npt.ArrayLike, npt.ArrayLike],
+    rows: tuple[npt.ArrayLike | None, npt.ArrayLike | None],
     columns: tuple[tuple[npt.ArrayLike, ...], tuple[npt.ArrayLike, ...]],
     inv: dict[str, Any],
     codes_index: KeyIndex,
@@ -410,6 +410,6 @@ def content_prestations(
     share_category: int,
 ) -> dict[str, npt.NDArray[Any]]: ...
 def repeated(
-    key1: npt.ArrayLike, key2: npt.ArrayLike, order: npt.ArrayLike
+    key1: npt.ArrayLike, key2: npt.ArrayLike, order: npt.ArrayLike, *, wide: bool = False
 ) -> npt.NDArray[np.int64]: ...
 def days(values: npt.ArrayLike) -> npt.NDArray[np.int64]: ...

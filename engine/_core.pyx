@@ -2020,6 +2020,44 @@ cdef extern from *:
     }
     #define vsb_prefetch(p) __builtin_prefetch(p)
 
+    /* out[j] = the column's value at rows[j], for j < m: the width switched on once
+       for all m (a loop per width). */
+    static void vsb_gather(const vsb_col* c, const int64_t* rows, Py_ssize_t m,
+                           int64_t* out) {
+        Py_ssize_t j;
+        switch (c->size) {
+        case 8:
+            for (j = 0; j < m; j++) out[j] = ((const int64_t*) c->data)[rows[j]];
+            break;
+        case 4:
+            for (j = 0; j < m; j++) out[j] = ((const int32_t*) c->data)[rows[j]];
+            break;
+        case 2:
+            for (j = 0; j < m; j++) out[j] = ((const int16_t*) c->data)[rows[j]];
+            break;
+        default:
+            for (j = 0; j < m; j++) out[j] = ((const int8_t*) c->data)[rows[j]];
+        }
+    }
+
+    /* out[j] = the column's value at start + j, for j < m (the same, rows in order). */
+    static void vsb_copy(const vsb_col* c, Py_ssize_t start, Py_ssize_t m, int64_t* out) {
+        Py_ssize_t j;
+        switch (c->size) {
+        case 8:
+            for (j = 0; j < m; j++) out[j] = ((const int64_t*) c->data)[start + j];
+            break;
+        case 4:
+            for (j = 0; j < m; j++) out[j] = ((const int32_t*) c->data)[start + j];
+            break;
+        case 2:
+            for (j = 0; j < m; j++) out[j] = ((const int16_t*) c->data)[start + j];
+            break;
+        default:
+            for (j = 0; j < m; j++) out[j] = ((const int8_t*) c->data)[start + j];
+        }
+    }
+
     /* A slot of a KeyIndex: a key (VSB_EMPTY: free) and its rows [lo, hi). */
     typedef struct { int64_t key; int64_t lo; int64_t hi; } vsb_slot;
     #define VSB_EMPTY (-((int64_t) 1 << 62))
@@ -2076,6 +2114,10 @@ cdef extern from *:
         int size        # bytes of a signed integer: 1, 2, 4 or 8
     int64_t _get "vsb_get"(const _Col* c, Py_ssize_t i) noexcept nogil
     void _prefetch "vsb_prefetch"(const void* p) noexcept nogil
+    void _gather "vsb_gather"(const _Col* c, const int64_t* rows, Py_ssize_t m,
+                              int64_t* out) noexcept nogil
+    void _copy "vsb_copy"(const _Col* c, Py_ssize_t start, Py_ssize_t m,
+                          int64_t* out) noexcept nogil
     ctypedef struct _Slot "vsb_slot":
         int64_t key     # _EMPTY: a free slot
         int64_t lo
@@ -2170,8 +2212,11 @@ cdef class KeyIndex:
                 self._slots[h].hi = i
 
     cdef inline void _ahead(self, int64_t key) noexcept nogil:
-        """Start reading the slot of ``key`` (a lookup a few keys later will not wait)."""
-        _prefetch(&self._slots[_hash(key, self._shift)])
+        """Start reading the slot of ``key`` (a lookup a few keys later will not wait):
+        both its ends, as a slot of 24 bytes can cross into a second cache line."""
+        cdef const _Slot* slot = &self._slots[_hash(key, self._shift)]
+        _prefetch(slot)
+        _prefetch(&slot.hi)
 
     cdef inline bint _find(self, int64_t key, int64_t* lo, int64_t* hi) noexcept nogil:
         return _slot_find(self._slots, self._cap - 1, self._shift, key, lo, hi)
@@ -2251,6 +2296,14 @@ cdef _Col _column(values, list keep, Py_ssize_t n, str name) except *:
     c.n = n
     c.size = a.dtype.itemsize
     return c
+
+
+cdef _int64(values, Py_ssize_t n, str name):
+    """A column of ``n`` values as int64 (converted unless it is)."""
+    a = np.ascontiguousarray(values, dtype=np.int64).reshape(-1)
+    if a.shape[0] != n:
+        raise ValueError(f"column {name} has {a.shape[0]} values, not {n}")
+    return a
 
 
 ctypedef struct _Entry:
@@ -2357,9 +2410,6 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
     # The lookups run in passes of their own, each starting its reads a few invoices
     # ahead: the member table does not fit a cache, and one invoice's reads would
     # otherwise wait for each other.
-    cdef int64_t* akey = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    if akey == NULL:
-        raise MemoryError()
     with nogil:
         # The beneficiary: a member (its rows, until they are copied out below).
         for i in range(n):
@@ -2369,8 +2419,19 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
             if _get(&unread, i) == 0 and k > 0:
                 if members_index._find(k, &plo_v[i], &phi_v[i]):
                     known_v[i] = 1
+                    total += phi_v[i] - plo_v[i]
                 else:
                     bits_v[i] |= 1
+    # The periods of each known person, copied next to each other (read per prestation)
+    # as the person's rows are read for the mutuality.
+    p_from = np.zeros(total, dtype=np.int64)
+    p_reach = np.zeros(total, dtype=np.int64)
+    cdef int64_t[::1] from_v = p_from, reach_v = p_reach
+    cdef Py_ssize_t at = 0
+    cdef int64_t* akey = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    if akey == NULL:
+        raise MemoryError()
+    with nogil:
         # At the mutuality of the record 20; the date of death.
         for i in range(n):
             if i + _AHEAD < n and known_v[i + _AHEAD]:
@@ -2378,12 +2439,15 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
             if known_v[i]:
                 lo = plo_v[i]
                 hi = phi_v[i]
-                total += hi - lo
                 at_mut = False
+                plo_v[i] = at
                 for j in range(lo, hi):
                     if ((m[j] >> 32) & 0xFFFF) == _get(&aff, i):
                         at_mut = True
-                        break
+                    from_v[at] = m[j] & 0xFFFF
+                    reach_v[at] = (m[j] >> 16) & 0xFFFF
+                    at += 1
+                phi_v[i] = at
                 dead_v[i] = (m[lo] >> 48) & 0xFFFF
                 if not at_mut:
                     bits_v[i] |= 2
@@ -2412,22 +2476,6 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
                     b |= 8
             bits_v[i] |= b
     free(akey)
-    # The periods of each known person, copied next to each other (read per prestation).
-    p_from = np.zeros(total, dtype=np.int64)
-    p_reach = np.zeros(total, dtype=np.int64)
-    cdef int64_t[::1] from_v = p_from, reach_v = p_reach
-    cdef Py_ssize_t at = 0
-    with nogil:
-        for i in range(n):
-            if known_v[i]:
-                lo = plo_v[i]
-                hi = phi_v[i]
-                plo_v[i] = at
-                for j in range(lo, hi):
-                    from_v[at] = m[j] & 0xFFFF
-                    reach_v[at] = (m[j] >> 16) & 0xFFFF
-                    at += 1
-                phi_v[i] = at
     return dict(bits=bits, known=known, good=good, arow=arow, period_lo=plo, period_hi=phi,
                 period_from=p_from, period_reach=p_reach, deceased=dead)
 
@@ -2458,8 +2506,51 @@ ctypedef struct _Memo:
     int64_t clo, chi, olo, ohi, glo, ghi
 
 
+cdef inline void _look_up(_Memo* mo, int64_t code, int64_t inst, KeyIndex codes_index,
+                          KeyIndex tariffs_index) noexcept nogil:
+    """Fill ``mo`` with the rows of ``code`` and of its tariffs at ``inst`` (its own,
+    the general ones)."""
+    mo.used = True
+    mo.code, mo.inst = code, inst
+    mo.kn = codes_index._find(code, &mo.clo, &mo.chi)
+    mo.own = mo.general = False
+    if tariffs_index.rows:
+        mo.own = tariffs_index._find((code << 40) | inst, &mo.olo, &mo.ohi)
+        mo.general = tariffs_index._find(code << 40, &mo.glo, &mo.ghi)
+
+
 #: The columns of the records 30 and 50 that content_prestations reads.
 PRESTATION_COLUMNS = ("code", "first_date", "last_date", "units", "amount", "personal_share")
+
+
+cdef enum:
+    _BLOCK = 128    # prestations read at a time by content_prestations
+    # What it reads of a prestation: its columns (in the order of PRESTATION_COLUMNS)
+    # and its invoice.
+    _V_CODE = 0
+    _V_FIRST = 1
+    _V_LAST = 2
+    _V_UNITS = 3
+    _V_AMOUNT = 4
+    _V_SHARE = 5
+    _V_INV = 6
+    _V_N = 7
+
+
+cdef void _read_block(int64_t[_V_N][_BLOCK] v, Py_ssize_t m, const int64_t* units,
+                      const int64_t* rows, Py_ssize_t at, const _Col* cs,
+                      const _Col* unit_inv) noexcept nogil:
+    """The values of ``m`` prestations (``m <= _BLOCK``) as int64, each column read
+    with its width switched on once for the block: their ``rows`` in the columns
+    ``cs`` of their type (``rows`` NULL: the rows from ``at`` on, in order), and their
+    invoice by their ``units``."""
+    cdef int c
+    for c in range(6):
+        if rows == NULL:
+            _copy(&cs[c], at, m, v[c])
+        else:
+            _gather(&cs[c], rows + at, m, v[c])
+    _gather(unit_inv, units, m, v[_V_INV])
 
 
 @cython.boundscheck(False)
@@ -2474,7 +2565,8 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
 
     ``units``: the prestations' units, the records 30 first (``n30`` of them), then the
     records 50; ``invoice``: the invoice of every unit; ``rows``: for the records 30
-    and for the records 50, the row of each prestation in its type's columns;
+    and for the records 50, the row of each prestation in its type's columns (None:
+    every row, in order);
     ``columns``: for each type, its columns :data:`PRESTATION_COLUMNS` (read in
     place); ``inv``: per invoice ``institution``, ``insz`` and what
     :func:`content_invoices` returned; the tables' columns by name (int64 arrays).
@@ -2490,26 +2582,37 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef const int64_t[::1] p = np.ascontiguousarray(units, dtype=np.int64)
     cdef Py_ssize_t n = p.shape[0], n_units = len(invoice), i, t, c
     cdef _Col unit_inv = _column(invoice, keep, n_units, "invoice")
-    cdef const int64_t[::1] r30 = np.ascontiguousarray(rows[0], dtype=np.int64)
-    cdef const int64_t[::1] r50 = np.ascontiguousarray(rows[1], dtype=np.int64)
     cdef _Col cols[2][6]
-    if not 0 <= n30 <= n or r30.shape[0] != n30 or r50.shape[0] != n - n30:
-        raise ValueError("rows differ from the prestations")
-    if n >= 2 ** 31 - 1:
-        raise ValueError("too many prestations")
     if len(columns) != 2 or any(len(cs) != len(PRESTATION_COLUMNS) for cs in columns):
         raise ValueError("columns: the six of the records 30, then of the records 50")
     for t in range(2):
         for c in range(6):
             cols[t][c] = _column(columns[t][c], keep, len(columns[t][0]),
                                  PRESTATION_COLUMNS[c])
+    # Rows None: every row of the type's columns, in order (a chunk in which every
+    # prestation is checked), read without an index.
+    if len(rows) != 2:
+        raise ValueError("rows differ from the prestations")
+    cdef bint every[2]
+    every[0], every[1] = rows[0] is None, rows[1] is None
+    cdef const int64_t[::1] r30 = np.ascontiguousarray(
+        [] if every[0] else rows[0], dtype=np.int64)
+    cdef const int64_t[::1] r50 = np.ascontiguousarray(
+        [] if every[1] else rows[1], dtype=np.int64)
+    if (not 0 <= n30 <= n
+            or (cols[0][0].n if every[0] else r30.shape[0]) != n30
+            or (cols[1][0].n if every[1] else r50.shape[0]) != n - n30):
+        raise ValueError("rows differ from the prestations")
+    if n >= 2 ** 31 - 1:
+        raise ValueError("too many prestations")
     cdef Py_ssize_t n_inv = len(inv["insz"])
     if n_inv >= 2 ** 31 - 1:
         raise ValueError("too many invoices")
-    cdef _Col inst = _column(inv["institution"], keep, n_inv, "institution")
-    cdef _Col insz = _column(inv["insz"], keep, n_inv, "insz")
-    cdef _Col known = _column(inv["known"], keep, n_inv, "known")
-    cdef _Col good = _column(inv["good"], keep, n_inv, "good")
+    # The invoices' values, as int64 (read at each prestation's invoice).
+    cdef const int64_t[::1] inst = _int64(inv["institution"], n_inv, "institution")
+    cdef const int64_t[::1] insz = _int64(inv["insz"], n_inv, "insz")
+    cdef const int64_t[::1] known = _int64(inv["known"], n_inv, "known")
+    cdef const int64_t[::1] good = _int64(inv["good"], n_inv, "good")
     cdef const int64_t[::1] arow = np.ascontiguousarray(inv["arow"], dtype=np.int64)
     cdef const int64_t[::1] plo = np.ascontiguousarray(inv["period_lo"], dtype=np.int64)
     cdef const int64_t[::1] phi = np.ascontiguousarray(inv["period_hi"], dtype=np.int64)
@@ -2535,16 +2638,16 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
         t = _get(&unit_inv, p[i])
         if t < 0 or t >= n_inv:
             raise ValueError("a prestation outside the invoices")
-    for i in range(n30):
+    for i in range(r30.shape[0]):
         if r30[i] < 0 or r30[i] >= cols[0][0].n:
             raise ValueError("a row outside the columns")
-    for i in range(n - n30):
+    for i in range(r50.shape[0]):
         if r50[i] < 0 or r50[i] >= cols[1][0].n:
             raise ValueError("a row outside the columns")
     for i in range(n_inv):
-        if _get(&known, i) and (plo[i] < 0 or plo[i] > phi[i] or phi[i] > pf.shape[0]):
+        if known[i] and (plo[i] < 0 or plo[i] > phi[i] or phi[i] > pf.shape[0]):
             raise ValueError("invoice periods outside their table")
-        if _get(&good, i) and (arow[i] < 0 or arow[i] >= n_a):
+        if good[i] and (arow[i] < 0 or arow[i] >= n_a):
             raise ValueError("invoice rows outside the tables")
     bits = np.zeros(n, dtype=np.uint16)
     key1 = np.empty(n, dtype=np.int64)
@@ -2559,13 +2662,17 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     cdef bint relating = bool((np.asarray(codes["related"]) > 0).any())
     cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
     cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
-    cdef int64_t k, r, code, d1, d2, clo = 0, chi = 0, olo = 0, ohi = 0, glo = 0, ghi = 0
-    cdef int64_t crow, trow, a_end, dd, units_, last_code = 0, last_inst = 0
+    cdef int64_t k, code, d1, d2
+    cdef int64_t crow, trow, a_end, dd, units_
     cdef _Memo memo[64]
-    cdef _Memo* mo
+    cdef _Memo* mo = &memo[0]
     memset(memo, 0, sizeof(memo))
-    cdef const _Col* cs
-    cdef bint cov, v1, v2, tfound, kn = False, own = False, general = False
+    cdef int64_t v[_V_N][_BLOCK]
+    cdef const int64_t* pf_ = _ptr(pf)
+    cdef const int64_t* pr_ = _ptr(pr)
+    cdef const int64_t* rows_of
+    cdef Py_ssize_t first, end, start, m, j
+    cdef bint cov, v1, v2, tfound
     cdef bint any_related = False, any_trigger = False
     cdef uint16_t b
     cdef int status = 0
@@ -2574,103 +2681,98 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
         status = -1
     with nogil:
         if status == 0:
-            for i in range(n):
-                k = _get(&unit_inv, p[i])
-                if i < n30:
-                    cs = &cols[0][0]
-                    r = r30[i]
-                else:
-                    cs = &cols[1][0]
-                    r = r50[i - n30]
-                code = _get(&cs[0], r)
-                d1 = _day(_get(&cs[1], r))
-                if _get(&cs[2], r) <= 0 or _get(&cs[2], r) == _get(&cs[1], r):
-                    d2 = d1
-                else:
-                    d2 = _day(_get(&cs[2], r))
-                inv_of[i] = <int32_t> k
-                d1_of[i] = d1
-                cat_of[i] = 255
-                if relating:
-                    code_of[i] = code
-                    rel_of[i] = -1
-                b = 0
-                k1_v[i] = (_get(&insz, k) << 24) | code
-                k2_v[i] = (d1 << 16) | d2
-                # The beneficiary: insured on the first and last day, alive.
-                if _get(&known, k):
-                    _period(plo[k], phi[k], _ptr(pf), _ptr(pr), d1, &cov)
-                    if not cov:
-                        b |= 1
-                    if d2 != d1:
-                        _period(plo[k], phi[k], _ptr(pf), _ptr(pr), d2, &cov)
-                    if not cov:
-                        b |= 2
-                    dd = dead[k]
-                    if dd != none and d1 >= dd:
-                        b |= 4
-                # The code's rows and its tariffs' (the institution's, the general ones):
-                # looked up again only when they change (an invoice's prestations are
-                # mostly of one code), and then first in a small cache by code and
-                # institution (a sending bills few codes at few institutions).
-                if i == 0 or code != last_code or _get(&inst, k) != last_inst:
-                    last_code = code
-                    last_inst = _get(&inst, k)
-                    mo = &memo[((<uint64_t> code * 0x9E3779B97F4A7C15ULL)
-                                ^ (<uint64_t> last_inst * 0xC2B2AE3D27D4EB4FULL)) >> 58]
-                    if mo.used and mo.code == code and mo.inst == last_inst:
-                        kn, clo, chi = mo.kn, mo.clo, mo.chi
-                        own, olo, ohi = mo.own, mo.olo, mo.ohi
-                        general, glo, ghi = mo.general, mo.glo, mo.ghi
-                    else:
-                        kn = codes_index._find(code, &clo, &chi)
-                        if n_t:
-                            own = tariffs_index._find((code << 40) | last_inst, &olo, &ohi)
-                            general = tariffs_index._find(code << 40, &glo, &ghi)
-                        mo.used = True
-                        mo.code, mo.inst = code, last_inst
-                        mo.kn, mo.clo, mo.chi = kn, clo, chi
-                        mo.own, mo.olo, mo.ohi = own, olo, ohi
-                        mo.general, mo.glo, mo.ghi = general, glo, ghi
-                # The code: known, valid on both days; its category and related code.
-                v1 = v2 = False
-                crow = 0
-                if kn:
-                    crow = _period(clo, chi, &c_from[0], &c_reach[0], d1, &v1)
-                    _period(clo, chi, &c_from[0], &c_reach[0], d2, &v2)
-                if not (kn and v1 and v2):
-                    b |= 8       # unknown, or not valid on both days
-                if kn and v1:
-                    cat_of[i] = <int16_t> c_cat[crow] if 0 <= c_cat[crow] < 255 else 255
-                    if relating and c_rel[crow] > 0:
-                        rel_of[i] = c_rel[crow]
-                        any_related = True
-                    if i < n30 and (cat_of[i] == day_category
-                                    or cat_of[i] == share_category):
-                        any_trigger = True
-                    # The tariff: the one contracted with the institution, else the
-                    # general one.
-                    tfound = False
-                    trow = 0
-                    if n_t:
-                        if own:
-                            trow = _period(olo, ohi, &t_from[0], &t_to[0], d1, &tfound)
-                        if not tfound and general:
-                            trow = _period(glo, ghi, &t_from[0], &t_to[0], d1, &tfound)
-                    if not tfound:
-                        b |= 16
-                    else:
-                        units_ = _get(&cs[3], r)
-                        if units_ * t_amount[trow] != _get(&cs[4], r):
-                            b |= 32
-                        if units_ * t_share[trow] != _get(&cs[5], r):
-                            b |= 64
-                # The admission's period.
-                if _get(&good, k):
-                    a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
-                    if d1 < a_from[arow[k]] or d1 > a_end:
-                        b |= 128
-                bits_v[i] = b
+            # The prestations of each type, a block at a time.
+            for t in range(2):
+                first = 0 if t == 0 else n30
+                end = n30 if t == 0 else n
+                rows_of = NULL if every[t] else (_ptr(r30) if t == 0 else _ptr(r50))
+                start = first
+                while start < end:
+                    m = min(<Py_ssize_t> _BLOCK, end - start)
+                    _read_block(v, m, &p[start], rows_of, start - first, &cols[t][0],
+                                &unit_inv)
+                    for j in range(m):
+                        i = start + j
+                        k = v[_V_INV][j]
+                        code = v[_V_CODE][j]
+                        d1 = _day(v[_V_FIRST][j])
+                        if v[_V_LAST][j] <= 0 or v[_V_LAST][j] == v[_V_FIRST][j]:
+                            d2 = d1
+                        else:
+                            d2 = _day(v[_V_LAST][j])
+                        inv_of[i] = <int32_t> k
+                        d1_of[i] = d1
+                        cat_of[i] = 255
+                        if relating:
+                            code_of[i] = code
+                            rel_of[i] = -1
+                        b = 0
+                        k1_v[i] = (insz[k] << 24) | code
+                        k2_v[i] = (d1 << 16) | d2
+                        # The beneficiary: insured on the first and last day, alive.
+                        if known[k]:
+                            _period(plo[k], phi[k], pf_, pr_, d1, &cov)
+                            if not cov:
+                                b |= 1
+                            if d2 != d1:
+                                _period(plo[k], phi[k], pf_, pr_, d2, &cov)
+                            if not cov:
+                                b |= 2
+                            dd = dead[k]
+                            if dd != none and d1 >= dd:
+                                b |= 4
+                        # The code's rows and its tariffs' (the institution's, the general ones),
+                        # from a small cache by code and institution (a sending bills few
+                        # codes at few institutions; asked every time, as the code mostly
+                        # differs from the last one's).
+                        mo = &memo[((<uint64_t> code * 0x9E3779B97F4A7C15ULL)
+                                    ^ (<uint64_t> inst[k] * 0xC2B2AE3D27D4EB4FULL)) >> 58]
+                        if not (mo.used and mo.code == code and mo.inst == inst[k]):
+                            _look_up(mo, code, inst[k], codes_index, tariffs_index)
+                        # The code: known, valid on both days; its category and related code.
+                        v1 = v2 = False
+                        crow = 0
+                        if mo.kn:
+                            crow = _period(mo.clo, mo.chi, &c_from[0], &c_reach[0], d1, &v1)
+                            v2 = v1
+                            if d2 != d1:
+                                _period(mo.clo, mo.chi, &c_from[0], &c_reach[0], d2, &v2)
+                        if not (mo.kn and v1 and v2):
+                            b |= 8       # unknown, or not valid on both days
+                        if mo.kn and v1:
+                            cat_of[i] = <int16_t> c_cat[crow] if 0 <= c_cat[crow] < 255 else 255
+                            if relating and c_rel[crow] > 0:
+                                rel_of[i] = c_rel[crow]
+                                any_related = True
+                            if i < n30 and (cat_of[i] == day_category
+                                            or cat_of[i] == share_category):
+                                any_trigger = True
+                            # The tariff: the one contracted with the institution, else the
+                            # general one.
+                            tfound = False
+                            trow = 0
+                            if n_t:
+                                if mo.own:
+                                    trow = _period(mo.olo, mo.ohi, &t_from[0], &t_to[0], d1,
+                                                   &tfound)
+                                if not tfound and mo.general:
+                                    trow = _period(mo.glo, mo.ghi, &t_from[0], &t_to[0], d1,
+                                                   &tfound)
+                            if not tfound:
+                                b |= 16
+                            else:
+                                units_ = v[_V_UNITS][j]
+                                if units_ * t_amount[trow] != v[_V_AMOUNT][j]:
+                                    b |= 32
+                                if units_ * t_share[trow] != v[_V_SHARE][j]:
+                                    b |= 64
+                        # The admission's period.
+                        if good[k]:
+                            a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
+                            if d1 < a_from[arow[k]] or d1 > a_end:
+                                b |= 128
+                        bits_v[i] = b
+                    start += m
             if any_related:
                 status = _related(n, inv_of, d1_of, code_of, rel_of, &bits_v[0])
     edge_from = edge_to = np.zeros(0, dtype=np.int64)
@@ -2734,7 +2836,7 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
     # The hash of the day keys: each slot the number of a group (-1: free), the groups
     # numbered as they are met, each with its key, records, triggers, whether it has a
     # revalidation day, where its records start among the members listed by group.
-    cdef int32_t* slots = <int32_t*> malloc(cap * sizeof(int32_t))
+    cdef int32_t* slots = <int32_t*> _table_alloc(cap * sizeof(int32_t))
     cdef int32_t* group = <int32_t*> malloc((n + 1) * sizeof(int32_t))
     cdef int64_t* g_key = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     cdef int32_t* g_size = <int32_t*> calloc(n + 1, sizeof(int32_t))
@@ -2815,7 +2917,7 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
                                 e += 1
     finally:
         free(with_days)
-        free(slots)
+        _table_free(slots, cap * sizeof(int32_t))
         free(group)
         free(g_key)
         free(g_size)
@@ -2824,9 +2926,6 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
         free(g_start)
         free(members)
     return edge_from, edge_to
-
-
-cdef int64_t _ROW = (1 << 40) - 1
 
 
 cdef inline uint64_t _pair_hash(int64_t a, int64_t b) noexcept nogil:
@@ -3059,25 +3158,69 @@ def read_csv(const unsigned char[::1] data, Py_ssize_t start, unsigned char deli
 # The duplicate check in one pass.
 
 
+ctypedef fused _pair_slot:
+    uint32_t
+    uint64_t
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def repeated(key1, key2, order):
+cdef Py_ssize_t _repeats(_pair_slot* first, int bits, const int64_t* a, const int64_t* b,
+                         const int64_t* o, Py_ssize_t n, int64_t* out) noexcept nogil:
+    """The pass of :func:`repeated` over a table of ``2**bits`` slots (all bits set:
+    free), each a row and, above it, bits of its pair's hash that tell most pairs that
+    meet in the table apart without reading their keys: in 8 bytes 40 bits of row and
+    23 of hash (bit 63 clear), in 4 bytes (fewer than ``2**24 - 1`` rows: half the
+    memory) 24 and 8. The repeats found go to ``out``; returns how many."""
+    cdef int row_bits = 24 if _pair_slot is uint32_t else 40
+    cdef int tag_bits = 8 if _pair_slot is uint32_t else 23
+    cdef _pair_slot free_ = <_pair_slot> -1
+    cdef uint64_t row_mask = (<uint64_t> 1 << row_bits) - 1, mask = (<uint64_t> 1 << bits) - 1
+    cdef uint64_t h, tag
+    cdef _pair_slot slot
+    cdef Py_ssize_t i, row, hits = 0
+    for i in range(n):
+        if i + _AHEAD < n:
+            _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
+        h = _pair_hash(a[i], b[i])
+        tag = ((h * 0x9E3779B97F4A7C15ULL) >> (64 - tag_bits)) << row_bits
+        h >>= 64 - bits
+        while True:
+            slot = first[h]
+            if slot == free_:
+                first[h] = <_pair_slot> (tag | <uint64_t> i)
+                break
+            row = <Py_ssize_t> (slot & row_mask)
+            if (slot & ~row_mask) == tag and a[row] == a[i] and b[row] == b[i]:
+                if o[i] < o[row]:       # i is earlier: row is a repeat
+                    first[h] = <_pair_slot> (tag | <uint64_t> i)
+                    out[hits] = row
+                else:
+                    out[hits] = i
+                hits += 1
+                break
+            h = (h + 1) & mask
+    return hits
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def repeated(key1, key2, order, *, bint wide=False):
     """The rows whose pair of keys ``(key1, key2)`` an earlier row has (earlier: a lower
     ``order``, then a lower row), ascending: the duplicate check of a sending without
     sorting its prestations, in one pass over the rows:
     each pair's slot holds the earliest of its rows met so far, and a row met after it,
     or the row it takes the slot from, is a repeat. The repeats (few) are sorted at the
-    end."""
+    end. The slots take 4 bytes below ``2**24 - 1`` rows, else 8 (``wide``: 8 bytes
+    whatever the rows; the same result)."""
     cdef const int64_t[::1] a = np.ascontiguousarray(key1, dtype=np.int64)
     cdef const int64_t[::1] b = np.ascontiguousarray(key2, dtype=np.int64)
     cdef const int64_t[::1] o = np.ascontiguousarray(order, dtype=np.int64)
-    cdef Py_ssize_t n = a.shape[0], i, cap = 16, hits = 0
+    cdef Py_ssize_t n = a.shape[0], cap = 16, hits = 0
     cdef int bits = 4
-    cdef uint64_t h, mask, tag
-    cdef int64_t row, slot
-    # A slot: -1 (empty), or a row and, above it, 23 bits of its pair's hash (most
-    # pairs that meet in the table are told apart without reading their keys).
-    cdef int64_t* first
+    cdef bint small = n < (1 << 24) - 1 and not wide
+    cdef size_t size = sizeof(uint32_t) if small else sizeof(uint64_t)
+    cdef void* first
     if b.shape[0] != n or o.shape[0] != n:
         raise ValueError("key1, key2 and order differ in length")
     if n >= (1 << 40):
@@ -3085,36 +3228,18 @@ def repeated(key1, key2, order):
     while cap < n + n // 2:    # at most 2/3 full
         cap *= 2
         bits += 1
-    mask = cap - 1
-    first = <int64_t*> malloc(cap * sizeof(int64_t))
+    first = malloc(cap * size)
     if first == NULL:
         raise MemoryError()
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] out_v = out
-    with nogil:
-        memset(first, 0xFF, cap * sizeof(int64_t))
-        for i in range(n):
-            if i + _AHEAD < n:
-                _prefetch(&first[_pair_hash(a[i + _AHEAD], b[i + _AHEAD]) >> (64 - bits)])
-            h = _pair_hash(a[i], b[i])
-            tag = ((h * 0x9E3779B97F4A7C15ULL) >> 41) << 40
-            h >>= 64 - bits
-            while True:
-                slot = first[h]
-                if slot < 0:
-                    first[h] = <int64_t> (tag | <uint64_t> i)
-                    break
-                row = slot & _ROW
-                if (<uint64_t> slot & ~(<uint64_t> _ROW)) == tag and a[row] == a[i] \
-                        and b[row] == b[i]:
-                    if o[i] < o[row]:       # i is earlier: row is a repeat
-                        first[h] = <int64_t> (tag | <uint64_t> i)
-                        out_v[hits] = row
-                    else:
-                        out_v[hits] = i
-                    hits += 1
-                    break
-                h = (h + 1) & mask
+    if n:
+        with nogil:
+            memset(first, 0xFF, cap * size)
+            if small:
+                hits = _repeats(<uint32_t*> first, bits, &a[0], &b[0], &o[0], n, &out_v[0])
+            else:
+                hits = _repeats(<uint64_t*> first, bits, &a[0], &b[0], &o[0], n, &out_v[0])
     free(first)
     return np.sort(out[:hits])
 

@@ -342,7 +342,8 @@ def test_compiled_joins_find_what_the_numpy_lookups_find(tmp_path, seed):
 def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort(seed):
     """_core.repeated (one pass over a hash of the pairs) gives the rows after the first
     of each pair of keys, as a sort finds them: ties of order broken by the row, few or
-    many repeats, keys of any sign."""
+    many repeats, keys of any sign; with slots of 4 bytes (below 2**24 - 1 rows) as with
+    those of 8 (``wide``, what more rows take)."""
     import numpy as np
 
     from vsbengine import _core
@@ -355,6 +356,7 @@ def test_repeated_pairs_are_found_by_a_hash_as_by_a_sort(seed):
         order = rng.integers(0, max(n // (1 + seed), 1), n)  # ties of order too
         got = _core.repeated(k1, k2, order)
         assert got.dtype == np.int64
+        assert _core.repeated(k1, k2, order, wide=True).tolist() == got.tolist()
         by = np.lexsort((np.arange(n), order, k2, k1))
         again = np.zeros(n, dtype=bool)
         again[1:] = (k1[by][1:] == k1[by][:-1]) & (k2[by][1:] == k2[by][:-1])
@@ -657,6 +659,51 @@ def test_content_prestations_between_prestations_as_the_numpy_checks(seed):
     assert sorted(zip(out["edge_from"].tolist(), out["edge_to"].tolist())) == edges
     n = len(args[0])
     assert len(out["key1"]) == len(out["key2"]) == len(out["bits"]) == n
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_content_prestations_reads_columns_of_every_width_and_every_row(seed):
+    """The same output whatever the width of each column (read a block at a time with
+    its width switched on once), over several blocks, and with rows None (every row in
+    order, read without an index) as with the rows listed."""
+    import numpy as np
+
+    from vsbengine import _core
+
+    rng = np.random.default_rng(seed)
+    dates = np.array([20261001, 20261002, 20261003, 21000101, 0])
+    args = _prestation_case(rng, 300 + seed, 200, 7, dates=dates)
+    want = _core.content_prestations(*args)
+
+    def same(changed):
+        out = _core.content_prestations(*changed)
+        assert out.keys() == want.keys()
+        for name in want:
+            assert out[name].dtype == want[name].dtype
+            assert out[name].tolist() == want[name].tolist(), name
+
+    for width in (np.int8, np.int16, np.int32, np.int64):
+        info = np.iinfo(width)
+        cols = tuple(
+            tuple(c.astype(width) if info.min <= c.min() and c.max() <= info.max else c
+                  for c in cs)
+            for cs in args[4]
+        )  # fmt: skip
+        assert any(c.dtype == width for cs in cols for c in cs)
+        changed = list(args)
+        changed[4] = cols
+        same(changed)
+    # The columns of the prestations only, in order: the rows of each are every row.
+    rows, cols = args[3], args[4]
+    in_order = tuple(tuple(c[r] for c in cs) for r, cs in zip(rows, cols))
+    for listed in ((None, None), (None, np.arange(len(rows[1]))), (np.arange(len(rows[0])), None)):
+        changed = list(args)
+        changed[3], changed[4] = listed, in_order
+        same(changed)
+    with pytest.raises(ValueError, match="rows differ"):
+        changed = list(args)
+        changed[3] = (None, rows[1])  # the columns have rows no prestation has
+        _core.content_prestations(*changed)
 
 
 def test_content_prestations_refuses_what_it_cannot_read():

@@ -193,18 +193,25 @@ def _zone(rec: str, zone: str) -> int:
 def _prestations(s: Sending):
     """The records 30 and 50 of the chunk's invoices whose zones the checks rely on were
     read: their units (records 30 first, then 50), their rows in their type's columns
-    (for the records 30, for the records 50) and those columns
-    (:data:`vsbengine._core.PRESTATION_COLUMNS`, read in place by the join)."""
-    units, rows, columns = [], [], []
+    (for the records 30, for the records 50; None: every row, the common case) and
+    those columns (:data:`vsbengine._core.PRESTATION_COLUMNS`, read in place by the
+    join)."""
+    units: list[np.ndarray] = []
+    rows: list[np.ndarray | None] = []
+    columns = []
     for rt in (30, 50):
         u = s.units_of(rt)
         ok = s.scan.invoice[u] >= 0
         for zone in _NEEDED:
             if s.has_findings(str(rt), zone):
                 ok &= ~s.finding_mask(str(rt), zone)[u]
-        at = np.flatnonzero(ok)
-        units.append(u[at])
-        rows.append(at)
+        if ok.all():
+            units.append(u)
+            rows.append(None)
+        else:
+            at = np.flatnonzero(ok)
+            units.append(u[at])
+            rows.append(at)
         columns.append(tuple(s.values(name, rt) for name in _core.PRESTATION_COLUMNS))
     return np.concatenate(units), tuple(rows), tuple(columns), len(units[0])
 
@@ -242,7 +249,7 @@ def check(s: Sending, ctx: Context) -> Findings:
         _REVALIDATION,
     )
     bits20 = joined20["bits"]
-    hits20 = np.flatnonzero(bits20)
+    hits20 = np.flatnonzero(bits20 != 0)  # a bool mask: its nonzero is ten times faster
     for k, (code, zone) in enumerate(zip(_core.INVOICE_CHECKS, ("8a,8b", "7", "5", "20,21"))):
         errs.add(r20[hits20[(bits20[hits20] >> k) & 1 == 1]], code, _zone("20", zone))
 
@@ -270,7 +277,7 @@ def check(s: Sending, ctx: Context) -> Findings:
         _SHARE,
     )
     bits = joined["bits"]
-    hits = np.flatnonzero(bits)
+    hits = np.flatnonzero(bits != 0)
     failed = {
         check_: hits[(bits[hits] >> k) & 1 == 1] for k, check_ in enumerate(_core.JOIN_CHECKS)
     }
@@ -305,8 +312,8 @@ def check(s: Sending, ctx: Context) -> Findings:
             Edges(
                 src_u,
                 dst_u,
-                np.where(is30, 300129, 500129).astype(np.int32),
-                np.where(is30, _zone("30", "1"), _zone("50", "1")).astype(np.int32),
+                np.where(is30, np.int32(300129), np.int32(500129)),
+                np.where(is30, np.int32(_zone("30", "1")), np.int32(_zone("50", "1"))),
             )
         )
 
