@@ -112,14 +112,11 @@ class _Digest:
         try:
             h = content_digest.hasher()
             for start in range(0, reader.size, self.PIECE):
-                piece = reader.read(start, start + self.PIECE)
-                h.update(piece)
-                del piece
-                if reader.mapped:
-                    # Behind the hash, a mapped file's pages go back, as the scan gives
-                    # back those behind it (they stay in the page cache): the digest
-                    # does not make the whole file resident.
-                    reader.drop(start, self.PIECE)
+                h.update(reader.read(start, start + self.PIECE))
+                # Behind the hash, a mapped file's pages go back, as the scan gives back
+                # those behind it (they stay in the page cache): the digest does not
+                # make the whole file resident.
+                reader.drop(start, self.PIECE)
             self.value = h.hexdigest()
         except BaseException as exc:  # reported to the caller by result()
             self.error = exc

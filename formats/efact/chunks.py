@@ -16,7 +16,6 @@ count against the limit.
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import os
 from dataclasses import dataclass, field
@@ -67,15 +66,11 @@ class Reader:
         return out
 
     def drop(self, start: int, length: int) -> None:
-        """Give back the pages of ``[start, start + length)`` of a mapped file (they are
-        read again from the page cache when touched); nothing otherwise. ``start`` is a
-        multiple of the page size."""
-        if not self.mapped or not hasattr(mmap, "MADV_DONTNEED"):
-            return
-        length = min(length, self.size - start)
-        if length > 0:
-            with contextlib.suppress(OSError, ValueError):  # a hint: memory is held longer
-                self.data.madvise(mmap.MADV_DONTNEED, start, length)
+        """Give back the whole pages of ``[start, start + length)`` of a mapped file
+        (:func:`vsbengine._core.drop_pages`, as the scan does; they are read again from
+        the page cache when touched); nothing otherwise."""
+        if self.mapped:
+            _core.drop_pages(memoryview(self.data)[start : start + length])
 
     def read_into(self, start: int, view: memoryview) -> None:
         """Fill ``view`` with the bytes from ``start`` on (they must exist)."""
