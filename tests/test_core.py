@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -167,21 +168,30 @@ def _resident(address: int) -> int:
     raise LookupError("no such mapping")
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
-def test_a_file_map_gives_its_pages_back_behind_the_scan(tmp_path):
-    """drop_pages: the same scan as of the bytes, the map reads the same bytes after it,
-    and the file was not left resident (its pages went back as the scan went)."""
+@contextlib.contextmanager
+def _mapped_sending(tmp_path, seed: int):
+    """A generated sending of 21 MB, as bytes and as a read-only map of its file, and
+    the map's address (for :func:`_resident`); the map is closed after."""
     import mmap
 
     from vsbengine.formats.efact.generate import generate
 
-    data = generate(60_000, seed=5, month=202610, error_rate=0.01).tobytes()  # 21 MB
+    data = generate(60_000, seed=seed, month=202610, error_rate=0.01).tobytes()
     path = tmp_path / "s.920000"
     path.write_bytes(data)
     with open(path, "rb") as fh:
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        address = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        yield data, mm, np.frombuffer(mm, dtype=np.uint8).ctypes.data
+    finally:
+        mm.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
+def test_a_file_map_gives_its_pages_back_behind_the_scan(tmp_path):
+    """drop_pages: the same scan as of the bytes, the map reads the same bytes after it,
+    and the file was not left resident (its pages went back as the scan went)."""
+    with _mapped_sending(tmp_path, 5) as (data, mm, address):
         ref = _core.scan(data, core_tables())
         got = _core.scan(mm, core_tables(), drop_pages=True)
         assert _resident(address) < len(data) // 2
@@ -190,8 +200,6 @@ def test_a_file_map_gives_its_pages_back_behind_the_scan(tmp_path):
         assert np.array_equal(got.rule_unit, ref.rule_unit) and len(ref.rule_unit)
         assert all(np.array_equal(a, b) for a, b in zip(got.slots, ref.slots))
         assert mm[:] == data
-    finally:
-        mm.close()
 
 
 @pytest.mark.parametrize("rtype", ["10", "20", "30", "50", "51", "80"])
@@ -281,51 +289,30 @@ def test_last_before_wants_ascending_arrays(marks, units):
 def test_the_digest_of_a_mapped_file_gives_its_pages_back(tmp_path):
     """validate(..., digest=True) hashes the file beside the scan: behind the hash the
     map's pages go back too, so the digest does not make the whole file resident."""
-    import mmap
-
     from vsbengine import digest
     from vsbengine.formats.efact.chunks import Reader
-    from vsbengine.formats.efact.generate import generate
     from vsbengine.pipeline import _Digest
 
-    data = generate(60_000, seed=6, month=202610, error_rate=0.01).tobytes()  # 21 MB
-    path = tmp_path / "s.920000"
-    path.write_bytes(data)
-    with open(path, "rb") as fh:
-        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    try:
-        address = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+    with _mapped_sending(tmp_path, 6) as (data, mm, address):
         assert _Digest(Reader(mm, mapped=True)).result() == digest.of_bytes(data)
         assert _resident(address) < len(data) // 2
         assert _Digest(Reader(data)).result() == digest.of_bytes(data)  # bytes: kept
         assert mm[:] == data
-    finally:
-        mm.close()
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
 def test_interleaved_lines_from_a_mapped_file_give_their_pages_back(tmp_path):
     """write_interleaved(drop=True): the same lines, and the scattered records read from
     the map (each read maps its neighbours too) do not stay resident."""
-    import mmap
-
-    from vsbengine.formats.efact.generate import generate
-
-    data = generate(60_000, seed=8, month=202610, error_rate=0.01).tobytes()  # 21 MB
-    path = tmp_path / "s.920000"
-    path.write_bytes(data)
-    offsets = np.arange(227, len(data) - 350, 350 * 37, dtype=np.int64)  # every 37th
-    rows = bytes(range(48, 58)) * len(offsets)
-    want = b"".join(data[o : o + 350] + rows[i * 10 : i * 10 + 10] for i, o in enumerate(offsets))
-    with open(path, "rb") as fh:
-        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    try:
-        address = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+    with _mapped_sending(tmp_path, 8) as (data, mm, address):
+        offsets = np.arange(227, len(data) - 350, 350 * 37, dtype=np.int64)  # every 37th
+        rows = bytes(range(48, 58)) * len(offsets)
+        want = b"".join(
+            data[o : o + 350] + rows[i * 10 : i * 10 + 10] for i, o in enumerate(offsets)
+        )
         with open(tmp_path / "out", "wb") as out:
             view = memoryview(mm)
             _core.write_interleaved(out.fileno(), view, offsets, 350, rows, 10, len(offsets), True)
             del view
         assert (tmp_path / "out").read_bytes() == want
         assert _resident(address) < len(data) // 4
-    finally:
-        mm.close()
