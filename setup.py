@@ -49,9 +49,19 @@ extensions = [
     Extension(
         "vsbengine._core",
         ["engine/_core.pyx"],
-        depends=["engine/_kernels.h", "engine/_rules.h", "engine/_layouts.h", "engine/_core.pxd"],
+        depends=[
+            "engine/_arrays.h",
+            "engine/_kernels.h",
+            "engine/_rules.h",
+            "engine/_layouts.h",
+            "engine/_core.pxd",
+        ],
         include_dirs=[numpy.get_include(), "engine"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        # NEP 49's memory handlers (the kept array blocks) need the 1.22 API.
+        define_macros=[
+            ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+            ("NPY_TARGET_VERSION", "NPY_1_22_API_VERSION"),
+        ],
         extra_compile_args=_cflags,
     )
 ]

@@ -17,6 +17,7 @@ in ``_core.pxd``, and bound here for the Python side.
 """
 
 cimport cython
+from cpython.pycapsule cimport PyCapsule_New
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
@@ -1171,10 +1172,128 @@ cdef _Region _region(const Tables* t, Py_ssize_t cap, bint framing_only, size_t*
 
 def release_buffers():
     """Give back the memory kept for the next scan (the core keeps the regions of up to
-    two finished scans, so that their pages are not zero-filled again)."""
+    two finished scans, so that their pages are not zero-filled again) and the blocks
+    kept for numpy's arrays (:func:`keep_arrays`)."""
     while _POOL:
         size, address, _ = _POOL.pop()
         vsb_release(<void*> <size_t> address, size)
+    vsb_keep_release()
+
+
+# ---------------------------------------------------------------------------------------
+# numpy's arrays during a validation: large blocks kept for the next arrays of their
+# size class (_arrays.h), so that the temporaries of the checks do not map and
+# zero-fill fresh pages every time.
+
+cdef extern from "_arrays.h" nogil:
+    void* vsb_arr_malloc(void* ctx, size_t size)
+    void* vsb_arr_calloc(void* ctx, size_t nelem, size_t elsize)
+    void* vsb_arr_realloc(void* ctx, void* ptr, size_t size)
+    void vsb_arr_free(void* ctx, void* ptr, size_t size)
+    size_t vsb_keep_release()
+    void vsb_keep_poison(int c)
+    int vsb_keep_init()
+    size_t vsb_class(size_t n)
+    int vsb_n_keep
+    size_t vsb_kept_bytes
+    size_t vsb_keep_limit
+    size_t vsb_keep_min
+    uint64_t vsb_keep_hits, vsb_keep_misses
+    size_t VSB_KEEP_MAX
+    int vsb_keeping
+    void* _scratch "vsb_scratch"(size_t n)
+    void* _scratch0 "vsb_scratch0"(size_t n)
+    void _unscratch "vsb_unscratch"(void* p)
+
+
+cdef extern from "numpy/ndarraytypes.h":
+    ctypedef struct PyDataMemAllocator:
+        void* ctx
+        void* (*malloc)(void* ctx, size_t size) noexcept nogil
+        void* (*calloc)(void* ctx, size_t nelem, size_t elsize) noexcept nogil
+        void* (*realloc)(void* ctx, void* ptr, size_t new_size) noexcept nogil
+        void (*free)(void* ctx, void* ptr, size_t size) noexcept nogil
+    ctypedef struct PyDataMem_Handler:
+        char name[127]
+        uint8_t version
+        PyDataMemAllocator allocator
+
+
+cdef extern from "numpy/arrayobject.h":
+    object PyDataMem_SetHandler(object handler)
+
+
+cdef PyDataMem_Handler _ARRAYS_HANDLER
+memset(&_ARRAYS_HANDLER, 0, sizeof(_ARRAYS_HANDLER))
+memcpy(_ARRAYS_HANDLER.name, b"vsbengine_kept", 14)
+_ARRAYS_HANDLER.version = 1
+_ARRAYS_HANDLER.allocator.ctx = NULL
+_ARRAYS_HANDLER.allocator.malloc = vsb_arr_malloc
+_ARRAYS_HANDLER.allocator.calloc = vsb_arr_calloc
+_ARRAYS_HANDLER.allocator.realloc = vsb_arr_realloc
+_ARRAYS_HANDLER.allocator.free = vsb_arr_free
+if vsb_keep_init() != 0:
+    raise ImportError("cannot register the array blocks' fork handler")
+cdef object _ARRAYS_CAPSULE = PyCapsule_New(<void*> &_ARRAYS_HANDLER, "mem_handler", NULL)
+#: The name of the handler of the arrays made under :func:`keep_arrays` (what
+#: ``numpy.core.multiarray.get_handler_name`` gives for them).
+ARRAYS_HANDLER = "vsbengine_kept"
+
+
+def keep_arrays():
+    """Make the numpy arrays created from now on in the current context (contextvars:
+    this thread, this task) take their memory from blocks kept when earlier ones were
+    freed, where one of their size class (at most 1/8 larger) is there; large blocks
+    (256 KB to 64 MB) freed later are kept, up to :func:`kept_limit` bytes in all.
+    Returns the handler to give back to :func:`restore_arrays`. An array keeps the
+    handler it was made with: it is freed through it wherever it goes."""
+    global vsb_keeping
+    was = vsb_keeping
+    vsb_keeping = 1
+    return PyDataMem_SetHandler(_ARRAYS_CAPSULE), was
+
+
+def restore_arrays(handler):
+    """Give the current context back the handler :func:`keep_arrays` returned."""
+    global vsb_keeping
+    old, was = handler
+    PyDataMem_SetHandler(old)
+    vsb_keeping = was
+
+
+def kept_arrays():
+    """What is kept for numpy's arrays: ``blocks``, ``bytes``, ``limit`` (bytes), and
+    the blocks asked for that were found kept (``hits``) or not (``misses``)."""
+    return dict(blocks=vsb_n_keep, bytes=vsb_kept_bytes, limit=vsb_keep_limit,
+                smallest=vsb_keep_min, hits=vsb_keep_hits, misses=vsb_keep_misses)
+
+
+def set_kept_limit(size_t limit, smallest=None):
+    """The most bytes kept for numpy's arrays (0: none; kept blocks above the new limit
+    are given back), and optionally the smallest block kept (256 KB; the tests lower
+    it so that every array of a small file is kept). Returns the previous
+    ``(limit, smallest)``."""
+    global vsb_keep_limit, vsb_keep_min
+    old = (vsb_keep_limit, vsb_keep_min)
+    if smallest is not None:
+        if not 64 <= smallest <= VSB_KEEP_MAX:
+            raise ValueError("the smallest kept block is 64 bytes to 64 MB")
+        vsb_keep_min = smallest
+    vsb_keep_limit = limit
+    if vsb_kept_bytes > limit:
+        vsb_keep_release()
+    return old
+
+
+def poison_kept(int byte):
+    """Fill the kept blocks with ``byte`` (for the tests: a result that relies on new
+    memory being zero differs)."""
+    vsb_keep_poison(byte & 0xFF)
+
+
+def size_class(size_t n):
+    """The capacity of a block asked for ``n`` bytes (header included)."""
+    return vsb_class(n)
 
 
 cdef inline size_t _align(size_t n) noexcept nogil:
@@ -2325,7 +2444,7 @@ cdef int _set_init(_Set* s, Py_ssize_t n) noexcept nogil:
     while cap < 2 * n:
         cap *= 2
         bits += 1
-    s.slots = <_Entry*> malloc(cap * sizeof(_Entry))
+    s.slots = <_Entry*> _scratch(cap * sizeof(_Entry))
     if s.slots == NULL:
         return -1
     memset(s.slots, 0xFF, cap * sizeof(_Entry))
@@ -2335,7 +2454,7 @@ cdef int _set_init(_Set* s, Py_ssize_t n) noexcept nogil:
 
 
 cdef inline void _set_free(_Set* s) noexcept nogil:
-    free(s.slots)
+    _unscratch(s.slots)
     s.slots = NULL
 
 
@@ -2428,7 +2547,7 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
     p_reach = np.zeros(total, dtype=np.int64)
     cdef int64_t[::1] from_v = p_from, reach_v = p_reach
     cdef Py_ssize_t at = 0
-    cdef int64_t* akey = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    cdef int64_t* akey = <int64_t*> _scratch((n + 1) * sizeof(int64_t))
     if akey == NULL:
         raise MemoryError()
     with nogil:
@@ -2475,7 +2594,7 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
                 if _day(_get(&approval, i)) != (-1 if a_ap == none else a_ap):
                     b |= 8
             bits_v[i] |= b
-    free(akey)
+    _unscratch(akey)
     return dict(bits=bits, known=known, good=good, arow=arow, period_lo=plo, period_hi=phi,
                 period_from=p_from, period_reach=p_reach, deceased=dead)
 
@@ -2654,14 +2773,14 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
     key2 = np.empty(n, dtype=np.int64)
     cdef uint16_t[::1] bits_v = bits
     cdef int64_t[::1] k1_v = key1, k2_v = key2
-    cdef int32_t* inv_of = <int32_t*> malloc((n + 1) * sizeof(int32_t))
-    cdef int64_t* d1_of = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    cdef int16_t* cat_of = <int16_t*> malloc((n + 1) * sizeof(int16_t))
+    cdef int32_t* inv_of = <int32_t*> _scratch((n + 1) * sizeof(int32_t))
+    cdef int64_t* d1_of = <int64_t*> _scratch((n + 1) * sizeof(int64_t))
+    cdef int16_t* cat_of = <int16_t*> _scratch((n + 1) * sizeof(int16_t))
     # The codes and related codes of the prestations, kept only when a code of the
     # reference data has a related code (the check of related prestations needs them).
     cdef bint relating = bool((np.asarray(codes["related"]) > 0).any())
-    cdef int64_t* code_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
-    cdef int64_t* rel_of = <int64_t*> malloc((n + 1) * sizeof(int64_t)) if relating else NULL
+    cdef int64_t* code_of = <int64_t*> _scratch((n + 1) * sizeof(int64_t)) if relating else NULL
+    cdef int64_t* rel_of = <int64_t*> _scratch((n + 1) * sizeof(int64_t)) if relating else NULL
     cdef int64_t k, code, d1, d2
     cdef int64_t crow, trow, a_end, dd, units_
     cdef _Memo memo[64]
@@ -2783,11 +2902,11 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
             edge_from, edge_to = _day_groups(n, n30, n_inv, inv_of, d1_of, cat_of,
                                              day_category, share_category, bits_v)
     finally:
-        free(inv_of)
-        free(d1_of)
-        free(code_of)
-        free(cat_of)
-        free(rel_of)
+        _unscratch(inv_of)
+        _unscratch(d1_of)
+        _unscratch(code_of)
+        _unscratch(cat_of)
+        _unscratch(rel_of)
     return dict(bits=bits, key1=key1, key2=key2, edge_from=edge_from, edge_to=edge_to)
 
 
@@ -2832,18 +2951,18 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
         bits_ += 1
     cdef uint64_t mask = cap - 1
     cdef int shift = 64 - bits_
-    cdef uint8_t* with_days = <uint8_t*> calloc(n_inv + 1, 1)
+    cdef uint8_t* with_days = <uint8_t*> _scratch0(n_inv + 1)
     # The hash of the day keys: each slot the number of a group (-1: free), the groups
     # numbered as they are met, each with its key, records, triggers, whether it has a
     # revalidation day, where its records start among the members listed by group.
     cdef int32_t* slots = <int32_t*> _table_alloc(cap * sizeof(int32_t))
-    cdef int32_t* group = <int32_t*> malloc((n + 1) * sizeof(int32_t))
-    cdef int64_t* g_key = <int64_t*> malloc((n + 1) * sizeof(int64_t))
-    cdef int32_t* g_size = <int32_t*> calloc(n + 1, sizeof(int32_t))
-    cdef int32_t* g_trig = <int32_t*> calloc(n + 1, sizeof(int32_t))
-    cdef uint8_t* g_day = <uint8_t*> calloc(n + 1, 1)
-    cdef int32_t* g_start = <int32_t*> malloc((n + 1) * sizeof(int32_t))
-    cdef int32_t* members = <int32_t*> malloc((n + 1) * sizeof(int32_t))
+    cdef int32_t* group = <int32_t*> _scratch((n + 1) * sizeof(int32_t))
+    cdef int64_t* g_key = <int64_t*> _scratch((n + 1) * sizeof(int64_t))
+    cdef int32_t* g_size = <int32_t*> _scratch0((n + 1) * sizeof(int32_t))
+    cdef int32_t* g_trig = <int32_t*> _scratch0((n + 1) * sizeof(int32_t))
+    cdef uint8_t* g_day = <uint8_t*> _scratch0(n + 1)
+    cdef int32_t* g_start = <int32_t*> _scratch((n + 1) * sizeof(int32_t))
+    cdef int32_t* members = <int32_t*> _scratch((n + 1) * sizeof(int32_t))
     cdef Py_ssize_t i, j, at
     cdef int32_t groups_n = 0, g
     cdef int64_t total = 0, e = 0, key
@@ -2916,15 +3035,15 @@ cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* 
                                 et[e] = members[j]
                                 e += 1
     finally:
-        free(with_days)
+        _unscratch(with_days)
         _table_free(slots, cap * sizeof(int32_t))
-        free(group)
-        free(g_key)
-        free(g_size)
-        free(g_trig)
-        free(g_day)
-        free(g_start)
-        free(members)
+        _unscratch(group)
+        _unscratch(g_key)
+        _unscratch(g_size)
+        _unscratch(g_trig)
+        _unscratch(g_day)
+        _unscratch(g_start)
+        _unscratch(members)
     return edge_from, edge_to
 
 
@@ -3228,7 +3347,7 @@ def repeated(key1, key2, order, *, bint wide=False):
     while cap < n + n // 2:    # at most 2/3 full
         cap *= 2
         bits += 1
-    first = malloc(cap * size)
+    first = _scratch(cap * size)
     if first == NULL:
         raise MemoryError()
     out = np.empty(n, dtype=np.int64)
@@ -3240,7 +3359,7 @@ def repeated(key1, key2, order, *, bint wide=False):
                 hits = _repeats(<uint32_t*> first, bits, &a[0], &b[0], &o[0], n, &out_v[0])
             else:
                 hits = _repeats(<uint64_t*> first, bits, &a[0], &b[0], &o[0], n, &out_v[0])
-    free(first)
+    _unscratch(first)
     return np.sort(out[:hits])
 
 

@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from vsbengine import _core, limits
 from vsbengine import digest as content_digest
-from vsbengine import limits
 from vsbengine.decision import ChunkFrame, decide, dependency_edges, propagate
 from vsbengine.digits import ascii_digits
 from vsbengine.errors import InputError
@@ -155,6 +155,13 @@ class Engine:
         is not counted, so that it can validate in its process). The command line gives
         its own resident memory (:func:`resident`), so that its limit is the whole
         process's.
+    keep_arrays
+        Whether numpy's large arrays made while validating take the memory of earlier
+        ones of their size, kept when they were freed (:func:`vsbengine._core.keep_arrays`:
+        blocks of 256 KB to 64 MB, at most 96 MB kept in the process), instead of
+        pages the system maps and zero-fills afresh for each array. ``None``
+        (default): kept without a memory limit, not under one.
+        ``vsbengine._core.release_buffers()`` gives the kept memory back.
 
     Notes
     -----
@@ -170,6 +177,7 @@ class Engine:
         memory_limit: int | None = None,
         threads: int = 1,
         process_memory: int | None = None,
+        keep_arrays: bool | None = None,
     ) -> None:
         limits.check_memory_limit(memory_limit)
         limits.check_workers(threads, "threads")
@@ -179,6 +187,7 @@ class Engine:
         self.memory_limit = memory_limit
         self.process_memory = PROCESS_BASE if process_memory is None else process_memory
         self.threads = threads
+        self.keep_arrays = memory_limit is None if keep_arrays is None else bool(keep_arrays)
         #: The reference data (loaded once), or None: the content checks are skipped.
         self.refs = None if refs is None else _refs.load(refs)
         self._look = None if self.refs is None else content.Lookups(self.refs)
@@ -212,6 +221,15 @@ class Engine:
             The input cannot be used at all: missing or unreadable file, empty
             file, not a billing file, an answer message instead of a sending.
         """
+        if not self.keep_arrays:
+            return self._validate(source, digest, checks)
+        handler = _core.keep_arrays()  # this thread's (or task's) arrays only
+        try:
+            return self._validate(source, digest, checks)
+        finally:
+            _core.restore_arrays(handler)
+
+    def _validate(self, source, digest: bool, checks) -> Result:
         source, stream = read_stream(source)  # a pipe is read once, whole
         with open_source(source, self.memory_limit) as (reader, name):
             name = stream if name is None and stream is not None else name
