@@ -1706,29 +1706,57 @@ def gather(Scan s, slot_of, units):
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def last_before(marks, units):
-    """For each of ``units``, the last of ``marks`` below it, or -1 (int64): one merge
-    of the two arrays, which must be ascending (ValueError otherwise)."""
+def last_before(marks, units, *bars):
+    """For each of ``units``, the last of ``marks`` below it, or -1 (int64); with
+    ``bars`` (up to four arrays), -1 also where the last of some bar below the unit is
+    not below that mark (a bar came between them). One merge of all the arrays, which
+    must be ascending (ValueError otherwise)."""
     cdef const int64_t[::1] m = np.ascontiguousarray(marks, dtype=np.int64)
     cdef const int64_t[::1] u = np.ascontiguousarray(units, dtype=np.int64)
-    cdef Py_ssize_t i, j = 0, n = u.shape[0], n_m = m.shape[0]
-    cdef int64_t last = -1
+    cdef Py_ssize_t i, j = 0, n = u.shape[0], n_m = m.shape[0], k
+    cdef int nb = len(bars)
+    cdef int64_t last = -1, top
     cdef bint ascending = True
+    cdef const int64_t* bp[4]
+    cdef Py_ssize_t bn[4]
+    cdef Py_ssize_t bj[4]
+    cdef int64_t blast[4]
+    if nb > 4:
+        raise ValueError("at most four arrays of bars")
+    keep = [np.ascontiguousarray(b, dtype=np.int64).reshape(-1) for b in bars]
+    cdef const int64_t[::1] bv
+    for k in range(nb):
+        bv = keep[k]
+        bn[k] = bv.shape[0]
+        bp[k] = &bv[0] if bn[k] else NULL
+        bj[k] = 0
+        blast[k] = -1
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] o = out
     with nogil:
         for i in range(1, n_m):
             if m[i] < m[i - 1]:
                 ascending = False
+        for k in range(nb):
+            for i in range(1, bn[k]):
+                if bp[k][i] < bp[k][i - 1]:
+                    ascending = False
         for i in range(n):
             if i and u[i] < u[i - 1]:
                 ascending = False
             while j < n_m and m[j] < u[i]:
                 last = m[j]
                 j += 1
-            o[i] = last
+            top = -1
+            for k in range(nb):
+                while bj[k] < bn[k] and bp[k][bj[k]] < u[i]:
+                    blast[k] = bp[k][bj[k]]
+                    bj[k] += 1
+                if blast[k] > top:
+                    top = blast[k]
+            o[i] = last if nb == 0 or last > top else -1
     if not ascending:
-        raise ValueError("marks and units must be ascending")
+        raise ValueError("marks, bars and units must be ascending")
     return out
 
 

@@ -279,10 +279,35 @@ def test_last_before_is_the_last_mark_below_each_unit(marks, units):
     assert _core.last_before(m, u).tolist() == want.tolist()
 
 
-@pytest.mark.parametrize("marks, units", [([3, 1], [2]), ([1, 3], [4, 2])])
-def test_last_before_wants_ascending_arrays(marks, units):
+@given(
+    marks=st.lists(st.integers(0, 60), max_size=40),
+    units=st.lists(st.integers(0, 60), max_size=40),
+    bars=st.lists(st.lists(st.integers(0, 60), max_size=20), max_size=3),
+)
+@settings(max_examples=300, deadline=None)
+def test_last_before_with_bars_is_minus_one_where_a_bar_came_between(marks, units, bars):
+    m = np.sort(np.array(marks, dtype=np.int64))
+    u = np.sort(np.array(units, dtype=np.int64))
+    b = [np.sort(np.array(x, dtype=np.int64)) for x in bars]
+    last = _core.last_before(m, u)
+    bar = np.full(len(u), -1, dtype=np.int64)
+    for x in b:
+        bar = np.maximum(bar, _core.last_before(x, u))
+    want = np.where(last > bar, last, -1)
+    assert _core.last_before(m, u, *b).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize(
+    "marks, units, bars", [([3, 1], [2], []), ([1, 3], [4, 2], []), ([1, 3], [4], [[2, 1]])]
+)
+def test_last_before_wants_ascending_arrays(marks, units, bars):
     with pytest.raises(ValueError, match="ascending"):
-        _core.last_before(np.array(marks), np.array(units))
+        _core.last_before(np.array(marks), np.array(units), *map(np.array, bars))
+
+
+def test_last_before_takes_at_most_four_bars():
+    with pytest.raises(ValueError, match="four"):
+        _core.last_before(np.arange(3), np.arange(3), *([np.arange(2)] * 5))
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's smaps")
