@@ -124,8 +124,9 @@ class Sending:
         self.layout: np.ndarray = scan.layout
         self.n_units = len(self.offsets)
         # Record type per unit (0 for the segments and for records of unknown type).
-        # A table by the layout's byte (-1, unknown, is 255: 0), read with take (a
-        # fraction of fancy indexing's time on a million units).
+        # A table by the layout's byte (the core's layouts are int8; -1, unknown, reads
+        # as 255: 0), read with take (a fraction of fancy indexing's time on a million
+        # units).
         names = np.zeros(256, dtype=np.uint8)
         names[: len(compiled.layout_rtype)] = compiled.layout_rtype
         self.rtype = np.take(names, self.layout.view(np.uint8))
