@@ -41,21 +41,27 @@ static inline void vsb_lock(void) {
 static inline void vsb_unlock(void) { __atomic_store_n(&vsb_keep_lock, 0, __ATOMIC_RELEASE); }
 static void vsb_unlock_child(void) { vsb_keep_lock = 0; }
 
+/* Whether a block of n bytes (header included) is one that is kept. */
+static inline int vsb_keepable(size_t n) {
+    return n >= vsb_keep_min && n <= VSB_KEEP_MAX;
+}
+
 /* The size class of a block of n bytes (header included): n rounded up to an eighth
    of its power of two (at most 12.5 % more), for blocks that are kept; else n. */
 static inline size_t vsb_class(size_t n) {
     size_t step;
     int top;
-    if (n < vsb_keep_min || n > VSB_KEEP_MAX) return n;
+    if (!vsb_keepable(n)) return n;
     top = 63 - __builtin_clzll((unsigned long long) n);
     step = ((size_t) 1 << top) >> 3;
     return (n + step - 1) & ~(step - 1);
 }
 
-/* A kept block of capacity cap, or NULL. */
+/* A kept block of capacity cap, or NULL (always for a class that is not kept). */
 static void *vsb_take(size_t cap) {
     int i;
     void *raw = NULL;
+    if (!vsb_keepable(cap)) return NULL;
     vsb_lock();
     for (i = vsb_n_keep - 1; i >= 0; i--) {
         if (vsb_keep[i].cap == cap) {
@@ -87,7 +93,7 @@ static void *vsb_arr_malloc(void *ctx, size_t size) {
     void *raw;
     (void) ctx;
     if (overflow) return NULL;
-    raw = cap >= vsb_keep_min && cap <= VSB_KEEP_MAX ? vsb_take(cap) : NULL;
+    raw = vsb_take(cap);
     if (raw == NULL) raw = malloc(cap);
     return vsb_mark(raw, cap);
 }
@@ -101,7 +107,7 @@ static void *vsb_arr_calloc(void *ctx, size_t nelem, size_t elsize) {
     size = nelem * elsize;
     cap = vsb_class(vsb_total(size, &overflow));
     if (overflow) return NULL;
-    raw = cap >= vsb_keep_min && cap <= VSB_KEEP_MAX ? vsb_take(cap) : NULL;
+    raw = vsb_take(cap);
     if (raw != NULL) {
         memset((char *) raw + VSB_HEADER, 0, size);
         return vsb_mark(raw, cap);
@@ -117,7 +123,7 @@ static void vsb_arr_free(void *ctx, void *ptr, size_t size) {
     if (ptr == NULL) return;
     raw = (char *) ptr - VSB_HEADER;
     cap = *(size_t *) raw;
-    if (cap >= vsb_keep_min && cap <= VSB_KEEP_MAX) {
+    if (vsb_keepable(cap)) {
         vsb_lock();
         if (vsb_n_keep < VSB_KEEP_SLOTS && vsb_kept_bytes + cap <= vsb_keep_limit) {
             vsb_keep[vsb_n_keep].raw = raw;

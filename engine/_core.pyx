@@ -1244,7 +1244,7 @@ def keep_arrays():
     """Make the numpy arrays created from now on in the current context (contextvars:
     this thread, this task) take their memory from blocks kept when earlier ones were
     freed, where one of their size class (at most 1/8 larger) is there; large blocks
-    (256 KB to 64 MB) freed later are kept, up to :func:`kept_limit` bytes in all.
+    (256 KB to 64 MB) freed later are kept, up to the bytes :func:`set_kept_limit` sets.
     Returns the handler to give back to :func:`restore_arrays`. An array keeps the
     handler it was made with: it is freed through it wherever it goes."""
     global vsb_keeping
