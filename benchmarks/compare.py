@@ -364,6 +364,21 @@ def _peak(path: str, limit: int = 0) -> int:
     return int(out.stdout.split()[-1])
 
 
+def target_files(folder: str, records: int) -> tuple[str, str]:
+    """The sending of the targets (``records`` records, 0.1 % errors) and its reference
+    data padded to one million members, written in ``folder``: (sending, refs folder)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from suite.bench_content import _members
+
+    gen = generate(records, seed=7, month=202610, error_rate=0.001, references=True)
+    path = os.path.join(folder, "sending.920000")
+    gen.write(path)
+    refs = os.path.join(folder, "refs")
+    gen.write_refs(refs)
+    _members(refs, 1_000_000)
+    return path, refs
+
+
 def targets(records: int, rounds: int, limit_mb: int, callgrind: bool) -> int:
     """Measure and print issue 13's ratios (see the module's docstring)."""
     import statistics
@@ -372,15 +387,9 @@ def targets(records: int, rounds: int, limit_mb: int, callgrind: bool) -> int:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import startup
-    from suite.bench_content import _members
 
     with tempfile.TemporaryDirectory(prefix="vsbengine-targets-") as tmp:
-        gen = generate(records, seed=7, month=202610, error_rate=0.001, references=True)
-        path = os.path.join(tmp, "sending.920000")
-        gen.write(path)
-        refs = os.path.join(tmp, "refs")
-        gen.write_refs(refs)
-        _members(refs, 1_000_000)
+        path, refs = target_files(tmp, records)
         with open(path, "rb") as fh:
             data = fh.read()
         size = len(data)

@@ -2,8 +2,8 @@
 
 ``Engine.validate`` keeps the large blocks numpy frees for the next arrays of their
 size class (``engine/_arrays.h``); ``Engine(keep_arrays=False)`` takes every array
-from the allocator as numpy does by default. This script times both on the same
-generated sending (with and without one million members of reference data), each
+from the allocator as numpy does by default. This script times both on the sending
+of ``compare.py --targets`` (with and without its million members), each
 side in processes of its own, alternated (kept, fresh, kept, fresh, ...): a process
 warms up, then times ``--rounds`` interleaved rounds of one numpy ``count_nonzero``
 pass, ``validate`` and ``validate`` with the content checks, and reports medians.
@@ -68,18 +68,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    from compare import TODAY
-    from suite.bench_content import _members
-
-    from vsbengine.formats.efact.generate import generate
+    from compare import TODAY, target_files
 
     with tempfile.TemporaryDirectory(prefix="vsbengine-kept-") as tmp:
-        gen = generate(args.records, seed=7, month=202610, error_rate=0.001, references=True)
-        path = os.path.join(tmp, "sending.920000")
-        gen.write(path)
-        refs = os.path.join(tmp, "refs")
-        gen.write_refs(refs)
-        _members(refs, 1_000_000)
+        path, refs = target_files(tmp, args.records)
         print(
             f"{args.records} records, {os.path.getsize(path) / 1e6:.0f} MB, "
             f"{os.cpu_count()} cores (shared, noisy); medians of {args.rounds} rounds per "
