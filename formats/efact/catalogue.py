@@ -239,12 +239,14 @@ def zone_code(zone: Zone, finding: str) -> str:
     return f"{zone.layout}{zone.number:02d}{ee}"
 
 
-def zone_letter(zone: Zone, finding: str) -> str:
+def zone_letter(zone: Zone, finding: str, code: str | None = None) -> str:
     """Type letter of a core finding ('' for the letterless family-9 codes): the official
-    letter of a listed code, else B for a format finding and the record's content letter."""
+    letter of a listed code, else B for a format finding and the record's content letter.
+    ``code``: its :func:`zone_code`, when the caller has it already."""
     if _is_summary(zone.layout):
         return ""
-    code = zone_code(zone, finding)
+    if code is None:
+        code = zone_code(zone, finding)
     listed = official_letters().get(code)
     if listed:
         return listed

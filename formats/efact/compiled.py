@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class Zone:
     #: A reserved zone that must hold zeros (flag ``z``; with ``blank_ok``, or blanks).
     must_be_zero: bool = False
 
-    @property
+    @cached_property
     def number(self) -> int:
         """Leading number of the zone id: the ``ZZ`` of an error code (``24,25`` -> 24)."""
         m = re.match(r"\d+", self.zone)

@@ -98,7 +98,7 @@ def _lookup_tables():
                 continue
             c = zone_code(zone, name)
             code[zi, k] = int(c)
-            lt = zone_letter(zone, name)
+            lt = zone_letter(zone, name, c)
             letter[zi, k] = ord(lt) if lt else 0
     return code, letter, report
 
