@@ -2966,6 +2966,8 @@ cdef inline uint64_t _near(int64_t key, int shift, uint64_t mask) noexcept nogil
     return (_hash(key >> 5, shift) + <uint64_t> (key & 31)) & mask
 
 
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef _day_groups(Py_ssize_t n, Py_ssize_t n30, Py_ssize_t n_inv, const int32_t* inv,
                  const int64_t* d1, const int16_t* cat, int64_t day_cat, int64_t share_cat,
                  uint16_t[::1] bits):
