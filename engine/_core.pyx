@@ -2116,6 +2116,43 @@ def write_interleaved(int fd, const unsigned char[::1] records, offsets, Py_ssiz
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+def control_rows(const unsigned char[::1] records, offsets, Py_ssize_t width):
+    """The lines (positions in ``offsets``, ascending) of the ``width`` bytes of
+    ``records`` from each offset that hold a control byte (below 0x20, or 0x7F: a line
+    break, NUL, ...), without the GIL. An answer echoes those lines with blanks there:
+    such a byte would frame the answer wrongly for whoever reads it.
+
+    Raises
+    ------
+    ValueError
+        An offset outside ``records``, or a negative width.
+    """
+    cdef const int64_t[::1] off = np.ascontiguousarray(offsets, dtype=np.int64)
+    cdef Py_ssize_t n = off.shape[0], size = records.shape[0], i, j, hits = 0
+    cdef const unsigned char* line
+    cdef unsigned char c, bad
+    if width < 0:
+        raise ValueError("a negative width")
+    for i in range(n):
+        if off[i] < 0 or off[i] + width > size:
+            raise ValueError(f"line {i}: offset {off[i]} outside the records")
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out_v = out
+    with nogil:
+        for i in range(n):
+            line = &records[0] + off[i]
+            bad = 0
+            for j in range(width):
+                c = line[j]
+                bad |= (c < 0x20) | (c == 0x7F)
+            if bad:
+                out_v[hits] = i
+                hits += 1
+    return out[:hits]
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 def fill_check_digits(unsigned char[:, ::1] records):
     """Write the record check digits (zone 99, positions 349-350) of each row.
 

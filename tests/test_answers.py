@@ -14,6 +14,7 @@ import pytest
 from efact_edit import TODAY, Sending, clean
 
 import vsbengine
+from vsbengine import outputs
 from vsbengine.errors import InputError
 from vsbengine.formats.efact.answers import FILE_NAMES, Answers
 from vsbengine.formats.efact.generate import generate
@@ -411,3 +412,53 @@ def test_the_echo_works_out_the_values_of_the_echoed_records_only():
             assert len(echoed) < int(s.is_detail.sum()) // 2
         else:
             assert len(echoed) == int(s.is_detail.sum())
+
+
+def _control_bytes(data: bytes) -> list[int]:
+    return [i for i, c in enumerate(data) if c < 0x20 or c == 0x7F]
+
+
+@pytest.mark.parametrize("byte", [b"\r", b"\x00", b"\x1a", b"\x7f"])
+def test_an_echoed_record_carries_blanks_for_its_control_bytes(byte, tmp_path, monkeypatch):
+    """A control byte in a record (a B error: the sending is rejected) is echoed as a
+    blank: a line break or NUL in an answer would frame it wrongly for its reader. The
+    rest of the record is echoed as it came, on both ways of writing it."""
+    data = bytearray(clean(40, seed=71))
+    r50 = next(i for i in range(227, len(data), 350) if data[i : i + 2] == b"50")
+    at = r50 + 120  # inside the record's zones
+    data[at : at + 1] = byte
+    path = tmp_path / "s.920000"
+    path.write_bytes(bytes(data))
+    result = vsbengine.validate(path, today=TODAY)
+    assert result.messages == ["DF011", "DF013"] and result.rejection_type == "01"
+    answers = Answers(result)
+    df013 = answers.bytes("DF013")
+    assert not _control_bytes(df013)
+    echoed = read_answer(df013).records
+    want = bytes(data[r50 : r50 + 350]).replace(byte, b" ")
+    lines = [df013[i : i + 350] for i in range(67 + 610, len(df013), 800)]
+    assert want in lines and len(lines) == len(echoed)
+    # The files: blocks of clean records go from the mapped file to the answer as they
+    # are (Interleaved), the block with the control byte is assembled and mended.
+    from vsbengine.formats.efact import answers as module
+
+    monkeypatch.setattr(module, "BLOCK", 8)
+    for echo in ("errors", "all"):
+        written = outputs.write(result, tmp_path / echo, result.messages, echo=echo)
+        every = Answers(result, echo=echo)
+        assert [p.read_bytes() for p in written] == [every.bytes(df) for df in result.messages]
+        assert not _control_bytes(written[-1].read_bytes())
+
+
+def test_a_technical_rejection_echoes_its_headers_as_text():
+    """A line break and a NUL where segment 200 ends (found by the property tests): the
+    DF012 echoes the segments 300 and the closing records with blanks there, and reads
+    back as the answer it is."""
+    base = clean(40, seed=71)
+    data = base[:66] + b"\x00\r" + base[66:]
+    result = vsbengine.validate(data, today=TODAY)
+    assert result.messages == ["DF012"]
+    df012 = Answers(result).bytes("DF012")
+    assert not _control_bytes(df012)
+    assert read_answer(df012).kind == "DF012"
+    assert df012[67:74] == b" " + base[66:72]  # its segment 300, a blank for the "\r"

@@ -118,6 +118,24 @@ def test_write_interleaved(tmp_path):
         _core.write_interleaved(fd, records, np.array([0]), 4, rows, 2, 1)  # closed
 
 
+def test_control_rows():
+    # Lines of 4 bytes; a control byte is one below 0x20 or 0x7F (not 0x80-0xFF, not
+    # the blank).
+    lines = [b"AB\rD", b"efgh", b"\x7fijk", b"l\x00m\x1f", b"n\x80o\xff", b"p q "]
+    records = b"".join(lines) + b"r"
+    offsets = np.arange(0, 24, 4, dtype=np.int64)
+    assert _core.control_rows(records, offsets, 4).tolist() == [0, 2, 3]
+    assert _core.control_rows(records, offsets[[3, 1, 0]], 4).tolist() == [0, 2]
+    assert _core.control_rows(records, np.array([5]), 3).tolist() == []  # "fgh"
+    assert _core.control_rows(records, np.array([5]), 4).tolist() == [0]  # "fgh\x7f"
+    assert _core.control_rows(records, np.zeros(0, np.int64), 4).tolist() == []
+    assert _core.control_rows(records, offsets, 0).tolist() == []
+    with pytest.raises(ValueError, match="line 0: offset 22 outside the records"):
+        _core.control_rows(records, np.array([22]), 4)
+    with pytest.raises(ValueError, match="negative width"):
+        _core.control_rows(records, offsets, -1)
+
+
 def _zone_findings(data: bytes):
     scan = _core.scan(data, core_tables())
     return [

@@ -343,18 +343,28 @@ Piece = builtins.bytes | bytearray | memoryview | Interleaved
 
 class MessageWriter:
     """One answer message, written in three steps: :meth:`head`, :meth:`feed` with each
-    scanned chunk in file order (only when :attr:`needs_scans`), :meth:`tail`."""
+    scanned chunk in file order (only when :attr:`needs_scans`), :meth:`tail`.
+
+    What an answer copies from the sending is written as text: a control byte in it
+    (a line break, NUL, ...; the checks report it) becomes a blank (:data:`wire.TEXT`),
+    so that the answer frames the same for whoever reads it."""
 
     name = ""
     needs_scans = False
 
     def head(self) -> builtins.bytes:
-        return b""
+        return wire.as_text(self._head())
 
     def feed(self, s: Sending) -> Iterator[Piece]:
         return iter(())
 
     def tail(self) -> builtins.bytes:
+        return wire.as_text(self._tail())
+
+    def _head(self) -> builtins.bytes:
+        return b""
+
+    def _tail(self) -> builtins.bytes:
         return b""
 
 
@@ -383,7 +393,7 @@ class _Df011(MessageWriter):
     def __init__(self, answers: Answers) -> None:
         self.answers = answers
 
-    def head(self) -> builtins.bytes:
+    def _head(self) -> builtins.bytes:
         stub = wire.records("300s", 1)
         wire.put_text(stub, "300s", "300", "920000")
         wire.put_text(stub, "300s", "3001", "00")
@@ -408,7 +418,7 @@ class _Df012(MessageWriter):
             entry[1].setdefault(zone.zone, code[-2:])
         return out
 
-    def head(self) -> builtins.bytes:
+    def _head(self) -> builtins.bytes:
         envelope = self.answers.result.envelope
         by_unit = self._technical_errors()
         parts = [self.answers.segment_200("920999", by_unit.get(0, ("", {}))[1], STATUS[self.name])]
@@ -457,7 +467,7 @@ class _Echo(MessageWriter):
         wire.put_digits(ext, "ext", "395", payee.institution if payee is not None else 0)
         self.ext = ext[0].tobytes()
 
-    def head(self) -> builtins.bytes:
+    def _head(self) -> builtins.bytes:
         message = MESSAGE[self.name]
         return self.answers.segment_200(message) + self.answers.extended_300()
 
@@ -474,7 +484,9 @@ class _Echo(MessageWriter):
             values["795"] = (self.index + np.arange(1, n + 1)) % 1_000_000
             self.index += n
             comments = bool(overflow) and bool(np.isin(g, list(overflow)).any())
-            if self.reuse and not comments:
+            offsets = s.offsets[u]
+            dirty = _core.control_rows(s.data, offsets, 350)  # (see MessageWriter)
+            if self.reuse and not comments and not len(dirty):
                 # The extensions only; the records go from the scanned buffer to the
                 # file (Interleaved). Many blocks: into two buffers holding the constant
                 # bytes already (filling them costs more than a few blocks save).
@@ -484,14 +496,18 @@ class _Echo(MessageWriter):
                 self._buffers.reverse()
                 parts = self._parts(values, cols.letters, skip=many)
                 ext, _ = _core.render_rows(parts, n, self._buffers[0] if many else None)
-                yield Interleaved(s.data, s.offsets[u], 350, ext, _EXT.length, n, s.drop_pages)
+                yield Interleaved(s.data, offsets, 350, ext, _EXT.length, n, s.drop_pages)
                 continue
-            parts = [(_P.P_COPY, (s.data, s.offsets[u]), 350), *self._parts(values, cols.letters)]
+            parts = [(_P.P_COPY, (s.data, offsets), 350), *self._parts(values, cols.letters)]
             out, _ = _core.render_rows(parts, n)
+            lines = np.frombuffer(out, dtype=np.uint8).reshape(n, 800)
+            if len(dirty):
+                lines[dirty, :350] = wire.TEXT_LUT[lines[dirty, :350]]
             if comments:
-                view = np.frombuffer(out, dtype=np.uint8).reshape(n, 800)[:, 350:]
                 for i in np.flatnonzero(np.isin(g, list(overflow))).tolist():
-                    wire.put_text(view, "ext", "534", " ".join(overflow[int(g[i])]), rows=i)
+                    wire.put_text(
+                        lines[:, 350:], "ext", "534", " ".join(overflow[int(g[i])]), rows=i
+                    )
             yield out
 
     def _parts(self, values: dict, letters: bytes, skip: bool = False) -> list:
@@ -513,7 +529,7 @@ class _Echo(MessageWriter):
             pos = zone.end
         return parts
 
-    def tail(self) -> builtins.bytes:
+    def _tail(self) -> builtins.bytes:
         if self.name != "DF015":
             return b""
         return _settlement_records(self.answers.result)

@@ -22,6 +22,18 @@ def _few(v: np.ndarray, arr: np.ndarray, rows) -> bool:
     return every and v.ndim == 1 and len(v) == len(arr) and len(v) <= _FEW
 
 
+#: What an answer writes for each byte it copies from a sending: the byte itself, a
+#: blank for a control byte (below 0x20, or 0x7F), which would frame the answer wrongly
+#: for its reader (a line break, NUL, ...). Bytes from 0x80 up are kept (UTF-8 text).
+TEXT = bytes(0x20 if b < 0x20 or b == 0x7F else b for b in range(256))
+TEXT_LUT = np.frombuffer(TEXT, dtype=np.uint8)
+
+
+def as_text(raw: bytes) -> bytes:
+    """``raw`` with its control bytes as blanks (see :data:`TEXT`)."""
+    return raw.translate(TEXT)
+
+
 def template(layout: Layout | str) -> np.ndarray:
     """An empty record of a layout: zeros in numeric zones, blanks in text zones,
     ``+`` and zeros in signed amounts, ``00`` in error fields."""
