@@ -451,9 +451,9 @@ def test_an_echoed_record_carries_blanks_for_its_control_bytes(byte, tmp_path, m
 
 
 def test_a_technical_rejection_echoes_its_headers_as_text():
-    """A line break and a NUL where segment 200 ends (found by the property tests): the
-    DF012 echoes the segments 300 and the closing records with blanks there, and reads
-    back as the answer it is."""
+    """A NUL and a line break where segment 200 ends (found by the property tests): the
+    DF012 echoes its segments and closing records with blanks for them, and reads back
+    as the answer it is."""
     base = clean(40, seed=71)
     data = base[:66] + b"\x00\r" + base[66:]
     result = vsbengine.validate(data, today=TODAY)
