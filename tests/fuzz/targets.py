@@ -80,6 +80,20 @@ def validate(data: bytes) -> None:
         assert p.offset is None or 0 <= p.offset <= len(data)
     strided = memoryview(bytes(b for b in data for _ in (0, 1)))[::2]
     assert vsbengine.validate(strided, today=TODAY).problems == one.problems
+    _answers_read_back(one)
+
+
+def _answers_read_back(result) -> None:
+    """Every answer of a result is text (a control byte copied from the sending is
+    written as a blank) and reads back as the message it is."""
+    from vsbengine.formats.efact.answers import Answers
+    from vsbengine.formats.efact.reader import read_answer as read
+
+    answers = Answers(result)
+    for df in result.messages:
+        out = answers.bytes(df)
+        assert not any(c < 0x20 or c == 0x7F for c in out), df
+        assert read(out).kind == df
 
 
 def validate_content(data: bytes) -> None:
