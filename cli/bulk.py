@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, one_line
 
 LABELS = {
     "accepted": "accepted",
@@ -54,9 +54,9 @@ def print_summary(summary, where: str) -> None:
     )
     for o in summary.files:
         if o.outcome == "unreadable":
-            typer.echo(f"unreadable: {o.path}: {o.reason}")
+            typer.echo(one_line(f"unreadable: {o.path}: {o.reason}"))
         elif o.outcome == "interrupted":
-            typer.echo(f"not done: {o.path}")
+            typer.echo(one_line(f"not done: {o.path}"))
     if summary.interrupted:
         typer.echo("interrupted: the same command again goes on where this run stopped")
     typer.echo(where)

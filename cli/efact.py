@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from vsbengine.cli import options
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, one_line
 
 log = logging.getLogger("vsbengine.cli")
 
@@ -124,7 +124,7 @@ def _summary(result, lang: str = "en", name: str | None = None) -> str:
 
     w = _WORDS[lang]
     cat = catalogue()
-    name = name or result.file or "input"
+    name = one_line(name or result.file or "input")
     lines = [
         f"{name}: {result.records_total} {w['records']}, {result.invoices_total} {w['invoices']}"
     ]

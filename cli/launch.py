@@ -18,8 +18,11 @@ PROG = "vsbengine"
 
 
 def error_line(message: str) -> str:
-    """The one line the command line prints on stderr for unusable input."""
-    return f"{PROG}: error: {message}"
+    """The one line the command line prints on stderr for unusable input (a line break
+    or an escape in it, from a file's name say, shown as ``?``)."""
+    from vsbengine.errors import one_line
+
+    return f"{PROG}: error: {one_line(message)}"
 
 
 #: The exit code of a command whose reader left (``| head``): 128 + SIGPIPE.

@@ -12,7 +12,7 @@ from typing import Literal
 
 import typer
 
-from vsbengine.errors import ConfigError, InputError
+from vsbengine.errors import ConfigError, InputError, one_line
 
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
@@ -25,7 +25,7 @@ def _line(o, register: Path) -> str:
     """One line per input of a receive."""
     where = f"sending {o.sending}" if o.sending is not None else ""
     if o.outcome == "unreadable":
-        return f"{o.path}: unreadable: {o.reason}"
+        return one_line(f"{o.path}: unreadable: {o.reason}")
     if o.outcome == "skipped":
         p = o.previous
         had = f"{p.outcome.replace('_', ' ')}" if p else "?"

@@ -10,6 +10,8 @@ line without a traceback.
 
 from __future__ import annotations
 
+import unicodedata
+
 __all__ = [
     "ConfigError",
     "InputError",
@@ -18,7 +20,25 @@ __all__ = [
     "TableError",
     "VsbEngineError",
     "located",
+    "one_line",
 ]
+
+
+def one_line(text: str) -> str:
+    """``text`` for one line of a terminal: control and format characters (a line break
+    or an escape in a file name, a bidirectional override, an undecodable byte) as
+    ``?``, as ``ls`` shows such names."""
+    if text.isprintable():
+        return text
+    return "".join(
+        "?" if unicodedata.category(ch) in _NOT_ON_A_LINE or ch in "\u2028\u2029" else ch
+        for ch in text
+    )
+
+
+#: Unicode categories :func:`one_line` replaces: controls, formats, surrogates (what
+#: ``os.fsdecode`` makes of undecodable bytes), private and unassigned characters.
+_NOT_ON_A_LINE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 def quoted(value: str, limit: int = 40) -> str:

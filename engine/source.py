@@ -34,20 +34,26 @@ _SEGMENT_200 = 67
 
 
 def as_path(source) -> str:
-    """The path a ``str`` or path-like names; :class:`InputError` for a ``str`` that
-    cannot be a path (the content of a file given as text, say), without quoting it."""
+    """The path a ``str`` or path-like names; :class:`InputError` for one that cannot be
+    a path (the content of a file given as text, say), without quoting it. A ``str``
+    with a line break, or as long as a segment 200 and starting with six digits, is a
+    path only when it names a file (file names may hold line breaks)."""
     path = os.fspath(source)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
+    text_like = isinstance(source, str) and (
+        any(c in path for c in "\n\r") or (len(path) >= _SEGMENT_200 and path[:6].isdigit())
+    )
     if (
         len(path) > _PATH_MAX
-        or any(c in path for c in "\n\r\0")
+        or "\0" in path
         or len(os.path.basename(path)) > _NAME_MAX
-        or (len(path) >= _SEGMENT_200 and path[:6].isdigit() and not os.path.exists(path))
+        or (text_like and not os.path.lexists(path))
     ):
         raise InputError(
-            f"a str is taken as the path of a file, and this one ({len(path)} characters) "
-            "cannot be a path: pass the content of a billing file as bytes"
+            f"a {type(source).__name__} is taken as the path of a file, and this one "
+            f"({len(path)} characters) cannot be a path: pass the content of a billing "
+            "file as bytes"
         )
     return path
 

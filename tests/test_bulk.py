@@ -353,3 +353,22 @@ def test_an_interrupted_run_leaves_no_half_folder(tmp_path):
     again = json.loads(done.stdout)
     assert again["counts"]["accepted"] + again["counts"]["skipped"] == files
     assert len([n for n in os.listdir(out) if ".920000." in n]) == files
+
+
+def test_file_names_with_a_line_break_are_billing_files_too(tmp_path):
+    """A name holding a line break is a file like any other (not refused as text), and
+    the lines the command prints stay one per file (the name's break shown as "?")."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    generate(300, seed=120, month=202610).write(inbox / "a\nb.920000")
+    (inbox / "c\nd.txt").write_text("not a billing file")
+    s = bulk.run_local([str(inbox)], str(tmp_path / "out"), workers=1, today=TODAY)
+    assert {os.path.basename(o.path): o.outcome for o in s.files} == {
+        "a\nb.920000": "accepted",
+        "c\nd.txt": "unreadable",
+    }
+    r = CliRunner().invoke(app, ["bulk", str(inbox), "--out", str(tmp_path / "cli")])
+    assert r.exit_code == 1, r.output
+    lines = r.output.splitlines()
+    unreadable = [line for line in lines if line.startswith("unreadable: ")]
+    assert len(unreadable) == 1 and unreadable[0].startswith(f"unreadable: {inbox}/c?d.txt: ")

@@ -127,6 +127,21 @@ def test_unusable_input_exits_2_with_one_line(tmp_path, content, message):
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in r.output
 
 
+def test_a_name_with_a_line_break_or_an_escape_stays_on_its_line(tmp_path):
+    """A file's name is printed with its control characters as "?": the summary's
+    first line, and the one line of an error."""
+    path = tmp_path / "a\nb\x1b[31m.920000"
+    path.write_bytes(clean(60, seed=42))
+    r = runner.invoke(app, ["validate", str(path), *TODAY])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0].startswith(f"{tmp_path}/a?b?[31m.920000: ")
+    missing = runner.invoke(app, ["validate", str(tmp_path / "no\nsuch.920000")])
+    assert missing.exit_code == 2
+    assert missing.stderr.splitlines() == [
+        f"vsbengine: error: {tmp_path}/no?such.920000: no such file"
+    ]
+
+
 def test_bad_option_values_exit_2(good):
     r = runner.invoke(app, ["validate", str(good), "--today", "tomorrow"])
     assert r.exit_code == 2 and "--today must be a date" in r.stderr

@@ -25,3 +25,14 @@ def test_a_table_error_names_the_column_and_is_an_input_error():
     assert str(err) == "b.csv, line 7, column valid_from: not a date"
     assert str(TableError("empty file", path="b.csv")) == "b.csv: empty file"
     assert ViplivesTableError is TableError  # one class for VIPLive and blockade tables
+
+
+def test_one_line_shows_what_would_break_a_line_as_a_question_mark():
+    from vsbengine.errors import one_line
+
+    assert one_line("out/a b_é.920000") == "out/a b_é.920000"
+    assert one_line("in/a\nb\r.dat\t") == "in/a?b?.dat?"
+    assert one_line("c\x1b[31md") == "c?[31md"  # no escape reaches the terminal
+    assert one_line("x\u202ey\u2028z") == "x?y?z"  # a bidirectional override, a separator
+    assert one_line("u\udcff\x00") == "u??"  # an undecodable byte (os.fsdecode), NUL
+    assert one_line("nb\xa0sp") == "nb\xa0sp"

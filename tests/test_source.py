@@ -111,3 +111,19 @@ def test_any_buffer_shape_validates_as_its_bytes(data, shape):
 def test_not_a_buffer_is_a_type_error():
     with pytest.raises(TypeError, match="^source must be a path or bytes-like, not int$"):
         vsbengine.validate(5)
+
+
+def test_a_file_whose_name_holds_a_line_break_is_a_path(data, tmp_path):
+    """File names may hold line breaks: a str with one is content only when it names
+    no file; a path-like is a path whatever it holds."""
+    import pathlib
+
+    path = tmp_path / "a\nb.920000"
+    path.write_bytes(data)
+    expected = vsbengine.validate(data, today=TODAY).error_table.code.tolist()
+    for source in (str(path), path):
+        assert vsbengine.validate(source, today=TODAY).error_table.code.tolist() == expected
+    with pytest.raises(vsbengine.InputError, match="^a str is taken as the path of a file"):
+        vsbengine.validate(str(tmp_path / "no\nsuch.920000"))
+    with pytest.raises(vsbengine.InputError, match="no\nsuch.920000: no such file$"):
+        vsbengine.validate(pathlib.Path(tmp_path / "no\nsuch.920000"))
