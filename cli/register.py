@@ -22,8 +22,9 @@ def _money(cents: int | None) -> str:
 
 
 def _line(o, register: Path) -> str:
-    """One line per input of a receive."""
+    """One line per input of a receive (its name's control characters as "?")."""
     where = f"sending {o.sending}" if o.sending is not None else ""
+    path = one_line(str(o.path))
     if o.outcome == "unreadable":
         return one_line(f"{o.path}: unreadable: {o.reason}")
     if o.outcome == "skipped":
@@ -31,12 +32,12 @@ def _line(o, register: Path) -> str:
         had = f"{p.outcome.replace('_', ' ')}" if p else "?"
         if p is not None and p.error_ratio is not None:
             had += f", {p.error_ratio:.2f} % rejected"
-        return f"{o.path}: skipped: {o.reason}: {had}"
+        return f"{path}: skipped: {o.reason}: {had}"
     from vsbengine.cli.bulk import LABELS
 
     shown = o.error_ratio is not None and o.outcome != "rejected_technical"
     ratio = f" ({o.error_ratio:.2f} % rejected)" if shown else ""
-    text = f"{o.path}: {where}: {LABELS[o.outcome]}{ratio}: {', '.join(o.messages)}"
+    text = f"{path}: {where}: {LABELS[o.outcome]}{ratio}: {', '.join(o.messages)}"
     if o.identity_codes:
         from vsbengine.formats.efact.catalogue import explain
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from vsbengine.digits import ascii_digits
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, one_line
 
 app = typer.Typer(
     help="VIPLive chain-care payments and quarterly declarations.",
@@ -131,14 +131,14 @@ def check(
         )
     else:
         lines = [
-            f"{f.path}: {f.rows} rows ({f.kind}"
+            f"{one_line(str(f.path))}: {f.rows} rows ({f.kind}"
             + (f", {f.encoding}, delimiter {f.delimiter!r})" if f.kind == "csv" else ")")
             for f in read.files
         ]
         lines.append(
             f"  rows:     {read.rows} read, {len(read.grants)} good, {read.bad_lines} refused"
         )
-        lines += _listed("bad row:", read.bad_rows, str)
+        lines += _listed("bad row:", read.bad_rows, lambda b: one_line(str(b)))
         typer.echo("\n".join(lines))
     raise typer.Exit(EXIT_ROWS_REFUSED if read.bad_rows else EXIT_DONE)
 
@@ -168,8 +168,10 @@ def _pay_text(s) -> str:
             f"(granted now {euros_nl(k.granted)}, settled {euros_nl(k.settled_before)})"
         ),
     )
-    lines += _listed("pending:", s.pending, lambda p: f"{p.path}, line {p.line}: {p.reason}")
-    lines += _listed("bad row:", s.bad_rows, str)
+    lines += _listed(
+        "pending:", s.pending, lambda p: one_line(f"{p.path}, line {p.line}: {p.reason}")
+    )
+    lines += _listed("bad row:", s.bad_rows, lambda b: one_line(str(b)))
     return "\n".join(lines)
 
 
@@ -376,7 +378,7 @@ def _declare_text(d) -> str:
         + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in d.not_counted.items())
         + f", {d.refused} refused"
     )
-    lines += _listed("bad row:", d.bad_rows, str)
+    lines += _listed("bad row:", d.bad_rows, lambda b: one_line(str(b)))
     return "\n".join(lines)
 
 

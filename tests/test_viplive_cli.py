@@ -210,6 +210,19 @@ def test_check(cli, files):
     assert r.exit_code == 0 and json.loads(r.output)["good"] == 1
 
 
+def test_check_prints_a_name_with_a_line_break_on_its_line(cli, files):
+    tmp, export, _ = files
+    odd = tmp / "ex\nport.csv"
+    export.rename(odd)
+    r = cli("check", odd)
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert lines[0] == f"{tmp}/ex?port.csv: 4 rows (csv, utf-8, delimiter ';')"
+    assert (
+        f"  bad row:  {tmp}/ex?port.csv, line 5, column uzovi: not a UZOVI code (4 digits)" in lines
+    )
+
+
 def test_spec_writes_files(cli, files):
     tmp, export, config = files
     cli(
