@@ -464,6 +464,17 @@ def test_cli(s, tmp_path):
     assert "accepted 2" in r.stdout  # what the skipped files had
 
 
+def test_receive_prints_a_name_with_a_line_break_on_its_line(s, tmp_path):
+    a = s.write("a\nb.920000")
+    path = tmp_path / "odd.register"
+    args = ["receive", str(a), "--register", str(path), "--today", "2026-11-23"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith(f"{s.folder}/a?b.920000: sending 1: ")
+    again = runner.invoke(app, args)
+    assert again.stdout.splitlines()[0].startswith(f"{s.folder}/a?b.920000: skipped: ")
+
+
 # -- real processes: at the same time, and killed -------------------------------------------
 
 CLI = [sys.executable, "-m", "vsbengine.cli.main"]
