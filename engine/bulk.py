@@ -705,6 +705,24 @@ class FolderJob:
         self._lock.release(remove=False)
 
 
+def _as_text(o: Outcome) -> Outcome:
+    """``o`` with its paths (and a reason that may quote one) as text JSON takes
+    (:func:`vsbengine.fsio.path_text`: a name whose bytes are not UTF-8)."""
+
+    def text(value):
+        return None if value is None else fsio.path_text(value)
+
+    previous = o.previous
+    if previous is not None:
+        previous = msgspec.structs.replace(
+            previous, path=text(previous.path), output=text(previous.output)
+        )
+    return msgspec.structs.replace(
+        o, path=fsio.path_text(o.path), output=text(o.output), reason=text(o.reason),
+        previous=previous,
+    )  # fmt: skip
+
+
 def summarize(
     paths: list[str],
     outcomes: dict[str, Outcome],
@@ -716,7 +734,8 @@ def summarize(
     """The summary of a run: one outcome per input (``interrupted`` for those the run did
     not reach), the counts, the records read."""
     files = [
-        outcomes.get(p) or Outcome(p, "interrupted", reason="the run stopped first") for p in paths
+        _as_text(outcomes.get(p) or Outcome(p, "interrupted", reason="the run stopped first"))
+        for p in paths
     ]
     counts = dict.fromkeys(OUTCOMES, 0)
     for o in files:

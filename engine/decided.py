@@ -37,9 +37,15 @@ _STAGED = ".decision-"
 
 
 def write_json(path: Path, data, *, replace: bool = True) -> None:
-    """``data`` as indented JSON (UTF-8), whole or not at all."""
+    """``data`` as indented JSON (UTF-8), whole or not at all. A path whose bytes are not
+    UTF-8 (held as lone surrogates) makes it ASCII with ``\\u`` escapes, which read back
+    to the same path (the sign-off maps the sending by the proposal's path)."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    fsio.atomic_write(path, text, replace=replace)
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = (json.dumps(data, indent=2) + "\n").encode("ascii")
+    fsio.atomic_write(path, raw, replace=replace)
 
 
 def _read(path: Path) -> dict | None:

@@ -26,10 +26,14 @@ __all__ = [
 
 def one_line(text: str) -> str:
     """``text`` for one line of a terminal: control and format characters (a line break
-    or an escape in a file name, a bidirectional override, an undecodable byte) as
-    ``?``, as ``ls`` shows such names."""
+    or an escape in a file name, a bidirectional override) as ``?``, as ``ls`` shows
+    such names; a byte of a name that is not UTF-8 as ``\\xNN``
+    (:func:`vsbengine.fsio.path_text`)."""
     if text.isprintable():
         return text
+    from vsbengine.fsio import path_text
+
+    text = path_text(text)
     return "".join(
         "?" if unicodedata.category(ch) in _NOT_ON_A_LINE or ch in "\u2028\u2029" else ch
         for ch in text

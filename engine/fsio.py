@@ -43,6 +43,20 @@ __all__ = [
 _SUFFIX = ".tmp"
 
 
+def path_text(path: str | os.PathLike) -> str:
+    """A file's path as text that JSON, SQLite and terminals take: the path itself, or,
+    for a name whose bytes are not UTF-8 (a Latin-1 ``é`` from another system, which
+    Python holds as a lone surrogate), each such byte written as ``\\xNN``."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
 def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{_SUFFIX}")
 

@@ -72,5 +72,6 @@ def claim(folder, source, digest: str | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     fsio.atomic_write(
         folder / MARKER,
-        json.dumps({"file": name, "size": size, "blake2b": digest}, indent=2) + "\n",
+        json.dumps({"file": fsio.path_text(name), "size": size, "blake2b": digest}, indent=2)
+        + "\n",
     )

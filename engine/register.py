@@ -403,7 +403,8 @@ class Register:
     ) -> None:
         """Record the outcome of one input of a run (with the run's next transaction, or
         at its end: an input row per state change would double the run's commits)."""
-        self._inputs.append((run, path, outcome, sending, reason, now()))
+        reason = None if reason is None else fsio.path_text(reason)
+        self._inputs.append((run, fsio.path_text(path), outcome, sending, reason, now()))
 
     def _flush_inputs(self, con) -> None:
         if self._inputs:
@@ -565,8 +566,8 @@ class Register:
                     head.size,
                     head.head,
                     head.key,
-                    os.path.basename(path),
-                    os.path.abspath(path),
+                    fsio.path_text(os.path.basename(path)),
+                    fsio.path_text(os.path.abspath(path)),
                     head.facility,
                     head.sending_number,
                     head.invoiced_year,

@@ -21,6 +21,7 @@ import numpy as np
 from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.formats.efact.findings import NONE, ErrorTable, Problem
 from vsbengine.formats.efact.settlement import Envelope, Record10, Settlement
+from vsbengine.fsio import path_text
 
 _TABLE_COLUMNS = ("unit", "code", "letter", "zone", "seq", "rtype", "offset")
 
@@ -214,9 +215,18 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
         if self.rejected is not None:
             arrays["rejected"] = np.packbits(self.rejected)
             arrays["units"] = np.array([len(self.rejected)])
+        # JSON holds text: a path whose bytes are not UTF-8 is kept whole beside it.
+        source, file = self._path(), self.file
+        for key, path in (("source_path", source), ("file_path", file)):
+            if path is not None and path_text(path) != path:
+                arrays[key] = np.frombuffer(os.fsencode(path), dtype=np.uint8)
         with atomic_open(os.path.join(folder, "result.npz")) as fh:
             np.savez(fh, **arrays)
-        facts = msgspec.structs.replace(self, source=self._path())
+        facts = msgspec.structs.replace(
+            self,
+            source=None if source is None else path_text(source),
+            file=None if file is None else path_text(file),
+        )
         atomic_write(os.path.join(folder, "result.json"), _ENCODER.encode(facts))
 
     @classmethod
@@ -228,13 +238,17 @@ class Result(msgspec.Struct, kw_only=True, dict=True, eq=False):
             result.error_table = ErrorTable(*(z[f"errors_{c}"] for c in _TABLE_COLUMNS))
             if "rejected" in z:
                 result.rejected = np.unpackbits(z["rejected"])[: int(z["units"][0])].astype(bool)
+            if "source_path" in z:
+                result.source = os.fsdecode(z["source_path"].tobytes())
+            if "file_path" in z:
+                result.file = os.fsdecode(z["file_path"].tobytes())
         return result
 
     # -- reports -----------------------------------------------------------------------
     def report(self) -> Report:
         """The msgspec Struct behind the JSON output."""
         return Report(
-            file=self.file,
+            file=None if self.file is None else path_text(self.file),
             size=self.size,
             technical=self.technical,
             decision=self.decision,

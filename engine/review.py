@@ -36,6 +36,7 @@ import numpy as np
 
 from vsbengine.digits import ascii_digits, ascii_int
 from vsbengine.errors import InputError
+from vsbengine.fsio import path_text
 
 __all__ = ["FILE", "Options", "build", "folder_of", "write"]
 
@@ -433,7 +434,7 @@ def build(
     return {
         "p": proposal,
         "decided": decided,
-        "file_name": os.path.basename(proposal.get("file") or result.file or ""),
+        "file_name": path_text(os.path.basename(proposal.get("file") or result.file or "")),
         "sending_number": f"{payee.sending_number:03d}" if payee is not None else "",
         "invoiced_month": month,
         "sender_reference": _sender_reference(data),

@@ -68,12 +68,6 @@ def _mapped(path: str):
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def _write_json(path: Path, data) -> None:
-    from vsbengine.fsio import atomic_write
-
-    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-
-
 def propose(
     result: Result, folder, refs=None, reference: int | None = None, echo: str | None = None
 ) -> dict:
@@ -156,7 +150,7 @@ def propose(
         "payment": plan,
         "echo": echo or (refs.zorgkas.echo if refs is not None and refs.zorgkas else "errors"),
     }
-    _write_json(folder / PROPOSAL, data)
+    decided.write_json(folder / PROPOSAL, data)
     from vsbengine import review
 
     review.write(folder, result=result, proposal=data)

@@ -142,6 +142,40 @@ def test_a_name_with_a_line_break_or_an_escape_stays_on_its_line(tmp_path):
     ]
 
 
+def test_a_name_whose_bytes_are_not_utf8_goes_everywhere(tmp_path):
+    """A file named in Latin-1 on another system ("factuur-\xe9.920000", the byte 0xE9
+    is no UTF-8): the JSON result, the answers' folder, a proposal signed later, a
+    register and a bulk run name it with that byte as "\\xe9", and the sign-off still
+    finds the file by its real name."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    sample = Path(__file__).parents[1] / "engine" / "data" / "sample"
+    raw = os.fsencode(tmp_path) + b"/in/factuur-\xe9.920000"
+    os.makedirs(os.fsencode(tmp_path) + b"/in")
+    shutil.copy(sample / "sending.920000", raw)
+    name = os.fsdecode(raw)
+    shown = f"{tmp_path}/in/factuur-\\xe9.920000"
+    r = runner.invoke(app, ["validate", name, "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["file"] == shown
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["validate", name, "--refs", str(sample / "refs"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "report.json").read_text())["file"] == shown
+    assert json.loads((out / "sending.json").read_text())["file"] == shown
+    assert json.loads((out / "proposal.json").read_text())["file"] == name  # read back whole
+    r = runner.invoke(app, ["sign", str(out), "--by", "An Peeters"])
+    assert r.exit_code == 0 and "signed by An Peeters" in r.stdout, r.output
+    reg = tmp_path / "r.sqlite"
+    r = runner.invoke(app, ["receive", name, "--register", str(reg)])
+    assert r.exit_code == 0 and r.stdout.startswith(f"{shown}: sending 1: "), r.output
+    r = runner.invoke(app, ["bulk", str(tmp_path / "in"), "--out", str(tmp_path / "bulk")])
+    assert r.exit_code == 0, r.output
+    files = json.loads((tmp_path / "bulk" / "summary.json").read_text())["files"]
+    assert [f["path"] for f in files] == [shown]
+
+
 def test_bad_option_values_exit_2(good):
     r = runner.invoke(app, ["validate", str(good), "--today", "tomorrow"])
     assert r.exit_code == 2 and "--today must be a date" in r.stderr

@@ -34,5 +34,5 @@ def test_one_line_shows_what_would_break_a_line_as_a_question_mark():
     assert one_line("in/a\nb\r.dat\t") == "in/a?b?.dat?"
     assert one_line("c\x1b[31md") == "c?[31md"  # no escape reaches the terminal
     assert one_line("x\u202ey\u2028z") == "x?y?z"  # a bidirectional override, a separator
-    assert one_line("u\udcff\x00") == "u??"  # an undecodable byte (os.fsdecode), NUL
+    assert one_line("u\udcff\x00") == "u\\xff?"  # a byte that is no UTF-8 (os.fsdecode), NUL
     assert one_line("nb\xa0sp") == "nb\xa0sp"

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,10 @@ def test_a_folder_in_the_way_is_named_not_the_temporary(tmp_path):
         fsio.atomic_write(tmp_path / "out", b"x")
     assert info.value.filename == str(tmp_path / "out")
     assert os.listdir(tmp_path) == ["out"]
+
+
+def test_path_text_writes_bytes_that_are_not_utf8_as_escapes():
+    assert fsio.path_text("out/é b.dat") == "out/é b.dat"
+    assert fsio.path_text(os.fsdecode(b"in/x\xe9.920000")) == "in/x\\xe9.920000"
+    assert fsio.path_text(b"in/x\xe9\xff.dat") == "in/x\\xe9\\xff.dat"
+    assert fsio.path_text(Path("a") / os.fsdecode(b"\xe9")) == "a/\\xe9"
