@@ -35,6 +35,7 @@ __all__ = [
     "fsync_dir",
     "is_temporary",
     "leftovers",
+    "path_text",
     "publish_dir",
     "remove_leftovers",
     "sha256_file",
@@ -53,7 +54,10 @@ def path_text(path: str | os.PathLike) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no byte became (from JSON, say)
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
 
 

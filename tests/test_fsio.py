@@ -118,3 +118,4 @@ def test_path_text_writes_bytes_that_are_not_utf8_as_escapes():
     assert fsio.path_text(os.fsdecode(b"in/x\xe9.920000")) == "in/x\\xe9.920000"
     assert fsio.path_text(b"in/x\xe9\xff.dat") == "in/x\\xe9\\xff.dat"
     assert fsio.path_text(Path("a") / os.fsdecode(b"\xe9")) == "a/\\xe9"
+    assert fsio.path_text("x\ud800y") == "x\\ud800y"  # no byte made it: escaped as it is
