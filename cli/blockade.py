@@ -23,9 +23,9 @@ _DATE = ["%Y-%m-%d"]
 
 
 def _echo_json(value) -> None:
-    import msgspec
+    from vsbengine import fsio
 
-    typer.echo(msgspec.json.encode(value).decode())
+    typer.echo(fsio.json_bytes(value).decode())
 
 
 @app.command()

@@ -380,8 +380,7 @@ def read(
     ),
 ) -> None:
     """Read an answer message, as written by any insurer: every code with its meaning."""
-    import msgspec
-
+    from vsbengine import fsio
     from vsbengine.cli.codes import official_list
     from vsbengine.formats.efact.reader import read_answer
 
@@ -390,10 +389,11 @@ def read(
     official = official_list(codes, refs)
     a = read_answer(file, official)
     if json_out:
-        typer.echo(msgspec.json.encode(a).decode())
+        typer.echo(fsio.json_bytes(a).decode())
         return
     lines = [
-        f"{file}: {a.kind} (message {a.message}), sender reference {a.sender_reference}, "
+        f"{one_line(str(file))}: {a.kind} (message {a.message}), "
+        f"sender reference {a.sender_reference}, "
         f"insurer reference {a.insurer_reference}"
     ]
     if a.acknowledged:

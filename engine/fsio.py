@@ -34,11 +34,13 @@ __all__ = [
     "atomic_write",
     "fsync_dir",
     "is_temporary",
+    "json_bytes",
     "leftovers",
     "path_text",
     "publish_dir",
     "remove_leftovers",
     "sha256_file",
+    "texts",
 ]
 
 _SUFFIX = ".tmp"
@@ -59,6 +61,30 @@ def path_text(path: str | os.PathLike) -> str:
         except UnicodeEncodeError:  # a surrogate no byte became (from JSON, say)
             return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+def json_bytes(value) -> bytes:
+    """``value`` as JSON (``msgspec.json.encode``); when a str in it is no text JSON
+    takes (a file's name whose bytes are not UTF-8), every str as :func:`path_text`
+    makes it."""
+    import msgspec
+
+    try:
+        return msgspec.json.encode(value)
+    except UnicodeEncodeError:
+        return msgspec.json.encode(texts(msgspec.to_builtins(value)))
+
+
+def texts(value):
+    """``value`` (what ``msgspec.to_builtins`` gives: dicts, lists, str, numbers) with
+    every str as :func:`path_text` makes it."""
+    if isinstance(value, str):
+        return path_text(value)
+    if isinstance(value, dict):
+        return {texts(k): texts(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [texts(v) for v in value]
+    return value
 
 
 def _temporary(path: Path) -> Path:

@@ -99,3 +99,22 @@ def test_generate_then_build(tmp_path):
     summary = json.loads(run.stdout)
     assert run.exit_code == (1 if summary["invoiced"] else 0)
     assert summary["units_on_list"] == json.loads(result.stdout)["units_blocked"]
+
+
+def test_inputs_named_in_bytes_that_are_not_utf8_are_read(tmp_path):
+    """pyarrow opens only UTF-8 paths: an input named in Latin-1 on another system
+    ("acties-\xe9.csv", the byte 0xE9) is opened by the package and read the same."""
+    import os
+
+    folder = tmp_path / "in"
+    shutil.copytree(SCENARIO, folder)
+    odd = os.fsdecode(os.fsencode(folder) + b"/acties-\xe9.csv")
+    os.rename(folder / "actions.csv", odd)
+    args = build_args(tmp_path / "odd", folder)
+    args[args.index("--actions") + 1] = odd
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    plain = invoke(*build_args(tmp_path / "plain"))
+    assert result.stdout.splitlines()[1:] == plain.stdout.splitlines()[1:]
+    for name in ("B0010.csv", "B0025.csv"):
+        assert (tmp_path / "odd" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()

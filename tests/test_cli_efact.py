@@ -174,6 +174,10 @@ def test_a_name_whose_bytes_are_not_utf8_goes_everywhere(tmp_path):
     assert r.exit_code == 0, r.output
     files = json.loads((tmp_path / "bulk" / "summary.json").read_text())["files"]
     assert [f["path"] for f in files] == [shown]
+    answer = os.fsdecode(os.fsencode(tmp_path) + b"/antwoord-\xe9.dat")
+    shutil.copy(out / "DF014_920098.dat", answer)
+    r = runner.invoke(app, ["read", answer])
+    assert r.exit_code == 0 and r.stdout.startswith(f"{tmp_path}/antwoord-\\xe9.dat: DF014 ")
 
 
 def test_bad_option_values_exit_2(good):

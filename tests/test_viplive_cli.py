@@ -223,6 +223,25 @@ def test_check_prints_a_name_with_a_line_break_on_its_line(cli, files):
     )
 
 
+def test_an_export_named_in_bytes_that_are_not_utf8_is_paid_once(cli, files):
+    """An export named in Latin-1 on another system (the byte 0xE9): the round's JSON
+    and the ledger name it with that byte as "\\xe9"; the round is paid, once."""
+    import os
+
+    tmp, export, config = files
+    odd = os.fsdecode(os.fsencode(tmp) + b"/export-\xe9.csv")
+    os.rename(export, odd)
+    args = ["pay", odd, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite",
+            "--out", tmp / "out", "--config", config, "--json"]  # fmt: skip
+    r = cli(*args)
+    assert r.exit_code == 1, r.output  # one refused row
+    data = json.loads(r.output)
+    assert len(data["payments"]) == 3
+    assert {row["path"] for row in data["bad_rows"]} == {f"{tmp}/export-\\xe9.csv"}
+    again = json.loads(cli(*args).output)
+    assert again["payments"] == []
+
+
 def test_spec_writes_files(cli, files):
     tmp, export, config = files
     cli(

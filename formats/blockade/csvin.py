@@ -18,6 +18,7 @@ Errors name the file, the line and the column.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import mmap
 import os
@@ -30,6 +31,7 @@ import pyarrow.csv as pacsv
 
 from vsbengine.errors import InputError, TableError
 from vsbengine.formats.blockade.jsonin import is_json_lines, read_json_lines
+from vsbengine.fsio import path_text
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -229,8 +231,16 @@ class CsvInput:
     def _arrow_read(self, names: dict[str, str], types: dict[str, pa.DataType]) -> pa.Table:
         # A line break inside a value needs quotes around it: without any quote in the
         # file every line break ends a row, and pyarrow's faster splitter reads it the same.
+        # pyarrow opens only paths that are UTF-8: a file named otherwise is opened here.
+        with contextlib.ExitStack() as stack:
+            source: object = self.path
+            if path_text(self.path) != self.path:
+                source = stack.enter_context(open(self.path, "rb"))
+            return self._arrow_parse(source, names, types)
+
+    def _arrow_parse(self, source, names: dict[str, str], types: dict[str, pa.DataType]):
         return pacsv.read_csv(
-            self.path,
+            source,
             # The header as read above (names stripped of blanks and tabs), not pyarrow's
             # own reading of it, so that the names found are the names it reads.
             read_options=pacsv.ReadOptions(

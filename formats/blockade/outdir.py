@@ -33,7 +33,7 @@ from vsbengine.digits import ascii_digits
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.blockade.columns import neutralised
 from vsbengine.formats.blockade.records import MANIFEST_FORMAT, Manifest, OutputFile
-from vsbengine.fsio import atomic_write, fsync_dir, publish_dir, sha256_file
+from vsbengine.fsio import atomic_write, fsync_dir, json_bytes, publish_dir, sha256_file
 
 __all__ = [
     "MANIFEST",
@@ -206,7 +206,7 @@ def write_files(folder, tables: dict[str, pa.Table]) -> dict[str, OutputFile]:
 
 def manifest_bytes(manifest: Manifest) -> bytes:
     """``manifest.json`` as written: indented JSON, a final newline."""
-    return msgspec.json.format(msgspec.json.encode(manifest), indent=2) + b"\n"
+    return msgspec.json.format(json_bytes(manifest), indent=2) + b"\n"
 
 
 def read_manifest(folder) -> Manifest:

@@ -35,6 +35,7 @@ import msgspec
 
 from vsbengine.errors import InputError
 from vsbengine.formats.viplive.records import Claim, Grant, Payment
+from vsbengine.fsio import path_text
 
 __all__ = ["SCHEMA_VERSION", "Key", "Ledger", "OwnedFile"]
 
@@ -391,7 +392,7 @@ class Ledger:
                     g.amount,
                     g.status,
                     g.downloaded.isoformat(),
-                    g.path,
+                    path_text(g.path),  # (informative: a name that is no UTF-8 as \xNN)
                     g.line,
                 )
                 for g in state

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import msgspec
 
+from vsbengine import fsio
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats import sepa
 from vsbengine.formats.viplive.config import Config
@@ -32,8 +33,9 @@ __all__ = ["pay", "summary_json"]
 
 
 def summary_json(summary: msgspec.Struct) -> bytes:
-    """A summary as indented JSON (keys in field order: deterministic)."""
-    return msgspec.json.format(msgspec.json.encode(summary), indent=2) + b"\n"
+    """A summary as indented JSON (keys in field order: deterministic; a file's name
+    whose bytes are not UTF-8 with those as ``\\xNN``, see ``fsio.path_text``)."""
+    return msgspec.json.format(fsio.json_bytes(summary), indent=2) + b"\n"
 
 
 def _message_id(day: _dt.date, ledger: Ledger) -> tuple[str, str]:
