@@ -706,21 +706,14 @@ class FolderJob:
 
 
 def _as_text(o: Outcome) -> Outcome:
-    """``o`` with its paths (and a reason that may quote one) as text JSON takes
-    (:func:`vsbengine.fsio.path_text`: a name whose bytes are not UTF-8)."""
-
-    def text(value):
-        return None if value is None else fsio.path_text(value)
-
-    previous = o.previous
-    if previous is not None:
-        previous = msgspec.structs.replace(
-            previous, path=text(previous.path), output=text(previous.output)
-        )
-    return msgspec.structs.replace(
-        o, path=fsio.path_text(o.path), output=text(o.output), reason=text(o.reason),
-        previous=previous,
-    )  # fmt: skip
+    """``o``, or when a str of it is no text JSON takes (a path whose bytes are not
+    UTF-8), ``o`` with every str as :func:`vsbengine.fsio.path_text` makes it: the
+    summary, its JSON and the night's page name such a file the same way."""
+    try:
+        msgspec.json.encode(o)
+    except UnicodeEncodeError:
+        return msgspec.convert(fsio.texts(msgspec.to_builtins(o)), Outcome)
+    return o
 
 
 def summarize(
