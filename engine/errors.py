@@ -34,15 +34,13 @@ def one_line(text: str) -> str:
     from vsbengine.fsio import path_text
 
     text = path_text(text)
-    return "".join(
-        "?" if unicodedata.category(ch) in _NOT_ON_A_LINE or ch in "\u2028\u2029" else ch
-        for ch in text
-    )
+    return "".join("?" if unicodedata.category(ch) in _NOT_ON_A_LINE else ch for ch in text)
 
 
 #: Unicode categories :func:`one_line` replaces: controls, formats, surrogates (what
-#: ``os.fsdecode`` makes of undecodable bytes), private and unassigned characters.
-_NOT_ON_A_LINE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+#: ``os.fsdecode`` makes of undecodable bytes), private and unassigned characters, and
+#: the line and paragraph separators (U+2028, U+2029).
+_NOT_ON_A_LINE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def quoted(value: str, limit: int = 40) -> str:
