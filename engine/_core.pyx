@@ -3411,7 +3411,7 @@ def repeated(key1, key2, order, *, bint wide=False):
         raise ValueError("key1, key2 and order differ in length")
     if n >= (1 << 40):
         raise ValueError("too many rows")
-    while cap < n + n // 2:    # at most 2/3 full
+    while cap < 2 * n:    # at most half full (at 2/3, 650k rows took 1.5x as long)
         cap *= 2
         bits += 1
     first = _scratch(cap * size)
