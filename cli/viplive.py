@@ -159,7 +159,7 @@ def _pay_text(s) -> str:
         ),
     ]
     if s.pain001:
-        lines.append(f"  pain.001: {s.pain001}")
+        lines.append(f"  pain.001: {one_line(str(s.pain001))}")
     lines += _listed(
         "claim:",
         s.claims,

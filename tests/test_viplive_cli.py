@@ -242,6 +242,28 @@ def test_an_export_named_in_bytes_that_are_not_utf8_is_paid_once(cli, files):
     assert again["payments"] == []
 
 
+def test_an_out_folder_named_in_bytes_that_are_not_utf8_gets_the_round_once(cli, files):
+    """An --out folder whose name is Latin-1 (the byte 0xE9): the ledger keeps it as the
+    bytes it is, the round's files are published in it, and a second run pays nothing."""
+    import os
+
+    tmp, export, config = files
+    out = os.fsdecode(os.fsencode(tmp) + b"/out-\xe9")
+    args = ["pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite",
+            "--out", out, "--config", config, "--json"]  # fmt: skip
+    r = cli(*args)
+    assert r.exit_code == 1, r.output  # one refused row
+    assert len(json.loads(r.output)["payments"]) == 3
+    published = sorted(os.listdir(out))
+    assert published and all(name.startswith("round-2021-06-01") for name in published)
+    again = cli(*args)
+    assert json.loads(again.output)["payments"] == []
+    assert sorted(os.listdir(out)) == published
+    printed = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l2.sqlite",
+                  "--out", out + "2", "--config", config).output  # fmt: skip
+    assert f"  pain.001: {tmp}/out-\\xe92/round-2021-06-01.xml" in printed.splitlines()
+
+
 def test_spec_writes_files(cli, files):
     tmp, export, config = files
     cli(

@@ -217,6 +217,25 @@ def test_a_booked_round_whose_files_were_not_published_is_finished_by_the_next_r
     assert _paid(s) == [(agb_for(2), "DM", 6544)]
 
 
+def test_a_folder_named_in_bytes_that_are_not_utf8_is_booked_and_finished(book, monkeypatch):
+    """round_files keeps such a folder as its bytes; the next run publishes into it."""
+    from pathlib import Path
+
+    from vsbengine.formats.viplive import payments
+
+    book.out = Path(os.fsdecode(os.fsencode(book.tmp) + b"/out-\xe9"))
+    first, second = _issue_exports(book)
+    monkeypatch.setattr(payments, "finish", lambda b, folders=(): [])  # as if killed
+    book.pay(first, "2021-06-01")
+    assert book.sql("SELECT DISTINCT folder FROM round_files") == [(os.fsencode(book.out),)]
+    with Ledger.open(book.ledger, create=False) as read:
+        assert {f.folder for f in read.files(unpublished=True)} == {str(book.out)}
+    monkeypatch.undo()
+    book.pay(second, "2021-06-15")
+    assert len(list(book.out.iterdir())) == 4
+    assert book.sql("SELECT COUNT(*) FROM round_files WHERE published IS NULL") == [(0,)]
+
+
 def test_a_foreign_file_under_a_booked_name_is_not_replaced(book, monkeypatch):
     from vsbengine.formats.viplive import payments
 

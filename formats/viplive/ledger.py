@@ -14,7 +14,8 @@ Tables (``PRAGMA user_version`` = 2)::
     movements   one row per insurer share of a payment (+) or claim (-)
     grants      the latest export row per (quarter, chain, agb, uzovi)
     round_files the files a booking owns (folder, name, SHA-256, the bytes), and
-                when each was published under its final name (NULL: not yet)
+                when each was published under its final name (NULL: not yet); a
+                folder whose name is not UTF-8 is kept as its bytes (a BLOB)
 
 ``round_files`` makes "commit, then publish" possible: a round's files are
 booked with the round, in the same transaction, and only then given their
@@ -126,6 +127,20 @@ class OwnedFile(msgspec.Struct, frozen=True):
     sha256: str
     content: bytes
     published: str | None
+
+
+def _folder_key(folder: str) -> str | bytes:
+    """A folder as ``round_files`` keeps it: its name, or its bytes when the name is
+    not UTF-8 (SQLite stores text as UTF-8); the same folder always gives the same."""
+    try:
+        folder.encode()
+    except UnicodeEncodeError:
+        return os.fsencode(folder)
+    return folder
+
+
+def _folder_of(stored: str | bytes) -> str:
+    return os.fsdecode(stored) if isinstance(stored, bytes) else stored
 
 
 class Ledger:
@@ -282,14 +297,15 @@ class Ledger:
             "SELECT message_id, folder, name, sha256, content, published FROM round_files"
             f"{where} ORDER BY message_id, name"
         )
-        return [OwnedFile(*r) for r in rows]
+        return [OwnedFile(m, _folder_of(folder), *rest) for m, folder, *rest in rows]
 
     def owner(self, folder: str, name: str) -> str | None:
         """The message id of the booking that owns ``folder/name``, if one does."""
         if self.version < 2:
             return None
         row = self._con.execute(
-            "SELECT message_id FROM round_files WHERE folder = ? AND name = ?", (folder, name)
+            "SELECT message_id FROM round_files WHERE folder = ? AND name = ?",
+            (_folder_key(folder), name),
         ).fetchone()
         return None if row is None else row[0]
 
@@ -297,7 +313,7 @@ class Ledger:
         """Record that ``f`` has its final name (a transaction of its own)."""
         self._con.execute(
             "UPDATE round_files SET published = ? WHERE folder = ? AND name = ?",
-            (when, f.folder, f.name),
+            (when, _folder_key(f.folder), f.name),
         )
 
     def query(self, sql: str, args: Iterable = ()) -> list[tuple]:
@@ -368,7 +384,10 @@ class Ledger:
         they are not published yet."""
         self._con.executemany(
             "INSERT INTO round_files VALUES (?, ?, ?, ?, ?, NULL)",
-            [(message_id, folder, name, sha, data) for name, (sha, data) in files.items()],
+            [
+                (message_id, _folder_key(folder), name, sha, data)
+                for name, (sha, data) in files.items()
+            ],
         )
 
     def remember(self, state: list[Grant]) -> None:
