@@ -176,8 +176,8 @@ def _pay_text(s) -> str:
 
 
 def _cell(text: str, width: int) -> str:
-    """Text for a terminal column: control characters out, cut to ``width``."""
-    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
+    """Text for a terminal column: :func:`one_line`, cut to ``width``."""
+    clean = one_line(text)
     return clean if len(clean) <= width else clean[: width - 1] + "…"
 
 

@@ -380,7 +380,12 @@ def test_dry_run_prints_the_payments_it_would_make(cli, tmp_path):
     export = write_csv(
         tmp_path / "export.csv",
         [
-            row("DM", practice=1, amount="1.234,56", name="Praktijk \x1b[31mRood\x1b[0m & Zn"),
+            row(
+                "DM",
+                practice=1,
+                amount="1.234,56",
+                name="Praktijk\xa0\x1b[31mRood\x1b[0m & Zn\u202e",
+            ),
             row("CVRM", practice=1, amount="100"),
             row("DM", practice=2, amount="12,5", name="Een praktijk met een heel erg lange naam"),
         ],
@@ -396,7 +401,7 @@ def test_dry_run_prints_the_payments_it_would_make(cli, tmp_path):
     body = lines[2:-1]
     assert [x.split()[0] for x in body] == [agb_for(1), agb_for(2), agb_for(1)]
     assert [x.split()[-1] for x in body] == ["1.234,56", "12,50", "100,00"]
-    assert "Praktijk ?[31mRood?[0m & Zn" in body[0] and "\x1b" not in r.stdout
+    assert "Praktijk\xa0?[31mRood?[0m & Zn?" in body[0] and "\x1b" not in r.stdout
     assert "Een praktijk met een heel erg…  DM" in body[1]
     assert "DBC/CVRM/Q2/21/20212-1-1" in body[2]
     assert lines[-1].split() == ["total", "3", "payments", "1.347,06"]
