@@ -118,6 +118,12 @@ def test_the_wrong_version_is_not_valid_either():
             [sepa.Transfer("E", 1, sepa.Party("P", "NL00ABNA0417164300"), "x")],
             r"^the IBAN of the creditor \(P\) is not valid$",
         ),
+        (
+            ZORGKAS,
+            [sepa.Transfer("E", sepa.AMOUNT_MAX + 1, FACILITY, "x")],
+            r"^payment E: 1000000000 EUR is more than one SEPA credit transfer carries "
+            r"\(999999999\.99 EUR\); nothing was paid$",
+        ),
         (ZORGKAS, [], r"^nothing to pay$"),
     ],
 )

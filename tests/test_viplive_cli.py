@@ -1,4 +1,5 @@
 import json
+import sqlite3
 
 import pytest
 from typer.testing import CliRunner
@@ -262,6 +263,26 @@ def test_an_out_folder_named_in_bytes_that_are_not_utf8_gets_the_round_once(cli,
     printed = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l2.sqlite",
                   "--out", out + "2", "--config", config).output  # fmt: skip
     assert f"  pain.001: {tmp}/out-\\xe92/round-2021-06-01.xml" in printed.splitlines()
+
+
+def test_a_payment_above_what_a_transfer_carries_books_nothing(cli, tmp_path):
+    """Each row is within the limit, but one practice's payment for the chain (the sum of
+    its insurers' rows) is not: one located line, exit 2, nothing booked or written."""
+    export = write_csv(
+        tmp_path / "export.csv",
+        [
+            row("DM", practice=1, uzovi="3311", amount="600.000.000,00"),
+            row("DM", practice=1, uzovi="7029", amount="600.000.000,00"),
+        ],
+    )
+    r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp_path / "l.sqlite",
+            "--out", tmp_path / "out", "--config", write_config(tmp_path))  # fmt: skip
+    assert r.exit_code == 2
+    assert "is more than one SEPA credit transfer carries (999999999.99 EUR)" in r.output
+    assert "internal error" not in r.output
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    with sqlite3.connect(tmp_path / "l.sqlite") as con:
+        assert con.execute("SELECT COUNT(*) FROM rounds").fetchone() == (0,)
 
 
 def test_spec_writes_files(cli, files):

@@ -180,6 +180,10 @@ def test_a_missing_tariff_is_named_and_leaves_the_total_open(around_q2, tmp_path
         ),
         ([["DM", "331", "2021-Q2", "1"]], "line 2, column uzovi: not a UZOVI code (4 digits)"),
         (
+            [["DM", "3311", "2021-Q2", "1" + "0" * 11]],
+            "line 2, column tariff: more than 99999999999 cents (999.999.999,99 EUR)",
+        ),
+        (
             [["DM", "3311", "2021-Q2", "1"], ["dm", "3311", "2021-q2", "2"]],
             "line 3: a second tariff for DM, 3311, 2021-Q2 (line 2)",
         ),

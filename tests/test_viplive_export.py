@@ -14,16 +14,18 @@ def _only(read):
 
 @pytest.mark.parametrize("delimiter", [";", ","])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
-def test_csv_delimiters_and_encodings_are_detected(tmp_path, delimiter, encoding):
+@pytest.mark.parametrize("name", ["Praktijk Zuiderbrug & Zoën", "PRAKTIJK RENÉ’S & ZOË"])
+def test_csv_delimiters_and_encodings_are_detected(tmp_path, delimiter, encoding, name):
+    """(In Windows-1252 "É’" is C9 92, a valid UTF-8 pair: not taken for mixed text.)"""
     path = write_csv(
         tmp_path / "e.csv",
-        [row(name="Praktijk Zuiderbrug & Zoën", amount="1.234,56")],
+        [row(name=name, amount="1.234,56")],
         delimiter=delimiter,
         encoding=encoding,
     )
     read = read_exports([path])
     g = _only(read)
-    assert g.practice == "Praktijk Zuiderbrug & Zoën"
+    assert g.practice == name
     assert g.amount == 123456
     (f,) = read.files
     assert (f.kind, f.delimiter, f.rows) == ("csv", delimiter, 1)
@@ -322,6 +324,13 @@ def test_a_row_with_more_fields_than_the_header(tmp_path):
             "UTF-16 text is not read: save the file as UTF-8 or Windows-1252 CSV",
         ),
         (b"keten;agb\n\x81\x8d\n", "neither UTF-8 nor Windows-1252 (byte 10)"),
+        # One row saved as UTF-8, one as Windows-1252: read as the latter, the first
+        # would become "ZoÃ«" without a word.
+        (
+            b"keten;naam\nDM;Zo\xc3\xab\nDM;Zo\xeb\n",
+            "mixes encodings: line 2 is UTF-8 (byte 16), line 3 is not (byte 24); save the "
+            "file in one encoding",
+        ),
         (b"\xd0\xcf\x11\xe0rest", "XLS (Excel 97-2003) is not read: save the sheet as XLSX or CSV"),
         (b"PK\x03\x04broken", "not a readable XLSX workbook (BadZipFile)"),
     ],

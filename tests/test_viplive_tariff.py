@@ -58,6 +58,12 @@ def test_each_chain_tariff_is_the_sum_of_its_products(tmp_path):
             ["DM", "X", "huisarts", "50", "3", "1,２5"],
             "line 2, column tarief_per_minuut: not an amount in euro per minute",
         ),
+        # Far more than any payment: refused at its row, not by Decimal's precision.
+        (
+            ["DM", "X", "huisarts", "100", "100000000000000", "100000000000000"],
+            "line 2, column tarief_per_minuut: minutes times the tariff per minute come to "
+            "more than 999.999.999,99 EUR",
+        ),
     ],
 )
 def test_bad_care_products_are_located(tmp_path, cells, message):

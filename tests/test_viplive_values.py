@@ -23,7 +23,8 @@ from vsbengine.formats.viplive.money import cents, euros, euros_nl
         ("0", 0),
         ("0,00", 0),
         ("1\u00a0234,56", 123456),
-        ("9" * 15, 10**17 - 100),
+        ("999.999.999,99", 99_999_999_999),  # the most one SEPA transfer carries
+        ("999999999.99", 99_999_999_999),
     ],
 )
 def test_amount_text_to_cents_exactly(text, expected):
@@ -65,6 +66,21 @@ def test_amounts_refused_with_a_reason(text, reason):
     with pytest.raises(ValueError) as exc:
         cents(text)
     assert str(exc.value) == reason
+
+
+TOO_MUCH = "more than 999.999.999,99 EUR, the most one SEPA credit transfer carries"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1.000.000.000,00", "9" * 15, "99999999999999999999,00", 10**9, 1e9, 1e30, 1.7e308],
+)
+def test_amounts_above_what_a_transfer_carries_are_refused(value):
+    """No amount of a row can exceed one credit transfer (nor the ledger's integers); a
+    huge number cell is refused as such, not by Decimal running out of digits."""
+    with pytest.raises(ValueError) as exc:
+        cents(value)
+    assert str(exc.value) == TOO_MUCH
 
 
 def test_amount_cells_refused():
@@ -122,9 +138,11 @@ def test_dates_counts_and_choices():
             values.date(bad)
         assert str(exc.value) == reason
     assert values.count("12") == 12 and values.count(12.0) == 12
-    for bad in ("1.5", "-3", "x"):
+    for bad in ("1.5", "-3", "x", "1000001", 10**20, 1e20):
         with pytest.raises(ValueError):
             values.count(bad)
+    assert values.count("1000000") == values.MAX_COUNT
+    assert values.count("5000000", most=10**7) == 5_000_000
     assert values.choice("In Behandeling", {"in_behandeling": "in behandeling"}, "status") == (
         "in behandeling"
     )

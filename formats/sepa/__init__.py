@@ -5,6 +5,7 @@ Used by the payment order of a VSB sending (DF017) and by the VIPLive payment ro
 """
 
 from vsbengine.formats.sepa.credit_transfer import (
+    AMOUNT_MAX,
     NAME_MAX,
     REMITTANCE_MAX,
     Built,
@@ -17,6 +18,7 @@ from vsbengine.formats.sepa.credit_transfer import (
 )
 
 __all__ = [
+    "AMOUNT_MAX",
     "NAME_MAX",
     "REMITTANCE_MAX",
     "Built",

@@ -32,6 +32,8 @@ NS = f"urn:iso:std:iso:20022:tech:xsd:{VERSION}"
 NAME_MAX = 70
 #: EPC: unstructured remittance text (Ustrd).
 REMITTANCE_MAX = 140
+#: EPC: one credit transfer carries at most 999 999 999.99 EUR (in cents).
+AMOUNT_MAX = 99_999_999_999
 _NOT_SEPA = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
 _SPACES = re.compile(r" {2,}")
 #: Signs outside the SEPA set that carry meaning, as readable text (Dutch, as the
@@ -156,6 +158,11 @@ def build_checked(
         if not isinstance(t.amount, int) or t.amount <= 0:
             raise ConfigError(
                 f"payment {t.end_to_end_id}: the amount must be a positive number of cents"
+            )
+        if t.amount > AMOUNT_MAX:
+            raise ConfigError(
+                f"payment {t.end_to_end_id}: {t.amount // 100} EUR is more than one SEPA "
+                "credit transfer carries (999999999.99 EUR); nothing was paid"
             )
     total = sum(t.amount for t in transfers)
     warnings = []

@@ -24,6 +24,7 @@ from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import INCLUSIONS, TARIFFS
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
 from vsbengine.formats.viplive.export import parse_row, too_wide
+from vsbengine.formats.viplive.money import MAX_CENTS
 from vsbengine.formats.viplive.problems import Problem, TableError
 from vsbengine.formats.viplive.quarters import Quarter
 from vsbengine.formats.viplive.records import Declaration, DeclarationLine
@@ -99,8 +100,10 @@ def load_tariffs(
 
 def _cents(value: object) -> int:
     try:
-        return values.count(value)
-    except ValueError:
+        return values.count(value, most=MAX_CENTS)
+    except ValueError as exc:
+        if str(exc).startswith("more than"):
+            raise ValueError("more than 99999999999 cents (999.999.999,99 EUR)") from None
         raise ValueError("not a whole number of cents") from None
 
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["cents", "euros", "euros_nl"]
+from vsbengine.formats.sepa.credit_transfer import AMOUNT_MAX
+
+__all__ = ["MAX_CENTS", "cents", "euros", "euros_nl"]
 
 _PLAIN = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
 _DUTCH = re.compile(r"([0-9]{1,3}(?:\.[0-9]{3})+)(?:,([0-9]{1,2}))?")  # 1.234.567 / 1.234,56
 _ENGLISH = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+)(?:\.([0-9]{1,2}))?")  # 1,234,567 / 1,234.56
 _AMBIGUOUS = re.compile(r"[0-9]{1,3}[.,][0-9]{3}")  # 1.234 / 1,234
 _CENT = Decimal("0.01")
+
+#: The largest amount read, in cents: 999.999.999,99 EUR, the most one SEPA credit
+#: transfer carries. Anything larger is a refused cell, not a payment.
+MAX_CENTS = AMOUNT_MAX
 
 
 def _from_parts(whole: str, frac: str | None) -> int:
@@ -28,9 +34,17 @@ def cents(value: object) -> int:
 
     Accepted: ``1234``, ``1234,5``, ``1234.56``, ``1.234,56``, ``1,234.56``,
     ``1.234.567``, with an optional ``€`` and spaces; integers and floats from
-    spreadsheet cells. Refused: negative amounts, more than two decimals, and
-    ``1.234`` / ``1,234`` (a thousands separator or three decimals?).
+    spreadsheet cells. Refused: negative amounts, more than two decimals,
+    ``1.234`` / ``1,234`` (a thousands separator or three decimals?) and amounts
+    above :data:`MAX_CENTS`.
     """
+    amount = _cents(value)
+    if amount > MAX_CENTS:
+        raise ValueError("more than 999.999.999,99 EUR, the most one SEPA credit transfer carries")
+    return amount
+
+
+def _cents(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError("not an amount")
     if isinstance(value, int):
@@ -66,6 +80,8 @@ def _cents_of_number(value: float) -> int:
         raise ValueError("not an amount")
     if d < 0:
         raise ValueError("negative amount")
+    if d > MAX_CENTS:  # (in euro: far above; quantize would run out of digits)
+        return int(d) * 100
     q = d.quantize(_CENT)
     # A computed cell may carry binary noise (0.30000000000000004); real extra decimals do not.
     if abs(d - q) > Decimal("1e-9"):

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -73,6 +74,17 @@ class Table:
             yield line, cells
 
 
+#: A UTF-8 character that Windows-1252 text all but never holds: of two bytes with the
+#: lead byte C2-C5 (the accented letters of Latin-1 and Latin Extended-A; in
+#: Windows-1252 "Â", "Ã", "Ä" or "Å" before a symbol), or of three or four bytes (RFC
+#: 3629). Other two-byte pairs are common there ("É’": C9 92) and are not taken.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xc5][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
 def _decode(data: bytes, path: str) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         try:
@@ -87,8 +99,17 @@ def _decode(data: bytes, path: str) -> tuple[str, str]:
         )
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    good = _UTF8_SEQUENCE.search(data)
+    if good is not None:
+        # Read as Windows-1252, the UTF-8 rows would turn into "Ã«" without a word.
+        line_good, line_bad = (data.count(b"\n", 0, at) + 1 for at in (good.start(), bad))
+        raise TableError(
+            f"mixes encodings: line {line_good} is UTF-8 (byte {good.start()}), line "
+            f"{line_bad} is not (byte {bad}); save the file in one encoding",
+            path=path,
+        )
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:

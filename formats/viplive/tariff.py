@@ -32,6 +32,7 @@ from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import MODULES
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
 from vsbengine.formats.viplive.export import parse_row
+from vsbengine.formats.viplive.money import MAX_CENTS
 from vsbengine.formats.viplive.problems import TableError
 from vsbengine.formats.viplive.tables import open_table
 
@@ -122,7 +123,15 @@ def build_tariffs(
                 zone=table.header("zorgproduct"),
             )
         seen[key] = line
-        amount = (share / 100 * minutes * rate * 100).quantize(Decimal(1), ROUND_HALF_UP)
+        exact = share / 100 * minutes * rate * 100
+        if exact > MAX_CENTS:
+            raise TableError(
+                "minutes times the tariff per minute come to more than 999.999.999,99 EUR",
+                path=table.path,
+                line=line,
+                zone=table.header("tarief_per_minuut"),
+            )
+        amount = exact.quantize(Decimal(1), ROUND_HALF_UP)
         per_chain.setdefault(chain, []).append(
             ProductLine(product, provider, str(share), str(minutes), str(rate), int(amount), line)
         )

@@ -20,7 +20,18 @@ from stdnum.nl import bsn as _bsn
 from vsbengine.digits import ascii_digits
 from vsbengine.formats.viplive.quarters import Quarter
 
-__all__ = ["bsn", "code", "count", "date", "fold", "iban", "is_empty", "quarter", "text"]
+__all__ = [
+    "MAX_COUNT",
+    "bsn",
+    "code",
+    "count",
+    "date",
+    "fold",
+    "iban",
+    "is_empty",
+    "quarter",
+    "text",
+]
 
 
 @lru_cache(maxsize=4096)
@@ -59,8 +70,13 @@ def code(value: object, digits: int, what: str) -> str:
     return s
 
 
-def count(value: object) -> int:
-    """A number of patients: a whole number, zero or more."""
+#: The most patients one row may count (one practice, chain, quarter and insurer): far
+#: above any practice, and a bound that keeps every sum of the ledger in its integers.
+MAX_COUNT = 1_000_000
+
+
+def count(value: object, most: int = MAX_COUNT) -> int:
+    """A number of patients: a whole number from zero to ``most``."""
     if is_empty(value):
         raise ValueError("empty, expected a number of patients")
     if isinstance(value, float) and value.is_integer():
@@ -74,6 +90,8 @@ def count(value: object) -> int:
         n = int(s)
     if n < 0:
         raise ValueError("negative number")
+    if n > most:
+        raise ValueError(f"more than {most:,}")
     return n
 
 
