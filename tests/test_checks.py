@@ -253,6 +253,9 @@ def test_missing_beneficiary_rejects_the_invoice(s):
     s.fix_checks()
     expected = {(seq20, "200810")}
     expected |= {(q, "500812") for q in seqs_of(s, inv, "50")}
+    # The records 51 and 52 name the beneficiary too (the 52 as its eID was read).
+    expected |= {(q, "510812") for q in seqs_of(s, inv, "51")}
+    expected |= {(q, "520812") for q in seqs_of(s, inv, "52")}
     expected |= {(q, "800812") for q in seqs_of(s, inv, "80")}
     r = run(s)
     assert codes(r) == expected
@@ -595,6 +598,40 @@ def test_national_number_check_digits(s):
     assert codes(run(s)) == expected
 
 
+def _another_person(s, seq):
+    """The beneficiary of an invoice other than that of ``seq`` (a valid INSZ)."""
+    own = s.get(seq, 36, 13)
+    for rec in s.records:
+        if rec[:2] == "20" and rec[35:48] != own:
+            return rec[35:48]
+    raise AssertionError("one person only")
+
+
+@pytest.mark.parametrize(
+    "rtype, start, code",
+    [("51", 36, "510812"), ("52", 36, "520812"), ("52", 10, "520412")],
+)
+def test_records_51_and_52_hold_the_beneficiary_and_code_of_their_governors(s, rtype, start, code):
+    """A record 51 or 52 names the beneficiary of its record 20; a record 52 the
+    nomenclature code of its record 50 (as a record 51 does, 510412)."""
+    seq = first(s, rtype)
+    if start == 36:
+        s.put(seq, 36, _another_person(s, seq))
+    else:
+        other = f"{(int(s.get(seq, 10, 7)) + 1) % 10_000_000:07d}"
+        s.put(seq, 10, other)
+    s.resum()
+    assert codes(run(s)) == {(seq, code)}
+
+
+def test_a_record_51_beneficiary_has_its_check_digits(s):
+    seq51 = first(s, "51")
+    ident = s.get(seq51, 36, 13)
+    s.put(seq51, 36, ident[:-2] + f"{(int(ident[-2:]) + 1) % 100:02d}")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq51, "510802"), (seq51, "510812")}
+
+
 def test_nihii_check_digits(s):
     seq = first(s, "50", alone=True)
     s.put(seq, 68, "018334781001")
@@ -626,7 +663,8 @@ def test_error_on_record_52_leaves_its_50(s):
     s.put(seq52, 10, "0000000")
     s.resum()
     r = run(s)
-    assert codes(r) == {(seq52, "520410")}
+    # Missing, and so not the code of its record 50 (as a record 51's zero code).
+    assert codes(r) == {(seq52, "520410"), (seq52, "520412")}
     assert r.records_rejected == 1
 
 

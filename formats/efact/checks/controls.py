@@ -27,7 +27,7 @@ NIHII_ZONES = (
     ("50", "24,25", "prescriber", "502402"),
 )
 #: Beneficiary identifications checked as INSZ when record 20 zone 32 is 1.
-INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"))
+INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"), ("51", "510802"))
 
 
 #: The invoice control number: zone 98 of record 80 against the codes of the invoice
