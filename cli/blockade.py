@@ -20,6 +20,10 @@ app = typer.Typer(
 
 EXIT_INVOICED = 1
 _DATE = ["%Y-%m-%d"]
+_FORMAT_HELP = (
+    "File format of the lists: csv (';', quoted text) or jsonl (JSON Lines: one object "
+    "per row, numbers as numbers, dates as YYYY-MM-DD, no value as null)."
+)
 
 
 def _echo_json(value) -> None:
@@ -37,7 +41,7 @@ def build(
     date: Annotated[dt.datetime, typer.Option(formats=_DATE, help="Processing date.")],
     out: Annotated[Path, typer.Option(help="Folder to write the list into.")],
     previous: Annotated[
-        Path | None, typer.Option(help="Previous list folder: also write B0025_delta.csv.")
+        Path | None, typer.Option(help="Previous list folder: also write the B0025 delta.")
     ] = None,
     exclude_before: Annotated[
         dt.datetime,
@@ -53,6 +57,7 @@ def build(
             "--list", help="The net list beside B0025: b0010, or r02062 for SAP hospitals."
         ),
     ] = "b0010",
+    output_format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Build the blockade list of a day: R03271, B0010 (or R02062), B0025, B0001, B1010,
@@ -69,6 +74,7 @@ def build(
         previous=previous,
         exclude_before=exclude_before.date(),
         net_list=net_list,
+        output_format=output_format,
     )
     if as_json:
         _echo_json(manifest)
@@ -96,7 +102,8 @@ def reconcile(
     blockade: Annotated[Path, typer.Option(help="A list folder, or a folder of list folders.")],
     run: Annotated[Path, typer.Option(help="run.csv: the lines an invoicing run sent.")],
     run_date: Annotated[dt.datetime, typer.Option(formats=_DATE, help="Date of the run.")],
-    out: Annotated[Path, typer.Option(help="Folder for B1000.csv and B1001.csv.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="Folder for B1000 and B1001.")] = Path("."),
+    output_format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
     as_json: Annotated[bool, typer.Option("--json", help="Print the totals as JSON.")] = False,
 ) -> None:
     """Check a run against the latest list dated before it (B1000, B1001).
@@ -105,7 +112,13 @@ def reconcile(
     """
     from vsbengine.formats.blockade import reconcile as run_reconcile
 
-    result = run_reconcile(blockade=blockade, run=run, run_date=run_date.date(), out=out)
+    result = run_reconcile(
+        blockade=blockade,
+        run=run,
+        run_date=run_date.date(),
+        out=out,
+        output_format=output_format,
+    )
     if as_json:
         _echo_json(result)
     else:
@@ -117,7 +130,8 @@ def reconcile(
     if not result.held:
         if not as_json:
             typer.echo(
-                f"vsbengine: {result.invoiced} blocked unit(s) were invoiced (see B1000.csv)",
+                f"vsbengine: {result.invoiced} blocked unit(s) were invoiced "
+                f"(see B1000.{output_format})",
                 err=True,
             )
         raise typer.Exit(EXIT_INVOICED)

@@ -118,3 +118,33 @@ def test_inputs_named_in_bytes_that_are_not_utf8_are_read(tmp_path):
     assert result.stdout.splitlines()[1:] == plain.stdout.splitlines()[1:]
     for name in ("B0010.csv", "B0025.csv"):
         assert (tmp_path / "odd" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()
+
+
+def test_build_format_jsonl_writes_json_lines(tmp_path):
+    plain = invoke(*build_args(tmp_path / "csv"))
+    result = invoke(*build_args(tmp_path / "list"), "--format", "jsonl", "--json")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.stdout)
+    names = sorted(p.name for p in (tmp_path / "list").iterdir())
+    assert names == sorted([*manifest["files"], "manifest.json"])
+    assert all(name.endswith(".jsonl") for name in manifest["files"])
+    summary = invoke(*build_args(tmp_path / "again"), "--format", "jsonl")
+    assert summary.stdout.splitlines()[1:] == plain.stdout.splitlines()[1:]
+
+
+def test_build_refuses_an_unknown_format_in_one_line(tmp_path):
+    result = invoke(*build_args(tmp_path / "list"), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == "vsbengine: error: the output format is csv or jsonl, not 'json'\n"
+    assert not (tmp_path / "list").exists()
+
+
+def test_help_names_the_formats():
+    for command in ("build", "reconcile"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        text = " ".join(result.stdout.replace("│", " ").split())
+        assert "--format" in text, command
+        assert "csv (';', quoted text) or jsonl (JSON Lines: one object per row" in text, command
+        assert "[default: csv]" in text, command

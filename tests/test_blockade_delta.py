@@ -104,3 +104,74 @@ def test_a_previous_folder_without_manifest_is_refused(tmp_path):
             previous=tmp_path / "empty",
         )
     assert str(info.value) == f"{tmp_path / 'empty'}: not a blockade list folder (no manifest.json)"
+
+
+# -- list folders written as JSON Lines ---------------------------------------------------------
+
+
+def json_delta_rows(folder: Path) -> list[tuple[str, str]]:
+    lines = (folder / "B0025_delta.jsonl").read_bytes().split(b"\n")[:-1]
+    return [(r["Eenheid"], r["Mutatie"]) for r in map(json.loads, lines)]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [("jsonl", "jsonl"), ("jsonl", "csv"), ("csv", "jsonl")]
+)
+def test_delta_between_folders_of_either_format(tmp_path, next_day_inputs, before, after):
+    previous = tmp_path / "lists" / "one"
+    build(**inputs(SCENARIO), date=dt.date(2024, 3, 21), out=previous, output_format=before)
+    out = tmp_path / "lists" / "two"
+    manifest = build(
+        **next_day_inputs,
+        date=dt.date(2024, 3, 22),
+        out=out,
+        previous=previous,
+        output_format=after,
+    )
+    found = delta_rows(out) if after == "csv" else json_delta_rows(out)
+    assert found == [
+        ("190004", "Verwijderd"),
+        ("990000006", "Toegevoegd"),
+        ("990000008", "Verwijderd"),
+    ]
+    assert (manifest.delta.added, manifest.delta.removed) == (1, 2)
+    assert f"B0025_delta.{after}" in manifest.files
+
+
+def test_a_hand_edited_jsonl_previous_list_is_refused(tmp_path):
+    previous = tmp_path / "one"
+    build(**inputs(SCENARIO), date=dt.date(2024, 3, 21), out=previous, output_format="jsonl")
+    b0025 = previous / "B0025.jsonl"
+    b0025.write_bytes(b0025.read_bytes().replace(b'"190004"', b'"190005"'))
+    with pytest.raises(InputError) as info:
+        build(**inputs(SCENARIO), date=dt.date(2024, 3, 22), out=tmp_path / "x", previous=previous)
+    assert str(info.value) == (
+        f"{b0025}: the file differs from the one the build wrote (its SHA-256 does not match "
+        "manifest.json); blockade lists are not edited by hand"
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_empty_jsonl_list_is_a_previous_list_without_units(tmp_path):
+    empty = tmp_path / "empty"
+    shutil.copytree(SCENARIO, empty)
+    for name in ("actions.csv", "loids.csv"):
+        (empty / name).write_text((SCENARIO / name).read_text().splitlines()[0] + "\n")
+    previous = tmp_path / "one"
+    build(**inputs(empty), date=dt.date(2024, 3, 21), out=previous, output_format="jsonl")
+    assert (previous / "B0025.jsonl").read_bytes() == b""
+    manifest = build(
+        **inputs(SCENARIO), date=dt.date(2024, 3, 22), out=tmp_path / "two", previous=previous
+    )
+    assert (manifest.delta.added, manifest.delta.removed) == (manifest.units_blocked, 0)
+
+
+def test_a_list_folder_without_b0025_is_refused(tmp_path, day_one):
+    manifest = json.loads((day_one / "manifest.json").read_text())
+    del manifest["files"]["B0025.csv"]
+    (day_one / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError) as info:
+        build(**inputs(SCENARIO), date=dt.date(2024, 3, 22), out=tmp_path / "x", previous=day_one)
+    assert str(info.value) == (
+        f"{day_one}: the blockade list has no B0025 (B0025.csv or B0025.jsonl in manifest.json)"
+    )

@@ -318,3 +318,167 @@ def test_a_header_with_a_lone_carriage_return_is_a_located_error(tmp_path):
     assert str(info.value) == (
         f"{path}, line 1: the header line cannot be read as CSV (a stray quote or carriage return)"
     )
+
+
+# -- blanks around values ----------------------------------------------------------------------
+
+#: Per input, the text columns whose values are padded with blanks below.
+PADDED = {
+    "controls": ("control", "description"),
+    "actions": ("action_id", "control", "dbc", "loid", "remark"),
+    "loids": ("loid", "unit"),
+    "lines": ("unit", "line_id", "invoice_number"),
+}
+#: Dates and numbers, padded with what pyarrow's CSV reader skips.
+PADDED_NUMBERS = {
+    "actions": ("action_date", "dbc_start"),
+    "loids": ("valid_from",),
+    "lines": ("amount",),
+}
+
+
+def _table(path: Path) -> tuple[str, list[dict[str, str]]]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        delimiter = ";" if ";" in handle.readline() else ","
+        handle.seek(0)
+        return delimiter, list(csv.DictReader(handle, delimiter=delimiter))
+
+
+def _pad(files: dict[str, Path], as_json: bool = False) -> None:
+    """Every identifier (and free text) with blanks, tabs or a no-break space around
+    it, related items with blanks around ``|`` and ``@``; dates and numbers with blanks."""
+    import csv
+    import json
+
+    for key, path in files.items():
+        delimiter, rows = _table(path)
+        for row in rows:
+            for name in PADDED.get(key, ()):
+                if row[name]:
+                    row[name] = f" \t{row[name]}\u00a0 "
+            for name in PADDED_NUMBERS.get(key, ()):
+                if row[name]:
+                    row[name] = f" {row[name]}\t"
+            if key == "actions" and row["related"]:
+                items = (item.replace("@", " @ ") for item in row["related"].split("|"))
+                row["related"] = " | ".join(f" {item} " for item in items)
+        if as_json:
+            target = path.with_suffix(".jsonl")
+            target.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+            files[key] = target
+            continue
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(
+                handle, fieldnames=list(rows[0]), delimiter=delimiter, lineterminator="\n"
+            )
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["csv", "jsonl"])
+def test_blanks_around_values_are_not_part_of_them(tmp_path, files, as_json):
+    """Found by an audit: an invoice line of unit "111111111 " was left off B0010/B0025,
+    a related unit " 777" and a control " R1 " were taken as written. Identifiers are
+    compared without the blanks around them, free text is written without them."""
+    _pad(files, as_json)
+    out = tmp_path / "out"
+    build(**files, date=dt.date(2024, 3, 21), out=out)
+    reference = tmp_path / "reference"
+    originals = {key: SCENARIO / name for key, name in NAMES.items()}
+    build(**originals, date=dt.date(2024, 3, 21), out=reference)
+    for name in sorted(p.name for p in reference.iterdir()):
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+
+
+def test_an_invoice_line_of_a_unit_with_a_trailing_blank_is_blocked(tmp_path, files):
+    edit(files["lines"], "990000001,F001,", "990000001 ,F001,")
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    b0025 = (tmp_path / "out" / "B0025.csv").read_text()
+    assert '"990000001";"F001";"INV-1"\n' in b0025
+    assert '"990000001 "' not in b0025
+
+
+def test_a_run_line_of_a_unit_with_blanks_is_invoiced(tmp_path, files):
+    from vsbengine.formats.blockade import reconcile
+
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "list")
+    run = tmp_path / "run.csv"
+    run.write_text("unit;invoice_number;line_id\n 990000001 ;INV-1 ; F001\n")
+    result = reconcile(
+        blockade=tmp_path / "list", run=run, run_date=dt.date(2024, 3, 22), out=tmp_path
+    )
+    assert result.invoiced == 1
+    assert (
+        '"990000001";"ZP";2024-03-21;2024-03-22;"Gefactureerd";"INV-1"\n'
+        in (tmp_path / "B1000.csv").read_text()
+    )
+
+
+def test_related_items_with_blanks_around_the_separators(tmp_path, files):
+    edit(files["actions"], "190013@039133|990000099@039134", "190013 @ 039133 | 990000099@039134 ")
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    r03271 = (tmp_path / "out" / "R03271.csv").read_text()
+    assert '"990000099";"ZP"' in r03271 and '" 990000099"' not in r03271
+    assert "zorgactiviteit 039133 (actie A01)" in r03271
+
+
+def test_a_control_id_with_blanks_is_the_control(tmp_path, files):
+    edit(files["actions"], "A05;R00300;", "A05; R00300 ;")
+    edit(files["controls"], "R00300;", "R00300 ;")
+    build(**files, date=dt.date(2024, 3, 21), out=tmp_path / "out")
+    assert (
+        '"R00300:A05 (genegeerd: controle niet blokkerend)"'
+        in (tmp_path / "out" / "R03271.csv").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "old", "new", "where"),
+    [
+        ("lines", "990000001,F001,", " \t ,F001,", "line 2, column unit"),
+        (
+            "lines",
+            "990000001,F001,INV-1,",
+            "990000001,F001,\u00a0,",
+            "line 2, column invoice_number",
+        ),
+        ("actions", "A05;R00300;", "A05;  ;", "line 6, column control"),
+        ("actions", "A02;N2500;", " ;N2500;", "line 3, column action_id"),
+        ("loids", "LOID-E;2016-01-01;;190003;", "LOID-E;2016-01-01;;  ;", "line 6, column unit"),
+    ],
+)
+def test_a_value_of_blanks_is_empty(tmp_path, files, key, old, new, where):
+    edit(files[key], old, new)
+    assert build_error(tmp_path, files) == f"{files[key]}, {where}: a value is required"
+
+
+def test_a_value_of_blanks_is_empty_in_json_lines(tmp_path, files):
+    import json
+
+    delimiter, rows = _table(files["lines"])
+    rows[1]["unit"] = "   "
+    target = tmp_path / "invoice_lines.jsonl"
+    target.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    files["lines"] = target
+    assert build_error(tmp_path, files) == f"{target}, line 2, column unit: a value is required"
+
+
+@pytest.mark.parametrize("item", [" @039133", "190013@ ", "\t@ "])
+def test_a_related_item_with_a_blank_unit_or_activity(tmp_path, files, item):
+    edit(files["actions"], "190013@039133|", f"190013@039133|{item}|")
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 2, column related: "
+        f"{item!r} is not UNIT@ACTIVITY (items separated by '|')"
+    )
+
+
+def test_a_date_with_a_no_break_space_is_a_located_error(tmp_path, files):
+    """pyarrow's CSV reader skips blanks and tabs around a date, not other white space:
+    the value is refused with its line and column (it was an error without either)."""
+    edit(files["actions"], ";2024-03-01;2024-01-15;", ";2024-03-01\u00a0;2024-01-15;")
+    assert build_error(tmp_path, files) == (
+        f"{files['actions']}, line 2, column action_date: "
+        "'2024-03-01\\xa0' is not a date as YYYY-MM-DD"
+    )

@@ -171,3 +171,107 @@ def test_a_hand_edited_list_is_refused(lists, tmp_path):
             run_date=dt.date(2024, 3, 22),
             out=tmp_path,
         )
+
+
+# -- list folders and outputs as JSON Lines -----------------------------------------------------
+
+
+def json_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_bytes().split(b"\n")[:-1]]
+
+
+@pytest.fixture(scope="module")
+def json_lists(tmp_path_factory) -> Path:
+    """The days of ``lists``, the 21st written as JSON Lines and the others as CSV."""
+    root = tmp_path_factory.mktemp("json-lists")
+    for day in (20, 21, 22):
+        build(
+            **INPUTS,
+            date=dt.date(2024, 3, day),
+            out=root / f"2024-03-{day}",
+            output_format="jsonl" if day == 21 else "csv",
+        )
+    return root
+
+
+def test_a_jsonl_list_reconciles_as_the_csv_list(lists, json_lists, tmp_path):
+    args = {"run": SCENARIO / "run_invoiced.csv", "run_date": dt.date(2024, 3, 22)}
+    from_csv = reconcile(blockade=lists, out=tmp_path / "csv", **args)
+    from_json = reconcile(blockade=json_lists, out=tmp_path / "json", **args)
+    assert from_json.blockade_list == str(json_lists / "2024-03-21")
+    assert (from_json.invoiced, from_json.not_invoiced) == (from_csv.invoiced, 6)
+    for name in ("B1000.csv", "B1001.csv"):
+        assert (tmp_path / "json" / name).read_bytes() == (tmp_path / "csv" / name).read_bytes()
+
+
+def test_reconcile_writes_jsonl(lists, tmp_path):
+    result = reconcile(
+        blockade=lists,
+        run=SCENARIO / "run_invoiced.csv",
+        run_date=dt.date(2024, 3, 22),
+        out=tmp_path,
+        output_format="jsonl",
+    )
+    assert sorted(result.files) == ["B1000.jsonl", "B1001.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["B1000.jsonl", "B1001.jsonl"]
+    b1000 = json_rows(tmp_path / "B1000.jsonl")
+    assert [r["Eenheid"] for r in b1000] == BLOCKED
+    assert b1000[BLOCKED.index("990000002")] == {
+        "Eenheid": "990000002",
+        "Soort": "ZP",
+        "Datum_blokkade_bestand": "2024-03-21",
+        "Facturatiedatum": "2024-03-22",
+        "facturatie_check": "Gefactureerd",
+        "Factuurnummers": "INV-3",
+    }
+    assert b1000[0]["Factuurnummers"] is None
+    assert json_rows(tmp_path / "B1001.jsonl") == [
+        {
+            "Facturatiedatum": "2024-03-22",
+            "Datum_blokkade_bestand": "2024-03-21",
+            "Eenheden_blokkadelijst": 7,
+            "Gefactureerd": 1,
+            "Niet_gefactureerd": 6,
+            "Regels_run": 2,
+            "Eenheden_run": 2,
+        }
+    ]
+
+
+def test_a_hand_edited_jsonl_list_is_refused(tmp_path):
+    copy = tmp_path / "copy"
+    build(**INPUTS, date=dt.date(2024, 3, 21), out=copy, output_format="jsonl")
+    (copy / "B0025.jsonl").write_text('{"Eenheid": "990000002"}\n')
+    with pytest.raises(InputError) as info:
+        reconcile(
+            blockade=copy,
+            run=SCENARIO / "run_held.csv",
+            run_date=dt.date(2024, 3, 22),
+            out=tmp_path / "out",
+        )
+    assert str(info.value) == (
+        f"{copy / 'B0025.jsonl'}: the file differs from the one the build wrote (its SHA-256 "
+        "does not match manifest.json); blockade lists are not edited by hand"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_reconcile_format_jsonl(json_lists, tmp_path):
+    result = cli(
+        "--blockade", str(json_lists),
+        "--run", str(SCENARIO / "run_invoiced.csv"),
+        "--run-date", "2024-03-22",
+        "--out", str(tmp_path),
+        "--format", "jsonl",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "7 units on the list, 1 invoiced, 6 not invoiced" in result.stdout
+    assert result.stderr == "vsbengine: 1 blocked unit(s) were invoiced (see B1000.jsonl)\n"
+    assert (tmp_path / "B1001.jsonl").is_file() and not (tmp_path / "B1000.csv").exists()
+    bad = cli(
+        "--blockade", str(json_lists), "--run", str(SCENARIO / "run_invoiced.csv"),
+        "--run-date", "2024-03-22", "--out", str(tmp_path / "x"), "--format", "xml",
+    )  # fmt: skip
+    assert bad.exit_code == 2
+    assert bad.stderr == "vsbengine: error: the output format is csv or jsonl, not 'xml'\n"
+    assert not (tmp_path / "x").exists()

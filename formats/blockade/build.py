@@ -12,6 +12,7 @@ from vsbengine.formats.blockade.lists import make_lists
 from vsbengine.formats.blockade.outdir import (
     MANIFEST,
     StagedFolder,
+    check_format,
     manifest_bytes,
     refuse_target,
 )
@@ -41,6 +42,7 @@ def build(
     previous=None,
     exclude_before: dt.date = DEFAULT_EXCLUDE_BEFORE,
     net_list: str = "b0010",
+    output_format: str = "csv",
 ) -> Manifest:
     """Build the blockade list of ``date`` into the folder ``out``.
 
@@ -56,12 +58,16 @@ def build(
         Folder to write (new, empty, or an earlier blockade list that is replaced
         whole). Nothing is written unless every input is valid and the lists connect.
     previous
-        Folder of the previous day's list: adds ``B0025_delta.csv``.
+        Folder of the previous day's list: adds ``B0025_delta.csv`` (or ``.jsonl``).
     exclude_before
         Actions on a DBC that started before this date are ignored.
     net_list
         ``b0010`` (default) or ``r02062``: the list SAP hospitals read instead of
         B0010 (see :mod:`~vsbengine.formats.blockade.proof`).
+    output_format
+        ``csv`` (default) or ``jsonl``: every list as ``NAME.csv`` or as
+        ``NAME.jsonl`` (JSON Lines, see :mod:`~vsbengine.formats.blockade.jsonout`).
+        ``previous`` may be a folder written in either.
 
     Returns
     -------
@@ -78,6 +84,7 @@ def build(
     out = Path(out)
     if net_list not in LIST_NAMES:
         raise ConfigError(f"the net list is b0010 or r02062, not {net_list!r}")
+    suffix = check_format(output_format)
     refuse_target(out)
     before = read_previous(previous, date) if previous is not None else None
     control_table = read_controls(controls)
@@ -91,16 +98,16 @@ def build(
     )
     lists = make_lists(chain, read_lines(lines), exclude_before=exclude_before, net_list=net_list)
     tables = {
-        "B0001.csv": lists.b0001,
-        f"{lists.net_name}.csv": lists.b0010,
-        "B0025.csv": lists.b0025,
-        "B1010.csv": lists.b1010,
-        "B1020.csv": lists.b1020,
-        "R03271.csv": lists.r03271,
+        f"B0001.{suffix}": lists.b0001,
+        f"{lists.net_name}.{suffix}": lists.b0010,
+        f"B0025.{suffix}": lists.b0025,
+        f"B1010.{suffix}": lists.b1010,
+        f"B1020.{suffix}": lists.b1020,
+        f"R03271.{suffix}": lists.r03271,
     }
     delta = None
     if before is not None:
-        tables["B0025_delta.csv"], delta = delta_table(*before, lists.blocked_units)
+        tables[f"B0025_delta.{suffix}"], delta = delta_table(*before, lists.blocked_units)
     with StagedFolder(out) as stage:
         files = {name: stage.write_table(name, tables[name]) for name in sorted(tables)}
         manifest = Manifest(

@@ -10,8 +10,10 @@ as delimiter (the header line decides: ``;`` when it holds one), one header
 line, column names matched case-insensitively, columns in any order, extra
 columns ignored, empty lines skipped, dates as ``YYYY-MM-DD``. JSON Lines
 (:mod:`~vsbengine.formats.blockade.jsonin`) is read beside CSV with the same
-columns and checks. An input larger than :data:`MAX_INPUT_BYTES` is refused
-before it is read (memory grows with the input).
+columns and checks. Text and key values are trimmed of surrounding blanks
+(Unicode white space, as code words are), so an identifier compares as its
+visible characters and a value of blanks is empty. An input larger than
+:data:`MAX_INPUT_BYTES` is refused before it is read (memory grows with the input).
 
 Errors name the file, the line and the column.
 """
@@ -66,6 +68,7 @@ _ARROW = {
 }
 _DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _INT_SHAPE = r"^-?[0-9]{1,18}$"
+_NUMBER_BLANKS = " \t"  # around a date or number (pyarrow's CSV reader skips these)
 _BIG = 2**31 - 2**24  # above this a string column needs 64-bit offsets
 _BLOCK_BYTES = 8 << 20  # pyarrow reads in blocks of this size
 
@@ -280,7 +283,8 @@ class CsvInput:
                 found = _first_bad_value(text, col.kind)
                 if found is not None:
                     raise self.error(found[0], col.name, found[1])
-                empty = pc.equal(pc.binary_length(pc.utf8_trim_whitespace(text)), 0)
+                text = _trim_number(text)
+                empty = pc.equal(pc.binary_length(text), 0)
                 text = pc.if_else(empty, pa.nulls(len(text), pa.string()), text)
                 if col.kind == DATE:
                     text = pc.strptime(text, format="%Y-%m-%d", unit="s").cast(pa.date32())
@@ -330,15 +334,19 @@ class CsvInput:
     # -- conversion and checks of the good path ---------------------------------------------------
 
     def _convert(self, col: Col, data: pa.ChunkedArray):
+        # Text and keys are trimmed of surrounding blanks (as code words are): an
+        # identifier "111111111 " is the unit 111111111, a value of blanks is empty.
         if col.kind == TEXT:
             if data.nbytes > _BIG:
                 data = data.cast(pa.large_string())
-            array = data.combine_chunks()
+            array = pc.utf8_trim_whitespace(data.combine_chunks())
             if col.nonempty:
                 self._refuse_first(pc.equal(pc.binary_length(array), 0), col, "a value is required")
             return array
         if col.kind in (KEY, CODE):
             keyed = _keyed(data)
+            if col.kind == KEY:  # the dictionary may now hold a value twice: harmless
+                keyed = Keyed(keyed.indices, pc.utf8_trim_whitespace(keyed.values))
             if col.nonempty:
                 empty = pc.equal(pc.binary_length(keyed.values), 0).to_numpy(zero_copy_only=False)
                 self._refuse_first(empty[keyed.indices], col, "a value is required")
@@ -424,6 +432,12 @@ def _first_invalid_utf8(array: pa.Array) -> int | None:
     return low
 
 
+def _trim_number(text: pa.Array) -> pa.Array:
+    """A date or number without the blanks and tabs around it: what pyarrow's CSV reader
+    accepts around one, so that CSV and JSON Lines take the same values."""
+    return pc.utf8_trim(text, characters=_NUMBER_BLANKS)
+
+
 def _first_bad_value(array: pa.Array, kind: str) -> tuple[int, str] | None:
     """First row (and why) whose raw bytes cannot become a value of ``kind``."""
     row = _first_invalid_utf8(array)
@@ -431,7 +445,7 @@ def _first_bad_value(array: pa.Array, kind: str) -> tuple[int, str] | None:
         return row, "the value is not UTF-8 text"
     if kind not in (DATE, INT):
         return None
-    text = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    text = _trim_number(array.cast(pa.string()))
     empty = pc.equal(pc.binary_length(text), 0)
     if kind == DATE:
         # strptime rolls 2024-02-30 over to March: only a round trip proves a real day.

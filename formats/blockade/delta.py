@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from vsbengine.errors import InputError
 from vsbengine.formats.blockade.columns import unneutralised
 from vsbengine.formats.blockade.csvin import Col, read_csv
-from vsbengine.formats.blockade.outdir import read_manifest, verify_file
+from vsbengine.formats.blockade.outdir import list_file, read_manifest, verify_file
 from vsbengine.formats.blockade.records import DeltaCounts
 
 __all__ = ["ADDED", "REMOVED", "delta_table", "listed_units", "read_previous"]
@@ -23,13 +23,20 @@ REMOVED = "Verwijderd"
 def listed_units(folder) -> tuple[dt.date, pa.Array]:
     """The date of a blockade list folder and its distinct units (from B0025), sorted.
 
-    B0025 must be the file the build wrote: its SHA-256 is checked against the
-    manifest.
+    The folder may be written in CSV or JSON Lines (``B0025.csv`` or
+    ``B0025.jsonl``). B0025 must be the file the build wrote: its SHA-256 is
+    checked against the manifest.
     """
     manifest = read_manifest(folder)
-    path = verify_file(folder, "B0025.csv", manifest)
-    units = read_csv(path, "B0025", (Col("Eenheid", nonempty=True),)).columns["Eenheid"]
-    distinct = pc.unique(unneutralised(units))
+    name = list_file(folder, "B0025", manifest)
+    path = verify_file(folder, name, manifest)
+    if manifest.files[name].rows == 0:  # an empty JSON Lines file has no keys to read
+        units = pa.array([], pa.string())
+    else:
+        units = read_csv(path, "B0025", (Col("Eenheid", nonempty=True),)).columns["Eenheid"]
+    if name.endswith(".csv"):  # JSON Lines holds the units as they are
+        units = unneutralised(units)
+    distinct = pc.unique(units)
     return manifest.date, distinct.take(pc.sort_indices(distinct))
 
 

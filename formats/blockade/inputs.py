@@ -203,7 +203,14 @@ def _related(src: CsvInput, related: pa.Array):
     items = pc.list_flatten(parts)
     owner = rows[pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)]
     pairs = pc.extract_regex(items, _RELATED_ITEM)
-    bad = np.flatnonzero(np.asarray(pairs.is_null()))
+    if len(items):
+        # Blanks around '|' and '@' are not part of the unit or the activity.
+        unit = pc.utf8_trim_whitespace(pc.struct_field(pairs, "unit"))
+        activity = pc.utf8_trim_whitespace(pc.struct_field(pairs, "activity"))
+    else:
+        unit = activity = pa.array([], pa.string())
+    empty = pc.or_(pc.equal(pc.binary_length(unit), 0), pc.equal(pc.binary_length(activity), 0))
+    bad = np.flatnonzero(np.asarray(empty.fill_null(True)))
     if bad.size:
         k = int(bad[0])
         raise src.error(
@@ -211,9 +218,7 @@ def _related(src: CsvInput, related: pa.Array):
             "related",
             f"{items[k].as_py()!r} is not UNIT@ACTIVITY (items separated by '|')",
         )
-    unit = pc.struct_field(pairs, "unit") if len(items) else pa.array([], pa.string())
     _refuse_marked_units(src, "related", unit, owner)
-    activity = pc.struct_field(pairs, "activity") if len(items) else pa.array([], pa.string())
     return owner.astype(np.int64), unit, activity
 
 

@@ -12,9 +12,11 @@ next build: a folder left aside is put back when the list is missing, or removed
 staging and ready folders of dead builds are removed. Files written straight into
 a folder (``reconcile``) go through :func:`vsbengine.fsio.atomic_write`.
 
-The CSV dialect of every output: UTF-8, ``;``, a header line, ``\\n`` line
-ends, text in double quotes, an empty field for "no value"; text a spreadsheet
-would run as a formula gets a leading ``'`` (:func:`vsbengine.spreadsheet.safe_cell`).
+Every list is written in one of :data:`OUTPUT_FORMATS`, chosen by its file name's
+suffix: ``.csv`` or ``.jsonl`` (:mod:`~vsbengine.formats.blockade.jsonout`). The
+CSV dialect: UTF-8, ``;``, a header line, ``\\n`` line ends, text in double
+quotes, an empty field for "no value"; text a spreadsheet would run as a formula
+gets a leading ``'`` (:func:`vsbengine.spreadsheet.safe_cell`).
 """
 
 from __future__ import annotations
@@ -32,12 +34,16 @@ import pyarrow.csv as pacsv
 from vsbengine.digits import ascii_digits
 from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.blockade.columns import neutralised
+from vsbengine.formats.blockade.jsonout import json_lines
 from vsbengine.formats.blockade.records import MANIFEST_FORMAT, Manifest, OutputFile
 from vsbengine.fsio import atomic_write, fsync_dir, json_bytes, publish_dir, sha256_file
 
 __all__ = [
     "MANIFEST",
+    "OUTPUT_FORMATS",
     "StagedFolder",
+    "check_format",
+    "list_file",
     "manifest_bytes",
     "read_manifest",
     "recover",
@@ -46,6 +52,9 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
+#: The formats a list can be written in; the first is the default. Each is also the
+#: suffix of the files written in it.
+OUTPUT_FORMATS = ("csv", "jsonl")
 # Batches of 16K rows: fewer calls than the default 1,024, and buffers that stay in
 # cache (measured faster than both 1,024 and 65,536 on the 1M-row benchmark).
 _OPTIONS = pacsv.WriteOptions(delimiter=";", include_header=True, batch_size=1 << 14)
@@ -77,18 +86,34 @@ class _Hashing:
         self.handle.flush()
 
 
-def _write_csv(table: pa.Table, handle) -> OutputFile:
-    """Write ``table`` as CSV (text cells made safe) to ``handle``; its rows and SHA-256."""
+def check_format(output_format: str) -> str:
+    """``output_format`` when it is one of :data:`OUTPUT_FORMATS`, else a ConfigError."""
+    if output_format not in OUTPUT_FORMATS:
+        raise ConfigError(
+            f"the output format is {' or '.join(OUTPUT_FORMATS)}, not {output_format!r}"
+        )
+    return output_format
+
+
+def _write(table: pa.Table, handle, name: str) -> OutputFile:
+    """Write ``table`` to ``handle`` in the format of ``name``'s suffix (CSV with text
+    cells made safe, or JSON Lines); its rows and SHA-256."""
     hashing = _Hashing(handle)
-    pacsv.write_csv(safe_table(table), hashing, _OPTIONS)
+    if name.endswith(".jsonl"):
+        for chunk in json_lines(table):
+            hashing.write(chunk)
+    elif name.endswith(".csv"):
+        pacsv.write_csv(safe_table(table), hashing, _OPTIONS)
+    else:  # pragma: no cover - the names are the package's own
+        raise ValueError(f"{name}: not a .csv or .jsonl name")
     return OutputFile(rows=table.num_rows, sha256=hashing.digest.hexdigest())
 
 
 def write_table(table: pa.Table, path: Path) -> OutputFile:
-    """Write ``table`` as CSV (text cells made safe), whole or not at all; return its row
-    count and SHA-256."""
+    """Write ``table`` as ``path`` (CSV or JSON Lines, by its suffix), whole or not at
+    all; return its row count and SHA-256."""
     written: list[OutputFile] = []
-    atomic_write(path, lambda handle: written.append(_write_csv(table, handle)))
+    atomic_write(path, lambda handle: written.append(_write(table, handle, path.name)))
     return written[0]
 
 
@@ -158,9 +183,10 @@ class StagedFolder:
         return open(self.path / name, "xb")
 
     def write_table(self, name: str, table: pa.Table) -> OutputFile:
-        """Write ``table`` as ``name`` (CSV, text cells made safe); its rows and SHA-256."""
+        """Write ``table`` as ``name`` (CSV or JSON Lines, by its suffix); its rows and
+        SHA-256."""
         with self._open(name) as handle:
-            return _write_csv(table, handle)
+            return _write(table, handle, name)
 
     def write_bytes(self, name: str, data: bytes) -> None:
         with self._open(name) as handle:
@@ -227,6 +253,24 @@ def read_manifest(folder) -> Manifest:
     if manifest.format != MANIFEST_FORMAT:
         raise InputError(f"format {manifest.format!r} is not {MANIFEST_FORMAT!r}", path=str(path))
     return manifest
+
+
+def list_file(folder, stem: str, manifest: Manifest) -> str:
+    """The name of list ``stem`` (``B0025``) in a list folder written in any of
+    :data:`OUTPUT_FORMATS`, as its manifest records it."""
+    names = [f"{stem}.{suffix}" for suffix in OUTPUT_FORMATS]
+    found = [name for name in names if name in manifest.files]
+    if not found:
+        raise InputError(
+            f"the blockade list has no {stem} ({' or '.join(names)} in manifest.json)",
+            path=str(folder),
+        )
+    if len(found) > 1:
+        raise InputError(
+            f"the blockade list has {stem} twice ({' and '.join(found)}); a build writes one",
+            path=str(folder),
+        )
+    return found[0]
 
 
 def verify_file(folder, name: str, manifest: Manifest) -> Path:

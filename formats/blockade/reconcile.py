@@ -25,7 +25,7 @@ from vsbengine.formats.blockade.columns import (
 )
 from vsbengine.formats.blockade.delta import listed_units
 from vsbengine.formats.blockade.inputs import UNIT_KIND, Run, is_zp, read_run
-from vsbengine.formats.blockade.outdir import MANIFEST, read_manifest, write_files
+from vsbengine.formats.blockade.outdir import MANIFEST, check_format, read_manifest, write_files
 from vsbengine.formats.blockade.records import Reconciliation
 
 __all__ = ["INVOICED", "NOT_INVOICED", "find_list", "reconcile"]
@@ -61,25 +61,31 @@ def find_list(blockade, run_date: dt.date) -> Path:
     return chosen[0]
 
 
-def reconcile(*, blockade, run, run_date: dt.date, out=".") -> Reconciliation:
+def reconcile(
+    *, blockade, run, run_date: dt.date, out=".", output_format: str = "csv"
+) -> Reconciliation:
     """Check an invoicing run against the blockade list in force; write B1000 and B1001.
 
     Parameters
     ----------
     blockade
-        One blockade list folder, or a folder holding several (see :func:`find_list`).
+        One blockade list folder, or a folder holding several (see :func:`find_list`),
+        written in CSV or JSON Lines.
     run
         ``run.csv`` of the invoicing run (unit, invoice_number, line_id).
     run_date
         The date of the run (``Facturatiedatum``).
     out
         Folder for ``B1000.csv`` and ``B1001.csv`` (created when missing).
+    output_format
+        ``csv`` (default) or ``jsonl``: ``B1000.jsonl`` and ``B1001.jsonl`` instead.
 
     Returns
     -------
     Reconciliation
         The totals of B1001; ``held`` is False when a blocked unit was invoiced.
     """
+    suffix = check_format(output_format)
     folder = find_list(blockade, run_date)
     list_date, units = listed_units(folder)
     sent = read_run(run)
@@ -107,7 +113,7 @@ def reconcile(*, blockade, run, run_date: dt.date, out=".") -> Reconciliation:
             "Eenheden_run": [run_units],
         }
     )
-    files = write_files(out, {"B1000.csv": b1000, "B1001.csv": b1001})
+    files = write_files(out, {f"B1000.{suffix}": b1000, f"B1001.{suffix}": b1001})
     return Reconciliation(
         run_date=run_date,
         blockade_date=list_date,
