@@ -137,7 +137,10 @@ def test_read_back(case):
             }
         else:
             blocking = result.rejection_type == "01"
-            assert a.error_percentage == (100.0 if blocking else result.error_ratio)
+            if df == "DF015":  # as the real settlements: 00000
+                assert a.error_percentage == 0.0
+            else:
+                assert a.error_percentage == (100.0 if blocking else result.error_ratio)
             assert a.rejection_type == result.rejection_type
             echoed = [r.sequence for r in a.records]
             assert echoed == sorted(_expected_echo(s, set(own)))
@@ -343,6 +346,16 @@ def test_a_blocking_rejection_writes_its_percentage_as_10000():
     raw = Answers(result).bytes("DF013")
     assert raw[67 + 140 : 67 + 145] == b"10000"
     assert read_answer(raw).error_percentage == 100.0
+
+
+def test_the_settlement_writes_00000_where_the_acceptance_writes_the_ratio():
+    """efact-format.md section 8: the real settlements (920900) all carry 00000."""
+    data = generate(300, seed=3, month=202610, error_rate=0.02).tobytes()
+    result = vsbengine.validate(data, today=TODAY)
+    assert result.decision == "DF014" and result.ratio_x100 > 0
+    answers = Answers(result)
+    assert answers.bytes("DF014")[207:212] == f"{result.ratio_x100:05d}".encode()
+    assert answers.bytes("DF015")[207:212] == b"00000"
 
 
 def test_a_technical_rejection_carries_status_40_and_00_in_its_error_fields():

@@ -24,7 +24,8 @@ Our choices where the sources are silent (see README): the insurer's
 reference (zone 205) is derived from the sending's header and closing records
 unless given; the error percentage of a blocking rejection (type 01) is written
 ``10000`` (the whole sending is refused; real insurers write ``00000`` or
-``10000``), other percentages are rounded; the code of a reserved zone without
+``10000``), other percentages are rounded, and a settlement (DF015) carries
+``00000`` as the real ones do; the code of a reserved zone without
 an error field (206, 310, 413, 513) is written in the nearest error field
 before it; codes beyond the third of a record go to its comment zone; an error
 that belongs to no record (``900104``, no record 90) is echoed on the last
@@ -199,13 +200,17 @@ class Answers:
         _error_fields(rec, "200", errors or {})
         return rec.tobytes()
 
-    def extended_300(self) -> builtins.bytes:
+    def extended_300(self, settlement: bool = False) -> builtins.bytes:
+        """The extended segment 300: error percentage (zone 310; ``00000`` in a
+        ``settlement``, as the real settlements carry) and rejection type (311)."""
         rec = wire.records("300x", 1)
         seg300 = np.frombuffer(self.result.envelope.segment300, dtype=np.uint8)
         rec[0, :140] = seg300[:140]
         _clear_error_fields(rec, "300")
         blocking = self.result.rejection_type == "01"
         pct = BLOCKING_PERCENTAGE if blocking else self.result.ratio_x100
+        if settlement:
+            pct = 0
         wire.put_digits(rec, "300x", "310", pct)
         wire.put_digits(rec, "300x", "311", int(self.result.rejection_type or 0))
         return rec.tobytes()
@@ -469,7 +474,8 @@ class _Echo(MessageWriter):
 
     def _head(self) -> builtins.bytes:
         message = MESSAGE[self.name]
-        return self.answers.segment_200(message) + self.answers.extended_300()
+        settlement = self.name == "DF015"
+        return self.answers.segment_200(message) + self.answers.extended_300(settlement)
 
     def feed(self, s: Sending) -> Iterator[Piece]:
         cols = self.answers.echo_columns(s)
