@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from efact_edit import TODAY, Sending, clean
+from efact_edit import TODAY, Sending, check_digits, clean
 
 import vsbengine
 from vsbengine import outputs
@@ -121,8 +121,9 @@ def test_read_back(case):
     s = Sending(data)
     by_seq = {int(r[2:8]): r for r in s.records if r[:2] not in ("95", "96")}
     own: dict[int, list[str]] = {}
+    blocked = result.rejection_type == "01"  # its answer lists the B codes only
     for e in sorted(result.errors, key=lambda e: "BFRSE".index(e.letter or "E")):
-        if e.record is not None:
+        if e.record is not None and (e.letter == "B" or not blocked):
             own.setdefault(e.record, []).append(e.code)  # B first, then F, then R
     for df in answers.names:
         a = read_answer(answers.bytes(df))
@@ -346,6 +347,23 @@ def test_a_blocking_rejection_writes_its_percentage_as_10000():
     raw = Answers(result).bytes("DF013")
     assert raw[67 + 140 : 67 + 145] == b"10000"
     assert read_answer(raw).error_percentage == 100.0
+
+
+def test_a_blocking_rejection_lists_its_blocking_codes_only():
+    """vsb-processing.md, Outcomes: type 01 lists the blocking codes; the record with
+    an R error elsewhere in the sending is not echoed (type 02 lists every code)."""
+    s = Sending(_blocked())
+    i = max(i for i, r in enumerate(s.records) if r[:2] == "50")
+    seq_r = s.seq_at(i)
+    s.put(seq_r, 108, "-")  # the sign of its units against its amount: 502212 R
+    s.records[i] = s.records[i][:348] + check_digits(s.records[i])  # (the B stays)
+    result = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert result.rejection_type == "01"
+    assert {(e.letter, e.code) for e in result.errors} == {("B", "509902"), ("R", "502212")}
+    answer = read_answer(Answers(result).bytes("DF013"))
+    listed = {(x.letter, x.code) for r in answer.records for x in r.slots}
+    assert listed == {("B", "509902")}
+    assert seq_r not in {r.sequence for r in answer.records}
 
 
 def test_the_settlement_writes_00000_where_the_acceptance_writes_the_ratio():

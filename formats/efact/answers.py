@@ -6,7 +6,8 @@ DF012   920999   rejection of the file: 200 + 300 + the wrong records 95/96,
                  the two-digit codes in the error fields
 DF013   920099   rejection of the sending: 200 + extended 300 (error
                  percentage, rejection type) + the echoed records, 800
-                 characters each with up to three letter+code slots
+                 characters each with up to three letter+code slots (type 01:
+                 the blocking codes only; type 02: every code)
 DF014   920098   acceptance of the sending: as DF013, listing the F and R errors
 DF015   920900   settlement: the echoed records, then a record 91 per
                  mutuality and a record 92, with the amounts requested,
@@ -217,12 +218,17 @@ class Answers:
 
     def slots(self):
         """Per record with errors (unit in the file): three (letter, code) slots, and the
-        codes beyond three. An error on no record goes to the last record."""
+        codes beyond three. An error on no record goes to the last record. A blocking
+        rejection (type 01) lists its blocking (B) codes only: the rest of the content
+        validation does not count once the sending cannot be validated further."""
         cached = self.__dict__.get("_slots")
         if cached is not None:
             return cached
         t = self.result.error_table
-        t = t.select(~t.technical)
+        listed = ~t.technical
+        if self.result.rejection_type == "01":
+            listed &= t.letter == ord("B")
+        t = t.select(listed)
         unit = np.where(t.unit >= 0, t.unit, self.result.last_detail)
         code, letter = t.code, t.letter
         order = np.lexsort((np.arange(len(unit)), _PRIORITY[letter], unit))
