@@ -397,6 +397,12 @@ def test_record_91_payment_references_in_the_real_form():
         mut = rec[4:7].decode()
         expected = f"{sending:03d}/202610/{mut}/".ljust(22).encode()
         assert rec[163:185] == expected and rec[187:209] == expected
+        # Account C, where the real replies hold a third reference and 00 after it
+        # (efact-format.md section 4); 212-253 and 278-800 blank.
+        assert rec[253:275] == expected and rec[275:277] == b"00"
+        assert rec[211:253].strip() == rec[277:].strip() == b""
+    back = [x for x in read_answer(raw).settlements if x.record_type == "91"]
+    assert back and all(x.reference_c == x.reference_a for x in back)
 
 
 @pytest.mark.parametrize("sep", [b"\n", b"\r\n"], ids=["LF", "CRLF"])

@@ -565,6 +565,7 @@ _SETTLEMENT_ZONES = (
     ("422", "refused"),
     ("423", "reference_a"),
     ("424", "reference_b"),
+    ("426", "reference_c"),
 )
 
 
@@ -582,7 +583,8 @@ def _settlement_records(result) -> bytes:
         parts: list = []
         pos = 0
         for zone, key in _SETTLEMENT_ZONES:
-            if layout == "92" and key in ("summary_invoice", "reference_a", "reference_b"):
+            if layout == "92" and key in ("summary_invoice", "reference_a", "reference_b",
+                                          "reference_c"):  # fmt: skip
                 continue  # not written in record 92
             z = zones[zone if layout == "91" else str(int(zone) + 100)]
             parts.append((_P.P_TEXT, template[pos : z.start], 0))

@@ -606,7 +606,9 @@ RECORD_91 = """
 422      150  12 S -e  -       -               Total refused
 423      164  22 A -e  -       -               Payment reference, account A
 424      188  22 A -e  -       -               Payment reference, account B
-425      212 589 X -   -       -               Reserved
+425      212  42 X -   -       -               Account C amounts (blank, as in the replies)
+426      254  22 A -e  -       -               Payment reference, account C
+427      278 523 X -   -       -               Reserved
 """
 
 RECORD_92 = """

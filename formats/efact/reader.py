@@ -402,4 +402,5 @@ def _settlement(rec: str, rtype: str, where: _Where) -> Settlement:
         read,
         reference_a=_field(rec, lay, "423").strip(),
         reference_b=_field(rec, lay, "424").strip(),
+        reference_c=_field(rec, lay, "426").strip(),
     )

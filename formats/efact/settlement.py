@@ -24,10 +24,10 @@ class Settlement(msgspec.Struct, frozen=True):
 
     # Requested amounts, the record count and the control number echo the records
     # 95/96; accepted amounts are those of the prestations accepted; refused =
-    # requested - accepted. reference_a/reference_b: the payment references of a
-    # record 91, in the real insurers' form sss/YYYYMM/mmm/ (sending number, invoiced
-    # month, mutuality; no account letter). (Its docstring is the description in the
-    # JSON Schema of 'vsbengine read --json'.)
+    # requested - accepted. reference_a/reference_b/reference_c: the payment references
+    # of a record 91 (accounts A, B and, at 254-275, C), in the real insurers' form
+    # sss/YYYYMM/mmm/ (sending number, invoiced month, mutuality; no account letter).
+    # (Its docstring is the description in the JSON Schema of 'vsbengine read --json'.)
 
     record_type: str
     mutuality: int
@@ -44,6 +44,7 @@ class Settlement(msgspec.Struct, frozen=True):
     refused: int
     reference_a: str = ""
     reference_b: str = ""
+    reference_c: str = ""
 
 
 class Record10(msgspec.Struct, frozen=True):
@@ -123,6 +124,7 @@ def settle(sm: Summary, rejected: np.ndarray | None, envelope: Envelope) -> list
                 refused=v["408"] - acc_a - acc_b,
                 reference_a=payment_reference(base, mut),
                 reference_b=payment_reference(base, mut),
+                reference_c=payment_reference(base, mut),
             )
         )
     r96 = next((c for c in sm.closing if c.rtype == 96), None)
