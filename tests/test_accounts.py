@@ -55,7 +55,11 @@ def located(r) -> list[tuple]:
         ("BE3700166252462", "format"),  # one digit short: not correct, not only check
         ("XX37001662524628", "country"),
         ("BE48001662524627", "format"),  # IBAN check digits right, Belgian ones wrong
-        ("BE68539007547034", "format"),  # a Belgian IBAN stdnum calls invalid: not "country"
+        # Check digits right, both of them, but bank code 539 is not in python-stdnum's
+        # registry of Belgian banks (it lags behind the banks): a correct IBAN.
+        ("BE68539007547034", None),
+        ("BE68539007547035", "format"),  # the same bank code, national digits wrong
+        ("BE69539007547034", "check"),
         ("BE37-0016-62?4628", "format"),
     ],
 )

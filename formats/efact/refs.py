@@ -356,6 +356,8 @@ def _facilities(text: str, path: str) -> dict[int, Facility]:
     from stdnum import bic as _bic
     from stdnum import iban as _iban
 
+    from vsbengine import ibans
+
     delim, names = _header(text, path, FACILITIES)
     out: dict[int, Facility] = {}
     rows = _csv_rows(csv.reader(io.StringIO(text), delimiter=delim), path)
@@ -371,7 +373,7 @@ def _facilities(text: str, path: str) -> dict[int, Facility]:
         accounts = []
         for iban_col, bic_col in (("iban", "bic"), FACILITIES_B):
             iban, bic = rec.get(iban_col, ""), rec.get(bic_col, "")
-            if iban and not _iban.is_valid(iban):
+            if iban and not ibans.is_valid(iban):
                 raise ReferenceDataError("not a valid IBAN", **_where(path, lineno, iban_col))
             if bic and not _bic.is_valid(bic):
                 raise ReferenceDataError("not a valid BIC", **_where(path, lineno, bic_col))
@@ -390,6 +392,8 @@ def _zorgkas(path: str) -> Zorgkas:
     from stdnum import bic as _bic
     from stdnum import iban as _iban
 
+    from vsbengine import ibans
+
     try:
         with open(path, "rb") as fh:
             conf = msgspec.toml.decode(fh.read())
@@ -399,7 +403,7 @@ def _zorgkas(path: str) -> Zorgkas:
     for key in ("name", "iban", "bic"):
         if not isinstance(z.get(key), str) or not z[key].strip():
             raise ReferenceDataError(f"missing {key}", path=path, zone=key)
-    if not _iban.is_valid(z["iban"]):
+    if not ibans.is_valid(z["iban"]):
         raise ReferenceDataError("not a valid IBAN", path=path, zone="iban")
     if not _bic.is_valid(z["bic"]):
         raise ReferenceDataError("not a valid BIC", path=path, zone="bic")

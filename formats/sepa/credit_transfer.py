@@ -24,6 +24,7 @@ from stdnum import bic as _bic
 from stdnum import iban as _iban
 from text_unidecode import unidecode
 
+from vsbengine import ibans
 from vsbengine.errors import ConfigError
 
 VERSION = "pain.001.001.09"
@@ -111,7 +112,7 @@ class Built:
 
 
 def _check_party(p: Party, role: str, need_bic: bool) -> Party:
-    if not _iban.is_valid(p.iban or ""):
+    if not ibans.is_valid(p.iban or ""):
         raise ConfigError(f"the IBAN of the {role} ({p.name}) is not valid")
     if (p.bic or need_bic) and not _bic.is_valid(p.bic or ""):
         raise ConfigError(f"the BIC of the {role} ({p.name}) is not valid")

@@ -62,7 +62,8 @@ def iban_error(text: str) -> str | None:
     or structure for its country, or its national check digits), ``"check"`` (the check
     digits in positions 3 and 4), or ``None``. Separators and case are forgiven."""
     from stdnum import iban
-    from stdnum.exceptions import InvalidComponent, ValidationError
+
+    from vsbengine import ibans
 
     number = iban.compact(text)
     if not _SHAPE.fullmatch(number):
@@ -72,9 +73,7 @@ def iban_error(text: str) -> str | None:
     if not iban.numdb.get("iban").info(number)[0][1]:
         return "country"  # not a country of the IBAN registry
     fixed = number[:2] + iban.calc_check_digits(number) + number[4:]
-    try:
-        iban.validate(fixed)
-    except (InvalidComponent, ValidationError):
+    if not ibans.is_valid(fixed):
         return "format"  # its structure, or its national check digits (BE: mod 97)
     return "check" if fixed != number else None
 
