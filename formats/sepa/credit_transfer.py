@@ -163,7 +163,8 @@ def build_checked(
         if t.amount > AMOUNT_MAX:
             raise ConfigError(
                 f"payment {t.end_to_end_id}: {t.amount // 100} EUR is more than one SEPA "
-                "credit transfer carries (999999999.99 EUR); nothing was paid"
+                f"credit transfer carries ({AMOUNT_MAX // 100}.{AMOUNT_MAX % 100:02d} EUR); "
+                "nothing was paid"
             )
     total = sum(t.amount for t in transfers)
     warnings = []

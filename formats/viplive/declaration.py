@@ -24,7 +24,7 @@ from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import INCLUSIONS, TARIFFS
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
 from vsbengine.formats.viplive.export import parse_row, too_wide
-from vsbengine.formats.viplive.money import MAX_CENTS
+from vsbengine.formats.viplive.money import MAX_CENTS, max_text
 from vsbengine.formats.viplive.problems import Problem, TableError
 from vsbengine.formats.viplive.quarters import Quarter
 from vsbengine.formats.viplive.records import Declaration, DeclarationLine
@@ -101,9 +101,9 @@ def load_tariffs(
 def _cents(value: object) -> int:
     try:
         return values.count(value, most=MAX_CENTS)
-    except ValueError as exc:
-        if str(exc).startswith("more than"):
-            raise ValueError("more than 99999999999 cents (999.999.999,99 EUR)") from None
+    except values.TooLarge:
+        raise ValueError(f"more than {MAX_CENTS} cents ({max_text()})") from None
+    except ValueError:
         raise ValueError("not a whole number of cents") from None
 
 

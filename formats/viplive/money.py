@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from vsbengine.formats.sepa.credit_transfer import AMOUNT_MAX
 
-__all__ = ["MAX_CENTS", "cents", "euros", "euros_nl"]
+__all__ = ["MAX_CENTS", "cents", "euros", "euros_nl", "max_text"]
 
 _PLAIN = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
 _DUTCH = re.compile(r"([0-9]{1,3}(?:\.[0-9]{3})+)(?:,([0-9]{1,2}))?")  # 1.234.567 / 1.234,56
@@ -40,7 +40,7 @@ def cents(value: object) -> int:
     """
     amount = _cents(value)
     if amount > MAX_CENTS:
-        raise ValueError("more than 999.999.999,99 EUR, the most one SEPA credit transfer carries")
+        raise ValueError(f"more than {max_text()}, the most one SEPA credit transfer carries")
     return amount
 
 
@@ -100,3 +100,8 @@ def euros_nl(amount: int, grouped: bool = True) -> str:
     sign = "-" if amount < 0 else ""
     whole = f"{abs(amount) // 100:,}".replace(",", ".") if grouped else str(abs(amount) // 100)
     return f"{sign}{whole},{abs(amount) % 100:02d}"
+
+
+def max_text() -> str:
+    """:data:`MAX_CENTS` as the messages write it: ``999.999.999,99 EUR``."""
+    return f"{euros_nl(MAX_CENTS)} EUR"

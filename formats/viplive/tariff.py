@@ -32,7 +32,7 @@ from vsbengine.formats.viplive import values
 from vsbengine.formats.viplive.columns import MODULES
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
 from vsbengine.formats.viplive.export import parse_row
-from vsbengine.formats.viplive.money import MAX_CENTS
+from vsbengine.formats.viplive.money import MAX_CENTS, max_text
 from vsbengine.formats.viplive.problems import TableError
 from vsbengine.formats.viplive.tables import open_table
 
@@ -126,7 +126,7 @@ def build_tariffs(
         exact = share / 100 * minutes * rate * 100
         if exact > MAX_CENTS:
             raise TableError(
-                "minutes times the tariff per minute come to more than 999.999.999,99 EUR",
+                f"minutes times the tariff per minute come to more than {max_text()}",
                 path=table.path,
                 line=line,
                 zone=table.header("tarief_per_minuut"),

@@ -22,6 +22,7 @@ from vsbengine.formats.viplive.quarters import Quarter
 
 __all__ = [
     "MAX_COUNT",
+    "TooLarge",
     "bsn",
     "code",
     "count",
@@ -75,6 +76,10 @@ def code(value: object, digits: int, what: str) -> str:
 MAX_COUNT = 1_000_000
 
 
+class TooLarge(ValueError):
+    """A whole number above the most a cell may hold."""
+
+
 def count(value: object, most: int = MAX_COUNT) -> int:
     """A number of patients: a whole number from zero to ``most``."""
     if is_empty(value):
@@ -91,7 +96,7 @@ def count(value: object, most: int = MAX_COUNT) -> int:
     if n < 0:
         raise ValueError("negative number")
     if n > most:
-        raise ValueError(f"more than {most:,}")
+        raise TooLarge(f"more than {most:,}")
     return n
 
 
