@@ -150,10 +150,8 @@ def test_codes_are_not_used_for_another_check():
     for rec, zone, code in (
         ("10", "18", "101802"),
         ("10", "27", "102704"),
-        ("20", "42", "204209"),
         ("50", "50a", "505004"),
         ("50", "50b", "505009"),
-        ("50", "53,54a", "505303"),
         ("50", "54b", "505404"),
         ("50", "55,56", "505504"),
         ("50", "57,58,59", "505704"),
@@ -164,6 +162,10 @@ def test_codes_are_not_used_for_another_check():
         ("90", "27", "902704"),
     ):
         assert zone_code(LAYOUTS.layout(rec).zone(zone), "not_digits") == code
+    # Zones that may hold letters (efact-format.md section 6, item 12): no "not numeric".
+    for rec, zone in (("20", "42"), ("50", "41,42"), ("50", "53,54a")):
+        assert "not_digits" not in cat_mod._findings_of(LAYOUTS.layout(rec).zone(zone))
+    assert zone_code(LAYOUTS.layout("20").zone("42"), "chars") == "204209"
     # Content checks: the official codes whose check they are, or the engine's own.
     for gone in ("500421", "300421", "510421", "501942", "301942", "300440"):
         assert gone not in em

@@ -209,10 +209,8 @@ def test_reserved_zones_of_the_state_reform_may_be_blank(s):
     [
         ("10", 85, "00A", "101802"),  # profession code (101801: zero before 2024)
         ("10", 128, "04X3456789", "102704"),  # company number (102701: zero before 2014-07)
-        ("20", 213, "A", "204209"),  # network reference data
         ("50", 283, "1A0", "505004"),  # share in a flat rate (zone 50a)
         ("50", 286, "X", "505009"),  # eID-reading indicator (zone 50b)
-        ("50", 305, "X", "505303"),  # trip number: the list has "not allowed" only
         ("50", 316, "X", "505404"),  # GPS flag
         ("50", 347, "X1", "509804"),  # VAT flag
         ("52", 9, "X", "520309"),  # reason for manual entry
@@ -226,6 +224,39 @@ def test_not_numeric_uses_the_zones_official_number(s, rtype, start, text, code)
     found = codes(run(s))
     assert (seq, code) in found
     assert {c for _, c in found} - {code} <= {"510119", "520119", "102710", "902712"}
+
+
+@pytest.mark.parametrize(
+    "rtype,start,text",
+    [
+        ("20", 213, "SIS0A1B2C3D4".ljust(48, "0")),  # network reference data
+        ("50", 207, "BAG12X000000"),  # delivery note or blood bag number
+        ("50", 305, "RIT2024A000"),  # trip number
+    ],
+)
+def test_zones_the_sources_zero_fill_may_hold_letters(s, rtype, start, text):
+    """efact-format.md section 6, item 12: these zones are typed numeric and zero-filled
+    when unused, but their content may be alphanumeric: letters are no error."""
+    seq = first(s, rtype)
+    s.put(seq, start, text)
+    s.fix_checks()
+    assert codes(run(s), None) == set()
+
+
+@pytest.mark.parametrize(
+    "rtype,start,text,code",
+    [
+        ("20", 213, "\x01", "204209"),  # forbidden characters: the official 09
+        ("50", 305, "\x7f", "505309"),
+    ],
+)
+def test_a_control_character_in_a_letter_zone_is_blocking(s, rtype, start, text, code):
+    seq = first(s, rtype, alone=True)
+    s.put(seq, start, text)
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq, code)}
+    assert {e.letter for e in r.errors if e.code == code} == {"B"}
 
 
 @pytest.mark.parametrize(

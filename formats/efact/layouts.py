@@ -36,6 +36,11 @@ newer layout of record 52 is used (convention 4). Reserved zones are split into
 the official sub-zones that the insurers' error list names one by one (record 80
 zones 39 to 59, ...), so that a non-zero reserved zone gets the code of its own
 sub-zone; a zone table has at most 64 zones (the core tracks them in a bit set).
+Three zones are text (``A``) although the sources type them numeric and zero-fill them
+when unused: record 20 zone 42 (network reference data), record 50 zones 41,42
+(delivery note or blood bag number) and 53,54a (trip number). Their content may hold
+letters (``efact-format.md`` section 6, item 12), and the official list has no "not
+numeric" code for them in its current form.
 """
 
 from __future__ import annotations
@@ -153,7 +158,7 @@ RECORD_20 = """
 38,39    183  22 A -   -                    -               Mutuality reference for account A
 40       205   2 N z   -                    -               Reserved
 41       207   6 Y -   -                    -               Year and month of the previous invoicing
-42       213  48 N -   -                    -               Network reference data
+42       213  48 A -   -                    -               Network reference data
 46       261   1 N z   -                    -               Reserved
 47       262   8 D -   invoicing_date       -               Invoicing date
 48       270   1 N z   -                    -               Reserved
@@ -266,7 +271,7 @@ RECORD_50 = """
 36,37    179   4 N -   -                    -               Time of service
 38       183  12 N -   -                    -               Blood administrator identification
 39,40    195  12 N -   -                    -               Administration certificate number
-41,42    207  12 N -   -                    -               Delivery note or blood bag number
+41,42    207  12 A -   -                    -               Delivery note or blood bag number
 43a,43b  219  12 N -   -                    -               Implant code
 44,45    231  30 A -   -                    -               Product label
 46       261   1 N -   -                    -               Ceiling norm
@@ -277,7 +282,7 @@ RECORD_50 = """
 50b      286   1 N -   -                    -               eID-reading indicator
 51       287   6 N -   -                    -               Hospital site
 52       293  12 N -   -                    -               Care-area association identification
-53,54a   305  11 N -   -                    -               Trip number
+53,54a   305  11 A -   -                    -               Trip number
 54b      316   1 N -   -                    -               GPS flag
 54c      317   4 N z   -                    -               Reserved
 55,56    321  12 N -   -                    -               Implant notification code
