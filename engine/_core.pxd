@@ -159,7 +159,8 @@ cpdef enum RuleColumn:
     RC_B_START = 20
     RC_LENGTH = 21
     RC_TOTAL = 22
-    RC_FIELDS = 23
+    RC_NEED20 = 23
+    RC_FIELDS = 24
 
 
 # The streaming rules, the tables and the state of a scan are C, declared and
@@ -239,6 +240,7 @@ cdef extern from "_rules.h" nogil:
         int set_first
         int set_count
         uint64_t need
+        uint64_t need20
         int a_start
         int b_start
         int length
@@ -305,6 +307,7 @@ cdef extern from "_rules.h" nogil:
         bint asc_valid
         int64_t end_values[64]
         uint64_t end_found
+        uint64_t found20
         int64_t memo_value[512]
         int8_t memo_valid[512]
     ctypedef struct Tables:

@@ -143,7 +143,8 @@ class RuleColumn(enum.IntEnum):
     RC_B_START = 20
     RC_LENGTH = 21
     RC_TOTAL = 22
-    RC_FIELDS = 23
+    RC_NEED20 = 23
+    RC_FIELDS = 24
 
 class ValueSpace(enum.IntEnum):
     V_SELF = 0

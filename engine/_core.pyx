@@ -345,6 +345,7 @@ cdef class CoreTables:
             q.set_first = rules[i, RC_SET_FIRST]
             q.set_count = rules[i, RC_SET_COUNT]
             q.need = <uint64_t> rules[i, RC_NEED]
+            q.need20 = <uint64_t> rules[i, RC_NEED20]
             q.a_start = rules[i, RC_A_START]
             q.b_start = rules[i, RC_B_START]
             q.length = rules[i, RC_LENGTH]
@@ -377,7 +378,7 @@ cdef class CoreTables:
                 and rules[i, RC_LAYOUT] == rules[i - 1, RC_LAYOUT]
                 and all(rules[i, c] == rules[i - 1, c] for c in (
                     RC_C_SRC, RC_C, RC_C_X, RC_C_OP, RC_C_CONST, RC_SET_FIRST, RC_SET_COUNT,
-                    RC_NEED))
+                    RC_NEED, RC_NEED20))
             )
         if len(consts) > V_SIZE - V_CONST:
             raise ValueError("too many constants in the rules")
@@ -516,9 +517,9 @@ cdef class CoreTables:
             q = &self.t.rules[i]
             rows.append((q.kind, q.op, q.flags, q.a_src, q.a, q.a_x, q.b_src, q.b, q.b_x,
                          q.b_const, q.c_src, q.c, q.c_x, q.c_op, q.c_const, q.set_first,
-                         q.set_count, q.need, q.a_start, q.b_start, q.length, q.total, q.ai,
-                         q.bi, q.ci, q.same_guard, q.opmask, q.c_opmask, q.set_mask,
-                         q.set_small, q.layout_mask))
+                         q.set_count, q.need, q.need20, q.a_start, q.b_start, q.length,
+                         q.total, q.ai, q.bi, q.ci, q.same_guard, q.opmask, q.c_opmask,
+                         q.set_mask, q.set_small, q.layout_mask))
         return rows, self.t.n_kinds, self._keep["kind_first"].tolist()
 
     def reader_ops(self):

@@ -107,6 +107,7 @@ typedef struct {
     int set_first;
     int set_count;
     uint64_t need; /* zones (bits by position in the layout) that must be readable */
+    uint64_t need20; /* zones of the governing record 20 that must be readable */
     int a_start;
     int b_start;
     int length;
@@ -192,6 +193,8 @@ typedef struct {
     /* the open invoice */
     int64_t end_values[64];
     uint64_t end_found;
+    /* the zones of the governing record 20 that could not be read */
+    uint64_t found20;
     /* per RK_IDENT rule: the last number checked and its verdict (numbers repeat
      * record after record: the beneficiary of an invoice, its providers) */
     int64_t memo_value[512];
@@ -456,6 +459,7 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         memset(o->inv_bad + inv * nt, 0, (size_t)nt);
         r->r20 = u;
         r->rec20 = rec;
+        r->found20 = found;
         memcpy(r->vals + V_GOV20, cur, (size_t)K * sizeof(int64_t));
         /* A record 51/52 reads its record 50 in this invoice only. */
         memset(r->vals + V_GOV50, 0, (size_t)f.slots50 * sizeof(int64_t));
@@ -484,7 +488,7 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
     for (i = kf[RK_CMP]; i < kf[RK_CMP + 1]; i++) {
         q = &rules[i];
         if (!q->same_guard)
-            guard = vsb_when(t, r, q) && !(q->need & found);
+            guard = vsb_when(t, r, q) && !(q->need & found) && !(q->need20 & r->found20);
         if (!guard)
             continue;
         a = r->vals[q->ai];
@@ -627,6 +631,7 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
          * 20 or 50 governing it (as in a chunk that starts after this record). */
         r->r20 = r->r50 = -1;
         r->rec20 = r->rec50 = NULL;
+        r->found20 = 0;
         memset(r->vals + V_GOV20, 0, (size_t)t->slot_count[t->layout_20] * sizeof(int64_t));
         memset(r->vals + V_GOV50, 0, (size_t)f.slots50 * sizeof(int64_t));
     }

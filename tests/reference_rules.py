@@ -228,8 +228,13 @@ def dates_check(s: Sending, ctx: Context) -> Findings:
         "200510",
         s.zone_index("20", "5"),
     )
-    errs.add(r20[(adm > 0) & (dis > 0) & (dis < adm)], "200610", s.zone_index("20", "6a,6b"))
-    errs.add(r20[inv_date > today], "204710", s.zone_index("20", "47"))
+    read20 = {z: ~s.finding_mask("20", z) for z in ("5", "6a,6b", "47")}
+    errs.add(
+        r20[(adm > 0) & (dis > 0) & (dis < adm) & read20["5"][r20] & read20["6a,6b"][r20]],
+        "200610",
+        s.zone_index("20", "6a,6b"),
+    )
+    errs.add(r20[(inv_date > today) & read20["47"][r20]], "204710", s.zone_index("20", "47"))
     # Revalidation approval date (zone 20) against the invoice type.
     approval = s.col("approval_date")[r20]
     readable = ~s.finding_mask("20", "20,21")[r20]
@@ -245,13 +250,20 @@ def dates_check(s: Sending, ctx: Context) -> Findings:
         last = s.col("last_date")[units]
         head = s.head20[units]
         ok = (first > 0) & ~s.finding_mask(rec, "5")[units] & ~s.finding_mask(rec, "6a,6b")[units]
+
+        h = np.maximum(head, 0)
+
+        def of20(column: str, zone: str, head=head, h=h) -> np.ndarray:
+            """The record 20's date, 0 where there is none or it could not be read."""
+            return np.where((head >= 0) & read20[zone][h], s.col(column)[h], 0)
+
         limits: dict[str, Any] = {
             "today": today,
             "created": created,
             "ym_limit": int(add_month(ym)) if ym else 0,
-            "admission": np.where(head >= 0, s.col("admission_date")[np.maximum(head, 0)], 0),
-            "discharge": np.where(head >= 0, s.col("discharge_date")[np.maximum(head, 0)], 0),
-            "invoiced": np.where(head >= 0, s.col("invoicing_date")[np.maximum(head, 0)], 0),
+            "admission": of20("admission_date", "5"),
+            "discharge": of20("discharge_date", "6a,6b"),
+            "invoiced": of20("invoicing_date", "47"),
         }
         for suffix, zone, test in _RULES:
             hit = ok & test(first, last, limits)

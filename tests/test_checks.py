@@ -521,6 +521,25 @@ def test_invalid_date_is_a_format_error(s):
     assert codes(run(s)) == {(seq, "500501")}
 
 
+@pytest.mark.parametrize(
+    "start,text,code",
+    [
+        (17, "20261341", "200501"),  # admission: neither against the discharge nor the 50s
+        (25, "20260931", "200601"),  # discharge: not against the admission or the 50s
+        (262, "20261199", "204709"),  # invoicing date: not after today, nor the 50s after it
+    ],
+)
+def test_an_unreadable_date_of_record_20_is_compared_with_nothing(s, start, text, code):
+    """An unreadable date is its format error only: its digits are no date to compare
+    with today, with the other dates of the record 20 or with its prestations."""
+    seq20 = first(s, "20")
+    s.put(seq20, 17, "20260901")
+    s.put(seq20, 25, "20261031")
+    s.put(seq20, start, text)
+    s.fix_checks()
+    assert codes(run(s)) == {(seq20, code)}
+
+
 # -- family 5: amounts and signs ---------------------------------------------------------
 
 

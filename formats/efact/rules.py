@@ -63,7 +63,8 @@ _WRAP = re.compile(r"^(month|div100)\((.+)\)$")
 @dataclass(frozen=True)
 class Compare:
     """``left op right`` on every record of a type (``when`` holds, the ``readable``
-    zones could be read, and the sides named in ``present`` are not 0). The finding
+    zones could be read: ``"20.47"`` names zone 47 of the invoice's record 20, and the
+    sides named in ``present`` are not 0). The finding
     goes on the record (``on="self"``) or on the record 20 of its invoice
     (``on="20"``), naming ``zone`` of ``zone_of`` (default: the record)."""
 
@@ -231,10 +232,20 @@ class _Builder:
         return _core.RuleSource.SRC_SELF, self.c.local_slot(record, column), x, 0
 
     def need(self, record: str, zones) -> int:
+        """The bits of ``zones`` of ``record`` (the record's own zones only)."""
         bits = 0
         for z in zones:
+            if "." in z:
+                raise ValueError(f"{z}: a governing record's zone is for a Compare only")
             bits |= self.c.zone_bit(record, z)
         return bits
+
+    def need_both(self, record: str, zones) -> tuple[int, int]:
+        """The bits of the record's own ``zones`` and of the ``20.``-prefixed ones of its
+        invoice's record 20."""
+        own = [z for z in zones if not z.startswith("20.")]
+        of20 = [z[3:] for z in zones if z.startswith("20.")]
+        return self.need(record, own), self.need("20", of20)
 
     def set_of(self, values) -> tuple[int, int]:
         first = len(self.sets)
@@ -282,7 +293,7 @@ class _Builder:
             if s.on == "20":
                 flags |= _core.RuleFlag.RF_TARGET_GOV20
             row[_RC.RC_FLAGS] = flags
-            row[_RC.RC_NEED] = self.need(s.record, s.readable)
+            row[_RC.RC_NEED], row[_RC.RC_NEED20] = self.need_both(s.record, s.readable)
             self.when(row, s.when, s.record)
         elif isinstance(s, Sign):
             row = self.add(k.RK_SIGN, s.record, s.code, s.record, s.zone, rank, family)

@@ -66,12 +66,12 @@ _VOID = "".join(f"(void){a}, " for a in _ARGS.split(", "))[:-2]
 #: they are not ``int``.
 RULE_FIELDS = (
     "kind", "op", "flags", "a_src", "a", "a_x", "b_src", "b", "b_x", "b_const", "c_src",
-    "c", "c_x", "c_op", "c_const", "set_first", "set_count", "need", "a_start", "b_start",
-    "length", "total", "ai", "bi", "ci", "same_guard", "opmask", "c_opmask", "set_mask",
-    "set_small", "layout_mask",
+    "c", "c_x", "c_op", "c_const", "set_first", "set_count", "need", "need20", "a_start",
+    "b_start", "length", "total", "ai", "bi", "ci", "same_guard", "opmask", "c_opmask",
+    "set_mask", "set_small", "layout_mask",
 )  # fmt: skip
 _WIDE = {"b_const": "INT64_C", "c_const": "INT64_C", "need": "UINT64_C",
-         "set_mask": "UINT64_C", "layout_mask": "UINT64_C"}  # fmt: skip
+         "need20": "UINT64_C", "set_mask": "UINT64_C", "layout_mask": "UINT64_C"}  # fmt: skip
 
 _RULE_ARGS = "t, o, r, rf, u, rec"
 

@@ -26,8 +26,17 @@ INVOICE_RULES = (
         when=("invoice_type", "in", (1,)),
         readable=("5",),
     ),
-    Compare("20", "6a,6b", "200610", "discharge_date", "<", "admission_date", present="ab"),
-    Compare("20", "47", "204710", "invoicing_date", ">", "today"),
+    Compare(
+        "20",
+        "6a,6b",
+        "200610",
+        "discharge_date",
+        "<",
+        "admission_date",
+        readable=("5", "6a,6b"),
+        present="ab",
+    ),
+    Compare("20", "47", "204710", "invoicing_date", ">", "today", readable=("47",)),
     # Revalidation approval date (zone 20) against the invoice type.
     Compare(
         "20",
@@ -50,19 +59,19 @@ INVOICE_RULES = (
         readable=("20,21",),
     ),
 )
-#: Prestation date rules: (code suffix, zone, left, op, right, sides that must be set).
-#: Each applies to records 30 and 50 (code prefix ``30``/``50``) with a first date and
-#: readable dates.
+#: Prestation date rules: (code suffix, zone, left, op, right, sides that must be set,
+#: zones of the record 20 that must be readable). Each applies to records 30 and 50
+#: (code prefix ``30``/``50``) with a first date and readable dates.
 PRESTATION_RULES = (
-    ("0510", "5", "first_date", ">", "today", ""),
-    ("0610", "6a,6b", "last_date", ">", "today", ""),
-    ("0612", "6a,6b", "last_date", "<", "first_date", "a"),
-    ("0511", "5", "first_date", "<", "20.admission_date", "b"),
-    ("0513", "5", "first_date", ">", "20.discharge_date", "b"),
-    ("0516", "5", "first_date", ">", "20.invoicing_date", "b"),
-    ("0547", "5", "month(first_date)", ">", "next_billed", "b"),
-    ("0647", "6a,6b", "month(last_date)", ">", "next_billed", "b"),
-    ("0555", "5", "first_date", ">", "created", "b"),
+    ("0510", "5", "first_date", ">", "today", "", ()),
+    ("0610", "6a,6b", "last_date", ">", "today", "", ()),
+    ("0612", "6a,6b", "last_date", "<", "first_date", "a", ()),
+    ("0511", "5", "first_date", "<", "20.admission_date", "b", ("20.5",)),
+    ("0513", "5", "first_date", ">", "20.discharge_date", "b", ("20.6a,6b",)),
+    ("0516", "5", "first_date", ">", "20.invoicing_date", "b", ("20.47",)),
+    ("0547", "5", "month(first_date)", ">", "next_billed", "b", ()),
+    ("0647", "6a,6b", "month(last_date)", ">", "next_billed", "b", ()),
+    ("0555", "5", "first_date", ">", "created", "b", ()),
 )
 
 #: The family's steps in the order its errors are listed.
@@ -80,11 +89,11 @@ STEPS = (
             op,
             right,
             when=("first_date", ">", 0),
-            readable=("5", "6a,6b"),
+            readable=("5", "6a,6b", *of20),
             present=present,
         )
         for rec in ("30", "50")
-        for suffix, zone, left, op, right, present in PRESTATION_RULES
+        for suffix, zone, left, op, right, present, of20 in PRESTATION_RULES
     ),
 )
 
