@@ -629,11 +629,20 @@ def test_invoice_control_number(s):
     assert codes(run(s)) == {(seq80, "809802")}
 
 
-def test_sending_control_number(s):
+@pytest.mark.parametrize("wrong", [None, "00"])
+def test_sending_control_number(s, wrong):
+    """A wrong control number is 909802, also 00 (never a control number: 0 is 97)."""
     seq90 = first(s, "90")
-    s.put(seq90, 347, f"{int(s.get(seq90, 347, 2)) % 97 + 1:02d}")
+    s.put(seq90, 347, wrong or f"{int(s.get(seq90, 347, 2)) % 97 + 1:02d}")
     s.fix_checks()
     assert codes(run(s)) == {(seq90, "909802")}
+
+
+def test_invoice_control_number_00(s):
+    seq80 = first(s, "80")
+    s.put(seq80, 347, "00")
+    s.fix_checks()
+    assert codes(run(s)) == {(seq80, "809802")}
 
 
 def test_national_number_check_digits(s):

@@ -166,6 +166,23 @@ def test_segment_300(data, start, text, expected):
     assert technical(run(s.tobytes())) == expected
 
 
+@pytest.mark.parametrize(
+    "invoice_type,mode,expected",
+    [
+        ("09", "03", {("300", "309", "030920")}),  # the generic "not allowed"
+        ("03", "03", {("300", "309", "030930")}),  # not 1, 2 or 5 with invoice type 3
+        ("03", "05", set()),
+        ("01", "02", set()),
+        ("03", "00", {("300", "309", "030910")}),
+    ],
+)
+def test_segment_300_invoicing_mode(data, invoice_type, mode, expected):
+    s = Sending(data)
+    s.put_header(68 + 132, invoice_type)  # zone 308
+    s.put_header(68 + 136, mode)  # zone 309
+    assert technical(run(s.tobytes())) == expected
+
+
 # -- records 95 and 96 -------------------------------------------------------------------
 
 

@@ -64,8 +64,8 @@ SEGMENT_300 = """
 305       48  45 A -e  -                    -               Contact person, last name
 306       95  24 A -e  -                    -               Contact person, first name
 307      121  10 N -e  -                    -               Contact person, phone number
-308      133   2 N Me  -                    1|3|9           Invoice type
-309      137   2 N Me  -                    1|2|5           Invoicing mode
+308      133   2 N Me  file_invoice_type    1|3|9           Invoice type
+309      137   2 N Me  invoicing_mode       -               Invoicing mode
 310      141  20 N -   -                    -               Reserved
 """
 
@@ -486,7 +486,7 @@ RECORD_90 = """
 57       333   4 N z   -                    -               Reserved
 58       337   4 N z   -                    -               Reserved
 59       341   6 N z   -                    -               Reserved
-98       347   2 N M   control_number       -               Sending control number
+98       347   2 N -   control_number       -               Sending control number
 99       349   2 N -   -                    -               Record check digits
 """
 

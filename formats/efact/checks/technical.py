@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from vsbengine.formats.efact.summary import Summary
 
 _FR = _core.FramingKind
+#: The invoicing modes of segment 300 zone 309.
+INVOICING_MODES = (1, 2, 5)
 _WHAT = {0: ("segment 200", 67), 1: ("segment 300", 160)}
 
 
@@ -116,8 +118,12 @@ def _segments(s: Sending, errs: ErrorBuilder, today: int) -> None:
     if s.n_units < 2 or s.offsets[1] < 0:
         return
     seg = 1
-    ok = {z: not s.finding_mask("300", z)[seg] for z in ("300", "301", "302", "304")}
+    ok = {z: not s.finding_mask("300", z)[seg] for z in ("300", "301", "302", "304", "308", "309")}
     col = lambda name, unit: int(s.value_at(name, [unit])[0])  # noqa: E731
+    if ok["309"] and col("invoicing_mode", seg) not in INVOICING_MODES:
+        # 30: not 1, 2 or 5 although the invoice type (zone 308) is 3; else 20.
+        third = ok["308"] and col("file_invoice_type", seg) == 3
+        errs.add(seg, "030930" if third else "030920", s.zone_index("300", "309"))
     s302 = col("creation_date", seg)
     if ok["302"]:
         if s302 > today:
