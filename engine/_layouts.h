@@ -7,7 +7,7 @@
 #include "_kernels.h"
 #include "_rules.h"
 
-#define VSB_LAYOUTS_DIGEST "9b94918994276dca49f55f59f744b58a"
+#define VSB_LAYOUTS_DIGEST "e664cc33e5e4816ecef366f161f42901"
 #define VSB_LAYOUTS_COUNT 12
 #define VSB_LAYOUTS_KINDS 12
 
@@ -251,20 +251,27 @@ static const int32_t vsb_layout_kind_first[] = {
     104,
 };
 
-/* Record type 200: its zeros-only reserved zones, 0 word(s). */
+/* Record type 200: its zeros-only reserved zones, 2 word(s). */
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_0(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
+    acc16 = vsb_zeros16(acc16, rec + 36, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x0000ffffffffffff), UINT64_C(0x0000303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
-/* Record type 300: its zeros-only reserved zones, 0 word(s). */
+/* Record type 300: its zeros-only reserved zones, 3 word(s). */
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_1(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
+    acc |= (vsb_le64(rec + 152) & UINT64_C(0xffffffffffffffff)) ^ UINT64_C(0x3030303030303030);
+    acc16 = vsb_zeros16(acc16, rec + 140, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 10: its zeros-only reserved zones, 21 word(s). */
@@ -485,12 +492,15 @@ static VSB_ALWAYS_INLINE int vsb_zeros_layout_10(const uint8_t *rec)
     return acc != 0;
 }
 
-/* Record type 96: its zeros-only reserved zones, 0 word(s). */
+/* Record type 96: its zeros-only reserved zones, 2 word(s). */
 static VSB_ALWAYS_INLINE int vsb_zeros_layout_11(const uint8_t *rec)
 {
     uint64_t acc = 0;
+    vsb_acc16 acc16 = vsb_acc16_zero();
+    acc16 = vsb_zeros16(acc16, rec + 9, UINT64_C(0xffffffffffffffff), UINT64_C(0x3030303030303030),
+                        UINT64_C(0x00000000ffffffff), UINT64_C(0x0000000030303030));
     (void)rec;
-    return acc != 0;
+    return (acc != 0) | vsb_acc16_any(acc16);
 }
 
 /* Record type 200: 5 zone(s). */
@@ -884,7 +894,7 @@ static VSB_ALWAYS_INLINE int vsb_rules_layout_11(const Tables *t, Out *o, Run *r
 }
 
 /* Record type 200, a unit whose bytes are all fine, whole: its row, its
- * zones, its rules. */
+ * zones, its zeros-only reserved zones, its rules. */
 static int vsb_unit_layout_0(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
                    const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
 {
@@ -900,12 +910,12 @@ static int vsb_unit_layout_0(const Tables *t, Out *o, Run *r, RuleFindings *rf, 
     (void)s;
     out->nh = nh;
     out->found = found;
-    out->zeros = 0;
+    out->zeros = vsb_zeros_layout_0(rec);
     return vsb_rules_layout_0(t, o, r, rf, u, rec, cur, found);
 }
 
 /* Record type 300, a unit whose bytes are all fine, whole: its row, its
- * zones, its rules. */
+ * zones, its zeros-only reserved zones, its rules. */
 static int vsb_unit_layout_1(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
                    const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
 {
@@ -921,7 +931,7 @@ static int vsb_unit_layout_1(const Tables *t, Out *o, Run *r, RuleFindings *rf, 
     (void)s;
     out->nh = nh;
     out->found = found;
-    out->zeros = 0;
+    out->zeros = vsb_zeros_layout_1(rec);
     return vsb_rules_layout_1(t, o, r, rf, u, rec, cur, found);
 }
 
@@ -1163,7 +1173,7 @@ static int vsb_unit_layout_10(const Tables *t, Out *o, Run *r, RuleFindings *rf,
 }
 
 /* Record type 96, a unit whose bytes are all fine, whole: its row, its
- * zones, its rules. */
+ * zones, its zeros-only reserved zones, its rules. */
 static int vsb_unit_layout_11(const Tables *t, Out *o, Run *r, RuleFindings *rf, Py_ssize_t u,
                    const uint8_t *rec, uint32_t s, vsb_hit *hits, vsb_unit_out *out)
 {
@@ -1179,7 +1189,7 @@ static int vsb_unit_layout_11(const Tables *t, Out *o, Run *r, RuleFindings *rf,
     (void)s;
     out->nh = nh;
     out->found = found;
-    out->zeros = 0;
+    out->zeros = vsb_zeros_layout_11(rec);
     return vsb_rules_layout_11(t, o, r, rf, u, rec, cur, found);
 }
 

@@ -150,6 +150,37 @@ def test_segment_200(data, start, text, expected):
 
 
 @pytest.mark.parametrize(
+    "where,start,text,expected",
+    [
+        ("header", 35, "12", ("200", "204", "020411")),  # error field of zone 204
+        ("header", 37, "00000000000001", ("200", "205", "020511")),  # the insurer's
+        ("header", 53, "1", ("200", "206", "020611")),  # reserved
+        ("header", 67 + 135, "20", ("300", "308", "030811")),  # error field of zone 308
+        ("header", 67 + 141, "1", ("300", "310", "031011")),  # reserved
+        ("95", 36, "20", ("95", "404", "950411")),  # error field of zone 404
+        ("96", 10, "000000000001", ("96", "502", "960211")),  # not used
+        ("96", 22, " 1", ("96", "502", "960211")),  # its error field: neither 00 nor blank
+    ],
+)
+def test_zones_a_sender_leaves_zero(data, where, start, text, expected):
+    """In a sending the error fields (xxx1) are 00, the insurer's reference and the
+    reserved or unused zones zeros: anything else is the zone's format error (11)."""
+    s = Sending(data)
+    if where == "header":
+        s.put_header(start, text)
+    else:
+        s.put_at(_closing(s, where), start, text)
+    assert technical(run(s.tobytes())) == {expected}
+
+
+@pytest.mark.parametrize("start", [35, 53, 67 + 135])
+def test_error_fields_and_reserved_zones_may_be_blank(data, start):
+    s = Sending(data)
+    s.put_header(start, " " * (15 if start == 53 else 2))
+    assert technical(run(s.tobytes())) == set()
+
+
+@pytest.mark.parametrize(
     "start,text,expected",
     [
         (68 + 13, "20261124", {("300", "302", "030220"), ("300", "302", "030220")}),

@@ -133,20 +133,23 @@ def parse_table(name: str, length: int, table: str) -> Layout:
         pos = start + zlen
         if zone.error_zone:
             layout.zones.append(
-                # Error fields carry the insurer's codes in answers; a sender
-                # leaves them 00 or blank, so only their characters are checked.
+                # Error fields carry the insurer's codes in answers; in a sending
+                # they are 00 (efact-format.md section 2), or blank where the zone
+                # is (account C of records 95/96): anything else is a format error
+                # of the zone they belong to.
                 Zone(
                     name,
                     m["zone"] + "1",
                     pos,
                     2,
-                    "A",
+                    "N",
                     False,
-                    False,
+                    True,
                     False,
                     None,
                     (),
                     f"Error code for zone {m['zone']}",
+                    must_be_zero=True,
                     is_error_field=True,
                 )
             )

@@ -51,8 +51,8 @@ SEGMENT_200 = """
 202       13   2 N Me  environment          12|92           Environment (12 production, 92 test)
 203       17   2 N -e  -                    0               Message status
 204       21  14 N Me  -                    -               Sender's message reference
-205       37  14 N -e  -                    -               Insurer's message reference
-206       53  15 N -   -                    -               Reserved
+205       37  14 N ze  -                    -               Insurer's message reference
+206       53  15 N zb  -                    -               Reserved
 """
 
 SEGMENT_300 = """
@@ -66,7 +66,7 @@ SEGMENT_300 = """
 307      121  10 N -e  -                    -               Contact person, phone number
 308      133   2 N Me  file_invoice_type    1|3|9           Invoice type
 309      137   2 N Me  invoicing_mode       -               Invoicing mode
-310      141  20 N -   -                    -               Reserved
+310      141  20 N z   -                    -               Reserved
 """
 
 RECORD_10 = """
@@ -506,7 +506,7 @@ RECORD_95 = """
 RECORD_96 = """
 500        1   2 N Me  -                    96              Record type
 501        5   3 N Me  closing_mutuality    -               Federation code (X99)
-502       10  12 N -e  -                    -               Not used
+502       10  12 N ze  -                    -               Not used
 504       24  12 S Me  requested_a          -               Amount requested, account A
 506       38  12 S Me  requested_b          -               Amount requested, account B
 508       52  12 S Me  requested            -               Total requested
