@@ -241,6 +241,8 @@ def dates_check(s: Sending, ctx: Context) -> Findings:
     zone20 = s.zone_index("20", "20,21")
     errs.add(r20[readable & np.isin(itype, (5, 6)) & (approval == 0)], "202010", zone20)
     errs.add(r20[readable & np.isin(itype, (1, 3, 4, 7, 9)) & (approval != 0)], "202011", zone20)
+    before = (dis > 0) & (approval > 0) & (dis < approval) & readable & read20["6a,6b"][r20]
+    errs.add(r20[before], "200621", s.zone_index("20", "6a,6b"))
 
     for rec in ("30", "50"):
         units = s.units_of(int(rec))

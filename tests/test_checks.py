@@ -456,6 +456,20 @@ def test_discharge_before_admission(s):
     assert codes(run(s)) == expected  # 200610 rejects the invoice: no group codes
 
 
+@pytest.mark.parametrize("approval,expected", [("20261115", True), ("20261031", False)])
+def test_discharge_before_the_revalidation_approval(s, approval, expected):
+    seq20 = first(s, "20")
+    inv = invoice_of(s, seq20)
+    for i in inv:
+        if s.records[i][:2] in ("20", "80"):
+            s.put_at(i, 50, "5")  # revalidation
+            s.put_at(i, 17, "20260901")
+    s.put(seq20, 25, "20261031")
+    s.put(seq20, 100, approval)
+    s.fix_checks()
+    assert codes(run(s)) == ({(seq20, "200621")} if expected else set())
+
+
 def test_invoicing_date_in_the_future(s):
     seq20 = first(s, "20")
     s.put(seq20, 262, "20261124")

@@ -58,6 +58,17 @@ INVOICE_RULES = (
         when=("invoice_type", "in", (1, 3, 4, 7, 9)),
         readable=("20,21",),
     ),
+    # Discharge before the revalidation approval.
+    Compare(
+        "20",
+        "6a,6b",
+        "200621",
+        "discharge_date",
+        "<",
+        "approval_date",
+        readable=("6a,6b", "20,21"),
+        present="ab",
+    ),
 )
 #: Prestation date rules: (code suffix, zone, left, op, right, sides that must be set,
 #: zones of the record 20 that must be readable). Each applies to records 30 and 50
