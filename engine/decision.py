@@ -5,11 +5,13 @@ Type letters act as `vsb-processing.md` says:
 - **B** rejects the sending (DF013, rejection type ``01``);
 - **F** rejects the invoice: all its records, 20 through 80;
 - **R** rejects the record and the records that depend on it: the records 51/52
-  after a rejected record 50 (codes ``510119``/``520119`` on them). It does not
-  run upwards: a rejected 51 or 52 leaves its 50 standing, as in the real reply
-  of `vsb-processing.md` (records 10, 20, 50, 51, 80, 90, one rejected
-  prestation: 16.66 %). A last date before the first date (``x00612``) also
-  rejects the whole invoice (``200140`` on its record 20);
+  after a rejected record 50 (codes ``510119``/``520119`` on them). A rejected
+  record 52 (the eID reading) rejects its record 50 too (the official ``500120``),
+  and through it the 50's other 51/52. A rejected 51 leaves its 50 standing (the
+  list has no such code), as in the real reply of `vsb-processing.md` (records 10,
+  20, 50, 51, 80, 90, one rejected prestation: 16.66 %). A last date before the
+  first date (``x00612``) also rejects the whole invoice (``200140`` on its record
+  20);
 - **S** and **E** reject nothing.
 
 The ratio is rejected records over records 10 to 90, compared exactly:
@@ -122,8 +124,9 @@ def percent_x100(part: int, total: int) -> int:
 
 
 def dependency_edges(s: Sending) -> Edges:
-    """A record 50 drags its records 51/52 (``510119``/``520119``). Other dependencies
-    (the day groups of the content checks) come with the findings of their check."""
+    """A record 50 drags its records 51/52 (``510119``/``520119``), a record 52 its
+    record 50 (``500120``). Other dependencies (the day groups of the content checks)
+    come with the findings of their check."""
     src, dst, code, zone = [], [], [], []
     for rt, c in ((51, 510119), (52, 520119)):
         units = s.units_of(rt)
@@ -133,6 +136,12 @@ def dependency_edges(s: Sending) -> Edges:
         dst.append(d)
         code.append(np.full(len(d), c, np.int32))
         zone.append(np.full(len(d), s.zone_index(str(rt), "1"), np.int32))
+    units = s.units_of(52)
+    head = s.head50_of(units)
+    src.append(units[head >= 0])
+    dst.append(head[head >= 0])
+    code.append(np.full(len(dst[-1]), 500120, np.int32))
+    zone.append(np.full(len(dst[-1]), s.zone_index("50", "1"), np.int32))
     return Edges(
         np.concatenate(src).astype(np.int64),
         np.concatenate(dst).astype(np.int64),

@@ -223,7 +223,7 @@ def test_not_numeric_uses_the_zones_official_number(s, rtype, start, text, code)
     s.fix_checks()
     found = codes(run(s))
     assert (seq, code) in found
-    assert {c for _, c in found} - {code} <= {"510119", "520119", "102710", "902712"}
+    assert {c for _, c in found} - {code} <= {"510119", "520119", "500120", "102710", "902712"}
 
 
 @pytest.mark.parametrize(
@@ -686,7 +686,8 @@ def _another_person(s, seq):
 )
 def test_records_51_and_52_hold_the_beneficiary_and_code_of_their_governors(s, rtype, start, code):
     """A record 51 or 52 names the beneficiary of its record 20; a record 52 the
-    nomenclature code of its record 50 (as a record 51 does, 510412)."""
+    nomenclature code of its record 50 (as a record 51 does, 510412). A rejected 52
+    rejects its 50 (500120) and so the 50's other 51/52; a rejected 51 does not."""
     seq = first(s, rtype)
     if start == 36:
         s.put(seq, 36, _another_person(s, seq))
@@ -694,7 +695,28 @@ def test_records_51_and_52_hold_the_beneficiary_and_code_of_their_governors(s, r
         other = f"{(int(s.get(seq, 10, 7)) + 1) % 10_000_000:07d}"
         s.put(seq, 10, other)
     s.resum()
-    assert codes(run(s)) == {(seq, code)}
+    expected = {(seq, code)}
+    if rtype == "52":
+        i = s.index(seq) - 1
+        while s.records[i][:2] != "50":
+            i -= 1
+        expected = with_groups(s, {(s.seq_at(i), "500120")}) - {(seq, "520119")} | expected
+    assert codes(run(s)) == expected
+
+
+def test_a_rejected_record_52_rejects_its_record_50_and_the_other_51():
+    s = Sending(clean(160, seed=7))
+    i = next(
+        i
+        for i, r in enumerate(s.records)
+        if [q[:2] for q in s.records[i : i + 3]] == ["50", "51", "52"]
+    )
+    seq50, seq52 = s.seq_at(i), s.seq_at(i + 2)
+    s.put(seq52, 36, _another_person(s, seq52))
+    s.resum()
+    r = run(s)
+    assert codes(r) == {(seq52, "520812"), (seq50, "500120"), (seq50 + 1, "510119")}
+    assert r.records_rejected == 3
 
 
 def test_a_record_51_beneficiary_has_its_check_digits(s):
@@ -731,14 +753,19 @@ def test_error_on_record_50_rejects_its_51_and_52(s):
     assert r.records_rejected == len(group) + 1
 
 
-def test_error_on_record_52_leaves_its_50(s):
+def test_error_on_record_52_rejects_its_50(s):
     seq52 = first(s, "52")
     s.put(seq52, 10, "0000000")
     s.resum()
     r = run(s)
-    # Missing, and so not the code of its record 50 (as a record 51's zero code).
-    assert codes(r) == {(seq52, "520410"), (seq52, "520412")}
-    assert r.records_rejected == 1
+    # Missing, and so not the code of its record 50 (as a record 51's zero code); the
+    # 52 rejects its 50 (500120) and the 50 its other 51/52.
+    i = s.index(seq52) - 1
+    while s.records[i][:2] != "50":
+        i -= 1
+    dragged = with_groups(s, {(s.seq_at(i), "500120")}) - {(seq52, "520119")}
+    assert codes(r) == {(seq52, "520410"), (seq52, "520412")} | dragged
+    assert r.records_rejected == 1 + len(dragged)
 
 
 def test_every_check_returns_its_findings_and_leaves_the_sending_alone(tmp_path):
