@@ -86,7 +86,7 @@ def order_check(s: Sending, ctx: Context) -> Findings:
     for rt in FOLLOWS:
         unreadable |= s.finding_mask(str(rt), "2")[d]
     if t[0] == 10 and not unreadable[0] and seq[0] != 1:
-        errs.add(d[0], "100203", s.zone_index("10", "2"))
+        errs.add(d[0], "100110", s.zone_index("10", "1"))
     # Six digits: after 999999 the numbering wraps to 000000 (our choice, for
     # sendings of a million records and more).
     gap = (

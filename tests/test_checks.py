@@ -87,6 +87,18 @@ def test_record_51_right_after_record_20(s):
     assert codes(run(s)) == {(s.seq_at(inv[0]) + 1, "510110")}
 
 
+def test_record_52_after_a_record_52(s):
+    """The official 520110: a record 52 follows a record 50 or 51 only."""
+    i = next(i for i, r in enumerate(s.records) if r[:2] == "52")
+    s.records.insert(i + 1, s.records[i])
+    s.renumber()
+    s.resum()
+    seq = s.seq_at(i + 1)
+    r = run(s)
+    assert codes(r) == {(seq, "520110")}
+    assert r.decision == "DF013"
+
+
 def test_missing_record_90(s):
     i = s.index(first(s, "90"))
     del s.records[i]
@@ -125,7 +137,9 @@ def test_sequence_gap_reports_the_record_and_the_next(s):
 def test_record_10_sequence_must_be_one(s):
     s.put(1, 3, "000000")
     s.fix_checks()
-    assert codes(run(s)) == {(0, "100203"), (2, "200210")}
+    r = run(s)
+    assert codes(r) == {(0, "100110"), (2, "200210")}
+    assert [e.zone for e in r.errors if e.code == "100110"] == ["1"]
 
 
 def test_sequence_numbers_wrap_after_999999(s):
@@ -135,7 +149,7 @@ def test_sequence_numbers_wrap_after_999999(s):
             s.records[i] = r[:2] + f"{(start + i) % 1_000_000:06d}" + r[8:]
     s.fix_checks()
     r = run(s)
-    assert codes(r) == {(999_998, "100203")}
+    assert codes(r) == {(999_998, "100110")}
 
 
 # -- family 3: zones -------------------------------------------------------------------

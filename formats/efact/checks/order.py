@@ -16,7 +16,7 @@ FOLLOWS = {
     30: (20, 30, 50, 51, 52),
     50: (20, 30, 50, 51, 52),
     51: (50,),
-    52: (50, 51, 52),
+    52: (50, 51),  # one eID reading per prestation: not after another 52 (520110)
     80: (30, 50, 51, 52),
     90: (80,),
 }
@@ -53,7 +53,9 @@ STEPS = (
     *(Order(str(rt), "1", code, FOLLOWS[rt]) for rt, code in OUT_OF_ORDER.items()),
     "900104",
     *(NotLast(str(rt), "1", code) for rt, code in NOT_LAST.items()),
-    "100203",
+    # The first record 10's sequence number is not 000001: the official 100110 says
+    # "record 10 must open the file" (efact-codes.md), as for a record before it.
+    "100110",
     # Six digits: after 999999 the numbering wraps to 000000 (our choice, for
     # sendings of a million records and more).
     *(Sequence(str(rt), "2", code, SEQUENCE_MODULUS) for rt, code in SEQUENCE.items()),
@@ -84,6 +86,6 @@ def check(s: Sending, ctx: Context) -> Findings:
         extra.append((last, "900104", _zone1(s, 90), "900104"))
     readable = s.rtype[first] == 10 and not s.finding_mask("10", "2")[first]
     if readable and int(s.value_at("sequence", [first])[0]) != 1:
-        extra.append((first, "100203", s.zone_index("10", "2"), "100203"))
+        extra.append((first, "100110", _zone1(s, 10), "100110"))
     found.errors.add_table(family_errors(s, "order", extra))
     return found
