@@ -26,7 +26,7 @@ enum RuleKind {
     RK_EQUAL = 4,          /* a zone equals the same zone of a governing record */
     RK_ORDER = 5,          /* the previous detail record is one of a set of types */
     RK_SEQ = 6,            /* sequence number = the previous one + 1 (mod b) */
-    RK_NOT_LAST = 7,       /* another detail record follows this one */
+    RK_NOT_LAST = 7,       /* the detail record after this one is not of its set */
     RK_ASCENDING = 8,      /* a is not below the same value of the previous record */
     RK_ASCENDING_SEED = 9, /* the record before a chunk seeds RK_ASCENDING */
     RK_TOTAL = 10,         /* at the end of an invoice: a against a total of its records */
@@ -122,7 +122,7 @@ typedef struct {
     int c_opmask;         /* the same for the condition */
     uint64_t set_mask;    /* the set as bits, when all its values are below 64 */
     int set_small;
-    uint64_t layout_mask; /* RK_ORDER: the layouts of the record types of the set */
+    uint64_t layout_mask; /* RK_ORDER, RK_NOT_LAST: the layouts of the set's record types */
 } Rule;
 
 /* How the core reads one zone of a unit with a bad byte (built by CoreTables). */
@@ -262,7 +262,7 @@ typedef struct vsb_tables {
     const int32_t *rule_count;
     const int32_t *kind_first; /* per layout and kind (rows sorted by both) */
     int n_kinds;
-    const int32_t *not_last; /* per layout: its RK_NOT_LAST rule, or -1 */
+    const int32_t *not_last; /* per layout: its RK_NOT_LAST (followed-by) rule, or -1 */
     Rule *rules;
     int n_rules;
     int n_totals;
@@ -479,9 +479,11 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
         o->invoice[u] = -1;
         inv = -1;
     }
-    if (detail && r->prev_layout >= 0 && t->not_last[r->prev_layout] >= 0)
-        if (vsb_emit(rf, r->prev_unit, t->not_last[r->prev_layout]))
+    if (detail && r->prev_layout >= 0 && t->not_last[r->prev_layout] >= 0) {
+        i = t->not_last[r->prev_layout];
+        if (!((rules[i].layout_mask >> L) & 1) && vsb_emit(rf, r->prev_unit, i))
             return -1;
+    }
 
     /* Comparisons (dates, credit notes); rules with one condition test it once. */
     VSB_UNROLL

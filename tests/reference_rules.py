@@ -41,7 +41,13 @@ from vsbengine.formats.efact.checks.content import (  # the same categories and 
     _SHARE,
 )
 from vsbengine.formats.efact.checks.controls import INSZ_ZONES, NIHII_ZONES
-from vsbengine.formats.efact.checks.order import FOLLOWS, OUT_OF_ORDER, SEQUENCE, SEQUENCE_MODULUS
+from vsbengine.formats.efact.checks.order import (
+    FOLLOWS,
+    NOT_FOLLOWED,
+    OUT_OF_ORDER,
+    SEQUENCE,
+    SEQUENCE_MODULUS,
+)
 from vsbengine.formats.efact.checks.zones import EQUAL_ZONES
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Edges, ErrorBuilder, Findings, PrestationKeys
@@ -74,12 +80,18 @@ def order_check(s: Sending, ctx: Context) -> Findings:
     bad = np.flatnonzero(~_ALLOWED[pair]) + 1
     for rt, code in OUT_OF_ORDER.items():
         errs.add(d[bad[t[bad] == rt]], code, _zone1(s, rt))
-    r90 = np.flatnonzero(t == 90)
-    if len(r90) == 0:
-        if s.last:
-            errs.add(d[-1], "900104", _zone1(s, 90))
-    else:
-        errs.add(d[r90[r90 < len(t) - 1]], "900111", _zone1(s, 90))
+    if not (t == 90).any() and s.last:
+        errs.add(d[-1], "900104", _zone1(s, 90))
+    # The same pairs from the first record ("must be followed by"), and the last detail
+    # record against what follows the chunk (nothing at the end of the file).
+    for rt, code in NOT_FOLLOWED.items():
+        errs.add(d[bad[t[bad - 1] == rt] - 1], code, _zone1(s, rt))
+    lt = int(t[-1])
+    if s.last or s.next_type in (95, 96):
+        if lt != 90:
+            errs.add(d[-1], NOT_FOLLOWED[lt], _zone1(s, lt))
+    elif s.next_type in FOLLOWS and not _ALLOWED[(lt << 8) | s.next_type]:
+        errs.add(d[-1], NOT_FOLLOWED[lt], _zone1(s, lt))
 
     seq = s.col("sequence")[d]
     unreadable = np.zeros(len(d), dtype=bool)

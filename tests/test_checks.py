@@ -84,7 +84,21 @@ def test_record_51_right_after_record_20(s):
     s.records.insert(inv[0] + 1, r51)
     s.renumber()
     s.resum()
-    assert codes(run(s)) == {(s.seq_at(inv[0]) + 1, "510110")}
+    # And the record 20 is not followed by a 30 or 50 (200111).
+    seq20 = s.seq_at(inv[0])
+    assert codes(run(s)) == {(seq20, "200111"), (seq20 + 1, "510110")}
+
+
+def test_an_invoice_without_prestations(s):
+    """Record 20 right before its record 80: both records of the pair have their code,
+    the 20 "must be followed by a 30 or 50" (200111), the 80 "must follow a 30, 50, 51 or
+    52" (800110)."""
+    inv = s.invoices()[1]
+    s.records = [r for i, r in enumerate(s.records) if i not in inv[1:-1]]
+    s.renumber()
+    s.resum()
+    seq20 = s.seq_at(inv[0])
+    assert codes(run(s)) == {(seq20, "200111"), (seq20 + 1, "800110")}
 
 
 def test_record_52_after_a_record_52(s):
@@ -95,7 +109,7 @@ def test_record_52_after_a_record_52(s):
     s.resum()
     seq = s.seq_at(i + 1)
     r = run(s)
-    assert codes(r) == {(seq, "520110")}
+    assert codes(r) == {(seq - 1, "520111"), (seq, "520110")}
     assert r.decision == "DF013"
 
 
@@ -104,7 +118,8 @@ def test_missing_record_90(s):
     del s.records[i]
     s.resum(sending=False)
     r = run(s)
-    assert codes(r) == {(s.seq_at(i - 1), "900104")}
+    # The last record 80 is followed by no record 20 or 90 either (800111).
+    assert codes(r) == {(s.seq_at(i - 1), "900104"), (s.seq_at(i - 1), "800111")}
 
 
 def test_record_90_before_the_last_invoice(s):
@@ -115,7 +130,8 @@ def test_record_90_before_the_last_invoice(s):
     s.renumber()
     s.resum()
     seq90 = s.seq_at(last_inv[0])
-    assert codes(run(s)) == {(seq90, "900111"), (seq90 + 1, "200110")}
+    last80 = s.seq_at(len(s.records) - 1 - [r[:2] for r in reversed(s.records)].index("80"))
+    assert codes(run(s)) == {(seq90, "900111"), (seq90 + 1, "200110"), (last80, "800111")}
 
 
 def test_second_record_10(s):
@@ -123,7 +139,9 @@ def test_second_record_10(s):
     s.records.insert(inv[0], s.records[0])
     s.renumber()
     s.resum()
-    assert codes(run(s)) == {(s.seq_at(inv[0]), "100110")}
+    # The record 80 before it is followed by no record 20 or 90 (800111).
+    seq10 = s.seq_at(inv[0])
+    assert codes(run(s)) == {(seq10 - 1, "800111"), (seq10, "100110")}
 
 
 def test_sequence_gap_reports_the_record_and_the_next(s):

@@ -101,6 +101,9 @@ class Chunk:
     #: Bytes ``[start, end)`` of the record before the chunk, or None.
     previous: tuple[int, int] | None
     last: bool
+    #: Record type of the unit right after the chunk (None: the last chunk, or a unit
+    #: of no type of message 920000).
+    next_type: int | None = None
 
 
 @dataclass
@@ -152,6 +155,7 @@ def scan_chunk(
         data,
         own_first=2 + n_prefix,
         last=chunk.last,
+        next_type=chunk.next_type,
         unit_base=chunk.first_unit,
         offset_base=chunk.start - len(prefix),
         own_offset=len(prefix),
@@ -227,7 +231,13 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
             want *= 2
         units = cut_unit - 2
         last = cut >= size
-        result.chunks.append(Chunk(len(result.chunks), pos, cut, first_unit, units, previous, last))
+        after = int(lay[cut_unit]) if cut_unit < len(lay) else -1
+        next_type = (
+            int(LAYOUTS.layout_rtype[after]) if 0 <= after < len(LAYOUTS.layout_rtype) else None
+        )
+        result.chunks.append(
+            Chunk(len(result.chunks), pos, cut, first_unit, units, previous, last, next_type)
+        )
         if cut_unit >= 3:
             previous = (pos + int(off[cut_unit - 1]), cut)
         first_unit += units

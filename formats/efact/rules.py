@@ -143,12 +143,14 @@ class Sequence:
 
 
 @dataclass(frozen=True)
-class NotLast:
-    """No detail record may follow a record of this type."""
+class FollowedBy:
+    """The detail record after one of this type is of one of the types ``before`` (none:
+    no detail record may follow it). The finding goes on this record."""
 
     record: str
     zone: str
     code: str
+    before: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ class Total:
     record: str = "80"
 
 
-Spec = Compare | Sign | Ident | Equal | Order | Sequence | NotLast | Ascending | Total
+Spec = Compare | Sign | Ident | Equal | Order | Sequence | FollowedBy | Ascending | Total
 
 #: Totals of each invoice that the summary reads (no check of their own).
 AGGREGATES = (
@@ -329,8 +331,9 @@ class _Builder:
         elif isinstance(s, Sequence):
             row = self.add(k.RK_SEQ, s.record, s.code, s.record, s.zone, rank, family)
             row[_RC.RC_B_CONST] = s.modulus
-        elif isinstance(s, NotLast):
-            self.add(k.RK_NOT_LAST, s.record, s.code, s.record, s.zone, rank, family)
+        elif isinstance(s, FollowedBy):
+            row = self.add(k.RK_NOT_LAST, s.record, s.code, s.record, s.zone, rank, family)
+            row[_RC.RC_SET_FIRST], row[_RC.RC_SET_COUNT] = self.set_of(s.before)
         elif isinstance(s, Ascending):
             row = self.add(k.RK_ASCENDING, s.record, s.code, s.record, s.zone, rank, family)
             row[_RC.RC_A] = self.c.local_slot(s.record, s.column)

@@ -62,6 +62,9 @@ class Sending:
         only as references for the checks.
     last
         Whether the chunk ends the file.
+    next_type
+        The record type of the unit right after the chunk (None: the chunk ends the
+        file, or the type is not one of message 920000).
     unit_base
         Index in the whole file of unit ``own_first`` (default: ``own_first``, a
         whole file).
@@ -87,6 +90,7 @@ class Sending:
         *,
         own_first: int = 2,
         last: bool = True,
+        next_type: int | None = None,
         unit_base: int | None = None,
         offset_base: int = 0,
         own_offset: int = 0,
@@ -99,6 +103,7 @@ class Sending:
         self.compiled = compiled
         self.own_first = own_first
         self.last = last
+        self.next_type = None if last else next_type
         self.unit_base = own_first if unit_base is None else unit_base
         self.offset_base = offset_base
         self.own_offset = own_offset

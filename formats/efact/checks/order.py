@@ -6,7 +6,7 @@ last detail record of a chunk are looked at here."""
 from __future__ import annotations
 
 from vsbengine.formats.efact.findings import Context, Findings
-from vsbengine.formats.efact.rules import NotLast, Order, Sequence, family_errors
+from vsbengine.formats.efact.rules import FollowedBy, Order, Sequence, family_errors
 from vsbengine.formats.efact.sending import Sending
 
 #: Which record types may come right before each record type (records 10 to 90).
@@ -43,8 +43,22 @@ SEQUENCE = {
 }
 
 SEQUENCE_MODULUS = 1_000_000
-#: The code of a record 90 that other detail records follow.
-NOT_LAST = {90: "900111"}
+#: Which record types may come right after each record type: the same pairs as
+#: :data:`FOLLOWS`, seen from the first record (a record 90 is the last).
+PRECEDES = {rt: tuple(n for n, after in FOLLOWS.items() if rt in after) for rt in FOLLOWS}
+#: The code given to a record that a record it may not precede follows, or that ends
+#: the detail records although it must be followed (``x00111``: "must be followed by";
+#: ``900111``: the record 90 is not the last).
+NOT_FOLLOWED = {
+    10: "100111",
+    20: "200111",
+    30: "300111",
+    50: "500111",
+    51: "510111",
+    52: "520111",
+    80: "800111",
+    90: "900111",
+}
 
 #: The family's steps in the order its errors are listed (the rules run in the core;
 #: the codes named as strings are decided here, once per chunk).
@@ -52,7 +66,8 @@ STEPS = (
     "100104",
     *(Order(str(rt), "1", code, FOLLOWS[rt]) for rt, code in OUT_OF_ORDER.items()),
     "900104",
-    *(NotLast(str(rt), "1", code) for rt, code in NOT_LAST.items()),
+    *(FollowedBy(str(rt), "1", code, PRECEDES[rt]) for rt, code in NOT_FOLLOWED.items()),
+    "x00111",
     # The first record 10's sequence number is not 000001: the official 100110 says
     # "record 10 must open the file" (efact-codes.md), as for a record before it.
     "100110",
@@ -84,6 +99,18 @@ def check(s: Sending, ctx: Context) -> Findings:
         extra.append((first, "100104", _zone1(s, 10), "100104"))
     if s.count_of(90) == 0 and s.last:
         extra.append((last, "900104", _zone1(s, 90), "900104"))
+    # The chunk's last detail record against the record after it (the scan saw the
+    # pairs inside the chunk): nothing after the file's last one (records 95/96 end
+    # the detail records), or the first record of the next chunk.
+    nxt = s.next_type
+    lt = int(s.rtype[last])
+    if last >= s.own_first or s.first_chunk:
+        if s.last or nxt in (95, 96):
+            wrong = lt != 90
+        else:
+            wrong = nxt in PRECEDES and nxt not in PRECEDES[lt]
+        if wrong:
+            extra.append((last, NOT_FOLLOWED[lt], _zone1(s, lt), "x00111"))
     readable = s.rtype[first] == 10 and not s.finding_mask("10", "2")[first]
     if readable and int(s.value_at("sequence", [first])[0]) != 1:
         extra.append((first, "100110", _zone1(s, 10), "100110"))
