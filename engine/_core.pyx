@@ -378,7 +378,7 @@ cdef class CoreTables:
                 and rules[i, RC_LAYOUT] == rules[i - 1, RC_LAYOUT]
                 and all(rules[i, c] == rules[i - 1, c] for c in (
                     RC_C_SRC, RC_C, RC_C_X, RC_C_OP, RC_C_CONST, RC_SET_FIRST, RC_SET_COUNT,
-                    RC_NEED, RC_NEED20))
+                    RC_NEED))
             )
         if len(consts) > V_SIZE - V_CONST:
             raise ValueError("too many constants in the rules")

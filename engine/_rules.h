@@ -490,8 +490,10 @@ static VSB_ALWAYS_INLINE int vsb_rules_with(
     for (i = kf[RK_CMP]; i < kf[RK_CMP + 1]; i++) {
         q = &rules[i];
         if (!q->same_guard)
-            guard = vsb_when(t, r, q) && !(q->need & found) && !(q->need20 & r->found20);
-        if (!guard)
+            guard = vsb_when(t, r, q) && !(q->need & found);
+        /* need20 is left out of the shared condition: rules that differ only in it
+         * (the prestation dates against the record 20's) keep sharing the rest. */
+        if (!guard || (q->need20 & r->found20))
             continue;
         a = r->vals[q->ai];
         b = r->vals[q->bi];
