@@ -104,7 +104,8 @@ def write(
         Also write ``report.json`` (the JSON result).
     payment_order
         ``(PaymentOrder, pain.001 XML bytes)``: also write DF017 (see
-        :func:`vsbengine.formats.efact.payment.order`).
+        :func:`vsbengine.formats.efact.payment.order`; XML None: nothing is
+        transferred, only the JSON is written).
     echo
         Which records DF013, DF014 and DF015 echo: ``"errors"`` (records 10 and 90 and
         the invoices with errors, as most insurers do) or ``"all"`` (see ``Answers``).
@@ -160,12 +161,15 @@ def write(
                     if mut not in per_mutuality:
                         per_mutuality[mut] = create(notify.file_name(mut))[1]
                 paths["DF016"] = [folder / notify.file_name(m) for m in sorted(per_mutuality)]
+            orders = []
             if payment_order is not None:
                 po, xml = payment_order
                 for name, data in zip(
                     PAYMENT_ORDER, (msgspec.json.format(msgspec.json.encode(po)), xml)
                 ):
-                    create(name)[1].write(data)
+                    if data is not None:  # no pain.001 when nothing is transferred
+                        create(name)[1].write(data)
+                        orders.append(folder / name)
             if report:
                 create(REPORT)[1].write(result.to_json() + b"\n")
         finally:
@@ -173,6 +177,4 @@ def write(
             writes.close()
 
     written = [p for df in messages for p in paths[df]]
-    if payment_order is not None:
-        written += [folder / name for name in PAYMENT_ORDER]
-    return written
+    return written + orders

@@ -488,6 +488,10 @@ def _rows(proposal: dict, result, cat, lang: str, opts: Options) -> dict:
         [x["account"], x["iban"], x["bic"], x["reference"], eur(x["amount"])]
         for x in (plan["payments"] if plan else ())
     ]
+    recover = [
+        [x["account"], x["reference"], eur(x["amount"])]
+        for x in ((plan or {}).get("to_recover") or ())
+    ]
     problems = [
         [
             ", ".join(
@@ -511,6 +515,7 @@ def _rows(proposal: dict, result, cat, lang: str, opts: Options) -> dict:
         "money_foot": foot,
         "account_rows": accounts,
         "payment_rows": payments,
+        "recover_rows": recover,
         "problem_rows": problems,
         "code_rows": codes,
     }

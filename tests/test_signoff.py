@@ -130,6 +130,77 @@ def test_df016_and_df017_add_up_with_df015(made):
     assert doc.findtext(".//p:Dbtr/p:Nm", namespaces=ns) == "Zorgkas Voorbeeld"
 
 
+def _credit(data: bytes, account: str | None) -> bytes:
+    """Every prestation on ``account`` ("0" A, "1" B; None: all) turned into a credit:
+    the signs of its amounts flipped, the totals recomputed."""
+    from vsbengine.formats.efact.compiled import LAYOUTS
+
+    s = Sending(data)
+    signed = {
+        rt: [(z.start + 1, z.length) for z in LAYOUTS.layout(rt).zones if z.kind == "S"]
+        for rt in ("30", "50")
+    }
+    for i, r in enumerate(s.records):
+        if r[:2] in signed and (account is None or r[50] == account):
+            for start, n in signed[r[:2]]:
+                v = s.records[i][start - 1 : start - 1 + n]
+                if v.strip("+- 0"):
+                    s.put_at(i, start, ("-" if v[0] == "+" else "+") + v[1:])
+    s.resum()
+    return s.tobytes()
+
+
+def test_a_negative_account_is_to_recover_not_paid_nor_netted(made):
+    """Credit notes outweigh the invoices on account B: DF017 pays account A its
+    accepted total, and lists what the facility owes on B (not netted against A)."""
+    engine, result, out = made(error_rate=0, edit=lambda d: _credit(d, "1"))
+    assert result.decision == "DF014"
+    r92 = next(r for r in result.settlement if r.record_type == "92")
+    assert r92.accepted_a > 0 > r92.accepted_b
+    signoff.propose(result, out, engine.refs)
+    plan = json.loads((out / "proposal.json").read_text())["payment"]
+    assert [p["account"] for p in plan["payments"]] == ["A"]
+    reference = f"{result.payee.sending_number:03d}/202610/B"
+    assert plan["to_recover"] == [
+        {"account": "B", "amount": -r92.accepted_b, "reference": reference}
+    ]
+    assert plan["total"] == r92.accepted_a
+    assert 'class="recover"' in (out / "review.html").read_text()
+    signoff.sign(out, "An Peeters", at="2026-11-24T09:00:00+00:00")
+    po = json.loads((out / "DF017_payment_order.json").read_text())
+    assert po["total"] == r92.accepted_a and po["accepted"] == r92.accepted_a + r92.accepted_b
+    assert po["to_recover"][0]["amount"] == -r92.accepted_b
+    sepa.validate((out / "DF017_payment_order.xml").read_bytes())
+
+
+def test_a_sending_of_credit_notes_only_is_signed_and_transfers_nothing(made, tmp_path):
+    """Nothing to pay is no error: the sending is proposed and signed as any other; its
+    DF017 lists what the facility owes and no pain.001 is written. The register keeps it
+    too (it is no unreadable file)."""
+    engine, result, out = made(error_rate=0, edit=lambda d: _credit(d, None))
+    assert result.decision == "DF014"
+    r92 = next(r for r in result.settlement if r.record_type == "92")
+    assert r92.accepted_a < 0 and r92.accepted_b <= 0
+    refs, path = tmp_path / "refs", result.source
+    r = runner.invoke(
+        app,
+        ["validate", path, "--refs", str(refs), "--out", str(out), "--today", "2026-11-23"]
+        + ["--sign-as", "An Peeters"],
+    )
+    assert r.exit_code == 0, r.stderr
+    po = json.loads((out / "DF017_payment_order.json").read_text())
+    assert po["payments"] == [] and po["total"] == 0
+    assert sum(x["amount"] for x in po["to_recover"]) == -r92.accepted
+    assert not (out / "DF017_payment_order.xml").exists()
+    r = runner.invoke(
+        app,
+        ["receive", path, "--register", str(tmp_path / "reg"), "--refs", str(refs)]
+        + ["--today", "2026-11-23", "--sign-as", "An Peeters"],
+    )
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "unreadable" not in r.stdout
+
+
 def test_rejection_waits_for_a_confirmation(made):
     engine, result, out = made(error_rate=0.2)
     assert result.decision == "DF013"

@@ -12,6 +12,13 @@ zorgkas as debtor; IBAN and BIC are checked before anything is written.
 
 :func:`plan` is what signing would order (the proposal shows it, the review page
 too); :func:`order` is that plan, signed.
+
+An account whose accepted total is negative (credit notes outweigh the invoices on
+it) is not paid, and not netted against the other account (another bank account of
+the facility): the plan lists it under ``to_recover``, the amount the facility owes
+on it, for the person who signs and for the zorgkas's own follow-up. A sending whose
+accepted totals are all zero or negative is signed like any other; its DF017 then
+holds no transfer, and no pain.001 file is written.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import msgspec
 from vsbengine.errors import ConfigError
 from vsbengine.formats import sepa
 
-__all__ = ["Account", "Payment", "PaymentOrder", "Plan", "order", "plan"]
+__all__ = ["Account", "Payment", "PaymentOrder", "Plan", "Recovery", "order", "plan"]
 
 
 class Account(msgspec.Struct, frozen=True):
@@ -40,9 +47,19 @@ class Payment(msgspec.Struct, frozen=True):
     reference: str
 
 
+class Recovery(msgspec.Struct, frozen=True):
+    """A negative accepted total on one account: what the facility owes on it."""
+
+    account: str  # "A" or "B"
+    amount: int  # cents owed (positive)
+    reference: str
+
+
 class Plan(msgspec.Struct, frozen=True):
     """What signing an accepted sending would order (``proposal.json``'s ``payment``):
-    the payee, the accounts and amounts, the due date. DF017 is this, signed."""
+    the payee, the accounts and amounts, the due date. DF017 is this, signed.
+    ``total`` is what is paid; ``accepted`` the settlement's accepted total (DF015,
+    accounts A and B together), which differs when an account is to be recovered."""
 
     sending: int
     invoiced_month: str
@@ -53,6 +70,8 @@ class Plan(msgspec.Struct, frozen=True):
     due_on: str
     total: int
     payments: list[Payment]
+    accepted: int = 0
+    to_recover: list[Recovery] = msgspec.field(default_factory=list)
 
 
 class PaymentOrder(msgspec.Struct, frozen=True):
@@ -70,6 +89,8 @@ class PaymentOrder(msgspec.Struct, frozen=True):
     payments: list[Payment]
     signed_by: str
     signed_at: str
+    accepted: int = 0
+    to_recover: list[Recovery] = msgspec.field(default_factory=list)
 
 
 def plan(result, zorgkas, facility) -> Plan:
@@ -89,8 +110,8 @@ def plan(result, zorgkas, facility) -> Plan:
     Raises
     ------
     vsbengine.ConfigError
-        No zorgkas account, no registered facility, an accepted amount on an account
-        the facility has none registered for, or nothing accepted.
+        No zorgkas account, no registered facility, or an accepted amount to pay on an
+        account the facility has none registered for.
     """
     if result.decision != "DF014":
         raise ValueError("only an accepted sending (DF014) is paid")
@@ -109,9 +130,13 @@ def plan(result, zorgkas, facility) -> Plan:
     total = next(r for r in result.settlement if r.record_type == "92")
     received = _dt.date(result.today // 10000, result.today // 100 % 100, result.today % 100)
     due = received + _dt.timedelta(days=zorgkas.payment_days)
-    payments = []
+    payments, recover = [], []
     for account, amount in (("A", total.accepted_a), ("B", total.accepted_b)):
-        if amount <= 0:
+        reference = f"{sending:03d}/{month}/{account}"
+        if amount < 0:
+            recover.append(Recovery(account, -amount, reference))
+            continue
+        if amount == 0:
             continue
         iban, bic = facility.account(account)
         if not iban:
@@ -119,9 +144,7 @@ def plan(result, zorgkas, facility) -> Plan:
                 f"institution {institution} has no registered account {account} "
                 "(facilities.csv): nothing to pay it to"
             )
-        payments.append(Payment(account, amount, iban, bic, f"{sending:03d}/{month}/{account}"))
-    if not payments:
-        raise ConfigError("nothing accepted to pay")
+        payments.append(Payment(account, amount, iban, bic, reference))
     return Plan(
         sending=sending,
         invoiced_month=f"{month[:4]}-{month[4:]}",
@@ -132,12 +155,16 @@ def plan(result, zorgkas, facility) -> Plan:
         due_on=due.isoformat(),
         total=sum(p.amount for p in payments),
         payments=payments,
+        accepted=total.accepted_a + total.accepted_b,
+        to_recover=recover,
     )
 
 
-def order(result, zorgkas, facility, signed_by: str, signed_at: str) -> tuple[PaymentOrder, bytes]:
+def order(
+    result, zorgkas, facility, signed_by: str, signed_at: str
+) -> tuple[PaymentOrder, bytes | None]:
     """The payment order of an accepted sending (its :func:`plan`, signed), as a struct
-    and as pain.001 XML."""
+    and as pain.001 XML (None: nothing to transfer)."""
     p = plan(result, zorgkas, facility)
     month = p.invoiced_month.replace("-", "")
     transfers = [
@@ -149,13 +176,15 @@ def order(result, zorgkas, facility, signed_by: str, signed_at: str) -> tuple[Pa
         )
         for pay in p.payments
     ]
-    xml = sepa.build(
-        f"DF017-{p.institution}-{p.sending:03d}-{month}",
-        _dt.datetime.fromisoformat(signed_at),
-        sepa.Party(p.zorgkas.name, p.zorgkas.iban, p.zorgkas.bic),
-        _dt.date.fromisoformat(p.due_on),
-        transfers,
-    )
+    xml = None
+    if transfers:
+        xml = sepa.build(
+            f"DF017-{p.institution}-{p.sending:03d}-{month}",
+            _dt.datetime.fromisoformat(signed_at),
+            sepa.Party(p.zorgkas.name, p.zorgkas.iban, p.zorgkas.bic),
+            _dt.date.fromisoformat(p.due_on),
+            transfers,
+        )
     po = PaymentOrder(
         message="DF017",
         **msgspec.structs.asdict(p),
