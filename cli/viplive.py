@@ -292,6 +292,7 @@ def run(
     input. Running it twice on a day pays nothing the second time.
     """
     from vsbengine.formats.viplive import load_config
+    from vsbengine.formats.viplive.scheduler import NOTHING_NEW
     from vsbengine.formats.viplive.scheduler import run as decide
 
     outcome = decide(
@@ -310,9 +311,16 @@ def run(
         lines = [f"{outcome.today}: {outcome.decision}: {outcome.reason}"]
         if outcome.decision == "paid":
             lines.append(_pay_text(outcome.summary))
+        elif outcome.decision == NOTHING_NEW and outcome.summary is not None:
+            # Why nothing moves: the rows that wait, and the refused rows behind them.
+            s = outcome.summary
+            lines += _listed(
+                "pending:", s.pending, lambda p: one_line(f"{p.path}, line {p.line}: {p.reason}")
+            )
+            lines += _listed("bad row:", s.bad_rows, lambda b: one_line(str(b)))
         lines.append(f"  next possible round: {_next_round_text(outcome)}")
         typer.echo("\n".join(lines))
-    refused = outcome.decision == "paid" and outcome.summary.bad_rows
+    refused = outcome.decision in ("paid", NOTHING_NEW) and outcome.summary.bad_rows
     raise typer.Exit(EXIT_ROWS_REFUSED if refused else EXIT_DONE)
 
 

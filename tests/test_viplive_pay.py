@@ -316,6 +316,30 @@ def test_contradicting_rows_are_refused_and_not_paid(run):
     assert _counts(s) == {"read": 4, "paid": 1, "bad": 3}
 
 
+@pytest.mark.parametrize("bad", [{"amount": "1.155"}, {"patients": "4x", "status": "afgewezen"}])
+def test_a_refused_newer_download_holds_its_key_back(run, bad):
+    """The latest download of a key has a bad cell: the older good download of that key
+    is not paid in its place (the key waits until the row is corrected); other keys are
+    paid."""
+    s = run(
+        [
+            row("DM", practice=1, amount="4.410,00", day="2021-05-20"),
+            row("DM", practice=1, day="2021-05-27", **bad),
+            row("DM", practice=2, amount="50,00"),
+        ]
+    )
+    path = str(run.tmp / "export1.csv")
+    assert [p.agb for p in s.payments] == [agb_for(2)]
+    assert [b.line for b in s.bad_rows] == [3]
+    assert [(p.line, p.reason) for p in s.pending] == [
+        (
+            2,
+            f"the download of 2021-05-27 for this chain, quarter, practice and insurer ({path} "
+            "line 3) was refused: an older download is not paid in its place; correct that row",
+        )
+    ]
+
+
 def test_one_iban_per_payment(run):
     s = run(
         [

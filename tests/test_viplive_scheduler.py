@@ -276,3 +276,25 @@ def test_run_on_the_command_line(tmp_path):
     assert r.exit_code == 2 and r.stderr == (
         "vsbengine: error: --today must be a date YYYY-MM-DD, not '10000-01-01'\n"
     )
+
+
+def test_a_refused_newer_download_holds_its_key_back_in_run(tmp_path):
+    """A granted row is paid in no later round once a newer download of its key has a
+    bad cell: run says why nothing moves, lists the row, exits 1, and the key is open."""
+    s = Scheduler(tmp_path)
+    write_csv(s.exports / "a.csv", [row("DM", practice=1, status="in behandeling", amount="0")])
+    assert s(D(2021, 6, 1)).decision == "paid"  # the first round, nothing granted yet
+    write_csv(s.exports / "b.csv", [row("DM", practice=1, amount="4.410,00", day="2021-06-05")])
+    write_csv(s.exports / "c.csv", [row("DM", practice=1, amount="1.155", day="2021-06-12")])
+    args = [
+        "viplive", "run", "--ledger", str(s.ledger), "--exports", str(s.exports),
+        "--config", str(tmp_path / "config.toml"), "--out", str(s.out),
+    ]  # fmt: skip
+    r = CliRunner().invoke(app, [*args, "--today", "2021-06-15"])
+    assert r.exit_code == 1, r.output
+    lines = r.output.splitlines()
+    assert lines[0] == "2021-06-15: nothing new: nothing to pay or claim; 2 rows still pending"
+    assert any(x.startswith("  bad row:") and "c.csv, line 2, column bedrag" in x for x in lines)
+    assert sum("was refused: an older download is not paid" in x for x in lines) == 2
+    assert lines[-1] != "  next possible round: none (everything granted is settled)"
+    assert not list(s.out.glob("round-2021-06-15*"))

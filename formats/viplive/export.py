@@ -16,8 +16,11 @@ from vsbengine.formats.viplive.columns import EXPORT
 from vsbengine.formats.viplive.config import DEFAULT_CHAINS
 from vsbengine.formats.viplive.money import cents
 from vsbengine.formats.viplive.problems import Problem, TableError
-from vsbengine.formats.viplive.records import ExportRead, Grant, SourceFile
+from vsbengine.formats.viplive.records import ExportRead, Grant, Held, SourceFile
 from vsbengine.formats.viplive.tables import Table, open_table
+
+#: The cells of a refused row that make it hold its key back (see Held).
+_HELD = ("kwartaal", "keten", "agb", "uzovi", "download_datum")
 
 __all__ = ["STATUSES", "read_exports"]
 
@@ -72,7 +75,9 @@ def parse_row(table: Table, line: int, cells: list, parsers) -> list:
     return got
 
 
-def _read_one(table: Table, parsers, grants: list[Grant], bad: list[Problem]) -> int:
+def _read_one(
+    table: Table, parsers, grants: list[Grant], bad: list[Problem], held: list[Held]
+) -> int:
     columns = [(name, table.index[name], table.header(name), parsers[name]) for name in EXPORT]
     path = table.path
     n = 0
@@ -84,12 +89,18 @@ def _read_one(table: Table, parsers, grants: list[Grant], bad: list[Problem]) ->
             continue
         got = []
         ok = True
-        for _name, i, header, parse in columns:
+        read = {}
+        for name, i, header, parse in columns:
             try:
-                got.append(parse(cells[i]))
+                got.append(value := parse(cells[i]))
+                read[name] = value
             except ValueError as exc:
                 bad.append(Problem(path, line, header, str(exc)))
                 ok = False
+        if not ok and all(k in read for k in _HELD):
+            # A newer download with a bad cell holds its key back (see Held).
+            key = (read["kwartaal"], read["keten"], read["agb"], read["uzovi"])
+            held.append(Held(key, read["download_datum"], path, line))
         if ok:
             chain, quarter, agb, practice, iban, uzovi, patients, amount, status, day = got
             grants.append(
@@ -138,11 +149,12 @@ def read_exports(
     parsers = _parsers(chains or DEFAULT_CHAINS)
     grants: list[Grant] = []
     bad: list[Problem] = []
+    held: list[Held] = []
     files = []
     total = 0
     for path in paths:
         table = open_table(path, EXPORT, mapping=mapping)
-        n = _read_one(table, parsers, grants, bad)
+        n = _read_one(table, parsers, grants, bad, held)
         files.append(
             SourceFile(
                 table.path,
@@ -154,4 +166,4 @@ def read_exports(
             )
         )
         total += n
-    return ExportRead(grants, bad, total, files)
+    return ExportRead(grants, bad, total, files, held)

@@ -119,6 +119,7 @@ def pay(
             book.rounds(),
             {f.path: f.headers for f in read.files},
             book.grants(),
+            read.held,
         )
         counts = plan.counts
         counts.read = read.rows

@@ -62,6 +62,17 @@ class Grant(msgspec.Struct, frozen=True):
     line: int
 
 
+class Held(msgspec.Struct, frozen=True):
+    """A refused export row whose key (quarter, chain, AGB code, UZOVI code) and
+    download date could be read: while it is the latest download of its key, the older
+    good rows of that key are not paid either."""
+
+    key: tuple[str, str, str, str]
+    downloaded: _dt.date
+    path: str
+    line: int
+
+
 class ExportRead(msgspec.Struct):
     """The exports as read: the good rows, the refused ones, and what each file was."""
 
@@ -69,6 +80,7 @@ class ExportRead(msgspec.Struct):
     bad_rows: list[Problem]
     rows: int  # data rows read, good and bad
     files: list[SourceFile]
+    held: list[Held] = msgspec.field(default_factory=list)
 
     @property
     def bad_lines(self) -> int:

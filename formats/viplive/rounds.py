@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -30,6 +30,7 @@ from vsbengine.formats.viplive.quarters import Quarter
 from vsbengine.formats.viplive.records import (
     Claim,
     Grant,
+    Held,
     InsurerPart,
     Payment,
     Pending,
@@ -76,9 +77,14 @@ def _granted(g: Grant) -> int:
 
 
 class _Planner:
-    def __init__(self, day, chains, settled, booked, headers, known):
+    def __init__(self, day, chains, settled, booked, headers, known, held=()):
         self.day, self.chains, self.settled, self.booked = day, chains, settled, booked
         self.headers, self.known = headers, known
+        #: Per key, the refused rows downloaded by the round date (see Held).
+        self.held: dict[Key, list[Held]] = defaultdict(list)
+        for h in held:
+            if h.downloaded <= day:
+                self.held[h.key].append(h)
         self.counts = RowCounts()
         self.pending: list[Pending] = []
         self.bad: list[Problem] = []
@@ -117,8 +123,19 @@ class _Planner:
         for g in grants:
             by_key[_key(g)].append(g)
         left = []
-        for rows in by_key.values():
+        for key, rows in by_key.items():
             last = max(r.downloaded for r in rows)
+            newer = [h for h in self.held.get(key, ()) if h.downloaded >= last]
+            if newer:
+                h = max(newer, key=lambda h: h.downloaded)
+                for r in rows:
+                    self.wait(
+                        r,
+                        f"the download of {h.downloaded} for this chain, quarter, practice and "
+                        f"insurer ({h.path} line {h.line}) was refused: an older download is "
+                        "not paid in its place; correct that row",
+                    )
+                continue
             latest = [r for r in rows if r.downloaded == last]
             self.counts.superseded += len(rows) - len(latest)
             if all(_differs(r, latest[0]) is None for r in latest[1:]):
@@ -285,16 +302,18 @@ def current_rows(
     day: _dt.date,
     known: Mapping[Key, Grant] | None = None,
     headers: Mapping[str, Mapping[str, str]] | None = None,
+    held: Sequence[Held] = (),
 ) -> list[Grant]:
-    """The rows a round on ``day`` decides on: downloaded by then, the latest per key,
-    agreeing with each other and with the ledger's download, one IBAN per payment.
+    """The rows a round on ``day`` decides on: downloaded by then, the latest per key
+    (none for a key whose latest download was refused, ``held``), agreeing with each
+    other and with the ledger's download, one IBAN per payment.
 
     Raises
     ------
     vsbengine.formats.viplive.TableError
         A row is older than the download the ledger kept for its key.
     """
-    p = _Planner(day, {}, {}, {}, headers or {}, known or {})
+    p = _Planner(day, {}, {}, {}, headers or {}, known or {}, held)
     return p.one_iban(p.not_stale(p.current(p.due(grants))))
 
 
@@ -319,6 +338,7 @@ def plan_round(
     booked: Mapping[tuple[str, int], _dt.date],
     headers: Mapping[str, Mapping[str, str]] | None = None,
     known: Mapping[Key, Grant] | None = None,
+    held: Sequence[Held] = (),
 ) -> Plan:
     """Decide the round on ``day`` for the good export rows ``grants``.
 
@@ -337,6 +357,9 @@ def plan_round(
         Per file, our column -> its header (to name columns in problems).
     known
         From the ledger: the newest export row it kept per key.
+    held
+        Refused rows whose key and download date were read: a key whose latest
+        download is one of them waits (its older good rows are not paid instead).
 
     Raises
     ------
@@ -357,7 +380,7 @@ def plan_round(
             f"{day} is before the latest booked round ({latest}): rounds are booked "
             "in date order; nothing was paid"
         )
-    p = _Planner(day, chains, settled, booked, headers or {}, known or {})
+    p = _Planner(day, chains, settled, booked, headers or {}, known or {}, held)
     state = p.one_iban(p.not_stale(p.current(p.due(grants))))
     quarters, closed, items, claims = p.settle(state)
     if state and not quarters and not closed:

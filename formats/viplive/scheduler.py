@@ -151,6 +151,7 @@ def _plan(read, day, config: Config, book: _Book) -> Plan | None:
             book.booked,
             {f.path: f.headers for f in read.files},
             book.known,
+            read.held,
         )
     except ConfigError:
         return None
@@ -208,7 +209,7 @@ def run(
         return RunOutcome(today, NOT_DUE, "no export rows downloaded by today", None, None, names)
     book = _Book.read(ledger)
     # A stale export is refused here already (located, exit 2), as pay would.
-    current_rows(read.grants, today, book.known)
+    current_rows(read.grants, today, book.known, held=read.held)
 
     def upcoming() -> _dt.date | None:
         return _next_possible_round(read, quarters, config, _Book.read(ledger), today)
@@ -243,6 +244,10 @@ def run(
     # Today is a grid day, and its round is not due: say why.
     plan = attempt(today, False, dry_run=True)
     new = {r.quarter: r.round for r in plan.rounds if r.booked == "dry run"}
+    if not plan.rounds and plan.pending:
+        n = len(plan.pending)
+        reason = f"nothing to pay or claim; {n} row{'s' if n > 1 else ''} still pending"
+        return RunOutcome(today, NOTHING_NEW, reason, today, upcoming(), names, plan)
     if not new:
         rounds = ", ".join(f"{r.quarter} round {r.round}" for r in plan.rounds)
         return RunOutcome(
@@ -274,7 +279,13 @@ def _next_possible_round(read, quarters, config: Config, book: _Book, today: _dt
     claimed, or awaiting the insurer). ``None`` when everything granted is settled."""
     if _due(read, quarters, config, book, today) is not None:
         return today
-    still_open = open_quarters(current_rows(read.grants, today, book.known), book.settled)
+    still_open = open_quarters(
+        current_rows(read.grants, today, book.known, held=read.held), book.settled
+    )
+    # A key held back by a refused newer download is open: it moves once corrected.
+    for h in read.held:
+        if h.downloaded <= today:
+            still_open[h.key[0]] = True
     days = []
     for q in quarters:
         if first_round(q) > today and (str(q), 1) not in book.booked:
