@@ -294,22 +294,30 @@ typedef struct vsb_tables {
 #endif
 
 /* Append a rule finding; -1 when memory runs out. */
-static int vsb_emit(RuleFindings *f, Py_ssize_t unit, int rule)
+/* Room for more findings (the rare path of vsb_emit, kept out of the rules' code). */
+static VSB_NOINLINE int vsb_emit_grow(RuleFindings *f)
+{
+    Py_ssize_t cap = f->cap ? f->cap * 2 : 1024;
+    int32_t *a = (int32_t *)realloc(f->unit, (size_t)cap * sizeof(int32_t));
+    if (a == NULL)
+        return -1;
+    f->unit = a;
+    a = (int32_t *)realloc(f->rule, (size_t)cap * sizeof(int32_t));
+    if (a == NULL)
+        return -1;
+    f->rule = a;
+    f->cap = cap;
+    return 0;
+}
+
+/* A finding of rule ``rule`` on ``unit``; -1 on out-of-memory. Inlined into the rules:
+ * a store and a count, the growing out of line. */
+static VSB_ALWAYS_INLINE int vsb_emit(RuleFindings *f, Py_ssize_t unit, int rule)
 {
     if (f == NULL)
         return 0;
-    if (f->n == f->cap) {
-        Py_ssize_t cap = f->cap ? f->cap * 2 : 1024;
-        int32_t *a = (int32_t *)realloc(f->unit, (size_t)cap * sizeof(int32_t));
-        if (a == NULL)
-            return -1;
-        f->unit = a;
-        a = (int32_t *)realloc(f->rule, (size_t)cap * sizeof(int32_t));
-        if (a == NULL)
-            return -1;
-        f->rule = a;
-        f->cap = cap;
-    }
+    if (f->n == f->cap && vsb_emit_grow(f))
+        return -1;
     f->unit[f->n] = (int32_t)unit;
     f->rule[f->n] = rule;
     f->n++;
