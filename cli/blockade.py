@@ -59,6 +59,13 @@ def build(
     ] = "b0010",
     output_format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty-actions",
+            help="Build from an actions file without rows although --previous blocked units.",
+        ),
+    ] = False,
 ) -> None:
     """Build the blockade list of a day: R03271, B0010 (or R02062), B0025, B0001, B1010,
     B1020 (+ delta)."""
@@ -75,6 +82,7 @@ def build(
         exclude_before=exclude_before.date(),
         net_list=net_list,
         output_format=output_format,
+        allow_empty=allow_empty,
     )
     if as_json:
         _echo_json(manifest)

@@ -165,3 +165,20 @@ def test_a_list_folder_without_b0025_is_refused(tmp_path, day_one):
     assert str(info.value) == (
         f"{day_one}: the blockade list has no B0025 (B0025.csv or B0025.jsonl in manifest.json)"
     )
+
+
+def test_an_emptied_actions_export_does_not_release_every_unit(tmp_path, day_one):
+    """A header-only actions file after a list that blocked units is refused (an export
+    cut short); nothing is written unless a day without actions is asked for."""
+    folder = tmp_path / "cut"
+    shutil.copytree(SCENARIO, folder)
+    actions = folder / "actions.csv"
+    actions.write_text(actions.read_text().splitlines()[0] + "\n")
+    out = tmp_path / "lists" / "2024-03-22"
+    with pytest.raises(InputError, match="holds no actions, while the list of 2024-03-21"):
+        build(**inputs(folder), date=dt.date(2024, 3, 22), out=out, previous=day_one)
+    assert not out.exists()
+    manifest = build(
+        **inputs(folder), date=dt.date(2024, 3, 22), out=out, previous=day_one, allow_empty=True
+    )
+    assert manifest.units_blocked == 0 and manifest.delta.added == 0 and manifest.delta.removed

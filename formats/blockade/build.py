@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from vsbengine.errors import ConfigError
+from vsbengine.errors import ConfigError, InputError
 from vsbengine.formats.blockade.delta import delta_table, read_previous
 from vsbengine.formats.blockade.inputs import read_actions, read_controls, read_lines, read_loids
 from vsbengine.formats.blockade.lists import make_lists
@@ -43,6 +43,7 @@ def build(
     exclude_before: dt.date = DEFAULT_EXCLUDE_BEFORE,
     net_list: str = "b0010",
     output_format: str = "csv",
+    allow_empty: bool = False,
 ) -> Manifest:
     """Build the blockade list of ``date`` into the folder ``out``.
 
@@ -68,6 +69,10 @@ def build(
         ``csv`` (default) or ``jsonl``: every list as ``NAME.csv`` or as
         ``NAME.jsonl`` (JSON Lines, see :mod:`~vsbengine.formats.blockade.jsonout`).
         ``previous`` may be a folder written in either.
+    allow_empty
+        Build from an actions file without rows even though the previous list blocked
+        units (by default that is refused: an export cut short would release every
+        unit the next day).
 
     Returns
     -------
@@ -89,6 +94,18 @@ def build(
     before = read_previous(previous, date) if previous is not None else None
     control_table = read_controls(controls)
     action_table = read_actions(actions, control_table)
+    if (
+        before is not None
+        and len(before[1])
+        and not len(action_table.action_id)
+        and not allow_empty
+    ):
+        raise InputError(
+            f"holds no actions, while the list of {before[0]} blocked {len(before[1])} units: "
+            "an export cut short would release them all; nothing was written (a day without "
+            "any action: --allow-empty-actions)",
+            path=str(actions),
+        )
     chain = run_chain(
         control_table,
         action_table,
