@@ -168,11 +168,14 @@ def _pay_text(s) -> str:
             f"(granted now {euros_nl(k.granted)}, settled {euros_nl(k.settled_before)})"
         ),
     )
-    lines += _listed(
+    return "\n".join(lines + _waiting(s))
+
+
+def _waiting(s) -> list[str]:
+    """A round's pending rows (why each waits) and refused rows, one line each."""
+    return _listed(
         "pending:", s.pending, lambda p: one_line(f"{p.path}, line {p.line}: {p.reason}")
-    )
-    lines += _listed("bad row:", s.bad_rows, lambda b: one_line(str(b)))
-    return "\n".join(lines)
+    ) + _listed("bad row:", s.bad_rows, lambda b: one_line(str(b)))
 
 
 def _cell(text: str, width: int) -> str:
@@ -313,11 +316,7 @@ def run(
             lines.append(_pay_text(outcome.summary))
         elif outcome.decision == NOTHING_NEW and outcome.summary is not None:
             # Why nothing moves: the rows that wait, and the refused rows behind them.
-            s = outcome.summary
-            lines += _listed(
-                "pending:", s.pending, lambda p: one_line(f"{p.path}, line {p.line}: {p.reason}")
-            )
-            lines += _listed("bad row:", s.bad_rows, lambda b: one_line(str(b)))
+            lines += _waiting(outcome.summary)
         lines.append(f"  next possible round: {_next_round_text(outcome)}")
         typer.echo("\n".join(lines))
     refused = outcome.decision in ("paid", NOTHING_NEW) and outcome.summary.bad_rows

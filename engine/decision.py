@@ -128,20 +128,19 @@ def dependency_edges(s: Sending) -> Edges:
     record 50 (``500120``). Other dependencies (the day groups of the content checks)
     come with the findings of their check."""
     src, dst, code, zone = [], [], [], []
-    for rt, c in ((51, 510119), (52, 520119)):
+    for rt in (51, 52):
         units = s.units_of(rt)
         head = s.head50_of(units)
-        d = units[head >= 0]
-        src.append(head[head >= 0])
-        dst.append(d)
-        code.append(np.full(len(d), c, np.int32))
-        zone.append(np.full(len(d), s.zone_index(str(rt), "1"), np.int32))
-    units = s.units_of(52)
-    head = s.head50_of(units)
-    src.append(units[head >= 0])
-    dst.append(head[head >= 0])
-    code.append(np.full(len(dst[-1]), 500120, np.int32))
-    zone.append(np.full(len(dst[-1]), s.zone_index("50", "1"), np.int32))
+        mine, of50 = units[head >= 0], head[head >= 0]
+        # (from, to, code, record type of "to"): down to the 51/52, up from a 52.
+        edges = [(of50, mine, 510119 if rt == 51 else 520119, rt)]
+        if rt == 52:
+            edges.append((mine, of50, 500120, 50))
+        for a, b, c, to in edges:
+            src.append(a)
+            dst.append(b)
+            code.append(np.full(len(b), c, np.int32))
+            zone.append(np.full(len(b), s.zone_index(str(to), "1"), np.int32))
     return Edges(
         np.concatenate(src).astype(np.int64),
         np.concatenate(dst).astype(np.int64),

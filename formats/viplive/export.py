@@ -99,8 +99,17 @@ def _read_one(
                 ok = False
         if not ok and all(k in read for k in _HELD):
             # A newer download with a bad cell holds its key back (see Held).
-            key = (read["kwartaal"], read["keten"], read["agb"], read["uzovi"])
-            held.append(Held(key, read["download_datum"], path, line))
+            held.append(
+                Held(
+                    read["kwartaal"],
+                    read["keten"],
+                    read["agb"],
+                    read["uzovi"],
+                    read["download_datum"],
+                    path,
+                    line,
+                )
+            )
         if ok:
             chain, quarter, agb, practice, iban, uzovi, patients, amount, status, day = got
             grants.append(

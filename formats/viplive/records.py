@@ -63,11 +63,14 @@ class Grant(msgspec.Struct, frozen=True):
 
 
 class Held(msgspec.Struct, frozen=True):
-    """A refused export row whose key (quarter, chain, AGB code, UZOVI code) and
-    download date could be read: while it is the latest download of its key, the older
-    good rows of that key are not paid either."""
+    """A refused export row whose key (quarter, chain, AGB code, UZOVI code, as a
+    :class:`Grant`'s) and download date could be read: while it is the latest download
+    of its key, the older good rows of that key are not paid either."""
 
-    key: tuple[str, str, str, str]
+    quarter: str
+    chain: str
+    agb: str
+    uzovi: str
     downloaded: _dt.date
     path: str
     line: int

@@ -63,7 +63,7 @@ class Plan(msgspec.Struct):
     state: list[Grant]  # the current row of every key, for the ledger
 
 
-def _key(g: Grant) -> Key:
+def _key(g: Grant | Held) -> Key:
     return (g.quarter, g.chain, g.agb, g.uzovi)
 
 
@@ -84,7 +84,7 @@ class _Planner:
         self.held: dict[Key, list[Held]] = defaultdict(list)
         for h in held:
             if h.downloaded <= day:
-                self.held[h.key].append(h)
+                self.held[_key(h)].append(h)
         self.counts = RowCounts()
         self.pending: list[Pending] = []
         self.bad: list[Problem] = []

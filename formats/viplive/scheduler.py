@@ -285,7 +285,7 @@ def _next_possible_round(read, quarters, config: Config, book: _Book, today: _dt
     # A key held back by a refused newer download is open: it moves once corrected.
     for h in read.held:
         if h.downloaded <= today:
-            still_open[h.key[0]] = True
+            still_open[h.quarter] = True
     days = []
     for q in quarters:
         if first_round(q) > today and (str(q), 1) not in book.booked:
