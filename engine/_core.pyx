@@ -1552,7 +1552,7 @@ def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing
                       &found10)
                 r.r10 = 0
                 r.rec10 = base + first10
-            units = _scan(t, base, n, &o, &f, &fr, &rf if rules else NULL, &r, &lines_io,
+            units = _scan(t, base, n, &o, &f, &fr, &rf, &r, &lines_io,
                           body, framing_only, stop_layout, kern, drop_pages)
         if units < 0:
             raise MemoryError()
@@ -1589,6 +1589,8 @@ def scan(const unsigned char[::1] data, CoreTables tables, *, Py_ssize_t framing
         out.finding_unit = _array(f.unit, f.n, np.int32)
         out.finding_zone = _array(f.zone, f.n, np.int32)
         out.finding_kind = _array(f.kind, f.n, np.uint8)
+        if not rules:  # the rules ran (their findings kept in rf), none reported
+            rf.n = 0
         out.rule_unit = _array(rf.unit, rf.n, np.int32)
         out.rule_id = _array(rf.rule, rf.n, np.int32)
         out.framing_kind = _array(fr.kind, fr.n, np.uint8)

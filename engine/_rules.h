@@ -310,12 +310,10 @@ static VSB_NOINLINE int vsb_emit_grow(RuleFindings *f)
     return 0;
 }
 
-/* A finding of rule ``rule`` on ``unit``; -1 on out-of-memory. Inlined into the rules:
- * a store and a count, the growing out of line. */
+/* A finding of rule ``rule`` on ``unit`` (f never NULL); -1 on out-of-memory. Inlined
+ * into the rules: a store and a count, the growing out of line. */
 static VSB_ALWAYS_INLINE int vsb_emit(RuleFindings *f, Py_ssize_t unit, int rule)
 {
-    if (f == NULL)
-        return 0;
     if (f->n == f->cap && vsb_emit_grow(f))
         return -1;
     f->unit[f->n] = (int32_t)unit;
