@@ -387,6 +387,28 @@ def test_a_technical_rejection_carries_status_40_and_00_in_its_error_fields():
     assert r96[79:91] == s.records[-1][79:91].encode()
 
 
+def test_a_missing_record_96_is_answered_on_one_with_its_federation_code():
+    """efact-format.md 6.10 and 8: zone 501 of a record 96 is X99 (000 would be refused)
+    and the replies leave account C blank with 00 in its error field."""
+    data = generate(20, seed=3, month=202610).tobytes()
+    assert data[-350:-348] == b"96" and data[-700:-698] == b"95"
+    mutuality = data[-700 + 4 : -700 + 7]
+    result = vsbengine.validate(data[:-350], today=TODAY)
+    assert result.messages == ["DF012"]
+    assert "960920" in {e.code for e in result.errors}
+    r96 = Answers(result).bytes("DF012")[-350:]
+    assert r96[:2] == b"96" and r96[4:7] == mutuality[:1] + b"99"
+    assert r96[73:75] == b"20"  # the code of zone 509
+    assert r96[79:91] == b" " * 12 and r96[91:93] == b"00"
+    # Without any record 95 either, the federation of the whole sending: 999.
+    records = [data[i : i + 350] for i in range(227, len(data), 350)]
+    cut = data[:227] + b"".join(r for r in records if r[:2] not in (b"95", b"96"))
+    result = vsbengine.validate(cut, today=TODAY)
+    assert result.messages == ["DF012"]
+    r96 = Answers(result).bytes("DF012")[-350:]
+    assert r96[:2] == b"96" and r96[4:7] == b"999"
+
+
 def test_record_91_payment_references_in_the_real_form():
     result = vsbengine.validate(_accepted(), today=TODAY)
     raw = Answers(result).bytes("DF015")
