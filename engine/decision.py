@@ -256,12 +256,18 @@ def add_dragged(errs: ErrorBuilder, units, codes, zones, **where) -> None:
             errs.add(units[sel], f"{code:06d}", z, **{k: v[sel] for k, v in where.items()})
 
 
+def over_limit(records_total: int, records_rejected: int) -> bool:
+    """More than 5 % of the records rejected, compared exactly (a rounded ratio of
+    5.00 % can be over: 1,001 of 20,001 is 5.0047 %)."""
+    return records_rejected * 100 > records_total * LIMIT_PERCENT
+
+
 def decide(records_total: int, records_rejected: int, blocking: bool) -> Decision:
     """The outcome: B errors reject the sending (type 01); above 5 % rejected records
     too (type 02), compared exactly; otherwise it is accepted."""
     if blocking:
         outcome, rtype = "DF013", "01"
-    elif records_rejected * 100 > records_total * LIMIT_PERCENT:
+    elif over_limit(records_total, records_rejected):
         outcome, rtype = "DF013", "02"
     else:
         outcome, rtype = "DF014", None

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vsbengine.decision import LIMIT_PERCENT, over_limit
 from vsbengine.digits import ascii_digits, ascii_int
 from vsbengine.errors import InputError
 from vsbengine.fsio import path_text
@@ -334,8 +335,10 @@ def _head_of(data: _Bytes, record: int, last_offset: int, last_head: int | None)
 # -- the page -------------------------------------------------------------------------------
 
 
-def _ratio_chart(ratio: float, limit: float = 5.0) -> dict:
-    """The bar of the ratio against the limit, in the SVG's coordinates."""
+def _ratio_chart(ratio: float, over: bool, limit: float = LIMIT_PERCENT) -> dict:
+    """The bar of the ratio against the limit, in the SVG's coordinates; ``over``: the
+    exact comparison of the decision (:func:`vsbengine.decision.over_limit`), not the
+    rounded ratio's."""
     top = max(2 * limit, ratio * 1.15)
     width = 600
     return {
@@ -343,7 +346,7 @@ def _ratio_chart(ratio: float, limit: float = 5.0) -> dict:
         "bar": round(min(ratio, top) / top * width, 1),
         "limit": round(limit / top * width, 1),
         "top": top,
-        "over": ratio > limit,
+        "over": over,
         "ticks": [{"x": round(v / top * width, 1), "label": f"{v:g} %"} for v in _ticks(top)],
     }
 
@@ -438,7 +441,9 @@ def build(
         "sending_number": f"{payee.sending_number:03d}" if payee is not None else "",
         "invoiced_month": month,
         "sender_reference": _sender_reference(data),
-        "chart": _ratio_chart(result.error_ratio),
+        "chart": _ratio_chart(
+            result.error_ratio, over_limit(result.records_total, result.records_rejected)
+        ),
         "codes": _code_counts(result, cat),
         "problems_more": max(0, len(result.problems) - opts.problems),
         "payment": proposal.get("payment"),

@@ -249,3 +249,18 @@ def test_a_sending_number_is_ascii_digits(case, number):
     with pytest.raises(InputError) as info:
         review.folder_of(number, reg)
     assert str(info.value) == f"not a sending's number: {number!r}"
+
+
+def test_the_chart_follows_the_exact_limit_not_the_rounded_ratio(case):
+    """1,001 rejected of 20,001 is 5.0047 %: written 5.00 %, yet over the limit (the
+    decision compares exactly), so the bar is red as the rejection it leads to."""
+    from vsbengine.decision import decide
+
+    s, tmp = case
+    result, out, p = proposed(tmp, s)
+    d = decide(20_001, 1_001, False)
+    assert (d.outcome, d.rejection_type, d.ratio_x100) == ("DF013", "02", 500)
+    result.records_total, result.records_rejected, result.ratio_x100 = 20_001, 1_001, 500
+    assert review.build(out, result=result, proposal=p)["chart"]["over"]
+    result.records_total, result.records_rejected = 20_000, 1_000  # exactly 5 %: within
+    assert not review.build(out, result=result, proposal=p)["chart"]["over"]
