@@ -104,7 +104,12 @@ def test_missing_record_96_is_answered_on_a_blank_one(data):
 
     r = run(data[:-350])
     assert r.technical == "DF012"
-    assert "no record 96 closes the file" in [p.message for p in r.problems]
+    [p] = [p for p in r.problems if p.message == "no record 96 closes the file"]
+    # Located where it was due: the end of the file, the record after the last.
+    records = (len(data) - 350 - 227) // 350
+    assert (p.offset, p.record) == (len(data) - 350, records + 1)
+    [e] = [e for e in r.errors if e.code == "960920"]
+    assert e.offset == len(data) - 350
     answer = read_answer(Answers(r).bytes("DF012"))
     assert [(z.part, z.zone, z.code) for z in answer.zone_errors] == [("96", "509", "20")]
 
@@ -290,7 +295,10 @@ def test_record_95_for_an_unknown_mutuality(data):
     s.put_at(i, 5, "999")
     r = run(s.tobytes())
     assert ("95", "401", "950121") in technical(r)
-    assert any(p.message.startswith("no record 95 for destination mutuality") for p in r.problems)
+    [p] = [p for p in r.problems if p.message.startswith("no record 95 for destination")]
+    # Located where it was due: before the record 96.
+    i96 = _closing(s, "96")
+    assert (p.offset, p.record, p.zone) == (227 + 350 * i96, i96 + 1, "401")
 
 
 def test_second_record_95_for_the_same_mutuality(data):

@@ -97,6 +97,7 @@ class Summary:
     framing: bool = False  # the core found framing problems
     short_lines: int = 0  # of them, lines too short to be records (they shift the records)
     units: int = 0  # record units of the chunk (or file): 2 + sum = all units
+    end: int = 0  # one past the chunk's (or file's) last byte, as an offset in the file
     detail: int = 0  # records 10-90
     detail52: int = 0  # records 52 among them
     last_detail: int = -1  # unit of the last record 10-90
@@ -286,6 +287,7 @@ def summarize(
     sc = s.scan
     sm = Summary(errors=errors, problems=problems, framing=bool(problems))
     sm.units = max(s.n_units - s.own_first, 0)
+    sm.end = s.offset_base + len(s.data)
     # Records 10 to 90 of the chunk: from the units of each type.
     last = -1
     for rt in DETAIL_TYPES:
@@ -505,6 +507,7 @@ def merge(parts: list[Summary]) -> Summary:
             ta, tb = out.prest_totals.get(m, (0, 0))
             out.prest_totals[m] = (ta + pa, tb + pb)
         out.units += p.units
+        out.end = max(out.end, p.end)
         out.framing |= p.framing
         out.short_lines += p.short_lines
         out.detail += p.detail

@@ -204,7 +204,8 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
         )
     r96 = [c for c in closing if c.rtype == 96]
     if not r96:
-        problems.append(Problem(None, None, None, "no record 96 closes the file"))
+        # Located where it was due: at the end of the file, as the record after the last.
+        problems.append(Problem(sm.end, sm.units - 1, None, "no record 96 closes the file"))
     else:
         if len(r96) > 1:
             problems.append(Problem(r96[1].offset, r96[1].unit - 1, "1", "more than one record 96"))
@@ -235,10 +236,10 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
             if ok["406"] and v["406"] != m.b:
                 _add(errs, c, "950641", "406")
         _sum_count_control(errs, c, m.records, m.records52, m.codes, m.bad_code)
+    # A missing record 95 was due before the record 96 (else at the end of the file).
+    due = (r96[0].offset, r96[0].unit - 1) if r96 else (sm.end, sm.units - 1)
     for mut in sorted(set(sm.mutualities) - seen):
-        problems.append(
-            Problem(None, None, "401", f"no record 95 for destination mutuality {mut:03d}")
-        )
+        problems.append(Problem(*due, "401", f"no record 95 for destination mutuality {mut:03d}"))
 
     if r96:
         c = r96[0]
@@ -261,5 +262,6 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
         if r96:
             _add(errs, r96[0], "960920", "409")
         else:
-            errs.add(-1, "960920", LAYOUTS.zone_index("96", "509"), rtype=96)
+            # At the end of the file, where the record was due.
+            errs.add(-1, "960920", LAYOUTS.zone_index("96", "509"), rtype=96, offset=sm.end)
     return found
