@@ -651,10 +651,38 @@ def test_sending_total_differs_from_the_records_80(s):
     s.put(seq90, 88, "+" + str(old + 1).zfill(11))
     s.fix_checks()
     r = run(s)
-    # Record 96 (= the records 80) no longer matches record 90: a technical rejection,
-    # and the pre-validation names the record 90.
-    assert codes(r, 1) == {(None, "960420")}
-    assert (seq90, "901910") in codes(r)
+    # Records 95/96 still add up the prestations: no technical rejection (DF011); the
+    # pre-validation names the record 90, blocking (DF013 type 01).
+    assert codes(r, 1) == set()
+    assert codes(r) == {(seq90, "901910")}
+    assert (r.technical, r.decision, r.rejection_type) == ("DF011", "DF013", "01")
+
+
+def test_an_invoice_total_one_cent_off_is_not_blamed_on_the_record_95(s):
+    """A record 80 one cent off, its records 95/96 and 90 as the prestations add up: the
+    invoice's error (801910, F) and the record 90 against the records 80 (901910), in
+    the pre-validation; the records 95/96 agree with the detail, the file is readable."""
+    seq80 = first(s, "80")
+    old = int(s.get(seq80, 88, 12))
+    s.put(seq80, 88, "+" + str(old + 1).zfill(11))
+    s.fix_checks()
+    r = run(s)
+    assert codes(r, 1) == set()
+    assert codes(r) == {(seq80, "801910"), (first(s, "90"), "901910")}
+    assert (r.technical, r.decision) == ("DF011", "DF013")
+
+
+def test_a_record_95_off_from_its_prestations_is_technical(s):
+    """The same cent on a record 95 and its record 96 (the records 80 and 90 right):
+    950441 and 960420, a technical rejection (DF012)."""
+    i95 = next(i for i, rec in enumerate(s.records) if rec[:2] == "95")
+    i96 = next(i for i, rec in enumerate(s.records) if rec[:2] == "96")
+    for i in (i95, i96):
+        s.put_at(i, 25, str(int(s.records[i][24:35]) + 1).zfill(11))
+        s.put_at(i, 53, str(int(s.records[i][52:63]) + 1).zfill(11))
+    r = run(s)
+    assert codes(r, 1) == {(None, "950441"), (None, "960420")}
+    assert r.technical == "DF012"
 
 
 # -- family 6: check digits and controls ---------------------------------------------

@@ -63,6 +63,9 @@ class Mutuality:
     codes: int = 0  # codes (zone 4) of records 30/50/51/52
     bad_amount: bool = False  # an amount of a record 80 is unreadable
     bad_code: bool = False  # a code is unreadable
+    detail_a: int = 0  # the prestations (records 30/50, zone 19) on account A
+    detail_b: int = 0  # on account B
+    bad_detail: bool = False  # an amount or account of a prestation is unreadable
 
     def add(self, other: Mutuality) -> None:
         self.a += other.a
@@ -72,6 +75,9 @@ class Mutuality:
         self.codes += other.codes
         self.bad_amount |= other.bad_amount
         self.bad_code |= other.bad_code
+        self.detail_a += other.detail_a
+        self.detail_b += other.detail_b
+        self.bad_detail |= other.bad_detail
 
 
 @dataclass
@@ -324,8 +330,8 @@ def summarize(
     # record 10/90/95/96 that stands between them).
     counts = sc.inv_members.astype(np.int64)
     codes, bad_code = s.invoice_total("invoice_control")
-    pa, _ = s.invoice_total("prestations_a")
-    pb, _ = s.invoice_total("prestations_b")
+    pa, pa_bad = s.invoice_total("prestations_a")
+    pb, pb_bad = s.invoice_total("prestations_b")
     in52 = sc.invoice[u52]
     counts52 = np.bincount(in52[in52 >= 0], minlength=len(inv)).astype(np.int64)
     sel = own_inv
@@ -338,6 +344,9 @@ def summarize(
         bad_amount[sel],
         bad_code[sel],
         counts52[sel],
+        pa[sel],
+        pb[sel],
+        (pa_bad | pb_bad)[sel],
     )
     for i, m in enumerate(keys.tolist()):
         sm.mutualities[int(m)] = Mutuality(
@@ -348,6 +357,9 @@ def summarize(
             bad_amount=bool(sums[4][i]),
             bad_code=bool(sums[5][i]),
             records52=int(sums[6][i]),
+            detail_a=int(sums[7][i]),
+            detail_b=int(sums[8][i]),
+            bad_detail=bool(sums[9][i]),
         )
     # The prestations of all invoices of the chunk are its own (a copy before the chunk
     # opens no invoice that a copy would be part of).

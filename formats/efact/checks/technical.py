@@ -230,10 +230,12 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
             _add(errs, c, "950121", "401")
             continue
         v, ok = c.values, c.readable
-        if not m.bad_amount:
-            if ok["404"] and v["404"] != m.a:
+        # Against the detail (its prestations), not the records 80: a wrong record 80 is
+        # that invoice's error (801910), not one of a record 95 that adds up.
+        if not m.bad_detail:
+            if ok["404"] and v["404"] != m.detail_a:
                 _add(errs, c, "950441", "404")
-            if ok["406"] and v["406"] != m.b:
+            if ok["406"] and v["406"] != m.detail_b:
                 _add(errs, c, "950641", "406")
         _sum_count_control(errs, c, m.records, m.records52, m.codes, m.bad_code)
     # A missing record 95 was due before the record 96 (else at the end of the file).
@@ -247,21 +249,18 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
         firsts = {m // 100 for m in sm.mutualities}
         if ok["401"] and firsts and (len(firsts) > 1 or v["401"] != firsts.pop() * 100 + 99):
             _add(errs, c, "960120", "401")
-        r95_ok = all(x.readable["404"] and x.readable["406"] for x in r95)
-        r90 = sm.record90
-        for key, r90_key, code in (("404", "19", "960420"), ("406", "15", "960620")):
-            if not ok[key]:
-                continue
-            wrong = bool(r95_ok and r95 and v[key] != sum(x.values[key] for x in r95))
-            if r90 is not None and r90.readable[r90_key]:
-                wrong = wrong or v[key] != r90.values[r90_key]
-            if wrong:
+        # The whole sending's prestations (a wrong record 90 is its own 901910).
+        muts = sm.mutualities.values()
+        detail = {"404": sum(m.detail_a for m in muts), "406": sum(m.detail_b for m in muts)}
+        bad_detail = any(m.bad_detail for m in muts)
+        for key, code in (("404", "960420"), ("406", "960620")):
+            if ok[key] and not bad_detail and v[key] != detail[key]:
                 _add(errs, c, code, key)
         _sum_count_control(errs, c, sm.detail, sm.detail52, sm.codes, sm.codes_bad)
     if problems or sm.problems:
         if r96:
             _add(errs, r96[0], "960920", "409")
         else:
-            # At the end of the file, where the record was due.
-            errs.add(-1, "960920", LAYOUTS.zone_index("96", "509"), rtype=96, offset=sm.end)
+            # No byte of the file to point at: the problem "no record 96" says where.
+            errs.add(-1, "960920", LAYOUTS.zone_index("96", "509"), rtype=96)
     return found
