@@ -56,24 +56,18 @@ def _i64() -> np.ndarray:
 class Mutuality:
     """Totals of the invoices of one destination mutuality."""
 
-    a: int = 0  # records 80, zone 19 (account A)
-    b: int = 0  # records 80, zone 15 (account B)
     records: int = 0  # records 20 to 80
     records52: int = 0  # records 52 among them (a count may leave them out)
     codes: int = 0  # codes (zone 4) of records 30/50/51/52
-    bad_amount: bool = False  # an amount of a record 80 is unreadable
     bad_code: bool = False  # a code is unreadable
     detail_a: int = 0  # the prestations (records 30/50, zone 19) on account A
     detail_b: int = 0  # on account B
     bad_detail: bool = False  # an amount or account of a prestation is unreadable
 
     def add(self, other: Mutuality) -> None:
-        self.a += other.a
-        self.b += other.b
         self.records += other.records
         self.records52 += other.records52
         self.codes += other.codes
-        self.bad_amount |= other.bad_amount
         self.bad_code |= other.bad_code
         self.detail_a += other.detail_a
         self.detail_b += other.detail_b
@@ -141,8 +135,11 @@ class Summary:
     prest_amount: np.ndarray = field(default_factory=_i64)
     prest_account: np.ndarray = field(default_factory=_i64)
     prest_mutuality: np.ndarray = field(default_factory=_i64)
-    #: Per destination mutuality, the amounts of all those prestations (A, B).
-    prest_totals: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def prest_totals(self) -> dict[int, tuple[int, int]]:
+        """Per destination mutuality, the amounts of all its prestations (A, B)."""
+        return {m: (x.detail_a, x.detail_b) for m, x in self.mutualities.items()}
 
     @property
     def invoices(self) -> int:
@@ -314,18 +311,8 @@ def summarize(
     inv = s.invoices
     own_inv = _own(s, inv)
     sm.invoice_rejected = invoice_rejected[own_inv]
-    end = s.invoice_end
-    has_end = end >= 0
-    ends = end[has_end]
     dest = s.destination
-    a = np.zeros(len(inv), np.int64)
-    b = np.zeros(len(inv), np.int64)
     r80 = s.units_of(80)
-    rank = sc.rank
-    a[has_end] = s.values("amount_a", 80)[rank[ends]]
-    b[has_end] = s.values("amount_b", 80)[rank[ends]]
-    bad_amount = np.zeros(len(inv), bool)
-    bad_amount[has_end] = _unreadable_at(s, ends, "80", ("19", "15"))
     # Records 20 to 80 of each invoice (its members: not a unit of no known type or a
     # record 10/90/95/96 that stands between them).
     counts = sc.inv_members.astype(np.int64)
@@ -335,13 +322,12 @@ def summarize(
     in52 = sc.invoice[u52]
     counts52 = np.bincount(in52[in52 >= 0], minlength=len(inv)).astype(np.int64)
     sel = own_inv
+    # (The prestations of all invoices of the chunk are its own: a copy before the chunk
+    # opens no invoice that a copy would be part of.)
     keys, sums = _group(
         dest[sel],
-        a[sel],
-        b[sel],
         counts[sel],
         codes[sel],
-        bad_amount[sel],
         bad_code[sel],
         counts52[sel],
         pa[sel],
@@ -350,21 +336,14 @@ def summarize(
     )
     for i, m in enumerate(keys.tolist()):
         sm.mutualities[int(m)] = Mutuality(
-            a=int(sums[0][i]),
-            b=int(sums[1][i]),
-            records=int(sums[2][i]),
-            codes=int(sums[3][i]),
-            bad_amount=bool(sums[4][i]),
-            bad_code=bool(sums[5][i]),
-            records52=int(sums[6][i]),
-            detail_a=int(sums[7][i]),
-            detail_b=int(sums[8][i]),
-            bad_detail=bool(sums[9][i]),
+            records=int(sums[0][i]),
+            codes=int(sums[1][i]),
+            bad_code=bool(sums[2][i]),
+            records52=int(sums[3][i]),
+            detail_a=int(sums[4][i]),
+            detail_b=int(sums[5][i]),
+            bad_detail=bool(sums[6][i]),
         )
-    # The prestations of all invoices of the chunk are its own (a copy before the chunk
-    # opens no invoice that a copy would be part of).
-    keys, (ta, tb) = _group(dest, pa, pb)
-    sm.prest_totals = {int(m): (int(ta[i]), int(tb[i])) for i, m in enumerate(keys.tolist())}
     units, amount, account, inside = [], [], [], []
     for rt in (30, 50):
         u = sc.units[s.compiled.index[str(rt)]]
@@ -515,9 +494,6 @@ def merge(parts: list[Summary]) -> Summary:
     )
     out.units = 2
     for p in parts:
-        for m, (pa, pb) in p.prest_totals.items():
-            ta, tb = out.prest_totals.get(m, (0, 0))
-            out.prest_totals[m] = (ta + pa, tb + pb)
         out.units += p.units
         out.end = max(out.end, p.end)
         out.framing |= p.framing
