@@ -88,6 +88,21 @@ def test_line_too_long(data):
     assert p.message == "line of 353 characters where record needs 350" and p.record == 2
 
 
+def test_records_on_one_line_after_broken_segments_are_counted_in_the_message(data):
+    """Segments with line breaks, then every record on one line: one located problem
+    that says how many records the line holds (they are not read one by one)."""
+    body = data[227:]
+    r = run(data[:67] + b"\n" + data[67:227] + b"\n" + body)
+    assert r.technical == "DF012"
+    [p] = [p for p in r.problems if "line of" in p.message]
+    n = len(body) // 350
+    assert p.message == (
+        f"line of {len(body)} characters where record needs 350: "
+        f"{n} records without line breaks between them"
+    )
+    assert (p.offset, p.record) == (229, 1)
+
+
 def test_unknown_record_type(data):
     d = bytearray(data)
     d[227 + 350 * 2 : 227 + 350 * 2 + 2] = b"77"

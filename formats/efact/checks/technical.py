@@ -86,6 +86,10 @@ def framing_problems(s: Sending) -> list[Problem]:
             )
         elif kind in (_FR.FR_SHORT_LINE, _FR.FR_LONG_LINE):
             msg = f"line of {length} characters where {what} needs {need}"
+            if kind == _FR.FR_LONG_LINE and need and length % need == 0:
+                # Records without their line breaks where the file has them elsewhere:
+                # say how many the line holds (they are not read one by one).
+                msg += f": {length // need} records without line breaks between them"
         elif kind == _FR.FR_TRUNCATED:
             msg = f"the file ends inside a record: {length} of {need} characters"
         else:
