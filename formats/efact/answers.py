@@ -54,7 +54,7 @@ import numpy as np
 from vsbengine import _core
 from vsbengine.formats.efact import wire
 from vsbengine.formats.efact.chunks import Scanned
-from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS, layout_named
+from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS
 from vsbengine.formats.efact.sending import Sending
 
 MESSAGE = {
@@ -449,7 +449,7 @@ class _Df012(MessageWriter):
             # its federation code X99 from the records 95 (999 without), its account C
             # blank as in the real replies.
             rec = wire.records("96", 1)
-            _blank_account_c(rec)
+            wire.put_text(rec, "96", "512", "")  # zone 512 with its sign: blank-filled
             wire.put_text(rec, "96", "501", _federation(envelope.closing.values()))
             _error_fields(rec, "96", by_unit[-1][1])
             parts.append(rec.tobytes())
@@ -463,13 +463,6 @@ def _federation(closing) -> str:
         if raw[:2] == b"95" and raw[4:7].isdigit():
             return raw[4:5].decode() + "99"
     return "999"
-
-
-def _blank_account_c(rec: np.ndarray) -> None:
-    """Account C of a written record 96 (zone 512, its sign included) blank; its error
-    field stays ``00``."""
-    z = layout_named("96").zone("512")
-    rec[:, z.start : z.end] = ord(" ")
 
 
 # -- DF013 / DF014 / DF015 -------------------------------------------------------------------
