@@ -385,7 +385,8 @@ cdef extern from "_rules.h" nogil:
     int vsb_run(const Tables* t, const uint8_t* b, Py_ssize_t n, Py_ssize_t stop,
                 Py_ssize_t* p_io, Py_ssize_t* u_io, Out* o, Run* r, RuleFindings* rf,
                 vsb_classify_fn classify, vsb_classify_fn portable, const uint8_t* cls,
-                const uint8_t* val, int lines, vsb_hit* hits, vsb_unit_out* out)
+                const uint8_t* val, Py_ssize_t expect, vsb_hit* hits,
+                vsb_unit_out* out)
     int vsb_emit(RuleFindings* f, Py_ssize_t unit, int rule)
     int vsb_close(const Tables* t, Out* o, Run* r, RuleFindings* rf)
     int vsb_rules(const Tables* t, Out* o, Run* r, RuleFindings* rf, Py_ssize_t u,

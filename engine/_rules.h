@@ -660,13 +660,15 @@ static inline Py_ssize_t vsb_skip_break(const uint8_t *b, Py_ssize_t p, Py_ssize
 }
 
 /* What vsb_run leaves to the scan after the unit before *u: its findings (hits, out),
- * a missing line break after it in a file with line breaks. */
+ * a missing line break after it where one is due (a file with line breaks, at or after
+ * expect). */
 enum { VSB_RUN_FINDINGS = 1, VSB_RUN_LONG_LINE = 2 };
 
 /* The scan's common case in a loop of its own: whole records (of layouts with a unit
  * function, not the segments') fine in every byte, one after another from *p (unit
  * *u), each run by its layout's unit function (t->units, not NULL), each followed by
- * its line break if any, until p reaches stop. Returns 0 before a unit it does not
+ * its line break if any, until p reaches stop. A break is due after a record that
+ * ends at or after expect (n: none is). Returns 0 before a unit it does not
  * take (or at stop), -1 on out-of-memory, else VSB_RUN_* flags for the unit before
  * *u: the scan pushes its findings or reports its line, then calls again. The loop
  * keeps few values live (the scan's own loop is one large function). */
@@ -674,7 +676,7 @@ static VSB_NOINLINE int vsb_run(const Tables *t, const uint8_t *b, Py_ssize_t n,
                                 Py_ssize_t stop, Py_ssize_t *p_io, Py_ssize_t *u_io, Out *o,
                                 Run *r, RuleFindings *rf, vsb_classify_fn classify,
                                 vsb_classify_fn portable, const uint8_t *cls,
-                                const uint8_t *val, int lines, vsb_hit *hits,
+                                const uint8_t *val, Py_ssize_t expect, vsb_hit *hits,
                                 vsb_unit_out *out)
 {
     Py_ssize_t p = *p_io, u = *u_io, q;
@@ -704,7 +706,7 @@ static VSB_NOINLINE int vsb_run(const Tables *t, const uint8_t *b, Py_ssize_t n,
         q = vsb_skip_break(b, p, n);
         if (q != p)
             p = q;
-        else if (lines && p < n)
+        else if (p >= expect && p < n)
             flags |= VSB_RUN_LONG_LINE;
         if (flags)
             break;

@@ -157,6 +157,27 @@ def test_corrupted_files_give_the_one_shot_result_in_chunks(big, kind, lines):
     assert_same(one, vsbengine.validate(d, today=TODAY, memory_limit=SMALL, threads=2))
 
 
+def test_lines_of_whole_records_across_chunk_boundaries(big):
+    """Line breaks after some records only, lines of up to thousands of records (longer
+    than a chunk): the chunks give the one scan, which reads every record as the
+    single-line file has them."""
+    rng = np.random.default_rng(5)
+    recs = [big[i : i + 350] for i in range(HEADER, len(big), 350)]
+    lines, i = [big[:67], big[67:HEADER]], 0
+    while i < len(recs):
+        k = int(rng.choice([1, 2, 7, 4000]))
+        lines.append(b"".join(recs[i : i + k]))
+        i += k
+    mixed = b"\r\n".join(lines)
+    plan = chunks.plan(chunks.Reader(mixed), chunks.chunk_size(SMALL, 1))
+    assert len(plan.chunks) > 5
+    one, many = both(mixed)
+    assert_same(one, many)
+    single = vsbengine.validate(big, today=TODAY)
+    assert one.problems == [] and one.records_total == single.records_total
+    assert [(e.record, e.code) for e in one.errors] == [(e.record, e.code) for e in single.errors]
+
+
 def test_damaged_files_with_reference_data_give_the_one_shot_result_in_chunks(tmp_path):
     """The content checks too (the joins, the deferred places of what errors name), on
     the sending as generated (content errors in every chunk) and damaged."""

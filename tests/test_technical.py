@@ -88,19 +88,57 @@ def test_line_too_long(data):
     assert p.message == "line of 353 characters where record needs 350" and p.record == 2
 
 
-def test_records_on_one_line_after_broken_segments_are_counted_in_the_message(data):
-    """Segments with line breaks, then every record on one line: one located problem
-    that says how many records the line holds (they are not read one by one)."""
-    body = data[227:]
-    r = run(data[:67] + b"\n" + data[67:227] + b"\n" + body)
+def _same_reading(r, one) -> None:
+    """Read like the single-line file: the same records, errors (by record and zone)
+    and messages."""
+    assert r.problems == [] and r.messages == one.messages
+    assert r.records_total == one.records_total and r.records_rejected == one.records_rejected
+    assert [(e.record, e.zone, e.code) for e in r.errors] == [
+        (e.record, e.zone, e.code) for e in one.errors
+    ]
+
+
+@pytest.mark.parametrize("sep", [b"\n", b"\r\n"])
+def test_a_line_of_whole_records_is_read_record_by_record(sep):
+    """A line break after a part is optional, in a file with line breaks too: a line
+    that holds whole records (or segment 300 and whole records) is read record by
+    record, none lost, whatever the breaks elsewhere."""
+    d = clean(60, seed=21, error_rate=0.1)
+    recs = [d[i : i + 350] for i in range(227, len(d), 350)]
+    one = run(d)
+    assert one.errors
+    every_record_on_one_line = d[:67] + sep + d[67:227] + sep + b"".join(recs) + sep
+    segment_300_and_records = d[:67] + sep + d[67:]
+    some_breaks = (
+        d[:67]
+        + sep
+        + d[67:227]
+        + sep
+        + b"".join(r + (b"" if i % 3 else sep) for i, r in enumerate(recs))
+    )
+    single_line_with_a_few = d[:227] + b"".join(
+        r + (sep if i == 4 else b"") for i, r in enumerate(recs)
+    )
+    for variant in (
+        every_record_on_one_line,
+        segment_300_and_records,
+        some_breaks,
+        single_line_with_a_few,
+    ):
+        _same_reading(run(variant), one)
+
+
+def test_a_line_longer_than_whole_records_is_still_located(data):
+    """Records without their breaks and a byte too many on the line: that line is one
+    located problem (its length), the lines after it are read."""
+    lines = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
+    lines[3:5] = [lines[3] + lines[4] + b"X"]
+    r = run(b"\n".join(lines))
     assert r.technical == "DF012"
     [p] = [p for p in r.problems if "line of" in p.message]
-    n = len(body) // 350
-    assert p.message == (
-        f"line of {len(body)} characters where record needs 350: "
-        f"{n} records without line breaks between them"
-    )
-    assert (p.offset, p.record) == (229, 1)
+    assert p.message == "line of 701 characters where record needs 350" and p.record == 2
+    assert p.offset == 67 + 1 + 160 + 1 + 351
+    assert r.records_total == run(data).records_total - 1
 
 
 def test_unknown_record_type(data):
@@ -125,6 +163,15 @@ def test_missing_record_96_is_answered_on_a_blank_one(data):
     assert (p.offset, p.record) == (len(data) - 350, records + 1)
     answer = read_answer(Answers(r).bytes("DF012"))
     assert [(z.part, z.zone, z.code) for z in answer.zone_errors] == [("96", "509", "20")]
+
+
+@pytest.mark.parametrize("after", [b"", b"\n" * 5000, b"\r\n" * 3])
+def test_a_file_of_segments_only_says_it_holds_no_records(data, after):
+    r = run(data[:67] + b"\n" + data[67:227] + after)
+    assert r.technical == "DF012" and r.records_total == 0
+    [p] = r.problems
+    assert p.message == "the file holds no records after segments 200 and 300"
+    assert (p.offset, p.record) == (228 + len(after), 1)
 
 
 def test_records_after_96(data):

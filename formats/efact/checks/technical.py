@@ -85,11 +85,8 @@ def framing_problems(s: Sending) -> list[Problem]:
                 else f"the file ends before {what}"
             )
         elif kind in (_FR.FR_SHORT_LINE, _FR.FR_LONG_LINE):
+            # (A line of whole parts is no problem: the core reads it part by part.)
             msg = f"line of {length} characters where {what} needs {need}"
-            if kind == _FR.FR_LONG_LINE and need and length % need == 0:
-                # Records without their line breaks where the file has them elsewhere:
-                # say how many the line holds (they are not read one by one).
-                msg += f": {length // need} records without line breaks between them"
         elif kind == _FR.FR_TRUNCATED:
             msg = f"the file ends inside a record: {length} of {need} characters"
         else:
@@ -209,7 +206,10 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     r96 = [c for c in closing if c.rtype == 96]
     if not r96:
         # Located where it was due: at the end of the file, as the record after the last.
-        problems.append(Problem(sm.end, sm.units - 1, None, "no record 96 closes the file"))
+        what = "no record 96 closes the file"
+        if sm.units <= 2:
+            what = "the file holds no records after segments 200 and 300"
+        problems.append(Problem(sm.end, sm.units - 1, None, what))
     else:
         if len(r96) > 1:
             problems.append(Problem(r96[1].offset, r96[1].unit - 1, "1", "more than one record 96"))
