@@ -409,6 +409,13 @@ def test_a_missing_record_96_is_answered_on_one_with_its_federation_code():
     assert r96[:2] == b"96" and r96[4:7] == b"999"
 
 
+def test_the_federation_code_of_a_record_96():
+    from vsbengine.formats.efact.settlement import federation
+
+    assert federation([306, 311, 300]) == 399 and federation([b"501"]) == 599
+    assert federation([306, 401]) is None and federation([]) is None
+
+
 def test_record_91_payment_references_in_the_real_form():
     result = vsbengine.validate(_accepted(), today=TODAY)
     raw = Answers(result).bytes("DF015")

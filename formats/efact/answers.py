@@ -56,6 +56,7 @@ from vsbengine.formats.efact import wire
 from vsbengine.formats.efact.chunks import Scanned
 from vsbengine.formats.efact.compiled import LAYOUTS, REPLY_LAYOUTS
 from vsbengine.formats.efact.sending import Sending
+from vsbengine.formats.efact.settlement import federation
 
 MESSAGE = {
     "DF011": "931000",
@@ -457,12 +458,11 @@ class _Df012(MessageWriter):
 
 
 def _federation(closing) -> str:
-    """Zone 501 of a record 96 (``X99``: X the first digit of the mutualities): that of
-    the first record 95 whose mutuality is a number, else ``999``."""
-    for raw in closing:
-        if raw[:2] == b"95" and raw[4:7].isdigit():
-            return raw[4:5].decode() + "99"
-    return "999"
+    """Zone 501 of a record 96 for a sending without one: the federation of the
+    mutualities of its records 95 (:func:`~vsbengine.formats.efact.settlement.federation`),
+    else ``999``."""
+    muts = [raw[4:7] for raw in closing if raw[:2] == b"95" and raw[4:7].isdigit()]
+    return f"{federation(muts) or 999:03d}"
 
 
 # -- DF013 / DF014 / DF015 -------------------------------------------------------------------

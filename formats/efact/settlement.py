@@ -88,6 +88,13 @@ class Envelope(msgspec.Struct, frozen=True):
 SENDING_TOTAL = 999
 
 
+def federation(mutualities) -> int | None:
+    """Zone 501 of a record 96: ``X99``, X the first digit the destination mutualities
+    share (None when they have none or several)."""
+    firsts = {int(m) // 100 for m in mutualities}
+    return firsts.pop() * 100 + 99 if len(firsts) == 1 else None
+
+
 def payment_reference(sending_month: str, mutuality: int) -> str:
     """A record 91's payment reference as real insurers write it: ``713/202402/900/``
     (``sending_month`` is ``"713/202402"``)."""

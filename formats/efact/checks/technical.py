@@ -23,6 +23,7 @@ from vsbengine.formats.efact.checks.common import control_number, core_errors
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, ErrorBuilder, Findings, Problem
 from vsbengine.formats.efact.sending import Sending
+from vsbengine.formats.efact.settlement import federation
 
 if TYPE_CHECKING:
     from vsbengine.formats.efact.summary import Summary
@@ -250,8 +251,7 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     if r96:
         c = r96[0]
         v, ok = c.values, c.readable
-        firsts = {m // 100 for m in sm.mutualities}
-        if ok["401"] and firsts and (len(firsts) > 1 or v["401"] != firsts.pop() * 100 + 99):
+        if ok["401"] and sm.mutualities and v["401"] != federation(sm.mutualities):
             _add(errs, c, "960120", "401")
         # The whole sending's prestations (a wrong record 90 is its own 901910).
         muts = sm.mutualities.values()
