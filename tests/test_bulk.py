@@ -329,7 +329,13 @@ def test_an_interrupted_run_leaves_no_half_folder(tmp_path):
         "--json",
     ]
     p = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        # A suite started in the background by a shell inherits SIGINT ignored, and so
+        # would the run (Python keeps an ignored SIGINT): Ctrl-C as at a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     while not (out / bulk.LOG).exists() or not (out / bulk.LOG).read_text():
         time.sleep(0.01)
