@@ -67,3 +67,24 @@ def test_mutated_sendings(flips, cut, insert, lines):
         d = d.replace(b"", b"")  # keep single-line most of the time
         d = bytes(d[:67]) + b"\r\n" + bytes(d[67:])
     check(bytes(d))
+
+
+WITH_ERRORS = clean(40, seed=72, error_rate=0.2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([b"", b"", b"\n", b"\r\n"]), min_size=60, max_size=60))
+def test_line_breaks_after_any_parts_read_like_the_single_line_file(breaks):
+    """Records have a fixed length: a break (LF or CR LF) after any segment or record,
+    or none, leaves the reading as it is (the same records, errors and messages)."""
+    d = WITH_ERRORS
+    parts = [d[:67], d[67:227]] + [d[i : i + 350] for i in range(227, len(d), 350)]
+    assert len(parts) <= len(breaks)
+    one = vsbengine.validate(d, today=TODAY)
+    assert one.errors
+    r = vsbengine.validate(b"".join(p + b for p, b in zip(parts, breaks)), today=TODAY)
+    assert r.problems == [] and r.messages == one.messages
+    assert (r.records_total, r.records_rejected) == (one.records_total, one.records_rejected)
+    assert [(e.record, e.zone, e.code) for e in r.errors] == [
+        (e.record, e.zone, e.code) for e in one.errors
+    ]
