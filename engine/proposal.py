@@ -27,14 +27,17 @@ __all__ = [
 ]
 
 #: The codes of record 10's accounts (see vsbengine.formats.efact.checks.accounts), by
-#: account: what is wrong with the form, and "not the registered account".
+#: account: what is wrong with the form, "left blank although money is asked on it",
+#: and "not the registered account".
 ACCOUNT_CODES = {
     "A": {
         "invalid": ("103602", "103603", "103605", "103103"),
+        "missing": ("103610",),
         "differs": ("103620", "103120"),
     },
     "B": {
         "invalid": ("104902", "104903", "104905", "104303"),
+        "missing": ("104910",),
         "differs": ("104920", "104320"),
     },
 }
@@ -62,7 +65,9 @@ class AccountCheck(msgspec.Struct, frozen=True):
     """Record 10's account ``account`` (``"A"`` or ``"B"``) against the facility's.
 
     ``status``: ``same`` (the registered account), ``not_named`` (record 10 leaves it
-    blank: the registered one is paid), ``differs`` (not the registered account, or
+    blank and the sending asks nothing on it: nothing is paid on it), ``missing``
+    (record 10 leaves it blank although the sending asks money on it: refused),
+    ``differs`` (not the registered account, or
     none is registered: the sending is refused), ``invalid`` (its check digits or form:
     refused), ``unknown_facility`` (the facility is not in facilities.csv: refused),
     ``unchecked`` (no reference data). ``codes``: the errors the validation found on it.
@@ -117,9 +122,11 @@ def accounts(result, facility, checked: bool) -> list[AccountCheck]:
         bic = (payee.bic_a if name == "A" else payee.bic_b) if payee else ""
         registered = facility.account(name) if facility is not None else ("", "")
         codes = ACCOUNT_CODES[name]
-        mine = [c for c in codes["invalid"] + codes["differs"] if c in found]
+        mine = [c for c in codes["invalid"] + codes["missing"] + codes["differs"] if c in found]
         if any(c in found for c in codes["invalid"]):
             status = "invalid"
+        elif any(c in found for c in codes["missing"]):
+            status = "missing"
         elif not checked:
             status = "unchecked"
         elif _UNKNOWN_PAYER in found:

@@ -148,26 +148,45 @@ def test_account_b_needs_a_registered_account_b(case):
     r = validate(s, folder / "refs")
     assert [(e.code, e.zone) for e in r.errors] == [("104920", "49")]
     # Account B left blank in the sending, but money asked on it (records with account 1):
+    # missing although required, with or without reference data.
     put_account(s, "49", "")
-    assert [(e.code, e.zone) for e in validate(s, folder / "refs").errors] == [("104920", "49")]
+    assert [(e.code, e.zone) for e in validate(s, folder / "refs").errors] == [("104910", "49")]
+    assert [(e.code, e.zone) for e in validate(s).errors] == [("104910", "49")]
 
 
-def test_a_blank_account_a_is_paid_to_the_registered_one(case, tmp_path):
+def test_a_blank_iban_with_money_asked_on_it_is_refused(case, tmp_path):
+    """The payee account is record 10's (vsb-processing.md, DF017): a blank IBAN A on a
+    sending that asks money on account A is 103610 (missing although required, B), with
+    or without reference data; the proposal says so and nothing is paid."""
     s, folder = case
-    registered = (folder / "refs" / "facilities.csv").read_text().splitlines()[1].split(",")[2]
     put_account(s, "36", "")
+    r = validate(s)
+    assert [(e.code, e.letter, e.record_type, e.zone) for e in r.errors] == [
+        ("103610", "B", "10", "36")
+    ]
+    assert r.errors[0].offset == 227 + ZONES["36"] - 1 and r.decision == "DF013"
     engine = vsbengine.Engine(folder / "refs", today=TODAY)
     path = tmp_path / "blank.920000"
     path.write_bytes(s.tobytes())
     result = engine.validate(path)
-    assert result.errors == [] and result.payee.iban_a == ""
+    assert [e.code for e in result.errors] == ["103610"] and result.payee.iban_a == ""
     proposal = signoff.propose(result, tmp_path / "out", engine.refs)
-    assert proposal["accounts"][0]["status"] == "not_named"
-    assert proposal["payment"]["payments"][0]["iban"] == registered
-    signoff.sign(tmp_path / "out", "An Peeters")
-    po = json.loads((tmp_path / "out" / "DF017_payment_order.json").read_text())
-    assert po["payments"][0]["iban"] == registered
-    assert registered.encode() in (tmp_path / "out" / "DF017_payment_order.xml").read_bytes()
+    assert proposal["accounts"][0]["status"] == "missing"
+    assert proposal["accounts"][0]["codes"] == ["103610"]
+    assert proposal["proposed"] == "DF013" and proposal["rejection_type"] == "01"
+
+
+def test_a_blank_iban_on_an_account_asked_nothing_is_not_checked(case):
+    """Account B blank and no prestation on it: nothing to pay there, no error."""
+    s, folder = case
+    for i, rec in enumerate(s.records):
+        if rec[:2] in ("30", "50") and rec[50] == "1":  # zone 11 (position 51): account B
+            s.put_at(i, 51, "0")
+    s.resum()
+    put_account(s, "49", "")
+    put_account(s, "43a", "")
+    r = validate(s, folder / "refs")
+    assert r.errors == [] and r.payee.iban_b == ""
 
 
 def test_a_flagged_account_waits_for_a_person_even_unattended(case, tmp_path):

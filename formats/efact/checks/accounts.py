@@ -13,8 +13,10 @@ code    when
 103603  IBAN A: not allowed (no IBAN country)
 103605  IBAN A: not correct (length or structure for its country, national
         check digits)
+103610  IBAN A: left blank although the sending asks money on account A (its
+        prestations or record 96): the payee account is record 10's
 103103  BIC A: not allowed (not a BIC)
-104902  IBAN B, 104903, 104905, 104303 (BIC B): the same for account B
+104902  IBAN B, 104903, 104905, 104910, 104303 (BIC B): the same for account B
 101420  with reference data: the third-party payer (zone 14) is not in
         ``facilities.csv``
 103620  with reference data: IBAN A is not the facility's registered account A,
@@ -26,9 +28,10 @@ code    when
 
 All are letter B: the sending is proposed for rejection (DF013, type 01), which a
 person confirms; the facility sends it again with its registered accounts (or the
-zorgkas updates its reference data first). A zone left blank is not checked (BIC is
-optional in SEPA); a zone with characters the core refuses already has its
-``RRZZ09`` and is not checked again. BICs compare on their first eight characters
+zorgkas updates its reference data first). A BIC left blank is not checked (optional
+in SEPA), nor an IBAN left blank on an account the sending asks nothing on; a zone
+with characters the core refuses already has its ``RRZZ09`` and is not checked
+again. BICs compare on their first eight characters
 (``GKCCBEBB`` is ``GKCCBEBBXXX``).
 
 One record per sending: plain Python over record 10's bytes in the merged summary.
@@ -51,6 +54,7 @@ __all__ = ["ACCOUNTS", "bic_error", "check_sending", "iban_error", "record10_acc
 ACCOUNTS = (("A", "31", "36", "404"), ("B", "43a", "49", "406"))
 #: The error part of the codes: what is wrong with an IBAN or a BIC.
 _IBAN_EE = {"check": "02", "country": "03", "format": "05"}
+_MISSING = "10"  # official error 10: missing although required
 _BIC_NOT_ALLOWED = "03"
 _NOT_KNOWN = "20"  # official: "not known in the insurer's file of third parties"
 _UNKNOWN_PAYER = "101420"
@@ -127,8 +131,9 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
         )
 
     accounts = record10_accounts(r10.raw)
+    r96 = next((c for c in sm.closing if c.rtype == 96), None)
     usable: dict[str, tuple[str, str]] = {}
-    for name, bic_zone, iban_zone, _ in ACCOUNTS:
+    for name, bic_zone, iban_zone, requested_zone in ACCOUNTS:
         iban, bic = accounts[name]
         good = True
         if iban:
@@ -136,6 +141,10 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
             if wrong is not None:
                 add(f"10{iban_zone[:2]}{_IBAN_EE[wrong]}", iban_zone)
                 good = False
+        elif iban is not None and _asked(sm, r96, name, requested_zone):
+            # The payee account is record 10's: none to pay the money asked on.
+            add(f"10{iban_zone[:2]}{_MISSING}", iban_zone)
+            good = False
         if bic and bic_error(bic):
             add(f"10{bic_zone[:2]}{_BIC_NOT_ALLOWED}", bic_zone)
             good = False
@@ -149,27 +158,35 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     if facility is None:
         add(_UNKNOWN_PAYER, "14")
         return found
-    r96 = next((c for c in sm.closing if c.rtype == 96), None)
-    for name, bic_zone, iban_zone, requested_zone in ACCOUNTS:
+    for name, bic_zone, iban_zone, _ in ACCOUNTS:
         if name not in usable:
             continue  # refused above (or unreadable): nothing to compare
         iban, bic = usable[name]
         registered_iban, registered_bic = facility.account(name)
-        asked = (
-            r96 is not None
-            and r96.readable.get(requested_zone, True)
-            and r96.values.get(requested_zone, 0) != 0
-        )
         if registered_iban:
             differs = bool(iban) and _compact_iban(iban) != registered_iban
         else:
-            # Named, or money asked on it, and the zorgkas has no such account to pay.
-            differs = bool(iban) or asked
+            # Named, and the zorgkas has no such account to pay (a blank one with money
+            # asked on it is 103610 / 104910 above).
+            differs = bool(iban)
         if differs:
             add(f"10{iban_zone[:2]}{_NOT_KNOWN}", iban_zone)
         if bic and registered_bic and not _same_bic(bic, registered_bic):
             add(f"10{bic_zone[:2]}{_NOT_KNOWN}", bic_zone)
     return found
+
+
+def _asked(sm: Summary, r96, name: str, requested_zone: str) -> bool:
+    """Whether the sending asks money on account ``name``: its prestations on it, or
+    its record 96 (``requested_zone``), add up to something."""
+    detail = sum(m.detail_a if name == "A" else m.detail_b for m in sm.mutualities.values())
+    if detail:
+        return True
+    return (
+        r96 is not None
+        and r96.readable.get(requested_zone, True)
+        and r96.values.get(requested_zone, 0) != 0
+    )
 
 
 def _compact_iban(text: str) -> str:
