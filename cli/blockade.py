@@ -62,8 +62,10 @@ def build(
     allow_empty: Annotated[
         bool,
         typer.Option(
+            "--allow-empty",
             "--allow-empty-actions",
-            help="Build from an actions file without rows although --previous blocked units.",
+            help="Build from an actions or LOID file without rows although --previous "
+            "blocked units.",
         ),
     ] = False,
 ) -> None:

@@ -56,6 +56,25 @@ def test_build_with_previous_reports_the_delta(tmp_path):
     assert result.stdout.splitlines()[-1] == "  delta against 2024-03-21: 1 added, 1 removed"
 
 
+def test_an_emptied_loid_export_is_refused_unless_allowed(tmp_path):
+    assert invoke(*build_args(tmp_path / "day1")).exit_code == 0
+    folder = tmp_path / "in"
+    shutil.copytree(SCENARIO, folder)
+    loids = folder / "loids.csv"
+    loids.write_text(loids.read_text().splitlines()[0] + "\n")
+    args = build_args(tmp_path / "day2", folder)
+    args[args.index("--date") + 1] = "2024-03-22"
+    args += ["--previous", str(tmp_path / "day1")]
+    result = invoke(*args)
+    assert result.exit_code == 2 and not (tmp_path / "day2").exists()
+    assert f"{loids}: holds no LOIDs, while the list of 2024-03-21 blocked 7 units" in result.stderr
+    for flag in ("--allow-empty", "--allow-empty-actions"):
+        out = tmp_path / flag
+        result = invoke(*[out.as_posix() if a == str(tmp_path / "day2") else a for a in args], flag)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[-1] == "  delta against 2024-03-21: 0 added, 7 removed"
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     folder = tmp_path / "in"
     shutil.copytree(SCENARIO, folder)

@@ -167,16 +167,18 @@ def test_a_list_folder_without_b0025_is_refused(tmp_path, day_one):
     )
 
 
-def test_an_emptied_actions_export_does_not_release_every_unit(tmp_path, day_one):
-    """A header-only actions file after a list that blocked units is refused (an export
-    cut short); nothing is written unless a day without actions is asked for."""
+@pytest.mark.parametrize("name, what", [("actions.csv", "actions"), ("loids.csv", "LOIDs")])
+def test_an_emptied_export_does_not_release_every_unit(tmp_path, day_one, name, what):
+    """A header-only actions or LOID file after a list that blocked units is refused (an
+    export cut short); nothing is written unless a day without them is asked for."""
     folder = tmp_path / "cut"
     shutil.copytree(SCENARIO, folder)
-    actions = folder / "actions.csv"
-    actions.write_text(actions.read_text().splitlines()[0] + "\n")
+    emptied = folder / name
+    emptied.write_text(emptied.read_text().splitlines()[0] + "\n")
     out = tmp_path / "lists" / "2024-03-22"
-    with pytest.raises(InputError, match="holds no actions, while the list of 2024-03-21"):
+    with pytest.raises(InputError, match=f"holds no {what}, while the list of 2024-03-21") as e:
         build(**inputs(folder), date=dt.date(2024, 3, 22), out=out, previous=day_one)
+    assert str(e.value).startswith(str(emptied))
     assert not out.exists()
     manifest = build(
         **inputs(folder), date=dt.date(2024, 3, 22), out=out, previous=day_one, allow_empty=True

@@ -202,6 +202,24 @@ def test_a_unit_code_with_the_text_mark_is_refused(tmp_path):
         build(**_inputs(folder), date=DATE, out=tmp_path / "o")
 
 
+def test_a_run_or_invoice_line_with_the_text_mark_is_refused(tmp_path):
+    """Every input that names units: a run's ``'990000002`` is not the unit it means, and
+    would pass for not invoiced."""
+    out = tmp_path / "list"
+    build(**_inputs(), date=DATE, out=out)
+    run = tmp_path / "run.csv"
+    run.write_text("unit;invoice_number;line_id\n'990000002;INV-3;F003\n")
+    with pytest.raises(InputError, match=r"run.csv, line 2, column unit: a unit code cannot"):
+        reconcile(blockade=out, run=run, run_date=DATE + dt.timedelta(days=1), out=tmp_path)
+    folder = tmp_path / "in"
+    shutil.copytree(SCENARIO, folder)
+    lines = folder / "invoice_lines.csv"
+    rows = lines.read_text().splitlines()
+    lines.write_text("\n".join([rows[0], "'" + rows[1], *rows[2:]]) + "\n")
+    with pytest.raises(InputError, match=r"line 2, column unit: a unit code cannot start with"):
+        build(**_inputs(folder), date=DATE, out=tmp_path / "o")
+
+
 def test_an_input_past_the_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
     big = tmp_path / "actions.csv"
     with open(big, "wb") as handle:  # sparse: takes no disk

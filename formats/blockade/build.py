@@ -70,9 +70,9 @@ def build(
         ``NAME.jsonl`` (JSON Lines, see :mod:`~vsbengine.formats.blockade.jsonout`).
         ``previous`` may be a folder written in either.
     allow_empty
-        Build from an actions file without rows even though the previous list blocked
-        units (by default that is refused: an export cut short would release every
-        unit the next day).
+        Build from an actions or LOID file without rows even though the previous list
+        blocked units (by default that is refused: an export cut short would release
+        every unit the next day).
 
     Returns
     -------
@@ -94,22 +94,25 @@ def build(
     before = read_previous(previous, date) if previous is not None else None
     control_table = read_controls(controls)
     action_table = read_actions(actions, control_table)
-    if (
-        before is not None
-        and len(before[1])
-        and not len(action_table.action_id)
-        and not allow_empty
-    ):
-        raise InputError(
-            f"holds no actions, while the list of {before[0]} blocked {len(before[1])} units: "
-            "an export cut short would release them all; nothing was written (a day without "
-            "any action: --allow-empty-actions)",
-            path=str(actions),
-        )
+    loid_table = read_loids(loids)
+    if before is not None and len(before[1]) and not allow_empty:
+        # Either table without rows releases every unit: the actions that block, the
+        # LOIDs that carry them to units.
+        for path, what, rows in (
+            (actions, "actions", len(action_table.action_id)),
+            (loids, "LOIDs", len(loid_table.loid)),
+        ):
+            if not rows:
+                raise InputError(
+                    f"holds no {what}, while the list of {before[0]} blocked "
+                    f"{len(before[1])} units: an export cut short would release them all; "
+                    f"nothing was written (a day without any: --allow-empty)",
+                    path=str(path),
+                )
     chain = run_chain(
         control_table,
         action_table,
-        read_loids(loids),
+        loid_table,
         date=_days(date),
         exclude_before=_days(exclude_before),
     )

@@ -234,8 +234,9 @@ class Loids:
 
 
 def _refuse_marked_units(src: CsvInput, column: str, units: pa.Array, rows=None) -> None:
-    """A unit code may not start with ``'``: the lists mark formula-like text so, and a
-    list read back must give the unit it wrote."""
+    """A unit code may not start with ``'`` (in every input that names units): the lists
+    mark formula-like text so, and a list read back must give the unit it wrote; a run
+    or invoice line naming ``'990000002`` would not match the unit it means."""
     marked = np.flatnonzero(np.asarray(pc.starts_with(units, TEXT_MARK).fill_null(False)))
     if marked.size:
         row = int(marked[0] if rows is None else rows[marked[0]])
@@ -280,6 +281,7 @@ class InvoiceLines:
 def read_lines(path) -> InvoiceLines:
     src = read_csv(path, "invoice lines", LINE_COLS)
     col = src.columns
+    _refuse_marked_units(src, "unit", col["unit"])
     _refuse_duplicates(src, "line_id", col["line_id"], "line_id")
     return InvoiceLines(
         unit=col["unit"],
@@ -302,5 +304,6 @@ class Run:
 def read_run(path) -> Run:
     src = read_csv(path, "run", RUN_COLS)
     col = src.columns
+    _refuse_marked_units(src, "unit", col["unit"])
     _refuse_duplicates(src, "line_id", col["line_id"], "line_id")
     return Run(unit=col["unit"], invoice_number=col["invoice_number"], line_id=col["line_id"])
