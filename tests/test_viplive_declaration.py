@@ -139,6 +139,22 @@ def test_bad_rows_are_located_and_never_show_the_bsn(tmp_path):
     assert d.patients == 1 and d.refused == 5 and d.rows == 6
 
 
+def test_a_shifted_column_never_shows_a_bsn_or_a_name(tmp_path):
+    """A BSN in the chain column, a name in the main-treatment column (a row with a
+    column too many or too few): refused, located, the value not shown."""
+    rows = [inclusion(0, chain=BSN[1]), inclusion(2, main="Jan Jansen")]
+    path = write_csv(tmp_path / "i.csv", rows, header=INCLUSION_HEADER)
+    d = declare(path, Quarter(2021, 2))
+    p = str(path)
+    assert [str(x) for x in d.bad_rows] == [
+        f"{p}, line 2, column keten: unknown chain (not shown: it may be personal data) "
+        "(known: ASTMA, COPD, CVRM, DM)",
+        f"{p}, line 3, column hoofdbehandelaar: unknown main treatment (not shown: it may be "
+        "personal data) (known: huisarts, niet geregeld, specialist)",
+    ]
+    assert d.refused == 2 and d.rows == 2
+
+
 def test_tariffs_give_amounts(around_q2, tmp_path):
     tariffs = write_csv(
         tmp_path / "t.csv",

@@ -152,6 +152,22 @@ def quarter(value: object) -> Quarter:
     return Quarter.parse(str(value))
 
 
+#: Cell text a message does not show, as it may be personal data: eight or more
+#: digits (a BSN, a phone number), or capitalised words with a space (a name), as a
+#: shifted column puts them where a code was due.
+_PERSONAL = re.compile(r".*\d{8}.*|[A-Z][^\s]*(\s+\S+)+", re.DOTALL)
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a message (cut to 40 characters), or a placeholder when it
+    may be personal data (see ``_PERSONAL``)."""
+    from vsbengine.errors import quoted
+
+    if _PERSONAL.fullmatch(text):
+        return "(not shown: it may be personal data)"
+    return quoted(text)
+
+
 def choice(value: object, allowed: dict[str, str], what: str) -> str:
     """One of ``allowed`` (keys folded with :func:`fold`), as its canonical spelling."""
     if is_empty(value):
@@ -159,5 +175,5 @@ def choice(value: object, allowed: dict[str, str], what: str) -> str:
     found = allowed.get(fold(str(value)))
     if found is None:
         known = ", ".join(sorted(set(allowed.values())))
-        raise ValueError(f"unknown {what} {str(value).strip()!r} (known: {known})")
+        raise ValueError(f"unknown {what} {shown(str(value).strip())} (known: {known})")
     return found
