@@ -298,3 +298,13 @@ def test_a_refused_newer_download_holds_its_key_back_in_run(tmp_path):
     assert sum("was refused: an older download is not paid" in x for x in lines) == 2
     assert lines[-1] != "  next possible round: none (everything granted is settled)"
     assert not list(s.out.glob("round-2021-06-15*"))
+
+
+def test_excel_owner_files_beside_an_open_workbook_are_not_exports(tmp_path):
+    """Excel keeps ``~$name.xlsx`` beside a workbook someone has open (a few bytes, no
+    workbook): the run reads the exports and passes it over."""
+    s = Scheduler(tmp_path)
+    write_csv(s.exports / "a.csv", [row("DM", practice=1, amount="100,00")])
+    (s.exports / "~$export.xlsx").write_bytes(b"\x0bJan Jansen\x00\x00\x00")
+    result = s(D(2021, 6, 1))
+    assert result.decision == "paid" and result.exports == [str(s.exports / "a.csv")]

@@ -30,9 +30,10 @@ with something granted and not paid, lowered and not claimed, or awaiting the
 insurer). When nothing is open it is ``None``, and a day off the grid says
 ``settled``.
 
-Exports are every ``*.csv`` and ``*.xlsx`` in the folder (hidden files
-skipped): a folder that keeps each download works, since the newest download
-per key counts and older ones are superseded.
+Exports are every ``*.csv`` and ``*.xlsx`` in the folder (hidden files skipped,
+and the ``~$`` owner files Excel keeps beside a workbook someone has open): a
+folder that keeps each download works, since the newest download per key counts
+and older ones are superseded.
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def export_files(folder: str | Path) -> list[Path]:
     files = sorted(
         p
         for p in folder.iterdir()
-        if not p.name.startswith(".") and p.suffix.lower() in EXPORT_SUFFIXES and p.is_file()
+        if not p.name.startswith((".", "~$"))
+        and p.suffix.lower() in EXPORT_SUFFIXES
+        and p.is_file()
     )
     if not files:
         raise ConfigError(f"{folder}: no exports (*.csv, *.xlsx) in the folder")
