@@ -308,3 +308,32 @@ def test_excel_owner_files_beside_an_open_workbook_are_not_exports(tmp_path):
     (s.exports / "~$export.xlsx").write_bytes(b"\x0bJan Jansen\x00\x00\x00")
     result = s(D(2021, 6, 1))
     assert result.decision == "paid" and result.exports == [str(s.exports / "a.csv")]
+
+
+def test_a_refused_row_a_later_download_corrects_is_superseded(tmp_path):
+    """The row that held its key back is replaced by a later, good download of that key:
+    the key is paid, the old row counts as superseded (not refused: the run exits 0), and
+    once everything is paid nothing is open."""
+    s = Scheduler(tmp_path)
+    first_rows = [row("DM", practice=1, amount="1.155"), row("DM", practice=2, amount="10,00")]
+    write_csv(s.exports / "a.csv", first_rows)
+    first = s(D(2021, 6, 1))
+    assert first.decision == "paid" and first.summary.rows.bad == 1
+    assert first.summary.total == 1000
+    write_csv(s.exports / "b.csv", [row("DM", practice=1, amount="1.155,00", day="2021-06-10")])
+    result = s(D(2021, 6, 15))
+    assert result.decision == "paid" and result.summary.total == 115500
+    rows = result.summary.rows
+    assert (rows.read, rows.paid, rows.already_paid, rows.superseded, rows.bad) == (3, 1, 1, 1, 0)
+    assert result.summary.bad_rows == []
+    later = s(D(2021, 6, 29))
+    assert later.decision == "settled" and later.next_round is None
+    args = [
+        "viplive", "run", "--ledger", str(s.ledger), "--exports", str(s.exports),
+        "--config", str(tmp_path / "config.toml"), "--out", str(s.out), "--today", "2021-07-13",
+    ]  # fmt: skip
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0 and "bad row" not in r.output, r.output
+    assert (
+        r.output.splitlines()[-1] == "  next possible round: none (everything granted is settled)"
+    )

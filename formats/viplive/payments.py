@@ -104,7 +104,7 @@ def pay(
         An export or the ledger cannot be used.
     """
     config = config or Config()
-    read = read_exports(exports, chains=config.chains, mapping=mapping)
+    read = read_exports(exports, chains=config.chains, mapping=mapping).as_of(round_date)
     paths = [f.path for f in read.files]
     folder = Path(out if out is not None else ".")
     with Ledger.open(ledger, create=not dry_run) as book:
@@ -124,6 +124,7 @@ def pay(
         counts = plan.counts
         counts.read = read.rows
         counts.bad += read.bad_lines
+        counts.superseded += read.superseded
         booked = "dry run" if dry_run else "now"
         rounds = sorted(
             [QuarterRound(q, n, booked) for q, n in plan.quarters.items()]

@@ -84,11 +84,39 @@ class ExportRead(msgspec.Struct):
     rows: int  # data rows read, good and bad
     files: list[SourceFile]
     held: list[Held] = msgspec.field(default_factory=list)
+    #: Refused rows a later download of their key replaced (see :meth:`as_of`).
+    superseded: int = 0
 
     @property
     def bad_lines(self) -> int:
         """Rows refused (a row with two bad cells counts once)."""
         return len({(p.path, p.line) for p in self.bad_rows})
+
+    def as_of(self, day: _dt.date) -> ExportRead:
+        """The exports as a round on ``day`` sees them: a refused row whose key and
+        download date could be read (``held``) and that a later download of its key by
+        ``day`` replaces is superseded, like an older good row, not refused (the
+        download that counts is the later one)."""
+        latest: dict[tuple, _dt.date] = {}
+        for row in (*self.grants, *self.held):
+            if row.downloaded <= day:
+                key = (row.quarter, row.chain, row.agb, row.uzovi)
+                latest[key] = max(latest.get(key, row.downloaded), row.downloaded)
+        gone = {
+            (h.path, h.line)
+            for h in self.held
+            if h.downloaded < latest.get((h.quarter, h.chain, h.agb, h.uzovi), h.downloaded)
+        }
+        if not gone:
+            return self
+        return ExportRead(
+            self.grants,
+            [p for p in self.bad_rows if (p.path, p.line) not in gone],
+            self.rows,
+            self.files,
+            [h for h in self.held if (h.path, h.line) not in gone],
+            self.superseded + len(gone),
+        )
 
 
 class InsurerPart(msgspec.Struct, frozen=True):

@@ -154,7 +154,7 @@ def _plan(read, day, config: Config, book: _Book) -> Plan | None:
             book.booked,
             {f.path: f.headers for f in read.files},
             book.known,
-            read.held,
+            read.as_of(day).held,
         )
     except ConfigError:
         return None
@@ -212,7 +212,7 @@ def run(
         return RunOutcome(today, NOT_DUE, "no export rows downloaded by today", None, None, names)
     book = _Book.read(ledger)
     # A stale export is refused here already (located, exit 2), as pay would.
-    current_rows(read.grants, today, book.known, held=read.held)
+    current_rows(read.grants, today, book.known, held=read.as_of(today).held)
 
     def upcoming() -> _dt.date | None:
         return _next_possible_round(read, quarters, config, _Book.read(ledger), today)
@@ -282,11 +282,12 @@ def _next_possible_round(read, quarters, config: Config, book: _Book, today: _dt
     claimed, or awaiting the insurer). ``None`` when everything granted is settled."""
     if _due(read, quarters, config, book, today) is not None:
         return today
+    held = read.as_of(today).held
     still_open = open_quarters(
-        current_rows(read.grants, today, book.known, held=read.held), book.settled
+        current_rows(read.grants, today, book.known, held=held), book.settled
     )
     # A key held back by a refused newer download is open: it moves once corrected.
-    for h in read.held:
+    for h in held:
         if h.downloaded <= today:
             still_open[h.quarter] = True
     days = []
