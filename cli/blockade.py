@@ -8,6 +8,7 @@ rest of the command line works without pyarrow.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 
 EXIT_INVOICED = 1
+log = logging.getLogger("vsbengine.cli")
 _DATE = ["%Y-%m-%d"]
 _FORMAT_HELP = (
     "File format of the lists: csv (';', quoted text) or jsonl (JSON Lines: one object "
@@ -86,6 +88,16 @@ def build(
         output_format=output_format,
         allow_empty=allow_empty,
     )
+    delta = manifest.delta
+    log.info(
+        "blockade list %s written to %s: %d units blocked%s",
+        manifest.date,
+        out,
+        manifest.units_blocked,
+        ""
+        if delta is None
+        else f"; against {delta.previous_date}: {delta.added} added, {delta.removed} removed",
+    )
     if as_json:
         _echo_json(manifest)
         return
@@ -100,8 +112,7 @@ def build(
         f"  {name}/B0025: {counts['6', f'{name}_regels']} rows, "
         f"{counts['6', f'{name}_eenheden']} units (R03271 = {name} = B0025: ok)"
     )
-    if manifest.delta is not None:
-        delta = manifest.delta
+    if delta is not None:
         typer.echo(
             f"  delta against {delta.previous_date}: {delta.added} added, {delta.removed} removed"
         )
@@ -128,6 +139,16 @@ def reconcile(
         run_date=run_date.date(),
         out=out,
         output_format=output_format,
+    )
+    log.info(
+        "run %s against the list of %s: %d units on the list, %d invoiced, %d not invoiced; "
+        "B1000/B1001 in %s",
+        result.run_date,
+        result.blockade_date,
+        result.units_on_list,
+        result.invoiced,
+        result.not_invoiced,
+        out,
     )
     if as_json:
         _echo_json(result)

@@ -24,7 +24,7 @@ from typer.core import TyperGroup
 
 from vsbengine.cli import logs
 from vsbengine.cli.launch import EXIT_UNUSABLE, PROG, error_line
-from vsbengine.errors import VsbEngineError
+from vsbengine.errors import VsbEngineError, one_line
 
 try:  # typer >= 0.22 carries its own copy of click
     from typer._click.exceptions import ClickException, UsageError
@@ -52,6 +52,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except VsbEngineError as exc:
+            # To --log-file too (why a scheduled run stopped); stderr has it once.
+            log.error("%s", one_line(str(exc)), extra=logs.ECHOED)
             typer.echo(error_line(str(exc)), err=True)
             raise typer.Exit(EXIT_UNUSABLE) from None
         except BrokenPipeError as exc:
@@ -62,9 +64,9 @@ class _Group(TyperGroup):
             raise typer.Exit(broken_pipe()) from None
         except OSError as exc:
             name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-            typer.echo(
-                error_line(f"{name.strip() + ': ' if name else ''}{exc.strerror or exc}"), err=True
-            )
+            what = f"{name.strip() + ': ' if name else ''}{exc.strerror or exc}"
+            log.error("%s", one_line(what), extra=logs.ECHOED)
+            typer.echo(error_line(what), err=True)
             raise typer.Exit(EXIT_UNUSABLE) from None
         except (typer.Exit, typer.Abort, ClickException):
             raise

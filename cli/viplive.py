@@ -8,6 +8,7 @@ and prints. Exit codes: 0 done, 1 done but some rows were refused (listed),
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 from pathlib import Path
 
 import typer
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 
 EXIT_DONE, EXIT_ROWS_REFUSED = 0, 1
+#: Files, counts and outcomes only (see vsbengine.cli.logs): no BSN, no practice names.
+log = logging.getLogger("vsbengine.cli")
 _SHOWN = 20
 
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -119,6 +122,13 @@ def check(
 
     conf = load_config(config)
     read = read_exports(exports, chains=conf.chains, mapping=_mapping(mapping))
+    log.info(
+        "checked %d export file(s): %d rows, %d good, %d refused",
+        len(read.files),
+        read.rows,
+        len(read.grants),
+        read.bad_lines,
+    )
     if json_out:
         _print_json(
             {
@@ -245,6 +255,7 @@ def pay(
         mapping=_mapping(mapping),
         dry_run=dry_run,
     )
+    _log_round(summary, ledger)
     _warn(summary)
     if json_out:
         _print_json(summary)
@@ -259,6 +270,31 @@ def pay(
 def _warn(summary) -> None:
     for text in summary.warnings:
         typer.echo(f"vsbengine: warning: {text}", err=True)
+
+
+def _log_round(summary, ledger: Path) -> None:
+    r = summary.rows
+    log.info(
+        "round %s%s (ledger %s): %d payment(s), %d claim(s), %d cents, %s; rows: %d read, "
+        "%d paid, %d already paid, %d claimed, %d pending, %d rejected, %d superseded, "
+        "%d duplicate, %d bad",
+        summary.round,
+        " (dry run)" if summary.dry_run else "",
+        ledger,
+        len(summary.payments),
+        len(summary.claims),
+        summary.total,
+        summary.pain001 or "no payment file",
+        r.read,
+        r.paid,
+        r.already_paid,
+        r.claimed,
+        r.pending,
+        r.rejected,
+        r.superseded,
+        r.duplicate,
+        r.bad,
+    )
 
 
 def _next_round_text(outcome) -> str:
@@ -306,7 +342,15 @@ def run(
         config=load_config(config),
         mapping=_mapping(mapping),
     )
+    log.info(
+        "run %s: %s: %s; next possible round %s",
+        outcome.today,
+        outcome.decision,
+        outcome.reason,
+        outcome.next_round or "none",
+    )
     if outcome.summary is not None and outcome.decision == "paid":
+        _log_round(outcome.summary, ledger)
         _warn(outcome.summary)
     if json_out:
         _print_json(outcome)
@@ -353,6 +397,7 @@ def spec(
     written = write_statements(
         found, out, per_practice, care_group=conf.care_group.name if conf.care_group else None
     )
+    log.info("specifications %s: %d practices, %d files in %s", q, len(found), len(written), out)
     if json_out:
         _print_json(found)
     else:
@@ -419,6 +464,14 @@ def declare(
         modules=modules,
         chains=conf.chains,
         mapping=_mapping(mapping),
+    )
+    log.info(
+        "declaration %s of %s: %d rows, %d patients counted, %d refused",
+        d.quarter,
+        inclusions,
+        d.rows,
+        d.patients,
+        d.refused,
     )
     if json_out:
         _print_json(d)

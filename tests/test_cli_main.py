@@ -66,7 +66,10 @@ def test_no_arguments_print_the_help():
 
 
 def test_an_unexpected_exception_is_one_line_without_its_message(monkeypatch, tmp_path):
-    from vsbengine.formats.efact import catalogue
+    # The module (the package's name "catalogue" is its function, once looked up).
+    import importlib
+
+    catalogue = importlib.import_module("vsbengine.formats.efact.catalogue")
 
     def broken(code):
         raise ValueError("insz 85073112345 of Jan Peeters")  # what a bug might quote
@@ -118,6 +121,38 @@ def test_log_file_records_the_run_without_personal_data(tmp_path):
     insz = _insz()
     assert len(insz) > 10 and not any(n in text for n in insz)
     assert "Peeters" not in text  # the signer's name
+
+
+VIPLIVE = Path(__file__).parent / "data" / "viplive"
+BLOCKADE = Path(__file__).parent / "data" / "blockade" / "scenario"
+
+
+def test_log_file_records_viplive_and_blockade_runs(tmp_path):
+    """The payment rounds and the blockade lists leave their files, counts and outcomes
+    in the log too (no BSN, no practice names), and a command stopped by bad input its
+    error line (once on stderr)."""
+    log = tmp_path / "run.log"
+    pay = [
+        "--log-file", str(log), "viplive", "pay", str(VIPLIVE / "export-2021-06-01.csv"),
+        "--round-date", "2021-06-01", "--ledger", str(tmp_path / "ledger.sqlite"),
+        "--out", str(tmp_path / "pay"), "--config", str(VIPLIVE / "config.toml"),
+    ]  # fmt: skip
+    assert runner.invoke(app, pay).exit_code in (0, 1)
+    build = [
+        "--log-file", str(log), "blockade", "build",
+        "--controls", str(BLOCKADE / "controls.csv"), "--actions", str(BLOCKADE / "actions.csv"),
+        "--loids", str(BLOCKADE / "loids.csv"), "--lines", str(BLOCKADE / "invoice_lines.csv"),
+        "--date", "2024-03-21", "--out", str(tmp_path / "list"),
+    ]  # fmt: skip
+    assert runner.invoke(app, build).exit_code == 0
+    bad = ["--log-file", str(log), "viplive", "check", str(tmp_path / "missing.csv")]
+    r = runner.invoke(app, bad)
+    assert r.exit_code == 2 and len(r.stderr.splitlines()) == 1
+    text = log.read_text()
+    assert " INFO vsbengine.cli: round 2021-06-01 (ledger " in text
+    assert f"INFO vsbengine.cli: blockade list 2024-03-21 written to {tmp_path / 'list'}" in text
+    assert f"ERROR vsbengine.cli: {tmp_path / 'missing.csv'}" in text
+    assert "Huisartsenpraktijk" not in text
 
 
 def test_verbosity_sets_the_level_on_stderr(tmp_path):
