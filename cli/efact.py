@@ -407,9 +407,11 @@ def read(
             + (f", rejection type {a.rejection_type} ({rt})" if a.rejection_type else "")
         )
     for z in a.zone_errors:
-        lines.append(f"  {z.part} zone {z.zone}: code {z.code}  {z.meaning}")
+        of = f" (mutuality {z.mutuality})" if z.part in ("95", "91") and z.mutuality else ""
+        lines.append(f"  {z.part}{of} zone {z.zone}: code {z.code}  {z.meaning}")
     with_codes = [r for r in a.records if r.slots or r.comment]
-    lines.append(f"  records echoed: {len(a.records)}, with codes: {len(with_codes)}")
+    if a.kind != "DF012":  # DF012 echoes records 95/96 only: their codes are above
+        lines.append(f"  records echoed: {len(a.records)}, with codes: {len(with_codes)}")
     for r in with_codes[:_SHOWN_ERRORS]:
         if r.comment and not any(r.comment.startswith(s_.letter + s_.code) for s_ in r.slots):
             lines.append(f"    record {r.sequence} ({r.record_type})  comment: {r.comment}")

@@ -192,6 +192,28 @@ def test_our_answers_read_back_with_a_meaning_everywhere():
             assert all(x.meaning for r in a.records for x in r.slots)
 
 
+def test_codes_of_records_95_say_whose_they_are(tmp_path):
+    """A DF012 with codes on two records 95: read back, each code with the mutuality of
+    its record (the JSON's ``mutuality``, the text's "95 (mutuality 306)")."""
+    s = Sending(clean(200, seed=37))
+    closing = [i for i, r in enumerate(s.records) if r[:2] == "95"][:2]
+    for i in closing:
+        r = s.records[i]
+        s.records[i] = r[:75] + f"{(int(r[75:77]) % 96) + 1:02d}" + r[77:]  # a wrong control
+    result = vsbengine.validate(s.tobytes(), today=TODAY)
+    assert result.messages == ["DF012"]
+    path = tmp_path / "DF012_920999.dat"
+    path.write_bytes(Answers(result).bytes("DF012"))
+    a = read_answer(path.read_bytes())
+    got = [(z.part, z.mutuality, z.zone) for z in a.zone_errors if z.part == "95"]
+    assert got == [("95", s.records[i][4:7], "410") for i in closing]
+    r = runner.invoke(app, ["read", str(path)])
+    assert r.exit_code == 0
+    for i in closing:
+        assert f"  95 (mutuality {s.records[i][4:7]}) zone 410: code 20" in r.output
+    assert "records echoed" not in r.output
+
+
 @pytest.mark.parametrize("kind", DAMAGE)
 def test_our_answers_to_damaged_sendings_read_back(kind):
     """Whatever a facility sends, every answer the engine writes to it reads back."""

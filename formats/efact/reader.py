@@ -79,12 +79,15 @@ class EchoedRecord(msgspec.Struct, frozen=True):
 
 
 class ZoneError(msgspec.Struct, frozen=True):
-    """A two-digit code in an error field of segment 200/300 or record 95/96/91/92."""
+    """A two-digit code in an error field of segment 200/300 or record 95/96/91/92.
+    ``mutuality``: on a record 95 or 91 its mutuality (zone 401), on a record 96 or 92
+    its zone 501 (the federation, or 999), as written; ``None`` on the segments."""
 
     part: str
     zone: str
     code: str
     meaning: str
+    mutuality: str | None = None
 
 
 class Answer(msgspec.Struct, frozen=True):
@@ -145,17 +148,24 @@ def _number(part: str, layout: Layout, zone: str, where: _Where, base: int = 0) 
     return _int(part[base + z.start : base + z.end], where, base + z.start, zone)
 
 
+#: The zone that names a closing record's mutuality (see ZoneError).
+_MUTUALITY_ZONE = {"95": "401", "91": "401", "96": "501", "92": "501"}
+
+
 def _zone_errors(text: str, layout: Layout, part: str, kind: str | None = None) -> list[ZoneError]:
     """The codes in the error fields of a part (blank or ``00``: none). ``kind``: the
     layout the meanings are built from (``300x``, ``300s``), by default ``part``."""
     out = []
+    named = _MUTUALITY_ZONE.get(part)
+    mutuality = _field(text, layout, named).strip() or None if named else None
     for z in layout.zones:
         if not z.is_error_field:
             continue
         code = text[z.start : z.end]
         if ascii_digits(code) and code != "00":
             zone = z.zone[:-1]
-            out.append(ZoneError(part, zone, code, field_meaning(kind or part, zone, code)[0]))
+            meaning = field_meaning(kind or part, zone, code)[0]
+            out.append(ZoneError(part, zone, code, meaning, mutuality))
     return out
 
 
