@@ -243,6 +243,17 @@ def test_csv_cells_never_start_a_formula(tmp_path):
     assert b";=HYPERLINK" not in data and b';"=HYPERLINK' not in data
 
 
+def test_control_characters_of_a_name_reach_neither_csv_nor_page(tmp_path):
+    """A NUL or a BEL in an exported name (accepted: the practice is paid) is shown as
+    U+FFFD: a NUL stops CSV readers and is a parse error in HTML."""
+    run = Run(tmp_path)
+    run([row("DM", practice=1, name="Praktijk\x00De\x07Linde\x1b[31m")])
+    (s,) = _statement(run.ledger)
+    for data in (statement_csv(s).decode("utf-8-sig"), statement_html(s).decode("utf-8")):
+        assert "Praktijk\ufffdDe\ufffdLinde\ufffd[31m" in data
+        assert not any(ord(c) < 0x20 and c not in "\t\r\n" for c in data)
+
+
 def test_html_is_self_contained_and_escaped(ledger):
     html = statement_html(_statement(ledger)[0]).decode("utf-8")
     assert html.startswith("<!DOCTYPE html>")

@@ -17,7 +17,15 @@ review page of a sending and the night's report later):
 >>> html = render("viplive_statement.html", lang="nl", statement=s, ...)  # doctest: +SKIP
 """
 
-from vsbengine.pages.render import LANGUAGES, context, environment, label, render, write
+from vsbengine.pages.render import (
+    LANGUAGES,
+    context,
+    environment,
+    label,
+    printable,
+    render,
+    write,
+)
 from vsbengine.pages.values import amount, day, insz
 
 __all__ = [
@@ -28,6 +36,7 @@ __all__ = [
     "environment",
     "insz",
     "label",
+    "printable",
     "render",
     "write",
 ]

@@ -11,7 +11,16 @@ from pathlib import Path
 from vsbengine.errors import quoted
 from vsbengine.pages.values import amount, day, insz
 
-__all__ = ["LANGUAGES", "context", "environment", "label", "labels", "render", "write"]
+__all__ = [
+    "LANGUAGES",
+    "context",
+    "environment",
+    "label",
+    "labels",
+    "printable",
+    "render",
+    "write",
+]
 
 LANGUAGES = ("nl", "en")
 
@@ -36,10 +45,24 @@ def label(key: str, lang: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+#: Control characters (C0 but tab and line breaks, DEL, C1): no HTML page may carry
+#: them (a NUL is a parse error), whatever a sending or an export held.
+_CONTROLS = dict.fromkeys(
+    (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)), "\ufffd"
+)
+
+
+def printable(value):
+    """A value as a page shows it: text with its control characters replaced by U+FFFD
+    (every ``{{ }}`` of the pages goes through this)."""
+    return value.translate(_CONTROLS) if isinstance(value, str) else value
+
+
 @lru_cache(maxsize=1)
 def environment():
     """The shared :class:`jinja2.Environment`: package templates, autoescape on,
-    undefined names are errors, whitespace of block tags trimmed."""
+    undefined names are errors, whitespace of block tags trimmed, control characters
+    of values replaced (:func:`printable`)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -49,6 +72,7 @@ def environment():
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=printable,
     )
     env.filters["insz"] = insz
     return env

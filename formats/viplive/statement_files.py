@@ -35,7 +35,14 @@ CSV_COLUMNS = (
     "datum",
     "omschrijving",
 )
-_cell = safe_cell
+
+
+def _cell(text: str) -> str:
+    """A text cell of the CSV: control characters replaced (a NUL stops CSV readers),
+    formula-like text marked (:func:`~vsbengine.spreadsheet.safe_cell`)."""
+    return safe_cell(pages.printable(text))
+
+
 _OPEN_LABEL = {"to pay": "vl_open_to_pay", "to claim": "vl_open_to_claim"}
 
 
