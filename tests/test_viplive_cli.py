@@ -133,6 +133,19 @@ def test_pay_refusals_are_one_line_and_exit_2(cli, files, extra, message):
     assert r.output == f"vsbengine: error: {message}\n"
 
 
+def test_pay_with_out_naming_a_file(cli, files):
+    tmp, export, _ = files
+    (tmp / "afile").write_text("x")
+    r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite",
+            "--out", tmp / "afile")  # fmt: skip
+    assert (r.exit_code, r.output) == (
+        2,
+        f"vsbengine: error: {tmp / 'afile'}: not a folder (--out names the folder of the "
+        "round's files)\n",
+    )
+    assert not (tmp / "l.sqlite").exists()
+
+
 def test_pay_without_config_or_out(cli, files):
     tmp, export, _ = files
     r = cli("pay", export, "--round-date", "2021-06-01", "--ledger", tmp / "l.sqlite")

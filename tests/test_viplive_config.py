@@ -48,6 +48,11 @@ def test_a_full_configuration(tmp_path):
     [
         (CONFIG + "colour = 1\n", "Object contains unknown field `colour` - at `$.care_group`"),
         (
+            "[columns]\nx = 1\n" + CONFIG,
+            "Object contains unknown field `columns` - at the top level (known: care_group, "
+            "chains)",
+        ),
+        (
             CONFIG.replace('bic = "ABNANL2A"', "bic = 12"),
             ("Expected `str`, got `int` - at `$.care_group.bic`"),
         ),

@@ -461,9 +461,9 @@ def test_dry_run_writes_nothing(run):
 def test_a_failure_before_the_commit_books_nothing(run):
     run.out.parent.mkdir(exist_ok=True)
     run.out.write_text("a file where the output folder should be")
-    with pytest.raises(OSError):
+    with pytest.raises(ConfigError, match="not a folder"):
         run([row("DM", practice=1)])
-    assert run.sql("SELECT COUNT(*) FROM rounds") == [(0,)]
+    assert not run.ledger.exists()  # refused before the ledger is even opened
     run.out.unlink()
     s = run([row("DM", practice=1)])
     assert _paid(s) == [(agb_for(1), "DM", 100000, "DBC/DM/Q2/21/20211-1-1")]

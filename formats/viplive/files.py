@@ -26,7 +26,12 @@ def read_toml(path: str | Path, type: type[T], what: str) -> T:
     try:
         return msgspec.toml.decode(data, type=type)
     except msgspec.DecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        text = str(exc)
+        fields = getattr(type, "__struct_fields__", None)
+        if isinstance(exc, msgspec.ValidationError) and " - at `" not in text and fields:
+            # msgspec names no location at the top level: say so, and what may be there.
+            text += f" - at the top level (known: {', '.join(fields)})"
+        raise ConfigError(f"{path}: {text}") from None
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:

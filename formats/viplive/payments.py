@@ -107,6 +107,8 @@ def pay(
     read = read_exports(exports, chains=config.chains, mapping=mapping).as_of(round_date)
     paths = [f.path for f in read.files]
     folder = Path(out if out is not None else ".")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder}: not a folder (--out names the folder of the round's files)")
     with Ledger.open(ledger, create=not dry_run) as book:
         if not dry_run:
             finish(book, [folder])
