@@ -157,6 +157,28 @@ def test_json_lines_errors_name_line_and_column(tmp_path):
         build(**{**files, "actions": bad}, date=DATE, out=tmp_path / "o")
 
 
+def test_a_key_twice_in_a_json_object_is_refused(tmp_path):
+    """A decoder keeps one of two values of a key without a word: a run line naming its
+    unit twice (or in two cases) is refused, located, never read as one of them."""
+    out = tmp_path / "list"
+    build(**_inputs(), date=DATE, out=out)
+    run = tmp_path / "run.jsonl"
+    ok = '{"unit": "990000003", "invoice_number": "I2", "line_id": "L2", "note": "a\\": b"}'
+    for line, message in (
+        ('{"unit": "990000002", "unit": "1", "invoice_number": "I", "line_id": "L1"}',
+         f"{run}, line 2: key 'unit' twice in one object"),
+        ('{"UNIT": "990000002", "unit": "1", "invoice_number": "I", "line_id": "L1"}',
+         f"{run}, line 2, column unit: keys 'UNIT' and 'unit' are both column unit"),
+    ):  # fmt: skip
+        run.write_text(ok + "\n" + line + "\n")
+        with pytest.raises(InputError) as exc:
+            reconcile(blockade=out, run=run, run_date=DATE + dt.timedelta(days=1), out=tmp_path)
+        assert str(exc.value) == message
+    run.write_text(ok + "\n")  # a '":' inside a value is no key
+    result = reconcile(blockade=out, run=run, run_date=DATE + dt.timedelta(days=1), out=tmp_path)
+    assert result.invoiced + result.not_invoiced == result.units_on_list
+
+
 def test_formula_like_text_is_neutralised_and_read_back(tmp_path):
     folder = tmp_path / "in"
     shutil.copytree(SCENARIO, folder)

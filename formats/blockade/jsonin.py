@@ -6,12 +6,17 @@ that is missing or ``null`` is an empty value; blank lines are skipped. The file
 is decoded with msgspec in blocks of lines, so Python objects exist for one
 block at a time; the columns are pyarrow string arrays.
 
+A key given twice in one object (also in another case: ``unit`` and ``UNIT``) is
+refused, located: a decoder would keep one of the two values without a word.
+
 A file is JSON Lines when its name ends in ``.jsonl`` or ``.ndjson``, or when
 its first non-blank byte is ``{``.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +31,9 @@ __all__ = ["JSON_SUFFIXES", "is_json_lines", "read_json_lines"]
 JSON_SUFFIXES = (".jsonl", ".ndjson")
 _BLOCK = 8 << 20  # bytes of lines decoded at once
 _DECODER = msgspec.json.Decoder(dict[str, Any])
+#: The end of a key: a closing quote and a colon (inside a string value too, rarely: an
+#: upper bound of the keys a line has).
+_KEY_END = re.compile(rb'"\s*:')
 
 
 def is_json_lines(path: str) -> bool:
@@ -63,6 +71,32 @@ def _decode(block: list[bytes], lines: list[int], path: str) -> list[dict]:
     raise TableError("not JSON Lines", path=path)  # pragma: no cover - decode_lines agreed
 
 
+def _refuse_duplicate_keys(block: list[bytes], objects: list[dict], lines: list[int], path):
+    """A key twice in one object (the decoded dict kept one value): every key is
+    followed by a colon, so a block with no more colons than keys decoded has none
+    (one pass); else the lines with more key ends than keys are decoded again, pair by
+    pair."""
+    if b"\n".join(block).count(b":") <= sum(map(len, objects)):
+        return
+    for raw, obj, line in zip(block, objects, lines):
+        n = len(obj)
+        if raw.count(b":") > n and len(_KEY_END.findall(raw)) > n:
+            json.loads(raw, object_pairs_hook=_once(path, line))
+
+
+def _once(path: str, line: int):
+    """An ``object_pairs_hook`` that refuses a key given twice in an object."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        keys = [k for k, _ in items]
+        twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if twice is not None:
+            raise TableError(f"key {twice!r} twice in one object", path=path, line=line)
+        return dict(items)
+
+    return pairs
+
+
 def _blocks(path: str) -> Iterable[tuple[list[bytes], list[int]]]:
     line = 0
     with open(path, "rb") as handle:
@@ -82,6 +116,19 @@ def _blocks(path: str) -> Iterable[tuple[list[bytes], list[int]]]:
                 yield block, numbers
 
 
+def _refuse_two_spellings(obj: dict, spelt: dict[str, list[str]], path: str, line: int) -> None:
+    """One object naming a column twice, in two cases (``unit`` and ``UNIT``)."""
+    for name, spellings in spelt.items():
+        given = [k for k in obj if k in spellings]
+        if len(given) > 1:
+            raise TableError(
+                f"keys {given[0]!r} and {given[1]!r} are both column {name}",
+                path=path,
+                line=line,
+                zone=name,
+            )
+
+
 def read_json_lines(path: str, wanted: Iterable[str]) -> tuple[pa.Table, np.ndarray, list[str]]:
     """The ``wanted`` columns (matched case-insensitively) as string columns, the line of
     every row, and the keys seen (in order of first appearance)."""
@@ -89,8 +136,10 @@ def read_json_lines(path: str, wanted: Iterable[str]) -> tuple[pa.Table, np.ndar
     parts: dict[str, list[pa.Array]] = {w: [] for w in wanted_lower.values()}
     line_parts: list[np.ndarray] = []
     seen: dict[str, str | None] = {}  # every key as spelt, in order: the column it fills
+    spelt: dict[str, list[str]] = {}  # the columns the file names in more than one case
     for block, numbers in _blocks(path):
         objects = _decode(block, numbers, path)
+        _refuse_duplicate_keys(block, objects, numbers, path)
         columns: dict[str, list[str]] = {w: [""] * len(objects) for w in parts}
         for i, (obj, line) in enumerate(zip(objects, numbers)):
             for key, value in obj.items():
@@ -98,11 +147,16 @@ def read_json_lines(path: str, wanted: Iterable[str]) -> tuple[pa.Table, np.ndar
                     name = seen[key]
                 else:
                     name = seen[key] = wanted_lower.get(key.lower())
+                    spellings = [k for k, n in seen.items() if n is not None and n == name]
+                    if len(spellings) > 1:
+                        spelt[name] = spellings
                 if name is not None:
                     # Text as is (most values); anything else through _text's rules.
                     columns[name][i] = (
                         value if type(value) is str else _text(value, path, line, key)
                     )
+            if spelt:
+                _refuse_two_spellings(obj, spelt, path, line)
         for name, values in columns.items():
             parts[name].append(pa.array(values, pa.string()))
         line_parts.append(np.asarray(numbers, dtype=np.int64))
