@@ -81,6 +81,41 @@ def test_days_are_counted_like_the_reader(folder):
             "tariffs.csv, line 3, zone valid_from: tariff period overlaps the one on line 2 for the same code",
         ),
         (
+            "members.csv",
+            "insz,mutuality,insured_from,insured_to,deceased_on\n8507311234512,131,,,\n",
+            "members.csv, line 2, zone insz: more than 11 digits",
+        ),
+        (
+            "members.csv",
+            "insz,mutuality,insured_from,insured_to,deceased_on\n85073112345,65638,,,\n",
+            "members.csv, line 2, zone mutuality: more than 3 digits",
+        ),
+        (
+            "admissions.csv",
+            "institution,admission_number,insz,kind,admitted_on,discharged_on,approval_date\n"
+            "1,1234567890123,85073112345,residential,2020-01-01,,\n",
+            "admissions.csv, line 2, zone admission_number: more than 12 digits",
+        ),
+        (
+            "admissions.csv",
+            "institution,admission_number,insz,kind,admitted_on,discharged_on,approval_date\n"
+            "1,2,85073112345,residential,,,\n",
+            "admissions.csv, line 2, zone admitted_on: empty",
+        ),
+        (
+            "admissions.csv",
+            "institution,admission_number,insz,kind,admitted_on,discharged_on,approval_date\n"
+            "1,2,85073112345,residential,2020-01-01,,\n7,2,85073112345,residential,2020-01-01,,\n"
+            "1,2,85073112346,residential,2021-01-01,,\n",
+            "admissions.csv, line 4, zone admission_number: the institution and admission number "
+            "of line 2 again",
+        ),
+        (
+            "codes.csv",
+            "code,category,related_code,valid_from,valid_to\n17710123,prestation,,,\n",
+            "codes.csv, line 2, zone code: more than 7 digits",
+        ),
+        (
             "codes.csv",
             'code,category,related_code,valid_from,valid_to\n"0771012,prestation,,,\n',
             "codes.csv, line 2, zone code: quote not closed",

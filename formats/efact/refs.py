@@ -60,37 +60,40 @@ _MEANING = {
     "QUOTE": "quote not closed",
 }
 
-# Column specifications: (name, kind, required). Kinds: "int", "day", "enum:<table>".
+# Column specifications: (name, kind, required[, digits]). Kinds: "int", "day",
+# "enum:<table>"; ``digits``: at most that many, the width of the zone the number is
+# compared with (an INSZ 11, a mutuality 3, an admission or institution number 12, a
+# nomenclature code 7): a longer one could match nothing, or another key.
 MEMBERS = (
-    ("insz", "int", True),
-    ("mutuality", "int", True),
+    ("insz", "int", True, 11),
+    ("mutuality", "int", True, 3),
     ("insured_from", "day", False),
     ("insured_to", "day", False),
     ("deceased_on", "day", False),
 )
 ADMISSIONS = (
-    ("institution", "int", True),
-    ("admission_number", "int", True),
-    ("insz", "int", True),
+    ("institution", "int", True, 12),
+    ("admission_number", "int", True, 12),
+    ("insz", "int", True, 11),
     ("kind", "enum:kind", True),
-    ("admitted_on", "day", False),
+    ("admitted_on", "day", True),
     ("discharged_on", "day", False),
     ("approval_date", "day", False),
 )
 CODES = (
-    ("code", "int", True),
+    ("code", "int", True, 7),
     ("category", "enum:category", True),
-    ("related_code", "int", False),
+    ("related_code", "int", False, 7),
     ("valid_from", "day", False),
     ("valid_to", "day", False),
 )
 TARIFFS = (
-    ("code", "int", True),
+    ("code", "int", True, 7),
     ("valid_from", "day", False),
     ("valid_to", "day", False),
     ("unit_amount", "int", True),
     ("unit_personal_share", "int", True),
-    ("institution", "int", False),
+    ("institution", "int", False, 12),
 )
 FACILITIES = ("institution", "name", "iban", "bic")
 #: Optional columns of facilities.csv: account B.
@@ -257,13 +260,13 @@ def read_table(data: bytes, path: str, name: str, spec) -> Table:
         data = data[3:]
     head_end = data.find(b"\n")
     header = data[: head_end if head_end >= 0 else len(data)].decode("utf-8", "replace")
-    delim, names = _header(header, path, [c for c, _, _ in spec])
+    delim, names = _header(header, path, [c for c, *_ in spec])
     rows = data.count(b"\n") + 1
     kinds = np.zeros(len(names), dtype=np.uint8)
     outputs: list = [None] * len(names)
     words: list[str] = []
     enum_base: dict[str, int] = {}
-    for col, kind, _req in spec:
+    for col, kind, *_ in spec:
         i = names.index(col)
         if kind == "int":
             kinds[i], outputs[i] = _core.CsvKind.CSV_INT, np.zeros(rows, np.int64)
@@ -283,15 +286,22 @@ def read_table(data: bytes, path: str, name: str, spec) -> Table:
         col = names[column] if 0 <= column < len(names) else None
         raise ReferenceDataError(_MEANING[_ERRORS[status]], **_where(path, line, col))
     columns = {}
-    for col, kind, req in spec:
+    for col, kind, req, *digits in spec:
         v = outputs[names.index(col)][:n]
         if kind.startswith("enum"):
             v = (v - enum_base[col]).astype(np.uint8)
-        if req and kind == "int":
-            empty = np.flatnonzero(v < 0)
+        if req and kind in ("int", "day"):
+            empty = np.flatnonzero(v < 0 if kind == "int" else v == NONE)
             if len(empty):
                 raise ReferenceDataError(
                     "empty", **_where(path, _line_of(data, start, empty[0]), col)
+                )
+        if digits:
+            wide = np.flatnonzero(v >= 10 ** digits[0])
+            if len(wide):
+                raise ReferenceDataError(
+                    f"more than {digits[0]} digits",
+                    **_where(path, _line_of(data, start, wide[0]), col),
                 )
         columns[col] = v
     return Table(name, path, columns, _lines(data, start, n))
@@ -449,7 +459,9 @@ def _zorgkas(path: str) -> Zorgkas:
 
 
 def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> None:
-    """Rules across rows: periods in order, no overlapping tariffs for one code."""
+    """Rules across rows: periods in order, one row per admission, no overlapping
+    tariffs for one code (a member's periods may overlap: a day any of them covers is
+    insured)."""
     for table, a, b in (
         (members, "insured_from", "insured_to"),
         (admissions, "admitted_on", "discharged_on"),
@@ -463,6 +475,19 @@ def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> N
             raise ReferenceDataError(
                 f"{b} before {a}", **_where(table.source, int(table.lines[bad[0]]), b)
             )
+    a = admissions.sorted_by("institution", "admission_number")
+    c = a.columns
+    twice = np.flatnonzero(
+        (c["institution"][1:] == c["institution"][:-1])
+        & (c["admission_number"][1:] == c["admission_number"][:-1])
+    )
+    if len(twice):
+        i = twice[0]
+        first, second = sorted((int(a.lines[i]), int(a.lines[i + 1])))
+        raise ReferenceDataError(
+            f"the institution and admission number of line {first} again",
+            **_where(a.source, second, "admission_number"),
+        )
     t = tariffs.sorted_by("code", "institution", "valid_from")
     c = t.columns
     frm = np.where(c["valid_from"] == NONE, 0, c["valid_from"]).astype(np.int64)
