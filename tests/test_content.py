@@ -747,3 +747,50 @@ def test_content_prestations_refuses_what_it_cannot_read():
     again = list(args)
     again[4] = floats
     assert _core.content_prestations(*again)["bits"].tolist() == ok["bits"].tolist()
+
+
+def _negated(rec: str) -> str:
+    """A prestation record 50 of a credit note: its signed zones (amount 19, units 22,
+    personal share 27, supplement 30,31) negative."""
+    for start in (88, 108, 128, 165):
+        if rec[start - 1] == "+" and rec[start:].lstrip("0")[:1] not in ("", " "):
+            rec = rec[: start - 1] + "-" + rec[start:]
+    return rec
+
+
+def _with_number(rec: str, number: int) -> str:
+    return rec[:114] + f"{number:012d}" + rec[126:]  # invoice number, records 20 and 80
+
+
+def test_a_credit_note_takes_a_prestation_back_so_it_may_be_billed_again(case):
+    """An invoice, its credit note (invoicing type 3, the same prestations negative) and
+    the invoice again, corrected, in one sending: no prestation is billed twice net, so
+    none is "already billed" (500423); a third billing without a credit note is."""
+    s, folder = case
+    inv = next(
+        inv
+        for inv, r50 in lines_of(s, "1")
+        if all(s.records[i][:2] in ("20", "50", "80") for i in inv)
+    )
+    base = [s.records[i] for i in inv]
+    credit = [_with_number(base[0][:50] + "3" + base[0][51:], 990001)]
+    credit += [_negated(r) for r in base[1:-1]] + [_with_number(base[-1], 990001)]
+    rebill = [_with_number(base[0], 990002)] + base[1:-1] + [_with_number(base[-1], 990002)]
+    again = [_with_number(base[0], 990003)] + base[1:-1] + [_with_number(base[-1], 990003)]
+    at = inv[-1] + 1
+    s.records[at:at] = credit + rebill
+    s.renumber()
+    s.resum()
+    r = run(s, folder)
+    assert r.errors == [], [(e.record, e.code) for e in r.errors]
+    # The credit note first (the invoice it takes back is in an earlier sending), then
+    # the rebill, then the invoice a second time: only the last one is a repeat.
+    s.records[inv[0] : inv[-1] + 1] = []
+    at = next(i for i, x in enumerate(s.records) if x[:2] == "20" and x[114:126] == "000000990002")
+    end = at + len(rebill)
+    s.records[end:end] = again
+    s.renumber()
+    s.resum()
+    r = run(s, folder)
+    last = [s.seq_at(i) for i in range(end + 1, end + len(again) - 1)]
+    assert {(e.record, e.code) for e in r.errors} == {(q, "500423") for q in last}

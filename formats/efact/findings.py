@@ -409,22 +409,35 @@ class Edges:
 class PrestationKeys:
     """The keys of the duplicate check (content checks) of each prestation ``unit``:
     ``key1`` = beneficiary and code, ``key2`` = first and last date; ``place`` once
-    the keys are placed in the whole file."""
+    the keys are placed in the whole file; ``credit``: the prestations of credit notes
+    (``None``: there are none)."""
 
     unit: np.ndarray
     key1: np.ndarray
     key2: np.ndarray
     place: Place | Deferred | None = None
+    credit: np.ndarray | None = None
+
+    def select(self, mine: np.ndarray, unit: np.ndarray, place) -> PrestationKeys:
+        """The keys of the prestations ``mine`` (a mask or indices), as ``unit``, placed."""
+        credit = None if self.credit is None else self.credit[mine]
+        return PrestationKeys(unit, self.key1[mine], self.key2[mine], place, credit)
 
     @classmethod
     def concat(cls, parts: list[PrestationKeys]) -> PrestationKeys:
         if len(parts) == 1 and parts[0].place is not None:
             return parts[0]  # one chunk's: the same, not copied
+        credit = None
+        if any(p.credit is not None for p in parts):
+            credit = np.concatenate(
+                [np.zeros(len(p.unit), bool) if p.credit is None else p.credit for p in parts]
+            )
         return cls(
             np.concatenate([p.unit for p in parts]),
             np.concatenate([p.key1 for p in parts]),
             np.concatenate([p.key2 for p in parts]),
             concat_places([p.place for p in parts if p.place is not None]),
+            credit,
         )
 
 

@@ -445,15 +445,16 @@ def summarize(
         if len(p) and p.min() >= s.own_first:
             # The usual case: every prestation is the chunk's own (no copy of the keys).
             sm.prestations = PrestationKeys(
-                to_global(p), prestations.key1, prestations.key2, _placer(s, p, defer)
+                to_global(p),
+                prestations.key1,
+                prestations.key2,
+                _placer(s, p, defer),
+                prestations.credit,
             )
         else:
             mine = own[p]
-            sm.prestations = PrestationKeys(
-                to_global(p[mine]),
-                prestations.key1[mine],
-                prestations.key2[mine],
-                _placer(s, p[mine], defer),
+            sm.prestations = prestations.select(
+                mine, to_global(p[mine]), _placer(s, p[mine], defer)
             )
     for rt in (95, 96):
         for u in s.units_of(rt).tolist():

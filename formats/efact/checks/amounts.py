@@ -31,8 +31,10 @@ SENDING_TOTALS = (("19", "amount_a", "901910"), ("15", "amount_b", "901510"))
 _COLUMN = {"22": "units", "27": "personal_share", "30,31": "supplement"}
 
 
+#: The invoicing type (zone 11 of record 20) of a credit note.
+CREDIT_NOTE_TYPE = 3
 #: A credit note: the invoicing type (zone 11) of the invoice's record 20 is 3.
-CREDIT_NOTE = ("20.invoicing_type", "in", (3,))
+CREDIT_NOTE = ("20.invoicing_type", "in", (CREDIT_NOTE_TYPE,))
 
 
 def _prestation_rules(rec: str):

@@ -41,6 +41,7 @@ import numpy as np
 
 from vsbengine import _core
 from vsbengine.formats.efact import refs as _refs
+from vsbengine.formats.efact.checks.amounts import CREDIT_NOTE_TYPE
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Edges, Findings, PrestationKeys
 from vsbengine.formats.efact.sending import Sending
@@ -317,8 +318,16 @@ def check(s: Sending, ctx: Context) -> Findings:
             )
         )
 
-    # Keys of the duplicate check, which runs on the whole sending.
-    findings.prestations = PrestationKeys(p, joined["key1"], joined["key2"])
+    # Keys of the duplicate check, which runs on the whole sending, with the prestations
+    # of credit notes (they take back what was billed: see check_sending).
+    credit20 = v20("invoicing_type") == CREDIT_NOTE_TYPE
+    credit = None
+    if credit20.any():
+        inv = s.scan.invoice[p]
+        credit = np.zeros(len(p), bool)
+        known = inv >= 0
+        credit[known] = credit20[inv[known]]
+    findings.prestations = PrestationKeys(p, joined["key1"], joined["key2"], credit=credit)
 
     # Records 51: their code's validity on their own date.
     r51 = s.units_of(51)
@@ -334,7 +343,9 @@ def check(s: Sending, ctx: Context) -> Findings:
 
 def check_sending(sm: Summary, ctx: Context) -> Findings:
     """The whole sending: the same prestation (beneficiary, code, dates) billed twice;
-    every occurrence after the first is rejected."""
+    every occurrence after the first is rejected. A credit note's prestation takes one
+    back: after it the prestation may be billed again (a correction: the credit note,
+    then the invoice as it should have been), and a credit note is never a repeat."""
     found = Findings()
     keys = sm.prestations
     if ctx.lookups is None or keys is None or len(keys.key1) < 2:
@@ -343,6 +354,8 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     assert place is not None  # placed in the whole file by the summary
     # A hash of the pairs of keys: every occurrence after the first (by unit).
     hit = _core.repeated(k1, k2, unit)
+    if len(hit) and keys.credit is not None:
+        hit = _net_of_credit_notes(k1, k2, unit, keys.credit, hit)
     if len(hit) == 0:
         return found
     at = place.select(hit)  # placed now: only the records the check names
@@ -358,3 +371,28 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
             offset=at.offset[sel] + LAYOUTS.zones[zone].start,
         )
     return found
+
+
+def _net_of_credit_notes(k1, k2, unit, credit, hit: np.ndarray) -> np.ndarray:
+    """The repeats ``hit`` (rows, ascending) of a sending with credit notes, as billings
+    net of them: per pair of keys in file order, a billing adds one, a credit note's
+    prestation takes one back (never below none); a billing is a repeat when more than
+    one stands then. Only the pairs that repeat are walked (few rows)."""
+    pairs = set(zip(k1[hit].tolist(), k2[hit].tolist()))
+    # The rows of those pairs: prefiltered on key1 (vectorised), then exactly.
+    rows = np.flatnonzero(np.isin(k1, np.fromiter((a for a, _ in pairs), np.int64)))
+    rows = rows[np.argsort(unit[rows], kind="stable")]
+    standing: dict[tuple[int, int], int] = {}
+    out = []
+    for r, a, b, back in zip(
+        rows.tolist(), k1[rows].tolist(), k2[rows].tolist(), credit[rows].tolist()
+    ):
+        if (a, b) not in pairs:
+            continue
+        # A credit note with nothing standing takes back a billing of an earlier sending:
+        # what this sending bills after it is the replacement, once.
+        n = max(standing.get((a, b), 0) + (-1 if back else 1), 0)
+        standing[(a, b)] = n
+        if not back and n > 1:
+            out.append(r)
+    return np.sort(np.asarray(out, dtype=np.int64))
