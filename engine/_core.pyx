@@ -2567,15 +2567,16 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
     ``inv``: per invoice ``insz``, ``unread`` (its zone 8a,8b has a finding),
     ``affiliation``, ``number``, ``institution``, ``invoice_type``, ``admitted``,
     ``approval`` (YYYYMMDD); ``members``: a member's row packed in an int64 (insured
-    from, reach, mutuality, deceased: 16 bits each), in the rows of
-    ``members_index``; ``inst_index``: the institutions with admissions (unique),
+    from, reach at the row's mutuality, mutuality, deceased: 16 bits each), in the rows
+    of ``members_index``; ``inst_index``: the institutions with admissions (unique),
     ``adm_index`` their admissions by ``rank * 10**12 + number``, ``adm`` their
     columns ``insz``, ``kind``, ``from``, ``to``, ``approval``.
 
     Also returns, for :func:`content_prestations`: per invoice ``known`` (the person is
     a member), ``good`` (its admission is known) and ``arow`` (its row), and the
-    person's periods, copied out of the member table (``period_lo``, ``period_hi``
-    into ``period_from``, ``period_reach``) with ``deceased``.
+    person's periods at the invoice's mutuality (all of them when none is there),
+    copied out of the member table (``period_lo``, ``period_hi`` into ``period_from``,
+    ``period_reach``) with ``deceased``: insured on a day means insured there.
     """
     cdef list keep = []
     cdef Py_ssize_t n = len(inv["insz"]), i, j, total = 0
@@ -2632,7 +2633,8 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
     if akey == NULL:
         raise MemoryError()
     with nogil:
-        # At the mutuality of the record 20; the date of death.
+        # At the mutuality of the record 20 (insured there: its periods there are the
+        # ones copied, else, with that F error, all of them); the date of death.
         for i in range(n):
             if i + _AHEAD < n and known_v[i + _AHEAD]:
                 _prefetch(&m[plo_v[i + _AHEAD]])
@@ -2640,12 +2642,18 @@ def content_invoices(dict inv, KeyIndex members_index, members, KeyIndex inst_in
                 lo = plo_v[i]
                 hi = phi_v[i]
                 at_mut = False
-                plo_v[i] = at
                 for j in range(lo, hi):
                     if ((m[j] >> 32) & 0xFFFF) == _get(&aff, i):
                         at_mut = True
+                        break
+                plo_v[i] = at
+                d = -1  # the running end over every mutuality
+                for j in range(lo, hi):
+                    if at_mut and ((m[j] >> 32) & 0xFFFF) != _get(&aff, i):
+                        continue
                     from_v[at] = m[j] & 0xFFFF
-                    reach_v[at] = (m[j] >> 16) & 0xFFFF
+                    d = max(d, (m[j] >> 16) & 0xFFFF)
+                    reach_v[at] = (m[j] >> 16) & 0xFFFF if at_mut else d
                     at += 1
                 phi_v[i] = at
                 dead_v[i] = (m[lo] >> 48) & 0xFFFF

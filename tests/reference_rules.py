@@ -383,8 +383,13 @@ class ContentLookups:
         m = r.members
         self.m_key = m.key
         self.m_mut = m.mutuality
-        self.m_reach = m.reach
+        self.m_reach = m.reach_any()  # insured at any mutuality
         self.m_deceased = m.deceased
+        # The periods by person and mutuality: insured at a mutuality on a day.
+        group = m.insz * 1000 + m.mutuality.astype(np.int64)
+        order = np.lexsort((m.key & 0xFFFF, group))
+        self.mm_key = (group[order] << 16) | (m.key[order] & 0xFFFF)
+        self.mm_reach = m.reach[order].astype(np.int64)
 
         c = r.codes.columns
         self.c_code = c["code"]
@@ -448,6 +453,15 @@ class ContentLookups:
         if len(many):
             out[many] = self._insured_search(insz[many], day[many])
         return out
+
+    def insured_at(self, insz: np.ndarray, mutuality: np.ndarray, day: np.ndarray):
+        """Whether each person is insured at the mutuality on the day."""
+        group = insz * 1000 + mutuality
+        idx = np.searchsorted(self.mm_key, (group << 16) | day, side="right") - 1
+        safe = np.maximum(idx, 0)
+        if len(self.mm_key) == 0:
+            return np.zeros(len(day), bool)
+        return (idx >= 0) & ((self.mm_key[safe] >> 16) == group) & (day <= self.mm_reach[safe])
 
     def _insured_search(self, insz: np.ndarray, day: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.m_key, (insz << 16) | day, side="right") - 1
@@ -583,6 +597,12 @@ def content_check(s: Sending, ctx: Context) -> Findings:
     ins2 = ins1.copy()
     other = np.flatnonzero(d2 != d1)
     ins2[other] = look.insured(insz[other], d2[other], lo[inv[other]], hi[inv[other]])
+    # Insured at the invoice's mutuality, where the person has periods there (else the
+    # invoice has its 200742 and any mutuality counts).
+    there = at_mut[inv]
+    aff = s.col("affiliation")[r20][inv].astype(np.int64)
+    ins1[there] = look.insured_at(insz[there], aff[there], d1[there])
+    ins2[there] = look.insured_at(insz[there], aff[there], d2[there])
     add(person & ~ins1, "0540", "5")
     add(person & ~ins2, "0640", "6a,6b")
     deceased = (

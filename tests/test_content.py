@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from efact_edit import TODAY, Sending
 
@@ -145,6 +147,40 @@ def test_beneficiary_at_another_mutuality(case):
     r = run(s, folder)
     assert codes(r) == {(s.seq_at(inv[0]), "200742")}
     assert r.invoices_rejected == 1
+
+
+def test_insured_at_the_invoice_s_mutuality_on_the_dates(case):
+    """The member moved to another mutuality from the middle of the month: the records
+    after the move are not insured at the invoice's mutuality (500540, 500640); the
+    invoice itself is known there (its earlier period), so no F error rejects it."""
+    s, folder = case
+    inv, r50 = next(
+        (inv, r50) for inv, r50 in lines_of(s, "3") if len({s.records[i][16:24] for i in r50}) > 1
+    )
+    insz, mutuality = s.records[inv[0]][37:48], s.records[inv[0]][32:35]  # zone 7
+    other = "999" if mutuality != "999" else "998"
+    mid = sorted(s.records[i][16:24] for i in r50)[0]
+    end = f"{mid[:4]}-{mid[4:6]}-{mid[6:]}"
+    following = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
+
+    def moved(text: str) -> str:
+        out = []
+        for line in text.splitlines():
+            f = line.split(",")
+            if f[0] == insz:
+                out.append(",".join([insz, f[1], f[2], end, f[4]]))
+                out.append(",".join([insz, other, following, "", f[4]]))
+            else:
+                out.append(line)
+        return "\n".join(out) + "\n"
+
+    rewrite(folder, "members.csv", moved)
+    expected = set()
+    for i in r50:
+        if s.records[i][16:24] > mid:
+            expected |= {(s.seq_at(i), "500540"), (s.seq_at(i), "500640")} | group(s, i)
+    assert expected
+    assert codes(run(s, folder)) == expected
 
 
 def test_prestation_outside_the_admission(case):
@@ -536,10 +572,14 @@ def test_content_invoices_checks_each_invoice():
     assert out["good"].tolist() == [1, 0, 0, 0, 0, 0, 0, 0, 0]
     assert out["deceased"].tolist()[:3] == [65535, 65535, 350]
     lo, hi = out["period_lo"], out["period_hi"]
+    # The periods at the invoice's mutuality (invoice 0: at 132, only its period there);
+    # every period when the person has none there (invoice 1, with its error 2).
     assert [out["period_from"][lo[i] : hi[i]].tolist() for i in range(3)] == [
-        [100, 300], [100, 300], [0]
+        [300], [100, 300], [0]
     ]  # fmt: skip
-    assert out["period_reach"][lo[2] : hi[2]].tolist() == [65535]
+    assert [out["period_reach"][lo[i] : hi[i]].tolist() for i in range(3)] == [
+        [400], [200, 400], [65535]
+    ]  # fmt: skip
     # Nothing at all: no invoices, no members, no admissions.
     e_index, e_pack = _members_packed([])
     e_inst, e_adm, e_cols = _admissions([])

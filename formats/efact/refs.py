@@ -144,8 +144,10 @@ class Members:
     """The member file, sorted by (insz, insured_from): 14 bytes a row.
 
     ``key`` is ``insz << 16 | insured_from`` (days); ``reach`` the latest end of the
-    person's periods up to this row (a day covered by any period up to here is at most
-    this); ``deceased`` the person's date of death on each of their rows (65535: none).
+    person's periods at this row's mutuality up to this row (a day covered by any of
+    them is at most this: insured at that mutuality; :meth:`reach_any` the same over
+    every mutuality); ``deceased`` the person's date of death on each of their rows
+    (65535: none).
     """
 
     key: np.ndarray  # int64
@@ -164,6 +166,10 @@ class Members:
     def insured_from(self) -> np.ndarray:
         return (self.key & 0xFFFF).astype(np.uint16)
 
+    def reach_any(self) -> np.ndarray:
+        """The latest end of the person's periods at any mutuality up to each row."""
+        return running_max(self.insz, self.reach)
+
     @classmethod
     def build(cls, t: Table) -> Members:
         c = t.columns
@@ -176,7 +182,18 @@ class Members:
             else np.zeros(0, np.int64)
         )
         sizes = np.diff(np.r_[starts, len(insz)])
-        reach = running_max(insz, c["insured_to"][order])
+        # The running end per person and mutuality, in the rows' (insz, from) order: the
+        # rows grouped by person and mutuality (a stable sort keeps their order inside a
+        # group; none is needed when no person goes back to an earlier mutuality's
+        # number, the usual case).
+        group = insz * 1000 + c["mutuality"][order].astype(np.int64)
+        to = c["insured_to"][order]
+        if len(group) < 2 or bool((group[1:] >= group[:-1]).all()):
+            reach = running_max(group, to)
+        else:
+            by_mut = np.argsort(group, kind="stable")
+            reach = np.empty(len(group), np.int64)
+            reach[by_mut] = running_max(group[by_mut], to[by_mut])
         dead = (
             np.minimum.reduceat(c["deceased_on"][order], starts)
             if len(starts)

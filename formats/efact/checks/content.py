@@ -65,7 +65,7 @@ class Lookups:
         m = r.members
         self.m_key = m.key
         self.m_mut = m.mutuality
-        self.m_reach = m.reach.astype(np.int64)
+        self.m_reach = m.reach_any().astype(np.int64)  # insured at any mutuality
         self.m_deceased = m.deceased
         self.m_from = (m.key & 0xFFFF).astype(np.int64)
         self.m_index = _core.KeyIndex(m.key >> 16)
@@ -97,10 +97,11 @@ class Lookups:
         self.a_to = a["discharged_on"].astype(np.int64)
         self.a_approval = a["approval_date"].astype(np.int64)
         # The columns the compiled joins read, as they are (int64, one row a row): a
-        # member's row packed in one int64 (insured from, reach, mutuality, deceased).
+        # member's row packed in one int64 (insured from, reach at the row's mutuality,
+        # mutuality, deceased).
         self.m_pack = (
             self.m_from
-            | (self.m_reach << 16)
+            | (m.reach.astype(np.int64) << 16)
             | (m.mutuality.astype(np.int64) << 32)
             | (m.deceased.astype(np.int64) << 48)
         )
