@@ -946,22 +946,22 @@ cdef int _unit_findings(const Tables* t, Findings* f, Py_ssize_t u, const uint8_
 
 cdef Py_ssize_t _long_line(const uint8_t* b, Py_ssize_t p, Py_ssize_t n, FramingLog* fr,
                            Py_ssize_t start, Py_ssize_t want, Py_ssize_t unit,
-                           Py_ssize_t* free) noexcept nogil:
+                           Py_ssize_t* unbroken) noexcept nogil:
     """A line-separated file with no break after a unit (``want`` bytes from ``start``,
     ending at ``p``). A line of whole parts (the unit, then whole records: the break
     after a part is optional), or one that the buffer ends, is read part by part:
-    ``free`` gets where the line ends (no break is due before), and the scan goes on
+    ``unbroken`` gets where the line ends (no break is due before), and the scan goes on
     at ``p``. Any other line is reported and the scan goes on after its break. Returns
     where the next unit starts."""
     cdef const uint8_t* nl = <const uint8_t*> memchr(b + p, 10, n - p)
     cdef Py_ssize_t end, line_end
     if nl == NULL:
-        free[0] = n
+        unbroken[0] = n
         return p
     end = nl - b
     line_end = end - 1 if end > p and b[end - 1] == 13 else end
     if (line_end - p) % 350 == 0:
-        free[0] = line_end
+        unbroken[0] = line_end
         return p
     _frame(fr, FR_LONG_LINE, start, want + (line_end - p), unit)
     return end + 1
@@ -991,7 +991,7 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
     cdef Py_ssize_t p = 0, u = 0, avail, want, q, linelen, dropped = 0
     # In a file with line breaks: where the line of whole parts being read ends (no
     # break is due before it; see _long_line).
-    cdef Py_ssize_t free = -1
+    cdef Py_ssize_t unbroken = -1
     cdef const uint8_t* nl
     cdef int L, rt, rc
     cdef bint lines = lines_io[0], bad = False
@@ -1016,14 +1016,14 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
         # unit functions, in a loop of its own (vsb_run).
         if fused and u >= 2 and not framing_only and p + 350 <= n:
             rc = vsb_run(t, b, n, dropped + _DROP_STEP if drop else n, &p, &u, o, r, rf,
-                         classify, portable, CLS, VAL, free if lines else n, hits, &uo)
+                         classify, portable, CLS, VAL, unbroken if lines else n, hits, &uo)
             if rc < 0:
                 return -1
             if rc & VSB_RUN_FINDINGS and _unit_findings(
                     t, f, u - 1, b + o.offsets[u - 1], o.layout[u - 1], hits, &uo):
                 return -1
             if rc & VSB_RUN_LONG_LINE:
-                p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1, &free)
+                p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1, &unbroken)
             if rc or p >= n or (drop and p - dropped >= _DROP_STEP):
                 continue
             # The unit at p is not the common case: the way of every unit, below.
@@ -1045,8 +1045,8 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
                         q = vsb_skip_break(b, p, n)
                         if q != p:
                             p = q
-                        elif lines and free <= p < n:
-                            p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1, &free)
+                        elif lines and unbroken <= p < n:
+                            p = _long_line(b, p, n, fr, o.offsets[u - 1], 350, u - 1, &unbroken)
                         continue
         if u == 0:
             want, L = 67, t.layout_200
@@ -1117,8 +1117,8 @@ cdef Py_ssize_t _scan(const Tables* t, const uint8_t* b, Py_ssize_t n, Out* o, F
             if u <= 2:
                 lines = True
             p = q
-        elif lines and free <= p < n:
-            p = _long_line(b, p, n, fr, o.offsets[u - 1], want, u - 1, &free)
+        elif lines and unbroken <= p < n:
+            p = _long_line(b, p, n, fr, o.offsets[u - 1], want, u - 1, &unbroken)
         if stop_layout >= 0 and L == stop_layout:
             break
     if not framing_only and vsb_close(t, o, r, rf):
