@@ -182,6 +182,27 @@ def drag(src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, rejected: np.ndarr
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
+#: The codes of the day groups' edges (VSB's pair rule): a rejected revalidation day or
+#: personal share rejects the other records of its day.
+_DAY_GROUP_CODES = (300129, 500129)
+
+
+def _not_from_repeats(table: ErrorTable, edges: Edges) -> np.ndarray | None:
+    """The edges to follow (``None``: all of them): not a day group's edges from a record
+    rejected only as a repeat (``x00423``, billed already in the sending). The repeat is
+    the one too many; the day it repeats stands whole with the first one. (A record 51
+    or 52 after a repeated 50 still goes with it.)"""
+    letter, unit = table.letter, table.unit
+    rejecting = (unit >= 0) & _REJECTING[letter]
+    repeat = rejecting & (table.code % 10000 == 423)
+    if not repeat.any() or len(edges.src) == 0:
+        return None
+    only = np.setdiff1d(unit[repeat], unit[rejecting & ~repeat])
+    if len(only) == 0:
+        return None
+    return ~(np.isin(edges.src, only) & np.isin(edges.code, _DAY_GROUP_CODES))
+
+
 def propagate(
     table: ErrorTable,
     frame: Frame,
@@ -236,7 +257,11 @@ def propagate(
         inv = np.searchsorted(frame.invoices, np.maximum(head, 0))
         inv = np.minimum(inv, max(len(frame.invoices) - 1, 0))
         seeds = seeds[~((head >= 0) & invoice_rejected[inv])]
-    idx = drag(edges.src, edges.dst, seeds, rejected)
+    keep = _not_from_repeats(table, edges)
+    if keep is None:
+        idx = drag(edges.src, edges.dst, seeds, rejected)
+    else:
+        idx = np.flatnonzero(keep)[drag(edges.src[keep], edges.dst[keep], seeds, rejected)]
     where = {}
     if edges.place is not None:
         p = edges.place.select(idx)

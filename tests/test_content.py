@@ -834,3 +834,21 @@ def test_a_credit_note_takes_a_prestation_back_so_it_may_be_billed_again(case):
     r = run(s, folder)
     last = [s.seq_at(i) for i in range(end + 1, end + len(again) - 1)]
     assert {(e.record, e.code) for e in r.errors} == {(q, "500423") for q in last}
+
+
+def test_a_repeated_revalidation_day_rejects_only_the_repeat(case):
+    """A revalidation-day record 30 billed twice: the second is the repeat (300423), and
+    it drags nothing of the day it repeats (its first billing and the personal share
+    stand: a repeat is the one too many, not a wrong day)."""
+    s, folder = case
+    day = next(
+        i
+        for i, r in enumerate(s.records)
+        if r[:2] == "30" and r[9:16] == "0791012" and s.records[i + 1][9:16] == "0791034"
+    )
+    s.records[day + 2 : day + 2] = [s.records[day]]
+    s.renumber()
+    s.resum()
+    r = run(s, folder)
+    assert codes(r) == {(s.seq_at(day + 2), "300423")}
+    assert r.records_rejected == 1

@@ -492,18 +492,18 @@ def _check(members: Table, admissions: Table, codes: Table, tariffs: Table) -> N
             raise ReferenceDataError(
                 f"{b} before {a}", **_where(table.source, int(table.lines[bad[0]]), b)
             )
-    a = admissions.sorted_by("institution", "admission_number")
-    c = a.columns
+    adm = admissions.sorted_by("institution", "admission_number")
+    c = adm.columns
     twice = np.flatnonzero(
         (c["institution"][1:] == c["institution"][:-1])
         & (c["admission_number"][1:] == c["admission_number"][:-1])
     )
     if len(twice):
         i = twice[0]
-        first, second = sorted((int(a.lines[i]), int(a.lines[i + 1])))
+        first, second = sorted((int(adm.lines[i]), int(adm.lines[i + 1])))
         raise ReferenceDataError(
             f"the institution and admission number of line {first} again",
-            **_where(a.source, second, "admission_number"),
+            **_where(adm.source, second, "admission_number"),
         )
     t = tariffs.sorted_by("code", "institution", "valid_from")
     c = t.columns

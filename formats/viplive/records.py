@@ -98,7 +98,8 @@ class ExportRead(msgspec.Struct):
         ``day`` replaces is superseded, like an older good row, not refused (the
         download that counts is the later one)."""
         latest: dict[tuple, _dt.date] = {}
-        for row in (*self.grants, *self.held):
+        rows: list[Grant | Held] = [*self.grants, *self.held]
+        for row in rows:
             if row.downloaded <= day:
                 key = (row.quarter, row.chain, row.agb, row.uzovi)
                 latest[key] = max(latest.get(key, row.downloaded), row.downloaded)
