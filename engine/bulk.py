@@ -46,6 +46,7 @@ import glob
 import json
 import os
 import secrets
+import stat
 import sys
 import time
 from collections import deque
@@ -162,12 +163,27 @@ class SummaryNotSaved(VsbEngineError, OSError):
 
 def collect(inputs: Iterable[str]) -> list[str]:
     """The files of the inputs: a folder gives every file under it (hidden ones and
-    unfinished ``.part`` files excepted), a glob its matches, a path itself (even when
-    missing: it will be reported). Sorted, without duplicates."""
+    unfinished ``.part`` files excepted; linked folders followed, each folder once) and
+    every folder under it that cannot be read, a glob its matches, a path itself (even
+    when missing: it will be reported). Sorted, without duplicates."""
     found: list[str] = []
+    unread: list[str] = []  # folders that could not be listed
     for item in inputs:
         if os.path.isdir(item):
-            for root, dirs, files in os.walk(item):
+            seen: set[tuple[int, int]] = set()
+            # A folder that cannot be read is an input too (its outcome says why); a
+            # linked folder is walked, once (a link back to a folder walked is not).
+            for root, dirs, files in os.walk(
+                item, onerror=lambda e: unread.append(e.filename), followlinks=True
+            ):
+                try:
+                    st = os.stat(root)
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) in seen:
+                    dirs[:] = []
+                    continue
+                seen.add((st.st_dev, st.st_ino))
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [
                     os.path.join(root, f)
@@ -181,12 +197,16 @@ def collect(inputs: Iterable[str]) -> list[str]:
             found += matches
         else:
             found.append(item)
-    return sorted(dict.fromkeys(os.path.normpath(p) for p in found))
+    return sorted(dict.fromkeys(os.path.normpath(p) for p in found + unread))
 
 
 def content_hash(path: str) -> str:
     """The content digest of a file (:func:`vsbengine.digest.of_file`): what a resumed
-    run recognises, and what a proposal and the register record."""
+    run recognises, and what a proposal and the register record. A path that is not a
+    regular file (a named pipe) is refused, not waited on."""
+    from vsbengine.source import require_regular
+
+    require_regular(path)
     return content_digest.of_file(path)
 
 
@@ -337,7 +357,7 @@ def validate_file(
     t0 = time.perf_counter()
     try:
         digest = content_hash(path)
-    except OSError as exc:
+    except (OSError, VsbEngineError) as exc:
         return unreadable(path, exc, t0)
     if digest in skip:
         return Outcome(path, "skipped", hash=digest, seconds=time.perf_counter() - t0)
@@ -448,6 +468,8 @@ def _head_key(path: str):
     that the later one is found to be a duplicate instead of being processed too."""
     try:
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None  # a named pipe is not opened: its outcome says so
         with open(path, "rb") as fh:
             return (st.st_size, content_digest.of_bytes(fh.read(4096)))
     except OSError:

@@ -142,6 +142,9 @@ def read_head(path: str) -> Head:
     Raises :class:`~vsbengine.InputError` when the file is missing, unreadable, empty or
     not a sending (the same refusals as validating it).
     """
+    from vsbengine.source import require_regular
+
+    require_regular(path)
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size

@@ -78,6 +78,37 @@ def flat(buffer):
     return view.cast("B") if view.c_contiguous else view.tobytes()
 
 
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+def require_regular(path: str) -> None:
+    """Refuse a path of a folder run that is not a regular file (a named pipe, a socket,
+    a device, a folder, one that cannot be read saying so): opening a pipe would wait
+    for a writer for ever, and a run reads files. A missing or unreadable file is left
+    to the reading (which names it)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISDIR(mode):
+        try:
+            os.scandir(path).close()
+        except OSError as exc:
+            raise InputError(
+                f"a folder that cannot be read ({exc.strerror}): its files are not read",
+                path=path,
+            ) from None
+        raise InputError("a folder, not a file", path=path)
+    for test, kind in _KINDS:
+        if test(mode):
+            raise InputError(f"not a regular file but {kind}: not read", path=path)
+
+
 def read_stream(source) -> tuple[object, str | None]:
     """``(bytes, path)`` for a path that is not a regular file (a pipe, ``/dev/stdin``, a
     terminal): it can be read only once, so it is read whole; ``(source, None)`` for

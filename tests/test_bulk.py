@@ -378,3 +378,46 @@ def test_file_names_with_a_line_break_are_billing_files_too(tmp_path):
     lines = r.output.splitlines()
     unreadable = [line for line in lines if line.startswith("unreadable: ")]
     assert len(unreadable) == 1 and unreadable[0].startswith(f"unreadable: {inbox}/c?d.txt: ")
+
+
+def test_a_named_pipe_in_the_folder_is_unreadable_not_waited_on(tmp_path):
+    """Opening a pipe would wait for a writer for ever (a night run that never ends):
+    it is not opened, its outcome says what it is."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    generate(200, seed=7, month=202610).write(folder / "a.920000")
+    os.mkfifo(folder / "f.920000")
+    s = bulk.run_local([str(folder)], str(tmp_path / "out"), workers=0, today=TODAY)
+    got = by_path(s)
+    assert got["a.920000"].outcome == "accepted"
+    assert got["f.920000"].outcome == "unreadable"
+    assert got["f.920000"].reason == "not a regular file but a named pipe: not read"
+
+
+def test_linked_and_unreadable_folders_are_accounted_for(tmp_path, monkeypatch):
+    """A linked folder is walked (once: a link back up is not walked again); a folder
+    that cannot be listed is an input of its own, unreadable and saying why, so that
+    no file under it is lost without a word."""
+    folder, other = tmp_path / "in", tmp_path / "other"
+    (folder / "locked").mkdir(parents=True)
+    other.mkdir()
+    generate(200, seed=7, month=202610).write(other / "b.920000")
+    generate(200, seed=8, month=202610).write(folder / "locked" / "c.920000")
+    (folder / "link").symlink_to(other)
+    (folder / "loop").symlink_to(folder)
+    real = os.scandir
+
+    def scandir(path="."):
+        if not isinstance(path, int) and os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    s = bulk.run_local([str(folder)], str(tmp_path / "out"), workers=0, today=TODAY)
+    got = {os.path.relpath(o.path, folder): o for o in s.files}
+    assert set(got) == {"link/b.920000", "locked"}
+    assert got["link/b.920000"].outcome == "accepted"
+    assert got["locked"].outcome == "unreadable"
+    assert got["locked"].reason == (
+        "a folder that cannot be read (Permission denied): its files are not read"
+    )

@@ -760,3 +760,12 @@ def test_the_reference_data_is_loaded_once_per_run_in_one_process(s, reg, monkey
     out = got(receive.receive(reg, paths, refs=str(s.refs), today=TODAY))
     assert {o.outcome for o in out.values()} == {"waiting"}
     assert loads == [str(s.refs)]  # checked before the run, then used by its engine
+
+
+def test_a_named_pipe_is_unreadable_not_waited_on(s, reg, tmp_path):
+    a = s.write("a.920000")
+    os.mkfifo(tmp_path / "in" / "f.920000")
+    out = got(receive.receive(reg, [str(a), str(tmp_path / "in" / "f.920000")], today=TODAY))
+    assert out["f.920000"].outcome == "unreadable"
+    assert out["f.920000"].reason == "not a regular file but a named pipe: not read"
+    assert out["a.920000"].outcome != "unreadable"
