@@ -363,6 +363,7 @@ def validate_file(
         return Outcome(path, "skipped", hash=digest, seconds=time.perf_counter() - t0)
     folder = os.path.join(out, f"{os.path.basename(path)}.{digest[:12]}")
     waiting = proposed = None
+    paid_before: tuple[str, str] | None = None
     try:
         engine = engine_for(today, refs, memory_limit)
         result = engine.validate(path)
@@ -374,16 +375,22 @@ def validate_file(
             proposal = signoff.propose(result, folder, engine.refs)
             messages = [result.technical]
             waiting, proposed = proposal["waiting_for"], proposal["proposed"]
-            decided = (
-                signoff.settle(folder, sign_as, result=result) if sign_as and waiting else None
-            )
+            decided = None
+            if sign_as and waiting:
+                decided, paid_before = _settle_once(path, folder, sign_as, result)
             if decided is not None:
                 messages = result.messages
                 waiting = None
     except (VsbEngineError, OSError) as exc:
         return unreadable(path, exc, t0, digest)
+    reason = None
     if waiting:
         outcome = "waiting"
+        if paid_before is not None:
+            reason = (
+                f"the same sending ({paid_before[0]}) was decided in {paid_before[1]}: "
+                "not signed again unattended (a sending is paid once)"
+            )
     elif result.technical == "DF012":
         outcome = "rejected_technical"
     else:
@@ -401,8 +408,53 @@ def validate_file(
         seconds=time.perf_counter() - t0,
         waiting_for=waiting,
         proposed=proposed,
+        reason=reason,
         **sending_facts(result, engine.refs),
     )
+
+
+#: Per output folder of a folder run (``--out``): the sendings signed or confirmed
+#: unattended, one JSON line each (``key``: facility/year/number, ``folder``: where).
+DECIDED_INDEX = ".decided.jsonl"
+
+
+def _settle_once(path: str, folder: str, sign_as: str, result) -> tuple:
+    """``signoff.settle`` of a staged folder of a folder run (``--sign-as``), unless the
+    same sending (facility, year and sending number, whatever its bytes: a renamed
+    copy, other line breaks) was decided in another folder of the same output: a
+    sending is decided and paid once. Returns ``(decided, None)``, or ``(None, (key,
+    folder))`` for the folder that decided it. Runs and workers take turns under an
+    exclusive lock of the output folder, so two copies in flight cannot both pass."""
+    import fcntl
+
+    from vsbengine import identity, signoff
+
+    stage = os.path.dirname(folder)
+    root = os.path.dirname(os.path.dirname(stage))  # OUT/.staging/<run>/<folder>
+    key = identity.read_head(path).key
+    index = os.path.join(root, DECIDED_INDEX)
+    name = os.path.basename(folder)
+    with open(os.path.join(root, ".decided.lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            with open(index, encoding="utf-8") as fh:
+                entries = [json.loads(line) for line in fh if line.strip()]
+        except FileNotFoundError:
+            entries = []
+        for e in entries:
+            if e.get("key") != key or e.get("folder") == name:
+                continue
+            # Decided there (published, or still in its run's staging folder).
+            for where in (os.path.join(root, e["folder"]), e.get("staged", "")):
+                if where and _decided(where):
+                    return None, (key, os.path.join(root, e["folder"]))
+        # The intent first: a kill after it leaves an entry whose folder is not decided,
+        # which blocks nothing.
+        with open(index, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"key": key, "folder": name, "staged": folder}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return signoff.settle(folder, sign_as, result=result), None
 
 
 def sending_facts(result, refs=None) -> dict:

@@ -421,3 +421,45 @@ def test_linked_and_unreadable_folders_are_accounted_for(tmp_path, monkeypatch):
     assert got["locked"].reason == (
         "a folder that cannot be read (Permission denied): its files are not read"
     )
+
+
+def test_a_sending_signed_unattended_is_paid_once_whatever_its_bytes(tmp_path):
+    """``--sign-as`` into one output folder: the same sending again with other line
+    breaks (same run), or renamed with --force (a later run), is not signed a second
+    time: it waits for a person, saying where the sending was decided; one payment
+    order in all. An index entry whose folder was never decided (a kill between the
+    two) blocks nothing."""
+    g = generate(300, seed=3, month=202610, references=True)
+    g.write_refs(tmp_path / "refs")
+    one, two = tmp_path / "in", tmp_path / "in2"
+    one.mkdir()
+    two.mkdir()
+    data = g.tobytes()
+    (one / "s.920000").write_bytes(data)
+    parts = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
+    (one / "s_lf.920000").write_bytes(b"\r\n".join(parts))
+    (two / "again.920000").write_bytes(data)
+    out = tmp_path / "out"
+    kw = dict(workers=2, today=TODAY, refs=str(tmp_path / "refs"), sign_as="An Peeters")
+    first = by_path(bulk.run_local([str(one)], str(out), **kw))
+    # Two workers: either copy may be signed first; the other one waits.
+    signed, waits = sorted(first.values(), key=lambda o: o.outcome != "accepted")
+    assert (signed.outcome, waits.outcome) == ("accepted", "waiting")
+    paid = signed.output
+    assert f"was decided in {paid}: not signed again" in waits.reason
+    later = by_path(bulk.run_local([str(two)], str(out), force=True, **kw))
+    assert later["again.920000"].outcome == "waiting"
+    assert list(out.rglob("DF017_payment_order.json")) == [
+        out / os.path.basename(paid) / "DF017_payment_order.json"
+    ]
+    # A stale intent (the same sending, its folder never decided) lets it be signed.
+    from vsbengine import identity
+
+    key = identity.read_head(str(two / "again.920000")).key
+    fresh = tmp_path / "out2"
+    fresh.mkdir()
+    stale = {"key": key, "folder": "never.decided", "staged": str(tmp_path / "no")}
+    (fresh / bulk.DECIDED_INDEX).write_text(json.dumps(stale) + "\n")
+    assert by_path(bulk.run_local([str(two)], str(fresh), **kw))["again.920000"].outcome == (
+        "accepted"
+    )
