@@ -255,6 +255,7 @@ def _who(by: str) -> str:
 def _not_registered(folder: Path, action: str) -> None:
     """Refuse a folder that a sending register keeps (``R.sendings/000042/checked``):
     deciding it behind the register would pay outside it and leave it stuck."""
+    from vsbengine.digits import ascii_digits
     from vsbengine.register import kept_by
 
     kept = kept_by(folder)
@@ -263,6 +264,24 @@ def _not_registered(folder: Path, action: str) -> None:
         raise InputError(
             f"belongs to the register {register} (sending {number}): decide it "
             f"there: vsbengine {action} {register} {number} --by NAME",
+            path=str(folder),
+        )
+    if kept is not None:
+        return  # the register's own folders (its staging): the register decides them
+    # A copy of a register's folder elsewhere: its proposal names the register's file.
+    try:
+        with open(folder / PROPOSAL, "rb") as fh:
+            named = json.loads(fh.read()).get("file")
+    except (OSError, ValueError, AttributeError):
+        return  # no proposal to read: _load says so
+    source = kept_by(named) if isinstance(named, str) else None
+    if source is not None:
+        register = source[0]
+        digits = next((p for p in Path(named).parts if len(p) == 6 and ascii_digits(p)), None)
+        number = str(int(digits)) if digits else "ID"
+        raise InputError(
+            f"is a copy of a proposal of the register {register} (sending {number}): "
+            f"decide it there: vsbengine {action} {register} {number} --by NAME",
             path=str(folder),
         )
 

@@ -134,6 +134,17 @@ def test_a_registers_folder_is_decided_through_the_register_only(s, reg, tmp_pat
     )
     with pytest.raises(InputError, match="belongs to the register"):
         signoff.confirm(folder, "Someone")
+    # A copy of the folder elsewhere: its proposal names the register's sending.
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    r = runner.invoke(app, ["sign", str(copy), "--by", "Behind the register"])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vsbengine: error: {copy}: is a copy of a proposal of the register {reg.path} "
+        f"(sending 1): decide it there: vsbengine sign {reg.path} 1 --by NAME\n"
+    )
     assert released(reg) == [] and [e.id for e in reg.inbox("waiting")] == [1]
     reg.sign(1, "An Peeters")  # the register's own way still works
     assert [e.state for e in reg.inbox("all")] == ["payment_due"]
