@@ -46,6 +46,15 @@ def claim(folder, source, digest: str | None = None) -> None:
 
             digest = content_hash(name)
     if folder.is_dir():
+        from vsbengine.bulk import LOG
+
+        if (folder / LOG).exists():
+            # A bulk run's output: its sendings' folders are under it, and its own
+            # answers at the top would sit beside them, decided again.
+            raise InputError(
+                f"is the output folder of bulk runs ({LOG}): validate into a folder of its own",
+                path=str(folder),
+            )
         found = _answers(folder)
         marker = folder / MARKER
         if found:

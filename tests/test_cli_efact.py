@@ -274,6 +274,16 @@ def test_validate_out_refuses_another_sendings_folder(good, tmp_path):
     (stray / "DF014_920098.dat").write_text("old")
     r = runner.invoke(app, ["validate", str(good), "--out", str(stray), *TODAY])
     assert r.exit_code == 2 and "holds the answers of another sending: use" in r.stderr
+    # The output folder of bulk runs (its sendings' folders under it).
+    night = tmp_path / "night"
+    night.mkdir()
+    (night / "processed.jsonl").write_text("")
+    r = runner.invoke(app, ["validate", str(good), "--out", str(night), *TODAY])
+    assert r.exit_code == 2 and r.stderr == (
+        f"vsbengine: error: {night}: is the output folder of bulk runs (processed.jsonl): "
+        "validate into a folder of its own\n"
+    )
+    assert sorted(p.name for p in night.iterdir()) == ["processed.jsonl"]
 
 
 def test_validate_out_again_for_the_same_sending_replaces_its_answers(good, tmp_path):
