@@ -64,6 +64,12 @@ def claim(folder, source, digest: str | None = None) -> None:
                 owner = None
             if DECISION in found:
                 # A decided sending is final (decided once, paid once): never re-answered.
+                # A publication a kill interrupted is finished first (its messages go
+                # where they belong), as every command on a decided folder does.
+                from vsbengine import decided, signoff
+
+                with decided.deciding(folder, finished=signoff.reviewed):
+                    pass
                 raise InputError(
                     "holds a decision already (decision.json): a decided sending is not "
                     "answered again; use an empty folder to check the file once more",

@@ -236,7 +236,7 @@ def _record(
     return decision
 
 
-def _reviewed(folder: Path) -> None:
+def reviewed(folder: Path) -> None:
     """The review page again after a decision a killed process had committed was
     published: it shows the decision (a page that cannot be made is no reason to
     refuse the command; ``vsbengine review`` makes it again)."""
@@ -295,7 +295,7 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     """
     folder, by, at = Path(folder), _who(by), at or _now()
     _not_registered(folder, "sign")
-    with decided.deciding(folder, finished=_reviewed):
+    with decided.deciding(folder, finished=reviewed):
         return _sign(folder, by, at, result)
 
 
@@ -339,7 +339,7 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
     """Confirm a proposed rejection: write DF013 (``result`` as for :func:`sign`)."""
     folder, by, at = Path(folder), _who(by), at or _now()
     _not_registered(folder, "confirm")
-    with decided.deciding(folder, finished=_reviewed):
+    with decided.deciding(folder, finished=reviewed):
         return _confirm(folder, by, at, result)
 
 

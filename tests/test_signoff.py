@@ -360,3 +360,33 @@ def test_a_damaged_proposal_is_a_located_error(made, text):
     assert r.exit_code == 2
     assert r.stderr.startswith(f"vsbengine: error: {out / 'proposal.json'}: is not a proposal")
     assert r.stderr.count("\n") == 1 and not (out / "DF017_payment_order.json").exists()
+
+
+def test_validate_again_finishes_a_publication_a_kill_interrupted(made, tmp_path):
+    """The process dies right after it committed the decision (decision.json says what
+    is publishing) and before the messages were in place: the next validate on the
+    folder puts them there (and still refuses to answer the sending again)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    engine, result, out = made(error_rate=0)
+    args = ["validate", str(result.source), "--refs", str(tmp_path / "refs"), "--out", str(out),
+            "--today", "2026-11-23", "--sign-as", "An Peeters"]  # fmt: skip
+    script = textwrap.dedent(f"""
+        import os, sys
+        from vsbengine import decided
+        decided._finish = lambda folder, commit: os._exit(9)  # dies after the commit
+        from vsbengine.cli.main import main
+        sys.argv = ["vsbengine", *{args!r}]
+        main()
+    """)
+    died = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert died.returncode == 9, died.stderr
+    assert not (out / "DF017_payment_order.json").exists()
+    assert any(p.name.startswith(".decision-") for p in out.iterdir())
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and "holds a decision already" in r.stderr
+    assert (out / "DF017_payment_order.json").exists() and (out / "DF014_920098.dat").exists()
+    assert not any(p.name.startswith(".decision-") for p in out.iterdir())
+    assert "publishing" not in json.loads((out / "decision.json").read_text())
