@@ -651,6 +651,39 @@ class FolderJob:
     def blocked(self) -> bool:
         return False  # what waits here waits on this run's own files
 
+    def _publish(self, o: Outcome, staged: str, final: str) -> None:
+        """The staged folder of a file into place. A folder there is replaced (--force,
+        or a log line a crash lost) under its decision lock, unless it was signed or
+        confirmed: a ``vsbengine sign`` of that folder meanwhile either finished before
+        (its decision stands) or is refused while the folder is replaced, never lost."""
+        from vsbengine import decided
+
+        if not os.path.exists(final):
+            fsio.publish_dir(staged, final)
+            return
+        try:
+            lock = staging.RunLock(os.path.join(final, decided.LOCK))
+        except BlockingIOError:
+            # A sign-off is deciding it right now: its decision will stand.
+            staging.remove_tree(staged)
+            o.reason = "being decided by a sign-off now: that decision stands"
+            return
+        old = os.path.join(self.stage, ".old-" + os.path.basename(final))
+        moved = False
+        try:
+            if _decided(final):
+                # Its decision stands; a payment order is made once, never replaced.
+                staging.remove_tree(staged)
+                o.reason = "decided before: that decision and its messages stand"
+                _as_decided(o, final)
+                return
+            os.rename(final, old)  # the lock's file goes with the old folder
+            moved = True
+            fsio.publish_dir(staged, final)
+        finally:
+            lock.release(remove=not moved)
+        staging.remove_tree(old)
+
     def done(self, item: Item, o: Outcome) -> None:
         self._running.pop(item.path, None)
         staged = o.output
@@ -679,20 +712,7 @@ class FolderJob:
                 staging.remove_tree(staged)
         elif o.outcome in PROCESSED and staged and o.hash:
             final = os.path.join(self.out, os.path.basename(staged))
-            if os.path.exists(final) and _decided(final):
-                # Signed or confirmed before (a crash lost its log line, or --force): its
-                # decision stands; a payment order is made once, never replaced.
-                staging.remove_tree(staged)
-                o.reason = "decided before: that decision and its messages stand"
-                _as_decided(o, final)
-            elif os.path.exists(final):
-                # Processed again (--force, or a log line a crash lost): the new answers win.
-                old = os.path.join(self.stage, ".old-" + os.path.basename(final))
-                os.rename(final, old)
-                staging.remove_tree(old)
-                fsio.publish_dir(staged, final)
-            else:
-                fsio.publish_dir(staged, final)
+            self._publish(o, staged, final)
             o.output = final
             self._hashes[o.hash] = o
             self._append_log(

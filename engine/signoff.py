@@ -276,12 +276,11 @@ def _not_registered(folder: Path, action: str) -> None:
         return  # no proposal to read: _load says so
     source = kept_by(named) if isinstance(named, str) else None
     if source is not None:
-        register = source[0]
         digits = next((p for p in Path(named).parts if len(p) == 6 and ascii_digits(p)), None)
-        number = str(int(digits)) if digits else "ID"
+        which = str(int(digits)) if digits else "ID"
         raise InputError(
-            f"is a copy of a proposal of the register {register} (sending {number}): "
-            f"decide it there: vsbengine {action} {register} {number} --by NAME",
+            f"is a copy of a proposal of the register {source[0]} (sending {which}): "
+            f"decide it there: vsbengine {action} {source[0]} {which} --by NAME",
             path=str(folder),
         )
 

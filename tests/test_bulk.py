@@ -463,3 +463,32 @@ def test_a_sending_signed_unattended_is_paid_once_whatever_its_bytes(tmp_path):
     assert by_path(bulk.run_local([str(two)], str(fresh), **kw))["again.920000"].outcome == (
         "accepted"
     )
+
+
+def test_force_never_replaces_a_folder_a_sign_off_is_deciding(tmp_path):
+    """`bulk --force` over a per-file folder that `vsbengine sign` is deciding right now
+    (it holds the folder's decision lock): the folder is left to the sign-off, whose
+    decision stands; once nobody decides it, --force replaces it as before."""
+    from vsbengine import decided, staging
+
+    g = generate(300, seed=4, month=202610, references=True)
+    g.write_refs(tmp_path / "refs")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "s.920000").write_bytes(g.tobytes())
+    out = tmp_path / "out"
+    kw = dict(workers=0, today=TODAY, refs=str(tmp_path / "refs"))
+    first = by_path(bulk.run_local([str(folder)], str(out), **kw))["s.920000"]
+    assert first.outcome == "waiting"
+    proposal = os.path.join(first.output, "proposal.json")
+    before = os.stat(proposal).st_ino
+    lock = staging.RunLock(os.path.join(first.output, decided.LOCK))  # a sign-off
+    try:
+        again = by_path(bulk.run_local([str(folder)], str(out), force=True, **kw))["s.920000"]
+    finally:
+        lock.release()
+    assert again.reason == "being decided by a sign-off now: that decision stands"
+    assert os.stat(proposal).st_ino == before  # the folder was not replaced
+    replaced = by_path(bulk.run_local([str(folder)], str(out), force=True, **kw))["s.920000"]
+    assert replaced.outcome == "waiting" and replaced.reason is None
+    assert os.stat(proposal).st_ino != before
