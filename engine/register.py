@@ -688,6 +688,20 @@ class Register:
         with self._sql() as con:
             return entry_of(self._row(con, sending), self.root)
 
+    def _resent_since(self, sending: int) -> tuple[int, str] | None:
+        """The first later sending of the same number (facility, year, number), with its
+        state, that the register holds (abandoned claims excepted)."""
+        with self._sql() as con:
+            row = self._row(con, sending)
+            later = con.execute(
+                "SELECT id, state FROM sendings WHERE claim_key = ? AND id > ? "
+                "AND state != 'abandoned' ORDER BY id LIMIT 1",
+                (row["claim_key"], sending),
+            ).fetchone()
+        if later is None or str(row["claim_key"]).startswith("head/"):
+            return None
+        return int(later["id"]), str(later["state"]).replace("_", " ")
+
     def check_decision(self, sending: int, action: str) -> Entry:
         """Refuse (one located line) a signature or confirmation that does not fit the
         sending's state; return its entry."""
@@ -702,6 +716,15 @@ class Register:
                     else "a proposed acceptance: sign it"
                 )
                 raise InputError(f"{where} is {what}", path=self.path)
+            later = self._resent_since(sending)
+            if later is not None:
+                # The facility sent the sending again meanwhile: that one is the one to
+                # decide (a DF013 now could answer a number paid since).
+                raise InputError(
+                    f"{where} was sent again since (sending {later[0]}, {later[1]}): "
+                    "this proposal is superseded; decide the later one",
+                    path=self.path,
+                )
             return e
         if e.state in ("signed", "confirmed", "payment_due") or (
             e.state == "answered" and e.technical != "DF012"

@@ -780,3 +780,25 @@ def test_a_named_pipe_is_unreadable_not_waited_on(s, reg, tmp_path):
     assert out["f.920000"].outcome == "unreadable"
     assert out["f.920000"].reason == "not a regular file but a named pipe: not read"
     assert out["a.920000"].outcome != "unreadable"
+
+
+def test_a_proposal_superseded_by_a_resend_is_not_decided(s, reg):
+    """A rejection still waiting for its confirmation, then the facility sends the
+    sending again and the resend is signed: confirming the old rejection now would
+    answer a paid number with a DF013. It is refused, naming the later sending."""
+    rejected = s.write("rejected.920000", s.rejected_data)
+    first = got(receive.receive(reg, [str(rejected)], refs=s.refs, today=TODAY))
+    assert (first["rejected.920000"].outcome, first["rejected.920000"].proposed) == (
+        "waiting",
+        "DF013",
+    )
+    right = s.write("right.920000", created=20261110, invoicing=20261105)
+    o = got(receive.receive(reg, [str(right)], refs=s.refs, today=TODAY))["right.920000"]
+    reg.sign(o.sending, "An Peeters")
+    r = runner.invoke(app, ["confirm", str(reg.path), "1", "--by", "An Peeters"])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vsbengine: error: {reg.path}: sending 1 was sent again since (sending "
+        f"{o.sending}, payment due): this proposal is superseded; decide the later one\n"
+    )
+    assert [f for f in released(reg) if f.startswith("DF013")] == []
