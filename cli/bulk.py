@@ -196,7 +196,18 @@ def where_of(out, register) -> str:
 
 def emit(summary, json_out: bool, where: str) -> None:
     """Print a run's summary (JSON or the table) and exit with its code."""
+    import logging
+
     import msgspec
+
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.counts.items() if n)
+    logging.getLogger("vsbengine.cli").info(
+        "bulk run: %d files: %s%s; %s",
+        len(summary.files),
+        counts or "nothing",
+        " (interrupted)" if getattr(summary, "interrupted", False) else "",
+        where,
+    )
 
     if json_out:
         typer.echo(msgspec.json.encode(summary).decode())

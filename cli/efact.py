@@ -318,6 +318,9 @@ def _decide(action: str, target: Path, sending: int | None, by: str, json_out: b
             f"sending's number (vsbengine {action} REGISTER ID --by NAME)"
         )
     decision = getattr(signoff, action)(target, by)
+    log.info(  # who decided is in decision.json, not in the log (a name)
+        "%s %s: %s", decision["action"], target, ", ".join(decision["messages"])
+    )
     if json_out:
         typer.echo(json.dumps(decision))
     else:

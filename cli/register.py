@@ -7,6 +7,7 @@ locked, read-only, not a register, newer schema) is one line on stderr, exit 2.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -105,12 +106,16 @@ def receive(
     except KeyboardInterrupt:
         typer.echo("interrupted: the same command again goes on where this run stopped", err=True)
         raise typer.Exit(130) from None
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.counts.items() if n)
+    logging.getLogger("vsbengine.cli").info(
+        "receive run %s into %s: %d files: %s", summary.run, register, len(summary.files),
+        counts or "nothing",
+    )  # fmt: skip
     if json_out:
         typer.echo(msgspec.json.encode(summary).decode())
     else:
         for o in summary.files:
             typer.echo(_line(o, register))
-        counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.counts.items() if n)
         typer.echo(f"run {summary.run}: {counts}")
     raise typer.Exit(1 if summary.counts.get("unreadable") else 0)
 
@@ -201,6 +206,9 @@ def decide(action: str, register: Path, sending: int, by: str, json_out: bool) -
 
     with Register(str(register), create=False) as reg:
         e = reg.decide(sending, action, by)
+    logging.getLogger("vsbengine.cli").info(
+        "sending %d of %s %s: %s", sending, register, e.state.replace("_", " "), e.folder
+    )  # who decided is in the register, not in the log (a name)
     if json_out:
         typer.echo(msgspec.json.encode(e).decode())
         return

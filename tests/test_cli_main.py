@@ -169,3 +169,27 @@ def test_shell_completion_is_typers():
     r = subprocess.run([sys.executable, "-m", "vsbengine"], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "explain" in r.stdout
     assert "--install-completion" in runner.invoke(app, ["--help"]).stdout
+
+
+def test_log_file_records_bulk_receive_and_sign_offs_without_names(tmp_path):
+    log = tmp_path / "run.log"
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "s.920000").write_bytes((SAMPLE / "sending.920000").read_bytes())
+    common = ["--log-file", str(log)]
+    today = ["--today", "2026-11-23"]
+    r = runner.invoke(app, [*common, "bulk", str(inbox), "--out", str(tmp_path / "o"), *today])
+    assert r.exit_code == 0, r.output
+    reg = tmp_path / "reg"
+    r = runner.invoke(
+        app, [*common, "receive", str(inbox), "--register", str(reg), "--refs",
+              str(SAMPLE / "refs"), *today],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, [*common, "sign", str(reg), "1", "--by", "An Peeters"])
+    assert r.exit_code == 0, r.output
+    text = log.read_text()
+    assert " INFO vsbengine.cli: bulk run: 1 files: 1 accepted; " in text
+    assert f" INFO vsbengine.cli: receive run 1 into {reg}: 1 files: 1 waiting" in text
+    assert f" INFO vsbengine.cli: sending 1 of {reg} payment due: " in text
+    assert "Peeters" not in text and not any(n in text for n in _insz())
