@@ -200,7 +200,16 @@ def _not_from_repeats(table: ErrorTable, edges: Edges) -> np.ndarray | None:
     only = np.setdiff1d(unit[repeat], unit[rejecting & ~repeat])
     if len(only) == 0:
         return None
-    return ~(np.isin(edges.src, only) & np.isin(edges.code, _DAY_GROUP_CODES))
+    # A mark per unit (one gather over the edges), then the codes of the few it finds.
+    mark = np.zeros(max(int(edges.src.max()), int(only.max())) + 1, dtype=bool)
+    mark[only] = True
+    leaving = np.flatnonzero(mark[edges.src])
+    leaving = leaving[np.isin(edges.code[leaving], _DAY_GROUP_CODES)]
+    if len(leaving) == 0:
+        return None
+    keep = np.ones(len(edges.src), dtype=bool)
+    keep[leaving] = False
+    return keep
 
 
 def propagate(
