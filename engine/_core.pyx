@@ -2927,7 +2927,7 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                             if not cov:
                                 b |= 2
                             dd = dead[k]
-                            if dd != none and d1 >= dd:
+                            if dd != none and d2 >= dd:  # a day of it on or after the death
                                 b |= 4
                         # The code's rows and its tariffs' (the institution's, the general ones),
                         # from a small cache by code and institution (a sending bills few
@@ -2977,7 +2977,7 @@ def content_prestations(units, invoice, Py_ssize_t n30, tuple rows, tuple column
                         # The admission's period.
                         if good[k]:
                             a_end = (1 << 20) if a_to[arow[k]] == none else a_to[arow[k]]
-                            if d1 < a_from[arow[k]] or d1 > a_end:
+                            if d1 < a_from[arow[k]] or d2 > a_end:  # all of its days in it
                                 b |= 128
                         bits_v[i] = b
                     start += m

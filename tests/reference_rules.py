@@ -610,7 +610,7 @@ def content_check(s: Sending, ctx: Context) -> Findings:
         if len(look.m_deceased)
         else np.full(len(p), _refs.NONE)
     )
-    add(person & (deceased != _refs.NONE) & (d1 >= deceased), "0549", "5")
+    add(person & (deceased != _refs.NONE) & (d2 >= deceased), "0549", "5")
 
     k1, v1, crow = look.code_row(code, d1)
     _, v2, _ = look.code_row(code, d2)
@@ -639,7 +639,7 @@ def content_check(s: Sending, ctx: Context) -> Findings:
     has_adm = good[inv]
     a_from = look.a_from[arow[inv]]
     a_to = np.where(look.a_to[arow[inv]] == _refs.NONE, 1 << 20, look.a_to[arow[inv]])
-    add(has_adm & ((d1 < a_from) | (d1 > a_to)), "0526", "5")
+    add(has_adm & ((d1 < a_from) | (d2 > a_to)), "0526", "5")
 
     # VSB pair rule: a personal share needs a revalidation day (same invoice and day).
     day_key = (inv.astype(np.int64) << 16) | d1

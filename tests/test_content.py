@@ -852,3 +852,42 @@ def test_a_repeated_revalidation_day_rejects_only_the_repeat(case):
     r = run(s, folder)
     assert codes(r) == {(s.seq_at(day + 2), "300423")}
     assert r.records_rejected == 1
+
+
+def _extended(s: Sending, i: int, days: int) -> str:
+    """Record ``i`` (a record 50 of one day) made to run ``days`` more days (its last
+    date, zone 6a,6b); returns its first date, ISO."""
+    first = dt.date(int(s.records[i][16:20]), int(s.records[i][20:22]), int(s.records[i][22:24]))
+    last = first + dt.timedelta(days=days)
+    s.put_at(i, 25, last.strftime("%Y%m%d"))
+    s.resum()
+    return first.isoformat()
+
+
+@pytest.mark.parametrize("rule", ["death", "discharge"])
+def test_a_prestation_of_several_days_is_checked_on_all_of_them(case, rule):
+    """A record 50 from day 1 to day 10: a death on day 5 (500549: it bills days after
+    it), a discharge on day 5 (500526: days outside the admission), though its first
+    day is fine."""
+    s, folder = case
+    inv, r50 = next(
+        (inv, r50) for inv, r50 in lines_of(s, "3") if len({s.records[i][16:24] for i in r50}) > 1
+    )
+    i = max(r50, key=lambda j: s.records[j][16:24])  # the invoice's last day
+    first = _extended(s, i, 9)
+    day5 = (dt.date.fromisoformat(first) + dt.timedelta(days=4)).isoformat()
+    if rule == "death":
+        insz = s.records[inv[0]][37:48]
+        rewrite(folder, "members.csv", lambda t: "\n".join(
+            (",".join(f[:4] + [day5]) if (f := line.split(","))[0] == insz else line)
+            for line in t.splitlines()) + "\n")  # fmt: skip
+        code = "500549"
+    else:
+        number = int(s.records[inv[0]][87:99])
+        rewrite(folder, "admissions.csv", lambda t: "\n".join(
+            (",".join(p[:5] + [day5] + p[6:]) if (p := line.split(","))[1] == str(number)
+             else line) for line in t.splitlines()) + "\n")  # fmt: skip
+        code = "500526"
+    got = codes(run(s, folder))
+    assert (s.seq_at(i), code) in got
+    assert {c for _, c in got} <= {code, "510119", "520119"}
