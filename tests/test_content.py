@@ -94,6 +94,17 @@ def test_related_prestation_missing(case):
     assert codes(run(s, folder)) == expected
 
 
+def _not_insured_after(s: Sending, r50: list, mid: str) -> set:
+    """The codes of the records 50 after ``mid`` (YYYYMMDD) not insured: 500540 and
+    500640 on each, and its 51/52 dragged along."""
+    expected = set()
+    for i in r50:
+        if s.records[i][16:24] > mid:
+            expected |= {(s.seq_at(i), "500540"), (s.seq_at(i), "500640")} | group(s, i)
+    assert expected
+    return expected
+
+
 def test_not_insured_from_the_middle_of_the_month(case):
     s, folder = case
     inv, r50 = next(
@@ -117,12 +128,7 @@ def test_not_insured_from_the_middle_of_the_month(case):
             + "\n"
         ),
     )
-    expected = set()
-    for i in r50:
-        if s.records[i][16:24] > mid:
-            expected |= {(s.seq_at(i), "500540"), (s.seq_at(i), "500640")} | group(s, i)
-    assert expected
-    assert codes(run(s, folder)) == expected
+    assert codes(run(s, folder)) == _not_insured_after(s, r50, mid)
 
 
 def test_beneficiary_at_another_mutuality(case):
@@ -175,12 +181,7 @@ def test_insured_at_the_invoice_s_mutuality_on_the_dates(case):
         return "\n".join(out) + "\n"
 
     rewrite(folder, "members.csv", moved)
-    expected = set()
-    for i in r50:
-        if s.records[i][16:24] > mid:
-            expected |= {(s.seq_at(i), "500540"), (s.seq_at(i), "500640")} | group(s, i)
-    assert expected
-    assert codes(run(s, folder)) == expected
+    assert codes(run(s, folder)) == _not_insured_after(s, r50, mid)
 
 
 def test_prestation_outside_the_admission(case):
