@@ -109,14 +109,14 @@ def receive(
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.counts.items() if n)
     logging.getLogger("vsbengine.cli").info(
         "receive run %s into %s: %d files: %s", summary.run, register, len(summary.files),
-        counts or "nothing",
+        counts or "no files",
     )  # fmt: skip
     if json_out:
         typer.echo(msgspec.json.encode(summary).decode())
     else:
         for o in summary.files:
             typer.echo(_line(o, register))
-        typer.echo(f"run {summary.run}: {counts}")
+        typer.echo(f"run {summary.run}: {counts or 'no files (nothing to receive)'}")
     raise typer.Exit(1 if summary.counts.get("unreadable") else 0)
 
 

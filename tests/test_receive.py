@@ -802,3 +802,12 @@ def test_a_proposal_superseded_by_a_resend_is_not_decided(s, reg):
         f"{o.sending}, payment due): this proposal is superseded; decide the later one\n"
     )
     assert [f for f in released(reg) if f.startswith("DF013")] == []
+
+
+def test_an_empty_inbox_is_a_run_that_received_nothing(tmp_path):
+    """A night's receive over an inbox where nothing arrived: exit 0, said plainly."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    r = runner.invoke(app, ["receive", str(inbox), "--register", str(tmp_path / "r.db")])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "run 1: no files (nothing to receive)\n"
