@@ -413,48 +413,17 @@ def validate_file(
     )
 
 
-#: Per output folder of a folder run (``--out``): the sendings signed or confirmed
-#: unattended, one JSON line each (``key``: facility/year/number, ``folder``: where).
-DECIDED_INDEX = ".decided.jsonl"
-
-
 def _settle_once(path: str, folder: str, sign_as: str, result) -> tuple:
-    """``signoff.settle`` of a staged folder of a folder run (``--sign-as``), unless the
-    same sending (facility, year and sending number, whatever its bytes: a renamed
-    copy, other line breaks) was decided in another folder of the same output: a
-    sending is decided and paid once. Returns ``(decided, None)``, or ``(None, (key,
-    folder))`` for the folder that decided it. Runs and workers take turns under an
-    exclusive lock of the output folder, so two copies in flight cannot both pass."""
-    import fcntl
+    """``signoff.settle`` of a staged folder of a folder run (``--sign-as``): ``(decided,
+    None)``, or ``(None, (key, folder))`` when the same sending was decided in another
+    folder of the output (:class:`~vsbengine.signoff.DecidedElsewhere`): it waits for a
+    person then."""
+    from vsbengine import signoff
 
-    from vsbengine import identity, signoff
-
-    stage = os.path.dirname(folder)
-    root = os.path.dirname(os.path.dirname(stage))  # OUT/.staging/<run>/<folder>
-    key = identity.read_head(path).key
-    index = os.path.join(root, DECIDED_INDEX)
-    name = os.path.basename(folder)
-    with open(os.path.join(root, ".decided.lock"), "a") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            with open(index, encoding="utf-8") as fh:
-                entries = [json.loads(line) for line in fh if line.strip()]
-        except FileNotFoundError:
-            entries = []
-        for e in entries:
-            if e.get("key") != key or e.get("folder") == name:
-                continue
-            # Decided there (published, or still in its run's staging folder).
-            for where in (os.path.join(root, e["folder"]), e.get("staged", "")):
-                if where and _decided(where):
-                    return None, (key, os.path.join(root, e["folder"]))
-        # The intent first: a kill after it leaves an entry whose folder is not decided,
-        # which blocks nothing.
-        with open(index, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"key": key, "folder": name, "staged": folder}) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+    try:
         return signoff.settle(folder, sign_as, result=result), None
+    except signoff.DecidedElsewhere as exc:
+        return None, (exc.key, exc.other)
 
 
 def sending_facts(result, refs=None) -> dict:
@@ -543,7 +512,7 @@ def previous_of(o: Outcome) -> Previous:
     )
 
 
-def _decided(folder: str) -> bool:
+def decided_folder(folder: str) -> bool:
     """Whether a published per-file folder holds a decision (signed or confirmed)."""
     from vsbengine.decided import DECISION
 
@@ -671,7 +640,7 @@ class FolderJob:
         old = os.path.join(self.stage, ".old-" + os.path.basename(final))
         moved = False
         try:
-            if _decided(final):
+            if decided_folder(final):
                 # Its decision stands; a payment order is made once, never replaced.
                 staging.remove_tree(staged)
                 o.reason = "decided before: that decision and its messages stand"

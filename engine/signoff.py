@@ -27,11 +27,13 @@ leaves no message without its decision, and the next sign-off finishes the publi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
 import mmap
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -285,6 +287,82 @@ def _not_registered(folder: Path, action: str) -> None:
         )
 
 
+class DecidedElsewhere(InputError):
+    """The same sending (facility, year, sending number) was decided in another folder
+    of the same bulk output: ``key`` and ``other`` (that folder)."""
+
+    def __init__(self, key: str, other: str, folder: Path) -> None:
+        super().__init__(
+            f"the same sending ({key}) was decided in {other}: a sending is decided and paid once",
+            path=str(folder),
+        )
+        self.key, self.other = key, other
+
+
+#: In the output folder of bulk runs: the sendings decided in its folders, one JSON line
+#: each (``key``: facility/year/number, ``folder``: its name, ``staged``: where it was
+#: decided, a run's staging folder or the folder itself).
+DECIDED_INDEX = ".decided.jsonl"
+
+
+def _bulk_output(folder: Path) -> Path | None:
+    """The output folder of bulk runs that ``folder`` is a sending's folder of
+    (``OUT/<name>``, or ``OUT/.staging/<run>/<name>`` while a run makes it)."""
+    from vsbengine.bulk import LOG
+
+    if (folder.parent / LOG).exists() or (folder.parent / DECIDED_INDEX).exists():
+        return folder.parent
+    if folder.parent.parent.name == ".staging":
+        return folder.parent.parent.parent
+    return None
+
+
+@contextlib.contextmanager
+def _once(folder: Path) -> Iterator[None]:
+    """Decide a sending's folder of a bulk output only if the same sending (whatever its
+    bytes: a renamed copy, other line breaks) was decided in none of its other folders,
+    and record it: runs, workers and people take turns under a lock of the output.
+    Raises :class:`DecidedElsewhere`. Outside a bulk output, or when the sending's file
+    cannot be read any more (its identity unknown), nothing is checked."""
+    import fcntl
+
+    from vsbengine import bulk, identity
+
+    root = _bulk_output(folder)
+    try:
+        named = json.loads((folder / PROPOSAL).read_bytes()).get("file")
+        ok = root is not None and isinstance(named, str) and named
+        key = identity.read_head(named).key if ok else None
+    except (OSError, ValueError, AttributeError, VsbEngineError):
+        key = None  # a damaged proposal: _load says so
+    if root is None or key is None:
+        yield
+        return
+    index = root / DECIDED_INDEX
+    with open(root / ".decided.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            lines = index.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        for line in lines:
+            e = json.loads(line) if line.strip() else {}
+            if e.get("key") != key or e.get("folder") == folder.name:
+                continue
+            # Decided there (published, or still in its run's staging folder).
+            for where in (root / e["folder"], Path(e["staged"]) if e.get("staged") else None):
+                if where is not None and bulk.decided_folder(str(where)):
+                    raise DecidedElsewhere(key, str(root / e["folder"]), folder)
+        # The intent first: a kill after it leaves an entry whose folder is not decided,
+        # which blocks nothing.
+        with open(index, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"key": key, "folder": folder.name, "staged": str(folder)}))
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        yield
+
+
 def sign(folder, by: str, at: str | None = None, *, result: Result | None = None) -> dict:
     """Sign a proposed acceptance: write DF014, DF015, DF016 and DF017.
 
@@ -294,7 +372,7 @@ def sign(folder, by: str, at: str | None = None, *, result: Result | None = None
     """
     folder, by, at = Path(folder), _who(by), at or _now()
     _not_registered(folder, "sign")
-    with decided.deciding(folder, finished=reviewed):
+    with decided.deciding(folder, finished=reviewed), _once(folder):
         return _sign(folder, by, at, result)
 
 
@@ -338,7 +416,7 @@ def confirm(folder, by: str, at: str | None = None, *, result: Result | None = N
     """Confirm a proposed rejection: write DF013 (``result`` as for :func:`sign`)."""
     folder, by, at = Path(folder), _who(by), at or _now()
     _not_registered(folder, "confirm")
-    with decided.deciding(folder, finished=reviewed):
+    with decided.deciding(folder, finished=reviewed), _once(folder):
         return _confirm(folder, by, at, result)
 
 
@@ -378,4 +456,13 @@ def settle(folder, by: str, *, result: Result | None = None) -> dict | None:
     return None
 
 
-__all__ = ["FILE_NAMES", "confirm", "needs_person", "propose", "settle", "sign"]
+__all__ = [
+    "DECIDED_INDEX",
+    "FILE_NAMES",
+    "DecidedElsewhere",
+    "confirm",
+    "needs_person",
+    "propose",
+    "settle",
+    "sign",
+]

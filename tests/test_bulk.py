@@ -9,7 +9,7 @@ import pytest
 from efact_edit import TODAY
 from typer.testing import CliRunner
 
-from vsbengine import bulk
+from vsbengine import bulk, signoff
 from vsbengine.cli.main import app
 from vsbengine.errors import ConfigError
 from vsbengine.formats.efact.generate import generate
@@ -459,7 +459,7 @@ def test_a_sending_signed_unattended_is_paid_once_whatever_its_bytes(tmp_path):
     fresh = tmp_path / "out2"
     fresh.mkdir()
     stale = {"key": key, "folder": "never.decided", "staged": str(tmp_path / "no")}
-    (fresh / bulk.DECIDED_INDEX).write_text(json.dumps(stale) + "\n")
+    (fresh / signoff.DECIDED_INDEX).write_text(json.dumps(stale) + "\n")
     assert by_path(bulk.run_local([str(two)], str(fresh), **kw))["again.920000"].outcome == (
         "accepted"
     )
@@ -492,3 +492,30 @@ def test_force_never_replaces_a_folder_a_sign_off_is_deciding(tmp_path):
     replaced = by_path(bulk.run_local([str(folder)], str(out), force=True, **kw))["s.920000"]
     assert replaced.outcome == "waiting" and replaced.reason is None
     assert os.stat(proposal).st_ino != before
+
+
+def test_a_person_signs_a_sending_of_a_bulk_output_once_too(tmp_path):
+    """Without --sign-as both copies of one sending (other line breaks) wait; a person
+    signs one, and signing the other is refused, naming the folder that decided it."""
+    g = generate(300, seed=3, month=202610, references=True)
+    g.write_refs(tmp_path / "refs")
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    data = g.tobytes()
+    (inbox / "s.920000").write_bytes(data)
+    (inbox / "s_lf.920000").write_bytes(data[:227] + b"\n" + data[227:])
+    out = tmp_path / "out"
+    s = by_path(bulk.run_local([str(inbox)], str(out), workers=0, today=TODAY,
+                               refs=str(tmp_path / "refs")))  # fmt: skip
+    assert [o.outcome for o in s.values()] == ["waiting", "waiting"]
+    first, second = s["s.920000"].output, s["s_lf.920000"].output
+    r = CliRunner().invoke(app, ["sign", first, "--by", "An Peeters"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["sign", second, "--by", "An Peeters"])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vsbengine: error: {second}: the same sending ("
+        + json.loads((out / signoff.DECIDED_INDEX).read_text().splitlines()[0])["key"]
+        + f") was decided in {first}: a sending is decided and paid once\n"
+    )
+    assert len(list(out.rglob("DF017_payment_order.json"))) == 1
