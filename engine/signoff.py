@@ -309,7 +309,10 @@ def _bulk_output(folder: Path) -> Path | None:
     """The output folder of bulk runs that ``folder`` is a sending's folder of
     (``OUT/<name>``, or ``OUT/.staging/<run>/<name>`` while a run makes it)."""
     from vsbengine.bulk import LOG
+    from vsbengine.register import kept_by
 
+    if kept_by(folder) is not None:
+        return None  # a register's folders: the register knows its sendings itself
     if (folder.parent / LOG).exists() or (folder.parent / DECIDED_INDEX).exists():
         return folder.parent
     if folder.parent.parent.name == ".staging":

@@ -811,3 +811,17 @@ def test_an_empty_inbox_is_a_run_that_received_nothing(tmp_path):
     r = runner.invoke(app, ["receive", str(inbox), "--register", str(tmp_path / "r.db")])
     assert r.exit_code == 0, r.output
     assert r.stdout == "run 1: no files (nothing to receive)\n"
+
+
+def test_a_resend_after_a_confirmed_rejection_is_signed_in_the_register(s, reg):
+    """The register's own resends: sending 1 rejected (DF013 confirmed), its resend of
+    the same number accepted and signed: a sending number decided twice in the register
+    is the register's to judge (bulk outputs' guard does not apply there)."""
+    rejected = s.write("rejected.920000", s.rejected_data)
+    o = got(receive.receive(reg, [str(rejected)], refs=s.refs, today=TODAY, sign_as="robot"))
+    assert o["rejected.920000"].outcome == "rejected_sending"
+    right = s.write("right.920000", created=20261110, invoicing=20261105)
+    o = got(receive.receive(reg, [str(right)], refs=s.refs, today=TODAY))["right.920000"]
+    e = reg.sign(o.sending, "An Peeters")
+    assert e.state == "payment_due"
+    assert not (reg.root / signoff.DECIDED_INDEX).exists()
