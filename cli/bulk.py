@@ -194,17 +194,21 @@ def where_of(out, register) -> str:
     return f"summary: {out / engine_bulk.SUMMARY}"
 
 
+def counts_text(summary) -> str:
+    """A run's outcome counts on one line (``2 accepted, 1 waiting``; empty: none)."""
+    return ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.counts.items() if n)
+
+
 def emit(summary, json_out: bool, where: str) -> None:
     """Print a run's summary (JSON or the table) and exit with its code."""
     import logging
 
     import msgspec
 
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.counts.items() if n)
     logging.getLogger("vsbengine.cli").info(
         "bulk run: %d files: %s%s; %s",
         len(summary.files),
-        counts or "nothing",
+        counts_text(summary) or "nothing",
         " (interrupted)" if getattr(summary, "interrupted", False) else "",
         where,
     )

@@ -106,7 +106,9 @@ def receive(
     except KeyboardInterrupt:
         typer.echo("interrupted: the same command again goes on where this run stopped", err=True)
         raise typer.Exit(130) from None
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.counts.items() if n)
+    from vsbengine.cli.bulk import counts_text
+
+    counts = counts_text(summary)
     logging.getLogger("vsbengine.cli").info(
         "receive run %s into %s: %d files: %s", summary.run, register, len(summary.files),
         counts or "no files",

@@ -332,12 +332,13 @@ def _once(folder: Path) -> Iterator[None]:
     from vsbengine import bulk, identity
 
     root = _bulk_output(folder)
-    try:
-        named = json.loads((folder / PROPOSAL).read_bytes()).get("file")
-        ok = root is not None and isinstance(named, str) and named
-        key = identity.read_head(named).key if ok else None
-    except (OSError, ValueError, AttributeError, VsbEngineError):
-        key = None  # a damaged proposal: _load says so
+    key = None
+    if root is not None:
+        try:
+            named = json.loads((folder / PROPOSAL).read_bytes()).get("file")
+            key = identity.read_head(named).key if isinstance(named, str) and named else None
+        except (OSError, ValueError, AttributeError, VsbEngineError):
+            pass  # a damaged proposal (_load says so), or its file gone: nothing to check
     if root is None or key is None:
         yield
         return

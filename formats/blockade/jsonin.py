@@ -147,9 +147,10 @@ def read_json_lines(path: str, wanted: Iterable[str]) -> tuple[pa.Table, np.ndar
                     name = seen[key]
                 else:
                     name = seen[key] = wanted_lower.get(key.lower())
-                    spellings = [k for k, n in seen.items() if n is not None and n == name]
-                    if name is not None and len(spellings) > 1:
-                        spelt[name] = spellings
+                    if name is not None:
+                        spellings = [k for k, n in seen.items() if n == name]
+                        if len(spellings) > 1:
+                            spelt[name] = spellings
                 if name is not None:
                     # Text as is (most values); anything else through _text's rules.
                     columns[name][i] = (
