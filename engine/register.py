@@ -814,10 +814,18 @@ class Register:
         orders due on or before ``due``, default today), ``"all"`` (every sending, the
         abandoned claims excepted).
         """
-        sql = "SELECT * FROM sendings WHERE state != 'abandoned'"
+        # A proposal the facility sent again since is superseded: not decided any more
+        # (:meth:`check_decision`), so not waiting either.
+        sql = (
+            "SELECT *, (SELECT MIN(later.id) FROM sendings later WHERE "
+            "s.state = 'proposed' AND s.claim_key NOT LIKE 'head/%' AND "
+            "later.claim_key = s.claim_key AND later.id > s.id AND "
+            "later.state != 'abandoned') AS superseded_by "
+            "FROM sendings s WHERE state != 'abandoned'"
+        )
         args: tuple = ()
         if which == "waiting":
-            sql += " AND state = 'proposed'"
+            sql += " AND state = 'proposed' AND superseded_by IS NULL"
         elif which == "due":
             sql += " AND state = 'payment_due' AND due_on <= ?"
             args = ((due or _dt.date.today()).isoformat(),)

@@ -272,6 +272,8 @@ def entry_of(row, root: Path) -> Entry:
     waiting = d.get("waiting_for")
     if d["state"] == "proposed" and d.get("every_prestation_rejected"):
         waiting = "confirmation (every prestation rejected)"
+    if d.get("superseded_by") is not None:
+        waiting = f"nothing: superseded by sending {d['superseded_by']}"
     return Entry(
         id=d["id"],
         state=d["state"],

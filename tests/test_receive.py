@@ -794,7 +794,16 @@ def test_a_proposal_superseded_by_a_resend_is_not_decided(s, reg):
     )
     right = s.write("right.920000", created=20261110, invoicing=20261105)
     o = got(receive.receive(reg, [str(right)], refs=s.refs, today=TODAY))["right.920000"]
+    # Not waiting any more: the later one is (and the full list says why the first is not).
+    assert [e.id for e in reg.inbox("waiting")] == [o.sending]
+    first_entry = reg.inbox("all")[0]
+    assert (first_entry.id, first_entry.state, first_entry.waiting_for) == (
+        1,
+        "proposed",
+        f"nothing: superseded by sending {o.sending}",
+    )
     reg.sign(o.sending, "An Peeters")
+    assert reg.inbox("waiting") == []
     r = runner.invoke(app, ["confirm", str(reg.path), "1", "--by", "An Peeters"])
     assert r.exit_code == 2
     assert r.stderr == (
