@@ -119,8 +119,10 @@ def bulk(
         raise ConfigError("--out and --register cannot go together: the register keeps the answers")
     if register is None and out is None:
         raise ConfigError("say where the answers go: --out DIR or --register PATH")
-    if sign_as is not None and register is None and refs is None:
-        raise ConfigError("--sign-as needs --refs or --register")
+    if sign_as is not None and refs is None:
+        from vsbengine.receive import SIGN_AS_NEEDS_REFS
+
+        raise ConfigError(SIGN_AS_NEEDS_REFS)
     if register is not None and force:
         raise ConfigError("--force is for --out: a register never processes a content twice")
     if workers is not None:

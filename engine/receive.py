@@ -40,6 +40,12 @@ from vsbengine.register import Busy, Duplicate, Entry, Register, crash_point
 
 __all__ = ["Checked", "RegisterJob", "Task", "check_task", "receive", "stage_decision"]
 
+#: Why an unattended run needs the reference data.
+SIGN_AS_NEEDS_REFS = (
+    "--sign-as needs --refs: an accepted sending is paid from the zorgkas's account "
+    "(zorgkas.toml in the reference data)"
+)
+
 #: Name of the sending's copy in its folder of the register.
 SENDING = "sending.920000"
 
@@ -253,6 +259,8 @@ class RegisterJob:
         sign_as: str | None = None,
         reference: int | None = None,
     ) -> None:
+        if sign_as is not None and refs is None:
+            raise ConfigError(SIGN_AS_NEEDS_REFS)
         self.own = not isinstance(register, Register)
         self.register = Register(register) if self.own else register
         self.paths = paths

@@ -689,13 +689,13 @@ class Register:
             return entry_of(self._row(con, sending), self.root)
 
     def _resent_since(self, sending: int) -> tuple[int, str] | None:
-        """The first later sending of the same number (facility, year, number), with its
-        state, that the register holds (abandoned claims excepted)."""
+        """The first later sending of the same number (facility, year, number) that
+        supersedes it (:data:`SUPERSEDES`), with its state."""
         with self._sql() as con:
             row = self._row(con, sending)
             later = con.execute(
-                "SELECT id, state FROM sendings WHERE claim_key = ? AND id > ? "
-                "AND state != 'abandoned' ORDER BY id LIMIT 1",
+                "SELECT id, state FROM sendings later WHERE claim_key = ? AND id > ? "
+                f"AND {SUPERSEDES} ORDER BY id LIMIT 1",
                 (row["claim_key"], sending),
             ).fetchone()
         if later is None or str(row["claim_key"]).startswith("head/"):
@@ -819,9 +819,8 @@ class Register:
         sql = (
             "SELECT *, (SELECT MIN(later.id) FROM sendings later WHERE "
             "s.state = 'proposed' AND s.claim_key NOT LIKE 'head/%' AND "
-            "later.claim_key = s.claim_key AND later.id > s.id AND "
-            "later.state != 'abandoned') AS superseded_by "
-            "FROM sendings s WHERE state != 'abandoned'"
+            f"later.claim_key = s.claim_key AND later.id > s.id AND {SUPERSEDES}"
+            ") AS superseded_by FROM sendings s WHERE state != 'abandoned'"
         )
         args: tuple = ()
         if which == "waiting":
@@ -913,10 +912,20 @@ def _user() -> str | None:
         return None
 
 
+#: SQL condition on a later sending (``later``) of the same number for it to supersede
+#: a proposal: any but an abandoned claim and a file refused technically (a DF012
+#: answers that file only: the proposal stands, and holds the number).
+SUPERSEDES = (
+    "later.state != 'abandoned' AND NOT (later.state = 'answered' AND later.technical = 'DF012')"
+)
+
+
 def _earlier(rows) -> Earlier | None:
     """What a new file of a sending number is measured against: the accepted sending
-    that holds the number, else the last refusal that was not itself for breaking these
-    rules (identity refusals do not change what the facility must send)."""
+    that holds the number, else the last refusal sent (a DF012, or a DF013 once
+    confirmed: a rejection still waiting was never sent) that was not itself for
+    breaking these rules (identity refusals do not change what the facility must
+    send)."""
     done = [r for r in rows if r["state"] not in ("received", "abandoned")]
     for r in done:
         if r["proposed"] == "DF014":
@@ -927,6 +936,8 @@ def _earlier(rows) -> Earlier | None:
         answer = "DF012" if r["technical"] == "DF012" else r["proposed"]
         if answer not in ("DF012", "DF013"):
             continue
+        if answer == "DF013" and r["state"] == "proposed":
+            continue  # a rejection not confirmed was not sent: the facility knows none
         return Earlier(
             r["id"],
             answer,

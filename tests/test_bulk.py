@@ -299,7 +299,12 @@ def test_with_reference_data_nothing_leaves_before_a_sign_off(tmp_path):
     r = CliRunner().invoke(
         app, ["bulk", str(tmp_path / "in"), "--out", str(tmp_path / "o3"), "--sign-as", "x"]
     )
-    assert r.exit_code == 2 and "--sign-as needs --refs or --register" in r.stderr
+    assert r.exit_code == 2 and "--sign-as needs --refs" in r.stderr
+    r = CliRunner().invoke(
+        app, ["bulk", str(tmp_path / "in"), "--register", str(tmp_path / "R"), "--sign-as", "x"]
+    )
+    assert r.exit_code == 2 and "--sign-as needs --refs" in r.stderr
+    assert not (tmp_path / "R").exists()
 
 
 def test_an_interrupted_run_leaves_no_half_folder(tmp_path):

@@ -269,6 +269,35 @@ def test_resend_after_df013(s, reg):
     assert CREATED == 20261101
 
 
+def test_a_file_refused_technically_leaves_the_waiting_acceptance_to_sign(s, reg):
+    """The facility heard nothing and sent the sending again: the resend is refused
+    (100721, the number is held), and the acceptance it answers nothing of stays the
+    one to sign and pay (a DF012 answers that file only)."""
+    first = s.write("first.920000")
+    got(receive.receive(reg, [str(first)], refs=s.refs, today=TODAY))
+    again = s.write("again.920000", created=20261110)
+    o = got(receive.receive(reg, [str(again)], refs=s.refs, today=TODAY))["again.920000"]
+    assert o.outcome == "rejected_technical"
+    assert [e.id for e in reg.inbox("waiting")] == [1]
+    assert reg.sign(1, "An Peeters").state == "payment_due"
+
+
+def test_a_rejection_not_confirmed_is_no_answer_a_resend_is_measured_against(s, reg):
+    """A DF013 still waiting for its confirmation was never sent: a resend with the same
+    invoicing date is no breach of the rules after a DF013 (204751); it is checked like
+    any sending, and the waiting rejection is superseded by it."""
+    rejected = s.write("rejected.920000", s.rejected_data)
+    got(receive.receive(reg, [str(rejected)], refs=s.refs, today=TODAY))
+    resent = s.write("resent.920000", created=20261110)
+    o = got(receive.receive(reg, [str(resent)], refs=s.refs, today=TODAY))["resent.920000"]
+    assert (o.outcome, o.proposed) == ("waiting", "DF014")
+    e = reg.entry(o.sending)
+    assert e.identity_codes == [] and e.resend_of is None
+    assert [x.id for x in reg.inbox("waiting")] == [o.sending]
+    with pytest.raises(InputError, match="superseded"):
+        reg.confirm(1, "An Peeters")
+
+
 def test_register_records_runs_inputs_and_events(s, reg, tmp_path):
     a = s.write("a.920000")
     notes = tmp_path / "notes.txt"
@@ -834,3 +863,14 @@ def test_a_resend_after_a_confirmed_rejection_is_signed_in_the_register(s, reg):
     e = reg.sign(o.sending, "An Peeters")
     assert e.state == "payment_due"
     assert not (reg.root / signoff.DECIDED_INDEX).exists()
+
+
+def test_an_unattended_run_needs_the_reference_data(s, tmp_path):
+    """--sign-as without --refs: an accepted sending could be signed but not paid (no
+    account of the zorgkas): refused before anything is received, no register made."""
+    a = str(s.write("a.920000"))
+    with pytest.raises(ConfigError, match="--sign-as needs --refs"):
+        receive.receive(tmp_path / "R", [a], sign_as="nightly", today=TODAY)
+    r = runner.invoke(app, ["receive", a, "--register", str(tmp_path / "R"), "--sign-as", "x"])
+    assert r.exit_code == 2 and "--sign-as needs --refs" in r.stderr
+    assert not (tmp_path / "R").exists()
