@@ -377,6 +377,8 @@ def read_csv(
 # Joins against the reference data.
 JOIN_CHECKS: tuple[str, ...]
 
+TARIFF_SHIFT: int
+
 class KeyIndex:
     rows: int
     def __init__(self, keys: npt.ArrayLike) -> None: ...

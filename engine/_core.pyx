@@ -2714,6 +2714,13 @@ ctypedef struct _Memo:
     int64_t clo, chi, olo, ohi, glo, ghi
 
 
+cdef enum:
+    _TARIFF_SHIFT = 37  # a tariff's key: code << 37 | institution (11-digit NIHII)
+
+#: The shift of a tariff's key (``checks.content`` builds the keys the same way).
+TARIFF_SHIFT = _TARIFF_SHIFT
+
+
 cdef inline void _look_up(_Memo* mo, int64_t code, int64_t inst, KeyIndex codes_index,
                           KeyIndex tariffs_index) noexcept nogil:
     """Fill ``mo`` with the rows of ``code`` and of its tariffs at ``inst`` (its own,
@@ -2723,8 +2730,10 @@ cdef inline void _look_up(_Memo* mo, int64_t code, int64_t inst, KeyIndex codes_
     mo.kn = codes_index._find(code, &mo.clo, &mo.chi)
     mo.own = mo.general = False
     if tariffs_index.rows:
-        mo.own = tariffs_index._find((code << 40) | inst, &mo.olo, &mo.ohi)
-        mo.general = tariffs_index._find(code << 40, &mo.glo, &mo.ghi)
+        # An institution wider than a NIHII number has no contracted tariff.
+        if 0 <= inst < (<int64_t> 1 << _TARIFF_SHIFT):
+            mo.own = tariffs_index._find((code << _TARIFF_SHIFT) | inst, &mo.olo, &mo.ohi)
+        mo.general = tariffs_index._find(code << _TARIFF_SHIFT, &mo.glo, &mo.ghi)
 
 
 #: The columns of the records 30 and 50 that content_prestations reads.

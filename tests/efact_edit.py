@@ -42,6 +42,14 @@ def control(total: int) -> str:
     return f"{total % 97 or 97:02d}"
 
 
+def refers_to(rec20: str, invoice: int, sending: int, mutuality: int, kind: str = "3") -> str:
+    """A record 20 that refers to an earlier invoice (invoicing type ``kind``: 1, or 3
+    for a credit note) and names it: its number (zones 29-31), sending (34-36) and
+    mutuality (37)."""
+    rec = rec20[:50] + kind + rec20[51:162] + f"{invoice:012d}" + rec20[174:176]
+    return rec + f"{sending:03d}{mutuality:03d}" + rec20[182:]
+
+
 def signed(v: int, width: int) -> str:
     return ("-" if v < 0 else "+") + str(abs(v)).zfill(width - 1)
 
@@ -74,6 +82,20 @@ class Sending:
         r = self.records[i]
         self.records[i] = r[: start - 1] + text + r[start - 1 + len(text) :]
         assert len(self.records[i]) == 350
+
+    #: Spans (1-based start, length) of record 20 that its record 80 repeats in place.
+    REPEATED_IN_80 = ((10, 7), (17, 8), (25, 8), (33, 3), (36, 13), (49, 1), (50, 1), (53, 3),
+                      (56, 12), (81, 4), (85, 3), (108, 5), (115, 12), (175, 1))  # fmt: skip
+
+    def put_invoice(self, seq20: int, start: int, text: str) -> None:
+        """Overwrite characters of a record 20, and of its record 80 where that repeats
+        them (the same zones in the same places)."""
+        self.put(seq20, start, text)
+        if any(a <= start and start + len(text) <= a + n for a, n in self.REPEATED_IN_80):
+            i = self.index(seq20)
+            while self.records[i][:2] != "80":
+                i += 1
+            self.put_at(i, start, text)
 
     def put_at(self, i: int, start: int, text: str) -> None:
         r = self.records[i]

@@ -8,7 +8,7 @@ follow (totals, counts, check digits) with the independent editor of
 from __future__ import annotations
 
 import pytest
-from efact_edit import TODAY, Sending, clean, codes
+from efact_edit import TODAY, Sending, clean, codes, refers_to
 
 import vsbengine
 
@@ -184,8 +184,8 @@ def test_sequence_numbers_wrap_after_999999(s):
 def test_record_20_allowed_values(s, start, text, code):
     seq = first(s, "20")
     s.put(seq, start, text)
-    if start == 50:  # the invoice type is repeated in record 80
-        s.put(seqs_of(s, invoice_of(s, seq), "80")[0], 50, text)
+    # Sex, invoice type and identification flag are repeated in record 80 (the same place).
+    s.put(seqs_of(s, invoice_of(s, seq), "80")[0], start, text)
     s.fix_checks()
     expected = {(seq, code)} | ({(seq, "200813")} if code == "203203" else set())
     assert codes(run(s)) == expected
@@ -414,9 +414,91 @@ def test_company_number_required_from_2015(s):
     assert codes(run(s)) == {(1, "102710")}
 
 
+def test_company_number_check_digits(s):
+    """A company number (KBO) whose last two digits are not 97 - (first eight mod 97):
+    102702 (B); the engine's own generator writes valid ones."""
+    number = s.get(1, 128, 10)
+    assert 97 - int(number[:8]) % 97 == int(number[8:])
+    wrong = number[:8] + f"{(int(number[8:]) + 1) % 100:02d}"
+    for seq in (1, first(s, "90")):
+        s.put(seq, 128, wrong)
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(1, "102702")} and r.errors[0].letter == "B"
+
+
+def test_instructions_version_is_test_or_production(s):
+    """Record 10 zone 4 holds 9991999 (test) or 0001999 (production): 100403 else."""
+    s.put(1, 10, "1234567")
+    s.put_header(67 + 39, "1234567")  # segment 300 zone 304 says the same
+    s.fix_checks()
+    assert codes(run(s)) == {(1, "100403")}
+    for version in ("0001999", "9991999"):
+        s.put(1, 10, version)
+        s.put_header(67 + 39, version)
+        s.fix_checks()
+        assert (1, "100403") not in codes(run(s))
+
+
+def test_third_party_payer_flag_must_be_zero_for_services_from_2022_05(s):
+    seq20 = first(s, "20")
+    s.put(seq20, 9, "1")
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq20, "200311")}  # once, however many prestations
+    assert r.errors[0].letter == "F"
+
+
+@pytest.mark.parametrize(
+    "start,code",
+    [(10, "800412"), (17, "800512"), (25, "800612"), (49, "800912"), (53, "801312"),
+     (81, "801712"), (108, "802212"), (175, "803212")],
+)  # fmt: skip
+def test_record_80_repeats_its_record_20(s, start, code):
+    """Zones of record 20 that record 80 repeats in the same place: a record 80 that
+    differs names its zone (F: the invoice)."""
+    seq80 = first(s, "80")
+    old = s.get(seq80, start, 1)
+    if start in (17, 25):  # another real date
+        s.put(seq80, start, "20260102" if s.get(seq80, start, 8) != "20260102" else "20260103")
+    else:
+        s.put(seq80, start, "2" if old != "2" else "1")
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq80, code)} and r.errors[0].letter == "F"
+
+
+def test_records_51_and_52_repeat_the_date_and_amount_of_their_record_50(s):
+    seq51 = first(s, "50", with51=True) + 1
+    s.put(seq51, 17, "20260101" if s.get(seq51, 17, 8) != "20260101" else "20260102")
+    amount = int(s.get(seq51, 89, 11))
+    s.put(seq51, 89, f"{amount + 1:011d}")
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq51, "510512"), (seq51, "511912")}
+    assert {e.letter for e in r.errors} == {"R"}
+    s = Sending(clean(160, seed=11))
+    seq52 = next(q for q in s.seqs("52"))
+    s.put(seq52, 17, "20260101" if s.get(seq52, 17, 8) != "20260101" else "20260102")
+    s.fix_checks()
+    i50 = s.index(seq52)
+    while s.records[i50][:2] != "50":
+        i50 -= 1
+    # A rejected record 52 takes its record 50 with it (500120).
+    assert codes(run(s)) == {(seq52, "520512"), (s.seq_at(i50), "500120")}
+
+
+@pytest.mark.parametrize("rtype,start,code", [("20", 68, "201502"), ("51", 68, "511502")])
+def test_nihii_check_digits_of_the_institution_of_stay_and_the_provider(s, rtype, start, code):
+    seq = first(s, "50", with51=True) + 1 if rtype == "51" else first(s, "20")
+    s.put(seq, start, "077507760001")  # check digits 60: 97 - 775077 mod 97 is 50
+    s.fix_checks()
+    assert codes(run(s)) == {(seq, code)}
+
+
 def test_national_number_with_flag_not_1(s):
     seq20 = first(s, "20")
-    s.put(seq20, 175, "0")
+    s.put_invoice(seq20, 175, "0")
     s.fix_checks()
     assert codes(run(s)) == {(seq20, "200813")}
 
@@ -481,7 +563,7 @@ def test_discharge_before_admission(s):
         if s.records[i][:2] in ("20", "80"):
             s.put_at(i, 50, "1")
             s.put_at(i, 17, "20261001")
-    s.put(seq20, 25, "20260930")
+    s.put_invoice(seq20, 25, "20260930")
     s.fix_checks()
     expected = {(seq20, "200610")}
     expected |= {(q, "500513") for q in seqs_of(s, inv, "50")}
@@ -496,7 +578,7 @@ def test_discharge_before_the_revalidation_approval(s, approval, expected):
         if s.records[i][:2] in ("20", "80"):
             s.put_at(i, 50, "5")  # revalidation
             s.put_at(i, 17, "20260901")
-    s.put(seq20, 25, "20261031")
+    s.put_invoice(seq20, 25, "20261031")
     s.put(seq20, 100, approval)
     s.fix_checks()
     assert codes(run(s)) == ({(seq20, "200621")} if expected else set())
@@ -579,11 +661,14 @@ def test_an_unreadable_date_of_record_20_is_compared_with_nothing(s, start, text
     """An unreadable date is its format error only: its digits are no date to compare
     with today, with the other dates of the record 20 or with its prestations."""
     seq20 = first(s, "20")
-    s.put(seq20, 17, "20260901")
-    s.put(seq20, 25, "20261031")
-    s.put(seq20, start, text)
+    s.put_invoice(seq20, 17, "20260901")
+    s.put_invoice(seq20, 25, "20261031")
+    s.put_invoice(seq20, start, text)
     s.fix_checks()
-    assert codes(run(s)) == {(seq20, code)}
+    # The record 80 repeats the admission and discharge dates: its own format error.
+    seq80 = seqs_of(s, invoice_of(s, seq20), "80")[0]
+    also = {(seq80, "80" + code[2:])} if start in (17, 25) else set()
+    assert codes(run(s)) == {(seq20, code)} | also
 
 
 # -- family 5: amounts and signs ---------------------------------------------------------
@@ -608,8 +693,27 @@ def test_credit_note_needs_negative_records(s):
     inv = invoice_of(s, seq20)
     s.put(seq20, 51, "3")
     s.fix_checks()
+    # Nor does it name the invoice it takes back.
+    named = {(seq20, "202910"), (seq20, "203410"), (seq20, "203710")}
     expected = {(seq20, "201140")} | {(q, "502248") for q in seqs_of(s, inv, "50")}
-    assert codes(run(s)) == expected  # the invoice is rejected: no group codes
+    assert codes(run(s)) == expected | named  # the invoice is rejected: no group codes
+    s.records[s.index(seq20)] = refers_to(s.records[s.index(seq20)], 17, 1, 131)
+    s.fix_checks()
+    assert codes(run(s)) == expected
+
+
+def test_an_invoice_that_refers_to_an_earlier_one_names_it(s):
+    """Invoicing type 1 (a correction) refers to an earlier invoice too: without its
+    number, sending and mutuality, each is missing (F: the invoice is rejected)."""
+    seq20 = first(s, "20")
+    s.put(seq20, 51, "1")
+    s.fix_checks()
+    r = run(s)
+    assert codes(r) == {(seq20, "202910"), (seq20, "203410"), (seq20, "203710")}
+    assert {e.letter for e in r.errors} == {"F"}
+    s.records[s.index(seq20)] = refers_to(s.records[s.index(seq20)], 17, 1, 131, kind="1")
+    s.fix_checks()
+    assert codes(run(s)) == set()
 
 
 @pytest.mark.parametrize(
@@ -626,7 +730,11 @@ def test_invoice_totals(s, start, width, code):
     old = int(s.get(seq80, start, width))
     s.put(seq80, start, ("+" + str(old + 1).zfill(width - 1)))
     s.resum(invoices=False)
-    assert codes(run(s)) == {(seq80, code)}
+    # The record 90 adds the records 80 up: so it does not add the prestations up (the
+    # official 901911/901511, B) where it has the account's total.
+    sending = {"801910": "901911", "801510": "901511"}.get(code)
+    also = {(first(s, "90"), sending)} if sending else set()
+    assert codes(run(s)) == {(seq80, code)} | also
 
 
 def test_prestations_on_account_b_make_the_account_b_totals(s):
@@ -642,7 +750,13 @@ def test_prestations_on_account_b_make_the_account_b_totals(s):
     s.put(seq80, 68, "+" + "0" * 11)
     s.put(seq80, 88, "+" + str(a + b).zfill(11))
     s.resum(invoices=False)
-    assert codes(run(s)) == {(seq80, "801910"), (seq80, "801510")}
+    seq90 = first(s, "90")
+    assert codes(run(s)) == {
+        (seq80, "801910"),
+        (seq80, "801510"),
+        (seq90, "901911"),
+        (seq90, "901511"),
+    }
 
 
 @pytest.mark.parametrize("trailer", ["90", "80"])

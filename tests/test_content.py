@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from efact_edit import TODAY, Sending
+from efact_edit import TODAY, Sending, refers_to
 
 import vsbengine
 from vsbengine.formats.efact.answers import Answers
@@ -294,6 +294,7 @@ def test_a_duplicate_across_chunks_drags_its_record_51(tmp_path):
     s.put_at(dst + 1, 10, r[9:16])  # its record 51 keeps the same code
     s.put_at(dst + 1, 17, r[16:24])
     s.put_at(dst + 1, 36, person)
+    s.put_at(dst + 1, 88, r[87:99])  # and the same amount
     s.resum()
     one = run(s, tmp_path)
     assert {(x.record, x.code) for x in one.errors} >= {
@@ -814,7 +815,8 @@ def test_a_credit_note_takes_a_prestation_back_so_it_may_be_billed_again(case):
         if all(s.records[i][:2] in ("20", "50", "80") for i in inv)
     )
     base = [s.records[i] for i in inv]
-    credit = [_with_number(base[0][:50] + "3" + base[0][51:], 990001)]
+    head = refers_to(base[0], int(base[0][114:126]), 1, int(base[0][84:87]))
+    credit = [_with_number(head, 990001)]
     credit += [_negated(r) for r in base[1:-1]] + [_with_number(base[-1], 990001)]
     rebill = [_with_number(base[0], 990002)] + base[1:-1] + [_with_number(base[-1], 990002)]
     again = [_with_number(base[0], 990003)] + base[1:-1] + [_with_number(base[-1], 990003)]

@@ -125,6 +125,22 @@ def test_days_are_counted_like_the_reader(folder):
             "institution,name,iban,bic\n123,X,BE00123,GKCCBEBB\n",
             "facilities.csv, line 2, zone iban: not a valid IBAN",
         ),
+        (
+            "facilities.csv",
+            "institution,name,iban,bic\n123,X,,\n7,Y,,\n000000000123,Z,,\n",
+            "facilities.csv, line 4, zone institution: the institution of line 2 again",
+        ),
+        (
+            "facilities.csv",
+            "institution,name,iban,bic\n1234567890123,X,,\n",
+            "facilities.csv, line 2, zone institution: more than 12 digits",
+        ),
+        (
+            "tariffs.csv",
+            "code,valid_from,valid_to,unit_amount,unit_personal_share,institution\n"
+            "0771012,2020-01-01,,100,0,123456789012\n",
+            "tariffs.csv, line 2, zone institution: more than 11 digits",
+        ),
     ],
 )
 def test_bad_data_is_refused_where_it_is(folder, table, text, message):
@@ -325,3 +341,21 @@ def test_members_in_other_digits_are_not_numbers(folder, insz):
     with pytest.raises(ReferenceDataError) as info:
         refs.load(folder)
     assert str(info.value).endswith("members.csv, line 2, zone insz: not a number")
+
+
+def test_a_tariff_of_a_code_from_8388608_on_is_found(folder):
+    """Seven-digit codes fill 24 bits: a tariff's key (code and institution) fits an
+    int64 still, and is found for the general and the contracted tariff alike."""
+    from vsbengine.formats.efact.checks.content import Lookups
+
+    (folder / "tariffs.csv").write_text(
+        "code,valid_from,valid_to,unit_amount,unit_personal_share,institution\n"
+        "0771012,2020-01-01,,100,0,\n9999999,2020-01-01,,250,10,\n"
+        "9999999,2020-01-01,,300,10,80123483001\n"
+    )
+    look = Lookups(refs.load(folder))
+    code = np.array([9999999, 9999999, 8388608, 771012])
+    inst = np.array([1, 80123483001, 1, 10**12 - 1])
+    found, row = look.tariff(code, inst, refs.days(np.full(4, 20260101)))
+    assert found.tolist() == [True, True, False, True]
+    assert look.t_amount[row[:2]].tolist() == [250, 300]

@@ -138,10 +138,13 @@ def _credit(data: bytes, account: str | None) -> bytes:
     s = Sending(data)
     signed = {
         rt: [(z.start + 1, z.length) for z in LAYOUTS.layout(rt).zones if z.kind == "S"]
-        for rt in ("30", "50")
+        for rt in ("30", "50", "51")  # a record 51 repeats its record 50's amount
     }
+    turned = False  # the prestation a record 51 completes is turned: so is it
     for i, r in enumerate(s.records):
-        if r[:2] in signed and (account is None or r[50] == account):
+        if r[:2] != "51":
+            turned = r[:2] in signed and (account is None or r[50] == account)
+        if turned:
             for start, n in signed[r[:2]]:
                 v = s.records[i][start - 1 : start - 1 + n]
                 if v.strip("+- 0"):

@@ -73,7 +73,7 @@ RECORD_10 = """
 1          1   2 N -   -                    10              Record type
 2          3   6 N -   sequence             -               Record sequence number
 3          9   1 N -   -                    -               Index code
-4         10   7 N M   instructions_version -               Instructions version
+4         10   7 N M   instructions_version 1999|9991999    Instructions version
 5,6a      17  12 N z   -                    -               Financial account A, legacy number (zero since 2011)
 6b        29   4 N z   -                    -               Reserved
 7         33   3 N M   sending_number       -               Sending number
@@ -126,7 +126,7 @@ RECORD_10 = """
 RECORD_20 = """
 1          1   2 N -   -                    20              Record type
 2          3   6 N -   sequence             -               Record sequence number
-3          9   1 N -   -                    -               Third-party-payer authorisation flag
+3          9   1 N -   third_party_flag     -               Third-party-payer authorisation flag
 4         10   7 N -   -                    -               Admission time
 5         17   8 D -   admission_date       -               Admission date
 6a,6b     25   8 D -   discharge_date       -               Discharge date
@@ -138,7 +138,7 @@ RECORD_20 = """
 12        52   1 N z   -                    -               Reserved
 13        53   3 N -   -                    -               Service code of the 721bis form
 14        56  12 N M   institution          -               Invoicing institution number
-15        68  12 N -   -                    -               Institution of stay
+15        68  12 N -   stay_institution     -               Institution of stay
 16        80   1 N -   -                    -               Code interrupting the limitation period
 17        81   4 N -   -                    -               Treatment reason
 18        85   3 N M   destination          -               Destination mutuality
@@ -150,11 +150,11 @@ RECORD_20 = """
 26       127   1 N -   -                    -               Social franchise applied
 27       128  10 N -   -                    -               Beneficiary codes CT1/CT2
 28       138  25 A -   -                    -               Sender's reference
-29,30,31 163  12 N -   -                    -               Previous invoice number
+29,30,31 163  12 N -   previous_invoice     -               Previous invoice number
 32       175   1 N -   identification_flag  0|1             Beneficiary identification flag
 33       176   1 N z   -                    -               Reserved
-34,35,36 177   3 N -   -                    -               Previous sending number
-37       180   3 N -   -                    -               Mutuality of the previous invoicing
+34,35,36 177   3 N -   previous_sending     -               Previous sending number
+37       180   3 N -   previous_mutuality   -               Mutuality of the previous invoicing
 38,39    183  22 A -   -                    -               Mutuality reference for account A
 40       205   2 N z   -                    -               Reserved
 41       207   6 Y -   -                    -               Year and month of the previous invoicing
@@ -306,7 +306,7 @@ RECORD_51 = """
 12        52   1 N z   -                    -               Reserved
 13        53   3 N z   -                    -               Reserved
 14        56  12 N z   -                    -               Reserved
-15        68  12 N -   -                    -               Care provider identification
+15        68  12 N -   provider             -               Care provider identification
 16        80   1 N z   -                    -               Reserved
 17,18     81   7 N -   -                    -               Related service
 19        88  12 S -   amount               -               Insurance amount

@@ -93,7 +93,7 @@ TARIFFS = (
     ("valid_to", "day", False),
     ("unit_amount", "int", True),
     ("unit_personal_share", "int", True),
-    ("institution", "int", False, 12),
+    ("institution", "int", False, 11),  # a NIHII number (the key of a tariff needs it)
 )
 FACILITIES = ("institution", "name", "iban", "bic")
 #: Optional columns of facilities.csv: account B.
@@ -387,6 +387,7 @@ def _facilities(text: str, path: str) -> dict[int, Facility]:
 
     delim, names = _header(text, path, FACILITIES)
     out: dict[int, Facility] = {}
+    line_of: dict[int, int] = {}
     rows = _csv_rows(csv.reader(io.StringIO(text), delimiter=delim), path)
     next(rows, None)
     for lineno, row in enumerate(rows, 2):
@@ -397,6 +398,16 @@ def _facilities(text: str, path: str) -> dict[int, Facility]:
         rec = {n: c.strip() for n, c in zip(names, row)}
         if not ascii_digits(rec["institution"]):
             raise ReferenceDataError("not a number", **_where(path, lineno, "institution"))
+        institution = int(rec["institution"])
+        if institution >= 10**12:
+            raise ReferenceDataError("more than 12 digits", **_where(path, lineno, "institution"))
+        if institution in line_of:
+            # Which of two accounts would be paid is no choice to make silently.
+            raise ReferenceDataError(
+                f"the institution of line {line_of[institution]} again",
+                **_where(path, lineno, "institution"),
+            )
+        line_of[institution] = lineno
         accounts = []
         for iban_col, bic_col in (("iban", "bic"), FACILITIES_B):
             iban, bic = rec.get(iban_col, ""), rec.get(bic_col, "")
@@ -405,7 +416,7 @@ def _facilities(text: str, path: str) -> dict[int, Facility]:
             if bic and not _bic.is_valid(bic):
                 raise ReferenceDataError("not a valid BIC", **_where(path, lineno, bic_col))
             accounts += [_iban.compact(iban) if iban else "", _bic.compact(bic) if bic else ""]
-        out[int(rec["institution"])] = Facility(rec["name"], *accounts)
+        out[institution] = Facility(rec["name"], *accounts)
     return out
 
 

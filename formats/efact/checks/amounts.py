@@ -26,8 +26,12 @@ INVOICE_TOTALS = (
     ("30,31", "supplement", "supplement", None, "803010"),
 )
 _ZONE_OF = {"amount": "19", "personal_share": "27", "supplement": "30,31"}
-#: Totals of record 90 against the sum of the records 80: (zone, column, code).
-SENDING_TOTALS = (("19", "amount_a", "901910"), ("15", "amount_b", "901510"))
+#: Totals of record 90 against the sum of the records 80, and (when they agree with the
+#: records 80) against the sum of all prestations: (zone, column, code, code).
+SENDING_TOTALS = (
+    ("19", "amount_a", "901910", "901911"),
+    ("15", "amount_b", "901510", "901511"),
+)
 _COLUMN = {"22": "units", "27": "personal_share", "30,31": "supplement"}
 
 
@@ -77,22 +81,31 @@ def check(s: Sending, ctx: Context) -> Findings:
 
 
 def check_sending(sm: Summary, ctx: Context) -> Findings:
-    """The whole sending: record 90's totals against the sum of all records 80."""
+    """The whole sending: record 90's totals against the sum of all records 80, and,
+    where they agree with it, against the sum of all prestations (a record 80 that does
+    not add up is its invoice's error, 801910; the sending's total then does not
+    either)."""
     found = Findings()
     errs = found.errors
     r90 = sm.record90
     if r90 is None:
         return found
     sums = {"19": sm.r80_a, "15": sm.r80_b}
-    for zone, _col, code in SENDING_TOTALS:
-        if r90.readable[zone] and r90.values[zone] != sums[zone]:
-            zi = LAYOUTS.zone_index("90", zone)
-            errs.add(
-                r90.unit,
-                code,
-                zi,
-                seq=r90.seq,
-                rtype=90,
-                offset=r90.offset + LAYOUTS.zones[zi].start,
-            )
+    muts = sm.mutualities.values()
+    bad_detail = any(m.bad_detail for m in muts)
+    detail = {"19": sum(m.detail_a for m in muts), "15": sum(m.detail_b for m in muts)}
+    for zone, _col, of_r80, of_detail in SENDING_TOTALS:
+        value = r90.values[zone] if r90.readable[zone] else None
+        if value is None:
+            continue
+        if value != sums[zone]:
+            code = of_r80
+        elif not bad_detail and value != detail[zone]:
+            code = of_detail
+        else:
+            continue
+        zi = LAYOUTS.zone_index("90", zone)
+        errs.add(
+            r90.unit, code, zi, seq=r90.seq, rtype=90, offset=r90.offset + LAYOUTS.zones[zi].start
+        )
     return found

@@ -60,6 +60,12 @@ def nihii_valid(values: np.ndarray) -> np.ndarray:
     return (v < 10**11) & (97 - first6 % 97 == check)
 
 
+def kbo_valid(number: int) -> bool:
+    """Whether a company number (KBO/BCE, 10 digits) holds valid check digits: its last
+    two digits are ``97 - (first eight mod 97)``."""
+    return 0 < number < 10**10 and 97 - (number // 100) % 97 == number % 100
+
+
 def add_month(ym: np.ndarray | int) -> np.ndarray:
     """YYYYMM plus one month."""
     ym = np.asarray(ym, dtype=np.int64)

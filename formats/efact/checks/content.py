@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 
 _DAY, _SHARE = _refs.CATEGORIES.index("revalidation_day"), _refs.CATEGORIES.index("personal_share")
 _REVALIDATION = _refs.KINDS.index("revalidation")
+#: A tariff's key: its code above the institution's bits (a NIHII number has 11 digits:
+#: below 2**37; a 7-digit code fits above them in an int64). The core's look-up too.
+TARIFF_SHIFT = _core.TARIFF_SHIFT
 #: Zones whose reading a prestation's content checks rely on.
 _NEEDED = ("4", "5", "6a,6b", "8a,8b", "19", "22", "27")
 
@@ -79,7 +82,7 @@ class Lookups:
         self.c_index = _core.KeyIndex(c["code"])
 
         t = r.tariffs.columns
-        pair = (t["code"].astype(np.int64) << 40) | t["institution"].astype(np.int64)
+        pair = (t["code"].astype(np.int64) << TARIFF_SHIFT) | t["institution"].astype(np.int64)
         self.t_index = _core.KeyIndex(pair)
         self.t_from = t["valid_from"].astype(np.int64)
         self.t_to = t["valid_to"].astype(np.int64)
@@ -174,8 +177,12 @@ class Lookups:
         if self.t_index.rows == 0:
             return found, row
         for inst in (institution, np.zeros_like(institution)):
-            lo, hi = self.t_index.find((code.astype(np.int64) << 40) | inst.astype(np.int64))
+            # An institution wider than a NIHII number has no contracted tariff.
+            outside = inst >= 1 << TARIFF_SHIFT
+            key = (code.astype(np.int64) << TARIFF_SHIFT) | np.where(outside, 0, inst)
+            lo, hi = self.t_index.find(key)
             at, ok = _core.find_period(lo, hi, self.t_from, self.t_to, day)
+            ok &= ~outside
             take = ok & ~found
             row[take] = at[take]
             found |= ok

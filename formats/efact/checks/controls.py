@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 NIHII_ZONES = (
     ("10", "14", "institution", "101402"),
     ("20", "14", "institution", "201402"),
+    ("20", "15", "stay_institution", "201502"),
     ("50", "15", "provider", "501502"),
     ("50", "24,25", "prescriber", "502402"),
+    ("51", "15", "provider", "511502"),
 )
 #: Beneficiary identifications checked as INSZ when record 20 zone 32 is 1.
 INSZ_ZONES = (("20", "200802"), ("30", "300802"), ("50", "500802"), ("51", "510802"))

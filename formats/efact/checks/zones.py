@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vsbengine.formats.efact.checks.common import core_errors
+from vsbengine.formats.efact.checks.common import PRESTATIONS, core_errors, kbo_valid
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Findings
-from vsbengine.formats.efact.rules import Ascending, Equal, Ident, family_errors
+from vsbengine.formats.efact.rules import Ascending, Compare, Equal, Ident, family_errors
 from vsbengine.formats.efact.sending import Sending
 
 if TYPE_CHECKING:
@@ -33,15 +33,26 @@ EQUAL_ZONES = (
     ("50", "7", "20", "500712", "union"),
     ("50", "8a,8b", "20", "500812", None),
     ("51", "4", "50", "510412", None),
+    ("51", "5", "50", "510512", None),
     ("51", "8a,8b", "20", "510812", None),
+    ("51", "19", "50", "511912", None),
     ("52", "4", "50", "520412", None),
+    ("52", "5", "50", "520512", None),
     ("52", "8a,8b", "20", "520812", None),
+    ("80", "4", "20", "800412", None),
+    ("80", "5", "20", "800512", None),
+    ("80", "6a,6b", "20", "800612", None),
     ("80", "7", "20", "800712", None),
     ("80", "8a,8b", "20", "800812", None),
+    ("80", "9", "20", "800912", None),
     ("80", "10", "20", "801012", None),
+    ("80", "13", "20", "801312", None),
     ("80", "14", "20", "801412", None),
+    ("80", "17", "20", "801712", None),
     ("80", "18", "20", "801812", None),
+    ("80", "22", "20", "802212", None),
     ("80", "24,25", "20", "802412", None),
+    ("80", "32", "20", "803212", None),
     ("90", "7", "10", "900712", None),
     ("90", "14", "10", "901412", None),
     ("90", "22", "10", "902212", None),
@@ -70,6 +81,35 @@ IDENTIFICATION = Ident(
     fire="valid",
     when=("identification_flag", "not in", (1,)),
 )
+#: The third-party-payer authorisation flag (record 20 zone 3) must be zero for services
+#: from 2022-05 (efact-format.md, record 20): a prestation from that date on an invoice
+#: whose flag is not zero puts the finding on the record 20.
+THIRD_PARTY_FLAG = tuple(
+    Compare(
+        str(rec),
+        "3",
+        "200311",
+        "20.third_party_flag",
+        "!=",
+        0,
+        when=("first_date", ">=", 20220501),
+        readable=("20.3",),
+        on="20",
+        zone_of="20",
+    )
+    for rec in PRESTATIONS
+)
+#: An invoice that refers to an earlier one (invoicing type 1, or 3 for a credit note:
+#: record 20 zone 11) names it: its number, sending and mutuality ("missing", 10).
+REFERS = ("invoicing_type", "in", (1, 3))
+EARLIER_INVOICE = tuple(
+    Compare("20", zone, code, column, "==", 0, when=REFERS, readable=(zone,))
+    for zone, column, code in (
+        ("29,30,31", "previous_invoice", "202910"),
+        ("34,35,36", "previous_sending", "203410"),
+        ("37", "previous_mutuality", "203710"),
+    )
+)
 #: Invoices sorted by destination mutuality, also across a chunk boundary (the record
 #: 80 before the chunk stands for the invoice before it).
 INVOICE_ORDER = Ascending("20", "18", "201812", "destination", "80", "destination")
@@ -80,8 +120,11 @@ STEPS = (
     "core",
     *(Equal(rec, zone, of, code, _WHEN[cond]) for rec, zone, of, code, cond in EQUAL_ZONES),
     IDENTIFICATION,
+    *THIRD_PARTY_FLAG,
+    *EARLIER_INVOICE,
     INVOICE_ORDER,
     "102710",
+    "102702",
 )
 
 
@@ -102,8 +145,12 @@ def check(s: Sending, ctx: Context) -> Findings:
     extra = []
     ym = billed_month(s)
     r10 = s.record10
-    if r10 >= 0 and ym >= 201501 and int(s.value_at("company_number", [r10])[0]) == 0:
-        extra.append((r10, "102710", s.zone_index("10", "27"), "102710"))
+    if r10 >= 0 and ym >= 201501:
+        company = int(s.value_at("company_number", [r10])[0])
+        if company == 0:
+            extra.append((r10, "102710", s.zone_index("10", "27"), "102710"))
+        elif not s.finding_mask("10", "27")[r10] and not kbo_valid(company):
+            extra.append((r10, "102702", s.zone_index("10", "27"), "102702"))
     tables = [(core.select(s.is_detail[core.unit]), "core")] if len(core) else []
     found.errors.add_table(family_errors(s, "zones", extra, tables))
     return found
