@@ -161,8 +161,8 @@ def efact(tmp_path_factory):
             today=__import__("datetime").date(2026, 11, 23))  # fmt: skip
     answer = Answers(vsbengine.validate(tmp / "s.920000", today=20261123)).bytes("DF014")
     (tmp / "nuls.dat").write_bytes(answer + b"\0" * 1000)
-    # zone 115 (refused) of the second echo: the insurer's, not the facility's record
-    (tmp / "super.dat").write_bytes(answer[:1967] + "²".encode("latin-1") + answer[1968:])
+    # zone 310 (the error percentage) of segment 300: the insurer's, not the facility's
+    (tmp / "super.dat").write_bytes(answer[:208] + "²".encode("latin-1") + answer[209:])
     for name, head in (("huge.920000", g.tobytes()), ("huge-answer.dat", answer)):
         with open(tmp / name, "wb") as fh:
             fh.write(head)

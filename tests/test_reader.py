@@ -235,8 +235,10 @@ def test_our_answers_to_damaged_sendings_read_back(kind):
     "at, where",
     [
         (67 + 141, "byte 208, zone 310"),  # the error percentage of segment 300
-        (677 + 350 + 128, "byte 1155, record 1, zone 114"),  # accepted, first echo
-        (677 + 800 + 350 + 140, "byte 1967, record 2, zone 115"),  # refused, second echo
+        # Accepted and refused of the echoed record 50 (third) and 80 (fourth): the
+        # echoes of records 10 and 20 carry no amounts there.
+        (677 + 1600 + 350 + 128, "byte 2755, record 3, zone 114"),
+        (677 + 2400 + 350 + 140, "byte 3567, record 4, zone 115"),
     ],
 )
 def test_a_latin_1_superscript_digit_is_a_located_error(rejected, at, where):
@@ -304,12 +306,12 @@ def test_an_answer_past_the_limit_is_refused_before_it_is_read(rejected, tmp_pat
 
 def test_cli_read_of_garbage_is_one_line_exit_2(rejected, tmp_path):
     path = tmp_path / "answer.dat"
-    path.write_bytes(rejected[:1967] + "²".encode("latin-1") + rejected[1968:])
+    path.write_bytes(rejected[:3567] + "²".encode("latin-1") + rejected[3568:])
     r = runner.invoke(app, ["read", str(path)])
     assert r.exit_code == 2
     assert (
         r.stderr
-        == f"vsbengine: error: {path}, byte 1967, record 2, zone 115: not a number: '²' is not a digit 0-9\n"
+        == f"vsbengine: error: {path}, byte 3567, record 4, zone 115: not a number: '²' is not a digit 0-9\n"
     )
 
 
@@ -318,3 +320,23 @@ def test_strided_buffers_read_as_their_bytes(rejected):
 
     wide = np.repeat(np.frombuffer(rejected, dtype=np.uint8), 2)
     assert read_answer(memoryview(wide)[::2]) == read_answer(rejected)
+
+
+def test_the_filler_of_echoed_records_10_and_90_is_no_comment_nor_amount(rejected, tmp_path):
+    """Real insurers fill the extension of an echoed record 10 with 1s and of a record
+    90 with 9s (efact-format.md section 3): no comment, no amounts (zones 114/115 are
+    for the echoes of prestations and records 80), no record "with codes"."""
+    raw = bytearray(rejected)
+    starts = [677 + 800 * i for i in range((len(raw) - 677) // 800)]
+    echoed = {bytes(raw[at : at + 2]).decode(): at for at in starts}
+    for rtype, digit in (("10", b"1"), ("90", b"9")):
+        at = echoed[rtype]
+        raw[at + 370 : at + 456] = digit * 86  # 371-456: what readers do not decode
+        raw[at + 477 : at + 794] = digit * 317  # 478-794: zones 114-118, result, comment
+    a = read_answer(bytes(raw))
+    ends = [r for r in a.records if r.record_type in ("10", "90")]
+    assert [(r.comment, r.accepted, r.refused, r.slots) for r in ends] == [("", None, None, [])] * 2
+    path = tmp_path / "reply.dat"
+    path.write_bytes(bytes(raw))
+    r = runner.invoke(app, ["read", str(path)])
+    assert r.exit_code == 0 and "comment" not in r.stdout and "1111" not in r.stdout

@@ -54,6 +54,13 @@ KIND = {
 }
 
 
+#: The echoed records whose extension carries amounts (zones 114/115,
+#: ``efact-format.md`` section 3); in the others these positions are filler.
+_WITH_AMOUNTS = frozenset({"30", "50", "51", "80"})
+#: The filler real insurers write over the extension of an echoed record 10 or 90.
+_FILLER = {"10": "1", "90": "9"}
+
+
 class Slot(msgspec.Struct, frozen=True):
     """One letter+code slot of an echoed record: its meaning (the engine's, or built from
     the layouts), and the official texts when the insurers' list was given."""
@@ -365,10 +372,13 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
             if code != "000000":
                 slots.append(_slot(letter, code, official))
         comment = _field(e, ext, "534").strip()
+        if comment and set(comment) == set(_FILLER.get(rtype, "")):
+            comment = ""  # the filler real insurers write in the echoes of records 10/90
         # Codes beyond the third, as this package writes them: "B502901 R500420 ...".
         extra = comment.split()
         if extra and all(_LETTERED.match(x) for x in extra):
             slots += [_slot(x[0], x[1:], official) for x in extra]
+        amounts = rtype in _WITH_AMOUNTS
         records.append(
             EchoedRecord(
                 index=len(records) + 1,
@@ -378,8 +388,8 @@ def read_answer(source, official: OfficialList | None = None) -> Answer:
                 sequence=int(rec[2:8]) if ascii_digits(rec[2:8]) else None,
                 slots=slots,
                 comment=comment,
-                accepted=_number(rec, ext, "114", where, 350),
-                refused=_number(rec, ext, "115", where, 350),
+                accepted=_number(rec, ext, "114", where, 350) if amounts else None,
+                refused=_number(rec, ext, "115", where, 350) if amounts else None,
                 record=rec[:350],
             )
         )
