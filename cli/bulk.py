@@ -133,7 +133,7 @@ def bulk(
         limits.check_workers(dask_local, "--dask-local")
     day = options.date(today)
     limit = options.memory_limit(memory_limit)
-    files = engine_bulk.collect(inputs)
+    files = engine_bulk.collect(inputs, engine_bulk.written_by(out, register))
     if not files:
         raise ConfigError("no input files")
     show = sys.stderr.isatty() if progress is None else progress

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
 import typer
 
 from vsbengine.cli import options
-from vsbengine.errors import ConfigError, one_line
+from vsbengine.errors import ConfigError, InputError, one_line
 
 log = logging.getLogger("vsbengine.cli")
 
@@ -111,9 +112,15 @@ def _language(lang: str) -> str:
     return lang
 
 
-def _read_stdin() -> bytes:
-    """A sending given on standard input (``-``), read whole."""
-    return typer.get_binary_stream("stdin").read()
+def _read_stdin(memory_limit: int | None = None) -> bytes:
+    """A sending given on standard input (``-``), read whole (up to
+    :func:`vsbengine.source.stream_limit`)."""
+    from vsbengine.source import read_whole, stream_limit
+
+    if sys.stdin is None or sys.stdin.closed:
+        raise InputError("standard input is closed: no sending to read")
+    stream = typer.get_binary_stream("stdin")
+    return read_whole(stream, stream_limit(memory_limit), "standard input")
 
 
 def _summary(result, lang: str = "en", name: str | None = None) -> str:
@@ -247,7 +254,7 @@ def validate(
     started = time.perf_counter()
     # A proposal and the folder's owner record the sending's digest: made beside the
     # checks, not by a re-read.
-    source = _read_stdin() if stdin else file
+    source = _read_stdin(engine.memory_limit) if stdin else file
     result = engine.validate(source, digest=out is not None and not stdin)
     log.info(
         "validated %s: %d records, %s %s, %.2f %% rejected, %d errors in %.3f s",

@@ -10,6 +10,7 @@ the same function (:func:`vsbengine.cli.codes.explain_text`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -56,7 +57,15 @@ def _fast_explain(args: list[str]) -> int | None:
         return EXIT_UNUSABLE
     except Exception:  # a bug: the typer app reports it as one line
         return None
-    print(text)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # standard output is a full disk or a closed file
+        print(error_line(f"standard output: {exc.strerror or exc}"), file=sys.stderr)
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_UNUSABLE
     return 0
 
 

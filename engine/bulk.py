@@ -161,13 +161,31 @@ class SummaryNotSaved(VsbEngineError, OSError):
 # -- inputs --------------------------------------------------------------------------------
 
 
-def collect(inputs: Iterable[str]) -> list[str]:
+def written_by(out=None, register=None) -> tuple[str, ...]:
+    """The places a run writes (an output folder; a register, its journals and its
+    folder): never inputs of its own, though they may lie in an input folder."""
+    places = [] if out is None else [os.fspath(out)]
+    if register is not None:
+        from vsbengine.register import folders_of
+
+        reg = register.path if hasattr(register, "path") else os.fspath(register)
+        places += [reg, reg + "-wal", reg + "-shm", reg + "-journal", str(folders_of(reg))]
+    return tuple(os.path.realpath(p) for p in places)
+
+
+def collect(inputs: Iterable[str], skip: Iterable[str] = ()) -> list[str]:
     """The files of the inputs: a folder gives every file under it (hidden ones and
     unfinished ``.part`` files excepted; linked folders followed, each folder once) and
     every folder under it that cannot be read, a glob its matches, a path itself (even
-    when missing: it will be reported). Sorted, without duplicates."""
+    when missing: it will be reported). Sorted, without duplicates. ``skip``: real
+    paths of files and folders a folder or a glob does not give (:func:`written_by`)."""
     found: list[str] = []
     unread: list[str] = []  # folders that could not be listed
+    skip = frozenset(skip)
+
+    def kept(path: str) -> bool:
+        return not skip or os.path.realpath(path) not in skip
+
     for item in inputs:
         if os.path.isdir(item):
             seen: set[tuple[int, int]] = set()
@@ -184,14 +202,17 @@ def collect(inputs: Iterable[str]) -> list[str]:
                     dirs[:] = []
                     continue
                 seen.add((st.st_dev, st.st_ino))
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(
+                    d for d in dirs if not d.startswith(".") and kept(os.path.join(root, d))
+                )
                 found += [
                     os.path.join(root, f)
                     for f in files
                     if not f.startswith(".") and not f.endswith(".part")
-                ]
+                    and kept(os.path.join(root, f))
+                ]  # fmt: skip
         elif glob.has_magic(item):
-            matches = [p for p in glob.glob(item, recursive=True) if os.path.isfile(p)]
+            matches = [p for p in glob.glob(item, recursive=True) if os.path.isfile(p) and kept(p)]
             if not matches:
                 raise ConfigError(f"no file matches {item!r}")
             found += matches
@@ -1051,7 +1072,7 @@ def run_local(
     """
     workers = (os.cpu_count() or 1) if workers is None else workers
     limits.check_workers(workers, "workers", least=0)
-    paths = collect(inputs)
+    paths = collect(inputs, written_by(out, register))
     job = _job(
         paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, command
     )
@@ -1090,7 +1111,7 @@ def run_dask(
         raise ConfigError("Dask is not installed: pip install 'vsbengine[distributed]'") from None
     if local_workers is not None:
         limits.check_workers(local_workers, "local_workers")
-    paths = collect(inputs)
+    paths = collect(inputs, written_by(out, register))
     job = _job(
         paths, out, register, progress, force, task, today, refs, memory_limit, sign_as, "bulk"
     )
@@ -1098,7 +1119,11 @@ def run_dask(
     t0 = time.perf_counter()
     try:
         if scheduler:
-            client = Client(scheduler)
+            try:
+                client = Client(scheduler, timeout=30)
+            except (ValueError, OSError, TimeoutError) as exc:
+                # A malformed address, or none that answers: the option's error.
+                raise ConfigError(f"--scheduler {scheduler!r}: no Dask scheduler: {exc}") from None
         else:
             import dask
 

@@ -10,6 +10,7 @@ line without a traceback.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 __all__ = [
@@ -49,6 +50,20 @@ def quoted(value: str, limit: int = 40) -> str:
     if len(value) <= limit:
         return repr(value)
     return f"{value[:limit]!r}... ({len(value):,} characters)"
+
+
+#: What may be personal data when it stands where a code or a column name was due: 8
+#: digits (a BSN, a national number, a phone number), or capitalised words with a space
+#: (a name), as a shifted column or a data line taken for a header puts them there.
+_PERSONAL = re.compile(r".*\d{8}.*|[A-Z][^\s]*(\s+\S+)+", re.DOTALL)
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a message (:func:`quoted`), or a placeholder when it may be
+    personal data (see ``_PERSONAL``)."""
+    if _PERSONAL.fullmatch(text):
+        return "(not shown: it may be personal data)"
+    return quoted(text)
 
 
 class VsbEngineError(Exception):

@@ -230,7 +230,7 @@ class Engine:
             _core.restore_arrays(handler)
 
     def _validate(self, source, digest: bool, checks) -> Result:
-        source, stream = read_stream(source)  # a pipe is read once, whole
+        source, stream = read_stream(source, self.memory_limit)  # a pipe: once, whole
         with open_source(source, self.memory_limit) as (reader, name):
             name = stream if name is None and stream is not None else name
             sniff(bytes(reader.read(0, 6)), reader.size, name)

@@ -488,7 +488,7 @@ def receive(
         This run's outcome per file (``run`` is its number in the register).
     """
     limits.check_workers(workers, "workers", least=0)
-    paths = bulk.collect(inputs)
+    paths = bulk.collect(inputs, bulk.written_by(register=register))
     if reference is not None and len(paths) != 1:
         raise ConfigError("--reference names the answers of one sending: give one file")
     if reference is not None and not 0 <= reference < 10**14:

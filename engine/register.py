@@ -191,7 +191,7 @@ class Register:
             raise self._error(exc) from None
         self.con.row_factory = sqlite3.Row
         try:
-            self._open(exists)
+            self._open(create)
         except BaseException:
             self.con.close()
             raise
@@ -219,7 +219,7 @@ class Register:
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 
-    def _open(self, exists: bool) -> None:
+    def _open(self, create: bool) -> None:
         with self._sql() as con:
             app = con.execute("PRAGMA application_id").fetchone()[0]
             version = con.execute("PRAGMA user_version").fetchone()[0]
@@ -230,7 +230,8 @@ class Register:
                         "not a vsbengine register (an SQLite database of something else)",
                         path=self.path,
                     )
-                if self.readonly:
+                if self.readonly or not create:
+                    # An empty file named where a register is wanted: not made one.
                     raise InputError("not a vsbengine register (empty)", path=self.path)
             elif app != schema.APPLICATION_ID:
                 raise InputError(

@@ -562,7 +562,15 @@ def write(
     from vsbengine import pages
 
     opts = options or Options()
-    view = build(folder, result=result, proposal=proposal, options=opts, verify=verify)
+    try:
+        view = build(folder, result=result, proposal=proposal, options=opts, verify=verify)
+    except (LookupError, TypeError, AttributeError) as exc:
+        # A proposal.json edited by hand (a field missing, or of another kind).
+        raise InputError(
+            f"is not a proposal this vsbengine can show ({type(exc).__name__}: {exc}): "
+            "validate the sending again into an empty folder",
+            path=str(Path(folder) / "proposal.json"),
+        ) from None
     return pages.write(
         Path(out) if out is not None else Path(folder) / FILE,
         "review.html",

@@ -234,7 +234,12 @@ def _record(
     proposal["decided"] = decision
     from vsbengine import review
 
-    review.write(folder, result=result, proposal=proposal)  # now with the decision
+    # Now with the decision. The decision stands whatever the page: one that cannot be
+    # made (a proposal.json edited by hand) is said, and `vsbengine review` remakes it.
+    try:
+        review.write(folder, result=result, proposal=proposal)
+    except (VsbEngineError, OSError, LookupError, TypeError, ValueError) as exc:
+        log.warning("review page of %s not rewritten after the decision: %s", folder, exc)
     return decision
 
 

@@ -109,10 +109,44 @@ def require_regular(path: str) -> None:
             raise InputError(f"not a regular file but {kind}: not read", path=path)
 
 
-def read_stream(source) -> tuple[object, str | None]:
+def stream_limit(memory_limit: int | None = None) -> int:
+    """The most a stream (a pipe, standard input, a device) is read into memory: the
+    memory limit when one is set, else half the machine's memory."""
+    if memory_limit is not None:
+        return memory_limit
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError):  # pragma: no cover - every Linux has both
+        return 8 << 30
+
+
+def read_whole(fh, limit: int, name: str | None) -> bytes:
+    """All of a stream, refused (a located error, not a MemoryError) past ``limit``
+    bytes: /dev/zero or a producer that never stops must not take the machine."""
+    parts, size = [], 0
+    try:
+        while block := fh.read(1 << 20):
+            size += len(block)
+            if size > limit:
+                raise InputError(
+                    f"the stream goes on past {limit:,} bytes, the most read into memory: "
+                    "give the file itself (it is memory-mapped) or a larger --memory-limit",
+                    path=name,
+                )
+            parts.append(block)
+        return b"".join(parts)
+    except MemoryError:
+        raise InputError(
+            f"no memory left after {size:,} bytes of the stream: give the file itself",
+            path=name,
+        ) from None
+
+
+def read_stream(source, memory_limit: int | None = None) -> tuple[object, str | None]:
     """``(bytes, path)`` for a path that is not a regular file (a pipe, ``/dev/stdin``, a
-    terminal): it can be read only once, so it is read whole; ``(source, None)`` for
-    anything else (a bytes-like object as :func:`flat` makes it)."""
+    terminal): it can be read only once, so it is read whole (up to
+    :func:`stream_limit`); ``(source, None)`` for anything else (a bytes-like object as
+    :func:`flat` makes it)."""
     if not isinstance(source, (str, os.PathLike)):
         return flat(source), None
     path = as_path(source)
@@ -124,7 +158,7 @@ def read_stream(source) -> tuple[object, str | None]:
         return source, None
     try:
         with open(path, "rb") as fh:
-            return fh.read(), path
+            return read_whole(fh, stream_limit(memory_limit), path), path
     except OSError as exc:
         raise _path_error(path, exc) from None
 
@@ -162,15 +196,18 @@ def open_source(source, memory_limit: int | None = None) -> Iterator[tuple[Reade
                 handle.close()
 
 
-def load(source) -> tuple[bytes | bytearray | memoryview | mmap.mmap, str | None]:
-    """Return ``(buffer, name)``: the whole content of a path (memory-mapped) or a
-    bytes-like object as it is. For small inputs (answer messages)."""
+def load(
+    source, limit: int | None = None
+) -> tuple[bytes | bytearray | memoryview | mmap.mmap, str | None]:
+    """Return ``(buffer, name)``: the whole content of a path (at most ``limit`` bytes of
+    a stream: :func:`read_whole`) or a bytes-like object as it is. For small inputs
+    (answer messages)."""
     if not isinstance(source, (str, os.PathLike)):
         return flat(source), None
     path = as_path(source)
     try:
         with open(path, "rb") as fh:
-            return fh.read(), path
+            return read_whole(fh, stream_limit(limit), path), path
     except OSError as exc:
         raise _path_error(path, exc) from None
 

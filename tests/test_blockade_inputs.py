@@ -58,8 +58,20 @@ def test_missing_column(tmp_path, files):
     files["actions"].write_text(text)
     assert build_error(tmp_path, files) == (
         f"{files['actions']}, line 1, column dbc_start: missing column 'dbc_start'; the header has "
-        "action_id, control, dbc, loid, action_date, start, dbc_closed, status, remark, related"
+        "action_id, control, dbc, loid, action_date, dbc_closed, status, remark, related "
+        "and 1 other (not shown)"
     )
+
+
+def test_a_data_line_taken_for_a_header_is_not_quoted(tmp_path, files):
+    """A file without its header: the first line is data (a BSN, a name). The message,
+    and the log, name the missing column and show none of it."""
+    files["actions"].write_text("85073100145;Jansen Jan;x;y\n" + "7" * 100_000 + "\n")
+    message = build_error(tmp_path, files)
+    assert message.endswith(
+        "missing column 'action_id'; the header has none known and 4 others (not shown)"
+    )
+    assert "85073100145" not in message and "Jansen" not in message
 
 
 @pytest.mark.parametrize(

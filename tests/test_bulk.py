@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from efact_edit import TODAY
+from efact_edit import TODAY, clean
 from typer.testing import CliRunner
 
 from vsbengine import bulk, signoff
@@ -524,3 +524,20 @@ def test_a_person_signs_a_sending_of_a_bulk_output_once_too(tmp_path):
         + f") was decided in {first}: a sending is decided and paid once\n"
     )
     assert len(list(out.rglob("DF017_payment_order.json"))) == 1
+
+
+def test_an_output_or_register_inside_an_input_folder_is_no_input(tmp_path):
+    """bulk --out IN/out (or the register beside the inputs) run twice: the second run
+    does not take the answers, summaries or database it wrote for inputs."""
+    for mode in ("--out", "--register"):
+        inbox = tmp_path / mode.strip("-")
+        inbox.mkdir()
+        (inbox / "a.920000").write_bytes(clean(60, seed=5))
+        args = [mode, str(inbox / ("out" if mode == "--out" else "night.reg"))]
+        for _ in range(2):
+            r = CliRunner().invoke(app, ["bulk", str(inbox), *args, "--workers", "1", "--json"])
+            assert r.exit_code == 0, r.output
+            files = json.loads(r.stdout)["files"]
+            assert [os.path.basename(f["path"]) for f in files] == ["a.920000"]
+    r = CliRunner().invoke(app, ["receive", str(inbox), "--register", str(inbox / "night.reg")])
+    assert r.exit_code == 0 and "unreadable" not in r.stdout, r.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -161,6 +162,7 @@ def efact(tmp_path_factory):
             today=__import__("datetime").date(2026, 11, 23))  # fmt: skip
     answer = Answers(vsbengine.validate(tmp / "s.920000", today=20261123)).bytes("DF014")
     (tmp / "nuls.dat").write_bytes(answer + b"\0" * 1000)
+    (tmp / "empty.sqlite").write_bytes(b"")
     # zone 310 (the error percentage) of segment 300: the insurer's, not the facility's
     (tmp / "super.dat").write_bytes(answer[:208] + "²".encode("latin-1") + answer[209:])
     for name, head in (("huge.920000", g.tobytes()), ("huge-answer.dat", answer)):
@@ -261,6 +263,9 @@ E = [
     ("report", "{t}/r.sqlite", "--run", "-1"),
     ("report", "{t}/r.sqlite", "--run", "١"),
     ("report", "{t}/r.sqlite", "--out", "{t}/s.920000"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/o", "--scheduler", "bogus"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/o", "--scheduler", "tcp://[::1"),
+    ("inbox", "{t}/empty.sqlite"),
 ]  # fmt: skip
 
 
@@ -321,4 +326,44 @@ def test_an_agb_code_in_other_digits_is_refused(place, agb):
     assert (r.exit_code, r.stderr) == (
         2,
         f"vsbengine: error: --agb must be an AGB code of 8 digits, not {agb!r}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "vsbengine validate /dev/zero --memory-limit 64M",
+        "vsbengine validate - --memory-limit 64M < /dev/zero",
+        "vsbengine validate - <&-",
+    ],
+)
+def test_a_stream_without_end_or_no_stream_is_one_line_exit_2(command):
+    """A device or a producer that never stops is read up to the memory limit, then
+    refused; a closed standard input is said so (not a MemoryError or an internal
+    error)."""
+    bin_dir = Path(sys.executable).parent
+    r = subprocess.run(["sh", "-c", command.replace("vsbengine", str(bin_dir / "vsbengine"))],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vsbengine: error: ")
+    assert "stream goes on past 67,108,864 bytes" in lines[0] or "is closed" in lines[0]
+
+
+def test_read_of_a_stream_is_bounded_like_a_file(monkeypatch):
+    from vsbengine.formats.efact import reader
+
+    monkeypatch.setattr(reader, "MAX_ANSWER_BYTES", 1 << 20)
+    r = CliRunner().invoke(app, ["read", "/dev/zero"])
+    assert r.exit_code == 2
+    assert r.stderr.startswith("vsbengine: error: /dev/zero: the stream goes on past 1,048,576")
+
+
+def test_explain_to_a_full_disk_is_one_line_exit_2():
+    vsb = Path(sys.executable).parent / "vsbengine"
+    r = subprocess.run(["sh", "-c", f"{vsb} explain 030511 > /dev/full"], capture_output=True,
+                       text=True, timeout=60)  # fmt: skip
+    assert (r.returncode, r.stderr) == (
+        2,
+        "vsbengine: error: standard output: No space left on device\n",
     )

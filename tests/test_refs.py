@@ -163,6 +163,11 @@ def test_bad_data_is_refused_where_it_is(folder, table, text, message):
             '[zorgkas]\nname = "X"\niban = "BE00096123456769"\nbic = "GKCCBEBB"\n',
             "zorgkas.toml, zone iban: not a valid IBAN",
         ),
+        (  # TOML's true is no number of days (Python's bool is an int)
+            '[zorgkas]\nname = "X"\niban = "BE71096123456769"\nbic = "GKCCBEBB"\n'
+            "payment_days = true\n",
+            "zorgkas.toml, zone payment_days: payment_days must be a number of days",
+        ),
     ],
 )
 def test_bad_zorgkas_settings_are_refused(folder, text, message):

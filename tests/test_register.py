@@ -393,3 +393,19 @@ def test_a_folder_named_in_other_digits_is_no_sendings_folder(tmp_path, name):
 
     reg = tmp_path / "night.register"
     assert kept_by(folders_of(reg) / name / "checked") == (reg, None)
+
+
+def test_an_empty_file_is_no_register_to_look_in_or_decide(tmp_path):
+    """inbox and sign are given an empty file (a typo, a file truncated by a tool): it
+    is refused, not made a register (only receive and bulk --register create one)."""
+    from typer.testing import CliRunner
+
+    from vsbengine.cli.main import app
+
+    empty = tmp_path / "e"
+    empty.write_bytes(b"")
+    for args in (["inbox", str(empty)], ["sign", str(empty), "1", "--by", "An Peeters"]):
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2, r.output
+        assert r.stderr == f"vsbengine: error: {empty}: not a vsbengine register (empty)\n"
+    assert empty.stat().st_size == 0 and not (tmp_path / "e.sendings").exists()

@@ -393,3 +393,23 @@ def test_validate_again_finishes_a_publication_a_kill_interrupted(made, tmp_path
     assert (out / "DF017_payment_order.json").exists() and (out / "DF014_920098.dat").exists()
     assert not any(p.name.startswith(".decision-") for p in out.iterdir())
     assert "publishing" not in json.loads((out / "decision.json").read_text())
+
+
+def test_a_proposal_edited_by_hand_is_signed_as_checked_and_its_page_refused(made):
+    """proposal.json's payment edited to nonsense: the payment order is made from the
+    sending as checked (never from the file), the signature stands; the review page
+    that cannot be made from that proposal is a clear error, not an internal one."""
+    engine, result, out = made()
+    signoff.propose(result, out, engine.refs)
+    path = out / "proposal.json"
+    proposal = json.loads(path.read_text())
+    proposal["payment"] = 5
+    path.write_text(json.dumps(proposal))
+    r = runner.invoke(app, ["sign", str(out), "--by", "An Peeters"])
+    assert r.exit_code == 0, r.output
+    po = json.loads((out / "DF017_payment_order.json").read_text())
+    r92 = next(x for x in result.settlement if x.record_type == "92")
+    assert po["total"] == r92.accepted
+    r = runner.invoke(app, ["review", str(out)])
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"vsbengine: error: {path}: is not a proposal this vsbengine")

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from vsbengine.errors import InputError, TableError
+from vsbengine.errors import InputError, TableError, shown
 from vsbengine.formats.blockade.jsonin import is_json_lines, read_json_lines
 from vsbengine.fsio import path_text
 
@@ -201,21 +201,28 @@ class CsvInput:
         for name in self.header:
             if name.lower() in by_lower:
                 raise TableError(
-                    f"column {name!r} appears twice in the header",
+                    f"column {shown(name)} appears twice in the header",
                     path=self.path,
                     line=1,
                     zone=name,
                 )
             by_lower[name.lower()] = name
         found = {}
+        wanted = {c.name.lower() for c in cols}
         for col in cols:
             actual = by_lower.get(col.name.lower())
             if actual is None:
                 if col.required:
                     has = "the header has" if self.json_lines is None else "the objects have"
+                    # Only the names it knows: a data line taken for a header holds
+                    # national numbers and names, and may be of any length.
+                    known = [n for n in self.header if n.lower() in wanted]
+                    others = len(self.header) - len(known)
+                    listed = ", ".join(known) or ("no columns" if not others else "none known")
+                    if others:
+                        listed += f" and {others} other{'s' if others > 1 else ''} (not shown)"
                     raise TableError(
-                        f"missing column {col.name!r}; {has} "
-                        f"{', '.join(self.header) or 'no columns'}",
+                        f"missing column {col.name!r}; {has} {listed}",
                         path=self.path,
                         line=1 if self.json_lines is None else None,
                         zone=col.name,

@@ -264,7 +264,7 @@ def _text(source) -> tuple[str, str | None]:
             "(reading one takes about three times its size in memory)",
             path=path,
         )
-    data, path = load(source)
+    data, path = load(source, MAX_ANSWER_BYTES)
     with memoryview(data) as view:
         if view.nbytes > MAX_ANSWER_BYTES:
             raise InputError(

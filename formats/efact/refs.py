@@ -446,7 +446,7 @@ def _zorgkas(path: str) -> Zorgkas:
     if not _bic.is_valid(z["bic"]):
         raise ReferenceDataError("not a valid BIC", path=path, zone="bic")
     days_ = z.get("payment_days", 42)
-    if not isinstance(days_, int) or not 0 < days_ < 366:
+    if isinstance(days_, bool) or not isinstance(days_, int) or not 0 < days_ < 366:
         raise ReferenceDataError(
             "payment_days must be a number of days", path=path, zone="payment_days"
         )

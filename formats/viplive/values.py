@@ -18,6 +18,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn as _bsn
 
 from vsbengine.digits import ascii_digits
+from vsbengine.errors import shown
 from vsbengine.formats.viplive.quarters import Quarter
 
 __all__ = [
@@ -150,22 +151,6 @@ def quarter(value: object) -> Quarter:
     if is_empty(value):
         raise ValueError("empty, expected a quarter such as 2021-Q2")
     return Quarter.parse(str(value))
-
-
-#: Cell text a message does not show, as it may be personal data: eight or more
-#: digits (a BSN, a phone number), or capitalised words with a space (a name), as a
-#: shifted column puts them where a code was due.
-_PERSONAL = re.compile(r".*\d{8}.*|[A-Z][^\s]*(\s+\S+)+", re.DOTALL)
-
-
-def shown(text: str) -> str:
-    """``text`` quoted for a message (cut to 40 characters), or a placeholder when it
-    may be personal data (see ``_PERSONAL``)."""
-    from vsbengine.errors import quoted
-
-    if _PERSONAL.fullmatch(text):
-        return "(not shown: it may be personal data)"
-    return quoted(text)
 
 
 def choice(value: object, allowed: dict[str, str], what: str) -> str:
