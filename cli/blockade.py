@@ -174,9 +174,11 @@ def generate(
     actions: Annotated[int, typer.Option(min=0, help="Number of actions.")] = 1000,
     lines: Annotated[int, typer.Option(min=0, help="Number of invoice lines.")] = 1000,
     seed: Annotated[int, typer.Option(help="The same seed gives the same files.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
 ) -> None:
     """Write synthetic inputs (controls, actions, loids, invoice_lines, run) for trials."""
     from vsbengine.formats.blockade.generate import generate as run_generate
 
-    for name, rows in run_generate(out, actions=actions, lines=lines, seed=seed).items():
+    made = run_generate(out, actions=actions, lines=lines, seed=seed, force=force)
+    for name, rows in made.items():
         typer.echo(f"{out / name}: {rows} rows")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -465,10 +466,25 @@ def generate(
         help="Also write the matching reference data into this folder (content errors "
         "can then be injected too).",
     ),
+    force: bool = typer.Option(False, "--force", help="Replace files that exist."),
 ) -> None:
     """Write a valid synthetic sending, with injected errors of known codes when asked."""
     from vsbengine import fsio
+    from vsbengine.formats.efact.generate import REFERENCE_FILES
     from vsbengine.formats.efact.generate import generate as make
+
+    # Synthetic data never replaces a file unasked: a register, a real member file.
+    if manifest is not None and os.path.abspath(manifest) == os.path.abspath(out):
+        raise ConfigError("--manifest names the billing file itself: give another file")
+    there = [p for p in (out, manifest) if p is not None and os.path.lexists(p)]
+    if refs is not None:
+        there += [refs / n for n in REFERENCE_FILES if os.path.lexists(refs / n)]
+    if there and not force:
+        raise ConfigError(
+            f"{there[0]} exists"
+            + (f" (and {len(there) - 1} more)" if len(there) > 1 else "")
+            + ": give another name, or --force to replace"
+        )
 
     ym = None
     if month is not None:

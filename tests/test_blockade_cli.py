@@ -99,6 +99,25 @@ def test_a_missing_input_file_is_one_line(tmp_path):
     assert len(result.stderr.splitlines()) == 1
 
 
+def test_generate_replaces_no_input_and_writes_into_no_list(tmp_path):
+    gen = tmp_path / "gen"
+    assert invoke("generate", "--out", str(gen), "--actions", "5", "--lines", "4").exit_code == 0
+    again = invoke("generate", "--out", str(gen), "--actions", "9", "--lines", "4")
+    assert (again.exit_code, again.stderr) == (
+        2,
+        f"vsbengine: error: {gen / 'controls.csv'} exists: give another --out, or --force "
+        "to replace\n",
+    )
+    listed = tmp_path / "list"
+    listed.mkdir()
+    (listed / "manifest.json").write_text("{}")
+    r = invoke("generate", "--out", str(listed), "--actions", "5", "--lines", "4")
+    assert r.exit_code == 2 and "manifest.json exists" in r.stderr
+    assert sorted(p.name for p in listed.iterdir()) == ["manifest.json"]
+    forced = invoke("generate", "--out", str(gen), "--actions", "9", "--lines", "4", "--force")
+    assert forced.exit_code == 0 and f"{gen / 'actions.csv'}: 9 rows" in forced.stdout
+
+
 def test_generate_then_build(tmp_path):
     result = invoke(
         "generate", "--out", str(tmp_path / "gen"), "--actions", "500", "--lines", "400"

@@ -101,5 +101,35 @@ def test_a_share_past_one_error_per_invoice_is_said(tmp_path):
         f"warning: {len(g.injected)} errors injected where --error-rate asked for "
         f"{g.asked}: at most one per invoice (more records give more invoices)\n"
     )
-    quiet = CliRunner().invoke(app, [*args, "--error-rate", "0.01"])
+    quiet = CliRunner().invoke(app, [*args, "--error-rate", "0.01", "--force"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_generate_replaces_no_file_unasked(tmp_path):
+    """A register, a real member file, the sending named as its own manifest: refused
+    (exit 2, nothing written) unless --force."""
+    from typer.testing import CliRunner
+
+    from vsbengine.cli.main import app
+
+    run = CliRunner().invoke
+    live = tmp_path / "night.register"
+    live.write_bytes(b"SQLite format 3\0 a live register")
+    r = run(app, ["generate", str(live), "-n", "10"])
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"vsbengine: error: {live} exists: give another name, or --force to replace\n",
+    )
+    assert live.read_bytes().startswith(b"SQLite format 3")
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    (refs / "members.csv").write_text("insz,mutuality\n")
+    r = run(app, ["generate", str(tmp_path / "g.920000"), "-n", "10", "--refs", str(refs)])
+    assert r.exit_code == 2 and "members.csv exists" in r.stderr
+    assert (refs / "members.csv").read_text() == "insz,mutuality\n"
+    assert not (tmp_path / "g.920000").exists()
+    g = tmp_path / "g.920000"
+    r = run(app, ["generate", str(g), "-n", "10", "--manifest", str(g)])
+    assert r.exit_code == 2 and "--manifest names the billing file itself" in r.stderr
+    r = run(app, ["generate", str(live), "-n", "10", "--force"])
+    assert r.exit_code == 0 and live.read_bytes()[:6] == b"920000"

@@ -53,6 +53,26 @@ def test_truncated_file(data):
     assert p.offset == len(data) - 350 and "ends inside a record: 340 of 350" in p.message
 
 
+@pytest.mark.parametrize(
+    "tail, what",
+    [
+        (b"\x1a", "1 byte that is no record (an end-of-file mark 0x1A (Ctrl-Z))"),
+        (b"\r\n\x1a", "1 byte that is no record (an end-of-file mark 0x1A (Ctrl-Z))"),
+        (b"   ", "3 bytes that are no record (blanks)"),
+        (b"\0" * 100, "100 bytes that are no record (NUL bytes)"),
+    ],
+)
+def test_filler_after_the_last_record_is_named(data, tail, what):
+    """What some producers leave at the end (a DOS end-of-file mark, blanks, NULs) is
+    a framing problem still (the spec's framing knows line breaks only), named for what
+    it is, not as a record cut short."""
+    r = run(data + tail)
+    assert r.technical == "DF012"
+    assert [(p.offset, p.message) for p in r.problems] == [
+        (len(data) + (2 if tail.startswith(b"\r\n") else 0), f"after the last record: {what}")
+    ]
+
+
 def test_record_cut_short_in_a_line_file(data):
     lines = [data[:67], data[67:227]] + [data[i : i + 350] for i in range(227, len(data), 350)]
     lines[4] = lines[4][:300]

@@ -49,17 +49,28 @@ def _write(table: pa.Table, path: Path) -> None:
     atomic_write(path, write)
 
 
-def generate(out, *, actions: int, lines: int, seed: int = 0) -> dict[str, int]:
+#: The files :func:`generate` writes.
+FILES = ("controls.csv", "loids.csv", "actions.csv", "invoice_lines.csv", "run.csv")
+
+
+def generate(
+    out, *, actions: int, lines: int, seed: int = 0, force: bool = False
+) -> dict[str, int]:
     """Write the five inputs (controls, actions, LOIDs, invoice lines, a run) into ``out``.
 
     About a quarter as many LOIDs as actions, one unit per LOID period (two thirds
     ZP), and a run that sends one line in ten. Returns the rows written per file.
+    Synthetic inputs replace no file of these names, and never go into a published
+    list's folder (its ``manifest.json``), unless ``force``.
     """
     for what, n in (("actions", actions), ("lines", lines)):
         if not 0 <= n <= MAX_ROWS:
             raise ConfigError(f"--{what} must be from 0 to {MAX_ROWS:,}, not {n}")
     rng = np.random.default_rng(seed)
     out = Path(out)
+    there = [out / n for n in (*FILES, "manifest.json") if (out / n).exists()]
+    if there and not force:
+        raise ConfigError(f"{there[0]} exists: give another --out, or --force to replace")
     out.mkdir(parents=True, exist_ok=True)
 
     n_controls = 40

@@ -47,6 +47,15 @@ CODES = (
     (771152, 15890, 0),
 )
 #: The price of one code contracted with the facility (it wins over the general tariff).
+#: The files :meth:`Generated.write_refs` writes.
+REFERENCE_FILES = (
+    "members.csv",
+    "admissions.csv",
+    "codes.csv",
+    "tariffs.csv",
+    "facilities.csv",
+    "zorgkas.toml",
+)
 CONTRACTED = (771034, 2200, 345)
 #: Pseudo-codes of records 30 for revalidation: (code, unit amount, unit personal share).
 REVALIDATION_DAY = (791012, 14500, 0)
@@ -775,11 +784,6 @@ def _references(
         '[zorgkas]\nname = "Zorgkas Voorbeeld"\niban = "BE71096123456769"\n'
         'bic = "GKCCBEBB"\npayment_days = 42\n'
     )
-    return {
-        "members.csv": "\n".join(members) + "\n",
-        "admissions.csv": "\n".join(admissions) + "\n",
-        "codes.csv": "\n".join(codes) + "\n",
-        "tariffs.csv": "\n".join(tariffs) + "\n",
-        "facilities.csv": "\n".join(facilities) + "\n",
-        "zorgkas.toml": zorgkas,
-    }
+    tables = (members, admissions, codes, tariffs, facilities)
+    texts = ["\n".join(t) + "\n" for t in tables] + [zorgkas]
+    return dict(zip(REFERENCE_FILES, texts, strict=True))

@@ -89,7 +89,9 @@ def framing_problems(s: Sending) -> list[Problem]:
             # (A line of whole parts is no problem: the core reads it part by part.)
             msg = f"line of {length} characters where {what} needs {need}"
         elif kind == _FR.FR_TRUNCATED:
-            msg = f"the file ends inside a record: {length} of {need} characters"
+            msg = _tail(bytes(s.buf[off : off + length])) or (
+                f"the file ends inside a record: {length} of {need} characters"
+            )
         else:
             shown = bytes(s.buf[off : off + 2]).decode("latin-1")
             out.append(
@@ -101,6 +103,22 @@ def framing_problems(s: Sending) -> list[Problem]:
     if extra > 0:
         out.append(Problem(None, None, None, f"{extra} more framing problems not listed"))
     return out
+
+
+#: Bytes some producers leave after the last record, by what a person calls them.
+_FILLER_NAMES = {0x1A: "an end-of-file mark 0x1A (Ctrl-Z)", 0x00: "NUL bytes", 0x20: "blanks"}
+
+
+def _tail(rest: bytes) -> str | None:
+    """What the bytes after the last record are, when they are only filler (none of a
+    record): the message then says so instead of "a record of N characters"."""
+    kinds = set(rest) - {0x0A, 0x0D}
+    if not rest or not kinds <= set(_FILLER_NAMES):
+        return None
+    what = " and ".join(_FILLER_NAMES[b] for b in sorted(kinds, reverse=True))
+    n = len(rest)
+    that = "bytes that are" if n > 1 else "byte that is"
+    return f"after the last record: {n} {that} no record ({what})"
 
 
 def check(s: Sending, ctx: Context) -> Findings:
