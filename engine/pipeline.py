@@ -239,9 +239,11 @@ class Engine:
             hashing = _Digest(reader) if digest else None
             ctx = Context(_today(self._today), self._look)
             plan = _chunks.plan(reader, _chunks.chunk_size(self.memory_limit, self.threads))
-            # The writers work from these scans: all of them when memory is not limited,
-            # else only a file that is one chunk (it fitted the limit while it was checked).
-            keep = self.memory_limit is None or len(plan.chunks) == 1
+            # The writers work from these scans when the file is one chunk (it fitted the
+            # limit, if any, while it was checked). The chunks of a bigger file are copies
+            # (each with the records its checks need before it): kept, they would hold
+            # the whole file in memory; the writers scan it again, chunk by chunk.
+            keep = len(plan.chunks) == 1
             kept: list[Sending] = []
 
             def one(chunk: _chunks.Chunk) -> Summary:

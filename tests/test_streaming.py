@@ -287,3 +287,51 @@ def test_a_file_five_times_the_limit_is_refused_within_it(tmp_path):
     need, held, asked = (int(x) for x in m.groups())
     assert need == asked and held >= 46 and need >= 48 + held  # 0.15 x 320 MB kept
     assert int(peak_kb) * 1024 <= SMALL
+
+
+def test_a_mapped_file_of_many_chunks_without_a_limit_gives_the_one_shot_result(
+    big, tmp_path, monkeypatch
+):
+    """Past the default chunk (512 MB; 1 MB here) a mapped file is checked chunk by
+    chunk without a limit too: the same result and answers (the writers scan it again:
+    the chunks' copies are not kept)."""
+    path = tmp_path / "big.920000"
+    path.write_bytes(big)
+    one = vsbengine.validate(path, today=TODAY)
+    monkeypatch.setattr(chunks, "DEFAULT_CHUNK", 1 << 20)
+    many = vsbengine.validate(path, today=TODAY)
+    assert many.__dict__["_scans"].kept is None
+    assert_same(one, many)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_a_mapped_file_of_many_chunks_gives_its_pages_back(tmp_path):
+    """The framing of the plan and the copies of the chunks give the map's pages back:
+    the file is not resident whole (RssFile), nor held in copies (RssAnon)."""
+    path = tmp_path / "big.920000"
+    generate(150_000, seed=95, month=202610).write(path)
+    size = path.stat().st_size
+    script = textwrap.dedent(f"""
+        import threading, time
+        import vsbengine
+        from vsbengine.formats.efact import chunks
+        chunks.DEFAULT_CHUNK = 4 << 20
+        peak = {{}}
+        def poll():
+            while True:
+                for line in open("/proc/self/status"):
+                    if line.startswith(("RssFile", "RssAnon")):
+                        k, v = line.split(":")
+                        peak[k] = max(peak.get(k, 0), int(v.split()[0]) * 1024)
+                time.sleep(0.002)
+        threading.Thread(target=poll, daemon=True).start()
+        time.sleep(0.05)
+        base = dict(peak)
+        r = vsbengine.validate({str(path)!r}, today={TODAY})
+        time.sleep(0.05)
+        print(peak["RssFile"] - base["RssFile"], peak["RssAnon"] - base["RssAnon"])
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    file_growth, anon_growth = (int(x) for x in out.stdout.split())
+    assert file_growth < size // 2, (file_growth >> 20, size >> 20)
+    assert anon_growth < size, (anon_growth >> 20, size >> 20)

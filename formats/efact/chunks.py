@@ -148,6 +148,8 @@ def scan_chunk(
         view = memoryview(data)  # type: ignore[arg-type]
         view[: len(prefix)] = prefix
         reader.read_into(chunk.start, view[len(prefix) :])
+        # Copied: the map's pages of the chunk go back (the page cache keeps them).
+        reader.drop(chunk.start, chunk.end - chunk.start)
     else:
         data = reader.read(chunk.start, chunk.end)
         drop_pages = reader.mapped
@@ -212,6 +214,7 @@ def plan(reader: Reader, chunk_bytes: int = DEFAULT_CHUNK) -> Plan:
             block_end = min(pos + want, size)
             body = pos > 0
             scan = _frame(reader.read(pos, block_end), body=body, lines=lines)
+            reader.drop(pos, block_end - pos)  # framed: the pages go back until the scan
             off, lay = scan.offsets, scan.layout
             if block_end == size:
                 cut_unit, cut = len(off), size
