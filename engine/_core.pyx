@@ -19,7 +19,9 @@ in ``_core.pxd``, and bound here for the Python side.
 cimport cython
 from cpython.pycapsule cimport PyCapsule_New
 from cpython.ref cimport Py_INCREF
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport (
+    int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t,
+)
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.errno cimport EINTR, errno
 from libc.string cimport memchr, memcmp, memcpy, memset
@@ -3495,3 +3497,102 @@ cdef extern from *:
     """
     void* _table_alloc "vsb_table_alloc"(size_t n) noexcept nogil
     void _table_free "vsb_table_free"(void* p, size_t n) noexcept nogil
+
+
+# ---------------------------------------------------------------------------------------
+# Maps of files that shrink while they are read.
+
+cdef extern from *:
+    """
+    #include <signal.h>
+    #include <string.h>
+    #include <stdint.h>
+    #include <sys/mman.h>
+    #include <unistd.h>
+    #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
+    #define MAP_ANONYMOUS MAP_ANON
+    #endif
+    /* A map of a file that another process truncates while it is read: a touch of a page
+       past the new end is a SIGBUS, which would kill the process (in the scan, in numpy,
+       in a digest, in a writer). For the maps guarded here, the handler puts zero pages
+       over the rest of the map, records it, and the access goes on; the reader of the map
+       asks afterwards (vsb_map_hit) and refuses the result. Other SIGBUS go to the
+       handler that was there before, or kill as they would have. */
+    #define VSB_MAPS 256
+    static struct { volatile uintptr_t start, end; volatile sig_atomic_t hit; } vsb_maps[VSB_MAPS];
+    static struct sigaction vsb_old_bus;
+    static int vsb_bus_installed = 0;
+    static uintptr_t vsb_page_size = 4096;
+    static void vsb_on_bus(int sig, siginfo_t *info, void *uc) {
+        uintptr_t a = (uintptr_t) info->si_addr;
+        int i;
+        for (i = 0; i < VSB_MAPS; i++) {
+            uintptr_t s = vsb_maps[i].start, e = vsb_maps[i].end;
+            if (s && s <= a && a < e) {
+                uintptr_t p = a & ~(vsb_page_size - 1);
+                if (mmap((void *) p, e - p, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                         -1, 0) != MAP_FAILED) {
+                    vsb_maps[i].hit = 1;
+                    return;
+                }
+                break;
+            }
+        }
+        if (vsb_old_bus.sa_flags & SA_SIGINFO) {
+            if (vsb_old_bus.sa_sigaction) { vsb_old_bus.sa_sigaction(sig, info, uc); return; }
+        } else if (vsb_old_bus.sa_handler != SIG_DFL && vsb_old_bus.sa_handler != SIG_IGN) {
+            vsb_old_bus.sa_handler(sig);
+            return;
+        }
+        signal(SIGBUS, SIG_DFL);
+        raise(SIGBUS);
+    }
+    static int vsb_guard_map(uintptr_t start, uintptr_t end) {
+        int i;
+        if (!vsb_bus_installed) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = vsb_on_bus;
+            sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+            sigemptyset(&sa.sa_mask);
+            vsb_page_size = (uintptr_t) sysconf(_SC_PAGESIZE);
+            if (sigaction(SIGBUS, &sa, &vsb_old_bus) != 0) return -1;
+            vsb_bus_installed = 1;
+        }
+        for (i = 0; i < VSB_MAPS; i++) {
+            if (!vsb_maps[i].start) {
+                vsb_maps[i].hit = 0;
+                vsb_maps[i].end = end;
+                vsb_maps[i].start = start;
+                return i;
+            }
+        }
+        return -1;
+    }
+    static int vsb_map_hit(int i) { return i >= 0 && i < VSB_MAPS && vsb_maps[i].hit; }
+    static void vsb_unguard_map(int i) {
+        if (i >= 0 && i < VSB_MAPS) { vsb_maps[i].start = 0; vsb_maps[i].end = 0; }
+    }
+    """
+    int vsb_guard_map(uintptr_t start, uintptr_t end) noexcept nogil
+    int vsb_map_hit(int i) noexcept nogil
+    void vsb_unguard_map(int i) noexcept nogil
+
+
+def guard_map(const unsigned char[::1] view) -> int:
+    """Guard a read-only map of a file (``view`` covers it) against the file shrinking
+    while it is read: a touch past its new end reads zeros instead of killing the process
+    (SIGBUS), and :func:`map_shrank` says so afterwards. Returns the guard's number (-1:
+    not guarded, no map or no slot left); :func:`unguard_map` before the map goes."""
+    if view.shape[0] == 0:
+        return -1
+    return vsb_guard_map(<uintptr_t> &view[0], <uintptr_t> &view[0] + <uintptr_t> view.shape[0])
+
+
+def map_shrank(int guard) -> bool:
+    """Whether a page of the guarded map was touched past the end of its file."""
+    return bool(vsb_map_hit(guard))
+
+
+def unguard_map(int guard) -> None:
+    vsb_unguard_map(guard)

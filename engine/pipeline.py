@@ -273,6 +273,7 @@ class Engine:
                     memory_limit=self.memory_limit,
                     plan=plan,
                     kept=kept if keep else None,
+                    guard=reader.guard,
                 )
             )
             return result

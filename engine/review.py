@@ -27,7 +27,6 @@ excerpts).
 from __future__ import annotations
 
 import json
-import mmap
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +107,8 @@ class _Bytes:
 
 def _data(source):
     """The sending's bytes (memory-mapped), or ``None`` when it is not at hand."""
+    from vsbengine.formats.efact.chunks import map_file
+
     if isinstance(source, (bytes, bytearray, memoryview)):
         return source
     if not isinstance(source, str):
@@ -116,7 +117,8 @@ def _data(source):
         with open(source, "rb") as fh:
             if os.fstat(fh.fileno()).st_size == 0:
                 return None
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            # Guarded: a file truncated meanwhile reads as zeros, not a crash.
+            return map_file(fh.fileno())[0]
     except OSError:
         return None
 

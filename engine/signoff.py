@@ -31,7 +31,6 @@ import contextlib
 import datetime as _dt
 import json
 import logging
-import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +43,7 @@ from vsbengine import proposal as facts
 from vsbengine.errors import ConfigError, InputError, VsbEngineError
 from vsbengine.formats.efact import payment
 from vsbengine.formats.efact.answers import FILE_NAMES
-from vsbengine.formats.efact.chunks import Scanned
+from vsbengine.formats.efact.chunks import SHRANK, Scanned, map_file, shrank
 from vsbengine.result import Result
 
 PROPOSAL, DECISION = decided.PROPOSAL, decided.DECISION
@@ -58,16 +57,21 @@ def _now() -> str:
 def _digest(data) -> str:
     """BLAKE2b (16 bytes, hex) of a file's content (a path) or of bytes."""
     if isinstance(data, str):
-        data = _mapped(data)
+        data, guard = _mapped(data)
+        digest = content_digest.of_bytes(data)
+        if shrank(guard):
+            raise InputError(SHRANK)
+        return digest
     return content_digest.of_bytes(data)
 
 
 def _mapped(path: str):
-    """The content of a file, memory-mapped (``b""`` for an empty one)."""
+    """The content of a file and its map's guard (:func:`~vsbengine.formats.efact.chunks.
+    map_file`): memory-mapped (``b""`` and -1 for an empty one)."""
     with open(path, "rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:
-            return b""
-        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            return b"", -1
+        return map_file(fh.fileno())
 
 
 def propose(
@@ -204,16 +208,17 @@ def _load(folder: Path, result: Result | None = None) -> tuple[dict, Result]:
     # One mapping of the sending: hashed to see that it did not change, then scanned
     # by the writers.
     try:
-        data = _mapped(proposal["file"])
+        data, guard = _mapped(proposal["file"])
     except OSError:
-        data = None
-    if data is None or _digest(data) != proposal["content"]:
+        data, guard = None, -1
+    if data is None or _digest(data) != proposal["content"] or shrank(guard):
         raise InputError(
             "the sending changed or moved since it was validated: validate it again",
             path=proposal["file"],
         )
     loaded = Result.load(folder)
-    loaded.keep_scans(Scanned(data))
+    # The writers' scans raise if the file shrinks while they read it (before a commit).
+    loaded.keep_scans(Scanned(data, guard=guard))
     return proposal, loaded
 
 

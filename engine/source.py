@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from vsbengine.errors import InputError
-from vsbengine.formats.efact.chunks import Reader, open_reader
+from vsbengine.formats.efact.chunks import SHRANK, Reader, open_reader
 
 #: Names of the answer messages; a file starting with one is not a sending.
 ANSWER_MESSAGES = ("931000", "920999", "920098", "920099", "920900")
@@ -185,6 +185,8 @@ def open_source(source, memory_limit: int | None = None) -> Iterator[tuple[Reade
         raise _path_error(path, exc) from None
     try:
         yield reader, path
+        if reader.shrank:
+            raise InputError(SHRANK, path=path)
     except OSError as exc:
         raise _path_error(path, exc) from None
     finally:

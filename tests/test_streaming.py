@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -335,3 +336,47 @@ def test_a_mapped_file_of_many_chunks_gives_its_pages_back(tmp_path):
     file_growth, anon_growth = (int(x) for x in out.stdout.split())
     assert file_growth < size // 2, (file_growth >> 20, size >> 20)
     assert anon_growth < size, (anon_growth >> 20, size >> 20)
+
+
+def _shrinking(monkeypatch, module, name):
+    """Another process truncates the file right after it was mapped."""
+    made = getattr(module, name)
+
+    def mapped_then_cut(source, *args):
+        out = made(source, *args)
+        fd = source if isinstance(source, int) else None
+        if fd is None:
+            os.truncate(source, 100_000)
+        else:
+            os.ftruncate(fd, 100_000)
+        return out
+
+    monkeypatch.setattr(module, name, mapped_then_cut)
+
+
+def test_a_file_that_shrinks_while_it_is_read_is_refused_not_a_crash(big, tmp_path, monkeypatch):
+    """The pages past the new end of a mapped file are a SIGBUS when touched: the map is
+    guarded, they read as zeros, and the validation refuses the file (nothing of it
+    concluded, no answer written)."""
+    from vsbengine import source
+
+    path = tmp_path / "s.920000"
+    path.write_bytes(big)
+    _shrinking(monkeypatch, source, "open_reader")
+    with pytest.raises(vsbengine.InputError, match="the file shrank while it was read"):
+        vsbengine.validate(path, today=TODAY)
+
+
+def test_a_sending_that_shrinks_while_it_is_signed_is_refused(tmp_path, monkeypatch):
+    from vsbengine import signoff
+
+    g = generate(20_000, seed=7, month=202610, references=True)
+    path = tmp_path / "s.920000"
+    g.write(path)
+    g.write_refs(tmp_path / "refs")
+    engine = vsbengine.Engine(tmp_path / "refs", today=TODAY)
+    signoff.propose(engine.validate(path), tmp_path / "out", engine.refs)
+    _shrinking(monkeypatch, signoff, "map_file")
+    with pytest.raises(vsbengine.InputError, match="changed or moved since it was validated"):
+        signoff.sign(tmp_path / "out", "An Peeters")
+    assert not (tmp_path / "out" / "DF017_payment_order.json").exists()

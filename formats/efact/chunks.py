@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import mmap
 import os
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from vsbengine import _core
+from vsbengine.errors import InputError
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.sending import Sending, core_tables
 
@@ -32,6 +34,29 @@ DEFAULT_CHUNK = 512 * 1024 * 1024
 MEMORY_PER_BYTE = 6
 _L80 = LAYOUTS.index["80"]
 _L10 = LAYOUTS.index["10"]
+
+
+#: What a file that shrank while it was read is told as.
+SHRANK = (
+    "the file shrank while it was read (another process truncated or rewrote it): "
+    "nothing was concluded from it; validate it again once it is complete"
+)
+
+
+def map_file(fd: int) -> tuple[mmap.mmap, int]:
+    """A read-only map of the file open at ``fd``, guarded against the file shrinking
+    while it is read (:func:`vsbengine._core.guard_map`: the pages past its new end read
+    as zeros instead of killing the process); the guard ends with the map."""
+    mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    guard = _core.guard_map(mm)
+    if guard >= 0:
+        weakref.finalize(mm, _core.unguard_map, guard)
+    return mm, guard
+
+
+def shrank(guard: int) -> bool:
+    """Whether the file of a guarded map shrank while the map was read."""
+    return guard >= 0 and _core.map_shrank(guard)
 
 
 class Reader:
@@ -44,6 +69,7 @@ class Reader:
         fd: int | None = None,
         size: int | None = None,
         mapped: bool = False,
+        guard: int = -1,
     ) -> None:
         if data is None and (fd is None or size is None):
             raise ValueError("a Reader needs data, or a file descriptor and its size")
@@ -52,7 +78,14 @@ class Reader:
         #: ``data`` is a read-only shared map of a file (made by :func:`open_reader`):
         #: the scan may give its pages back as it goes.
         self.mapped = mapped
+        #: The map's guard (:func:`map_file`), -1 for none.
+        self.guard = guard
         self.size = len(data) if data is not None else int(size)  # type: ignore[arg-type]
+
+    @property
+    def shrank(self) -> bool:
+        """The mapped file shrank while it was read (its bytes past the end read as zeros)."""
+        return shrank(self.guard)
 
     def read(self, start: int, end: int):
         """Bytes ``[start, end)`` (a view of the data or the map, or a new bytearray)."""
@@ -259,11 +292,11 @@ def open_reader(source, memory_limit: int | None):
     size = os.fstat(fd).st_size
     if memory_limit is None and size:
         try:
-            mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            mm, guard = map_file(fd)
         except (OSError, ValueError):
             return Reader(fd=fd, size=size), fd
         os.close(fd)
-        return Reader(mm, mapped=True), mm
+        return Reader(mm, mapped=True, guard=guard), mm
     return Reader(fd=fd, size=size), fd
 
 
@@ -303,22 +336,28 @@ class Scanned:
         memory_limit: int | None = None,
         plan: Plan | None = None,
         kept: list[Sending] | None = None,
+        guard: int = -1,
     ) -> None:
         self.source = source
         self.memory_limit = memory_limit
         self.plan = plan
         self.kept = kept
+        self.guard = guard  # of the map the kept scans (or ``source``) are views of
 
     def __iter__(self):
-        """The chunks' sendings, in file order."""
+        """The chunks' sendings, in file order. Raises
+        :class:`~vsbengine.errors.InputError` after the last one when the mapped file
+        shrank meanwhile (what was read of it past its end was zeros)."""
         if self.kept is not None:
             yield from self.kept
-            return
-        from vsbengine.source import open_source
+        else:
+            from vsbengine.source import open_source
 
-        with open_source(self.source, self.memory_limit) as (reader, _):
-            # Cut anew: the chunks must fit what the limit leaves now (the validation's
-            # result and the heap it left behind take their share).
-            plan_ = plan(reader, chunk_size(self.memory_limit))
-            for chunk in plan_.chunks:
-                yield scan_chunk(reader, plan_, chunk, rules=False)
+            with open_source(self.source, self.memory_limit) as (reader, _):
+                # Cut anew: the chunks must fit what the limit leaves now (the validation's
+                # result and the heap it left behind take their share).
+                plan_ = plan(reader, chunk_size(self.memory_limit))
+                for chunk in plan_.chunks:
+                    yield scan_chunk(reader, plan_, chunk, rules=False)
+        if shrank(self.guard):
+            raise InputError(SHRANK, path=self.source if isinstance(self.source, str) else None)
