@@ -126,7 +126,7 @@ RECORD_10 = """
 RECORD_20 = """
 1          1   2 N -   -                    20              Record type
 2          3   6 N -   sequence             -               Record sequence number
-3          9   1 N -   third_party_flag     -               Third-party-payer authorisation flag
+3          9   1 N -   -                    -               Third-party-payer authorisation flag
 4         10   7 N -   -                    -               Admission time
 5         17   8 D -   admission_date       -               Admission date
 6a,6b     25   8 D -   discharge_date       -               Discharge date
@@ -150,11 +150,11 @@ RECORD_20 = """
 26       127   1 N -   -                    -               Social franchise applied
 27       128  10 N -   -                    -               Beneficiary codes CT1/CT2
 28       138  25 A -   -                    -               Sender's reference
-29,30,31 163  12 N -   previous_invoice     -               Previous invoice number
+29,30,31 163  12 N -   -                    -               Previous invoice number
 32       175   1 N -   identification_flag  0|1             Beneficiary identification flag
 33       176   1 N z   -                    -               Reserved
-34,35,36 177   3 N -   previous_sending     -               Previous sending number
-37       180   3 N -   previous_mutuality   -               Mutuality of the previous invoicing
+34,35,36 177   3 N -   -                    -               Previous sending number
+37       180   3 N -   -                    -               Mutuality of the previous invoicing
 38,39    183  22 A -   -                    -               Mutuality reference for account A
 40       205   2 N z   -                    -               Reserved
 41       207   6 Y -   -                    -               Year and month of the previous invoicing

@@ -16,7 +16,7 @@ import numpy as np
 from vsbengine.formats.efact.checks.common import PRESTATIONS, core_errors, kbo_valid
 from vsbengine.formats.efact.compiled import LAYOUTS
 from vsbengine.formats.efact.findings import Context, Findings
-from vsbengine.formats.efact.rules import Ascending, Compare, Equal, Ident, family_errors
+from vsbengine.formats.efact.rules import Ascending, Equal, Ident, family_errors
 from vsbengine.formats.efact.sending import Sending
 
 if TYPE_CHECKING:
@@ -81,47 +81,27 @@ IDENTIFICATION = Ident(
     fire="valid",
     when=("identification_flag", "not in", (1,)),
 )
-#: The third-party-payer authorisation flag (record 20 zone 3) must be zero for services
-#: from 2022-05 (efact-format.md, record 20): a prestation from that date on an invoice
-#: whose flag is not zero puts the finding on the record 20.
-THIRD_PARTY_FLAG = tuple(
-    Compare(
-        str(rec),
-        "3",
-        "200311",
-        "20.third_party_flag",
-        "!=",
-        0,
-        when=("first_date", ">=", 20220501),
-        readable=("20.3",),
-        on="20",
-        zone_of="20",
-    )
-    for rec in PRESTATIONS
-)
-#: An invoice that refers to an earlier one (invoicing type 1, or 3 for a credit note:
-#: record 20 zone 11) names it: its number, sending and mutuality ("missing", 10).
-REFERS = ("invoicing_type", "in", (1, 3))
-EARLIER_INVOICE = tuple(
-    Compare("20", zone, code, column, "==", 0, when=REFERS, readable=(zone,))
-    for zone, column, code in (
-        ("29,30,31", "previous_invoice", "202910"),
-        ("34,35,36", "previous_sending", "203410"),
-        ("37", "previous_mutuality", "203710"),
-    )
-)
+#: Checks of record 20 whose condition is rare, kept in Python (nothing of them in the
+#: scan): the third-party-payer authorisation flag (zone 3) must be zero for services
+#: from 2022-05 (efact-format.md, record 20: the finding goes on the record 20 once); an
+#: invoice that refers to an earlier one (invoicing type 1, or 3 for a credit note: zone
+#: 11) names it: its number, sending and mutuality ("missing", 10).
+THIRD_PARTY_FLAG = ("3", "200311", 20220501)
+EARLIER_INVOICE = (("29,30,31", "202910"), ("34,35,36", "203410"), ("37", "203710"))
+REFERS = (1, 3)
 #: Invoices sorted by destination mutuality, also across a chunk boundary (the record
 #: 80 before the chunk stands for the invoice before it).
 INVOICE_ORDER = Ascending("20", "18", "201812", "destination", "80", "destination")
 
 #: The family's steps in the order its errors are listed: the core's findings on the
-#: zones, the rules (run in the scan), the company number (decided here).
+#: zones, the rules (run in the scan), the rare record 20 checks and the company number
+#: (decided here).
 STEPS = (
     "core",
     *(Equal(rec, zone, of, code, _WHEN[cond]) for rec, zone, of, code, cond in EQUAL_ZONES),
     IDENTIFICATION,
-    *THIRD_PARTY_FLAG,
-    *EARLIER_INVOICE,
+    THIRD_PARTY_FLAG[1],
+    *(code for _, code in EARLIER_INVOICE),
     INVOICE_ORDER,
     "102710",
     "102702",
@@ -151,9 +131,36 @@ def check(s: Sending, ctx: Context) -> Findings:
             extra.append((r10, "102710", s.zone_index("10", "27"), "102710"))
         elif not s.finding_mask("10", "27")[r10] and not kbo_valid(company):
             extra.append((r10, "102702", s.zone_index("10", "27"), "102702"))
+    extra += _rare_record_20(s)
     tables = [(core.select(s.is_detail[core.unit]), "core")] if len(core) else []
     found.errors.add_table(family_errors(s, "zones", extra, tables))
     return found
+
+
+def _rare_record_20(s: Sending) -> list[tuple]:
+    """The :data:`THIRD_PARTY_FLAG` and :data:`EARLIER_INVOICE` findings of the chunk's
+    invoices (``(units, code, zone, step)``); an unreadable zone is its format error."""
+    heads = s.invoices
+    own = heads[s.own[heads]] if len(heads) else heads
+    out: list[tuple] = []
+    if len(own) == 0:
+        return out
+    zone, code, since = THIRD_PARTY_FLAG
+    flag = s.zone_bytes(own, "20", zone)[:, 0]
+    flagged = own[(flag > ord("0")) & (flag <= ord("9"))]
+    if len(flagged):
+        prestations = s.units_of(*PRESTATIONS)
+        late = s.value_at("first_date", prestations) >= since
+        invoices = np.unique(s.invoice_of[prestations[late]])
+        out.append((flagged[np.isin(s.invoice_of[flagged], invoices)], code,
+                    s.zone_index("20", zone), code))  # fmt: skip
+    refers = own[np.isin(s.value_at("invoicing_type", own), REFERS)]
+    if len(refers):
+        for zone, code in EARLIER_INVOICE:
+            zeros = (s.zone_bytes(refers, "20", zone) == ord("0")).all(axis=1)
+            readable = ~s.finding_mask("20", zone)[refers]
+            out.append((refers[zeros & readable], code, s.zone_index("20", zone), code))
+    return out
 
 
 def check_sending(sm: Summary, ctx: Context) -> Findings:
