@@ -109,7 +109,9 @@ LANG = typer.Option(
 
 def _language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise ConfigError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        raise ConfigError(
+            f"--lang (or VSBENGINE_LANG) must be one of {', '.join(LANGUAGES)}, not {lang!r}"
+        )
     return lang
 
 

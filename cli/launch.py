@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the command line (the ``vsbengine`` script and ``python -m vsbengine``)."""
     args = sys.argv[1:] if argv is None else list(argv)
     try:
+        os.fstat(1)
+    except OSError:
+        # Closed (`>&-`): what the command says would be lost, its result with it.
+        print(error_line("standard output is closed: give >/dev/null to discard it"),
+              file=sys.stderr)  # fmt: skip
+        sys.exit(EXIT_UNUSABLE)
+    try:
         # Shell completion is typer's: it must see every invocation it asks for.
         if f"_{PROG.upper()}_COMPLETE" not in os.environ:
             code = _fast_explain(args)

@@ -15,7 +15,9 @@ def _lang(lang: str) -> str:
     from vsbengine.pages import LANGUAGES
 
     if lang not in LANGUAGES:
-        raise ConfigError(f"--lang must be one of {', '.join(LANGUAGES)}, not {quoted(lang)}")
+        raise ConfigError(
+            f"--lang (or VSBENGINE_LANG) must be one of {', '.join(LANGUAGES)}, not {quoted(lang)}"
+        )
     return lang
 
 

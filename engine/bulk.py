@@ -400,7 +400,7 @@ def validate_file(
             if sign_as and waiting:
                 decided, paid_before = _settle_once(path, folder, sign_as, result)
             if decided is not None:
-                messages = result.messages
+                messages = decided_messages([result.technical], decided)
                 waiting = None
     except (VsbEngineError, OSError) as exc:
         return unreadable(path, exc, t0, digest)
@@ -549,8 +549,14 @@ def _as_decided(o: Outcome, folder: str) -> None:
         decision = json.load(fh)
     o.outcome = "accepted" if decision.get("action") == "signed" else "rejected_sending"
     o.waiting_for = None
+    o.messages = decided_messages(o.messages[:1], decision)
+
+
+def decided_messages(technical: list[str], decision: dict) -> list[str]:
+    """The messages of a decided sending: its technical answer, then those of the
+    decision (DF013, or DF014 to DF017), by name."""
     names = [os.path.basename(str(m))[:5] for m in decision.get("messages", [])]
-    o.messages = list(dict.fromkeys([*o.messages[:1], *names]))
+    return list(dict.fromkeys([*technical, *names]))
 
 
 #: What a skipped file's row in the night report names of its sending.

@@ -9,6 +9,7 @@ read. The limits here are refused with a clear :class:`~vsbengine.ConfigError`
 from __future__ import annotations
 
 import os
+import unicodedata
 
 from vsbengine.errors import ConfigError
 
@@ -77,4 +78,7 @@ def check_name(value: str, option: str = "--by") -> str:
         raise ConfigError(f"{option}: a name of at most {MAX_NAME} characters, not {len(name):,}")
     if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
         raise ConfigError(f"{option}: a name without control characters (line breaks, tabs)")
+    if any(unicodedata.category(c) in ("Cf", "Zl", "Zp", "Cs", "Co", "Cn") for c in name):
+        # A right-to-left override shows a name other than the one recorded.
+        raise ConfigError(f"{option}: a name without invisible or direction-changing characters")
     return name

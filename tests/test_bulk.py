@@ -290,6 +290,8 @@ def test_with_reference_data_nothing_leaves_before_a_sign_off(tmp_path):
         sign_as="nightly",
     ).files[0]
     assert signed.outcome == "accepted"
+    # What the sign-off wrote, not only what the result names (DF016 and DF017 too).
+    assert signed.messages == ["DF011", "DF014", "DF015", "DF016", "DF017"]
     assert {
         "DF014_920098.dat",
         "DF015_920900.dat",

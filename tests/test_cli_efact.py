@@ -371,7 +371,7 @@ def test_validate_summary_in_dutch(tmp_path):
     bad = runner.invoke(app, ["validate", str(path), "--lang", "fr", *TODAY])
     assert (bad.exit_code, bad.stderr) == (
         2,
-        "vsbengine: error: --lang must be one of en, nl, not 'fr'\n",
+        "vsbengine: error: --lang (or VSBENGINE_LANG) must be one of en, nl, not 'fr'\n",
     )
 
 

@@ -251,6 +251,7 @@ E = [
     ("confirm", "{t}/r.sqlite", "¹", "--by", "x"),
     ("confirm", "{t}/proposal", "--by", "x"),
     ("confirm", "{t}/r.sqlite", "1", "--by", "a\nb"),
+    ("confirm", "{t}/r.sqlite", "1", "--by", "Ann\u202eX"),  # a right-to-left override
     ("review", "{t}/folder"),
     ("review", "{t}/s.920000"),
     ("review", "{t}/r.sqlite", "99999999999999999999"),
@@ -366,4 +367,14 @@ def test_explain_to_a_full_disk_is_one_line_exit_2():
     assert (r.returncode, r.stderr) == (
         2,
         "vsbengine: error: standard output: No space left on device\n",
+    )
+
+
+def test_a_closed_standard_output_is_said_not_a_silent_exit_0():
+    vsb = Path(sys.executable).parent / "vsbengine"
+    r = subprocess.run(["sh", "-c", f"{vsb} explain 030511 >&-"], capture_output=True,
+                       text=True, timeout=60)  # fmt: skip
+    assert (r.returncode, r.stderr) == (
+        2,
+        "vsbengine: error: standard output is closed: give >/dev/null to discard it\n",
     )

@@ -47,7 +47,7 @@ def test_review_in_english_elsewhere(proposal, tmp_path):
     "args, message",
     [
         (["--show-insz"], "--show-insz/--show-names: say where the page with personal data goes"),
-        (["--lang", "fr"], "--lang must be one of nl, en, not 'fr'"),
+        (["--lang", "fr"], "--lang (or VSBENGINE_LANG) must be one of nl, en, not 'fr'"),
     ],
 )
 def test_review_usage_errors(proposal, args, message):
