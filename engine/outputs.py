@@ -13,6 +13,7 @@ validation's memory limit). Every file appears whole or not at all
 from __future__ import annotations
 
 import contextlib
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -126,10 +127,13 @@ def write(
     writes = _Writes(background=result.size >= BACKGROUND)
     with contextlib.ExitStack() as stack:
         try:
+            opened: list = []
 
             def create(name: str):
                 path = folder / name
-                return path, stack.enter_context(atomic_open(path))
+                fh = stack.enter_context(atomic_open(path))
+                opened.append(fh)
+                return path, fh
 
             files = {}
             for w in writers:
@@ -172,6 +176,12 @@ def write(
                         orders.append(folder / name)
             if report:
                 create(REPORT)[1].write(result.to_json() + b"\n")
+            writes.wait()
+            # Every file on disk before any is placed: a full disk fails them all here
+            # (each is removed), not the first placed after others were.
+            for fh in opened:
+                fh.flush()
+                os.fsync(fh.fileno())
         finally:
             # Every write is done (or failed) before the files are published.
             writes.close()

@@ -128,6 +128,28 @@ def test_a_failure_publishes_nothing(sendings, tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "out") == []
 
 
+def test_a_disk_full_as_the_files_close_publishes_nothing(sendings, tmp_path, monkeypatch):
+    """The disk fills when the buffered end of the first answer goes to disk: that is
+    before any file is placed, so none is (before, the later files were placed, then
+    the first failed: DF014 and DF015 without DF011)."""
+    _, paths = sendings
+    result = vsbengine.validate(paths["accepted"], today=TODAY)
+    real = os.fsync
+    first = {}
+
+    def full(fd):
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if "DF011" in os.path.basename(name):  # its temporary file
+            first.setdefault("hit", name)
+            raise OSError(28, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        outputs.write(result, tmp_path / "out", result.messages)
+    assert first and os.listdir(tmp_path / "out") == []
+
+
 def test_killed_while_writing_leaves_no_half_answer(sendings, tmp_path):
     """kill -9 in the middle of the echo: no final file appears; only temporaries stay."""
     _, paths = sendings
