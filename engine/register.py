@@ -791,7 +791,13 @@ class Register:
         status = "interrupted"
         try:
             staged = self.staging(run) / f"{sending:06d}-decided"
-            decision = stage_decision(entry.folder, staged, action, by, at)
+            try:
+                decision = stage_decision(entry.folder, staged, action, by, at)
+            except InputError as exc:
+                if exc.path is None or not str(exc.path).startswith(str(staged)):
+                    raise
+                # Said of the register's sending, not of the copy it was staged in.
+                raise InputError(f"sending {sending}: {exc.reason}", path=self.path) from None
             crash_point("decision-staged")
             result = self.commit_decision(run, sending, action, decision, staged)
             status = "finished"

@@ -408,7 +408,14 @@ def _sign(folder: Path, by: str, at: str, result: Result | None) -> dict:
             path=str(folder),
         )
     z = proposal.get("zorgkas")
-    zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"]) if z else None
+    if not z:
+        raise InputError(
+            "this acceptance was proposed without the zorgkas's account (reference data "
+            "with its zorgkas.toml, --refs): nothing can pay it; check the sending with "
+            "--refs (validate --refs --out, or receive --refs into a register)",
+            path=str(folder),
+        )
+    zorgkas = Zorgkas(z["name"], z["iban"], z["bic"], z["payment_days"])
     # The accounts the proposal showed are those paid (the registered ones).
     po, xml = payment.order(result, zorgkas, facts.facility_of(proposal), by, at)
 

@@ -874,3 +874,17 @@ def test_an_unattended_run_needs_the_reference_data(s, tmp_path):
     r = runner.invoke(app, ["receive", a, "--register", str(tmp_path / "R"), "--sign-as", "x"])
     assert r.exit_code == 2 and "--sign-as needs --refs" in r.stderr
     assert not (tmp_path / "R").exists()
+
+
+def test_an_acceptance_received_without_reference_data_is_not_signed(s, reg):
+    """Without --refs nothing names the zorgkas's account: signing is refused, said of
+    the register's sending (not of the copy it was staged in), and nothing leaves."""
+    a = s.write("a.920000")
+    got(receive.receive(reg, [str(a)], today=TODAY))
+    r = runner.invoke(app, ["sign", str(reg.path), "1", "--by", "An Peeters"])
+    assert r.exit_code == 2
+    assert r.stderr.startswith(
+        f"vsbengine: error: {reg.path}: sending 1: this acceptance was proposed without the "
+        "zorgkas's account"
+    )
+    assert released(reg) == [] and reg.entry(1).state == "proposed"
