@@ -267,3 +267,27 @@ def check_for(head: Head, earlier: Earlier | None):
         return out
 
     return check
+
+
+class InvoiceNumbers:
+    """A check of the whole sending (``checks=`` of :meth:`vsbengine.Engine.validate`)
+    for the register: an invoice whose individual number (record 20 zones 24-25) an
+    accepted sending of the facility billed already is refused (``202420``, B: the
+    number is not unique; the same invoices again under another sending number would
+    be paid twice). It keeps the sending's own numbers (:attr:`numbers`) for the
+    register to record."""
+
+    def __init__(self, billed) -> None:
+        self.billed = np.asarray(sorted(billed), dtype=np.int64)
+        self.numbers: list[int] = []
+
+    def __call__(self, sm, ctx) -> Findings:
+        from vsbengine.formats.efact.checks.zones import invoice_errors
+
+        numbers = sm.invoice_number
+        self.numbers = sorted(set(numbers[numbers != 0].tolist()))
+        out = Findings()
+        if len(self.billed) and len(numbers):
+            again = np.isin(numbers, self.billed) & (numbers != 0)
+            invoice_errors(sm, out.errors, again, "202420")
+        return out

@@ -59,6 +59,7 @@ class Task(msgspec.Struct, frozen=True):
     head: Head
     earlier: Earlier | None
     received_on: int  # YYYYMMDD: the date the checks take as today, and of the receipt
+    billed: tuple[int, ...] = ()  # invoice numbers of the facility's accepted sendings
 
 
 class Checked(msgspec.Struct, omit_defaults=True):
@@ -151,7 +152,9 @@ def check_task(
         digest = _copy(path, Path(copy), task.head)
         engine = bulk.engine_for(task.received_on, refs, memory_limit)
         check = identity.check_for(task.head, task.earlier)
-        result = engine.validate(copy, checks=(check,) if check else ())
+        invoices = identity.InvoiceNumbers(task.billed)
+        checks = (check, invoices) if check else (invoices,)
+        result = engine.validate(copy, checks=checks)
         result.digest = digest  # made by the copy: the proposal needs no other pass
         checked = os.path.join(task.staging, f"{sid:06d}-checked")
         decided = os.path.join(task.staging, f"{sid:06d}-decided")
@@ -162,7 +165,8 @@ def check_task(
         if first == decided:
             staging.clone_dir(decided, checked)
         codes = [c for c, _ in identity.violations(task.head, task.earlier)]
-        out = Checked(sid, digest=digest, facts=_facts(result, proposal, codes), checked=checked)
+        facts = _facts(result, proposal, codes) | {"invoice_numbers": invoices.numbers}
+        out = Checked(sid, digest=digest, facts=facts, checked=checked)
         if sign_as is not None:
             decision = (
                 signoff.settle(decided, sign_as, result=result) if proposal["waiting_for"] else None
@@ -342,6 +346,7 @@ class RegisterJob:
             head,
             got.earlier,
             got.received_on,
+            got.billed,
         )
         refs, memory_limit, sign_as, reference = self.options
         return Item(path, check_task, (task, refs, memory_limit, sign_as, reference))

@@ -114,6 +114,9 @@ class Claimed(msgspec.Struct, frozen=True):
     sending: int
     earlier: Earlier | None
     received_on: int
+    #: Invoice numbers of the facility's accepted sendings (proposed or signed DF014):
+    #: billed already, not again under another sending number.
+    billed: tuple[int, ...] = ()
 
 
 class Duplicate(msgspec.Struct, frozen=True):
@@ -589,7 +592,21 @@ class Register:
             )
             sid = int(cur.lastrowid or 0)
             self._event(con, sid, "received", run, file=os.path.basename(path), size=head.size)
-        return Claimed(sid, earlier, received_on)
+            billed = self._billed(con, head.facility)
+        return Claimed(sid, earlier, received_on, billed)
+
+    def _billed(self, con, facility: str | None) -> tuple[int, ...]:
+        """The invoice numbers of the facility's accepted sendings (a DF014 proposed or
+        signed): an invoice billed already."""
+        if facility is None:
+            return ()
+        rows = con.execute(
+            "SELECT DISTINCT i.number FROM invoices i JOIN sendings s ON s.id = i.sending "
+            "WHERE i.facility = ? AND s.proposed = 'DF014' AND s.technical != 'DF012' "
+            "AND s.state IN ('proposed', 'signed', 'payment_due')",
+            (facility,),
+        ).fetchall()
+        return tuple(sorted(int(r[0]) for r in rows))
 
     def release(self, run: int, sending: int, reason: str) -> None:
         """Give up a claim whose check could not end (the file is not a sending after
@@ -628,6 +645,11 @@ class Register:
                 staging.remove_tree(staged)
                 return entry_of(dup, self.root)
             state = "answered" if checked["technical"] == "DF012" else "proposed"
+            if row["facility"] is not None and checked.get("invoice_numbers"):
+                con.executemany(
+                    "INSERT INTO invoices (facility, number, sending) VALUES (?, ?, ?)",
+                    ((row["facility"], int(n), sending) for n in checked["invoice_numbers"]),
+                )
             con.execute(
                 "UPDATE sendings SET digest = ?, state = ?, technical = ?, proposed = ?, "
                 "rejection_type = ?, ratio_x100 = ?, records_total = ?, records_rejected = ?, "

@@ -61,6 +61,9 @@ confirmation), ``payment_due`` (final: DF014 to DF017 out, pay by ``due_on``),
 ``started_at``, ``ended_at``, ``status`` (running, finished, interrupted, crashed),
 ``host``, ``pid``, ``user``, ``options`` and ``counts`` (JSON: outcome -> files).
 
+``invoices``: the individual invoice numbers of every sending checked (``facility``,
+``number``, ``sending``); those of accepted sendings are billed already.
+
 ``inputs``: one row per input file of a run: ``run``, ``path``, ``outcome`` (accepted,
 rejected_technical, rejected_sending, waiting, unreadable, skipped, interrupted),
 ``sending``, ``reason``, ``at``.
@@ -167,8 +170,20 @@ CREATE TABLE inputs (
 CREATE INDEX inputs_run ON inputs(run);
 """
 
+#: Version 2: the individual invoice numbers (record 20 zones 24-25) of every sending
+#: checked, so that an invoice of an accepted sending billed again under another
+#: sending number is refused (``202420``), not paid twice.
+_V2 = """
+CREATE TABLE invoices (
+    facility TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    sending INTEGER NOT NULL REFERENCES sendings(id)
+);
+CREATE INDEX invoices_key ON invoices(facility, number);
+"""
+
 #: ``MIGRATIONS[v]`` is the SQL that brings a register of schema version ``v`` to ``v + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 #: The schema version this vsbengine writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -28,7 +28,8 @@ def variant(
     invoice_type: int | None = None,
     broken: bool = False,
 ) -> bytes:
-    """``data`` with another sending number, creation date (segment 300 and record 10),
+    """``data`` with another sending number (and so other invoice numbers), creation
+    date (segment 300 and record 10),
     invoicing date (every record 20) or invoice type (segment 300), or with a wrong
     record count in record 96 (``broken``: a technical rejection)."""
     s = Sending(data)
@@ -37,6 +38,10 @@ def variant(
         for i, r in enumerate(s.records):
             if r[:2] in ("10", "90"):
                 s.put_at(i, 33, f"{number:03d}")
+            elif r[:2] in ("20", "80"):
+                # Another sending bills other invoices: their numbers are the facility's
+                # own, once each (the register refuses an invoice billed again, 202420).
+                s.put_at(i, 115, f"{int(r[114:126]) + number * 100_000:012d}")
     if created is not None:
         s.put_header(_SEG300 + 14, f"{created:08d}")
         s.put_at(s.index(1), 120, f"{created:08d}")

@@ -316,6 +316,9 @@ def test_a_foreign_account_waits_in_the_register_also_with_sign_as(case, tmp_pat
     (tmp_path / "in" / "clean.920000").write_bytes(s.tobytes())  # signed by the robot
     s.put_header(76, "777")  # another sending of the facility (segment 300 zone 301)
     s.put(1, 33, "777")  # record 10 zone 7
+    for i, r in enumerate(s.records):  # with its own invoices (numbers once each)
+        if r[:2] in ("20", "80"):
+            s.put_at(i, 115, f"{int(r[114:126]) + 77_700_000:012d}")
     put_account(s, "36", OTHER_IBAN)
     (tmp_path / "in" / "other.920000").write_bytes(s.tobytes())
     reg = tmp_path / "r.register"

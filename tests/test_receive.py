@@ -14,7 +14,8 @@ from pathlib import Path
 from subprocess import PIPE
 
 import pytest
-from register_helpers import CREATED, TODAY, TODAY_ISO, Sendings
+from efact_edit import Sending
+from register_helpers import CREATED, TODAY, TODAY_ISO, Sendings, variant
 from typer.testing import CliRunner
 
 from vsbengine import bulk, receive, signoff
@@ -888,3 +889,47 @@ def test_an_acceptance_received_without_reference_data_is_not_signed(s, reg):
         "zorgkas's account"
     )
     assert released(reg) == [] and reg.entry(1).state == "proposed"
+
+
+def _invoice_numbers(data: bytes) -> list[str]:
+    text = data.decode("latin-1")
+    return [text[i + 114 : i + 126] for i in range(227, len(text), 350) if text[i : i + 2] == "20"]
+
+
+def test_invoices_billed_again_under_another_sending_number_are_refused(s, reg):
+    """The facility sends the invoices of an accepted sending again under a new sending
+    number (everything else the same): each is refused (202420, B: its number is not
+    unique), so the sending is rejected and nothing is paid twice. After a rejection
+    the same invoices may come again; other invoices are no repeat."""
+    first = got(receive.receive(reg, [str(s.write("a.920000"))], refs=s.refs, today=TODAY))
+    reg.sign(first["a.920000"].sending, "An Peeters")
+    again = bytearray(variant(s.data, created=20261110))
+    again[67 + 8 : 67 + 11] = f"{s.number + 1:03d}".encode()  # segment 300 zone 301
+    for rec in range(227, len(again), 350):  # records 10 and 90: zone 7, then zone 99
+        if again[rec : rec + 2] in (b"10", b"90"):
+            again[rec + 32 : rec + 35] = f"{s.number + 1:03d}".encode()
+    fixed = Sending(bytes(again))
+    fixed.fix_checks()
+    path = s.folder / "again.920000"
+    path.write_bytes(fixed.tobytes())
+    assert _invoice_numbers(fixed.tobytes()) == _invoice_numbers(s.data)
+    o = got(receive.receive(reg, [str(path)], refs=s.refs, today=TODAY))["again.920000"]
+    assert (o.outcome, o.proposed) == ("waiting", "DF013")
+    report = read_json(o.output, "report.json")
+    assert report["rejection_type"] == "01"
+    hits = [e for e in report["errors"] if e["code"] == "202420"]
+    assert len(hits) == len(_invoice_numbers(s.data)) and {e["letter"] for e in hits} == {"B"}
+    # Another sending of the facility, with its own invoices: accepted.
+    other = s.write("other.920000", number=s.number + 2)
+    o = got(receive.receive(reg, [str(other)], refs=s.refs, today=TODAY))["other.920000"]
+    assert (o.outcome, o.proposed) == ("waiting", "DF014")
+
+
+def test_invoices_of_a_rejected_sending_may_come_again(s, reg):
+    rejected = s.write("rejected.920000", s.rejected_data)
+    out = got(receive.receive(reg, [str(rejected)], refs=s.refs, today=TODAY, sign_as="robot"))
+    assert out["rejected.920000"].outcome == "rejected_sending"
+    right = s.write("right.920000", created=20261110, invoicing=20261105)
+    o = got(receive.receive(reg, [str(right)], refs=s.refs, today=TODAY))["right.920000"]
+    assert (o.outcome, o.proposed) == ("waiting", "DF014")
+    assert "202420" not in {e["code"] for e in read_json(o.output, "report.json")["errors"]}

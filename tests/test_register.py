@@ -29,7 +29,7 @@ runner = CliRunner()
 def test_created_with_its_schema(tmp_path):
     path = tmp_path / "r.register"
     with Register(path) as reg:
-        assert reg.schema_version == SCHEMA_VERSION == 1
+        assert reg.schema_version == SCHEMA_VERSION == 2
         assert reg.root == tmp_path / "r.register.sendings" and reg.root.is_dir()
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -41,11 +41,11 @@ def test_created_with_its_schema(tmp_path):
 def test_a_migration_brings_an_older_register_up_to_date(tmp_path, monkeypatch):
     path = tmp_path / "r.register"
     Register(path).close()
-    v2 = "ALTER TABLE sendings ADD COLUMN remark TEXT"
-    monkeypatch.setattr(register_schema, "MIGRATIONS", register_schema.MIGRATIONS + (v2,))
-    monkeypatch.setattr(register_schema, "SCHEMA_VERSION", 2)
+    v3 = "ALTER TABLE sendings ADD COLUMN remark TEXT"
+    monkeypatch.setattr(register_schema, "MIGRATIONS", register_schema.MIGRATIONS + (v3,))
+    monkeypatch.setattr(register_schema, "SCHEMA_VERSION", 3)
     with Register(path) as reg:
-        assert reg.schema_version == 2
+        assert reg.schema_version == 3
         columns = [r[1] for r in reg.con.execute("PRAGMA table_info(sendings)")]
         assert "remark" in columns
 
@@ -60,7 +60,7 @@ def test_a_migration_brings_an_older_register_up_to_date(tmp_path, monkeypatch):
         ),
         (
             lambda p: (Register(p).close(), sqlite3.connect(p).execute("PRAGMA user_version = 7")),
-            "the register has schema version 7, newer than this vsbengine knows (1): "
+            "the register has schema version 7, newer than this vsbengine knows (2): "
             "upgrade vsbengine",
         ),
         (lambda p: p.mkdir(), "is a folder, not a register"),

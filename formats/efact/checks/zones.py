@@ -174,14 +174,20 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     repeated = np.ones(len(numbers), dtype=bool)
     repeated[first] = False
     repeated &= numbers != 0
+    invoice_errors(sm, errs, repeated, "202420")
+    return found
+
+
+def invoice_errors(sm: Summary, errs, which: np.ndarray, code: str) -> None:
+    """Add ``code`` on the invoice number (record 20 zones 24-25) of the invoices of the
+    whole sending that ``which`` selects."""
     zone = LAYOUTS.zone_index("20", "24,25")
     start = LAYOUTS.zones[zone].start
     errs.add(
-        sm.invoice_unit[repeated],
-        "202420",
+        sm.invoice_unit[which],
+        code,
         zone,
-        seq=sm.invoice_seq[repeated],
+        seq=sm.invoice_seq[which],
         rtype=20,
-        offset=sm.invoice_offset[repeated] + start,
+        offset=sm.invoice_offset[which] + start,
     )
-    return found
