@@ -126,7 +126,7 @@ RECORD_10 = """
 RECORD_20 = """
 1          1   2 N -   -                    20              Record type
 2          3   6 N -   sequence             -               Record sequence number
-3          9   1 N -   -                    -               Third-party-payer authorisation flag
+3          9   1 N -   third_party_flag     -               Third-party-payer authorisation flag
 4         10   7 N -   -                    -               Admission time
 5         17   8 D -   admission_date       -               Admission date
 6a,6b     25   8 D -   discharge_date       -               Discharge date

@@ -145,9 +145,10 @@ def _rare_record_20(s: Sending) -> list[tuple]:
     out: list[tuple] = []
     if len(own) == 0:
         return out
+    # From the columns: the bytes of every record 20 would map the whole file again.
     zone, code, since = THIRD_PARTY_FLAG
-    flag = s.zone_bytes(own, "20", zone)[:, 0]
-    flagged = own[(flag > ord("0")) & (flag <= ord("9"))]
+    flag = s.value_at("third_party_flag", own)
+    flagged = own[(flag > 0) & ~s.finding_mask("20", zone)[own]]
     if len(flagged):
         prestations = s.units_of(*PRESTATIONS)
         late = s.value_at("first_date", prestations) >= since
