@@ -306,9 +306,12 @@ def test_a_mapped_file_of_many_chunks_without_a_limit_gives_the_one_shot_result(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
-def test_a_mapped_file_of_many_chunks_gives_its_pages_back(tmp_path):
-    """The framing of the plan and the copies of the chunks give the map's pages back:
-    the file is not resident whole (RssFile), nor held in copies (RssAnon)."""
+@pytest.mark.parametrize("chunk", [512 << 20, 4 << 20])
+def test_a_mapped_file_gives_its_pages_back(tmp_path, chunk):
+    """In one piece and in chunks: the scan, the framing of the plan and the copies of
+    the chunks give the map's pages back, and no check maps them in again (the bytes
+    of a zone of every record 20 would): the file is not resident whole (RssFile), nor
+    held in copies (RssAnon)."""
     path = tmp_path / "big.920000"
     generate(150_000, seed=95, month=202610).write(path)
     size = path.stat().st_size
@@ -316,7 +319,7 @@ def test_a_mapped_file_of_many_chunks_gives_its_pages_back(tmp_path):
         import threading, time
         import vsbengine
         from vsbengine.formats.efact import chunks
-        chunks.DEFAULT_CHUNK = 4 << 20
+        chunks.DEFAULT_CHUNK = {chunk}
         peak = {{}}
         def poll():
             while True:
