@@ -360,21 +360,15 @@ def test_read_of_a_stream_is_bounded_like_a_file(monkeypatch):
     assert r.stderr.startswith("vsbengine: error: /dev/zero: the stream goes on past 1,048,576")
 
 
-def test_explain_to_a_full_disk_is_one_line_exit_2():
+@pytest.mark.parametrize(
+    "redirect, said",
+    [
+        ("> /dev/full", "standard output: No space left on device"),  # a full disk
+        (">&-", "standard output is closed: give >/dev/null to discard it"),  # no silent 0
+    ],
+)
+def test_standard_output_that_takes_nothing_is_one_line_exit_2(redirect, said):
     vsb = Path(sys.executable).parent / "vsbengine"
-    r = subprocess.run(["sh", "-c", f"{vsb} explain 030511 > /dev/full"], capture_output=True,
+    r = subprocess.run(["sh", "-c", f"{vsb} explain 030511 {redirect}"], capture_output=True,
                        text=True, timeout=60)  # fmt: skip
-    assert (r.returncode, r.stderr) == (
-        2,
-        "vsbengine: error: standard output: No space left on device\n",
-    )
-
-
-def test_a_closed_standard_output_is_said_not_a_silent_exit_0():
-    vsb = Path(sys.executable).parent / "vsbengine"
-    r = subprocess.run(["sh", "-c", f"{vsb} explain 030511 >&-"], capture_output=True,
-                       text=True, timeout=60)  # fmt: skip
-    assert (r.returncode, r.stderr) == (
-        2,
-        "vsbengine: error: standard output is closed: give >/dev/null to discard it\n",
-    )
+    assert (r.returncode, r.stderr) == (2, f"vsbengine: error: {said}\n")
