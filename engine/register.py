@@ -560,6 +560,19 @@ class Register:
                         else f"sending number {head.key} (another file)"
                     )
                     return Busy(f"{what} is being checked by run {row['run']}")
+            if head.facility is not None:
+                # Its invoices are compared with those of the facility's accepted
+                # sendings (_billed): one of its sendings is checked at a time.
+                other = con.execute(
+                    "SELECT id, run FROM sendings WHERE facility = ? AND state = 'received'",
+                    (head.facility,),
+                ).fetchall()
+                for row in other:
+                    if self.alive(row["run"]):
+                        return Busy(
+                            f"another sending of the facility (sending {row['id']}) is being "
+                            f"checked by run {row['run']}: its invoices are compared with it"
+                        )
             earlier = _earlier([r for r in rows if r["claim_key"] == head.key])
             cur = con.execute(
                 "INSERT INTO sendings (size, head, claim_key, file_name, source, facility, "

@@ -896,6 +896,21 @@ def _invoice_numbers(data: bytes) -> list[str]:
     return [text[i + 114 : i + 126] for i in range(227, len(text), 350) if text[i : i + 2] == "20"]
 
 
+def _same_invoices(s, name: str, number: int):
+    """The sending under another number (and creation date), its invoices the same."""
+    again = bytearray(variant(s.data, created=20261110))
+    again[67 + 8 : 67 + 11] = f"{number:03d}".encode()  # segment 300 zone 301
+    for rec in range(227, len(again), 350):  # records 10 and 90: zone 7
+        if again[rec : rec + 2] in (b"10", b"90"):
+            again[rec + 32 : rec + 35] = f"{number:03d}".encode()
+    fixed = Sending(bytes(again))
+    fixed.fix_checks()
+    assert _invoice_numbers(fixed.tobytes()) == _invoice_numbers(s.data)
+    path = s.folder / name
+    path.write_bytes(fixed.tobytes())
+    return path
+
+
 def test_invoices_billed_again_under_another_sending_number_are_refused(s, reg):
     """The facility sends the invoices of an accepted sending again under a new sending
     number (everything else the same): each is refused (202420, B: its number is not
@@ -903,16 +918,7 @@ def test_invoices_billed_again_under_another_sending_number_are_refused(s, reg):
     the same invoices may come again; other invoices are no repeat."""
     first = got(receive.receive(reg, [str(s.write("a.920000"))], refs=s.refs, today=TODAY))
     reg.sign(first["a.920000"].sending, "An Peeters")
-    again = bytearray(variant(s.data, created=20261110))
-    again[67 + 8 : 67 + 11] = f"{s.number + 1:03d}".encode()  # segment 300 zone 301
-    for rec in range(227, len(again), 350):  # records 10 and 90: zone 7, then zone 99
-        if again[rec : rec + 2] in (b"10", b"90"):
-            again[rec + 32 : rec + 35] = f"{s.number + 1:03d}".encode()
-    fixed = Sending(bytes(again))
-    fixed.fix_checks()
-    path = s.folder / "again.920000"
-    path.write_bytes(fixed.tobytes())
-    assert _invoice_numbers(fixed.tobytes()) == _invoice_numbers(s.data)
+    path = _same_invoices(s, "again.920000", s.number + 1)
     o = got(receive.receive(reg, [str(path)], refs=s.refs, today=TODAY))["again.920000"]
     assert (o.outcome, o.proposed) == ("waiting", "DF013")
     report = read_json(o.output, "report.json")
@@ -933,3 +939,14 @@ def test_invoices_of_a_rejected_sending_may_come_again(s, reg):
     o = got(receive.receive(reg, [str(right)], refs=s.refs, today=TODAY))["right.920000"]
     assert (o.outcome, o.proposed) == ("waiting", "DF014")
     assert "202420" not in {e["code"] for e in read_json(o.output, "report.json")["errors"]}
+
+
+def test_two_sendings_of_the_same_invoices_in_one_parallel_run_are_not_both_accepted(s, tmp_path):
+    """Checked on two workers at once, neither would see the other's invoices: one
+    sending of a facility is checked at a time, so the second is measured against the
+    first (202420) however the workers run."""
+    a = s.write("a.920000")
+    b = _same_invoices(s, "b.920000", s.number + 1)
+    summary = bulk.run_local([str(a), str(b)], register=str(tmp_path / "R"), workers=2,
+                             refs=str(s.refs), today=TODAY)  # fmt: skip
+    assert sorted(o.proposed for o in summary.files) == ["DF013", "DF014"]
