@@ -416,3 +416,19 @@ def test_technical_rejection_counts_every_record_rejected(data):
     assert r.messages == ["DF012"]
     assert r.records_rejected == r.records_total and r.records_accepted == 0
     assert r.error_ratio == 100.0
+
+
+def test_a_utf8_letter_that_breaks_the_framing_is_named_where_it_is(data):
+    """A name written in UTF-8 (é in two bytes) pushes every later position one on: the
+    problems are where records no longer frame, and the first says what and where the
+    cause is; the same name in Latin-1 is fine."""
+    s = Sending(data)
+    i = next(k for k, r in enumerate(s.records) if r[:2] == "20")
+    at = 227 + 350 * i + 137  # record 20 zone 28, the sender's reference
+    utf8 = data[:at] + "Café".encode() + data[at + 4 :]
+    r = run(utf8)
+    assert r.technical == "DF012"
+    first = r.problems[0]
+    assert (first.offset, first.record) == (at + 3, None)
+    assert first.message.startswith("a character in UTF-8 (one letter in two bytes or more")
+    assert not run(data[:at] + "Café".encode("latin-1") + data[at + 4 :]).problems

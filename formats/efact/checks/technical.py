@@ -102,7 +102,28 @@ def framing_problems(s: Sending) -> list[Problem]:
     extra = sc.framing_total - len(sc.framing_kind)
     if extra > 0:
         out.append(Problem(None, None, None, f"{extra} more framing problems not listed"))
-    return out
+    own = [off for off in sc.framing_offset.tolist() if off >= own_from]
+    hint = _utf8_hint(s, min(own)) if own else None
+    return [hint, *out] if hint is not None else out
+
+
+def _utf8_hint(s: Sending, first: int) -> Problem | None:
+    """Where the chunk holds, before its first framing problem (at ``first``), a
+    character written in UTF-8 (a letter in two bytes or more: é as C3 A9): the usual
+    cause of records that no longer frame, said where it is."""
+    b = s.buf[s.own_offset : min(len(s.buf), first + 2)]
+    if len(b) < 2:
+        return None
+    hit = np.flatnonzero((b[:-1] >= 0xC2) & (b[:-1] <= 0xF4) & (b[1:] >= 0x80) & (b[1:] <= 0xBF))
+    if not len(hit):
+        return None
+    return Problem(
+        s.offset_base + s.own_offset + int(hit[0]),
+        None,
+        None,
+        "a character in UTF-8 (one letter in two bytes or more, such as é): a sending has "
+        "one byte per position (ASCII or Latin-1), so every position after it shifts",
+    )
 
 
 #: Bytes some producers leave after the last record, by what a person calls them.
