@@ -76,8 +76,9 @@ def bulk(
     refs: Path | None = typer.Option(None, help="Reference data (loaded once per worker)."),
     sign_as: str | None = typer.Option(
         None,
-        help="With --refs or --register: sign an acceptance or confirm a rejection at once "
-        "(unattended); a sending with every prestation rejected still waits.",
+        help="With --refs: sign an acceptance or confirm a rejection at once (unattended); a "
+        "sending with every prestation rejected, or whose record-10 account is not the "
+        "registered one, still waits.",
     ),
     force: bool = typer.Option(
         False, help="Process files again even if their content was (--out only)."
@@ -127,6 +128,8 @@ def bulk(
         raise ConfigError("--force is for --out: a register never processes a content twice")
     if workers is not None:
         limits.check_workers(workers, "--workers")
+        if scheduler or dask_local:
+            raise ConfigError("--workers is for the local pool: Dask has its own workers")
     if sign_as is not None:
         sign_as = limits.check_name(sign_as, "--sign-as")
     if dask_local is not None:

@@ -204,7 +204,8 @@ def validate(
     sign_as: str | None = typer.Option(
         None,
         help="With --refs and --out: sign an acceptance or confirm a rejection at once "
-        "(unattended runs); a sending with every prestation rejected still waits.",
+        "(unattended); a sending with every prestation rejected, or whose record-10 "
+        "account is not the registered one, still waits.",
     ),
     lang: str = LANG,
     echo: str | None = typer.Option(

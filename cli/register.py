@@ -61,8 +61,9 @@ def receive(
     ),
     sign_as: str | None = typer.Option(
         None,
-        help="Sign an acceptance or confirm a rejection at once (unattended); a sending "
-        "with every prestation rejected still waits.",
+        help="With --refs: sign an acceptance or confirm a rejection at once (unattended); a "
+        "sending with every prestation rejected, or whose record-10 account is not the "
+        "registered one, still waits.",
     ),
     today: str | None = typer.Option(
         None, help="Date of receipt, which the checks take as today (YYYY-MM-DD)."

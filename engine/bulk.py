@@ -545,8 +545,17 @@ def _as_decided(o: Outcome, folder: str) -> None:
     proposal this run made again)."""
     from vsbengine.decided import DECISION
 
-    with open(os.path.join(folder, DECISION), encoding="utf-8") as fh:
-        decision = json.load(fh)
+    path = os.path.join(folder, DECISION)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            decision = json.load(fh)
+        if not isinstance(decision, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError) as exc:
+        # Decided once (a payment order may be out): left as it is, for a person.
+        o.outcome = "unreadable"
+        o.reason = f"{path}: not a decision of vsbengine ({exc}): that folder is left as it is"
+        return
     o.outcome = "accepted" if decision.get("action") == "signed" else "rejected_sending"
     o.waiting_for = None
     o.messages = decided_messages(o.messages[:1], decision)

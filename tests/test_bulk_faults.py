@@ -288,6 +288,14 @@ def test_force_never_replaces_a_signed_payment_order(sendings, tmp_path):
     # Reported as decided, not as waiting for the signature it has.
     assert {(o.outcome, o.waiting_for) for o in again.files} == {("accepted", None)}
     assert all(o.messages[:3] == ["DF011", "DF014", "DF015"] for o in again.files)
+    # A decision.json damaged since: the folder is left as it is, said so (no traceback).
+    folder = next(p for p in (tmp_path / "out").iterdir() if (p / "decision.json").exists())
+    order = (folder / "DF017_payment_order.json").read_bytes()
+    (folder / "decision.json").write_text("{not json")
+    third = {o.output: o for o in run(force=True).files}[str(folder)]
+    assert third.outcome == "unreadable"
+    assert third.reason.startswith(f"{folder / 'decision.json'}: not a decision of vsbengine")
+    assert (folder / "DF017_payment_order.json").read_bytes() == order
 
 
 def test_force_over_a_folder_signed_by_a_person_reports_its_decision(sendings, tmp_path):

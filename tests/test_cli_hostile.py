@@ -265,6 +265,7 @@ E = [
     ("report", "{t}/r.sqlite", "--run", "١"),
     ("report", "{t}/r.sqlite", "--out", "{t}/s.920000"),
     ("bulk", "{t}/s.920000", "--out", "{t}/o", "--scheduler", "bogus"),
+    ("bulk", "{t}/s.920000", "--out", "{t}/o", "--dask-local", "1", "--workers", "2"),
     ("bulk", "{t}/s.920000", "--out", "{t}/o", "--scheduler", "tcp://[::1"),
     ("inbox", "{t}/empty.sqlite"),
 ]  # fmt: skip
