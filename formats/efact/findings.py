@@ -418,8 +418,9 @@ class PrestationKeys:
     place: Place | Deferred | None = None
     credit: np.ndarray | None = None
 
-    def select(self, mine: np.ndarray, unit: np.ndarray, place) -> PrestationKeys:
-        """The keys of the prestations ``mine`` (a mask or indices), as ``unit``, placed."""
+    def select(self, mine: np.ndarray | slice, unit: np.ndarray, place) -> PrestationKeys:
+        """The keys of the prestations ``mine`` (a mask, indices or a slice: ``slice(None)``
+        keeps them all, not copied), as ``unit``, placed."""
         credit = None if self.credit is None else self.credit[mine]
         return PrestationKeys(unit, self.key1[mine], self.key2[mine], place, credit)
 

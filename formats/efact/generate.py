@@ -46,7 +46,6 @@ CODES = (
     (771130, 3410, 410),
     (771152, 15890, 0),
 )
-#: The price of one code contracted with the facility (it wins over the general tariff).
 #: The files :meth:`Generated.write_refs` writes.
 REFERENCE_FILES = (
     "members.csv",
@@ -56,6 +55,7 @@ REFERENCE_FILES = (
     "facilities.csv",
     "zorgkas.toml",
 )
+#: The price of one code contracted with the facility (it wins over the general tariff).
 CONTRACTED = (771034, 2200, 345)
 #: Pseudo-codes of records 30 for revalidation: (code, unit amount, unit personal share).
 REVALIDATION_DAY = (791012, 14500, 0)

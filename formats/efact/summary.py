@@ -137,6 +137,14 @@ class Summary:
     prest_mutuality: np.ndarray = field(default_factory=_i64)
 
     @property
+    def all_mutualities(self) -> Mutuality:
+        """The totals of the whole sending: its mutualities' together."""
+        out = Mutuality()
+        for m in self.mutualities.values():
+            out.add(m)
+        return out
+
+    @property
     def prest_totals(self) -> dict[int, tuple[int, int]]:
         """Per destination mutuality, the amounts of all its prestations (A, B)."""
         return {m: (x.detail_a, x.detail_b) for m, x in self.mutualities.items()}
@@ -444,13 +452,7 @@ def summarize(
         p = prestations.unit
         if len(p) and p.min() >= s.own_first:
             # The usual case: every prestation is the chunk's own (no copy of the keys).
-            sm.prestations = PrestationKeys(
-                to_global(p),
-                prestations.key1,
-                prestations.key2,
-                _placer(s, p, defer),
-                prestations.credit,
-            )
+            sm.prestations = prestations.select(slice(None), to_global(p), _placer(s, p, defer))
         else:
             mine = own[p]
             sm.prestations = prestations.select(

@@ -179,8 +179,8 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
 def _asked(sm: Summary, r96, name: str, requested_zone: str) -> bool:
     """Whether the sending asks money on account ``name``: its prestations on it, or
     its record 96 (``requested_zone``), add up to something."""
-    detail = sum(m.detail_a if name == "A" else m.detail_b for m in sm.mutualities.values())
-    if detail:
+    whole = sm.all_mutualities
+    if whole.detail_a if name == "A" else whole.detail_b:
         return True
     return (
         r96 is not None

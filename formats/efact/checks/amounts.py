@@ -91,16 +91,15 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
     if r90 is None:
         return found
     sums = {"19": sm.r80_a, "15": sm.r80_b}
-    muts = sm.mutualities.values()
-    bad_detail = any(m.bad_detail for m in muts)
-    detail = {"19": sum(m.detail_a for m in muts), "15": sum(m.detail_b for m in muts)}
+    whole = sm.all_mutualities
+    detail = {"19": whole.detail_a, "15": whole.detail_b}
     for zone, _col, of_r80, of_detail in SENDING_TOTALS:
         value = r90.values[zone] if r90.readable[zone] else None
         if value is None:
             continue
         if value != sums[zone]:
             code = of_r80
-        elif not bad_detail and value != detail[zone]:
+        elif not whole.bad_detail and value != detail[zone]:
             code = of_detail
         else:
             continue

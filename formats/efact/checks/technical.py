@@ -293,11 +293,10 @@ def check_sending(sm: Summary, ctx: Context) -> Findings:
         if ok["401"] and sm.mutualities and v["401"] != federation(sm.mutualities):
             _add(errs, c, "960120", "401")
         # The whole sending's prestations (a wrong record 90 is its own 901910).
-        muts = sm.mutualities.values()
-        detail = {"404": sum(m.detail_a for m in muts), "406": sum(m.detail_b for m in muts)}
-        bad_detail = any(m.bad_detail for m in muts)
+        whole = sm.all_mutualities
+        detail = {"404": whole.detail_a, "406": whole.detail_b}
         for key, code in (("404", "960420"), ("406", "960620")):
-            if ok[key] and not bad_detail and v[key] != detail[key]:
+            if ok[key] and not whole.bad_detail and v[key] != detail[key]:
                 _add(errs, c, code, key)
         _sum_count_control(errs, c, sm.detail, sm.detail52, sm.codes, sm.codes_bad)
     if problems or sm.problems:
