@@ -321,7 +321,7 @@ class RegisterJob:
             head = identity.read_head(path)
             digest = None
             if any(c["digest"] for c in reg.candidates(head)):
-                digest = bulk.content_hash(path)
+                digest = content_digest.of_file(path)  # (read_head refused a pipe)
         except (VsbEngineError, OSError) as exc:
             self._record(bulk.unreadable(path, exc, t0))
             return None

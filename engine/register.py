@@ -615,7 +615,7 @@ class Register:
             return ()
         rows = con.execute(
             "SELECT DISTINCT i.number FROM invoices i JOIN sendings s ON s.id = i.sending "
-            "WHERE i.facility = ? AND s.proposed = 'DF014' AND s.technical != 'DF012' "
+            "WHERE i.facility = ? AND s.proposed = 'DF014' "
             "AND s.state IN ('proposed', 'signed', 'payment_due')",
             (facility,),
         ).fetchall()
@@ -726,15 +726,15 @@ class Register:
 
     def _resent_since(self, sending: int) -> tuple[int, str] | None:
         """The first later sending of the same number (facility, year, number) that
-        supersedes it (:data:`SUPERSEDES`), with its state."""
+        supersedes it (:data:`SUPERSEDED_BY`), with its state."""
         with self._sql() as con:
-            row = self._row(con, sending)
+            self._row(con, sending)
             later = con.execute(
-                "SELECT id, state FROM sendings later WHERE claim_key = ? AND id > ? "
-                f"AND {SUPERSEDES} ORDER BY id LIMIT 1",
-                (row["claim_key"], sending),
+                "SELECT resend.id, resend.state FROM sendings s JOIN sendings resend "
+                f"ON resend.id = {SUPERSEDED_BY} WHERE s.id = ?",
+                (sending,),
             ).fetchone()
-        if later is None or str(row["claim_key"]).startswith("head/"):
+        if later is None:
             return None
         return int(later["id"]), str(later["state"]).replace("_", " ")
 
@@ -859,10 +859,8 @@ class Register:
         # A proposal the facility sent again since is superseded: not decided any more
         # (:meth:`check_decision`), so not waiting either.
         sql = (
-            "SELECT *, (SELECT MIN(later.id) FROM sendings later WHERE "
-            "s.state = 'proposed' AND s.claim_key NOT LIKE 'head/%' AND "
-            f"later.claim_key = s.claim_key AND later.id > s.id AND {SUPERSEDES}"
-            ") AS superseded_by FROM sendings s WHERE state != 'abandoned'"
+            f"SELECT *, CASE WHEN s.state = 'proposed' THEN {SUPERSEDED_BY} END "
+            "AS superseded_by FROM sendings s WHERE state != 'abandoned'"
         )
         args: tuple = ()
         if which == "waiting":
@@ -954,11 +952,14 @@ def _user() -> str | None:
         return None
 
 
-#: SQL condition on a later sending (``later``) of the same number for it to supersede
-#: a proposal: any but an abandoned claim and a file refused technically (a DF012
-#: answers that file only: the proposal stands, and holds the number).
-SUPERSEDES = (
-    "later.state != 'abandoned' AND NOT (later.state = 'answered' AND later.technical = 'DF012')"
+#: SQL of the first later sending of the same number (facility, year, number) that
+#: supersedes the sending ``s`` (NULL: none): any but an abandoned claim and a file
+#: refused technically (a DF012 answers that file only: the proposal stands, and holds
+#: the number). A sending known by its head only (no number) has none.
+SUPERSEDED_BY = (
+    "(SELECT MIN(later.id) FROM sendings later WHERE s.claim_key NOT LIKE 'head/%' "
+    "AND later.claim_key = s.claim_key AND later.id > s.id AND later.state != 'abandoned' "
+    "AND NOT (later.state = 'answered' AND later.technical = 'DF012'))"
 )
 
 
