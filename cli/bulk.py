@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from vsbengine.cli import options
 from vsbengine.errors import ConfigError, one_line
 
 LABELS = {
@@ -76,9 +77,8 @@ def bulk(
     refs: Path | None = typer.Option(None, help="Reference data (loaded once per worker)."),
     sign_as: str | None = typer.Option(
         None,
-        help="With --refs: sign an acceptance or confirm a rejection at once (unattended); a "
-        "sending with every prestation rejected, or whose record-10 account is not the "
-        "registered one, still waits.",
+        help="With --refs: sign an acceptance or confirm a rejection at once (unattended); "
+        + options.SIGN_AS_WAITS,
     ),
     force: bool = typer.Option(
         False, help="Process files again even if their content was (--out only)."
@@ -112,7 +112,6 @@ def bulk(
 
     from vsbengine import bulk as engine_bulk
     from vsbengine import limits
-    from vsbengine.cli import options
 
     if scheduler and dask_local:
         raise ConfigError("--scheduler and --dask-local cannot go together")

@@ -107,14 +107,6 @@ LANG = typer.Option(
 )
 
 
-def _language(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise ConfigError(
-            f"--lang (or VSBENGINE_LANG) must be one of {', '.join(LANGUAGES)}, not {lang!r}"
-        )
-    return lang
-
-
 def _read_stdin(memory_limit: int | None = None) -> bytes:
     """A sending given on standard input (``-``), read whole (up to
     :func:`vsbengine.source.stream_limit`)."""
@@ -204,8 +196,7 @@ def validate(
     sign_as: str | None = typer.Option(
         None,
         help="With --refs and --out: sign an acceptance or confirm a rejection at once "
-        "(unattended); a sending with every prestation rejected, or whose record-10 "
-        "account is not the registered one, still waits.",
+        f"(unattended); {options.SIGN_AS_WAITS}",
     ),
     lang: str = LANG,
     echo: str | None = typer.Option(
@@ -228,7 +219,7 @@ def validate(
         sign_as = limits.check_name(sign_as, "--sign-as")
     if sign_as is not None and (refs is None or out is None):
         raise ConfigError("--sign-as needs --refs and --out")
-    lang = _language(lang)
+    lang = options.language(lang, LANGUAGES)
     if echo is not None and echo not in ("errors", "all"):
         raise ConfigError(f"--echo must be errors or all, not {echo!r}")
     stdin = str(file) == "-"

@@ -13,6 +13,22 @@ _UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 _SIZE = re.compile(r"([0-9]{1,18})(?:(\.[0-9]{1,9})?([kmg]))?")
 
 
+#: What an unattended run leaves to a person (the end of every ``--sign-as`` help).
+SIGN_AS_WAITS = (
+    "a sending with every prestation rejected, or whose record-10 account is not the "
+    "registered one, still waits."
+)
+
+
+def language(lang: str, allowed) -> str:
+    """A ``--lang`` value (or ``VSBENGINE_LANG``'s, which sets it): one of ``allowed``."""
+    if lang not in allowed:
+        raise ConfigError(
+            f"--lang (or VSBENGINE_LANG) must be one of {', '.join(allowed)}, not {quoted(lang)}"
+        )
+    return lang
+
+
 def date(text: str | None, option: str = "--today") -> _dt.date | None:
     """A ``YYYY-MM-DD`` option value (``None`` stays ``None``)."""
     if text is None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from vsbengine.errors import ConfigError, quoted
+from vsbengine.cli import options as cli_options
+from vsbengine.errors import ConfigError
 
 _LANG = typer.Option("nl", "--lang", envvar="VSBENGINE_LANG", help="Language: nl or en.")
 
@@ -14,11 +15,7 @@ _LANG = typer.Option("nl", "--lang", envvar="VSBENGINE_LANG", help="Language: nl
 def _lang(lang: str) -> str:
     from vsbengine.pages import LANGUAGES
 
-    if lang not in LANGUAGES:
-        raise ConfigError(
-            f"--lang (or VSBENGINE_LANG) must be one of {', '.join(LANGUAGES)}, not {quoted(lang)}"
-        )
-    return lang
+    return cli_options.language(lang, LANGUAGES)
 
 
 #: What every page of the package says it is (engine/pages/templates/base.html).

@@ -13,6 +13,7 @@ from typing import Literal
 
 import typer
 
+from vsbengine.cli import options
 from vsbengine.errors import ConfigError, InputError, one_line
 
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -61,9 +62,8 @@ def receive(
     ),
     sign_as: str | None = typer.Option(
         None,
-        help="With --refs: sign an acceptance or confirm a rejection at once (unattended); a "
-        "sending with every prestation rejected, or whose record-10 account is not the "
-        "registered one, still waits.",
+        help="With --refs: sign an acceptance or confirm a rejection at once (unattended); "
+        + options.SIGN_AS_WAITS,
     ),
     today: str | None = typer.Option(
         None, help="Date of receipt, which the checks take as today (YYYY-MM-DD)."
@@ -88,7 +88,6 @@ def receive(
 
     from vsbengine import limits
     from vsbengine import receive as engine_receive
-    from vsbengine.cli import options
 
     limits.check_workers(workers, "--workers", least=0)
     if sign_as is not None:
@@ -147,7 +146,6 @@ def inbox(
     from rich.console import Console
     from rich.table import Table
 
-    from vsbengine.cli import options
     from vsbengine.register import Register
 
     if sum((waiting, due is not None, all_)) > 1:
